@@ -1,0 +1,26 @@
+// The port every market-data source implements (live Bybit, the simulator, a replay), so the engine and
+// the collector never know which one they are fed by.
+import type { FeedHealth, Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
+
+export interface SourceEvents {
+  /** A parsed book or trade message, in arrival order. */
+  message: (msg: MarketMessage) => void;
+  /** A gap opened (endTs null) or closed (endTs set): the book is invalid in between. */
+  gap: (gap: Gap) => void;
+  /** Connection state or counters changed. */
+  health: (health: FeedHealth) => void;
+  /** A non-fatal problem worth logging (malformed message, failed subscription, ...). */
+  warning: (text: string) => void;
+}
+
+export interface MarketSource {
+  readonly kind: 'bybit' | 'sim' | 'replay';
+  readonly instrument: Instrument;
+  on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void;
+  off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void;
+  /** Starts producing; resolves once connected/subscribed (live) or started (sim, replay). */
+  start(): Promise<void>;
+  /** Stops and releases sockets and timers; resolves when nothing more will be emitted. */
+  stop(): Promise<void>;
+  health(): FeedHealth;
+}

@@ -1,0 +1,146 @@
+// The configuration contract: one schema validates the defaults (resources/config.yaml), the user's file and
+// CLI flags, so a bad value is rejected with the key's path and what is allowed.
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+const duration = (bareUnit: 'ms' | 's' | 'm' = 's') =>
+  z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+    try {
+      return parseDuration(v, bareUnit);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+const decimalString = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'a positive decimal such as "0.1" or "0.0001"');
+
+export const BYBIT_DEPTHS = { linear: [1, 50, 200, 1000], spot: [1, 50, 200, 1000] } as const;
+
+export const configSchema = z
+  .object({
+    source: z.enum(['bybit', 'sim', 'replay']),
+    symbol: z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT'),
+    category: z.enum(['linear', 'spot']),
+    depth: z.number().refine((d) => [1, 50, 200, 1000].includes(d), 'one of 1, 50, 200, 1000 (Bybit v5 depths; 500 is no longer served)'),
+    /** Tick size override; null means: from the known-instrument table, else inferred from the data. */
+    tick_size: decimalString.nullable(),
+    db: z.string().min(1),
+    bybit: z.strictObject({
+      url: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL').nullable(),
+      ping_interval: duration('s'),
+      stale_timeout: duration('s'),
+      reconnect_initial: duration('ms'),
+      reconnect_max: duration('ms'),
+      reconnect_jitter: fraction,
+    }),
+    sim: z.strictObject({
+      seed: z.number().int(),
+      speed: z.union([z.number().positive(), z.literal('max')]),
+      start_price: z.number().positive(),
+      tick_size: decimalString,
+      book_rate_hz: z.number().positive().max(1000),
+      levels: positiveInt.max(1000),
+    }),
+    store: z.strictObject({
+      batch_interval: duration('ms').refine((v) => v > 0 && v <= 250, 'between 1ms and 250ms'),
+      retention_days: z.number().nonnegative(),
+    }),
+    features: z.strictObject({
+      decision_interval: duration('ms'),
+    }),
+    model: z.strictObject({
+      path: z.string().min(1),
+      horizon: duration('s'),
+    }),
+    train: z.strictObject({
+      max_depth: positiveInt.max(16),
+      learning_rate: z.number().positive().max(1),
+      rounds: positiveInt,
+      min_samples_leaf: positiveInt,
+      l2: z.number().nonnegative(),
+      row_subsample: fraction,
+      feature_subsample: fraction,
+      early_stopping_rounds: positiveInt,
+      bins: positiveInt.max(255),
+      folds: positiveInt.max(20),
+      ensemble: positiveInt.max(16),
+    }),
+    tuning: z.strictObject({ trials: z.number().int().nonnegative() }),
+    retrain: z.strictObject({
+      every: duration('m').nullable(),
+      window: duration('m'),
+    }),
+    trading: z.strictObject({
+      threshold: z.number().nonnegative(),
+      hysteresis: z.number().nonnegative(),
+      min_hold: duration('s'),
+      initial_balance: z.number().positive(),
+      taker_fee: z.number().min(-0.01).max(0.01),
+      maker_fee: z.number().min(-0.01).max(0.01),
+      latency: duration('ms'),
+      executor: z.enum(['market', 'passive']),
+      passive_timeout: duration('s'),
+    }),
+    risk: z.strictObject({
+      sizing: z.enum(['fixed_notional', 'equity_fraction', 'vol_target']),
+      notional: z.number().positive(),
+      equity_fraction: fraction,
+      vol_target_bps: z.number().positive(),
+      max_position: z.number().positive(),
+      stop_loss_bps: z.number().nonnegative(),
+      take_profit_bps: z.number().nonnegative(),
+      max_daily_loss: z.number().nonnegative(),
+      cooldown: duration('s'),
+    }),
+    ui: z.strictObject({
+      port: z.number().int().min(0).max(65535),
+      book_hz: z.number().positive().max(60),
+    }),
+  })
+  .strict();
+
+/** Raw config as written in YAML (durations as strings or numbers). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Validated config: durations in milliseconds, decimals as strings. */
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a merged config object; throws ConfigError naming the first bad key and what it allows. */
+export function validateConfig(raw: unknown, origin = 'config'): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    return `${key}: ${describeIssue(issue)}`;
+  });
+  const key = result.error.issues[0]?.path.join('.') ?? '';
+  throw new ConfigError(`invalid ${origin}:\n  ${lines.join('\n  ')}`, key);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+    case 'invalid_union':
+      return `${issue.message}; allowed: see resources/config.yaml`;
+    default:
+      return issue.message;
+  }
+}
