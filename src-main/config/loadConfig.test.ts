@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src-shared/config.ts';
+import { loadConfig } from './loadConfig.ts';
+
+function tmpYaml(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-cfg-'));
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('loads the bundled defaults with durations in milliseconds', () => {
+    const c = loadConfig({ ignoreUserFile: true });
+    expect(c.source).toBe('bybit');
+    expect(c.symbol).toBe('BTCUSDT');
+    expect(c.bybit.ping_interval).toBe(20_000);
+    expect(c.store.batch_interval).toBe(250);
+    expect(c.model.horizon).toBe(10_000);
+    expect(c.trading.taker_fee).toBeCloseTo(0.00055);
+  });
+
+  it('layers the user file over defaults and flags over both', () => {
+    const file = tmpYaml('symbol: XRPUSDT\ntrading:\n  threshold: 3\n');
+    const c = loadConfig({ configFile: file, overrides: { 'trading.threshold': 0.7, depth: 200 } });
+    expect(c.symbol).toBe('XRPUSDT');
+    expect(c.trading.threshold).toBe(0.7);
+    expect(c.depth).toBe(200);
+    expect(c.trading.maker_fee).toBeCloseTo(0.0002);
+  });
+
+  it.each([
+    [{ depth: 500 }, 'depth', '1, 50, 200, 1000'],
+    [{ source: 'binance' }, 'source', '"bybit", "sim", "replay"'],
+    [{ 'bybit.ping_interval': 'soon' }, 'bybit.ping_interval', 'not a duration'],
+    [{ 'store.batch_interval': '2s' }, 'store.batch_interval', 'between 1ms and 250ms'],
+    [{ 'trading.threshold': -1 }, 'trading.threshold', '>=0'],
+    [{ 'risk.typo_key': 1 }, 'risk', 'typo_key'],
+  ])('rejects %j naming the key and what is allowed', (overrides, key, allowed) => {
+    let err: unknown;
+    try {
+      loadConfig({ ignoreUserFile: true, overrides });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).key).toBe(key);
+    expect((err as Error).message).toContain(key);
+    expect((err as Error).message).toContain(allowed);
+  });
+
+  it('names the file when the user config is not YAML or not a mapping', () => {
+    const bad = tmpYaml('source: [unclosed');
+    expect(() => loadConfig({ configFile: bad })).toThrow(bad);
+    const list = tmpYaml('- a\n- b\n');
+    expect(() => loadConfig({ configFile: list })).toThrow(/must hold a mapping/);
+  });
+});
