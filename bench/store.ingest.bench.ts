@@ -1,0 +1,133 @@
+// store.ingest: messages/s stored through SessionWriter (batched transactions, shared id counter, session
+// counters), beside its ceiling: a bare prepared-statement INSERT loop of the same rows, already encoded
+// (BLOBs built before the clock starts), in ONE transaction into the same schema.
+// Messages: the real orderbook.200 + publicTrade recording in ../shared/data, repeated with fresh u/times.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src-main/config/loadConfig.ts';
+import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
+import { openDb } from '../src-main/store/db.ts';
+import { SessionWriter } from '../src-main/store/sessionWriter.ts';
+import { createSession } from '../src-main/store/sessions.ts';
+import type { MarketMessage } from '../src-shared/market.ts';
+
+const N = Number(process.env.BENCH_N ?? 200_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const REC = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+
+function loadMessages(): MarketMessage[] {
+  const base: MarketMessage[] = [];
+  for (const line of fs.readFileSync(REC, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const obj = JSON.parse(line) as { ts: number };
+    const f = parseRawMessage(obj, obj.ts);
+    if (f.type === 'book' || f.type === 'trades') base.push(f.msg);
+  }
+  const span = base[base.length - 1].recvTs - base[0].recvTs + 100;
+  const out: MarketMessage[] = [];
+  for (let rep = 0; out.length < N; rep++) {
+    for (const m of base) {
+      if (out.length >= N) break;
+      const dt = rep * span;
+      out.push(
+        m.kind === 'book'
+          ? { ...m, u: m.u + rep * 1_000_000, ts: m.ts + dt, recvTs: m.recvTs + dt }
+          : { ...m, ts: m.ts + dt, recvTs: m.recvTs + dt },
+      );
+    }
+  }
+  return out;
+}
+
+function freshDb(dir: string, name: string) {
+  const db = openDb(path.join(dir, name));
+  const sid = createSession(db, { source: 'bench', symbol: 'BTCUSDT', category: 'linear', depth: 200, tickSize: '0.1', startedAt: 0 });
+  return { db, sid };
+}
+
+function viaWriter(dir: string, msgs: MarketMessage[], i: number): number {
+  const { db, sid } = freshDb(dir, `w${i}.db`);
+  const t0 = performance.now();
+  const w = new SessionWriter(db, sid);
+  for (const m of msgs) w.writeMessage(m);
+  w.close(1);
+  const dt = performance.now() - t0;
+  db.close();
+  return msgs.length / (dt / 1000);
+}
+
+function packed(levels: readonly (readonly [number, number])[]): Buffer {
+  const f = new Float64Array(levels.length * 2);
+  levels.forEach((l, j) => {
+    f[2 * j] = l[0];
+    f[2 * j + 1] = l[1];
+  });
+  return Buffer.from(f.buffer);
+}
+
+type Row = { book: true; args: unknown[] } | { book: false; args: unknown[] };
+
+function encodeRows(msgs: MarketMessage[]): Row[] {
+  const rows: Row[] = [];
+  let id = 1;
+  for (const m of msgs) {
+    if (m.kind === 'book') {
+      rows.push({ book: true, args: [id++, 1, m.recvTs, m.ts, m.cts, m.u, m.seq, m.type === 'snapshot' ? 1 : 0, packed(m.bids), packed(m.asks)] });
+    } else {
+      const msgId = id;
+      for (const t of m.trades)
+        rows.push({ book: false, args: [id++, 1, msgId, m.recvTs, m.ts, t.ts, t.side, t.price, t.size, t.id, t.blockTrade ? 1 : 0, t.seq] });
+    }
+  }
+  return rows;
+}
+
+function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): number {
+  const { db } = freshDb(dir, `b${i}.db`);
+  const t0 = performance.now();
+  const book = db.prepare(
+    'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)',
+  );
+  const trade = db.prepare(
+    `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
+     VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+  );
+  db.transaction(() => {
+    for (const r of rows) (r.book ? book : trade).run(...r.args);
+  })();
+  const dt = performance.now() - t0;
+  db.close();
+  return msgs.length / (dt / 1000);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const msgs = loadMessages();
+const rows = encodeRows(msgs);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2bench-store-'));
+try {
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    peer.push(bare(dir, msgs, rows, i));
+    ours.push(viaWriter(dir, msgs, i));
+  }
+  const value = median(ours);
+  const peerValue = median(peer);
+  console.log(
+    JSON.stringify({
+      bench: 'store.ingest',
+      value: Math.round(value),
+      unit: 'messages/s',
+      peer: 'bare_insert',
+      peer_value: Math.round(peerValue),
+      ceiling_ratio: Number((value / peerValue).toFixed(3)),
+      n: msgs.length,
+      runs: RUNS,
+      levels_per_message: Number((msgs.reduce((s, m) => s + (m.kind === 'book' ? m.bids.length + m.asks.length : 0), 0) / msgs.length).toFixed(1)),
+    }),
+  );
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

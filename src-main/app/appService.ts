@@ -1,0 +1,411 @@
+// The service behind the IPC contract: implements every command by driving the live pipeline, the collector,
+// the trainer and the backtester (through the ports in ./ports.ts), and turns their output into coalesced UI
+// events. Both transports (Electron IPC, WebSocket bridge) call the same handlers after schema validation.
+import type { Config } from '../../src-shared/config.ts';
+import {
+  IPC_VERSION,
+  type BacktestArgs,
+  type BacktestReport,
+  type BacktestRunReport,
+  type CollectArgs,
+  type CollectProgress,
+  type Commands,
+  type JobArgs,
+  type ModelInfo,
+  type RetrainArgs,
+  type RetrainResult,
+  type SessionInfo,
+  type Snapshot,
+  type SourceSpec,
+  type StatusView,
+  type WhatIfArgs,
+  type WhatIfResult,
+} from '../../src-shared/ipc.ts';
+import type { FeedHealth } from '../../src-shared/market.ts';
+import type { EventBus } from '../bridge/eventBus.ts';
+import type { Backtester, CollectJob, Collector, LivePipeline, PipelineFactory, PipelineSink, Trainer } from './ports.ts';
+import { UiFeed } from './uiFeed.ts';
+import { computeWhatIf } from './whatIf.ts';
+
+export interface AppServiceDeps {
+  config: Config;
+  bus: EventBus;
+  pipeline: PipelineFactory;
+  collector: Collector;
+  trainer: Trainer;
+  backtester: Backtester;
+  listSessions: () => SessionInfo[];
+  listModels: () => ModelInfo[];
+  /** Where retrained candidate models are written. */
+  modelsDir: string;
+  /** The accepted model becomes the one new pipelines and backtests load. */
+  onModelAccepted?: (onnxPath: string) => void;
+  now?: () => number;
+}
+
+const IDLE_HEALTH: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
+
+type RetrainJob = { result: RetrainResult | null };
+
+function betterModel(candidate: ModelInfo, current: ModelInfo | null): boolean {
+  if (!current) return true;
+  const c = candidate.metrics;
+  const k = current.metrics;
+  // Out-of-sample comparison on the first metric both report, in its natural direction.
+  for (const [name, lowerIsBetter] of [
+    ['rmse', true],
+    ['mse', true],
+    ['mae', true],
+    ['ic', false],
+    ['r2', false],
+    ['hitRate', false],
+  ] as const) {
+    if (Number.isFinite(c[name]) && Number.isFinite(k[name])) return lowerIsBetter ? c[name] < k[name] : c[name] > k[name];
+  }
+  return false;
+}
+
+export class AppService {
+  readonly feed: UiFeed;
+  private spec: SourceSpec;
+  private pipeline: LivePipeline | null = null;
+  private threshold: number;
+  private running = false;
+  private statusTimer: ReturnType<typeof setInterval> | null = null;
+  private lastMsgs = 0;
+  private lastMsgsAt = 0;
+  private msgRate = 0;
+  private collectJob: CollectJob | null = null;
+  private collect: CollectProgress | null = null;
+  private collectTimer: ReturnType<typeof setInterval> | null = null;
+  private collectStarted = 0;
+  private readonly retrains = new Map<string, RetrainJob>();
+  private lastRetrain: RetrainResult | null = null;
+  private jobSeq = 0;
+  private switching: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly d: AppServiceDeps) {
+    this.now = d.now ?? Date.now;
+    this.threshold = d.config.trading.threshold;
+    this.spec = d.config.source === 'bybit' ? { kind: 'bybit' } : { kind: 'sim' };
+    this.feed = new UiFeed(d.bus, { bookHz: d.config.ui.book_hz, symbol: d.config.symbol, tickSize: d.config.tick_size ?? d.config.sim.tick_size });
+  }
+
+  /** The command handlers (the dispatcher validates payloads before calling them). */
+  handlers(): Commands {
+    return {
+      'app/hello': async () => this.snapshot(),
+      'market/setSource': async ({ source }) => this.setSource(source as SourceSpec),
+      'market/start': async () => this.startLive(),
+      'market/stop': async () => this.stopLive(),
+      'trading/setThreshold': async ({ threshold }) => this.setThreshold(threshold),
+      'trading/getThreshold': async () => ({ threshold: this.pipeline ? this.pipeline.getThreshold() : this.threshold }),
+      'trading/whatIf': async (a) => this.whatIf(a),
+      'collect/start': async (a) => this.startCollect(a),
+      'collect/stop': async () => this.stopCollect(),
+      'model/retrain': async (a) => this.retrain(a),
+      'model/accept': async (a) => this.decide(a, true),
+      'model/reject': async (a) => this.decide(a, false),
+      'model/list': async () => this.d.listModels(),
+      'backtest/run': async (a) => this.backtest(a),
+      'sessions/list': async () => this.d.listSessions(),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------ live pipeline
+
+  private sink(): PipelineSink {
+    const feed = this.feed;
+    return {
+      book: (b, ts, recvTs, valid) => feed.onBook(b, ts, recvTs, valid),
+      prediction: (p) => feed.onPrediction(p),
+      signal: (s) => feed.onSignal(s),
+      fill: (f) => feed.onFill(f),
+      portfolio: (p) => feed.onPortfolio(p),
+      error: (where, message) => this.error(where, message),
+    };
+  }
+
+  /** Serialises source changes so a quick double click cannot run two pipelines. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.switching.then(fn, fn);
+    this.switching = p.catch(() => {});
+    return p;
+  }
+
+  async startLive(): Promise<StatusView> {
+    return this.serial(async () => {
+      if (this.running && this.pipeline) return this.status();
+      this.feed.start();
+      const p = await this.d.pipeline(this.spec, this.sink(), this.threshold);
+      this.pipeline = p;
+      this.feed.reset(p.symbol, p.tickSize);
+      this.running = true;
+      this.startStatusTimer();
+      try {
+        await p.start();
+      } catch (e) {
+        this.error('source', (e as Error).message);
+      }
+      this.emitStatus();
+      return this.status();
+    });
+  }
+
+  async stopLive(): Promise<StatusView> {
+    return this.serial(async () => {
+      const p = this.pipeline;
+      this.running = false;
+      if (p) await p.stop();
+      this.emitStatus();
+      return this.status();
+    });
+  }
+
+  async setSource(spec: SourceSpec): Promise<StatusView> {
+    await this.stopLive();
+    this.pipeline = null;
+    this.spec = spec;
+    return this.startLive();
+  }
+
+  setThreshold(x: number): { threshold: number } {
+    this.threshold = x;
+    this.pipeline?.setThreshold(x);
+    const threshold = this.pipeline ? this.pipeline.getThreshold() : x;
+    this.d.bus.emit('trading/threshold', { threshold });
+    return { threshold };
+  }
+
+  whatIf(a: WhatIfArgs): WhatIfResult {
+    const windowMs = a.windowMs ?? DEFAULT_WHATIF_WINDOW_MS;
+    const preds = this.feed.predictions.items;
+    const end = preds.length ? preds[preds.length - 1].t : this.now();
+    const from = end - windowMs;
+    const c = this.d.config;
+    const r = computeWhatIf({
+      predictions: preds.filter((p) => p.t >= from),
+      mids: this.feed.mids.items,
+      threshold: a.threshold,
+      horizonMs: c.model.horizon,
+      notional: c.risk.notional,
+      feeRate: c.trading.taker_fee,
+      hysteresis: c.trading.hysteresis,
+      minHoldMs: c.trading.min_hold,
+    });
+    return { threshold: a.threshold, windowMs, samples: r.samples, signals: r.signals, trades: r.trades, hitRate: r.hitRate, netPnl: r.netPnl, fees: r.fees };
+  }
+
+  status(): StatusView {
+    const p = this.pipeline;
+    const h = p ? p.health() : IDLE_HEALTH;
+    return {
+      source: this.spec.kind,
+      sessionId: this.spec.kind === 'replay' ? this.spec.sessionId : null,
+      symbol: p?.symbol ?? this.d.config.symbol,
+      running: this.running,
+      connection: this.running ? h.state : 'stopped',
+      latencyMs: h.latencyMs,
+      messagesPerSec: this.msgRate,
+      messages: h.messages,
+      gaps: h.gaps,
+      bookValid: p ? p.bookValid() : false,
+      threshold: p ? p.getThreshold() : this.threshold,
+      model: p?.model() ?? null,
+      note: p ? p.note() : 'feed stopped',
+    };
+  }
+
+  private startStatusTimer(): void {
+    if (this.statusTimer) return;
+    this.lastMsgsAt = this.now();
+    this.statusTimer = setInterval(() => this.emitStatus(), 1000);
+    this.statusTimer.unref?.();
+  }
+
+  private emitStatus(): void {
+    const h = this.pipeline?.health();
+    const t = this.now();
+    if (h) {
+      const dt = (t - this.lastMsgsAt) / 1000;
+      if (dt > 0.2) {
+        this.msgRate = h.messages >= this.lastMsgs ? (h.messages - this.lastMsgs) / dt : 0;
+        this.lastMsgs = h.messages;
+        this.lastMsgsAt = t;
+      }
+    }
+    this.d.bus.emit('app/status', this.status());
+  }
+
+  private error(where: string, message: string): void {
+    this.d.bus.emit('app/error', { where, message, t: this.now() });
+  }
+
+  snapshot(): Snapshot {
+    const f = this.feed;
+    return {
+      version: IPC_VERSION,
+      status: this.status(),
+      book: f.bookView(),
+      prices: f.mids.items.slice(),
+      predictions: f.predictions.items.slice(),
+      signals: f.signals.items.slice(-200),
+      fills: f.fills.items.slice(-200),
+      portfolio: f.latestPortfolio(),
+      equity: f.equity.items.slice(),
+      collect: this.collect,
+      retrain: this.lastRetrain,
+      models: this.safe(() => this.d.listModels(), []),
+      sessions: this.safe(() => this.d.listSessions(), []),
+    };
+  }
+
+  private safe<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.error('store', (e as Error).message);
+      return fallback;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ collect
+
+  async startCollect(a: CollectArgs): Promise<CollectProgress> {
+    if (this.collectJob) throw new Error('a collection is already running; stop it first');
+    const source = this.spec.kind === 'bybit' ? 'bybit' : 'sim';
+    const job = await this.d.collector({ symbol: a.symbol, depth: a.depth, source, onError: (m) => this.error('collect', m) });
+    this.collectJob = job;
+    this.collectStarted = this.now();
+    this.collect = {
+      running: true,
+      sessionId: job.sessionId,
+      symbol: a.symbol,
+      elapsedMs: 0,
+      durationMs: a.durationMs,
+      messages: 0,
+      messagesPerSec: 0,
+      gaps: 0,
+      done: false,
+      error: null,
+    };
+    this.collectTimer = setInterval(() => {
+      const c = this.collect;
+      if (!c || !this.collectJob) return;
+      const elapsed = this.now() - this.collectStarted;
+      this.collect = { ...c, elapsedMs: Math.min(elapsed, c.durationMs), messages: job.messages(), gaps: job.gaps(), messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0 };
+      this.d.bus.emit('collect/progress', this.collect);
+      if (elapsed >= c.durationMs) void this.stopCollect();
+    }, 500);
+    this.collectTimer.unref?.();
+    this.d.bus.emit('collect/progress', this.collect);
+    return this.collect;
+  }
+
+  async stopCollect(): Promise<CollectProgress> {
+    const job = this.collectJob;
+    if (!job || !this.collect) return this.collect ?? { running: false, sessionId: null, symbol: '', elapsedMs: 0, durationMs: 0, messages: 0, messagesPerSec: 0, gaps: 0, done: false, error: null };
+    this.collectJob = null;
+    if (this.collectTimer) clearInterval(this.collectTimer);
+    this.collectTimer = null;
+    let error: string | null = null;
+    try {
+      await job.stop();
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    const elapsed = Math.min(this.now() - this.collectStarted, this.collect.durationMs);
+    this.collect = { ...this.collect, running: false, done: true, error, elapsedMs: elapsed, messages: job.messages(), gaps: job.gaps(), messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0 };
+    this.d.bus.emit('collect/progress', this.collect);
+    this.d.bus.emit('sessions/changed', this.safe(() => this.d.listSessions(), []));
+    return this.collect;
+  }
+
+  // ------------------------------------------------------------------------------------------ retrain
+
+  retrain(a: RetrainArgs): { jobId: string } {
+    for (const j of this.retrains.values()) if (j.result === null) throw new Error('a retrain is already running');
+    const jobId = `rt${++this.jobSeq}-${this.now().toString(36)}`;
+    const job: RetrainJob = { result: null };
+    this.retrains.set(jobId, job);
+    const current = this.pipeline?.model() ?? null;
+    const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) => this.d.bus.emit('retrain/progress', { jobId, ...p });
+    progress({ phase: 'dataset', fraction: 0, message: 'building the dataset from stored sessions', metrics: {} });
+    void this.d
+      .trainer({ jobId, sessionIds: a.sessionIds, outDir: this.d.modelsDir, onProgress: progress })
+      .then(({ candidate }) => {
+        job.result = { jobId, ok: true, error: null, candidate, current, beatsCurrent: betterModel(candidate, current), status: 'pending' };
+        progress({ phase: 'done', fraction: 1, message: `trained ${candidate.name}`, metrics: candidate.metrics });
+      })
+      .catch((e: Error) => {
+        job.result = { jobId, ok: false, error: e.message, candidate: null, current, beatsCurrent: false, status: 'rejected' };
+        progress({ phase: 'failed', fraction: 1, message: e.message, metrics: {} });
+      })
+      .finally(() => {
+        this.lastRetrain = job.result;
+        if (job.result) this.d.bus.emit('retrain/result', job.result);
+        this.d.bus.emit('models/changed', this.safe(() => this.d.listModels(), []));
+      });
+    return { jobId };
+  }
+
+  async decide(a: JobArgs, accept: boolean): Promise<RetrainResult> {
+    const job = this.retrains.get(a.jobId);
+    if (!job) throw new Error(`no retrain job ${a.jobId}`);
+    if (!job.result) throw new Error(`retrain ${a.jobId} has not finished yet`);
+    const r = job.result;
+    if (r.status !== 'pending') return r;
+    if (accept) {
+      if (!r.candidate) throw new Error('the retrain failed: there is no model to accept');
+      if (this.pipeline) await this.pipeline.useModel(r.candidate.path);
+      this.d.onModelAccepted?.(r.candidate.path);
+    }
+    job.result = { ...r, status: accept ? 'accepted' : 'rejected' };
+    this.lastRetrain = job.result;
+    this.d.bus.emit('retrain/result', job.result);
+    this.emitStatus();
+    return job.result;
+  }
+
+  // ------------------------------------------------------------------------------------------ backtest
+
+  async backtest(a: BacktestArgs): Promise<BacktestReport> {
+    const session = this.d.listSessions().find((s) => s.id === a.sessionId);
+    if (!session) throw new Error(`no stored session #${a.sessionId}; collect one first`);
+    const thresholds = a.sweep ?? [a.threshold ?? this.threshold];
+    const jobId = `bt${++this.jobSeq}`;
+    const t0 = this.now();
+    const runs: BacktestRunReport[] = await this.d.backtester({
+      sessionId: a.sessionId,
+      thresholds,
+      onProgress: (fraction, message) => this.d.bus.emit('backtest/progress', { jobId, fraction, message }),
+    });
+    let best = 0;
+    runs.forEach((r, i) => {
+      if (r.finalEquity > runs[best].finalEquity) best = i;
+    });
+    const report: BacktestReport = {
+      jobId,
+      sessionId: a.sessionId,
+      symbol: session.symbol,
+      startedAt: session.startedAt,
+      endedAt: session.endedAt ?? session.startedAt,
+      messages: session.messages,
+      runs,
+      best,
+      elapsedMs: this.now() - t0,
+    };
+    this.d.bus.emit('backtest/result', report);
+    return report;
+  }
+
+  async close(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = null;
+    if (this.collectJob) await this.stopCollect().catch(() => {});
+    await this.stopLive().catch(() => {});
+    this.feed.stop();
+  }
+}

@@ -1,0 +1,66 @@
+// Composition root shared by Electron and web mode: opens the database, builds the adapters, the app service,
+// the event bus and the validating dispatcher.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../../src-shared/config.ts';
+import type { SourceSpec } from '../../src-shared/ipc.ts';
+import { createDispatcher, type Dispatch } from '../bridge/dispatcher.ts';
+import { EventBus } from '../bridge/eventBus.ts';
+import { PROJECT_ROOT } from '../config/loadConfig.ts';
+import { createSource } from '../market/createSource.ts';
+import { openDb } from '../store/db.ts';
+import { listSessions } from '../store/sessions.ts';
+import { AppService } from './appService.ts';
+import { makeBacktester } from './backtester.ts';
+import { makeCollector } from './collector.ts';
+import { enginePipelineFactory } from './enginePipeline.ts';
+import { listModels } from './modelsCatalog.ts';
+import { makeReplaySource } from './replay.ts';
+import { makeTrainer } from './trainer.ts';
+
+export interface AppContext {
+  service: AppService;
+  bus: EventBus;
+  dispatch: Dispatch;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  config: Config;
+  /** Where retrained models go (created on demand). */
+  modelsDir: string;
+  /** better-sqlite3 binary built for Electron (packaged app); undefined under Node. */
+  nativeBinding?: string;
+}
+
+export async function createApp(o: CreateAppOptions): Promise<AppContext> {
+  const { config } = o;
+  const db = openDb(config.db);
+  const bus = new EventBus();
+  const bundledDir = path.dirname(path.resolve(PROJECT_ROOT, config.model.path));
+  let activeModel = path.resolve(PROJECT_ROOT, config.model.path);
+  const makeSource = (spec: SourceSpec) =>
+    spec.kind === 'replay' ? makeReplaySource(db, spec.sessionId, spec.speed) : createSource({ ...config, source: spec.kind });
+  const service = new AppService({
+    config,
+    bus,
+    pipeline: enginePipelineFactory({ config, makeSource, modelPath: () => activeModel }),
+    collector: makeCollector(config, db),
+    trainer: makeTrainer({ config, db }),
+    backtester: makeBacktester({ config, db, modelPath: () => activeModel }),
+    listSessions: () => listSessions(db).map((s) => ({ ...s })),
+    listModels: () => listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
+    modelsDir: o.modelsDir,
+    onModelAccepted: (p) => (activeModel = p),
+  });
+  const dispatch = createDispatcher(service.handlers());
+  return {
+    service,
+    bus,
+    dispatch,
+    close: async () => {
+      await service.close();
+      db.close();
+    },
+  };
+}

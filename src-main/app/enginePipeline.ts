@@ -1,0 +1,119 @@
+// Adapter from the engine (src-main/engine/engine.ts) to the app service's LivePipeline port: builds the source for
+// a SourceSpec, loads the model, runs an Engine on a wall clock and translates its events into the IPC view types.
+import type { Config } from '../../src-shared/config.ts';
+import type { FillEvent, MetricsView, ModelInfo, PortfolioView, SourceSpec } from '../../src-shared/ipc.ts';
+import type { FeedHealth } from '../../src-shared/market.ts';
+import { RealClock } from '../engine/clock.ts';
+import { PredictorModel } from '../engine/decisionModel.ts';
+import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
+import type { PortfolioEvent } from '../engine/events.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import type { MarketSource } from '../market/source.ts';
+import { Predictor } from '../model/predictor.ts';
+import type { Metrics } from '../trading/metrics.ts';
+import type { Fill } from '../trading/types.ts';
+import { readModelInfo } from './modelsCatalog.ts';
+import type { LivePipeline, PipelineFactory } from './ports.ts';
+
+export type SourceMaker = (spec: SourceSpec) => MarketSource | Promise<MarketSource>;
+
+export function toMetricsView(m: Metrics): MetricsView {
+  return {
+    totalReturn: m.totalReturn,
+    sharpe: m.sharpe,
+    maxDrawdown: m.maxDrawdown,
+    hitRate: m.hitRate,
+    trades: m.trades,
+    turnover: m.turnover,
+    avgHoldingMs: m.avgHoldingMs,
+    fees: m.fees,
+  };
+}
+
+export function toPortfolioView(p: PortfolioEvent, m: Metrics): PortfolioView {
+  return {
+    t: p.ts,
+    balance: p.balance,
+    position: p.position,
+    entryPrice: p.entryPrice,
+    realizedPnl: p.realizedPnl,
+    unrealizedPnl: p.unrealizedPnl,
+    fees: p.fees,
+    equity: p.equity,
+    drawdown: p.drawdown,
+    metrics: toMetricsView(m),
+  };
+}
+
+export function toFillEvent(f: Fill): FillEvent {
+  return { t: f.ts, side: f.side, price: f.price, size: f.qty, fee: f.fee, liquidity: f.liquidity, reason: f.reason };
+}
+
+async function loadModel(path: string): Promise<{ predictor: Predictor | null; info: ModelInfo | null; note: string | null }> {
+  try {
+    const predictor = await Predictor.load(path, FEATURE_SET);
+    return { predictor, info: readModelInfo(path) ?? { name: path, path, featureSetVersion: FEATURE_SET.version, trainedAt: null, metrics: {} }, note: null };
+  } catch (e) {
+    return { predictor: null, info: null, note: `no model: ${(e as Error).message}` };
+  }
+}
+
+export function enginePipelineFactory(opts: { config: Config; makeSource: SourceMaker; modelPath: () => string }): PipelineFactory {
+  return async (spec, sink, threshold) => {
+    const source = await opts.makeSource(spec);
+    let model = await loadModel(opts.modelPath());
+    const engine = new Engine(
+      { ...engineOptionsFromConfig(opts.config, source.instrument), threshold },
+      { source, clock: new RealClock(), model: model.predictor ? new PredictorModel(model.predictor) : null },
+    );
+    let last = { ts: 0, recvTs: 0 };
+    let warnings = 0;
+    let warnWindow = 0;
+    engine.on('book', (e) => {
+      last = { ts: e.ts, recvTs: e.recvTs };
+      sink.book(e.book, e.ts, e.recvTs, e.valid);
+    });
+    engine.on('health', (h) => {
+      if (!h.bookValid) sink.book(engine.book, last.ts, last.recvTs, false);
+    });
+    engine.on('prediction', (e) => sink.prediction({ t: e.ts, value: e.value, threshold: e.threshold }));
+    engine.on('signal', (e) => sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }));
+    engine.on('fill', (f) => sink.fill(toFillEvent(f)));
+    engine.on('portfolio', (p) => sink.portfolio(toPortfolioView(p, engine.metricsNow())));
+    engine.on('warning', (w) => {
+      // A flapping feed must not flood the UI with toasts: at most 5 warnings a minute.
+      const t = Date.now();
+      if (t - warnWindow > 60_000) {
+        warnWindow = t;
+        warnings = 0;
+      }
+      if (++warnings <= 5) sink.error('feed', w);
+    });
+    const p: LivePipeline = {
+      kind: spec.kind,
+      symbol: source.instrument.symbol,
+      tickSize: source.instrument.tickSize,
+      start: () => engine.start(),
+      stop: async () => {
+        await engine.stop();
+        await model.predictor?.close();
+      },
+      setThreshold: (x) => engine.setThreshold(x),
+      getThreshold: () => engine.threshold,
+      // The source's own counters are live; the engine only hears of them on state changes.
+      health: (): FeedHealth => source.health(),
+      bookValid: () => engine.valid,
+      model: () => model.info,
+      note: () => model.note ?? engine.health().paused,
+      useModel: async (path) => {
+        const next = await loadModel(path);
+        if (!next.predictor) throw new Error(next.note ?? `cannot load ${path}`);
+        const old = model.predictor;
+        engine.setModel(new PredictorModel(next.predictor));
+        model = next;
+        await old?.close();
+      },
+    };
+    return p;
+  };
+}

@@ -1,0 +1,63 @@
+// Lists the models a user can trade with: every X.onnx that has its X.json metadata beside it, in the bundled
+// models/ folder and the folder retrained models are written to.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelInfo } from '../../src-shared/ipc.ts';
+
+type Meta = {
+  name?: unknown;
+  feature_set?: { version?: unknown };
+  metrics?: Record<string, unknown>;
+  created_at?: unknown;
+};
+
+/** The headline validation metrics shown in the UI (numbers only, short names). */
+export function headlineMetrics(m: Record<string, unknown> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!m) return out;
+  for (const [k, label] of [
+    ['ic', 'ic'],
+    ['r2', 'r2'],
+    ['hit_rate', 'hitRate'],
+    ['mse', 'mse'],
+    ['n_train', 'nTrain'],
+    ['n_valid', 'nValid'],
+  ] as const) {
+    const v = m[k];
+    if (typeof v === 'number' && Number.isFinite(v)) out[label] = v;
+  }
+  return out;
+}
+
+export function readModelInfo(onnxPath: string): ModelInfo | null {
+  const metaFile = onnxPath.replace(/\.onnx$/i, '') + '.json';
+  try {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Meta;
+    return {
+      name: typeof meta.name === 'string' ? meta.name : path.basename(onnxPath, '.onnx'),
+      path: onnxPath,
+      featureSetVersion: String(meta.feature_set?.version ?? '?'),
+      trainedAt: typeof meta.created_at === 'number' ? meta.created_at : null,
+      metrics: headlineMetrics(meta.metrics),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function listModels(dirs: readonly string[]): ModelInfo[] {
+  const out: ModelInfo[] = [];
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names.filter((x) => x.endsWith('.onnx')).sort()) {
+      const info = readModelInfo(path.join(dir, n));
+      if (info) out.push(info);
+    }
+  }
+  return out;
+}

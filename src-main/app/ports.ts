@@ -1,0 +1,70 @@
+// The ports the app service drives: a live pipeline (the engine fed by a source), a collector, a trainer and a
+// backtester. Adapters in this folder implement them over src-main/engine, market, store, model and backtest, so
+// the service itself only orchestrates, coalesces and validates.
+import type {
+  BacktestRunReport,
+  FillEvent,
+  ModelInfo,
+  PortfolioView,
+  PredictionPoint,
+  RetrainProgress,
+  SignalEvent,
+  SourceSpec,
+} from '../../src-shared/ipc.ts';
+import type { FeedHealth } from '../../src-shared/market.ts';
+import type { BookLike } from './uiFeed.ts';
+
+export interface PipelineSink {
+  /** After each applied book message (the sink reads the book lazily, at most at the UI rate). */
+  book(book: BookLike, ts: number, recvTs: number, valid: boolean): void;
+  prediction(p: PredictionPoint): void;
+  signal(s: SignalEvent): void;
+  fill(f: FillEvent): void;
+  portfolio(p: PortfolioView): void;
+  error(where: string, message: string): void;
+}
+
+export interface LivePipeline {
+  readonly kind: SourceSpec['kind'];
+  readonly symbol: string;
+  readonly tickSize: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  setThreshold(x: number): void;
+  getThreshold(): number;
+  health(): FeedHealth;
+  bookValid(): boolean;
+  model(): ModelInfo | null;
+  /** Why predictions are missing, if they are (no model, warming up, book invalid). */
+  note(): string | null;
+  /** Swaps the model in place (after the user accepts a retrained one). */
+  useModel(onnxPath: string): Promise<void>;
+}
+
+export type PipelineFactory = (spec: SourceSpec, sink: PipelineSink, threshold: number) => Promise<LivePipeline>;
+
+export interface CollectJob {
+  readonly sessionId: number;
+  messages(): number;
+  gaps(): number;
+  /** Stops the source and closes the session (flushes the last batch). */
+  stop(): Promise<void>;
+}
+export type Collector = (a: { symbol: string; depth: number; source: 'bybit' | 'sim'; onError: (msg: string) => void }) => Promise<CollectJob>;
+
+export interface TrainOutcome {
+  candidate: ModelInfo;
+}
+export type Trainer = (a: {
+  jobId: string;
+  sessionIds: number[] | undefined;
+  outDir: string;
+  onProgress: (p: Omit<RetrainProgress, 'jobId'>) => void;
+}) => Promise<TrainOutcome>;
+
+/** One run per threshold (a sweep re-uses the first run's predictions). */
+export type Backtester = (a: {
+  sessionId: number;
+  thresholds: number[];
+  onProgress: (fraction: number, message: string) => void;
+}) => Promise<BacktestRunReport[]>;

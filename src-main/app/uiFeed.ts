@@ -1,0 +1,218 @@
+// Coalesces the engine's per-message output into UI events: the book at most `bookHz` (top 20 read at flush
+// time), series as batches of only the new points, portfolio and status a few times a second. It also keeps the
+// recent history (mids, predictions, signals, fills, equity) for a reconnecting renderer and the what-if panel.
+import type { EventBus } from '../bridge/eventBus.ts';
+import type { BookView, EquityPoint, FillEvent, PortfolioView, PredictionPoint, PricePoint, SignalEvent } from '../../src-shared/ipc.ts';
+import type { Level } from '../../src-shared/market.ts';
+
+/** What the feed needs from an order book (OrderBook satisfies it). */
+export interface BookLike {
+  levels(side: 'bid' | 'ask', n: number): Level[];
+  mid(): number;
+  spread(): number;
+}
+
+export const BOOK_ROWS = 20;
+const SERIES_FLUSH_MS = 200;
+const PORTFOLIO_FLUSH_MS = 250;
+/** Mids are sampled into the history at most this often (charts draw one point per second anyway). */
+const MID_SAMPLE_MS = 200;
+const EQUITY_SAMPLE_MS = 1000;
+
+/** A bounded history that drops its oldest entries by time. */
+class History<T extends { t: number }> {
+  items: T[] = [];
+  constructor(
+    private readonly keepMs: number,
+    private readonly maxItems: number,
+  ) {}
+  push(x: T): void {
+    this.items.push(x);
+    if (this.items.length > this.maxItems * 1.25 || this.items[0].t < x.t - this.keepMs * 1.25) {
+      const cut = x.t - this.keepMs;
+      let i = 0;
+      while (i < this.items.length && (this.items[i].t < cut || this.items.length - i > this.maxItems)) i++;
+      this.items = this.items.slice(i);
+    }
+  }
+  clear(): void {
+    this.items = [];
+  }
+}
+
+export interface UiFeedOptions {
+  bookHz: number;
+  symbol: string;
+  tickSize: string;
+  /** How much history to keep (ms). */
+  keepMs?: number;
+}
+
+export class UiFeed {
+  readonly mids: History<PricePoint>;
+  readonly predictions: History<PredictionPoint>;
+  readonly signals: History<SignalEvent>;
+  readonly fills: History<FillEvent>;
+  readonly equity: History<EquityPoint>;
+  private pendingPrices: PricePoint[] = [];
+  private pendingPreds: PredictionPoint[] = [];
+  private pendingSignals: SignalEvent[] = [];
+  private pendingFills: FillEvent[] = [];
+  private pendingEquity: EquityPoint[] = [];
+  private book: BookLike | null = null;
+  private bookTs = 0;
+  private bookRecvTs = 0;
+  private bookValid = false;
+  private bookDirty = false;
+  private lastBook: BookView | null = null;
+  private portfolio: PortfolioView | null = null;
+  private portfolioDirty = false;
+  private lastMidT = -Infinity;
+  private lastEquityT = -Infinity;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private symbol: string;
+  private tickSize: string;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly opts: UiFeedOptions,
+  ) {
+    const keep = opts.keepMs ?? 30 * 60_000;
+    this.mids = new History(keep, 20_000);
+    this.predictions = new History(keep, 20_000);
+    this.signals = new History(keep, 2_000);
+    this.fills = new History(keep, 2_000);
+    this.equity = new History(keep, 20_000);
+    this.symbol = opts.symbol;
+    this.tickSize = opts.tickSize;
+  }
+
+  start(): void {
+    if (this.timers.length) return;
+    this.timers.push(setInterval(() => this.flushBook(), Math.max(1, Math.round(1000 / this.opts.bookHz))));
+    this.timers.push(setInterval(() => this.flushSeries(), SERIES_FLUSH_MS));
+    this.timers.push(setInterval(() => this.flushPortfolio(), PORTFOLIO_FLUSH_MS));
+    for (const t of this.timers) t.unref?.();
+  }
+
+  stop(): void {
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+  }
+
+  /** Forgets everything (a new source or a new run). */
+  reset(symbol: string, tickSize: string): void {
+    this.symbol = symbol;
+    this.tickSize = tickSize;
+    for (const h of [this.mids, this.predictions, this.signals, this.fills, this.equity]) h.clear();
+    this.pendingPrices = [];
+    this.pendingPreds = [];
+    this.pendingSignals = [];
+    this.pendingFills = [];
+    this.pendingEquity = [];
+    this.book = null;
+    this.lastBook = null;
+    this.bookDirty = false;
+    this.portfolio = null;
+    this.lastMidT = -Infinity;
+    this.lastEquityT = -Infinity;
+  }
+
+  /** After each applied book message: cheap, only marks the book dirty and samples the mid. */
+  onBook(book: BookLike, ts: number, recvTs: number, valid: boolean): void {
+    this.book = book;
+    this.bookTs = ts;
+    this.bookRecvTs = recvTs;
+    this.bookValid = valid;
+    this.bookDirty = true;
+    if (valid && ts - this.lastMidT >= MID_SAMPLE_MS) {
+      const mid = book.mid();
+      if (Number.isFinite(mid)) {
+        this.lastMidT = ts;
+        const p = { t: ts, mid };
+        this.mids.push(p);
+        this.pendingPrices.push(p);
+      }
+    }
+  }
+
+  onBookInvalid(): void {
+    this.bookValid = false;
+    this.bookDirty = true;
+  }
+
+  onPrediction(p: PredictionPoint): void {
+    this.predictions.push(p);
+    this.pendingPreds.push(p);
+  }
+
+  onSignal(s: SignalEvent): void {
+    this.signals.push(s);
+    this.pendingSignals.push(s);
+  }
+
+  onFill(f: FillEvent): void {
+    this.fills.push(f);
+    this.pendingFills.push(f);
+  }
+
+  onPortfolio(p: PortfolioView): void {
+    this.portfolio = p;
+    this.portfolioDirty = true;
+    if (p.t - this.lastEquityT >= EQUITY_SAMPLE_MS) {
+      this.lastEquityT = p.t;
+      const e = { t: p.t, equity: p.equity, drawdown: p.drawdown };
+      this.equity.push(e);
+      this.pendingEquity.push(e);
+    }
+  }
+
+  bookView(): BookView | null {
+    if (this.bookDirty) this.buildBook();
+    return this.lastBook;
+  }
+
+  latestPortfolio(): PortfolioView | null {
+    return this.portfolio;
+  }
+
+  private buildBook(): void {
+    this.bookDirty = false;
+    const b = this.book;
+    if (!b) {
+      this.lastBook = null;
+      return;
+    }
+    this.lastBook = {
+      symbol: this.symbol,
+      tickSize: this.tickSize,
+      ts: this.bookTs,
+      recvTs: this.bookRecvTs,
+      bids: b.levels('bid', BOOK_ROWS),
+      asks: b.levels('ask', BOOK_ROWS),
+      mid: b.mid(),
+      spread: b.spread(),
+      valid: this.bookValid,
+    };
+  }
+
+  flushBook(): void {
+    if (!this.bookDirty) return;
+    this.buildBook();
+    if (this.lastBook) this.bus.emit('market/book', this.lastBook);
+  }
+
+  flushSeries(): void {
+    if (this.pendingPrices.length) this.bus.emit('market/prices', this.pendingPrices.splice(0));
+    if (this.pendingPreds.length) this.bus.emit('model/predictions', this.pendingPreds.splice(0));
+    if (this.pendingSignals.length) this.bus.emit('trading/signals', this.pendingSignals.splice(0));
+    if (this.pendingFills.length) this.bus.emit('trading/fills', this.pendingFills.splice(0));
+    if (this.pendingEquity.length) this.bus.emit('trading/equity', this.pendingEquity.splice(0));
+  }
+
+  flushPortfolio(): void {
+    if (!this.portfolioDirty || !this.portfolio) return;
+    this.portfolioDirty = false;
+    this.bus.emit('trading/portfolio', this.portfolio);
+  }
+}

@@ -1,0 +1,206 @@
+// Backtest = the live engine fed from storage: a ReplaySource at speed 'max' and a ReplayClock, nothing else
+// differs. A sweep runs one engine pass per threshold. Predictions do not depend on the threshold, so passes
+// after the first replay the first pass's predictions (RecordedModel: no features, no model) through the same
+// engine; backtest.test.ts proves the rows equal independent full runs.
+import type { Config } from '../../src-shared/config.ts';
+import { ReplayClock } from '../engine/clock.ts';
+import { RecordedModel, RecordingModel, type DecisionModel } from '../engine/decisionModel.ts';
+import { Engine, engineOptionsFromConfig, type EngineOptions } from '../engine/engine.ts';
+import { RunRecorder } from '../engine/runRecorder.ts';
+import { ReplaySource } from '../market/replay/replaySource.ts';
+import type { Db } from '../store/db.ts';
+import { getSession } from '../store/sessions.ts';
+import type { Metrics } from '../trading/metrics.ts';
+import type { PortfolioSnapshot } from '../trading/portfolio.ts';
+import type { Fill, Order } from '../trading/types.ts';
+
+export interface BacktestOptions {
+  db: Db;
+  sessionId: number;
+  config: Config;
+  model: DecisionModel;
+  /** Shown in the report and stored with the run. */
+  modelPath?: string;
+  thresholds: readonly number[];
+  /** Record each pass as a run (runs, predictions, signals, orders, fills, equity). Default true. */
+  record?: boolean;
+  /** Re-use the first pass's predictions for the other thresholds (default true). */
+  reusePredictions?: boolean;
+  /** Equity grid for Sharpe/Sortino (ms); default: 60 s, or 1 s for sessions shorter than an hour. */
+  samplingMs?: number;
+  fromTs?: number;
+  toTs?: number;
+  /** Most equity points per threshold kept for the report (evenly thinned). */
+  maxEquityPoints?: number;
+  onProgress?: (done: number, total: number, row: BacktestRow) => void;
+}
+
+/** One threshold's result (snake_case: the JSON report's schema). */
+export interface BacktestRow {
+  threshold: number;
+  trades: number;
+  round_trips: number;
+  fees: number;
+  net_pnl: number;
+  total_return: number;
+  sharpe: number;
+  sortino: number;
+  max_drawdown: number;
+  max_drawdown_abs: number;
+  hit_rate: number;
+  turnover: number;
+  avg_holding_s: number;
+  exposure: number;
+  final_equity: number;
+  signals: number;
+  predictions: number;
+  run_id: number | null;
+}
+
+export interface PassResult {
+  threshold: number;
+  metrics: Metrics;
+  final: PortfolioSnapshot;
+  orders: Order[];
+  fills: Fill[];
+  equity: [ts: number, equity: number][];
+  signals: number;
+  predictions: number;
+  messages: number;
+  runId: number | null;
+}
+
+export interface BacktestReport {
+  session: { id: number; symbol: string; source: string; tick_size: string; started_at: number; ended_at: number | null; messages: number };
+  model: string | null;
+  /** Equity sampling for Sharpe/Sortino: "equity sampled every N ms, annualised with sqrt(periods per 365-day year)". */
+  sampling_ms: number;
+  annualisation: string;
+  params: Record<string, unknown>;
+  rows: BacktestRow[];
+  equity: { threshold: number; points: [number, number][] }[];
+  elapsed_ms: number;
+}
+
+export function rowOf(p: PassResult): BacktestRow {
+  const m = p.metrics;
+  return {
+    threshold: p.threshold,
+    trades: m.trades,
+    round_trips: m.roundTrips,
+    fees: m.fees,
+    net_pnl: m.netPnl,
+    total_return: m.totalReturn,
+    sharpe: m.sharpe,
+    sortino: m.sortino,
+    max_drawdown: m.maxDrawdown,
+    max_drawdown_abs: m.maxDrawdownAbs,
+    hit_rate: m.hitRate,
+    turnover: m.turnover,
+    avg_holding_s: m.avgHoldingMs / 1000,
+    exposure: m.exposure,
+    final_equity: m.finalEquity,
+    signals: p.signals,
+    predictions: p.predictions,
+    run_id: p.runId,
+  };
+}
+
+/** Default Sharpe grid: 1 min, or 1 s when the session is under an hour (else there are too few returns). */
+export function defaultSamplingMs(spanMs: number): number {
+  return spanMs > 0 && spanMs < 3_600_000 ? 1000 : 60_000;
+}
+
+/** One engine pass over the session at one threshold. */
+export async function runPass(
+  o: Pick<BacktestOptions, 'db' | 'sessionId' | 'config' | 'modelPath' | 'record' | 'fromTs' | 'toTs'> & {
+    model: DecisionModel;
+    threshold: number;
+    samplingMs: number;
+    kind?: 'backtest' | 'paper';
+  },
+): Promise<PassResult> {
+  const source = new ReplaySource({ db: o.db, sessionId: o.sessionId, speed: 'max', fromTs: o.fromTs, toTs: o.toTs });
+  const options: EngineOptions = { ...engineOptionsFromConfig(o.config, source.instrument, o.samplingMs), threshold: o.threshold };
+  const sink =
+    o.record === false
+      ? undefined
+      : new RunRecorder(o.db, {
+          kind: o.kind ?? 'backtest',
+          source: 'replay',
+          sessionId: o.sessionId,
+          symbol: source.instrument.symbol,
+          model: o.modelPath ?? null,
+          threshold: o.threshold,
+          params: { ...options, instrument: undefined },
+          startedAt: Date.now(),
+        });
+  const engine = new Engine(options, { source, clock: new ReplayClock(), model: o.model, sink });
+  const orders = new Map<number, Order>();
+  const fills: Fill[] = [];
+  const equity: [number, number][] = [];
+  let signals = 0;
+  let predictions = 0;
+  engine.on('order', (x) => orders.set(x.id, x));
+  engine.on('fill', (f) => fills.push(f));
+  engine.on('signal', () => signals++);
+  engine.on('prediction', () => predictions++);
+  engine.on('portfolio', (p) => equity.push([p.ts, p.equity]));
+  await engine.start();
+  await source.done();
+  const metrics = await engine.stop();
+  return {
+    threshold: o.threshold,
+    metrics,
+    final: engine.portfolioNow(),
+    orders: [...orders.values()],
+    fills,
+    equity,
+    signals,
+    predictions,
+    messages: engine.health().messages,
+    runId: sink?.runId ?? null,
+  };
+}
+
+export async function runBacktest(o: BacktestOptions): Promise<{ report: BacktestReport; passes: PassResult[] }> {
+  const started = performance.now();
+  const s = getSession(o.db, o.sessionId);
+  if (!s) throw new Error(`no session ${o.sessionId} in ${o.db.name}`);
+  if (o.thresholds.length === 0) throw new Error('no threshold to test');
+  const span = (s.lastRecvTs ?? 0) - (s.firstRecvTs ?? 0);
+  const samplingMs = o.samplingMs ?? defaultSamplingMs(span);
+  const reuse = o.reusePredictions !== false && o.thresholds.length > 1;
+  const recorder = reuse ? new RecordingModel(o.model) : null;
+  const passes: PassResult[] = [];
+  for (let i = 0; i < o.thresholds.length; i++) {
+    const model = i === 0 ? (recorder ?? o.model) : reuse && recorder ? new RecordedModel(recorder.recorded) : o.model;
+    const p = await runPass({ ...o, model, threshold: o.thresholds[i], samplingMs });
+    passes.push(p);
+    o.onProgress?.(i + 1, o.thresholds.length, rowOf(p));
+  }
+  const maxPts = o.maxEquityPoints ?? 2000;
+  const report: BacktestReport = {
+    session: { id: s.id, symbol: s.symbol, source: s.source, tick_size: s.tickSize, started_at: s.startedAt, ended_at: s.endedAt, messages: s.messages },
+    model: o.modelPath ?? null,
+    sampling_ms: samplingMs,
+    annualisation: `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`,
+    params: {
+      decision_interval_ms: o.config.features.decision_interval,
+      trading: o.config.trading,
+      risk: o.config.risk,
+    },
+    rows: passes.map(rowOf),
+    equity: passes.map((p) => ({ threshold: p.threshold, points: thin(p.equity, maxPts) })),
+    elapsed_ms: Math.round(performance.now() - started),
+  };
+  return { report, passes };
+}
+
+function thin(points: [number, number][], max: number): [number, number][] {
+  if (points.length <= max) return points;
+  const out: [number, number][] = [];
+  const step = (points.length - 1) / (max - 1);
+  for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]);
+  return out;
+}

@@ -1,0 +1,96 @@
+// The backtest report as one self-contained HTML page: inline CSS, an inline SVG equity curve per threshold and
+// the metrics table. No scripts, fonts or images from anywhere: it opens offline in any browser.
+import type { BacktestReport, BacktestRow } from './backtest.ts';
+
+const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const pct = (x: number, d = 2) => (Number.isFinite(x) ? `${(x * 100).toFixed(d)} %` : '–');
+const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? '–' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+
+function equitySvg(series: BacktestReport['equity'], width = 960, height = 320): string {
+  const pts = series.flatMap((s) => s.points);
+  if (pts.length < 2) return '<p class="muted">No equity samples.</p>';
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [t, e] of pts) {
+    if (t < t0) t0 = t;
+    if (t > t1) t1 = t;
+    if (e < lo) lo = e;
+    if (e > hi) hi = e;
+  }
+  if (hi === lo) {
+    hi += 1;
+    lo -= 1;
+  }
+  const pad = { l: 70, r: 10, t: 10, b: 28 };
+  const w = width - pad.l - pad.r;
+  const h = height - pad.t - pad.b;
+  const x = (t: number) => pad.l + (t1 > t0 ? ((t - t0) / (t1 - t0)) * w : 0);
+  const y = (e: number) => pad.t + (1 - (e - lo) / (hi - lo)) * h;
+  const grid: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const v = lo + ((hi - lo) * i) / 4;
+    grid.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    grid.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v, 2)}</text>`);
+  }
+  grid.push(`<text x="${pad.l}" y="${height - 8}">${esc(iso(t0))}</text>`);
+  grid.push(`<text x="${pad.l + w}" y="${height - 8}" text-anchor="end">${esc(iso(t1))}</text>`);
+  const lines = series.map((s, i) => {
+    const d = s.points.map(([t, e]) => `${x(t).toFixed(1)},${y(e).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${d}"><title>threshold ${s.threshold}</title></polyline>`;
+  });
+  const legend = series
+    .map((s, i) => `<span class="key"><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>threshold ${esc(String(s.threshold))}</span>`)
+    .join(' ');
+  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Equity curve">${grid.join('')}${lines.join('')}</svg><div class="legend">${legend}</div>`;
+}
+
+function table(rows: readonly BacktestRow[]): string {
+  const head = ['Threshold', 'Trades', 'Round trips', 'Net P&L', 'Return', 'Fees', 'Sharpe', 'Sortino', 'Max DD', 'Hit rate', 'Turnover', 'Avg hold', 'Exposure', 'Final equity'];
+  const body = rows.map(
+    (r) =>
+      `<tr><td>${fmt(r.threshold, 3)}</td><td>${r.trades}</td><td>${r.round_trips}</td><td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td>` +
+      `<td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td><td>${fmt(r.sharpe)}</td><td>${fmt(r.sortino)}</td><td>${pct(r.max_drawdown)}</td>` +
+      `<td>${pct(r.hit_rate, 1)}</td><td>${fmt(r.turnover, 1)}×</td><td>${fmt(r.avg_holding_s, 1)} s</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`,
+  );
+  return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+export function renderHtmlReport(r: BacktestReport): string {
+  const s = r.session;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>L2 Desk backtest: session ${s.id} ${esc(s.symbol)}</title>
+<style>
+body{background:#0f1216;color:#d6dde6;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px} .muted{color:#8a96a3}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:5px 8px;border-bottom:1px solid #242b33;text-align:right} th{color:#8a96a3;font-weight:600}
+td:first-child,th:first-child{text-align:left} .pos{color:#81c784} .neg{color:#e57373}
+svg{background:#141a20;border:1px solid #242b33;border-radius:4px} svg text{fill:#8a96a3;font-size:11px} .grid{stroke:#242b33}
+.legend{margin-top:6px} .key{margin-right:14px} .swatch{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px} dt{color:#8a96a3}
+</style></head><body>
+<h1>Backtest: ${esc(s.symbol)}, session ${s.id}</h1>
+<div class="muted">${esc(iso(s.started_at))} – ${esc(iso(s.ended_at))} · ${s.messages.toLocaleString('en-US')} messages · source ${esc(s.source)} · tick ${esc(s.tick_size)}</div>
+<h2>Equity</h2>
+${equitySvg(r.equity)}
+<h2>Metrics</h2>
+${table(r.rows)}
+<h2>Notes</h2>
+<dl>
+<dt>Model</dt><dd>${esc(r.model ?? '–')}</dd>
+<dt>Sharpe, Sortino</dt><dd>equity sampled every ${esc(String(r.sampling_ms))} ms, simple returns, annualised with ${esc(r.annualisation)}</dd>
+<dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
+<dt>Hit rate</dt><dd>share of round trips (flat → flat, or up to a flip) with a positive net P&amp;L</dd>
+<dt>Turnover</dt><dd>traded notional / initial equity</dd>
+<dt>Fills</dt><dd>market orders walk the visible book; limit orders queue behind the visible size; latency applies to orders and cancels; no market impact</dd>
+<dt>Run time</dt><dd>${esc(String(r.elapsed_ms))} ms</dd>
+</dl>
+</body></html>
+`;
+}

@@ -1,0 +1,442 @@
+// L2 order book keyed by integer ticks: apply Bybit snapshots/deltas, answer best, top-N and depth queries.
+// Each side is a dense ladder of sizes indexed by tick around a movable anchor (O(1) updates, no
+// allocation); levels too far from the traffic to fit the ladder live in a small sorted overflow list.
+import type { Level } from '../../src-shared/market.ts';
+import { OffTickError, TICK_ABS_TOL, TICK_REL_TOL, type TickScale } from './tickScale.ts';
+
+export type BookSide = 'bid' | 'ask';
+
+export interface OrderBookOptions {
+  /** First ladder size in ticks per side (default 4096, enough for BTC orderbook.200); grows by doubling. */
+  initialLadder?: number;
+  /** Largest ladder per side (default 2^20 ticks = 8 MB); levels beyond it go to the overflow list. */
+  maxLadder?: number;
+}
+
+/**
+ * One side of the book. `best` is the best tick over ladder and overflow (−∞ / +∞ when empty);
+ * the overflow never holds a tick inside [base, base + cap).
+ */
+class Ladder {
+  sizes: Float64Array;
+  base = 0;
+  cap: number;
+  denseCount = 0;
+  best: number;
+  /** Overflow ticks ascending, sizes alongside. */
+  farTicks: number[] = [];
+  farSizes: number[] = [];
+  readonly empty: number;
+
+  constructor(
+    readonly isBid: boolean,
+    initialCap: number,
+    private readonly maxCap: number,
+  ) {
+    this.cap = initialCap;
+    this.sizes = new Float64Array(initialCap);
+    this.empty = isBid ? -Infinity : Infinity;
+    this.best = this.empty;
+  }
+
+  count(): number {
+    return this.denseCount + this.farTicks.length;
+  }
+
+  clear(): void {
+    if (this.denseCount > 0) this.sizes.fill(0);
+    this.denseCount = 0;
+    this.farTicks.length = 0;
+    this.farSizes.length = 0;
+    this.best = this.empty;
+  }
+
+  /** Sets the size at a tick; size 0 deletes (absent levels included). The hot path. */
+  set(t: number, size: number): void {
+    const i = t - this.base;
+    if (i >= 0 && i < this.cap) {
+      const s = this.sizes;
+      const old = s[i];
+      if (size > 0) {
+        s[i] = size;
+        if (old === 0) {
+          this.denseCount++;
+          if (this.isBid ? t > this.best : t < this.best) this.best = t;
+        }
+        return;
+      }
+      if (size === 0) {
+        if (old !== 0) {
+          s[i] = 0;
+          this.denseCount--;
+          if (t === this.best) this.rescanFrom(i);
+        }
+        return;
+      }
+      throw new Error(`invalid level size ${size} at tick ${t}`);
+    }
+    this.setOutside(t, size);
+  }
+
+  get(t: number): number {
+    const i = t - this.base;
+    if (i >= 0 && i < this.cap) return this.sizes[i];
+    const j = this.farIndex(t);
+    return j >= 0 ? this.farSizes[j] : 0;
+  }
+
+  /** The best ladder level was deleted at index i: walk to the next one (the ladder holds all better levels). */
+  private rescanFrom(i: number): void {
+    if (this.denseCount === 0) {
+      this.best = this.farBest();
+      if (this.farTicks.length > 0) this.recentre(this.best);
+      return;
+    }
+    const s = this.sizes;
+    if (this.isBid) {
+      let j = i - 1;
+      while (s[j] === 0) j--;
+      this.best = this.base + j;
+    } else {
+      let j = i + 1;
+      while (s[j] === 0) j++;
+      this.best = this.base + j;
+    }
+  }
+
+  private farBest(): number {
+    const n = this.farTicks.length;
+    if (n === 0) return this.empty;
+    return this.isBid ? this.farTicks[n - 1] : this.farTicks[0];
+  }
+
+  /** Index of t in the overflow, or -(insertion point) - 1. */
+  private farIndex(t: number): number {
+    const a = this.farTicks;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid];
+      if (v < t) lo = mid + 1;
+      else if (v > t) hi = mid - 1;
+      else return mid;
+    }
+    return -lo - 1;
+  }
+
+  private setOutside(t: number, size: number): void {
+    if (!(size >= 0)) throw new Error(`invalid level size ${size} at tick ${t}`);
+    if (size === 0) {
+      const j = this.farIndex(t);
+      if (j < 0) return;
+      this.farTicks.splice(j, 1);
+      this.farSizes.splice(j, 1);
+      if (t === this.best) {
+        // The next best may be another overflow level beyond the ladder's far end or in the ladder.
+        const d = this.denseBest();
+        const f = this.farBest();
+        this.best = this.isBid ? Math.max(d, f) : Math.min(d, f);
+      }
+      return;
+    }
+    if (this.count() === 0) {
+      // Empty side: just move the anchor, the ladder is all zeros.
+      this.base = t - (this.cap >> 1);
+      this.set(t, size);
+      return;
+    }
+    const lo = Math.min(this.base, t);
+    const hi = Math.max(this.base + this.cap, t + 1);
+    if (hi - lo <= this.maxCap) {
+      // Grow (doubling) to cover the current ladder and t, with slack on the side t came from.
+      let cap = this.cap;
+      while (cap < (hi - lo) * 1.5 && cap < this.maxCap) cap = Math.min(cap * 2, this.maxCap);
+      const slack = cap - (hi - lo);
+      const base = t < this.base ? lo - slack : lo;
+      this.rebuild(base, cap);
+      this.set(t, size);
+      return;
+    }
+    if (this.isBid ? t > this.best : t < this.best) {
+      // A new best far from the ladder: move the ladder to it, so traffic near the touch stays O(1).
+      this.recentre(t);
+      this.set(t, size);
+      return;
+    }
+    const j = this.farIndex(t);
+    if (j >= 0) {
+      this.farSizes[j] = size;
+    } else {
+      this.farTicks.splice(-j - 1, 0, t);
+      this.farSizes.splice(-j - 1, 0, size);
+    }
+  }
+
+  private denseBest(): number {
+    if (this.denseCount === 0) return this.empty;
+    const s = this.sizes;
+    if (this.isBid) {
+      let j = this.cap - 1;
+      while (s[j] === 0) j--;
+      return this.base + j;
+    }
+    let j = 0;
+    while (s[j] === 0) j++;
+    return this.base + j;
+  }
+
+  /** Re-anchors the ladder so that tick t sits near its best end, with room for the side's depth behind it. */
+  private recentre(t: number): void {
+    const base = this.isBid ? t - this.cap + (this.cap >> 3) : t - (this.cap >> 3);
+    this.rebuild(base, this.cap);
+  }
+
+  /** Moves every level into a ladder [base, base + cap), the rest into the overflow. Rare: O(cap + levels). */
+  private rebuild(base: number, cap: number): void {
+    const ticks: number[] = [];
+    const sizes: number[] = [];
+    let k = 0;
+    const ft = this.farTicks;
+    const fs = this.farSizes;
+    // Merge ladder and overflow in ascending tick order.
+    const s = this.sizes;
+    const pushFarBelow = (limit: number) => {
+      while (k < ft.length && ft[k] < limit) {
+        ticks.push(ft[k]);
+        sizes.push(fs[k]);
+        k++;
+      }
+    };
+    if (this.denseCount > 0) {
+      for (let i = 0; i < this.cap; i++) {
+        if (s[i] !== 0) {
+          pushFarBelow(this.base + i);
+          ticks.push(this.base + i);
+          sizes.push(s[i]);
+        }
+      }
+    }
+    pushFarBelow(Infinity);
+    const dense = cap === this.cap ? (this.denseCount > 0 ? s.fill(0) : s) : new Float64Array(cap);
+    this.sizes = dense;
+    this.base = base;
+    this.cap = cap;
+    this.denseCount = 0;
+    this.farTicks = [];
+    this.farSizes = [];
+    for (let n = 0; n < ticks.length; n++) {
+      const i = ticks[n] - base;
+      if (i >= 0 && i < cap) {
+        dense[i] = sizes[n];
+        this.denseCount++;
+      } else {
+        this.farTicks.push(ticks[n]);
+        this.farSizes.push(sizes[n]);
+      }
+    }
+    const n = ticks.length;
+    this.best = n === 0 ? this.empty : this.isBid ? ticks[n - 1] : ticks[0];
+  }
+
+  /** Visits up to n levels best first as (tick, size, i); stops early when fn returns false. */
+  visit(n: number, fn: (tick: number, size: number, i: number) => boolean | void): void {
+    if (n <= 0) return;
+    const ft = this.farTicks;
+    const fs = this.farSizes;
+    const s = this.sizes;
+    const base = this.base;
+    const end = base + this.cap;
+    let seen = 0;
+    if (this.isBid) {
+      let k = ft.length - 1;
+      for (; k >= 0 && ft[k] >= end; k--) {
+        if (fn(ft[k], fs[k], seen) === false || ++seen >= n) return;
+      }
+      let dense = this.denseCount;
+      for (let i = Math.min(this.cap - 1, this.best - base); dense > 0 && i >= 0; i--) {
+        if (s[i] !== 0) {
+          dense--;
+          if (fn(base + i, s[i], seen) === false || ++seen >= n) return;
+        }
+      }
+      for (; k >= 0; k--) {
+        if (fn(ft[k], fs[k], seen) === false || ++seen >= n) return;
+      }
+    } else {
+      let k = 0;
+      for (; k < ft.length && ft[k] < base; k++) {
+        if (fn(ft[k], fs[k], seen) === false || ++seen >= n) return;
+      }
+      let dense = this.denseCount;
+      for (let i = Math.max(0, this.best - base); dense > 0 && i < this.cap; i++) {
+        if (s[i] !== 0) {
+          dense--;
+          if (fn(base + i, s[i], seen) === false || ++seen >= n) return;
+        }
+      }
+      for (; k < ft.length; k++) {
+        if (fn(ft[k], fs[k], seen) === false || ++seen >= n) return;
+      }
+    }
+  }
+}
+
+export class OrderBook {
+  readonly scale: TickScale;
+  private readonly bids: Ladder;
+  private readonly asks: Ladder;
+  private readonly ticksPerUnit: number;
+
+  constructor(scale: TickScale, opts: OrderBookOptions = {}) {
+    this.scale = scale;
+    this.ticksPerUnit = scale.ticksPerUnit;
+    const max = Math.max(16, opts.maxLadder ?? 1 << 20);
+    const initial = Math.min(max, Math.max(16, opts.initialLadder ?? 4096));
+    this.bids = new Ladder(true, initial, max);
+    this.asks = new Ladder(false, initial, max);
+  }
+
+  /** Replaces the whole book. Throws OffTickError (book cleared) if a price is off the tick grid. */
+  applySnapshot(bids: readonly Level[], asks: readonly Level[]): void {
+    this.bids.clear();
+    this.asks.clear();
+    try {
+      this.applyDelta(bids, asks);
+    } catch (err) {
+      this.clear();
+      throw err;
+    }
+  }
+
+  /**
+   * Applies levels in order; size 0 deletes (an absent level is a no-op). Throws OffTickError on an
+   * off-grid price, leaving the levels before it applied: the caller must treat the book as broken.
+   */
+  applyDelta(bids: readonly Level[], asks: readonly Level[]): void {
+    const k = this.ticksPerUnit;
+    const b = this.bids;
+    for (let n = 0; n < bids.length; n++) {
+      const lv = bids[n];
+      const x = lv[0] * k;
+      const t = Math.round(x);
+      const d = x - t;
+      const tol = TICK_ABS_TOL + TICK_REL_TOL * Math.abs(x);
+      if (!(d <= tol && -d <= tol)) throw new OffTickError(lv[0], this.scale.tickSize);
+      b.set(t, lv[1]);
+    }
+    const a = this.asks;
+    for (let n = 0; n < asks.length; n++) {
+      const lv = asks[n];
+      const x = lv[0] * k;
+      const t = Math.round(x);
+      const d = x - t;
+      const tol = TICK_ABS_TOL + TICK_REL_TOL * Math.abs(x);
+      if (!(d <= tol && -d <= tol)) throw new OffTickError(lv[0], this.scale.tickSize);
+      a.set(t, lv[1]);
+    }
+  }
+
+  clear(): void {
+    this.bids.clear();
+    this.asks.clear();
+  }
+
+  bidCount(): number {
+    return this.bids.count();
+  }
+
+  askCount(): number {
+    return this.asks.count();
+  }
+
+  /** Best bid tick, NaN when the side is empty. */
+  bestBidTick(): number {
+    return this.bids.denseCount + this.bids.farTicks.length === 0 ? NaN : this.bids.best;
+  }
+
+  bestAskTick(): number {
+    return this.asks.denseCount + this.asks.farTicks.length === 0 ? NaN : this.asks.best;
+  }
+
+  bestBid(): number {
+    const t = this.bestBidTick();
+    return t === t ? this.scale.toPrice(t) : NaN;
+  }
+
+  bestAsk(): number {
+    const t = this.bestAskTick();
+    return t === t ? this.scale.toPrice(t) : NaN;
+  }
+
+  bestBidSize(): number {
+    const t = this.bestBidTick();
+    return t === t ? this.bids.get(t) : NaN;
+  }
+
+  bestAskSize(): number {
+    const t = this.bestAskTick();
+    return t === t ? this.asks.get(t) : NaN;
+  }
+
+  /** Mid price; NaN if either side is empty. */
+  mid(): number {
+    // (bid + ask) × mantissa is an exact integer; one division rounds it correctly.
+    return ((this.bestBidTick() + this.bestAskTick()) * this.scale.mantissa) / (2 * this.scale.pow10);
+  }
+
+  /** Best ask − best bid in price units; NaN if either side is empty. */
+  spread(): number {
+    return this.scale.toPrice(this.bestAskTick() - this.bestBidTick());
+  }
+
+  /** Best bid ≥ best ask (false when a side is empty). */
+  isCrossed(): boolean {
+    return this.bestBidTick() >= this.bestAskTick();
+  }
+
+  /** Up to n levels of a side, best first, as fresh [price, size] arrays. */
+  levels(side: BookSide, n: number): Level[] {
+    const out: Level[] = [];
+    const scale = this.scale;
+    this.ladder(side).visit(n, (t, size) => {
+      out.push([scale.toPrice(t), size]);
+    });
+    return out;
+  }
+
+  /** Calls fn(price, size, i) for up to n levels of a side, best first, without allocating. */
+  forEachLevel(side: BookSide, n: number, fn: (price: number, size: number, i: number) => void): void {
+    const scale = this.scale;
+    this.ladder(side).visit(n, (t, size, i) => {
+      fn(scale.toPrice(t), size, i);
+    });
+  }
+
+  /** Size resting at a price (0 when absent or off the tick grid). */
+  sizeAt(side: BookSide, price: number): number {
+    const t = this.scale.tryToTicks(price);
+    return t === t ? this.ladder(side).get(t) : 0;
+  }
+
+  /**
+   * Total size (base units) of the levels of a side within `distance` price units of its best price,
+   * both ends included: bids ≥ best − distance, asks ≤ best + distance. 0 when the side is empty.
+   */
+  depthWithin(side: BookSide, distance: number): number {
+    const ladder = this.ladder(side);
+    if (ladder.count() === 0 || !(distance >= 0)) return 0;
+    const span = this.scale.ticksIn(distance);
+    const limit = ladder.isBid ? ladder.best - span : ladder.best + span;
+    let sum = 0;
+    ladder.visit(Infinity, (t, size) => {
+      if (ladder.isBid ? t < limit : t > limit) return false;
+      sum += size;
+    });
+    return sum;
+  }
+
+  private ladder(side: BookSide): Ladder {
+    return side === 'bid' ? this.bids : this.asks;
+  }
+}

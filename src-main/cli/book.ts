@@ -1,0 +1,105 @@
+// `l2desk book --db FILE [--session ID] [--at TIME] [--depth 10] [--json]`: rebuilds a session's order
+// book from storage (as SequencedBook would have seen it live) and prints it at a time, end of session by default.
+import type { Level } from '../../src-shared/market.ts';
+import { SequencedBook } from '../book/sequencedBook.ts';
+import { TickScale } from '../book/tickScale.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
+import { Args, UsageError } from './args.ts';
+
+export const summary = 'print the book rebuilt from storage at a time';
+
+const USAGE = `usage: l2desk book [--db FILE] [--session ID] [--at TIME] [--depth 10] [--json] [--config FILE]
+  --session  session id (default: the latest)
+  --at       ms since epoch or an ISO time (default: end of session); data received at or before it is applied
+  --depth    levels per side (default 10)`;
+
+export interface BookAt {
+  session: SessionInfo;
+  /** Exchange time of the last applied book message. */
+  ts: number;
+  valid: boolean;
+  /** Why the book is not valid (last gap or ignored reason), empty when valid. */
+  problem: string;
+  bids: Level[];
+  asks: Level[];
+}
+
+/** Parses `--at`: an integer is ms since epoch, anything else must be an ISO date-time. */
+export function parseAt(text: string): number {
+  if (/^\d+$/.test(text.trim())) return Number(text);
+  const t = Date.parse(text);
+  if (!Number.isFinite(t)) throw new UsageError(`--at must be ms since epoch or an ISO time such as 2026-08-09T10:00:00Z, got "${text}"`);
+  return t;
+}
+
+/** Replays a session up to `at` (receive time) through a SequencedBook and returns the top `depth` levels. */
+export function bookAt(db: Db, session: SessionInfo, at: number | undefined, depth: number): BookAt | undefined {
+  const sb = new SequencedBook(new TickScale(session.tickSize));
+  let ts = -1;
+  let problem = '';
+  for (const ev of readSession(db, session.id, at === undefined ? {} : { toTs: at })) {
+    if (ev.kind !== 'book') continue;
+    const r = sb.apply(ev);
+    if (r.status === 'applied') {
+      ts = ev.ts;
+      if (sb.valid) problem = '';
+    } else if (r.status === 'gap') {
+      problem = `${r.reason}: ${r.detail}`;
+      ts = ev.ts;
+    }
+  }
+  if (ts < 0) return undefined;
+  return { session, ts, valid: sb.valid, problem, bids: sb.book.levels('bid', depth), asks: sb.book.levels('ask', depth) };
+}
+
+function ladder(b: BookAt): string {
+  const fmt = (l: Level | undefined) => (l ? `${String(l[0]).padStart(14)} ${String(l[1]).padStart(14)}` : ' '.repeat(29));
+  const lines = [`session ${b.session.id} ${b.session.symbol} (tick ${b.session.tickSize}) at ts ${b.ts} (${new Date(b.ts).toISOString()})`];
+  lines.push(`${'price'.padStart(14)} ${'size'.padStart(14)}`);
+  for (const a of [...b.asks].reverse()) lines.push(`${fmt(a)}  ask`);
+  const bb = b.bids[0];
+  const ba = b.asks[0];
+  if (bb && ba) {
+    const scale = new TickScale(b.session.tickSize);
+    const spreadTicks = scale.toTicks(ba[0]) - scale.toTicks(bb[0]);
+    lines.push(`${'-'.repeat(14)} spread ${scale.toPrice(spreadTicks)} (${spreadTicks} tick${spreadTicks === 1 ? '' : 's'})`);
+  } else lines.push('-'.repeat(29));
+  for (const l of b.bids) lines.push(`${fmt(l)}  bid`);
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = Args.of(argv, ['json', 'help']);
+  if (args.bool('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  args.rejectUnknown(['db', 'session', 'at', 'depth', 'json', 'config', 'help']);
+  const config = loadConfig({ configFile: args.str('config'), overrides: args.str('db') ? { db: args.str('db') } : {} });
+  const depth = args.num('depth') ?? 10;
+  if (!Number.isInteger(depth) || depth <= 0) throw new UsageError('--depth must be a positive integer');
+  const at = args.str('at') === undefined ? undefined : parseAt(args.req('at'));
+  const db = openDb(config.db, { mustExist: true });
+  try {
+    const sid = args.num('session');
+    const session = sid === undefined ? latestSession(db) : getSession(db, sid);
+    if (!session) {
+      console.error(sid === undefined ? `no sessions in ${config.db}` : `no session ${sid} in ${config.db}`);
+      return 1;
+    }
+    const b = bookAt(db, session, at, depth);
+    if (!b) {
+      console.error(`session ${session.id} has no book data${at === undefined ? '' : ` received at or before ${at}`}`);
+      return 1;
+    }
+    if (!b.valid) console.error(`warning: the book is not valid at this time (${b.problem || 'no snapshot since the last gap'})`);
+    if (args.bool('json')) console.log(JSON.stringify({ ts: b.ts, bids: b.bids, asks: b.asks }));
+    else console.log(ladder(b));
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, niceThreshold, type Diagnosis } from './diagnose.ts';
+import { run as runPredictions } from './predictions.ts';
+import { capture, makeFixture, type Fixture } from './predictionsFixture.ts';
+
+let fx: Fixture;
+let maxAbs: number;
+let p95: number;
+beforeAll(async () => {
+  fx = makeFixture();
+  const r = JSON.parse((await capture(runPredictions, ['--db', fx.db, '--model', fx.model, '--json'])).out) as { max_abs: number; abs_quantiles: { p95: number } };
+  maxAbs = r.max_abs;
+  p95 = r.abs_quantiles.p95;
+});
+afterAll(() => fx?.cleanup());
+
+const diag = async (...extra: string[]) => {
+  const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.model, '--json', ...extra]);
+  return { code, d: JSON.parse(out) as Diagnosis };
+};
+
+describe('l2desk diagnose', () => {
+  it("names the seed's bug: a threshold above every prediction, with a threshold that would work", async () => {
+    // like the seed: threshold 0.5 against predictions that never exceed 0.2
+    const threshold = maxAbs * 2.5;
+    const { code, d } = await diag('--threshold', String(threshold));
+    expect(code).toBe(0);
+    expect(d.signals).toMatchObject({ buy: 0, sell: 0 });
+    expect(d.findings.map((f) => f.code)).toContain('threshold_above_all_predictions');
+    expect(d.verdict).toMatch(/No signals because the threshold .* is above every prediction/);
+    expect(d.verdict).toMatch(/seed/);
+    expect(d.suggestedThreshold).toBe(niceThreshold(p95));
+    expect(d.suggestedThreshold!).toBeGreaterThan(0);
+    expect(d.suggestedThreshold!).toBeLessThan(maxAbs);
+    // and the suggestion does produce signals
+    const ok = await diag('--threshold', String(d.suggestedThreshold));
+    expect(ok.d.findings.map((f) => f.code)).not.toContain('threshold_above_all_predictions');
+    expect(ok.d.signals!.buy + ok.d.signals!.sell).toBeGreaterThan(0);
+    expect(ok.d.verdict).toMatch(/There are signals/);
+  });
+
+  it('text output says it in plain words', async () => {
+    const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.model, '--threshold', String(maxAbs * 2)]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/integrity ok/);
+    expect(out).toMatch(/model matches feature set/);
+    expect(out).toMatch(/ERROR threshold .* is above every prediction/);
+    expect(out).toMatch(/Try --threshold /);
+  });
+
+  it('a threshold just below the largest prediction is not the bug: the strongest predictions signal', async () => {
+    const { d } = await diag('--threshold', String(maxAbs * 0.999));
+    const codes = d.findings.map((f) => f.code);
+    expect(codes).not.toContain('threshold_above_all_predictions');
+    expect(codes.some((c) => c === 'few_signals' || c === 'signals')).toBe(true);
+    expect(d.signals!.buy + d.signals!.sell).toBeGreaterThan(0);
+  });
+
+  it('names a feature-set mismatch as the cause (exit 1)', async () => {
+    const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.mismatched, '--json']);
+    const d = JSON.parse(out) as Diagnosis;
+    expect(code).toBe(1);
+    expect(d.findings.find((f) => f.code === 'model_mismatch')?.message).toMatch(/reordered: imb_l5 .*imb_l1|reordered: imb_l1/);
+    expect(d.verdict).toMatch(/trained on different features \(reordered imb_l/);
+  });
+
+  it('a missing database or model file is named (exit 1)', async () => {
+    const a = await capture(run, ['--db', path.join(fx.dir, 'nope.db'), '--model', fx.model, '--json']);
+    expect(a.code).toBe(1);
+    expect((JSON.parse(a.out) as Diagnosis).findings[0].code).toBe('db_missing');
+    const b = await capture(run, ['--db', fx.db, '--model', path.join(fx.dir, 'nope.onnx'), '--json']);
+    expect(b.code).toBe(1);
+    expect((JSON.parse(b.out) as Diagnosis).findings.map((f) => f.code)).toContain('model_file');
+  });
+
+  it.each([
+    [0.2345, 0.23],
+    [1.99, 1.9],
+    [12.5, 12],
+    [0.0071, 0.0071],
+    [0, 0],
+  ])('niceThreshold(%d) = %d', (x, want) => {
+    expect(niceThreshold(x)).toBe(want);
+  });
+});

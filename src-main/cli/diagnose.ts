@@ -1,0 +1,254 @@
+// `l2desk diagnose --db FILE --model PATH [--threshold X] [--json]` (the seed's diagnose_signals.py): checks the
+// database, the model against the running feature set, and the threshold against the prediction distribution,
+// and says in plain words why there are or are not signals — naming the seed's own bug, a threshold above
+// every prediction, when that is the cause.
+import fs from 'node:fs';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { ModelFileError, ModelMismatchError, Predictor } from '../model/predictor.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { Args } from './args.ts';
+import { checkDb } from './db.ts';
+import { commonSetup, fmt, ladderLines, predictStored, summarizePredictions, thresholdRow, type PredictionSummary } from './predictions.ts';
+
+export const summary = "explain why there are or aren't signals (the seed's diagnose_signals.py)";
+
+const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--json]
+  --threshold  the threshold to diagnose (bps; default: config trading.threshold)
+Exit code 0 when the diagnosis ran (whatever it found), 1 when the database or model cannot be used.`;
+
+export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
+
+export interface Finding {
+  level: FindingLevel;
+  /** Stable identifier for scripts and tests. */
+  code: string;
+  message: string;
+}
+
+export interface Diagnosis {
+  db: string;
+  model: string;
+  threshold: number;
+  findings: Finding[];
+  /** One paragraph: why there are or are not signals, and what to do. */
+  verdict: string;
+  /** The threshold to try instead, when the current one is the problem. */
+  suggestedThreshold: number | null;
+  signals: { buy: number; sell: number; decisions: number } | null;
+  predictions: Omit<PredictionSummary, 'ladder'> | null;
+  ladder: PredictionSummary['ladder'];
+}
+
+/** A readable threshold near x: two significant digits, rounded down so that it still lets signals through. */
+export function niceThreshold(x: number): number {
+  if (!(x > 0)) return 0;
+  const e = Math.floor(Math.log10(x)) - 1;
+  const f = 10 ** e;
+  return Number((Math.floor(x / f) * f).toPrecision(2));
+}
+
+export async function diagnose(opts: {
+  dbFile: string;
+  modelPath: string;
+  threshold: number;
+  sessionIds: number[];
+  decisionIntervalMs: number;
+  configHorizonMs: number;
+  roundTripFeeBps: number;
+}): Promise<Diagnosis> {
+  const findings: Finding[] = [];
+  const add = (level: FindingLevel, code: string, message: string) => findings.push({ level, code, message });
+  const result: Diagnosis = {
+    db: opts.dbFile,
+    model: opts.modelPath,
+    threshold: opts.threshold,
+    findings,
+    verdict: '',
+    suggestedThreshold: null,
+    signals: null,
+    predictions: null,
+    ladder: [],
+  };
+  const fail = (verdict: string) => {
+    result.verdict = verdict;
+    return result;
+  };
+
+  // 1. The database.
+  if (!fs.existsSync(opts.dbFile)) {
+    add('error', 'db_missing', `no database at ${opts.dbFile}`);
+    return fail(`There is no data to predict on: ${opts.dbFile} does not exist. Record some with \`l2desk collect --duration 10m\` (or \`l2desk import\`).`);
+  }
+  let db: Db;
+  try {
+    db = openDb(opts.dbFile, { mustExist: true, migrate: false });
+  } catch (e) {
+    add('error', 'db_unreadable', (e as Error).message);
+    return fail(`The database cannot be opened: ${(e as Error).message}`);
+  }
+  let predictor: Predictor | undefined;
+  try {
+    const report = checkDb(db, opts.dbFile);
+    if (!report.ok) {
+      add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);
+      return fail(`The database ${opts.dbFile} is damaged (PRAGMA integrity_check failed). Restore it or record a new one; nothing built on it can be trusted.`);
+    }
+    add('ok', 'db_integrity', `integrity ok, ${report.sessions.length} session(s)`);
+    if (report.sessions.length === 0) {
+      add('error', 'no_sessions', 'the database holds no sessions');
+      return fail(`No signals because there is no data: ${opts.dbFile} holds no recorded sessions. Run \`l2desk collect\` first.`);
+    }
+    const selected = opts.sessionIds.length ? report.sessions.filter((s) => opts.sessionIds.includes(s.id)) : report.sessions;
+    for (const s of selected) {
+      const span = s.firstRecvTs !== null && s.lastRecvTs !== null ? (s.lastRecvTs - s.firstRecvTs) / 1000 : 0;
+      add(
+        s.gaps ? 'warn' : 'ok',
+        'session',
+        `session ${s.id}: ${s.symbol} ${span.toFixed(0)} s, ${s.bookMessages} book / ${s.tradeMessages} trade messages, ${s.gaps} gap(s)` +
+          (s.openGaps ? `, ${s.openGaps} never closed` : ''),
+      );
+    }
+
+    // 2. The model against the feature set this build computes.
+    try {
+      predictor = await Predictor.load(opts.modelPath, FEATURE_SET);
+    } catch (e) {
+      if (e instanceof ModelMismatchError) {
+        add('error', 'model_mismatch', e.message);
+        return fail(
+          `No signals because the model cannot run: it was trained on different features (${describeShort(e)}). ` +
+            'The seed silently fed such models the wrong columns; L2 Desk refuses them. Retrain with `l2desk train`.',
+        );
+      }
+      if (e instanceof ModelFileError) {
+        add('error', 'model_file', e.message);
+        return fail(`No signals because the model cannot be loaded: ${e.message}`);
+      }
+      throw e;
+    }
+    const meta = predictor.meta;
+    add('ok', 'model_features', `model matches feature set ${FEATURE_SET.version} (${FEATURE_SET.names.length} features)`);
+    const horizonMs = meta.label.horizon_ms;
+    if (horizonMs !== opts.configHorizonMs) {
+      add('info', 'horizon_differs', `model horizon ${horizonMs} ms differs from config model.horizon ${opts.configHorizonMs} ms; labels below use the model's`);
+    }
+
+    // 3. Predictions over the stored data.
+    const r = await predictStored(db, predictor, { sessionIds: opts.sessionIds, decisionIntervalMs: opts.decisionIntervalMs, horizonMs });
+    if (r.nRows === 0) {
+      add('error', 'no_samples', `no decision had warm features and a clean label window (${JSON.stringify(r.stats)})`);
+      return fail(
+        'No signals because no decision could be made: the sessions are too short or too broken by gaps ' +
+          `(features need 30 s of clean book after every gap, labels ${horizonMs / 1000} s more). Record a longer session.`,
+      );
+    }
+    const s = summarizePredictions(r.pred, r.y, opts.decisionIntervalMs, [{ threshold: opts.threshold, source: 'diagnosed' }]);
+    const { ladder, ...dist } = s;
+    result.predictions = dist;
+    result.ladder = ladder;
+    const at = thresholdRow(r.pred, r.y, opts.threshold, 'diagnosed', (r.nRows * opts.decisionIntervalMs) / 3_600_000);
+    result.signals = { buy: at.buy, sell: at.sell, decisions: r.nRows };
+    const p95 = s.absQuantiles.p95;
+    add(
+      'info',
+      'prediction_distribution',
+      `${r.nRows} predictions: mean ${fmt(s.mean)}, std ${fmt(s.std)}, |prediction| p50 ${fmt(s.absQuantiles.p50)}, p95 ${fmt(p95)}, max ${fmt(s.maxAbs)} bps`,
+    );
+
+    // 4. Why there are or are not signals.
+    const suggest = niceThreshold(p95);
+    if (s.quantiles.min === s.quantiles.max) {
+      add('error', 'constant_predictions', `every prediction equals ${fmt(s.mean)} bps: the model learned nothing`);
+      return fail(
+        `No useful signals: the model predicts the same value (${fmt(s.mean)} bps) for every decision, so it has learned nothing ` +
+          '(too little data, or regularisation too strong). Retrain on more data with `l2desk train`.',
+      );
+    }
+    if (opts.threshold >= s.maxAbs) {
+      result.suggestedThreshold = suggest;
+      add(
+        'error',
+        'threshold_above_all_predictions',
+        `threshold ${fmt(opts.threshold)} bps is above every prediction (largest |prediction| is ${fmt(s.maxAbs)} bps)`,
+      );
+      return fail(
+        `No signals because the threshold (${fmt(opts.threshold)} bps) is above every prediction the model makes: the largest ` +
+          `|prediction| over ${r.nRows} decisions is ${fmt(s.maxAbs)} bps, so "prediction > threshold" can never be true. ` +
+          `This is the seed system's bug (a 0.5 threshold against predictions that never exceed ~0.2). ` +
+          `Try --threshold ${fmt(suggest)} (about the 95th percentile of |prediction|, ~5 % of decisions signal), ` +
+          'or look at `l2desk predictions` for the whole ladder.',
+      );
+    }
+    const signals = at.buy + at.sell;
+    if (signals < Math.max(1, 0.005 * r.nRows)) {
+      result.suggestedThreshold = suggest;
+      add('warn', 'few_signals', `threshold ${fmt(opts.threshold)} lets only ${signals} of ${r.nRows} decisions signal`);
+      result.verdict =
+        `Signals are rare (${signals} of ${r.nRows} decisions: ${at.buy} buy, ${at.sell} sell) because the threshold ${fmt(opts.threshold)} bps ` +
+        `sits in the far tail of the predictions (|prediction| p95 ${fmt(p95)}, max ${fmt(s.maxAbs)}). Lower it toward ${fmt(suggest)} for more.`;
+    } else {
+      add('ok', 'signals', `threshold ${fmt(opts.threshold)}: ${at.buy} buy and ${at.sell} sell signals over ${r.nRows} decisions`);
+      result.verdict =
+        `There are signals: ${at.buy} buy and ${at.sell} sell over ${r.nRows} decisions (${(100 * at.signalShare).toFixed(1)} %) at threshold ` +
+        `${fmt(opts.threshold)} bps; hit rate ${Number.isFinite(at.hitRate) ? (100 * at.hitRate).toFixed(1) + ' %' : '-'}, ` +
+        `mean edge ${fmt(at.meanEdgeBps, 3)} bps per signal before fees.`;
+    }
+    if (signals > 0 && at.meanEdgeBps < opts.roundTripFeeBps) {
+      add(
+        'warn',
+        'edge_below_fees',
+        `signals earn ${fmt(at.meanEdgeBps, 3)} bps on average, less than a taker round trip (${fmt(opts.roundTripFeeBps, 3)} bps)`,
+      );
+      result.verdict += ` Note: that edge is below the taker round-trip fee (${fmt(opts.roundTripFeeBps, 3)} bps), so trading them would lose money.`;
+    }
+    return result;
+  } finally {
+    db.close();
+    await predictor?.close();
+  }
+}
+
+function describeShort(e: ModelMismatchError): string {
+  const d = e.diff;
+  const parts: string[] = [];
+  if (d.missing.length) parts.push(`missing ${d.missing.join(', ')}`);
+  if (d.extra.length) parts.push(`extra ${d.extra.join(', ')}`);
+  if (d.reordered.length) parts.push(`reordered ${d.reordered.map((r) => r.name).join(', ')}`);
+  if (!parts.length) parts.push(`feature-set version ${d.versionModel} vs ${d.versionRunning}`);
+  return parts.join('; ');
+}
+
+const MARK: Record<FindingLevel, string> = { ok: 'ok   ', info: 'info ', warn: 'WARN ', error: 'ERROR' };
+
+export async function run(argv: string[]): Promise<number> {
+  const args = Args.of(argv, ['json', 'help']);
+  if (args.bool('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'json', 'help']);
+  const { config, dbFile, modelPath, sessionIds, threshold } = commonSetup(args);
+  const d = await diagnose({
+    dbFile,
+    modelPath,
+    threshold: threshold ?? config.trading.threshold,
+    sessionIds,
+    decisionIntervalMs: config.features.decision_interval,
+    configHorizonMs: config.model.horizon,
+    roundTripFeeBps: 2 * config.trading.taker_fee * 1e4,
+  });
+  const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
+  if (args.bool('json')) {
+    console.log(JSON.stringify(d));
+    return unusable ? 1 : 0;
+  }
+  console.log(`diagnosing ${d.model} on ${d.db}, threshold ${fmt(d.threshold)} bps`);
+  for (const f of d.findings) console.log(`  ${MARK[f.level]} ${f.message}`);
+  if (d.ladder.length) {
+    console.log('signals per threshold:');
+    for (const line of ladderLines(d.ladder)) console.log(line);
+  }
+  console.log('');
+  console.log(d.verdict);
+  return unusable ? 1 : 0;
+}

@@ -1,0 +1,105 @@
+// `l2desk exchange-sim`: a Bybit v5-compatible public WebSocket on 127.0.0.1 serving the simulator or a stored
+// session, with scheduled (--fault KIND@SECONDS) or typed (stdin: a fault name + Enter) fault injection.
+import readline from 'node:readline';
+import { loadConfig } from '../config/loadConfig.ts';
+import { ExchangeSimServer, FAULT_HELP, FAULTS, type Fault } from '../market/exchangeSim/exchangeSimServer.ts';
+import { sessionFeed, simFeed, type MarketFeed } from '../market/exchangeSim/feeds.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { Args, UsageError } from './args.ts';
+
+export const summary = 'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
+
+const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--category linear|spot] [--seed N] [--speed N]
+                           [--session ID --db FILE] [--fault KIND@SECONDS ...] [--config FILE]
+  Serves wss-compatible ws://127.0.0.1:PORT/v5/public/{linear|spot} (127.0.0.1 only), e.g.
+    l2desk exchange-sim --port 8765 --fault gap@10 --fault drop@20
+    l2desk collect --source bybit --url ws://127.0.0.1:8765/v5/public/linear --duration 1m
+  --port     listening port (default 0: any free port, printed on start)
+  --session  serve a stored session (with --db) instead of the simulator
+  --speed    market time per wall time (default 1)
+  --depth    accepted for symmetry with collect: clients choose the depth by topic (1, 50, 200, 1000)
+  --fault    inject KIND after SECONDS; repeatable. While running, type a KIND and Enter to inject it now.
+  faults:
+${FAULTS.map((f) => `    ${f.padEnd(10)} ${FAULT_HELP[f]}`).join('\n')}`;
+
+const KNOWN = ['port', 'session', 'db', 'symbol', 'category', 'depth', 'seed', 'speed', 'fault', 'config', 'help'];
+
+function isFault(s: string): s is Fault {
+  return (FAULTS as readonly string[]).includes(s);
+}
+
+export function parseFaultSchedule(specs: readonly string[]): Array<{ fault: Fault; atMs: number }> {
+  return specs.map((spec) => {
+    const m = /^([a-z]+)@(\d+(?:\.\d+)?)s?$/.exec(spec.trim());
+    if (!m || !isFault(m[1])) throw new UsageError(`--fault ${spec}: expected KIND@SECONDS with KIND one of ${FAULTS.join(', ')} (e.g. gap@10)`);
+    return { fault: m[1], atMs: Number(m[2]) * 1000 };
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = Args.of(argv, ['help']);
+  if (args.bool('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  args.rejectUnknown(KNOWN);
+  const overrides: Record<string, unknown> = {};
+  if (args.str('symbol') !== undefined) overrides.symbol = args.str('symbol');
+  if (args.str('category') !== undefined) overrides.category = args.str('category');
+  if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
+  if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
+  const config = loadConfig({ configFile: args.str('config'), overrides });
+  const port = args.num('port') ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer between 0 and 65535');
+  const speedText = args.str('speed');
+  const speed = speedText === undefined ? 1 : Number(speedText);
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed must be a positive number, got "${speedText}"`);
+  const schedule = parseFaultSchedule(args.all('fault'));
+
+  let db: Db | undefined;
+  let feed: MarketFeed;
+  if (args.str('session') !== undefined) {
+    const id = args.num('session');
+    if (!Number.isInteger(id)) throw new UsageError('--session must be a session id (see `l2desk db check --db FILE`)');
+    const file = args.req('db');
+    db = openDb(file, { mustExist: true });
+    feed = sessionFeed(db, id as number);
+  } else {
+    if (args.str('db') !== undefined) throw new UsageError('--db is only used with --session ID');
+    feed = simFeed({
+      seed: config.sim.seed,
+      symbol: config.symbol,
+      startPrice: config.sim.start_price,
+      tickSize: config.tick_size ?? config.sim.tick_size,
+      levels: config.sim.levels,
+      bookRateHz: config.sim.book_rate_hz,
+      startMs: Date.now(),
+    });
+  }
+
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+  const server = await ExchangeSimServer.start({ feed, port, category: config.category, speed, log });
+  log(`exchange-sim serving ${feed.description} at ${server.url}`);
+  log(`topics: orderbook.{1,50,200,1000}.${server.symbol}, publicTrade.${server.symbol}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`);
+
+  const timers = schedule.map(({ fault, atMs }) => setTimeout(() => server.inject(fault), atMs));
+  const rl = process.stdin.isTTY || process.env.L2DESK_STDIN_FAULTS ? readline.createInterface({ input: process.stdin }) : null;
+  rl?.on('line', (line) => {
+    const f = line.trim();
+    if (f === '') return;
+    if (isFault(f)) server.inject(f);
+    else log(`unknown fault "${f}": one of ${FAULTS.join(', ')}`);
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  for (const t of timers) clearTimeout(t);
+  rl?.close();
+  await server.close();
+  db?.close();
+  log(`stopped after ${server.stats.connections} connection(s), ${server.stats.stepsPlayed} market steps`);
+  return 0;
+}

@@ -1,0 +1,66 @@
+// `l2desk web`: the workstation UI in a browser, with the engine in this Node process. Serves the built renderer
+// and the WebSocket bridge on 127.0.0.1 only, and prints the one URL to open (with the per-run token).
+import path from 'node:path';
+import { createApp } from '../app/createApp.ts';
+import { startWsBridge } from '../bridge/wsBridge.ts';
+import { buildRenderer, ensureRenderer } from '../bridge/rendererBuild.ts';
+import { loadConfig, parseOverrideValue, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { Args, UsageError } from './args.ts';
+
+export const summary = 'serve the workstation UI in a browser with the engine in Node';
+
+const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE] [--symbol SYM] [--config FILE] [--set key=value]...
+  Serves the UI on http://127.0.0.1:PORT (loopback only) and prints the URL to open, token included.
+  --port N        port to listen on (default ui.port; 0 = any free port)
+  --source S      market source: sim (offline, simulated) or bybit (live public data)
+  --db FILE       SQLite database for collected sessions (default: config db)
+  --models DIR    where retrained models are written (default: models/ beside the database)
+  --no-build      serve out/web as it is, even if the sources are newer
+  --build-only    build the UI into out/web and exit
+  --no-start      do not start the feed until the user presses Start`;
+
+export async function run(argv: string[]): Promise<number> {
+  const a = Args.of(argv, ['no-build', 'no-start', 'build-only', 'help']);
+  if (a.bool('help')) {
+    console.log(HELP);
+    return 0;
+  }
+  a.rejectUnknown(['port', 'source', 'db', 'symbol', 'config', 'set', 'models', 'no-build', 'no-start', 'build-only', 'help']);
+  if (a.bool('build-only')) {
+    console.log(`built ${await buildRenderer(PROJECT_ROOT, (s) => console.error(s))}`);
+    return 0;
+  }
+  const overrides: Record<string, unknown> = {};
+  const source = a.str('source');
+  if (source !== undefined) {
+    if (source !== 'sim' && source !== 'bybit') throw new UsageError(`--source must be sim or bybit, got "${source}" (replay a stored session from the UI)`);
+    overrides.source = source;
+  }
+  if (a.str('db')) overrides.db = a.str('db');
+  if (a.str('symbol')) overrides.symbol = a.str('symbol');
+  if (a.num('port') !== undefined) overrides['ui.port'] = a.num('port');
+  for (const kv of a.all('set')) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new UsageError(`--set takes key=value, got "${kv}"`);
+    overrides[kv.slice(0, eq)] = parseOverrideValue(kv.slice(eq + 1));
+  }
+  const config = loadConfig({ configFile: a.str('config'), overrides });
+
+  const staticDir = a.bool('no-build') ? path.join(PROJECT_ROOT, 'out', 'web') : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
+  const modelsDir = a.str('models') ?? path.join(path.dirname(path.resolve(config.db)), 'models');
+  const ctx = await createApp({ config, modelsDir });
+  const bridge = await startWsBridge({ port: config.ui.port, dispatch: ctx.dispatch, bus: ctx.bus, staticDir });
+  console.log(`L2 Desk UI: ${bridge.url}`);
+  console.error(`source ${config.source} · db ${path.resolve(config.db)} · Ctrl+C to stop`);
+  if (!a.bool('no-start')) void ctx.service.startLive();
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.error('stopping…');
+  await bridge.close();
+  await ctx.close();
+  return 0;
+}

@@ -1,0 +1,459 @@
+// The engine kernel: source → SequencedBook → FeatureEngine → model (at the decision interval) → signal → risk →
+// executor → paper broker → portfolio, with typed events out and an optional run recorder. It is the only code
+// that knows the order of the stages; live trading, `trade --source replay` and backtests all run through it
+// and differ only in the source and the clock.
+//
+// Time: every message is stamped with its exchange time `ts` (made non-decreasing in arrival order), the same
+// clock the dataset builder trains on. Decisions happen on the grid k × decisionInterval: before a message at t
+// is applied, the latest grid time D < t is decided with exactly the messages stamped ≤ D. Requests to the
+// broker reach the book at send time + latency, against the book as of that time.
+//
+// Determinism: messages are queued and processed strictly in arrival order; while a prediction (async,
+// onnxruntime) is awaited nothing else is processed. A replay source awaits the promise the message handler
+// returns (backpressure); a live source just keeps queueing. Either way, the decisions depend only on the data.
+import type { Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
+import type { Config } from '../../src-shared/config.ts';
+import { SequencedBook } from '../book/sequencedBook.ts';
+import { TickScale } from '../book/tickScale.ts';
+import { FeatureEngine } from '../features/featureEngine.ts';
+import { N_FEATURES } from '../features/featureSet.ts';
+import type { MarketSource } from '../market/source.ts';
+import { Executor, type ExecutionMode } from '../trading/executor.ts';
+import { NotionalFees } from '../trading/fees.ts';
+import { ConstantLatency } from '../trading/latency.ts';
+import { MetricsAccumulator, type Metrics } from '../trading/metrics.ts';
+import { PaperBroker } from '../trading/paperBroker.ts';
+import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
+import { RiskManager, type RiskDecision, type RiskOptions, type RiskReason } from '../trading/riskManager.ts';
+import { SignalPolicy } from '../trading/signalPolicy.ts';
+import type { SignalValue } from '../trading/types.ts';
+import { EwmaVolatility } from '../trading/volatility.ts';
+import type { Clock } from './clock.ts';
+import type { DecisionModel } from './decisionModel.ts';
+import type { EngineEvents, HealthEvent, PortfolioEvent } from './events.ts';
+import type { RunSink } from './runSink.ts';
+import { TypedEmitter } from './typedEmitter.ts';
+
+export interface EngineOptions {
+  instrument: Instrument;
+  decisionIntervalMs: number;
+  threshold: number;
+  hysteresis: number;
+  minHoldMs: number;
+  initialBalance: number;
+  takerFee: number;
+  makerFee: number;
+  latencyMs: number;
+  executor: ExecutionMode;
+  passiveTimeoutMs: number;
+  risk: RiskOptions;
+  /** Equity grid for Sharpe/Sortino (ms); default 60 s. */
+  samplingMs?: number;
+  /** No message for this long restarts the features' warm-up (the dataset builder does the same). */
+  maxSilenceMs?: number;
+}
+
+/** Engine options from the validated config (durations already in ms). */
+export function engineOptionsFromConfig(config: Config, instrument: Instrument, samplingMs?: number): EngineOptions {
+  const t = config.trading;
+  const r = config.risk;
+  return {
+    instrument,
+    decisionIntervalMs: config.features.decision_interval,
+    threshold: t.threshold,
+    hysteresis: t.hysteresis,
+    minHoldMs: t.min_hold,
+    initialBalance: t.initial_balance,
+    takerFee: t.taker_fee,
+    makerFee: t.maker_fee,
+    latencyMs: t.latency,
+    executor: t.executor,
+    passiveTimeoutMs: t.passive_timeout,
+    risk: {
+      sizing: r.sizing,
+      notional: r.notional,
+      equityFraction: r.equity_fraction,
+      volTargetBps: r.vol_target_bps,
+      maxPosition: r.max_position,
+      stopLossBps: r.stop_loss_bps,
+      takeProfitBps: r.take_profit_bps,
+      maxDailyLoss: r.max_daily_loss,
+      cooldownMs: r.cooldown,
+    },
+    samplingMs,
+  };
+}
+
+export interface EngineDeps {
+  source: MarketSource;
+  clock: Clock;
+  /** null: the engine runs the book and the portfolio but makes no decisions (no model loaded). */
+  model: DecisionModel | null;
+  sink?: RunSink;
+}
+
+type QueuedEvent = MarketMessage | { kind: 'gap'; gap: Gap };
+
+export class Engine {
+  readonly options: EngineOptions;
+  private readonly ev = new TypedEmitter<EngineEvents>((name, e) => console.error(`engine: listener for "${name}" threw:`, e));
+  private readonly source: MarketSource;
+  private readonly clock: Clock;
+  private model: DecisionModel | null;
+  private readonly sink?: RunSink;
+  private readonly seq: SequencedBook;
+  private readonly features = new FeatureEngine();
+  private readonly row64 = new Float64Array(N_FEATURES);
+  private readonly row32 = new Float32Array(N_FEATURES);
+  private readonly policy: SignalPolicy;
+  private readonly risk: RiskManager;
+  private readonly vol = new EwmaVolatility();
+  private readonly executor: Executor;
+  private readonly broker: PaperBroker;
+  private readonly portfolio: Portfolio;
+  private readonly metrics: MetricsAccumulator;
+
+  private queue: QueuedEvent[] = [];
+  private qHead = 0;
+  private draining: Promise<void> | null = null;
+  private started = false;
+  private stopped = false;
+  private lastTs = -Infinity;
+  private nextDecision = NaN;
+  private sawSnapshot = false;
+  private bookValid = false;
+  private paused: string | null = 'waiting for data';
+  private lastSignal: SignalValue = 0;
+  private lastTarget = 0;
+  private lastReason: RiskReason | null = null;
+  private lastPrediction = NaN;
+  private counts = { messages: 0, decisions: 0, predictions: 0 };
+  private feed: HealthEvent['feed'] = null;
+  private readonly unsub: (() => void)[] = [];
+
+  constructor(options: EngineOptions, deps: EngineDeps) {
+    this.options = options;
+    this.source = deps.source;
+    this.clock = deps.clock;
+    this.model = deps.model;
+    this.sink = deps.sink;
+    if (!(options.decisionIntervalMs > 0)) throw new RangeError('decision interval must be > 0 ms');
+    this.seq = new SequencedBook(new TickScale(options.instrument.tickSize));
+    this.policy = new SignalPolicy({ threshold: options.threshold, hysteresis: options.hysteresis, minHoldMs: options.minHoldMs });
+    this.risk = new RiskManager(options.risk);
+    this.executor = new Executor({ mode: options.executor, passiveTimeoutMs: options.passiveTimeoutMs, minQty: 1e-9 });
+    this.broker = new PaperBroker({ fees: new NotionalFees(options.takerFee, options.makerFee), latency: new ConstantLatency(options.latencyMs) });
+    this.portfolio = new Portfolio(options.initialBalance);
+    this.metrics = new MetricsAccumulator(options.initialBalance, options.samplingMs);
+    this.broker.onEvent((e) => {
+      if (e.kind === 'fill') {
+        this.portfolio.applyFill(e.fill);
+        this.sink?.fill(e.fill);
+        this.ev.emit('fill', e.fill);
+      } else {
+        this.sink?.order(e.order);
+        this.ev.emit('order', e.order);
+      }
+    });
+  }
+
+  on<K extends keyof EngineEvents>(event: K, fn: (payload: EngineEvents[K]) => void): () => void {
+    return this.ev.on(event, fn);
+  }
+
+  get threshold(): number {
+    return this.policy.getThreshold();
+  }
+
+  /** Changes the threshold at runtime; the next decision uses it. */
+  setThreshold(x: number): void {
+    this.policy.setThreshold(x);
+  }
+
+  /** Swaps the model (e.g. an accepted retrain); the next decision uses it. */
+  setModel(model: DecisionModel | null): void {
+    this.model = model;
+  }
+
+  get book() {
+    return this.seq.book;
+  }
+
+  get valid(): boolean {
+    return this.bookValid;
+  }
+
+  /** Portfolio now, marked at the last mid. */
+  portfolioNow(): PortfolioEvent {
+    return { ...this.portfolio.snapshot(this.lastTs), drawdown: this.metrics.drawdown() };
+  }
+
+  metricsNow(): Metrics {
+    return this.metrics.result({
+      roundTrips: this.portfolio.roundTrips,
+      fills: this.portfolio.fills,
+      turnoverNotional: this.portfolio.turnoverNotional,
+      fees: this.portfolio.fees,
+    });
+  }
+
+  health(): HealthEvent {
+    return { feed: this.feed, bookValid: this.bookValid, ...this.counts, paused: this.paused };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('engine already started');
+    this.started = true;
+    const onMessage = (m: MarketMessage) => this.enqueue(m);
+    const onGap = (g: Gap) => this.enqueue({ kind: 'gap', gap: g });
+    const onHealth = (h: HealthEvent['feed']) => {
+      this.feed = h;
+      this.ev.emit('health', this.health());
+    };
+    const onWarning = (w: string) => this.ev.emit('warning', w);
+    this.source.on('message', onMessage);
+    this.source.on('gap', onGap);
+    this.source.on('health', onHealth as (h: NonNullable<HealthEvent['feed']>) => void);
+    this.source.on('warning', onWarning);
+    this.unsub.push(
+      () => this.source.off('message', onMessage),
+      () => this.source.off('gap', onGap),
+      () => this.source.off('health', onHealth as (h: NonNullable<HealthEvent['feed']>) => void),
+      () => this.source.off('warning', onWarning),
+    );
+    await this.source.start();
+  }
+
+  /** Stops the source, finishes what is queued, records the final equity and returns the run's metrics. */
+  async stop(): Promise<Metrics> {
+    if (this.stopped) return this.metricsNow();
+    this.stopped = true;
+    await this.source.stop();
+    await this.idle();
+    for (const u of this.unsub) u();
+    if (this.lastTs > -Infinity) this.sampleEquity(this.lastTs);
+    const m = this.metricsNow();
+    this.sink?.close(m, this.portfolio.snapshot(this.lastTs));
+    this.ev.emit('done', m);
+    return m;
+  }
+
+  /** Resolves when every queued message has been processed. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /**
+   * Queues one event and processes the queue. Returns a promise while a prediction is being awaited: a replay
+   * source awaits it (backpressure); a live source ignores it and keeps pushing.
+   */
+  enqueue(e: QueuedEvent): Promise<void> | undefined {
+    this.queue.push(e);
+    if (this.draining) return this.draining;
+    return this.pump();
+  }
+
+  private pump(): Promise<void> | undefined {
+    const every = this.options.decisionIntervalMs;
+    while (this.qHead < this.queue.length) {
+      const e = this.queue[this.qHead];
+      if (e.kind !== 'gap') {
+        let t = e.ts;
+        if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing clock: arrival order wins
+        if (this.lastTs > -Infinity && t - this.lastTs > (this.options.maxSilenceMs ?? 30_000)) {
+          // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
+          this.features.reset();
+          this.nextDecision = NaN;
+        }
+        if (this.nextDecision !== this.nextDecision) this.nextDecision = Math.floor(t / every) * every + every;
+        if (this.nextDecision < t) {
+          // Only the latest due grid time is decided: earlier ones would see the same data.
+          const d = this.nextDecision + Math.floor((t - 1 - this.nextDecision) / every) * every;
+          this.nextDecision = d + every;
+          const p = this.decide(d);
+          if (p) {
+            this.draining = p.then(
+              () => {
+                this.draining = null;
+                return this.pump();
+              },
+              (err: unknown) => {
+                this.draining = null;
+                throw err;
+              },
+            );
+            return this.draining;
+          }
+        }
+        this.qHead++;
+        this.lastTs = t;
+        this.clock.observe(t);
+        this.counts.messages++;
+        if (this.bookValid && this.broker.busy) this.broker.advance(t, this.seq.book);
+        if (e.kind === 'book') this.onBook(e, t);
+        else this.onTrades(e, t);
+      } else {
+        this.qHead++;
+        this.onGap(e.gap, 'source');
+      }
+    }
+    this.queue.length = 0;
+    this.qHead = 0;
+    return undefined;
+  }
+
+  private onBook(m: MarketMessage & { kind: 'book' }, t: number): void {
+    const useFeatures = this.model?.needsFeatures !== false;
+    if (m.type === 'snapshot') {
+      // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it.
+      if (m.depth > 1 && this.sawSnapshot) this.features.reset();
+      this.sawSnapshot = true;
+    }
+    const r = this.seq.apply(m);
+    if (r.status === 'applied') {
+      if (r.restarted) this.features.reset();
+      const book = this.seq.book;
+      if (useFeatures) this.features.onBook(book, t);
+      if (!this.bookValid) this.setValid(true);
+      if (this.broker.busy) this.broker.onBook(t, book);
+      const mid = book.mid();
+      this.portfolio.mark(t, mid);
+      if (this.portfolio.position !== 0 || this.broker.busy) {
+        const exit = this.risk.checkExit({ ts: t, price: mid, position: this.portfolio.position, entryPrice: this.portfolio.entryPrice, equity: this.portfolio.equity() });
+        if (exit) this.execute(exit, t);
+      }
+      if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
+    } else if (r.status === 'gap') {
+      this.features.reset();
+      this.setValid(false, r.reason);
+      this.onGap({ symbol: m.symbol, reason: r.reason, startTs: m.recvTs, endTs: null, detail: r.detail }, 'book');
+    }
+  }
+
+  private onTrades(m: MarketMessage & { kind: 'trades' }, t: number): void {
+    if (this.model?.needsFeatures !== false) for (const tr of m.trades) this.features.onTrade(tr);
+    if (this.broker.busy) this.broker.onTrades(m.trades, t);
+    if (this.ev.has('trade')) this.ev.emit('trade', { ts: t, trades: m.trades });
+  }
+
+  private onGap(gap: Gap, origin: 'source' | 'book'): void {
+    if (origin === 'source') {
+      // A recorded or live gap: the features restart; an open gap also invalidates the book until a snapshot.
+      this.features.reset();
+      if (gap.endTs === null) {
+        this.seq.invalidate();
+        this.setValid(false, gap.reason);
+      }
+    }
+    this.sink?.gap?.(gap);
+    this.ev.emit('gap', { gap, origin });
+  }
+
+  private setValid(v: boolean, why?: string): void {
+    this.bookValid = v;
+    this.paused = v ? null : `book invalid (${why ?? 'gap'}): trading paused until a fresh snapshot`;
+    this.ev.emit('health', this.health());
+  }
+
+  /** One decision at grid time d, with the state as of d. Returns a promise only when the model is async. */
+  private decide(d: number): Promise<void> | undefined {
+    this.counts.decisions++;
+    const book = this.seq.book;
+    const mid = this.bookValid ? book.mid() : NaN;
+    if (mid === mid) {
+      this.portfolio.mark(d, mid);
+      this.vol.update(d, mid);
+    }
+    this.sampleEquity(d);
+    if (!this.bookValid) return undefined;
+    const model = this.model;
+    if (!model) {
+      this.paused = 'no model loaded';
+      return undefined;
+    }
+    if (model.needsFeatures) {
+      if (!this.features.compute(d, this.row64)) {
+        this.paused = 'features warming up';
+        return undefined;
+      }
+      this.row32.set(this.row64);
+    }
+    let r: Promise<number> | number;
+    try {
+      r = model.predict(this.row32, d);
+    } catch (e) {
+      this.ev.emit('warning', `prediction failed at ${d}: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (typeof r === 'number') {
+      this.afterPrediction(d, r, mid);
+      return undefined;
+    }
+    return r.then(
+      (v) => this.afterPrediction(d, v, mid),
+      (e: unknown) => {
+        this.ev.emit('warning', `prediction failed at ${d}: ${(e as Error).message ?? String(e)}`);
+      },
+    );
+  }
+
+  private afterPrediction(d: number, p: number, mid: number): void {
+    if (!Number.isFinite(p)) return;
+    this.paused = null;
+    this.counts.predictions++;
+    this.lastPrediction = p;
+    const threshold = this.policy.getThreshold();
+    this.sink?.prediction(d, p, mid);
+    if (this.ev.has('prediction')) this.ev.emit('prediction', { ts: d, value: p, threshold, mid });
+    const signal = this.policy.decide(p, d);
+    const dec = this.risk.decide({
+      ts: d,
+      signal,
+      price: mid,
+      position: this.portfolio.position,
+      entryPrice: this.portfolio.entryPrice,
+      equity: this.portfolio.equity(),
+      volBps: this.vol.dailyBps(),
+    });
+    if (signal !== this.lastSignal || dec.target !== this.lastTarget || dec.reason !== this.lastReason) {
+      this.lastSignal = signal;
+      this.lastTarget = dec.target;
+      this.lastReason = dec.reason;
+      const s = { ts: d, signal, prediction: p, threshold, price: mid, target: dec.target, reason: dec.reason };
+      this.sink?.signal(s);
+      this.ev.emit('signal', s);
+    }
+    this.execute(dec, d);
+  }
+
+  private execute(dec: RiskDecision, ts: number): void {
+    const book = this.seq.book;
+    const actions = this.executor.plan(
+      dec.target,
+      { ts, position: this.portfolio.position, bestBid: book.bestBid(), bestAsk: book.bestAsk(), working: this.broker.working() },
+      dec.reason,
+      dec.urgent,
+    );
+    for (const a of actions) {
+      if (a.kind === 'place') this.broker.submit(a.intent, ts);
+      else if (a.kind === 'cancel') this.broker.cancel(a.orderId, ts);
+      else this.broker.cross(a.orderId, ts, a.reason);
+    }
+  }
+
+  private sampleEquity(ts: number): void {
+    const snap: PortfolioSnapshot = this.portfolio.snapshot(ts);
+    this.metrics.add(ts, snap.equity, snap.position);
+    this.sink?.equity(snap);
+    if (this.ev.has('portfolio')) this.ev.emit('portfolio', { ...snap, drawdown: this.metrics.drawdown() });
+  }
+
+  /** Last prediction seen (NaN before the first): for status lines. */
+  get prediction(): number {
+    return this.lastPrediction;
+  }
+
+  get position(): number {
+    return this.portfolio.position;
+  }
+}

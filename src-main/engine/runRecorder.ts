@@ -1,0 +1,103 @@
+// Records a run in SQLite (tables of migration 200): one run row, then predictions, signals, orders, fills and
+// equity, buffered and written in one transaction per batch (every `batchRows` rows, and on flush/close), so a
+// fast replay does not pay a transaction per row.
+import type Database from 'better-sqlite3';
+import type { Db } from '../store/db.ts';
+import type { Metrics } from '../trading/metrics.ts';
+import type { PortfolioSnapshot } from '../trading/portfolio.ts';
+import type { Fill, Order } from '../trading/types.ts';
+import type { SignalEvent } from './events.ts';
+import type { RunSink } from './runSink.ts';
+
+export interface NewRun {
+  kind: 'paper' | 'backtest';
+  source: string;
+  sessionId: number | null;
+  symbol: string;
+  model: string | null;
+  threshold: number;
+  params: Record<string, unknown>;
+  startedAt: number;
+}
+
+const num = (x: number) => (Number.isFinite(x) ? x : null);
+
+export class RunRecorder implements RunSink {
+  readonly runId: number;
+  private readonly rows: (() => void)[] = [];
+  private readonly insPred: Database.Statement;
+  private readonly insSignal: Database.Statement;
+  private readonly upsertOrder: Database.Statement;
+  private readonly insFill: Database.Statement;
+  private readonly insEquity: Database.Statement;
+  private readonly flushTx: () => void;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    run: NewRun,
+    private readonly batchRows = 2000,
+    /** Wall clock for the run's end time (the run row is bookkeeping, not part of the simulation). */
+    private readonly now: () => number = Date.now,
+  ) {
+    const r = db
+      .prepare('INSERT INTO runs (kind, source, session_id, symbol, model, threshold, params, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.kind, run.source, run.sessionId, run.symbol, run.model, run.threshold, JSON.stringify(run.params), run.startedAt);
+    this.runId = Number(r.lastInsertRowid);
+    this.insPred = db.prepare('INSERT INTO predictions (run_id, ts, value, mid) VALUES (?, ?, ?, ?)');
+    this.insSignal = db.prepare('INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.upsertOrder = db.prepare(
+      `INSERT INTO orders (run_id, order_id, side, type, qty, price, reason, sent_ts, arrived_ts, status, filled_qty, avg_fill_price, fees, note, done_ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, order_id) DO UPDATE SET arrived_ts = excluded.arrived_ts, status = excluded.status,
+         filled_qty = excluded.filled_qty, avg_fill_price = excluded.avg_fill_price, fees = excluded.fees,
+         note = excluded.note, done_ts = excluded.done_ts`,
+    );
+    this.insFill = db.prepare('INSERT INTO fills (run_id, order_id, ts, side, price, qty, fee, liquidity, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insEquity = db.prepare(
+      'INSERT INTO equity (run_id, ts, balance, position, entry_price, realized, unrealized, fees, equity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.flushTx = db.transaction(() => {
+      for (const w of this.rows) w();
+    });
+  }
+
+  prediction(ts: number, value: number, mid: number): void {
+    this.push(() => this.insPred.run(this.runId, ts, value, num(mid)));
+  }
+
+  signal(s: SignalEvent): void {
+    this.push(() => this.insSignal.run(this.runId, s.ts, s.signal, s.prediction, s.threshold, num(s.price), s.target, s.reason));
+  }
+
+  order(o: Order): void {
+    const v = [o.id, o.side, o.type, o.qty, num(o.price), o.reason, o.sentTs, num(o.arrivedTs), o.status, o.filledQty, num(o.avgFillPrice), o.fees, o.note, num(o.doneTs)];
+    this.push(() => this.upsertOrder.run(this.runId, ...v));
+  }
+
+  fill(f: Fill): void {
+    this.push(() => this.insFill.run(this.runId, f.orderId, f.ts, f.side, f.price, f.qty, f.fee, f.liquidity, f.reason));
+  }
+
+  equity(s: PortfolioSnapshot): void {
+    this.push(() => this.insEquity.run(this.runId, s.ts, s.balance, s.position, num(s.entryPrice), s.realizedPnl, s.unrealizedPnl, s.fees, s.equity));
+  }
+
+  flush(): void {
+    if (this.rows.length === 0) return;
+    this.flushTx();
+    this.rows.length = 0;
+  }
+
+  close(m: Metrics, final: PortfolioSnapshot): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.flush();
+    this.db.prepare('UPDATE runs SET ended_at = ?, metrics = ?, final = ? WHERE id = ?').run(this.now(), JSON.stringify(m), JSON.stringify(final), this.runId);
+  }
+
+  private push(w: () => void): void {
+    this.rows.push(w);
+    if (this.rows.length >= this.batchRows) this.flush();
+  }
+}

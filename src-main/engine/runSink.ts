@@ -1,0 +1,18 @@
+// Where the engine records a run (SQLite in practice, see runRecorder.ts); every method is optional-cost and
+// must not throw into the engine.
+import type { Gap } from '../../src-shared/market.ts';
+import type { Metrics } from '../trading/metrics.ts';
+import type { PortfolioSnapshot } from '../trading/portfolio.ts';
+import type { Fill, Order } from '../trading/types.ts';
+import type { SignalEvent } from './events.ts';
+
+export interface RunSink {
+  prediction(ts: number, value: number, mid: number): void;
+  signal(s: SignalEvent): void;
+  order(o: Order): void;
+  fill(f: Fill): void;
+  equity(s: PortfolioSnapshot): void;
+  gap?(g: Gap): void;
+  /** The run ended: final metrics and portfolio. */
+  close(m: Metrics, final: PortfolioSnapshot): void;
+}

@@ -1,0 +1,319 @@
+// Live Bybit v5 public order book and trades over `ws`: heartbeat, half-open detection, reconnect with
+// jittered backoff, and gap handling through SequencedBook (a broken book is resynced, never passed on).
+import WebSocket from 'ws';
+import type { BookMessage, Category, FeedHealth, Gap, GapReason, Instrument } from '../../../src-shared/market.ts';
+import { SequencedBook } from '../../book/sequencedBook.ts';
+import { TickScale } from '../../book/tickScale.ts';
+import { SourceEmitter } from '../emitter.ts';
+import type { MarketSource, SourceEvents } from '../source.ts';
+import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { bookTopic, parseFrame, PING_REQUEST, publicUrl, subscribeRequests, tradeTopic } from './protocol.ts';
+
+export interface BybitSourceOptions {
+  symbol: string;
+  category: Category;
+  /** Order-book depth topic: 1, 50, 200 or 1000. */
+  depth: number;
+  /** The symbol's tick size as a decimal string ("0.1"). */
+  tickSize: string;
+  /** WebSocket URL; defaults to Bybit's public stream for the category. */
+  url?: string;
+  pingIntervalMs: number;
+  /** No pong, no data, or no snapshot after a resubscribe for this long: the socket is dead. */
+  staleTimeoutMs: number;
+  reconnect: BackoffPolicy;
+  /** Clock for receive stamps and gap times (tests inject one). */
+  now?: () => number;
+  /** Randomness for backoff jitter. */
+  random?: () => number;
+}
+
+export class BybitSource implements MarketSource {
+  readonly kind = 'bybit' as const;
+  readonly instrument: Instrument;
+  readonly url: string;
+  private readonly events = new SourceEmitter();
+  private readonly seqBook: SequencedBook;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly bookTopicName: string;
+  private readonly topics: string[];
+
+  private ws: WebSocket | null = null;
+  private stopped = true;
+  private attempt = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private lastDataTs = 0;
+  private lastPingTs = 0;
+  private awaitingPongSince: number | null = null;
+  /** Set while waiting for the snapshot a resubscribe should bring. */
+  private resyncSince: number | null = null;
+  private pendingAcks = 0;
+  private readonly openGaps: Gap[] = [];
+  private startWaiter: { resolve: () => void } | null = null;
+  private lastHealthEmit = 0;
+  private readonly stats: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+
+  constructor(private readonly opts: BybitSourceOptions) {
+    this.instrument = { symbol: opts.symbol, category: opts.category, tickSize: new TickScale(opts.tickSize).tickSize };
+    this.url = opts.url ?? publicUrl(opts.category);
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.bookTopicName = bookTopic(opts.depth, opts.symbol, opts.category);
+    this.topics = [this.bookTopicName, tradeTopic(opts.symbol)];
+    this.seqBook = new SequencedBook(new TickScale(opts.tickSize));
+  }
+
+  on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
+    this.events.on(event, fn);
+  }
+
+  off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
+    this.events.off(event, fn);
+  }
+
+  /** The sequenced book this source maintains (tests compare it with the exchange's). */
+  book(): SequencedBook {
+    return this.seqBook;
+  }
+
+  health(): FeedHealth {
+    return { ...this.stats };
+  }
+
+  /** Gaps opened and not yet closed by a valid snapshot. */
+  openGapList(): readonly Gap[] {
+    return this.openGaps.map((g) => ({ ...g }));
+  }
+
+  /** Resolves once the first connection's subscriptions are acknowledged; it keeps retrying until then. */
+  start(): Promise<void> {
+    if (!this.stopped) return Promise.resolve();
+    this.stopped = false;
+    this.attempt = 0;
+    return new Promise<void>((resolve) => {
+      this.startWaiter = { resolve };
+      this.connect();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const ws = this.ws;
+    this.dropSocket();
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 500);
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(1000, 'client stop');
+      });
+    }
+    this.setState('stopped');
+    this.startWaiter?.resolve();
+    this.startWaiter = null;
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null;
+    if (this.stopped) return;
+    this.setState(this.stats.reconnects > 0 || this.attempt > 0 ? 'reconnecting' : 'connecting');
+    const ws = new WebSocket(this.url, { handshakeTimeout: Math.max(1000, this.opts.staleTimeoutMs), perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('open', () => {
+      if (ws !== this.ws) return;
+      const t = this.now();
+      this.lastDataTs = t;
+      this.lastPingTs = t;
+      this.awaitingPongSince = null;
+      // A (re)subscription must bring a snapshot in time, or the connection is treated as dead.
+      this.resyncSince = t;
+      const reqs = subscribeRequests(this.opts.category, this.topics);
+      this.pendingAcks = reqs.length;
+      for (const r of reqs) ws.send(r);
+      const period = Math.max(10, Math.min(this.opts.pingIntervalMs, this.opts.staleTimeoutMs) / 4);
+      this.tickTimer = setInterval(() => this.onTick(ws), period);
+    });
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (ws !== this.ws) return;
+      const text = isBinary ? '' : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+      this.onFrame(text);
+    });
+    ws.on('error', (err: Error) => {
+      if (ws !== this.ws) return;
+      this.lostConnection('disconnect', `socket error: ${err.message}`);
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (ws !== this.ws) return;
+      this.lostConnection('disconnect', `socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`);
+    });
+  }
+
+  private onTick(ws: WebSocket): void {
+    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+    const t = this.now();
+    const stale = this.opts.staleTimeoutMs;
+    if (this.awaitingPongSince !== null && t - this.awaitingPongSince > stale) {
+      this.lostConnection('stale', `no pong within ${t - this.awaitingPongSince} ms (half-open connection)`);
+      return;
+    }
+    if (t - this.lastDataTs > stale) {
+      this.lostConnection('stale', `no data for ${t - this.lastDataTs} ms`);
+      return;
+    }
+    if (this.resyncSince !== null && t - this.resyncSince > stale) {
+      this.lostConnection('stale', `no snapshot within ${t - this.resyncSince} ms of resubscribing`);
+      return;
+    }
+    if (t - this.lastPingTs >= this.opts.pingIntervalMs) {
+      this.lastPingTs = t;
+      if (this.awaitingPongSince === null) this.awaitingPongSince = t;
+      ws.send(PING_REQUEST);
+    }
+  }
+
+  private onFrame(text: string): void {
+    const recvTs = this.now();
+    const f = parseFrame(text, recvTs);
+    switch (f.type) {
+      case 'book':
+        this.lastDataTs = recvTs;
+        this.stats.messages++;
+        this.onBook(f.msg);
+        break;
+      case 'trades':
+        this.lastDataTs = recvTs;
+        this.stats.messages++;
+        if (f.msg.symbol !== this.opts.symbol) return this.problem('unknown', `trades for an unexpected symbol ${f.msg.symbol}`);
+        this.events.emit('message', f.msg);
+        break;
+      case 'pong':
+        this.awaitingPongSince = null;
+        break;
+      case 'subscribe':
+        // A failed subscription is counted and reported, not fatal: the stale timer still guards the feed.
+        if (!f.success) this.problem('unknown', `${f.op} failed: ${f.retMsg || '(no message)'}`);
+        if (f.op === 'subscribe' && this.pendingAcks > 0 && --this.pendingAcks === 0) {
+          this.setState('subscribed');
+          this.startWaiter?.resolve();
+          this.startWaiter = null;
+        }
+        break;
+      case 'unknown':
+        this.problem('unknown', f.reason);
+        break;
+      case 'malformed':
+        this.problem('malformed', f.reason);
+        break;
+    }
+    if (recvTs - this.lastHealthEmit >= 1000) {
+      this.lastHealthEmit = recvTs;
+      this.events.emit('health', this.health());
+    }
+  }
+
+  private onBook(msg: BookMessage): void {
+    if (msg.symbol !== this.opts.symbol || msg.depth !== this.opts.depth) {
+      return this.problem('unknown', `book message for unexpected topic orderbook.${msg.depth}.${msg.symbol}`);
+    }
+    this.stats.latencyMs = msg.recvTs - msg.ts;
+    let result;
+    try {
+      result = this.seqBook.apply(msg);
+    } catch (e) {
+      // An off-grid price (wrong tick size or corrupt data) leaves the book half-applied: distrust it.
+      this.problem('malformed', `book message u=${msg.u} rejected: ${(e as Error).message}`);
+      this.seqBook.invalidate();
+      this.openGap('sequence', `book message u=${msg.u} could not be applied: ${(e as Error).message}`);
+      this.resubscribeBook();
+      return;
+    }
+    if (result.status === 'applied') {
+      if (msg.type === 'snapshot') {
+        this.resyncSince = null;
+        this.attempt = 0;
+        const t = this.now();
+        if (result.restarted) this.recordGap({ symbol: this.opts.symbol, reason: 'restart', startTs: t, endTs: t, detail: 'snapshot with u=1: the exchange service restarted' });
+        this.closeGaps(t);
+      }
+      this.events.emit('message', msg);
+    } else if (result.status === 'gap') {
+      this.openGap(result.reason, result.detail);
+      this.resubscribeBook();
+    }
+    // 'ignored': a delta before the first snapshot or while waiting for a fresh one: never reaches anyone.
+  }
+
+  /** Unsubscribe and subscribe the book topic: Bybit answers a subscribe with a fresh snapshot. */
+  private resubscribeBook(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.resyncSince !== null) return;
+    this.resyncSince = this.now();
+    for (const r of subscribeRequests(this.opts.category, [this.bookTopicName], 'unsubscribe')) ws.send(r);
+    for (const r of subscribeRequests(this.opts.category, [this.bookTopicName], 'subscribe')) ws.send(r);
+  }
+
+  private lostConnection(reason: GapReason, detail: string): void {
+    this.dropSocket();
+    if (this.stopped) return;
+    this.seqBook.invalidate();
+    this.openGap(reason, detail);
+    this.stats.reconnects++;
+    const delay = backoffDelay(this.attempt++, this.opts.reconnect, this.random);
+    this.setState('reconnecting');
+    this.events.emit('warning', `${detail}; reconnecting in ${Math.round(delay)} ms`);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private dropSocket(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    this.resyncSince = null;
+    this.awaitingPongSince = null;
+    if (ws && !this.stopped) {
+      ws.removeAllListeners('message');
+      ws.on('error', () => {}); // late errors of a socket we gave up on are expected
+      ws.terminate();
+    }
+  }
+
+  private openGap(reason: GapReason, detail: string): void {
+    const gap: Gap = { symbol: this.opts.symbol, reason, startTs: this.now(), endTs: null, detail };
+    this.openGaps.push(gap);
+    this.recordGap(gap);
+  }
+
+  private recordGap(gap: Gap): void {
+    this.stats.gaps++;
+    this.events.emit('gap', { ...gap });
+    this.events.emit('health', this.health());
+  }
+
+  /** A valid snapshot ends every open gap. */
+  private closeGaps(t: number): void {
+    for (const g of this.openGaps.splice(0)) this.events.emit('gap', { ...g, endTs: t });
+  }
+
+  private problem(kind: 'malformed' | 'unknown', text: string): void {
+    this.stats[kind]++;
+    this.events.emit('warning', `${kind} message: ${text}`);
+  }
+
+  private setState(state: FeedHealth['state']): void {
+    if (this.stats.state === state) return;
+    this.stats.state = state;
+    this.events.emit('health', this.health());
+  }
+}

@@ -1,0 +1,59 @@
+// Builds the market source the config asks for (live Bybit or the simulator); replay sources are built
+// from a stored session by their own module.
+import type { Config } from '../../src-shared/config.ts';
+import { knownTickSize } from '../book/tickScale.ts';
+import { BybitSource } from './bybit/bybitSource.ts';
+import type { MarketSource } from './source.ts';
+import { SimMarket } from './sim/simMarket.ts';
+
+export interface CreateSourceOptions {
+  /** WebSocket URL overriding config `bybit.url` (e.g. a local exchange-sim). */
+  url?: string;
+  /** Clock for receive stamps (tests). */
+  now?: () => number;
+  /** Sim only: stop after this much simulated time. */
+  durationMs?: number;
+}
+
+export class SourceConfigError extends Error {
+  override name = 'SourceConfigError';
+}
+
+export function createSource(config: Config, opts: CreateSourceOptions = {}): MarketSource {
+  switch (config.source) {
+    case 'bybit': {
+      const tickSize = config.tick_size ?? knownTickSize(config.symbol, config.category);
+      if (!tickSize) {
+        throw new SourceConfigError(
+          `the tick size of ${config.symbol} (${config.category}) is not known: set tick_size in the config or pass --set tick_size=0.01 (see Bybit's instrument info)`,
+        );
+      }
+      return new BybitSource({
+        symbol: config.symbol,
+        category: config.category,
+        depth: config.depth,
+        tickSize,
+        url: opts.url ?? config.bybit.url ?? undefined,
+        pingIntervalMs: config.bybit.ping_interval,
+        staleTimeoutMs: config.bybit.stale_timeout,
+        reconnect: { initialMs: config.bybit.reconnect_initial, maxMs: config.bybit.reconnect_max, jitter: config.bybit.reconnect_jitter },
+        now: opts.now,
+      });
+    }
+    case 'sim':
+      return new SimMarket({
+        seed: config.sim.seed,
+        symbol: config.symbol,
+        startPrice: config.sim.start_price,
+        tickSize: config.tick_size ?? config.sim.tick_size,
+        levels: config.sim.levels,
+        bookRateHz: config.sim.book_rate_hz,
+        depth: config.depth,
+        speed: config.sim.speed,
+        durationMs: opts.durationMs,
+        now: opts.now,
+      });
+    case 'replay':
+      throw new SourceConfigError('source "replay" plays a stored session: use the replay source with a database and session id, not createSource');
+  }
+}

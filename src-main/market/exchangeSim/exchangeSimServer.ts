@@ -1,0 +1,427 @@
+// A Bybit v5-compatible public WebSocket server on 127.0.0.1 that plays a MarketFeed: subscribe and pong
+// replies, a snapshot then deltas per book topic and depth, trades, and injectable faults. It keeps the
+// true book (what a correct client holds) so tests can compare.
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import type { Category, Level } from '../../../src-shared/market.ts';
+import { TickScale } from '../../book/tickScale.ts';
+import { BOOK_DEPTHS, MAX_ARGS_PER_REQUEST } from '../bybit/protocol.ts';
+import { captureTop, diffTop, emptyView, SideBook, type SentView } from '../sim/sideBook.ts';
+import type { FeedStep, MarketFeed } from './feeds.ts';
+
+export const FAULTS = ['drop', 'halfopen', 'gap', 'restart', 'malformed', 'stall'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export const FAULT_HELP: Record<Fault, string> = {
+  drop: 'close every connection abruptly',
+  halfopen: 'stop answering pings on the current connections (half-open)',
+  gap: 'skip one book delta (a missing u) on the current connections',
+  restart: 'send a restart snapshot (u = 1) and continue from there',
+  malformed: 'send malformed frames (truncated JSON, a non-numeric price)',
+  stall: 'stop sending data on the current connections but keep the sockets open',
+};
+
+export interface ExchangeSimOptions {
+  feed: MarketFeed;
+  /** 0 picks a free port. */
+  port?: number;
+  category?: Category;
+  /** Market time runs this many times faster than wall time. */
+  speed?: number;
+  /** Start with the market paused (tests step it with resume/pause). */
+  paused?: boolean;
+  log?: (line: string) => void;
+}
+
+interface Conn {
+  id: string;
+  ws: WebSocket;
+  subs: Set<string>;
+  /** halfopen fault: pings go unanswered. */
+  noPong: boolean;
+  /** stall fault: no data frames. */
+  stalled: boolean;
+  /** gap fault: the next delta of these depths is not sent. */
+  skipNext: Set<number>;
+}
+
+/** One depth's public view of the market book, with its own update id as on Bybit. */
+interface DepthView {
+  depth: number;
+  u: number;
+  bid: SentView;
+  ask: SentView;
+}
+
+export interface TrueBook {
+  u: number;
+  bids: Level[];
+  asks: Level[];
+}
+
+export interface ServerStats {
+  connections: number;
+  pings: number;
+  pongs: number;
+  subscribes: number;
+  stepsPlayed: number;
+  faults: Partial<Record<Fault, number>>;
+}
+
+export class ExchangeSimServer {
+  readonly symbol: string;
+  readonly category: Category;
+  readonly scale: TickScale;
+  readonly stats: ServerStats = { connections: 0, pings: 0, pongs: 0, subscribes: 0, stepsPlayed: 0, faults: {} };
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<Conn>();
+  private readonly bids = new SideBook(true);
+  private readonly asks = new SideBook(false);
+  private readonly views = new Map<number, DepthView>();
+  private readonly speed: number;
+  private readonly log: (line: string) => void;
+  private readonly priceDecimals: number;
+  private timer: NodeJS.Timeout | null = null;
+  private paused: boolean;
+  private ended = false;
+  private pendingStep: FeedStep | null = null;
+  /** Wall time at which market time `marketAnchor` is due; re-anchored on resume. */
+  private wallAnchor = 0;
+  private marketAnchor = 0;
+  /** Market time of the last step played. */
+  private marketNow = 0;
+  private bookSeq = 0;
+  private nextConnId = 1;
+  private endWaiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly feed: MarketFeed,
+    wss: WebSocketServer,
+    opts: ExchangeSimOptions,
+  ) {
+    this.wss = wss;
+    this.symbol = feed.symbol;
+    this.category = opts.category ?? 'linear';
+    this.scale = new TickScale(feed.tickSize);
+    this.priceDecimals = this.scale.decimals;
+    this.speed = opts.speed ?? 1;
+    this.paused = opts.paused ?? false;
+    this.log = opts.log ?? (() => {});
+    wss.on('connection', (ws) => this.onConnection(ws));
+  }
+
+  /** Starts listening on 127.0.0.1 (never another interface) and plays the feed's first step (the snapshot). */
+  static async start(opts: ExchangeSimOptions): Promise<ExchangeSimServer> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: opts.port ?? 0, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', () => resolve());
+      wss.once('error', reject);
+    });
+    const server = new ExchangeSimServer(opts.feed, wss, opts);
+    server.playStep(); // the market's initial book exists before anyone connects
+    if (!server.paused) server.resume();
+    return server;
+  }
+
+  get port(): number {
+    return (this.wss.address() as AddressInfo).port;
+  }
+
+  /** The public stream URL clients connect to. */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/v5/public/${this.category}`;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Resolves when the feed has no more steps. */
+  whenEnded(): Promise<void> {
+    return this.ended ? Promise.resolve() : new Promise((r) => this.endWaiters.push(r));
+  }
+
+  /** Stops the market clock; connections stay open and keep answering pings and subscriptions. */
+  pause(): void {
+    this.paused = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.timer || this.ended) return;
+    const next = this.peekStep();
+    if (!next) return this.finish();
+    this.wallAnchor = Date.now();
+    this.marketAnchor = next.atMs;
+    this.schedule();
+  }
+
+  /** Plays `n` market steps at once (tests drive a paused market with it). */
+  step(n = 1): void {
+    for (let i = 0; i < n && !this.ended; i++) this.playStep();
+  }
+
+  /** What a correct client subscribed to `orderbook.{depth}` holds now: the top `depth` levels and u. */
+  trueBook(depth = 50): TrueBook {
+    const view = this.views.get(depth);
+    const levels = (side: SideBook): Level[] =>
+      side.ticks.slice(0, depth).map((t) => [this.scale.toPrice(t), side.sizes.get(t) as number] as Level);
+    return { u: view ? view.u : 0, bids: levels(this.bids), asks: levels(this.asks) };
+  }
+
+  /** Injects a fault on the current connections (or the market, for restart). */
+  inject(fault: Fault): void {
+    this.stats.faults[fault] = (this.stats.faults[fault] ?? 0) + 1;
+    this.log(`fault: ${fault} (${FAULT_HELP[fault]}) on ${this.conns.size} connection(s)`);
+    switch (fault) {
+      case 'drop':
+        for (const c of this.conns) c.ws.terminate();
+        break;
+      case 'halfopen':
+        for (const c of this.conns) c.noPong = true;
+        break;
+      case 'stall':
+        for (const c of this.conns) c.stalled = true;
+        break;
+      case 'gap':
+        for (const c of this.conns) for (const d of this.views.keys()) c.skipNext.add(d);
+        break;
+      case 'restart':
+        for (const view of this.views.values()) {
+          view.u = 1;
+          this.broadcastSnapshot(view);
+        }
+        break;
+      case 'malformed':
+        for (const c of this.conns) {
+          const depth = [...c.subs].map(bookDepthOf).find((d) => d > 0) ?? 50;
+          const u = (this.views.get(depth)?.u ?? 0) + 1;
+          const bad = `{"topic":"orderbook.${depth}.${this.symbol}","type":"delta","ts":${this.marketNow || Date.now()},"data":{"s":"${this.symbol}","b":[["abc","1.000"]],"a":[],"u":${u},"seq":1}}`;
+          c.ws.send(bad.slice(0, Math.floor(bad.length / 2))); // truncated JSON
+          c.ws.send(bad); // valid JSON, non-numeric price; its u is not consumed
+        }
+        break;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pause();
+    for (const c of this.conns) c.ws.terminate();
+    this.conns.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  // --- market clock -------------------------------------------------------------------------------
+
+  private peekStep(): FeedStep | null {
+    if (!this.pendingStep) this.pendingStep = this.feed.next();
+    return this.pendingStep;
+  }
+
+  private schedule(): void {
+    const next = this.peekStep();
+    if (!next) return this.finish();
+    const due = this.wallAnchor + (next.atMs - this.marketAnchor) / this.speed;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - Date.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    if (this.paused) return;
+    const marketNow = this.marketAnchor + (Date.now() - this.wallAnchor) * this.speed;
+    let n = 0;
+    while (!this.paused && !this.ended) {
+      const next = this.peekStep();
+      if (!next) return this.finish();
+      if (next.atMs > marketNow || n >= 1000) break;
+      this.playStep();
+      n++;
+    }
+    if (!this.paused && !this.ended) this.schedule();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.log(`feed ended after ${this.stats.stepsPlayed} steps; connections stay open`);
+    for (const w of this.endWaiters.splice(0)) w();
+  }
+
+  /** Applies one feed step to the market book and sends each depth's changes and the trades. */
+  private playStep(): void {
+    const step = this.peekStep();
+    this.pendingStep = null;
+    if (!step) return this.finish();
+    this.stats.stepsPlayed++;
+    this.marketNow = step.atMs;
+    let bookTs = 0;
+    let bookCts = 0;
+    for (const f of step.frames) {
+      const frame = f as { topic?: string; type?: string; ts?: number; cts?: number; data?: unknown };
+      if (typeof frame.topic !== 'string') continue;
+      if (frame.topic.startsWith('publicTrade.')) {
+        this.broadcast(`publicTrade.${this.symbol}`, JSON.stringify(frame));
+      } else if (frame.topic.startsWith('orderbook.')) {
+        const data = frame.data as { b?: [string, string][]; a?: [string, string][]; seq?: number };
+        if (typeof data.seq === 'number') this.bookSeq = data.seq;
+        if (frame.type === 'snapshot') {
+          this.bids.clear();
+          this.asks.clear();
+        }
+        for (const [p, s] of data.b ?? []) this.bids.set(this.scale.toTicks(Number(p)), Number(s));
+        for (const [p, s] of data.a ?? []) this.asks.set(this.scale.toTicks(Number(p)), Number(s));
+        bookTs = frame.ts ?? step.atMs;
+        bookCts = frame.cts ?? bookTs;
+      }
+    }
+    if (bookTs === 0) return;
+    for (const view of this.views.values()) {
+      const b = diffTop(this.bids, view.depth, view.bid, this.formatLevel);
+      const a = diffTop(this.asks, view.depth, view.ask, this.formatLevel);
+      if (b.length === 0 && a.length === 0) continue;
+      view.u++;
+      if (view.depth === 1) {
+        // Bybit's depth-1 stream sends snapshots only.
+        this.broadcastSnapshot(view, bookTs);
+        continue;
+      }
+      const text = JSON.stringify({
+        topic: this.topicOf(view.depth),
+        type: 'delta',
+        ts: bookTs,
+        data: { s: this.symbol, b, a, u: view.u, seq: this.bookSeq },
+        cts: bookCts,
+      });
+      for (const c of this.conns) {
+        if (!c.subs.has(this.topicOf(view.depth)) || c.stalled) continue;
+        if (c.skipNext.delete(view.depth)) continue;
+        c.ws.send(text);
+      }
+    }
+  }
+
+  private readonly formatLevel = (tick: number, size: number): [string, string] => [
+    this.scale.toPrice(tick).toFixed(this.priceDecimals),
+    size === 0 ? '0' : String(size),
+  ];
+
+  private topicOf(depth: number): string {
+    return `orderbook.${depth}.${this.symbol}`;
+  }
+
+  private viewFor(depth: number): DepthView {
+    let view = this.views.get(depth);
+    if (!view) {
+      view = { depth, u: 1_000, bid: emptyView(), ask: emptyView() };
+      captureTop(this.bids, depth, view.bid);
+      captureTop(this.asks, depth, view.ask);
+      this.views.set(depth, view);
+    }
+    return view;
+  }
+
+  private snapshotText(view: DepthView, ts: number): string {
+    const pairs = (v: SentView) => v.ticks.map((t, i) => this.formatLevel(t, v.sizes[i]));
+    return JSON.stringify({
+      topic: this.topicOf(view.depth),
+      type: 'snapshot',
+      ts,
+      data: { s: this.symbol, b: pairs(view.bid), a: pairs(view.ask), u: view.u, seq: this.bookSeq },
+      cts: ts,
+    });
+  }
+
+  private broadcastSnapshot(view: DepthView, ts = this.marketNow || Date.now()): void {
+    const text = this.snapshotText(view, ts);
+    for (const c of this.conns) if (c.subs.has(this.topicOf(view.depth)) && !c.stalled) c.ws.send(text);
+  }
+
+  private broadcast(topic: string, text: string): void {
+    for (const c of this.conns) if (c.subs.has(topic) && !c.stalled) c.ws.send(text);
+  }
+
+  // --- connections --------------------------------------------------------------------------------
+
+  private onConnection(ws: WebSocket): void {
+    const conn: Conn = { id: `sim-${this.nextConnId++}`, ws, subs: new Set(), noPong: false, stalled: false, skipNext: new Set() };
+    this.conns.add(conn);
+    this.stats.connections++;
+    this.log(`connection ${conn.id} opened (${this.conns.size} open)`);
+    ws.on('message', (data, isBinary) => this.onRequest(conn, isBinary ? '' : data.toString()));
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.log(`connection ${conn.id} closed (${this.conns.size} open)`);
+    });
+    ws.on('error', () => this.conns.delete(conn));
+  }
+
+  private reply(conn: Conn, obj: Record<string, unknown>): void {
+    conn.ws.send(JSON.stringify({ ...obj, conn_id: conn.id }));
+  }
+
+  private onRequest(conn: Conn, text: string): void {
+    let req: { op?: unknown; args?: unknown; req_id?: unknown };
+    try {
+      req = JSON.parse(text) as typeof req;
+    } catch {
+      return this.reply(conn, { success: false, ret_msg: `error:request is not valid JSON`, op: '' });
+    }
+    const reqId = typeof req.req_id === 'string' ? req.req_id : undefined;
+    const withId = (o: Record<string, unknown>) => (reqId === undefined ? o : { ...o, req_id: reqId });
+    if (req.op === 'ping') {
+      this.stats.pings++;
+      if (conn.noPong) return;
+      this.stats.pongs++;
+      return this.reply(conn, withId({ success: true, ret_msg: 'pong', op: 'ping' }));
+    }
+    if (req.op !== 'subscribe' && req.op !== 'unsubscribe') {
+      return this.reply(conn, withId({ success: false, ret_msg: `error:unsupported op ${String(req.op)}`, op: String(req.op ?? '') }));
+    }
+    const op = req.op;
+    const args = Array.isArray(req.args) ? req.args.filter((a): a is string => typeof a === 'string') : [];
+    if (args.length === 0) return this.reply(conn, withId({ success: false, ret_msg: 'error:args is empty', op }));
+    if (args.length > MAX_ARGS_PER_REQUEST[this.category]) {
+      return this.reply(conn, withId({ success: false, ret_msg: `error:args size >${MAX_ARGS_PER_REQUEST[this.category]}`, op }));
+    }
+    const bad = args.filter((t) => !this.validTopic(t));
+    const good = args.filter((t) => this.validTopic(t));
+    if (op === 'unsubscribe') {
+      for (const t of good) conn.subs.delete(t);
+    } else {
+      this.stats.subscribes++;
+      const fresh = good.filter((t) => !conn.subs.has(t));
+      const dup = good.filter((t) => conn.subs.has(t));
+      for (const t of fresh) conn.subs.add(t);
+      if (bad.length === 0 && dup.length === 0) this.reply(conn, withId({ success: true, ret_msg: '', op }));
+      else {
+        const msg = [...bad.map((t) => `error:handler not found,topic:${t}`), ...dup.map((t) => `error:already subscribed,topic:${t}`)].join(';');
+        this.reply(conn, withId({ success: false, ret_msg: msg, op }));
+      }
+      // A new book subscription starts with a snapshot of that depth's current view.
+      for (const t of fresh) {
+        const d = bookDepthOf(t);
+        if (d > 0 && !conn.stalled) conn.ws.send(this.snapshotText(this.viewFor(d), this.marketNow || Date.now()));
+      }
+      return;
+    }
+    if (bad.length === 0) this.reply(conn, withId({ success: true, ret_msg: '', op }));
+    else this.reply(conn, withId({ success: false, ret_msg: bad.map((t) => `error:handler not found,topic:${t}`).join(';'), op }));
+  }
+
+  private validTopic(t: string): boolean {
+    if (t === `publicTrade.${this.symbol}`) return true;
+    const d = bookDepthOf(t);
+    return d > 0 && t === this.topicOf(d) && BOOK_DEPTHS[this.category].includes(d);
+  }
+}
+
+function bookDepthOf(topic: string): number {
+  const m = /^orderbook\.(\d+)\.[A-Z0-9]+$/.exec(topic);
+  return m ? Number(m[1]) : 0;
+}

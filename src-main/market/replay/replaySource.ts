@@ -1,0 +1,160 @@
+// A stored session played back as a MarketSource, at any speed: a number (1 = real time, 10 = ten times faster,
+// paced on the local receive times) or 'max' (as fast as the consumer takes it). Backpressure: when a message
+// listener returns a promise (the engine awaiting a prediction), the replay waits for it, so a replay is as
+// deterministic as its consumer and never floods memory.
+import type { FeedHealth, Gap, Instrument, MarketMessage } from '../../../src-shared/market.ts';
+import type { Db } from '../../store/db.ts';
+import { readSession } from '../../store/sessionReader.ts';
+import { getSession } from '../../store/sessions.ts';
+import type { MarketSource, SourceEvents } from '../source.ts';
+
+export interface ReplaySourceOptions {
+  db: Db;
+  sessionId: number;
+  speed: number | 'max';
+  /** Only data received within [fromTs, toTs] (local receive time, ms). */
+  fromTs?: number;
+  toTs?: number;
+  /** Health events every this many messages (default 10 000). */
+  healthEvery?: number;
+}
+
+type Listeners = { [K in keyof SourceEvents]: SourceEvents[K][] };
+
+const isPromise = (x: unknown): x is Promise<unknown> => typeof x === 'object' && x !== null && typeof (x as Promise<unknown>).then === 'function';
+
+export class ReplaySource implements MarketSource {
+  readonly kind = 'replay' as const;
+  readonly instrument: Instrument;
+  private readonly listeners: Listeners = { message: [], gap: [], health: [], warning: [] };
+  private readonly h: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private finished!: () => void;
+  private readonly finishedP: Promise<void>;
+  private failure: Error | null = null;
+
+  constructor(private readonly opts: ReplaySourceOptions) {
+    const s = getSession(opts.db, opts.sessionId);
+    if (!s) throw new Error(`no session ${opts.sessionId} in ${opts.db.name}; list them with \`l2desk db\``);
+    if (opts.speed !== 'max' && !(opts.speed > 0)) throw new RangeError(`replay speed must be > 0 or 'max', got ${opts.speed}`);
+    this.instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
+    this.finishedP = new Promise((resolve) => (this.finished = resolve));
+  }
+
+  on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
+    this.listeners[event].push(fn);
+  }
+
+  off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
+    const list = this.listeners[event];
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  health(): FeedHealth {
+    return { ...this.h };
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) throw new Error('replay already started');
+    this.h.state = 'subscribed';
+    this.emitHealth();
+    this.loop = this.run().then(
+      () => this.end(),
+      (e: unknown) => {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+        this.warn(`replay failed: ${this.failure.message}`);
+        this.end();
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.loop) await this.loop;
+    else this.end();
+  }
+
+  /** Resolves when the whole session has been played (or stop() was called); rejects if reading failed. */
+  async done(): Promise<void> {
+    await this.finishedP;
+    if (this.failure) throw this.failure;
+  }
+
+  private end(): void {
+    if (this.h.state === 'stopped') return;
+    this.h.state = 'stopped';
+    this.emitHealth();
+    this.finished();
+  }
+
+  private async run(): Promise<void> {
+    const speed = this.opts.speed;
+    const every = this.opts.healthEvery ?? 10_000;
+    let t0Data = NaN;
+    let t0Wall = 0;
+    let sinceYield = 0;
+    for (const ev of readSession(this.opts.db, this.opts.sessionId, { fromTs: this.opts.fromTs, toTs: this.opts.toTs })) {
+      if (this.stopping) return;
+      if (ev.kind === 'gap') {
+        this.h.gaps++;
+        const g = this.deliver('gap', ev.gap);
+        if (g) await g;
+        continue;
+      }
+      if (speed !== 'max') {
+        const at = ev.recvTs;
+        if (t0Data !== t0Data) {
+          t0Data = at;
+          t0Wall = performance.now();
+        }
+        const wait = t0Wall + (at - t0Data) / speed - performance.now();
+        if (wait > 2) await sleep(wait);
+        if (this.stopping) return;
+      } else if (++sinceYield >= 2000) {
+        // Let timers and signals (Ctrl-C) run during a max-speed replay.
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.stopping) return;
+      }
+      this.h.messages++;
+      if (ev.kind === 'book') this.h.latencyMs = ev.recvTs - ev.ts;
+      // Awaiting only a real promise: an \`await undefined\` per message would cost a microtask each.
+      const p = this.deliver('message', ev);
+      if (p) await p;
+      if (this.h.messages % every === 0) this.emitHealth();
+    }
+  }
+
+  private deliver(event: 'message' | 'gap', payload: MarketMessage | Gap): Promise<void> | void {
+    const list = this.listeners[event] as ((p: MarketMessage | Gap) => unknown)[];
+    let wait: Promise<unknown>[] | null = null;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        const r = list[i](payload);
+        if (isPromise(r)) (wait ??= []).push(r);
+      } catch (e) {
+        this.warn(`listener for "${event}" threw: ${(e as Error).message ?? String(e)}`);
+      }
+    }
+    if (!wait) return;
+    return Promise.all(wait).then(
+      () => undefined,
+      (e: unknown) => this.warn(`listener for "${event}" failed: ${(e as Error).message ?? String(e)}`),
+    );
+  }
+
+  private emitHealth(): void {
+    const h = this.health();
+    for (const fn of this.listeners.health) fn(h);
+  }
+
+  private warn(text: string): void {
+    for (const fn of this.listeners.warning) fn(text);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

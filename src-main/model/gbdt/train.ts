@@ -1,0 +1,436 @@
+// Gradient-boosted regression trees with L2 loss on a histogram-binned matrix (the LightGBM/XGBoost "hist" method):
+// per node a gradient histogram per feature; only the smaller child's histogram is built from its rows, the
+// sibling's is the parent's minus it; rows are partitioned in place in one index array. Leaves grow best-first
+// under a depth limit and an optional leaf limit; without a leaf limit this gives the same tree as depth-wise growth.
+import { binMatrix, computeBinEdges, type BinEdges } from './binning.ts';
+import type { TreeEnsemble } from './model.ts';
+import { Prng } from './prng.ts';
+
+export interface GbdtParams {
+  rounds: number;
+  maxDepth: number;
+  /** 0: no limit beyond the depth. */
+  maxLeaves: number;
+  learningRate: number;
+  /** Minimum rows in each child of a split. */
+  minSamplesLeaf: number;
+  /** L2 regularisation of leaf values (lambda): value = -G / (n + lambda). */
+  l2: number;
+  /** Fraction of rows drawn (Bernoulli) for each tree. */
+  rowSubsample: number;
+  /** Fraction of features drawn for each tree. */
+  featureSubsample: number;
+  /** Stop when the validation loss has not improved for this many rounds; 0 disables. */
+  earlyStoppingRounds: number;
+  /** Histogram bins per feature, 2..256. */
+  bins: number;
+  seed: number;
+}
+
+export const DEFAULT_PARAMS: GbdtParams = {
+  rounds: 300,
+  maxDepth: 6,
+  maxLeaves: 0,
+  learningRate: 0.05,
+  minSamplesLeaf: 50,
+  l2: 1,
+  rowSubsample: 0.8,
+  featureSubsample: 0.8,
+  earlyStoppingRounds: 30,
+  bins: 64,
+  seed: 1,
+};
+
+/** Row-major float32 features and their targets. */
+export interface Matrix {
+  X: Float32Array;
+  y: Float32Array | Float64Array;
+  n: number;
+  nFeatures: number;
+}
+
+export interface RoundInfo {
+  round: number;
+  trainLoss: number;
+  /** NaN without a validation set. */
+  validLoss: number;
+}
+
+export interface TrainOptions {
+  valid?: Matrix;
+  /** Precomputed bin edges (e.g. shared by several trials on the same data). */
+  binEdges?: BinEdges;
+  /** Precomputed column-major binned training matrix matching binEdges. */
+  binned?: Uint8Array;
+  onRound?: (r: RoundInfo) => void;
+  /** Polled once per round; true stops training (result.stopped = 'cancelled'). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  model: TreeEnsemble;
+  /** Rounds kept in the model (best validation round + 1 when early stopping). */
+  bestRounds: number;
+  roundsRun: number;
+  trainLoss: number[];
+  validLoss: number[];
+  stopped: 'rounds' | 'early' | 'cancelled';
+}
+
+const HIST_STRIDE = 512; // 256 bins x (sum of gradients, count)
+
+interface Split {
+  feature: number;
+  bin: number;
+  gain: number;
+  leftG: number;
+  leftN: number;
+}
+
+interface Open {
+  start: number;
+  end: number;
+  depth: number;
+  hist: Float64Array;
+  sumG: number;
+  count: number;
+  node: number;
+  split: Split | null;
+}
+
+export function validateParams(p: GbdtParams): void {
+  const bad = (k: string, what: string) => {
+    throw new RangeError(`gbdt param ${k}: ${what}`);
+  };
+  if (!(p.rounds >= 1)) bad('rounds', 'must be >= 1');
+  if (!(p.maxDepth >= 1 && p.maxDepth <= 24)) bad('maxDepth', 'must be in 1..24');
+  if (!(p.maxLeaves === 0 || p.maxLeaves >= 2)) bad('maxLeaves', 'must be 0 (no limit) or >= 2');
+  if (!(p.learningRate > 0 && p.learningRate <= 1)) bad('learningRate', 'must be in (0, 1]');
+  if (!(p.minSamplesLeaf >= 1)) bad('minSamplesLeaf', 'must be >= 1');
+  if (!(p.l2 >= 0)) bad('l2', 'must be >= 0');
+  if (!(p.rowSubsample > 0 && p.rowSubsample <= 1)) bad('rowSubsample', 'must be in (0, 1]');
+  if (!(p.featureSubsample > 0 && p.featureSubsample <= 1)) bad('featureSubsample', 'must be in (0, 1]');
+  if (!(p.bins >= 2 && p.bins <= 256)) bad('bins', 'must be in 2..256');
+}
+
+export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions = {}): TrainResult {
+  validateParams(params);
+  const { n, nFeatures: nf, y } = data;
+  if (n < 2) throw new RangeError(`gbdt: need at least 2 training rows, got ${n}`);
+  if (data.X.length !== n * nf) throw new RangeError(`gbdt: X has ${data.X.length} values, expected ${n} x ${nf}`);
+  const be = opts.binEdges ?? computeBinEdges(data.X, n, nf, params.bins);
+  const B = opts.binned ?? binMatrix(data.X, n, nf, be);
+  const valid = opts.valid;
+  const nv = valid?.n ?? 0;
+  const Bv = valid ? binMatrix(valid.X, nv, nf, be) : new Uint8Array(0);
+
+  const lr = params.learningRate;
+  const lambda = params.l2;
+  const minLeaf = params.minSamplesLeaf;
+  const maxLeaves = params.maxLeaves > 0 ? params.maxLeaves : Infinity;
+  const rng = new Prng(params.seed);
+
+  let base = 0;
+  for (let i = 0; i < n; i++) base += y[i];
+  base = Math.fround(base / n);
+
+  const pred = new Float64Array(n).fill(base);
+  const predV = new Float64Array(nv).fill(base);
+  const g = new Float64Array(n);
+  const idx = new Int32Array(n);
+  const tmp = new Int32Array(n);
+  const inSample = new Uint8Array(n);
+  const allFeatures = Int32Array.from({ length: nf }, (_, f) => f);
+  const nFeatSample = Math.max(1, Math.round(params.featureSubsample * nf));
+
+  // Histogram buffers are recycled: at most one per open leaf is alive.
+  const pool: Float64Array[] = [];
+  const takeHist = () => pool.pop() ?? new Float64Array(nf * HIST_STRIDE);
+
+  // The ensemble under construction (JS arrays; packed into typed arrays at the end).
+  const feature: number[] = [];
+  const binThr: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const value: number[] = [];
+  const gainArr: number[] = [];
+  const cover: number[] = [];
+  const treeStart: number[] = [];
+
+  let feats = allFeatures;
+
+  // Row-major copy of the bins for histogram building: one row's bins are contiguous, so each row costs one
+  // index load and one gradient load for all its features (measured ~2x faster than per-feature passes).
+  const Br = new Uint8Array(n * nf);
+  for (let f = 0; f < nf; f++) {
+    const off = f * n;
+    for (let i = 0; i < n; i++) Br[i * nf + f] = B[off + i];
+  }
+  const histOff = new Int32Array(nf);
+  const buildHist = (h: Float64Array, start: number, end: number) => {
+    const nfs = feats.length;
+    for (let j = 0; j < nfs; j++) {
+      const ho = feats[j] * HIST_STRIDE;
+      h.fill(0, ho, ho + 2 * be.nBins[feats[j]]);
+      histOff[j] = ho;
+    }
+    if (nfs === nf) histAllFeatures(h, idx, start, end, g, Br, nf);
+    else histSomeFeatures(h, idx, start, end, g, Br, nf, feats, histOff);
+  };
+
+  const bestSplit = (h: Float64Array, G: number, C: number, depth: number): Split | null => {
+    if (depth >= params.maxDepth || C < 2 * minLeaf) return null;
+    const parentScore = (G * G) / (C + lambda);
+    let best: Split | null = null;
+    let bestGain = 1e-12 * Math.max(1, parentScore);
+    for (let j = 0; j < feats.length; j++) {
+      const f = feats[j];
+      const ho = f * HIST_STRIDE;
+      const nb = be.nBins[f];
+      let GL = 0;
+      let CL = 0;
+      for (let b = 0; b < nb - 1; b++) {
+        GL += h[ho + 2 * b];
+        CL += h[ho + 2 * b + 1];
+        if (CL < minLeaf) continue;
+        const CR = C - CL;
+        if (CR < minLeaf) break;
+        const GR = G - GL;
+        const gain = (GL * GL) / (CL + lambda) + (GR * GR) / (CR + lambda) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          best = { feature: f, bin: b, gain, leftG: GL, leftN: CL };
+        }
+      }
+    }
+    return best;
+  };
+
+  const newNode = (C: number): number => {
+    feature.push(-1);
+    binThr.push(0);
+    left.push(-1);
+    right.push(-1);
+    value.push(0);
+    gainArr.push(0);
+    cover.push(C);
+    return feature.length - 1;
+  };
+
+  const finishLeaf = (o: Open) => {
+    const v = Math.fround((-lr * o.sumG) / (o.count + lambda));
+    value[o.node] = v;
+    for (let k = o.start; k < o.end; k++) pred[idx[k]] += v;
+    pool.push(o.hist);
+  };
+
+  /** Leaf value of a binned column-major row through the tree rooted at `root`. */
+  const leafValueBinned = (Bm: Uint8Array, rows: number, i: number, root: number): number => {
+    let k = root;
+    let f = feature[k];
+    while (f >= 0) {
+      k = Bm[f * rows + i] <= binThr[k] ? left[k] : right[k];
+      f = feature[k];
+    }
+    return value[k];
+  };
+
+  const growTree = () => {
+    // Rows of this tree.
+    let m = 0;
+    if (params.rowSubsample < 1) {
+      for (let i = 0; i < n; i++) {
+        const take = rng.next() < params.rowSubsample;
+        inSample[i] = take ? 1 : 0;
+        if (take) idx[m++] = i;
+      }
+      if (m < 2) {
+        for (let i = 0; i < n; i++) idx[i] = i;
+        inSample.fill(1);
+        m = n;
+      }
+    } else {
+      for (let i = 0; i < n; i++) idx[i] = i;
+      m = n;
+    }
+    // Features of this tree.
+    if (nFeatSample < nf) {
+      const perm = allFeatures.slice();
+      for (let j = 0; j < nFeatSample; j++) {
+        const r = j + Math.floor(rng.next() * (nf - j));
+        const t = perm[j];
+        perm[j] = perm[r];
+        perm[r] = t;
+      }
+      feats = perm.subarray(0, nFeatSample).sort();
+    } else feats = allFeatures;
+
+    const root = newNode(m);
+    treeStart.push(root);
+    let sumG = 0;
+    for (let k = 0; k < m; k++) sumG += g[idx[k]];
+    const rootHist = takeHist();
+    buildHist(rootHist, 0, m);
+    const open: Open[] = [
+      { start: 0, end: m, depth: 0, hist: rootHist, sumG, count: m, node: root, split: bestSplit(rootHist, sumG, m, 0) },
+    ];
+    let leaves = 1;
+    while (open.length > 0) {
+      // Best-first: split the open leaf with the largest gain; leaves without a split are final.
+      let bi = -1;
+      for (let j = 0; j < open.length; j++) {
+        const s = open[j].split;
+        if (s && (bi < 0 || s.gain > (open[bi].split as Split).gain)) bi = j;
+      }
+      if (bi < 0 || leaves >= maxLeaves) {
+        for (const o of open) finishLeaf(o);
+        break;
+      }
+      const o = open[bi];
+      open[bi] = open[open.length - 1];
+      open.pop();
+      const s = o.split as Split;
+      // Stable in-place partition of the node's rows: left rows stay in idx, right rows go through tmp.
+      const off = s.feature * n;
+      let l = o.start;
+      let r = 0;
+      for (let k = o.start; k < o.end; k++) {
+        const i = idx[k];
+        if (B[off + i] <= s.bin) idx[l++] = i;
+        else tmp[r++] = i;
+      }
+      idx.set(tmp.subarray(0, r), l);
+      const mid = l;
+      const nL = mid - o.start;
+      const nR = o.end - mid;
+      feature[o.node] = s.feature;
+      binThr[o.node] = s.bin;
+      gainArr[o.node] = s.gain;
+      const ln = newNode(nL);
+      const rn = newNode(nR);
+      left[o.node] = ln;
+      right[o.node] = rn;
+      // Subtraction trick: build the smaller child, the larger one is parent - smaller (in the parent's buffer).
+      const small = takeHist();
+      const leftSmall = nL <= nR;
+      if (leftSmall) buildHist(small, o.start, mid);
+      else buildHist(small, mid, o.end);
+      const big = o.hist;
+      for (let j = 0; j < feats.length; j++) {
+        const ho = feats[j] * HIST_STRIDE;
+        const top = ho + 2 * be.nBins[feats[j]];
+        for (let b = ho; b < top; b++) big[b] -= small[b];
+      }
+      const hL = leftSmall ? small : big;
+      const hR = leftSmall ? big : small;
+      const GL = s.leftG;
+      const GR = o.sumG - GL;
+      const d = o.depth + 1;
+      open.push({ start: o.start, end: mid, depth: d, hist: hL, sumG: GL, count: nL, node: ln, split: bestSplit(hL, GL, nL, d) });
+      open.push({ start: mid, end: o.end, depth: d, hist: hR, sumG: GR, count: nR, node: rn, split: bestSplit(hR, GR, nR, d) });
+      leaves++;
+    }
+    // Rows left out of this tree's sample still get its prediction.
+    if (m < n) for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += leafValueBinned(B, n, i, root);
+    for (let i = 0; i < nv; i++) predV[i] += leafValueBinned(Bv, nv, i, root);
+  };
+
+  const trainLoss: number[] = [];
+  const validLoss: number[] = [];
+  const nodeCountAfter: number[] = [];
+  let bestLoss = Infinity;
+  let bestRound = -1;
+  let stopped: TrainResult['stopped'] = 'rounds';
+  for (let round = 0; round < params.rounds; round++) {
+    if (opts.shouldStop?.()) {
+      stopped = 'cancelled';
+      break;
+    }
+    for (let i = 0; i < n; i++) g[i] = pred[i] - y[i];
+    growTree();
+    nodeCountAfter.push(feature.length);
+    let se = 0;
+    for (let i = 0; i < n; i++) {
+      const e = pred[i] - y[i];
+      se += e * e;
+    }
+    const tl = se / n;
+    let vl = NaN;
+    if (valid) {
+      let sv = 0;
+      for (let i = 0; i < nv; i++) {
+        const e = predV[i] - valid.y[i];
+        sv += e * e;
+      }
+      vl = sv / nv;
+    }
+    trainLoss.push(tl);
+    validLoss.push(vl);
+    opts.onRound?.({ round, trainLoss: tl, validLoss: vl });
+    if (valid && nv > 0) {
+      if (vl < bestLoss) {
+        bestLoss = vl;
+        bestRound = round;
+      } else if (params.earlyStoppingRounds > 0 && round - bestRound >= params.earlyStoppingRounds) {
+        stopped = 'early';
+        break;
+      }
+    } else bestRound = round;
+  }
+  const keep = valid && nv > 0 ? bestRound + 1 : trainLoss.length;
+  const nodes = keep > 0 ? nodeCountAfter[keep - 1] : 0;
+  const threshold = new Float32Array(nodes);
+  for (let k = 0; k < nodes; k++) if (feature[k] >= 0) threshold[k] = be.edges[feature[k]][binThr[k]];
+  const model: TreeEnsemble = {
+    nFeatures: nf,
+    base,
+    treeStart: Int32Array.from([...treeStart.slice(0, keep), nodes]),
+    feature: Int32Array.from(feature.slice(0, nodes)),
+    threshold,
+    left: Int32Array.from(left.slice(0, nodes)),
+    right: Int32Array.from(right.slice(0, nodes)),
+    value: Float32Array.from(value.slice(0, nodes)),
+    gain: Float32Array.from(gainArr.slice(0, nodes)),
+    cover: Float32Array.from(cover.slice(0, nodes)),
+  };
+  return { model, bestRounds: keep, roundsRun: trainLoss.length, trainLoss, validLoss, stopped };
+}
+
+// The hot loops live in top-level functions taking every array as an argument, so that the JIT keeps them in
+// registers rather than reloading closure slots on each iteration.
+function histAllFeatures(h: Float64Array, idx: Int32Array, start: number, end: number, g: Float64Array, Br: Uint8Array, nf: number): void {
+  for (let k = start; k < end; k++) {
+    const i = idx[k];
+    const gv = g[i];
+    const rb = i * nf;
+    for (let f = 0; f < nf; f++) {
+      const b = f * HIST_STRIDE + (Br[rb + f] << 1);
+      h[b] += gv;
+      h[b + 1] += 1;
+    }
+  }
+}
+
+function histSomeFeatures(
+  h: Float64Array,
+  idx: Int32Array,
+  start: number,
+  end: number,
+  g: Float64Array,
+  Br: Uint8Array,
+  nf: number,
+  feats: Int32Array,
+  histOff: Int32Array,
+): void {
+  const nfs = feats.length;
+  for (let k = start; k < end; k++) {
+    const i = idx[k];
+    const gv = g[i];
+    const rb = i * nf;
+    for (let j = 0; j < nfs; j++) {
+      const b = histOff[j] + (Br[rb + feats[j]] << 1);
+      h[b] += gv;
+      h[b + 1] += 1;
+    }
+  }
+}

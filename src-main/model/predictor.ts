@@ -1,0 +1,194 @@
+// Runs an exported model with onnxruntime-node: one InferenceSession per model, reused for every call; the
+// single-row path copies into one preallocated tensor. Loading checks the metadata against the running feature
+// set, so a model built for other features is refused with the difference named (the seed's "feature count
+// mismatch" bug), and a missing or corrupt file is a ModelFileError telling the user what to do.
+import fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { metaPathFor, modelMetaSchema, type ModelMeta } from './modelMeta.ts';
+
+export interface FeatureSetSpec {
+  version: string;
+  names: readonly string[];
+}
+
+export class ModelFileError extends Error {
+  override name = 'ModelFileError';
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FeatureDiff {
+  /** In the running feature set, not in the model. */
+  missing: string[];
+  /** In the model, not in the running feature set. */
+  extra: string[];
+  /** In both, at different positions: name with model index → running index. */
+  reordered: { name: string; model: number; running: number }[];
+  versionModel: string;
+  versionRunning: string;
+}
+
+export class ModelMismatchError extends Error {
+  override name = 'ModelMismatchError';
+  constructor(
+    message: string,
+    readonly diff: FeatureDiff,
+  ) {
+    super(message);
+  }
+}
+
+/** Differences between a model's feature list and the running one (empty lists and equal versions: a match). */
+export function diffFeatures(model: FeatureSetSpec, running: FeatureSetSpec): FeatureDiff {
+  const inModel = new Map(model.names.map((n, i) => [n, i]));
+  const inRunning = new Map(running.names.map((n, i) => [n, i]));
+  const missing = running.names.filter((n) => !inModel.has(n));
+  const extra = model.names.filter((n) => !inRunning.has(n));
+  // Compare the order of the common names only, so one missing feature does not report every later one as moved.
+  const commonModel = model.names.filter((n) => inRunning.has(n));
+  const commonRunning = running.names.filter((n) => inModel.has(n));
+  const reordered: FeatureDiff['reordered'] = [];
+  commonModel.forEach((n, i) => {
+    if (commonRunning[i] !== n) reordered.push({ name: n, model: inModel.get(n) as number, running: inRunning.get(n) as number });
+  });
+  return { missing, extra, reordered, versionModel: model.version, versionRunning: running.version };
+}
+
+export function describeDiff(d: FeatureDiff, file: string): string | null {
+  const parts: string[] = [];
+  if (d.missing.length) parts.push(`missing from the model: ${d.missing.join(', ')}`);
+  if (d.extra.length) parts.push(`extra in the model (not computed by this build): ${d.extra.join(', ')}`);
+  if (d.reordered.length) {
+    const shown = d.reordered.slice(0, 8).map((r) => `${r.name} (model #${r.model}, running #${r.running})`);
+    parts.push(`reordered: ${shown.join(', ')}${d.reordered.length > 8 ? ` and ${d.reordered.length - 8} more` : ''}`);
+  }
+  if (parts.length === 0 && d.versionModel !== d.versionRunning) {
+    parts.push(`same names, but feature-set version ${d.versionModel} differs from the running ${d.versionRunning}`);
+  }
+  if (parts.length === 0) return null;
+  return (
+    `model ${file} was trained on feature set ${d.versionModel}, this build computes ${d.versionRunning}: ` +
+    `${parts.join('; ')}. Retrain it with \`l2desk train\` (or \`npm run train:default\` for the bundled model).`
+  );
+}
+
+/** Reads and validates X.json beside X.onnx. */
+export function readModelMeta(onnxPath: string): ModelMeta {
+  const file = metaPathFor(onnxPath);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ModelFileError(
+      `model metadata ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); every model is a pair X.onnx + X.json — re-export or retrain it`,
+      file,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFileError(`model metadata ${file} is not valid JSON (${(e as Error).message}); retrain or restore the file`, file);
+  }
+  const parsed = modelMetaSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFileError(`model metadata ${file} is not an L2 Desk model description: ${issue.path.join('.') || '(root)'}: ${issue.message}`, file);
+  }
+  return parsed.data;
+}
+
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
+
+export class Predictor {
+  private readonly nf: number;
+  private readonly row: Float32Array;
+  private readonly rowTensor: ort.Tensor;
+  private closed = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly meta: ModelMeta,
+    readonly path: string,
+  ) {
+    this.nf = meta.feature_set.names.length;
+    this.row = new Float32Array(this.nf);
+    this.rowTensor = new ort.Tensor('float32', this.row, [1, this.nf]);
+  }
+
+  /** Loads X.onnx + X.json, refusing a model whose features differ from `expected` or whose files are bad. */
+  static async load(onnxPath: string, expected: FeatureSetSpec): Promise<Predictor> {
+    const meta = readModelMeta(onnxPath);
+    const msg = describeDiff(diffFeatures(meta.feature_set, expected), onnxPath);
+    if (msg) throw new ModelMismatchError(msg, diffFeatures(meta.feature_set, expected));
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(onnxPath);
+    } catch (e) {
+      throw new ModelFileError(`model file ${onnxPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, onnxPath);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    } catch (e) {
+      throw new ModelFileError(`model file ${onnxPath} is not a valid ONNX model (${firstLine(e)}); retrain it or restore the file`, onnxPath);
+    }
+    const p = new Predictor(session, meta, onnxPath);
+    if (!session.inputNames.includes('features') || !session.outputNames.includes('prediction')) {
+      await session.release();
+      throw new ModelFileError(`model file ${onnxPath} has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected features → prediction`, onnxPath);
+    }
+    // One trial run proves the graph takes exactly as many features as the metadata lists.
+    try {
+      await p.predict(new Float32Array(p.nf));
+    } catch (e) {
+      await session.release();
+      throw new ModelFileError(
+        `model file ${onnxPath} does not take the ${p.nf} features its metadata lists (${firstLine(e)}); the .onnx and .json do not belong together`,
+        onnxPath,
+      );
+    }
+    return p;
+  }
+
+  get featureCount(): number {
+    return this.nf;
+  }
+
+  /** Prediction for one row of `featureCount` values, in label units (bps). */
+  async predict(row: Float32Array | Float64Array): Promise<number> {
+    if (row.length !== this.nf) throw new RangeError(`predict: row has ${row.length} values, the model takes ${this.nf}`);
+    if (this.closed) throw new Error('predict: predictor is closed');
+    this.row.set(row);
+    const out = await this.session.run({ features: this.rowTensor });
+    return (out.prediction.data as Float32Array)[0];
+  }
+
+  /** Predictions for n rows (row-major, n × featureCount). */
+  async predictBatch(rows: Float32Array, n: number): Promise<Float32Array> {
+    if (rows.length !== n * this.nf) throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);
+    if (this.closed) throw new Error('predictBatch: predictor is closed');
+    if (n === 0) return new Float32Array(0);
+    const out = await this.session.run({ features: new ort.Tensor('float32', rows, [n, this.nf]) });
+    return out.prediction.data as Float32Array;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}

@@ -1,0 +1,191 @@
+// From stored sessions to a registered model file: builds the dataset and trains, both inside the trainer worker
+// (so the caller's thread, e.g. the engine's inference, never waits), then writes X.onnx + X.json and records the
+// model in the models table. Used by `l2desk train`, `npm run train:default` and the Retrainer.
+import type { Config } from '../../src-shared/config.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { buildDataset, sessionSources, type Dataset, type DatasetStats } from './dataset.ts';
+import type { GbdtParams } from './gbdt/train.ts';
+import { writeModel } from './modelFiles.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelMeta } from './modelMeta.ts';
+import { registerModel } from './modelRegistry.ts';
+import type { TrainJob, TrainOutcome, TrainProgress } from './trainer.ts';
+import { trainInWorker } from './trainInWorker.ts';
+
+export interface DbDatasetSpec {
+  dbFile: string;
+  /** Empty: every session of the newest session's symbol. */
+  sessionIds: number[];
+  decisionIntervalMs: number;
+  horizonMs: number;
+  /** Only data received in [fromTs, toTs] (ms): the retraining window. */
+  fromTs?: number;
+  toTs?: number;
+}
+
+export interface TrainSettings {
+  params: GbdtParams;
+  folds: number;
+  trials: number;
+  ensemble: number;
+  earlyStopFraction?: number;
+}
+
+export interface DatasetSummary {
+  nRows: number;
+  sessionIds: number[];
+  fromTs: number;
+  toTs: number;
+  names: readonly string[];
+  featureSetVersion: string;
+  stats: DatasetStats;
+}
+
+export type PipelineProgress = { phase: 'dataset'; events: number } | TrainProgress;
+
+/** Smallest dataset worth training on: a few walk-forward blocks of a few dozen rows. */
+export const MIN_ROWS = 200;
+
+export function paramsFromConfig(config: Config, seed = 1): GbdtParams {
+  const t = config.train;
+  return {
+    rounds: t.rounds,
+    maxDepth: t.max_depth,
+    maxLeaves: 0,
+    learningRate: t.learning_rate,
+    minSamplesLeaf: t.min_samples_leaf,
+    l2: t.l2,
+    rowSubsample: t.row_subsample,
+    featureSubsample: t.feature_subsample,
+    earlyStoppingRounds: t.early_stopping_rounds,
+    bins: t.bins,
+    seed,
+  };
+}
+
+export function settingsFromConfig(config: Config, seed = 1): TrainSettings {
+  return { params: paramsFromConfig(config, seed), folds: config.train.folds, trials: config.tuning.trials, ensemble: config.train.ensemble };
+}
+
+/** Builds the dataset of `spec` (synchronously: call it in the worker). */
+export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number) => void): Dataset {
+  const db = openDb(spec.dbFile, { mustExist: true });
+  try {
+    const { sources } = sessionSources(db, spec.sessionIds);
+    const windowed =
+      spec.fromTs === undefined && spec.toTs === undefined
+        ? sources
+        : sources.map((s) => ({ ...s, events: { [Symbol.iterator]: () => readSession(db, s.sessionId, { fromTs: spec.fromTs, toTs: spec.toTs }) } }));
+    return buildDataset(windowed, { decisionIntervalMs: spec.decisionIntervalMs, horizonMs: spec.horizonMs, onProgress });
+  } finally {
+    db.close();
+  }
+}
+
+export function summarize(ds: Dataset): DatasetSummary {
+  let fromTs = Infinity;
+  let toTs = -Infinity;
+  for (let i = 0; i < ds.nRows; i++) {
+    fromTs = Math.min(fromTs, ds.ts[i]);
+    toTs = Math.max(toTs, ds.ts[i]);
+  }
+  return { nRows: ds.nRows, sessionIds: ds.sessionIds, fromTs, toTs, names: ds.names, featureSetVersion: ds.featureSetVersion, stats: ds.stats };
+}
+
+export function jobFromDataset(ds: Dataset, s: TrainSettings): TrainJob {
+  if (ds.nRows < MIN_ROWS) {
+    throw new Error(
+      `the dataset has ${ds.nRows} samples (${ds.stats.events} events read, ${ds.stats.notWarm} decision times not warm, ` +
+        `${ds.stats.droppedForGap} dropped at gaps); at least ${MIN_ROWS} are needed: collect more data (l2desk collect) or shorten features.decision_interval`,
+    );
+  }
+  return {
+    X: ds.X,
+    y: ds.y,
+    ts: ds.ts,
+    nRows: ds.nRows,
+    nFeatures: ds.nFeatures,
+    names: ds.names,
+    horizonMs: ds.horizonMs,
+    params: s.params,
+    folds: s.folds,
+    trials: s.trials,
+    ensemble: s.ensemble,
+    earlyStopFraction: s.earlyStopFraction,
+  };
+}
+
+export interface TrainModelOptions {
+  spec: DbDatasetSpec;
+  settings: TrainSettings;
+  /** Where to write X.onnx (X.json goes beside it). */
+  outPath: string;
+  name?: string;
+  /** Creation time (ms) for the metadata and the registry (the caller's clock). */
+  createdAt: number;
+  onProgress?: (p: PipelineProgress) => void;
+  /** Aborting cancels the worker at its next round. */
+  signal?: AbortSignal;
+  /** Register the model in this database (default: the spec's database). null: do not register. */
+  registerIn?: Db | null;
+}
+
+export interface TrainedModel {
+  onnxPath: string;
+  jsonPath: string;
+  meta: ModelMeta;
+  outcome: TrainOutcome;
+  dataset: DatasetSummary;
+  modelId: number | null;
+}
+
+export function buildMeta(name: string, outcome: TrainOutcome, ds: DatasetSummary, spec: DbDatasetSpec, settings: TrainSettings, createdAt: number): ModelMeta {
+  return {
+    format: MODEL_FORMAT,
+    format_version: MODEL_FORMAT_VERSION,
+    name,
+    feature_set: { version: ds.featureSetVersion, names: [...ds.names] },
+    label: { kind: 'mid_log_return_bps', horizon_ms: spec.horizonMs },
+    training: { from_ts: outcome.trainFrom, to_ts: outcome.trainTo, sessions: ds.sessionIds, decision_interval_ms: spec.decisionIntervalMs },
+    params: { ...outcome.params, folds: settings.folds, trials: settings.trials, ensemble: settings.ensemble },
+    n_trees: outcome.model.treeStart.length - 1,
+    metrics: outcome.metrics,
+    created_at: createdAt,
+  };
+}
+
+export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedModel> {
+  const handle = trainInWorker({ kind: 'db', spec: o.spec, settings: o.settings }, { onProgress: o.onProgress });
+  const onAbort = () => handle.cancel();
+  o.signal?.addEventListener('abort', onAbort);
+  let res: Awaited<typeof handle.result>;
+  try {
+    res = await handle.result;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  const ds = res.dataset as DatasetSummary;
+  if (ds.featureSetVersion !== FEATURE_SET.version) throw new Error(`dataset built with feature set ${ds.featureSetVersion}, this build runs ${FEATURE_SET.version}`);
+  const name = o.name ?? o.outPath.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
+  const meta = buildMeta(name, res.outcome, ds, o.spec, o.settings, o.createdAt);
+  const jsonPath = writeModel(o.outPath, res.outcome.model, meta);
+  let modelId: number | null = null;
+  if (o.registerIn !== null) {
+    const db = o.registerIn ?? openDb(o.spec.dbFile, { mustExist: true });
+    try {
+      modelId = registerModel(db, {
+        path: o.outPath,
+        name,
+        createdAt: o.createdAt,
+        featureSetVersion: ds.featureSetVersion,
+        horizonMs: o.spec.horizonMs,
+        metrics: meta.metrics,
+        params: meta.params,
+      });
+    } finally {
+      if (!o.registerIn) db.close();
+    }
+  }
+  return { onnxPath: o.outPath, jsonPath, meta, outcome: res.outcome, dataset: ds, modelId };
+}

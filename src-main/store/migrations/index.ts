@@ -1,0 +1,19 @@
+// Every schema migration, in one explicit list (static imports, so bundlers and tsx see them all).
+// TO ADD A MIGRATION: create `NNN_name.ts` beside this file exporting `version`, `name` and `up` (SQL),
+// then append one `import * as mNNN from './NNN_name.ts';` and `mNNN,` to the list below.
+// Version ranges: 1-99 store, 100-199 features/models, 200-299 trading/runs. Never edit a released
+// migration: add a new one. openDb applies every listed migration the database lacks (each in its own
+// transaction, in version order) and refuses a database holding a version this list does not know.
+import type { Migration } from './types.ts';
+import * as m001 from './001_market_data.ts';
+import * as m110 from './110_models.ts';
+import * as m200 from './200_trading.ts';
+
+export type { Migration };
+
+export const MIGRATIONS: readonly Migration[] = [
+  m001,
+  m110,
+  m200,
+  // append new migrations here
+];

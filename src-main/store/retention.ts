@@ -1,0 +1,62 @@
+// Retention: deletes raw L2 updates and trades received more than `days` before `now`, in small
+// transactions so a concurrent collector is never blocked for long, then checkpoints the WAL.
+import type { Db } from './db.ts';
+
+export interface PruneOptions {
+  /** Keep this many days of raw data; 0 (or less) keeps everything. */
+  days: number;
+  /** Reference time (ms); injected so tests and replays are deterministic. */
+  now: number;
+  /** Rows deleted per transaction. */
+  chunk?: number;
+}
+
+export interface PruneResult {
+  cutoff: number;
+  l2Deleted: number;
+  tradesDeleted: number;
+  sessionsTouched: number[];
+}
+
+const DAY_MS = 86_400_000;
+
+export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
+  const cutoff = opts.now - opts.days * DAY_MS;
+  const result: PruneResult = { cutoff, l2Deleted: 0, tradesDeleted: 0, sessionsTouched: [] };
+  if (!(opts.days > 0)) return result;
+  const chunk = Math.max(1, opts.chunk ?? 5000);
+  // Only sessions that hold something old: first_recv_ts is kept by the writer.
+  const sessions = db
+    .prepare('SELECT id FROM sessions WHERE first_recv_ts IS NOT NULL AND first_recv_ts < ? ORDER BY id')
+    .pluck()
+    .all(cutoff) as number[];
+  const delL2 = db.prepare(
+    'DELETE FROM l2_updates WHERE id IN (SELECT id FROM l2_updates WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
+  );
+  const delTrades = db.prepare('DELETE FROM trades WHERE id IN (SELECT id FROM trades WHERE session_id = ? AND recv_ts < ? LIMIT ?)');
+  const recount = db.prepare(
+    `UPDATE sessions SET
+       book_messages = (SELECT count(*) FROM l2_updates WHERE session_id = @sid),
+       trade_messages = (SELECT count(DISTINCT msg_id) FROM trades WHERE session_id = @sid),
+       trades = (SELECT count(*) FROM trades WHERE session_id = @sid),
+       first_recv_ts = (SELECT min(m) FROM (SELECT min(recv_ts) m FROM l2_updates WHERE session_id = @sid
+                                            UNION ALL SELECT min(recv_ts) FROM trades WHERE session_id = @sid))
+     WHERE id = @sid`,
+  );
+  for (const sid of sessions) {
+    for (const [stmt, key] of [
+      [delL2, 'l2Deleted'],
+      [delTrades, 'tradesDeleted'],
+    ] as const) {
+      while (true) {
+        const n = db.transaction(() => stmt.run(sid, cutoff, chunk).changes).immediate();
+        result[key] += n;
+        if (n < chunk) break;
+      }
+    }
+    db.transaction(() => recount.run({ sid })).immediate();
+    result.sessionsTouched.push(sid);
+  }
+  if (result.l2Deleted + result.tradesDeleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+  return result;
+}

@@ -1,0 +1,191 @@
+// Replays a stored session in original arrival order: book messages, trade messages and gaps merged on
+// their shared id. Streams in pages (keyset on id), so memory stays flat on any session size and the
+// connection is free between pages (a consumer may write to the same database while replaying).
+import type { Gap, GapReason, Level, MarketMessage, Side, Trade } from '../../src-shared/market.ts';
+import type Database from 'better-sqlite3';
+import type { Db } from './db.ts';
+import { decodeLevels } from './levelCodec.ts';
+import { getSession, type SessionInfo } from './sessions.ts';
+
+export type StoredEvent = MarketMessage | { kind: 'gap'; gap: Gap };
+
+export interface ReadOptions {
+  /** Only data received at or after this local time (ms, recv_ts). */
+  fromTs?: number;
+  /** Only data received at or before this local time (ms, recv_ts). */
+  toTs?: number;
+  /** Rows fetched per query (tests use small pages to cross page boundaries). */
+  pageSize?: number;
+}
+
+type Row = unknown[];
+
+/** Rows of one table in id order, fetched a page at a time. */
+class PagedRows {
+  private page: Row[] = [];
+  private i = 0;
+  private after: number;
+  private done = false;
+
+  constructor(
+    private readonly stmt: Database.Statement,
+    private readonly params: (after: number) => unknown[],
+    lo: number,
+  ) {
+    this.after = lo - 1;
+  }
+
+  peek(): Row | undefined {
+    if (this.i < this.page.length) return this.page[this.i];
+    if (this.done) return undefined;
+    this.page = this.stmt.all(...this.params(this.after)) as Row[];
+    this.i = 0;
+    if (this.page.length === 0) {
+      this.done = true;
+      return undefined;
+    }
+    this.after = this.page[this.page.length - 1][0] as number;
+    return this.page[0];
+  }
+
+  next(): Row | undefined {
+    const r = this.peek();
+    if (r) this.i++;
+    return r;
+  }
+}
+
+/** Generator of a session's events in arrival order; throws if the session does not exist. */
+export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}): Generator<StoredEvent> {
+  const s = getSession(db, sessionId);
+  if (!s) throw new Error(`no session ${sessionId} in ${db.name}`);
+  const span = idSpan(db, sessionId);
+  if (!span) return;
+  let [lo, hi] = span;
+  const fromTs = opts.fromTs ?? Number.MIN_SAFE_INTEGER;
+  const toTs = opts.toTs ?? Number.MAX_SAFE_INTEGER;
+  if (opts.fromTs !== undefined) {
+    const m = minIdFrom(db, sessionId, fromTs);
+    if (m === null) return;
+    lo = Math.max(lo, m);
+  }
+  if (opts.toTs !== undefined) {
+    const m = maxIdTo(db, sessionId, toTs);
+    if (m === null) return;
+    hi = Math.min(hi, m);
+  }
+  if (hi < lo) return;
+  const pageSize = Math.max(1, opts.pageSize ?? 2048);
+  // NOT INDEXED: walk the rowid range in id order rather than sorting an index scan.
+  const bookStmt = db
+    .prepare(
+      `SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks FROM l2_updates NOT INDEXED
+       WHERE id > ? AND id <= ? AND session_id = ? AND recv_ts >= ? AND recv_ts <= ? ORDER BY id LIMIT ?`,
+    )
+    .raw(true);
+  const tradeStmt = db
+    .prepare(
+      `SELECT id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq FROM trades NOT INDEXED
+       WHERE id > ? AND id <= ? AND session_id = ? AND recv_ts >= ? AND recv_ts <= ? ORDER BY id LIMIT ?`,
+    )
+    .raw(true);
+  const gapStmt = db
+    .prepare(
+      `SELECT id, reason, start_ts, end_ts, detail FROM gaps NOT INDEXED
+       WHERE id > ? AND id <= ? AND session_id = ? ORDER BY id LIMIT ?`,
+    )
+    .raw(true);
+  const books = new PagedRows(bookStmt, (a) => [a, hi, sessionId, fromTs, toTs, pageSize], lo);
+  const trades = new PagedRows(tradeStmt, (a) => [a, hi, sessionId, fromTs, toTs, pageSize], lo);
+  const gaps = new PagedRows(gapStmt, (a) => [a, hi, sessionId, pageSize], lo);
+  const { symbol, depth } = s;
+
+  while (true) {
+    const b = books.peek();
+    const t = trades.peek();
+    const g = gaps.peek();
+    const bId = b ? (b[0] as number) : Infinity;
+    // A trade message sits at the id of its first trade.
+    const tId = t ? (t[1] as number) : Infinity;
+    const gId = g ? (g[0] as number) : Infinity;
+    if (bId === Infinity && tId === Infinity && gId === Infinity) return;
+    if (gId < bId && gId < tId) {
+      gaps.next();
+      yield { kind: 'gap', gap: toGap(g as Row, symbol) };
+    } else if (bId < tId) {
+      books.next();
+      yield toBook(b as Row, symbol, depth);
+    } else {
+      const first = trades.next() as Row;
+      const msgId = first[1] as number;
+      const list: Trade[] = [toTrade(first)];
+      for (let r = trades.peek(); r && r[1] === msgId; r = trades.peek()) list.push(toTrade(trades.next() as Row));
+      yield { kind: 'trades', symbol, ts: first[3] as number, recvTs: first[2] as number, trades: list };
+    }
+  }
+}
+
+function toBook(r: Row, symbol: string, depth: number): MarketMessage {
+  return {
+    kind: 'book',
+    type: r[6] ? 'snapshot' : 'delta',
+    symbol,
+    depth,
+    recvTs: r[1] as number,
+    ts: r[2] as number,
+    cts: r[3] as number,
+    u: r[4] as number,
+    seq: r[5] as number,
+    bids: decodeLevels(r[7] as Buffer) as Level[],
+    asks: decodeLevels(r[8] as Buffer) as Level[],
+  };
+}
+
+function toTrade(r: Row): Trade {
+  return {
+    ts: r[4] as number,
+    side: r[5] as Side,
+    price: r[6] as number,
+    size: r[7] as number,
+    id: r[8] as string,
+    blockTrade: r[9] === 1,
+    seq: r[10] as number,
+  };
+}
+
+function toGap(r: Row, symbol: string): Gap {
+  return { symbol, reason: r[1] as GapReason, startTs: r[2] as number, endTs: (r[3] as number | null) ?? null, detail: r[4] as string };
+}
+
+/** First and last id of a session's rows, from the counters SessionWriter keeps (null when empty). */
+function idSpan(db: Db, sessionId: number): [number, number] | null {
+  const r = db.prepare('SELECT first_id, last_id FROM sessions WHERE id = ?').raw(true).get(sessionId) as
+    | [number | null, number | null]
+    | undefined;
+  if (!r || r[0] === null || r[1] === null) return null;
+  return [r[0], r[1]];
+}
+
+function minIdFrom(db: Db, sid: number, fromTs: number): number | null {
+  const v = db
+    .prepare(
+      `SELECT min(coalesce((SELECT min(id) FROM l2_updates WHERE session_id = @sid AND recv_ts >= @ts), 9e18),
+                  coalesce((SELECT min(msg_id) FROM trades WHERE session_id = @sid AND recv_ts >= @ts), 9e18))`,
+    )
+    .pluck()
+    .get({ sid, ts: fromTs }) as number;
+  return v >= 9e18 ? null : v;
+}
+
+function maxIdTo(db: Db, sid: number, toTs: number): number | null {
+  const v = db
+    .prepare(
+      `SELECT max(coalesce((SELECT max(id) FROM l2_updates WHERE session_id = @sid AND recv_ts <= @ts), -1),
+                  coalesce((SELECT max(id) FROM trades WHERE session_id = @sid AND recv_ts <= @ts), -1))`,
+    )
+    .pluck()
+    .get({ sid, ts: toTs }) as number;
+  return v < 0 ? null : v;
+}
+
+export type { SessionInfo };

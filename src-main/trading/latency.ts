@@ -1,0 +1,23 @@
+// Order-entry latency as a small interface: how long after we send it an order or cancel reaches the exchange.
+export interface LatencyModel {
+  /** Delay (ms) for a new order sent at `ts`. */
+  order(ts: number): number;
+  /** Delay (ms) for a cancel or amend sent at `ts`. */
+  cancel(ts: number): number;
+}
+
+/** The same delay for every request: deterministic, which replays need. */
+export class ConstantLatency implements LatencyModel {
+  constructor(
+    readonly orderMs: number,
+    readonly cancelMs: number = orderMs,
+  ) {
+    if (!(orderMs >= 0) || !(cancelMs >= 0)) throw new RangeError('latency must be >= 0 ms');
+  }
+  order(): number {
+    return this.orderMs;
+  }
+  cancel(): number {
+    return this.cancelMs;
+  }
+}

@@ -1,0 +1,156 @@
+// Performance metrics of an equity curve and its round trips. Sharpe and Sortino use the equity sampled on a
+// fixed grid (default every 1 min: the last equity at or before each grid time) and simple returns between grid
+// points, annualised with sqrt(periods per year) for a 24/7 market (365 days). Drawdown uses every sample.
+// Incremental, so the live engine updates it in O(1) per sample and a backtest gets the same numbers.
+import type { RoundTrip } from './portfolio.ts';
+
+export const DEFAULT_SAMPLING_MS = 60_000;
+const YEAR_MS = 365 * 86_400_000;
+
+export interface Metrics {
+  initialEquity: number;
+  finalEquity: number;
+  /** finalEquity − initialEquity (after fees). */
+  netPnl: number;
+  /** netPnl / initialEquity. */
+  totalReturn: number;
+  fees: number;
+  sharpe: number;
+  sortino: number;
+  /** Grid the returns for Sharpe/Sortino were sampled on (ms), and how many returns there were. */
+  samplingMs: number;
+  returns: number;
+  /** Largest peak-to-trough fall as a fraction of the peak (0.02 = 2 %), and in quote currency. */
+  maxDrawdown: number;
+  maxDrawdownAbs: number;
+  /** Share of round trips with a positive net P&L (after fees); 0 when there were none. */
+  hitRate: number;
+  roundTrips: number;
+  /** Number of fills. */
+  trades: number;
+  /** Traded notional / initial equity. */
+  turnover: number;
+  avgHoldingMs: number;
+  /** Share of the time with a non-zero position. */
+  exposure: number;
+}
+
+export interface TradeStats {
+  roundTrips: readonly RoundTrip[];
+  fills: number;
+  turnoverNotional: number;
+  fees: number;
+}
+
+export class MetricsAccumulator {
+  private first = NaN;
+  private lastTs = NaN;
+  private lastEquity = NaN;
+  private lastPosition = 0;
+  private nextGrid = NaN;
+  private prevGrid = NaN;
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private downSq = 0;
+  private peak = -Infinity;
+  private maxDd = 0;
+  private maxDdAbs = 0;
+  private exposedMs = 0;
+
+  constructor(
+    readonly initialEquity: number,
+    readonly samplingMs: number = DEFAULT_SAMPLING_MS,
+  ) {
+    if (!(samplingMs > 0)) throw new RangeError('samplingMs must be > 0');
+    this.peak = initialEquity;
+  }
+
+  /** Adds the equity (and the position held from then on) at `ts`; samples must come in time order. */
+  add(ts: number, equity: number, position = 0): void {
+    if (!Number.isFinite(equity)) return;
+    if (this.first !== this.first) {
+      this.first = ts;
+      this.nextGrid = ts;
+    } else if (ts < this.lastTs) return;
+    else if (this.lastPosition !== 0) this.exposedMs += ts - this.lastTs;
+    while (this.nextGrid < ts) {
+      this.grid(this.lastEquity);
+      this.nextGrid += this.samplingMs;
+    }
+    if (this.nextGrid === ts) {
+      this.grid(equity);
+      this.nextGrid += this.samplingMs;
+    }
+    this.lastTs = ts;
+    this.lastEquity = equity;
+    this.lastPosition = position;
+    if (equity > this.peak) this.peak = equity;
+    const dd = this.peak - equity;
+    if (dd > this.maxDdAbs) this.maxDdAbs = dd;
+    if (this.peak > 0 && dd / this.peak > this.maxDd) this.maxDd = dd / this.peak;
+  }
+
+  /** Current fall from the peak, as a fraction of the peak. */
+  drawdown(): number {
+    return this.peak > 0 && this.lastEquity === this.lastEquity ? Math.max(0, (this.peak - this.lastEquity) / this.peak) : 0;
+  }
+
+  result(t: TradeStats): Metrics {
+    const final = this.lastEquity === this.lastEquity ? this.lastEquity : this.initialEquity;
+    const periods = YEAR_MS / this.samplingMs;
+    const sd = this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0;
+    const dd = this.n > 0 ? Math.sqrt(this.downSq / this.n) : 0;
+    const trips = t.roundTrips;
+    let wins = 0;
+    let held = 0;
+    for (const r of trips) {
+      if (r.netPnl > 0) wins++;
+      held += r.closeTs - r.openTs;
+    }
+    const span = this.lastTs - this.first;
+    return {
+      initialEquity: this.initialEquity,
+      finalEquity: final,
+      netPnl: final - this.initialEquity,
+      totalReturn: (final - this.initialEquity) / this.initialEquity,
+      fees: t.fees,
+      sharpe: sd > 0 ? (this.mean / sd) * Math.sqrt(periods) : 0,
+      sortino: dd > 0 ? (this.mean / dd) * Math.sqrt(periods) : 0,
+      samplingMs: this.samplingMs,
+      returns: this.n,
+      maxDrawdown: this.maxDd,
+      maxDrawdownAbs: this.maxDdAbs,
+      hitRate: trips.length > 0 ? wins / trips.length : 0,
+      roundTrips: trips.length,
+      trades: t.fills,
+      turnover: t.turnoverNotional / this.initialEquity,
+      avgHoldingMs: trips.length > 0 ? held / trips.length : 0,
+      exposure: span > 0 ? this.exposedMs / span : 0,
+    };
+  }
+
+  private grid(v: number): void {
+    if (this.prevGrid === this.prevGrid && this.prevGrid !== 0) {
+      const r = v / this.prevGrid - 1;
+      this.n++;
+      const d = r - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (r - this.mean);
+      if (r < 0) this.downSq += r * r;
+    }
+    this.prevGrid = v;
+  }
+}
+
+/** Metrics of a whole run at once. */
+export function computeMetrics(
+  equity: readonly { ts: number; equity: number; position?: number }[],
+  trades: TradeStats,
+  initialEquity: number,
+  samplingMs = DEFAULT_SAMPLING_MS,
+): Metrics {
+  const acc = new MetricsAccumulator(initialEquity, samplingMs);
+  for (const e of equity) acc.add(e.ts, e.equity, e.position ?? 0);
+  return acc.result(trades);
+}

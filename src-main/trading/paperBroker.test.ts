@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { OrderBook } from '../book/orderBook.ts';
+import { TickScale } from '../book/tickScale.ts';
+import type { Level, Side, Trade } from '../../src-shared/market.ts';
+import { NotionalFees } from './fees.ts';
+import { ConstantLatency } from './latency.ts';
+import { PaperBroker } from './paperBroker.ts';
+import type { BrokerEvent, Fill, Order } from './types.ts';
+
+const TAKER = 0.00055;
+const MAKER = 0.0002;
+
+function book(bids: Level[], asks: Level[]): OrderBook {
+  const b = new OrderBook(new TickScale('0.1'));
+  b.applySnapshot(bids, asks);
+  return b;
+}
+const standard = () =>
+  book(
+    [
+      [100.0, 1],
+      [99.9, 2],
+      [99.8, 5],
+    ],
+    [
+      [100.1, 1],
+      [100.2, 2],
+      [100.3, 3],
+    ],
+  );
+
+function harness(latencyMs = 0) {
+  const broker = new PaperBroker({ fees: new NotionalFees(TAKER, MAKER), latency: new ConstantLatency(latencyMs) });
+  const fills: Fill[] = [];
+  const orders: Order[] = [];
+  broker.onEvent((e: BrokerEvent) => (e.kind === 'fill' ? fills.push(e.fill) : orders.push(e.order)));
+  const last = (id: number) => orders.filter((o) => o.id === id).at(-1) as Order;
+  return { broker, fills, orders, last };
+}
+const trade = (side: Side, price: number, size: number, ts = 0): Trade => ({ ts, side, price, size, id: String(ts), blockTrade: false, seq: 0 });
+
+describe('market orders walk the visible book', () => {
+  it.each([
+    // side, qty, expected VWAP, expected filled qty, final status
+    ['Buy', 0.5, 100.1, 0.5, 'filled'],
+    ['Buy', 1, 100.1, 1, 'filled'],
+    ['Buy', 2, (100.1 + 100.2) / 2, 2, 'filled'],
+    ['Buy', 4, (100.1 + 2 * 100.2 + 100.3) / 4, 4, 'filled'],
+    ['Sell', 3, (100 + 2 * 99.9) / 3, 3, 'filled'],
+    // Larger than the visible book: fills what is there, the rest is cancelled (IOC), never invented.
+    ['Buy', 10, (100.1 + 2 * 100.2 + 3 * 100.3) / 6, 6, 'cancelled'],
+    ['Sell', 8.5, (100 + 2 * 99.9 + 5 * 99.8) / 8, 8, 'cancelled'],
+  ] as const)('%s %s → VWAP %s, %s filled, %s', (side, qty, vwap, filled, status) => {
+    const { broker, fills, last } = harness();
+    const b = standard();
+    const o = broker.submit({ side, type: 'market', qty, reason: 't' }, 0);
+    broker.advance(0, b);
+    expect(fills).toHaveLength(1);
+    expect(fills[0].price).toBeCloseTo(vwap, 10);
+    expect(fills[0].qty).toBeCloseTo(filled, 12);
+    expect(fills[0].liquidity).toBe('taker');
+    expect(fills[0].fee).toBeCloseTo(vwap * filled * TAKER, 10);
+    expect(last(o.id).status).toBe(status);
+    expect(last(o.id).filledQty).toBeCloseTo(filled, 12);
+    expect(broker.working()).toHaveLength(0);
+  });
+
+  it('on an empty side the order is cancelled with a reason', () => {
+    const { broker, fills, last } = harness();
+    const o = broker.submit({ side: 'Buy', type: 'market', qty: 1, reason: 't' }, 0);
+    broker.advance(0, book([[100, 1]], []));
+    expect(fills).toHaveLength(0);
+    expect(last(o.id)).toMatchObject({ status: 'cancelled', note: 'no liquidity on the book' });
+  });
+});
+
+describe('latency', () => {
+  it('an order executes against the book of its arrival time, not of its sending time', () => {
+    const { broker, fills, last } = harness(50);
+    const o = broker.submit({ side: 'Buy', type: 'market', qty: 1, reason: 't' }, 1000);
+    const b = standard();
+    broker.advance(1049, b);
+    expect(last(o.id).status).toBe('pending');
+    b.applyDelta([], [[100.1, 0]]); // the best ask leaves before our order arrives
+    broker.advance(1050, b);
+    expect(fills[0]).toMatchObject({ price: 100.2, ts: 1050 });
+    expect(last(o.id).arrivedTs).toBe(1050);
+  });
+
+  it('a resting order can fill while its cancel is in flight; a cancel that arrives first wins', () => {
+    const { broker, fills, last } = harness(10);
+    const b = standard();
+    const o = broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 100, reason: 't' }, 0);
+    broker.advance(10, b);
+    expect(last(o.id).status).toBe('open');
+    broker.cancel(o.id, 20);
+    broker.onTrades([trade('Sell', 99.9, 3, 25)], 25); // prints through our price before the cancel lands
+    broker.advance(30, b);
+    expect(fills).toHaveLength(1);
+    expect(last(o.id).status).toBe('filled');
+
+    const h2 = harness(10);
+    const o2 = h2.broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 100, reason: 't' }, 0);
+    h2.broker.advance(10, b);
+    h2.broker.cancel(o2.id, 20);
+    h2.broker.advance(30, b);
+    h2.broker.onTrades([trade('Sell', 99.9, 3, 35)], 35);
+    expect(h2.fills).toHaveLength(0);
+    expect(h2.last(o2.id).status).toBe('cancelled');
+  });
+});
+
+describe('limit orders: queue position', () => {
+  // A buy at 100.0 joins behind the visible 1.0 there.
+  type Step = { trade?: [Side, number, number]; level?: number; ask?: number; want: number; ahead?: number };
+  const cases: { name: string; steps: Step[]; status: string }[] = [
+    {
+      name: 'trades at our price consume the queue ahead first, then fill us (partial fill)',
+      steps: [
+        { trade: ['Sell', 100, 0.6], want: 0, ahead: 0.4 },
+        { trade: ['Sell', 100, 0.7], want: 0.3, ahead: 0 },
+        { trade: ['Sell', 100, 0.5], want: 0.8, ahead: 0 },
+      ],
+      status: 'open',
+    },
+    {
+      name: 'buy-aggressor trades and trades above our bid do not touch us',
+      steps: [
+        { trade: ['Buy', 100, 5], want: 0, ahead: 1 },
+        { trade: ['Sell', 100.1, 5], want: 0, ahead: 1 },
+      ],
+      status: 'open',
+    },
+    {
+      name: 'a trade through our price fills the whole remainder',
+      steps: [{ trade: ['Sell', 99.9, 0.01], want: 1 }],
+      status: 'filled',
+    },
+    {
+      name: 'cancels (a size decrease no trade explains) shrink the queue ahead pro rata',
+      steps: [
+        { level: 3, want: 0, ahead: 1 }, // orders joined behind us: nothing ahead changes
+        { level: 1.5, want: 0, ahead: 0.5 }, // half the level cancelled: half of what is ahead of us
+        { trade: ['Sell', 100, 0.5], want: 0, ahead: 0 }, // queue exactly consumed
+        { level: 1.0, want: 0, ahead: 0 },
+        { trade: ['Sell', 100, 0.25], want: 0.25 },
+      ],
+      status: 'open',
+    },
+    {
+      name: 'a decrease explained by trades is not counted again as cancels',
+      steps: [
+        { trade: ['Sell', 100, 0.4], want: 0, ahead: 0.6 },
+        { level: 0.6, want: 0, ahead: 0.6 },
+      ],
+      status: 'open',
+    },
+    {
+      name: 'the queue ahead never exceeds the level',
+      steps: [{ level: 0.2, want: 0, ahead: 0.2 }],
+      status: 'open',
+    },
+    {
+      name: 'the ask reaching our price means our level was taken: filled as maker',
+      steps: [{ ask: 100, want: 1 }],
+      status: 'filled',
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { broker, fills, last } = harness();
+      const b = standard();
+      const o = broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 100, reason: 't' }, 0);
+      broker.advance(0, b);
+      expect(last(o.id)).toMatchObject({ status: 'open', queueAhead: 1 });
+      let ts = 0;
+      for (const s of c.steps) {
+        ts += 100;
+        if (s.trade) broker.onTrades([trade(s.trade[0], s.trade[1], s.trade[2], ts)], ts);
+        if (s.level !== undefined) {
+          b.applyDelta([[100, s.level]], []);
+          broker.onBook(ts, b);
+        }
+        if (s.ask !== undefined) {
+          b.applyDelta([[100, 0]], [[s.ask, 1]]);
+          broker.onBook(ts, b);
+        }
+        const filled = fills.reduce((a, f) => a + f.qty, 0);
+        expect({ ts, filled: +filled.toFixed(9) }).toEqual({ ts, filled: s.want });
+        if (s.ahead !== undefined) expect(broker.working().find((x) => x.id === o.id)?.queueAhead).toBeCloseTo(s.ahead, 9);
+      }
+      expect(last(o.id).status).toBe(c.status);
+      for (const f of fills) {
+        expect(f).toMatchObject({ price: 100, liquidity: 'maker' });
+        expect(f.fee).toBeCloseTo(100 * f.qty * MAKER, 12);
+      }
+    });
+  }
+
+  it('a sell limit mirrors the buy side', () => {
+    const { broker, fills } = harness();
+    const b = standard();
+    broker.submit({ side: 'Sell', type: 'limit', qty: 1, price: 100.2, reason: 't' }, 0);
+    broker.advance(0, b);
+    broker.onTrades([trade('Buy', 100.2, 2.5, 1)], 1);
+    expect(fills.map((f) => +f.qty.toFixed(9))).toEqual([0.5]);
+    broker.onTrades([trade('Buy', 100.3, 0.01, 2)], 2);
+    expect(+fills.reduce((a, f) => a + f.qty, 0).toFixed(9)).toBe(1);
+  });
+
+  it('a marketable limit takes liquidity up to its price as taker and rests the rest', () => {
+    const { broker, fills, last } = harness();
+    const b = standard();
+    const o = broker.submit({ side: 'Buy', type: 'limit', qty: 5, price: 100.2, reason: 't' }, 0);
+    broker.advance(0, b);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]).toMatchObject({ liquidity: 'taker', qty: 3 });
+    expect(fills[0].price).toBeCloseTo((100.1 + 2 * 100.2) / 3, 10);
+    expect(last(o.id)).toMatchObject({ status: 'open', filledQty: 3, queueAhead: 0 });
+  });
+
+  it('crossing a resting order (passive timeout) sends its remainder at market', () => {
+    const { broker, fills, last } = harness(5);
+    const b = standard();
+    const o = broker.submit({ side: 'Buy', type: 'limit', qty: 2, price: 100, reason: 'signal' }, 0);
+    broker.advance(5, b);
+    broker.onTrades([trade('Sell', 100, 1.5, 6)], 6); // 0.5 fills passively
+    expect(broker.cross(o.id, 10)).toBe(true);
+    expect(broker.cross(o.id, 11)).toBe(false);
+    broker.advance(15, b);
+    expect(fills.map((f) => [f.liquidity, +f.qty.toFixed(9), f.reason])).toEqual([
+      ['maker', 0.5, 'signal'],
+      ['taker', 1.5, 'passive_timeout'],
+    ]);
+    expect(fills[1].price).toBeCloseTo((100.1 + 0.5 * 100.2) / 1.5, 10);
+    expect(last(o.id).status).toBe('filled');
+  });
+
+  it('rejects nonsense orders', () => {
+    const { broker } = harness();
+    expect(() => broker.submit({ side: 'Buy', type: 'market', qty: 0, reason: 't' }, 0)).toThrow(/quantity/);
+    expect(() => broker.submit({ side: 'Buy', type: 'limit', qty: 1, reason: 't' }, 0)).toThrow(/price/);
+  });
+});

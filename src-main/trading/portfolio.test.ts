@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { Portfolio } from './portfolio.ts';
+import type { Fill, Side } from './types.ts';
+
+const fill = (ts: number, side: Side, qty: number, price: number, fee = 0): Fill => ({ orderId: ts, ts, side, qty, price, fee, liquidity: 'taker', reason: 'test' });
+
+describe('Portfolio', () => {
+  it.each([
+    {
+      name: 'long round trip with fees',
+      fills: [fill(0, 'Buy', 0.1, 100, 1), fill(10, 'Sell', 0.1, 110, 1)],
+      mark: 110,
+      want: { position: 0, realizedPnl: 1, fees: 2, balance: 999, unrealizedPnl: 0, equity: 999 },
+      trips: [{ openTs: 0, closeTs: 10, direction: 1, netPnl: -1, fees: 2 }],
+    },
+    {
+      name: 'short round trip',
+      fills: [fill(0, 'Sell', 2, 100), fill(5, 'Buy', 2, 90)],
+      mark: 90,
+      want: { position: 0, realizedPnl: 20, balance: 1020, equity: 1020 },
+      trips: [{ openTs: 0, closeTs: 5, direction: -1, netPnl: 20, fees: 0 }],
+    },
+    {
+      name: 'average entry on increase, unrealized on mark',
+      fills: [fill(0, 'Buy', 1, 100), fill(1, 'Buy', 3, 104)],
+      mark: 105,
+      want: { position: 4, entryPrice: 103, realizedPnl: 0, unrealizedPnl: 8, equity: 1008 },
+      trips: [],
+    },
+    {
+      name: 'partial reduce keeps the entry',
+      fills: [fill(0, 'Buy', 4, 100), fill(1, 'Sell', 1, 110)],
+      mark: 110,
+      want: { position: 3, entryPrice: 100, realizedPnl: 10, unrealizedPnl: 30, equity: 1040 },
+      trips: [],
+    },
+    {
+      name: 'flip closes the trip and opens the other way at the fill price, splitting the fee',
+      fills: [fill(0, 'Buy', 1, 100, 0.5), fill(7, 'Sell', 3, 90, 3)],
+      mark: 80,
+      want: { position: -2, entryPrice: 90, realizedPnl: -10, fees: 3.5, unrealizedPnl: 20, equity: 1006.5 },
+      trips: [{ openTs: 0, closeTs: 7, direction: 1, netPnl: -11.5, fees: 1.5 }],
+    },
+  ])('$name', ({ fills, mark, want, trips }) => {
+    const p = new Portfolio(1000);
+    for (const f of fills) p.applyFill(f);
+    p.mark(100, mark);
+    const s = p.snapshot();
+    for (const [k, v] of Object.entries(want)) expect([k, s[k as keyof typeof s]]).toEqual([k, expect.closeTo(v, 9)]);
+    expect(p.roundTrips.map((r) => ({ ...r, netPnl: +r.netPnl.toFixed(9), fees: +r.fees.toFixed(9) }))).toEqual(trips);
+  });
+
+  it('flat after dust-sized remainder', () => {
+    const p = new Portfolio(1000);
+    p.applyFill(fill(0, 'Buy', 0.1, 100));
+    p.applyFill(fill(1, 'Buy', 0.2, 100));
+    p.applyFill(fill(2, 'Sell', 0.3, 100));
+    expect(p.position).toBe(0);
+    expect(p.entryPrice).toBeNaN();
+    expect(p.roundTrips).toHaveLength(1);
+  });
+
+  it('counts fills and traded notional', () => {
+    const p = new Portfolio(1000);
+    p.applyFill(fill(0, 'Buy', 1, 100));
+    p.applyFill(fill(1, 'Sell', 2, 50));
+    expect(p.fills).toBe(2);
+    expect(p.turnoverNotional).toBe(200);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { RiskManager, type RiskOptions } from './riskManager.ts';
+import { EwmaVolatility } from './volatility.ts';
+
+const base: RiskOptions = {
+  sizing: 'fixed_notional',
+  notional: 1000,
+  equityFraction: 0.1,
+  volTargetBps: 50,
+  maxPosition: 0.5,
+  stopLossBps: 50,
+  takeProfitBps: 100,
+  maxDailyLoss: 500,
+  cooldownMs: 60_000,
+};
+const DAY = 86_400_000;
+const flat = { position: 0, entryPrice: NaN, equity: 10_000 };
+
+describe('RiskManager sizing', () => {
+  it.each([
+    // sizing, price, equity, volBps, signal, target
+    ['fixed_notional', 50_000, 10_000, undefined, 1, 0.02],
+    ['fixed_notional', 50_000, 10_000, undefined, -1, -0.02],
+    ['fixed_notional', 1000, 10_000, undefined, 1, 0.5], // 1.0 clamped to max position
+    ['fixed_notional', 30_000, 10_000, undefined, 1, 0.033], // 0.0333.. rounded down to the 0.001 step
+    ['equity_fraction', 50_000, 20_000, undefined, 1, 0.04],
+    ['equity_fraction', 50_000, -5, undefined, 1, 0],
+    ['vol_target', 50_000, 10_000, 250, 1, 0.04], // 10000*50/(50000*250)
+    ['vol_target', 50_000, 10_000, 500, -1, -0.02],
+    ['vol_target', 50_000, 10_000, 1, 1, 0.5],
+  ] as const)('%s at %s, equity %s, vol %s, signal %s → %s', (sizing, price, equity, volBps, signal, want) => {
+    const r = new RiskManager({ ...base, sizing, stopLossBps: 0, takeProfitBps: 0, maxDailyLoss: 0 });
+    const d = r.decide({ ts: 0, price, position: 0, entryPrice: NaN, equity, signal, volBps });
+    expect(d.target).toBeCloseTo(want, 12);
+    expect(d.reason).toBe('signal');
+  });
+
+  it('vol_target without a volatility estimate stays flat', () => {
+    const r = new RiskManager({ ...base, sizing: 'vol_target' });
+    expect(r.decide({ ts: 0, price: 50_000, ...flat, signal: 1 })).toEqual({ target: 0, reason: 'no_volatility', urgent: false });
+  });
+
+  it('signal 0 means flat', () => {
+    const r = new RiskManager(base);
+    expect(r.decide({ ts: 0, price: 50_000, position: 0.02, entryPrice: 50_000, equity: 10_000, signal: 0 }).target).toBe(0);
+  });
+});
+
+describe('RiskManager exits', () => {
+  it.each([
+    // position, entry, price, reason | null
+    [0.02, 50_000, 49_750, 'stop_loss'], // -50 bps
+    [0.02, 50_000, 49_760, null], // -48 bps
+    [0.02, 50_000, 50_500, 'take_profit'], // +100 bps
+    [-0.02, 50_000, 50_250, 'stop_loss'], // short loses when price rises
+    [-0.02, 50_000, 49_500, 'take_profit'],
+    [-0.02, 50_000, 49_600, null],
+  ] as const)('position %s from %s at %s → %s', (position, entryPrice, price, want) => {
+    const r = new RiskManager(base);
+    const d = r.checkExit({ ts: 0, price, position, entryPrice, equity: 10_000 });
+    expect(d?.reason ?? null).toBe(want);
+    if (d) expect(d).toMatchObject({ target: 0, urgent: true });
+  });
+
+  it('a stop starts a cooldown; afterwards the same direction needs the signal to re-arm', () => {
+    const r = new RiskManager(base);
+    expect(r.checkExit({ ts: 1000, price: 49_700, position: 0.02, entryPrice: 50_000, equity: 9_990 })?.reason).toBe('stop_loss');
+    const at = (ts: number, signal: -1 | 0 | 1) => r.decide({ ts, price: 49_700, ...flat, signal });
+    expect(at(30_000, 1)).toMatchObject({ target: 0, reason: 'cooldown' });
+    expect(at(60_999, 1)).toMatchObject({ target: 0, reason: 'cooldown' });
+    expect(at(61_000, 1)).toMatchObject({ target: 0, reason: 'rearm' });
+    expect(at(62_000, 0)).toMatchObject({ target: 0, reason: 'signal' });
+    expect(at(63_000, 1).target).toBeGreaterThan(0);
+  });
+
+  it('a take-profit has no cooldown but does not re-enter the same way at once', () => {
+    const r = new RiskManager(base);
+    expect(r.checkExit({ ts: 0, price: 50_500, position: 0.02, entryPrice: 50_000, equity: 10_010 })?.reason).toBe('take_profit');
+    expect(r.decide({ ts: 1, price: 50_500, ...flat, signal: 1 }).reason).toBe('rearm');
+    expect(r.decide({ ts: 2, price: 50_500, ...flat, signal: -1 }).target).toBeLessThan(0);
+  });
+
+  it('max daily loss halts until the next UTC day of the injected time', () => {
+    const r = new RiskManager(base);
+    const t0 = 20_000 * DAY + 3_600_000; // 01:00 UTC
+    expect(r.decide({ ts: t0, price: 50_000, ...flat, signal: 1 }).target).toBeGreaterThan(0);
+    const pos = { position: 0.02, entryPrice: 50_000 };
+    expect(r.checkExit({ ts: t0 + 1000, price: 50_000, ...pos, equity: 9_600 })).toBeNull(); // -400
+    expect(r.checkExit({ ts: t0 + 2000, price: 50_000, ...pos, equity: 9_500 })?.reason).toBe('daily_loss');
+    // Halted for the rest of the day even after the equity recovers.
+    expect(r.decide({ ts: t0 + 3000, price: 50_000, ...flat, equity: 9_800, signal: 1 })).toMatchObject({ target: 0, reason: 'daily_loss' });
+    expect(r.decide({ ts: 20_001 * DAY - 1, price: 50_000, ...flat, equity: 9_800, signal: 1 }).target).toBe(0);
+    // A new UTC day re-arms, measured from that day's starting equity.
+    expect(r.decide({ ts: 20_001 * DAY, price: 50_000, ...flat, equity: 9_500, signal: 1 }).target).toBeGreaterThan(0);
+  });
+
+  it('disabled rules never trigger', () => {
+    const r = new RiskManager({ ...base, stopLossBps: 0, takeProfitBps: 0, maxDailyLoss: 0 });
+    expect(r.checkExit({ ts: 0, price: 1, position: 0.02, entryPrice: 50_000, equity: -1e9 })).toBeNull();
+  });
+});
+
+describe('EwmaVolatility', () => {
+  it('recovers the daily volatility of alternating ±r returns sampled every second', () => {
+    const v = new EwmaVolatility(30, 5);
+    const r = 1e-4; // 1 bp per second
+    let p = 100;
+    for (let i = 0; i <= 200; i++) {
+      v.update(i * 1000, p);
+      p *= Math.exp(i % 2 ? r : -r);
+    }
+    expect(v.dailyBps()).toBeCloseTo(Math.sqrt(86_400), 6); // 1 bp * sqrt(86400 s)
+  });
+  it('is NaN until warm', () => {
+    const v = new EwmaVolatility(30, 5);
+    v.update(0, 100);
+    v.update(1000, 101);
+    expect(v.dailyBps()).toBeNaN();
+  });
+});

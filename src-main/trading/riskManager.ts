@@ -1,0 +1,155 @@
+// Turns a signal into a target position (base units) under the risk rules: sizing, max position, stop-loss and
+// take-profit (bps from entry), max daily loss (per UTC day of the injected time) and a cooldown after a stop.
+// Pure: time, prices and the portfolio state are arguments.
+import type { SignalValue } from './types.ts';
+
+export type Sizing = 'fixed_notional' | 'equity_fraction' | 'vol_target';
+
+export interface RiskOptions {
+  sizing: Sizing;
+  /** fixed_notional: quote amount per position. */
+  notional: number;
+  /** equity_fraction: share of equity per position. */
+  equityFraction: number;
+  /** vol_target: target daily P&L volatility as bps of equity. */
+  volTargetBps: number;
+  /** Largest absolute position, base units. */
+  maxPosition: number;
+  /** 0 disables. */
+  stopLossBps: number;
+  /** 0 disables. */
+  takeProfitBps: number;
+  /** Loss (quote) since the UTC day's start that halts trading for the rest of that day; 0 disables. */
+  maxDailyLoss: number;
+  /** No new position for this long (ms) after a stop-loss. */
+  cooldownMs: number;
+  /** Order quantity step (base units); targets are rounded towards zero to it. */
+  qtyStep?: number;
+}
+
+export interface RiskInput {
+  ts: number;
+  /** Price the rules are measured at (mid). */
+  price: number;
+  position: number;
+  /** Average entry price of the position; NaN when flat. */
+  entryPrice: number;
+  equity: number;
+}
+
+export interface DecisionInput extends RiskInput {
+  signal: SignalValue;
+  /** Daily volatility of the instrument in bps (vol_target sizing only). */
+  volBps?: number;
+}
+
+export type RiskReason = 'signal' | 'stop_loss' | 'take_profit' | 'daily_loss' | 'cooldown' | 'rearm' | 'no_volatility';
+
+export interface RiskDecision {
+  /** Target position, base units, signed. */
+  target: number;
+  reason: RiskReason;
+  /** Exit now at market (stops, daily loss): the executor must not work a passive order. */
+  urgent: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export class RiskManager {
+  private readonly o: Required<RiskOptions>;
+  private day = NaN;
+  private dayStartEquity = NaN;
+  private haltedDay = NaN;
+  private cooldownUntil = -Infinity;
+  /** After a stop or take-profit in a direction, no re-entry that way until the signal has left it. */
+  private blockedDirection: SignalValue = 0;
+
+  constructor(opts: RiskOptions) {
+    this.o = { qtyStep: 0.001, ...opts };
+    if (!(this.o.maxPosition > 0)) throw new RangeError('maxPosition must be > 0');
+    if (!(this.o.qtyStep > 0)) throw new RangeError('qtyStep must be > 0');
+  }
+
+  /** Quantity (base, unsigned) for a new position at `price`, before max-position clamping and rounding. */
+  size(price: number, equity: number, volBps?: number): number {
+    if (!(price > 0)) return 0;
+    switch (this.o.sizing) {
+      case 'fixed_notional':
+        return this.o.notional / price;
+      case 'equity_fraction':
+        return (Math.max(0, equity) * this.o.equityFraction) / price;
+      case 'vol_target':
+        if (volBps === undefined || !(volBps > 0)) return NaN;
+        return (Math.max(0, equity) * this.o.volTargetBps) / (price * volBps);
+    }
+  }
+
+  /**
+   * Checks the exit rules only (stop-loss, take-profit, daily loss); cheap enough to call on every book update
+   * while in a position. Returns a flattening decision, or null when nothing triggers.
+   */
+  checkExit(x: RiskInput): RiskDecision | null {
+    this.rollDay(x.ts, x.equity);
+    if (this.haltedDay === this.day) return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
+    if (this.o.maxDailyLoss > 0 && this.dayStartEquity - x.equity >= this.o.maxDailyLoss) {
+      this.haltedDay = this.day;
+      return { target: 0, reason: 'daily_loss', urgent: true };
+    }
+    if (x.position === 0 || !(x.entryPrice > 0) || !(x.price > 0)) return null;
+    const dir: SignalValue = x.position > 0 ? 1 : -1;
+    // The epsilon keeps a move of exactly the limit (50250 vs 50000 = 50 bps) from missing it by rounding.
+    const moveBps = (x.price / x.entryPrice - 1) * 1e4 * dir;
+    const eps = 1e-7;
+    if (this.o.stopLossBps > 0 && moveBps <= -this.o.stopLossBps + eps) {
+      this.cooldownUntil = x.ts + this.o.cooldownMs;
+      this.blockedDirection = dir;
+      return { target: 0, reason: 'stop_loss', urgent: true };
+    }
+    if (this.o.takeProfitBps > 0 && moveBps >= this.o.takeProfitBps - eps) {
+      this.blockedDirection = dir;
+      return { target: 0, reason: 'take_profit', urgent: true };
+    }
+    return null;
+  }
+
+  /** The target position for a signal at a decision time. */
+  decide(x: DecisionInput): RiskDecision {
+    const exit = this.checkExit(x);
+    if (exit) return exit;
+    if (this.haltedDay === this.day) return { target: 0, reason: 'daily_loss', urgent: false };
+    if (this.blockedDirection !== 0 && x.signal !== this.blockedDirection) this.blockedDirection = 0;
+    if (x.ts < this.cooldownUntil) return { target: 0, reason: 'cooldown', urgent: false };
+    if (x.signal === 0) return { target: 0, reason: 'signal', urgent: false };
+    if (x.signal === this.blockedDirection) {
+      // Keep what is left of the position; do not open a new one in the stopped-out direction yet.
+      return { target: 0, reason: 'rearm', urgent: false };
+    }
+    const raw = this.size(x.price, x.equity, x.volBps);
+    if (Number.isNaN(raw)) return { target: 0, reason: 'no_volatility', urgent: false };
+    const qty = this.round(Math.min(raw, this.o.maxPosition));
+    return { target: x.signal * qty, reason: 'signal', urgent: false };
+  }
+
+  reset(): void {
+    this.day = NaN;
+    this.dayStartEquity = NaN;
+    this.haltedDay = NaN;
+    this.cooldownUntil = -Infinity;
+    this.blockedDirection = 0;
+  }
+
+  private rollDay(ts: number, equity: number): void {
+    const day = Math.floor(ts / DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.dayStartEquity = equity;
+    }
+  }
+
+  private round(qty: number): number {
+    const step = this.o.qtyStep;
+    // Rounded towards zero in whole steps; the tiny epsilon keeps 0.3/0.001 = 299.99999 from losing a step.
+    const n = Math.floor(qty / step + 1e-9);
+    return Number((n * step).toFixed(12));
+  }
+}

@@ -1,0 +1,79 @@
+// The one trading screen: ladder | charts + threshold | position + tape, jobs row, status bar.
+import type { Client } from './api/client.ts';
+import { BacktestPanel } from './components/BacktestPanel.tsx';
+import { CollectPanel } from './components/CollectPanel.tsx';
+import { OrderBook } from './components/OrderBook.tsx';
+import { PortfolioPanel } from './components/PortfolioPanel.tsx';
+import { PredictionChart } from './components/PredictionChart.tsx';
+import { PriceChart } from './components/PriceChart.tsx';
+import { RetrainPanel } from './components/RetrainPanel.tsx';
+import { StatusBar } from './components/StatusBar.tsx';
+import { Tape } from './components/Tape.tsx';
+import { ThresholdPanel } from './components/ThresholdPanel.tsx';
+import { TopBar } from './components/TopBar.tsx';
+import { useDesk } from './store/desk.ts';
+
+function Errors() {
+  const errors = useDesk((s) => s.errors);
+  if (errors.length === 0) return null;
+  return (
+    <div className="errors" role="alert">
+      {errors.map((e, i) => (
+        <div key={i} className="error">
+          <b>{e.where}</b>: {e.message}
+          <button className="link" aria-label="Dismiss" onClick={() => useDesk.setState((s) => ({ errors: s.errors.filter((_, j) => j !== i) }))}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function App({ client }: { client: Client | null }) {
+  const link = useDesk((s) => s.link);
+  const loaded = useDesk((s) => s.loaded);
+  if (!client)
+    return (
+      <div className="fullscreen">
+        <h1>L2 Desk</h1>
+        <p>This page needs its access token. Open the full URL printed by <code>l2desk web</code> (it ends in <code>?token=…</code>).</p>
+      </div>
+    );
+  if (!loaded)
+    return (
+      <div className="fullscreen">
+        <h1>L2 Desk</h1>
+        <p>{link === 'refused' ? 'The engine refused this page: the token is wrong or expired. Open the URL printed by l2desk web.' : 'Connecting to the engine…'}</p>
+      </div>
+    );
+  return (
+    <div className="app">
+      <TopBar client={client} />
+      {link !== 'open' && (
+        <div className="banner" role="alert">
+          Disconnected from the engine, reconnecting… (data shown is stale)
+        </div>
+      )}
+      <Errors />
+      <main className="grid">
+        <OrderBook />
+        <div className="center">
+          <PriceChart />
+          <PredictionChart />
+          <ThresholdPanel client={client} />
+        </div>
+        <div className="right-col">
+          <PortfolioPanel />
+          <Tape />
+        </div>
+        <div className="jobs">
+          <CollectPanel client={client} />
+          <RetrainPanel client={client} />
+          <BacktestPanel client={client} />
+        </div>
+      </main>
+      <StatusBar />
+    </div>
+  );
+}

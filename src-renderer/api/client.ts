@@ -1,0 +1,146 @@
+// The renderer's one way to reach the engine: window.l2desk (Electron preload) when present, else the loopback
+// WebSocket bridge whose token comes from the page URL. Components never know which transport they use.
+import {
+  IPC_VERSION,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+  type EventName,
+  type Events,
+  type L2DeskApi,
+  type WsServerMessage,
+} from '../../src-shared/ipc.ts';
+
+declare global {
+  interface Window {
+    l2desk?: L2DeskApi;
+  }
+}
+
+export type LinkState = 'connecting' | 'open' | 'closed' | 'refused';
+
+export interface Client extends L2DeskApi {
+  /** Connection state of the transport (Electron IPC is always open). */
+  onLink(fn: (s: LinkState) => void): () => void;
+  link(): LinkState;
+}
+
+function electronClient(api: L2DeskApi): Client {
+  return {
+    transport: 'electron',
+    invoke: (cmd, args) => api.invoke(cmd, args),
+    on: (ev, fn) => api.on(ev, fn),
+    onLink: (fn) => {
+      fn('open');
+      return () => {};
+    },
+    link: () => 'open',
+  };
+}
+
+/** WebSocket client with automatic reconnect; listeners survive reconnects. */
+function wsClient(url: string): Client {
+  let ws: WebSocket | null = null;
+  let state: LinkState = 'connecting';
+  let nextId = 1;
+  let retry = 500;
+  let opened = false;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  const linkListeners = new Set<(s: LinkState) => void>();
+  const setState = (s: LinkState) => {
+    state = s;
+    linkListeners.forEach((fn) => fn(s));
+  };
+
+  const connect = () => {
+    setState('connecting');
+    opened = false;
+    const sock = new WebSocket(url);
+    ws = sock;
+    sock.onopen = () => {
+      opened = true;
+      retry = 500;
+      setState('open');
+    };
+    sock.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data)) as WsServerMessage;
+      if ('event' in msg) listeners.get(msg.event)?.forEach((fn) => fn(msg.payload));
+      else if ('id' in msg) {
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.result);
+        else p.reject(new Error(msg.error));
+      } else if ('hello' in msg && msg.hello.version !== IPC_VERSION) {
+        console.error(`IPC version mismatch: page ${IPC_VERSION}, engine ${msg.hello.version}`);
+      }
+    };
+    sock.onclose = () => {
+      for (const p of pending.values()) p.reject(new Error('connection to the engine lost'));
+      pending.clear();
+      // A socket that never opened was refused (bad token/origin) or the engine is gone: keep trying, slower.
+      setState(opened ? 'closed' : state === 'connecting' && retry >= 4000 ? 'refused' : 'closed');
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 5000);
+    };
+  };
+  connect();
+
+  const waitOpen = () =>
+    new Promise<void>((resolve) => {
+      if (ws && ws.readyState === WebSocket.OPEN) return resolve();
+      const off = onLink((s) => {
+        if (s === 'open') {
+          off();
+          resolve();
+        }
+      });
+    });
+  const onLink = (fn: (s: LinkState) => void) => {
+    linkListeners.add(fn);
+    return () => linkListeners.delete(fn);
+  };
+
+  return {
+    transport: 'websocket',
+    async invoke<K extends CommandName>(cmd: K, args: CommandArgs<K>): Promise<CommandResult<K>> {
+      await waitOpen();
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        ws!.send(JSON.stringify({ id, cmd, args }));
+      });
+    },
+    on<K extends EventName>(event: K, fn: (payload: Events[K]) => void) {
+      const set = listeners.get(event) ?? new Set();
+      listeners.set(event, set);
+      const f = fn as (p: unknown) => void;
+      set.add(f);
+      return () => set.delete(f);
+    },
+    onLink,
+    link: () => state,
+  };
+}
+
+function bridgeUrlFromPage(): string | null {
+  const page = new URL(window.location.href);
+  const token = page.searchParams.get('token');
+  if (!token) return null;
+  const wsProto = page.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${wsProto}//${page.host}/ws?token=${encodeURIComponent(token)}`;
+}
+
+let singleton: Client | null = null;
+
+/** The client for this page, or null when there is neither a preload API nor a token in the URL. */
+export function getClient(): Client | null {
+  if (singleton) return singleton;
+  if (window.l2desk) singleton = electronClient(window.l2desk);
+  else {
+    const url = bridgeUrlFromPage();
+    if (url) singleton = wsClient(url);
+  }
+  return singleton;
+}

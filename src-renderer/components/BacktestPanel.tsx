@@ -1,0 +1,99 @@
+// Backtest: replay a stored session through the same engine at one threshold or a sweep, and show the report.
+import { useState } from 'react';
+import type { Client } from '../api/client.ts';
+import { fmt, pct, sign, signed } from '../format.ts';
+import { reportError, useDesk } from '../store/desk.ts';
+import { EquityChart } from './EquityChart.tsx';
+
+export function BacktestPanel({ client }: { client: Client }) {
+  const sessions = useDesk((s) => s.sessions);
+  const report = useDesk((s) => s.backtest);
+  const prog = useDesk((s) => s.backtestProgress);
+  const live = useDesk((s) => s.threshold);
+  const [sessionId, setSessionId] = useState<number | null>(null);
+  const [sweep, setSweep] = useState('');
+  const [busy, setBusy] = useState(false);
+  const chosen = sessionId ?? sessions[sessions.length - 1]?.id ?? null;
+  const run = () => {
+    if (chosen === null) return;
+    const list = sweep
+      .split(/[ ,;]+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((x) => Number.isFinite(x) && x >= 0);
+    setBusy(true);
+    useDesk.setState({ backtestProgress: { jobId: '', fraction: 0, message: 'starting…' } });
+    client
+      .invoke('backtest/run', list.length ? { sessionId: chosen, sweep: list } : { sessionId: chosen, threshold: live })
+      .then((backtest) => useDesk.setState({ backtest, backtestProgress: null }))
+      .catch((e) => {
+        useDesk.setState({ backtestProgress: null });
+        reportError('backtest', e);
+      })
+      .finally(() => setBusy(false));
+  };
+  const best = report ? report.runs[report.best] : null;
+  return (
+    <section className="panel job-panel backtest-panel" aria-labelledby="bt-h">
+      <h2 id="bt-h">Backtest</h2>
+      <div className="form-row">
+        <label>
+          Session
+          <select aria-label="Session" value={chosen ?? ''} onChange={(e) => setSessionId(Number(e.target.value))} disabled={sessions.length === 0}>
+            {sessions.length === 0 && <option value="">no stored sessions</option>}
+            {sessions.map((s) => (
+              <option key={s.id} value={s.id}>
+                #{s.id} {s.symbol} {s.source} · {s.messages} msgs
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Sweep <input placeholder={`thr ${fmt(live, 2)}`} value={sweep} onChange={(e) => setSweep(e.target.value)} size={10} aria-label="Threshold sweep" />
+        </label>
+        <button onClick={run} disabled={busy || chosen === null}>
+          Backtest
+        </button>
+      </div>
+      {prog && <progress aria-label="Backtest progress" max={1} value={prog.fraction} />}
+      {report && best && (
+        <div className="report" role="region" aria-label="Backtest report" data-testid="backtest-report">
+          <div className="small">
+            Session #{report.sessionId} {report.symbol} · {report.messages} msgs · {fmt(report.elapsedMs / 1000, 1)} s
+          </div>
+          <table className="runs">
+            <thead>
+              <tr>
+                <th>Thr</th>
+                <th>Net</th>
+                <th>Sharpe</th>
+                <th>MaxDD</th>
+                <th>Hit</th>
+                <th>Trades</th>
+                <th>Fees</th>
+                <th>Turnover</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.runs.map((r, i) => (
+                <tr key={i} className={i === report.best ? 'best' : ''}>
+                  <td>{fmt(r.threshold, 2)}</td>
+                  <td className={sign(r.metrics.totalReturn)}>{signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}</td>
+                  <td>{fmt(r.metrics.sharpe)}</td>
+                  <td>{pct(r.metrics.maxDrawdown, 2)}</td>
+                  <td>{r.metrics.trades > 0 ? pct(r.metrics.hitRate) : '—'}</td>
+                  <td>{r.metrics.trades}</td>
+                  <td>{fmt(r.metrics.fees)}</td>
+                  <td>{fmt(r.metrics.turnover, 0)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="equity-box small-chart">
+            <EquityChart points={best.equity} label="Backtest equity curve" />
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,59 @@
+// Collect: record L2 updates and trades for a symbol/depth/duration into SQLite, with live progress.
+import { useState } from 'react';
+import type { Client } from '../api/client.ts';
+import { duration, fmt } from '../format.ts';
+import { reportError, useDesk } from '../store/desk.ts';
+
+export function CollectPanel({ client }: { client: Client }) {
+  const c = useDesk((s) => s.collect);
+  const defSymbol = useDesk((s) => s.status?.symbol ?? 'BTCUSDT');
+  const [symbol, setSymbol] = useState<string | null>(null);
+  const [depth, setDepth] = useState<1 | 50 | 200 | 1000>(50);
+  const [secs, setSecs] = useState(60);
+  const running = c?.running ?? false;
+  const start = () =>
+    client
+      .invoke('collect/start', { symbol: (symbol ?? defSymbol).toUpperCase(), depth, durationMs: Math.round(secs * 1000) })
+      .then((collect) => useDesk.setState({ collect }))
+      .catch((e) => reportError('collect', e));
+  const stop = () => client.invoke('collect/stop', {}).catch((e) => reportError('collect', e));
+  return (
+    <section className="panel job-panel" aria-labelledby="col-h">
+      <h2 id="col-h">Collect</h2>
+      <div className="form-row">
+        <label>
+          Symbol <input value={symbol ?? defSymbol} onChange={(e) => setSymbol(e.target.value)} size={9} disabled={running} />
+        </label>
+        <label>
+          Depth
+          <select value={depth} onChange={(e) => setDepth(Number(e.target.value) as 1 | 50 | 200 | 1000)} disabled={running}>
+            {[1, 50, 200, 1000].map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Seconds <input type="number" min={1} value={secs} onChange={(e) => setSecs(Number(e.target.value))} style={{ width: 60 }} disabled={running} />
+        </label>
+      </div>
+      <div className="form-row">
+        <button onClick={start} disabled={running}>
+          Collect
+        </button>
+        <button onClick={stop} disabled={!running} className="secondary">
+          Stop collecting
+        </button>
+      </div>
+      <progress aria-label="Collect progress" max={1} value={c && c.durationMs > 0 ? Math.min(1, c.elapsedMs / c.durationMs) : 0} />
+      {c ? (
+        <div className="small" data-testid="collect-status" data-done={c.done} data-messages={c.messages}>
+          {c.running ? 'Collecting' : c.error ? 'Failed' : 'Done'} {c.symbol} · session #{c.sessionId ?? '—'} · {duration(c.elapsedMs)}/{duration(c.durationMs)} ·{' '}
+          {c.messages} msgs · {fmt(c.messagesPerSec, 0)}/s · gaps {c.gaps}
+          {c.error && <div className="neg">{c.error}</div>}
+        </div>
+      ) : (
+        <div className="small dim">Nothing collected in this run yet.</div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,93 @@
+// Retrain: train a model on stored data in a worker; metrics stream in; the user accepts or rejects it.
+import type { Client } from '../api/client.ts';
+import { fmt } from '../format.ts';
+import { reportError, useDesk } from '../store/desk.ts';
+import type { ModelInfo } from '../../src-shared/ipc.ts';
+
+function Metrics({ m }: { m: Record<string, number> }) {
+  const keys = Object.keys(m);
+  if (keys.length === 0) return <span className="dim">—</span>;
+  return (
+    <span className="metrics">
+      {keys.map((k) => (
+        <span key={k}>
+          {k} <b>{fmt(m[k], Math.abs(m[k]) >= 100 ? 0 : 4)}</b>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function modelLine(m: ModelInfo | null | undefined) {
+  return m ? m.name : 'none';
+}
+
+export function RetrainPanel({ client }: { client: Client }) {
+  const prog = useDesk((s) => s.retrainProgress);
+  const res = useDesk((s) => s.retrain);
+  const active = useDesk((s) => s.status?.model ?? null);
+  const busy = prog !== null && prog.phase !== 'done' && prog.phase !== 'failed';
+  const start = () => {
+    useDesk.setState({ retrain: null, retrainProgress: { jobId: '', phase: 'dataset', fraction: 0, message: 'starting…', metrics: {} } });
+    client.invoke('model/retrain', {}).catch((e) => {
+      useDesk.setState({ retrainProgress: null });
+      reportError('retrain', e);
+    });
+  };
+  const decide = (accept: boolean) =>
+    res &&
+    client
+      .invoke(accept ? 'model/accept' : 'model/reject', { jobId: res.jobId })
+      .then((retrain) => useDesk.setState({ retrain }))
+      .catch((e) => reportError('retrain', e));
+  return (
+    <section className="panel job-panel" aria-labelledby="rt-h">
+      <h2 id="rt-h">Retrain</h2>
+      <div className="small">
+        Active model: <b data-testid="active-model">{modelLine(active)}</b> {active && <Metrics m={active.metrics} />}
+      </div>
+      <div className="form-row">
+        <button onClick={start} disabled={busy}>
+          Retrain
+        </button>
+      </div>
+      <progress aria-label="Retrain progress" max={1} value={prog?.fraction ?? 0} />
+      {prog && (
+        <div className="small" data-testid="retrain-progress">
+          {prog.phase} · {prog.message} <Metrics m={prog.metrics} />
+        </div>
+      )}
+      {res && (
+        <div className="result" role="region" aria-label="Retrain result" data-testid="retrain-result" data-status={res.status}>
+          {res.ok && res.candidate ? (
+            <>
+              <div className="small">
+                Candidate <b>{res.candidate.name}</b> <span className={res.beatsCurrent ? 'badge ok' : 'badge warn'}>{res.beatsCurrent ? 'beats current' : 'does not beat current'}</span>
+              </div>
+              <div className="small">
+                Validation: <Metrics m={res.candidate.metrics} />
+              </div>
+              {res.current && (
+                <div className="small dim">
+                  Current: <Metrics m={res.current.metrics} />
+                </div>
+              )}
+              {res.status === 'pending' ? (
+                <div className="form-row">
+                  <button onClick={() => decide(true)}>Accept</button>
+                  <button className="secondary" onClick={() => decide(false)}>
+                    Reject
+                  </button>
+                </div>
+              ) : (
+                <div className="small">{res.status === 'accepted' ? 'Accepted: now trading with it.' : 'Rejected: kept the current model.'}</div>
+              )}
+            </>
+          ) : (
+            <div className="neg small">Training failed: {res.error}</div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

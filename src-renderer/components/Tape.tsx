@@ -1,0 +1,43 @@
+// Signals and fills tape, newest first.
+import { useDesk } from '../store/desk.ts';
+import { clock, fmt, size } from '../format.ts';
+
+type Row = { t: number; kind: 'signal' | 'fill'; text: string; cls: string; px: number; key: string };
+
+export function Tape() {
+  const signals = useDesk((s) => s.signals);
+  const fills = useDesk((s) => s.fills);
+  const rows: Row[] = [];
+  for (let i = signals.length - 1; i >= 0 && rows.length < 60; i--) {
+    const s = signals[i];
+    if (s.signal === 0) continue;
+    rows.push({ t: s.t, kind: 'signal', text: `${s.signal > 0 ? 'BUY' : 'SELL'} signal ${fmt(s.prediction, 2)}`, cls: s.signal > 0 ? 'pos' : 'neg', px: s.price, key: `s${s.t}${i}` });
+  }
+  for (let i = fills.length - 1; i >= 0 && i >= fills.length - 60; i--) {
+    const f = fills[i];
+    rows.push({ t: f.t, kind: 'fill', text: `${f.side.toUpperCase()} ${size(f.size)} ${f.liquidity} (${f.reason})`, cls: f.side === 'Buy' ? 'pos strong' : 'neg strong', px: f.price, key: `f${f.t}${i}` });
+  }
+  rows.sort((a, b) => b.t - a.t);
+  return (
+    <section className="panel tape-panel" aria-labelledby="tape-h">
+      <h2 id="tape-h">Signals &amp; fills</h2>
+      {rows.length === 0 ? (
+        <div className="empty">No signals yet</div>
+      ) : (
+        <div className="scroll">
+          <table className="tape" aria-label="Signals and fills">
+            <tbody>
+              {rows.slice(0, 60).map((r) => (
+                <tr key={r.key} className={r.kind}>
+                  <td className="dim">{clock(r.t).slice(0, 8)}</td>
+                  <td className={r.cls}>{r.text}</td>
+                  <td className="num">{fmt(r.px, 1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+// Source switcher (live Bybit, simulated market, replay of a stored session) with start/stop.
+import { useState } from 'react';
+import type { Client } from '../api/client.ts';
+import type { SourceSpec } from '../../src-shared/ipc.ts';
+import { reportError, useDesk } from '../store/desk.ts';
+
+export function TopBar({ client }: { client: Client }) {
+  const status = useDesk((s) => s.status);
+  const sessions = useDesk((s) => s.sessions);
+  const [busy, setBusy] = useState(false);
+  const current = status ? (status.source === 'replay' ? `replay:${status.sessionId}` : status.source) : '';
+  const call = (p: Promise<unknown>) => {
+    setBusy(true);
+    p.catch((e) => reportError('source', e)).finally(() => setBusy(false));
+  };
+  const pick = (v: string) => {
+    const source: SourceSpec = v.startsWith('replay:') ? { kind: 'replay', sessionId: Number(v.slice(7)), speed: 1 } : { kind: v as 'sim' | 'bybit' };
+    call(client.invoke('market/setSource', { source }));
+  };
+  return (
+    <header className="topbar">
+      <span className="brand">L2 Desk</span>
+      <span className="sym">{status?.symbol ?? ''}</span>
+      <label className="src">
+        Source
+        <select aria-label="Source" value={current} onChange={(e) => pick(e.target.value)} disabled={busy || !status}>
+          <option value="bybit">Bybit live</option>
+          <option value="sim">Simulated market</option>
+          {sessions.map((s) => (
+            <option key={s.id} value={`replay:${s.id}`}>
+              Replay #{s.id} {s.symbol}
+            </option>
+          ))}
+        </select>
+      </label>
+      {status?.running ? (
+        <button className="secondary" onClick={() => call(client.invoke('market/stop', {}))} disabled={busy}>
+          Stop feed
+        </button>
+      ) : (
+        <button onClick={() => call(client.invoke('market/start', {}))} disabled={busy || !status}>
+          Start feed
+        </button>
+      )}
+      <span className="paper badge">PAPER</span>
+    </header>
+  );
+}

@@ -1,0 +1,131 @@
+// The screen's state (zustand): latest views from the engine events; series live in ./series.ts.
+import { create } from 'zustand';
+import type {
+  BacktestProgress,
+  BacktestReport,
+  BookView,
+  CollectProgress,
+  FillEvent,
+  ModelInfo,
+  PortfolioView,
+  RetrainProgress,
+  RetrainResult,
+  SessionInfo,
+  SignalEvent,
+  Snapshot,
+  StatusView,
+  WhatIfResult,
+} from '../../src-shared/ipc.ts';
+import type { Client, LinkState } from '../api/client.ts';
+import { equity, predictions, prices } from './series.ts';
+
+const TAPE = 200;
+
+export interface DeskState {
+  link: LinkState;
+  loaded: boolean;
+  status: StatusView | null;
+  book: BookView | null;
+  portfolio: PortfolioView | null;
+  signals: SignalEvent[];
+  fills: FillEvent[];
+  /** Signals seen since the threshold last changed (the live count the slider affects). */
+  signalCount: number;
+  threshold: number;
+  whatIf: WhatIfResult | null;
+  collect: CollectProgress | null;
+  retrainProgress: RetrainProgress | null;
+  retrain: RetrainResult | null;
+  backtestProgress: BacktestProgress | null;
+  backtest: BacktestReport | null;
+  models: ModelInfo[];
+  sessions: SessionInfo[];
+  errors: { t: number; where: string; message: string }[];
+}
+
+export const useDesk = create<DeskState>(() => ({
+  link: 'connecting',
+  loaded: false,
+  status: null,
+  book: null,
+  portfolio: null,
+  signals: [],
+  fills: [],
+  signalCount: 0,
+  threshold: 0,
+  whatIf: null,
+  collect: null,
+  retrainProgress: null,
+  retrain: null,
+  backtestProgress: null,
+  backtest: null,
+  models: [],
+  sessions: [],
+  errors: [],
+}));
+
+export function reportError(where: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  useDesk.setState((s) => ({ errors: [...s.errors.slice(-4), { t: Date.now(), where, message }] }));
+}
+
+function applySnapshot(snap: Snapshot): void {
+  prices.reset(snap.prices);
+  predictions.reset(snap.predictions);
+  equity.reset(snap.equity);
+  useDesk.setState({
+    loaded: true,
+    status: snap.status,
+    book: snap.book,
+    portfolio: snap.portfolio,
+    signals: snap.signals.slice(-TAPE),
+    fills: snap.fills.slice(-TAPE),
+    threshold: snap.status.threshold,
+    collect: snap.collect,
+    retrain: snap.retrain,
+    models: snap.models,
+    sessions: snap.sessions,
+  });
+}
+
+/** Wires the client's events into the store; fetches a snapshot on every (re)connect. */
+export function bindClient(client: Client): () => void {
+  const offs: (() => void)[] = [];
+  const hello = () =>
+    client
+      .invoke('app/hello', { version: 1 })
+      .then(applySnapshot)
+      .catch((e) => reportError('connect', e));
+  offs.push(
+    client.onLink((link) => {
+      useDesk.setState({ link });
+      if (link === 'open') void hello();
+    }),
+  );
+  const set = useDesk.setState;
+  offs.push(
+    client.on('market/book', (book) => set({ book })),
+    client.on('market/prices', (p) => prices.append(p)),
+    client.on('model/predictions', (p) => predictions.append(p)),
+    client.on('trading/equity', (p) => equity.append(p)),
+    client.on('trading/signals', (sig) =>
+      set((s) => ({
+        signals: [...s.signals, ...sig].slice(-TAPE),
+        signalCount: s.signalCount + sig.filter((x) => x.signal !== 0).length,
+      })),
+    ),
+    client.on('trading/fills', (f) => set((s) => ({ fills: [...s.fills, ...f].slice(-TAPE) }))),
+    client.on('trading/portfolio', (portfolio) => set({ portfolio })),
+    client.on('trading/threshold', ({ threshold }) => set({ threshold })),
+    client.on('app/status', (status) => set({ status })),
+    client.on('collect/progress', (collect) => set({ collect })),
+    client.on('retrain/progress', (retrainProgress) => set({ retrainProgress })),
+    client.on('retrain/result', (retrain) => set({ retrain })),
+    client.on('backtest/progress', (backtestProgress) => set({ backtestProgress })),
+    client.on('backtest/result', (backtest) => set({ backtest, backtestProgress: null })),
+    client.on('sessions/changed', (sessions) => set({ sessions })),
+    client.on('models/changed', (models) => set({ models })),
+    client.on('app/error', (e) => set((s) => ({ errors: [...s.errors.slice(-4), e] }))),
+  );
+  return () => offs.forEach((f) => f());
+}

@@ -1,0 +1,395 @@
+// The one IPC contract between the renderer and the main process (Electron IPC or the loopback WebSocket bridge):
+// every command (request/response) and every event (main → renderer) with its payload, plus the zod schemas that
+// validate command payloads at the boundary. Versioned: a renderer and a main process must agree on IPC_VERSION.
+import { z } from 'zod';
+import type { ConnectionState, Level, SourceKind } from './market.ts';
+
+export const IPC_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Command payload schemas (the single source of truth: argument types are inferred from them)
+
+const empty = z.strictObject({});
+const sessionId = z.number().int().positive();
+const threshold = z.number().finite().min(0).max(1000);
+
+export const sourceSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sim') }),
+  z.strictObject({ kind: z.literal('bybit') }),
+  z.strictObject({ kind: z.literal('replay'), sessionId, speed: z.number().positive().max(10_000).default(1) }),
+]);
+
+export const commandSchemas = {
+  'app/hello': z.strictObject({ version: z.number().int() }),
+  'market/setSource': z.strictObject({ source: sourceSpecSchema }),
+  'market/start': empty,
+  'market/stop': empty,
+  'trading/setThreshold': z.strictObject({ threshold }),
+  'trading/getThreshold': empty,
+  'trading/whatIf': z.strictObject({ threshold, windowMs: z.number().int().positive().max(86_400_000).optional() }),
+  'collect/start': z.strictObject({
+    symbol: z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT'),
+    depth: z.union([z.literal(1), z.literal(50), z.literal(200), z.literal(1000)]),
+    durationMs: z.number().int().min(1000).max(7 * 86_400_000),
+  }),
+  'collect/stop': empty,
+  'model/retrain': z.strictObject({ sessionIds: z.array(sessionId).max(1000).optional() }),
+  'model/accept': z.strictObject({ jobId: z.string().min(1).max(100) }),
+  'model/reject': z.strictObject({ jobId: z.string().min(1).max(100) }),
+  'model/list': empty,
+  'backtest/run': z.strictObject({
+    sessionId,
+    threshold: threshold.optional(),
+    sweep: z.array(threshold).min(1).max(50).optional(),
+  }),
+  'sessions/list': empty,
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export type SourceSpec = z.infer<typeof sourceSpecSchema>;
+export type HelloArgs = z.input<(typeof commandSchemas)['app/hello']>;
+export type SetSourceArgs = z.input<(typeof commandSchemas)['market/setSource']>;
+export type SetThresholdArgs = z.input<(typeof commandSchemas)['trading/setThreshold']>;
+export type WhatIfArgs = z.input<(typeof commandSchemas)['trading/whatIf']>;
+export type CollectArgs = z.input<(typeof commandSchemas)['collect/start']>;
+export type RetrainArgs = z.input<(typeof commandSchemas)['model/retrain']>;
+export type JobArgs = z.input<(typeof commandSchemas)['model/accept']>;
+export type BacktestArgs = z.input<(typeof commandSchemas)['backtest/run']>;
+export type Empty = Record<string, never>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// View types carried by results and events (plain data, structured-clone and JSON safe)
+
+export interface ModelInfo {
+  name: string;
+  path: string;
+  featureSetVersion: string;
+  trainedAt: number | null;
+  /** Validation metrics from training, e.g. { rmse, ic, hitRate }. */
+  metrics: Record<string, number>;
+}
+
+export interface SessionInfo {
+  id: number;
+  source: string;
+  symbol: string;
+  category: string;
+  depth: number;
+  tickSize: string;
+  startedAt: number;
+  endedAt: number | null;
+  messages: number;
+}
+
+/** Top of book as the ladder shows it: best first on each side. */
+export interface BookView {
+  symbol: string;
+  tickSize: string;
+  /** Exchange time of the last applied message (ms). */
+  ts: number;
+  /** Local receive time of the last applied message (ms): feed-to-paint latency is measured from it. */
+  recvTs: number;
+  bids: Level[];
+  asks: Level[];
+  mid: number;
+  spread: number;
+  valid: boolean;
+}
+
+export interface PricePoint {
+  /** ms since epoch */
+  t: number;
+  mid: number;
+}
+
+export interface PredictionPoint {
+  t: number;
+  /** Predicted future mid return in the label's units (bps). */
+  value: number;
+  threshold: number;
+}
+
+export interface SignalEvent {
+  t: number;
+  /** +1 buy, -1 sell, 0 hold/flat. */
+  signal: -1 | 0 | 1;
+  prediction: number;
+  price: number;
+}
+
+export interface FillEvent {
+  t: number;
+  side: 'Buy' | 'Sell';
+  price: number;
+  size: number;
+  fee: number;
+  liquidity: 'maker' | 'taker';
+  reason: string;
+}
+
+export interface MetricsView {
+  totalReturn: number;
+  sharpe: number;
+  maxDrawdown: number;
+  hitRate: number;
+  trades: number;
+  turnover: number;
+  avgHoldingMs: number;
+  fees: number;
+}
+
+export interface PortfolioView {
+  t: number;
+  balance: number;
+  position: number;
+  entryPrice: number;
+  realizedPnl: number;
+  unrealizedPnl: number;
+  fees: number;
+  equity: number;
+  /** Current drawdown from the equity peak, as a fraction (0.02 = 2 %). */
+  drawdown: number;
+  metrics: MetricsView;
+}
+
+export interface EquityPoint {
+  t: number;
+  equity: number;
+  drawdown: number;
+}
+
+export interface StatusView {
+  source: SourceKind;
+  /** Replay session when source is replay. */
+  sessionId: number | null;
+  symbol: string;
+  running: boolean;
+  connection: ConnectionState;
+  latencyMs: number;
+  messagesPerSec: number;
+  messages: number;
+  gaps: number;
+  bookValid: boolean;
+  threshold: number;
+  model: ModelInfo | null;
+  /** Why there are no predictions, when there are none (no model, warming up, ...). */
+  note: string | null;
+}
+
+export interface WhatIfResult {
+  threshold: number;
+  windowMs: number;
+  /** Predictions in the window the result was computed over. */
+  samples: number;
+  signals: number;
+  trades: number;
+  /** Fraction of signals whose direction matched the realised mid move over the horizon. */
+  hitRate: number;
+  /** Net P&L in quote currency after fees, trading the configured notional. */
+  netPnl: number;
+  fees: number;
+}
+
+export interface CollectProgress {
+  running: boolean;
+  sessionId: number | null;
+  symbol: string;
+  elapsedMs: number;
+  durationMs: number;
+  messages: number;
+  messagesPerSec: number;
+  gaps: number;
+  done: boolean;
+  error: string | null;
+}
+
+export interface RetrainProgress {
+  jobId: string;
+  phase: 'dataset' | 'training' | 'validating' | 'exporting' | 'done' | 'failed';
+  /** 0..1 */
+  fraction: number;
+  message: string;
+  /** Validation metrics as they stream (e.g. per round). */
+  metrics: Record<string, number>;
+}
+
+export interface RetrainResult {
+  jobId: string;
+  ok: boolean;
+  error: string | null;
+  candidate: ModelInfo | null;
+  current: ModelInfo | null;
+  /** True when the candidate beats the current model out of sample. */
+  beatsCurrent: boolean;
+  status: 'pending' | 'accepted' | 'rejected';
+}
+
+export interface BacktestRunReport {
+  threshold: number;
+  metrics: MetricsView;
+  finalEquity: number;
+  equity: EquityPoint[];
+  signals: number;
+  fills: number;
+}
+
+export interface BacktestReport {
+  jobId: string;
+  sessionId: number;
+  symbol: string;
+  startedAt: number;
+  endedAt: number;
+  messages: number;
+  /** One run per threshold (a sweep has several); `best` indexes the highest net result. */
+  runs: BacktestRunReport[];
+  best: number;
+  elapsedMs: number;
+}
+
+export interface BacktestProgress {
+  jobId: string;
+  fraction: number;
+  message: string;
+}
+
+export interface AppErrorEvent {
+  where: string;
+  message: string;
+  t: number;
+}
+
+/** Everything a renderer needs to draw the screen when it (re)connects; later changes arrive as events. */
+export interface Snapshot {
+  version: number;
+  status: StatusView;
+  book: BookView | null;
+  prices: PricePoint[];
+  predictions: PredictionPoint[];
+  signals: SignalEvent[];
+  fills: FillEvent[];
+  portfolio: PortfolioView | null;
+  equity: EquityPoint[];
+  collect: CollectProgress | null;
+  retrain: RetrainResult | null;
+  models: ModelInfo[];
+  sessions: SessionInfo[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handler maps, one per domain, combined into Commands
+
+export type AppCommands = {
+  'app/hello': (a: HelloArgs) => Promise<Snapshot>;
+};
+export type MarketCommands = {
+  'market/setSource': (a: SetSourceArgs) => Promise<StatusView>;
+  'market/start': (a: Empty) => Promise<StatusView>;
+  'market/stop': (a: Empty) => Promise<StatusView>;
+};
+export type TradingCommands = {
+  'trading/setThreshold': (a: SetThresholdArgs) => Promise<{ threshold: number }>;
+  'trading/getThreshold': (a: Empty) => Promise<{ threshold: number }>;
+  'trading/whatIf': (a: WhatIfArgs) => Promise<WhatIfResult>;
+};
+export type CollectCommands = {
+  'collect/start': (a: CollectArgs) => Promise<CollectProgress>;
+  'collect/stop': (a: Empty) => Promise<CollectProgress>;
+};
+export type ModelCommands = {
+  'model/retrain': (a: RetrainArgs) => Promise<{ jobId: string }>;
+  'model/accept': (a: JobArgs) => Promise<RetrainResult>;
+  'model/reject': (a: JobArgs) => Promise<RetrainResult>;
+  'model/list': (a: Empty) => Promise<ModelInfo[]>;
+};
+export type BacktestCommands = {
+  'backtest/run': (a: BacktestArgs) => Promise<BacktestReport>;
+  'sessions/list': (a: Empty) => Promise<SessionInfo[]>;
+};
+
+export type Commands = AppCommands & MarketCommands & TradingCommands & CollectCommands & ModelCommands & BacktestCommands;
+
+export type CommandArgs<K extends CommandName> = Parameters<Commands[K]>[0];
+export type CommandResult<K extends CommandName> = Awaited<ReturnType<Commands[K]>>;
+
+// Compile-time check that every schema has a handler type and vice versa.
+type _SameKeys = [CommandName] extends [keyof Commands] ? ([keyof Commands] extends [CommandName] ? true : never) : never;
+export const _commandKeysMatch: _SameKeys = true;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events (main → renderer). Series events carry only the points new since the last event.
+
+export type Events = {
+  'market/book': BookView;
+  'market/prices': PricePoint[];
+  'model/predictions': PredictionPoint[];
+  'trading/signals': SignalEvent[];
+  'trading/fills': FillEvent[];
+  'trading/portfolio': PortfolioView;
+  'trading/equity': EquityPoint[];
+  'trading/threshold': { threshold: number };
+  'app/status': StatusView;
+  'collect/progress': CollectProgress;
+  'retrain/progress': RetrainProgress;
+  'retrain/result': RetrainResult;
+  'backtest/progress': BacktestProgress;
+  'backtest/result': BacktestReport;
+  'sessions/changed': SessionInfo[];
+  'models/changed': ModelInfo[];
+  'app/error': AppErrorEvent;
+};
+export type EventName = keyof Events;
+
+export const EVENT_NAMES = [
+  'market/book',
+  'market/prices',
+  'model/predictions',
+  'trading/signals',
+  'trading/fills',
+  'trading/portfolio',
+  'trading/equity',
+  'trading/threshold',
+  'app/status',
+  'collect/progress',
+  'retrain/progress',
+  'retrain/result',
+  'backtest/progress',
+  'backtest/result',
+  'sessions/changed',
+  'models/changed',
+  'app/error',
+] as const satisfies readonly EventName[];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The API both transports expose to the renderer (window.l2desk in Electron; the WS client in a browser)
+
+export interface L2DeskApi {
+  readonly transport: 'electron' | 'websocket';
+  invoke<K extends CommandName>(cmd: K, args: CommandArgs<K>): Promise<CommandResult<K>>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends EventName>(event: K, fn: (payload: Events[K]) => void): () => void;
+}
+
+/** What a transport answers for one command: a bad payload or a failing handler is an error value, not a throw. */
+export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: string; code: 'bad_request' | 'unknown_command' | 'failed' };
+
+/** WebSocket wire messages. */
+export type WsClientMessage = { id: number; cmd: string; args: unknown };
+export type WsServerMessage = ({ id: number } & Reply) | { event: string; payload: unknown } | { hello: { version: number } };
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(commandSchemas, name);
+}
+
+/** Validates a command payload; returns the parsed value or a readable error naming the bad field. */
+export function parseCommand(
+  cmd: string,
+  args: unknown,
+): { ok: true; cmd: CommandName; args: unknown } | { ok: false; error: string; code: 'bad_request' | 'unknown_command' } {
+  if (!isCommandName(cmd)) return { ok: false, code: 'unknown_command', error: `unknown command "${cmd}"` };
+  const res = commandSchemas[cmd].safeParse(args ?? {});
+  if (!res.success) {
+    const why = res.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+    return { ok: false, code: 'bad_request', error: `bad payload for ${cmd}: ${why}` };
+  }
+  return { ok: true, cmd, args: res.data };
+}
