@@ -54,5 +54,21 @@ for (let i = 0; i < RUNS; i++) {
   const order = [() => a.push(withFeatures()), () => b.push(bookOnly()), () => c.push(dataset())];
   for (let k = 0; k < order.length; k++) order[(i + k) % order.length]();
 }
-emit({ bench: 'features.onBook', value: Math.round(median(a)), unit: 'msgs/s', peer: 'book.apply alone (ceiling)', peer_value: Math.round(median(b)), n: books.length, runs: RUNS });
-emit({ bench: 'dataset.build', value: Math.round(median(c)), unit: 'events/s', peer: 'features.onBook', peer_value: Math.round(median(a)), n: events.length, runs: RUNS });
+emit({
+  bench: 'features.onBook',
+  value: Math.round(median(a)),
+  unit: 'msgs/s',
+  peer: 'book.apply alone (ceiling)',
+  peer_value: Math.round(median(b)),
+  n: books.length,
+  runs: RUNS,
+});
+emit({
+  bench: 'dataset.build',
+  value: Math.round(median(c)),
+  unit: 'events/s',
+  peer: 'features.onBook',
+  peer_value: Math.round(median(a)),
+  n: events.length,
+  runs: RUNS,
+});

@@ -8,13 +8,22 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../src-main/config/loadConfig.ts';
 import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
 import { openDb } from '../src-main/store/db.ts';
+import { decodeLevels } from '../src-main/store/levelCodec.ts';
+import { readSession } from '../src-main/store/sessionReader.ts';
 import { SessionWriter } from '../src-main/store/sessionWriter.ts';
 import { createSession } from '../src-main/store/sessions.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const REC = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+const REC = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
 
 function loadMessages(): MarketMessage[] {
   const base: MarketMessage[] = [];
@@ -42,19 +51,34 @@ function loadMessages(): MarketMessage[] {
 
 function freshDb(dir: string, name: string) {
   const db = openDb(path.join(dir, name));
-  const sid = createSession(db, { source: 'bench', symbol: 'BTCUSDT', category: 'linear', depth: 200, tickSize: '0.1', startedAt: 0 });
+  const sid = createSession(db, {
+    source: 'bench',
+    symbol: 'BTCUSDT',
+    category: 'linear',
+    depth: 200,
+    tickSize: '0.1',
+    startedAt: 0,
+  });
   return { db, sid };
 }
 
-function viaWriter(dir: string, msgs: MarketMessage[], i: number): number {
+/** CPU seconds (user + system) this process spent since c0: steadier than wall time on a shared machine. */
+function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+}
+
+function viaWriter(dir: string, msgs: MarketMessage[], i: number): [number, number] {
   const { db, sid } = freshDb(dir, `w${i}.db`);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const w = new SessionWriter(db, sid);
   for (const m of msgs) w.writeMessage(m);
   w.close(1);
   const dt = performance.now() - t0;
+  const cpu = cpuSeconds(c0);
   db.close();
-  return msgs.length / (dt / 1000);
+  return [msgs.length / (dt / 1000), msgs.length / cpu];
 }
 
 function packed(levels: readonly (readonly [number, number])[]): Buffer {
@@ -73,18 +97,49 @@ function encodeRows(msgs: MarketMessage[]): Row[] {
   let id = 1;
   for (const m of msgs) {
     if (m.kind === 'book') {
-      rows.push({ book: true, args: [id++, 1, m.recvTs, m.ts, m.cts, m.u, m.seq, m.type === 'snapshot' ? 1 : 0, packed(m.bids), packed(m.asks)] });
+      rows.push({
+        book: true,
+        args: [
+          id++,
+          1,
+          m.recvTs,
+          m.ts,
+          m.cts,
+          m.u,
+          m.seq,
+          m.type === 'snapshot' ? 1 : 0,
+          packed(m.bids),
+          packed(m.asks),
+        ],
+      });
     } else {
       const msgId = id;
       for (const t of m.trades)
-        rows.push({ book: false, args: [id++, 1, msgId, m.recvTs, m.ts, t.ts, t.side, t.price, t.size, t.id, t.blockTrade ? 1 : 0, t.seq] });
+        rows.push({
+          book: false,
+          args: [
+            id++,
+            1,
+            msgId,
+            m.recvTs,
+            m.ts,
+            t.ts,
+            t.side,
+            t.price,
+            t.size,
+            t.id,
+            t.blockTrade ? 1 : 0,
+            t.seq,
+          ],
+        });
     }
   }
   return rows;
 }
 
-function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): number {
+function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): [number, number] {
   const { db } = freshDb(dir, `b${i}.db`);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const book = db.prepare(
     'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)',
@@ -97,8 +152,54 @@ function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): numbe
     for (const r of rows) (r.book ? book : trade).run(...r.args);
   })();
   const dt = performance.now() - t0;
+  const cpu = cpuSeconds(c0);
   db.close();
-  return msgs.length / (dt / 1000);
+  return [msgs.length / (dt / 1000), msgs.length / cpu];
+}
+
+/** store.replay: readSession (paged, 3-way merge, full message objects) over the file viaWriter made. */
+function replayOurs(file: string): number {
+  const db = openDb(file);
+  const t0 = performance.now();
+  let n = 0;
+  let levels = 0;
+  for (const e of readSession(db, 1)) {
+    n++;
+    if (e.kind === 'book') levels += e.bids.length + e.asks.length;
+  }
+  const dt = performance.now() - t0;
+  db.close();
+  if (levels === 0) throw new Error('replay read no levels');
+  return n / (dt / 1000);
+}
+
+/** Its ceiling: one raw iterate() per table in id order (no merge, no paging), decoding the same BLOBs. */
+function replayBare(file: string): number {
+  const db = openDb(file);
+  const t0 = performance.now();
+  let n = 0;
+  let levels = 0;
+  for (const r of db
+    .prepare(
+      'SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks FROM l2_updates WHERE session_id = 1 ORDER BY id',
+    )
+    .raw()
+    .iterate() as Iterable<unknown[]>) {
+    levels += decodeLevels(r[7] as Buffer).length + decodeLevels(r[8] as Buffer).length;
+    n++;
+  }
+  let lastMsg = -1;
+  for (const r of db
+    .prepare('SELECT msg_id, price, size FROM trades WHERE session_id = 1 ORDER BY id')
+    .raw()
+    .iterate() as Iterable<unknown[]>) {
+    if (r[0] !== lastMsg) n++;
+    lastMsg = r[0] as number;
+  }
+  const dt = performance.now() - t0;
+  db.close();
+  if (levels === 0) throw new Error('replay read no levels');
+  return n / (dt / 1000);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -109,9 +210,21 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2bench-store-'));
 try {
   const ours: number[] = [];
   const peer: number[] = [];
+  const oursCpu: number[] = [];
+  const peerCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    peer.push(bare(dir, msgs, rows, i));
-    ours.push(viaWriter(dir, msgs, i));
+    const [pw, pc] = bare(dir, msgs, rows, i);
+    const [ow, oc] = viaWriter(dir, msgs, i);
+    peer.push(pw);
+    peerCpu.push(pc);
+    ours.push(ow);
+    oursCpu.push(oc);
+  }
+  const rOurs: number[] = [];
+  const rPeer: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    rPeer.push(replayBare(path.join(dir, 'w0.db')));
+    rOurs.push(replayOurs(path.join(dir, 'w0.db')));
   }
   const value = median(ours);
   const peerValue = median(peer);
@@ -123,9 +236,28 @@ try {
       peer: 'bare_insert',
       peer_value: Math.round(peerValue),
       ceiling_ratio: Number((value / peerValue).toFixed(3)),
+      // per CPU-second of this process: what one uncontended core would do (the machine is shared)
+      value_cpu: Math.round(median(oursCpu)),
+      peer_value_cpu: Math.round(median(peerCpu)),
       n: msgs.length,
       runs: RUNS,
-      levels_per_message: Number((msgs.reduce((s, m) => s + (m.kind === 'book' ? m.bids.length + m.asks.length : 0), 0) / msgs.length).toFixed(1)),
+      levels_per_message: Number(
+        (
+          msgs.reduce((s, m) => s + (m.kind === 'book' ? m.bids.length + m.asks.length : 0), 0) / msgs.length
+        ).toFixed(1),
+      ),
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'store.replay',
+      value: Math.round(median(rOurs)),
+      unit: 'messages/s',
+      peer: 'bare_select',
+      peer_value: Math.round(median(rPeer)),
+      ceiling_ratio: Number((median(rOurs) / median(rPeer)).toFixed(3)),
+      n: msgs.length,
+      runs: RUNS,
     }),
   );
 } finally {

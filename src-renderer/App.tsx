@@ -21,7 +21,11 @@ function Errors() {
       {errors.map((e, i) => (
         <div key={i} className="error">
           <b>{e.where}</b>: {e.message}
-          <button className="link" aria-label="Dismiss" onClick={() => useDesk.setState((s) => ({ errors: s.errors.filter((_, j) => j !== i) }))}>
+          <button
+            className="link"
+            aria-label="Dismiss"
+            onClick={() => useDesk.setState((s) => ({ errors: s.errors.filter((_, j) => j !== i) }))}
+          >
             ×
           </button>
         </div>
@@ -37,14 +41,21 @@ export function App({ client }: { client: Client | null }) {
     return (
       <div className="fullscreen">
         <h1>L2 Desk</h1>
-        <p>This page needs its access token. Open the full URL printed by <code>l2desk web</code> (it ends in <code>?token=…</code>).</p>
+        <p>
+          This page needs its access token. Open the full URL printed by <code>l2desk web</code> (it ends in{' '}
+          <code>?token=…</code>).
+        </p>
       </div>
     );
   if (!loaded)
     return (
       <div className="fullscreen">
         <h1>L2 Desk</h1>
-        <p>{link === 'refused' ? 'The engine refused this page: the token is wrong or expired. Open the URL printed by l2desk web.' : 'Connecting to the engine…'}</p>
+        <p>
+          {link === 'refused'
+            ? 'The engine refused this page: the token is wrong or expired. Open the URL printed by l2desk web.'
+            : 'Connecting to the engine…'}
+        </p>
       </div>
     );
   return (

@@ -3,6 +3,7 @@
 // validate command payloads at the boundary. Versioned: a renderer and a main process must agree on IPC_VERSION.
 import { z } from 'zod';
 import type { ConnectionState, Level, SourceKind } from './market.ts';
+import { EVENT_NAMES } from './ipcEvents.ts';
 
 export const IPC_VERSION = 1;
 
@@ -16,7 +17,11 @@ const threshold = z.number().finite().min(0).max(1000);
 export const sourceSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sim') }),
   z.strictObject({ kind: z.literal('bybit') }),
-  z.strictObject({ kind: z.literal('replay'), sessionId, speed: z.number().positive().max(10_000).default(1) }),
+  z.strictObject({
+    kind: z.literal('replay'),
+    sessionId,
+    speed: z.number().positive().max(10_000).default(1),
+  }),
 ]);
 
 export const commandSchemas = {
@@ -26,11 +31,18 @@ export const commandSchemas = {
   'market/stop': empty,
   'trading/setThreshold': z.strictObject({ threshold }),
   'trading/getThreshold': empty,
-  'trading/whatIf': z.strictObject({ threshold, windowMs: z.number().int().positive().max(86_400_000).optional() }),
+  'trading/whatIf': z.strictObject({
+    threshold,
+    windowMs: z.number().int().positive().max(86_400_000).optional(),
+  }),
   'collect/start': z.strictObject({
     symbol: z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT'),
     depth: z.union([z.literal(1), z.literal(50), z.literal(200), z.literal(1000)]),
-    durationMs: z.number().int().min(1000).max(7 * 86_400_000),
+    durationMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 86_400_000),
   }),
   'collect/stop': empty,
   'model/retrain': z.strictObject({ sessionIds: z.array(sessionId).max(1000).optional() }),
@@ -306,13 +318,22 @@ export type BacktestCommands = {
   'sessions/list': (a: Empty) => Promise<SessionInfo[]>;
 };
 
-export type Commands = AppCommands & MarketCommands & TradingCommands & CollectCommands & ModelCommands & BacktestCommands;
+export type Commands = AppCommands &
+  MarketCommands &
+  TradingCommands &
+  CollectCommands &
+  ModelCommands &
+  BacktestCommands;
 
 export type CommandArgs<K extends CommandName> = Parameters<Commands[K]>[0];
 export type CommandResult<K extends CommandName> = Awaited<ReturnType<Commands[K]>>;
 
 // Compile-time check that every schema has a handler type and vice versa.
-type _SameKeys = [CommandName] extends [keyof Commands] ? ([keyof Commands] extends [CommandName] ? true : never) : never;
+type _SameKeys = [CommandName] extends [keyof Commands]
+  ? [keyof Commands] extends [CommandName]
+    ? true
+    : never
+  : never;
 export const _commandKeysMatch: _SameKeys = true;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -339,25 +360,10 @@ export type Events = {
 };
 export type EventName = keyof Events;
 
-export const EVENT_NAMES = [
-  'market/book',
-  'market/prices',
-  'model/predictions',
-  'trading/signals',
-  'trading/fills',
-  'trading/portfolio',
-  'trading/equity',
-  'trading/threshold',
-  'app/status',
-  'collect/progress',
-  'retrain/progress',
-  'retrain/result',
-  'backtest/progress',
-  'backtest/result',
-  'sessions/changed',
-  'models/changed',
-  'app/error',
-] as const satisfies readonly EventName[];
+// EVENT_NAMES lives in a zod-free module so that the sandboxed preload can import it (it may only require 'electron').
+export { EVENT_NAMES } from './ipcEvents.ts';
+type _AllEvents = [EventName] extends [(typeof EVENT_NAMES)[number]] ? true : never;
+export const _eventNamesComplete: _AllEvents = true;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The API both transports expose to the renderer (window.l2desk in Electron; the WS client in a browser)
@@ -370,11 +376,13 @@ export interface L2DeskApi {
 }
 
 /** What a transport answers for one command: a bad payload or a failing handler is an error value, not a throw. */
-export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: string; code: 'bad_request' | 'unknown_command' | 'failed' };
+export type Reply<T = unknown> =
+  { ok: true; result: T } | { ok: false; error: string; code: 'bad_request' | 'unknown_command' | 'failed' };
 
 /** WebSocket wire messages. */
 export type WsClientMessage = { id: number; cmd: string; args: unknown };
-export type WsServerMessage = ({ id: number } & Reply) | { event: string; payload: unknown } | { hello: { version: number } };
+export type WsServerMessage =
+  ({ id: number } & Reply) | { event: string; payload: unknown } | { hello: { version: number } };
 
 export function isCommandName(name: string): name is CommandName {
   return Object.prototype.hasOwnProperty.call(commandSchemas, name);
@@ -384,7 +392,9 @@ export function isCommandName(name: string): name is CommandName {
 export function parseCommand(
   cmd: string,
   args: unknown,
-): { ok: true; cmd: CommandName; args: unknown } | { ok: false; error: string; code: 'bad_request' | 'unknown_command' } {
+):
+  | { ok: true; cmd: CommandName; args: unknown }
+  | { ok: false; error: string; code: 'bad_request' | 'unknown_command' } {
   if (!isCommandName(cmd)) return { ok: false, code: 'unknown_command', error: `unknown command "${cmd}"` };
   const res = commandSchemas[cmd].safeParse(args ?? {});
   if (!res.success) {

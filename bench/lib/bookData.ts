@@ -3,6 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TickScale } from '../../src-main/book/tickScale.ts';
+import { parseFrame, parseRawMessage } from '../../src-main/market/bybit/protocol.ts';
+import { SimGenerator } from '../../src-main/market/sim/simGenerator.ts';
 import type { Level } from '../../src-shared/market.ts';
 
 export interface BenchBookMessage {
@@ -12,24 +15,51 @@ export interface BenchBookMessage {
 }
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const RECORDING = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+export const RECORDING = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
 
-interface RawBook {
-  topic?: string;
-  type?: string;
-  data?: { b?: [string, string][]; a?: [string, string][] };
-}
-
-const toLevels = (xs: [string, string][] = []): Level[] => xs.map(([p, s]) => [Number(p), Number(s)] as const);
-
-/** The recording's orderbook messages, parsed once (prices and sizes as numbers). */
+/** The recording's orderbook messages, parsed once by the real v5 parser (prices and sizes as numbers). */
 export function loadRecording(file = RECORDING): BenchBookMessage[] {
   const out: BenchBookMessage[] = [];
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const m = JSON.parse(line) as RawBook;
-    if (!m.topic?.startsWith('orderbook.') || !m.data) continue;
-    out.push({ snapshot: m.type === 'snapshot', bids: toLevels(m.data.b), asks: toLevels(m.data.a) });
+    const f = parseFrame(line, 0);
+    if (f.type === 'book')
+      out.push({ snapshot: f.msg.type === 'snapshot', bids: f.msg.bids, asks: f.msg.asks });
+  }
+  return out;
+}
+
+/**
+ * The simulator's orderbook.200 BTCUSDT stream (tick 0.1, 50 messages/s of simulated time), parsed by the
+ * real v5 parser: n messages, starting with its snapshot. Deterministic for a seed.
+ */
+export function simulatedOb200(n: number, seed = 2024): CompactStream {
+  const gen = new SimGenerator({
+    seed,
+    startPrice: 65000,
+    tickSize: '0.1',
+    levels: 200,
+    bookRateHz: 50,
+    depth: 200,
+    startMs: 1_700_000_000_000,
+  });
+  const scale = new TickScale('0.1');
+  const out = new CompactStream(scale.mantissa, scale.pow10);
+  const toTicks = (p: number) => scale.toTicks(p);
+  while (out.n < n) {
+    const step = gen.next();
+    for (const frame of step.frames) {
+      const f = parseRawMessage(frame, step.atMs);
+      if (f.type === 'book' && out.n < n)
+        out.add({ snapshot: f.msg.type === 'snapshot', bids: f.msg.bids, asks: f.msg.asks }, toTicks);
+    }
   }
   return out;
 }

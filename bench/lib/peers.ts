@@ -86,7 +86,12 @@ export function tardisBook(): { book: TardisOrderBook; top: BenchBook['top'] } {
     top() {
       const b = book.bestBid();
       const a = book.bestAsk();
-      return { bid: b?.price ?? NaN, bidSize: b?.amount ?? NaN, ask: a?.price ?? NaN, askSize: a?.amount ?? NaN };
+      return {
+        bid: b?.price ?? NaN,
+        bidSize: b?.amount ?? NaN,
+        ask: a?.price ?? NaN,
+        askSize: a?.amount ?? NaN,
+      };
     },
   };
 }

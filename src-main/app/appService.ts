@@ -23,7 +23,15 @@ import {
 } from '../../src-shared/ipc.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import type { EventBus } from '../bridge/eventBus.ts';
-import type { Backtester, CollectJob, Collector, LivePipeline, PipelineFactory, PipelineSink, Trainer } from './ports.ts';
+import type {
+  Backtester,
+  CollectJob,
+  Collector,
+  LivePipeline,
+  PipelineFactory,
+  PipelineSink,
+  Trainer,
+} from './ports.ts';
 import { UiFeed } from './uiFeed.ts';
 import { computeWhatIf } from './whatIf.ts';
 
@@ -43,7 +51,15 @@ export interface AppServiceDeps {
   now?: () => number;
 }
 
-const IDLE_HEALTH: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+const IDLE_HEALTH: FeedHealth = {
+  state: 'idle',
+  messages: 0,
+  malformed: 0,
+  unknown: 0,
+  gaps: 0,
+  reconnects: 0,
+  latencyMs: 0,
+};
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
 
 type RetrainJob = { result: RetrainResult | null };
@@ -61,7 +77,8 @@ function betterModel(candidate: ModelInfo, current: ModelInfo | null): boolean {
     ['r2', false],
     ['hitRate', false],
   ] as const) {
-    if (Number.isFinite(c[name]) && Number.isFinite(k[name])) return lowerIsBetter ? c[name] < k[name] : c[name] > k[name];
+    if (Number.isFinite(c[name]) && Number.isFinite(k[name]))
+      return lowerIsBetter ? c[name] < k[name] : c[name] > k[name];
   }
   return false;
 }
@@ -90,7 +107,11 @@ export class AppService {
     this.now = d.now ?? Date.now;
     this.threshold = d.config.trading.threshold;
     this.spec = d.config.source === 'bybit' ? { kind: 'bybit' } : { kind: 'sim' };
-    this.feed = new UiFeed(d.bus, { bookHz: d.config.ui.book_hz, symbol: d.config.symbol, tickSize: d.config.tick_size ?? d.config.sim.tick_size });
+    this.feed = new UiFeed(d.bus, {
+      bookHz: d.config.ui.book_hz,
+      symbol: d.config.symbol,
+      tickSize: d.config.tick_size ?? d.config.sim.tick_size,
+    });
   }
 
   /** The command handlers (the dispatcher validates payloads before calling them). */
@@ -101,7 +122,9 @@ export class AppService {
       'market/start': async () => this.startLive(),
       'market/stop': async () => this.stopLive(),
       'trading/setThreshold': async ({ threshold }) => this.setThreshold(threshold),
-      'trading/getThreshold': async () => ({ threshold: this.pipeline ? this.pipeline.getThreshold() : this.threshold }),
+      'trading/getThreshold': async () => ({
+        threshold: this.pipeline ? this.pipeline.getThreshold() : this.threshold,
+      }),
       'trading/whatIf': async (a) => this.whatIf(a),
       'collect/start': async (a) => this.startCollect(a),
       'collect/stop': async () => this.stopCollect(),
@@ -195,7 +218,16 @@ export class AppService {
       hysteresis: c.trading.hysteresis,
       minHoldMs: c.trading.min_hold,
     });
-    return { threshold: a.threshold, windowMs, samples: r.samples, signals: r.signals, trades: r.trades, hitRate: r.hitRate, netPnl: r.netPnl, fees: r.fees };
+    return {
+      threshold: a.threshold,
+      windowMs,
+      samples: r.samples,
+      signals: r.signals,
+      trades: r.trades,
+      hitRate: r.hitRate,
+      netPnl: r.netPnl,
+      fees: r.fees,
+    };
   }
 
   status(): StatusView {
@@ -276,7 +308,12 @@ export class AppService {
   async startCollect(a: CollectArgs): Promise<CollectProgress> {
     if (this.collectJob) throw new Error('a collection is already running; stop it first');
     const source = this.spec.kind === 'bybit' ? 'bybit' : 'sim';
-    const job = await this.d.collector({ symbol: a.symbol, depth: a.depth, source, onError: (m) => this.error('collect', m) });
+    const job = await this.d.collector({
+      symbol: a.symbol,
+      depth: a.depth,
+      source,
+      onError: (m) => this.error('collect', m),
+    });
     this.collectJob = job;
     this.collectStarted = this.now();
     this.collect = {
@@ -295,7 +332,13 @@ export class AppService {
       const c = this.collect;
       if (!c || !this.collectJob) return;
       const elapsed = this.now() - this.collectStarted;
-      this.collect = { ...c, elapsedMs: Math.min(elapsed, c.durationMs), messages: job.messages(), gaps: job.gaps(), messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0 };
+      this.collect = {
+        ...c,
+        elapsedMs: Math.min(elapsed, c.durationMs),
+        messages: job.messages(),
+        gaps: job.gaps(),
+        messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0,
+      };
       this.d.bus.emit('collect/progress', this.collect);
       if (elapsed >= c.durationMs) void this.stopCollect();
     }, 500);
@@ -306,7 +349,21 @@ export class AppService {
 
   async stopCollect(): Promise<CollectProgress> {
     const job = this.collectJob;
-    if (!job || !this.collect) return this.collect ?? { running: false, sessionId: null, symbol: '', elapsedMs: 0, durationMs: 0, messages: 0, messagesPerSec: 0, gaps: 0, done: false, error: null };
+    if (!job || !this.collect)
+      return (
+        this.collect ?? {
+          running: false,
+          sessionId: null,
+          symbol: '',
+          elapsedMs: 0,
+          durationMs: 0,
+          messages: 0,
+          messagesPerSec: 0,
+          gaps: 0,
+          done: false,
+          error: null,
+        }
+      );
     this.collectJob = null;
     if (this.collectTimer) clearInterval(this.collectTimer);
     this.collectTimer = null;
@@ -317,36 +374,79 @@ export class AppService {
       error = (e as Error).message;
     }
     const elapsed = Math.min(this.now() - this.collectStarted, this.collect.durationMs);
-    this.collect = { ...this.collect, running: false, done: true, error, elapsedMs: elapsed, messages: job.messages(), gaps: job.gaps(), messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0 };
+    this.collect = {
+      ...this.collect,
+      running: false,
+      done: true,
+      error,
+      elapsedMs: elapsed,
+      messages: job.messages(),
+      gaps: job.gaps(),
+      messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0,
+    };
     this.d.bus.emit('collect/progress', this.collect);
-    this.d.bus.emit('sessions/changed', this.safe(() => this.d.listSessions(), []));
+    this.d.bus.emit(
+      'sessions/changed',
+      this.safe(() => this.d.listSessions(), []),
+    );
     return this.collect;
   }
 
   // ------------------------------------------------------------------------------------------ retrain
 
   retrain(a: RetrainArgs): { jobId: string } {
-    for (const j of this.retrains.values()) if (j.result === null) throw new Error('a retrain is already running');
+    for (const j of this.retrains.values())
+      if (j.result === null) throw new Error('a retrain is already running');
     const jobId = `rt${++this.jobSeq}-${this.now().toString(36)}`;
     const job: RetrainJob = { result: null };
     this.retrains.set(jobId, job);
     const current = this.pipeline?.model() ?? null;
-    const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) => this.d.bus.emit('retrain/progress', { jobId, ...p });
-    progress({ phase: 'dataset', fraction: 0, message: 'building the dataset from stored sessions', metrics: {} });
+    const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) =>
+      this.d.bus.emit('retrain/progress', { jobId, ...p });
+    progress({
+      phase: 'dataset',
+      fraction: 0,
+      message: 'building the dataset from stored sessions',
+      metrics: {},
+    });
     void this.d
       .trainer({ jobId, sessionIds: a.sessionIds, outDir: this.d.modelsDir, onProgress: progress })
       .then(({ candidate }) => {
-        job.result = { jobId, ok: true, error: null, candidate, current, beatsCurrent: betterModel(candidate, current), status: 'pending' };
-        progress({ phase: 'done', fraction: 1, message: `trained ${candidate.name}`, metrics: candidate.metrics });
+        job.result = {
+          jobId,
+          ok: true,
+          error: null,
+          candidate,
+          current,
+          beatsCurrent: betterModel(candidate, current),
+          status: 'pending',
+        };
+        progress({
+          phase: 'done',
+          fraction: 1,
+          message: `trained ${candidate.name}`,
+          metrics: candidate.metrics,
+        });
       })
       .catch((e: Error) => {
-        job.result = { jobId, ok: false, error: e.message, candidate: null, current, beatsCurrent: false, status: 'rejected' };
+        job.result = {
+          jobId,
+          ok: false,
+          error: e.message,
+          candidate: null,
+          current,
+          beatsCurrent: false,
+          status: 'rejected',
+        };
         progress({ phase: 'failed', fraction: 1, message: e.message, metrics: {} });
       })
       .finally(() => {
         this.lastRetrain = job.result;
         if (job.result) this.d.bus.emit('retrain/result', job.result);
-        this.d.bus.emit('models/changed', this.safe(() => this.d.listModels(), []));
+        this.d.bus.emit(
+          'models/changed',
+          this.safe(() => this.d.listModels(), []),
+        );
       });
     return { jobId };
   }

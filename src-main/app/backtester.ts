@@ -37,18 +37,17 @@ export function makeBacktester(o: { config: Config; db: Db; modelPath: () => str
         modelPath,
         thresholds,
         maxEquityPoints: 1500,
-        onProgress: (done, total, row) => onProgress(done / total, `threshold ${row.threshold}: ${row.trades} trades`),
+        onProgress: (done, total, row) =>
+          onProgress(done / total, `threshold ${row.threshold}: ${row.trades} trades`),
       });
-      return passes.map(
-        (p, i): BacktestRunReport => ({
-          threshold: p.threshold,
-          metrics: toMetricsView(p.metrics),
-          finalEquity: p.metrics.finalEquity,
-          equity: withDrawdown(report.equity[i]?.points ?? []),
-          signals: p.signals,
-          fills: p.fills.length,
-        }),
-      );
+      return passes.map((p, i): BacktestRunReport => ({
+        threshold: p.threshold,
+        metrics: toMetricsView(p.metrics),
+        finalEquity: p.metrics.finalEquity,
+        equity: withDrawdown(report.equity[i]?.points ?? []),
+        signals: p.signals,
+        fills: p.fills.length,
+      }));
     } finally {
       await predictor.close();
     }

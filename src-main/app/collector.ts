@@ -21,7 +21,10 @@ export function makeCollector(config: Config, db: Db): Collector {
       startedAt: Date.now(),
       meta: { origin: 'ui' },
     });
-    const writer = new SessionWriter(db, sessionId, { batchIntervalMs: cfg.store.batch_interval, onError: (e) => onError(e.message) });
+    const writer = new SessionWriter(db, sessionId, {
+      batchIntervalMs: cfg.store.batch_interval,
+      onError: (e) => onError(e.message),
+    });
     let gaps = 0;
     let failed = false;
     const onMessage = (m: MarketMessage) => {

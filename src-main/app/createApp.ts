@@ -40,7 +40,9 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const bundledDir = path.dirname(path.resolve(PROJECT_ROOT, config.model.path));
   let activeModel = path.resolve(PROJECT_ROOT, config.model.path);
   const makeSource = (spec: SourceSpec) =>
-    spec.kind === 'replay' ? makeReplaySource(db, spec.sessionId, spec.speed) : createSource({ ...config, source: spec.kind });
+    spec.kind === 'replay'
+      ? makeReplaySource(db, spec.sessionId, spec.speed)
+      : createSource({ ...config, source: spec.kind });
   const service = new AppService({
     config,
     bus,
@@ -49,7 +51,8 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
     trainer: makeTrainer({ config, db }),
     backtester: makeBacktester({ config, db, modelPath: () => activeModel }),
     listSessions: () => listSessions(db).map((s) => ({ ...s })),
-    listModels: () => listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
+    listModels: () =>
+      listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
     modelsDir: o.modelsDir,
     onModelAccepted: (p) => (activeModel = p),
   });

@@ -46,19 +46,43 @@ export function toPortfolioView(p: PortfolioEvent, m: Metrics): PortfolioView {
 }
 
 export function toFillEvent(f: Fill): FillEvent {
-  return { t: f.ts, side: f.side, price: f.price, size: f.qty, fee: f.fee, liquidity: f.liquidity, reason: f.reason };
+  return {
+    t: f.ts,
+    side: f.side,
+    price: f.price,
+    size: f.qty,
+    fee: f.fee,
+    liquidity: f.liquidity,
+    reason: f.reason,
+  };
 }
 
-async function loadModel(path: string): Promise<{ predictor: Predictor | null; info: ModelInfo | null; note: string | null }> {
+async function loadModel(
+  path: string,
+): Promise<{ predictor: Predictor | null; info: ModelInfo | null; note: string | null }> {
   try {
     const predictor = await Predictor.load(path, FEATURE_SET);
-    return { predictor, info: readModelInfo(path) ?? { name: path, path, featureSetVersion: FEATURE_SET.version, trainedAt: null, metrics: {} }, note: null };
+    return {
+      predictor,
+      info: readModelInfo(path) ?? {
+        name: path,
+        path,
+        featureSetVersion: FEATURE_SET.version,
+        trainedAt: null,
+        metrics: {},
+      },
+      note: null,
+    };
   } catch (e) {
     return { predictor: null, info: null, note: `no model: ${(e as Error).message}` };
   }
 }
 
-export function enginePipelineFactory(opts: { config: Config; makeSource: SourceMaker; modelPath: () => string }): PipelineFactory {
+export function enginePipelineFactory(opts: {
+  config: Config;
+  makeSource: SourceMaker;
+  modelPath: () => string;
+}): PipelineFactory {
   return async (spec, sink, threshold) => {
     const source = await opts.makeSource(spec);
     let model = await loadModel(opts.modelPath());
@@ -77,7 +101,9 @@ export function enginePipelineFactory(opts: { config: Config; makeSource: Source
       if (!h.bookValid) sink.book(engine.book, last.ts, last.recvTs, false);
     });
     engine.on('prediction', (e) => sink.prediction({ t: e.ts, value: e.value, threshold: e.threshold }));
-    engine.on('signal', (e) => sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }));
+    engine.on('signal', (e) =>
+      sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }),
+    );
     engine.on('fill', (f) => sink.fill(toFillEvent(f)));
     engine.on('portfolio', (p) => sink.portfolio(toPortfolioView(p, engine.metricsNow())));
     engine.on('warning', (w) => {

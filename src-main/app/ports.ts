@@ -41,7 +41,11 @@ export interface LivePipeline {
   useModel(onnxPath: string): Promise<void>;
 }
 
-export type PipelineFactory = (spec: SourceSpec, sink: PipelineSink, threshold: number) => Promise<LivePipeline>;
+export type PipelineFactory = (
+  spec: SourceSpec,
+  sink: PipelineSink,
+  threshold: number,
+) => Promise<LivePipeline>;
 
 export interface CollectJob {
   readonly sessionId: number;
@@ -50,7 +54,12 @@ export interface CollectJob {
   /** Stops the source and closes the session (flushes the last batch). */
   stop(): Promise<void>;
 }
-export type Collector = (a: { symbol: string; depth: number; source: 'bybit' | 'sim'; onError: (msg: string) => void }) => Promise<CollectJob>;
+export type Collector = (a: {
+  symbol: string;
+  depth: number;
+  source: 'bybit' | 'sim';
+  onError: (msg: string) => void;
+}) => Promise<CollectJob>;
 
 export interface TrainOutcome {
   candidate: ModelInfo;

@@ -2,7 +2,15 @@
 // time), series as batches of only the new points, portfolio and status a few times a second. It also keeps the
 // recent history (mids, predictions, signals, fills, equity) for a reconnecting renderer and the what-if panel.
 import type { EventBus } from '../bridge/eventBus.ts';
-import type { BookView, EquityPoint, FillEvent, PortfolioView, PredictionPoint, PricePoint, SignalEvent } from '../../src-shared/ipc.ts';
+import type {
+  BookView,
+  EquityPoint,
+  FillEvent,
+  PortfolioView,
+  PredictionPoint,
+  PricePoint,
+  SignalEvent,
+} from '../../src-shared/ipc.ts';
 import type { Level } from '../../src-shared/market.ts';
 
 /** What the feed needs from an order book (OrderBook satisfies it). */

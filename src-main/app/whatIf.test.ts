@@ -59,7 +59,12 @@ describe('computeWhatIf', () => {
   });
 
   it('does not judge signals whose horizon is beyond the data, and marks the open position at the last mid', () => {
-    const r = computeWhatIf({ ...base, predictions: [{ t: 4500, value: 5 }], threshold: 1, horizonMs: 10_000 });
+    const r = computeWhatIf({
+      ...base,
+      predictions: [{ t: 4500, value: 5 }],
+      threshold: 1,
+      horizonMs: 10_000,
+    });
     expect(r).toMatchObject({ signals: 1, judged: 0, hitRate: 0, trades: 1 });
     expect(r.netPnl).toBeCloseTo(0, 9);
   });

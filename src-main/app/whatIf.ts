@@ -46,7 +46,11 @@ export function midIndexAt(mids: readonly { t: number }[], t: number): number {
 }
 
 export function computeWhatIf(inp: WhatIfInput): WhatIfOutput {
-  const policy = new SignalPolicy({ threshold: inp.threshold, hysteresis: inp.hysteresis ?? 0, minHoldMs: inp.minHoldMs ?? 0 });
+  const policy = new SignalPolicy({
+    threshold: inp.threshold,
+    hysteresis: inp.hysteresis ?? 0,
+    minHoldMs: inp.minHoldMs ?? 0,
+  });
   const { mids } = inp;
   const lastMidT = mids.length ? mids[mids.length - 1].t : -Infinity;
   let signals = 0;
@@ -84,5 +88,14 @@ export function computeWhatIf(inp: WhatIfInput): WhatIfOutput {
   // Open position is marked at the last mid.
   const markMid = mids.length ? mids[mids.length - 1].mid : lastMid;
   const gross = qty !== 0 ? cash + qty * markMid : cash;
-  return { samples: inp.predictions.length, signals, trades, hits, judged, hitRate: judged > 0 ? hits / judged : 0, netPnl: gross - fees, fees };
+  return {
+    samples: inp.predictions.length,
+    signals,
+    trades,
+    hits,
+    judged,
+    hitRate: judged > 0 ? hits / judged : 0,
+    netPnl: gross - fees,
+    fees,
+  };
 }

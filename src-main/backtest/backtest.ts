@@ -71,7 +71,15 @@ export interface PassResult {
 }
 
 export interface BacktestReport {
-  session: { id: number; symbol: string; source: string; tick_size: string; started_at: number; ended_at: number | null; messages: number };
+  session: {
+    id: number;
+    symbol: string;
+    source: string;
+    tick_size: string;
+    started_at: number;
+    ended_at: number | null;
+    messages: number;
+  };
   model: string | null;
   /** Equity sampling for Sharpe/Sortino: "equity sampled every N ms, annualised with sqrt(periods per 365-day year)". */
   sampling_ms: number;
@@ -120,8 +128,17 @@ export async function runPass(
     kind?: 'backtest' | 'paper';
   },
 ): Promise<PassResult> {
-  const source = new ReplaySource({ db: o.db, sessionId: o.sessionId, speed: 'max', fromTs: o.fromTs, toTs: o.toTs });
-  const options: EngineOptions = { ...engineOptionsFromConfig(o.config, source.instrument, o.samplingMs), threshold: o.threshold };
+  const source = new ReplaySource({
+    db: o.db,
+    sessionId: o.sessionId,
+    speed: 'max',
+    fromTs: o.fromTs,
+    toTs: o.toTs,
+  });
+  const options: EngineOptions = {
+    ...engineOptionsFromConfig(o.config, source.instrument, o.samplingMs),
+    threshold: o.threshold,
+  };
   const sink =
     o.record === false
       ? undefined
@@ -163,7 +180,9 @@ export async function runPass(
   };
 }
 
-export async function runBacktest(o: BacktestOptions): Promise<{ report: BacktestReport; passes: PassResult[] }> {
+export async function runBacktest(
+  o: BacktestOptions,
+): Promise<{ report: BacktestReport; passes: PassResult[] }> {
   const started = performance.now();
   const s = getSession(o.db, o.sessionId);
   if (!s) throw new Error(`no session ${o.sessionId} in ${o.db.name}`);
@@ -174,14 +193,23 @@ export async function runBacktest(o: BacktestOptions): Promise<{ report: Backtes
   const recorder = reuse ? new RecordingModel(o.model) : null;
   const passes: PassResult[] = [];
   for (let i = 0; i < o.thresholds.length; i++) {
-    const model = i === 0 ? (recorder ?? o.model) : reuse && recorder ? new RecordedModel(recorder.recorded) : o.model;
+    const model =
+      i === 0 ? (recorder ?? o.model) : reuse && recorder ? new RecordedModel(recorder.recorded) : o.model;
     const p = await runPass({ ...o, model, threshold: o.thresholds[i], samplingMs });
     passes.push(p);
     o.onProgress?.(i + 1, o.thresholds.length, rowOf(p));
   }
   const maxPts = o.maxEquityPoints ?? 2000;
   const report: BacktestReport = {
-    session: { id: s.id, symbol: s.symbol, source: s.source, tick_size: s.tickSize, started_at: s.startedAt, ended_at: s.endedAt, messages: s.messages },
+    session: {
+      id: s.id,
+      symbol: s.symbol,
+      source: s.source,
+      tick_size: s.tickSize,
+      started_at: s.startedAt,
+      ended_at: s.endedAt,
+      messages: s.messages,
+    },
     model: o.modelPath ?? null,
     sampling_ms: samplingMs,
     annualisation: `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`,

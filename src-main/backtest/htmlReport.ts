@@ -4,10 +4,20 @@ import type { BacktestReport, BacktestRow } from './backtest.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const pct = (x: number, d = 2) => (Number.isFinite(x) ? `${(x * 100).toFixed(d)} %` : '–');
-const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? '–' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+const iso = (ms: number | null) =>
+  ms === null || !Number.isFinite(ms)
+    ? '–'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 
 function equitySvg(series: BacktestReport['equity'], width = 960, height = 320): string {
   const pts = series.flatMap((s) => s.points);
@@ -34,7 +44,9 @@ function equitySvg(series: BacktestReport['equity'], width = 960, height = 320):
   const grid: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4;
-    grid.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    grid.push(
+      `<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`,
+    );
     grid.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v, 2)}</text>`);
   }
   grid.push(`<text x="${pad.l}" y="${height - 8}">${esc(iso(t0))}</text>`);
@@ -44,13 +56,31 @@ function equitySvg(series: BacktestReport['equity'], width = 960, height = 320):
     return `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${d}"><title>threshold ${s.threshold}</title></polyline>`;
   });
   const legend = series
-    .map((s, i) => `<span class="key"><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>threshold ${esc(String(s.threshold))}</span>`)
+    .map(
+      (s, i) =>
+        `<span class="key"><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>threshold ${esc(String(s.threshold))}</span>`,
+    )
     .join(' ');
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Equity curve">${grid.join('')}${lines.join('')}</svg><div class="legend">${legend}</div>`;
 }
 
 function table(rows: readonly BacktestRow[]): string {
-  const head = ['Threshold', 'Trades', 'Round trips', 'Net P&L', 'Return', 'Fees', 'Sharpe', 'Sortino', 'Max DD', 'Hit rate', 'Turnover', 'Avg hold', 'Exposure', 'Final equity'];
+  const head = [
+    'Threshold',
+    'Trades',
+    'Round trips',
+    'Net P&L',
+    'Return',
+    'Fees',
+    'Sharpe',
+    'Sortino',
+    'Max DD',
+    'Hit rate',
+    'Turnover',
+    'Avg hold',
+    'Exposure',
+    'Final equity',
+  ];
   const body = rows.map(
     (r) =>
       `<tr><td>${fmt(r.threshold, 3)}</td><td>${r.trades}</td><td>${r.round_trips}</td><td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td>` +
@@ -69,7 +99,7 @@ export function renderHtmlReport(r: BacktestReport): string {
 body{background:#0f1216;color:#d6dde6;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px} .muted{color:#8a96a3}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:5px 8px;border-bottom:1px solid #242b33;text-align:right} th{color:#8a96a3;font-weight:600}
+th,td{padding:5px 8px;border-bottom:1px solid #242b33;text-align:right;white-space:nowrap} th{color:#8a96a3;font-weight:600}
 td:first-child,th:first-child{text-align:left} .pos{color:#81c784} .neg{color:#e57373}
 svg{background:#141a20;border:1px solid #242b33;border-radius:4px} svg text{fill:#8a96a3;font-size:11px} .grid{stroke:#242b33}
 .legend{margin-top:6px} .key{margin-right:14px} .swatch{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}

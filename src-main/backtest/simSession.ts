@@ -40,7 +40,15 @@ export function writeSimSession(db: Db, o: SimSessionOptions): { sessionId: numb
     startMs,
     params: o.params,
   });
-  const sessionId = createSession(db, { source: 'sim', symbol, category: 'linear', depth, tickSize, startedAt: startMs, meta: { seed: o.seed } });
+  const sessionId = createSession(db, {
+    source: 'sim',
+    symbol,
+    category: 'linear',
+    depth,
+    tickSize,
+    startedAt: startMs,
+    meta: { seed: o.seed },
+  });
   let simNow = startMs;
   // Batches by size only (the clock stands still): a bulk write wants few, large transactions.
   const writer = new SessionWriter(db, sessionId, { maxRows: 50_000, batchIntervalMs: 250, now: () => 0 });

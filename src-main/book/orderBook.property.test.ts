@@ -24,7 +24,10 @@ interface Msg {
 }
 
 /** The reference: replay the messages since the last snapshot into plain Maps keyed by tick. */
-function reference(history: readonly Msg[], scale: TickScale): { bid: Map<number, number>; ask: Map<number, number> } {
+function reference(
+  history: readonly Msg[],
+  scale: TickScale,
+): { bid: Map<number, number>; ask: Map<number, number> } {
   const bid = new Map<number, number>();
   const ask = new Map<number, number>();
   for (const m of history) {
@@ -70,7 +73,8 @@ function check(ob: OrderBook, history: readonly Msg[], rnd: () => number, where:
     expect(best, ctx).toEqual(expected.length ? expected[0] : [NaN, NaN]);
     // sizeAt on present levels, random ticks and off-grid prices.
     for (let k = 0; k < 4; k++) {
-      const t = ticks.length && rnd() < 0.5 ? ticks[Math.floor(rnd() * ticks.length)] : Math.floor(rnd() * 1e7);
+      const t =
+        ticks.length && rnd() < 0.5 ? ticks[Math.floor(rnd() * ticks.length)] : Math.floor(rnd() * 1e7);
       expect(ob.sizeAt(side, scale.toPrice(t)), ctx).toBe(map.get(t) ?? 0);
       expect(ob.sizeAt(side, scale.toPrice(t + 0.5)), ctx).toBe(0);
     }
@@ -81,7 +85,10 @@ function check(ob: OrderBook, history: readonly Msg[], rnd: () => number, where:
       let sum = 0;
       for (const t of ticks) if (Math.abs(t - ticks[0]) <= span) sum += map.get(t) ?? 0;
       const got = ob.depthWithin(side, distance);
-      expect(Math.abs(got - sum) <= 1e-9 * Math.max(1, sum), `${ctx} depthWithin ${distance}: ${got} vs ${sum}`).toBe(true);
+      expect(
+        Math.abs(got - sum) <= 1e-9 * Math.max(1, sum),
+        `${ctx} depthWithin ${distance}: ${got} vs ${sum}`,
+      ).toBe(true);
     }
   }
   const bb = Math.max(...ref.bid.keys());
@@ -119,10 +126,12 @@ describe('OrderBook equals a naive reference after random message sequences', ()
         const u = rnd();
         const dir = side === 'bid' ? -1 : 1;
         // A tick used before (an update, a delete, maybe of a level already gone or on the other side).
-        if (u < 0.3 && used.length) return used[used.length - 1 - Math.floor(rnd() * Math.min(used.length, 80))];
+        if (u < 0.3 && used.length)
+          return used[used.length - 1 - Math.floor(rnd() * Math.min(used.length, 80))];
         let t: number;
         if (u < 0.8) t = centre + dir * (1 + Math.floor(-Math.log(1 - rnd()) * 15));
-        else if (u < 0.93) t = centre + dir * Math.floor(rnd() * (1 << 23)); // beyond the largest ladder
+        else if (u < 0.93)
+          t = centre + dir * Math.floor(rnd() * (1 << 23)); // beyond the largest ladder
         else if (u < 0.97) t = Math.max(1, centre + Math.floor((rnd() - 0.5) * 4e6));
         else t = 1 + Math.floor(rnd() * 2 ** 40); // absurdly far
         used.push(t);
@@ -138,7 +147,8 @@ describe('OrderBook equals a naive reference after random message sequences', ()
         return out;
       };
       for (let step = 0; step < 60; step++) {
-        if (rnd() < 0.05) centre = Math.max(1000, centre + Math.floor((rnd() - 0.5) * 2 ** 22)); // touch jump
+        if (rnd() < 0.05)
+          centre = Math.max(1000, centre + Math.floor((rnd() - 0.5) * 2 ** 22)); // touch jump
         else if (rnd() < 0.3) centre += rnd() < 0.5 ? 1 : -1;
         const snapshot = step === 0 || rnd() < 0.04;
         const msg: Msg = { snapshot, bids: levels('bid', snapshot), asks: levels('ask', snapshot) };
@@ -176,7 +186,11 @@ describe('OrderBook equals a naive reference after random message sequences', ()
       }
       for (let k = 0; k < all.length; k++) {
         const [side, p] = all[k];
-        const msg: Msg = { snapshot: false, bids: side === 'bid' ? [[p, 0]] : [], asks: side === 'ask' ? [[p, 0]] : [] };
+        const msg: Msg = {
+          snapshot: false,
+          bids: side === 'bid' ? [[p, 0]] : [],
+          asks: side === 'ask' ? [[p, 0]] : [],
+        };
         ob.applyDelta(msg.bids, msg.asks);
         history.push(msg);
         if (k % 40 === 0) check(ob, history, rnd, `seed ${seed} delete ${k}`);

@@ -45,16 +45,103 @@ describe('OrderBook basics', () => {
 
   type Case = { name: string; delta: [Level[], Level[]]; bid: Level[]; ask: Level[] };
   const cases: Case[] = [
-    { name: 'size update', delta: [[[65114.1, 3]], []], bid: [[65114.2, 6.054], [65114.1, 3], [65113.8, 0.005]], ask: asks },
-    { name: 'new best bid', delta: [[[65114.25 - 0.05, 1]], []], bid: [[65114.2, 1], [65114.1, 0.002], [65113.8, 0.005]], ask: asks },
-    { name: 'insert inside', delta: [[[65114, 2]], []], bid: [[65114.2, 6.054], [65114.1, 0.002], [65114, 2], [65113.8, 0.005]], ask: asks },
-    { name: 'delete best bid', delta: [[[65114.2, 0]], []], bid: [[65114.1, 0.002], [65113.8, 0.005]], ask: asks },
-    { name: 'delete best ask', delta: [[], [[65114.3, 0]]], bid: bids, ask: [[65114.5, 1], [65116.6, 0.25]] },
+    {
+      name: 'size update',
+      delta: [[[65114.1, 3]], []],
+      bid: [
+        [65114.2, 6.054],
+        [65114.1, 3],
+        [65113.8, 0.005],
+      ],
+      ask: asks,
+    },
+    {
+      name: 'new best bid',
+      delta: [[[65114.25 - 0.05, 1]], []],
+      bid: [
+        [65114.2, 1],
+        [65114.1, 0.002],
+        [65113.8, 0.005],
+      ],
+      ask: asks,
+    },
+    {
+      name: 'insert inside',
+      delta: [[[65114, 2]], []],
+      bid: [
+        [65114.2, 6.054],
+        [65114.1, 0.002],
+        [65114, 2],
+        [65113.8, 0.005],
+      ],
+      ask: asks,
+    },
+    {
+      name: 'delete best bid',
+      delta: [[[65114.2, 0]], []],
+      bid: [
+        [65114.1, 0.002],
+        [65113.8, 0.005],
+      ],
+      ask: asks,
+    },
+    {
+      name: 'delete best ask',
+      delta: [[], [[65114.3, 0]]],
+      bid: bids,
+      ask: [
+        [65114.5, 1],
+        [65116.6, 0.25],
+      ],
+    },
     { name: 'delete absent level', delta: [[[65000, 0]], [[65200, 0]]], bid: bids, ask: asks },
-    { name: 'delete then re-add in one delta', delta: [[[65114.2, 0], [65114.2, 7]], []], bid: [[65114.2, 7], ...bids.slice(1)], ask: asks },
-    { name: 'empty a side', delta: [[[65114.2, 0], [65114.1, 0], [65113.8, 0]], []], bid: [], ask: asks },
-    { name: 'new ask inside the spread', delta: [[], [[65114.3, 0], [65114.4, 2]]], bid: bids, ask: [[65114.4, 2], [65114.5, 1], [65116.6, 0.25]] },
-    { name: 'far level', delta: [[[1.5, 3]], [[900000.1, 4]]], bid: [...bids, [1.5, 3]], ask: [...asks, [900000.1, 4]] },
+    {
+      name: 'delete then re-add in one delta',
+      delta: [
+        [
+          [65114.2, 0],
+          [65114.2, 7],
+        ],
+        [],
+      ],
+      bid: [[65114.2, 7], ...bids.slice(1)],
+      ask: asks,
+    },
+    {
+      name: 'empty a side',
+      delta: [
+        [
+          [65114.2, 0],
+          [65114.1, 0],
+          [65113.8, 0],
+        ],
+        [],
+      ],
+      bid: [],
+      ask: asks,
+    },
+    {
+      name: 'new ask inside the spread',
+      delta: [
+        [],
+        [
+          [65114.3, 0],
+          [65114.4, 2],
+        ],
+      ],
+      bid: bids,
+      ask: [
+        [65114.4, 2],
+        [65114.5, 1],
+        [65116.6, 0.25],
+      ],
+    },
+    {
+      name: 'far level',
+      delta: [[[1.5, 3]], [[900000.1, 4]]],
+      bid: [...bids, [1.5, 3]],
+      ask: [...asks, [900000.1, 4]],
+    },
   ];
   it.each(cases)('delta: $name', ({ delta, bid, ask }) => {
     const ob = snap(book(), bids, asks);
@@ -96,7 +183,13 @@ describe('OrderBook basics', () => {
     ob.applyDelta([[65114.3, 1]], []);
     expect(ob.isCrossed()).toBe(true);
     expect(ob.spread()).toBe(0);
-    ob.applyDelta([[65114.3, 0]], [[65114.3, 0], [65114.0, 1]]);
+    ob.applyDelta(
+      [[65114.3, 0]],
+      [
+        [65114.3, 0],
+        [65114.0, 1],
+      ],
+    );
     expect(ob.isCrossed()).toBe(true);
     expect(ob.spread()).toBeCloseTo(-0.2, 12);
   });
@@ -142,6 +235,23 @@ describe('OrderBook basics', () => {
       throw new Error('must not be called');
     });
   });
+
+  it('forEachLevel may be called again from inside its callback', () => {
+    const ob = snap(book(), bids, asks);
+    const pairs: string[] = [];
+    ob.forEachLevel('bid', 2, (bp) => {
+      ob.forEachLevel('ask', 2, (ap) => pairs.push(`${bp}/${ap}`));
+      pairs.push(`${bp}`);
+    });
+    expect(pairs).toEqual([
+      '65114.2/65114.3',
+      '65114.2/65114.5',
+      '65114.2',
+      '65114.1/65114.3',
+      '65114.1/65114.5',
+      '65114.1',
+    ]);
+  });
 });
 
 describe('OrderBook errors', () => {
@@ -162,10 +272,45 @@ describe('OrderBook errors', () => {
 
 describe('OrderBook tick sizes and far levels', () => {
   it.each([
-    ['0.0001', [[0.5123, 10], [0.5122, 5]], [[0.5124, 7], [0.5127, 1]], 0.51235],
-    ['0.00001', [[0.12345, 10], [0.1234, 5]], [[0.12346, 7]], 0.123455],
-    ['0.5', [[65114.5, 1], [65110, 2]], [[65115, 3]], 65114.75],
-    ['0.05', [[1.15, 1]], [[1.2, 3], [1.35, 1]], 1.175],
+    [
+      '0.0001',
+      [
+        [0.5123, 10],
+        [0.5122, 5],
+      ],
+      [
+        [0.5124, 7],
+        [0.5127, 1],
+      ],
+      0.51235,
+    ],
+    [
+      '0.00001',
+      [
+        [0.12345, 10],
+        [0.1234, 5],
+      ],
+      [[0.12346, 7]],
+      0.123455,
+    ],
+    [
+      '0.5',
+      [
+        [65114.5, 1],
+        [65110, 2],
+      ],
+      [[65115, 3]],
+      65114.75,
+    ],
+    [
+      '0.05',
+      [[1.15, 1]],
+      [
+        [1.2, 3],
+        [1.35, 1],
+      ],
+      1.175,
+    ],
     ['10', [[65110, 1]], [[65120, 3]], 65115],
   ] as [string, Level[], Level[], number][])('tick %s', (tick, bids, asks, mid) => {
     const ob = snap(book(tick), bids, asks);

@@ -239,6 +239,39 @@ class Ladder {
     this.best = n === 0 ? this.empty : this.isBid ? ticks[n - 1] : ticks[0];
   }
 
+  /** Total size of the levels within `span` ticks of the best (both ends included), summed best first. */
+  sumWithin(span: number): number {
+    if (this.count() === 0) return 0;
+    const best = this.best;
+    const lo = this.isBid ? best - span : best;
+    const hi = this.isBid ? best : best + span;
+    let sum = 0;
+    const ft = this.farTicks;
+    const fs = this.farSizes;
+    const s = this.sizes;
+    const base = this.base;
+    // The best level is always in the ladder (see rescanFrom / setOutside), so the overflow only holds
+    // levels behind the ladder; it is scanned whole, it is small.
+    let dense = this.denseCount;
+    if (this.isBid) {
+      for (let i = Math.min(this.cap - 1, hi - base); dense > 0 && i >= 0 && base + i >= lo; i--) {
+        if (s[i] !== 0) {
+          dense--;
+          sum += s[i];
+        }
+      }
+    } else {
+      for (let i = Math.max(0, lo - base); dense > 0 && i < this.cap && base + i <= hi; i++) {
+        if (s[i] !== 0) {
+          dense--;
+          sum += s[i];
+        }
+      }
+    }
+    for (let k = 0; k < ft.length; k++) if (ft[k] >= lo && ft[k] <= hi) sum += fs[k];
+    return sum;
+  }
+
   /** Visits up to n levels best first as (tick, size, i); stops early when fn returns false. */
   visit(n: number, fn: (tick: number, size: number, i: number) => boolean | void): void {
     if (n <= 0) return;
@@ -287,6 +320,10 @@ export class OrderBook {
   private readonly bids: Ladder;
   private readonly asks: Ladder;
   private readonly ticksPerUnit: number;
+  private target: (price: number, size: number, i: number) => void = () => {};
+  private readonly visitor = (t: number, size: number, i: number): void => {
+    this.target(this.scale.toPrice(t), size, i);
+  };
 
   constructor(scale: TickScale, opts: OrderBookOptions = {}) {
     this.scale = scale;
@@ -407,10 +444,14 @@ export class OrderBook {
 
   /** Calls fn(price, size, i) for up to n levels of a side, best first, without allocating. */
   forEachLevel(side: BookSide, n: number, fn: (price: number, size: number, i: number) => void): void {
-    const scale = this.scale;
-    this.ladder(side).visit(n, (t, size, i) => {
-      fn(scale.toPrice(t), size, i);
-    });
+    // A pre-bound visitor plus a saved/restored target keeps this allocation-free and re-entrant.
+    const prev = this.target;
+    this.target = fn;
+    try {
+      this.ladder(side).visit(n, this.visitor);
+    } finally {
+      this.target = prev;
+    }
   }
 
   /** Size resting at a price (0 when absent or off the tick grid). */
@@ -424,16 +465,8 @@ export class OrderBook {
    * both ends included: bids ≥ best − distance, asks ≤ best + distance. 0 when the side is empty.
    */
   depthWithin(side: BookSide, distance: number): number {
-    const ladder = this.ladder(side);
-    if (ladder.count() === 0 || !(distance >= 0)) return 0;
-    const span = this.scale.ticksIn(distance);
-    const limit = ladder.isBid ? ladder.best - span : ladder.best + span;
-    let sum = 0;
-    ladder.visit(Infinity, (t, size) => {
-      if (ladder.isBid ? t < limit : t > limit) return false;
-      sum += size;
-    });
-    return sum;
+    if (!(distance >= 0)) return 0;
+    return this.ladder(side).sumWithin(this.scale.ticksIn(distance));
   }
 
   private ladder(side: BookSide): Ladder {

@@ -9,13 +9,44 @@ import { parseFrame } from '../market/bybit/protocol.ts';
 import { SequencedBook } from './sequencedBook.ts';
 import { TickScale } from './tickScale.ts';
 
-const RECORDING = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+const RECORDING = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
 
 function msg(type: 'snapshot' | 'delta', u: number, bids: Level[] = [], asks: Level[] = []): BookMessage {
-  return { kind: 'book', type, symbol: 'BTCUSDT', depth: 200, ts: 1000 + u, cts: 0, recvTs: 1000 + u, u, seq: u, bids, asks };
+  return {
+    kind: 'book',
+    type,
+    symbol: 'BTCUSDT',
+    depth: 200,
+    ts: 1000 + u,
+    cts: 0,
+    recvTs: 1000 + u,
+    u,
+    seq: u,
+    bids,
+    asks,
+  };
 }
 
-const SNAP = (u: number) => msg('snapshot', u, [[100, 1], [99.9, 2]], [[100.1, 3], [100.2, 4]]);
+const SNAP = (u: number) =>
+  msg(
+    'snapshot',
+    u,
+    [
+      [100, 1],
+      [99.9, 2],
+    ],
+    [
+      [100.1, 3],
+      [100.2, 4],
+    ],
+  );
 
 describe('SequencedBook', () => {
   type Step = [BookMessage, string, boolean /* valid after */];
@@ -93,7 +124,11 @@ describe('SequencedBook', () => {
   it('a gap reports the expected and the received u', () => {
     const sb = new SequencedBook(new TickScale('0.1'));
     sb.apply(SNAP(10));
-    expect(sb.apply(msg('delta', 15))).toEqual({ status: 'gap', reason: 'sequence', detail: 'expected u=11, got u=15' });
+    expect(sb.apply(msg('delta', 15))).toEqual({
+      status: 'gap',
+      reason: 'sequence',
+      detail: 'expected u=11, got u=15',
+    });
     expect(sb.lastU).toBe(10);
   });
 

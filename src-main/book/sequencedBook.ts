@@ -49,7 +49,8 @@ export class SequencedBook {
       return restarted ? APPLIED_RESTART : APPLIED;
     }
     if (!this.hasSnapshot) return { status: 'ignored', reason: `delta u=${msg.u} before the first snapshot` };
-    if (!this.isValid) return { status: 'ignored', reason: `delta u=${msg.u} while the book awaits a snapshot` };
+    if (!this.isValid)
+      return { status: 'ignored', reason: `delta u=${msg.u} while the book awaits a snapshot` };
     if (msg.u !== this.u + 1) {
       this.isValid = false;
       return { status: 'gap', reason: 'sequence', detail: `expected u=${this.u + 1}, got u=${msg.u}` };

@@ -40,12 +40,17 @@ export class TickScale {
 
   constructor(tickSize: string) {
     const m = DECIMAL.exec(tickSize.trim());
-    if (!m) throw new Error(`tick size must be a positive decimal string like "0.1", got ${JSON.stringify(tickSize)}`);
+    if (!m)
+      throw new Error(
+        `tick size must be a positive decimal string like "0.1", got ${JSON.stringify(tickSize)}`,
+      );
     const frac = (m[2] ?? '').replace(/0+$/, '');
     const digits = (m[1] + frac).replace(/^0+/, '');
     const mantissa = digits === '' ? 0 : Number(digits);
     if (!(mantissa > 0) || !Number.isSafeInteger(mantissa)) {
-      throw new Error(`tick size must be a positive decimal string like "0.1", got ${JSON.stringify(tickSize)}`);
+      throw new Error(
+        `tick size must be a positive decimal string like "0.1", got ${JSON.stringify(tickSize)}`,
+      );
     }
     this.decimals = frac.length;
     this.mantissa = mantissa;
@@ -109,7 +114,8 @@ export function inferTickSize(priceStrings: readonly string[]): string {
   const parsed: Array<{ int: string; frac: string }> = [];
   for (const raw of priceStrings) {
     const m = DECIMAL.exec(raw.trim());
-    if (!m) throw new Error(`cannot infer a tick size from ${JSON.stringify(raw)}: not a plain decimal price`);
+    if (!m)
+      throw new Error(`cannot infer a tick size from ${JSON.stringify(raw)}: not a plain decimal price`);
     const frac = (m[2] ?? '').replace(/0+$/, '');
     decimals = Math.max(decimals, frac.length);
     parsed.push({ int: m[1], frac });

@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export function rendererPaths(root: string) {
-  return { src: path.join(root, 'src-renderer'), shared: path.join(root, 'src-shared'), out: path.join(root, 'out', 'web') };
+  return {
+    src: path.join(root, 'src-renderer'),
+    shared: path.join(root, 'src-shared'),
+    out: path.join(root, 'out', 'web'),
+  };
 }
 
 function newestMtime(dir: string): number {

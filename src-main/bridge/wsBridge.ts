@@ -88,7 +88,9 @@ function serveStatic(dir: string, req: http.IncomingMessage, res: http.ServerRes
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}\n`);
+  socket.write(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}\n`,
+  );
   socket.destroy();
 }
 

@@ -1,6 +1,14 @@
 // A Node client of the WebSocket bridge (tests, benchmarks, scripts): the same typed invoke/on as the renderer's.
 import WebSocket from 'ws';
-import type { CommandArgs, CommandName, CommandResult, EventName, Events, L2DeskApi, WsServerMessage } from '../../src-shared/ipc.ts';
+import type {
+  CommandArgs,
+  CommandName,
+  CommandResult,
+  EventName,
+  Events,
+  L2DeskApi,
+  WsServerMessage,
+} from '../../src-shared/ipc.ts';
 
 export interface NodeBridgeClient extends L2DeskApi {
   close(): void;

@@ -22,11 +22,28 @@ const USAGE = `usage: l2desk backtest --db FILE [--session ID] --model PATH [--t
   --report     write the report: .json (rows, equity, parameters) or .html (equity curve + metrics, opens offline)
   --no-record  do not store the runs (runs, orders, fills, equity tables) in --db`;
 
-const KNOWN = ['db', 'session', 'model', 'threshold', 'sweep', 'report', 'executor', 'latency', 'config', 'no-record', 'help'];
+const KNOWN = [
+  'db',
+  'session',
+  'model',
+  'threshold',
+  'sweep',
+  'report',
+  'executor',
+  'latency',
+  'config',
+  'no-record',
+  'help',
+];
 
 export function parseSweep(text: string): number[] {
-  const xs = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x < 0)) throw new UsageError(`--sweep takes non-negative numbers separated by commas, got "${text}"`);
+  const xs = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x < 0))
+    throw new UsageError(`--sweep takes non-negative numbers separated by commas, got "${text}"`);
   return xs;
 }
 
@@ -52,20 +69,25 @@ export async function run(argv: string[]): Promise<number> {
   if (args.str('executor') !== undefined) overrides['trading.executor'] = args.str('executor');
   if (args.str('latency') !== undefined) overrides['trading.latency'] = args.str('latency');
   const config = loadConfig({ configFile: args.str('config'), overrides });
-  const thresholds = args.str('sweep') !== undefined ? parseSweep(args.req('sweep')) : [config.trading.threshold];
+  const thresholds =
+    args.str('sweep') !== undefined ? parseSweep(args.req('sweep')) : [config.trading.threshold];
   const reportFile = args.str('report');
-  if (reportFile !== undefined && !/\.(json|html?)$/i.test(reportFile)) throw new UsageError('--report must end in .json or .html');
+  if (reportFile !== undefined && !/\.(json|html?)$/i.test(reportFile))
+    throw new UsageError('--report must end in .json or .html');
   if (!fs.existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
 
   const db = openDb(dbFile);
   try {
     const sessionId = args.str('session') !== undefined ? args.num('session') : latestSession(db)?.id;
-    if (sessionId === undefined) throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
+    if (sessionId === undefined)
+      throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
     const s = getSession(db, sessionId);
     if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
     const predictor = await Predictor.load(modelPath, FEATURE_SET);
     try {
-      console.log(`backtest: session ${s.id} ${s.symbol} (${s.messages} messages), model ${modelPath}, ${thresholds.length} threshold(s)`);
+      console.log(
+        `backtest: session ${s.id} ${s.symbol} (${s.messages} messages), model ${modelPath}, ${thresholds.length} threshold(s)`,
+      );
       const { report } = await runBacktest({
         db,
         sessionId,
@@ -76,10 +98,14 @@ export async function run(argv: string[]): Promise<number> {
         record: !args.bool('no-record'),
         onProgress: (_i, _n, row) => console.log(formatRow(row)),
       });
-      console.log(`sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`);
+      console.log(
+        `sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`,
+      );
       if (reportFile) {
         fs.mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
-        const text = /\.json$/i.test(reportFile) ? JSON.stringify(report, null, 1) + '\n' : renderHtmlReport(report);
+        const text = /\.json$/i.test(reportFile)
+          ? JSON.stringify(report, null, 1) + '\n'
+          : renderHtmlReport(report);
         fs.writeFileSync(reportFile, text);
         console.log(`report: ${reportFile}`);
       }

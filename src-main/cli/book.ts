@@ -31,12 +31,20 @@ export interface BookAt {
 export function parseAt(text: string): number {
   if (/^\d+$/.test(text.trim())) return Number(text);
   const t = Date.parse(text);
-  if (!Number.isFinite(t)) throw new UsageError(`--at must be ms since epoch or an ISO time such as 2026-08-09T10:00:00Z, got "${text}"`);
+  if (!Number.isFinite(t))
+    throw new UsageError(
+      `--at must be ms since epoch or an ISO time such as 2026-08-09T10:00:00Z, got "${text}"`,
+    );
   return t;
 }
 
 /** Replays a session up to `at` (receive time) through a SequencedBook and returns the top `depth` levels. */
-export function bookAt(db: Db, session: SessionInfo, at: number | undefined, depth: number): BookAt | undefined {
+export function bookAt(
+  db: Db,
+  session: SessionInfo,
+  at: number | undefined,
+  depth: number,
+): BookAt | undefined {
   const sb = new SequencedBook(new TickScale(session.tickSize));
   let ts = -1;
   let problem = '';
@@ -52,12 +60,22 @@ export function bookAt(db: Db, session: SessionInfo, at: number | undefined, dep
     }
   }
   if (ts < 0) return undefined;
-  return { session, ts, valid: sb.valid, problem, bids: sb.book.levels('bid', depth), asks: sb.book.levels('ask', depth) };
+  return {
+    session,
+    ts,
+    valid: sb.valid,
+    problem,
+    bids: sb.book.levels('bid', depth),
+    asks: sb.book.levels('ask', depth),
+  };
 }
 
 function ladder(b: BookAt): string {
-  const fmt = (l: Level | undefined) => (l ? `${String(l[0]).padStart(14)} ${String(l[1]).padStart(14)}` : ' '.repeat(29));
-  const lines = [`session ${b.session.id} ${b.session.symbol} (tick ${b.session.tickSize}) at ts ${b.ts} (${new Date(b.ts).toISOString()})`];
+  const fmt = (l: Level | undefined) =>
+    l ? `${String(l[0]).padStart(14)} ${String(l[1]).padStart(14)}` : ' '.repeat(29);
+  const lines = [
+    `session ${b.session.id} ${b.session.symbol} (tick ${b.session.tickSize}) at ts ${b.ts} (${new Date(b.ts).toISOString()})`,
+  ];
   lines.push(`${'price'.padStart(14)} ${'size'.padStart(14)}`);
   for (const a of [...b.asks].reverse()) lines.push(`${fmt(a)}  ask`);
   const bb = b.bids[0];
@@ -65,7 +83,9 @@ function ladder(b: BookAt): string {
   if (bb && ba) {
     const scale = new TickScale(b.session.tickSize);
     const spreadTicks = scale.toTicks(ba[0]) - scale.toTicks(bb[0]);
-    lines.push(`${'-'.repeat(14)} spread ${scale.toPrice(spreadTicks)} (${spreadTicks} tick${spreadTicks === 1 ? '' : 's'})`);
+    lines.push(
+      `${'-'.repeat(14)} spread ${scale.toPrice(spreadTicks)} (${spreadTicks} tick${spreadTicks === 1 ? '' : 's'})`,
+    );
   } else lines.push('-'.repeat(29));
   for (const l of b.bids) lines.push(`${fmt(l)}  bid`);
   return lines.join('\n');
@@ -78,7 +98,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   args.rejectUnknown(['db', 'session', 'at', 'depth', 'json', 'config', 'help']);
-  const config = loadConfig({ configFile: args.str('config'), overrides: args.str('db') ? { db: args.str('db') } : {} });
+  const config = loadConfig({
+    configFile: args.str('config'),
+    overrides: args.str('db') ? { db: args.str('db') } : {},
+  });
   const depth = args.num('depth') ?? 10;
   if (!Number.isInteger(depth) || depth <= 0) throw new UsageError('--depth must be a positive integer');
   const at = args.str('at') === undefined ? undefined : parseAt(args.req('at'));
@@ -92,10 +115,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     const b = bookAt(db, session, at, depth);
     if (!b) {
-      console.error(`session ${session.id} has no book data${at === undefined ? '' : ` received at or before ${at}`}`);
+      console.error(
+        `session ${session.id} has no book data${at === undefined ? '' : ` received at or before ${at}`}`,
+      );
       return 1;
     }
-    if (!b.valid) console.error(`warning: the book is not valid at this time (${b.problem || 'no snapshot since the last gap'})`);
+    if (!b.valid)
+      console.error(
+        `warning: the book is not valid at this time (${b.problem || 'no snapshot since the last gap'})`,
+      );
     if (args.bool('json')) console.log(JSON.stringify({ ts: b.ts, bids: b.bids, asks: b.asks }));
     else console.log(ladder(b));
     return 0;

@@ -22,10 +22,28 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function startCollect(dbFile: string, speed = '1', duration = '5m'): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; out: string }> } {
+function startCollect(
+  dbFile: string,
+  speed = '1',
+  duration = '5m',
+): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; out: string }> } {
   const child = spawn(
     process.execPath,
-    [CLI, 'collect', '--source', 'sim', '--speed', speed, '--duration', duration, '--depth', '50', '--db', dbFile, '--quiet'],
+    [
+      CLI,
+      'collect',
+      '--source',
+      'sim',
+      '--speed',
+      speed,
+      '--duration',
+      duration,
+      '--depth',
+      '50',
+      '--db',
+      dbFile,
+      '--quiet',
+    ],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -75,7 +93,9 @@ describe('collect', () => {
         expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
         const [s] = listSessions(db);
         expect(s.endedAt).toBeNull(); // never closed: the process died
-        const rows = Number(db.prepare('SELECT count(*) FROM l2_updates WHERE session_id = ?').pluck().get(s.id));
+        const rows = Number(
+          db.prepare('SELECT count(*) FROM l2_updates WHERE session_id = ?').pluck().get(s.id),
+        );
         expect(rows).toBeGreaterThanOrEqual(seen);
         // Counters are written in the same transaction as the rows: they agree exactly.
         expect(s.bookMessages).toBe(rows);
@@ -142,7 +162,19 @@ describe('collect', () => {
 
   it('--speed max stores the requested span of simulated time', async () => {
     const dbFile = path.join(dir, 'max.db');
-    const code = await runCollect(['--source', 'sim', '--speed', 'max', '--duration', '2', '--seed', '7', '--db', dbFile, '--quiet']);
+    const code = await runCollect([
+      '--source',
+      'sim',
+      '--speed',
+      'max',
+      '--duration',
+      '2',
+      '--seed',
+      '7',
+      '--db',
+      dbFile,
+      '--quiet',
+    ]);
     expect(code).toBe(0);
     const db = openDb(dbFile);
     try {

@@ -1,13 +1,11 @@
 // `l2desk collect`: stores L2 updates, trades and gaps from a live (bybit) or simulated (sim) source into
 // SQLite through the batched SessionWriter, with a progress line and a clean stop on Ctrl-C / SIGTERM.
-import type { Gap, MarketMessage } from '../../src-shared/market.ts';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
-import { inferTickSize } from '../book/tickScale.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createSource } from '../market/createSource.ts';
 import { openDb } from '../store/db.ts';
-import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession, updateSessionMeta } from '../store/sessions.ts';
+import { pruneRawData } from '../store/retention.ts';
+import { SessionRecorder, type RecordResult } from '../store/sessionRecorder.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'collect L2 updates and trades into SQLite (bybit or sim)';
@@ -17,10 +15,24 @@ const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT] [--
   --duration  how long to collect: 90s, 60m, 2h; a bare number is minutes (default 60m).
               With --source sim it is simulated time: --speed max stores it as fast as possible.`;
 
-const KNOWN = ['source', 'symbol', 'category', 'depth', 'duration', 'db', 'url', 'speed', 'seed', 'config', 'quiet', 'help'];
+const KNOWN = [
+  'source',
+  'symbol',
+  'category',
+  'depth',
+  'duration',
+  'db',
+  'url',
+  'speed',
+  'seed',
+  'config',
+  'quiet',
+  'help',
+];
 const MAX_WARNINGS_SHOWN = 20;
 
-export async function run(argv: string[]): Promise<number> {
+/** `control.signal` lets an embedding caller (tests, the app) stop the collection as Ctrl-C would. */
+export async function run(argv: string[], control: { signal?: AbortSignal } = {}): Promise<number> {
   const args = Args.of(argv, ['quiet', 'help']);
   if (args.bool('help')) {
     console.log(USAGE);
@@ -28,13 +40,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   args.rejectUnknown(KNOWN);
   const overrides: Record<string, unknown> = {};
-  for (const k of ['source', 'symbol', 'category', 'db'] as const) if (args.str(k) !== undefined) overrides[k] = args.str(k);
+  for (const k of ['source', 'symbol', 'category', 'db'] as const)
+    if (args.str(k) !== undefined) overrides[k] = args.str(k);
   if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
   if (args.str('url') !== undefined) overrides['bybit.url'] = args.str('url');
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
-  if (args.str('speed') !== undefined) overrides['sim.speed'] = args.str('speed') === 'max' ? 'max' : args.num('speed');
+  if (args.str('speed') !== undefined)
+    overrides['sim.speed'] = args.str('speed') === 'max' ? 'max' : args.num('speed');
   const config = loadConfig({ configFile: args.str('config'), overrides });
-  if (config.source === 'replay') throw new UsageError('collect records a live or simulated market: --source bybit or --source sim');
+  if (config.source === 'replay')
+    throw new UsageError('collect records a live or simulated market: --source bybit or --source sim');
   let durationMs: number;
   try {
     durationMs = parseDuration(args.str('duration') ?? '60m', 'm');
@@ -47,143 +62,74 @@ export async function run(argv: string[]): Promise<number> {
   const speed = config.sim.speed;
 
   const db = openDb(config.db);
+  if (config.store.retention_days > 0) {
+    // Retention runs where data arrives, so a long-lived collector keeps the file bounded without a cron job.
+    const r = pruneRawData(db, { days: config.store.retention_days, now: Date.now() });
+    if (r.l2Deleted + r.tradesDeleted > 0 && !quiet)
+      process.stderr.write(
+        `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${config.store.retention_days} days\n`,
+      );
+  }
   const source = createSource(config, { url: args.str('url'), durationMs: isSim ? durationMs : undefined });
-  let tickSize = source.instrument.tickSize;
-  const sessionId = createSession(db, {
-    source: config.source,
-    symbol: source.instrument.symbol,
-    category: source.instrument.category,
+  const tty = Boolean(process.stderr.isTTY);
+  const clearLine = () => (tty && !quiet ? '\r\x1b[K' : '');
+  const recorder = new SessionRecorder(db, source, {
+    durationMs,
+    // The simulator's clock is simulated time: stop after --duration of it, at any speed.
+    clock: isSim ? 'message' : 'wall',
     depth: config.depth,
-    tickSize: tickSize || '',
-    startedAt: Date.now(),
-    meta: isSim ? { seed: config.sim.seed, speed, durationMs } : { url: args.str('url') ?? config.bybit.url, durationMs },
-  });
-  let writeError: Error | undefined;
-  const writer = new SessionWriter(db, sessionId, {
     batchIntervalMs: config.store.batch_interval,
-    onError: (e) => {
-      writeError = e;
-      finish('write error');
+    meta: isSim ? { seed: config.sim.seed, speed } : { url: args.str('url') ?? config.bybit.url },
+    onWarning: (text) => {
+      const n = recorder.progress().warnings;
+      if (n <= MAX_WARNINGS_SHOWN) process.stderr.write(`${clearLine()}warning: ${text}\n`);
+      else if (n === MAX_WARNINGS_SHOWN + 1)
+        process.stderr.write(`${clearLine()}(further warnings are counted, not shown)\n`);
     },
   });
 
-  const wallStart = Date.now();
-  let messages = 0;
-  let trades = 0;
-  let gaps = 0;
-  let warnings = 0;
-  let firstRecv = -1;
-  let lastRecv = -1;
-  let stopReason = '';
-  let resolveDone: () => void = () => {};
-  const done = new Promise<void>((r) => (resolveDone = r));
-  function finish(reason: string): void {
-    if (stopReason) return;
-    stopReason = reason;
-    resolveDone();
-  }
-
-  source.on('message', (m: MarketMessage) => {
-    if (stopReason) return;
-    if (firstRecv < 0) firstRecv = m.recvTs;
-    // The simulator's clock is simulated time: stop after --duration of it, at any speed.
-    if (isSim && m.recvTs - firstRecv >= durationMs) {
-      finish('duration reached');
-      return;
-    }
-    lastRecv = m.recvTs;
-    if (!tickSize && m.kind === 'book' && m.type === 'snapshot') {
-      tickSize = inferTickSize([...m.bids, ...m.asks].map((l) => String(l[0])));
-      db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(tickSize, sessionId);
-    }
-    try {
-      writer.writeMessage(m);
-    } catch (e) {
-      writeError = e as Error;
-      finish('write error');
-      return;
-    }
-    messages++;
-    if (m.kind === 'trades') trades += m.trades.length;
-  });
-  source.on('gap', (g: Gap) => {
-    if (stopReason) return;
-    if (g.endTs === null) gaps++;
-    try {
-      writer.writeGap(g);
-    } catch (e) {
-      writeError = e as Error;
-      finish('write error');
-    }
-  });
-  source.on('warning', (text: string) => {
-    warnings++;
-    if (warnings <= MAX_WARNINGS_SHOWN) process.stderr.write(`${clearLine()}warning: ${text}\n`);
-    else if (warnings === MAX_WARNINGS_SHOWN + 1) process.stderr.write(`${clearLine()}(further warnings are counted, not shown)\n`);
-  });
-
-  const tty = Boolean(process.stderr.isTTY);
-  function clearLine(): string {
-    return tty && !quiet ? '\r\x1b[K' : '';
-  }
   let lastCount = 0;
-  let lastTick = wallStart;
+  let lastTick = Date.now();
   const progress = setInterval(() => {
     if (quiet) return;
+    const p = recorder.progress();
     const now = Date.now();
-    const rate = ((messages - lastCount) * 1000) / Math.max(1, now - lastTick);
-    lastCount = messages;
+    const rate = ((p.messages - lastCount) * 1000) / Math.max(1, now - lastTick);
+    lastCount = p.messages;
     lastTick = now;
-    const simPart = isSim && firstRecv >= 0 ? ` sim ${formatDuration(lastRecv - firstRecv)}/${formatDuration(durationMs)}` : '';
-    const line =
-      `collect ${source.instrument.symbol} ${formatDuration(now - wallStart)}${isSim ? '' : `/${formatDuration(durationMs)}`}${simPart}` +
-      ` messages ${messages} (${Math.round(rate)}/s) gaps ${gaps} state ${source.health().state}`;
+    const clock = isSim
+      ? `${formatDuration(p.elapsedMs)} sim ${formatDuration(p.dataSpanMs)}/${formatDuration(durationMs)}`
+      : `${formatDuration(p.elapsedMs)}/${formatDuration(durationMs)}`;
+    const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
     process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
   }, 1000);
-  const wallTimer = isSim ? undefined : setTimeout(() => finish('duration reached'), durationMs);
-  const onSignal = (sig: NodeJS.Signals) => finish(sig);
+  const onSignal = (sig: NodeJS.Signals) => void recorder.stop(sig);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const onAbort = () => void recorder.stop('aborted');
+  if (control.signal?.aborted) onAbort();
+  control.signal?.addEventListener('abort', onAbort);
 
+  let result: RecordResult;
   try {
-    if (isSim && 'done' in source && typeof source.done === 'function') {
-      void (source.done as () => Promise<void>)().then(() => finish('source finished'));
-    }
-    await source.start();
-    await done;
-  } catch (e) {
-    writeError ??= e as Error;
+    await recorder.start().catch(() => undefined); // a start failure is reported through the result
+    result = await recorder.finished;
   } finally {
     clearInterval(progress);
-    if (wallTimer) clearTimeout(wallTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    try {
-      await source.stop();
-    } catch (e) {
-      process.stderr.write(`${clearLine()}warning: stopping the source: ${(e as Error).message}\n`);
-    }
+    control.signal?.removeEventListener('abort', onAbort);
+    if (tty && !quiet) process.stderr.write('\r\x1b[K');
+    db.close();
   }
-  if (tty && !quiet) process.stderr.write('\r\x1b[K');
-  let exit = 0;
-  try {
-    writer.close();
-    updateSessionMeta(db, sessionId, { health: source.health(), stopReason, warnings });
-  } catch (e) {
-    writeError ??= e as Error;
-  }
-  const st = writer.stats();
-  db.close();
-  const wallS = (Date.now() - wallStart) / 1000;
-  if (writeError) {
-    console.error(`collect stopped: ${writeError.message}`);
-    exit = 1;
-  }
+  const wallS = result.elapsedMs / 1000;
+  if (result.error) console.error(`collect stopped: ${result.error.message}`);
   console.log(
-    `session ${sessionId}: ${config.source} ${source.instrument.symbol} depth ${config.depth}; ` +
-      `${messages} messages (${st.bookMessages} book, ${st.tradeMessages} trade messages, ${trades} trades), ${gaps} gap${gaps === 1 ? '' : 's'}; ` +
-      `${formatDuration(wallS * 1000)} wall${isSim && lastRecv >= firstRecv && firstRecv >= 0 ? `, ${formatDuration(lastRecv - firstRecv)} simulated` : ''}` +
-      `, ${Math.round(messages / Math.max(wallS, 1e-3))} messages/s; stopped: ${stopReason}; file ${config.db}`,
+    `session ${result.sessionId}: ${config.source} ${source.instrument.symbol} depth ${config.depth}; ` +
+      `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
+      `${result.gaps} gap${result.gaps === 1 ? '' : 's'}; ${formatDuration(result.elapsedMs)} wall` +
+      `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
+      `stopped: ${result.stopReason}; file ${config.db}`,
   );
-  return exit;
+  return result.error ? 1 : 0;
 }

@@ -59,17 +59,39 @@ export function checkDb(db: Db, file: string): DbReport {
   );
   const names = attempt(
     'schema',
-    () => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[],
+    () =>
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .pluck()
+        .all() as string[],
     [] as string[],
   );
   const tables: Record<string, number> = {};
-  for (const n of names) tables[n] = attempt(`count ${n}`, () => Number(db.prepare(`SELECT count(*) FROM "${n.replace(/"/g, '""')}"`).pluck().get()), -1);
+  for (const n of names)
+    tables[n] = attempt(
+      `count ${n}`,
+      () =>
+        Number(
+          db
+            .prepare(`SELECT count(*) FROM "${n.replace(/"/g, '""')}"`)
+            .pluck()
+            .get(),
+        ),
+      -1,
+    );
   const hasSessions = names.includes('sessions') && names.includes('gaps');
   const gapCounts = new Map<number, { gaps: number; open: number }>();
   if (hasSessions) {
     const rows = attempt(
       'gaps',
-      () => db.prepare('SELECT session_id, count(*) AS n, sum(end_ts IS NULL) AS open FROM gaps GROUP BY session_id').all() as Array<{ session_id: number; n: number; open: number }>,
+      () =>
+        db
+          .prepare(
+            'SELECT session_id, count(*) AS n, sum(end_ts IS NULL) AS open FROM gaps GROUP BY session_id',
+          )
+          .all() as Array<{ session_id: number; n: number; open: number }>,
       [],
     );
     for (const r of rows) gapCounts.set(r.session_id, { gaps: r.n, open: r.open });
@@ -107,12 +129,19 @@ const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 function printReport(r: DbReport): void {
-  console.log(`${r.file}: integrity ${r.ok ? 'ok' : 'FAILED'}; file ${mb(r.fileBytes)}, WAL ${mb(r.walBytes)}; schema ${r.schemaVersions.join(',') || 'none'}`);
+  console.log(
+    `${r.file}: integrity ${r.ok ? 'ok' : 'FAILED'}; file ${mb(r.fileBytes)}, WAL ${mb(r.walBytes)}; schema ${r.schemaVersions.join(',') || 'none'}`,
+  );
   if (!r.ok) for (const line of r.integrity.slice(0, 20)) console.log(`  ${line}`);
-  console.log(`tables: ${Object.entries(r.tables).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `tables: ${Object.entries(r.tables)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (r.sessions.length === 0) console.log('no sessions');
   for (const s of r.sessions) {
-    const span = s.firstRecvTs !== null && s.lastRecvTs !== null ? formatDuration(s.lastRecvTs - s.firstRecvTs) : '0s';
+    const span =
+      s.firstRecvTs !== null && s.lastRecvTs !== null ? formatDuration(s.lastRecvTs - s.firstRecvTs) : '0s';
     console.log(
       `session ${s.id}: ${s.source} ${s.symbol} depth ${s.depth} tick ${s.tickSize}; ${iso(s.firstRecvTs)} .. ${iso(s.lastRecvTs)} (${span})` +
         `${s.endedAt === null ? ' [not closed]' : ''}; ${s.bookMessages} book, ${s.tradeMessages} trade msgs (${s.trades} trades), ` +
@@ -128,7 +157,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return sub || args.bool('help') ? 0 : 2;
   }
-  const config = loadConfig({ configFile: args.str('config'), overrides: args.str('db') ? { db: args.str('db') } : {} });
+  const config = loadConfig({
+    configFile: args.str('config'),
+    overrides: args.str('db') ? { db: args.str('db') } : {},
+  });
   const file = config.db;
   if (sub === 'check') {
     args.rejectUnknown(['db', 'json', 'config', 'help']);

@@ -9,7 +9,9 @@ let maxAbs: number;
 let p95: number;
 beforeAll(async () => {
   fx = makeFixture();
-  const r = JSON.parse((await capture(runPredictions, ['--db', fx.db, '--model', fx.model, '--json'])).out) as { max_abs: number; abs_quantiles: { p95: number } };
+  const r = JSON.parse(
+    (await capture(runPredictions, ['--db', fx.db, '--model', fx.model, '--json'])).out,
+  ) as { max_abs: number; abs_quantiles: { p95: number } };
   maxAbs = r.max_abs;
   p95 = r.abs_quantiles.p95;
 });
@@ -41,12 +43,20 @@ describe('l2desk diagnose', () => {
   });
 
   it('text output says it in plain words', async () => {
-    const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.model, '--threshold', String(maxAbs * 2)]);
+    const { code, out } = await capture(run, [
+      '--db',
+      fx.db,
+      '--model',
+      fx.model,
+      '--threshold',
+      String(maxAbs * 2),
+    ]);
     expect(code).toBe(0);
     expect(out).toMatch(/integrity ok/);
     expect(out).toMatch(/model matches feature set/);
     expect(out).toMatch(/ERROR threshold .* is above every prediction/);
     expect(out).toMatch(/Try --threshold /);
+    expect(out).toMatch(/WARN .*inside the model's training span/);
   });
 
   it('a threshold just below the largest prediction is not the bug: the strongest predictions signal', async () => {
@@ -61,14 +71,50 @@ describe('l2desk diagnose', () => {
     const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.mismatched, '--json']);
     const d = JSON.parse(out) as Diagnosis;
     expect(code).toBe(1);
-    expect(d.findings.find((f) => f.code === 'model_mismatch')?.message).toMatch(/reordered: imb_l5 .*imb_l1|reordered: imb_l1/);
+    expect(d.findings.find((f) => f.code === 'model_mismatch')?.message).toMatch(
+      /reordered: imb_l5 .*imb_l1|reordered: imb_l1/,
+    );
     expect(d.verdict).toMatch(/trained on different features \(reordered imb_l/);
   });
 
-  it('a missing database or model file is named (exit 1)', async () => {
-    const a = await capture(run, ['--db', path.join(fx.dir, 'nope.db'), '--model', fx.model, '--json']);
+  it("a missing database is named, and the threshold is still judged from the model's validation predictions", async () => {
+    const a = await capture(run, [
+      '--db',
+      path.join(fx.dir, 'nope.db'),
+      '--model',
+      fx.model,
+      '--threshold',
+      String(maxAbs * 3),
+      '--json',
+    ]);
     expect(a.code).toBe(1);
-    expect((JSON.parse(a.out) as Diagnosis).findings[0].code).toBe('db_missing');
+    const d = JSON.parse(a.out) as Diagnosis;
+    const codes = d.findings.map((f) => f.code);
+    expect(codes).toContain('db_missing');
+    expect(codes).toContain('threshold_above_all_predictions');
+    expect(d.verdict).toMatch(/above every prediction .*validation predictions/);
+    expect(d.verdict).toMatch(/No stored data to check it on: .*nope\.db does not exist/);
+    expect(d.suggestedThreshold!).toBeGreaterThan(0);
+    expect(d.suggestedThreshold!).toBeLessThan(maxAbs);
+    // a threshold inside the validation range is not blamed
+    const b = await capture(run, [
+      '--db',
+      path.join(fx.dir, 'nope.db'),
+      '--model',
+      fx.model,
+      '--threshold',
+      String(p95 / 2),
+      '--json',
+    ]);
+    expect((JSON.parse(b.out) as Diagnosis).findings.map((f) => f.code)).not.toContain(
+      'threshold_above_all_predictions',
+    );
+  });
+
+  it('unknown sessions and a missing model file are named (exit 1)', async () => {
+    const c = await capture(run, ['--db', fx.db, '--model', fx.model, '--session', '99', '--json']);
+    expect(c.code).toBe(1);
+    expect((JSON.parse(c.out) as Diagnosis).verdict).toMatch(/Session\(s\) 99 are not in/);
     const b = await capture(run, ['--db', fx.db, '--model', path.join(fx.dir, 'nope.onnx'), '--json']);
     expect(b.code).toBe(1);
     expect((JSON.parse(b.out) as Diagnosis).findings.map((f) => f.code)).toContain('model_file');

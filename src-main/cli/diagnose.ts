@@ -8,13 +8,22 @@ import { ModelFileError, ModelMismatchError, Predictor } from '../model/predicto
 import { openDb, type Db } from '../store/db.ts';
 import { Args } from './args.ts';
 import { checkDb } from './db.ts';
-import { commonSetup, fmt, ladderLines, predictStored, summarizePredictions, thresholdRow, type PredictionSummary } from './predictions.ts';
+import {
+  commonSetup,
+  fmt,
+  inSampleCount,
+  ladderLines,
+  predictStored,
+  summarizePredictions,
+  thresholdRow,
+  type PredictionSummary,
+} from './predictions.ts';
 
 export const summary = "explain why there are or aren't signals (the seed's diagnose_signals.py)";
 
 const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
-Exit code 0 when the diagnosis ran (whatever it found), 1 when the database or model cannot be used.`;
+Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.`;
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
 
@@ -47,7 +56,7 @@ export function niceThreshold(x: number): number {
   return Number((Math.floor(x / f) * f).toPrecision(2));
 }
 
-export async function diagnose(opts: {
+export interface DiagnoseOptions {
   dbFile: string;
   modelPath: string;
   threshold: number;
@@ -55,7 +64,20 @@ export async function diagnose(opts: {
   decisionIntervalMs: number;
   configHorizonMs: number;
   roundTripFeeBps: number;
-}): Promise<Diagnosis> {
+}
+
+/** What is known of the prediction distribution: from the stored data, else from the model's own validation. */
+interface Distribution {
+  from: 'stored data' | "the model's validation predictions";
+  n: number;
+  maxAbs: number;
+  /** A threshold about this high lets ~5 % (stored) to ~10 % (validation quantiles) of decisions signal. */
+  tail: number;
+  constant: boolean;
+  constantValue: number;
+}
+
+export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const findings: Finding[] = [];
   const add = (level: FindingLevel, code: string, message: string) => findings.push({ level, code, message });
   const result: Diagnosis = {
@@ -69,127 +91,230 @@ export async function diagnose(opts: {
     predictions: null,
     ladder: [],
   };
-  const fail = (verdict: string) => {
-    result.verdict = verdict;
-    return result;
-  };
 
-  // 1. The database.
-  if (!fs.existsSync(opts.dbFile)) {
-    add('error', 'db_missing', `no database at ${opts.dbFile}`);
-    return fail(`There is no data to predict on: ${opts.dbFile} does not exist. Record some with \`l2desk collect --duration 10m\` (or \`l2desk import\`).`);
-  }
-  let db: Db;
+  // 1. The model: it alone decides whether signals can appear, live or in a backtest.
+  let predictor: Predictor;
   try {
-    db = openDb(opts.dbFile, { mustExist: true, migrate: false });
+    predictor = await Predictor.load(opts.modelPath, FEATURE_SET);
   } catch (e) {
-    add('error', 'db_unreadable', (e as Error).message);
-    return fail(`The database cannot be opened: ${(e as Error).message}`);
+    if (e instanceof ModelMismatchError) {
+      add('error', 'model_mismatch', e.message);
+      result.verdict =
+        `No signals because the model cannot run: it was trained on different features (${describeShort(e)}). ` +
+        'The seed silently fed such models the wrong columns; L2 Desk refuses them. Retrain with `l2desk train`.';
+      return result;
+    }
+    if (e instanceof ModelFileError) {
+      add('error', 'model_file', e.message);
+      result.verdict = `No signals because the model cannot be loaded: ${e.message}`;
+      return result;
+    }
+    throw e;
   }
-  let predictor: Predictor | undefined;
-  try {
-    const report = checkDb(db, opts.dbFile);
-    if (!report.ok) {
-      add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);
-      return fail(`The database ${opts.dbFile} is damaged (PRAGMA integrity_check failed). Restore it or record a new one; nothing built on it can be trusted.`);
-    }
-    add('ok', 'db_integrity', `integrity ok, ${report.sessions.length} session(s)`);
-    if (report.sessions.length === 0) {
-      add('error', 'no_sessions', 'the database holds no sessions');
-      return fail(`No signals because there is no data: ${opts.dbFile} holds no recorded sessions. Run \`l2desk collect\` first.`);
-    }
-    const selected = opts.sessionIds.length ? report.sessions.filter((s) => opts.sessionIds.includes(s.id)) : report.sessions;
-    for (const s of selected) {
-      const span = s.firstRecvTs !== null && s.lastRecvTs !== null ? (s.lastRecvTs - s.firstRecvTs) / 1000 : 0;
-      add(
-        s.gaps ? 'warn' : 'ok',
-        'session',
-        `session ${s.id}: ${s.symbol} ${span.toFixed(0)} s, ${s.bookMessages} book / ${s.tradeMessages} trade messages, ${s.gaps} gap(s)` +
-          (s.openGaps ? `, ${s.openGaps} never closed` : ''),
-      );
-    }
-
-    // 2. The model against the feature set this build computes.
-    try {
-      predictor = await Predictor.load(opts.modelPath, FEATURE_SET);
-    } catch (e) {
-      if (e instanceof ModelMismatchError) {
-        add('error', 'model_mismatch', e.message);
-        return fail(
-          `No signals because the model cannot run: it was trained on different features (${describeShort(e)}). ` +
-            'The seed silently fed such models the wrong columns; L2 Desk refuses them. Retrain with `l2desk train`.',
-        );
-      }
-      if (e instanceof ModelFileError) {
-        add('error', 'model_file', e.message);
-        return fail(`No signals because the model cannot be loaded: ${e.message}`);
-      }
-      throw e;
-    }
-    const meta = predictor.meta;
-    add('ok', 'model_features', `model matches feature set ${FEATURE_SET.version} (${FEATURE_SET.names.length} features)`);
-    const horizonMs = meta.label.horizon_ms;
-    if (horizonMs !== opts.configHorizonMs) {
-      add('info', 'horizon_differs', `model horizon ${horizonMs} ms differs from config model.horizon ${opts.configHorizonMs} ms; labels below use the model's`);
-    }
-
-    // 3. Predictions over the stored data.
-    const r = await predictStored(db, predictor, { sessionIds: opts.sessionIds, decisionIntervalMs: opts.decisionIntervalMs, horizonMs });
-    if (r.nRows === 0) {
-      add('error', 'no_samples', `no decision had warm features and a clean label window (${JSON.stringify(r.stats)})`);
-      return fail(
-        'No signals because no decision could be made: the sessions are too short or too broken by gaps ' +
-          `(features need 30 s of clean book after every gap, labels ${horizonMs / 1000} s more). Record a longer session.`,
-      );
-    }
-    const s = summarizePredictions(r.pred, r.y, opts.decisionIntervalMs, [{ threshold: opts.threshold, source: 'diagnosed' }]);
-    const { ladder, ...dist } = s;
-    result.predictions = dist;
-    result.ladder = ladder;
-    const at = thresholdRow(r.pred, r.y, opts.threshold, 'diagnosed', (r.nRows * opts.decisionIntervalMs) / 3_600_000);
-    result.signals = { buy: at.buy, sell: at.sell, decisions: r.nRows };
-    const p95 = s.absQuantiles.p95;
+  const meta = predictor.meta;
+  add(
+    'ok',
+    'model_features',
+    `model matches feature set ${FEATURE_SET.version} (${FEATURE_SET.names.length} features)`,
+  );
+  const horizonMs = meta.label.horizon_ms;
+  if (horizonMs !== opts.configHorizonMs) {
     add(
       'info',
-      'prediction_distribution',
-      `${r.nRows} predictions: mean ${fmt(s.mean)}, std ${fmt(s.std)}, |prediction| p50 ${fmt(s.absQuantiles.p50)}, p95 ${fmt(p95)}, max ${fmt(s.maxAbs)} bps`,
+      'horizon_differs',
+      `model horizon ${horizonMs} ms differs from config model.horizon ${opts.configHorizonMs} ms; labels below use the model's`,
     );
+  }
 
-    // 4. Why there are or are not signals.
-    const suggest = niceThreshold(p95);
-    if (s.quantiles.min === s.quantiles.max) {
-      add('error', 'constant_predictions', `every prediction equals ${fmt(s.mean)} bps: the model learned nothing`);
-      return fail(
-        `No useful signals: the model predicts the same value (${fmt(s.mean)} bps) for every decision, so it has learned nothing ` +
-          '(too little data, or regularisation too strong). Retrain on more data with `l2desk train`.',
+  let db: Db | undefined;
+  try {
+    // 2. The database: the stored market the predictions are judged on.
+    let dataProblem: string | null = null;
+    if (!fs.existsSync(opts.dbFile)) {
+      add('error', 'db_missing', `no database at ${opts.dbFile}`);
+      dataProblem = `${opts.dbFile} does not exist: record data with \`l2desk collect --duration 10m\` (or \`l2desk import\`)`;
+    } else {
+      try {
+        db = openDb(opts.dbFile, { mustExist: true, migrate: false });
+      } catch (e) {
+        add('error', 'db_unreadable', (e as Error).message);
+        dataProblem = `the database cannot be opened: ${(e as Error).message}`;
+      }
+    }
+    if (db) {
+      const report = checkDb(db, opts.dbFile);
+      const unknown = opts.sessionIds.filter((id) => !report.sessions.some((s) => s.id === id));
+      if (!report.ok) {
+        add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);
+        dataProblem = `${opts.dbFile} is damaged (PRAGMA integrity_check failed): restore it or record a new one`;
+      } else if (report.sessions.length === 0) {
+        add('ok', 'db_integrity', 'integrity ok');
+        add('error', 'no_sessions', 'the database holds no sessions');
+        dataProblem = `${opts.dbFile} holds no recorded sessions: run \`l2desk collect\` first`;
+      } else if (unknown.length) {
+        add('error', 'no_sessions', `session(s) ${unknown.join(', ')} not in the database`);
+        dataProblem = `Session(s) ${unknown.join(', ')} are not in ${opts.dbFile} (it holds ${report.sessions.map((s) => s.id).join(', ')}); see \`l2desk db check\``;
+      } else {
+        add('ok', 'db_integrity', `integrity ok, ${report.sessions.length} session(s)`);
+        const selected = opts.sessionIds.length
+          ? report.sessions.filter((s) => opts.sessionIds.includes(s.id))
+          : report.sessions;
+        for (const s of selected) {
+          const span =
+            s.firstRecvTs !== null && s.lastRecvTs !== null ? (s.lastRecvTs - s.firstRecvTs) / 1000 : 0;
+          add(
+            s.gaps ? 'warn' : 'ok',
+            'session',
+            `session ${s.id}: ${s.symbol} ${span.toFixed(0)} s, ${s.bookMessages} book / ${s.tradeMessages} trade messages, ${s.gaps} gap(s)` +
+              (s.openGaps ? `, ${s.openGaps} never closed` : ''),
+          );
+        }
+      }
+    }
+
+    // 3. The prediction distribution: over the stored data when there is any, else the model's validation.
+    let dist: Distribution | null = null;
+    let at: ReturnType<typeof thresholdRow> | null = null;
+    if (db && dataProblem === null) {
+      const r = await predictStored(db, predictor, {
+        sessionIds: opts.sessionIds,
+        decisionIntervalMs: opts.decisionIntervalMs,
+        horizonMs,
+      });
+      if (r.nRows === 0) {
+        add(
+          'error',
+          'no_samples',
+          `no decision had warm features and a clean label window (${JSON.stringify(r.stats)})`,
+        );
+        dataProblem =
+          'no decision could be made on the stored data: the sessions are too short or too broken by gaps ' +
+          `(features need 30 s of clean book after every gap, labels ${horizonMs / 1000} s more); record a longer session`;
+      } else {
+        const s = summarizePredictions(r.pred, r.y, opts.decisionIntervalMs, [
+          { threshold: opts.threshold, source: 'diagnosed' },
+        ]);
+        const { ladder, ...rest } = s;
+        result.predictions = rest;
+        result.ladder = ladder;
+        at = thresholdRow(
+          r.pred,
+          r.y,
+          opts.threshold,
+          'diagnosed',
+          (r.nRows * opts.decisionIntervalMs) / 3_600_000,
+        );
+        result.signals = { buy: at.buy, sell: at.sell, decisions: r.nRows };
+        add(
+          'info',
+          'prediction_distribution',
+          `${r.nRows} predictions: mean ${fmt(s.mean)}, std ${fmt(s.std)}, |prediction| p50 ${fmt(s.absQuantiles.p50)}, ` +
+            `p95 ${fmt(s.absQuantiles.p95)}, max ${fmt(s.maxAbs)} bps`,
+        );
+        const inSample = inSampleCount(r.ts, meta.training);
+        if (inSample > 0) {
+          add(
+            'warn',
+            'in_sample',
+            `${inSample} of ${r.nRows} decisions lie inside the model's training span: hit rate and edge there are in-sample (optimistic)`,
+          );
+        }
+        dist = {
+          from: 'stored data',
+          n: r.nRows,
+          maxAbs: s.maxAbs,
+          tail: s.absQuantiles.p95,
+          constant: s.quantiles.min === s.quantiles.max,
+          constantValue: s.mean,
+        };
+      }
+    }
+    const q = meta.metrics.pred_quantiles;
+    if (!dist && q.min !== undefined && q.max !== undefined) {
+      const lo = q.p05 ?? q.min;
+      const hi = q.p95 ?? q.max;
+      dist = {
+        from: "the model's validation predictions",
+        n: meta.metrics.n_valid,
+        maxAbs: Math.max(Math.abs(q.min), Math.abs(q.max)),
+        tail: Math.max(Math.abs(lo), Math.abs(hi)),
+        constant: q.min === q.max,
+        constantValue: q.min,
+      };
+      add(
+        'info',
+        'prediction_distribution',
+        `judging from ${dist.from} (n ${dist.n}): |prediction| up to ${fmt(dist.maxAbs)} bps`,
       );
     }
-    if (opts.threshold >= s.maxAbs) {
+    const dataNote = dataProblem ? ` (No stored data to check it on: ${dataProblem}.)` : '';
+    if (!dist) {
+      result.verdict = `Cannot judge the threshold: ${dataProblem ?? 'no predictions'}, and the model's metadata has no prediction quantiles.`;
+      return result;
+    }
+
+    // 4. Why there are or are not signals.
+    const suggest = niceThreshold(dist.tail);
+    if (dist.constant) {
+      add(
+        'error',
+        'constant_predictions',
+        `every prediction equals ${fmt(dist.constantValue)} bps: the model learned nothing`,
+      );
+      result.verdict =
+        `No useful signals: the model predicts the same value (${fmt(dist.constantValue)} bps) for every decision, so it has learned ` +
+        'nothing (too little data, or regularisation too strong). Retrain on more data with `l2desk train`.' +
+        dataNote;
+      return result;
+    }
+    if (opts.threshold >= dist.maxAbs) {
       result.suggestedThreshold = suggest;
       add(
         'error',
         'threshold_above_all_predictions',
-        `threshold ${fmt(opts.threshold)} bps is above every prediction (largest |prediction| is ${fmt(s.maxAbs)} bps)`,
+        `threshold ${fmt(opts.threshold)} bps is above every prediction (largest |prediction| is ${fmt(dist.maxAbs)} bps, ${dist.from})`,
       );
-      return fail(
+      result.verdict =
         `No signals because the threshold (${fmt(opts.threshold)} bps) is above every prediction the model makes: the largest ` +
-          `|prediction| over ${r.nRows} decisions is ${fmt(s.maxAbs)} bps, so "prediction > threshold" can never be true. ` +
-          `This is the seed system's bug (a 0.5 threshold against predictions that never exceed ~0.2). ` +
-          `Try --threshold ${fmt(suggest)} (about the 95th percentile of |prediction|, ~5 % of decisions signal), ` +
-          'or look at `l2desk predictions` for the whole ladder.',
+        `|prediction| over ${dist.n} decisions (${dist.from}) is ${fmt(dist.maxAbs)} bps, so "prediction > threshold" can never be true. ` +
+        `This is the seed system's bug (a 0.5 threshold against predictions that never exceed ~0.2). ` +
+        `Try --threshold ${fmt(suggest)} (${dist.from === 'stored data' ? 'about the 95th percentile of |prediction|, ~5 %' : 'the 5 %/95 % prediction quantiles, ~10 %'} ` +
+        'of decisions signal), or look at `l2desk predictions` for the whole ladder.' +
+        dataNote;
+      return result;
+    }
+    if (!at) {
+      add(
+        'ok',
+        'threshold',
+        `threshold ${fmt(opts.threshold)} is inside the prediction range (${dist.from})`,
       );
+      result.verdict =
+        `The threshold (${fmt(opts.threshold)} bps) is below the model's largest predictions (${fmt(dist.maxAbs)} bps, ${dist.from}), ` +
+        'so signals can appear when the market gives strong predictions.' +
+        dataNote;
+      return result;
     }
     const signals = at.buy + at.sell;
-    if (signals < Math.max(1, 0.005 * r.nRows)) {
+    const n = dist.n;
+    if (signals < Math.max(1, 0.005 * n)) {
       result.suggestedThreshold = suggest;
-      add('warn', 'few_signals', `threshold ${fmt(opts.threshold)} lets only ${signals} of ${r.nRows} decisions signal`);
+      add(
+        'warn',
+        'few_signals',
+        `threshold ${fmt(opts.threshold)} lets only ${signals} of ${n} decisions signal`,
+      );
       result.verdict =
-        `Signals are rare (${signals} of ${r.nRows} decisions: ${at.buy} buy, ${at.sell} sell) because the threshold ${fmt(opts.threshold)} bps ` +
-        `sits in the far tail of the predictions (|prediction| p95 ${fmt(p95)}, max ${fmt(s.maxAbs)}). Lower it toward ${fmt(suggest)} for more.`;
+        `Signals are rare (${signals} of ${n} decisions: ${at.buy} buy, ${at.sell} sell) because the threshold ${fmt(opts.threshold)} bps ` +
+        `sits in the far tail of the predictions (|prediction| p95 ${fmt(dist.tail)}, max ${fmt(dist.maxAbs)}). Lower it toward ${fmt(suggest)} for more.`;
     } else {
-      add('ok', 'signals', `threshold ${fmt(opts.threshold)}: ${at.buy} buy and ${at.sell} sell signals over ${r.nRows} decisions`);
+      add(
+        'ok',
+        'signals',
+        `threshold ${fmt(opts.threshold)}: ${at.buy} buy and ${at.sell} sell signals over ${n} decisions`,
+      );
       result.verdict =
-        `There are signals: ${at.buy} buy and ${at.sell} sell over ${r.nRows} decisions (${(100 * at.signalShare).toFixed(1)} %) at threshold ` +
+        `There are signals: ${at.buy} buy and ${at.sell} sell over ${n} decisions (${(100 * at.signalShare).toFixed(1)} %) at threshold ` +
         `${fmt(opts.threshold)} bps; hit rate ${Number.isFinite(at.hitRate) ? (100 * at.hitRate).toFixed(1) + ' %' : '-'}, ` +
         `mean edge ${fmt(at.meanEdgeBps, 3)} bps per signal before fees.`;
     }
@@ -203,8 +328,8 @@ export async function diagnose(opts: {
     }
     return result;
   } finally {
-    db.close();
-    await predictor?.close();
+    db?.close();
+    await predictor.close();
   }
 }
 

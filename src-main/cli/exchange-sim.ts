@@ -2,12 +2,18 @@
 // session, with scheduled (--fault KIND@SECONDS) or typed (stdin: a fault name + Enter) fault injection.
 import readline from 'node:readline';
 import { loadConfig } from '../config/loadConfig.ts';
-import { ExchangeSimServer, FAULT_HELP, FAULTS, type Fault } from '../market/exchangeSim/exchangeSimServer.ts';
+import {
+  ExchangeSimServer,
+  FAULT_HELP,
+  FAULTS,
+  type Fault,
+} from '../market/exchangeSim/exchangeSimServer.ts';
 import { sessionFeed, simFeed, type MarketFeed } from '../market/exchangeSim/feeds.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 
-export const summary = 'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
+export const summary =
+  'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
 
 const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--category linear|spot] [--seed N] [--speed N]
                            [--session ID --db FILE] [--fault KIND@SECONDS ...] [--config FILE]
@@ -22,7 +28,19 @@ const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--categ
   faults:
 ${FAULTS.map((f) => `    ${f.padEnd(10)} ${FAULT_HELP[f]}`).join('\n')}`;
 
-const KNOWN = ['port', 'session', 'db', 'symbol', 'category', 'depth', 'seed', 'speed', 'fault', 'config', 'help'];
+const KNOWN = [
+  'port',
+  'session',
+  'db',
+  'symbol',
+  'category',
+  'depth',
+  'seed',
+  'speed',
+  'fault',
+  'config',
+  'help',
+];
 
 function isFault(s: string): s is Fault {
   return (FAULTS as readonly string[]).includes(s);
@@ -31,7 +49,10 @@ function isFault(s: string): s is Fault {
 export function parseFaultSchedule(specs: readonly string[]): Array<{ fault: Fault; atMs: number }> {
   return specs.map((spec) => {
     const m = /^([a-z]+)@(\d+(?:\.\d+)?)s?$/.exec(spec.trim());
-    if (!m || !isFault(m[1])) throw new UsageError(`--fault ${spec}: expected KIND@SECONDS with KIND one of ${FAULTS.join(', ')} (e.g. gap@10)`);
+    if (!m || !isFault(m[1]))
+      throw new UsageError(
+        `--fault ${spec}: expected KIND@SECONDS with KIND one of ${FAULTS.join(', ')} (e.g. gap@10)`,
+      );
     return { fault: m[1], atMs: Number(m[2]) * 1000 };
   });
 }
@@ -50,17 +71,20 @@ export async function run(argv: string[]): Promise<number> {
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
   const config = loadConfig({ configFile: args.str('config'), overrides });
   const port = args.num('port') ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer between 0 and 65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError('--port must be an integer between 0 and 65535');
   const speedText = args.str('speed');
   const speed = speedText === undefined ? 1 : Number(speedText);
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed must be a positive number, got "${speedText}"`);
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new UsageError(`--speed must be a positive number, got "${speedText}"`);
   const schedule = parseFaultSchedule(args.all('fault'));
 
   let db: Db | undefined;
   let feed: MarketFeed;
   if (args.str('session') !== undefined) {
     const id = args.num('session');
-    if (!Number.isInteger(id)) throw new UsageError('--session must be a session id (see `l2desk db check --db FILE`)');
+    if (!Number.isInteger(id))
+      throw new UsageError('--session must be a session id (see `l2desk db check --db FILE`)');
     const file = args.req('db');
     db = openDb(file, { mustExist: true });
     feed = sessionFeed(db, id as number);
@@ -80,10 +104,15 @@ export async function run(argv: string[]): Promise<number> {
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const server = await ExchangeSimServer.start({ feed, port, category: config.category, speed, log });
   log(`exchange-sim serving ${feed.description} at ${server.url}`);
-  log(`topics: orderbook.{1,50,200,1000}.${server.symbol}, publicTrade.${server.symbol}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`);
+  log(
+    `topics: orderbook.{1,50,200,1000}.${server.symbol}, publicTrade.${server.symbol}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`,
+  );
 
   const timers = schedule.map(({ fault, atMs }) => setTimeout(() => server.inject(fault), atMs));
-  const rl = process.stdin.isTTY || process.env.L2DESK_STDIN_FAULTS ? readline.createInterface({ input: process.stdin }) : null;
+  const rl =
+    process.stdin.isTTY || process.env.L2DESK_STDIN_FAULTS
+      ? readline.createInterface({ input: process.stdin })
+      : null;
   rl?.on('line', (line) => {
     const f = line.trim();
     if (f === '') return;

@@ -18,7 +18,14 @@ import { importFiles, run as runImport } from './import.ts';
 
 const exec = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs');
-const REC = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+const REC = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
 
 type Lv = [number, number];
 /** Independent reference: a Map fold of the raw JSON lines (no code shared with the importer or the book). */
@@ -27,7 +34,12 @@ function foldBook(lines: string[], depth: number, symbol?: string): { ts: number
   const asks = new Map<number, number>();
   let ts = 0;
   for (const line of lines) {
-    let o: { topic?: string; type?: string; ts?: number; data?: { s?: string; b?: string[][]; a?: string[][] } };
+    let o: {
+      topic?: string;
+      type?: string;
+      ts?: number;
+      data?: { s?: string; b?: string[][]; a?: string[][] };
+    };
     try {
       o = JSON.parse(line);
     } catch {
@@ -104,16 +116,48 @@ function synthSymbol(symbol: string, decimals: number, base: number, t0: number)
   const px = (k: number) => (base + k * step).toFixed(decimals);
   const lines: string[] = [];
   let u = 500;
-  const levels = (from: number, n: number, dir: number) => Array.from({ length: n }, (_, i) => [px(from + dir * i), (1000 + i * 7.5).toFixed(1)]);
+  const levels = (from: number, n: number, dir: number) =>
+    Array.from({ length: n }, (_, i) => [px(from + dir * i), (1000 + i * 7.5).toFixed(1)]);
   const book = (type: string, b: string[][], a: string[][], ts: number) =>
-    JSON.stringify({ topic: `orderbook.50.${symbol}`, type, ts, cts: ts - 2, data: { s: symbol, b, a, u: u++, seq: 9_000 + u } });
+    JSON.stringify({
+      topic: `orderbook.50.${symbol}`,
+      type,
+      ts,
+      cts: ts - 2,
+      data: { s: symbol, b, a, u: u++, seq: 9_000 + u },
+    });
   lines.push(book('snapshot', levels(-1, 30, -1), levels(1, 30, 1), t0));
   for (let i = 1; i <= 40; i++) {
     const k = (i % 7) - 3;
     if (i === 25) u += 3; // a gap in u
-    lines.push(book('delta', [[px(-1 - (i % 5)), i % 4 === 0 ? '0' : (50 + i).toFixed(1)]], [[px(1 + (i % 6)), (70 + i).toFixed(2)]], t0 + i * 20));
+    lines.push(
+      book(
+        'delta',
+        [[px(-1 - (i % 5)), i % 4 === 0 ? '0' : (50 + i).toFixed(1)]],
+        [[px(1 + (i % 6)), (70 + i).toFixed(2)]],
+        t0 + i * 20,
+      ),
+    );
     if (i % 10 === 0)
-      lines.push(JSON.stringify({ topic: `publicTrade.${symbol}`, type: 'snapshot', ts: t0 + i * 20 + 1, data: [{ T: t0 + i * 20, s: symbol, S: k > 0 ? 'Buy' : 'Sell', v: '12.5', p: px(k > 0 ? 1 : -1), i: `${symbol}-${i}`, BT: false, seq: 9_000 + u }] }));
+      lines.push(
+        JSON.stringify({
+          topic: `publicTrade.${symbol}`,
+          type: 'snapshot',
+          ts: t0 + i * 20 + 1,
+          data: [
+            {
+              T: t0 + i * 20,
+              s: symbol,
+              S: k > 0 ? 'Buy' : 'Sell',
+              v: '12.5',
+              p: px(k > 0 ? 1 : -1),
+              i: `${symbol}-${i}`,
+              BT: false,
+              seq: 9_000 + u,
+            },
+          ],
+        }),
+      );
   }
   lines.push(book('snapshot', levels(-2, 20, -1), levels(2, 20, 1), t0 + 1000));
   lines.push(book('delta', [[px(-2), '3.3']], [[px(3), '0']], t0 + 1020));
@@ -124,7 +168,10 @@ let dir: string;
 let recLines: string[];
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2import-'));
-  recLines = fs.readFileSync(REC, 'utf8').split('\n').filter((l) => l.trim());
+  recLines = fs
+    .readFileSync(REC, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -152,7 +199,15 @@ describe('import then book', () => {
         expect(res.badLines).toBe(0);
         expect(res.sessions).toHaveLength(1);
         const s = getSession(db, res.sessions[0].sessionId);
-        expect(s).toMatchObject({ symbol: 'BTCUSDT', depth: 200, tickSize: '0.1', bookMessages: 414, tradeMessages: 16, trades: 56, gaps: 0 });
+        expect(s).toMatchObject({
+          symbol: 'BTCUSDT',
+          depth: 200,
+          tickSize: '0.1',
+          bookMessages: 414,
+          tradeMessages: 16,
+          trades: 56,
+          gaps: 0,
+        });
         const b = bookAt(db, s!, undefined, 10);
         expect(b?.valid).toBe(true);
         expect({ ts: b?.ts, bids: b?.bids, asks: b?.asks }).toEqual(expected);
@@ -206,10 +261,13 @@ describe('import then book', () => {
         const exp = foldBook(lines, 10);
         expect({ ts: b.ts, bids: b.bids, asks: b.asks }).toEqual(exp);
         // Exact decimals: every printed price has at most the tick's decimals.
-        for (const [p] of [...b.bids, ...b.asks]) expect(String(p).split('.')[1]?.length ?? 0).toBeLessThanOrEqual(tick.length - 2);
+        for (const [p] of [...b.bids, ...b.asks])
+          expect(String(p).split('.')[1]?.length ?? 0).toBeLessThanOrEqual(tick.length - 2);
         const gaps = [...readSession(db, s.id)].filter((e) => e.kind === 'gap');
         expect(gaps).toHaveLength(1);
-        expect(gaps[0]).toMatchObject({ gap: { reason: 'sequence', endTs: JSON.parse(lines[lines.length - 2]).ts } });
+        expect(gaps[0]).toMatchObject({
+          gap: { reason: 'sequence', endTs: JSON.parse(lines[lines.length - 2]).ts },
+        });
       }
     } finally {
       db.close();
@@ -247,7 +305,9 @@ describe('import then book', () => {
     // Nothing importable → exit 1; a missing file is reported, not thrown.
     const junk = path.join(dir, 'junk.jsonl');
     fs.writeFileSync(junk, 'x\ny\n');
-    expect(await runImport(['--db', path.join(dir, 'junk.db'), '--quiet', junk, path.join(dir, 'missing.jsonl')])).toBe(1);
+    expect(
+      await runImport(['--db', path.join(dir, 'junk.db'), '--quiet', junk, path.join(dir, 'missing.jsonl')]),
+    ).toBe(1);
   });
 
   it('the CLI end to end: import (.gz + a file with bad lines) then book --json equals the independent fold', async () => {
@@ -256,12 +316,18 @@ describe('import then book', () => {
     const badFile = path.join(dir, 'cli-bad.jsonl');
     fs.writeFileSync(badFile, ['{"broken', ...Array.from({ length: 24 }, (_, i) => `bad ${i}`)].join('\n'));
     const dbFile = path.join(dir, 'cli.db');
-    const imp = await exec(process.execPath, [CLI, 'import', '--db', dbFile, gz, badFile], { cwd: PROJECT_ROOT });
-    expect(imp.stdout).toMatch(/session 1: BTCUSDT .*depth 200, tick 0\.1, 414 book \+ 16 trade messages, 0 gaps/);
+    const imp = await exec(process.execPath, [CLI, 'import', '--db', dbFile, gz, badFile], {
+      cwd: PROJECT_ROOT,
+    });
+    expect(imp.stdout).toMatch(
+      /session 1: BTCUSDT .*depth 200, tick 0\.1, 414 book \+ 16 trade messages, 0 gaps/,
+    );
     expect(imp.stderr).toMatch(/25 bad lines skipped/);
     expect(imp.stderr).toMatch(/cli-bad\.jsonl:1: invalid JSON/);
     expect(imp.stderr).toMatch(/\.\.\. and 5 more/);
-    const out = await exec(process.execPath, [CLI, 'book', '--db', dbFile, '--depth', '10', '--json'], { cwd: PROJECT_ROOT });
+    const out = await exec(process.execPath, [CLI, 'book', '--db', dbFile, '--depth', '10', '--json'], {
+      cwd: PROJECT_ROOT,
+    });
     const printed = JSON.parse(out.stdout);
     expect(printed).toEqual(foldBook(recLines, 10));
     expect(printed.bids[0]).toEqual([65114.2, 5.974]);

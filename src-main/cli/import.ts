@@ -54,6 +54,8 @@ export interface ImportOptions {
   tickSize?: string;
   category: Category;
   onBadLine?: (b: BadLine) => void;
+  /** Called about every 50k lines with the input's name and lines read so far. */
+  onProgress?: (name: string, lines: number) => void;
 }
 
 type Pending = { msg: MarketMessage } | { gap: Gap };
@@ -79,7 +81,11 @@ class SymbolImport {
 }
 
 /** Imports every input; one session per symbol per file (per zip entry). */
-export async function importFiles(db: Db, files: readonly string[], opts: ImportOptions): Promise<ImportResult> {
+export async function importFiles(
+  db: Db,
+  files: readonly string[],
+  opts: ImportOptions,
+): Promise<ImportResult> {
   const result: ImportResult = { sessions: [], badLines: 0, listedBadLines: [], lines: 0 };
   const onBad = (b: BadLine) => {
     result.badLines++;
@@ -149,7 +155,10 @@ async function* zipEntries(file: string): AsyncGenerator<{ name: string; stream:
         zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))),
       );
       const name = `${file}:${entry.fileName}`;
-      yield { name, stream: entry.fileName.toLowerCase().endsWith('.gz') ? stream.pipe(gunzip(stream)) : stream };
+      yield {
+        name,
+        stream: entry.fileName.toLowerCase().endsWith('.gz') ? stream.pipe(gunzip(stream)) : stream,
+      };
     }
   } finally {
     zip.close();
@@ -181,7 +190,8 @@ function rawPrices(obj: RawObj, out: string[] | null): number {
     for (const t of data) if (t && typeof t === 'object') take((t as { p?: unknown }).p);
   } else if (data && typeof data === 'object') {
     const d = data as { b?: unknown; a?: unknown };
-    for (const side of [d.b, d.a]) if (Array.isArray(side)) for (const l of side) if (Array.isArray(l)) take(l[0]);
+    for (const side of [d.b, d.a])
+      if (Array.isArray(side)) for (const l of side) if (Array.isArray(l)) take(l[0]);
   }
   return dec;
 }
@@ -246,6 +256,7 @@ async function importStream(
 
   for await (const text of rl) {
     lineNo++;
+    if (opts.onProgress && lineNo % 50_000 === 0) opts.onProgress(name, lineNo);
     const line = text.trim();
     if (line.length === 0) continue;
     let obj: unknown;
@@ -274,7 +285,11 @@ async function importStream(
     if (msg.kind === 'book') {
       if (st.depth === 0) st.depth = msg.depth;
       else if (msg.depth !== st.depth) {
-        onBad({ source: name, line: lineNo, reason: `orderbook.${msg.depth} mixed with orderbook.${st.depth} for ${msg.symbol}: import them from separate files` });
+        onBad({
+          source: name,
+          line: lineNo,
+          reason: `orderbook.${msg.depth} mixed with orderbook.${st.depth} for ${msg.symbol}: import them from separate files`,
+        });
         continue;
       }
     }
@@ -290,10 +305,24 @@ async function importStream(
         }
         if (msg.u === 1 && st.lastU !== null && st.lastU !== 1) {
           st.gaps++;
-          put(st, { gap: { symbol: msg.symbol, reason: 'restart', startTs: msg.recvTs, endTs: msg.recvTs, detail: `snapshot u=1 after u=${st.lastU} (line ${lineNo})` } });
+          put(st, {
+            gap: {
+              symbol: msg.symbol,
+              reason: 'restart',
+              startTs: msg.recvTs,
+              endTs: msg.recvTs,
+              detail: `snapshot u=1 after u=${st.lastU} (line ${lineNo})`,
+            },
+          });
         }
       } else if (st.lastU !== null && msg.u !== st.lastU + 1 && !st.openGap) {
-        st.openGap = { symbol: msg.symbol, reason: 'sequence', startTs: msg.recvTs, endTs: null, detail: `u ${st.lastU} -> ${msg.u} (line ${lineNo})` };
+        st.openGap = {
+          symbol: msg.symbol,
+          reason: 'sequence',
+          startTs: msg.recvTs,
+          endTs: null,
+          detail: `u ${st.lastU} -> ${msg.u} (line ${lineNo})`,
+        };
         st.gaps++;
         put(st, { gap: st.openGap });
       }
@@ -353,7 +382,21 @@ export async function run(argv: string[]): Promise<number> {
   const quiet = args.bool('quiet');
   const t0 = performance.now();
   try {
-    const res = await importFiles(db, files, { tickSize: config.tick_size ?? undefined, category: config.category });
+    const tty = Boolean(process.stderr.isTTY);
+    let lastReport = 0;
+    const onProgress = (name: string, lines: number) => {
+      const now = performance.now();
+      if (quiet || now - lastReport < 1000) return;
+      lastReport = now;
+      const line = `importing ${path.basename(name)}: ${lines} lines, ${Math.round(lines / ((now - t0) / 1000))} lines/s`;
+      process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    };
+    const res = await importFiles(db, files, {
+      tickSize: config.tick_size ?? undefined,
+      category: config.category,
+      onProgress,
+    });
+    if (tty && !quiet && lastReport > 0) process.stderr.write('\r\x1b[K');
     const secs = (performance.now() - t0) / 1000;
     for (const s of res.sessions) {
       console.log(
@@ -363,11 +406,16 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (res.badLines > 0) {
       console.error(`${res.badLines} bad line${res.badLines === 1 ? '' : 's'} skipped:`);
-      for (const b of res.listedBadLines) console.error(`  ${b.source}${b.line > 0 ? `:${b.line}` : ''}: ${b.reason}`);
-      if (res.badLines > res.listedBadLines.length) console.error(`  ... and ${res.badLines - res.listedBadLines.length} more`);
+      for (const b of res.listedBadLines)
+        console.error(`  ${b.source}${b.line > 0 ? `:${b.line}` : ''}: ${b.reason}`);
+      if (res.badLines > res.listedBadLines.length)
+        console.error(`  ... and ${res.badLines - res.listedBadLines.length} more`);
     }
     const total = res.sessions.reduce((n, s) => n + s.bookMessages + s.tradeMessages, 0);
-    if (!quiet) console.error(`imported ${total} messages from ${res.lines} lines in ${secs.toFixed(1)} s into ${config.db}`);
+    if (!quiet)
+      console.error(
+        `imported ${total} messages from ${res.lines} lines in ${secs.toFixed(1)} s into ${config.db}`,
+      );
     if (total === 0) {
       console.error('nothing could be imported');
       return 1;

@@ -23,13 +23,21 @@ describe('l2desk predictions', () => {
   it('--json: the model over every stored decision, quantiles, and a threshold ladder with the configured one', async () => {
     const { code, out } = await capture(run, ['--db', fx.db, '--model', fx.model, '--json']);
     expect(code).toBe(0);
-    const r = JSON.parse(out) as { n: number; quantiles: Record<string, number>; abs_quantiles: Record<string, number>; max_abs: number; ladder: Ladder[]; sessions: number[] };
+    const r = JSON.parse(out) as {
+      n: number;
+      quantiles: Record<string, number>;
+      abs_quantiles: Record<string, number>;
+      max_abs: number;
+      ladder: Ladder[];
+      sessions: number[];
+    };
     // the same rows the dataset builder gives, predicted through onnxruntime's batch path
     const db = openDb(fx.db, { mustExist: true, migrate: false });
     const ds = buildDatasetFromDb(db, [], { decisionIntervalMs: 1000, horizonMs: 10_000 });
     db.close();
     expect(r.n).toBe(ds.nRows);
     expect(r.sessions).toEqual([fx.sessionId]);
+    expect((r as unknown as { in_sample: number }).in_sample).toBe(r.n); // the fixture model was trained on these very rows
     const p = await Predictor.load(fx.model, FEATURE_SET);
     const pred = await p.predictBatch(ds.X, ds.nRows);
     await p.close();

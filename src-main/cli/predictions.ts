@@ -13,7 +13,8 @@ import type { Db } from '../store/db.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 
-export const summary = "prediction histogram and signal counts per threshold (the seed's check_predictions.py)";
+export const summary =
+  "prediction histogram and signal counts per threshold (the seed's check_predictions.py)";
 
 const USAGE = `usage: l2desk predictions [--db FILE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--json]
   --db         SQLite file with recorded sessions (default: config db)
@@ -32,7 +33,8 @@ export function parseSessionIds(args: Args): number[] {
   return args.all('session').flatMap((v) =>
     v.split(',').map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--session takes session ids such as 3 or 3,4; got "${s}"`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new UsageError(`--session takes session ids such as 3 or 3,4; got "${s}"`);
       return n;
     }),
   );
@@ -57,7 +59,10 @@ export async function predictStored(
   opts: { sessionIds: number[]; decisionIntervalMs: number; horizonMs: number },
 ): Promise<PredictionRun> {
   const { sources, sessions } = sessionSources(db, opts.sessionIds);
-  const ds = buildDataset(sources, { decisionIntervalMs: opts.decisionIntervalMs, horizonMs: opts.horizonMs });
+  const ds = buildDataset(sources, {
+    decisionIntervalMs: opts.decisionIntervalMs,
+    horizonMs: opts.horizonMs,
+  });
   const pred = new Float32Array(ds.nRows);
   const chunk = 8192;
   for (let i = 0; i < ds.nRows; i += chunk) {
@@ -75,6 +80,13 @@ export async function predictStored(
     decisionIntervalMs: opts.decisionIntervalMs,
     stats: ds.stats,
   };
+}
+
+/** Decisions inside the model's training span: their hit rate and edge are in-sample, hence optimistic. */
+export function inSampleCount(ts: Float64Array, training: { from_ts: number; to_ts: number }): number {
+  let n = 0;
+  for (const t of ts) if (t >= training.from_ts && t <= training.to_ts) n++;
+  return n;
 }
 
 export interface ThresholdRow {
@@ -104,7 +116,13 @@ export interface PredictionSummary {
 
 const ABS_LEVELS = [0.5, 0.75, 0.9, 0.95, 0.99];
 
-export function thresholdRow(pred: ArrayLike<number>, y: ArrayLike<number>, threshold: number, source: string, hours: number): ThresholdRow {
+export function thresholdRow(
+  pred: ArrayLike<number>,
+  y: ArrayLike<number>,
+  threshold: number,
+  source: string,
+  hours: number,
+): ThresholdRow {
   let buy = 0;
   let sell = 0;
   let hits = 0;
@@ -152,12 +170,18 @@ export function summarizePredictions(
   const absQ = quantiles(abs, ABS_LEVELS);
   const hours = (n * decisionIntervalMs) / 3_600_000;
   const candidates = [
-    ...ABS_LEVELS.map((q) => ({ threshold: absQ[`p${Math.round(q * 100)}`], source: `p${Math.round(q * 100)}|pred|` })),
+    ...ABS_LEVELS.map((q) => ({
+      threshold: absQ[`p${Math.round(q * 100)}`],
+      source: `p${Math.round(q * 100)}|pred|`,
+    })),
     ...given,
   ].filter((c) => Number.isFinite(c.threshold));
   const seen = new Map<number, string>();
-  for (const c of candidates) seen.set(c.threshold, seen.has(c.threshold) ? `${seen.get(c.threshold)}, ${c.source}` : c.source);
-  const ladder = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([t, s]) => thresholdRow(pred, y, t, s, hours));
+  for (const c of candidates)
+    seen.set(c.threshold, seen.has(c.threshold) ? `${seen.get(c.threshold)}, ${c.source}` : c.source);
+  const ladder = [...seen.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, s]) => thresholdRow(pred, y, t, s, hours));
   return {
     n,
     mean,
@@ -169,7 +193,8 @@ export function summarizePredictions(
   };
 }
 
-export const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : '-');
+export const fmt = (x: number, digits = 4): string =>
+  Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : '-';
 
 /** Text histogram of predictions; bins holding ±threshold are marked. */
 export function histogramLines(pred: ArrayLike<number>, threshold: number, bins = 20, width = 40): string[] {
@@ -188,7 +213,9 @@ export function histogramLines(pred: ArrayLike<number>, threshold: number, bins 
   return counts.map((c, b) => {
     const a = lo + b * step;
     const z = b === bins - 1 ? hi : a + step;
-    const marks = [threshold, -threshold].filter((t) => t >= a && (t < z || (b === bins - 1 && t <= z))).map((t) => (t > 0 ? ' <- +threshold' : ' <- -threshold'));
+    const marks = [threshold, -threshold]
+      .filter((t) => t >= a && (t < z || (b === bins - 1 && t <= z)))
+      .map((t) => (t > 0 ? ' <- +threshold' : ' <- -threshold'));
     const bar = '#'.repeat(Math.round((c / top) * width));
     return `  [${fmt(a).padStart(9)}, ${fmt(z).padStart(9)}) ${bar.padEnd(width)} ${String(c).padStart(7)}${marks.join('')}`;
   });
@@ -216,9 +243,13 @@ export interface CommonSetup {
 }
 
 export function commonSetup(args: Args): CommonSetup {
-  const config = loadConfig({ configFile: args.str('config'), overrides: args.str('db') ? { db: args.str('db') } : {} });
+  const config = loadConfig({
+    configFile: args.str('config'),
+    overrides: args.str('db') ? { db: args.str('db') } : {},
+  });
   const threshold = args.num('threshold');
-  if (threshold !== undefined && threshold < 0) throw new UsageError('--threshold must be >= 0 (it applies as ±threshold)');
+  if (threshold !== undefined && threshold < 0)
+    throw new UsageError('--threshold must be >= 0 (it applies as ±threshold)');
   return {
     config,
     dbFile: config.db,
@@ -262,6 +293,7 @@ export async function run(argv: string[]): Promise<number> {
           abs_quantiles: s.absQuantiles,
           max_abs: s.maxAbs,
           ladder: s.ladder,
+          in_sample: inSampleCount(r.ts, predictor.meta.training),
           dataset: r.stats,
         }),
       );
@@ -272,15 +304,30 @@ export async function run(argv: string[]): Promise<number> {
         `horizon ${horizonMs} ms`,
     );
     if (s.n === 0) {
-      console.log('no decision had warm features and a clean label window: record a longer session (>= 30 s warm-up + horizon)');
+      console.log(
+        'no decision had warm features and a clean label window: record a longer session (>= 30 s warm-up + horizon)',
+      );
       return 0;
     }
     console.log(`predictions (bps): mean ${fmt(s.mean)}, std ${fmt(s.std)}, |max| ${fmt(s.maxAbs)}`);
-    console.log(`quantiles: ${Object.entries(s.quantiles).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
+    console.log(
+      `quantiles: ${Object.entries(s.quantiles)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join('  ')}`,
+    );
     console.log('histogram:');
     for (const line of histogramLines(r.pred, config.trading.threshold)) console.log(line);
-    console.log('signals per threshold (buy: prediction > t, sell: prediction < -t; hit rate and edge against the realised label):');
+    console.log(
+      'signals per threshold (buy: prediction > t, sell: prediction < -t; hit rate and edge against the realised label):',
+    );
     for (const line of ladderLines(s.ladder)) console.log(line);
+    const inSample = inSampleCount(r.ts, predictor.meta.training);
+    if (inSample > 0) {
+      console.log(
+        `note: ${inSample} of ${s.n} decisions lie inside the model's training span, so hit rate and edge there are in-sample ` +
+          '(optimistic); judge the model on data recorded after it was trained.',
+      );
+    }
     return 0;
   } finally {
     db.close();

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { syntheticEvents } from '../features/testing/syntheticMarket.ts';
 import { buildDatasetFromDb } from '../model/dataset.ts';
+import { predict } from '../model/gbdt/model.ts';
 import { DEFAULT_PARAMS, trainGbdt } from '../model/gbdt/train.ts';
+import { quantiles } from '../model/metrics.ts';
 import type { ModelMeta } from '../model/modelMeta.ts';
 import { writeModel } from '../model/modelFiles.ts';
 import { openDb } from '../store/db.ts';
@@ -28,7 +30,14 @@ export function makeFixture(): Fixture {
   const dbFile = path.join(dir, 'data.db');
   const T0 = 1_700_000_000_000;
   const db = openDb(dbFile);
-  const sessionId = createSession(db, { source: 'sim', symbol: 'BTCUSDT', category: 'linear', depth: 50, tickSize: '0.1', startedAt: T0 });
+  const sessionId = createSession(db, {
+    source: 'sim',
+    symbol: 'BTCUSDT',
+    category: 'linear',
+    depth: 50,
+    tickSize: '0.1',
+    startedAt: T0,
+  });
   const w = new SessionWriter(db, sessionId, { now: () => T0 });
   for (const ev of syntheticEvents({ durationMs: 400_000, seed: 21, gapsAtMs: [250_000] })) {
     if (ev.kind === 'gap') w.writeGap({ ...ev.gap });
@@ -40,18 +49,41 @@ export function makeFixture(): Fixture {
   db.close();
   const { model } = trainGbdt(
     { X: ds.X, y: ds.y, n: ds.nRows, nFeatures: ds.nFeatures },
-    { ...DEFAULT_PARAMS, rounds: 40, maxDepth: 3, minSamplesLeaf: 10, earlyStoppingRounds: 0, rowSubsample: 1, featureSubsample: 1 },
+    {
+      ...DEFAULT_PARAMS,
+      rounds: 40,
+      maxDepth: 3,
+      minSamplesLeaf: 10,
+      earlyStoppingRounds: 0,
+      rowSubsample: 1,
+      featureSubsample: 1,
+    },
   );
+  const predQ = quantiles(predict(model, ds.X, ds.nRows));
   const meta = (names: readonly string[], name: string): ModelMeta => ({
     format: 'l2desk-model',
     format_version: 1,
     name,
     feature_set: { version: FEATURE_SET.version, names: [...names] },
     label: { kind: 'mid_log_return_bps', horizon_ms: horizonMs },
-    training: { from_ts: ds.ts[0], to_ts: ds.ts[ds.nRows - 1], sessions: [sessionId], decision_interval_ms: 1000 },
+    training: {
+      from_ts: ds.ts[0],
+      to_ts: ds.ts[ds.nRows - 1],
+      sessions: [sessionId],
+      decision_interval_ms: 1000,
+    },
     params: { rounds: 40, max_depth: 3 },
     n_trees: 40,
-    metrics: { r2: 0, ic: 0, hit_rate: 0.5, mse: 1, n_train: ds.nRows, n_valid: 0, pred_quantiles: {}, feature_importance: {} },
+    metrics: {
+      r2: 0,
+      ic: 0,
+      hit_rate: 0.5,
+      mse: 1,
+      n_train: ds.nRows,
+      n_valid: ds.nRows,
+      pred_quantiles: predQ,
+      feature_importance: {},
+    },
     created_at: T0,
   });
   const modelPath = path.join(dir, 'm.onnx');
@@ -60,11 +92,21 @@ export function makeFixture(): Fixture {
   [swapped[2], swapped[3]] = [swapped[3], swapped[2]];
   const mismatched = path.join(dir, 'other.onnx');
   writeModel(mismatched, model, meta(swapped, 'other'));
-  return { dir, db: dbFile, model: modelPath, mismatched, sessionId, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    db: dbFile,
+    model: modelPath,
+    mismatched,
+    sessionId,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Runs a command's run(argv) and returns its exit code and what it printed on stdout (console.log). */
-export async function capture(run: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string }> {
+export async function capture(
+  run: (argv: string[]) => Promise<number>,
+  argv: string[],
+): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
   const orig = console.log;
   console.log = (...a: unknown[]) => {

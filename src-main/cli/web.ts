@@ -25,7 +25,19 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  a.rejectUnknown(['port', 'source', 'db', 'symbol', 'config', 'set', 'models', 'no-build', 'no-start', 'build-only', 'help']);
+  a.rejectUnknown([
+    'port',
+    'source',
+    'db',
+    'symbol',
+    'config',
+    'set',
+    'models',
+    'no-build',
+    'no-start',
+    'build-only',
+    'help',
+  ]);
   if (a.bool('build-only')) {
     console.log(`built ${await buildRenderer(PROJECT_ROOT, (s) => console.error(s))}`);
     return 0;
@@ -33,7 +45,10 @@ export async function run(argv: string[]): Promise<number> {
   const overrides: Record<string, unknown> = {};
   const source = a.str('source');
   if (source !== undefined) {
-    if (source !== 'sim' && source !== 'bybit') throw new UsageError(`--source must be sim or bybit, got "${source}" (replay a stored session from the UI)`);
+    if (source !== 'sim' && source !== 'bybit')
+      throw new UsageError(
+        `--source must be sim or bybit, got "${source}" (replay a stored session from the UI)`,
+      );
     overrides.source = source;
   }
   if (a.str('db')) overrides.db = a.str('db');
@@ -46,10 +61,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ configFile: a.str('config'), overrides });
 
-  const staticDir = a.bool('no-build') ? path.join(PROJECT_ROOT, 'out', 'web') : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
+  const staticDir = a.bool('no-build')
+    ? path.join(PROJECT_ROOT, 'out', 'web')
+    : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
   const modelsDir = a.str('models') ?? path.join(path.dirname(path.resolve(config.db)), 'models');
   const ctx = await createApp({ config, modelsDir });
-  const bridge = await startWsBridge({ port: config.ui.port, dispatch: ctx.dispatch, bus: ctx.bus, staticDir });
+  const bridge = await startWsBridge({
+    port: config.ui.port,
+    dispatch: ctx.dispatch,
+    bus: ctx.bus,
+    staticDir,
+  });
   console.log(`L2 Desk UI: ${bridge.url}`);
   console.error(`source ${config.source} · db ${path.resolve(config.db)} · Ctrl+C to stop`);
   if (!a.bool('no-start')) void ctx.service.startLive();

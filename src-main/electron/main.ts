@@ -20,7 +20,11 @@ let win: BrowserWindow | null = null;
 let ctx: AppContext | null = null;
 
 function isLocalUrl(url: string): boolean {
-  return url.startsWith('file://') || url.startsWith('devtools://') || (DEV_URL !== undefined && url.startsWith(DEV_URL));
+  return (
+    url.startsWith('file://') ||
+    url.startsWith('devtools://') ||
+    (DEV_URL !== undefined && url.startsWith(DEV_URL))
+  );
 }
 
 function trusted(e: IpcMainInvokeEvent): boolean {
@@ -29,7 +33,9 @@ function trusted(e: IpcMainInvokeEvent): boolean {
 
 function hardenSession(): void {
   const ses = session.defaultSession;
-  ses.webRequest.onHeadersReceived((d, cb) => cb({ responseHeaders: { ...d.responseHeaders, 'Content-Security-Policy': [CSP] } }));
+  ses.webRequest.onHeadersReceived((d, cb) =>
+    cb({ responseHeaders: { ...d.responseHeaders, 'Content-Security-Policy': [CSP] } }),
+  );
   // No remote content at all: the renderer is loaded from disk and talks to the engine over IPC only.
   ses.webRequest.onBeforeRequest((d, cb) => cb({ cancel: !isLocalUrl(d.url) }));
   ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
@@ -67,7 +73,13 @@ function createWindow(state: WindowState): BrowserWindow {
   w.webContents.on('will-redirect', (e) => e.preventDefault());
   const save = () => {
     const b = w.getNormalBounds();
-    saveWindowState(app.getPath('userData'), { x: b.x, y: b.y, width: b.width, height: b.height, maximized: w.isMaximized() });
+    saveWindowState(app.getPath('userData'), {
+      x: b.x,
+      y: b.y,
+      width: b.width,
+      height: b.height,
+      maximized: w.isMaximized(),
+    });
   };
   w.on('close', save);
   if (DEV_URL) void w.loadURL(DEV_URL);
@@ -82,9 +94,17 @@ async function start(): Promise<void> {
     wc.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   const userData = app.getPath('userData');
-  const config = loadConfig({ overrides: { db: path.isAbsolute(process.env.L2DESK_DB ?? '') ? process.env.L2DESK_DB : path.join(userData, 'l2desk.db') } });
+  const config = loadConfig({
+    overrides: {
+      db: path.isAbsolute(process.env.L2DESK_DB ?? '')
+        ? process.env.L2DESK_DB
+        : path.join(userData, 'l2desk.db'),
+    },
+  });
   // Packaged builds carry a better-sqlite3 binary compiled for Electron's ABI (see electron-builder.yml).
-  const nativeBinding = app.isPackaged ? path.join(process.resourcesPath, 'native', 'better_sqlite3.node') : undefined;
+  const nativeBinding = app.isPackaged
+    ? path.join(process.resourcesPath, 'native', 'better_sqlite3.node')
+    : undefined;
   ctx = await createApp({ config, modelsDir: path.join(userData, 'models'), nativeBinding });
   const dispatch = ctx.dispatch;
   ipcMain.handle(INVOKE_CHANNEL, (e, cmd: unknown, args: unknown) => {
@@ -95,7 +115,12 @@ async function start(): Promise<void> {
     if (win && !win.isDestroyed()) win.webContents.send(eventChannel(event), payload);
   });
   Menu.setApplicationMenu(buildMenu(ctx.service.handlers(), process.platform === 'darwin'));
-  win = createWindow(loadWindowState(userData, screen.getAllDisplays().map((d) => d.workArea)));
+  win = createWindow(
+    loadWindowState(
+      userData,
+      screen.getAllDisplays().map((d) => d.workArea),
+    ),
+  );
   win.on('closed', () => (win = null));
   void ctx.service.startLive();
 }

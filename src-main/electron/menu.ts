@@ -14,8 +14,14 @@ export function buildMenu(handlers: Commands, isMac: boolean): Menu {
         { label: 'Start', accelerator: 'CmdOrCtrl+Enter', click: () => run(handlers['market/start']({})) },
         { label: 'Stop', accelerator: 'CmdOrCtrl+.', click: () => run(handlers['market/stop']({})) },
         { type: 'separator' },
-        { label: 'Bybit (live)', click: () => run(handlers['market/setSource']({ source: { kind: 'bybit' } })) },
-        { label: 'Simulated market', click: () => run(handlers['market/setSource']({ source: { kind: 'sim' } })) },
+        {
+          label: 'Bybit (live)',
+          click: () => run(handlers['market/setSource']({ source: { kind: 'bybit' } })),
+        },
+        {
+          label: 'Simulated market',
+          click: () => run(handlers['market/setSource']({ source: { kind: 'sim' } })),
+        },
       ],
     },
     { role: 'viewMenu' },

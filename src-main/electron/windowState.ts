@@ -13,16 +13,23 @@ export interface WindowState {
 
 const DEFAULT: WindowState = { width: 1600, height: 960, maximized: false };
 
-export function loadWindowState(dir: string, screens: { x: number; y: number; width: number; height: number }[]): WindowState {
+export function loadWindowState(
+  dir: string,
+  screens: { x: number; y: number; width: number; height: number }[],
+): WindowState {
   try {
-    const s = JSON.parse(fs.readFileSync(path.join(dir, 'window-state.json'), 'utf8')) as Partial<WindowState>;
+    const s = JSON.parse(
+      fs.readFileSync(path.join(dir, 'window-state.json'), 'utf8'),
+    ) as Partial<WindowState>;
     const width = Math.max(800, Number(s.width) || DEFAULT.width);
     const height = Math.max(500, Number(s.height) || DEFAULT.height);
     const st: WindowState = { width, height, maximized: Boolean(s.maximized) };
     if (Number.isFinite(s.x) && Number.isFinite(s.y)) {
       const x = s.x as number;
       const y = s.y as number;
-      const visible = screens.some((b) => x + 100 > b.x && x < b.x + b.width - 100 && y >= b.y - 10 && y < b.y + b.height - 50);
+      const visible = screens.some(
+        (b) => x + 100 > b.x && x < b.x + b.width - 100 && y >= b.y - 10 && y < b.y + b.height - 50,
+      );
       if (visible) Object.assign(st, { x, y });
     }
     return st;

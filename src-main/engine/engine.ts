@@ -54,7 +54,11 @@ export interface EngineOptions {
 }
 
 /** Engine options from the validated config (durations already in ms). */
-export function engineOptionsFromConfig(config: Config, instrument: Instrument, samplingMs?: number): EngineOptions {
+export function engineOptionsFromConfig(
+  config: Config,
+  instrument: Instrument,
+  samplingMs?: number,
+): EngineOptions {
   const t = config.trading;
   const r = config.risk;
   return {
@@ -96,7 +100,9 @@ type QueuedEvent = MarketMessage | { kind: 'gap'; gap: Gap };
 
 export class Engine {
   readonly options: EngineOptions;
-  private readonly ev = new TypedEmitter<EngineEvents>((name, e) => console.error(`engine: listener for "${name}" threw:`, e));
+  private readonly ev = new TypedEmitter<EngineEvents>((name, e) =>
+    console.error(`engine: listener for "${name}" threw:`, e),
+  );
   private readonly source: MarketSource;
   private readonly clock: Clock;
   private model: DecisionModel | null;
@@ -139,10 +145,21 @@ export class Engine {
     this.sink = deps.sink;
     if (!(options.decisionIntervalMs > 0)) throw new RangeError('decision interval must be > 0 ms');
     this.seq = new SequencedBook(new TickScale(options.instrument.tickSize));
-    this.policy = new SignalPolicy({ threshold: options.threshold, hysteresis: options.hysteresis, minHoldMs: options.minHoldMs });
+    this.policy = new SignalPolicy({
+      threshold: options.threshold,
+      hysteresis: options.hysteresis,
+      minHoldMs: options.minHoldMs,
+    });
     this.risk = new RiskManager(options.risk);
-    this.executor = new Executor({ mode: options.executor, passiveTimeoutMs: options.passiveTimeoutMs, minQty: 1e-9 });
-    this.broker = new PaperBroker({ fees: new NotionalFees(options.takerFee, options.makerFee), latency: new ConstantLatency(options.latencyMs) });
+    this.executor = new Executor({
+      mode: options.executor,
+      passiveTimeoutMs: options.passiveTimeoutMs,
+      minQty: 1e-9,
+    });
+    this.broker = new PaperBroker({
+      fees: new NotionalFees(options.takerFee, options.makerFee),
+      latency: new ConstantLatency(options.latencyMs),
+    });
     this.portfolio = new Portfolio(options.initialBalance);
     this.metrics = new MetricsAccumulator(options.initialBalance, options.samplingMs);
     this.broker.onEvent((e) => {
@@ -265,7 +282,8 @@ export class Engine {
           this.features.reset();
           this.nextDecision = NaN;
         }
-        if (this.nextDecision !== this.nextDecision) this.nextDecision = Math.floor(t / every) * every + every;
+        if (this.nextDecision !== this.nextDecision)
+          this.nextDecision = Math.floor(t / every) * every + every;
         if (this.nextDecision < t) {
           // Only the latest due grid time is decided: earlier ones would see the same data.
           const d = this.nextDecision + Math.floor((t - 1 - this.nextDecision) / every) * every;
@@ -319,14 +337,23 @@ export class Engine {
       const mid = book.mid();
       this.portfolio.mark(t, mid);
       if (this.portfolio.position !== 0 || this.broker.busy) {
-        const exit = this.risk.checkExit({ ts: t, price: mid, position: this.portfolio.position, entryPrice: this.portfolio.entryPrice, equity: this.portfolio.equity() });
+        const exit = this.risk.checkExit({
+          ts: t,
+          price: mid,
+          position: this.portfolio.position,
+          entryPrice: this.portfolio.entryPrice,
+          equity: this.portfolio.equity(),
+        });
         if (exit) this.execute(exit, t);
       }
       if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
     } else if (r.status === 'gap') {
       this.features.reset();
       this.setValid(false, r.reason);
-      this.onGap({ symbol: m.symbol, reason: r.reason, startTs: m.recvTs, endTs: null, detail: r.detail }, 'book');
+      this.onGap(
+        { symbol: m.symbol, reason: r.reason, startTs: m.recvTs, endTs: null, detail: r.detail },
+        'book',
+      );
     }
   }
 
@@ -419,7 +446,15 @@ export class Engine {
       this.lastSignal = signal;
       this.lastTarget = dec.target;
       this.lastReason = dec.reason;
-      const s = { ts: d, signal, prediction: p, threshold, price: mid, target: dec.target, reason: dec.reason };
+      const s = {
+        ts: d,
+        signal,
+        prediction: p,
+        threshold,
+        price: mid,
+        target: dec.target,
+        reason: dec.reason,
+      };
       this.sink?.signal(s);
       this.ev.emit('signal', s);
     }
@@ -430,7 +465,13 @@ export class Engine {
     const book = this.seq.book;
     const actions = this.executor.plan(
       dec.target,
-      { ts, position: this.portfolio.position, bestBid: book.bestBid(), bestAsk: book.bestAsk(), working: this.broker.working() },
+      {
+        ts,
+        position: this.portfolio.position,
+        bestBid: book.bestBid(),
+        bestAsk: book.bestAsk(),
+        working: this.broker.working(),
+      },
       dec.reason,
       dec.urgent,
     );

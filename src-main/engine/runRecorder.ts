@@ -41,11 +41,24 @@ export class RunRecorder implements RunSink {
     private readonly now: () => number = Date.now,
   ) {
     const r = db
-      .prepare('INSERT INTO runs (kind, source, session_id, symbol, model, threshold, params, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(run.kind, run.source, run.sessionId, run.symbol, run.model, run.threshold, JSON.stringify(run.params), run.startedAt);
+      .prepare(
+        'INSERT INTO runs (kind, source, session_id, symbol, model, threshold, params, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        run.kind,
+        run.source,
+        run.sessionId,
+        run.symbol,
+        run.model,
+        run.threshold,
+        JSON.stringify(run.params),
+        run.startedAt,
+      );
     this.runId = Number(r.lastInsertRowid);
     this.insPred = db.prepare('INSERT INTO predictions (run_id, ts, value, mid) VALUES (?, ?, ?, ?)');
-    this.insSignal = db.prepare('INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insSignal = db.prepare(
+      'INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.upsertOrder = db.prepare(
       `INSERT INTO orders (run_id, order_id, side, type, qty, price, reason, sent_ts, arrived_ts, status, filled_qty, avg_fill_price, fees, note, done_ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -53,7 +66,9 @@ export class RunRecorder implements RunSink {
          filled_qty = excluded.filled_qty, avg_fill_price = excluded.avg_fill_price, fees = excluded.fees,
          note = excluded.note, done_ts = excluded.done_ts`,
     );
-    this.insFill = db.prepare('INSERT INTO fills (run_id, order_id, ts, side, price, qty, fee, liquidity, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insFill = db.prepare(
+      'INSERT INTO fills (run_id, order_id, ts, side, price, qty, fee, liquidity, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.insEquity = db.prepare(
       'INSERT INTO equity (run_id, ts, balance, position, entry_price, realized, unrealized, fees, equity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -67,20 +82,60 @@ export class RunRecorder implements RunSink {
   }
 
   signal(s: SignalEvent): void {
-    this.push(() => this.insSignal.run(this.runId, s.ts, s.signal, s.prediction, s.threshold, num(s.price), s.target, s.reason));
+    this.push(() =>
+      this.insSignal.run(
+        this.runId,
+        s.ts,
+        s.signal,
+        s.prediction,
+        s.threshold,
+        num(s.price),
+        s.target,
+        s.reason,
+      ),
+    );
   }
 
   order(o: Order): void {
-    const v = [o.id, o.side, o.type, o.qty, num(o.price), o.reason, o.sentTs, num(o.arrivedTs), o.status, o.filledQty, num(o.avgFillPrice), o.fees, o.note, num(o.doneTs)];
+    const v = [
+      o.id,
+      o.side,
+      o.type,
+      o.qty,
+      num(o.price),
+      o.reason,
+      o.sentTs,
+      num(o.arrivedTs),
+      o.status,
+      o.filledQty,
+      num(o.avgFillPrice),
+      o.fees,
+      o.note,
+      num(o.doneTs),
+    ];
     this.push(() => this.upsertOrder.run(this.runId, ...v));
   }
 
   fill(f: Fill): void {
-    this.push(() => this.insFill.run(this.runId, f.orderId, f.ts, f.side, f.price, f.qty, f.fee, f.liquidity, f.reason));
+    this.push(() =>
+      this.insFill.run(this.runId, f.orderId, f.ts, f.side, f.price, f.qty, f.fee, f.liquidity, f.reason),
+    );
   }
 
   equity(s: PortfolioSnapshot): void {
-    this.push(() => this.insEquity.run(this.runId, s.ts, s.balance, s.position, num(s.entryPrice), s.realizedPnl, s.unrealizedPnl, s.fees, s.equity));
+    this.push(() =>
+      this.insEquity.run(
+        this.runId,
+        s.ts,
+        s.balance,
+        s.position,
+        num(s.entryPrice),
+        s.realizedPnl,
+        s.unrealizedPnl,
+        s.fees,
+        s.equity,
+      ),
+    );
   }
 
   flush(): void {
@@ -93,7 +148,9 @@ export class RunRecorder implements RunSink {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    this.db.prepare('UPDATE runs SET ended_at = ?, metrics = ?, final = ? WHERE id = ?').run(this.now(), JSON.stringify(m), JSON.stringify(final), this.runId);
+    this.db
+      .prepare('UPDATE runs SET ended_at = ?, metrics = ?, final = ? WHERE id = ?')
+      .run(this.now(), JSON.stringify(m), JSON.stringify(final), this.runId);
   }
 
   private push(w: () => void): void {

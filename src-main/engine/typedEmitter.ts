@@ -3,7 +3,10 @@
 export class TypedEmitter<E extends { [K in keyof E]: unknown }> {
   private readonly map = new Map<keyof E, ((payload: never) => void)[]>();
 
-  constructor(private readonly onListenerError: (event: string, e: unknown) => void = (ev, e) => console.error(`listener for "${ev}" threw:`, e)) {}
+  constructor(
+    private readonly onListenerError: (event: string, e: unknown) => void = (ev, e) =>
+      console.error(`listener for "${ev}" threw:`, e),
+  ) {}
 
   /** Subscribes; returns the unsubscribe function. */
   on<K extends keyof E>(event: K, fn: (payload: E[K]) => void): () => void {

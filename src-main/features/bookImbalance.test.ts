@@ -38,6 +38,7 @@ describe('weightedBookImbalance', () => {
   });
   it('weights decay from the touch', () => {
     expect(IMBALANCE_WEIGHTS[0]).toBe(1);
-    for (let i = 1; i < IMBALANCE_WEIGHTS.length; i++) expect(IMBALANCE_WEIGHTS[i]).toBeLessThan(IMBALANCE_WEIGHTS[i - 1]);
+    for (let i = 1; i < IMBALANCE_WEIGHTS.length; i++)
+      expect(IMBALANCE_WEIGHTS[i]).toBeLessThan(IMBALANCE_WEIGHTS[i - 1]);
   });
 });

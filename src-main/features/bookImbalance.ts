@@ -6,7 +6,13 @@
 export const IMBALANCE_WEIGHTS: Float64Array = Float64Array.from({ length: 10 }, (_, i) => Math.exp(-i / 2));
 
 /** sizes are best-first; levels beyond `bidCount`/`askCount` count as empty. */
-export function bookImbalance(bidSizes: Float64Array, bidCount: number, askSizes: Float64Array, askCount: number, n: number): number {
+export function bookImbalance(
+  bidSizes: Float64Array,
+  bidCount: number,
+  askSizes: Float64Array,
+  askCount: number,
+  n: number,
+): number {
   let b = 0;
   let a = 0;
   for (let i = 0; i < n && i < bidCount; i++) b += bidSizes[i];

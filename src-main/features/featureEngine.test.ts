@@ -68,7 +68,15 @@ describe('FeatureEngine on a hand-made book', () => {
     const e = new FeatureEngine();
     const b = bookOf(bids, asks);
     e.onBook(b, T0);
-    const trade = (ts: number, side: 'Buy' | 'Sell', size: number): Trade => ({ ts, side, size, price: 100, id: String(ts), blockTrade: false, seq: 0 });
+    const trade = (ts: number, side: 'Buy' | 'Sell', size: number): Trade => ({
+      ts,
+      side,
+      size,
+      price: 100,
+      id: String(ts),
+      blockTrade: false,
+      seq: 0,
+    });
     e.onTrade(trade(T0 + 31_000, 'Buy', 3));
     e.onTrade(trade(T0 + 33_500, 'Sell', 1));
     b.applyDelta([[100.0, 5]], []); // bid size +2: e_n = +2, touch depth (5+1)/2 = 3
@@ -90,7 +98,10 @@ describe('FeatureEngine on a hand-made book', () => {
     const b = bookOf(bids, asks);
     e.onBook(b, T0);
     expect(e.compute(T0 + 40_000, out)).toBe(true);
-    b.applyDelta([], asks.map(([p]) => [p, 0]));
+    b.applyDelta(
+      [],
+      asks.map(([p]) => [p, 0]),
+    );
     e.onBook(b, T0 + 40_001);
     expect(e.compute(T0 + 40_002, out)).toBe(false);
     b.applyDelta([], asks);
@@ -115,7 +126,8 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
     let checked = 0;
     const check = (T: number) => {
       expect(engine.compute(T, out)).toBe(true);
-      const inW = <X extends { ts: number }>(xs: X[], W: number) => xs.filter((x) => x.ts > T - W && x.ts <= T);
+      const inW = <X extends { ts: number }>(xs: X[], W: number) =>
+        xs.filter((x) => x.ts > T - W && x.ts <= T);
       const want: Partial<Record<FeatureName, number>> = {};
       for (const W of [1000, 5000, 30000]) {
         let sumE = 0;
@@ -126,7 +138,11 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
           const c = tops[i];
           if (!(c.ts > T - W && c.ts <= T)) continue;
           if (c.bid === p.bid && c.ask === p.ask && c.bs === p.bs && c.as === p.as) continue;
-          sumE += (c.bid >= p.bid ? c.bs : 0) - (c.bid <= p.bid ? p.bs : 0) - (c.ask <= p.ask ? c.as : 0) + (c.ask >= p.ask ? p.as : 0);
+          sumE +=
+            (c.bid >= p.bid ? c.bs : 0) -
+            (c.bid <= p.bid ? p.bs : 0) -
+            (c.ask <= p.ask ? c.as : 0) +
+            (c.ask >= p.ask ? p.as : 0);
           sumD += (c.bs + c.as) / 2;
           n++;
         }
@@ -142,7 +158,9 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
         want[`trade_rate_${W / 1000}s` as FeatureName] = ws.length / (W / 1000);
         want[`trade_vol_${W / 1000}s` as FeatureName] = (buy + sell) / (W / 1000);
         let ss = 0;
-        for (let i = 1; i < tops.length; i++) if (tops[i].ts > T - W && tops[i].ts <= T) ss += (Math.log(tops[i].mid / tops[i - 1].mid) * 1e4) ** 2;
+        for (let i = 1; i < tops.length; i++)
+          if (tops[i].ts > T - W && tops[i].ts <= T)
+            ss += (Math.log(tops[i].mid / tops[i - 1].mid) * 1e4) ** 2;
         want[`rv_${W / 1000}s` as FeatureName] = Math.sqrt(ss);
       }
       const top = tops.at(-1)!;
@@ -153,7 +171,9 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
       want.time_since_trade_s = Math.min(60, (T - trades.at(-1)!.ts) / 1000);
       for (const [name, v] of Object.entries(want)) {
         const got = out[featureIndex(name as FeatureName)];
-        expect(Math.abs(got - v), `${name} at ${T - T0}: got ${got}, want ${v}`).toBeLessThan(1e-9 * Math.max(1, Math.abs(v)));
+        expect(Math.abs(got - v), `${name} at ${T - T0}: got ${got}, want ${v}`).toBeLessThan(
+          1e-9 * Math.max(1, Math.abs(v)),
+        );
       }
       checked++;
     };
@@ -167,11 +187,22 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
         expect(seq.apply(ev).status).toBe('applied');
         engine.onBook(seq.book, ev.ts);
         const b = seq.book;
-        tops.push({ ts: ev.ts, bid: b.bestBid(), bs: b.bestBidSize(), ask: b.bestAsk(), as: b.bestAskSize(), mid: (b.bestBid() + b.bestAsk()) / 2 });
+        tops.push({
+          ts: ev.ts,
+          bid: b.bestBid(),
+          bs: b.bestBidSize(),
+          ask: b.bestAsk(),
+          as: b.bestAskSize(),
+          mid: (b.bestBid() + b.bestAsk()) / 2,
+        });
       } else {
         for (const t of ev.trades) {
           engine.onTrade(t);
-          trades.push(t);
+          // the engine keeps one non-decreasing clock: a fill stamped before the last book update counts at it
+          trades.push({
+            ...t,
+            ts: Math.max(t.ts, tops.at(-1)?.ts ?? -Infinity, trades.at(-1)?.ts ?? -Infinity),
+          });
         }
       }
     }
@@ -186,7 +217,14 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
 
 describe('FeatureEngine on the real Bybit recording', () => {
   it('gives finite, in-range features from a real orderbook.200 + publicTrade stream', () => {
-    const file = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+    const file = path.resolve(
+      PROJECT_ROOT,
+      '..',
+      'shared',
+      'data',
+      'bybit',
+      'linear_BTCUSDT_orderbook200_trades.jsonl',
+    );
     const seq = new SequencedBook(scale);
     const engine = new FeatureEngine();
     const out = new Float64Array(N_FEATURES);
@@ -206,7 +244,15 @@ describe('FeatureEngine on the real Bybit recording', () => {
           for (const v of out) expect(Number.isFinite(v)).toBe(true);
           const f = (n: FeatureName) => out[featureIndex(n)];
           expect(f('spread_bps')).toBeGreaterThanOrEqual((0.1 / 70_000) * 1e4);
-          for (const n of ['imb_l1', 'imb_l5', 'imb_l10', 'imb_weighted', 'tfi_5s', 'tfi_30s'] as FeatureName[]) expect(Math.abs(f(n))).toBeLessThanOrEqual(1);
+          for (const n of [
+            'imb_l1',
+            'imb_l5',
+            'imb_l10',
+            'imb_weighted',
+            'tfi_5s',
+            'tfi_30s',
+          ] as FeatureName[])
+            expect(Math.abs(f(n))).toBeLessThanOrEqual(1);
           expect(f('rv_30s')).toBeGreaterThanOrEqual(0);
           expect(f('depth_slope_bid')).toBeGreaterThan(0);
           expect(f('depth_slope_ask')).toBeGreaterThan(0);

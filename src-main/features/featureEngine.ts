@@ -24,6 +24,9 @@ import { timeSinceTradeS } from './timeSinceTrade.ts';
 import { perSecond, tradeFlowImbalance } from './tradeFlow.ts';
 import { WindowedSums } from './windowedSums.ts';
 
+// Usage: onBook(book, ts) after every applied book message, onTrade(trade) for every trade, compute(t, out) at
+// each decision time, and reset() whenever the feed has a gap or the book goes invalid (SequencedBook 'gap').
+
 /** The part of `OrderBook` (src-main/book/orderBook.ts) the features read; OrderBook satisfies it. */
 export interface BookReader {
   bidCount(): number;
@@ -122,14 +125,29 @@ export class FeatureEngine {
       this.validSince = ts;
       this.mids.push(ts, mid);
     } else {
-      if (bid !== this.prevBid || ask !== this.prevAsk || bidSize !== this.prevBidSize || askSize !== this.prevAskSize) {
-        const e = ofiEvent(this.prevBid, this.prevBidSize, this.prevAsk, this.prevAskSize, bid, bidSize, ask, askSize);
+      if (
+        bid !== this.prevBid ||
+        ask !== this.prevAsk ||
+        bidSize !== this.prevBidSize ||
+        askSize !== this.prevAskSize
+      ) {
+        const e = ofiEvent(
+          this.prevBid,
+          this.prevBidSize,
+          this.prevAsk,
+          this.prevAskSize,
+          bid,
+          bidSize,
+          ask,
+          askSize,
+        );
         this.ofi.push(ts, e, (bidSize + askSize) / 2);
       }
       if (mid !== this.prevMid) {
         const r = logReturnBps(this.prevMid, mid);
         this.rv.push(ts, r * r);
         this.mids.push(ts, mid);
+        this.mids.advance(ts); // keeps the ring bounded even if compute() is not called for a while
       }
     }
     this.prevBid = bid;
@@ -139,9 +157,11 @@ export class FeatureEngine {
     this.prevMid = mid;
   }
 
-  /** Call for each public trade, in arrival order. */
-  onTrade(t: Trade): void {
-    let ts = t.ts;
+  /**
+   * Call for each public trade, in arrival order. `ts` is the event time on the caller's clock (the one given to
+   * onBook and compute); by default the trade's own fill time. Either way it is clamped to be non-decreasing.
+   */
+  onTrade(t: Trade, ts: number = t.ts): void {
     if (ts < this.lastTs) ts = this.lastTs;
     this.lastTs = ts;
     const buy = t.side === 'Buy';
@@ -155,7 +175,8 @@ export class FeatureEngine {
    */
   compute(ts: number, out: Float64Array): boolean {
     if (!this.isWarm(ts)) return false;
-    if (out.length < N_FEATURES) throw new RangeError(`compute needs an output of length ${N_FEATURES}, got ${out.length}`);
+    if (out.length < N_FEATURES)
+      throw new RangeError(`compute needs an output of length ${N_FEATURES}, got ${out.length}`);
     this.ofi.advance(ts);
     this.trades.advance(ts);
     this.rv.advance(ts);
@@ -170,9 +191,12 @@ export class FeatureEngine {
     out[k++] = bookImbalance(this.bidSz, this.nBid, this.askSz, this.nAsk, 5);
     out[k++] = bookImbalance(this.bidSz, this.nBid, this.askSz, this.nAsk, 10);
     out[k++] = weightedBookImbalance(this.bidSz, this.nBid, this.askSz, this.nAsk, IMBALANCE_WEIGHTS);
-    for (let j = 0; j < OFI_WINDOWS_MS.length; j++) out[k++] = normalisedOfi(this.ofi.sum(j, 0), this.ofi.sum(j, 1), this.ofi.count(j));
-    for (let j = 0; j < TRADE_WINDOWS_MS.length; j++) out[k++] = tradeFlowImbalance(this.trades.sum(j, 0), this.trades.sum(j, 1));
-    for (let j = 0; j < TRADE_WINDOWS_MS.length; j++) out[k++] = perSecond(this.trades.count(j), TRADE_WINDOWS_MS[j]);
+    for (let j = 0; j < OFI_WINDOWS_MS.length; j++)
+      out[k++] = normalisedOfi(this.ofi.sum(j, 0), this.ofi.sum(j, 1), this.ofi.count(j));
+    for (let j = 0; j < TRADE_WINDOWS_MS.length; j++)
+      out[k++] = tradeFlowImbalance(this.trades.sum(j, 0), this.trades.sum(j, 1));
+    for (let j = 0; j < TRADE_WINDOWS_MS.length; j++)
+      out[k++] = perSecond(this.trades.count(j), TRADE_WINDOWS_MS[j]);
     for (let j = 0; j < TRADE_WINDOWS_MS.length; j++)
       out[k++] = perSecond(this.trades.sum(j, 0) + this.trades.sum(j, 1), TRADE_WINDOWS_MS[j]);
     for (let j = 0; j < RV_WINDOWS_MS.length; j++) out[k++] = realizedVolBps(this.rv.sum(j, 0));

@@ -9,7 +9,7 @@ describe('WindowedSums', () => {
     const events: { ts: number; a: number; b: number }[] = [];
     let ts = 0;
     let seed = 7;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 3000; i++) {
       ts += Math.floor(rnd() * 40);
       const a = rnd() * 10 - 5;
@@ -22,8 +22,14 @@ describe('WindowedSums', () => {
         windows.forEach((W, j) => {
           const inside = events.filter((e) => e.ts > now - W && e.ts <= now);
           expect(w.count(j)).toBe(inside.length);
-          expect(w.sum(j, 0)).toBeCloseTo(inside.reduce((s, e) => s + e.a, 0), 6);
-          expect(w.sum(j, 1)).toBeCloseTo(inside.reduce((s, e) => s + e.b, 0), 6);
+          expect(w.sum(j, 0)).toBeCloseTo(
+            inside.reduce((s, e) => s + e.a, 0),
+            6,
+          );
+          expect(w.sum(j, 1)).toBeCloseTo(
+            inside.reduce((s, e) => s + e.b, 0),
+            6,
+          );
         });
       }
     }
@@ -31,7 +37,15 @@ describe('WindowedSums', () => {
   it.each([
     { name: 'entry exactly W old has left', pushes: [[0, 1]], now: 1000, want: 0 },
     { name: 'entry just inside', pushes: [[1, 1]], now: 1000, want: 1 },
-    { name: 'empty window is exactly 0', pushes: [[0, 0.1], [1, 0.2]], now: 5000, want: 0 },
+    {
+      name: 'empty window is exactly 0',
+      pushes: [
+        [0, 0.1],
+        [1, 0.2],
+      ],
+      now: 5000,
+      want: 0,
+    },
   ])('$name', ({ pushes, now, want }) => {
     const w = new WindowedSums([1000]);
     for (const [t, v] of pushes) w.push(t, v);

@@ -36,7 +36,11 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
         url: opts.url ?? config.bybit.url ?? undefined,
         pingIntervalMs: config.bybit.ping_interval,
         staleTimeoutMs: config.bybit.stale_timeout,
-        reconnect: { initialMs: config.bybit.reconnect_initial, maxMs: config.bybit.reconnect_max, jitter: config.bybit.reconnect_jitter },
+        reconnect: {
+          initialMs: config.bybit.reconnect_initial,
+          maxMs: config.bybit.reconnect_max,
+          jitter: config.bybit.reconnect_jitter,
+        },
         now: opts.now,
       });
     }
@@ -44,6 +48,7 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
       return new SimMarket({
         seed: config.sim.seed,
         symbol: config.symbol,
+        category: config.category,
         startPrice: config.sim.start_price,
         tickSize: config.tick_size ?? config.sim.tick_size,
         levels: config.sim.levels,
@@ -54,6 +59,8 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
         now: opts.now,
       });
     case 'replay':
-      throw new SourceConfigError('source "replay" plays a stored session: use the replay source with a database and session id, not createSource');
+      throw new SourceConfigError(
+        'source "replay" plays a stored session: use the replay source with a database and session id, not createSource',
+      );
   }
 }

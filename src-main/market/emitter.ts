@@ -24,7 +24,8 @@ export class SourceEmitter {
         (list[i] as (...a: Parameters<SourceEvents[K]>) => void)(...args);
       } catch (e) {
         // A consumer bug must not kill the socket loop; report it where people look.
-        if (event !== 'warning') this.emit('warning', `listener for "${event}" threw: ${(e as Error).message ?? String(e)}`);
+        if (event !== 'warning')
+          this.emit('warning', `listener for "${event}" threw: ${(e as Error).message ?? String(e)}`);
         else console.error(e);
       }
     }

@@ -19,7 +19,10 @@ function rowOf(ds: ReturnType<typeof buildDataset>, i: number): Float32Array {
 
 describe('buildDataset', () => {
   it('samples every decision interval after the warm-up, in FEATURE_SET order, with finite values', () => {
-    const ds = buildDataset([{ sessionId: 7, tickSize: '0.1', events: syntheticEvents({ durationMs: 120_000 }) }], opts);
+    const ds = buildDataset(
+      [{ sessionId: 7, tickSize: '0.1', events: syntheticEvents({ durationMs: 120_000 }) }],
+      opts,
+    );
     expect(ds.names).toEqual(FEATURE_SET.names);
     expect(ds.nFeatures).toBe(FEATURE_SET.names.length);
     expect(ds.X.length).toBe(ds.nRows * ds.nFeatures);
@@ -49,14 +52,21 @@ describe('buildDataset', () => {
           const m: BookMessage = {
             ...ev,
             bids: ev.bids.map(([p, s]) => [p, s === 0 ? 0 : Math.round(r() * 9000 + 1) / 1000] as const),
-            asks: [...ev.asks.map(([p, s]) => [p, s === 0 ? 0 : Math.round(r() * 9000 + 1) / 1000] as const), [999999.9, 5]],
+            asks: [
+              ...ev.asks.map(([p, s]) => [p, s === 0 ? 0 : Math.round(r() * 9000 + 1) / 1000] as const),
+              [999999.9, 5],
+            ],
           };
           return m;
         }
         return {
           ...ev,
           trades: [
-            ...ev.trades.map((t) => ({ ...t, side: r() < 0.5 ? ('Buy' as const) : ('Sell' as const), size: r() * 50 })),
+            ...ev.trades.map((t) => ({
+              ...t,
+              side: r() < 0.5 ? ('Buy' as const) : ('Sell' as const),
+              size: r() * 50,
+            })),
             { ...ev.trades[0], id: 'extra', size: 100 },
           ],
         };
@@ -80,7 +90,10 @@ describe('buildDataset', () => {
       expect(labelsCompared).toBeGreaterThan(0);
       // and the perturbation does change what comes after the cut (so this test can fail)
       const after = ref.ts.findIndex((t) => t > cut + 1000);
-      if (after >= 0 && after < alt.nRows) expect(Buffer.from(rowOf(alt, after).slice().buffer)).not.toEqual(Buffer.from(rowOf(ref, after).slice().buffer));
+      if (after >= 0 && after < alt.nRows)
+        expect(Buffer.from(rowOf(alt, after).slice().buffer)).not.toEqual(
+          Buffer.from(rowOf(ref, after).slice().buffer),
+        );
     }
   });
 
@@ -94,10 +107,25 @@ describe('buildDataset', () => {
       mids.push([t, mid]);
       const bid = Math.round((mid - 0.1) * 10) / 10;
       const ask = Math.round((mid + 0.1) * 10) / 10;
-      events.push({ kind: 'book', type: 'snapshot', symbol: 'X', depth: 1, ts: T0 + t, cts: 0, recvTs: T0 + t, u: 10 + k, seq: 0, bids: [[bid, 1]], asks: [[ask, 1]] });
+      events.push({
+        kind: 'book',
+        type: 'snapshot',
+        symbol: 'X',
+        depth: 1,
+        ts: T0 + t,
+        cts: 0,
+        recvTs: T0 + t,
+        u: 10 + k,
+        seq: 0,
+        bids: [[bid, 1]],
+        asks: [[ask, 1]],
+      });
     }
     const H = 3000;
-    const ds = buildDataset([{ sessionId: 1, tickSize: '0.1', events }], { decisionIntervalMs: 1000, horizonMs: H });
+    const ds = buildDataset([{ sessionId: 1, tickSize: '0.1', events }], {
+      decisionIntervalMs: 1000,
+      horizonMs: H,
+    });
     const midAt = (x: number) => mids.filter(([t]) => t <= x).at(-1)![1];
     expect(ds.nRows).toBeGreaterThan(20);
     for (let i = 0; i < ds.nRows; i++) {
@@ -129,12 +157,17 @@ describe('buildDataset', () => {
     expect(ds.stats.storedGaps).toBe(1);
     expect(ds.stats.droppedForGap).toBeGreaterThan(0);
     // without the gap the same window would be sampled densely
-    const clean = buildDataset([{ sessionId: 1, tickSize: '0.1', events: syntheticEvents({ durationMs: 200_000, seed: 5 }) }], opts);
+    const clean = buildDataset(
+      [{ sessionId: 1, tickSize: '0.1', events: syntheticEvents({ durationMs: 200_000, seed: 5 }) }],
+      opts,
+    );
     expect(clean.nRows).toBeGreaterThan(ds.nRows + 40);
   });
 
   it('treats a sequence break found while replaying as a gap even without a stored gap record', () => {
-    const events = syntheticEvents({ durationMs: 200_000, gapsAtMs: [100_000], seed: 5 }).filter((e) => e.kind !== 'gap');
+    const events = syntheticEvents({ durationMs: 200_000, gapsAtMs: [100_000], seed: 5 }).filter(
+      (e) => e.kind !== 'gap',
+    );
     const ds = buildDataset([{ sessionId: 1, tickSize: '0.1', events }], opts);
     expect(ds.stats.detectedGaps).toBe(1);
     const gapTs = T0 + 100_000;
@@ -145,7 +178,9 @@ describe('buildDataset', () => {
 
   it('treats a resync snapshot as a gap even when neither a gap record nor a sequence break was stored', () => {
     const events = syntheticEvents({ durationMs: 200_000, gapsAtMs: [100_000], seed: 5 }).filter(
-      (e) => e.kind !== 'gap' && !(e.kind === 'book' && e.type === 'delta' && e.bids.length === 0 && e.asks.length === 0),
+      (e) =>
+        e.kind !== 'gap' &&
+        !(e.kind === 'book' && e.type === 'delta' && e.bids.length === 0 && e.asks.length === 0),
     );
     const ds = buildDataset([{ sessionId: 1, tickSize: '0.1', events }], opts);
     expect(ds.stats.detectedGaps).toBe(1);
@@ -179,14 +214,28 @@ describe('buildDatasetFromDb (real SQLite file written by SessionWriter)', () =>
     const file = path.join(dir, 'a.db');
     const db = openDb(file);
     const events = syntheticEvents({ durationMs: 150_000, gapsAtMs: [70_000], seed: 9 });
-    const sid = createSession(db, { source: 'sim', symbol: 'BTCUSDT', category: 'linear', depth: 50, tickSize: '0.1', startedAt: T0 });
+    const sid = createSession(db, {
+      source: 'sim',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      startedAt: T0,
+    });
     const w = new SessionWriter(db, sid, { now: () => T0 });
     for (const ev of events) {
       if (ev.kind === 'gap') w.writeGap(ev.gap);
       else w.writeMessage(ev);
     }
     w.close(T0 + 150_000);
-    const other = createSession(db, { source: 'sim', symbol: 'ETHUSDT', category: 'linear', depth: 50, tickSize: '0.01', startedAt: T0 - 1 });
+    const other = createSession(db, {
+      source: 'sim',
+      symbol: 'ETHUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.01',
+      startedAt: T0 - 1,
+    });
     new SessionWriter(db, other, { now: () => T0 }).close(T0);
     db.close();
 
@@ -203,6 +252,21 @@ describe('buildDatasetFromDb (real SQLite file written by SessionWriter)', () =>
     expect(sessionSources(db2).sessions.map((s) => s.symbol)).toEqual(['BTCUSDT']);
     expect(() => sessionSources(db2, [sid, other])).toThrow(/mix symbols/);
     expect(() => sessionSources(db2, [999])).toThrow(/session 999 is not in/);
+
+    // A window starting mid-session (retraining on the newest data): the book is rebuilt from the last
+    // snapshot before it, so the window gives exactly the full build's rows inside it — not an empty set
+    // (deltas alone cannot rebuild a book) and nothing received after toTs.
+    const recv = (t: number) => t + 3; // the synthetic feed's receive delay
+    const from = recv(T0 + 110_000);
+    const to = recv(T0 + 140_000);
+    const win = buildDatasetFromDb(db2, [sid], opts, { fromTs: from, toTs: to });
+    const want = [...mem.ts].filter((t) => t >= T0 + 110_000 && t + opts.horizonMs < T0 + 140_000);
+    expect(want.length).toBeGreaterThan(10);
+    expect([...win.ts]).toEqual(want);
+    const i0 = [...mem.ts].indexOf(want[0]);
+    expect(Buffer.from(win.X.buffer)).toEqual(
+      Buffer.from(mem.X.slice(i0 * mem.nFeatures, (i0 + want.length) * mem.nFeatures).buffer),
+    );
     db2.close();
   });
 });

@@ -18,6 +18,11 @@ export interface DatasetSource {
   sessionId: number;
   tickSize: string;
   events: Iterable<DatasetEvent>;
+  /**
+   * Take samples only once an event received at or after this local time has been seen: the events before it
+   * only rebuild the book and warm the features (a window that starts mid-session needs its last snapshot).
+   */
+  sampleFromRecvTs?: number;
 }
 
 export interface DatasetOptions {
@@ -136,6 +141,8 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
     queue.clear();
     let lastTs = -Infinity;
     let nextT = NaN; // next decision time
+    const sampleFrom = src.sampleFromRecvTs ?? -Infinity;
+    let sampling = sampleFrom === -Infinity;
     const emit = (s: PendingSample, y: number) => out.push(s.row, y, s.t, src.sessionId);
     // Gaps are acted on where they sit in the stream (the store yields a gap where it opened). Every sample
     // still waiting for its label has its label window cross the gap; samples already labelled ended before
@@ -159,6 +166,7 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
         gapAt();
         continue;
       }
+      if (!sampling && ev.recvTs >= sampleFrom) sampling = true;
       let ts = ev.ts;
       if (ts < lastTs) ts = lastTs; // one non-decreasing clock: arrival order wins over exchange stamps
       if (ts - lastTs > maxSilence && lastTs > -Infinity) {
@@ -169,7 +177,10 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
       if (nextT !== nextT) nextT = Math.floor(ts / every) * every + every;
       const mid = engine.mid(); // the mid for every time in [lastTs, ts)
       while (nextT < ts) {
-        if (seq.valid && engine.compute(nextT, feats)) queue.push({ t: nextT, mid, row: Float32Array.from(feats) });
+        if (!sampling) {
+          // before the window: the book and the features warm up, no sample is taken
+        } else if (seq.valid && engine.compute(nextT, feats))
+          queue.push({ t: nextT, mid, row: Float32Array.from(feats) });
         else stats.notWarm++;
         nextT += every;
       }
@@ -202,7 +213,7 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
       } else {
         for (const t of ev.trades) {
           stats.trades++;
-          engine.onTrade(t);
+          engine.onTrade(t); // stamped with its fill time, exactly as the trading Engine does (no train/serve skew)
         }
       }
       // Labels whose horizon ends in [lastTs, ts) take the mid of that interval — but only now that this
@@ -230,35 +241,78 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
   };
 }
 
+/** A time window of stored data, in local receive time (ms) like readSession's options. */
+export interface SessionWindow {
+  fromTs?: number;
+  toTs?: number;
+}
+
 /**
  * The sessions to learn from, read lazily from the store (one page at a time) in the given order.
  * No ids: every session of the newest session's symbol. Mixing symbols is refused: one model, one market.
+ * With a window (retraining on the newest data): the reading starts at the last snapshot at or before
+ * `fromTs`, since deltas alone cannot rebuild a book, and samples start at `fromTs`; nothing after `toTs` is read.
  */
-export function sessionSources(db: Db, sessionIds: readonly number[] = []): { sources: DatasetSource[]; sessions: SessionInfo[] } {
+export function sessionSources(
+  db: Db,
+  sessionIds: readonly number[] = [],
+  window: SessionWindow = {},
+): { sources: DatasetSource[]; sessions: SessionInfo[] } {
   let sessions: SessionInfo[];
   if (sessionIds.length > 0) {
     sessions = sessionIds.map((id) => {
       const s = getSession(db, id);
-      if (!s) throw new Error(`session ${id} is not in ${db.name}; list sessions with \`l2desk db check --db ${db.name}\``);
+      if (!s)
+        throw new Error(
+          `session ${id} is not in ${db.name}; list sessions with \`l2desk db check --db ${db.name}\``,
+        );
       return s;
     });
   } else {
     const all = listSessions(db);
-    if (all.length === 0) throw new Error(`${db.name} holds no sessions; record one with \`l2desk collect\` or \`l2desk import\``);
+    if (all.length === 0)
+      throw new Error(
+        `${db.name} holds no sessions; record one with \`l2desk collect\` or \`l2desk import\``,
+      );
     const newest = all.reduce((a, b) => (b.startedAt > a.startedAt ? b : a));
     sessions = all.filter((s) => s.symbol === newest.symbol).sort((a, b) => a.startedAt - b.startedAt);
   }
   const symbols = [...new Set(sessions.map((s) => s.symbol))];
-  if (symbols.length > 1) throw new Error(`sessions mix symbols (${symbols.join(', ')}); pick sessions of one symbol with --session`);
-  const sources = sessions.map((s) => ({
-    sessionId: s.id,
-    tickSize: s.tickSize,
-    events: { [Symbol.iterator]: () => readSession(db, s.id) },
-  }));
+  if (symbols.length > 1)
+    throw new Error(
+      `sessions mix symbols (${symbols.join(', ')}); pick sessions of one symbol with --session`,
+    );
+  const lastSnapshot = db
+    .prepare('SELECT max(recv_ts) FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?')
+    .pluck();
+  const sources = sessions.map((s): DatasetSource => {
+    const from = window.fromTs;
+    if (from === undefined) {
+      return {
+        sessionId: s.id,
+        tickSize: s.tickSize,
+        events: { [Symbol.iterator]: () => readSession(db, s.id, { toTs: window.toTs }) },
+      };
+    }
+    const anchor = lastSnapshot.get(s.id, from) as number | null;
+    return {
+      sessionId: s.id,
+      tickSize: s.tickSize,
+      sampleFromRecvTs: from,
+      events: {
+        [Symbol.iterator]: () => readSession(db, s.id, { fromTs: anchor ?? from, toTs: window.toTs }),
+      },
+    };
+  });
   return { sources, sessions };
 }
 
 /** buildDataset over stored sessions (see sessionSources for the default selection). */
-export function buildDatasetFromDb(db: Db, sessionIds: readonly number[], opts: DatasetOptions): Dataset {
-  return buildDataset(sessionSources(db, sessionIds).sources, opts);
+export function buildDatasetFromDb(
+  db: Db,
+  sessionIds: readonly number[],
+  opts: DatasetOptions,
+  window: SessionWindow = {},
+): Dataset {
+  return buildDataset(sessionSources(db, sessionIds, window).sources, opts);
 }

@@ -3,7 +3,10 @@ import { holdoutSplit, walkForwardSplits } from './walkForward.ts';
 
 const H = 10_000;
 // 1 s samples over two sessions with a hole between them, given out of time order
-const times = [...Array.from({ length: 300 }, (_, i) => 5_000_000 + i * 1000), ...Array.from({ length: 200 }, (_, i) => 1_000_000 + i * 1000)];
+const times = [
+  ...Array.from({ length: 300 }, (_, i) => 5_000_000 + i * 1000),
+  ...Array.from({ length: 200 }, (_, i) => 1_000_000 + i * 1000),
+];
 const ts = Float64Array.from(times);
 
 function assertEmbargo(tsArr: Float64Array, train: Int32Array, valid: Int32Array, embargo: number) {
@@ -34,7 +37,8 @@ describe('walkForwardSplits', () => {
       const dropped = [...Array(ts.length).keys()].filter((i) => ts[i] < f.validFrom && !trainSet.has(i));
       if (mode === 'expanding') expect(dropped.every((i) => ts[i] > f.validFrom - e)).toBe(true);
     }
-    if (mode === 'expanding') for (let i = 1; i < fs.length; i++) expect(fs[i].train.length).toBeGreaterThan(fs[i - 1].train.length);
+    if (mode === 'expanding')
+      for (let i = 1; i < fs.length; i++) expect(fs[i].train.length).toBeGreaterThan(fs[i - 1].train.length);
     // validation blocks are disjoint and ~equal
     const all = fs.flatMap((f) => [...f.valid]);
     expect(new Set(all).size).toBe(all.length);
@@ -48,8 +52,12 @@ describe('walkForwardSplits', () => {
   });
 
   it('refuses an embargo shorter than the horizon, and too little data', () => {
-    expect(() => walkForwardSplits(ts, { folds: 3, horizonMs: H, embargoMs: 5000 })).toThrow(/at least the label horizon/);
-    expect(() => walkForwardSplits(Float64Array.from([1, 2, 3]), { folds: 3, horizonMs: H })).toThrow(/too few/);
+    expect(() => walkForwardSplits(ts, { folds: 3, horizonMs: H, embargoMs: 5000 })).toThrow(
+      /at least the label horizon/,
+    );
+    expect(() => walkForwardSplits(Float64Array.from([1, 2, 3]), { folds: 3, horizonMs: H })).toThrow(
+      /too few/,
+    );
   });
 
   it('holdoutSplit validates on the newest block', () => {

@@ -34,7 +34,9 @@ export function walkForwardSplits(ts: Float64Array, opts: WalkForwardOptions): F
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`folds must be a positive integer, got ${k}`);
   const embargo = opts.embargoMs ?? opts.horizonMs;
   if (!(embargo >= opts.horizonMs)) {
-    throw new RangeError(`embargo (${embargo} ms) must be at least the label horizon (${opts.horizonMs} ms), or training labels overlap validation`);
+    throw new RangeError(
+      `embargo (${embargo} ms) must be at least the label horizon (${opts.horizonMs} ms), or training labels overlap validation`,
+    );
   }
   const mode = opts.mode ?? 'expanding';
   const trainBlocks = opts.trainBlocks ?? 1;
@@ -59,7 +61,10 @@ export function walkForwardSplits(ts: Float64Array, opts: WalkForwardOptions): F
     if (train.length === 0 || valid.length === 0) continue;
     folds.push({ train: Int32Array.from(train), valid, validFrom, validTo: ts[order[ve - 1]] });
   }
-  if (folds.length === 0) throw new RangeError('no walk-forward fold has both training and validation rows; collect more data or shorten the horizon');
+  if (folds.length === 0)
+    throw new RangeError(
+      'no walk-forward fold has both training and validation rows; collect more data or shorten the horizon',
+    );
   return folds;
 }
 

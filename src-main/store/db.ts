@@ -36,11 +36,18 @@ export function describeDbError(file: string, e: unknown): DbError {
   const msg = err.message ?? String(e);
   if (code === 'SQLITE_NOTADB' || /not a database/i.test(msg))
     return new DbError(`${file} is not an SQLite database (or it is encrypted or corrupt): ${msg}`, file);
-  if (code.startsWith('SQLITE_CORRUPT')) return new DbError(`database ${file} is corrupt: ${msg}; run \`l2desk db check --db ${file}\``, file);
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return new DbError(`database ${file} is corrupt: ${msg}; run \`l2desk db check --db ${file}\``, file);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-    return new DbError(`database ${file} is locked by another process (${msg}); stop the other writer or use another file`, file);
+    return new DbError(
+      `database ${file} is locked by another process (${msg}); stop the other writer or use another file`,
+      file,
+    );
   if (code.startsWith('SQLITE_READONLY'))
-    return new DbError(`database ${file} is read-only (${msg}); L2 Desk needs write access to the file and its directory (WAL)`, file);
+    return new DbError(
+      `database ${file} is read-only (${msg}); L2 Desk needs write access to the file and its directory (WAL)`,
+      file,
+    );
   if (code.startsWith('SQLITE_CANTOPEN')) return new DbError(`cannot open database ${file}: ${msg}`, file);
   if (code === 'SQLITE_FULL') return new DbError(`disk full while writing ${file}`, file);
   return new DbError(`database ${file}: ${msg}`, file);
@@ -50,7 +57,8 @@ export function describeDbError(file: string, e: unknown): DbError {
 export function openDb(file: string, opts: OpenOptions = {}): Db {
   const exists = fs.existsSync(file);
   if (!exists && opts.mustExist) throw new DbError(`no database at ${file}`, file);
-  if (exists && fs.statSync(file).isDirectory()) throw new DbError(`${file} is a directory, not a database file`, file);
+  if (exists && fs.statSync(file).isDirectory())
+    throw new DbError(`${file} is a directory, not a database file`, file);
   if (!exists && file !== ':memory:') {
     const dir = path.dirname(path.resolve(file));
     try {
@@ -86,18 +94,26 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
 }
 
 export function appliedVersions(db: Db): number[] {
-  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  const has = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
   if (!has) return [];
-  return (db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[]).map(Number);
+  return (db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[]).map(
+    Number,
+  );
 }
 
 /** Applies the migrations the database lacks, each in its own transaction; returns the versions applied. */
 export function migrate(db: Db, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const known = new Map<number, Migration>();
   for (const m of migrations) {
-    if (!Number.isInteger(m.version) || m.version <= 0) throw new DbError(`migration ${m.name}: version must be a positive integer`, file);
+    if (!Number.isInteger(m.version) || m.version <= 0)
+      throw new DbError(`migration ${m.name}: version must be a positive integer`, file);
     if (known.has(m.version))
-      throw new DbError(`migrations ${known.get(m.version)?.name} and ${m.name} share version ${m.version}`, file);
+      throw new DbError(
+        `migrations ${known.get(m.version)?.name} and ${m.name} share version ${m.version}`,
+        file,
+      );
     known.set(m.version, m);
   }
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -112,7 +128,9 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
       file,
     );
   }
-  const pending = [...known.values()].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version);
+  const pending = [...known.values()]
+    .filter((m) => !applied.has(m.version))
+    .sort((a, b) => a.version - b.version);
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const done: number[] = [];
   for (const m of pending) {

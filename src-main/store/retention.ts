@@ -33,7 +33,9 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   const delL2 = db.prepare(
     'DELETE FROM l2_updates WHERE id IN (SELECT id FROM l2_updates WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
   );
-  const delTrades = db.prepare('DELETE FROM trades WHERE id IN (SELECT id FROM trades WHERE session_id = ? AND recv_ts < ? LIMIT ?)');
+  const delTrades = db.prepare(
+    'DELETE FROM trades WHERE id IN (SELECT id FROM trades WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
+  );
   const recount = db.prepare(
     `UPDATE sessions SET
        book_messages = (SELECT count(*) FROM l2_updates WHERE session_id = @sid),

@@ -119,7 +119,8 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
       const first = trades.next() as Row;
       const msgId = first[1] as number;
       const list: Trade[] = [toTrade(first)];
-      for (let r = trades.peek(); r && r[1] === msgId; r = trades.peek()) list.push(toTrade(trades.next() as Row));
+      for (let r = trades.peek(); r && r[1] === msgId; r = trades.peek())
+        list.push(toTrade(trades.next() as Row));
       yield { kind: 'trades', symbol, ts: first[3] as number, recvTs: first[2] as number, trades: list };
     }
   }
@@ -154,14 +155,19 @@ function toTrade(r: Row): Trade {
 }
 
 function toGap(r: Row, symbol: string): Gap {
-  return { symbol, reason: r[1] as GapReason, startTs: r[2] as number, endTs: (r[3] as number | null) ?? null, detail: r[4] as string };
+  return {
+    symbol,
+    reason: r[1] as GapReason,
+    startTs: r[2] as number,
+    endTs: (r[3] as number | null) ?? null,
+    detail: r[4] as string,
+  };
 }
 
 /** First and last id of a session's rows, from the counters SessionWriter keeps (null when empty). */
 function idSpan(db: Db, sessionId: number): [number, number] | null {
   const r = db.prepare('SELECT first_id, last_id FROM sessions WHERE id = ?').raw(true).get(sessionId) as
-    | [number | null, number | null]
-    | undefined;
+    [number | null, number | null] | undefined;
   if (!r || r[0] === null || r[1] === null) return null;
   return [r[0], r[1]];
 }

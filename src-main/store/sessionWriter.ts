@@ -29,9 +29,7 @@ export interface WriterStats {
 }
 
 type Pending =
-  | { t: 'm'; msg: MarketMessage }
-  | { t: 'g'; gap: OpenGap }
-  | { t: 'end'; gap: OpenGap; endTs: number };
+  { t: 'm'; msg: MarketMessage } | { t: 'g'; gap: OpenGap } | { t: 'end'; gap: OpenGap; endTs: number };
 
 interface OpenGap {
   gap: Gap;
@@ -55,7 +53,14 @@ export class SessionWriter {
   private readonly openGaps = new Map<string, OpenGap>();
   private readonly encBids = new LevelEncoder();
   private readonly encAsks = new LevelEncoder();
-  private readonly st: WriterStats = { bookMessages: 0, tradeMessages: 0, trades: 0, gaps: 0, batches: 0, pending: 0 };
+  private readonly st: WriterStats = {
+    bookMessages: 0,
+    tradeMessages: 0,
+    trades: 0,
+    gaps: 0,
+    batches: 0,
+    pending: 0,
+  };
   private readonly insBook: Database.Statement;
   private readonly insTrade: Database.Statement;
   private readonly insGap: Database.Statement;
@@ -84,7 +89,9 @@ export class SessionWriter {
       `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
     );
-    this.insGap = db.prepare('INSERT INTO gaps (id, session_id, reason, start_ts, end_ts, detail) VALUES (?,?,?,?,?,?)');
+    this.insGap = db.prepare(
+      'INSERT INTO gaps (id, session_id, reason, start_ts, end_ts, detail) VALUES (?,?,?,?,?,?)',
+    );
     this.endGapStmt = db.prepare('UPDATE gaps SET end_ts = ? WHERE id = ?');
     // One id counter across the three tables: taken under the write lock, so concurrent writers
     // (other sessions, other processes) never collide and id order is arrival order.
@@ -215,12 +222,36 @@ export class SessionWriter {
         if (m.kind === 'book') {
           const bids = this.encBids.encode(m.bids);
           const asks = this.encAsks.encode(m.asks);
-          this.insBook.run(id++, sid, m.recvTs, m.ts, m.cts, m.u, m.seq, m.type === 'snapshot' ? 1 : 0, bids, asks);
+          this.insBook.run(
+            id++,
+            sid,
+            m.recvTs,
+            m.ts,
+            m.cts,
+            m.u,
+            m.seq,
+            m.type === 'snapshot' ? 1 : 0,
+            bids,
+            asks,
+          );
           books++;
         } else {
           const msgId = id;
           for (const t of m.trades) {
-            this.insTrade.run(id++, sid, msgId, m.recvTs, m.ts, t.ts, t.side, t.price, t.size, t.id, t.blockTrade ? 1 : 0, t.seq);
+            this.insTrade.run(
+              id++,
+              sid,
+              msgId,
+              m.recvTs,
+              m.ts,
+              t.ts,
+              t.side,
+              t.price,
+              t.size,
+              t.id,
+              t.blockTrade ? 1 : 0,
+              t.seq,
+            );
           }
           if (m.trades.length > 0) {
             tradeMsgs++;

@@ -64,7 +64,14 @@ function trades(recvTs: number, n: number): TradeMessage {
   };
 }
 const newSession = (db: Db, startedAt = 1_000) =>
-  createSession(db, { source: 'sim', symbol: 'XRPUSDT', category: 'linear', depth: 50, tickSize: '0.0001', startedAt });
+  createSession(db, {
+    source: 'sim',
+    symbol: 'XRPUSDT',
+    category: 'linear',
+    depth: 50,
+    tickSize: '0.0001',
+    startedAt,
+  });
 
 describe('openDb and migrations', () => {
   it('creates the schema once, is idempotent on reopen, and uses WAL', () => {
@@ -94,7 +101,11 @@ describe('openDb and migrations', () => {
 
   it('rolls back a failing migration and names it', () => {
     const file = path.join(dir, 'bad.db');
-    const broken = { version: 151, name: 'broken', up: 'CREATE TABLE ok1 (x); CREATE TABLE nonsense syntax error;' };
+    const broken = {
+      version: 151,
+      name: 'broken',
+      up: 'CREATE TABLE ok1 (x); CREATE TABLE nonsense syntax error;',
+    };
     expect(() => openDb(file, { migrations: [...MIGRATIONS, broken] })).toThrow(DbError);
     const d = openDb(file);
     expect(appliedVersions(d)).not.toContain(151);
@@ -104,8 +115,13 @@ describe('openDb and migrations', () => {
 
   it('gives a clear error naming the file for a non-SQLite file, a missing file and a directory', () => {
     const junk = path.join(dir, 'junk.db');
-    fs.writeFileSync(junk, 'this is not a database, just some text that is long enough to fill a header page '.repeat(20));
-    expect(() => openDb(junk)).toThrow(new RegExp(`${junk.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not an SQLite database`));
+    fs.writeFileSync(
+      junk,
+      'this is not a database, just some text that is long enough to fill a header page '.repeat(20),
+    );
+    expect(() => openDb(junk)).toThrow(
+      new RegExp(`${junk.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not an SQLite database`),
+    );
     expect(() => openDb(path.join(dir, 'none.db'), { mustExist: true })).toThrow(/no database at .*none\.db/);
     expect(() => openDb(dir)).toThrow(/is a directory/);
   });
@@ -163,10 +179,17 @@ describe('SessionWriter and readSession', () => {
     let clock = 10_000;
     const w = new SessionWriter(db, sid, { maxRows: 7, now: () => clock });
     const written: StoredEvent[] = [];
-    const gapOpen: Gap = { symbol: 'XRPUSDT', reason: 'sequence', startTs: 10_020, endTs: null, detail: 'u 5 -> 7' };
+    const gapOpen: Gap = {
+      symbol: 'XRPUSDT',
+      reason: 'sequence',
+      startTs: 10_020,
+      endTs: null,
+      detail: 'u 5 -> 7',
+    };
     for (let u = 1; u <= 40; u++) {
       clock += 10;
-      const m: MarketMessage = u % 5 === 0 ? trades(clock, (u % 3) + 1) : book(u, clock, u === 1 ? 'snapshot' : 'delta');
+      const m: MarketMessage =
+        u % 5 === 0 ? trades(clock, (u % 3) + 1) : book(u, clock, u === 1 ? 'snapshot' : 'delta');
       w.writeMessage(m);
       written.push(m);
       if (u === 2) {

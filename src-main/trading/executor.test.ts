@@ -26,11 +26,29 @@ describe('Executor, market mode', () => {
   const ex = new Executor({ mode: 'market', passiveTimeoutMs: 5000, minQty: 0.0005 });
   it.each([
     // target, position, working, expected actions
-    ['enter long', 0.02, 0, [], [{ kind: 'place', intent: { side: 'Buy', type: 'market', qty: 0.02, reason: 'signal' } }]],
-    ['flip', -0.02, 0.02, [], [{ kind: 'place', intent: { side: 'Sell', type: 'market', qty: 0.04, reason: 'signal' } }]],
+    [
+      'enter long',
+      0.02,
+      0,
+      [],
+      [{ kind: 'place', intent: { side: 'Buy', type: 'market', qty: 0.02, reason: 'signal' } }],
+    ],
+    [
+      'flip',
+      -0.02,
+      0.02,
+      [],
+      [{ kind: 'place', intent: { side: 'Sell', type: 'market', qty: 0.04, reason: 'signal' } }],
+    ],
     ['already there', 0.02, 0.02, [], []],
     ['below min qty', 0.0203, 0.02, [], []],
-    ['market order in flight counts', 0.02, 0, [order({ id: 1, side: 'Buy', type: 'market', qty: 0.02, status: 'pending' })], []],
+    [
+      'market order in flight counts',
+      0.02,
+      0,
+      [order({ id: 1, side: 'Buy', type: 'market', qty: 0.02, status: 'pending' })],
+      [],
+    ],
     [
       'partly filled order in flight counts its remainder',
       0.03,
@@ -40,7 +58,11 @@ describe('Executor, market mode', () => {
     ],
   ] as const)('%s', (_name, target, position, working, want) => {
     const got = ex.plan(target, { ts: 1000, position, ...book, working }, 'signal');
-    expect(got.map((a) => (a.kind === 'place' ? { ...a, intent: { ...a.intent, qty: +a.intent.qty.toFixed(9) } } : a))).toEqual(want);
+    expect(
+      got.map((a) =>
+        a.kind === 'place' ? { ...a, intent: { ...a.intent, qty: +a.intent.qty.toFixed(9) } } : a,
+      ),
+    ).toEqual(want);
   });
 });
 
@@ -49,14 +71,20 @@ describe('Executor, passive mode', () => {
   const v = (ts: number, position: number, working: Order[]) => ({ ts, position, ...book, working });
 
   it('joins the touch: buy at the best bid, sell at the best ask', () => {
-    expect(ex.plan(0.02, v(0, 0, []), 'signal')).toEqual([{ kind: 'place', intent: { side: 'Buy', type: 'limit', qty: 0.02, price: 100, reason: 'signal' } }]);
-    expect(ex.plan(-0.02, v(0, 0, []), 'signal')).toEqual([{ kind: 'place', intent: { side: 'Sell', type: 'limit', qty: 0.02, price: 100.5, reason: 'signal' } }]);
+    expect(ex.plan(0.02, v(0, 0, []), 'signal')).toEqual([
+      { kind: 'place', intent: { side: 'Buy', type: 'limit', qty: 0.02, price: 100, reason: 'signal' } },
+    ]);
+    expect(ex.plan(-0.02, v(0, 0, []), 'signal')).toEqual([
+      { kind: 'place', intent: { side: 'Sell', type: 'limit', qty: 0.02, price: 100.5, reason: 'signal' } },
+    ]);
   });
 
   it('leaves a working order alone before the timeout and crosses it after', () => {
     const w = [order({ id: 7, side: 'Buy', type: 'limit', qty: 0.02, price: 100, sentTs: 1000 })];
     expect(ex.plan(0.02, v(5999, 0, w), 'signal')).toEqual([]);
-    expect(ex.plan(0.02, v(6000, 0, w), 'signal')).toEqual([{ kind: 'cross', orderId: 7, reason: 'passive_timeout' }]);
+    expect(ex.plan(0.02, v(6000, 0, w), 'signal')).toEqual([
+      { kind: 'cross', orderId: 7, reason: 'passive_timeout' },
+    ]);
     w[0].crossPending = true;
     expect(ex.plan(0.02, v(7000, 0, w), 'signal')).toEqual([]);
   });
@@ -76,7 +104,10 @@ describe('Executor, passive mode', () => {
   });
 
   it('an urgent exit crosses agreeing orders, cancels others and sends the rest at market at once', () => {
-    const w = [order({ id: 5, side: 'Sell', type: 'limit', qty: 0.01, price: 100.5 }), order({ id: 6, side: 'Buy', type: 'limit', qty: 0.01, price: 100 })];
+    const w = [
+      order({ id: 5, side: 'Sell', type: 'limit', qty: 0.01, price: 100.5 }),
+      order({ id: 6, side: 'Buy', type: 'limit', qty: 0.01, price: 100 }),
+    ];
     expect(ex.plan(0, v(100, 0.02, w), 'stop_loss', true)).toEqual([
       { kind: 'cross', orderId: 5, reason: 'stop_loss' },
       { kind: 'cancel', orderId: 6 },
@@ -85,6 +116,8 @@ describe('Executor, passive mode', () => {
   });
 
   it('places nothing passive when the book side is empty', () => {
-    expect(ex.plan(0.02, { ts: 0, position: 0, bestBid: NaN, bestAsk: 100, working: [] }, 'signal')).toEqual([]);
+    expect(ex.plan(0.02, { ts: 0, position: 0, bestBid: NaN, bestAsk: 100, working: [] }, 'signal')).toEqual(
+      [],
+    );
   });
 });

@@ -54,7 +54,10 @@ export class Executor {
     for (const o of v.working) committed += o.cancelPending ? 0 : signedRemaining(o);
     // Working orders that go the wrong way, or together overshoot the need, are cancelled (limits only: a market
     // order in flight executes on arrival and the next decision corrects what it did).
-    const overshoot = needSign === 0 ? committed !== 0 : Math.sign(committed) === -needSign || Math.abs(committed) > Math.abs(need) + this.minQty;
+    const overshoot =
+      needSign === 0
+        ? committed !== 0
+        : Math.sign(committed) === -needSign || Math.abs(committed) > Math.abs(need) + this.minQty;
     for (const o of v.working) {
       if (o.cancelPending) {
         cancelling = true;

@@ -14,10 +14,10 @@ export class ConstantLatency implements LatencyModel {
   ) {
     if (!(orderMs >= 0) || !(cancelMs >= 0)) throw new RangeError('latency must be >= 0 ms');
   }
-  order(): number {
+  order(_ts?: number): number {
     return this.orderMs;
   }
-  cancel(): number {
+  cancel(_ts?: number): number {
     return this.cancelMs;
   }
 }

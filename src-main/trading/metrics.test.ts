@@ -21,7 +21,7 @@ describe('metrics', () => {
     const mean = (rs[0] + rs[1]) / 2;
     const sd = Math.sqrt(((rs[0] - mean) ** 2 + (rs[1] - mean) ** 2) / 1);
     expect(m.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(525_600), 9);
-    expect(m.sortino).toBeCloseTo((mean / Math.sqrt((rs[1] ** 2) / 2)) * Math.sqrt(525_600), 9);
+    expect(m.sortino).toBeCloseTo((mean / Math.sqrt(rs[1] ** 2 / 2)) * Math.sqrt(525_600), 9);
     // Drawdown sees every sample: 110 → 99.
     expect(m.maxDrawdown).toBeCloseTo(0.1, 12);
     expect(m.maxDrawdownAbs).toBeCloseTo(11, 12);
@@ -44,7 +44,11 @@ describe('metrics', () => {
       { openTs: 6000, closeTs: 6000, direction: 1 as const, netPnl: 0, fees: 1 },
       { openTs: 7000, closeTs: 11000, direction: 1 as const, netPnl: 1, fees: 1 },
     ];
-    const m = computeMetrics([{ ts: 0, equity: 1000 }], { roundTrips: trips, fills: 8, turnoverNotional: 5000, fees: 4 }, 1000);
+    const m = computeMetrics(
+      [{ ts: 0, equity: 1000 }],
+      { roundTrips: trips, fills: 8, turnoverNotional: 5000, fees: 4 },
+      1000,
+    );
     expect(m.hitRate).toBe(0.5);
     expect(m.roundTrips).toBe(4);
     expect(m.avgHoldingMs).toBe((1000 + 3000 + 0 + 4000) / 4);

@@ -93,7 +93,9 @@ export class MetricsAccumulator {
 
   /** Current fall from the peak, as a fraction of the peak. */
   drawdown(): number {
-    return this.peak > 0 && this.lastEquity === this.lastEquity ? Math.max(0, (this.peak - this.lastEquity) / this.peak) : 0;
+    return this.peak > 0 && this.lastEquity === this.lastEquity
+      ? Math.max(0, (this.peak - this.lastEquity) / this.peak)
+      : 0;
   }
 
   result(t: TradeStats): Metrics {

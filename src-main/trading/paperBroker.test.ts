@@ -30,14 +30,25 @@ const standard = () =>
   );
 
 function harness(latencyMs = 0) {
-  const broker = new PaperBroker({ fees: new NotionalFees(TAKER, MAKER), latency: new ConstantLatency(latencyMs) });
+  const broker = new PaperBroker({
+    fees: new NotionalFees(TAKER, MAKER),
+    latency: new ConstantLatency(latencyMs),
+  });
   const fills: Fill[] = [];
   const orders: Order[] = [];
   broker.onEvent((e: BrokerEvent) => (e.kind === 'fill' ? fills.push(e.fill) : orders.push(e.order)));
   const last = (id: number) => orders.filter((o) => o.id === id).at(-1) as Order;
   return { broker, fills, orders, last };
 }
-const trade = (side: Side, price: number, size: number, ts = 0): Trade => ({ ts, side, price, size, id: String(ts), blockTrade: false, seq: 0 });
+const trade = (side: Side, price: number, size: number, ts = 0): Trade => ({
+  ts,
+  side,
+  price,
+  size,
+  id: String(ts),
+  blockTrade: false,
+  seq: 0,
+});
 
 describe('market orders walk the visible book', () => {
   it.each([
@@ -187,7 +198,8 @@ describe('limit orders: queue position', () => {
         }
         const filled = fills.reduce((a, f) => a + f.qty, 0);
         expect({ ts, filled: +filled.toFixed(9) }).toEqual({ ts, filled: s.want });
-        if (s.ahead !== undefined) expect(broker.working().find((x) => x.id === o.id)?.queueAhead).toBeCloseTo(s.ahead, 9);
+        if (s.ahead !== undefined)
+          expect(broker.working().find((x) => x.id === o.id)?.queueAhead).toBeCloseTo(s.ahead, 9);
       }
       expect(last(o.id).status).toBe(c.status);
       for (const f of fills) {

@@ -69,7 +69,8 @@ export class PaperBroker {
 
   submit(intent: OrderIntent, ts: number): Order {
     if (!(intent.qty > 0)) throw new RangeError(`order quantity must be > 0, got ${intent.qty}`);
-    if (intent.type === 'limit' && !(intent.price !== undefined && intent.price > 0)) throw new RangeError('a limit order needs a price > 0');
+    if (intent.type === 'limit' && !(intent.price !== undefined && intent.price > 0))
+      throw new RangeError('a limit order needs a price > 0');
     const o: Order = {
       id: this.nextId++,
       side: intent.side,
@@ -90,7 +91,12 @@ export class PaperBroker {
       doneTs: NaN,
     };
     this.live.push(o);
-    this.request({ arriveTs: ts + this.latency.order(ts), kind: 'new', orderId: o.id, reason: intent.reason });
+    this.request({
+      arriveTs: ts + this.latency.order(ts),
+      kind: 'new',
+      orderId: o.id,
+      reason: intent.reason,
+    });
     this.emitOrder(o);
     return o;
   }
@@ -159,7 +165,10 @@ export class PaperBroker {
         if (o.status !== 'open') continue;
         // A resting buy is hit by sell aggressors, a resting sell by buy aggressors.
         if ((o.side === 'Buy') === (t.side === 'Buy')) continue;
-        const through = o.side === 'Buy' ? t.price < o.price && !eq(t.price, o.price) : t.price > o.price && !eq(t.price, o.price);
+        const through =
+          o.side === 'Buy'
+            ? t.price < o.price && !eq(t.price, o.price)
+            : t.price > o.price && !eq(t.price, o.price);
         let qty = 0;
         if (through) qty = o.qty - o.filledQty;
         else if (eq(t.price, o.price)) {
@@ -185,7 +194,13 @@ export class PaperBroker {
     }
     if (o.type === 'market') {
       const n = this.take(o, book, Infinity, ts, o.reason);
-      if (o.status !== 'filled') this.finish(o, 'cancelled', ts, n === 0 ? 'no liquidity on the book' : 'visible book exhausted: rest cancelled');
+      if (o.status !== 'filled')
+        this.finish(
+          o,
+          'cancelled',
+          ts,
+          n === 0 ? 'no liquidity on the book' : 'visible book exhausted: rest cancelled',
+        );
       return;
     }
     // Limit: take what crosses (taker), rest the remainder with a queue position.
@@ -223,11 +238,20 @@ export class PaperBroker {
       levels++;
       if (this.walkLeft <= DUST) this.walkDone = true;
     });
-    if (this.walkQty > DUST) this.fill(o, this.walkQty, this.walkCost / this.walkQty, 'taker', ts, reason, this.walkFee);
+    if (this.walkQty > DUST)
+      this.fill(o, this.walkQty, this.walkCost / this.walkQty, 'taker', ts, reason, this.walkFee);
     return levels;
   }
 
-  private fill(o: Order, qty: number, price: number, liquidity: Liquidity, ts: number, reason: string, fee?: number): void {
+  private fill(
+    o: Order,
+    qty: number,
+    price: number,
+    liquidity: Liquidity,
+    ts: number,
+    reason: string,
+    fee?: number,
+  ): void {
     const f = fee ?? this.fees.fee(price, qty, liquidity);
     const prevQty = o.filledQty;
     o.filledQty = prevQty + qty;
@@ -269,4 +293,3 @@ export class PaperBroker {
     for (const fn of this.listeners) fn({ kind: 'order', order: copy });
   }
 }
-

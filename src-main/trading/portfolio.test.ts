@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { Portfolio } from './portfolio.ts';
 import type { Fill, Side } from './types.ts';
 
-const fill = (ts: number, side: Side, qty: number, price: number, fee = 0): Fill => ({ orderId: ts, ts, side, qty, price, fee, liquidity: 'taker', reason: 'test' });
+const fill = (ts: number, side: Side, qty: number, price: number, fee = 0): Fill => ({
+  orderId: ts,
+  ts,
+  side,
+  qty,
+  price,
+  fee,
+  liquidity: 'taker',
+  reason: 'test',
+});
 
 describe('Portfolio', () => {
   it.each([
@@ -46,8 +55,11 @@ describe('Portfolio', () => {
     for (const f of fills) p.applyFill(f);
     p.mark(100, mark);
     const s = p.snapshot();
-    for (const [k, v] of Object.entries(want)) expect([k, s[k as keyof typeof s]]).toEqual([k, expect.closeTo(v, 9)]);
-    expect(p.roundTrips.map((r) => ({ ...r, netPnl: +r.netPnl.toFixed(9), fees: +r.fees.toFixed(9) }))).toEqual(trips);
+    for (const [k, v] of Object.entries(want))
+      expect([k, s[k as keyof typeof s]]).toEqual([k, expect.closeTo(v, 9)]);
+    expect(
+      p.roundTrips.map((r) => ({ ...r, netPnl: +r.netPnl.toFixed(9), fees: +r.fees.toFixed(9) })),
+    ).toEqual(trips);
   });
 
   it('flat after dust-sized remainder', () => {

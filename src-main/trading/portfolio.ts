@@ -77,7 +77,8 @@ export class Portfolio {
       // Opening or increasing: the entry is the size-weighted average.
       if (this.pos === 0) this.open(f.ts, signed > 0 ? 1 : -1);
       const newPos = this.pos + signed;
-      this.entry = this.pos === 0 ? f.price : (this.entry * Math.abs(this.pos) + f.price * f.qty) / Math.abs(newPos);
+      this.entry =
+        this.pos === 0 ? f.price : (this.entry * Math.abs(this.pos) + f.price * f.qty) / Math.abs(newPos);
       this.pos = newPos;
       this.tripFees += f.fee;
       return;
@@ -145,7 +146,13 @@ export class Portfolio {
   }
 
   private closeTrip(ts: number): void {
-    this.roundTrips.push({ openTs: this.tripOpenTs, closeTs: ts, direction: this.tripDir, netPnl: this.tripPnl - this.tripFees, fees: this.tripFees });
+    this.roundTrips.push({
+      openTs: this.tripOpenTs,
+      closeTs: ts,
+      direction: this.tripDir,
+      netPnl: this.tripPnl - this.tripFees,
+      fees: this.tripFees,
+    });
     this.tripPnl = 0;
     this.tripFees = 0;
   }

@@ -28,21 +28,31 @@ describe('RiskManager sizing', () => {
     ['vol_target', 50_000, 10_000, 250, 1, 0.04], // 10000*50/(50000*250)
     ['vol_target', 50_000, 10_000, 500, -1, -0.02],
     ['vol_target', 50_000, 10_000, 1, 1, 0.5],
-  ] as const)('%s at %s, equity %s, vol %s, signal %s → %s', (sizing, price, equity, volBps, signal, want) => {
-    const r = new RiskManager({ ...base, sizing, stopLossBps: 0, takeProfitBps: 0, maxDailyLoss: 0 });
-    const d = r.decide({ ts: 0, price, position: 0, entryPrice: NaN, equity, signal, volBps });
-    expect(d.target).toBeCloseTo(want, 12);
-    expect(d.reason).toBe('signal');
-  });
+  ] as const)(
+    '%s at %s, equity %s, vol %s, signal %s → %s',
+    (sizing, price, equity, volBps, signal, want) => {
+      const r = new RiskManager({ ...base, sizing, stopLossBps: 0, takeProfitBps: 0, maxDailyLoss: 0 });
+      const d = r.decide({ ts: 0, price, position: 0, entryPrice: NaN, equity, signal, volBps });
+      expect(d.target).toBeCloseTo(want, 12);
+      expect(d.reason).toBe('signal');
+    },
+  );
 
   it('vol_target without a volatility estimate stays flat', () => {
     const r = new RiskManager({ ...base, sizing: 'vol_target' });
-    expect(r.decide({ ts: 0, price: 50_000, ...flat, signal: 1 })).toEqual({ target: 0, reason: 'no_volatility', urgent: false });
+    expect(r.decide({ ts: 0, price: 50_000, ...flat, signal: 1 })).toEqual({
+      target: 0,
+      reason: 'no_volatility',
+      urgent: false,
+    });
   });
 
   it('signal 0 means flat', () => {
     const r = new RiskManager(base);
-    expect(r.decide({ ts: 0, price: 50_000, position: 0.02, entryPrice: 50_000, equity: 10_000, signal: 0 }).target).toBe(0);
+    expect(
+      r.decide({ ts: 0, price: 50_000, position: 0.02, entryPrice: 50_000, equity: 10_000, signal: 0 })
+        .target,
+    ).toBe(0);
   });
 });
 
@@ -64,7 +74,9 @@ describe('RiskManager exits', () => {
 
   it('a stop starts a cooldown; afterwards the same direction needs the signal to re-arm', () => {
     const r = new RiskManager(base);
-    expect(r.checkExit({ ts: 1000, price: 49_700, position: 0.02, entryPrice: 50_000, equity: 9_990 })?.reason).toBe('stop_loss');
+    expect(
+      r.checkExit({ ts: 1000, price: 49_700, position: 0.02, entryPrice: 50_000, equity: 9_990 })?.reason,
+    ).toBe('stop_loss');
     const at = (ts: number, signal: -1 | 0 | 1) => r.decide({ ts, price: 49_700, ...flat, signal });
     expect(at(30_000, 1)).toMatchObject({ target: 0, reason: 'cooldown' });
     expect(at(60_999, 1)).toMatchObject({ target: 0, reason: 'cooldown' });
@@ -75,7 +87,9 @@ describe('RiskManager exits', () => {
 
   it('a take-profit has no cooldown but does not re-enter the same way at once', () => {
     const r = new RiskManager(base);
-    expect(r.checkExit({ ts: 0, price: 50_500, position: 0.02, entryPrice: 50_000, equity: 10_010 })?.reason).toBe('take_profit');
+    expect(
+      r.checkExit({ ts: 0, price: 50_500, position: 0.02, entryPrice: 50_000, equity: 10_010 })?.reason,
+    ).toBe('take_profit');
     expect(r.decide({ ts: 1, price: 50_500, ...flat, signal: 1 }).reason).toBe('rearm');
     expect(r.decide({ ts: 2, price: 50_500, ...flat, signal: -1 }).target).toBeLessThan(0);
   });
@@ -88,10 +102,17 @@ describe('RiskManager exits', () => {
     expect(r.checkExit({ ts: t0 + 1000, price: 50_000, ...pos, equity: 9_600 })).toBeNull(); // -400
     expect(r.checkExit({ ts: t0 + 2000, price: 50_000, ...pos, equity: 9_500 })?.reason).toBe('daily_loss');
     // Halted for the rest of the day even after the equity recovers.
-    expect(r.decide({ ts: t0 + 3000, price: 50_000, ...flat, equity: 9_800, signal: 1 })).toMatchObject({ target: 0, reason: 'daily_loss' });
-    expect(r.decide({ ts: 20_001 * DAY - 1, price: 50_000, ...flat, equity: 9_800, signal: 1 }).target).toBe(0);
+    expect(r.decide({ ts: t0 + 3000, price: 50_000, ...flat, equity: 9_800, signal: 1 })).toMatchObject({
+      target: 0,
+      reason: 'daily_loss',
+    });
+    expect(r.decide({ ts: 20_001 * DAY - 1, price: 50_000, ...flat, equity: 9_800, signal: 1 }).target).toBe(
+      0,
+    );
     // A new UTC day re-arms, measured from that day's starting equity.
-    expect(r.decide({ ts: 20_001 * DAY, price: 50_000, ...flat, equity: 9_500, signal: 1 }).target).toBeGreaterThan(0);
+    expect(
+      r.decide({ ts: 20_001 * DAY, price: 50_000, ...flat, equity: 9_500, signal: 1 }).target,
+    ).toBeGreaterThan(0);
   });
 
   it('disabled rules never trigger', () => {

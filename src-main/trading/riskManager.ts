@@ -43,7 +43,8 @@ export interface DecisionInput extends RiskInput {
   volBps?: number;
 }
 
-export type RiskReason = 'signal' | 'stop_loss' | 'take_profit' | 'daily_loss' | 'cooldown' | 'rearm' | 'no_volatility';
+export type RiskReason =
+  'signal' | 'stop_loss' | 'take_profit' | 'daily_loss' | 'cooldown' | 'rearm' | 'no_volatility';
 
 export interface RiskDecision {
   /** Target position, base units, signed. */
@@ -90,7 +91,8 @@ export class RiskManager {
    */
   checkExit(x: RiskInput): RiskDecision | null {
     this.rollDay(x.ts, x.equity);
-    if (this.haltedDay === this.day) return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
+    if (this.haltedDay === this.day)
+      return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
     if (this.o.maxDailyLoss > 0 && this.dayStartEquity - x.equity >= this.o.maxDailyLoss) {
       this.haltedDay = this.day;
       return { target: 0, reason: 'daily_loss', urgent: true };

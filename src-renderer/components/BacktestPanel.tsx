@@ -24,7 +24,10 @@ export function BacktestPanel({ client }: { client: Client }) {
     setBusy(true);
     useDesk.setState({ backtestProgress: { jobId: '', fraction: 0, message: 'starting…' } });
     client
-      .invoke('backtest/run', list.length ? { sessionId: chosen, sweep: list } : { sessionId: chosen, threshold: live })
+      .invoke(
+        'backtest/run',
+        list.length ? { sessionId: chosen, sweep: list } : { sessionId: chosen, threshold: live },
+      )
       .then((backtest) => useDesk.setState({ backtest, backtestProgress: null }))
       .catch((e) => {
         useDesk.setState({ backtestProgress: null });
@@ -39,7 +42,12 @@ export function BacktestPanel({ client }: { client: Client }) {
       <div className="form-row">
         <label>
           Session
-          <select aria-label="Session" value={chosen ?? ''} onChange={(e) => setSessionId(Number(e.target.value))} disabled={sessions.length === 0}>
+          <select
+            aria-label="Session"
+            value={chosen ?? ''}
+            onChange={(e) => setSessionId(Number(e.target.value))}
+            disabled={sessions.length === 0}
+          >
             {sessions.length === 0 && <option value="">no stored sessions</option>}
             {sessions.map((s) => (
               <option key={s.id} value={s.id}>
@@ -49,7 +57,14 @@ export function BacktestPanel({ client }: { client: Client }) {
           </select>
         </label>
         <label>
-          Sweep <input placeholder={`thr ${fmt(live, 2)}`} value={sweep} onChange={(e) => setSweep(e.target.value)} size={10} aria-label="Threshold sweep" />
+          Sweep{' '}
+          <input
+            placeholder={`thr ${fmt(live, 2)}`}
+            value={sweep}
+            onChange={(e) => setSweep(e.target.value)}
+            size={10}
+            aria-label="Threshold sweep"
+          />
         </label>
         <button onClick={run} disabled={busy || chosen === null}>
           Backtest
@@ -59,7 +74,8 @@ export function BacktestPanel({ client }: { client: Client }) {
       {report && best && (
         <div className="report" role="region" aria-label="Backtest report" data-testid="backtest-report">
           <div className="small">
-            Session #{report.sessionId} {report.symbol} · {report.messages} msgs · {fmt(report.elapsedMs / 1000, 1)} s
+            Session #{report.sessionId} {report.symbol} · {report.messages} msgs ·{' '}
+            {fmt(report.elapsedMs / 1000, 1)} s
           </div>
           <table className="runs">
             <thead>
@@ -78,7 +94,9 @@ export function BacktestPanel({ client }: { client: Client }) {
               {report.runs.map((r, i) => (
                 <tr key={i} className={i === report.best ? 'best' : ''}>
                   <td>{fmt(r.threshold, 2)}</td>
-                  <td className={sign(r.metrics.totalReturn)}>{signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}</td>
+                  <td className={sign(r.metrics.totalReturn)}>
+                    {signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}
+                  </td>
                   <td>{fmt(r.metrics.sharpe)}</td>
                   <td>{pct(r.metrics.maxDrawdown, 2)}</td>
                   <td>{r.metrics.trades > 0 ? pct(r.metrics.hitRate) : '—'}</td>

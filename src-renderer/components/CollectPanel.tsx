@@ -13,7 +13,11 @@ export function CollectPanel({ client }: { client: Client }) {
   const running = c?.running ?? false;
   const start = () =>
     client
-      .invoke('collect/start', { symbol: (symbol ?? defSymbol).toUpperCase(), depth, durationMs: Math.round(secs * 1000) })
+      .invoke('collect/start', {
+        symbol: (symbol ?? defSymbol).toUpperCase(),
+        depth,
+        durationMs: Math.round(secs * 1000),
+      })
       .then((collect) => useDesk.setState({ collect }))
       .catch((e) => reportError('collect', e));
   const stop = () => client.invoke('collect/stop', {}).catch((e) => reportError('collect', e));
@@ -22,18 +26,36 @@ export function CollectPanel({ client }: { client: Client }) {
       <h2 id="col-h">Collect</h2>
       <div className="form-row">
         <label>
-          Symbol <input value={symbol ?? defSymbol} onChange={(e) => setSymbol(e.target.value)} size={9} disabled={running} />
+          Symbol{' '}
+          <input
+            value={symbol ?? defSymbol}
+            onChange={(e) => setSymbol(e.target.value)}
+            size={9}
+            disabled={running}
+          />
         </label>
         <label>
           Depth
-          <select value={depth} onChange={(e) => setDepth(Number(e.target.value) as 1 | 50 | 200 | 1000)} disabled={running}>
+          <select
+            value={depth}
+            onChange={(e) => setDepth(Number(e.target.value) as 1 | 50 | 200 | 1000)}
+            disabled={running}
+          >
             {[1, 50, 200, 1000].map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>
         </label>
         <label>
-          Seconds <input type="number" min={1} value={secs} onChange={(e) => setSecs(Number(e.target.value))} style={{ width: 60 }} disabled={running} />
+          Seconds{' '}
+          <input
+            type="number"
+            min={1}
+            value={secs}
+            onChange={(e) => setSecs(Number(e.target.value))}
+            style={{ width: 60 }}
+            disabled={running}
+          />
         </label>
       </div>
       <div className="form-row">
@@ -44,11 +66,16 @@ export function CollectPanel({ client }: { client: Client }) {
           Stop collecting
         </button>
       </div>
-      <progress aria-label="Collect progress" max={1} value={c && c.durationMs > 0 ? Math.min(1, c.elapsedMs / c.durationMs) : 0} />
+      <progress
+        aria-label="Collect progress"
+        max={1}
+        value={c && c.durationMs > 0 ? Math.min(1, c.elapsedMs / c.durationMs) : 0}
+      />
       {c ? (
         <div className="small" data-testid="collect-status" data-done={c.done} data-messages={c.messages}>
-          {c.running ? 'Collecting' : c.error ? 'Failed' : 'Done'} {c.symbol} · session #{c.sessionId ?? '—'} · {duration(c.elapsedMs)}/{duration(c.durationMs)} ·{' '}
-          {c.messages} msgs · {fmt(c.messagesPerSec, 0)}/s · gaps {c.gaps}
+          {c.running ? 'Collecting' : c.error ? 'Failed' : 'Done'} {c.symbol} · session #{c.sessionId ?? '—'}{' '}
+          · {duration(c.elapsedMs)}/{duration(c.durationMs)} · {c.messages} msgs · {fmt(c.messagesPerSec, 0)}
+          /s · gaps {c.gaps}
           {c.error && <div className="neg">{c.error}</div>}
         </div>
       ) : (

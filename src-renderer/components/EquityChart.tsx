@@ -5,11 +5,26 @@ import type { EquityPoint } from '../../src-shared/ipc.ts';
 import type { SeriesBuffer } from '../store/series.ts';
 import { Appender, makeChart, perSecond, toTime } from './chart.ts';
 
-export function EquityChart({ source, points, label }: { source?: SeriesBuffer<EquityPoint>; points?: readonly EquityPoint[]; label: string }) {
+export function EquityChart({
+  source,
+  points,
+  label,
+}: {
+  source?: SeriesBuffer<EquityPoint>;
+  points?: readonly EquityPoint[];
+  label: string;
+}) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const chart = makeChart(el.current!, { leftPriceScale: { visible: false }, timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false } });
-    const eq = chart.addSeries(LineSeries, { color: '#e3b341', lineWidth: 2, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
+    const chart = makeChart(el.current!, {
+      leftPriceScale: { visible: false },
+      timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false },
+    });
+    const eq = chart.addSeries(LineSeries, {
+      color: '#e3b341',
+      lineWidth: 2,
+      priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+    });
     const dd = chart.addSeries(BaselineSeries, {
       priceScaleId: 'dd',
       baseValue: { type: 'price', price: 0 },

@@ -13,11 +13,30 @@ function cumulative(levels: readonly Level[]): number[] {
   return levels.slice(0, ROWS).map(([, s]) => (c += s));
 }
 
-function Row({ side, price, sz, cum, max, dp }: { side: 'bid' | 'ask'; price: number; sz: number; cum: number; max: number; dp: number }) {
+function Row({
+  side,
+  price,
+  sz,
+  cum,
+  max,
+  dp,
+}: {
+  side: 'bid' | 'ask';
+  price: number;
+  sz: number;
+  cum: number;
+  max: number;
+  dp: number;
+}) {
   const w = max > 0 ? Math.min(100, (cum / max) * 100) : 0;
   const color = side === 'bid' ? 'var(--bid-bar)' : 'var(--ask-bar)';
   return (
-    <tr className={side} data-side={side} data-price={price} style={{ background: `linear-gradient(to left, ${color} ${w}%, transparent ${w}%)` }}>
+    <tr
+      className={side}
+      data-side={side}
+      data-price={price}
+      style={{ background: `linear-gradient(to left, ${color} ${w}%, transparent ${w}%)` }}
+    >
       <td className="px">{fmt(price, dp)}</td>
       <td className="num">{size(sz)}</td>
       <td className="num dim">{size(cum)}</td>
@@ -34,7 +53,7 @@ function Ladder({ book }: { book: BookView }) {
   const max = Math.max(askCum[askCum.length - 1] ?? 0, bidCum[bidCum.length - 1] ?? 0);
   const spreadBps = book.mid > 0 ? (book.spread / book.mid) * 1e4 : NaN;
   return (
-    <table className="book" aria-label="Order book">
+    <table className="book" aria-label="Order book" data-recv-ts={book.recvTs}>
       <thead>
         <tr>
           <th scope="col">Price</th>
@@ -44,7 +63,9 @@ function Ladder({ book }: { book: BookView }) {
       </thead>
       <tbody>
         {asks
-          .map(([p, s], i) => <Row key={`a${i}`} side="ask" price={p} sz={s} cum={askCum[i]} max={max} dp={dp} />)
+          .map(([p, s], i) => (
+            <Row key={`a${i}`} side="ask" price={p} sz={s} cum={askCum[i]} max={max} dp={dp} />
+          ))
           .reverse()}
         <tr className="spread" aria-label="Spread and mid">
           <td className="px mid" data-mid={book.mid}>
@@ -70,7 +91,11 @@ export const OrderBook = memo(function OrderBook() {
         Order book <span className="dim">{book ? `${book.symbol} · tick ${book.tickSize}` : ''}</span>
         {book && !book.valid && <span className="badge warn">resyncing</span>}
       </h2>
-      {book && (book.bids.length > 0 || book.asks.length > 0) ? <Ladder book={book} /> : <div className="empty">Waiting for the order book…</div>}
+      {book && (book.bids.length > 0 || book.asks.length > 0) ? (
+        <Ladder book={book} />
+      ) : (
+        <div className="empty">Waiting for the order book…</div>
+      )}
     </section>
   );
 });

@@ -12,13 +12,42 @@ export function PredictionChart() {
   const [count, setCount] = useState(0);
   const [last, setLast] = useState<number | null>(null);
   const threshold = useDesk((s) => s.threshold);
+  const thrRef = useRef(threshold);
+  const chartRef = useRef<ReturnType<typeof makeChart> | null>(null);
   const note = useDesk((s) => s.status?.note ?? null);
 
   useEffect(() => {
     const chart = makeChart(el.current!);
-    const series = chart.addSeries(LineSeries, { color: '#6ea8fe', lineWidth: 1, priceFormat: { type: 'price', precision: 2, minMove: 0.01 } });
+    chartRef.current = chart;
+    const series = chart.addSeries(LineSeries, {
+      color: '#6ea8fe',
+      lineWidth: 1,
+      priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+      // Keep the ± threshold lines in view even when every prediction is inside them.
+      autoscaleInfoProvider: (
+        original: () => { priceRange: { minValue: number; maxValue: number } } | null,
+      ) => {
+        const r = original();
+        const t = thrRef.current * 1.15;
+        if (!r) return { priceRange: { minValue: -t, maxValue: t } };
+        return {
+          ...r,
+          priceRange: {
+            minValue: Math.min(r.priceRange.minValue, -t),
+            maxValue: Math.max(r.priceRange.maxValue, t),
+          },
+        };
+      },
+    });
     const mk = (price: number, color: string, title: string) =>
-      series.createPriceLine({ price, color, lineWidth: 1, lineStyle: LineStyle.Dashed, axisLabelVisible: true, title });
+      series.createPriceLine({
+        price,
+        color,
+        lineWidth: 1,
+        lineStyle: LineStyle.Dashed,
+        axisLabelVisible: true,
+        title,
+      });
     lines.current = [mk(0, '#3fb37f', '+thr'), mk(0, '#e5534b', '−thr'), mk(0, '#394150', '')];
     const app = new Appender();
     let n = 0;
@@ -33,7 +62,8 @@ export function PredictionChart() {
         setLast(pts.length ? pts[pts.length - 1].value : null);
       },
       (added) => {
-        for (const p of added) if (app.accept(toTime(p.t))) series.update({ time: toTime(p.t), value: p.value });
+        for (const p of added)
+          if (app.accept(toTime(p.t))) series.update({ time: toTime(p.t), value: p.value });
         n += added.length;
         setCount(n);
         setLast(added[added.length - 1].value);
@@ -47,8 +77,11 @@ export function PredictionChart() {
 
   useEffect(() => {
     const [up, down] = lines.current;
+    thrRef.current = threshold;
     up?.applyOptions({ price: threshold });
     down?.applyOptions({ price: -threshold });
+    // Re-run the autoscale so the moved lines stay on screen.
+    chartRef.current?.priceScale('right').applyOptions({ autoScale: true });
   }, [threshold]);
 
   return (

@@ -1,5 +1,11 @@
 // Price chart: the mid price appended point by point, with buy/sell markers for signals and fills.
-import { LineSeries, createSeriesMarkers, type ISeriesMarkersPluginApi, type SeriesMarker, type Time } from 'lightweight-charts';
+import {
+  LineSeries,
+  createSeriesMarkers,
+  type ISeriesMarkersPluginApi,
+  type SeriesMarker,
+  type Time,
+} from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
 import { prices } from '../store/series.ts';
 import { useDesk } from '../store/desk.ts';
@@ -14,7 +20,12 @@ export function PriceChart() {
 
   useEffect(() => {
     const chart = makeChart(el.current!);
-    const series = chart.addSeries(LineSeries, { color: '#c9d1d9', lineWidth: 1, priceLineVisible: true, lastValueVisible: true });
+    const series = chart.addSeries(LineSeries, {
+      color: '#c9d1d9',
+      lineWidth: 1,
+      priceLineVisible: true,
+      lastValueVisible: true,
+    });
     markersRef.current = createSeriesMarkers(series, []);
     const app = new Appender();
     const off = prices.subscribe(
@@ -26,7 +37,8 @@ export function PriceChart() {
         setEmpty(pts.length === 0);
       },
       (added) => {
-        for (const p of added) if (app.accept(toTime(p.t))) series.update({ time: toTime(p.t), value: p.mid });
+        for (const p of added)
+          if (app.accept(toTime(p.t))) series.update({ time: toTime(p.t), value: p.mid });
         setEmpty(false);
       },
     );
@@ -42,11 +54,23 @@ export function PriceChart() {
     const m: SeriesMarker<Time>[] = [];
     for (const s of signals.slice(-MAX_MARKERS)) {
       if (s.signal === 0) continue;
-      m.push({ time: toTime(s.t), position: s.signal > 0 ? 'belowBar' : 'aboveBar', shape: 'circle', color: s.signal > 0 ? '#2f9e6b88' : '#d9534f88', size: 0.5 });
+      m.push({
+        time: toTime(s.t),
+        position: s.signal > 0 ? 'belowBar' : 'aboveBar',
+        shape: 'circle',
+        color: s.signal > 0 ? '#2f9e6b88' : '#d9534f88',
+        size: 0.5,
+      });
     }
     for (const f of fills.slice(-MAX_MARKERS)) {
       const buy = f.side === 'Buy';
-      m.push({ time: toTime(f.t), position: buy ? 'belowBar' : 'aboveBar', shape: buy ? 'arrowUp' : 'arrowDown', color: buy ? '#3fb37f' : '#e5534b', text: buy ? 'B' : 'S' });
+      m.push({
+        time: toTime(f.t),
+        position: buy ? 'belowBar' : 'aboveBar',
+        shape: buy ? 'arrowUp' : 'arrowDown',
+        color: buy ? '#3fb37f' : '#e5534b',
+        text: buy ? 'B' : 'S',
+      });
     }
     m.sort((a, b) => (a.time as number) - (b.time as number));
     markersRef.current?.setMarkers(m);

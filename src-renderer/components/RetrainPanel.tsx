@@ -28,7 +28,10 @@ export function RetrainPanel({ client }: { client: Client }) {
   const active = useDesk((s) => s.status?.model ?? null);
   const busy = prog !== null && prog.phase !== 'done' && prog.phase !== 'failed';
   const start = () => {
-    useDesk.setState({ retrain: null, retrainProgress: { jobId: '', phase: 'dataset', fraction: 0, message: 'starting…', metrics: {} } });
+    useDesk.setState({
+      retrain: null,
+      retrainProgress: { jobId: '', phase: 'dataset', fraction: 0, message: 'starting…', metrics: {} },
+    });
     client.invoke('model/retrain', {}).catch((e) => {
       useDesk.setState({ retrainProgress: null });
       reportError('retrain', e);
@@ -44,7 +47,12 @@ export function RetrainPanel({ client }: { client: Client }) {
     <section className="panel job-panel" aria-labelledby="rt-h">
       <h2 id="rt-h">Retrain</h2>
       <div className="small">
-        Active model: <b data-testid="active-model">{modelLine(active)}</b> {active && <Metrics m={active.metrics} />}
+        Active model: <b data-testid="active-model">{modelLine(active)}</b>
+        {active && res?.status !== 'pending' && (
+          <div className="dim">
+            <Metrics m={active.metrics} />
+          </div>
+        )}
       </div>
       <div className="form-row">
         <button onClick={start} disabled={busy}>
@@ -52,17 +60,26 @@ export function RetrainPanel({ client }: { client: Client }) {
         </button>
       </div>
       <progress aria-label="Retrain progress" max={1} value={prog?.fraction ?? 0} />
-      {prog && (
+      {prog && prog.phase !== 'done' && (
         <div className="small" data-testid="retrain-progress">
-          {prog.phase} · {prog.message} <Metrics m={prog.metrics} />
+          {prog.phase} · {prog.message} {prog.phase !== 'failed' && <Metrics m={prog.metrics} />}
         </div>
       )}
       {res && (
-        <div className="result" role="region" aria-label="Retrain result" data-testid="retrain-result" data-status={res.status}>
+        <div
+          className="result"
+          role="region"
+          aria-label="Retrain result"
+          data-testid="retrain-result"
+          data-status={res.status}
+        >
           {res.ok && res.candidate ? (
             <>
               <div className="small">
-                Candidate <b>{res.candidate.name}</b> <span className={res.beatsCurrent ? 'badge ok' : 'badge warn'}>{res.beatsCurrent ? 'beats current' : 'does not beat current'}</span>
+                Candidate <b>{res.candidate.name}</b>{' '}
+                <span className={res.beatsCurrent ? 'badge ok' : 'badge warn'}>
+                  {res.beatsCurrent ? 'beats current' : 'does not beat current'}
+                </span>
               </div>
               <div className="small">
                 Validation: <Metrics m={res.candidate.metrics} />
@@ -80,7 +97,11 @@ export function RetrainPanel({ client }: { client: Client }) {
                   </button>
                 </div>
               ) : (
-                <div className="small">{res.status === 'accepted' ? 'Accepted: now trading with it.' : 'Rejected: kept the current model.'}</div>
+                <div className="small">
+                  {res.status === 'accepted'
+                    ? 'Accepted: now trading with it.'
+                    : 'Rejected: kept the current model.'}
+                </div>
               )}
             </>
           ) : (

@@ -6,14 +6,18 @@ export function StatusBar() {
   const s = useDesk((x) => x.status);
   const link = useDesk((x) => x.link);
   const conn = s?.connection ?? 'idle';
-  const cls = link !== 'open' ? 'neg' : conn === 'subscribed' ? 'pos' : conn === 'reconnecting' ? 'warn' : 'dim';
+  const cls =
+    link !== 'open' ? 'neg' : conn === 'subscribed' ? 'pos' : conn === 'reconnecting' ? 'warn' : 'dim';
   return (
     <footer className="statusbar" role="status" aria-label="Status">
       <span>
         UI link <b className={link === 'open' ? 'pos' : 'neg'}>{link}</b>
       </span>
       <span>
-        Source <b data-testid="status-source">{s ? (s.source === 'replay' ? `replay #${s.sessionId}` : s.source) : '—'}</b>
+        Source{' '}
+        <b data-testid="status-source">
+          {s ? (s.source === 'replay' ? `replay #${s.sessionId}` : s.source) : '—'}
+        </b>
       </span>
       <span>
         Feed <b className={cls}>{s ? conn : '—'}</b>

@@ -11,11 +11,25 @@ export function Tape() {
   for (let i = signals.length - 1; i >= 0 && rows.length < 60; i--) {
     const s = signals[i];
     if (s.signal === 0) continue;
-    rows.push({ t: s.t, kind: 'signal', text: `${s.signal > 0 ? 'BUY' : 'SELL'} signal ${fmt(s.prediction, 2)}`, cls: s.signal > 0 ? 'pos' : 'neg', px: s.price, key: `s${s.t}${i}` });
+    rows.push({
+      t: s.t,
+      kind: 'signal',
+      text: `${s.signal > 0 ? 'BUY' : 'SELL'} signal ${fmt(s.prediction, 2)}`,
+      cls: s.signal > 0 ? 'pos' : 'neg',
+      px: s.price,
+      key: `s${s.t}${i}`,
+    });
   }
   for (let i = fills.length - 1; i >= 0 && i >= fills.length - 60; i--) {
     const f = fills[i];
-    rows.push({ t: f.t, kind: 'fill', text: `${f.side.toUpperCase()} ${size(f.size)} ${f.liquidity} (${f.reason})`, cls: f.side === 'Buy' ? 'pos strong' : 'neg strong', px: f.price, key: `f${f.t}${i}` });
+    rows.push({
+      t: f.t,
+      kind: 'fill',
+      text: `${f.side.toUpperCase()} ${size(f.size)} ${f.liquidity} (${f.reason})`,
+      cls: f.side === 'Buy' ? 'pos strong' : 'neg strong',
+      px: f.price,
+      key: `f${f.t}${i}`,
+    });
   }
   rows.sort((a, b) => b.t - a.t);
   return (

@@ -4,7 +4,7 @@ import type { Client } from '../api/client.ts';
 import { fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 
-const MAX = 10;
+const MAX = 5;
 
 export function ThresholdPanel({ client }: { client: Client }) {
   const live = useDesk((s) => s.threshold);
@@ -35,7 +35,6 @@ export function ThresholdPanel({ client }: { client: Client }) {
     refresh(live);
     const id = setInterval(() => refresh(useDesk.getState().threshold), 3000);
     return () => clearInterval(id);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [loaded]);
 
   const onChange = (t: number) => {
@@ -72,7 +71,8 @@ export function ThresholdPanel({ client }: { client: Client }) {
       </div>
       <div className="whatif" aria-label="What-if" role="group">
         <div className="dim small">
-          If used over the last {whatIf ? Math.round(whatIf.windowMs / 60000) : '—'} min ({whatIf?.samples ?? 0} predictions):
+          If used over the last {whatIf ? Math.round(whatIf.windowMs / 60000) : '—'} min (
+          {whatIf?.samples ?? 0} predictions):
         </div>
         <dl className="kv">
           <dt>Signals</dt>

@@ -14,7 +14,9 @@ export function TopBar({ client }: { client: Client }) {
     p.catch((e) => reportError('source', e)).finally(() => setBusy(false));
   };
   const pick = (v: string) => {
-    const source: SourceSpec = v.startsWith('replay:') ? { kind: 'replay', sessionId: Number(v.slice(7)), speed: 1 } : { kind: v as 'sim' | 'bybit' };
+    const source: SourceSpec = v.startsWith('replay:')
+      ? { kind: 'replay', sessionId: Number(v.slice(7)), speed: 1 }
+      : { kind: v as 'sim' | 'bybit' };
     call(client.invoke('market/setSource', { source }));
   };
   return (
@@ -23,7 +25,12 @@ export function TopBar({ client }: { client: Client }) {
       <span className="sym">{status?.symbol ?? ''}</span>
       <label className="src">
         Source
-        <select aria-label="Source" value={current} onChange={(e) => pick(e.target.value)} disabled={busy || !status}>
+        <select
+          aria-label="Source"
+          value={current}
+          onChange={(e) => pick(e.target.value)}
+          disabled={busy || !status}
+        >
           <option value="bybit">Bybit live</option>
           <option value="sim">Simulated market</option>
           {sessions.map((s) => (

@@ -1,12 +1,24 @@
 // Shared lightweight-charts setup: one dark, calm theme; times in seconds (points within a second replace the last).
-import { ColorType, createChart, type DeepPartial, type ChartOptions, type IChartApi, type UTCTimestamp } from 'lightweight-charts';
+import {
+  ColorType,
+  createChart,
+  type DeepPartial,
+  type ChartOptions,
+  type IChartApi,
+  type UTCTimestamp,
+} from 'lightweight-charts';
 
 export const toTime = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 
 export function makeChart(el: HTMLElement, extra: DeepPartial<ChartOptions> = {}): IChartApi {
   return createChart(el, {
     autoSize: true,
-    layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: '#8b93a1', fontSize: 11, attributionLogo: false },
+    layout: {
+      background: { type: ColorType.Solid, color: 'transparent' },
+      textColor: '#8b93a1',
+      fontSize: 11,
+      attributionLogo: false,
+    },
     grid: { vertLines: { color: '#1b2029' }, horzLines: { color: '#1b2029' } },
     rightPriceScale: { borderColor: '#262c36' },
     timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: true },

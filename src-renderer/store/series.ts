@@ -4,7 +4,10 @@ import type { EquityPoint, PredictionPoint, PricePoint } from '../../src-shared/
 
 export class SeriesBuffer<T> {
   private points: T[] = [];
-  private readonly subs = new Set<{ onReset: (all: readonly T[]) => void; onAppend: (added: readonly T[]) => void }>();
+  private readonly subs = new Set<{
+    onReset: (all: readonly T[]) => void;
+    onAppend: (added: readonly T[]) => void;
+  }>();
   constructor(private readonly cap: number) {}
 
   reset(all: readonly T[]): void {

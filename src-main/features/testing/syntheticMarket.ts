@@ -50,7 +50,19 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       bids.set(center - i, size());
       asks.set(center + 1 + i, size());
     }
-    return { kind: 'book', type: 'snapshot', symbol: 'BTCUSDT', depth: 50, ts, cts: ts, recvTs: ts + 3, u: ++u, seq: u, bids: levels(bids, true), asks: levels(asks, false) };
+    return {
+      kind: 'book',
+      type: 'snapshot',
+      symbol: 'BTCUSDT',
+      depth: 50,
+      ts,
+      cts: ts,
+      recvTs: ts + 3,
+      u: ++u,
+      seq: u,
+      bids: levels(bids, true),
+      asks: levels(asks, false),
+    };
   };
   out.push(snapshot(start));
   let brokenUntil = -1;
@@ -58,7 +70,10 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
     const ts = start + t;
     if (gaps.length && t >= gaps[0]) {
       gaps.shift();
-      out.push({ kind: 'gap', gap: { symbol: 'BTCUSDT', reason: 'disconnect', startTs: ts, endTs: ts + 2000, detail: 'synthetic' } });
+      out.push({
+        kind: 'gap',
+        gap: { symbol: 'BTCUSDT', reason: 'disconnect', startTs: ts, endTs: ts + 2000, detail: 'synthetic' },
+      });
       brokenUntil = t + 2000;
       u += 50; // messages lost while disconnected
       continue;
@@ -67,7 +82,19 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       if (t < brokenUntil) continue;
       if (t === brokenUntil) {
         // a late delta from before the reconnect: its update id shows the break
-        out.push({ kind: 'book', type: 'delta', symbol: 'BTCUSDT', depth: 50, ts, cts: ts, recvTs: ts + 3, u: ++u, seq: u, bids: [], asks: [] });
+        out.push({
+          kind: 'book',
+          type: 'delta',
+          symbol: 'BTCUSDT',
+          depth: 50,
+          ts,
+          cts: ts,
+          recvTs: ts + 3,
+          u: ++u,
+          seq: u,
+          bids: [],
+          asks: [],
+        });
         continue;
       }
       brokenUntil = -1;
@@ -100,7 +127,19 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       touch(bids, db, center - 1 - Math.floor(r() * 20));
       touch(asks, da, center + 2 + Math.floor(r() * 20));
     }
-    out.push({ kind: 'book', type: 'delta', symbol: 'BTCUSDT', depth: 50, ts, cts: ts, recvTs: ts + 3, u: ++u, seq: u, bids: db, asks: da });
+    out.push({
+      kind: 'book',
+      type: 'delta',
+      symbol: 'BTCUSDT',
+      depth: 50,
+      ts,
+      cts: ts,
+      recvTs: ts + 3,
+      u: ++u,
+      seq: u,
+      bids: db,
+      asks: da,
+    });
     if (r() < 0.25) {
       const buy = r() < 0.5;
       const msg: TradeMessage = {
@@ -108,7 +147,18 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
         symbol: 'BTCUSDT',
         ts: ts + 1,
         recvTs: ts + 4,
-        trades: [{ ts: ts + 1, side: buy ? 'Buy' : 'Sell', price: px(buy ? center + 1 : center), size: size(), id: String(++tradeId), blockTrade: false, seq: u }],
+        trades: [
+          {
+            // filled just before the book update seen at ts: like Bybit, trade messages lag their fills
+            ts: ts - 6,
+            side: buy ? 'Buy' : 'Sell',
+            price: px(buy ? center + 1 : center),
+            size: size(),
+            id: String(++tradeId),
+            blockTrade: false,
+            seq: u,
+          },
+        ],
       };
       out.push(msg);
     }

@@ -28,7 +28,14 @@ async function waitFor(what: string, pred: () => boolean, timeoutMs = 5000): Pro
 
 async function startPair(opts: { category?: 'linear' | 'spot'; seed?: number } = {}) {
   const server = await ExchangeSimServer.start({
-    feed: simFeed({ seed: opts.seed ?? 11, startPrice: 65000, tickSize: '0.1', levels: 200, bookRateHz: 50, startMs: Date.now() }),
+    feed: simFeed({
+      seed: opts.seed ?? 11,
+      startPrice: 65000,
+      tickSize: '0.1',
+      levels: 200,
+      bookRateHz: 50,
+      startMs: Date.now(),
+    }),
     category: opts.category,
     speed: 1,
   });
@@ -68,7 +75,10 @@ type Pair = Awaited<ReturnType<typeof startPair>>;
 /** Freezes the market, waits for the client to catch up, and compares top 50 on both sides. */
 async function expectBooksEqual(p: Pair): Promise<void> {
   p.server.pause();
-  await waitFor('client in sync with the server', () => p.client.book().valid && p.client.book().lastU === p.server.trueBook(DEPTH).u);
+  await waitFor(
+    'client in sync with the server',
+    () => p.client.book().valid && p.client.book().lastU === p.server.trueBook(DEPTH).u,
+  );
   const truth = p.server.trueBook(DEPTH);
   const book = p.client.book().book;
   expect(truth.bids.length).toBe(DEPTH);
@@ -80,7 +90,8 @@ async function expectBooksEqual(p: Pair): Promise<void> {
   p.server.resume();
 }
 
-const closed = (gaps: Gap[], reason: Gap['reason']) => gaps.filter((g) => g.reason === reason && g.endTs !== null);
+const closed = (gaps: Gap[], reason: Gap['reason']) =>
+  gaps.filter((g) => g.reason === reason && g.endTs !== null);
 
 /** Lets the market run for a while, injects the fault, and waits until the book has been restored. */
 async function injectAndRecover(p: Pair, fault: Fault, recovered: () => boolean): Promise<void> {
@@ -154,9 +165,27 @@ describe('BybitSource against the exchange-sim server', () => {
     await new Promise((r) => wss.once('listening', r));
     cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
     const book = (type: string, u: number, b: string[][], a: string[][]) =>
-      JSON.stringify({ topic: 'orderbook.50.BTCUSDT', type, ts: 1_700_000_000_000 + u, data: { s: 'BTCUSDT', b, a, u, seq: u }, cts: 1 });
+      JSON.stringify({
+        topic: 'orderbook.50.BTCUSDT',
+        type,
+        ts: 1_700_000_000_000 + u,
+        data: { s: 'BTCUSDT', b, a, u, seq: u },
+        cts: 1,
+      });
     const bursts = [
-      [book('delta', 5, [['100.0', '1']], []), book('snapshot', 10, [['100.0', '1'], ['99.9', '2']], [['100.1', '3']]), book('delta', 11, [['100.2', '1']], [])],
+      [
+        book('delta', 5, [['100.0', '1']], []),
+        book(
+          'snapshot',
+          10,
+          [
+            ['100.0', '1'],
+            ['99.9', '2'],
+          ],
+          [['100.1', '3']],
+        ),
+        book('delta', 11, [['100.2', '1']], []),
+      ],
       [book('snapshot', 20, [['100.0', '4']], [['100.2', '5']]), book('delta', 21, [], [['100.3', '6']])],
     ];
     const subs: string[] = [];
@@ -166,13 +195,20 @@ describe('BybitSource against the exchange-sim server', () => {
         if (req.op === 'ping') return ws.send('{"success":true,"ret_msg":"pong","op":"ping"}');
         ws.send(JSON.stringify({ success: true, ret_msg: '', op: req.op }));
         subs.push(`${req.op} ${(req.args ?? []).join(',')}`);
-        if (req.op === 'subscribe' && req.args?.includes('orderbook.50.BTCUSDT')) for (const f of bursts.shift() ?? []) ws.send(f);
+        if (req.op === 'subscribe' && req.args?.includes('orderbook.50.BTCUSDT'))
+          for (const f of bursts.shift() ?? []) ws.send(f);
       });
     });
     const port = (wss.address() as AddressInfo).port;
     const client = new BybitSource({
-      symbol: 'BTCUSDT', category: 'linear', depth: 50, tickSize: '0.1', url: `ws://127.0.0.1:${port}`,
-      pingIntervalMs: 100, staleTimeoutMs: 2000, reconnect: { initialMs: 30, maxMs: 200, jitter: 0 },
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      url: `ws://127.0.0.1:${port}`,
+      pingIntervalMs: 100,
+      staleTimeoutMs: 2000,
+      reconnect: { initialMs: 30, maxMs: 200, jitter: 0 },
     });
     cleanups.push(() => client.stop());
     const emitted: number[] = [];
@@ -182,15 +218,32 @@ describe('BybitSource against the exchange-sim server', () => {
     await client.start();
     await waitFor('resync after the crossed book', () => emitted.includes(21));
     expect(emitted).toEqual([10, 20, 21]);
-    expect(gaps.map((g) => [g.reason, g.endTs === null])).toEqual([['crossed', true], ['crossed', false]]);
-    expect(subs).toEqual(['subscribe orderbook.50.BTCUSDT,publicTrade.BTCUSDT', 'unsubscribe orderbook.50.BTCUSDT', 'subscribe orderbook.50.BTCUSDT']);
+    expect(gaps.map((g) => [g.reason, g.endTs === null])).toEqual([
+      ['crossed', true],
+      ['crossed', false],
+    ]);
+    expect(subs).toEqual([
+      'subscribe orderbook.50.BTCUSDT,publicTrade.BTCUSDT',
+      'unsubscribe orderbook.50.BTCUSDT',
+      'subscribe orderbook.50.BTCUSDT',
+    ]);
     expect(client.book().book.levels('bid', 5)).toEqual([[100.0, 4]]);
-    expect(client.book().book.levels('ask', 5)).toEqual([[100.2, 5], [100.3, 6]]);
+    expect(client.book().book.levels('ask', 5)).toEqual([
+      [100.2, 5],
+      [100.3, 6],
+    ]);
   });
 
   it('reports failed subscriptions without dying', async () => {
     const server = await ExchangeSimServer.start({
-      feed: simFeed({ seed: 3, startPrice: 65000, tickSize: '0.1', levels: 200, bookRateHz: 50, startMs: Date.now() }),
+      feed: simFeed({
+        seed: 3,
+        startPrice: 65000,
+        tickSize: '0.1',
+        levels: 200,
+        bookRateHz: 50,
+        startMs: Date.now(),
+      }),
     });
     cleanups.push(() => server.close());
     const client = new BybitSource({
@@ -207,13 +260,23 @@ describe('BybitSource against the exchange-sim server', () => {
     const warnings: string[] = [];
     client.on('warning', (w) => warnings.push(w));
     await client.start();
-    expect(warnings.join('\n')).toMatch(/subscribe failed: error:handler not found,topic:orderbook\.50\.ETHUSDT/);
+    expect(warnings.join('\n')).toMatch(
+      /subscribe failed: error:handler not found,topic:orderbook\.50\.ETHUSDT/,
+    );
     expect(client.health().unknown).toBe(1);
   });
 
   it('rejects depth 500 on linear with a clear message', () => {
     const make = () =>
-      new BybitSource({ symbol: 'BTCUSDT', category: 'linear', depth: 500, tickSize: '0.1', pingIntervalMs: 1, staleTimeoutMs: 1, reconnect: { initialMs: 1, maxMs: 1, jitter: 0 } });
+      new BybitSource({
+        symbol: 'BTCUSDT',
+        category: 'linear',
+        depth: 500,
+        tickSize: '0.1',
+        pingIntervalMs: 1,
+        staleTimeoutMs: 1,
+        reconnect: { initialMs: 1, maxMs: 1, jitter: 0 },
+      });
     expect(make).toThrow(TopicError);
     expect(make).toThrow(/500 is no longer served/);
   });
@@ -244,7 +307,9 @@ describe('reconnect backoff', () => {
 });
 
 describe('exchange-sim protocol', () => {
-  async function raw(server: ExchangeSimServer): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
+  async function raw(
+    server: ExchangeSimServer,
+  ): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
     const ws = new WebSocket(server.url);
     const queue: Record<string, unknown>[] = [];
     const waiters: Array<(m: Record<string, unknown>) => void> = [];
@@ -256,21 +321,39 @@ describe('exchange-sim protocol', () => {
     });
     await new Promise((r, j) => ws.once('open', r).once('error', j));
     cleanups.push(async () => void ws.terminate());
-    return { ws, next: () => (queue.length ? Promise.resolve(queue.shift() as Record<string, unknown>) : new Promise((r) => waiters.push(r))) };
+    return {
+      ws,
+      next: () =>
+        queue.length
+          ? Promise.resolve(queue.shift() as Record<string, unknown>)
+          : new Promise((r) => waiters.push(r)),
+    };
   }
 
   it('answers pings, refuses bad topics, and enforces the spot limit of 10 args (chunked requests pass)', async () => {
     const server = await ExchangeSimServer.start({
-      feed: simFeed({ seed: 4, startPrice: 65000, tickSize: '0.1', levels: 200, bookRateHz: 50, startMs: Date.now() }),
+      feed: simFeed({
+        seed: 4,
+        startPrice: 65000,
+        tickSize: '0.1',
+        levels: 200,
+        bookRateHz: 50,
+        startMs: Date.now(),
+      }),
       category: 'spot',
       paused: true,
     });
     cleanups.push(() => server.close());
+    expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/spot$/);
     const { ws, next } = await raw(server);
     ws.send('{"op":"ping"}');
     expect(await next()).toMatchObject({ success: true, ret_msg: 'pong', op: 'ping' });
     ws.send('{"op":"subscribe","args":["orderbook.500.BTCUSDT"]}');
-    expect(await next()).toMatchObject({ success: false, ret_msg: 'error:handler not found,topic:orderbook.500.BTCUSDT', op: 'subscribe' });
+    expect(await next()).toMatchObject({
+      success: false,
+      ret_msg: 'error:handler not found,topic:orderbook.500.BTCUSDT',
+      op: 'subscribe',
+    });
     const topics = ['publicTrade.BTCUSDT', ...Array.from({ length: 10 }, (_, i) => `publicTrade.X${i}USDT`)];
     ws.send(JSON.stringify({ op: 'subscribe', args: topics }));
     expect(await next()).toMatchObject({ success: false, ret_msg: 'error:args size >10' });

@@ -1,7 +1,14 @@
 // Live Bybit v5 public order book and trades over `ws`: heartbeat, half-open detection, reconnect with
 // jittered backoff, and gap handling through SequencedBook (a broken book is resynced, never passed on).
 import WebSocket from 'ws';
-import type { BookMessage, Category, FeedHealth, Gap, GapReason, Instrument } from '../../../src-shared/market.ts';
+import type {
+  BookMessage,
+  Category,
+  FeedHealth,
+  Gap,
+  GapReason,
+  Instrument,
+} from '../../../src-shared/market.ts';
 import { SequencedBook } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
@@ -51,12 +58,24 @@ export class BybitSource implements MarketSource {
   private resyncSince: number | null = null;
   private pendingAcks = 0;
   private readonly openGaps: Gap[] = [];
-  private startWaiter: { resolve: () => void } | null = null;
+  private startWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private lastHealthEmit = 0;
-  private readonly stats: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+  private readonly stats: FeedHealth = {
+    state: 'idle',
+    messages: 0,
+    malformed: 0,
+    unknown: 0,
+    gaps: 0,
+    reconnects: 0,
+    latencyMs: 0,
+  };
 
   constructor(private readonly opts: BybitSourceOptions) {
-    this.instrument = { symbol: opts.symbol, category: opts.category, tickSize: new TickScale(opts.tickSize).tickSize };
+    this.instrument = {
+      symbol: opts.symbol,
+      category: opts.category,
+      tickSize: new TickScale(opts.tickSize).tickSize,
+    };
     this.url = opts.url ?? publicUrl(opts.category);
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
@@ -92,8 +111,8 @@ export class BybitSource implements MarketSource {
     if (!this.stopped) return Promise.resolve();
     this.stopped = false;
     this.attempt = 0;
-    return new Promise<void>((resolve) => {
-      this.startWaiter = { resolve };
+    return new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
       this.connect();
     });
   }
@@ -128,7 +147,21 @@ export class BybitSource implements MarketSource {
     this.reconnectTimer = null;
     if (this.stopped) return;
     this.setState(this.stats.reconnects > 0 || this.attempt > 0 ? 'reconnecting' : 'connecting');
-    const ws = new WebSocket(this.url, { handshakeTimeout: Math.max(1000, this.opts.staleTimeoutMs), perMessageDeflate: false });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url, {
+        handshakeTimeout: Math.max(1000, this.opts.staleTimeoutMs),
+        perMessageDeflate: false,
+      });
+    } catch (e) {
+      // A malformed URL never heals: report it instead of retrying forever.
+      this.stopped = true;
+      this.setState('stopped');
+      this.events.emit('warning', `cannot connect to ${this.url}: ${(e as Error).message}`);
+      this.startWaiter?.reject(new Error(`cannot connect to ${this.url}: ${(e as Error).message}`));
+      this.startWaiter = null;
+      return;
+    }
     this.ws = ws;
     ws.on('open', () => {
       if (ws !== this.ws) return;
@@ -146,7 +179,11 @@ export class BybitSource implements MarketSource {
     });
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (ws !== this.ws) return;
-      const text = isBinary ? '' : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+      const text = isBinary
+        ? ''
+        : Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : data.toString();
       this.onFrame(text);
     });
     ws.on('error', (err: Error) => {
@@ -155,7 +192,10 @@ export class BybitSource implements MarketSource {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (ws !== this.ws) return;
-      this.lostConnection('disconnect', `socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`);
+      this.lostConnection(
+        'disconnect',
+        `socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`,
+      );
     });
   }
 
@@ -194,7 +234,8 @@ export class BybitSource implements MarketSource {
       case 'trades':
         this.lastDataTs = recvTs;
         this.stats.messages++;
-        if (f.msg.symbol !== this.opts.symbol) return this.problem('unknown', `trades for an unexpected symbol ${f.msg.symbol}`);
+        if (f.msg.symbol !== this.opts.symbol)
+          return this.problem('unknown', `trades for an unexpected symbol ${f.msg.symbol}`);
         this.events.emit('message', f.msg);
         break;
       case 'pong':
@@ -224,7 +265,10 @@ export class BybitSource implements MarketSource {
 
   private onBook(msg: BookMessage): void {
     if (msg.symbol !== this.opts.symbol || msg.depth !== this.opts.depth) {
-      return this.problem('unknown', `book message for unexpected topic orderbook.${msg.depth}.${msg.symbol}`);
+      return this.problem(
+        'unknown',
+        `book message for unexpected topic orderbook.${msg.depth}.${msg.symbol}`,
+      );
     }
     this.stats.latencyMs = msg.recvTs - msg.ts;
     let result;
@@ -243,7 +287,14 @@ export class BybitSource implements MarketSource {
         this.resyncSince = null;
         this.attempt = 0;
         const t = this.now();
-        if (result.restarted) this.recordGap({ symbol: this.opts.symbol, reason: 'restart', startTs: t, endTs: t, detail: 'snapshot with u=1: the exchange service restarted' });
+        if (result.restarted)
+          this.recordGap({
+            symbol: this.opts.symbol,
+            reason: 'restart',
+            startTs: t,
+            endTs: t,
+            detail: 'snapshot with u=1: the exchange service restarted',
+          });
         this.closeGaps(t);
       }
       this.events.emit('message', msg);
@@ -267,7 +318,8 @@ export class BybitSource implements MarketSource {
     this.dropSocket();
     if (this.stopped) return;
     this.seqBook.invalidate();
-    this.openGap(reason, detail);
+    // One gap spans the whole outage, however many attempts it takes; before any data there is nothing to lose.
+    if (this.openGaps.length === 0 && this.seqBook.lastU > 0) this.openGap(reason, detail);
     this.stats.reconnects++;
     const delay = backoffDelay(this.attempt++, this.opts.reconnect, this.random);
     this.setState('reconnecting');

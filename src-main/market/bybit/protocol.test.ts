@@ -2,12 +2,31 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../config/loadConfig.ts';
-import { bookTopic, parseFrame, parseRawMessage, publicUrl, subscribeRequests, tradeTopic, TopicError, type ParsedFrame } from './protocol.ts';
+import {
+  bookTopic,
+  parseFrame,
+  parseRawMessage,
+  publicUrl,
+  subscribeRequests,
+  tradeTopic,
+  TopicError,
+  type ParsedFrame,
+} from './protocol.ts';
 
-const RECORDING = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'bybit', 'linear_BTCUSDT_orderbook200_trades.jsonl');
+const RECORDING = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
 
 describe('parseFrame on the real Bybit recording', () => {
-  const lines = fs.readFileSync(RECORDING, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = fs
+    .readFileSync(RECORDING, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const frames = lines.map((l, i) => parseFrame(l, 1000 + i));
 
   it('parses all 430 lines into book and trade messages', () => {
@@ -20,7 +39,13 @@ describe('parseFrame on the real Bybit recording', () => {
   it('reads the snapshot and consecutive deltas with numbers parsed once', () => {
     const books = frames.flatMap((f) => (f.type === 'book' ? [f.msg] : []));
     expect(books[0].type).toBe('snapshot');
-    expect(books[0]).toMatchObject({ symbol: 'BTCUSDT', depth: 200, u: 15076952, ts: 1786310818129, recvTs: 1000 });
+    expect(books[0]).toMatchObject({
+      symbol: 'BTCUSDT',
+      depth: 200,
+      u: 15076952,
+      ts: 1786310818129,
+      recvTs: 1000,
+    });
     expect(books[0].bids[0]).toEqual([65114.2, 6.054]);
     expect(books[0].bids).toHaveLength(200);
     expect(books[0].asks).toHaveLength(200);
@@ -45,7 +70,17 @@ describe('parseFrame on the real Bybit recording', () => {
       symbol: 'BTCUSDT',
       ts: 1786310819681,
       recvTs: 1000 + lines.findIndex((l) => l.includes('a9188a0a-82bc-50de-be60-03eedbe3cdd7')),
-      trades: [{ ts: 1786310819680, side: 'Sell', price: 65114.2, size: 0.004, id: 'a9188a0a-82bc-50de-be60-03eedbe3cdd7', blockTrade: false, seq: 753843954913 }],
+      trades: [
+        {
+          ts: 1786310819680,
+          side: 'Sell',
+          price: 65114.2,
+          size: 0.004,
+          id: 'a9188a0a-82bc-50de-be60-03eedbe3cdd7',
+          blockTrade: false,
+          seq: 753843954913,
+        },
+      ],
     });
     const all = trades.flatMap((t) => t.trades);
     expect(all.every((t) => t.side === 'Buy' || t.side === 'Sell')).toBe(true);
@@ -64,7 +99,14 @@ const book = (over: Record<string, unknown> = {}, data: Record<string, unknown> 
     ...over,
   });
 const trade = (t: Record<string, unknown>) =>
-  JSON.stringify({ topic: 'publicTrade.BTCUSDT', type: 'snapshot', ts: 1700000000000, data: [{ T: 1700000000000, s: 'BTCUSDT', S: 'Buy', v: '0.01', p: '65000.1', i: 'x1', BT: false, seq: 5, ...t }] });
+  JSON.stringify({
+    topic: 'publicTrade.BTCUSDT',
+    type: 'snapshot',
+    ts: 1700000000000,
+    data: [
+      { T: 1700000000000, s: 'BTCUSDT', S: 'Buy', v: '0.01', p: '65000.1', i: 'x1', BT: false, seq: 5, ...t },
+    ],
+  });
 
 describe('parseFrame table', () => {
   const cases: Array<[string, string, ParsedFrame['type'], RegExp?]> = [
@@ -74,9 +116,22 @@ describe('parseFrame table', () => {
     ['the public pong', '{"success":true,"ret_msg":"pong","conn_id":"abc","op":"ping"}', 'pong'],
     ['the spot pong', '{"success":true,"ret_msg":"pong","conn_id":"abc","req_id":"","op":"ping"}', 'pong'],
     ['the private-style pong', '{"op":"pong","args":["1700000000000"],"conn_id":"abc"}', 'pong'],
-    ['a subscribe success', '{"success":true,"ret_msg":"","conn_id":"abc","req_id":"","op":"subscribe"}', 'subscribe'],
-    ['a subscribe failure', '{"success":false,"ret_msg":"error:handler not found,topic:orderbook.500.BTCUSDT","conn_id":"abc","op":"subscribe"}', 'subscribe'],
-    ['an unknown topic', '{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1,"data":{}}', 'unknown', /tickers/],
+    [
+      'a subscribe success',
+      '{"success":true,"ret_msg":"","conn_id":"abc","req_id":"","op":"subscribe"}',
+      'subscribe',
+    ],
+    [
+      'a subscribe failure',
+      '{"success":false,"ret_msg":"error:handler not found,topic:orderbook.500.BTCUSDT","conn_id":"abc","op":"subscribe"}',
+      'subscribe',
+    ],
+    [
+      'an unknown topic',
+      '{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1,"data":{}}',
+      'unknown',
+      /tickers/,
+    ],
     ['an unknown op', '{"op":"auth","success":true}', 'unknown', /auth/],
     ['an object without topic or op', '{"hello":1}', 'unknown'],
     ['truncated JSON', book().slice(0, 60), 'malformed', /invalid JSON/],
@@ -104,7 +159,12 @@ describe('parseFrame table', () => {
     ['a trade with a zero size', trade({ v: '0' }), 'malformed', /size/],
     ['a trade without time', trade({ T: undefined }), 'malformed', /time/],
     ['a trade with a bad id', trade({ i: null }), 'malformed', /id/],
-    ['a trade list that is empty', '{"topic":"publicTrade.BTCUSDT","ts":1700000000000,"data":[]}', 'malformed', /non-empty/],
+    [
+      'a trade list that is empty',
+      '{"topic":"publicTrade.BTCUSDT","ts":1700000000000,"data":[]}',
+      'malformed',
+      /non-empty/,
+    ],
     ['a subscribe reply without success', '{"op":"subscribe","ret_msg":""}', 'malformed', /success/],
   ];
   it.each(cases)('%s', (_name, text, type, reason) => {
@@ -114,7 +174,12 @@ describe('parseFrame table', () => {
   });
 
   it('keeps the subscribe result and message', () => {
-    expect(parseFrame('{"success":false,"ret_msg":"error:handler not found,topic:orderbook.500.BTCUSDT","op":"subscribe"}', 1)).toEqual({
+    expect(
+      parseFrame(
+        '{"success":false,"ret_msg":"error:handler not found,topic:orderbook.500.BTCUSDT","op":"subscribe"}',
+        1,
+      ),
+    ).toEqual({
       type: 'subscribe',
       success: false,
       retMsg: 'error:handler not found,topic:orderbook.500.BTCUSDT',
@@ -126,20 +191,41 @@ describe('parseFrame table', () => {
     const f = parseFrame(book(), 42);
     expect(f).toEqual({
       type: 'book',
-      msg: { kind: 'book', type: 'delta', symbol: 'BTCUSDT', depth: 50, ts: 1700000000000, cts: 1699999999999, recvTs: 42, u: 7, seq: 99, bids: [[65000.1, 1.5]], asks: [[65000.2, 0]] },
+      msg: {
+        kind: 'book',
+        type: 'delta',
+        symbol: 'BTCUSDT',
+        depth: 50,
+        ts: 1700000000000,
+        cts: 1699999999999,
+        recvTs: 42,
+        u: 7,
+        seq: 99,
+        bids: [[65000.1, 1.5]],
+        asks: [[65000.2, 0]],
+      },
     });
   });
 
   it('never throws on hostile decoded values', () => {
-    const hostile = { get topic(): string { throw new Error('boom'); } };
+    const hostile = {
+      get topic(): string {
+        throw new Error('boom');
+      },
+    };
     expect(parseRawMessage(hostile, 1).type).toBe('malformed');
-    for (const v of [undefined, 1, 'x', true, [], {}, { topic: 'orderbook.50.BTCUSDT', data: [] }]) expect(() => parseRawMessage(v, 1)).not.toThrow();
+    for (const v of [undefined, 1, 'x', true, [], {}, { topic: 'orderbook.50.BTCUSDT', data: [] }])
+      expect(() => parseRawMessage(v, 1)).not.toThrow();
   });
 
   it('survives random truncations and byte flips of real frames', () => {
-    const lines = fs.readFileSync(RECORDING, 'utf8').split('\n').filter((l) => l.length > 0).slice(0, 40);
+    const lines = fs
+      .readFileSync(RECORDING, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(0, 40);
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (const l of lines) {
       for (let k = 0; k < 20; k++) {
         const cut = l.slice(0, Math.floor(rnd() * l.length));
@@ -164,18 +250,25 @@ describe('topics, URLs and subscribe requests', () => {
 
   it('rejects depth 500 on linear with a clear message', () => {
     expect(() => bookTopic(500, 'BTCUSDT', 'linear')).toThrow(TopicError);
-    expect(() => bookTopic(500, 'BTCUSDT', 'linear')).toThrow(/500 is no longer served on linear.*1, 50, 200, 1000/);
+    expect(() => bookTopic(500, 'BTCUSDT', 'linear')).toThrow(
+      /500 is no longer served on linear.*1, 50, 200, 1000/,
+    );
     expect(() => bookTopic(25, 'BTCUSDT')).toThrow(/depth 25/);
     expect(() => tradeTopic('btc usdt')).toThrow(TopicError);
   });
 
   it('chunks spot subscriptions at 10 args per request', () => {
     const topics = Array.from({ length: 23 }, (_, i) => `publicTrade.SYM${i}USDT`);
-    const spot = subscribeRequests('spot', topics).map((t) => JSON.parse(t) as { op: string; args: string[] });
+    const spot = subscribeRequests('spot', topics).map(
+      (t) => JSON.parse(t) as { op: string; args: string[] },
+    );
     expect(spot.map((r) => r.args.length)).toEqual([10, 10, 3]);
     expect(spot.every((r) => r.op === 'subscribe')).toBe(true);
     expect(spot.flatMap((r) => r.args)).toEqual(topics);
     expect(subscribeRequests('linear', topics)).toHaveLength(1);
-    expect(JSON.parse(subscribeRequests('spot', topics.slice(0, 2), 'unsubscribe')[0])).toEqual({ op: 'unsubscribe', args: topics.slice(0, 2) });
+    expect(JSON.parse(subscribeRequests('spot', topics.slice(0, 2), 'unsubscribe')[0])).toEqual({
+      op: 'unsubscribe',
+      args: topics.slice(0, 2),
+    });
   });
 });

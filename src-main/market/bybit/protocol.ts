@@ -32,7 +32,9 @@ export function bookTopic(depth: number, symbol: string, category: Category = 'l
   const allowed = BOOK_DEPTHS[category];
   if (!allowed.includes(depth)) {
     const gone = depth === 500 && category === 'linear' ? ' (500 is no longer served on linear)' : '';
-    throw new TopicError(`order-book depth ${depth} is not served on Bybit ${category}${gone}: use one of ${allowed.join(', ')}`);
+    throw new TopicError(
+      `order-book depth ${depth} is not served on Bybit ${category}${gone}: use one of ${allowed.join(', ')}`,
+    );
   }
   return `orderbook.${depth}.${checkSymbol(symbol)}`;
 }
@@ -42,15 +44,23 @@ export function tradeTopic(symbol: string): string {
 }
 
 function checkSymbol(symbol: string): string {
-  if (!/^[A-Z0-9]{2,30}$/.test(symbol)) throw new TopicError(`symbol must be upper-case letters and digits such as BTCUSDT, got ${JSON.stringify(symbol)}`);
+  if (!/^[A-Z0-9]{2,30}$/.test(symbol))
+    throw new TopicError(
+      `symbol must be upper-case letters and digits such as BTCUSDT, got ${JSON.stringify(symbol)}`,
+    );
   return symbol;
 }
 
 /** The JSON texts to send to (un)subscribe `topics`, chunked to the category's per-request arg limit. */
-export function subscribeRequests(category: Category, topics: readonly string[], op: 'subscribe' | 'unsubscribe' = 'subscribe'): string[] {
+export function subscribeRequests(
+  category: Category,
+  topics: readonly string[],
+  op: 'subscribe' | 'unsubscribe' = 'subscribe',
+): string[] {
   const max = MAX_ARGS_PER_REQUEST[category];
   const out: string[] = [];
-  for (let i = 0; i < topics.length; i += max) out.push(JSON.stringify({ op, args: topics.slice(i, i + max) }));
+  for (let i = 0; i < topics.length; i += max)
+    out.push(JSON.stringify({ op, args: topics.slice(i, i + max) }));
   return out;
 }
 
@@ -83,16 +93,21 @@ export function parseRawMessage(obj: unknown, recvTs: number): ParsedFrame {
       if (topic.startsWith('publicTrade.')) return parseTrades(obj, topic, recvTs);
       return { type: 'unknown', reason: `unhandled topic ${preview(topic)}` };
     }
-    if (topic !== undefined) return { type: 'malformed', reason: `topic must be a string, got ${describe(topic)}` };
+    if (topic !== undefined)
+      return { type: 'malformed', reason: `topic must be a string, got ${describe(topic)}` };
     const op = obj.op;
     if (typeof op === 'string') {
       const retMsg = typeof obj.ret_msg === 'string' ? obj.ret_msg : '';
       if (op === 'pong' || (op === 'ping' && retMsg === 'pong')) return { type: 'pong' };
       if (op === 'subscribe' || op === 'unsubscribe') {
-        if (typeof obj.success !== 'boolean') return { type: 'malformed', reason: `${op} reply without a boolean success` };
+        if (typeof obj.success !== 'boolean')
+          return { type: 'malformed', reason: `${op} reply without a boolean success` };
         return { type: 'subscribe', success: obj.success, retMsg, op };
       }
-      return { type: 'unknown', reason: `unhandled op ${preview(op)}${retMsg ? ` (${preview(retMsg)})` : ''}` };
+      return {
+        type: 'unknown',
+        reason: `unhandled op ${preview(op)}${retMsg ? ` (${preview(retMsg)})` : ''}`,
+      };
     }
     return { type: 'unknown', reason: `message without topic or op: ${preview(JSON.stringify(obj))}` };
   } catch (e) {
@@ -104,26 +119,52 @@ export function parseRawMessage(obj: unknown, recvTs: number): ParsedFrame {
 function parseBook(obj: Obj, topic: string, recvTs: number): ParsedFrame {
   const parts = topic.split('.');
   const depth = parts.length === 3 ? Number(parts[1]) : NaN;
-  if (!Number.isInteger(depth) || depth <= 0 || !parts[2]) return { type: 'malformed', reason: `bad order-book topic ${preview(topic)}` };
+  if (!Number.isInteger(depth) || depth <= 0 || !parts[2])
+    return { type: 'malformed', reason: `bad order-book topic ${preview(topic)}` };
   const type = obj.type;
-  if (type !== 'snapshot' && type !== 'delta') return { type: 'malformed', reason: `${topic}: type must be snapshot or delta, got ${describe(type)}` };
+  if (type !== 'snapshot' && type !== 'delta')
+    return { type: 'malformed', reason: `${topic}: type must be snapshot or delta, got ${describe(type)}` };
   const ts = obj.ts;
-  if (!isTime(ts)) return { type: 'malformed', reason: `${topic}: ts must be a millisecond timestamp, got ${describe(ts)}` };
+  if (!isTime(ts))
+    return { type: 'malformed', reason: `${topic}: ts must be a millisecond timestamp, got ${describe(ts)}` };
   const cts = obj.cts === undefined ? 0 : obj.cts;
-  if (!isTime(cts) && cts !== 0) return { type: 'malformed', reason: `${topic}: cts must be a millisecond timestamp, got ${describe(cts)}` };
+  if (!isTime(cts) && cts !== 0)
+    return {
+      type: 'malformed',
+      reason: `${topic}: cts must be a millisecond timestamp, got ${describe(cts)}`,
+    };
   const data = obj.data;
-  if (!isObj(data)) return { type: 'malformed', reason: `${topic}: data must be an object, got ${describe(data)}` };
+  if (!isObj(data))
+    return { type: 'malformed', reason: `${topic}: data must be an object, got ${describe(data)}` };
   const u = data.u;
-  if (typeof u !== 'number' || !Number.isSafeInteger(u) || u < 0) return { type: 'malformed', reason: `${topic}: data.u must be a non-negative integer, got ${describe(u)}` };
+  if (typeof u !== 'number' || !Number.isSafeInteger(u) || u < 0)
+    return {
+      type: 'malformed',
+      reason: `${topic}: data.u must be a non-negative integer, got ${describe(u)}`,
+    };
   const seq = data.seq === undefined ? 0 : data.seq;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) return { type: 'malformed', reason: `${topic}: data.seq must be an integer, got ${describe(seq)}` };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq))
+    return { type: 'malformed', reason: `${topic}: data.seq must be an integer, got ${describe(seq)}` };
   const symbol = data.s === undefined ? parts[2] : data.s;
-  if (typeof symbol !== 'string' || symbol !== parts[2]) return { type: 'malformed', reason: `${topic}: data.s ${describe(symbol)} does not match the topic` };
+  if (typeof symbol !== 'string' || symbol !== parts[2])
+    return { type: 'malformed', reason: `${topic}: data.s ${describe(symbol)} does not match the topic` };
   const bids = parseLevels(data.b);
   if (typeof bids === 'string') return { type: 'malformed', reason: `${topic} u=${u}: bids ${bids}` };
   const asks = parseLevels(data.a);
   if (typeof asks === 'string') return { type: 'malformed', reason: `${topic} u=${u}: asks ${asks}` };
-  const msg: BookMessage = { kind: 'book', type, symbol, depth, ts, cts: cts as number, recvTs, u, seq, bids, asks };
+  const msg: BookMessage = {
+    kind: 'book',
+    type,
+    symbol,
+    depth,
+    ts,
+    cts: cts as number,
+    recvTs,
+    u,
+    seq,
+    bids,
+    asks,
+  };
   return { type: 'book', msg };
 }
 
@@ -131,7 +172,7 @@ function parseBook(obj: Obj, topic: string, recvTs: number): ParsedFrame {
 function parseLevels(raw: unknown): Level[] | string {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) return `must be an array, got ${describe(raw)}`;
-  const out: Level[] = new Array(raw.length);
+  const out: Level[] = []; // packed, not holey: the book iterates these on every apply
   for (let i = 0; i < raw.length; i++) {
     const lv = raw[i];
     if (!Array.isArray(lv) || lv.length < 2) return `level ${i} must be [price, size], got ${describe(lv)}`;
@@ -139,23 +180,29 @@ function parseLevels(raw: unknown): Level[] | string {
     if (!(price > 0)) return `level ${i} has a bad price ${describe(lv[0])}`;
     const size = num(lv[1]);
     if (!(size >= 0)) return `level ${i} has a bad size ${describe(lv[1])}`;
-    out[i] = [price, size];
+    out.push([price, size]);
   }
   return out;
 }
 
 function parseTrades(obj: Obj, topic: string, recvTs: number): ParsedFrame {
   const parts = topic.split('.');
-  if (parts.length !== 2 || !parts[1]) return { type: 'malformed', reason: `bad trade topic ${preview(topic)}` };
+  if (parts.length !== 2 || !parts[1])
+    return { type: 'malformed', reason: `bad trade topic ${preview(topic)}` };
   const symbol = parts[1];
   const ts = obj.ts;
-  if (!isTime(ts)) return { type: 'malformed', reason: `${topic}: ts must be a millisecond timestamp, got ${describe(ts)}` };
+  if (!isTime(ts))
+    return { type: 'malformed', reason: `${topic}: ts must be a millisecond timestamp, got ${describe(ts)}` };
   const data = obj.data;
-  if (!Array.isArray(data) || data.length === 0) return { type: 'malformed', reason: `${topic}: data must be a non-empty array, got ${describe(data)}` };
+  if (!Array.isArray(data) || data.length === 0)
+    return { type: 'malformed', reason: `${topic}: data must be a non-empty array, got ${describe(data)}` };
   const trades: Trade[] = new Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const t = data[i];
-    const bad = (what: string, v: unknown): ParsedFrame => ({ type: 'malformed', reason: `${topic}: trade ${i} has ${what} ${describe(v)}` });
+    const bad = (what: string, v: unknown): ParsedFrame => ({
+      type: 'malformed',
+      reason: `${topic}: trade ${i} has ${what} ${describe(v)}`,
+    });
     if (!isObj(t)) return bad('a non-object value', t);
     if (!isTime(t.T)) return bad('a bad time T', t.T);
     if (t.S !== 'Buy' && t.S !== 'Sell') return bad('a bad side S', t.S);

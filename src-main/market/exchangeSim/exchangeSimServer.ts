@@ -72,7 +72,14 @@ export class ExchangeSimServer {
   readonly symbol: string;
   readonly category: Category;
   readonly scale: TickScale;
-  readonly stats: ServerStats = { connections: 0, pings: 0, pongs: 0, subscribes: 0, stepsPlayed: 0, faults: {} };
+  readonly stats: ServerStats = {
+    connections: 0,
+    pings: 0,
+    pongs: 0,
+    subscribes: 0,
+    stepsPlayed: 0,
+    faults: {},
+  };
   private readonly wss: WebSocketServer;
   private readonly conns = new Set<Conn>();
   private readonly bids = new SideBook(true);
@@ -91,6 +98,7 @@ export class ExchangeSimServer {
   /** Market time of the last step played. */
   private marketNow = 0;
   private bookSeq = 0;
+  private warnedOffTick = false;
   private nextConnId = 1;
   private endWaiters: Array<() => void> = [];
 
@@ -274,8 +282,8 @@ export class ExchangeSimServer {
           this.bids.clear();
           this.asks.clear();
         }
-        for (const [p, s] of data.b ?? []) this.bids.set(this.scale.toTicks(Number(p)), Number(s));
-        for (const [p, s] of data.a ?? []) this.asks.set(this.scale.toTicks(Number(p)), Number(s));
+        this.applyLevels(this.bids, data.b);
+        this.applyLevels(this.asks, data.a);
         bookTs = frame.ts ?? step.atMs;
         bookCts = frame.cts ?? bookTs;
       }
@@ -302,6 +310,18 @@ export class ExchangeSimServer {
         if (!c.subs.has(this.topicOf(view.depth)) || c.stalled) continue;
         if (c.skipNext.delete(view.depth)) continue;
         c.ws.send(text);
+      }
+    }
+  }
+
+  /** Applies feed levels; a price off the tick grid is reported once and skipped rather than crash the server. */
+  private applyLevels(side: SideBook, levels: [string, string][] | undefined): void {
+    for (const [p, sz] of levels ?? []) {
+      const t = this.scale.tryToTicks(Number(p));
+      if (Number.isFinite(t)) side.set(t, Number(sz));
+      else if (!this.warnedOffTick) {
+        this.warnedOffTick = true;
+        this.log(`feed price ${p} is not on the tick grid ${this.scale.tickSize}; such levels are skipped`);
       }
     }
   }
@@ -349,7 +369,14 @@ export class ExchangeSimServer {
   // --- connections --------------------------------------------------------------------------------
 
   private onConnection(ws: WebSocket): void {
-    const conn: Conn = { id: `sim-${this.nextConnId++}`, ws, subs: new Set(), noPong: false, stalled: false, skipNext: new Set() };
+    const conn: Conn = {
+      id: `sim-${this.nextConnId++}`,
+      ws,
+      subs: new Set(),
+      noPong: false,
+      stalled: false,
+      skipNext: new Set(),
+    };
     this.conns.add(conn);
     this.stats.connections++;
     this.log(`connection ${conn.id} opened (${this.conns.size} open)`);
@@ -381,13 +408,24 @@ export class ExchangeSimServer {
       return this.reply(conn, withId({ success: true, ret_msg: 'pong', op: 'ping' }));
     }
     if (req.op !== 'subscribe' && req.op !== 'unsubscribe') {
-      return this.reply(conn, withId({ success: false, ret_msg: `error:unsupported op ${String(req.op)}`, op: String(req.op ?? '') }));
+      return this.reply(
+        conn,
+        withId({
+          success: false,
+          ret_msg: `error:unsupported op ${String(req.op)}`,
+          op: String(req.op ?? ''),
+        }),
+      );
     }
     const op = req.op;
     const args = Array.isArray(req.args) ? req.args.filter((a): a is string => typeof a === 'string') : [];
-    if (args.length === 0) return this.reply(conn, withId({ success: false, ret_msg: 'error:args is empty', op }));
+    if (args.length === 0)
+      return this.reply(conn, withId({ success: false, ret_msg: 'error:args is empty', op }));
     if (args.length > MAX_ARGS_PER_REQUEST[this.category]) {
-      return this.reply(conn, withId({ success: false, ret_msg: `error:args size >${MAX_ARGS_PER_REQUEST[this.category]}`, op }));
+      return this.reply(
+        conn,
+        withId({ success: false, ret_msg: `error:args size >${MAX_ARGS_PER_REQUEST[this.category]}`, op }),
+      );
     }
     const bad = args.filter((t) => !this.validTopic(t));
     const good = args.filter((t) => this.validTopic(t));
@@ -400,18 +438,30 @@ export class ExchangeSimServer {
       for (const t of fresh) conn.subs.add(t);
       if (bad.length === 0 && dup.length === 0) this.reply(conn, withId({ success: true, ret_msg: '', op }));
       else {
-        const msg = [...bad.map((t) => `error:handler not found,topic:${t}`), ...dup.map((t) => `error:already subscribed,topic:${t}`)].join(';');
+        const msg = [
+          ...bad.map((t) => `error:handler not found,topic:${t}`),
+          ...dup.map((t) => `error:already subscribed,topic:${t}`),
+        ].join(';');
         this.reply(conn, withId({ success: false, ret_msg: msg, op }));
       }
       // A new book subscription starts with a snapshot of that depth's current view.
       for (const t of fresh) {
         const d = bookDepthOf(t);
-        if (d > 0 && !conn.stalled) conn.ws.send(this.snapshotText(this.viewFor(d), this.marketNow || Date.now()));
+        if (d > 0 && !conn.stalled)
+          conn.ws.send(this.snapshotText(this.viewFor(d), this.marketNow || Date.now()));
       }
       return;
     }
     if (bad.length === 0) this.reply(conn, withId({ success: true, ret_msg: '', op }));
-    else this.reply(conn, withId({ success: false, ret_msg: bad.map((t) => `error:handler not found,topic:${t}`).join(';'), op }));
+    else
+      this.reply(
+        conn,
+        withId({
+          success: false,
+          ret_msg: bad.map((t) => `error:handler not found,topic:${t}`).join(';'),
+          op,
+        }),
+      );
   }
 
   private validTopic(t: string): boolean {

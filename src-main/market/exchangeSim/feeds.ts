@@ -33,7 +33,10 @@ export function simFeed(opts: SimGeneratorOptions): MarketFeed {
 /** Plays a stored session; events with the same receive time form one step. Gaps in the data pass silently. */
 export function sessionFeed(db: Db, sessionId: number): MarketFeed {
   const info = getSession(db, sessionId);
-  if (!info) throw new Error(`no session ${sessionId} in ${db.name}: list them with \`l2desk db check --db ${db.name}\``);
+  if (!info)
+    throw new Error(
+      `no session ${sessionId} in ${db.name}: list them with \`l2desk db check --db ${db.name}\``,
+    );
   const events = readSession(db, sessionId);
   let pending: FeedStep | null = null;
   let ended = false;
@@ -73,7 +76,13 @@ export function bookFrame(m: BookMessage): object {
     topic: `orderbook.${m.depth}.${m.symbol}`,
     type: m.type,
     ts: m.ts,
-    data: { s: m.symbol, b: m.bids.map((l) => [str(l[0]), str(l[1])]), a: m.asks.map((l) => [str(l[0]), str(l[1])]), u: m.u, seq: m.seq },
+    data: {
+      s: m.symbol,
+      b: m.bids.map((l) => [str(l[0]), str(l[1])]),
+      a: m.asks.map((l) => [str(l[0]), str(l[1])]),
+      u: m.u,
+      seq: m.seq,
+    },
     cts: m.cts,
   };
 }
@@ -83,6 +92,15 @@ export function tradeFrame(m: TradeMessage): object {
     topic: `publicTrade.${m.symbol}`,
     type: 'snapshot',
     ts: m.ts,
-    data: m.trades.map((t) => ({ T: t.ts, s: m.symbol, S: t.side, v: str(t.size), p: str(t.price), i: t.id, BT: t.blockTrade, seq: t.seq })),
+    data: m.trades.map((t) => ({
+      T: t.ts,
+      s: m.symbol,
+      S: t.side,
+      v: str(t.size),
+      p: str(t.price),
+      i: t.id,
+      BT: t.blockTrade,
+      seq: t.seq,
+    })),
   };
 }

@@ -21,13 +21,22 @@ export interface ReplaySourceOptions {
 
 type Listeners = { [K in keyof SourceEvents]: SourceEvents[K][] };
 
-const isPromise = (x: unknown): x is Promise<unknown> => typeof x === 'object' && x !== null && typeof (x as Promise<unknown>).then === 'function';
+const isPromise = (x: unknown): x is Promise<unknown> =>
+  typeof x === 'object' && x !== null && typeof (x as Promise<unknown>).then === 'function';
 
 export class ReplaySource implements MarketSource {
   readonly kind = 'replay' as const;
   readonly instrument: Instrument;
   private readonly listeners: Listeners = { message: [], gap: [], health: [], warning: [] };
-  private readonly h: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+  private readonly h: FeedHealth = {
+    state: 'idle',
+    messages: 0,
+    malformed: 0,
+    unknown: 0,
+    gaps: 0,
+    reconnects: 0,
+    latencyMs: 0,
+  };
   private stopping = false;
   private loop: Promise<void> | null = null;
   private finished!: () => void;
@@ -37,7 +46,8 @@ export class ReplaySource implements MarketSource {
   constructor(private readonly opts: ReplaySourceOptions) {
     const s = getSession(opts.db, opts.sessionId);
     if (!s) throw new Error(`no session ${opts.sessionId} in ${opts.db.name}; list them with \`l2desk db\``);
-    if (opts.speed !== 'max' && !(opts.speed > 0)) throw new RangeError(`replay speed must be > 0 or 'max', got ${opts.speed}`);
+    if (opts.speed !== 'max' && !(opts.speed > 0))
+      throw new RangeError(`replay speed must be > 0 or 'max', got ${opts.speed}`);
     this.instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
     this.finishedP = new Promise((resolve) => (this.finished = resolve));
   }
@@ -95,7 +105,10 @@ export class ReplaySource implements MarketSource {
     let t0Data = NaN;
     let t0Wall = 0;
     let sinceYield = 0;
-    for (const ev of readSession(this.opts.db, this.opts.sessionId, { fromTs: this.opts.fromTs, toTs: this.opts.toTs })) {
+    for (const ev of readSession(this.opts.db, this.opts.sessionId, {
+      fromTs: this.opts.fromTs,
+      toTs: this.opts.toTs,
+    })) {
       if (this.stopping) return;
       if (ev.kind === 'gap') {
         this.h.gaps++;

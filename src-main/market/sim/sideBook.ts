@@ -86,7 +86,12 @@ export function captureTop(side: SideBook, depth: number, view: SentView): void 
  * Levels that changed in the top `depth` of `side` since `view` (new or resized levels, and "0" for levels
  * that left the view), as `format`ted pairs; updates `view` to the new top.
  */
-export function diffTop<T>(side: SideBook, depth: number, view: SentView, format: (tick: number, size: number) => T): T[] {
+export function diffTop<T>(
+  side: SideBook,
+  depth: number,
+  view: SentView,
+  format: (tick: number, size: number) => T,
+): T[] {
   const out: T[] = [];
   const m = Math.min(depth, side.ticks.length);
   const newTicks = side.ticks.slice(0, m);

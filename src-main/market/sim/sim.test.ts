@@ -8,7 +8,15 @@ import { SimGenerator, type SimGeneratorOptions } from './simGenerator.ts';
 import { SimMarket } from './simMarket.ts';
 
 const T0 = 1_700_000_000_000;
-const base: SimGeneratorOptions = { seed: 42, startPrice: 65000, tickSize: '0.1', levels: 200, bookRateHz: 50, depth: 200, startMs: T0 };
+const base: SimGeneratorOptions = {
+  seed: 42,
+  startPrice: 65000,
+  tickSize: '0.1',
+  levels: 200,
+  bookRateHz: 50,
+  depth: 200,
+  startMs: T0,
+};
 
 function frames(opts: SimGeneratorOptions, steps: number): string[] {
   const g = new SimGenerator(opts);
@@ -88,6 +96,22 @@ describe('SimGenerator', () => {
     expect(book.book.bestBid()).toBeGreaterThan(60000);
   });
 
+  it('sends snapshots only on depth 1, as Bybit does', () => {
+    const g = new SimGenerator({ ...base, depth: 1 });
+    const us: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      for (const raw of g.next().frames) {
+        const f = parseRawMessage(raw, 0);
+        if (f.type !== 'book') continue;
+        expect(f.msg.type).toBe('snapshot');
+        expect([f.msg.bids.length, f.msg.asks.length]).toEqual([1, 1]);
+        us.push(f.msg.u);
+      }
+    }
+    expect(us.length).toBeGreaterThan(20);
+    for (let i = 1; i < us.length; i++) expect(us[i]).toBeGreaterThan(us[i - 1]);
+  });
+
   it('gives top-5 imbalance real, modest predictive power over the next 10 s mid return (30 simulated minutes)', () => {
     const g = new SimGenerator({ ...base, seed: 7 });
     const sb = new SequencedBook(new TickScale('0.1'));
@@ -129,7 +153,15 @@ describe('SimGenerator', () => {
 });
 
 describe('SimMarket', () => {
-  const cfg = { seed: 5, startPrice: 65000, tickSize: '0.1', levels: 200, bookRateHz: 50, depth: 50, startMs: T0 };
+  const cfg = {
+    seed: 5,
+    startPrice: 65000,
+    tickSize: '0.1',
+    levels: 200,
+    bookRateHz: 50,
+    depth: 50,
+    startMs: T0,
+  };
 
   async function runMax(durationMs: number): Promise<MarketMessage[]> {
     const m = new SimMarket({ ...cfg, speed: 'max', durationMs });

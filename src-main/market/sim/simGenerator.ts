@@ -109,7 +109,10 @@ export class SimGenerator {
     this.rng = new Rng(opts.seed);
     this.dt = 1 / opts.bookRateHz;
     this.x = Math.round(opts.startPrice * this.scale.ticksPerUnit);
-    this.sigmaTicks = Math.max(0.05, (opts.startPrice * this.p.sigmaBps * 1e-4) / Number(this.scale.tickSize));
+    this.sigmaTicks = Math.max(
+      0.05,
+      (opts.startPrice * this.p.sigmaBps * 1e-4) / Number(this.scale.tickSize),
+    );
     this.span = Math.max(10, Math.round(opts.levels / 0.5));
     this.idPrefix = (opts.seed >>> 0).toString(16).padStart(8, '0');
     this.seedBook();
@@ -136,7 +139,8 @@ export class SimGenerator {
     this.step++;
     const frames: object[] = [];
     const trades = this.advance(atMs);
-    if (trades.length) frames.push({ topic: `publicTrade.${this.symbol}`, type: 'snapshot', ts: atMs, data: trades });
+    if (trades.length)
+      frames.push({ topic: `publicTrade.${this.symbol}`, type: 'snapshot', ts: atMs, data: trades });
     const delta = this.deltaFrame(atMs);
     if (delta) frames.push(delta);
     return { atMs, frames };
@@ -171,7 +175,9 @@ export class SimGenerator {
     const flowSignal = Math.tanh(this.flow / (p.meanMarketLots * 3));
     this.z += -(this.z * dt) / p.tauZS + Math.sqrt((2 * dt) / p.tauZS) * rng.normal();
     const pressure = Math.tanh(this.z);
-    this.x += (p.mu * this.z + p.alpha * imb + p.beta * flowSignal) * this.sigmaTicks * dt + this.sigmaTicks * Math.sqrt(dt) * rng.normal();
+    this.x +=
+      (p.mu * this.z + p.alpha * imb + p.beta * flowSignal) * this.sigmaTicks * dt +
+      this.sigmaTicks * Math.sqrt(dt) * rng.normal();
 
     // Market orders: informed by x - mid, walk the book, move x permanently.
     const trades: object[] = [];
@@ -198,7 +204,7 @@ export class SimGenerator {
 
     // Quotes on the wrong side of the efficient price are pulled.
     for (const side of [this.asks, this.bids]) {
-      for (let i = 0; i < side.ticks.length; ) {
+      for (let i = 0; i < side.ticks.length;) {
         const t = side.ticks[i];
         const stale = side.isBid ? t > this.x + 0.5 : t < this.x - 0.5;
         if (!stale) break;
@@ -263,7 +269,10 @@ export class SimGenerator {
     return this.scale.toPrice(tick).toFixed(this.decimals);
   }
 
-  private readonly formatLevel = (tick: number, lots: number): string[] => [this.price(tick), lots === 0 ? '0' : (lots / 1000).toFixed(3)];
+  private readonly formatLevel = (tick: number, lots: number): string[] => [
+    this.price(tick),
+    lots === 0 ? '0' : (lots / 1000).toFixed(3),
+  ];
 
   private levelPairs(side: SideBook, n: number): string[][] {
     const out: string[][] = [];
@@ -278,7 +287,12 @@ export class SimGenerator {
   private snapshotFrame(atMs: number): object {
     captureTop(this.bids, this.depth, this.sent.bid);
     captureTop(this.asks, this.depth, this.sent.ask);
-    return this.bookFrame('snapshot', atMs, this.levelPairs(this.bids, this.depth), this.levelPairs(this.asks, this.depth));
+    return this.bookFrame(
+      'snapshot',
+      atMs,
+      this.levelPairs(this.bids, this.depth),
+      this.levelPairs(this.asks, this.depth),
+    );
   }
 
   private bookFrame(type: 'snapshot' | 'delta', atMs: number, b: string[][], a: string[][]): object {
@@ -296,6 +310,11 @@ export class SimGenerator {
     const b = diffTop(this.bids, this.depth, this.sent.bid, this.formatLevel);
     const a = diffTop(this.asks, this.depth, this.sent.ask, this.formatLevel);
     if (b.length === 0 && a.length === 0) return null;
+    if (this.depth === 1) {
+      // Bybit's depth-1 stream sends snapshots only.
+      this.u++;
+      return this.bookFrame('snapshot', atMs, this.levelPairs(this.bids, 1), this.levelPairs(this.asks, 1));
+    }
     return this.bookFrame('delta', atMs, b, a);
   }
 }

@@ -33,11 +33,23 @@ export class SimMarket implements MarketSource {
   private wallStart = 0;
   private pending: { atMs: number; frames: object[] } | null = null;
   private finished: { promise: Promise<void>; resolve: () => void };
-  private readonly stats: FeedHealth = { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+  private readonly stats: FeedHealth = {
+    state: 'idle',
+    messages: 0,
+    malformed: 0,
+    unknown: 0,
+    gaps: 0,
+    reconnects: 0,
+    latencyMs: 0,
+  };
 
   constructor(private readonly opts: SimMarketOptions) {
     this.now = opts.now ?? Date.now;
-    this.instrument = { symbol: opts.symbol ?? 'BTCUSDT', category: opts.category ?? 'linear', tickSize: opts.tickSize };
+    this.instrument = {
+      symbol: opts.symbol ?? 'BTCUSDT',
+      category: opts.category ?? 'linear',
+      tickSize: opts.tickSize,
+    };
     this.finished = deferred();
   }
 
@@ -139,7 +151,10 @@ export class SimMarket implements MarketSource {
         this.events.emit('message', f.msg);
       } else {
         this.stats.malformed++;
-        this.events.emit('warning', `simulator produced an unusable frame: ${f.type === 'malformed' || f.type === 'unknown' ? f.reason : f.type}`);
+        this.events.emit(
+          'warning',
+          `simulator produced an unusable frame: ${f.type === 'malformed' || f.type === 'unknown' ? f.reason : f.type}`,
+        );
       }
     }
     return this.running;

@@ -2,16 +2,19 @@
 // float [N, F], output `prediction` float [N, 1]. Splits are BRANCH_LEQ on float32 thresholds, the exact rule
 // the trainer uses (float32(x) <= threshold goes to the true branch), so onnxruntime reproduces its predictions.
 import fs from 'node:fs';
-import { onnx } from 'onnx-proto';
+// onnx-proto is CommonJS: Node's ESM loader sees only its default export (named exports work under vitest only).
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
 import { treeCount, type TreeEnsemble } from '../gbdt/model.ts';
 
+const { onnx } = onnxProto;
 const A = onnx.AttributeProto.AttributeType;
 const enc = new TextEncoder();
 
-const ints = (name: string, v: ArrayLike<number>): onnx.IAttributeProto => ({ name, type: A.INTS, ints: Array.from(v) });
-const floats = (name: string, v: ArrayLike<number>): onnx.IAttributeProto => ({ name, type: A.FLOATS, floats: Array.from(v) });
-const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: A.STRING, s: enc.encode(v) });
-const strs = (name: string, v: string[]): onnx.IAttributeProto => ({ name, type: A.STRINGS, strings: v.map((x) => enc.encode(x)) });
+const ints = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({ name, type: A.INTS, ints: Array.from(v) });
+const floats = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({ name, type: A.FLOATS, floats: Array.from(v) });
+const str = (name: string, v: string): OnnxTypes.IAttributeProto => ({ name, type: A.STRING, s: enc.encode(v) });
+const strs = (name: string, v: string[]): OnnxTypes.IAttributeProto => ({ name, type: A.STRINGS, strings: v.map((x) => enc.encode(x)) });
 
 export interface OnnxExportInfo {
   /** Stored as ONNX metadata_props too, so that an .onnx separated from its .json still says what it expects. */
@@ -66,7 +69,7 @@ export function ensembleToOnnx(m: TreeEnsemble, info: OnnxExportInfo): Uint8Arra
     tNode.push(0);
     tWeight.push(0);
   }
-  const node: onnx.INodeProto = {
+  const node: OnnxTypes.INodeProto = {
     opType: 'TreeEnsembleRegressor',
     domain: 'ai.onnx.ml',
     name: 'gbdt',
@@ -91,11 +94,11 @@ export function ensembleToOnnx(m: TreeEnsemble, info: OnnxExportInfo): Uint8Arra
       floats('target_weights', tWeight),
     ],
   };
-  const tensor = (name: string, dims: onnx.TensorShapeProto.IDimension[]): onnx.IValueInfoProto => ({
+  const tensor = (name: string, dims: OnnxTypes.TensorShapeProto.IDimension[]): OnnxTypes.IValueInfoProto => ({
     name,
     type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims } } },
   });
-  const model: onnx.IModelProto = {
+  const model: OnnxTypes.IModelProto = {
     irVersion: 8,
     producerName: 'l2desk',
     producerVersion: '1',

@@ -1,0 +1,176 @@
+// train.vs_xgboost: our GBDT trainer against Debian's `xgboost` command-line program on the same feature
+// matrix, same run: tree_method=hist, one thread each, same depth, rounds, learning rate, lambda, min child
+// weight and bins. The matrix is built by the real dataset builder from the seeded simulator (decision every
+// 50 ms, 10 s horizon; >= 200k rows); the newest 20% (after a 10 s embargo) is the validation set.
+// Figures: seconds of each (ours: binning + boosting in-process; xgboost: its whole process, which includes
+// parsing the CSV: also given is xgboost's time with the parse time subtracted, measured by a 1-round run),
+// time_ratio (ours / xgboost), validation R² of each and r2_ratio (ours / xgboost).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src-main/config/loadConfig.ts';
+import { buildDataset, type Dataset } from '../src-main/model/dataset.ts';
+import { predict } from '../src-main/model/gbdt/model.ts';
+import { trainGbdt, type GbdtParams } from '../src-main/model/gbdt/train.ts';
+import { r2 } from '../src-main/model/metrics.ts';
+import { SIM_EPOCH_MS, simMessages } from '../src-main/model/simData.ts';
+import { emit, median } from './lib/report.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+const DEPTH = 6;
+const ETA = 0.1;
+const SIM_HOURS = Number(process.env.BENCH_SIM_HOURS ?? 3.2);
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const H = 10_000;
+
+const xgb = spawnSync('which', ['xgboost'], { encoding: 'utf8' }).stdout.trim();
+if (!xgb) {
+  process.stderr.write('train.vs_xgboost: the xgboost CLI is not installed (apt-get install xgboost); skipped\n');
+  process.exit(0);
+}
+
+const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
+const tb = performance.now();
+const ds: Dataset = buildDataset([{ sessionId: 1, tickSize: config.sim.tick_size, events: simMessages({ config, durationMs: SIM_HOURS * 3600_000, startMs: SIM_EPOCH_MS }) }], {
+  decisionIntervalMs: 50,
+  horizonMs: H,
+});
+process.stderr.write(`train.vs_xgboost: dataset of ${ds.nRows} rows x ${ds.nFeatures} features from ${SIM_HOURS} h of sim in ${((performance.now() - tb) / 1000).toFixed(1)} s\n`);
+
+// Time split with an embargo of one horizon (rows are in time order: one session).
+const nf = ds.nFeatures;
+const cut = Math.floor(ds.nRows * 0.8);
+let trainEnd = cut;
+while (trainEnd > 0 && ds.ts[trainEnd - 1] > ds.ts[cut] - H) trainEnd--;
+const train = { X: ds.X.subarray(0, trainEnd * nf), y: ds.y.subarray(0, trainEnd), n: trainEnd, nFeatures: nf };
+const valid = { X: ds.X.subarray(cut * nf), y: ds.y.subarray(cut), n: ds.nRows - cut, nFeatures: nf };
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-xgb-'));
+function writeCsv(file: string, m: typeof train): void {
+  const fd = fs.openSync(file, 'w');
+  const chunk: string[] = [];
+  for (let i = 0; i < m.n; i++) {
+    let line = String(m.y[i]);
+    for (let f = 0; f < nf; f++) line += ',' + m.X[i * nf + f];
+    chunk.push(line);
+    if (chunk.length === 10_000 || i === m.n - 1) {
+      fs.writeSync(fd, chunk.join('\n') + '\n');
+      chunk.length = 0;
+    }
+  }
+  fs.closeSync(fd);
+}
+const trainCsv = path.join(dir, 'train.csv');
+const validCsv = path.join(dir, 'valid.csv');
+writeCsv(trainCsv, train);
+writeCsv(validCsv, valid);
+
+let meanY = 0;
+for (let i = 0; i < train.n; i++) meanY += train.y[i];
+meanY /= train.n;
+
+function runXgb(rounds: number): number {
+  const conf = path.join(dir, `train-${rounds}.conf`);
+  fs.writeFileSync(
+    conf,
+    [
+      'booster = gbtree',
+      'tree_method = hist',
+      'nthread = 1',
+      `max_depth = ${DEPTH}`,
+      `eta = ${ETA}`,
+      `num_round = ${rounds}`,
+      'objective = reg:squarederror',
+      'lambda = 1',
+      'min_child_weight = 1',
+      'max_bin = 256',
+      `base_score = ${meanY}`,
+      `data = "${trainCsv}?format=csv&label_column=0"`,
+      `model_out = ${path.join(dir, `xgb-${rounds}.model`)}`,
+      '',
+    ].join('\n'),
+  );
+  const t0 = performance.now();
+  const r = spawnSync(xgb, [conf], { encoding: 'utf8' });
+  const secs = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`xgboost failed: ${r.stderr}`);
+  return secs;
+}
+
+function xgbR2(): number {
+  const conf = path.join(dir, 'pred.conf');
+  const predFile = path.join(dir, 'pred.txt');
+  fs.writeFileSync(
+    conf,
+    ['task = pred', `model_in = ${path.join(dir, `xgb-${ROUNDS}.model`)}`, `test:data = "${validCsv}?format=csv&label_column=0"`, `name_pred = ${predFile}`, ''].join('\n'),
+  );
+  const r = spawnSync(xgb, [conf], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`xgboost task=pred failed: ${r.stderr}`);
+  const pred = fs.readFileSync(predFile, 'utf8').trim().split('\n').map(Number);
+  if (pred.length !== valid.n) throw new Error(`xgboost predicted ${pred.length} rows, expected ${valid.n}`);
+  return r2(pred, valid.y);
+}
+
+const params: GbdtParams = {
+  rounds: ROUNDS,
+  maxDepth: DEPTH,
+  maxLeaves: 0,
+  learningRate: ETA,
+  minSamplesLeaf: 1,
+  l2: 1,
+  rowSubsample: 1,
+  featureSubsample: 1,
+  earlyStoppingRounds: 0,
+  bins: 256,
+  seed: 1,
+};
+
+const ours: number[] = [];
+const theirs: number[] = [];
+const theirsLoad: number[] = [];
+let ourR2 = NaN;
+try {
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate who goes first: a noisy neighbour should not always hit the same side.
+    const order = run % 2 === 0 ? ['ours', 'xgb'] : ['xgb', 'ours'];
+    for (const who of order) {
+      if (who === 'xgb') {
+        theirs.push(runXgb(ROUNDS));
+        theirsLoad.push(runXgb(1));
+      } else {
+        const t0 = performance.now();
+        const res = trainGbdt(train, params);
+        ours.push((performance.now() - t0) / 1000);
+        ourR2 = r2(predict(res.model, valid.X, valid.n), valid.y);
+      }
+    }
+  }
+  const peerR2 = xgbR2();
+  const o = median(ours);
+  const x = median(theirs);
+  const xTrain = Math.max(1e-3, x - median(theirsLoad));
+  emit({
+    bench: 'train.vs_xgboost',
+    value: o,
+    unit: 's',
+    peer: 'xgboost-cli',
+    peer_value: x,
+    n: train.n,
+    n_valid: valid.n,
+    features: nf,
+    rounds: ROUNDS,
+    max_depth: DEPTH,
+    eta: ETA,
+    runs: RUNS,
+    time_ratio: o / x,
+    peer_value_excl_parse: xTrain,
+    time_ratio_excl_parse: o / xTrain,
+    r2: ourR2,
+    peer_r2: peerR2,
+    r2_ratio: ourR2 / peerR2,
+    data: `dataset builder over ${SIM_HOURS} h of sim (seed ${config.sim.seed}), decision 50 ms, horizon 10 s`,
+  });
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

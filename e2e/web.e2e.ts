@@ -1,0 +1,163 @@
+// The workstation in a real browser (Debian Chromium via playwright-core) against `l2desk web` on the simulated
+// market: book, collect, retrain, predictions, threshold slider, backtest, and the bridge refusing bad clients.
+// Screenshots of each step go to e2e/artifacts/ (git-ignored); L2DESK_SCREENSHOT=1 also refreshes docs/screenshot.png.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeRefusedError, connectBridge, type NodeBridgeClient } from '../src-main/bridge/wsClient.ts';
+import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
+
+const SIM_PRICE = 65_000; // resources/config.yaml sim.start_price
+
+describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim source)', () => {
+  let web: WebServer;
+  let browser: Browser;
+  let page: Page;
+  let bridge: NodeBridgeClient;
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    // A 20-minute simulated session stored up front: Retrain and Backtest need minutes of data, the test cannot wait.
+    web = await startWeb({ seed: true });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(web.url);
+    bridge = await connectBridge(web.wsUrl);
+  });
+
+  afterAll(async () => {
+    bridge?.close();
+    await browser?.close();
+    await web?.stop();
+  });
+
+  it('refuses a wrong token and a foreign origin', async () => {
+    const bad = web.wsUrl.replace(/token=[^&]+/, 'token=wrong-token');
+    await expect(connectBridge(bad)).rejects.toMatchObject({ status: 401 });
+    await expect(connectBridge(web.wsUrl, { origin: 'http://evil.example' })).rejects.toBeInstanceOf(
+      BridgeRefusedError,
+    );
+    // A page opened without the token gets the explanation, not a broken screen.
+    const p2 = await browser.newPage();
+    await p2.goto(web.url.replace(/\?token=.*/, ''));
+    await expect.poll(() => p2.textContent('body')).toContain('access token');
+    await p2.close();
+    // A bad payload is an error reply and never reaches the engine.
+    await expect(bridge.invoke('trading/setThreshold', { threshold: -3 })).rejects.toThrow(/bad payload/);
+    await expect(bridge.invoke('trading/getThreshold', {})).resolves.toEqual({ threshold: 1 });
+  });
+
+  it('shows an ordered book near the simulated price', async () => {
+    const book = page.getByRole('table', { name: 'Order book' });
+    await expect
+      .poll(() => book.locator('tr[data-side="bid"]').count(), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(10);
+    await expect.poll(() => book.locator('tr[data-side="ask"]').count()).toBeGreaterThanOrEqual(10);
+    // One atomic read of the ladder (it re-renders up to 20 times a second).
+    const { bids, asks } = await book.evaluate((t) => {
+      const px = (side: string) =>
+        [...t.querySelectorAll(`tr[data-side="${side}"]`)].map((r) => Number(r.getAttribute('data-price')));
+      // Bids are shown best first; asks worst at the top, so reverse them to best first.
+      return { bids: px('bid'), asks: px('ask').reverse() };
+    });
+    expect(Math.max(...bids)).toBeLessThan(Math.min(...asks));
+    for (let i = 1; i < bids.length; i++) expect(bids[i]).toBeLessThan(bids[i - 1]);
+    for (let i = 1; i < asks.length; i++) expect(asks[i]).toBeGreaterThan(asks[i - 1]);
+    expect(Math.abs(bids[0] / SIM_PRICE - 1)).toBeLessThan(0.05);
+    await shot('01-book');
+  });
+
+  it('collects 10 s of data into SQLite', async () => {
+    await page.getByLabel('Seconds').fill('10');
+    await page.getByRole('button', { name: 'Collect', exact: true }).click();
+    const status = page.getByTestId('collect-status');
+    await expect.poll(() => status.getAttribute('data-done'), { timeout: 25_000 }).toBe('true');
+    const text = (await status.textContent()) ?? '';
+    const sessionId = Number(/session #(\d+)/.exec(text)?.[1]);
+    expect(sessionId).toBeGreaterThan(1);
+    await shot('02-collect');
+    const db = new Database(web.db, { readonly: true, fileMustExist: true });
+    try {
+      const l2 = db
+        .prepare(
+          'SELECT count(*) AS n, min(recv_ts) AS a, max(recv_ts) AS b FROM l2_updates WHERE session_id = ?',
+        )
+        .get(sessionId) as { n: number; a: number; b: number };
+      const trades = db.prepare('SELECT count(*) AS n FROM trades WHERE session_id = ?').get(sessionId) as {
+        n: number;
+      };
+      expect(l2.n).toBeGreaterThan(100); // ~50 book messages/s for 10 s
+      expect(l2.b - l2.a).toBeGreaterThan(8_000);
+      expect(trades.n).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('retrains, shows validation metrics, and swaps the model in on Accept', async () => {
+    await page.getByRole('button', { name: 'Retrain' }).click();
+    const result = page.getByTestId('retrain-result');
+    await result.waitFor({ timeout: 60_000 });
+    await expect.poll(() => result.textContent()).toMatch(/ic\s*-?\d/);
+    await shot('03-retrain');
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(() => result.getAttribute('data-status')).toBe('accepted');
+    await expect.poll(() => page.getByTestId('active-model').textContent()).toMatch(/^btcusdt-/);
+  });
+
+  it('streams predictions from the accepted model', async () => {
+    const count = page.getByTestId('prediction-count');
+    // The features need their 30 s look-back after start; the engine has been running since the page opened.
+    await expect
+      .poll(async () => Number(await count.getAttribute('data-count')), { timeout: 45_000, interval: 500 })
+      .toBeGreaterThan(2);
+    const before = Number(await count.getAttribute('data-count'));
+    await expect
+      .poll(async () => Number(await count.getAttribute('data-count')), { timeout: 10_000 })
+      .toBeGreaterThan(before);
+    await shot('04-predictions');
+  });
+
+  it('the threshold slider changes the live threshold and the number of signals', async () => {
+    const slider = page.getByRole('slider', { name: 'Threshold' });
+    const signals = page.getByTestId('whatif-signals');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await expect.poll(() => bridge.invoke('trading/getThreshold', {})).toEqual({ threshold: 0 });
+    await expect.poll(async () => Number(await signals.textContent())).toBeGreaterThan(0);
+    const atZero = Number(await signals.textContent());
+    await page.keyboard.press('End');
+    await expect
+      .poll(() => bridge.invoke('trading/getThreshold', {}).then((r) => r.threshold))
+      .toBeGreaterThan(4);
+    await expect.poll(async () => Number(await signals.textContent())).toBeLessThan(atZero);
+    // Back to a middle value: a threshold the engine reports exactly as the slider shows it.
+    for (let i = 0; i < 60; i++) await page.keyboard.press('ArrowLeft');
+    const shown = Number((await page.getByTestId('threshold-value').textContent())?.replace(/[^\d.]/g, ''));
+    await expect
+      .poll(() => bridge.invoke('trading/getThreshold', {}).then((r) => r.threshold))
+      .toBeCloseTo(shown, 6);
+    await shot('05-threshold');
+  });
+
+  it('runs a backtest sweep over a stored session and renders the report', async () => {
+    await page.getByLabel('Session').selectOption('1');
+    await page.getByLabel('Threshold sweep').fill('0.25 0.5 1');
+    await page.getByRole('button', { name: 'Backtest' }).click();
+    const report = page.getByTestId('backtest-report');
+    await report.waitFor({ timeout: 60_000 });
+    await expect.poll(() => report.locator('table.runs tbody tr').count()).toBe(3);
+    expect(
+      await report.getByRole('img', { name: 'Backtest equity curve' }).locator('canvas').count(),
+    ).toBeGreaterThan(0);
+    await shot('06-backtest');
+    if (process.env.L2DESK_SCREENSHOT === '1') {
+      fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+      await page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot.png') });
+    }
+  });
+});

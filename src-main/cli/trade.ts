@@ -1,0 +1,233 @@
+// `l2desk trade --paper`: paper-trades a model on live Bybit data, the simulator, or a stored session replayed
+// at any speed, through the same engine as `backtest`. Logs like the seed system: a status line every 10 s
+// (prediction scaled and unscaled, signal, position, balance) and a BUY/SELL line per fill. Ctrl-C stops cleanly.
+// There is no real-order path: without --paper it refuses to run.
+import path from 'node:path';
+import { parseDuration } from '../../src-shared/duration.ts';
+import { defaultSamplingMs } from '../backtest/backtest.ts';
+import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { RealClock, ReplayClock, type Clock } from '../engine/clock.ts';
+import { PredictorModel } from '../engine/decisionModel.ts';
+import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
+import { RunRecorder } from '../engine/runRecorder.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { createSource } from '../market/createSource.ts';
+import { ReplaySource } from '../market/replay/replaySource.ts';
+import type { MarketSource } from '../market/source.ts';
+import { Predictor } from '../model/predictor.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { getSession, latestSession } from '../store/sessions.ts';
+import { Args, UsageError } from './args.ts';
+
+export const summary = 'paper-trade a model live (--paper), on bybit, sim or a replay';
+
+const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FILE] [--session ID] [--model PATH] [--threshold X]
+                    [--speed N|max] [--duration D] [--url WS_URL] [--executor market|passive] [--config FILE] [--no-record] [--quiet]
+  --paper      required: L2 Desk only paper-trades (there is no code path that sends a real order)
+  --source     bybit (live, public data), sim (built-in simulated market) or replay (a stored session: --db, --session)
+  --speed      replay/sim speed: 1 = real time, N times faster, max = as fast as possible
+  --duration   stop after this long (data time): 90s, 10m, 2h; a bare number is minutes. Default: until Ctrl-C / end of replay
+  --db         replay: the database holding the session; also where the run is recorded (default: config db)
+  --no-record  do not store the run (runs, predictions, signals, orders, fills, equity)`;
+
+const KNOWN = [
+  'paper',
+  'source',
+  'db',
+  'session',
+  'model',
+  'threshold',
+  'speed',
+  'duration',
+  'url',
+  'executor',
+  'config',
+  'no-record',
+  'quiet',
+  'help',
+];
+const LOG_EVERY_MS = 10_000;
+
+const fmtTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+export async function run(argv: string[]): Promise<number> {
+  const args = Args.of(argv, ['paper', 'no-record', 'quiet', 'help']);
+  if (args.bool('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  args.rejectUnknown(KNOWN);
+  if (!args.bool('paper')) {
+    throw new UsageError(
+      'only paper trading exists: add --paper (L2 Desk has no code path that sends a real order)',
+    );
+  }
+  const overrides: Record<string, unknown> = {};
+  if (args.str('source') !== undefined) overrides.source = args.str('source');
+  if (args.str('threshold') !== undefined) overrides['trading.threshold'] = args.num('threshold');
+  if (args.str('executor') !== undefined) overrides['trading.executor'] = args.str('executor');
+  if (args.str('url') !== undefined) overrides['bybit.url'] = args.str('url');
+  const speedArg = args.str('speed');
+  const speed: number | 'max' | undefined =
+    speedArg === undefined ? undefined : speedArg === 'max' ? 'max' : args.num('speed');
+  if (speed !== undefined && speed !== 'max' && !(speed > 0))
+    throw new UsageError('--speed must be > 0 or max');
+  if (speed !== undefined) overrides['sim.speed'] = speed;
+  const config = loadConfig({ configFile: args.str('config'), overrides });
+  let durationMs = Infinity;
+  if (args.str('duration') !== undefined) {
+    try {
+      durationMs = parseDuration(args.req('duration'), 'm');
+    } catch (e) {
+      throw new UsageError(`--duration: ${(e as Error).message}`);
+    }
+  }
+  const quiet = args.bool('quiet');
+  const modelArg = args.str('model') ?? config.model.path;
+  const modelPath =
+    args.str('model') !== undefined || path.isAbsolute(modelArg)
+      ? modelArg
+      : path.resolve(PROJECT_ROOT, modelArg);
+
+  let db: Db | null = null;
+  let source: MarketSource;
+  let clock: Clock;
+  let samplingMs: number | undefined;
+  let sessionId: number | null = null;
+  const dbFile = args.str('db') ?? config.db;
+  if (config.source === 'replay') {
+    if (args.str('db') === undefined)
+      throw new UsageError('--source replay needs --db FILE (and --session ID, default the newest)');
+    db = openDb(dbFile, { mustExist: true });
+    sessionId =
+      args.str('session') !== undefined ? (args.num('session') as number) : (latestSession(db)?.id ?? null);
+    const s = sessionId === null ? undefined : getSession(db, sessionId);
+    if (!s)
+      throw new UsageError(
+        sessionId === null ? `no session in ${dbFile}` : `no session ${sessionId} in ${dbFile}`,
+      );
+    source = new ReplaySource({ db, sessionId: s.id, speed: speed ?? 1 });
+    // The clock follows the data: the same decisions at any speed, identical to a backtest of the session.
+    clock = new ReplayClock();
+    samplingMs = defaultSamplingMs((s.lastRecvTs ?? 0) - (s.firstRecvTs ?? 0));
+  } else {
+    source = createSource(config, {
+      url: args.str('url'),
+      durationMs: config.source === 'sim' && durationMs < Infinity ? durationMs : undefined,
+    });
+    clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
+    if (!args.bool('no-record')) db = openDb(dbFile);
+  }
+
+  const predictor = await Predictor.load(modelPath, FEATURE_SET);
+  const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
+  const sink =
+    db && !args.bool('no-record')
+      ? new RunRecorder(db, {
+          kind: 'paper',
+          source: config.source,
+          sessionId,
+          symbol: source.instrument.symbol,
+          model: modelPath,
+          threshold: options.threshold,
+          params: { ...options, instrument: undefined },
+          startedAt: Date.now(),
+        })
+      : undefined;
+  const engine = new Engine(options, { source, clock, model: new PredictorModel(predictor), sink });
+  const sym = source.instrument.symbol;
+  const log = (s: string) => {
+    if (!quiet) console.log(s);
+  };
+
+  let stopReason = '';
+  let requestStop!: (why: string) => void;
+  const stopRequested = new Promise<void>((resolve) => {
+    requestStop = (why: string) => {
+      if (!stopReason) stopReason = why;
+      resolve();
+    };
+  });
+  let firstTs = NaN;
+  let nextLog = NaN;
+  engine.on('fill', (f) => {
+    const p = engine.portfolioNow();
+    log(
+      `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${f.price.toFixed(2)} ` +
+        `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${p.position.toFixed(4)}, balance ${p.balance.toFixed(2)}`,
+    );
+  });
+  engine.on('portfolio', (p) => {
+    if (firstTs !== firstTs) {
+      firstTs = p.ts;
+      nextLog = p.ts + LOG_EVERY_MS;
+    }
+    if (p.ts >= nextLog) {
+      nextLog = p.ts - (p.ts % LOG_EVERY_MS) + LOG_EVERY_MS;
+      const pred = engine.prediction;
+      const h = engine.health();
+      const predText =
+        pred === pred
+          ? `${pred >= 0 ? '+' : ''}${pred.toFixed(3)} bps (unscaled ${(pred / 1e4).toExponential(3)})`
+          : 'none';
+      log(
+        `${fmtTime(p.ts)} prediction ${predText} | threshold ${engine.threshold} | signal ${signalNow > 0 ? '+1' : signalNow < 0 ? '-1' : '0'} | ` +
+          `position ${p.position.toFixed(4)} | balance ${p.balance.toFixed(2)} | equity ${p.equity.toFixed(2)} | ${h.messages} msgs${h.paused ? ` | ${h.paused}` : ''}`,
+      );
+    }
+    if (p.ts - firstTs >= durationMs) requestStop('duration reached');
+  });
+  let signalNow = 0;
+  engine.on('signal', (s) => (signalNow = s.signal));
+  engine.on('gap', (g) =>
+    log(
+      `${fmtTime(g.gap.startTs)} GAP ${g.gap.reason}: ${g.gap.detail} (trading paused until the book resyncs)`,
+    ),
+  );
+  let warnings = 0;
+  engine.on('warning', (w) => {
+    if (++warnings <= 20) console.error(`warning: ${w}`);
+  });
+
+  const onSignal = () => {
+    if (stopReason === 'interrupted') {
+      console.error('second interrupt: exiting now');
+      process.exit(130);
+    }
+    log('stopping (Ctrl-C again to force)…');
+    requestStop('interrupted');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let wallTimer: NodeJS.Timeout | undefined;
+  try {
+    log(
+      `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
+        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? `, run ${sink.runId} in ${dbFile}` : ''}`,
+    );
+    await engine.start();
+    const finished = (source as { done?: () => Promise<void> }).done?.();
+    finished?.then(
+      () => requestStop('end of data'),
+      (e: unknown) => requestStop(`source failed: ${(e as Error).message}`),
+    );
+    // Live data: the duration is also enforced on the wall clock, in case no data arrives at all.
+    if (clock.kind === 'real' && durationMs < Infinity)
+      wallTimer = setTimeout(() => requestStop('duration reached'), durationMs);
+    await stopRequested;
+    const m = await engine.stop();
+    const p = engine.portfolioNow();
+    console.log(
+      `stopped (${stopReason}): final equity ${p.equity.toFixed(4)} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
+        `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${(m.hitRate * 100).toFixed(1)}% | sharpe ${m.sharpe.toFixed(2)} ` +
+        `(equity every ${m.samplingMs} ms) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%${sink ? ` | run ${sink.runId}` : ''}`,
+    );
+    return stopReason.startsWith('source failed') ? 1 : 0;
+  } finally {
+    if (wallTimer) clearTimeout(wallTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await predictor.close();
+    db?.close();
+  }
+}

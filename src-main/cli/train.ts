@@ -1,0 +1,189 @@
+// `l2desk train`: builds the dataset from stored sessions and trains the GBDT in a worker (tuning over
+// walk-forward folds when --trials > 0), with a progress bar on stderr; writes X.onnx + X.json and registers the
+// model in the database. --json prints the final report as one JSON object on stdout.
+import path from 'node:path';
+import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { openDb } from '../store/db.ts';
+import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
+import { TrainCancelled } from '../model/trainer.ts';
+import { Args, UsageError } from './args.ts';
+
+export const summary = 'train a model on stored data and export ONNX';
+
+const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s] [--trials N] [--out DIR] [--name NAME]
+                    [--ensemble K] [--folds K] [--rounds N] [--seed N] [--decision-interval 1000ms] [--config FILE] [--json]
+  --db        SQLite file with recorded sessions (default: config db)
+  --session   session id(s) to train on (default: every session of the newest session's symbol)
+  --horizon   label horizon: future mid log return over this time, in bps (default: config model.horizon)
+  --trials    random-search tuning trials over walk-forward folds (default: config tuning.trials)
+  --out       directory for NAME.onnx + NAME.json (default: models)
+  --json      print the report (r2, ic, hit_rate, n_train, n_valid, model, ...) as one JSON object on stdout`;
+
+const KNOWN = ['db', 'session', 'horizon', 'trials', 'out', 'name', 'ensemble', 'folds', 'rounds', 'seed', 'decision-interval', 'config', 'json', 'help'];
+
+function durationFlag(args: Args, key: string, bareUnit: 'ms' | 's'): number | undefined {
+  const v = args.str(key);
+  if (v === undefined) return undefined;
+  try {
+    return parseDuration(v, bareUnit);
+  } catch (e) {
+    throw new UsageError(`--${key}: ${(e as Error).message}`);
+  }
+}
+
+function intFlag(args: Args, key: string, min: number): number | undefined {
+  const v = args.num(key);
+  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${key} must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+/** A one-line progress bar, redrawn in place on a terminal, one line every few seconds otherwise. */
+class ProgressBar {
+  private lastLine = 0;
+  private drawn = false;
+  constructor(private readonly tty: boolean) {}
+  update(p: PipelineProgress, now: number): void {
+    let frac: number;
+    let text: string;
+    if (p.phase === 'dataset') {
+      frac = 0;
+      text = `building dataset: ${p.events.toLocaleString('en-US')} events`;
+    } else {
+      const stepFrac = (p.step - 1 + p.round / p.rounds) / p.steps;
+      frac = p.phase === 'tuning' ? (p.trial - 1 + stepFrac) / p.trials : stepFrac;
+      const what = p.phase === 'tuning' ? `tuning trial ${p.trial}/${p.trials} fold ${p.step}/${p.steps}` : `final model ${p.step}/${p.steps}`;
+      text = `${what} round ${p.round}/${p.rounds} train ${p.trainLoss.toFixed(4)} valid ${Number.isFinite(p.validLoss) ? p.validLoss.toFixed(4) : '-'}`;
+    }
+    const width = 24;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    if (this.tty) {
+      process.stderr.write(`\r[${bar}] ${text}`.padEnd(110).slice(0, 130));
+      this.drawn = true;
+    } else if (now - this.lastLine > 3000) {
+      this.lastLine = now;
+      process.stderr.write(`[${bar}] ${text}\n`);
+    }
+  }
+  done(): void {
+    if (this.drawn) process.stderr.write('\n');
+    this.drawn = false;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = Args.of(argv, ['json', 'help']);
+  if (args.bool('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  args.rejectUnknown(KNOWN);
+  const overrides: Record<string, unknown> = {};
+  if (args.str('db') !== undefined) overrides.db = args.req('db');
+  // Config durations take a bare number in the key's own unit: pass ms explicitly.
+  const horizon = durationFlag(args, 'horizon', 's');
+  if (horizon !== undefined) overrides['model.horizon'] = `${horizon}ms`;
+  const every = durationFlag(args, 'decision-interval', 'ms');
+  if (every !== undefined) overrides['features.decision_interval'] = `${every}ms`;
+  const trials = intFlag(args, 'trials', 0);
+  if (trials !== undefined) overrides['tuning.trials'] = trials;
+  const ensemble = intFlag(args, 'ensemble', 1);
+  if (ensemble !== undefined) overrides['train.ensemble'] = ensemble;
+  const folds = intFlag(args, 'folds', 1);
+  if (folds !== undefined) overrides['train.folds'] = folds;
+  const rounds = intFlag(args, 'rounds', 1);
+  if (rounds !== undefined) overrides['train.rounds'] = rounds;
+  const seed = intFlag(args, 'seed', 0) ?? 1;
+  const config = loadConfig({ configFile: args.str('config'), overrides });
+  const json = args.bool('json');
+  const sessionIds = args.all('session').flatMap((v) =>
+    v.split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--session takes session ids such as 3 or 3,4; got "${s}"`);
+      return n;
+    }),
+  );
+  const createdAt = Date.now();
+  const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const name = args.str('name') ?? `model-${stamp}`;
+  if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name may hold letters, digits, "_", "-" and "." only; got "${name}"`);
+  const outPath = path.resolve(args.str('out') ?? 'models', `${name}.onnx`);
+
+  // Fail fast on a bad database before starting the worker.
+  openDb(config.db, { mustExist: true }).close();
+
+  const bar = new ProgressBar(Boolean(process.stderr.isTTY));
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const t0 = performance.now();
+  try {
+    const res = await trainModelFromDb({
+      spec: { dbFile: config.db, sessionIds, decisionIntervalMs: config.features.decision_interval, horizonMs: config.model.horizon },
+      settings: settingsFromConfig(config, seed),
+      outPath,
+      name,
+      createdAt,
+      onProgress: (p) => bar.update(p, performance.now()),
+      signal: abort.signal,
+    });
+    bar.done();
+    const m = res.meta.metrics;
+    const report = {
+      r2: m.r2,
+      ic: m.ic,
+      hit_rate: m.hit_rate,
+      n_train: m.n_train,
+      n_valid: m.n_valid,
+      model: res.onnxPath,
+      metadata: res.jsonPath,
+      model_id: res.modelId,
+      horizon_ms: config.model.horizon,
+      feature_set: res.meta.feature_set.version,
+      sessions: res.dataset.sessionIds,
+      n_rows: res.dataset.nRows,
+      n_trees: res.meta.n_trees,
+      trials: res.outcome.trials.length,
+      cv: m.cv ?? null,
+      params: res.meta.params,
+      pred_quantiles: m.pred_quantiles,
+      label_abs_quantiles: m.label_abs_quantiles,
+      feature_importance: m.feature_importance,
+      train_from: res.meta.training.from_ts,
+      train_to: res.meta.training.to_ts,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    if (json) {
+      console.log(JSON.stringify(report));
+    } else {
+      const top = Object.entries(m.feature_importance)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`);
+      const q = m.pred_quantiles;
+      console.log(
+        [
+          `model      ${res.onnxPath} (+ .json)${res.modelId !== null ? `, registered as #${res.modelId} (challenger)` : ''}`,
+          `data       ${res.dataset.nRows} samples from session(s) ${res.dataset.sessionIds.join(', ')}; ${m.n_train} train, ${m.n_valid} validation (newest, embargoed)`,
+          `validation R² ${m.r2.toFixed(4)}  IC ${m.ic.toFixed(4)}  hit rate ${(m.hit_rate * 100).toFixed(1)}%  (${res.meta.n_trees} trees)`,
+          ...(m.cv ? [`tuning     ${res.outcome.trials.length} trials over ${m.cv.folds} fold(s): best CV R² ${m.cv.r2.toFixed(4)} IC ${m.cv.ic.toFixed(4)}`] : []),
+          `predictions p01 ${q.p01?.toFixed(3)}  p50 ${q.p50?.toFixed(3)}  p99 ${q.p99?.toFixed(3)} bps (trading.threshold is ${config.trading.threshold})`,
+          `importance ${top.join(', ')}`,
+          `took       ${formatDuration(performance.now() - t0)}`,
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } catch (e) {
+    bar.done();
+    if (e instanceof TrainCancelled) {
+      console.error('l2desk train: cancelled; no model written');
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

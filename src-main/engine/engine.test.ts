@@ -1,0 +1,263 @@
+// Engine behaviour on a real stored session (SimGenerator → parser → SessionWriter → SQLite → ReplaySource).
+// The model here is a fixed linear rule on two features implementing the engine's DecisionModel port, so the
+// expected decisions are known; the ONNX predictor path is covered by src-main/backtest/equivalence.test.ts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { SequencedBook } from '../book/sequencedBook.ts';
+import { TickScale } from '../book/tickScale.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { featureIndex } from '../features/featureSet.ts';
+import { ReplaySource } from '../market/replay/replaySource.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { readSession, type StoredEvent } from '../store/sessionReader.ts';
+import { SessionWriter } from '../store/sessionWriter.ts';
+import { createSession } from '../store/sessions.ts';
+import type { Fill, Order } from '../trading/types.ts';
+import { ReplayClock } from './clock.ts';
+import type { DecisionModel } from './decisionModel.ts';
+import { Engine, engineOptionsFromConfig } from './engine.ts';
+import type { GapEvent, PredictionEvent, SignalEvent } from './events.ts';
+import { RunRecorder } from './runRecorder.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-engine-'));
+let db: Db;
+let sessionId: number;
+let gapSessionId: number;
+let gapAt = 0;
+let resyncAt = 0;
+const config = loadConfig({
+  ignoreUserFile: true,
+  overrides: { 'trading.threshold': 0.3, 'trading.latency': '50ms' },
+});
+const IMB = featureIndex('imb_l5');
+const OFI = featureIndex('ofi_5s');
+
+/** A deterministic rule standing in for a trained model: enough signals to trade both ways. */
+function ruleModel(kind: 'sync' | 'async'): DecisionModel & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    needsFeatures: true,
+    calls,
+    predict(row: Float32Array, ts: number) {
+      calls.push(ts);
+      const v = 2 * row[IMB] + 0.5 * row[OFI];
+      return kind === 'sync' ? v : new Promise<number>((r) => setTimeout(() => r(v), 0));
+    },
+  };
+}
+
+interface Run {
+  orders: Order[];
+  fills: Fill[];
+  predictions: PredictionEvent[];
+  signals: SignalEvent[];
+  gaps: GapEvent[];
+  finalEquity: number;
+  engine: Engine;
+}
+
+function collect(engine: Engine): Omit<Run, 'finalEquity'> {
+  const r = {
+    orders: [] as Order[],
+    fills: [] as Fill[],
+    predictions: [] as PredictionEvent[],
+    signals: [] as SignalEvent[],
+    gaps: [] as GapEvent[],
+    engine,
+  };
+  engine.on('order', (o) => r.orders.push(o));
+  engine.on('fill', (f) => r.fills.push(f));
+  engine.on('prediction', (p) => r.predictions.push(p));
+  engine.on('signal', (s) => r.signals.push(s));
+  engine.on('gap', (g) => r.gaps.push(g));
+  return r;
+}
+
+async function replay(
+  id: number,
+  model: DecisionModel,
+  opts: { threshold?: number; recorder?: boolean; onEngine?: (e: Engine) => void } = {},
+): Promise<Run & { runId?: number }> {
+  const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
+  const options = {
+    ...engineOptionsFromConfig(config, source.instrument, 1000),
+    threshold: opts.threshold ?? config.trading.threshold,
+  };
+  const sink = opts.recorder
+    ? new RunRecorder(db, {
+        kind: 'backtest',
+        source: 'replay',
+        sessionId: id,
+        symbol: 'BTCUSDT',
+        model: null,
+        threshold: options.threshold,
+        params: {},
+        startedAt: 0,
+      })
+    : undefined;
+  const engine = new Engine(options, { source, clock: new ReplayClock(), model, sink });
+  const r = collect(engine);
+  opts.onEngine?.(engine);
+  await engine.start();
+  await source.done();
+  await engine.stop();
+  return { ...r, finalEquity: engine.portfolioNow().equity, runId: sink?.runId };
+}
+
+const strip = (fs_: Fill[]) => fs_.map((f) => ({ ...f }));
+
+beforeAll(() => {
+  db = openDb(path.join(dir, 'engine.db'));
+  sessionId = writeSimSession(db, { seed: 11, durationMs: 240_000 }).sessionId;
+  // The same market with one book delta lost at ~90 s (a sequence gap) and a fresh snapshot at ~150 s.
+  const events = [...readSession(db, sessionId)] as StoredEvent[];
+  const ref = new SequencedBook(new TickScale('0.1'));
+  gapSessionId = createSession(db, {
+    source: 'sim',
+    symbol: 'BTCUSDT',
+    category: 'linear',
+    depth: 50,
+    tickSize: '0.1',
+    startedAt: 0,
+  });
+  const w = new SessionWriter(db, gapSessionId, { now: () => 0, maxRows: 100_000 });
+  const t0 = (events[0] as MarketMessage).ts;
+  let dropped = false;
+  let resynced = false;
+  for (const e of events) {
+    if (e.kind === 'gap') continue;
+    if (e.kind === 'book') ref.apply(e);
+    if (!dropped && e.kind === 'book' && e.type === 'delta' && e.ts - t0 > 90_000) {
+      dropped = true;
+      gapAt = e.ts;
+      continue;
+    }
+    w.writeMessage(e);
+    if (dropped && !resynced && e.kind === 'book' && e.ts - t0 > 150_000) {
+      resynced = true;
+      resyncAt = e.ts;
+      const snap: BookMessage = {
+        ...e,
+        type: 'snapshot',
+        bids: ref.book.levels('bid', 50),
+        asks: ref.book.levels('ask', 50),
+      };
+      w.writeMessage(snap);
+    }
+  }
+  w.close(0);
+});
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Engine', () => {
+  it('decides on the decision grid, only after the features are warm, and trades both ways', async () => {
+    const model = ruleModel('sync');
+    const r = await replay(sessionId, model);
+    expect(r.predictions.length).toBeGreaterThan(150);
+    for (const p of r.predictions) expect(p.ts % 1000).toBe(0);
+    const first = (readSession(db, sessionId).next().value as MarketMessage).ts;
+    expect(r.predictions[0].ts - first).toBeGreaterThanOrEqual(30_000);
+    expect(new Set(r.fills.map((f) => f.side))).toEqual(new Set(['Buy', 'Sell']));
+    // Every order arrives exactly one latency after it was sent, and its fills happen at arrival (market).
+    for (const o of r.orders.filter((x) => x.status === 'filled')) expect(o.arrivedTs - o.sentTs).toBe(50);
+    // Signals follow the rule: +1 above the threshold, -1 below its negative.
+    for (const s of r.signals) expect(s.signal).toBe(s.prediction > 0.3 ? 1 : s.prediction < -0.3 ? -1 : 0);
+  });
+
+  it('an async model (awaited per decision) gives exactly the same run as a synchronous one', async () => {
+    const a = await replay(sessionId, ruleModel('sync'));
+    const b = await replay(sessionId, ruleModel('async'));
+    expect(b.fills.length).toBeGreaterThan(5);
+    expect(strip(b.fills)).toEqual(strip(a.fills));
+    expect(b.orders).toEqual(a.orders);
+    expect(b.finalEquity).toBe(a.finalEquity);
+  });
+
+  it('a live-style burst (messages pushed without waiting) is processed in order with the same result', async () => {
+    const ref = await replay(sessionId, ruleModel('async'));
+    const source = new ReplaySource({ db, sessionId, speed: 'max' });
+    const engine = new Engine(engineOptionsFromConfig(config, source.instrument, 1000), {
+      source,
+      clock: new ReplayClock(),
+      model: ruleModel('async'),
+    });
+    const r = collect(engine);
+    for (const e of readSession(db, sessionId)) void engine.enqueue(e);
+    await engine.idle();
+    expect(strip(r.fills)).toEqual(strip(ref.fills));
+    expect(engine.portfolioNow().equity).toBe(ref.finalEquity);
+  });
+
+  it('never predicts on an invalid book: trading pauses from a sequence gap until a snapshot and a new warm-up', async () => {
+    const model = ruleModel('sync');
+    const r = await replay(gapSessionId, model);
+    expect(r.gaps.map((g) => [g.origin, g.gap.reason])).toEqual([['book', 'sequence']]);
+    expect(r.gaps[0].gap.startTs).toBeGreaterThanOrEqual(gapAt);
+    const during = model.calls.filter((t) => t > gapAt && t < resyncAt + 30_000);
+    expect(during).toEqual([]);
+    expect(
+      r.orders.filter((o) => o.sentTs > gapAt && o.sentTs < resyncAt).filter((o) => o.reason === 'signal'),
+    ).toEqual([]);
+    // After the resync and the 30 s warm-up it decides again.
+    expect(model.calls.some((t) => t >= resyncAt + 30_000)).toBe(true);
+    expect(model.calls.some((t) => t < gapAt)).toBe(true);
+  });
+
+  it('setThreshold at runtime takes effect at the next decision', async () => {
+    let switchedAt = NaN;
+    let count = 0;
+    const r = await replay(sessionId, ruleModel('sync'), {
+      onEngine: (e) =>
+        e.on('prediction', (p) => {
+          if (++count === 60) {
+            e.setThreshold(1e9);
+            switchedAt = p.ts;
+          }
+        }),
+    });
+    expect(switchedAt).toBeGreaterThan(0);
+    expect(r.signals.some((s) => s.ts <= switchedAt && s.signal !== 0)).toBe(true);
+    const after = r.signals.filter((s) => s.ts > switchedAt);
+    expect(after.every((s) => s.signal === 0 && s.threshold === 1e9)).toBe(true);
+    expect(r.predictions.filter((p) => p.ts > switchedAt).every((p) => p.threshold === 1e9)).toBe(true);
+    expect(r.engine.position).toBe(0);
+  });
+
+  it('portfolio accounting adds up, and the run is recorded', async () => {
+    const r = await replay(sessionId, ruleModel('sync'), { recorder: true });
+    const fees = r.fills.reduce((a, f) => a + f.fee, 0);
+    const p = r.engine.portfolioNow();
+    expect(p.fees).toBeCloseTo(fees, 9);
+    let cash = 0;
+    let pos = 0;
+    for (const f of r.fills) {
+      const s = f.side === 'Buy' ? 1 : -1;
+      cash -= s * f.qty * f.price + f.fee;
+      pos += s * f.qty;
+    }
+    // Equity = initial + cash flows + position marked at the mid.
+    expect(p.equity).toBeCloseTo(config.trading.initial_balance + cash + pos * p.mark, 6);
+    const runId = r.runId as number;
+    const count = (t: string) =>
+      (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE run_id = ?`).get(runId) as { n: number }).n;
+    expect(count('fills')).toBe(r.fills.length);
+    expect(count('orders')).toBe(new Set(r.orders.map((o) => o.id)).size);
+    expect(count('predictions')).toBe(r.predictions.length);
+    expect(count('signals')).toBe(r.signals.length);
+    expect(count('equity')).toBeGreaterThan(200);
+    const run = db.prepare('SELECT metrics, final, ended_at FROM runs WHERE id = ?').get(runId) as {
+      metrics: string;
+      final: string;
+      ended_at: number;
+    };
+    expect(JSON.parse(run.final).equity).toBeCloseTo(r.finalEquity, 9);
+    expect(JSON.parse(run.metrics).trades).toBe(r.fills.length);
+  });
+});

@@ -1,0 +1,187 @@
+// The exchange-sim server serving a stored session (the real Bybit recording stored through the real
+// SQLite store), read by the real client: the client's book equals a book computed independently.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BookMessage, MarketMessage } from '../../../src-shared/market.ts';
+import { OrderBook } from '../../book/orderBook.ts';
+import { TickScale } from '../../book/tickScale.ts';
+import { PROJECT_ROOT } from '../../config/loadConfig.ts';
+import { openDb } from '../../store/db.ts';
+import { SessionWriter } from '../../store/sessionWriter.ts';
+import { createSession } from '../../store/sessions.ts';
+import { BybitSource } from '../bybit/bybitSource.ts';
+import { parseFrame } from '../bybit/protocol.ts';
+import { parseFaultSchedule } from '../../cli/exchange-sim.ts';
+import { ExchangeSimServer } from './exchangeSimServer.ts';
+import { sessionFeed } from './feeds.ts';
+
+const RECORDING = path.resolve(
+  PROJECT_ROOT,
+  '..',
+  'shared',
+  'data',
+  'bybit',
+  'linear_BTCUSDT_orderbook200_trades.jsonl',
+);
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function waitFor(what: string, pred: () => boolean, timeoutMs = 8000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function recording(): MarketMessage[] {
+  return fs
+    .readFileSync(RECORDING, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const ts = (JSON.parse(l) as { ts: number }).ts;
+      const f = parseFrame(l, ts);
+      if (f.type !== 'book' && f.type !== 'trades')
+        throw new Error(`recording line did not parse: ${l.slice(0, 80)}`);
+      return f.msg;
+    });
+}
+
+describe('exchange-sim serving a stored session', () => {
+  it('plays the real recording from SQLite; the client ends with the independently computed book', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-exsim-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(path.join(dir, 'rec.db'));
+    cleanups.push(() => void db.close());
+    const msgs = recording();
+    const sessionId = createSession(db, {
+      source: 'import',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 200,
+      tickSize: '0.1',
+      startedAt: msgs[0].recvTs,
+    });
+    const writer = new SessionWriter(db, sessionId);
+    for (const m of msgs) writer.writeMessage(m);
+    writer.close();
+
+    // Independent expectation: the recording applied to a plain OrderBook.
+    const expected = new OrderBook(new TickScale('0.1'));
+    for (const m of msgs) {
+      if (m.kind !== 'book') continue;
+      if (m.type === 'snapshot') expected.applySnapshot(m.bids, m.asks);
+      else expected.applyDelta(m.bids, m.asks);
+    }
+    expect([expected.bestBid(), expected.bestBidSize(), expected.bestAsk(), expected.bestAskSize()]).toEqual([
+      65114.2, 5.974, 65114.3, 9.06,
+    ]);
+
+    // Paused until the client is subscribed, then 43 s of recording at 100x.
+    const server = await ExchangeSimServer.start({
+      feed: sessionFeed(db, sessionId),
+      speed: 100,
+      paused: true,
+    });
+    cleanups.push(() => server.close());
+    const client = new BybitSource({
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      url: server.url,
+      pingIntervalMs: 100,
+      staleTimeoutMs: 3000,
+      reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
+    });
+    cleanups.push(() => client.stop());
+    const trades: MarketMessage[] = [];
+    const books: BookMessage[] = [];
+    client.on('message', (m) => (m.kind === 'trades' ? trades.push(m) : books.push(m)));
+    await client.start();
+    await waitFor('snapshot', () => client.book().valid);
+    server.resume();
+    await server.whenEnded();
+    await waitFor('client caught up', () => client.book().lastU === server.trueBook(50).u);
+    expect(client.book().valid).toBe(true);
+    expect(client.book().book.levels('bid', 50)).toEqual(expected.levels('bid', 50));
+    expect(client.book().book.levels('ask', 50)).toEqual(expected.levels('ask', 50));
+    expect(server.trueBook(50).bids).toEqual(expected.levels('bid', 50));
+    expect(client.health()).toMatchObject({ malformed: 0, unknown: 0, gaps: 0, reconnects: 0 });
+    expect(trades).toHaveLength(16);
+    // Depth 50 sees fewer deltas than depth 200: only changes inside the top 50 are sent.
+    expect(books.length).toBeGreaterThan(100);
+    expect(books.length).toBeLessThanOrEqual(414);
+  });
+
+  it('refuses an unknown session with a message naming it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-exsim-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(path.join(dir, 'empty.db'));
+    cleanups.push(() => void db.close());
+    expect(() => sessionFeed(db, 99)).toThrow(/no session 99/);
+  });
+
+  it('runs as `l2desk exchange-sim` with a scheduled fault, serves a client, and stops cleanly on SIGINT', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'),
+        'exchange-sim',
+        '--port',
+        '0',
+        '--seed',
+        '3',
+        '--fault',
+        'gap@1',
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    cleanups.push(() => void child.kill('SIGKILL'));
+    await waitFor('the server URL', () => /ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/linear/.test(out), 15_000);
+    const url = (/ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/linear/.exec(out) as RegExpExecArray)[0];
+    const client = new BybitSource({
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      url,
+      pingIntervalMs: 100,
+      staleTimeoutMs: 2000,
+      reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
+    });
+    cleanups.push(() => client.stop());
+    const gaps: string[] = [];
+    client.on('gap', (g) => gaps.push(`${g.reason}:${g.endTs === null ? 'open' : 'closed'}`));
+    await client.start();
+    await waitFor('the scheduled gap and its resync', () => gaps.includes('sequence:closed'), 10_000);
+    expect(client.book().valid).toBe(true);
+    await client.stop();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/fault: gap/);
+    expect(out).toMatch(/stopped after 1 connection/);
+  });
+
+  it('parses the CLI fault schedule and rejects unknown faults', () => {
+    expect(parseFaultSchedule(['gap@10', 'drop@2.5s'])).toEqual([
+      { fault: 'gap', atMs: 10_000 },
+      { fault: 'drop', atMs: 2500 },
+    ]);
+    expect(() => parseFaultSchedule(['explode@1'])).toThrow(/KIND@SECONDS/);
+    expect(() => parseFaultSchedule(['gap'])).toThrow(/KIND@SECONDS/);
+  });
+});

@@ -1,0 +1,67 @@
+// Simulated market data for the bundled default model and the trainer benchmark: the sim generator's v5
+// frames, parsed exactly as a live feed is, from a fixed start time, so that a dataset built from it (and a
+// model trained on it) is the same on every run. Optionally stored as a session through the store's writer.
+import type { Config } from '../../src-shared/config.ts';
+import type { MarketMessage } from '../../src-shared/market.ts';
+import { parseRawMessage } from '../market/bybit/protocol.ts';
+import { SimGenerator } from '../market/sim/simGenerator.ts';
+import type { Db } from '../store/db.ts';
+import { SessionWriter } from '../store/sessionWriter.ts';
+import { createSession } from '../store/sessions.ts';
+
+/** 2026-01-01T00:00:00Z: the simulated clock's fixed origin. */
+export const SIM_EPOCH_MS = 1_767_225_600_000;
+
+export interface SimDataOptions {
+  config: Config;
+  durationMs: number;
+  startMs?: number;
+  seed?: number;
+}
+
+/** Parsed messages of `durationMs` of simulated market, in order (recvTs = the simulated time). */
+export function* simMessages(o: SimDataOptions): Generator<MarketMessage> {
+  const c = o.config;
+  const start = o.startMs ?? SIM_EPOCH_MS;
+  const gen = new SimGenerator({
+    seed: o.seed ?? c.sim.seed,
+    symbol: c.symbol,
+    startPrice: c.sim.start_price,
+    tickSize: c.tick_size ?? c.sim.tick_size,
+    levels: c.sim.levels,
+    bookRateHz: c.sim.book_rate_hz,
+    depth: c.depth,
+    startMs: start,
+  });
+  while (true) {
+    const step = gen.next();
+    if (step.atMs > start + o.durationMs) return;
+    for (const f of step.frames) {
+      const p = parseRawMessage(f, step.atMs);
+      if (p.type === 'book' || p.type === 'trades') yield p.msg;
+    }
+  }
+}
+
+/** Stores `simMessages` as one session of `db`; returns its id. */
+export function writeSimSession(db: Db, o: SimDataOptions): number {
+  const c = o.config;
+  const start = o.startMs ?? SIM_EPOCH_MS;
+  let clock = start;
+  const id = createSession(db, {
+    source: 'sim',
+    symbol: c.symbol,
+    category: c.category,
+    depth: c.depth,
+    tickSize: c.tick_size ?? c.sim.tick_size,
+    startedAt: start,
+    meta: { seed: o.seed ?? c.sim.seed, durationMs: o.durationMs, generatedBy: 'simData' },
+  });
+  const w = new SessionWriter(db, id, { now: () => clock, maxRows: 50_000 });
+  for (const m of simMessages(o)) {
+    clock = m.recvTs;
+    w.writeMessage(m);
+  }
+  w.close(start + o.durationMs);
+  return id;
+}
