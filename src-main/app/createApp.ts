@@ -35,7 +35,7 @@ export interface CreateAppOptions {
 
 export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const { config } = o;
-  const db = openDb(config.db);
+  const db = openDb(config.db, { nativeBinding: o.nativeBinding });
   const bus = new EventBus();
   const bundledDir = path.dirname(path.resolve(PROJECT_ROOT, config.model.path));
   let activeModel = path.resolve(PROJECT_ROOT, config.model.path);

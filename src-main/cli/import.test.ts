@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession, listSessions } from '../store/sessions.ts';
-import { bookAt } from './book.ts';
+import { bookAt, parseAt } from './book.ts';
 import { run as runDb } from './db.ts';
 import { importFiles, run as runImport } from './import.ts';
 
@@ -227,6 +227,9 @@ describe('import then book', () => {
       const res = await importFiles(db, [REC], quietOpts);
       const s = getSession(db, res.sessions[0].sessionId)!;
       const at = JSON.parse(recLines[200]).ts as number;
+      expect(parseAt(String(at))).toBe(at);
+      expect(parseAt(new Date(at).toISOString())).toBe(at);
+      expect(() => parseAt('yesterday-ish')).toThrow(/ms since epoch or an ISO time/);
       const upTo = recLines.filter((l) => (JSON.parse(l).ts as number) <= at);
       const b = bookAt(db, s, at, 25);
       expect({ ts: b?.ts, bids: b?.bids, asks: b?.asks }).toEqual(foldBook(upTo, 25));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BookMessage, Gap, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
-import { DbError, appliedVersions, openDb, type Db } from './db.ts';
+import { DbError, appliedVersions, describeDbError, openDb, type Db } from './db.ts';
 import { decodeLevels, encodeLevels } from './levelCodec.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { pruneRawData } from './retention.ts';
@@ -153,6 +153,23 @@ describe('openDb and migrations', () => {
     } finally {
       fs.chmodSync(dir, 0o755);
     }
+  });
+});
+
+describe('describeDbError', () => {
+  it.each([
+    ['SQLITE_NOTADB', 'file is not a database', /x\.db is not an SQLite database/],
+    ['SQLITE_BUSY', 'database is locked', /x\.db is locked by another process/],
+    ['SQLITE_READONLY', 'attempt to write a readonly database', /x\.db is read-only .*write access/],
+    ['SQLITE_CORRUPT', 'database disk image is malformed', /x\.db is corrupt.*db check/],
+    ['SQLITE_CANTOPEN', 'unable to open database file', /cannot open database .*x\.db/],
+    ['SQLITE_FULL', 'database or disk is full', /disk full while writing .*x\.db/],
+  ])('%s names the file and what to do', (code, message, expected) => {
+    const e = Object.assign(new Error(message), { code });
+    const d = describeDbError('/data/x.db', e);
+    expect(d).toBeInstanceOf(DbError);
+    expect(d.file).toBe('/data/x.db');
+    expect(d.message).toMatch(expected);
   });
 });
 

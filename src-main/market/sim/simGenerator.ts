@@ -6,7 +6,8 @@
 // F = signed market volume in lots, exponentially decayed with time constant tauF):
 //   z(t+dt) = z - z·dt/tauZ + √(2·dt/tauZ)·N(0,1)
 //   x(t+dt) = x + σ·(mu·z + alpha·I + beta·tanh(F/F0))·dt + gamma·q + σ·√dt·N(0,1)
-// with q the step's signed market volume over the mean order size (permanent impact). Limit orders arrive
+// with σ = sigmaBps·startPrice/tick ticks per √s, F0 = 3 mean market orders, and q the step's signed market
+// volume over the mean order size (permanent impact). Limit orders arrive
 // at rate lambdaL at x ∓ k ticks (k geometric near the touch, else uniform over the book; never crossing),
 // near the touch on the bid side with probability 0.5 + 0.35·tanh(z); levels are cancelled at rate
 // cancelRate, and quotes on the wrong side of x are pulled with probability staleCancel per step. Market

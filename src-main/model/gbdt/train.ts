@@ -118,11 +118,13 @@ export function validateParams(p: GbdtParams): void {
   if (!(p.bins >= 2 && p.bins <= 256)) bad('bins', 'must be in 2..256');
 }
 
+export const PROF = { hist: 0, split: 0, part: 0, leaf: 0, grad: 0, loss: 0, sub: 0, tree: 0, pre: 0 };
 export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions = {}): TrainResult {
   validateParams(params);
   const { n, nFeatures: nf, y } = data;
   if (n < 2) throw new RangeError(`gbdt: need at least 2 training rows, got ${n}`);
   if (data.X.length !== n * nf) throw new RangeError(`gbdt: X has ${data.X.length} values, expected ${n} x ${nf}`);
+  const T9 = performance.now();
   const be = opts.binEdges ?? computeBinEdges(data.X, n, nf, params.bins);
   const B = opts.binned ?? binMatrix(data.X, n, nf, be);
   const valid = opts.valid;
@@ -178,6 +180,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     const off = f * n;
     for (let i = 0; i < n; i++) Br[i * nf + f] = B[off + i];
   }
+  PROF.pre += performance.now() - T9;
   const histOff = new Int32Array(nf);
   const buildHist = (h: Float64Array, start: number, end: number) => {
     const nfs = feats.length;
@@ -186,8 +189,10 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       h.fill(0, ho, ho + be.nBins[feats[j]]);
       histOff[j] = ho;
     }
+    const T0 = performance.now();
     if (nfs === nf) histAllFeatures(h, idx, start, end, gp, Br, nf);
     else histSomeFeatures(h, idx, start, end, gp, Br, nf, feats, histOff);
+    PROF.hist += performance.now() - T0;
   };
 
   const bestSplit = (h: Float64Array, G: number, C: number, depth: number): Split | null => {
@@ -233,12 +238,14 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   };
 
   const finishLeaf = (o: Open) => {
+    const T3 = performance.now();
     let G = 0;
     for (let k = o.start; k < o.end; k++) G += g[idx[k]];
     const v = Math.fround((-lr * G) / (o.count + lambda));
     value[o.node] = v;
     for (let k = o.start; k < o.end; k++) pred[idx[k]] += v;
     pool.push(o.hist);
+    PROF.leaf += performance.now() - T3;
   };
 
   /** Leaf value of a binned column-major row through the tree rooted at `root`. */
@@ -307,6 +314,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       open[bi] = open[open.length - 1];
       open.pop();
       const s = o.split as Split;
+      let T1 = performance.now();
       // Stable in-place partition of the node's rows: left rows stay in idx, right rows go through tmp.
       const off = s.feature * n;
       let l = o.start;
@@ -318,6 +326,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       }
       idx.set(tmp.subarray(0, r), l);
       const mid = l;
+      PROF.part += performance.now() - T1;
       const nL = mid - o.start;
       const nR = o.end - mid;
       feature[o.node] = s.feature;
@@ -333,12 +342,15 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       if (leftSmall) buildHist(small, o.start, mid);
       else buildHist(small, mid, o.end);
       const big = o.hist;
+      T1 = performance.now();
       for (let j = 0; j < feats.length; j++) {
         const ho = feats[j] * HIST_STRIDE;
         const top = ho + be.nBins[feats[j]];
         for (let b = ho; b < top; b++) big[b] -= small[b];
       }
+      PROF.sub += performance.now() - T1;
       const hL = leftSmall ? small : big;
+      T1 = performance.now();
       const hR = leftSmall ? big : small;
       const GL = s.leftG;
       const GR = o.sumG - GL;
@@ -346,6 +358,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       open.push({ start: o.start, end: mid, depth: d, hist: hL, sumG: GL, count: nL, node: ln, split: bestSplit(hL, GL, nL, d) });
       open.push({ start: mid, end: o.end, depth: d, hist: hR, sumG: GR, count: nR, node: rn, split: bestSplit(hR, GR, nR, d) });
       leaves++;
+      PROF.split += performance.now() - T1;
     }
     // Rows left out of this tree's sample still get its prediction.
     if (m < n) for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += leafValueBinned(B, n, i, root);
@@ -363,6 +376,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       stopped = 'cancelled';
       break;
     }
+    let T4 = performance.now();
     let gmax = 0;
     for (let i = 0; i < n; i++) {
       const gi = pred[i] - y[i];
@@ -371,7 +385,11 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     }
     qscale = gmax > 0 ? 2 ** gradBits / gmax : 1;
     for (let i = 0; i < n; i++) gp[i] = COUNT_UNIT + Math.round(g[i] * qscale);
+    PROF.grad += performance.now() - T4;
+    T4 = performance.now();
     growTree();
+    PROF.tree += performance.now() - T4;
+    T4 = performance.now();
     nodeCountAfter.push(feature.length);
     let se = 0;
     for (let i = 0; i < n; i++) {
@@ -388,6 +406,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       }
       vl = sv / nv;
     }
+    PROF.loss += performance.now() - T4;
     trainLoss.push(tl);
     validLoss.push(vl);
     opts.onRound?.({ round, trainLoss: tl, validLoss: vl });
