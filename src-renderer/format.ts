@@ -5,9 +5,20 @@ export function decimalsOf(tickSize: string): number {
   return i < 0 ? 0 : tickSize.length - i - 1;
 }
 
+// toLocaleString with options builds a formatter per call; the ladder formats ~150 numbers 20 times a second.
+const formatters = new Map<number, Intl.NumberFormat>();
+function formatter(digits: number): Intl.NumberFormat {
+  let f = formatters.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatters.set(digits, f);
+  }
+  return f;
+}
+
 export function fmt(n: number | null | undefined, digits = 2): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return formatter(digits).format(n);
 }
 
 export function signed(n: number | null | undefined, digits = 2): string {
@@ -22,7 +33,7 @@ export function pct(n: number | null | undefined, digits = 1): string {
 
 export function size(n: number): string {
   if (!Number.isFinite(n)) return '—';
-  if (n >= 1000) return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  if (n >= 1000) return formatter(0).format(n);
   if (n >= 10) return n.toFixed(2);
   return n.toFixed(3);
 }

@@ -118,18 +118,19 @@ export function validateParams(p: GbdtParams): void {
   if (!(p.bins >= 2 && p.bins <= 256)) bad('bins', 'must be in 2..256');
 }
 
-export const PROF = { hist: 0, split: 0, part: 0, leaf: 0, grad: 0, loss: 0, sub: 0, tree: 0, pre: 0 };
 export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions = {}): TrainResult {
   validateParams(params);
-  const { n, nFeatures: nf, y } = data;
+  const { n, nFeatures: nf } = data;
+  // One element type for the hot loops (a Float32Array | Float64Array union makes every access polymorphic).
+  const y = Float64Array.from(data.y);
   if (n < 2) throw new RangeError(`gbdt: need at least 2 training rows, got ${n}`);
   if (data.X.length !== n * nf) throw new RangeError(`gbdt: X has ${data.X.length} values, expected ${n} x ${nf}`);
-  const T9 = performance.now();
   const be = opts.binEdges ?? computeBinEdges(data.X, n, nf, params.bins);
   const B = opts.binned ?? binMatrix(data.X, n, nf, be);
   const valid = opts.valid;
   const nv = valid?.n ?? 0;
   const Bv = valid ? binMatrix(valid.X, nv, nf, be) : new Uint8Array(0);
+  const yv = valid ? Float64Array.from(valid.y) : new Float64Array(0);
 
   const lr = params.learningRate;
   const lambda = params.l2;
@@ -180,7 +181,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     const off = f * n;
     for (let i = 0; i < n; i++) Br[i * nf + f] = B[off + i];
   }
-  PROF.pre += performance.now() - T9;
   const histOff = new Int32Array(nf);
   const buildHist = (h: Float64Array, start: number, end: number) => {
     const nfs = feats.length;
@@ -189,10 +189,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       h.fill(0, ho, ho + be.nBins[feats[j]]);
       histOff[j] = ho;
     }
-    const T0 = performance.now();
     if (nfs === nf) histAllFeatures(h, idx, start, end, gp, Br, nf);
     else histSomeFeatures(h, idx, start, end, gp, Br, nf, feats, histOff);
-    PROF.hist += performance.now() - T0;
   };
 
   const bestSplit = (h: Float64Array, G: number, C: number, depth: number): Split | null => {
@@ -238,14 +236,12 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   };
 
   const finishLeaf = (o: Open) => {
-    const T3 = performance.now();
     let G = 0;
     for (let k = o.start; k < o.end; k++) G += g[idx[k]];
     const v = Math.fround((-lr * G) / (o.count + lambda));
     value[o.node] = v;
     for (let k = o.start; k < o.end; k++) pred[idx[k]] += v;
     pool.push(o.hist);
-    PROF.leaf += performance.now() - T3;
   };
 
   /** Leaf value of a binned column-major row through the tree rooted at `root`. */
@@ -314,19 +310,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       open[bi] = open[open.length - 1];
       open.pop();
       const s = o.split as Split;
-      let T1 = performance.now();
       // Stable in-place partition of the node's rows: left rows stay in idx, right rows go through tmp.
-      const off = s.feature * n;
-      let l = o.start;
-      let r = 0;
-      for (let k = o.start; k < o.end; k++) {
-        const i = idx[k];
-        if (B[off + i] <= s.bin) idx[l++] = i;
-        else tmp[r++] = i;
-      }
-      idx.set(tmp.subarray(0, r), l);
-      const mid = l;
-      PROF.part += performance.now() - T1;
+      const mid = partitionRows(idx, tmp, o.start, o.end, B, s.feature * n, s.bin);
       const nL = mid - o.start;
       const nR = o.end - mid;
       feature[o.node] = s.feature;
@@ -342,15 +327,12 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       if (leftSmall) buildHist(small, o.start, mid);
       else buildHist(small, mid, o.end);
       const big = o.hist;
-      T1 = performance.now();
       for (let j = 0; j < feats.length; j++) {
         const ho = feats[j] * HIST_STRIDE;
         const top = ho + be.nBins[feats[j]];
         for (let b = ho; b < top; b++) big[b] -= small[b];
       }
-      PROF.sub += performance.now() - T1;
       const hL = leftSmall ? small : big;
-      T1 = performance.now();
       const hR = leftSmall ? big : small;
       const GL = s.leftG;
       const GR = o.sumG - GL;
@@ -358,7 +340,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       open.push({ start: o.start, end: mid, depth: d, hist: hL, sumG: GL, count: nL, node: ln, split: bestSplit(hL, GL, nL, d) });
       open.push({ start: mid, end: o.end, depth: d, hist: hR, sumG: GR, count: nR, node: rn, split: bestSplit(hR, GR, nR, d) });
       leaves++;
-      PROF.split += performance.now() - T1;
     }
     // Rows left out of this tree's sample still get its prediction.
     if (m < n) for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += leafValueBinned(B, n, i, root);
@@ -376,7 +357,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       stopped = 'cancelled';
       break;
     }
-    let T4 = performance.now();
     let gmax = 0;
     for (let i = 0; i < n; i++) {
       const gi = pred[i] - y[i];
@@ -385,11 +365,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     }
     qscale = gmax > 0 ? 2 ** gradBits / gmax : 1;
     for (let i = 0; i < n; i++) gp[i] = COUNT_UNIT + Math.round(g[i] * qscale);
-    PROF.grad += performance.now() - T4;
-    T4 = performance.now();
     growTree();
-    PROF.tree += performance.now() - T4;
-    T4 = performance.now();
     nodeCountAfter.push(feature.length);
     let se = 0;
     for (let i = 0; i < n; i++) {
@@ -401,12 +377,11 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     if (valid) {
       let sv = 0;
       for (let i = 0; i < nv; i++) {
-        const e = predV[i] - valid.y[i];
+        const e = predV[i] - yv[i];
         sv += e * e;
       }
       vl = sv / nv;
     }
-    PROF.loss += performance.now() - T4;
     trainLoss.push(tl);
     validLoss.push(vl);
     opts.onRound?.({ round, trainLoss: tl, validLoss: vl });
@@ -468,4 +443,24 @@ function histSomeFeatures(
     const rb = i * nf;
     for (let j = 0; j < nfs; j++) h[histOff[j] + Br[rb + feats[j]]] += gv;
   }
+}
+
+/**
+ * Stable partition of idx[start, end) by "bin <= cut" on one column: left rows stay in idx (in order), right rows
+ * go through tmp and are copied back after them. Branch-free, as the direction of a row is unpredictable.
+ * Returns the first index of the right part.
+ */
+function partitionRows(idx: Int32Array, tmp: Int32Array, start: number, end: number, B: Uint8Array, off: number, cut: number): number {
+  let l = start;
+  let r = 0;
+  for (let k = start; k < end; k++) {
+    const i = idx[k];
+    const goLeft = (B[off + i] <= cut) as unknown as number; // true/false as 1/0
+    idx[l] = i;
+    tmp[r] = i;
+    l += goLeft ? 1 : 0;
+    r += goLeft ? 0 : 1;
+  }
+  idx.set(tmp.subarray(0, r), l);
+  return l;
 }
