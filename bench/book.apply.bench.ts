@@ -19,22 +19,6 @@ type Name = (typeof NAMES)[number];
 
 const CcxtOrderBook = await loadCcxtOrderBook();
 
-function ourBook(): BenchBook {
-  const ob = new OrderBook(new TickScale('0.1'));
-  return {
-    apply(m) {
-      if (m.snapshot) ob.applySnapshot(m.bids, m.asks);
-      else ob.applyDelta(m.bids, m.asks);
-    },
-    top: () => ({
-      bid: ob.bestBid(),
-      bidSize: ob.bestBidSize(),
-      ask: ob.bestAsk(),
-      askSize: ob.bestAskSize(),
-    }),
-  };
-}
-
 /** The three books must agree on the final top of book, or a figure is meaningless. */
 function assertSameTop(stream: string, tops: Record<Name, ReturnType<BenchBook['top']>>): void {
   const ref = JSON.stringify(tops.ours);

@@ -158,8 +158,9 @@ function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): [numb
 }
 
 /** store.replay: readSession (paged, 3-way merge, full message objects) over the file viaWriter made. */
-function replayOurs(file: string): number {
+function replayOurs(file: string): [number, number] {
   const db = openDb(file);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
   let levels = 0;
@@ -170,12 +171,13 @@ function replayOurs(file: string): number {
   const dt = performance.now() - t0;
   db.close();
   if (levels === 0) throw new Error('replay read no levels');
-  return n / (dt / 1000);
+  return [n / (dt / 1000), n / cpuSeconds(c0)];
 }
 
 /** Its ceiling: one raw iterate() per table in id order (no merge, no paging), decoding the same BLOBs. */
-function replayBare(file: string): number {
+function replayBare(file: string): [number, number] {
   const db = openDb(file);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
   let levels = 0;
@@ -199,7 +201,7 @@ function replayBare(file: string): number {
   const dt = performance.now() - t0;
   db.close();
   if (levels === 0) throw new Error('replay read no levels');
-  return n / (dt / 1000);
+  return [n / (dt / 1000), n / cpuSeconds(c0)];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -222,9 +224,15 @@ try {
   }
   const rOurs: number[] = [];
   const rPeer: number[] = [];
+  const rOursCpu: number[] = [];
+  const rPeerCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    rPeer.push(replayBare(path.join(dir, 'w0.db')));
-    rOurs.push(replayOurs(path.join(dir, 'w0.db')));
+    const [pw, pc] = replayBare(path.join(dir, 'w0.db'));
+    const [ow, oc] = replayOurs(path.join(dir, 'w0.db'));
+    rPeer.push(pw);
+    rPeerCpu.push(pc);
+    rOurs.push(ow);
+    rOursCpu.push(oc);
   }
   const value = median(ours);
   const peerValue = median(peer);
@@ -256,6 +264,8 @@ try {
       peer: 'bare_select',
       peer_value: Math.round(median(rPeer)),
       ceiling_ratio: Number((median(rOurs) / median(rPeer)).toFixed(3)),
+      value_cpu: Math.round(median(rOursCpu)),
+      peer_value_cpu: Math.round(median(rPeerCpu)),
       n: msgs.length,
       runs: RUNS,
     }),

@@ -135,8 +135,8 @@ describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim
       .poll(() => bridge.invoke('trading/getThreshold', {}).then((r) => r.threshold))
       .toBeGreaterThan(4);
     await expect.poll(async () => Number(await signals.textContent())).toBeLessThan(atZero);
-    // Back to a middle value: a threshold the engine reports exactly as the slider shows it.
-    for (let i = 0; i < 60; i++) await page.keyboard.press('ArrowLeft');
+    // Back down to 0.5 (step 0.05): a threshold the engine reports exactly as the slider shows it.
+    for (let i = 0; i < 90; i++) await page.keyboard.press('ArrowLeft');
     const shown = Number((await page.getByTestId('threshold-value').textContent())?.replace(/[^\d.]/g, ''));
     await expect
       .poll(() => bridge.invoke('trading/getThreshold', {}).then((r) => r.threshold))
@@ -156,8 +156,17 @@ describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim
     ).toBeGreaterThan(0);
     await shot('06-backtest');
     if (process.env.L2DESK_SCREENSHOT === '1') {
+      await page.mouse.move(0, 0); // no hover highlights in the README picture
       fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
       await page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot.png') });
     }
+  });
+
+  it('shows the disconnected state when the engine goes away', async () => {
+    await web.stop();
+    await expect
+      .poll(() => page.getByRole('alert').filter({ hasText: 'Disconnected' }).count(), { timeout: 10_000 })
+      .toBe(1);
+    await shot('07-disconnected');
   });
 });

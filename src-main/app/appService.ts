@@ -64,18 +64,18 @@ const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
 
 type RetrainJob = { result: RetrainResult | null };
 
-function betterModel(candidate: ModelInfo, current: ModelInfo | null): boolean {
+export function betterModel(candidate: ModelInfo, current: ModelInfo | null): boolean {
   if (!current) return true;
   const c = candidate.metrics;
   const k = current.metrics;
   // Out-of-sample comparison on the first metric both report, in its natural direction.
+  // Scale-free metrics first: each model's validation fold is a different period, so MSE alone would mostly
+  // compare how volatile those periods were.
   for (const [name, lowerIsBetter] of [
-    ['rmse', true],
-    ['mse', true],
-    ['mae', true],
     ['ic', false],
     ['r2', false],
     ['hitRate', false],
+    ['mse', true],
   ] as const) {
     if (Number.isFinite(c[name]) && Number.isFinite(k[name]))
       return lowerIsBetter ? c[name] < k[name] : c[name] > k[name];
@@ -100,6 +100,8 @@ export class AppService {
   private readonly retrains = new Map<string, RetrainJob>();
   private lastRetrain: RetrainResult | null = null;
   private jobSeq = 0;
+  private autoTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly autoJobs = new Set<string>();
   private switching: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
@@ -117,7 +119,13 @@ export class AppService {
   /** The command handlers (the dispatcher validates payloads before calling them). */
   handlers(): Commands {
     return {
-      'app/hello': async () => this.snapshot(),
+      'app/hello': async ({ version }) => {
+        if (version !== IPC_VERSION)
+          throw new Error(
+            `this page speaks IPC v${version} but the engine speaks v${IPC_VERSION}: reload the page`,
+          );
+        return this.snapshot();
+      },
       'market/setSource': async ({ source }) => this.setSource(source as SourceSpec),
       'market/start': async () => this.startLive(),
       'market/stop': async () => this.stopLive(),
@@ -443,6 +451,11 @@ export class AppService {
       .finally(() => {
         this.lastRetrain = job.result;
         if (job.result) this.d.bus.emit('retrain/result', job.result);
+        if (this.autoJobs.delete(jobId) && job.result?.ok)
+          // Auto mode: the candidate replaces the model only when it beats it out of sample.
+          void this.decide({ jobId }, job.result.beatsCurrent).catch((e: Error) =>
+            this.error('retrain', e.message),
+          );
         this.d.bus.emit(
           'models/changed',
           this.safe(() => this.d.listModels(), []),
@@ -501,7 +514,24 @@ export class AppService {
     return report;
   }
 
+  /** Auto mode (config retrain.every): retrain periodically; accept only candidates that beat the current model. */
+  startAutoRetrain(): void {
+    const every = this.d.config.retrain.every;
+    if (!every || this.autoTimer) return;
+    this.autoTimer = setInterval(() => {
+      try {
+        const { jobId } = this.retrain({});
+        this.autoJobs.add(jobId);
+      } catch {
+        // a retrain is already running: try again next time
+      }
+    }, every);
+    this.autoTimer.unref?.();
+  }
+
   async close(): Promise<void> {
+    if (this.autoTimer) clearInterval(this.autoTimer);
+    this.autoTimer = null;
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
     if (this.collectJob) await this.stopCollect().catch(() => {});

@@ -71,6 +71,9 @@ export interface PassResult {
 }
 
 export interface BacktestReport {
+  rows: BacktestRow[];
+  /** Equity per threshold as [ts, equity] pairs (thinned evenly to at most maxEquityPoints). */
+  equity: { threshold: number; points: [number, number][] }[];
   session: {
     id: number;
     symbol: string;
@@ -85,8 +88,6 @@ export interface BacktestReport {
   sampling_ms: number;
   annualisation: string;
   params: Record<string, unknown>;
-  rows: BacktestRow[];
-  equity: { threshold: number; points: [number, number][] }[];
   elapsed_ms: number;
 }
 
@@ -200,7 +201,10 @@ export async function runBacktest(
     o.onProgress?.(i + 1, o.thresholds.length, rowOf(p));
   }
   const maxPts = o.maxEquityPoints ?? 2000;
+  // rows and equity first: what a reader of the JSON looks for.
   const report: BacktestReport = {
+    rows: passes.map(rowOf),
+    equity: passes.map((p) => ({ threshold: p.threshold, points: thin(p.equity, maxPts) })),
     session: {
       id: s.id,
       symbol: s.symbol,
@@ -218,8 +222,6 @@ export async function runBacktest(
       trading: o.config.trading,
       risk: o.config.risk,
     },
-    rows: passes.map(rowOf),
-    equity: passes.map((p) => ({ threshold: p.threshold, points: thin(p.equity, maxPts) })),
     elapsed_ms: Math.round(performance.now() - started),
   };
   return { report, passes };

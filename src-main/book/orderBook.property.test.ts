@@ -110,7 +110,7 @@ describe('OrderBook equals a naive reference after random message sequences', ()
     [0, 16, 64, 50],
     [1, 16, 1024, 50],
     [2, 64, 4096, 50],
-    [3, 4096, 1 << 20, 12],
+    [3, 4096, 1 << 20, 6],
     [4, 16, 64, 50],
   ])('seed block %i (ladder %i..%i, %i runs)', (block, initialLadder, maxLadder, runs) => {
     for (let run = 0; run < runs; run++) {

@@ -14,8 +14,10 @@ export interface OrderBookOptions {
 }
 
 /**
- * One side of the book. `best` is the best tick over ladder and overflow (−∞ / +∞ when empty);
- * the overflow never holds a tick inside [base, base + cap).
+ * One side of the book. `best` is the best tick over ladder and overflow (−∞ / +∞ when empty).
+ * Invariants: the overflow never holds a tick inside [base, base + cap), and the best level of a
+ * non-empty side is always in the ladder (a new far best re-anchors the ladder; an emptied ladder
+ * re-anchors on the overflow's best), so the hot path never touches the overflow.
  */
 class Ladder {
   sizes: Float64Array;

@@ -101,16 +101,23 @@ export async function startWsBridge(opts: WsBridgeOptions): Promise<WsBridge> {
       res.writeHead(405).end();
       return;
     }
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      res.writeHead(403).end('forbidden host');
+      return;
+    }
     if (opts.staticDir) serveStatic(opts.staticDir, req, res);
     else res.writeHead(404).end('no UI built');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   let port = 0;
   const allowedOrigins = () => new Set([`http://${LOOPBACK}:${port}`, `http://localhost:${port}`]);
+  const allowedHosts = () => new Set([`${LOOPBACK}:${port}`, `localhost:${port}`]);
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+    // DNS rebinding: a foreign name resolving to 127.0.0.1 still carries its own Host header.
+    if (!allowedHosts().has(req.headers.host ?? '')) return refuse(socket, 403, 'Forbidden host');
     // Browsers always send Origin: a page from another site (or another local port) must not drive the engine.
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(socket, 403, 'Forbidden origin');

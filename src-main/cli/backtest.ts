@@ -2,7 +2,7 @@
 // the clock differ) and prints one row per threshold; --report writes the JSON or self-contained HTML report.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/loadConfig.ts';
+import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { runBacktest, type BacktestRow } from '../backtest/backtest.ts';
 import { renderHtmlReport } from '../backtest/htmlReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
@@ -14,9 +14,10 @@ import { Args, UsageError } from './args.ts';
 
 export const summary = 'replay a stored session through the engine and report';
 
-const USAGE = `usage: l2desk backtest --db FILE [--session ID] --model PATH [--threshold X] [--sweep 0.5,1,2,4]
+const USAGE = `usage: l2desk backtest --db FILE [--session ID] [--model PATH] [--threshold X] [--sweep 0.5,1,2,4]
                        [--report FILE.json|FILE.html] [--executor market|passive] [--latency 50ms] [--config FILE] [--no-record]
   --session    stored session to replay (default: the newest in --db)
+  --model      ONNX model (default: config model.path, models/default.onnx)
   --threshold  signal threshold in the label's units (bps); default: config trading.threshold
   --sweep      one pass per threshold (comma-separated); predictions are computed once and replayed
   --report     write the report: .json (rows, equity, parameters) or .html (equity curve + metrics, opens offline)
@@ -63,12 +64,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   args.rejectUnknown(KNOWN);
   const dbFile = args.req('db');
-  const modelPath = args.req('model');
   const overrides: Record<string, unknown> = {};
   if (args.str('threshold') !== undefined) overrides['trading.threshold'] = args.num('threshold');
   if (args.str('executor') !== undefined) overrides['trading.executor'] = args.str('executor');
   if (args.str('latency') !== undefined) overrides['trading.latency'] = args.str('latency');
   const config = loadConfig({ configFile: args.str('config'), overrides });
+  // Default: the configured model (models/default.onnx), relative to the install, like `trade`.
+  const modelPath =
+    args.str('model') ??
+    (path.isAbsolute(config.model.path) ? config.model.path : path.resolve(PROJECT_ROOT, config.model.path));
   const thresholds =
     args.str('sweep') !== undefined ? parseSweep(args.req('sweep')) : [config.trading.threshold];
   const reportFile = args.str('report');

@@ -1,6 +1,7 @@
 // `l2desk exchange-sim`: a Bybit v5-compatible public WebSocket on 127.0.0.1 serving the simulator or a stored
 // session, with scheduled (--fault KIND@SECONDS) or typed (stdin: a fault name + Enter) fault injection.
 import readline from 'node:readline';
+import { TickScale } from '../book/tickScale.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import {
   ExchangeSimServer,
@@ -16,13 +17,17 @@ export const summary =
   'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
 
 const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--category linear|spot] [--seed N] [--speed N]
-                           [--session ID --db FILE] [--fault KIND@SECONDS ...] [--config FILE]
+                           [--tick-size 0.1] [--start-price 65000] [--session ID --db FILE]
+                           [--fault KIND@SECONDS ...] [--config FILE]
   Serves wss-compatible ws://127.0.0.1:PORT/v5/public/{linear|spot} (127.0.0.1 only), e.g.
     l2desk exchange-sim --port 8765 --fault gap@10 --fault drop@20
     l2desk collect --source bybit --url ws://127.0.0.1:8765/v5/public/linear --duration 1m
   --port     listening port (default 0: any free port, printed on start)
   --session  serve a stored session (with --db) instead of the simulator
   --speed    market time per wall time (default 1)
+  --tick-size, --start-price
+             the simulated market's tick and first price (default config tick_size / sim.*), e.g.
+             --symbol XRPUSDT --tick-size 0.0001 --start-price 0.52; sizes come in lots worth about 100 USDT
   --depth    accepted for symmetry with collect: clients choose the depth by topic (1, 50, 200, 1000)
   --fault    inject KIND after SECONDS; repeatable. While running, type a KIND and Enter to inject it now.
   faults:
@@ -37,6 +42,8 @@ const KNOWN = [
   'depth',
   'seed',
   'speed',
+  'tick-size',
+  'start-price',
   'fault',
   'config',
   'help',
@@ -69,6 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   if (args.str('category') !== undefined) overrides.category = args.str('category');
   if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
+  if (args.str('tick-size') !== undefined) overrides.tick_size = args.str('tick-size');
+  if (args.str('start-price') !== undefined) overrides['sim.start_price'] = args.num('start-price');
   const config = loadConfig({ configFile: args.str('config'), overrides });
   const port = args.num('port') ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -90,11 +99,19 @@ export async function run(argv: string[]): Promise<number> {
     feed = sessionFeed(db, id as number);
   } else {
     if (args.str('db') !== undefined) throw new UsageError('--db is only used with --session ID');
+    const tickSize = config.tick_size ?? config.sim.tick_size;
+    const scale = new TickScale(tickSize);
+    // The simulated book spans about 2 × sim.levels ticks on each side of the price: keep bids above zero.
+    if (!(config.sim.start_price * scale.ticksPerUnit >= 4 * config.sim.levels))
+      throw new UsageError(
+        `--start-price ${config.sim.start_price} is only ${Math.floor(config.sim.start_price * scale.ticksPerUnit)} ticks of ${tickSize}: ` +
+          `the simulated book needs at least ${4 * config.sim.levels} ticks below it (a finer --tick-size or a higher price)`,
+      );
     feed = simFeed({
       seed: config.sim.seed,
       symbol: config.symbol,
       startPrice: config.sim.start_price,
-      tickSize: config.tick_size ?? config.sim.tick_size,
+      tickSize,
       levels: config.sim.levels,
       bookRateHz: config.sim.book_rate_hz,
       startMs: Date.now(),

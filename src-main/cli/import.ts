@@ -3,7 +3,6 @@
 // as one session per symbol per file. Bad lines are reported with their numbers and skipped.
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
@@ -25,6 +24,10 @@ const KNOWN = ['db', 'tick-size', 'category', 'config', 'quiet', 'help'];
 const LISTED_BAD_LINES = 20;
 /** Messages held back, per symbol, while waiting for a snapshot to infer the tick size from. */
 const MAX_PENDING = 5000;
+/** Price strings kept for tick-size inference. */
+const MAX_PRICE_SAMPLES = 20_000;
+/** Longest line accepted (a 1000-level snapshot is ~60 KB). */
+const MAX_LINE = 64 * 1048576;
 
 export interface BadLine {
   source: string;
@@ -70,7 +73,6 @@ class SymbolImport {
   lastU: number | null = null;
   openGap: Gap | null = null;
   maxDecimals = 0;
-  hasSnapshot = false;
   book = 0;
   trades = 0;
   gaps = 0;
@@ -183,7 +185,7 @@ function rawPrices(obj: RawObj, out: string[] | null): number {
   const take = (p: unknown) => {
     const d = decimalsOf(p);
     if (d > dec) dec = d;
-    if (out && typeof p === 'string') out.push(p);
+    if (out && typeof p === 'string' && out.length < MAX_PRICE_SAMPLES) out.push(p);
   };
   const data = obj.data;
   if (Array.isArray(data)) {
@@ -200,10 +202,6 @@ function tickFromDecimals(dec: number): string {
   return dec === 0 ? '1' : `0.${'0'.repeat(dec - 1)}1`;
 }
 
-function decimalsOfTick(tick: string): number {
-  return decimalsOf(tick);
-}
-
 async function importStream(
   db: Db,
   name: string,
@@ -213,7 +211,6 @@ async function importStream(
 ): Promise<{ sessions: ImportedSession[]; lines: number }> {
   const symbols = new Map<string, SymbolImport>();
   const order: SymbolImport[] = [];
-  const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
 
   const startSession = (st: SymbolImport) => {
@@ -254,26 +251,26 @@ async function importStream(
     }
   };
 
-  for await (const text of rl) {
+  const handle = (text: string): void => {
     lineNo++;
     if (opts.onProgress && lineNo % 50_000 === 0) opts.onProgress(name, lineNo);
     const line = text.trim();
-    if (line.length === 0) continue;
+    if (line.length === 0) return;
     let obj: unknown;
     try {
       obj = JSON.parse(line);
     } catch (e) {
       onBad({ source: name, line: lineNo, reason: `invalid JSON: ${(e as Error).message}` });
-      continue;
+      return;
     }
     const raw = (obj ?? {}) as RawObj;
     // Dumps carry no local receive time: the exchange time stands in for it.
     const recvTs = typeof raw.ts === 'number' ? raw.ts : 0;
     const f = parseRawMessage(obj, recvTs);
-    if (f.type === 'pong' || f.type === 'subscribe') continue;
+    if (f.type === 'pong' || f.type === 'subscribe') return;
     if (f.type === 'malformed' || f.type === 'unknown') {
       onBad({ source: name, line: lineNo, reason: f.reason });
-      continue;
+      return;
     }
     const msg = f.msg;
     let st = symbols.get(msg.symbol);
@@ -290,7 +287,7 @@ async function importStream(
           line: lineNo,
           reason: `orderbook.${msg.depth} mixed with orderbook.${st.depth} for ${msg.symbol}: import them from separate files`,
         });
-        continue;
+        return;
       }
     }
     const dec = rawPrices(raw, st.writer ? null : st.prices);
@@ -329,14 +326,42 @@ async function importStream(
       st.lastU = msg.u;
       put(st, { msg });
       if (msg.type === 'snapshot' && !st.writer) {
-        st.hasSnapshot = true;
         startSession(st);
       }
     } else {
       st.trades++;
       put(st, { msg });
     }
+  };
+
+  // Lines are split here, per chunk, and handled synchronously: far cheaper than an await per line.
+  stream.setEncoding('utf8');
+  let rest = '';
+  let skipping = false;
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = rest.length > 0 ? rest + chunk : chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      if (skipping) {
+        skipping = false;
+        lineNo++;
+      } else handle(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (rest.length > MAX_LINE) {
+      // Not line-oriented input (or a broken line): report once, skip to the next newline.
+      if (!skipping)
+        onBad({
+          source: name,
+          line: lineNo + 1,
+          reason: `line longer than ${MAX_LINE / 1048576} MB, skipped`,
+        });
+      skipping = true;
+      rest = '';
+    }
   }
+  if (rest.length > 0 && !skipping) handle(rest);
 
   const sessions: ImportedSession[] = [];
   for (const st of order) {
@@ -345,10 +370,12 @@ async function importStream(
     writer.close(st.lastRecvTs);
     const sid = st.sessionId as number;
     // A snapshot can look coarser than the instrument's tick; later prices with more decimals prove it.
-    if (!opts.tickSize && st.maxDecimals > decimalsOfTick(st.tickSize)) {
+    if (!opts.tickSize && st.maxDecimals > decimalsOf(st.tickSize)) {
       st.tickSize = tickFromDecimals(st.maxDecimals);
       db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(st.tickSize, sid);
     }
+    // A session opened on trades alone learns its book depth later.
+    db.prepare('UPDATE sessions SET depth = ? WHERE id = ? AND depth <> ?').run(st.depth, sid, st.depth);
     updateSessionMeta(db, sid, { importedLines: lineNo });
     sessions.push({
       sessionId: sid,

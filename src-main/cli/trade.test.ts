@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { UsageError } from './args.ts';
 import { run } from './trade.ts';
 
@@ -13,5 +17,54 @@ describe('l2desk trade', () => {
   it('rejects unknown options and a bad speed', async () => {
     await expect(run(['--paper', '--live'])).rejects.toThrow(/unknown option --live/);
     await expect(run(['--paper', '--speed', '0'])).rejects.toThrow(/--speed/);
+  });
+});
+
+const model = path.join(PROJECT_ROOT, 'models', 'default.onnx');
+
+describe('l2desk trade as a process', () => {
+  // The bundled model is the model engineer's; without it this reports as skipped.
+  it.skipIf(!fs.existsSync(model))('Ctrl-C stops cleanly: summary printed, exit code 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'),
+        'trade',
+        '--paper',
+        '--source',
+        'sim',
+        '--speed',
+        '5',
+        '--no-record',
+        '--model',
+        model,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const t = setInterval(() => {
+        if (/paper trading BTCUSDT on sim/.test(out)) {
+          clearInterval(t);
+          setTimeout(() => {
+            child.kill('SIGINT');
+            resolve();
+          }, 1500);
+        }
+      }, 50);
+      child.on('exit', () => {
+        clearInterval(t);
+        reject(new Error(`exited early: ${out}`));
+      });
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(out).toMatch(/stopping/);
+    expect(out).toMatch(/stopped \(interrupted\): final equity 10000\.0000/);
+    expect(code).toBe(0);
   });
 });

@@ -75,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`L2 Desk UI: ${bridge.url}`);
   console.error(`source ${config.source} · db ${path.resolve(config.db)} · Ctrl+C to stop`);
   if (!a.bool('no-start')) void ctx.service.startLive();
+  ctx.service.startAutoRetrain();
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

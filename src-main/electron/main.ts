@@ -123,6 +123,7 @@ async function start(): Promise<void> {
   );
   win.on('closed', () => (win = null));
   void ctx.service.startLive();
+  ctx.service.startAutoRetrain();
 }
 
 app.enableSandbox();

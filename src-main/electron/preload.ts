@@ -1,7 +1,15 @@
 // Sandboxed preload: exposes exactly one generic, typed API (invoke/on) to the renderer through contextBridge.
 // No Node, no ipcRenderer object and no channel other than the contract's leak into the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { CommandArgs, CommandName, CommandResult, EventName, Events, L2DeskApi, Reply } from '../../src-shared/ipc.ts';
+import type {
+  CommandArgs,
+  CommandName,
+  CommandResult,
+  EventName,
+  Events,
+  L2DeskApi,
+  Reply,
+} from '../../src-shared/ipc.ts';
 import { EVENT_NAMES } from '../../src-shared/ipcEvents.ts';
 import { INVOKE_CHANNEL, eventChannel } from './channels.ts';
 

@@ -210,6 +210,66 @@ describe('Engine', () => {
     expect(model.calls.some((t) => t < gapAt)).toBe(true);
   });
 
+  it('a live gap (open → resync snapshot → close) pauses decisions from its opening to the warm-up after the snapshot', async () => {
+    const events = [...readSession(db, sessionId)] as StoredEvent[];
+    const t0 = (events[0] as MarketMessage).ts;
+    const ref = new SequencedBook(new TickScale('0.1'));
+    const source = new ReplaySource({ db, sessionId, speed: 'max' });
+    const model = ruleModel('async');
+    const engine = new Engine(engineOptionsFromConfig(config, source.instrument, 1000), {
+      source,
+      clock: new ReplayClock(),
+      model,
+    });
+    const r = collect(engine);
+    let openAt = NaN;
+    let snapAt = NaN;
+    let closeAt = NaN;
+    const gap = {
+      symbol: 'BTCUSDT',
+      reason: 'disconnect' as const,
+      startTs: 0,
+      endTs: null as number | null,
+      detail: 'socket closed',
+    };
+    for (const e of events) {
+      if (e.kind === 'gap') continue;
+      if (e.kind === 'book') ref.apply(e);
+      const dt = e.ts - t0;
+      if (dt > 90_000 && openAt !== openAt) {
+        openAt = e.ts;
+        gap.startTs = e.ts;
+        void engine.enqueue({ kind: 'gap', gap: { ...gap } });
+      }
+      if (dt > 90_000 && dt < 95_000) continue; // disconnected: nothing arrives
+      if (dt >= 95_000 && snapAt !== snapAt && e.kind === 'book') {
+        snapAt = e.ts;
+        void engine.enqueue({
+          ...e,
+          type: 'snapshot',
+          bids: ref.book.levels('bid', 50),
+          asks: ref.book.levels('ask', 50),
+        });
+        continue;
+      }
+      if (dt > 105_000 && closeAt !== closeAt && snapAt === snapAt) {
+        closeAt = e.ts;
+        void engine.enqueue({ kind: 'gap', gap: { ...gap, endTs: snapAt } });
+      }
+      void engine.enqueue(e);
+    }
+    await engine.idle();
+    expect(r.gaps.map((g) => [g.gap.reason, g.gap.endTs === null])).toEqual([
+      ['disconnect', true],
+      ['disconnect', false],
+    ]);
+    expect(model.calls.filter((t) => t > openAt && t < snapAt + 30_000)).toEqual([]);
+    // The warm-up restarted at the snapshot, not again when the gap record closed 10 s later.
+    const resumed = model.calls.find((t) => t >= snapAt + 30_000) as number;
+    expect(resumed).toBeLessThan(snapAt + 32_000);
+    expect(resumed).toBeLessThan(closeAt + 30_000);
+  });
+
   it('setThreshold at runtime takes effect at the next decision', async () => {
     let switchedAt = NaN;
     let count = 0;

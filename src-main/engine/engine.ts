@@ -136,6 +136,7 @@ export class Engine {
   private counts = { messages: 0, decisions: 0, predictions: 0 };
   private feed: HealthEvent['feed'] = null;
   private readonly unsub: (() => void)[] = [];
+  private readonly openGaps = new Set<string>();
 
   constructor(options: EngineOptions, deps: EngineDeps) {
     this.options = options;
@@ -365,11 +366,18 @@ export class Engine {
 
   private onGap(gap: Gap, origin: 'source' | 'book'): void {
     if (origin === 'source') {
-      // A recorded or live gap: the features restart; an open gap also invalidates the book until a snapshot.
-      this.features.reset();
-      if (gap.endTs === null) {
-        this.seq.invalidate();
-        this.setValid(false, gap.reason);
+      const key = `${gap.reason}|${gap.startTs}`;
+      if (gap.endTs !== null && this.openGaps.delete(key)) {
+        // A live gap closing after its resync snapshot: the features already restarted when it opened.
+      } else {
+        // A live gap opening, or a stored gap (replayed where it opened): the features restart, and an open gap
+        // invalidates the book until a fresh snapshot.
+        this.features.reset();
+        if (gap.endTs === null) {
+          this.openGaps.add(key);
+          this.seq.invalidate();
+          this.setValid(false, gap.reason);
+        }
       }
     }
     this.sink?.gap?.(gap);

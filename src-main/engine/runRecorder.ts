@@ -1,6 +1,6 @@
 // Records a run in SQLite (tables of migration 200): one run row, then predictions, signals, orders, fills and
-// equity, buffered and written in one transaction per batch (every `batchRows` rows, and on flush/close), so a
-// fast replay does not pay a transaction per row.
+// equity, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
+// close), so a fast replay does not pay a transaction per row.
 import type Database from 'better-sqlite3';
 import type { Db } from '../store/db.ts';
 import type { Metrics } from '../trading/metrics.ts';
@@ -32,6 +32,8 @@ export class RunRecorder implements RunSink {
   private readonly insEquity: Database.Statement;
   private readonly flushTx: () => void;
   private closed = false;
+  private lastFlush: number;
+  private readonly maxAgeMs = 1000;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +57,7 @@ export class RunRecorder implements RunSink {
         run.startedAt,
       );
     this.runId = Number(r.lastInsertRowid);
+    this.lastFlush = now();
     this.insPred = db.prepare('INSERT INTO predictions (run_id, ts, value, mid) VALUES (?, ?, ?, ?)');
     this.insSignal = db.prepare(
       'INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -139,6 +142,7 @@ export class RunRecorder implements RunSink {
   }
 
   flush(): void {
+    this.lastFlush = this.now();
     if (this.rows.length === 0) return;
     this.flushTx();
     this.rows.length = 0;
@@ -155,6 +159,7 @@ export class RunRecorder implements RunSink {
 
   private push(w: () => void): void {
     this.rows.push(w);
-    if (this.rows.length >= this.batchRows) this.flush();
+    // By size for fast replays, by age for live runs (a crash then loses at most about a second of records).
+    if (this.rows.length >= this.batchRows || this.now() - this.lastFlush >= this.maxAgeMs) this.flush();
   }
 }

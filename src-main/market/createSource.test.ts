@@ -35,12 +35,15 @@ describe('createSource', () => {
     );
   });
 
-  it('asks for a tick size when the symbol is unknown', () => {
-    expect(() => createSource(config({ source: 'bybit', symbol: 'NEWCOINUSDT' }))).toThrow(SourceConfigError);
-    expect(() => createSource(config({ source: 'bybit', symbol: 'NEWCOINUSDT' }))).toThrow(/tick_size/);
+  it('leaves the tick size of an unknown symbol to the source (inferred from a snapshot) unless configured', () => {
+    const unknown = createSource(config({ source: 'bybit', symbol: 'NEWCOINUSDT' }));
+    expect(unknown).toBeInstanceOf(BybitSource);
+    expect(unknown.instrument).toEqual({ symbol: 'NEWCOINUSDT', category: 'linear', tickSize: '' });
+    expect((unknown as BybitSource).book()).toBeNull();
     expect(
       createSource(config({ source: 'bybit', symbol: 'NEWCOINUSDT', tick_size: '0.001' })).instrument
         .tickSize,
     ).toBe('0.001');
+    expect(() => createSource(config({ source: 'replay' }))).toThrow(SourceConfigError);
   });
 });

@@ -22,12 +22,8 @@ export class SourceConfigError extends Error {
 export function createSource(config: Config, opts: CreateSourceOptions = {}): MarketSource {
   switch (config.source) {
     case 'bybit': {
+      // Unconfigured and not in the known table: the source infers it from the first snapshot (and refines it).
       const tickSize = config.tick_size ?? knownTickSize(config.symbol, config.category);
-      if (!tickSize) {
-        throw new SourceConfigError(
-          `the tick size of ${config.symbol} (${config.category}) is not known: set tick_size in the config or pass --set tick_size=0.01 (see Bybit's instrument info)`,
-        );
-      }
       return new BybitSource({
         symbol: config.symbol,
         category: config.category,

@@ -154,7 +154,17 @@ export class SessionRecorder {
       return;
     }
     this.lastRecv = m.recvTs;
-    if (!this.tickSize && m.kind === 'book' && m.type === 'snapshot' && m.bids.length + m.asks.length > 0) {
+    // A source that infers its tick size reports it, and any later refinement, on its instrument.
+    const reported = this.source.instrument.tickSize;
+    if (reported && reported !== this.tickSize) {
+      this.tickSize = reported;
+      this.db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(this.tickSize, this.sessionId);
+    } else if (
+      !this.tickSize &&
+      m.kind === 'book' &&
+      m.type === 'snapshot' &&
+      m.bids.length + m.asks.length > 0
+    ) {
       // A source that did not know its tick size: infer it once from the first snapshot's prices.
       this.tickSize = inferTickSize([...m.bids, ...m.asks].map((l) => String(l[0])));
       this.db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(this.tickSize, this.sessionId);

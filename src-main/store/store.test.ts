@@ -247,6 +247,24 @@ describe('SessionWriter and readSession', () => {
     expect([...readSession(db, a, { fromTs: 9_999_999 })]).toEqual([]);
   });
 
+  it('leaves the connection free between events: a consumer can write to the same database mid-replay', () => {
+    const db = open();
+    const a = newSession(db);
+    const wa = new SessionWriter(db, a, { maxRows: 100 });
+    for (let i = 1; i <= 5000; i++) wa.writeMessage(book(i, 1000 + i));
+    wa.close();
+    const b = newSession(db);
+    const wb = new SessionWriter(db, b, { maxRows: 1 });
+    let n = 0;
+    for (const e of readSession(db, a)) {
+      // An open better-sqlite3 iterator would make this throw "connection is busy".
+      if (n++ % 1000 === 0) wb.writeMessage({ ...(e as BookMessage), recvTs: 9_000_000 + n });
+    }
+    wb.close();
+    expect(n).toBe(5000);
+    expect(getSession(db, b)?.messages).toBe(5);
+  });
+
   it('commits on the batch interval without an explicit flush', async () => {
     const db = open();
     const sid = newSession(db);

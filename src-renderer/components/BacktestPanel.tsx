@@ -1,5 +1,5 @@
 // Backtest: replay a stored session through the same engine at one threshold or a sweep, and show the report.
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Client } from '../api/client.ts';
 import { fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
@@ -36,6 +36,16 @@ export function BacktestPanel({ client }: { client: Client }) {
       .finally(() => setBusy(false));
   };
   const best = report ? report.runs[report.best] : null;
+  // Memoised: a new array each render would rebuild the chart.
+  const others = useMemo(
+    () =>
+      report
+        ? report.runs
+            .filter((_, k) => k !== report.best)
+            .map((r) => ({ title: `thr ${fmt(r.threshold, 2)}`, points: r.equity }))
+        : [],
+    [report],
+  );
   return (
     <section className="panel job-panel backtest-panel" aria-labelledby="bt-h">
       <h2 id="bt-h">Backtest</h2>
@@ -108,7 +118,7 @@ export function BacktestPanel({ client }: { client: Client }) {
             </tbody>
           </table>
           <div className="equity-box small-chart">
-            <EquityChart points={best.equity} label="Backtest equity curve" />
+            <EquityChart points={best.equity} others={others} label="Backtest equity curve" />
           </div>
         </div>
       )}

@@ -8,10 +8,13 @@ import { Appender, makeChart, perSecond, toTime } from './chart.ts';
 export function EquityChart({
   source,
   points,
+  others,
   label,
 }: {
   source?: SeriesBuffer<EquityPoint>;
   points?: readonly EquityPoint[];
+  /** Further curves drawn thin and muted (the other thresholds of a sweep). */
+  others?: readonly { title: string; points: readonly EquityPoint[] }[];
   label: string;
 }) {
   const el = useRef<HTMLDivElement>(null);
@@ -19,6 +22,18 @@ export function EquityChart({
     const chart = makeChart(el.current!, {
       leftPriceScale: { visible: false },
       timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false },
+    });
+    const OTHER_COLORS = ['#6ea8fe99', '#a371f799', '#3fb37f99', '#db61a299', '#8b93a199'];
+    (others ?? []).forEach((o, i) => {
+      const line = chart.addSeries(LineSeries, {
+        color: OTHER_COLORS[i % OTHER_COLORS.length],
+        lineWidth: 1,
+        title: o.title,
+        priceLineVisible: false,
+        lastValueVisible: false,
+        priceFormat: { type: 'price', precision: 2, minMove: 0.01 },
+      });
+      line.setData(perSecond(o.points, (p) => p.t).map((p) => ({ time: toTime(p.t), value: p.equity })));
     });
     const eq = chart.addSeries(LineSeries, {
       color: '#e3b341',
@@ -64,6 +79,6 @@ export function EquityChart({
       off();
       chart.remove();
     };
-  }, [source, points]);
+  }, [source, points, others]);
   return <div className="chart" ref={el} role="img" aria-label={label} />;
 }

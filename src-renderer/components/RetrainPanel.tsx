@@ -73,7 +73,15 @@ export function RetrainPanel({ client }: { client: Client }) {
           data-testid="retrain-result"
           data-status={res.status}
         >
-          {res.ok && res.candidate ? (
+          {res.ok && res.candidate && res.status !== 'pending' ? (
+            <div className="small">
+              {res.status === 'accepted' ? 'Accepted' : 'Rejected'} <b>{res.candidate.name}</b>{' '}
+              <span className="dim">
+                ({res.beatsCurrent ? 'beat' : 'did not beat'} the previous model out of sample;{' '}
+                {res.status === 'accepted' ? 'now trading with it' : 'kept the current one'})
+              </span>
+            </div>
+          ) : res.ok && res.candidate ? (
             <>
               <div className="small">
                 Candidate <b>{res.candidate.name}</b>{' '}
@@ -89,20 +97,12 @@ export function RetrainPanel({ client }: { client: Client }) {
                   Current: <Metrics m={res.current.metrics} />
                 </div>
               )}
-              {res.status === 'pending' ? (
-                <div className="form-row">
-                  <button onClick={() => decide(true)}>Accept</button>
-                  <button className="secondary" onClick={() => decide(false)}>
-                    Reject
-                  </button>
-                </div>
-              ) : (
-                <div className="small">
-                  {res.status === 'accepted'
-                    ? 'Accepted: now trading with it.'
-                    : 'Rejected: kept the current model.'}
-                </div>
-              )}
+              <div className="form-row">
+                <button onClick={() => decide(true)}>Accept</button>
+                <button className="secondary" onClick={() => decide(false)}>
+                  Reject
+                </button>
+              </div>
             </>
           ) : (
             <div className="neg small">Training failed: {res.error}</div>

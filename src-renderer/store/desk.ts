@@ -1,20 +1,21 @@
 // The screen's state (zustand): latest views from the engine events; series live in ./series.ts.
 import { create } from 'zustand';
-import type {
-  BacktestProgress,
-  BacktestReport,
-  BookView,
-  CollectProgress,
-  FillEvent,
-  ModelInfo,
-  PortfolioView,
-  RetrainProgress,
-  RetrainResult,
-  SessionInfo,
-  SignalEvent,
-  Snapshot,
-  StatusView,
-  WhatIfResult,
+import {
+  IPC_VERSION,
+  type BacktestProgress,
+  type BacktestReport,
+  type BookView,
+  type CollectProgress,
+  type FillEvent,
+  type ModelInfo,
+  type PortfolioView,
+  type RetrainProgress,
+  type RetrainResult,
+  type SessionInfo,
+  type SignalEvent,
+  type Snapshot,
+  type StatusView,
+  type WhatIfResult,
 } from '../../src-shared/ipc.ts';
 import type { Client, LinkState } from '../api/client.ts';
 import { equity, predictions, prices } from './series.ts';
@@ -93,7 +94,7 @@ export function bindClient(client: Client): () => void {
   const offs: (() => void)[] = [];
   const hello = () =>
     client
-      .invoke('app/hello', { version: 1 })
+      .invoke('app/hello', { version: IPC_VERSION })
       .then(applySnapshot)
       .catch((e) => reportError('connect', e));
   offs.push(

@@ -18,7 +18,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(what: string, pred: () => boolean, timeoutMs = 5000): Promise<void> {
+/** The client's book, which exists once the tick size is known (configured, or after the first snapshot). */
+function bookOf(client: BybitSource): SequencedBook {
+  const b = client.book();
+  if (!b) throw new Error('the client has no book yet');
+  return b;
+}
+
+async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 5000): Promise<void> {
   const t0 = Date.now();
   while (!pred()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -66,7 +73,7 @@ async function startPair(opts: { category?: 'linear' | 'spot'; seed?: number } =
     if (r.status !== 'applied') consumerProblems.push(JSON.stringify(r));
   });
   await client.start();
-  await waitFor('first snapshot', () => client.book().valid);
+  await waitFor('first snapshot', () => client.book()?.valid);
   return { server, client, gaps, warnings, consumer, consumerProblems, messages };
 }
 
@@ -77,10 +84,10 @@ async function expectBooksEqual(p: Pair): Promise<void> {
   p.server.pause();
   await waitFor(
     'client in sync with the server',
-    () => p.client.book().valid && p.client.book().lastU === p.server.trueBook(DEPTH).u,
+    () => p.client.book()?.valid && p.client.book()?.lastU === p.server.trueBook(DEPTH).u,
   );
   const truth = p.server.trueBook(DEPTH);
-  const book = p.client.book().book;
+  const book = bookOf(p.client).book;
   expect(truth.bids.length).toBe(DEPTH);
   expect(book.levels('bid', DEPTH)).toEqual(truth.bids);
   expect(book.levels('ask', DEPTH)).toEqual(truth.asks);
@@ -139,7 +146,7 @@ describe('BybitSource against the exchange-sim server', () => {
     expect(g.endTs).toBe(g.startTs);
     expect(p.server.trueBook(DEPTH).u).toBeLessThan(1000);
     expect(p.client.health().reconnects).toBe(0);
-    expect(p.client.book().valid).toBe(true);
+    expect(p.client.book()?.valid).toBe(true);
   });
 
   it('counts malformed frames and keeps going with the book intact', async () => {
@@ -227,8 +234,8 @@ describe('BybitSource against the exchange-sim server', () => {
       'unsubscribe orderbook.50.BTCUSDT',
       'subscribe orderbook.50.BTCUSDT',
     ]);
-    expect(client.book().book.levels('bid', 5)).toEqual([[100.0, 4]]);
-    expect(client.book().book.levels('ask', 5)).toEqual([
+    expect(bookOf(client).book.levels('bid', 5)).toEqual([[100.0, 4]]);
+    expect(bookOf(client).book.levels('ask', 5)).toEqual([
       [100.2, 5],
       [100.3, 6],
     ]);

@@ -1,5 +1,7 @@
 // Live Bybit v5 public order book and trades over `ws`: heartbeat, half-open detection, reconnect with
 // jittered backoff, and gap handling through SequencedBook (a broken book is resynced, never passed on).
+// Without a configured tick size the tick is inferred from the first snapshot and refined when a later
+// price is off that grid (the book is then rebuilt from a fresh snapshot).
 import WebSocket from 'ws';
 import type {
   BookMessage,
@@ -8,25 +10,34 @@ import type {
   Gap,
   GapReason,
   Instrument,
+  Trade,
+  TradeMessage,
 } from '../../../src-shared/market.ts';
-import { SequencedBook } from '../../book/sequencedBook.ts';
+import { SequencedBook, type ApplyResult } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
 import type { MarketSource, SourceEvents } from '../source.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { bookTopic, parseFrame, PING_REQUEST, publicUrl, subscribeRequests, tradeTopic } from './protocol.ts';
+import { offGridPrices, refineTick, tickFromLevels } from './tickInference.ts';
 
 export interface BybitSourceOptions {
   symbol: string;
   category: Category;
   /** Order-book depth topic: 1, 50, 200 or 1000. */
   depth: number;
-  /** The symbol's tick size as a decimal string ("0.1"). */
-  tickSize: string;
+  /**
+   * The symbol's tick size as a decimal string ("0.1"). Omitted: inferred from the first snapshot's prices
+   * and refined when a later price is off that grid; `instrument.tickSize` is '' until then.
+   */
+  tickSize?: string;
   /** WebSocket URL; defaults to Bybit's public stream for the category. */
   url?: string;
   pingIntervalMs: number;
-  /** No pong, no data, or no snapshot after a resubscribe for this long: the socket is dead. */
+  /**
+   * No pong, or no snapshot after a resubscribe, for this long: the socket is dead. No data for this long
+   * (a quiet market, or a stalled feed) resubscribes the book to find out which.
+   */
   staleTimeoutMs: number;
   reconnect: BackoffPolicy;
   /** Clock for receive stamps and gap times (tests inject one). */
@@ -37,10 +48,12 @@ export interface BybitSourceOptions {
 
 export class BybitSource implements MarketSource {
   readonly kind = 'bybit' as const;
-  readonly instrument: Instrument;
   readonly url: string;
   private readonly events = new SourceEmitter();
-  private readonly seqBook: SequencedBook;
+  private inst: Instrument;
+  /** Null until the tick size is known (configured, or inferred from the first snapshot). */
+  private scale: TickScale | null;
+  private seqBook: SequencedBook | null;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly bookTopicName: string;
@@ -71,17 +84,19 @@ export class BybitSource implements MarketSource {
   };
 
   constructor(private readonly opts: BybitSourceOptions) {
-    this.instrument = {
-      symbol: opts.symbol,
-      category: opts.category,
-      tickSize: new TickScale(opts.tickSize).tickSize,
-    };
+    this.scale = opts.tickSize ? new TickScale(opts.tickSize) : null;
+    this.inst = { symbol: opts.symbol, category: opts.category, tickSize: this.scale?.tickSize ?? '' };
     this.url = opts.url ?? publicUrl(opts.category);
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.bookTopicName = bookTopic(opts.depth, opts.symbol, opts.category);
     this.topics = [this.bookTopicName, tradeTopic(opts.symbol)];
-    this.seqBook = new SequencedBook(new TickScale(opts.tickSize));
+    this.seqBook = this.scale ? new SequencedBook(this.scale) : null;
+  }
+
+  /** tickSize is '' until inferred when none was configured, and changes if a later price refines it. */
+  get instrument(): Instrument {
+    return this.inst;
   }
 
   on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
@@ -92,8 +107,11 @@ export class BybitSource implements MarketSource {
     this.events.off(event, fn);
   }
 
-  /** The sequenced book this source maintains (tests compare it with the exchange's). */
-  book(): SequencedBook {
+  /**
+   * The sequenced book this source maintains (tests compare it with the exchange's); null before the first
+   * snapshot when the tick size is inferred. A refined tick size replaces it with a new one.
+   */
+  book(): SequencedBook | null {
     return this.seqBook;
   }
 
@@ -207,13 +225,24 @@ export class BybitSource implements MarketSource {
       this.lostConnection('stale', `no pong within ${t - this.awaitingPongSince} ms (half-open connection)`);
       return;
     }
-    if (t - this.lastDataTs > stale) {
-      this.lostConnection('stale', `no data for ${t - this.lastDataTs} ms`);
-      return;
-    }
-    if (this.resyncSince !== null && t - this.resyncSince > stale) {
-      this.lostConnection('stale', `no snapshot within ${t - this.resyncSince} ms of resubscribing`);
-      return;
+    const silentFor = t - this.lastDataTs;
+    if (this.resyncSince !== null) {
+      if (t - this.resyncSince > stale) {
+        const silent = silentFor > stale ? `no data for ${silentFor} ms and ` : '';
+        this.lostConnection(
+          'stale',
+          `${silent}no snapshot within ${t - this.resyncSince} ms of resubscribing`,
+        );
+        return;
+      }
+    } else if (silentFor > stale) {
+      // A quiet symbol can go that long without a book change or a trade while pongs keep coming: rather than
+      // reconnect, resubscribe the book, which must bring a snapshot at once on a live feed (else: stale).
+      if (this.seqBook?.valid && this.awaitingPongSince === null) this.resubscribeBook();
+      else {
+        this.lostConnection('stale', `no data for ${silentFor} ms`);
+        return;
+      }
     }
     if (t - this.lastPingTs >= this.opts.pingIntervalMs) {
       this.lastPingTs = t;
@@ -232,11 +261,14 @@ export class BybitSource implements MarketSource {
         this.onBook(f.msg);
         break;
       case 'trades':
+        // Another symbol's trades (a shared or misrouted connection) are not our data: counted as unknown only.
+        if (f.msg.symbol !== this.opts.symbol) {
+          this.problem('unknown', `trades for an unsubscribed symbol ${f.msg.symbol}`);
+          break;
+        }
         this.lastDataTs = recvTs;
         this.stats.messages++;
-        if (f.msg.symbol !== this.opts.symbol)
-          return this.problem('unknown', `trades for an unexpected symbol ${f.msg.symbol}`);
-        this.events.emit('message', f.msg);
+        this.events.emit('message', inTimeOrder(f.msg));
         break;
       case 'pong':
         this.awaitingPongSince = null;
@@ -271,17 +303,33 @@ export class BybitSource implements MarketSource {
       );
     }
     this.stats.latencyMs = msg.recvTs - msg.ts;
-    let result;
-    try {
-      result = this.seqBook.apply(msg);
-    } catch (e) {
-      // An off-grid price (wrong tick size or corrupt data) leaves the book half-applied: distrust it.
-      this.problem('malformed', `book message u=${msg.u} rejected: ${(e as Error).message}`);
-      this.seqBook.invalidate();
-      this.openGap('sequence', `book message u=${msg.u} could not be applied: ${(e as Error).message}`);
-      this.resubscribeBook();
-      return;
+    let seqBook = this.seqBook;
+    if (!seqBook) {
+      if (msg.type !== 'snapshot') return; // before the first snapshot: nothing to apply it to
+      seqBook = this.useTick(this.inferredTick(msg));
     }
+    let result: ApplyResult;
+    try {
+      result = seqBook.apply(msg);
+    } catch (e) {
+      // Defensive: whatever the book throws must not kill the socket loop; the half-applied book is distrusted.
+      seqBook.invalidate();
+      this.problem('malformed', `book message u=${msg.u} rejected: ${(e as Error).message}`);
+      result = {
+        status: 'gap',
+        reason: 'sequence',
+        detail: `book message u=${msg.u} could not be applied: ${(e as Error).message}`,
+      };
+    }
+    if (result.status === 'gap' && result.reason === 'sequence' && this.scale) {
+      // SequencedBook reports an off-grid price as a sequence gap; a finer grid may explain it.
+      const off = offGridPrices(this.scale, msg);
+      if (off.length > 0) return this.onOffGrid(msg, off, result.detail);
+    }
+    this.afterApply(msg, result);
+  }
+
+  private afterApply(msg: BookMessage, result: ApplyResult): void {
     if (result.status === 'applied') {
       if (msg.type === 'snapshot') {
         this.resyncSince = null;
@@ -293,7 +341,7 @@ export class BybitSource implements MarketSource {
             reason: 'restart',
             startTs: t,
             endTs: t,
-            detail: 'snapshot with u=1: the exchange service restarted',
+            detail: 'snapshot with u=1: the exchange service restarted (or changed the price precision)',
           });
         this.closeGaps(t);
       }
@@ -303,6 +351,59 @@ export class BybitSource implements MarketSource {
       this.resubscribeBook();
     }
     // 'ignored': a delta before the first snapshot or while waiting for a fresh one: never reaches anyone.
+  }
+
+  /** The tick of the first snapshot's prices (a guess for an empty book, refined by the first real price). */
+  private inferredTick(msg: BookMessage): string {
+    const tick = tickFromLevels(msg.bids, msg.asks);
+    if (tick) {
+      this.events.emit(
+        'warning',
+        `tick size of ${this.opts.symbol} inferred from the first snapshot: ${tick}`,
+      );
+      return tick;
+    }
+    this.events.emit(
+      'warning',
+      `the first snapshot of ${this.opts.symbol} is empty: assuming tick size 1 until prices refine it`,
+    );
+    return '1';
+  }
+
+  /** Switches to a (new) tick size: a fresh, empty book on that grid, and the instrument reports it. */
+  private useTick(tick: string | TickScale): SequencedBook {
+    const scale = typeof tick === 'string' ? new TickScale(tick) : tick;
+    this.scale = scale;
+    this.seqBook = new SequencedBook(scale);
+    this.inst = { ...this.inst, tickSize: scale.tickSize };
+    return this.seqBook;
+  }
+
+  /**
+   * A price off the current grid: refine the tick to the finer decimal step the price needs and rebuild the
+   * book (from this message if it is a snapshot, else from a fresh one after resubscribing), recording a gap.
+   * Prices no sensible grid explains are corrupt data: the book is resynced on the same tick.
+   */
+  private onOffGrid(msg: BookMessage, off: number[], detail: string): void {
+    const old = (this.scale as TickScale).tickSize;
+    const next = refineTick(this.scale as TickScale, off);
+    if (!next) {
+      this.problem('malformed', `book message u=${msg.u} rejected: ${detail}`);
+      return this.afterApply(msg, { status: 'gap', reason: 'sequence', detail });
+    }
+    const why =
+      `price ${off[0]} (u=${msg.u}) is off the tick grid ${old}: tick size refined to ${next.tickSize}` +
+      (this.opts.tickSize ? ` (the configured ${this.opts.tickSize} is wrong or outdated)` : '');
+    this.useTick(next);
+    this.events.emit('warning', `${why}; rebuilding the book from a fresh snapshot`);
+    if (msg.type === 'snapshot') {
+      // The snapshot itself rebuilds the book on the finer grid: a gap that opens and closes at once.
+      const t = this.now();
+      this.recordGap({ symbol: this.opts.symbol, reason: 'resubscribe', startTs: t, endTs: t, detail: why });
+      return this.afterApply(msg, (this.seqBook as SequencedBook).apply(msg));
+    }
+    this.openGap('resubscribe', `${why}; book rebuilt from a fresh snapshot`);
+    this.resubscribeBook();
   }
 
   /** Unsubscribe and subscribe the book topic: Bybit answers a subscribe with a fresh snapshot. */
@@ -317,9 +418,9 @@ export class BybitSource implements MarketSource {
   private lostConnection(reason: GapReason, detail: string): void {
     this.dropSocket();
     if (this.stopped) return;
-    this.seqBook.invalidate();
+    this.seqBook?.invalidate();
     // One gap spans the whole outage, however many attempts it takes; before any data there is nothing to lose.
-    if (this.openGaps.length === 0 && this.seqBook.lastU > 0) this.openGap(reason, detail);
+    if (this.openGaps.length === 0 && (this.seqBook?.lastU ?? 0) > 0) this.openGap(reason, detail);
     this.stats.reconnects++;
     const delay = backoffDelay(this.attempt++, this.opts.reconnect, this.random);
     this.setState('reconnecting');
@@ -368,4 +469,17 @@ export class BybitSource implements MarketSource {
     this.stats.state = state;
     this.events.emit('health', this.health());
   }
+}
+
+/** Trades oldest first (by time, then cross sequence): a message listing them otherwise is reordered, not dropped. */
+function inTimeOrder(msg: TradeMessage): TradeMessage {
+  const ts = msg.trades;
+  let sorted = true;
+  for (let i = 1; i < ts.length && sorted; i++) sorted = !later(ts[i - 1], ts[i]);
+  if (sorted) return msg;
+  return { ...msg, trades: [...ts].sort((a, b) => a.ts - b.ts || a.seq - b.seq) };
+}
+
+function later(a: Trade, b: Trade): boolean {
+  return a.ts > b.ts || (a.ts === b.ts && a.seq > b.seq);
 }

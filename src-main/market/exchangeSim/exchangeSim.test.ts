@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../../src-shared/market.ts';
 import { OrderBook } from '../../book/orderBook.ts';
+import type { SequencedBook } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { PROJECT_ROOT } from '../../config/loadConfig.ts';
 import { openDb } from '../../store/db.ts';
@@ -31,7 +32,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(what: string, pred: () => boolean, timeoutMs = 8000): Promise<void> {
+/** The client's book, which exists once the tick size is known (configured, or after the first snapshot). */
+function bookOf(client: BybitSource): SequencedBook {
+  const b = client.book();
+  if (!b) throw new Error('the client has no book yet');
+  return b;
+}
+
+async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 8000): Promise<void> {
   const t0 = Date.now();
   while (!pred()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -105,13 +113,13 @@ describe('exchange-sim serving a stored session', () => {
     const books: BookMessage[] = [];
     client.on('message', (m) => (m.kind === 'trades' ? trades.push(m) : books.push(m)));
     await client.start();
-    await waitFor('snapshot', () => client.book().valid);
+    await waitFor('snapshot', () => client.book()?.valid);
     server.resume();
     await server.whenEnded();
-    await waitFor('client caught up', () => client.book().lastU === server.trueBook(50).u);
-    expect(client.book().valid).toBe(true);
-    expect(client.book().book.levels('bid', 50)).toEqual(expected.levels('bid', 50));
-    expect(client.book().book.levels('ask', 50)).toEqual(expected.levels('ask', 50));
+    await waitFor('client caught up', () => client.book()?.lastU === server.trueBook(50).u);
+    expect(client.book()?.valid).toBe(true);
+    expect(bookOf(client).book.levels('bid', 50)).toEqual(expected.levels('bid', 50));
+    expect(bookOf(client).book.levels('ask', 50)).toEqual(expected.levels('ask', 50));
     expect(server.trueBook(50).bids).toEqual(expected.levels('bid', 50));
     expect(client.health()).toMatchObject({ malformed: 0, unknown: 0, gaps: 0, reconnects: 0 });
     expect(trades).toHaveLength(16);
@@ -168,7 +176,7 @@ describe('exchange-sim serving a stored session', () => {
     client.on('gap', (g) => gaps.push(`${g.reason}:${g.endTs === null ? 'open' : 'closed'}`));
     await client.start();
     await waitFor('the scheduled gap and its resync', () => gaps.includes('sequence:closed'), 10_000);
-    expect(client.book().valid).toBe(true);
+    expect(client.book()?.valid).toBe(true);
     await client.stop();
     child.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -23,6 +23,8 @@ export interface SimGeneratorOptions {
   symbol?: string;
   startPrice: number;
   tickSize: string;
+  /** Quantity of one lot as a decimal string; default defaultSizeStep(startPrice) (0.001 for BTC, 100 for DOGE). */
+  sizeStep?: string;
   /** Price levels per side the simulated market keeps (roughly). */
   levels: number;
   /** Book messages per second (one delta per step when anything changed). */
@@ -72,6 +74,15 @@ export const DEFAULT_SIM_PARAMS: SimParams = {
   meanMarketLots: 40,
 };
 
+/**
+ * A lot worth roughly 100 in the quote currency at the start price, as a power of ten, so sizes look like the
+ * market's: 0.001 at 65000 (BTC), 0.01 at 3500, 100 at 0.52 (XRP) or 0.15 (DOGE).
+ */
+export function defaultSizeStep(startPrice: number): string {
+  const e = Math.max(-8, Math.min(6, Math.floor(Math.log10(100 / startPrice) + 1e-9)));
+  return e < 0 ? (10 ** e).toFixed(-e) : String(10 ** e);
+}
+
 /** One step of simulated time and the raw v5 frames it produced (JSON-ready objects). */
 export interface SimStep {
   atMs: number;
@@ -91,6 +102,8 @@ export class SimGenerator {
   private readonly sigmaTicks: number;
   private readonly span: number;
   private readonly decimals: number;
+  /** Lot quantity as mantissa / 10^decimals (TickScale parses the decimal exactly). */
+  private readonly lot: TickScale;
   private x: number;
   private flow = 0;
   private z = 0;
@@ -106,6 +119,7 @@ export class SimGenerator {
     this.depth = opts.depth ?? 200;
     this.scale = new TickScale(opts.tickSize);
     this.decimals = this.scale.decimals;
+    this.lot = new TickScale(opts.sizeStep ?? defaultSizeStep(opts.startPrice));
     this.p = { ...DEFAULT_SIM_PARAMS, ...opts.params };
     this.rng = new Rng(opts.seed);
     this.dt = 1 / opts.bookRateHz;
@@ -257,7 +271,7 @@ export class SimGenerator {
       T: atMs,
       s: this.symbol,
       S: buy ? 'Buy' : 'Sell',
-      v: (lots / 1000).toFixed(3),
+      v: this.size(lots),
       p: this.price(tick),
       L: buy ? 'PlusTick' : 'MinusTick',
       i: `${this.idPrefix}-0000-5000-8000-${id}`,
@@ -270,9 +284,13 @@ export class SimGenerator {
     return this.scale.toPrice(tick).toFixed(this.decimals);
   }
 
+  private size(lots: number): string {
+    return this.lot.toPrice(lots).toFixed(this.lot.decimals);
+  }
+
   private readonly formatLevel = (tick: number, lots: number): string[] => [
     this.price(tick),
-    lots === 0 ? '0' : (lots / 1000).toFixed(3),
+    lots === 0 ? '0' : this.size(lots),
   ];
 
   private levelPairs(side: SideBook, n: number): string[][] {
@@ -280,7 +298,7 @@ export class SimGenerator {
     const m = Math.min(n, side.ticks.length);
     for (let i = 0; i < m; i++) {
       const t = side.ticks[i];
-      out.push([this.price(t), ((side.sizes.get(t) as number) / 1000).toFixed(3)]);
+      out.push([this.price(t), this.size(side.sizes.get(t) as number)]);
     }
     return out;
   }
