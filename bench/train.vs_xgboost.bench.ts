@@ -3,7 +3,8 @@
 // weight and bins. The matrix is built by the real dataset builder from the seeded simulator (decision every
 // 50 ms, 10 s horizon; 287k rows, 230k for training); the newest 20% (after a 10 s embargo) is the validation set.
 // Figures: seconds of each (ours: binning + boosting in-process; xgboost: its whole process, which includes
-// parsing the CSV: also given is xgboost's time with the parse time subtracted, measured by a 1-round run),
+// parsing the CSV: also given is xgboost's time with the parse time subtracted, measured by a 1-round run;
+// CPU seconds are given beside wall seconds, as these machines are shared and wall time swings with the load),
 // time_ratio (ours / xgboost), validation R² of each and r2_ratio (ours / xgboost).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -70,7 +71,10 @@ let meanY = 0;
 for (let i = 0; i < train.n; i++) meanY += train.y[i];
 meanY /= train.n;
 
-function runXgb(rounds: number): number {
+const TIME_BIN = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Wall seconds and CPU seconds (user + system, via /usr/bin/time when present) of one xgboost training run. */
+function runXgb(rounds: number): { wall: number; cpu: number } {
   const conf = path.join(dir, `train-${rounds}.conf`);
   fs.writeFileSync(
     conf,
@@ -91,11 +95,13 @@ function runXgb(rounds: number): number {
       '',
     ].join('\n'),
   );
+  const timeFile = path.join(dir, 'time.txt');
   const t0 = performance.now();
-  const r = spawnSync(xgb, [conf], { encoding: 'utf8' });
-  const secs = (performance.now() - t0) / 1000;
+  const r = TIME_BIN ? spawnSync(TIME_BIN, ['-f', '%U %S', '-o', timeFile, xgb, conf], { encoding: 'utf8' }) : spawnSync(xgb, [conf], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`xgboost failed: ${r.stderr}`);
-  return secs;
+  const cpu = TIME_BIN ? fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { wall, cpu };
 }
 
 function xgbR2(): number {
@@ -127,8 +133,11 @@ const params: GbdtParams = {
 };
 
 const ours: number[] = [];
+const oursCpu: number[] = [];
 const theirs: number[] = [];
+const theirsCpu: number[] = [];
 const theirsLoad: number[] = [];
+const theirsLoadCpu: number[] = [];
 let ourR2 = NaN;
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -136,12 +145,19 @@ try {
     const order = run % 2 === 0 ? ['ours', 'xgb'] : ['xgb', 'ours'];
     for (const who of order) {
       if (who === 'xgb') {
-        theirs.push(runXgb(ROUNDS));
-        theirsLoad.push(runXgb(1));
+        const full = runXgb(ROUNDS);
+        const load = runXgb(1);
+        theirs.push(full.wall);
+        theirsCpu.push(full.cpu);
+        theirsLoad.push(load.wall);
+        theirsLoadCpu.push(load.cpu);
       } else {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const res = trainGbdt(train, params);
         ours.push((performance.now() - t0) / 1000);
+        const c = process.cpuUsage(c0);
+        oursCpu.push((c.user + c.system) / 1e6);
         ourR2 = r2(predict(res.model, valid.X, valid.n), valid.y);
       }
     }
@@ -164,6 +180,10 @@ try {
     eta: ETA,
     runs: RUNS,
     time_ratio: o / x,
+    cpu_s: median(oursCpu),
+    peer_cpu_s: median(theirsCpu),
+    cpu_ratio: median(oursCpu) / median(theirsCpu),
+    cpu_ratio_excl_parse: median(oursCpu) / (median(theirsCpu) - median(theirsLoadCpu)),
     peer_value_excl_parse: xTrain,
     time_ratio_excl_parse: o / xTrain,
     r2: ourR2,

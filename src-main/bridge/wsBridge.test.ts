@@ -9,10 +9,13 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { BridgeRefusedError, connectBridge } from './wsClient.ts';
 import { startWsBridge, type WsBridge } from './wsBridge.ts';
 
-function get(url: string): Promise<{ status: number; body: string; csp: string | undefined }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; csp: string | undefined }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, (res) => {
+      .get(url, { headers }, (res) => {
         let body = '';
         res.on('data', (d) => (body += d));
         res.on('end', () =>
@@ -100,6 +103,9 @@ describe('WebSocket bridge', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('L2 Desk');
     expect(page.csp).toContain("script-src 'self'");
+    // DNS rebinding: the right address under a foreign name is refused.
+    const rebound = await get(`http://127.0.0.1:${bridge.port}/`, { host: `evil.example:${bridge.port}` });
+    expect(rebound.status).toBe(403);
     const escape = await get(`http://127.0.0.1:${bridge.port}/..%2fsecret.txt`);
     expect(escape.status).not.toBe(200);
     expect(escape.body).not.toContain('outside');

@@ -15,7 +15,7 @@ import { SessionWriter } from '../../store/sessionWriter.ts';
 import { createSession } from '../../store/sessions.ts';
 import { BybitSource } from '../bybit/bybitSource.ts';
 import { parseFrame } from '../bybit/protocol.ts';
-import { parseFaultSchedule } from '../../cli/exchange-sim.ts';
+import { parseFaultSchedule, run as runExchangeSim } from '../../cli/exchange-sim.ts';
 import { ExchangeSimServer } from './exchangeSimServer.ts';
 import { sessionFeed } from './feeds.ts';
 
@@ -182,6 +182,67 @@ describe('exchange-sim serving a stored session', () => {
     expect(await exited).toBe(0);
     expect(out).toMatch(/fault: gap/);
     expect(out).toMatch(/stopped after 1 connection/);
+  });
+
+  it('serves another symbol and tick size (`--symbol XRPUSDT --tick-size 0.0001 --start-price 0.52`) to a client given no tick', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'),
+        'exchange-sim',
+        '--port',
+        '0',
+        '--symbol',
+        'XRPUSDT',
+        '--tick-size',
+        '0.0001',
+        '--start-price',
+        '0.52',
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    cleanups.push(() => void child.kill('SIGKILL'));
+    const URL_RE = /ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/linear/;
+    await waitFor('the server URL', () => URL_RE.test(out), 15_000);
+    const client = new BybitSource({
+      symbol: 'XRPUSDT',
+      category: 'linear',
+      depth: 50,
+      url: (URL_RE.exec(out) as RegExpExecArray)[0],
+      pingIntervalMs: 100,
+      staleTimeoutMs: 2000,
+      reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
+    });
+    cleanups.push(() => client.stop());
+    const books: BookMessage[] = [];
+    client.on('message', (m) => m.kind === 'book' && books.push(m));
+    await client.start();
+    await waitFor('some deltas', () => books.length > 20, 10_000);
+    expect(client.instrument.tickSize).toBe('0.0001');
+    expect(client.book()?.valid).toBe(true);
+    expect(client.health()).toMatchObject({ malformed: 0, gaps: 0 });
+    const levels = [...bookOf(client).book.levels('bid', 50), ...bookOf(client).book.levels('ask', 50)];
+    expect(levels).toHaveLength(100);
+    for (const [p, size] of levels) {
+      expect(Number(p.toFixed(4))).toBe(p);
+      expect(p).toBeGreaterThan(0.4);
+      expect(p).toBeLessThan(0.65);
+      expect(Number.isInteger(size / 100)).toBe(true);
+    }
+    await client.stop();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/topics: orderbook\.\{1,50,200,1000\}\.XRPUSDT/);
+  });
+
+  it('refuses a start price with no room for the book on its tick grid', async () => {
+    await expect(runExchangeSim(['--tick-size', '0.0001', '--start-price', '0.01'])).rejects.toThrow(
+      /only 100 ticks of 0\.0001/,
+    );
   });
 
   it('parses the CLI fault schedule and rejects unknown faults', () => {

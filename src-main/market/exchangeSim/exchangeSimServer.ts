@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Category, Level } from '../../../src-shared/market.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { BOOK_DEPTHS, MAX_ARGS_PER_REQUEST } from '../bybit/protocol.ts';
+import { decimalText } from '../bybit/tickInference.ts';
 import { captureTop, diffTop, emptyView, SideBook, type SentView } from '../sim/sideBook.ts';
 import type { FeedStep, MarketFeed } from './feeds.ts';
 
@@ -328,7 +329,7 @@ export class ExchangeSimServer {
 
   private readonly formatLevel = (tick: number, size: number): [string, string] => [
     this.scale.toPrice(tick).toFixed(this.priceDecimals),
-    size === 0 ? '0' : String(size),
+    size === 0 ? '0' : decimalText(size),
   ];
 
   private topicOf(depth: number): string {

@@ -3,6 +3,7 @@ import type { BookMessage, TradeMessage } from '../../../src-shared/market.ts';
 import type { Db } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
+import { decimalText } from '../bybit/tickInference.ts';
 import { SimGenerator, type SimGeneratorOptions } from '../sim/simGenerator.ts';
 
 /** A step of market time and the raw v5 frames (orderbook.* for the market's full book, publicTrade.*). */
@@ -69,7 +70,8 @@ export function sessionFeed(db: Db, sessionId: number): MarketFeed {
   };
 }
 
-const str = (n: number) => String(n);
+/** Plain decimals as Bybit writes them (String(n) would give "1.2e-7" for a tiny price). */
+const str = decimalText;
 
 export function bookFrame(m: BookMessage): object {
   return {
