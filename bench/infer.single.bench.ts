@@ -1,8 +1,9 @@
 // infer.single: one trading decision, timed end to end: FeatureEngine.compute for the current book and trades,
 // the float32 row, and Predictor.predict (onnxruntime-node, reused session and tensor) with the bundled
 // default model; beside its peer, a bare onnxruntime-node InferenceSession.run on the same model with a
-// preallocated tensor. The sim market advances one message between decisions (untimed), so every decision
-// sees a new state. Blocks of the two cases alternate, so both see the same machine load.
+// preallocated tensor (its features computed untimed). The sim market advances one message between decisions
+// (untimed) in both cases, so every decision sees a new state and both see the same GC pressure. Blocks of the
+// two cases alternate, so both see the same machine load.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SequencedBook } from '../src-main/book/sequencedBook.ts';
@@ -64,7 +65,9 @@ for (let done = 0; done < N; done += BLOCK) {
     ours[k] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   for (let k = done; k < done + BLOCK; k++) {
-    bareRow.set(row);
+    advance(); // the same allocation (GC) pressure as the timed decisions above
+    engine.compute(now, feats);
+    for (let f = 0; f < N_FEATURES; f++) bareRow[f] = feats[f];
     const t0 = process.hrtime.bigint();
     const out = await bare.run({ features: bareTensor });
     sink += (out.prediction.data as Float32Array)[0];

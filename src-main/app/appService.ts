@@ -175,11 +175,15 @@ export class AppService {
       this.feed.reset(p.symbol, p.tickSize);
       this.running = true;
       this.startStatusTimer();
-      try {
-        await p.start();
-      } catch (e) {
-        this.error('source', (e as Error).message);
-      }
+      // Not awaited: a live source resolves start() only once subscribed, which may take a while (or forever,
+      // offline); the user must still be able to stop it or switch to another source meanwhile.
+      p.start().then(
+        () => this.emitStatus(),
+        (e: Error) => {
+          this.error('source', e.message);
+          this.emitStatus();
+        },
+      );
       this.emitStatus();
       return this.status();
     });

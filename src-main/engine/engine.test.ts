@@ -9,7 +9,8 @@ import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
-import { loadConfig } from '../config/loadConfig.ts';
+import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { parseRawMessage } from '../market/bybit/protocol.ts';
 import { featureIndex } from '../features/featureSet.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -268,6 +269,50 @@ describe('Engine', () => {
     const resumed = model.calls.find((t) => t >= snapAt + 30_000) as number;
     expect(resumed).toBeLessThan(snapAt + 32_000);
     expect(resumed).toBeLessThan(closeAt + 30_000);
+  });
+
+  it('runs the real Bybit orderbook.200 + publicTrade recording: fills walk its book, priced inside it', async () => {
+    const file = path.resolve(
+      PROJECT_ROOT,
+      '..',
+      'shared',
+      'data',
+      'bybit',
+      'linear_BTCUSDT_orderbook200_trades.jsonl',
+    );
+    const id = createSession(db, {
+      source: 'import',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 200,
+      tickSize: '0.1',
+      startedAt: 0,
+    });
+    const w = new SessionWriter(db, id, { now: () => 0 });
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const obj = JSON.parse(line) as { ts: number };
+      const f = parseRawMessage(obj, obj.ts);
+      if (f.type === 'book' || f.type === 'trades') w.writeMessage(f.msg);
+    }
+    w.close(0);
+    const books: { ts: number; bid: number; ask: number }[] = [];
+    // Threshold 0: every decision after the warm-up takes a side, so the 43 s recording trades.
+    const r = await replay(id, ruleModel('sync'), {
+      threshold: 0,
+      onEngine: (e) =>
+        e.on('book', (b) => books.push({ ts: b.ts, bid: b.book.bestBid(), ask: b.book.bestAsk() })),
+    });
+    expect(r.gaps).toEqual([]);
+    expect(r.predictions.length).toBeGreaterThan(5);
+    expect(r.fills.length).toBeGreaterThan(0);
+    for (const f of r.fills) {
+      // A market buy pays at least the best ask of the book it met (a sell at most the best bid).
+      const seen = books.filter((b) => b.ts <= f.ts).at(-1) as { bid: number; ask: number };
+      if (f.side === 'Buy') expect(f.price).toBeGreaterThanOrEqual(seen.ask);
+      else expect(f.price).toBeLessThanOrEqual(seen.bid);
+      expect(f.fee).toBeCloseTo(f.price * f.qty * 0.00055, 9);
+    }
   });
 
   it('setThreshold at runtime takes effect at the next decision', async () => {

@@ -122,6 +122,7 @@ export class Engine {
   private queue: QueuedEvent[] = [];
   private qHead = 0;
   private draining: Promise<void> | null = null;
+  private pumping = false;
   private started = false;
   private stopped = false;
   private lastTs = -Infinity;
@@ -268,7 +269,14 @@ export class Engine {
   enqueue(e: QueuedEvent): Promise<void> | undefined {
     this.queue.push(e);
     if (this.draining) return this.draining;
-    return this.pump();
+    // A listener that feeds the engine while it is processing (re-entrant call): the running loop takes it.
+    if (this.pumping) return undefined;
+    this.pumping = true;
+    try {
+      return this.pump();
+    } finally {
+      this.pumping = false;
+    }
   }
 
   private pump(): Promise<void> | undefined {
@@ -294,7 +302,12 @@ export class Engine {
             this.draining = p.then(
               () => {
                 this.draining = null;
-                return this.pump();
+                this.pumping = true;
+                try {
+                  return this.pump();
+                } finally {
+                  this.pumping = false;
+                }
               },
               (err: unknown) => {
                 this.draining = null;

@@ -1,7 +1,8 @@
 // Runs the trainer in a worker thread so that training never blocks the caller (the Electron main process, the
 // engine's inference): progress arrives as events, cancel() stops it at the next boosting round.
 import { Worker } from 'node:worker_threads';
-import type { DatasetSummary, PipelineProgress } from './trainPipeline.ts';
+import type { Dataset } from './dataset.ts';
+import type { DatasetSummary, DbDatasetSpec, PipelineProgress } from './trainPipeline.ts';
 import { TrainCancelled, type TrainJob, type TrainOutcome } from './trainer.ts';
 import type { WorkerInput, WorkerTask } from './trainerWorker.ts';
 
@@ -33,19 +34,47 @@ function workerEntry(): { file: URL; entry?: string } {
   return { file: new URL('./trainerWorker.js', import.meta.url) };
 }
 
-export function trainInWorker(taskOrJob: WorkerTask | TrainJob, opts: WorkerOptions = {}): TrainHandle {
+interface WorkerMessage {
+  type: string;
+  progress?: PipelineProgress;
+  outcome?: TrainOutcome;
+  dataset?: DatasetSummary | null;
+  built?: Dataset;
+  message?: string;
+}
+
+export function trainInWorker(taskOrJob: Exclude<WorkerTask, { kind: 'dataset' }> | TrainJob, opts: WorkerOptions = {}): TrainHandle {
   const task: WorkerTask = 'kind' in taskOrJob ? taskOrJob : { kind: 'job', job: taskOrJob };
+  const h = startWorker(task, opts);
+  return {
+    result: h.done.then((msg) => {
+      if (!msg.outcome) throw new Error('trainer worker answered without a model');
+      return { outcome: msg.outcome, dataset: msg.dataset ?? null };
+    }),
+    cancel: h.cancel,
+  };
+}
+
+/** Builds a dataset from the database in a worker (the caller's thread only receives the arrays). */
+export function buildDatasetInWorker(spec: DbDatasetSpec, opts: WorkerOptions = {}): Promise<Dataset> {
+  return startWorker({ kind: 'dataset', spec }, opts).done.then((msg) => {
+    if (!msg.built) throw new Error('trainer worker answered without a dataset');
+    return msg.built;
+  });
+}
+
+function startWorker(task: WorkerTask, opts: WorkerOptions): { done: Promise<WorkerMessage>; cancel: () => void } {
   const cancel = new Int32Array(new SharedArrayBuffer(4));
   const { file, entry } = workerEntry();
   const input: WorkerInput = { task, cancel, progressEveryMs: opts.progressEveryMs ?? 100, entry };
   const worker = new Worker(file, { workerData: input });
   let settled = false;
-  const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.on('message', (msg: { type: string; progress?: PipelineProgress; outcome?: TrainOutcome; dataset?: DatasetSummary | null; message?: string }) => {
+  const done = new Promise<WorkerMessage>((resolve, reject) => {
+    worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'progress' && msg.progress) opts.onProgress?.(msg.progress);
-      else if (msg.type === 'done' && msg.outcome) {
+      else if (msg.type === 'done') {
         settled = true;
-        resolve({ outcome: msg.outcome, dataset: msg.dataset ?? null });
+        resolve(msg);
       } else if (msg.type === 'cancelled') {
         settled = true;
         reject(new TrainCancelled());
@@ -64,7 +93,7 @@ export function trainInWorker(taskOrJob: WorkerTask | TrainJob, opts: WorkerOpti
   });
   // The worker exits on its own after its last message; nothing keeps it alive.
   return {
-    result,
+    done,
     cancel: () => {
       Atomics.store(cancel, 0, 1);
     },

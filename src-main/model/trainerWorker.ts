@@ -5,7 +5,10 @@ import { datasetFromDb, jobFromDataset, summarize, type DbDatasetSpec, type Trai
 import { runTraining, TrainCancelled, type TrainJob, type TrainProgress } from './trainer.ts';
 
 /** A ready feature matrix, or a dataset to build from the database first (in the worker too). */
-export type WorkerTask = { kind: 'job'; job: TrainJob } | { kind: 'db'; spec: DbDatasetSpec; settings: TrainSettings };
+export type WorkerTask =
+  | { kind: 'job'; job: TrainJob }
+  | { kind: 'db'; spec: DbDatasetSpec; settings: TrainSettings }
+  | { kind: 'dataset'; spec: DbDatasetSpec };
 
 export interface WorkerInput {
   task: WorkerTask;
@@ -17,11 +20,22 @@ export interface WorkerInput {
   entry?: string;
 }
 
+if (!parentPort) throw new Error('trainerWorker.ts must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('trainerWorker.ts must run in a worker thread');
 const { task, cancel, progressEveryMs } = workerData as WorkerInput;
 let last = 0;
 try {
+  if (task.kind === 'dataset') {
+    const ds = datasetFromDb(task.spec, (events) => port.postMessage({ type: 'progress', progress: { phase: 'dataset', events } }));
+    port.postMessage({ type: 'done', built: ds }, [ds.X.buffer, ds.y.buffer, ds.ts.buffer, ds.session.buffer] as ArrayBuffer[]);
+  } else {
+    train(task);
+  }
+} catch (e) {
+  report(e);
+}
+
+function train(task: Exclude<WorkerTask, { kind: 'dataset' }>): void {
   let job: TrainJob;
   let dataset = null;
   if (task.kind === 'db') {
@@ -42,7 +56,9 @@ try {
   });
   const m = outcome.model;
   port.postMessage({ type: 'done', outcome, dataset }, [m.treeStart.buffer, m.feature.buffer, m.threshold.buffer, m.left.buffer, m.right.buffer, m.value.buffer, m.gain.buffer, m.cover.buffer] as ArrayBuffer[]);
-} catch (e) {
+}
+
+function report(e: unknown): void {
   if (e instanceof TrainCancelled) port.postMessage({ type: 'cancelled' });
   else port.postMessage({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
 }

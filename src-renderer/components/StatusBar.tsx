@@ -20,7 +20,7 @@ export function StatusBar() {
         </b>
       </span>
       <span>
-        Feed <b className={cls}>{s ? conn : '—'}</b>
+        Feed <b className={cls}>{s && link === 'open' ? conn : '—'}</b>
       </span>
       <span>
         Latency <b>{s ? `${fmt(s.latencyMs, 0)} ms` : '—'}</b>

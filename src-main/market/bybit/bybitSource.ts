@@ -395,7 +395,8 @@ export class BybitSource implements MarketSource {
       `price ${off[0]} (u=${msg.u}) is off the tick grid ${old}: tick size refined to ${next.tickSize}` +
       (this.opts.tickSize ? ` (the configured ${this.opts.tickSize} is wrong or outdated)` : '');
     this.useTick(next);
-    this.events.emit('warning', `${why}; rebuilding the book from a fresh snapshot`);
+    const fromWhat = msg.type === 'snapshot' ? 'this snapshot' : 'a fresh snapshot';
+    this.events.emit('warning', `${why}; rebuilding the book from ${fromWhat}`);
     if (msg.type === 'snapshot') {
       // The snapshot itself rebuilds the book on the finer grid: a gap that opens and closes at once.
       const t = this.now();

@@ -245,6 +245,25 @@ describe('BybitSource without a tick size', () => {
     expect((c.book() as SequencedBook).book.levels('bid', 1)).toEqual([[0.5199, 10]]);
   });
 
+  it('refines a configured tick size that the exchange has made finer, saying so', async () => {
+    const peer = await scriptedPeer([
+      [
+        bookFrame(1, 'snapshot', 7, [['0.52', '100']], [['0.53', '200']]),
+        bookFrame(1, 'snapshot', 8, [['0.5205', '100']], [['0.53', '200']]),
+      ],
+    ]);
+    const c = client({ symbol: 'NEWUSDT', url: peer.url, depth: 1, tickSize: '0.01' });
+    const warnings: string[] = [];
+    c.on('warning', (w) => warnings.push(w));
+    const emitted: number[] = [];
+    c.on('message', (m) => m.kind === 'book' && emitted.push(m.u));
+    await c.start();
+    await waitFor('both snapshots', () => emitted.length === 2);
+    expect(c.instrument.tickSize).toBe('0.0001');
+    expect(warnings.join('\n')).toMatch(/refined to 0\.0001 \(the configured 0\.01 is wrong or outdated\)/);
+    expect(warnings.join('\n')).not.toMatch(/inferred from the first snapshot/);
+  });
+
   it('stores the inferred, then refined, tick size on the recorded session', async () => {
     const peer = await scriptedPeer([
       [
