@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src-main/config/loadConfig.ts';
 import { BridgeRefusedError, connectBridge, type NodeBridgeClient } from '../src-main/bridge/wsClient.ts';
 import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
 
-const SIM_PRICE = 65_000; // resources/config.yaml sim.start_price
+const SIM_PRICE = loadConfig({ ignoreUserFile: true }).sim.start_price;
 
 describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim source)', () => {
   let web: WebServer;
@@ -48,7 +49,10 @@ describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim
     await p2.close();
     // A bad payload is an error reply and never reaches the engine.
     await expect(bridge.invoke('trading/setThreshold', { threshold: -3 })).rejects.toThrow(/bad payload/);
-    await expect(bridge.invoke('trading/getThreshold', {})).resolves.toEqual({ threshold: 1 });
+    const defaults = loadConfig({ ignoreUserFile: true });
+    await expect(bridge.invoke('trading/getThreshold', {})).resolves.toEqual({
+      threshold: defaults.trading.threshold,
+    });
   });
 
   it('shows an ordered book near the simulated price', async () => {

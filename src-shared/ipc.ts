@@ -49,6 +49,8 @@ export const commandSchemas = {
   'model/accept': z.strictObject({ jobId: z.string().min(1).max(100) }),
   'model/reject': z.strictObject({ jobId: z.string().min(1).max(100) }),
   'model/list': empty,
+  /** Trade with one of the listed models (by name: the engine never opens a path the page chose). */
+  'model/use': z.strictObject({ name: z.string().min(1).max(200) }),
   'backtest/run': z.strictObject({
     sessionId,
     threshold: threshold.optional(),
@@ -66,6 +68,7 @@ export type WhatIfArgs = z.input<(typeof commandSchemas)['trading/whatIf']>;
 export type CollectArgs = z.input<(typeof commandSchemas)['collect/start']>;
 export type RetrainArgs = z.input<(typeof commandSchemas)['model/retrain']>;
 export type JobArgs = z.input<(typeof commandSchemas)['model/accept']>;
+export type UseModelArgs = z.input<(typeof commandSchemas)['model/use']>;
 export type BacktestArgs = z.input<(typeof commandSchemas)['backtest/run']>;
 export type Empty = Record<string, never>;
 
@@ -312,6 +315,7 @@ export type ModelCommands = {
   'model/accept': (a: JobArgs) => Promise<RetrainResult>;
   'model/reject': (a: JobArgs) => Promise<RetrainResult>;
   'model/list': (a: Empty) => Promise<ModelInfo[]>;
+  'model/use': (a: UseModelArgs) => Promise<StatusView>;
 };
 export type BacktestCommands = {
   'backtest/run': (a: BacktestArgs) => Promise<BacktestReport>;

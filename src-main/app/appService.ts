@@ -140,6 +140,7 @@ export class AppService {
       'model/accept': async (a) => this.decide(a, true),
       'model/reject': async (a) => this.decide(a, false),
       'model/list': async () => this.d.listModels(),
+      'model/use': async ({ name }) => this.useModel(name),
       'backtest/run': async (a) => this.backtest(a),
       'sessions/list': async () => this.d.listSessions(),
     };
@@ -484,6 +485,15 @@ export class AppService {
     this.d.bus.emit('retrain/result', job.result);
     this.emitStatus();
     return job.result;
+  }
+
+  async useModel(name: string): Promise<StatusView> {
+    const m = this.d.listModels().find((x) => x.name === name);
+    if (!m) throw new Error(`no model named "${name}"; see the model list`);
+    if (this.pipeline) await this.pipeline.useModel(m.path);
+    this.d.onModelAccepted?.(m.path);
+    this.emitStatus();
+    return this.status();
   }
 
   // ------------------------------------------------------------------------------------------ backtest

@@ -34,6 +34,7 @@ describe('WebSocket bridge', () => {
   let dir: string;
   let app: AppContext;
   let bridge: WsBridge;
+  let initial: number;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-bridge-'));
@@ -46,6 +47,7 @@ describe('WebSocket bridge', () => {
       ignoreUserFile: true,
       overrides: { source: 'sim', db: path.join(dir, 't.db') },
     });
+    initial = config.trading.threshold;
     app = await createApp({ config, modelsDir: path.join(dir, 'models') });
     bridge = await startWsBridge({ port: 0, dispatch: app.dispatch, bus: app.bus, staticDir });
   });
@@ -79,7 +81,7 @@ describe('WebSocket bridge', () => {
     const c = await connectBridge(bridge.wsUrl);
     try {
       const snap = await c.invoke('app/hello', { version: 1 });
-      expect(snap.status.threshold).toBe(1);
+      expect(snap.status.threshold).toBe(initial);
       await expect(c.invoke('trading/setThreshold', { threshold: -1 })).rejects.toThrow(
         /bad payload for trading\/setThreshold: threshold/,
       );
@@ -87,12 +89,14 @@ describe('WebSocket bridge', () => {
         /bad payload/,
       );
       await expect(c.invoke('nope/nothing' as never, {} as never)).rejects.toThrow(/unknown command/);
-      expect(await c.invoke('trading/getThreshold', {})).toEqual({ threshold: 1 });
+      expect(await c.invoke('trading/getThreshold', {})).toEqual({ threshold: initial });
       const seen = new Promise<Events['trading/threshold']>((r) => c.on('trading/threshold', r));
       expect(await c.invoke('trading/setThreshold', { threshold: 2.5 })).toEqual({ threshold: 2.5 });
       expect(await seen).toEqual({ threshold: 2.5 });
       expect(await c.invoke('trading/getThreshold', {})).toEqual({ threshold: 2.5 });
       await expect(c.invoke('backtest/run', { sessionId: 99 })).rejects.toThrow(/no stored session #99/);
+      // Models are chosen by name from the catalog: a path from the page is never opened.
+      await expect(c.invoke('model/use', { name: '../../etc/passwd' })).rejects.toThrow(/no model named/);
     } finally {
       c.close();
     }

@@ -26,6 +26,7 @@ export function RetrainPanel({ client }: { client: Client }) {
   const prog = useDesk((s) => s.retrainProgress);
   const res = useDesk((s) => s.retrain);
   const active = useDesk((s) => s.status?.model ?? null);
+  const models = useDesk((s) => s.models);
   const busy = prog !== null && prog.phase !== 'done' && prog.phase !== 'failed';
   const start = () => {
     useDesk.setState({
@@ -48,6 +49,23 @@ export function RetrainPanel({ client }: { client: Client }) {
       <h2 id="rt-h">Retrain</h2>
       <div className="small">
         Active model: <b data-testid="active-model">{modelLine(active)}</b>
+        {models.length > 1 && (
+          <select
+            aria-label="Model"
+            className="model-pick"
+            value={active?.name ?? ''}
+            onChange={(e) =>
+              client.invoke('model/use', { name: e.target.value }).catch((err) => reportError('model', err))
+            }
+          >
+            {!active && <option value="">none</option>}
+            {models.map((m) => (
+              <option key={m.path} value={m.name}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        )}
         {active && res?.status !== 'pending' && (
           <div className="dim">
             <Metrics m={active.metrics} />

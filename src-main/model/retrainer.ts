@@ -1,0 +1,211 @@
+// Live retraining (config retrain.every / retrain.window): trains a challenger in the worker on the newest window
+// of stored data, then scores it and the running champion on the newest data the challenger never saw (after an
+// embargo of one horizon), and promotes the challenger only if it predicts better there (lower MSE, i.e. higher
+// R²). Every decision is stored (model_decisions) with both models' metrics. Time is the caller's clock; the engine
+// calls maybeRun(now) and swaps its Predictor when a decision says promoted.
+import path from 'node:path';
+import { openDb } from '../store/db.ts';
+import { evaluate, type EvalMetrics } from './metrics.ts';
+import { getChampion, getModel, listModels, recordDecision, registerModel, setChampion, setStatus } from './modelRegistry.ts';
+import { Predictor, readModelMeta, type FeatureSetSpec } from './predictor.ts';
+import { trainModelFromDb, type PipelineProgress, type TrainSettings } from './trainPipeline.ts';
+import { buildDatasetInWorker } from './trainInWorker.ts';
+
+export interface RetrainerOptions {
+  dbFile: string;
+  /** The model in use when the retrainer starts (registered as champion if the database has none). */
+  championPath: string;
+  featureSet: FeatureSetSpec;
+  /** retrain.every (ms): maybeRun() starts a round when this much time has passed since the last one. */
+  everyMs: number;
+  /** retrain.window (ms): how much of the newest data a round uses (training + evaluation). */
+  windowMs: number;
+  horizonMs: number;
+  decisionIntervalMs: number;
+  settings: TrainSettings;
+  /** Where challengers are written (challenger-<time>.onnx + .json). */
+  outDir: string;
+  /** Newest share of the window kept out of training and used to compare the two models. */
+  evalFraction?: number;
+  /** Sessions to read (default: every session of the newest session's symbol). */
+  sessionIds?: number[];
+  onProgress?: (p: PipelineProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface ModelScore {
+  id: number;
+  path: string;
+  metrics: EvalMetrics;
+}
+
+export interface RetrainDecision {
+  decisionId: number;
+  decidedAt: number;
+  promoted: boolean;
+  reason: string;
+  champion: ModelScore;
+  challenger: ModelScore;
+  evalFrom: number;
+  evalTo: number;
+  nEval: number;
+  /** The model to run from now on (the challenger's path when promoted). */
+  modelPath: string;
+}
+
+/** Smallest evaluation set worth a decision. */
+const MIN_EVAL_ROWS = 50;
+
+export class Retrainer {
+  private busy = false;
+  private lastRun = -Infinity;
+  private championPath: string;
+  private abort: AbortController | null = null;
+
+  constructor(private readonly o: RetrainerOptions) {
+    if (!(o.everyMs > 0)) throw new RangeError('retrain.every must be positive');
+    if (!(o.windowMs > 4 * o.horizonMs)) throw new RangeError('retrain.window must span several label horizons');
+    this.championPath = path.resolve(o.championPath);
+  }
+
+  get running(): boolean {
+    return this.busy;
+  }
+
+  get currentModel(): string {
+    return this.championPath;
+  }
+
+  /** Starts a round if `everyMs` has passed since the last one and none is running; resolves to its decision or null. */
+  async maybeRun(now: number): Promise<RetrainDecision | null> {
+    if (this.busy || now - this.lastRun < this.o.everyMs) return null;
+    return this.runOnce(now);
+  }
+
+  /** Stops a running round (its training is cancelled; no decision is stored). */
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  async runOnce(now: number): Promise<RetrainDecision> {
+    if (this.busy) throw new Error('a retraining round is already running');
+    this.busy = true;
+    this.lastRun = now;
+    this.abort = new AbortController();
+    const log = this.o.log ?? (() => {});
+    try {
+      const o = this.o;
+      const from = now - o.windowMs;
+      const evalFrom = now - o.windowMs * (o.evalFraction ?? 0.2);
+      // The challenger's labels end before the evaluation period starts (embargo = one horizon).
+      const trainTo = evalFrom - o.horizonMs;
+      const spec = { dbFile: o.dbFile, sessionIds: o.sessionIds ?? [], decisionIntervalMs: o.decisionIntervalMs, horizonMs: o.horizonMs };
+      const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
+      log(`retrain: training a challenger on data received in [${from}, ${trainTo}] ms`);
+      const trained = await trainModelFromDb({
+        spec: { ...spec, fromTs: from, toTs: trainTo },
+        settings: o.settings,
+        outPath: challengerPath,
+        name: path.basename(challengerPath, '.onnx'),
+        createdAt: now,
+        onProgress: o.onProgress,
+        signal: this.abort.signal,
+      });
+      // Evaluation rows: decisions at or after evalFrom (features may look back before it: that is the past).
+      const ds = await buildDatasetInWorker({ ...spec, fromTs: evalFrom - 60_000, toTs: now });
+      const keep: number[] = [];
+      for (let i = 0; i < ds.nRows; i++) if (ds.ts[i] >= evalFrom && ds.ts[i] + o.horizonMs <= now) keep.push(i);
+      const nf = ds.nFeatures;
+      const X = new Float32Array(keep.length * nf);
+      const y = new Float32Array(keep.length);
+      keep.forEach((r, k) => {
+        X.set(ds.X.subarray(r * nf, r * nf + nf), k * nf);
+        y[k] = ds.y[r];
+      });
+      const score = async (file: string): Promise<EvalMetrics> => {
+        const p = await Predictor.load(file, o.featureSet);
+        try {
+          return evaluate(await p.predictBatch(X, keep.length), y);
+        } finally {
+          await p.close();
+        }
+      };
+      const champMetrics = await score(this.championPath);
+      const challMetrics = await score(challengerPath);
+
+      const db = openDb(o.dbFile, { mustExist: true });
+      try {
+        const champId = this.registerChampion(db, now);
+        const challId = trained.modelId as number;
+        let promoted = false;
+        let reason: string;
+        if (keep.length < MIN_EVAL_ROWS) {
+          reason = `only ${keep.length} evaluation samples after ${evalFrom} ms (need ${MIN_EVAL_ROWS}): the champion stays`;
+        } else if (challMetrics.mse < champMetrics.mse) {
+          promoted = true;
+          reason = `challenger beats champion out of sample: MSE ${challMetrics.mse.toFixed(4)} < ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${keep.length} samples`;
+        } else {
+          reason = `champion holds: challenger MSE ${challMetrics.mse.toFixed(4)} >= ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${keep.length} samples`;
+        }
+        const decisionId = db.transaction(() => {
+          if (promoted) setChampion(db, challId);
+          else setStatus(db, challId, 'rejected');
+          return recordDecision(db, {
+            decidedAt: now,
+            championId: champId,
+            challengerId: challId,
+            promoted,
+            reason,
+            championMetrics: { ...champMetrics, n: keep.length },
+            challengerMetrics: { ...challMetrics, n: keep.length, train: trained.meta.metrics },
+            evalFrom,
+            evalTo: now,
+          });
+        })();
+        log(`retrain: ${reason}`);
+        const decision: RetrainDecision = {
+          decisionId,
+          decidedAt: now,
+          promoted,
+          reason,
+          champion: { id: champId, path: this.championPath, metrics: champMetrics },
+          challenger: { id: challId, path: challengerPath, metrics: challMetrics },
+          evalFrom,
+          evalTo: now,
+          nEval: keep.length,
+          modelPath: promoted ? challengerPath : this.championPath,
+        };
+        if (promoted) this.championPath = challengerPath;
+        return decision;
+      } finally {
+        db.close();
+      }
+    } finally {
+      this.busy = false;
+      this.abort = null;
+    }
+  }
+
+  /** The running model's row in the models table, registering it (as champion) the first time. */
+  private registerChampion(db: ReturnType<typeof openDb>, now: number): number {
+    const known = listModels(db).find((m) => m.path === this.championPath);
+    if (known) {
+      if (known.status !== 'champion') setChampion(db, known.id);
+      return known.id;
+    }
+    const meta = readModelMeta(this.championPath);
+    const current = getChampion(db, meta.feature_set.version, meta.label.horizon_ms);
+    if (current && getModel(db, current.id)?.path === this.championPath) return current.id;
+    const id = registerModel(db, {
+      path: this.championPath,
+      name: meta.name,
+      createdAt: meta.created_at || now,
+      featureSetVersion: meta.feature_set.version,
+      horizonMs: meta.label.horizon_ms,
+      metrics: meta.metrics,
+      params: meta.params,
+    });
+    setChampion(db, id);
+    return id;
+  }
+}
