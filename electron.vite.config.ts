@@ -11,7 +11,10 @@ export default defineConfig({
       outDir: 'out/main',
       rollupOptions: {
         // The trainer worker is its own entry, next to the chunks that start it (new URL('./trainerWorker.js')).
-        input: { index: resolve('src-main/electron/main.ts'), trainerWorker: resolve('src-main/model/trainerWorker.ts') },
+        input: {
+          index: resolve('src-main/electron/main.ts'),
+          trainerWorker: resolve('src-main/model/trainerWorker.ts'),
+        },
         output: { chunkFileNames: '[name]-[hash].js' },
         external: ['better-sqlite3', 'onnxruntime-node', 'ws', 'bufferutil', 'utf-8-validate'],
       },

@@ -25,7 +25,12 @@ function quantile(sorted: Float64Array, q: number): number {
 
 const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
 const predictor = await Predictor.load(MODEL, FEATURE_SET);
-const bare = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const bare = await ort.InferenceSession.create(MODEL, {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
 const bareRow = new Float32Array(N_FEATURES);
 const bareTensor = new ort.Tensor('float32', bareRow, [1, N_FEATURES]);
 

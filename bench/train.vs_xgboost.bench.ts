@@ -27,24 +27,42 @@ const H = 10_000;
 
 const xgb = spawnSync('which', ['xgboost'], { encoding: 'utf8' }).stdout.trim();
 if (!xgb) {
-  process.stderr.write('train.vs_xgboost: the xgboost CLI is not installed (apt-get install xgboost); skipped\n');
+  process.stderr.write(
+    'train.vs_xgboost: the xgboost CLI is not installed (apt-get install xgboost); skipped\n',
+  );
   process.exit(0);
 }
 
 const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
 const tb = performance.now();
-const ds: Dataset = buildDataset([{ sessionId: 1, tickSize: config.sim.tick_size, events: simMessages({ config, durationMs: SIM_HOURS * 3600_000, startMs: SIM_EPOCH_MS }) }], {
-  decisionIntervalMs: 50,
-  horizonMs: H,
-});
-process.stderr.write(`train.vs_xgboost: dataset of ${ds.nRows} rows x ${ds.nFeatures} features from ${SIM_HOURS} h of sim in ${((performance.now() - tb) / 1000).toFixed(1)} s\n`);
+const ds: Dataset = buildDataset(
+  [
+    {
+      sessionId: 1,
+      tickSize: config.sim.tick_size,
+      events: simMessages({ config, durationMs: SIM_HOURS * 3600_000, startMs: SIM_EPOCH_MS }),
+    },
+  ],
+  {
+    decisionIntervalMs: 50,
+    horizonMs: H,
+  },
+);
+process.stderr.write(
+  `train.vs_xgboost: dataset of ${ds.nRows} rows x ${ds.nFeatures} features from ${SIM_HOURS} h of sim in ${((performance.now() - tb) / 1000).toFixed(1)} s\n`,
+);
 
 // Time split with an embargo of one horizon (rows are in time order: one session).
 const nf = ds.nFeatures;
 const cut = Math.floor(ds.nRows * 0.8);
 let trainEnd = cut;
 while (trainEnd > 0 && ds.ts[trainEnd - 1] > ds.ts[cut] - H) trainEnd--;
-const train = { X: ds.X.subarray(0, trainEnd * nf), y: ds.y.subarray(0, trainEnd), n: trainEnd, nFeatures: nf };
+const train = {
+  X: ds.X.subarray(0, trainEnd * nf),
+  y: ds.y.subarray(0, trainEnd),
+  n: trainEnd,
+  nFeatures: nf,
+};
 const valid = { X: ds.X.subarray(cut * nf), y: ds.y.subarray(cut), n: ds.nRows - cut, nFeatures: nf };
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-xgb-'));
@@ -97,10 +115,19 @@ function runXgb(rounds: number): { wall: number; cpu: number } {
   );
   const timeFile = path.join(dir, 'time.txt');
   const t0 = performance.now();
-  const r = TIME_BIN ? spawnSync(TIME_BIN, ['-f', '%U %S', '-o', timeFile, xgb, conf], { encoding: 'utf8' }) : spawnSync(xgb, [conf], { encoding: 'utf8' });
+  const r = TIME_BIN
+    ? spawnSync(TIME_BIN, ['-f', '%U %S', '-o', timeFile, xgb, conf], { encoding: 'utf8' })
+    : spawnSync(xgb, [conf], { encoding: 'utf8' });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`xgboost failed: ${r.stderr}`);
-  const cpu = TIME_BIN ? fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+  const cpu = TIME_BIN
+    ? fs
+        .readFileSync(timeFile, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .reduce((a, b) => a + b, 0)
+    : NaN;
   return { wall, cpu };
 }
 
@@ -109,7 +136,13 @@ function xgbR2(): number {
   const predFile = path.join(dir, 'pred.txt');
   fs.writeFileSync(
     conf,
-    ['task = pred', `model_in = ${path.join(dir, `xgb-${ROUNDS}.model`)}`, `test:data = "${validCsv}?format=csv&label_column=0"`, `name_pred = ${predFile}`, ''].join('\n'),
+    [
+      'task = pred',
+      `model_in = ${path.join(dir, `xgb-${ROUNDS}.model`)}`,
+      `test:data = "${validCsv}?format=csv&label_column=0"`,
+      `name_pred = ${predFile}`,
+      '',
+    ].join('\n'),
   );
   const r = spawnSync(xgb, [conf], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`xgboost task=pred failed: ${r.stderr}`);

@@ -160,11 +160,15 @@ describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim
     ).toBeGreaterThan(0);
     await shot('06-backtest');
     if (process.env.L2DESK_SCREENSHOT === '1') {
-      await page.mouse.move(0, 0); // no hover highlights in the README picture
+      // The README picture: a low threshold and half a minute more, so that signals, fills and P&L show.
+      await page.getByRole('slider', { name: 'Threshold' }).focus();
+      for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowLeft');
+      await page.waitForTimeout(30_000);
+      await page.mouse.move(0, 0); // no hover highlights
       fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
       await page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot.png') });
     }
-  });
+  }, 90_000);
 
   it('shows the disconnected state when the engine goes away', async () => {
     await web.stop();

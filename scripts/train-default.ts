@@ -22,11 +22,18 @@ try {
   const db = openDb(dbFile);
   const sessionId = writeSimSession(db, { config, durationMs: DURATION_MS });
   db.close();
-  process.stderr.write(`stored 2h of sim data (seed ${config.sim.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+  process.stderr.write(
+    `stored 2h of sim data (seed ${config.sim.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`,
+  );
   const settings = { ...settingsFromConfig(config, 1), trials: TRIALS };
   let last = 0;
   const res = await trainModelFromDb({
-    spec: { dbFile, sessionIds: [sessionId], decisionIntervalMs: config.features.decision_interval, horizonMs: config.model.horizon },
+    spec: {
+      dbFile,
+      sessionIds: [sessionId],
+      decisionIntervalMs: config.features.decision_interval,
+      horizonMs: config.model.horizon,
+    },
     settings,
     outPath,
     name: 'default',
@@ -37,7 +44,11 @@ try {
       const now = performance.now();
       if (now - last < 2000) return;
       last = now;
-      process.stderr.write(p.phase === 'dataset' ? `dataset: ${p.events} events\n` : `${p.phase} ${p.trial}/${p.trials} step ${p.step}/${p.steps} round ${p.round}\n`);
+      process.stderr.write(
+        p.phase === 'dataset'
+          ? `dataset: ${p.events} events\n`
+          : `${p.phase} ${p.trial}/${p.trials} step ${p.step}/${p.steps} round ${p.round}\n`,
+      );
     },
   });
   const m = res.meta.metrics;
@@ -57,7 +68,8 @@ try {
       seconds: (performance.now() - t0) / 1000,
     }),
   );
-  if (size > 1_000_000) throw new Error(`models/default.onnx is ${size} bytes: too big to commit (limit 1 MB)`);
+  if (size > 1_000_000)
+    throw new Error(`models/default.onnx is ${size} bytes: too big to commit (limit 1 MB)`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -27,12 +27,20 @@ export const configSchema = z
     source: z.enum(['bybit', 'sim', 'replay']),
     symbol: z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT'),
     category: z.enum(['linear', 'spot']),
-    depth: z.number().refine((d) => [1, 50, 200, 1000].includes(d), 'one of 1, 50, 200, 1000 (Bybit v5 depths; 500 is no longer served)'),
+    depth: z
+      .number()
+      .refine(
+        (d) => [1, 50, 200, 1000].includes(d),
+        'one of 1, 50, 200, 1000 (Bybit v5 depths; 500 is no longer served)',
+      ),
     /** Tick size override; null means: from the known-instrument table, else inferred from the data. */
     tick_size: decimalString.nullable(),
     db: z.string().min(1),
     bybit: z.strictObject({
-      url: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL').nullable(),
+      url: z
+        .string()
+        .regex(/^wss?:\/\//, 'a ws:// or wss:// URL')
+        .nullable(),
       ping_interval: duration('s'),
       stale_timeout: duration('s'),
       reconnect_initial: duration('ms'),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ConnectionState, Level, SourceKind } from './market.ts';
 import { EVENT_NAMES } from './ipcEvents.ts';
 
-export const IPC_VERSION = 1;
+export { IPC_VERSION } from './ipcEvents.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Command payload schemas (the single source of truth: argument types are inferred from them)

@@ -1,5 +1,9 @@
-// The IPC event names as a runtime list, with no dependencies: the sandboxed Electron preload imports it to
+// The IPC version and event names as runtime values with no dependencies (no zod): the renderer bundle needs no
+// schema code, and the sandboxed Electron preload imports it to
 // refuse subscriptions to anything that is not in the contract (src-shared/ipc.ts checks it is complete).
+/** Bumped on any incompatible change to the contract; the page and the engine must agree. */
+export const IPC_VERSION = 1;
+
 export const EVENT_NAMES = [
   'market/book',
   'market/prices',

@@ -90,6 +90,9 @@ describe('backtest', () => {
         expect(typeof (r as unknown as Record<string, unknown>)[k], k).toBe('number');
       }
       expect(r.run_id).toBeGreaterThan(0);
+      expect(typeof r.final_position).toBe('number');
+      expect(typeof r.cancelled_at_end).toBe('number');
+      if (r.final_position !== 0) expect(r.final_mark).toBeGreaterThan(0);
       // Net P&L is after fees: the final equity says the same.
       expect(r.final_equity - config.trading.initial_balance).toBeCloseTo(r.net_pnl, 9);
     }
@@ -99,7 +102,9 @@ describe('backtest', () => {
     const json = JSON.parse(JSON.stringify(report));
     expect(json.rows[0].threshold).toBe(0.1);
 
+    expect(report.final_equity_basis).toMatch(/marked to the last mid/);
     const html = renderHtmlReport(report);
+    expect(html).toContain('marked to the last mid');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
     expect(html).toContain('<polyline');

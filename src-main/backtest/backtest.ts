@@ -5,7 +5,7 @@
 import type { Config } from '../../src-shared/config.ts';
 import { ReplayClock } from '../engine/clock.ts';
 import { RecordedModel, RecordingModel, type DecisionModel } from '../engine/decisionModel.ts';
-import { Engine, engineOptionsFromConfig, type EngineOptions } from '../engine/engine.ts';
+import { END_OF_RUN, Engine, engineOptionsFromConfig, type EngineOptions } from '../engine/engine.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { Db } from '../store/db.ts';
@@ -51,7 +51,13 @@ export interface BacktestRow {
   turnover: number;
   avg_holding_s: number;
   exposure: number;
+  /** Cash plus the position still open at the end (final_position) marked to the last mid (final_mark). */
   final_equity: number;
+  final_position: number;
+  /** Last mid of the book (NaN if it never had one): the price the open position is valued at. */
+  final_mark: number;
+  /** Orders still working when the data ended, recorded as cancelled (they could never fill). */
+  cancelled_at_end: number;
   signals: number;
   predictions: number;
   run_id: number | null;
@@ -84,6 +90,8 @@ export interface BacktestReport {
     messages: number;
   };
   model: string | null;
+  /** How final_equity is computed (open position marked to the last mid, working orders cancelled). */
+  final_equity_basis: string;
   /** Equity sampling for Sharpe/Sortino: "equity sampled every N ms, annualised with sqrt(periods per 365-day year)". */
   sampling_ms: number;
   annualisation: string;
@@ -109,11 +117,19 @@ export function rowOf(p: PassResult): BacktestRow {
     avg_holding_s: m.avgHoldingMs / 1000,
     exposure: m.exposure,
     final_equity: m.finalEquity,
+    final_position: p.final.position,
+    final_mark: p.final.mark,
+    cancelled_at_end: p.orders.filter((o) => o.status === 'cancelled' && o.note.startsWith(END_OF_RUN))
+      .length,
     signals: p.signals,
     predictions: p.predictions,
     run_id: p.runId,
   };
 }
+
+export const FINAL_EQUITY_BASIS =
+  'final equity = cash after fees + any position still open at the end marked to the last mid of the book ' +
+  '(no exit cost charged); orders still working when the data ends are cancelled (recorded with the reason)';
 
 /** Default Sharpe grid: 1 min, or 1 s when the session is under an hour (else there are too few returns). */
 export function defaultSamplingMs(spanMs: number): number {
@@ -215,6 +231,7 @@ export async function runBacktest(
       messages: s.messages,
     },
     model: o.modelPath ?? null,
+    final_equity_basis: FINAL_EQUITY_BASIS,
     sampling_ms: samplingMs,
     annualisation: `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`,
     params: {

@@ -79,6 +79,10 @@ describe('trade --paper --source replay ≡ backtest', () => {
         expect(rows(db, orderSql, t.id)).toEqual(rows(db, orderSql, b.id));
         expect(tradeFills).toEqual(rows(db, fillSql, b.id));
         expect(JSON.parse(t.final).equity).toBe(JSON.parse(b.final).equity);
+        // Neither run leaves an order pending or open behind: the end of the data cancels them.
+        const stillWorking =
+          "SELECT count(*) AS n FROM orders WHERE run_id = ? AND status IN ('pending', 'open')";
+        for (const id of [t.id, b.id]) expect(rows(db, stillWorking, id)).toEqual([{ n: 0 }]);
         // What each command printed agrees with what it stored.
         const finalEq = JSON.parse(t.final).equity as number;
         expect(trade.stdout).toContain(`final equity ${finalEq.toFixed(4)}`);

@@ -90,6 +90,16 @@ function table(rows: readonly BacktestRow[]): string {
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
+function openAtEnd(rows: readonly BacktestRow[]): string {
+  const parts = rows
+    .filter((x) => x.final_position !== 0 || x.cancelled_at_end > 0)
+    .map(
+      (x) =>
+        `threshold ${fmt(x.threshold, 3)}: position ${x.final_position} at mid ${x.final_mark}, ${x.cancelled_at_end} order(s) cancelled`,
+    );
+  return parts.length ? `; at the end: ${esc(parts.join('; '))}` : '';
+}
+
 export function renderHtmlReport(r: BacktestReport): string {
   const s = r.session;
   return `<!doctype html>
@@ -116,6 +126,7 @@ ${table(r.rows)}
 <dt>Model</dt><dd>${esc(r.model ?? '–')}</dd>
 <dt>Sharpe, Sortino</dt><dd>equity sampled every ${esc(String(r.sampling_ms))} ms, simple returns, annualised with ${esc(r.annualisation)}</dd>
 <dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
+<dt>Final equity</dt><dd>${esc(r.final_equity_basis)}${openAtEnd(r.rows)}</dd>
 <dt>Hit rate</dt><dd>share of round trips (flat → flat, or up to a flip) with a positive net P&amp;L</dd>
 <dt>Turnover</dt><dd>traded notional / initial equity</dd>
 <dt>Fills</dt><dd>market orders walk the visible book; limit orders queue behind the visible size; latency applies to orders and cancels; no market impact</dd>

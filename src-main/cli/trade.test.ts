@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
+import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
+import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { UsageError } from './args.ts';
 import { run } from './trade.ts';
 
@@ -67,4 +69,57 @@ describe('l2desk trade as a process', () => {
     expect(out).toMatch(/stopped \(interrupted\): final equity 10000\.0000/);
     expect(code).toBe(0);
   });
+
+  it.skipIf(!fs.existsSync(model))(
+    'a live symbol with an unknown tick size (--symbol ADAUSDT on bybit) trades on the tick it infers',
+    async () => {
+      // The local Bybit-compatible server plays a DOGE-like market (tick 0.00001, ~0.15) 25x faster than real time.
+      const server = await ExchangeSimServer.start({
+        feed: simFeed({
+          seed: 3,
+          symbol: 'ADAUSDT',
+          startPrice: 0.15,
+          tickSize: '0.00001',
+          levels: 200,
+          bookRateHz: 50,
+          startMs: Date.UTC(2026, 0, 7),
+        }),
+        speed: 25,
+      });
+      try {
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'),
+            'trade',
+            '--paper',
+            '--source',
+            'bybit',
+            '--symbol',
+            'ADAUSDT',
+            '--url',
+            server.url,
+            '--duration',
+            '60s',
+            '--no-record',
+            '--model',
+            model,
+          ],
+          { cwd: PROJECT_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+        );
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        expect(out).toMatch(/paper trading ADAUSDT on bybit/);
+        expect(out).toMatch(/tick size of ADAUSDT inferred from the first snapshot: 0\.00001/);
+        expect(out).toMatch(/stopped \(duration reached\): final equity \d+\.\d{4}/);
+        expect(out).not.toMatch(/Error|tick size must be/);
+        expect(code).toBe(0);
+      } finally {
+        await server.close();
+      }
+    },
+    30_000,
+  );
 });

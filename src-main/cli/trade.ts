@@ -8,7 +8,7 @@ import { defaultSamplingMs } from '../backtest/backtest.ts';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { RealClock, ReplayClock, type Clock } from '../engine/clock.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
-import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
+import { END_OF_RUN, Engine, engineOptionsFromConfig } from '../engine/engine.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { createSource } from '../market/createSource.ts';
@@ -22,9 +22,12 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'paper-trade a model live (--paper), on bybit, sim or a replay';
 
 const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FILE] [--session ID] [--model PATH] [--threshold X]
-                    [--speed N|max] [--duration D] [--url WS_URL] [--executor market|passive] [--config FILE] [--no-record] [--quiet]
+                    [--symbol SYM] [--category linear|spot] [--tick-size T] [--speed N|max] [--duration D] [--url WS_URL]
+                    [--executor market|passive] [--config FILE] [--no-record] [--quiet]
   --paper      required: L2 Desk only paper-trades (there is no code path that sends a real order)
   --source     bybit (live, public data), sim (built-in simulated market) or replay (a stored session: --db, --session)
+  --symbol     bybit/sim: the symbol (default from config); an unknown symbol's tick size is inferred from its first snapshot
+  --tick-size  bybit/sim: the symbol's tick size, e.g. 0.0001 (default: known table, else inferred)
   --speed      replay/sim speed: 1 = real time, N times faster, max = as fast as possible
   --duration   stop after this long (data time): 90s, 10m, 2h; a bare number is minutes. Default: until Ctrl-C / end of replay
   --db         replay: the database holding the session; also where the run is recorded (default: config db)
@@ -33,6 +36,9 @@ const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FIL
 const KNOWN = [
   'paper',
   'source',
+  'symbol',
+  'category',
+  'tick-size',
   'db',
   'session',
   'model',
@@ -67,6 +73,9 @@ export async function run(argv: string[]): Promise<number> {
   if (args.str('threshold') !== undefined) overrides['trading.threshold'] = args.num('threshold');
   if (args.str('executor') !== undefined) overrides['trading.executor'] = args.str('executor');
   if (args.str('url') !== undefined) overrides['bybit.url'] = args.str('url');
+  if (args.str('symbol') !== undefined) overrides.symbol = args.str('symbol')?.toUpperCase();
+  if (args.str('category') !== undefined) overrides.category = args.str('category');
+  if (args.str('tick-size') !== undefined) overrides.tick_size = args.str('tick-size');
   const speedArg = args.str('speed');
   const speed: number | 'max' | undefined =
     speedArg === undefined ? undefined : speedArg === 'max' ? 'max' : args.num('speed');
@@ -139,6 +148,12 @@ export async function run(argv: string[]): Promise<number> {
   const log = (s: string) => {
     if (!quiet) console.log(s);
   };
+  // Prices with the decimals of the book's tick (known from the first snapshot on an unknown symbol).
+  const px = (p: number) => {
+    const tick = engine.tickSize;
+    const dot = tick.indexOf('.');
+    return p.toFixed(Math.max(2, dot < 0 ? 0 : tick.length - dot - 1));
+  };
 
   let stopReason = '';
   let requestStop!: (why: string) => void;
@@ -153,7 +168,7 @@ export async function run(argv: string[]): Promise<number> {
   engine.on('fill', (f) => {
     const p = engine.portfolioNow();
     log(
-      `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${f.price.toFixed(2)} ` +
+      `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${px(f.price)} ` +
         `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${p.position.toFixed(4)}, balance ${p.balance.toFixed(2)}`,
     );
   });
@@ -178,6 +193,10 @@ export async function run(argv: string[]): Promise<number> {
     if (p.ts - firstTs >= durationMs) requestStop('duration reached');
   });
   let signalNow = 0;
+  let cancelledAtEnd = 0;
+  engine.on('order', (o) => {
+    if (o.status === 'cancelled' && o.note.startsWith(END_OF_RUN)) cancelledAtEnd++;
+  });
   engine.on('signal', (s) => (signalNow = s.signal));
   engine.on('gap', (g) =>
     log(
@@ -217,10 +236,16 @@ export async function run(argv: string[]): Promise<number> {
     await stopRequested;
     const m = await engine.stop();
     const p = engine.portfolioNow();
+    // Honest final equity: what still works was cancelled at the end, an open position is valued at the last mid.
+    const open =
+      p.position !== 0
+        ? ` (open position ${p.position.toFixed(4)} marked to the last mid ${px(p.mark)})`
+        : '';
     console.log(
-      `stopped (${stopReason}): final equity ${p.equity.toFixed(4)} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
+      `stopped (${stopReason}): final equity ${p.equity.toFixed(4)}${open} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
         `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${(m.hitRate * 100).toFixed(1)}% | sharpe ${m.sharpe.toFixed(2)} ` +
-        `(equity every ${m.samplingMs} ms) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%${sink ? ` | run ${sink.runId}` : ''}`,
+        `(equity every ${m.samplingMs} ms) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
+        `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink ? ` | run ${sink.runId}` : ''}`,
     );
     return stopReason.startsWith('source failed') ? 1 : 0;
   } finally {

@@ -29,7 +29,18 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2train-'));
   dbFile = path.join(dir, 'sim.db');
-  const r = await cli(['collect', '--source', 'sim', '--speed', 'max', '--duration', '25m', '--db', dbFile, '--quiet']);
+  const r = await cli([
+    'collect',
+    '--source',
+    'sim',
+    '--speed',
+    'max',
+    '--duration',
+    '25m',
+    '--db',
+    dbFile,
+    '--quiet',
+  ]);
   expect(r.code, r.stderr).toBe(0);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -37,7 +48,22 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('l2desk train', () => {
   it('--json trains, exports ONNX + JSON, registers the model and reports validation metrics', async () => {
     const out = path.join(dir, 'out');
-    const r = await cli(['train', '--db', dbFile, '--horizon', '10s', '--trials', '2', '--rounds', '60', '--out', out, '--name', 'm1', '--json']);
+    const r = await cli([
+      'train',
+      '--db',
+      dbFile,
+      '--horizon',
+      '10s',
+      '--trials',
+      '2',
+      '--rounds',
+      '60',
+      '--out',
+      out,
+      '--name',
+      'm1',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -20,7 +20,22 @@ const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s]
   --out       directory for NAME.onnx + NAME.json (default: models)
   --json      print the report (r2, ic, hit_rate, n_train, n_valid, model, ...) as one JSON object on stdout`;
 
-const KNOWN = ['db', 'session', 'horizon', 'trials', 'out', 'name', 'ensemble', 'folds', 'rounds', 'seed', 'decision-interval', 'config', 'json', 'help'];
+const KNOWN = [
+  'db',
+  'session',
+  'horizon',
+  'trials',
+  'out',
+  'name',
+  'ensemble',
+  'folds',
+  'rounds',
+  'seed',
+  'decision-interval',
+  'config',
+  'json',
+  'help',
+];
 
 function durationFlag(args: Args, key: string, bareUnit: 'ms' | 's'): number | undefined {
   const v = args.str(key);
@@ -34,13 +49,14 @@ function durationFlag(args: Args, key: string, bareUnit: 'ms' | 's'): number | u
 
 function intFlag(args: Args, key: string, min: number): number | undefined {
   const v = args.num(key);
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${key} must be an integer >= ${min}, got ${v}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < min))
+    throw new UsageError(`--${key} must be an integer >= ${min}, got ${v}`);
   return v;
 }
 
 /** A one-line progress bar, redrawn in place on a terminal, one line every few seconds otherwise. */
 class ProgressBar {
-  private lastLine = 0;
+  private lastLine = -Infinity;
   private drawn = false;
   constructor(private readonly tty: boolean) {}
   update(p: PipelineProgress, now: number): void {
@@ -52,7 +68,10 @@ class ProgressBar {
     } else {
       const stepFrac = (p.step - 1 + p.round / p.rounds) / p.steps;
       frac = p.phase === 'tuning' ? (p.trial - 1 + stepFrac) / p.trials : stepFrac;
-      const what = p.phase === 'tuning' ? `tuning trial ${p.trial}/${p.trials} fold ${p.step}/${p.steps}` : `final model ${p.step}/${p.steps}`;
+      const what =
+        p.phase === 'tuning'
+          ? `tuning trial ${p.trial}/${p.trials} fold ${p.step}/${p.steps}`
+          : `final model ${p.step}/${p.steps}`;
       text = `${what} round ${p.round}/${p.rounds} train ${p.trainLoss.toFixed(4)} valid ${Number.isFinite(p.validLoss) ? p.validLoss.toFixed(4) : '-'}`;
     }
     const width = 24;
@@ -99,14 +118,16 @@ export async function run(argv: string[]): Promise<number> {
   const sessionIds = args.all('session').flatMap((v) =>
     v.split(',').map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--session takes session ids such as 3 or 3,4; got "${s}"`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new UsageError(`--session takes session ids such as 3 or 3,4; got "${s}"`);
       return n;
     }),
   );
   const createdAt = Date.now();
   const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   const name = args.str('name') ?? `model-${stamp}`;
-  if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name may hold letters, digits, "_", "-" and "." only; got "${name}"`);
+  if (!/^[\w.-]+$/.test(name))
+    throw new UsageError(`--name may hold letters, digits, "_", "-" and "." only; got "${name}"`);
   const outPath = path.resolve(args.str('out') ?? 'models', `${name}.onnx`);
 
   // Fail fast on a bad database before starting the worker.
@@ -120,7 +141,12 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const res = await trainModelFromDb({
-      spec: { dbFile: config.db, sessionIds, decisionIntervalMs: config.features.decision_interval, horizonMs: config.model.horizon },
+      spec: {
+        dbFile: config.db,
+        sessionIds,
+        decisionIntervalMs: config.features.decision_interval,
+        horizonMs: config.model.horizon,
+      },
       settings: settingsFromConfig(config, seed),
       outPath,
       name,
@@ -167,7 +193,11 @@ export async function run(argv: string[]): Promise<number> {
           `model      ${res.onnxPath} (+ .json)${res.modelId !== null ? `, registered as #${res.modelId} (challenger)` : ''}`,
           `data       ${res.dataset.nRows} samples from session(s) ${res.dataset.sessionIds.join(', ')}; ${m.n_train} train, ${m.n_valid} validation (newest, embargoed)`,
           `validation R² ${m.r2.toFixed(4)}  IC ${m.ic.toFixed(4)}  hit rate ${(m.hit_rate * 100).toFixed(1)}%  (${res.meta.n_trees} trees)`,
-          ...(m.cv ? [`tuning     ${res.outcome.trials.length} trials over ${m.cv.folds} fold(s): best CV R² ${m.cv.r2.toFixed(4)} IC ${m.cv.ic.toFixed(4)}`] : []),
+          ...(m.cv
+            ? [
+                `tuning     ${res.outcome.trials.length} trials over ${m.cv.folds} fold(s): best CV R² ${m.cv.r2.toFixed(4)} IC ${m.cv.ic.toFixed(4)}`,
+              ]
+            : []),
           `predictions p01 ${q.p01?.toFixed(3)}  p50 ${q.p50?.toFixed(3)}  p99 ${q.p99?.toFixed(3)} bps (trading.threshold is ${config.trading.threshold})`,
           `importance ${top.join(', ')}`,
           `took       ${formatDuration(performance.now() - t0)}`,

@@ -66,12 +66,17 @@ export async function run(argv: string[]): Promise<number> {
     : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
   const modelsDir = a.str('models') ?? path.join(path.dirname(path.resolve(config.db)), 'models');
   const ctx = await createApp({ config, modelsDir });
-  const bridge = await startWsBridge({
-    port: config.ui.port,
-    dispatch: ctx.dispatch,
-    bus: ctx.bus,
-    staticDir,
-  });
+  let bridge;
+  try {
+    bridge = await startWsBridge({ port: config.ui.port, dispatch: ctx.dispatch, bus: ctx.bus, staticDir });
+  } catch (e) {
+    await ctx.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(
+        `port ${config.ui.port} on 127.0.0.1 is in use: choose another with --port N (0 = any free port)`,
+      );
+    throw e;
+  }
   console.log(`L2 Desk UI: ${bridge.url}`);
   console.error(`source ${config.source} · db ${path.resolve(config.db)} · Ctrl+C to stop`);
   if (!a.bool('no-start')) void ctx.service.startLive();

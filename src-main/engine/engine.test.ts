@@ -20,7 +20,7 @@ import { createSession } from '../store/sessions.ts';
 import type { Fill, Order } from '../trading/types.ts';
 import { ReplayClock } from './clock.ts';
 import type { DecisionModel } from './decisionModel.ts';
-import { Engine, engineOptionsFromConfig } from './engine.ts';
+import { END_OF_RUN, Engine, engineOptionsFromConfig } from './engine.ts';
 import type { GapEvent, PredictionEvent, SignalEvent } from './events.ts';
 import { RunRecorder } from './runRecorder.ts';
 
@@ -364,5 +364,188 @@ describe('Engine', () => {
     };
     expect(JSON.parse(run.final).equity).toBeCloseTo(r.finalEquity, 9);
     expect(JSON.parse(run.metrics).trades).toBe(r.fills.length);
+  });
+});
+
+describe('Engine at the end of a run', () => {
+  it('cancels the orders still working (recorded with the reason) and marks the open position to the last mid', async () => {
+    const events = [...readSession(db, sessionId)].filter((e): e is MarketMessage => e.kind !== 'gap');
+    const tEnd = events[events.length - 1].ts;
+    // Long from a minute before the end; a sell decided in the last 3 s cannot arrive (5 s latency) before the data ends.
+    const model: DecisionModel = {
+      needsFeatures: false,
+      predict: (_row, ts) => (ts < tEnd - 60_000 ? 0 : ts < tEnd - 3000 ? 5 : -5),
+    };
+    const source = new ReplaySource({ db, sessionId, speed: 'max' });
+    const options = { ...engineOptionsFromConfig(config, source.instrument, 1000), latencyMs: 5000 };
+    const sink = new RunRecorder(db, {
+      kind: 'backtest',
+      source: 'replay',
+      sessionId,
+      symbol: 'BTCUSDT',
+      model: null,
+      threshold: options.threshold,
+      params: {},
+      startedAt: 0,
+    });
+    const engine = new Engine(options, { source, clock: new ReplayClock(), model, sink });
+    const r = collect(engine);
+    let lastMid = NaN;
+    engine.on('book', (b) => (lastMid = b.book.mid()));
+    await engine.start();
+    await source.done();
+    await engine.stop();
+
+    const last = new Map(r.orders.map((o) => [o.id, o]));
+    const atEnd = [...last.values()].filter((o) => o.status !== 'filled');
+    expect(atEnd.length).toBeGreaterThan(0);
+    for (const o of atEnd) {
+      expect(o.status).toBe('cancelled');
+      expect(o.note).toMatch(new RegExp(`^${END_OF_RUN}: cancelled before it reached the exchange`));
+      expect(o.doneTs).toBeLessThanOrEqual(tEnd);
+    }
+    const stored = db
+      .prepare('SELECT status, note FROM orders WHERE run_id = ? ORDER BY order_id')
+      .all(sink.runId) as { status: string; note: string }[];
+    expect(stored.length).toBe(last.size);
+    expect(stored.filter((o) => o.status === 'pending' || o.status === 'open')).toEqual([]);
+    expect(stored.filter((o) => o.note.startsWith(END_OF_RUN)).length).toBe(atEnd.length);
+
+    // The long is still open: final equity = cash after fees + position × the last mid.
+    const p = engine.portfolioNow();
+    expect(p.position).toBeGreaterThan(0);
+    expect(p.mark).toBe(lastMid);
+    let cash = 0;
+    for (const f of r.fills) cash -= (f.side === 'Buy' ? 1 : -1) * f.qty * f.price + f.fee;
+    expect(p.equity).toBeCloseTo(config.trading.initial_balance + cash + p.position * lastMid, 6);
+    const run = db.prepare('SELECT final FROM runs WHERE id = ?').get(sink.runId) as { final: string };
+    expect(JSON.parse(run.final).equity).toBe(p.equity);
+  });
+});
+
+describe('Engine on other tick sizes', () => {
+  // A DOGE-like market (tick 0.00001, price ~0.15) stored as sessions that differ only in the tick size they
+  // record: right, unknown (''), and wrong (too coarse).
+  const TICK = '0.00001';
+  const dogeConfig = loadConfig({
+    ignoreUserFile: true,
+    overrides: { 'trading.threshold': 0.3, 'trading.latency': '50ms', 'risk.max_position': 100_000 },
+  });
+  let dogeEvents: MarketMessage[] = [];
+
+  function storeDoge(tickSize: string, events: readonly MarketMessage[] = dogeEvents): number {
+    const id = createSession(db, {
+      source: 'sim',
+      symbol: 'DOGEUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize,
+      startedAt: 0,
+    });
+    const w = new SessionWriter(db, id, { now: () => 0, maxRows: 100_000 });
+    for (const e of events) w.writeMessage(e);
+    w.close(0);
+    return id;
+  }
+
+  async function replayDoge(id: number): Promise<Run & { warnings: string[] }> {
+    const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
+    const engine = new Engine(engineOptionsFromConfig(dogeConfig, source.instrument, 1000), {
+      source,
+      clock: new ReplayClock(),
+      model: ruleModel('sync'),
+    });
+    const r = collect(engine);
+    const warnings: string[] = [];
+    engine.on('warning', (w) => warnings.push(w));
+    await engine.start();
+    await source.done();
+    await engine.stop();
+    return { ...r, finalEquity: engine.portfolioNow().equity, warnings };
+  }
+
+  beforeAll(() => {
+    const id = writeSimSession(db, {
+      seed: 12,
+      durationMs: 150_000,
+      symbol: 'DOGEUSDT',
+      startPrice: 0.15,
+      tickSize: TICK,
+    }).sessionId;
+    dogeEvents = [...readSession(db, id)].filter((e): e is MarketMessage => e.kind !== 'gap');
+  });
+
+  it('replays a session stored with its own tick: book on that grid, decisions, sane fills', async () => {
+    const r = await replayDoge(storeDoge(TICK));
+    expect(r.engine.tickSize).toBe(TICK);
+    expect(r.gaps).toEqual([]);
+    expect(r.predictions.length).toBeGreaterThan(50);
+    expect(r.fills.length).toBeGreaterThan(2);
+    // Sized in coins of a 0.15 market: ~1000 USDT positions (thousands of coins), a flip at most twice that.
+    let pos = 0;
+    let maxNotional = 0;
+    for (const f of r.fills) {
+      expect(f.price).toBeGreaterThan(0.1);
+      expect(f.price).toBeLessThan(0.2);
+      expect(f.qty).toBeGreaterThan(0);
+      expect(f.qty * f.price).toBeLessThan(2 * 1000 * 1.05);
+      pos += f.side === 'Buy' ? f.qty : -f.qty;
+      maxNotional = Math.max(maxNotional, Math.abs(pos) * f.price);
+    }
+    expect(maxNotional).toBeGreaterThan(900);
+    expect(maxNotional).toBeLessThan(1050);
+    for (const p of r.predictions) expect(p.mid).toBeCloseTo(0.15, 1);
+  });
+
+  it('a session with an unknown tick, or a too coarse one, gives the very same run (tick inferred / refined)', async () => {
+    const ref = await replayDoge(storeDoge(TICK));
+    const unknown = await replayDoge(storeDoge(''));
+    expect(unknown.engine.tickSize).toBe(TICK);
+    expect(unknown.warnings.some((w) => w.includes(`inferred from its first snapshot: ${TICK}`))).toBe(true);
+    const coarse = await replayDoge(storeDoge('0.001'));
+    expect(coarse.engine.tickSize).toBe(TICK);
+    for (const r of [unknown, coarse]) {
+      expect(r.gaps).toEqual([]);
+      expect(r.orders).toEqual(ref.orders);
+      expect(strip(r.fills)).toEqual(strip(ref.fills));
+      expect(r.finalEquity).toBe(ref.finalEquity);
+    }
+  });
+
+  it('a price off the grid the engine inferred is a gap, not a crash; the next snapshot rebuilds the book on the finer tick', async () => {
+    // The first snapshot shows only the levels on the 0.0001 grid (the engine infers 0.0001); the deltas then
+    // carry 0.00001 prices; a fresh full snapshot comes at ~70 s.
+    const ref = new SequencedBook(new TickScale(TICK));
+    const coarse = new TickScale('0.0001');
+    const onCoarse = (l: readonly [number, number]) => Number.isFinite(coarse.tryToTicks(l[0]));
+    const t0 = dogeEvents[0].ts;
+    const events: MarketMessage[] = [];
+    let snapAt = NaN;
+    for (const e of dogeEvents) {
+      if (e.kind === 'book') ref.apply(e);
+      if (events.length === 0 && e.kind === 'book' && e.type === 'snapshot') {
+        events.push({ ...e, bids: e.bids.filter(onCoarse), asks: e.asks.filter(onCoarse) });
+        continue;
+      }
+      events.push(e);
+      if (snapAt !== snapAt && e.kind === 'book' && e.ts - t0 > 70_000) {
+        snapAt = e.ts;
+        events.push({
+          ...e,
+          type: 'snapshot',
+          bids: ref.book.levels('bid', 50),
+          asks: ref.book.levels('ask', 50),
+        });
+      }
+    }
+    expect((events[0] as BookMessage).bids.length).toBeGreaterThan(0);
+    const r = await replayDoge(storeDoge('', events));
+    expect(r.gaps.map((g) => [g.origin, g.gap.reason])).toEqual([['book', 'sequence']]);
+    expect(r.gaps[0].gap.detail).toMatch(/not a multiple of tick size 0\.0001/);
+    expect(r.warnings.some((w) => w.includes('changed from 0.0001 to 0.00001'))).toBe(true);
+    expect(r.engine.tickSize).toBe(TICK);
+    // Nothing decided on the broken book; decisions resume after the rebuild and a fresh warm-up.
+    expect(r.predictions.filter((p) => p.ts > r.gaps[0].gap.startTs && p.ts < snapAt + 30_000)).toEqual([]);
+    expect(r.predictions.some((p) => p.ts >= snapAt + 30_000)).toBe(true);
   });
 });

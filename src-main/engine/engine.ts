@@ -11,12 +11,18 @@
 // Determinism: messages are queued and processed strictly in arrival order; while a prediction (async,
 // onnxruntime) is awaited nothing else is processed. A replay source awaits the promise the message handler
 // returns (backpressure); a live source just keeps queueing. Either way, the decisions depend only on the data.
+//
+// Tick size: the book is built at the first snapshot, on the source's tick then (a live source may only learn
+// it from that snapshot), else the configured one, else one inferred from the snapshot's prices; a later
+// snapshot on another (refined) tick rebuilds it and restarts the warm-up. An off-grid price is a gap, never a crash.
 import type { Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
 import type { Config } from '../../src-shared/config.ts';
-import { SequencedBook } from '../book/sequencedBook.ts';
+import type { OrderBook } from '../book/orderBook.ts';
+import { SequencedBook, type ApplyResult } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { FeatureEngine } from '../features/featureEngine.ts';
 import { N_FEATURES } from '../features/featureSet.ts';
+import { offGridPrices, refineTick, tickFromLevels } from '../market/bybit/tickInference.ts';
 import type { MarketSource } from '../market/source.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
@@ -26,7 +32,7 @@ import { PaperBroker } from '../trading/paperBroker.ts';
 import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import { RiskManager, type RiskDecision, type RiskOptions, type RiskReason } from '../trading/riskManager.ts';
 import { SignalPolicy } from '../trading/signalPolicy.ts';
-import type { SignalValue } from '../trading/types.ts';
+import type { Order, SignalValue } from '../trading/types.ts';
 import { EwmaVolatility } from '../trading/volatility.ts';
 import type { Clock } from './clock.ts';
 import type { DecisionModel } from './decisionModel.ts';
@@ -35,6 +41,7 @@ import type { RunSink } from './runSink.ts';
 import { TypedEmitter } from './typedEmitter.ts';
 
 export interface EngineOptions {
+  /** Its tickSize may be '' (unknown): the book then takes the source's tick, or infers one, at the first snapshot. */
   instrument: Instrument;
   decisionIntervalMs: number;
   threshold: number;
@@ -96,6 +103,9 @@ export interface EngineDeps {
   sink?: RunSink;
 }
 
+/** Note prefix of the orders the engine cancels because the run ended while they were still working. */
+export const END_OF_RUN = 'end of run';
+
 type QueuedEvent = MarketMessage | { kind: 'gap'; gap: Gap };
 
 export class Engine {
@@ -107,7 +117,14 @@ export class Engine {
   private readonly clock: Clock;
   private model: DecisionModel | null;
   private readonly sink?: RunSink;
-  private readonly seq: SequencedBook;
+  /** Until the first snapshot: an empty placeholder (bookTick ''), never applied to. */
+  private seq: SequencedBook;
+  /** Tick size the book is built on; '' before the first usable snapshot. */
+  private bookTick = '';
+  /** The source's reported tick the book last followed ('' when it reports none). */
+  private sourceTick = '';
+  /** A finer tick an off-grid delta proved: the next snapshot rebuilds the book on it. */
+  private provenTick = '';
   private readonly features = new FeatureEngine();
   private readonly row64 = new Float64Array(N_FEATURES);
   private readonly row32 = new Float32Array(N_FEATURES);
@@ -146,7 +163,7 @@ export class Engine {
     this.model = deps.model;
     this.sink = deps.sink;
     if (!(options.decisionIntervalMs > 0)) throw new RangeError('decision interval must be > 0 ms');
-    this.seq = new SequencedBook(new TickScale(options.instrument.tickSize));
+    this.seq = new SequencedBook(placeholderScale(options.instrument.tickSize));
     this.policy = new SignalPolicy({
       threshold: options.threshold,
       hysteresis: options.hysteresis,
@@ -194,8 +211,14 @@ export class Engine {
     this.model = model;
   }
 
-  get book() {
+  /** The current book (empty before the first snapshot; replaced when the tick size changes). */
+  get book(): OrderBook {
     return this.seq.book;
+  }
+
+  /** Tick size the book is built on; '' before the first snapshot. */
+  get tickSize(): string {
+    return this.bookTick;
   }
 
   get valid(): boolean {
@@ -250,7 +273,10 @@ export class Engine {
     await this.source.stop();
     await this.idle();
     for (const u of this.unsub) u();
-    if (this.lastTs > -Infinity) this.sampleEquity(this.lastTs);
+    if (this.lastTs > -Infinity) {
+      this.cancelOpenOrders(this.lastTs);
+      this.sampleEquity(this.lastTs);
+    }
     const m = this.metricsNow();
     this.sink?.close(m, this.portfolio.snapshot(this.lastTs));
     this.ev.emit('done', m);
@@ -337,11 +363,12 @@ export class Engine {
   private onBook(m: MarketMessage & { kind: 'book' }, t: number): void {
     const useFeatures = this.model?.needsFeatures !== false;
     if (m.type === 'snapshot') {
+      if (!this.prepareBook(m)) return;
       // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it.
       if (m.depth > 1 && this.sawSnapshot) this.features.reset();
       this.sawSnapshot = true;
-    }
-    const r = this.seq.apply(m);
+    } else if (!this.bookTick) return; // a delta before the first snapshot: nothing to apply it to
+    const r = this.applyToBook(m);
     if (r.status === 'applied') {
       if (r.restarted) this.features.reset();
       const book = this.seq.book;
@@ -362,6 +389,7 @@ export class Engine {
       }
       if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
     } else if (r.status === 'gap') {
+      if (r.reason === 'sequence') this.learnFromOffGrid(m);
       this.features.reset();
       this.setValid(false, r.reason);
       this.onGap(
@@ -369,6 +397,82 @@ export class Engine {
         'book',
       );
     }
+  }
+
+  /**
+   * Before a snapshot: the book must be on the right tick. Picks the source's current tick (it may have refined
+   * it), else the configured one, else the one the book has, else one inferred from this snapshot; a tick an
+   * off-grid price proved, or this snapshot's own prices, may refine it. A different tick rebuilds the book
+   * and restarts the features' warm-up, as after a gap. False: no tick yet (an empty first snapshot).
+   */
+  private prepareBook(m: MarketMessage & { kind: 'book' }): boolean {
+    const reported = this.source.instrument.tickSize || this.options.instrument.tickSize;
+    let scale: TickScale | null = null;
+    if (reported && reported !== this.sourceTick) {
+      this.sourceTick = reported;
+      scale = tryScale(reported);
+      if (!scale) this.ev.emit('warning', `ignoring the invalid tick size ${JSON.stringify(reported)}`);
+    }
+    if (!scale && this.provenTick) scale = new TickScale(this.provenTick);
+    if (!scale && this.bookTick) scale = this.seq.book.scale;
+    if (!scale) {
+      const inferred = tickFromLevels(m.bids, m.asks);
+      if (!inferred) {
+        this.ev.emit(
+          'warning',
+          `snapshot u=${m.u} is empty and no tick size is known yet: waiting for one with prices`,
+        );
+        return false;
+      }
+      this.ev.emit('warning', `tick size of ${m.symbol} inferred from its first snapshot: ${inferred}`);
+      scale = new TickScale(inferred);
+    }
+    this.provenTick = '';
+    const off = offGridPrices(scale, m);
+    if (off.length > 0) {
+      // Leave an unexplainable price to the book (a gap); a finer decimal grid that explains it is the tick.
+      const finer = refineTick(scale, off);
+      if (finer) scale = finer;
+    }
+    if (scale.tickSize === this.bookTick) return true;
+    if (this.bookTick) {
+      this.ev.emit(
+        'warning',
+        `tick size of ${m.symbol} changed from ${this.bookTick} to ${scale.tickSize}: book rebuilt from snapshot u=${m.u}, features warm up again`,
+      );
+      this.features.reset();
+    }
+    this.seq = new SequencedBook(scale);
+    this.bookTick = scale.tickSize;
+    return true;
+  }
+
+  /** SequencedBook turns off-grid prices into gaps; anything else it throws must not stop the engine either. */
+  private applyToBook(m: MarketMessage & { kind: 'book' }): ApplyResult {
+    try {
+      return this.seq.apply(m);
+    } catch (e) {
+      this.seq.invalidate();
+      return {
+        status: 'gap',
+        reason: 'sequence',
+        detail: `book message u=${m.u} could not be applied: ${(e as Error).message}`,
+      };
+    }
+  }
+
+  /** A gap caused by prices off the book's grid: remember the finer tick they prove for the next snapshot. */
+  private learnFromOffGrid(m: MarketMessage & { kind: 'book' }): void {
+    const scale = this.seq.book.scale;
+    const off = offGridPrices(scale, m);
+    if (off.length === 0) return;
+    const finer = refineTick(scale, off);
+    if (finer) this.provenTick = finer.tickSize;
+    this.ev.emit(
+      'warning',
+      `price ${off[0]} (u=${m.u}) is off the tick grid ${scale.tickSize}: book invalid until the next snapshot` +
+        (finer ? `, which rebuilds it on tick ${finer.tickSize}` : ' (corrupt data)'),
+    );
   }
 
   private onTrades(m: MarketMessage & { kind: 'trades' }, t: number): void {
@@ -503,6 +607,28 @@ export class Engine {
     }
   }
 
+  /**
+   * End of the run: orders still working (resting, or sent and not yet arrived) will never fill, so they are
+   * recorded as cancelled with why, instead of staying pending/open forever in the run's records.
+   */
+  private cancelOpenOrders(ts: number): void {
+    for (const o of this.broker.working()) {
+      const done: Order = {
+        ...o,
+        status: 'cancelled',
+        cancelPending: false,
+        crossPending: false,
+        doneTs: ts,
+        note:
+          o.status === 'pending'
+            ? `${END_OF_RUN}: cancelled before it reached the exchange`
+            : `${END_OF_RUN}: cancelled while ${o.status} (${o.filledQty} of ${o.qty} filled)`,
+      };
+      this.sink?.order(done);
+      this.ev.emit('order', done);
+    }
+  }
+
   private sampleEquity(ts: number): void {
     const snap: PortfolioSnapshot = this.portfolio.snapshot(ts);
     this.metrics.add(ts, snap.equity, snap.position);
@@ -518,4 +644,18 @@ export class Engine {
   get position(): number {
     return this.portfolio.position;
   }
+}
+
+/** A valid TickScale or null. */
+function tryScale(tick: string): TickScale | null {
+  try {
+    return new TickScale(tick);
+  } catch {
+    return null;
+  }
+}
+
+/** The scale of the empty book before the first snapshot: the configured tick when valid (it is never applied to). */
+function placeholderScale(tick: string): TickScale {
+  return (tick && tryScale(tick)) || new TickScale('1');
 }

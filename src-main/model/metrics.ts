@@ -85,7 +85,10 @@ export function hitRate(pred: ArrayLike<number>, y: ArrayLike<number>): number {
 export const QUANTILE_LEVELS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] as const;
 
 /** Linear-interpolated quantiles keyed "p01" ... "p99", plus "min" and "max". */
-export function quantiles(x: ArrayLike<number>, levels: readonly number[] = QUANTILE_LEVELS): Record<string, number> {
+export function quantiles(
+  x: ArrayLike<number>,
+  levels: readonly number[] = QUANTILE_LEVELS,
+): Record<string, number> {
   const s = Float64Array.from(x).sort();
   const out: Record<string, number> = {};
   if (s.length === 0) return out;

@@ -9,7 +9,9 @@ import { writeModelMeta, type ModelMeta } from './modelMeta.ts';
 export function writeModel(onnxPath: string, ensemble: TreeEnsemble, meta: ModelMeta): string {
   if (!/\.onnx$/i.test(onnxPath)) throw new RangeError(`model path must end in .onnx, got ${onnxPath}`);
   if (meta.feature_set.names.length !== ensemble.nFeatures) {
-    throw new RangeError(`metadata lists ${meta.feature_set.names.length} features, the model has ${ensemble.nFeatures}`);
+    throw new RangeError(
+      `metadata lists ${meta.feature_set.names.length} features, the model has ${ensemble.nFeatures}`,
+    );
   }
   fs.mkdirSync(path.dirname(onnxPath), { recursive: true });
   exportOnnx(ensemble, onnxPath, {

@@ -78,7 +78,10 @@ export function getModel(db: Db, id: number): ModelRecord | undefined {
   return r && fromRow(r);
 }
 
-export function listModels(db: Db, filter: { status?: ModelStatus; featureSetVersion?: string; horizonMs?: number } = {}): ModelRecord[] {
+export function listModels(
+  db: Db,
+  filter: { status?: ModelStatus; featureSetVersion?: string; horizonMs?: number } = {},
+): ModelRecord[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (filter.status) {
@@ -106,11 +109,9 @@ export function setChampion(db: Db, id: number): void {
   db.transaction(() => {
     const m = getModel(db, id);
     if (!m) throw new Error(`model ${id} is not registered`);
-    db.prepare(`UPDATE models SET status = 'retired' WHERE status = 'champion' AND feature_set_version = ? AND horizon_ms = ? AND id != ?`).run(
-      m.featureSetVersion,
-      m.horizonMs,
-      id,
-    );
+    db.prepare(
+      `UPDATE models SET status = 'retired' WHERE status = 'champion' AND feature_set_version = ? AND horizon_ms = ? AND id != ?`,
+    ).run(m.featureSetVersion, m.horizonMs, id);
     db.prepare(`UPDATE models SET status = 'champion' WHERE id = ?`).run(id);
   })();
 }

@@ -26,7 +26,16 @@ function meta(names: string[], version = SET.version): ModelMeta {
     training: { from_ts: 0, to_ts: 1, sessions: [1] },
     params: { rounds: 20 },
     n_trees: 20,
-    metrics: { r2: 0.1, ic: 0.2, hit_rate: 0.55, mse: 1, n_train: 1, n_valid: 1, pred_quantiles: {}, feature_importance: {} },
+    metrics: {
+      r2: 0.1,
+      ic: 0.2,
+      hit_rate: 0.55,
+      mse: 1,
+      n_train: 1,
+      n_valid: 1,
+      pred_quantiles: {},
+      feature_importance: {},
+    },
     created_at: 0,
   };
 }
@@ -40,7 +49,10 @@ beforeAll(() => {
     for (let f = 0; f < 4; f++) Xt[i * 4 + f] = rng.next() * 2 - 1;
     y[i] = 3 * Xt[i * 4 + 1] - 2 * Xt[i * 4 + 2] + rng.next();
   }
-  model = trainGbdt({ X: Xt, y, n, nFeatures: 4 }, { ...DEFAULT_PARAMS, rounds: 20, earlyStoppingRounds: 0 }).model;
+  model = trainGbdt(
+    { X: Xt, y, n, nFeatures: 4 },
+    { ...DEFAULT_PARAMS, rounds: 20, earlyStoppingRounds: 0 },
+  ).model;
   X = Xt.slice(0, N * 4);
   writeModel(path.join(dir, 'good.onnx'), model, meta(NAMES));
 });
@@ -77,26 +89,57 @@ describe('Predictor', () => {
   it.each([
     { what: 'missing', running: [...NAMES, 'tfi_5s'], re: /missing from the model: tfi_5s/ },
     { what: 'extra', running: NAMES.slice(0, 3), re: /extra in the model.*: ret_5s/ },
-    { what: 'reordered', running: [NAMES[0], NAMES[2], NAMES[1], NAMES[3]], re: /reordered: imbalance_1 \(model #1, running #2\), ofi_1s \(model #2, running #1\)/ },
+    {
+      what: 'reordered',
+      running: [NAMES[0], NAMES[2], NAMES[1], NAMES[3]],
+      re: /reordered: imbalance_1 \(model #1, running #2\), ofi_1s \(model #2, running #1\)/,
+    },
   ])('refuses a model with $what features, naming them', async ({ running, re }) => {
-    const err = await Predictor.load(path.join(dir, 'good.onnx'), { version: SET.version, names: running }).catch((e: unknown) => e);
+    const err = await Predictor.load(path.join(dir, 'good.onnx'), {
+      version: SET.version,
+      names: running,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelMismatchError);
     expect((err as Error).message).toMatch(re);
   });
 
   it('refuses a model of another feature-set version with the same names', async () => {
-    const err = await Predictor.load(path.join(dir, 'good.onnx'), { version: 'fs-test-2', names: NAMES }).catch((e: unknown) => e);
+    const err = await Predictor.load(path.join(dir, 'good.onnx'), {
+      version: 'fs-test-2',
+      names: NAMES,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelMismatchError);
     expect((err as Error).message).toMatch(/version fs-test-1 differs from the running fs-test-2/);
   });
 
   it.each([
     { what: 'a missing .onnx', edit: (o: string) => fs.rmSync(o), re: /cannot be read \(ENOENT\)/ },
-    { what: 'a missing .json', edit: (_o: string, j: string) => fs.rmSync(j), re: /metadata .* cannot be read \(ENOENT\)/ },
-    { what: 'a truncated .onnx', edit: (o: string) => fs.writeFileSync(o, fs.readFileSync(o).subarray(0, 200)), re: /not a valid ONNX model/ },
-    { what: 'random bytes', edit: (o: string) => fs.writeFileSync(o, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))), re: /not a valid ONNX model/ },
-    { what: 'corrupt JSON', edit: (_o: string, j: string) => fs.writeFileSync(j, '{"format": "l2desk-model", '), re: /not valid JSON/ },
-    { what: 'JSON of another kind', edit: (_o: string, j: string) => fs.writeFileSync(j, '{"hello": 1}'), re: /not an L2 Desk model description: format/ },
+    {
+      what: 'a missing .json',
+      edit: (_o: string, j: string) => fs.rmSync(j),
+      re: /metadata .* cannot be read \(ENOENT\)/,
+    },
+    {
+      what: 'a truncated .onnx',
+      edit: (o: string) => fs.writeFileSync(o, fs.readFileSync(o).subarray(0, 200)),
+      re: /not a valid ONNX model/,
+    },
+    {
+      what: 'random bytes',
+      edit: (o: string) =>
+        fs.writeFileSync(o, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24))),
+      re: /not a valid ONNX model/,
+    },
+    {
+      what: 'corrupt JSON',
+      edit: (_o: string, j: string) => fs.writeFileSync(j, '{"format": "l2desk-model", '),
+      re: /not valid JSON/,
+    },
+    {
+      what: 'JSON of another kind',
+      edit: (_o: string, j: string) => fs.writeFileSync(j, '{"hello": 1}'),
+      re: /not an L2 Desk model description: format/,
+    },
   ])('refuses $what with a ModelFileError', async ({ what, edit, re }) => {
     const file = variant(what.replace(/\W+/g, '_'), edit);
     const err = await Predictor.load(file, SET).catch((e: unknown) => e);

@@ -53,7 +53,8 @@ export function diffFeatures(model: FeatureSetSpec, running: FeatureSetSpec): Fe
   const commonRunning = running.names.filter((n) => inModel.has(n));
   const reordered: FeatureDiff['reordered'] = [];
   commonModel.forEach((n, i) => {
-    if (commonRunning[i] !== n) reordered.push({ name: n, model: inModel.get(n) as number, running: inRunning.get(n) as number });
+    if (commonRunning[i] !== n)
+      reordered.push({ name: n, model: inModel.get(n) as number, running: inRunning.get(n) as number });
   });
   return { missing, extra, reordered, versionModel: model.version, versionRunning: running.version };
 }
@@ -64,10 +65,14 @@ export function describeDiff(d: FeatureDiff, file: string): string | null {
   if (d.extra.length) parts.push(`extra in the model (not computed by this build): ${d.extra.join(', ')}`);
   if (d.reordered.length) {
     const shown = d.reordered.slice(0, 8).map((r) => `${r.name} (model #${r.model}, running #${r.running})`);
-    parts.push(`reordered: ${shown.join(', ')}${d.reordered.length > 8 ? ` and ${d.reordered.length - 8} more` : ''}`);
+    parts.push(
+      `reordered: ${shown.join(', ')}${d.reordered.length > 8 ? ` and ${d.reordered.length - 8} more` : ''}`,
+    );
   }
   if (parts.length === 0 && d.versionModel !== d.versionRunning) {
-    parts.push(`same names, but feature-set version ${d.versionModel} differs from the running ${d.versionRunning}`);
+    parts.push(
+      `same names, but feature-set version ${d.versionModel} differs from the running ${d.versionRunning}`,
+    );
   }
   if (parts.length === 0) return null;
   return (
@@ -92,12 +97,18 @@ export function readModelMeta(onnxPath: string): ModelMeta {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ModelFileError(`model metadata ${file} is not valid JSON (${(e as Error).message}); retrain or restore the file`, file);
+    throw new ModelFileError(
+      `model metadata ${file} is not valid JSON (${(e as Error).message}); retrain or restore the file`,
+      file,
+    );
   }
   const parsed = modelMetaSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ModelFileError(`model metadata ${file} is not an L2 Desk model description: ${issue.path.join('.') || '(root)'}: ${issue.message}`, file);
+    throw new ModelFileError(
+      `model metadata ${file} is not an L2 Desk model description: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      file,
+    );
   }
   return parsed.data;
 }
@@ -134,18 +145,27 @@ export class Predictor {
     try {
       bytes = fs.readFileSync(onnxPath);
     } catch (e) {
-      throw new ModelFileError(`model file ${onnxPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, onnxPath);
+      throw new ModelFileError(
+        `model file ${onnxPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        onnxPath,
+      );
     }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
     } catch (e) {
-      throw new ModelFileError(`model file ${onnxPath} is not a valid ONNX model (${firstLine(e)}); retrain it or restore the file`, onnxPath);
+      throw new ModelFileError(
+        `model file ${onnxPath} is not a valid ONNX model (${firstLine(e)}); retrain it or restore the file`,
+        onnxPath,
+      );
     }
     const p = new Predictor(session, meta, onnxPath);
     if (!session.inputNames.includes('features') || !session.outputNames.includes('prediction')) {
       await session.release();
-      throw new ModelFileError(`model file ${onnxPath} has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected features → prediction`, onnxPath);
+      throw new ModelFileError(
+        `model file ${onnxPath} has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected features → prediction`,
+        onnxPath,
+      );
     }
     // One trial run proves the graph takes exactly as many features as the metadata lists.
     try {
@@ -166,7 +186,8 @@ export class Predictor {
 
   /** Prediction for one row of `featureCount` values, in label units (bps). */
   async predict(row: Float32Array | Float64Array): Promise<number> {
-    if (row.length !== this.nf) throw new RangeError(`predict: row has ${row.length} values, the model takes ${this.nf}`);
+    if (row.length !== this.nf)
+      throw new RangeError(`predict: row has ${row.length} values, the model takes ${this.nf}`);
     if (this.closed) throw new Error('predict: predictor is closed');
     this.row.set(row);
     const out = await this.session.run({ features: this.rowTensor });
@@ -175,7 +196,8 @@ export class Predictor {
 
   /** Predictions for n rows (row-major, n × featureCount). */
   async predictBatch(rows: Float32Array, n: number): Promise<Float32Array> {
-    if (rows.length !== n * this.nf) throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);
+    if (rows.length !== n * this.nf)
+      throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);
     if (this.closed) throw new Error('predictBatch: predictor is closed');
     if (n === 0) return new Float32Array(0);
     const out = await this.session.run({ features: new ort.Tensor('float32', rows, [n, this.nf]) });

@@ -34,7 +34,16 @@ function meta(name: string): ModelMeta {
     training: { from_ts: 0, to_ts: 0, sessions: [] },
     params: {},
     n_trees: 0,
-    metrics: { r2: 0, ic: 0, hit_rate: 0, mse: 0, n_train: 0, n_valid: 0, pred_quantiles: {}, feature_importance: {} },
+    metrics: {
+      r2: 0,
+      ic: 0,
+      hit_rate: 0,
+      mse: 0,
+      n_train: 0,
+      n_valid: 0,
+      pred_quantiles: {},
+      feature_importance: {},
+    },
     created_at: 1,
   };
 }
@@ -49,7 +58,12 @@ function options(championPath: string, outDir: string): RetrainerOptions {
     evalFraction: 0.25,
     horizonMs: H,
     decisionIntervalMs: 1000,
-    settings: { params: { ...DEFAULT_PARAMS, rounds: 40, earlyStoppingRounds: 10 }, folds: 2, trials: 0, ensemble: 1 },
+    settings: {
+      params: { ...DEFAULT_PARAMS, rounds: 40, earlyStoppingRounds: 10 },
+      folds: 2,
+      trials: 0,
+      ensemble: 1,
+    },
     outDir,
   };
 }
@@ -91,14 +105,21 @@ describe('Retrainer', () => {
     expect(r.currentModel).toBe(d.challenger.path);
     expect(fs.existsSync(d.challenger.path.replace(/\.onnx$/, '.json'))).toBe(true);
     // The challenger was trained only on data whose labels end before the evaluation window.
-    const cm = JSON.parse(fs.readFileSync(d.challenger.path.replace(/\.onnx$/, '.json'), 'utf8')) as ModelMeta;
+    const cm = JSON.parse(
+      fs.readFileSync(d.challenger.path.replace(/\.onnx$/, '.json'), 'utf8'),
+    ) as ModelMeta;
     expect(cm.training.to_ts + H).toBeLessThanOrEqual(d.evalFrom);
     const db = openDb(dbFile);
     try {
       expect(getChampion(db, FEATURE_SET.version, H)?.path).toBe(d.challenger.path);
       expect(listModels(db).find((m) => m.path === bad)?.status).toBe('retired');
       const [dec] = listDecisions(db);
-      expect(dec).toMatchObject({ promoted: true, championId: d.champion.id, challengerId: d.challenger.id, evalTo: NOW });
+      expect(dec).toMatchObject({
+        promoted: true,
+        championId: d.champion.id,
+        challengerId: d.challenger.id,
+        evalTo: NOW,
+      });
       expect((dec.championMetrics as { mse: number }).mse).toBeCloseTo(d.champion.metrics.mse, 10);
       expect((dec.challengerMetrics as { mse: number }).mse).toBeCloseTo(d.challenger.metrics.mse, 10);
     } finally {
@@ -111,12 +132,26 @@ describe('Retrainer', () => {
   it('keeps a champion that predicts the evaluation window better, and rejects the challenger', async () => {
     // A champion that has seen the evaluation window itself (deliberately unfair): the challenger cannot beat it.
     const db = openDb(dbFile);
-    const ds = buildDataset([{ sessionId, tickSize: '0.1', events: { [Symbol.iterator]: () => readSession(db, sessionId) } }], {
-      decisionIntervalMs: 1000,
-      horizonMs: H,
-    });
+    const ds = buildDataset(
+      [{ sessionId, tickSize: '0.1', events: { [Symbol.iterator]: () => readSession(db, sessionId) } }],
+      {
+        decisionIntervalMs: 1000,
+        horizonMs: H,
+      },
+    );
     db.close();
-    const cheat = trainGbdt({ X: ds.X, y: ds.y, n: ds.nRows, nFeatures: ds.nFeatures }, { ...DEFAULT_PARAMS, rounds: 300, maxDepth: 8, minSamplesLeaf: 2, learningRate: 0.2, rowSubsample: 1, earlyStoppingRounds: 0 }).model;
+    const cheat = trainGbdt(
+      { X: ds.X, y: ds.y, n: ds.nRows, nFeatures: ds.nFeatures },
+      {
+        ...DEFAULT_PARAMS,
+        rounds: 300,
+        maxDepth: 8,
+        minSamplesLeaf: 2,
+        learningRate: 0.2,
+        rowSubsample: 1,
+        earlyStoppingRounds: 0,
+      },
+    ).model;
     const strong = path.join(dir, 'strong.onnx');
     writeModel(strong, cheat, meta('strong'));
     const r = new Retrainer(options(strong, path.join(dir, 'out2')));

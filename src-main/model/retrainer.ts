@@ -6,7 +6,15 @@
 import path from 'node:path';
 import { openDb } from '../store/db.ts';
 import { evaluate, type EvalMetrics } from './metrics.ts';
-import { getChampion, getModel, listModels, recordDecision, registerModel, setChampion, setStatus } from './modelRegistry.ts';
+import {
+  getChampion,
+  getModel,
+  listModels,
+  recordDecision,
+  registerModel,
+  setChampion,
+  setStatus,
+} from './modelRegistry.ts';
 import { Predictor, readModelMeta, type FeatureSetSpec } from './predictor.ts';
 import { trainModelFromDb, type PipelineProgress, type TrainSettings } from './trainPipeline.ts';
 import { buildDatasetInWorker } from './trainInWorker.ts';
@@ -64,7 +72,8 @@ export class Retrainer {
 
   constructor(private readonly o: RetrainerOptions) {
     if (!(o.everyMs > 0)) throw new RangeError('retrain.every must be positive');
-    if (!(o.windowMs > 4 * o.horizonMs)) throw new RangeError('retrain.window must span several label horizons');
+    if (!(o.windowMs > 4 * o.horizonMs))
+      throw new RangeError('retrain.window must span several label horizons');
     this.championPath = path.resolve(o.championPath);
   }
 
@@ -99,7 +108,12 @@ export class Retrainer {
       const evalFrom = now - o.windowMs * (o.evalFraction ?? 0.2);
       // The challenger's labels end before the evaluation period starts (embargo = one horizon).
       const trainTo = evalFrom - o.horizonMs;
-      const spec = { dbFile: o.dbFile, sessionIds: o.sessionIds ?? [], decisionIntervalMs: o.decisionIntervalMs, horizonMs: o.horizonMs };
+      const spec = {
+        dbFile: o.dbFile,
+        sessionIds: o.sessionIds ?? [],
+        decisionIntervalMs: o.decisionIntervalMs,
+        horizonMs: o.horizonMs,
+      };
       const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
       log(`retrain: training a challenger on data received in [${from}, ${trainTo}] ms`);
       const trained = await trainModelFromDb({
@@ -112,9 +126,10 @@ export class Retrainer {
         signal: this.abort.signal,
       });
       // Evaluation rows: decisions at or after evalFrom (features may look back before it: that is the past).
-      const ds = await buildDatasetInWorker({ ...spec, fromTs: evalFrom - 60_000, toTs: now });
+      const ds = await buildDatasetInWorker({ ...spec, fromTs: evalFrom, toTs: now });
       const keep: number[] = [];
-      for (let i = 0; i < ds.nRows; i++) if (ds.ts[i] >= evalFrom && ds.ts[i] + o.horizonMs <= now) keep.push(i);
+      for (let i = 0; i < ds.nRows; i++)
+        if (ds.ts[i] >= evalFrom && ds.ts[i] + o.horizonMs <= now) keep.push(i);
       const nf = ds.nFeatures;
       const X = new Float32Array(keep.length * nf);
       const y = new Float32Array(keep.length);

@@ -30,7 +30,8 @@ export interface WorkerOptions {
  */
 function workerEntry(): { file: URL; entry?: string } {
   const entry = new URL('./trainerWorker.ts', import.meta.url);
-  if (import.meta.url.endsWith('.ts')) return { file: new URL('./trainerWorkerBoot.mjs', import.meta.url), entry: entry.href };
+  if (import.meta.url.endsWith('.ts'))
+    return { file: new URL('./trainerWorkerBoot.mjs', import.meta.url), entry: entry.href };
   return { file: new URL('./trainerWorker.js', import.meta.url) };
 }
 
@@ -43,7 +44,10 @@ interface WorkerMessage {
   message?: string;
 }
 
-export function trainInWorker(taskOrJob: Exclude<WorkerTask, { kind: 'dataset' }> | TrainJob, opts: WorkerOptions = {}): TrainHandle {
+export function trainInWorker(
+  taskOrJob: Exclude<WorkerTask, { kind: 'dataset' }> | TrainJob,
+  opts: WorkerOptions = {},
+): TrainHandle {
   const task: WorkerTask = 'kind' in taskOrJob ? taskOrJob : { kind: 'job', job: taskOrJob };
   const h = startWorker(task, opts);
   return {
@@ -63,7 +67,10 @@ export function buildDatasetInWorker(spec: DbDatasetSpec, opts: WorkerOptions = 
   });
 }
 
-function startWorker(task: WorkerTask, opts: WorkerOptions): { done: Promise<WorkerMessage>; cancel: () => void } {
+function startWorker(
+  task: WorkerTask,
+  opts: WorkerOptions,
+): { done: Promise<WorkerMessage>; cancel: () => void } {
   const cancel = new Int32Array(new SharedArrayBuffer(4));
   const { file, entry } = workerEntry();
   const input: WorkerInput = { task, cancel, progressEveryMs: opts.progressEveryMs ?? 100, entry };

@@ -65,7 +65,12 @@ export function paramsFromConfig(config: Config, seed = 1): GbdtParams {
 }
 
 export function settingsFromConfig(config: Config, seed = 1): TrainSettings {
-  return { params: paramsFromConfig(config, seed), folds: config.train.folds, trials: config.tuning.trials, ensemble: config.train.ensemble };
+  return {
+    params: paramsFromConfig(config, seed),
+    folds: config.train.folds,
+    trials: config.tuning.trials,
+    ensemble: config.train.ensemble,
+  };
 }
 
 /** Builds the dataset of `spec` (synchronously: call it in the worker). */
@@ -73,14 +78,42 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
   const db = openDb(spec.dbFile, { mustExist: true });
   try {
     const { sources } = sessionSources(db, spec.sessionIds);
+    // A window is read from each session's start, not from fromTs: on depths above 1 the only snapshot is the
+    // first message, so the book at fromTs must be rebuilt from it. Rows before fromTs are dropped afterwards
+    // (features are causal, so the rows kept are exactly those a reader starting at fromTs would want).
     const windowed =
-      spec.fromTs === undefined && spec.toTs === undefined
+      spec.toTs === undefined
         ? sources
-        : sources.map((s) => ({ ...s, events: { [Symbol.iterator]: () => readSession(db, s.sessionId, { fromTs: spec.fromTs, toTs: spec.toTs }) } }));
-    return buildDataset(windowed, { decisionIntervalMs: spec.decisionIntervalMs, horizonMs: spec.horizonMs, onProgress });
+        : sources.map((s) => ({
+            ...s,
+            events: { [Symbol.iterator]: () => readSession(db, s.sessionId, { toTs: spec.toTs }) },
+          }));
+    const ds = buildDataset(windowed, {
+      decisionIntervalMs: spec.decisionIntervalMs,
+      horizonMs: spec.horizonMs,
+      onProgress,
+    });
+    return spec.fromTs === undefined ? ds : rowsFrom(ds, spec.fromTs);
   } finally {
     db.close();
   }
+}
+
+/** The rows of `ds` with decision time >= fromTs (copies). */
+export function rowsFrom(ds: Dataset, fromTs: number): Dataset {
+  const keep: number[] = [];
+  for (let i = 0; i < ds.nRows; i++) if (ds.ts[i] >= fromTs) keep.push(i);
+  const nf = ds.nFeatures;
+  const X = new Float32Array(keep.length * nf);
+  keep.forEach((r, k) => X.set(ds.X.subarray(r * nf, r * nf + nf), k * nf));
+  return {
+    ...ds,
+    X,
+    y: Float32Array.from(keep, (r) => ds.y[r]),
+    ts: Float64Array.from(keep, (r) => ds.ts[r]),
+    session: Int32Array.from(keep, (r) => ds.session[r]),
+    nRows: keep.length,
+  };
 }
 
 export function summarize(ds: Dataset): DatasetSummary {
@@ -90,7 +123,15 @@ export function summarize(ds: Dataset): DatasetSummary {
     fromTs = Math.min(fromTs, ds.ts[i]);
     toTs = Math.max(toTs, ds.ts[i]);
   }
-  return { nRows: ds.nRows, sessionIds: ds.sessionIds, fromTs, toTs, names: ds.names, featureSetVersion: ds.featureSetVersion, stats: ds.stats };
+  return {
+    nRows: ds.nRows,
+    sessionIds: ds.sessionIds,
+    fromTs,
+    toTs,
+    names: ds.names,
+    featureSetVersion: ds.featureSetVersion,
+    stats: ds.stats,
+  };
 }
 
 export function jobFromDataset(ds: Dataset, s: TrainSettings): TrainJob {
@@ -140,15 +181,32 @@ export interface TrainedModel {
   modelId: number | null;
 }
 
-export function buildMeta(name: string, outcome: TrainOutcome, ds: DatasetSummary, spec: DbDatasetSpec, settings: TrainSettings, createdAt: number): ModelMeta {
+export function buildMeta(
+  name: string,
+  outcome: TrainOutcome,
+  ds: DatasetSummary,
+  spec: DbDatasetSpec,
+  settings: TrainSettings,
+  createdAt: number,
+): ModelMeta {
   return {
     format: MODEL_FORMAT,
     format_version: MODEL_FORMAT_VERSION,
     name,
     feature_set: { version: ds.featureSetVersion, names: [...ds.names] },
     label: { kind: 'mid_log_return_bps', horizon_ms: spec.horizonMs },
-    training: { from_ts: outcome.trainFrom, to_ts: outcome.trainTo, sessions: ds.sessionIds, decision_interval_ms: spec.decisionIntervalMs },
-    params: { ...outcome.params, folds: settings.folds, trials: settings.trials, ensemble: settings.ensemble },
+    training: {
+      from_ts: outcome.trainFrom,
+      to_ts: outcome.trainTo,
+      sessions: ds.sessionIds,
+      decision_interval_ms: spec.decisionIntervalMs,
+    },
+    params: {
+      ...outcome.params,
+      folds: settings.folds,
+      trials: settings.trials,
+      ensemble: settings.ensemble,
+    },
     n_trees: outcome.model.treeStart.length - 1,
     metrics: outcome.metrics,
     created_at: createdAt,
@@ -156,7 +214,10 @@ export function buildMeta(name: string, outcome: TrainOutcome, ds: DatasetSummar
 }
 
 export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedModel> {
-  const handle = trainInWorker({ kind: 'db', spec: o.spec, settings: o.settings }, { onProgress: o.onProgress });
+  const handle = trainInWorker(
+    { kind: 'db', spec: o.spec, settings: o.settings },
+    { onProgress: o.onProgress },
+  );
   const onAbort = () => handle.cancel();
   o.signal?.addEventListener('abort', onAbort);
   let res: Awaited<typeof handle.result>;
@@ -166,7 +227,10 @@ export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedMod
     o.signal?.removeEventListener('abort', onAbort);
   }
   const ds = res.dataset as DatasetSummary;
-  if (ds.featureSetVersion !== FEATURE_SET.version) throw new Error(`dataset built with feature set ${ds.featureSetVersion}, this build runs ${FEATURE_SET.version}`);
+  if (ds.featureSetVersion !== FEATURE_SET.version)
+    throw new Error(
+      `dataset built with feature set ${ds.featureSetVersion}, this build runs ${FEATURE_SET.version}`,
+    );
   const name = o.name ?? o.outPath.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
   const meta = buildMeta(name, res.outcome, ds, o.spec, o.settings, o.createdAt);
   const jsonPath = writeModel(o.outPath, res.outcome.model, meta);

@@ -74,7 +74,10 @@ describe('trainInWorker', () => {
     const progress: TrainProgress[] = [];
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
-    const { outcome: out } = await trainInWorker(j, { onProgress: (p) => progress.push(p as TrainProgress), progressEveryMs: 0 }).result;
+    const { outcome: out } = await trainInWorker(j, {
+      onProgress: (p) => progress.push(p as TrainProgress),
+      progressEveryMs: 0,
+    }).result;
     clearInterval(timer);
     const local = runTraining(job(3000));
     expect(Array.from(out.model.value)).toEqual(Array.from(local.model.value));

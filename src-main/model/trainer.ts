@@ -92,7 +92,12 @@ function subset(job: TrainJob, idx: Int32Array): Matrix {
  * Splits time-ordered training rows into fit rows and a newest early-stopping tail, leaving out the rows within
  * one horizon before the tail (their labels would overlap it).
  */
-export function earlyStopSplit(idx: Int32Array, ts: Float64Array, horizonMs: number, fraction: number): { fit: Int32Array; stop: Int32Array } {
+export function earlyStopSplit(
+  idx: Int32Array,
+  ts: Float64Array,
+  horizonMs: number,
+  fraction: number,
+): { fit: Int32Array; stop: Int32Array } {
   const order = Int32Array.from(idx).sort((a, b) => ts[a] - ts[b] || a - b);
   const nStop = Math.floor(order.length * fraction);
   if (nStop < 10 || order.length - nStop < 20) return { fit: order, stop: new Int32Array(0) };
@@ -115,7 +120,13 @@ function prepare(job: TrainJob, fold: Fold, bins: number): Prepared {
   const { fit, stop } = earlyStopSplit(fold.train, job.ts, job.horizonMs, job.earlyStopFraction ?? 0.15);
   const fm = subset(job, fit);
   const edges = computeBinEdges(fm.X, fm.n, fm.nFeatures, bins);
-  return { fit: fm, stop: subset(job, stop), valid: subset(job, fold.valid), edges, binned: binMatrix(fm.X, fm.n, fm.nFeatures, edges) };
+  return {
+    fit: fm,
+    stop: subset(job, stop),
+    valid: subset(job, fold.valid),
+    edges,
+    binned: binMatrix(fm.X, fm.n, fm.nFeatures, edges),
+  };
 }
 
 /** One random-search draw around the configured parameters (rounds, bins and early stopping stay as configured). */
@@ -139,8 +150,10 @@ function mean(xs: number[]): number {
 
 export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome {
   validateParams(job.params);
-  if (job.X.length !== job.nRows * job.nFeatures) throw new RangeError(`X has ${job.X.length} values for ${job.nRows} x ${job.nFeatures}`);
-  if (job.names.length !== job.nFeatures) throw new RangeError(`${job.names.length} feature names for ${job.nFeatures} features`);
+  if (job.X.length !== job.nRows * job.nFeatures)
+    throw new RangeError(`X has ${job.X.length} values for ${job.nRows} x ${job.nFeatures}`);
+  if (job.names.length !== job.nFeatures)
+    throw new RangeError(`${job.names.length} feature names for ${job.nFeatures} features`);
   const folds = walkForwardSplits(job.ts, { folds: job.folds, horizonMs: job.horizonMs });
   const holdout = folds[folds.length - 1];
   // Tuning never looks at the holdout unless it is the only fold.
@@ -168,13 +181,28 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
           binned: p.binned,
           shouldStop: hooks.shouldStop,
           onRound: (r) =>
-            hooks.onProgress?.({ phase: 'tuning', trial: t + 1, trials: job.trials, step: i + 1, steps: prepared.length, round: r.round + 1, rounds: params.rounds, trainLoss: r.trainLoss, validLoss: r.validLoss }),
+            hooks.onProgress?.({
+              phase: 'tuning',
+              trial: t + 1,
+              trials: job.trials,
+              step: i + 1,
+              steps: prepared.length,
+              round: r.round + 1,
+              rounds: params.rounds,
+              trainLoss: r.trainLoss,
+              validLoss: r.validLoss,
+            }),
         });
         stopCheck();
         scores.push(evaluate(predict(res.model, p.valid.X, p.valid.n), p.valid.y));
         rounds.push(res.bestRounds);
       });
-      const cv: EvalMetrics = { r2: mean(scores.map((s) => s.r2)), ic: mean(scores.map((s) => s.ic)), hit_rate: mean(scores.map((s) => s.hit_rate)), mse: mean(scores.map((s) => s.mse)) };
+      const cv: EvalMetrics = {
+        r2: mean(scores.map((s) => s.r2)),
+        ic: mean(scores.map((s) => s.ic)),
+        hit_rate: mean(scores.map((s) => s.hit_rate)),
+        mse: mean(scores.map((s) => s.mse)),
+      };
       trials.push({ params, cv, rounds: mean(rounds) });
       if (cv.mse < bestMse) {
         bestMse = cv.mse;
@@ -196,7 +224,17 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
       binned: p.binned,
       shouldStop: hooks.shouldStop,
       onRound: (r) =>
-        hooks.onProgress?.({ phase: 'final', trial: 0, trials: job.trials, step: k + 1, steps: K, round: r.round + 1, rounds: params.rounds, trainLoss: r.trainLoss, validLoss: r.validLoss }),
+        hooks.onProgress?.({
+          phase: 'final',
+          trial: 0,
+          trials: job.trials,
+          step: k + 1,
+          steps: K,
+          round: r.round + 1,
+          rounds: params.rounds,
+          trainLoss: r.trainLoss,
+          validLoss: r.validLoss,
+        }),
     });
     stopCheck();
     members.push(res.model);
@@ -217,7 +255,16 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
     pred_quantiles: quantiles(pred),
     label_abs_quantiles: quantiles(absY),
     feature_importance: Object.fromEntries(job.names.map((n, f) => [n, imp[f]])),
-    ...(bestTrial ? { cv: { r2: bestTrial.cv.r2, ic: bestTrial.cv.ic, hit_rate: bestTrial.cv.hit_rate, folds: tuneFolds.length } } : {}),
+    ...(bestTrial
+      ? {
+          cv: {
+            r2: bestTrial.cv.r2,
+            ic: bestTrial.cv.ic,
+            hit_rate: bestTrial.cv.hit_rate,
+            folds: tuneFolds.length,
+          },
+        }
+      : {}),
   };
   let trainFrom = Infinity;
   let trainTo = -Infinity;
@@ -225,6 +272,14 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
     trainFrom = Math.min(trainFrom, job.ts[r]);
     trainTo = Math.max(trainTo, job.ts[r]);
   }
-  return { model, params: best, metrics, trials, trainFrom, trainTo, validFrom: holdout.validFrom, validTo: holdout.validTo };
+  return {
+    model,
+    params: best,
+    metrics,
+    trials,
+    trainFrom,
+    trainTo,
+    validFrom: holdout.validFrom,
+    validTo: holdout.validTo,
+  };
 }
-

@@ -1,7 +1,13 @@
 // Worker-thread entry of the trainer: runs runTraining off the main thread, streams progress, and stops at the
 // next round when the shared cancel flag is raised. Started by trainInWorker.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { datasetFromDb, jobFromDataset, summarize, type DbDatasetSpec, type TrainSettings } from './trainPipeline.ts';
+import {
+  datasetFromDb,
+  jobFromDataset,
+  summarize,
+  type DbDatasetSpec,
+  type TrainSettings,
+} from './trainPipeline.ts';
 import { runTraining, TrainCancelled, type TrainJob, type TrainProgress } from './trainer.ts';
 
 /** A ready feature matrix, or a dataset to build from the database first (in the worker too). */
@@ -26,8 +32,15 @@ const { task, cancel, progressEveryMs } = workerData as WorkerInput;
 let last = 0;
 try {
   if (task.kind === 'dataset') {
-    const ds = datasetFromDb(task.spec, (events) => port.postMessage({ type: 'progress', progress: { phase: 'dataset', events } }));
-    port.postMessage({ type: 'done', built: ds }, [ds.X.buffer, ds.y.buffer, ds.ts.buffer, ds.session.buffer] as ArrayBuffer[]);
+    const ds = datasetFromDb(task.spec, (events) =>
+      port.postMessage({ type: 'progress', progress: { phase: 'dataset', events } }),
+    );
+    port.postMessage({ type: 'done', built: ds }, [
+      ds.X.buffer,
+      ds.y.buffer,
+      ds.ts.buffer,
+      ds.session.buffer,
+    ] as ArrayBuffer[]);
   } else {
     train(task);
   }
@@ -39,7 +52,9 @@ function train(task: Exclude<WorkerTask, { kind: 'dataset' }>): void {
   let job: TrainJob;
   let dataset = null;
   if (task.kind === 'db') {
-    const ds = datasetFromDb(task.spec, (events) => port.postMessage({ type: 'progress', progress: { phase: 'dataset', events } }));
+    const ds = datasetFromDb(task.spec, (events) =>
+      port.postMessage({ type: 'progress', progress: { phase: 'dataset', events } }),
+    );
     if (Atomics.load(cancel, 0) === 1) throw new TrainCancelled();
     dataset = summarize(ds);
     job = jobFromDataset(ds, task.settings);
@@ -55,10 +70,24 @@ function train(task: Exclude<WorkerTask, { kind: 'dataset' }>): void {
     },
   });
   const m = outcome.model;
-  port.postMessage({ type: 'done', outcome, dataset }, [m.treeStart.buffer, m.feature.buffer, m.threshold.buffer, m.left.buffer, m.right.buffer, m.value.buffer, m.gain.buffer, m.cover.buffer] as ArrayBuffer[]);
+  port.postMessage({ type: 'done', outcome, dataset }, [
+    m.treeStart.buffer,
+    m.feature.buffer,
+    m.threshold.buffer,
+    m.left.buffer,
+    m.right.buffer,
+    m.value.buffer,
+    m.gain.buffer,
+    m.cover.buffer,
+  ] as ArrayBuffer[]);
 }
 
 function report(e: unknown): void {
   if (e instanceof TrainCancelled) port.postMessage({ type: 'cancelled' });
-  else port.postMessage({ type: 'error', message: (e as Error).message ?? String(e), stack: (e as Error).stack });
+  else
+    port.postMessage({
+      type: 'error',
+      message: (e as Error).message ?? String(e),
+      stack: (e as Error).stack,
+    });
 }

@@ -1,15 +1,15 @@
 // The renderer's one way to reach the engine: window.l2desk (Electron preload) when present, else the loopback
 // WebSocket bridge whose token comes from the page URL. Components never know which transport they use.
-import {
-  IPC_VERSION,
-  type CommandArgs,
-  type CommandName,
-  type CommandResult,
-  type EventName,
-  type Events,
-  type L2DeskApi,
-  type WsServerMessage,
+import type {
+  CommandArgs,
+  CommandName,
+  CommandResult,
+  EventName,
+  Events,
+  L2DeskApi,
+  WsServerMessage,
 } from '../../src-shared/ipc.ts';
+import { IPC_VERSION } from '../../src-shared/ipcEvents.ts';
 
 declare global {
   interface Window {

@@ -107,6 +107,12 @@ export function RetrainPanel({ client }: { client: Client }) {
                   {res.beatsCurrent ? 'beats current' : 'does not beat current'}
                 </span>
               </div>
+              <div className="form-row">
+                <button onClick={() => decide(true)}>Accept</button>
+                <button className="secondary" onClick={() => decide(false)}>
+                  Reject
+                </button>
+              </div>
               <div className="small">
                 Validation: <Metrics m={res.candidate.metrics} />
               </div>
@@ -115,12 +121,6 @@ export function RetrainPanel({ client }: { client: Client }) {
                   Current: <Metrics m={res.current.metrics} />
                 </div>
               )}
-              <div className="form-row">
-                <button onClick={() => decide(true)}>Accept</button>
-                <button className="secondary" onClick={() => decide(false)}>
-                  Reject
-                </button>
-              </div>
             </>
           ) : (
             <div className="neg small">Training failed: {res.error}</div>

@@ -1,22 +1,22 @@
 // The screen's state (zustand): latest views from the engine events; series live in ./series.ts.
 import { create } from 'zustand';
-import {
-  IPC_VERSION,
-  type BacktestProgress,
-  type BacktestReport,
-  type BookView,
-  type CollectProgress,
-  type FillEvent,
-  type ModelInfo,
-  type PortfolioView,
-  type RetrainProgress,
-  type RetrainResult,
-  type SessionInfo,
-  type SignalEvent,
-  type Snapshot,
-  type StatusView,
-  type WhatIfResult,
+import type {
+  BacktestProgress,
+  BacktestReport,
+  BookView,
+  CollectProgress,
+  FillEvent,
+  ModelInfo,
+  PortfolioView,
+  RetrainProgress,
+  RetrainResult,
+  SessionInfo,
+  SignalEvent,
+  Snapshot,
+  StatusView,
+  WhatIfResult,
 } from '../../src-shared/ipc.ts';
+import { IPC_VERSION } from '../../src-shared/ipcEvents.ts';
 import type { Client, LinkState } from '../api/client.ts';
 import { equity, predictions, prices } from './series.ts';
 

@@ -5,18 +5,31 @@ import { Prng } from './prng.ts';
 import { DEFAULT_PARAMS, trainGbdt, type GbdtParams, type Matrix } from './train.ts';
 
 /** Random features in [-1, 1] (on a 0.01 grid with `grid`, so that 256 bins hold every distinct value). */
-function synth(n: number, nf: number, seed: number, fn: (r: Float32Array, rng: Prng) => number, grid = false): Matrix {
+function synth(
+  n: number,
+  nf: number,
+  seed: number,
+  fn: (r: Float32Array, rng: Prng) => number,
+  grid = false,
+): Matrix {
   const rng = new Prng(seed);
   const X = new Float32Array(n * nf);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    for (let f = 0; f < nf; f++) X[i * nf + f] = grid ? Math.round((rng.next() * 2 - 1) * 100) / 100 : rng.next() * 2 - 1;
+    for (let f = 0; f < nf; f++)
+      X[i * nf + f] = grid ? Math.round((rng.next() * 2 - 1) * 100) / 100 : rng.next() * 2 - 1;
     y[i] = fn(X.subarray(i * nf, i * nf + nf), rng);
   }
   return { X, y, n, nFeatures: nf };
 }
 
-const P = (o: Partial<GbdtParams>): GbdtParams => ({ ...DEFAULT_PARAMS, earlyStoppingRounds: 0, rowSubsample: 1, featureSubsample: 1, ...o });
+const P = (o: Partial<GbdtParams>): GbdtParams => ({
+  ...DEFAULT_PARAMS,
+  earlyStoppingRounds: 0,
+  rowSubsample: 1,
+  featureSubsample: 1,
+  ...o,
+});
 
 function depthOf(m: TreeEnsemble, k: number): number {
   return m.feature[k] < 0 ? 0 : 1 + Math.max(depthOf(m, m.left[k]), depthOf(m, m.right[k]));
@@ -66,7 +79,10 @@ describe('binning', () => {
 describe('trainGbdt', () => {
   it('learns a step function exactly with one split per tree', () => {
     const d = synth(2000, 3, 1, (r) => (r[1] > 0.25 ? 5 : -1), true);
-    const res = trainGbdt(d, P({ rounds: 50, maxDepth: 1, learningRate: 0.5, l2: 0, minSamplesLeaf: 1, bins: 256 }));
+    const res = trainGbdt(
+      d,
+      P({ rounds: 50, maxDepth: 1, learningRate: 0.5, l2: 0, minSamplesLeaf: 1, bins: 256 }),
+    );
     const pred = predict(res.model, d.X, d.n);
     for (let i = 0; i < d.n; i++) expect(pred[i]).toBeCloseTo(d.y[i], 3);
     expect(res.model.feature[0]).toBe(1);
@@ -97,7 +113,10 @@ describe('trainGbdt', () => {
   it('L2 regularisation shrinks leaf values', () => {
     const d = synth(500, 2, 4, (r) => (r[0] > 0 ? 10 : -10), true);
     const predMax = (l2: number) => {
-      const m = trainGbdt(d, P({ rounds: 1, maxDepth: 1, learningRate: 1, l2, minSamplesLeaf: 1, bins: 256 })).model;
+      const m = trainGbdt(
+        d,
+        P({ rounds: 1, maxDepth: 1, learningRate: 1, l2, minSamplesLeaf: 1, bins: 256 }),
+      ).model;
       return Math.max(...Array.from(predict(m, d.X, d.n)));
     };
     expect(predMax(0)).toBeCloseTo(10, 4);
@@ -124,7 +143,11 @@ describe('trainGbdt', () => {
     // Pure noise: validation loss stops improving almost at once.
     const d = synth(2000, 4, 6, (_r, rng) => rng.next());
     const v = synth(1000, 4, 7, (_r, rng) => rng.next());
-    const res = trainGbdt(d, P({ rounds: 500, earlyStoppingRounds: 10, learningRate: 0.3, minSamplesLeaf: 2 }), { valid: v });
+    const res = trainGbdt(
+      d,
+      P({ rounds: 500, earlyStoppingRounds: 10, learningRate: 0.3, minSamplesLeaf: 2 }),
+      { valid: v },
+    );
     expect(res.stopped).toBe('early');
     expect(res.roundsRun).toBeLessThan(500);
     const best = res.validLoss.indexOf(Math.min(...res.validLoss));

@@ -63,7 +63,8 @@ export function featureImportance(m: TreeEnsemble): Float64Array {
 export function averageEnsembles(models: readonly TreeEnsemble[]): TreeEnsemble {
   if (models.length === 0) throw new RangeError('averageEnsembles needs at least one model');
   const nf = models[0].nFeatures;
-  if (models.some((m) => m.nFeatures !== nf)) throw new RangeError('averageEnsembles: models differ in feature count');
+  if (models.some((m) => m.nFeatures !== nf))
+    throw new RangeError('averageEnsembles: models differ in feature count');
   if (models.length === 1) return models[0];
   const K = models.length;
   const nodes = models.reduce((a, m) => a + m.feature.length, 0);

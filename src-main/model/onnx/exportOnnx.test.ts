@@ -16,7 +16,8 @@ function synth(n: number, nf: number, seed: number) {
   const X = new Float32Array(n * nf);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    for (let f = 0; f < nf; f++) X[i * nf + f] = rng.next() < 0.3 ? Math.round(rng.next() * 4) : rng.next() * 10 - 5;
+    for (let f = 0; f < nf; f++)
+      X[i * nf + f] = rng.next() < 0.3 ? Math.round(rng.next() * 4) : rng.next() * 10 - 5;
     y[i] = Math.sin(X[i * nf]) * 3 + X[i * nf + 1] * X[i * nf + 2] * 0.2 + rng.next();
   }
   return { X, y, n, nFeatures: nf };
@@ -39,13 +40,22 @@ describe('exportOnnx', () => {
     const train = synth(20_000, nf, 1);
     const test = synth(10_000, nf, 2);
     // Test rows sitting exactly on split thresholds check the <= rule on both sides.
-    const { model } = trainGbdt(train, { ...DEFAULT_PARAMS, rounds: 60, maxDepth: 5, bins: 32, earlyStoppingRounds: 0 });
+    const { model } = trainGbdt(train, {
+      ...DEFAULT_PARAMS,
+      rounds: 60,
+      maxDepth: 5,
+      bins: 32,
+      earlyStoppingRounds: 0,
+    });
     for (let i = 0; i < 2000; i++) {
       const k = (i * 7919) % model.feature.length;
       if (model.feature[k] >= 0) test.X[i * nf + model.feature[k]] = model.threshold[k];
     }
     const file = path.join(dir, 'm.onnx');
-    exportOnnx(model, file, { featureNames: Array.from({ length: nf }, (_, f) => `f${f}`), featureSetVersion: 't1' });
+    exportOnnx(model, file, {
+      featureNames: Array.from({ length: nf }, (_, f) => `f${f}`),
+      featureSetVersion: 't1',
+    });
     const ours = predict(model, test.X, test.n);
     const theirs = await runOrt(file, test.X, test.n, nf);
     let maxDiff = 0;
@@ -58,7 +68,12 @@ describe('exportOnnx', () => {
   it('NaN features follow the same branch (right) in both', async () => {
     const nf = 3;
     const train = synth(3000, nf, 3);
-    const { model } = trainGbdt(train, { ...DEFAULT_PARAMS, rounds: 10, maxDepth: 3, earlyStoppingRounds: 0 });
+    const { model } = trainGbdt(train, {
+      ...DEFAULT_PARAMS,
+      rounds: 10,
+      maxDepth: 3,
+      earlyStoppingRounds: 0,
+    });
     const X = new Float32Array([NaN, 1, 2, 0.5, NaN, NaN, NaN, NaN, NaN]);
     const file = path.join(dir, 'nan.onnx');
     exportOnnx(model, file, { featureNames: ['a', 'b', 'c'], featureSetVersion: 't1' });
@@ -88,7 +103,14 @@ describe('exportOnnx', () => {
 
   it('rejects a feature-name list of the wrong length', () => {
     const train = synth(500, 2, 4);
-    const { model } = trainGbdt(train, { ...DEFAULT_PARAMS, rounds: 2, earlyStoppingRounds: 0, minSamplesLeaf: 5 });
-    expect(() => exportOnnx(model, path.join(dir, 'x.onnx'), { featureNames: ['a'], featureSetVersion: 't' })).toThrow(/1 feature names/);
+    const { model } = trainGbdt(train, {
+      ...DEFAULT_PARAMS,
+      rounds: 2,
+      earlyStoppingRounds: 0,
+      minSamplesLeaf: 5,
+    });
+    expect(() =>
+      exportOnnx(model, path.join(dir, 'x.onnx'), { featureNames: ['a'], featureSetVersion: 't' }),
+    ).toThrow(/1 feature names/);
   });
 });

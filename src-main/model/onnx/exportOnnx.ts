@@ -11,10 +11,26 @@ const { onnx } = onnxProto;
 const A = onnx.AttributeProto.AttributeType;
 const enc = new TextEncoder();
 
-const ints = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({ name, type: A.INTS, ints: Array.from(v) });
-const floats = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({ name, type: A.FLOATS, floats: Array.from(v) });
-const str = (name: string, v: string): OnnxTypes.IAttributeProto => ({ name, type: A.STRING, s: enc.encode(v) });
-const strs = (name: string, v: string[]): OnnxTypes.IAttributeProto => ({ name, type: A.STRINGS, strings: v.map((x) => enc.encode(x)) });
+const ints = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({
+  name,
+  type: A.INTS,
+  ints: Array.from(v),
+});
+const floats = (name: string, v: ArrayLike<number>): OnnxTypes.IAttributeProto => ({
+  name,
+  type: A.FLOATS,
+  floats: Array.from(v),
+});
+const str = (name: string, v: string): OnnxTypes.IAttributeProto => ({
+  name,
+  type: A.STRING,
+  s: enc.encode(v),
+});
+const strs = (name: string, v: string[]): OnnxTypes.IAttributeProto => ({
+  name,
+  type: A.STRINGS,
+  strings: v.map((x) => enc.encode(x)),
+});
 
 export interface OnnxExportInfo {
   /** Stored as ONNX metadata_props too, so that an .onnx separated from its .json still says what it expects. */
@@ -25,7 +41,9 @@ export interface OnnxExportInfo {
 
 export function ensembleToOnnx(m: TreeEnsemble, info: OnnxExportInfo): Uint8Array {
   if (info.featureNames.length !== m.nFeatures) {
-    throw new RangeError(`exportOnnx: ${info.featureNames.length} feature names for a model of ${m.nFeatures} features`);
+    throw new RangeError(
+      `exportOnnx: ${info.featureNames.length} feature names for a model of ${m.nFeatures} features`,
+    );
   }
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
@@ -94,7 +112,10 @@ export function ensembleToOnnx(m: TreeEnsemble, info: OnnxExportInfo): Uint8Arra
       floats('target_weights', tWeight),
     ],
   };
-  const tensor = (name: string, dims: OnnxTypes.TensorShapeProto.IDimension[]): OnnxTypes.IValueInfoProto => ({
+  const tensor = (
+    name: string,
+    dims: OnnxTypes.TensorShapeProto.IDimension[],
+  ): OnnxTypes.IValueInfoProto => ({
     name,
     type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims } } },
   });
