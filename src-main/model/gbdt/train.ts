@@ -271,32 +271,13 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   };
 
   /** Leaf value of a binned column-major row through the tree rooted at `root`. */
-  const leafValueBinned = (Bm: Uint8Array, rows: number, i: number, root: number): number => {
-    let k = root;
-    let f = feature[k];
-    while (f >= 0) {
-      k = Bm[f * rows + i] <= binThr[k] ? left[k] : right[k];
-      f = feature[k];
-    }
-    return value[k];
-  };
 
   const growTree = () => {
     // Rows of this tree.
-    let m = 0;
-    if (params.rowSubsample < 1) {
-      for (let i = 0; i < n; i++) {
-        const take = rng.next() < params.rowSubsample;
-        inSample[i] = take ? 1 : 0;
-        if (take) idx[m++] = i;
-      }
-      if (m < 2) {
-        for (let i = 0; i < n; i++) idx[i] = i;
-        inSample.fill(1);
-        m = n;
-      }
-    } else {
-      for (let i = 0; i < n; i++) idx[i] = i;
+    let m = params.rowSubsample < 1 ? sampleRows(idx, inSample, n, params.rowSubsample, rng) : 0;
+    if (m < 2) {
+      identity(idx, n);
+      inSample.fill(1);
       m = n;
     }
     // Features of this tree.
@@ -313,8 +294,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
     const root = newNode(m);
     treeStart.push(root);
-    let sumG = 0;
-    for (let k = 0; k < m; k++) sumG += gp[idx[k]] - COUNT_UNIT;
+    const sumG = sumPacked(gp, idx, m, COUNT_UNIT);
     const rootHist = takeHist();
     buildHist(rootHist, 0, m);
     const open: Open[] = [
@@ -409,8 +389,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       leaves++;
     }
     // Rows left out of this tree's sample still get its prediction.
-    if (m < n) for (let i = 0; i < n; i++) if (!inSample[i]) pred[i] += leafValueBinned(B, n, i, root);
-    for (let i = 0; i < nv; i++) predV[i] += leafValueBinned(Bv, nv, i, root);
+    if (m < n) addTreeBinned(pred, B, n, inSample, root, feature, binThr, left, right, value);
+    if (nv > 0) addTreeBinned(predV, Bv, nv, null, root, feature, binThr, left, right, value);
   };
 
   const trainLoss: number[] = [];
@@ -419,11 +399,10 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   let bestLoss = Infinity;
   let bestRound = -1;
   let stopped: TrainResult['stopped'] = 'rounds';
-  let gmax = 0;
-  for (let i = 0; i < n; i++) {
-    g[i] = pred[i] - y[i];
-    gmax = Math.max(gmax, Math.abs(g[i]));
-  }
+  const acc = new Float64Array(2);
+  const gv = new Float64Array(nv);
+  residuals(pred, y, g, n, acc);
+  let gmax = acc[1];
   for (let round = 0; round < params.rounds; round++) {
     if (opts.shouldStop?.()) {
       stopped = 'cancelled';
@@ -431,27 +410,16 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     }
     // g and gmax hold this round's gradients (computed with the previous round's loss).
     qscale = gmax > 0 ? 2 ** gradBits / gmax : 1;
-    for (let i = 0; i < n; i++) gp[i] = COUNT_UNIT + ((g[i] * qscale) | 0);
+    quantize(gp, g, n, qscale, COUNT_UNIT);
     growTree();
     nodeCountAfter.push(feature.length);
-    let se = 0;
-    gmax = 0;
-    for (let i = 0; i < n; i++) {
-      const e = pred[i] - y[i];
-      se += e * e;
-      g[i] = e;
-      const a = e < 0 ? -e : e;
-      if (a > gmax) gmax = a;
-    }
-    const tl = se / n;
+    residuals(pred, y, g, n, acc);
+    const tl = acc[0] / n;
+    gmax = acc[1];
     let vl = NaN;
     if (valid) {
-      let sv = 0;
-      for (let i = 0; i < nv; i++) {
-        const e = predV[i] - yv[i];
-        sv += e * e;
-      }
-      vl = sv / nv;
+      residuals(predV, yv, gv, nv, acc);
+      vl = acc[0] / nv;
     }
     trainLoss.push(tl);
     validLoss.push(vl);
@@ -577,4 +545,72 @@ function partitionRows(
   }
   idx.set(tmp.subarray(0, r), l);
   return l;
+}
+
+// Per-row loops of a round, kept out of trainGbdt and growTree: a hot loop inside a big function gets it
+// compiled on-stack before its other paths have type feedback, and it then deoptimizes over and over.
+
+function identity(idx: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) idx[i] = i;
+}
+
+/** Bernoulli row sample: the chosen rows in idx (ascending), inSample[i] = 1 for them; returns their count. */
+function sampleRows(idx: Int32Array, inSample: Uint8Array, n: number, p: number, rng: Prng): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const take = rng.next() < p;
+    inSample[i] = take ? 1 : 0;
+    if (take) idx[m++] = i;
+  }
+  return m;
+}
+
+function sumPacked(gp: Float64Array, idx: Int32Array, m: number, unit: number): number {
+  let s = 0;
+  for (let k = 0; k < m; k++) s += gp[idx[k]] - unit;
+  return s;
+}
+
+function quantize(gp: Float64Array, g: Float64Array, n: number, qscale: number, unit: number): void {
+  for (let i = 0; i < n; i++) gp[i] = unit + ((g[i] * qscale) | 0);
+}
+
+/** g = pred - y; out[0] = sum of squares, out[1] = max |g|. */
+function residuals(pred: Float64Array, y: Float64Array, g: Float64Array, n: number, out: Float64Array): void {
+  let se = 0;
+  let gmax = 0;
+  for (let i = 0; i < n; i++) {
+    const e = pred[i] - y[i];
+    se += e * e;
+    g[i] = e;
+    const a = e < 0 ? -e : e;
+    if (a > gmax) gmax = a;
+  }
+  out[0] = se;
+  out[1] = gmax;
+}
+
+/** pred[i] += the leaf value of tree `root` for binned row i (column-major Bm), for rows not in `skip`. */
+function addTreeBinned(
+  pred: Float64Array,
+  Bm: Uint8Array,
+  rows: number,
+  skip: Uint8Array | null,
+  root: number,
+  feature: number[],
+  binThr: number[],
+  left: number[],
+  right: number[],
+  value: number[],
+): void {
+  for (let i = 0; i < rows; i++) {
+    if (skip && skip[i]) continue;
+    let k = root;
+    let f = feature[k];
+    while (f >= 0) {
+      k = Bm[f * rows + i] <= binThr[k] ? left[k] : right[k];
+      f = feature[k];
+    }
+    pred[i] += value[k];
+  }
 }
