@@ -100,7 +100,12 @@ export const configSchema = z
       notional: z.number().positive(),
       equity_fraction: fraction,
       vol_target_bps: z.number().positive(),
-      max_position: z.number().positive(),
+      /** Largest absolute position, quote currency (USDT) at the current mid: symbol-agnostic. */
+      max_position_notional: z.number().positive(),
+      /** Smallest order value (quote); Bybit's minimum is 5 USDT. */
+      min_order_notional: z.number().nonnegative(),
+      /** Same-direction resize only when the size changes by more than this fraction of the target. */
+      rebalance_band: fraction,
       stop_loss_bps: z.number().nonnegative(),
       take_profit_bps: z.number().nonnegative(),
       max_daily_loss: z.number().nonnegative(),
@@ -140,12 +145,19 @@ export function validateConfig(raw: unknown, origin = 'config'): Config {
   throw new ConfigError(`invalid ${origin}:\n  ${lines.join('\n  ')}`, key);
 }
 
+/** Keys an older config may still hold, and what replaced them. */
+const RENAMED: Readonly<Record<string, string>> = {
+  max_position: 'use risk.max_position_notional, in quote currency (USDT), for any symbol',
+};
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+        .map((k) => (RENAMED[k] ? `${k} (renamed: ${RENAMED[k]})` : k))
+        .join(', ')}`;
     case 'invalid_union':
       return `${issue.message}; allowed: see resources/config.yaml`;
     default:

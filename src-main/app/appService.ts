@@ -151,7 +151,7 @@ export class AppService {
   private sink(): PipelineSink {
     const feed = this.feed;
     return {
-      book: (b, ts, recvTs, valid) => feed.onBook(b, ts, recvTs, valid),
+      book: (b, ts, recvTs, valid, tickSize) => feed.onBook(b, ts, recvTs, valid, tickSize),
       prediction: (p) => feed.onPrediction(p),
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),

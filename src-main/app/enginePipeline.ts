@@ -93,12 +93,14 @@ export function enginePipelineFactory(opts: {
     let last = { ts: 0, recvTs: 0 };
     let warnings = 0;
     let warnWindow = 0;
+    // The tick is read from the engine each time: for an unknown symbol it is only known from the first
+    // snapshot (the source's instrument said ''), and a refined tick rebuilds the book on a finer grid.
     engine.on('book', (e) => {
       last = { ts: e.ts, recvTs: e.recvTs };
-      sink.book(e.book, e.ts, e.recvTs, e.valid);
+      sink.book(e.book, e.ts, e.recvTs, e.valid, engine.tickSize);
     });
     engine.on('health', (h) => {
-      if (!h.bookValid) sink.book(engine.book, last.ts, last.recvTs, false);
+      if (!h.bookValid) sink.book(engine.book, last.ts, last.recvTs, false, engine.tickSize);
     });
     engine.on('prediction', (e) => sink.prediction({ t: e.ts, value: e.value, threshold: e.threshold }));
     engine.on('signal', (e) =>
@@ -118,7 +120,9 @@ export function enginePipelineFactory(opts: {
     const p: LivePipeline = {
       kind: spec.kind,
       symbol: source.instrument.symbol,
-      tickSize: source.instrument.tickSize,
+      get tickSize() {
+        return engine.tickSize || source.instrument.tickSize;
+      },
       start: () => engine.start(),
       stop: async () => {
         await engine.stop();

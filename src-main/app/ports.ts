@@ -15,8 +15,11 @@ import type { FeedHealth } from '../../src-shared/market.ts';
 import type { BookLike } from './uiFeed.ts';
 
 export interface PipelineSink {
-  /** After each applied book message (the sink reads the book lazily, at most at the UI rate). */
-  book(book: BookLike, ts: number, recvTs: number, valid: boolean): void;
+  /**
+   * After each applied book message (the sink reads the book lazily, at most at the UI rate). `tickSize` is the
+   * tick the book is built on now: for an unknown symbol it is only learnt from the first snapshot.
+   */
+  book(book: BookLike, ts: number, recvTs: number, valid: boolean, tickSize?: string): void;
   prediction(p: PredictionPoint): void;
   signal(s: SignalEvent): void;
   fill(f: FillEvent): void;
@@ -27,6 +30,7 @@ export interface PipelineSink {
 export interface LivePipeline {
   readonly kind: SourceSpec['kind'];
   readonly symbol: string;
+  /** The tick known now ('' for an unknown symbol until its first snapshot). */
   readonly tickSize: string;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -126,8 +126,12 @@ export class UiFeed {
     this.lastEquityT = -Infinity;
   }
 
-  /** After each applied book message: cheap, only marks the book dirty and samples the mid. */
-  onBook(book: BookLike, ts: number, recvTs: number, valid: boolean): void {
+  /**
+   * After each applied book message: cheap, only marks the book dirty and samples the mid. `tickSize`: the
+   * book's tick when the pipeline learnt it after the reset (an unknown symbol's first snapshot, a refinement).
+   */
+  onBook(book: BookLike, ts: number, recvTs: number, valid: boolean, tickSize?: string): void {
+    if (tickSize) this.tickSize = tickSize;
     this.book = book;
     this.bookTs = ts;
     this.bookRecvTs = recvTs;

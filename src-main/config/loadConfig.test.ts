@@ -39,6 +39,9 @@ describe('loadConfig', () => {
     [{ 'store.batch_interval': '2s' }, 'store.batch_interval', 'between 1ms and 250ms'],
     [{ 'trading.threshold': -1 }, 'trading.threshold', '>=0'],
     [{ 'risk.typo_key': 1 }, 'risk', 'typo_key'],
+    // The old coin-denominated cap (0.5 meant 0.5 DOGE on DOGEUSDT) points to its quote-currency successor.
+    [{ 'risk.max_position': 0.5 }, 'risk', 'risk.max_position_notional'],
+    [{ 'risk.rebalance_band': 1.5 }, 'risk.rebalance_band', '<=1'],
   ])('rejects %j naming the key and what is allowed', (overrides, key, allowed) => {
     let err: unknown;
     try {

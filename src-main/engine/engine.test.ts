@@ -429,7 +429,7 @@ describe('Engine on other tick sizes', () => {
   const TICK = '0.00001';
   const dogeConfig = loadConfig({
     ignoreUserFile: true,
-    overrides: { 'trading.threshold': 0.3, 'trading.latency': '50ms', 'risk.max_position': 100_000 },
+    overrides: { 'trading.threshold': 0.3, 'trading.latency': '50ms', 'risk.max_position_notional': 100_000 },
   });
   let dogeEvents: MarketMessage[] = [];
 
@@ -547,5 +547,77 @@ describe('Engine on other tick sizes', () => {
     // Nothing decided on the broken book; decisions resume after the rebuild and a fresh warm-up.
     expect(r.predictions.filter((p) => p.ts > r.gaps[0].gap.startTs && p.ts < snapAt + 30_000)).toEqual([]);
     expect(r.predictions.some((p) => p.ts >= snapAt + 30_000)).toBe(true);
+  });
+});
+
+describe('Engine sizes in whole lots of any symbol, and price drift does not churn orders', () => {
+  async function run(id: number, cfg: typeof config, model: DecisionModel = ruleModel('sync')) {
+    const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
+    const engine = new Engine(engineOptionsFromConfig(cfg, source.instrument, 1000), {
+      source,
+      clock: new ReplayClock(),
+      model,
+    });
+    const r = collect(engine);
+    const warnings: string[] = [];
+    engine.on('warning', (w) => warnings.push(w));
+    await engine.start();
+    await source.done();
+    await engine.stop();
+    const orders = [...new Map(r.orders.map((o) => [o.id, o])).values()];
+    return { ...r, orders, warnings };
+  }
+
+  it.each([
+    // symbol, start price, tick, lot the engine uses, inferred (not in the known table)
+    ['BTCUSDT', 65_000, '0.1', 0.001, false],
+    ['DOGEUSDT', 0.15, '0.00001', 1, false],
+    ['ETHXUSDT', 3500, '0.01', 0.01, true], // the sim's sizes are whole 0.01 lots at 3500
+    ['XYZUSDT', 0.52, '0.0001', 1, true], // whole coins (lots of 100)
+  ] as const)(
+    '%s at %s (tick %s): lot %s, inferred %s',
+    async (symbol, startPrice, tickSize, lot, inferred) => {
+      const id = writeSimSession(db, {
+        seed: 21,
+        durationMs: 100_000,
+        symbol,
+        startPrice,
+        tickSize,
+      }).sessionId;
+      const r = await run(id, config);
+      expect(r.engine.qtyStep).toBe(lot);
+      expect(r.warnings.some((w) => w.includes(`lot size of ${symbol} inferred`))).toBe(inferred);
+      const placed = r.orders.filter((o) => o.status !== 'rejected');
+      expect(placed.length).toBeGreaterThan(1);
+      for (const o of placed) {
+        const lots = o.qty / lot;
+        expect(Math.abs(lots - Math.round(lots))).toBeLessThan(1e-6);
+        // 1000 USDT positions (flips twice that) at any price: never a BTC-sized 0.5 coins of a 0.52 coin.
+        expect(o.qty * startPrice).toBeGreaterThan(700);
+        expect(o.qty * startPrice).toBeLessThan(2 * 1000 * 1.05);
+      }
+    },
+  );
+
+  it('a price hovering on a lot boundary under a steady signal: one entry, no resizing orders', async () => {
+    const id = writeSimSession(db, { seed: 11, durationMs: 240_000, startPrice: 50_000 }).sessionId;
+    // Always long: only the price moves, so every order after the entry would be a resize for price drift.
+    const alwaysLong: DecisionModel = { needsFeatures: false, predict: () => 1 };
+    // The notional puts the lot boundary (notional / price = 0.02 BTC) at the median decision price.
+    const mids = (await run(id, config, alwaysLong)).predictions.map((p) => p.mid).sort((x, y) => x - y);
+    const notional = 0.02 * mids[mids.length >> 1];
+    const cfg = (o: Record<string, unknown>) =>
+      loadConfig({
+        ignoreUserFile: true,
+        overrides: { 'trading.threshold': 0.3, 'trading.latency': '50ms', 'risk.notional': notional, ...o },
+      });
+    const banded = await run(id, cfg({}), alwaysLong);
+    // Without the band the rounded size flips between 0.019 and 0.020 as the price crosses the boundary.
+    const churn = await run(id, cfg({ 'risk.rebalance_band': 0, 'risk.min_order_notional': 0 }), alwaysLong);
+    expect(churn.orders.length).toBeGreaterThanOrEqual(3);
+    expect(churn.orders.slice(1).every((o) => o.qty === 0.001)).toBe(true);
+    expect(banded.orders.map((o) => [o.side, o.status])).toEqual([['Buy', 'filled']]);
+    expect([0.019, 0.02]).toContain(banded.orders[0].qty);
+    expect(banded.engine.position).toBe(banded.orders[0].qty);
   });
 });

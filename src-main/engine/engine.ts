@@ -15,6 +15,8 @@
 // Tick size: the book is built at the first snapshot, on the source's tick then (a live source may only learn
 // it from that snapshot), else the configured one, else one inferred from the snapshot's prices; a later
 // snapshot on another (refined) tick rebuilds it and restarts the warm-up. An off-grid price is a gap, never a crash.
+// The lot size (order quantity step) is learnt at the first snapshot too: the known one for the symbol, else the
+// finest decimal step of the snapshot's sizes (a later snapshot may refine it); risk and executor round to it.
 import type { Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
 import type { Config } from '../../src-shared/config.ts';
 import type { OrderBook } from '../book/orderBook.ts';
@@ -27,6 +29,7 @@ import type { MarketSource } from '../market/source.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
 import { ConstantLatency } from '../trading/latency.ts';
+import { knownQtyStep, qtyStepFromLevels } from '../trading/lotSize.ts';
 import { MetricsAccumulator, type Metrics } from '../trading/metrics.ts';
 import { PaperBroker } from '../trading/paperBroker.ts';
 import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
@@ -85,7 +88,9 @@ export function engineOptionsFromConfig(
       notional: r.notional,
       equityFraction: r.equity_fraction,
       volTargetBps: r.vol_target_bps,
-      maxPosition: r.max_position,
+      maxPositionNotional: r.max_position_notional,
+      minOrderNotional: r.min_order_notional,
+      rebalanceBand: r.rebalance_band,
       stopLossBps: r.stop_loss_bps,
       takeProfitBps: r.take_profit_bps,
       maxDailyLoss: r.max_daily_loss,
@@ -125,6 +130,10 @@ export class Engine {
   private sourceTick = '';
   /** A finer tick an off-grid delta proved: the next snapshot rebuilds the book on it. */
   private provenTick = '';
+  /** Lot size (base units); 0 before the first snapshot. */
+  private lot = 0;
+  /** The lot was inferred from sizes (not known for the symbol): a finer one in a later snapshot refines it. */
+  private lotInferred = false;
   private readonly features = new FeatureEngine();
   private readonly row64 = new Float64Array(N_FEATURES);
   private readonly row32 = new Float32Array(N_FEATURES);
@@ -174,6 +183,7 @@ export class Engine {
       mode: options.executor,
       passiveTimeoutMs: options.passiveTimeoutMs,
       minQty: 1e-9,
+      minNotional: options.risk.minOrderNotional ?? 0,
     });
     this.broker = new PaperBroker({
       fees: new NotionalFees(options.takerFee, options.makerFee),
@@ -219,6 +229,11 @@ export class Engine {
   /** Tick size the book is built on; '' before the first snapshot. */
   get tickSize(): string {
     return this.bookTick;
+  }
+
+  /** Lot size (order quantity step, base units); 0 before the first snapshot. */
+  get qtyStep(): number {
+    return this.lot;
   }
 
   get valid(): boolean {
@@ -364,6 +379,7 @@ export class Engine {
     const useFeatures = this.model?.needsFeatures !== false;
     if (m.type === 'snapshot') {
       if (!this.prepareBook(m)) return;
+      this.learnLot(m);
       // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it.
       if (m.depth > 1 && this.sawSnapshot) this.features.reset();
       this.sawSnapshot = true;
@@ -445,6 +461,37 @@ export class Engine {
     this.seq = new SequencedBook(scale);
     this.bookTick = scale.tickSize;
     return true;
+  }
+
+  /**
+   * The lot size at a snapshot: the known one for the symbol (once), else inferred from the sizes, and refined
+   * when a later snapshot shows a finer step (a coarser guess only rounds orders coarser than needed).
+   */
+  private learnLot(m: MarketMessage & { kind: 'book' }): void {
+    if (this.lot > 0 && !this.lotInferred) return;
+    const symbol = m.symbol || this.options.instrument.symbol;
+    if (this.lot === 0) {
+      const known = knownQtyStep(symbol, this.options.instrument.category);
+      if (known) {
+        this.setLot(known, false);
+        return;
+      }
+    }
+    const inferred = qtyStepFromLevels(m.bids, m.asks);
+    if (inferred === null || (this.lot > 0 && inferred >= this.lot)) return;
+    this.ev.emit(
+      'warning',
+      this.lot === 0
+        ? `lot size of ${symbol} inferred from the sizes of its first snapshot: ${lotText(inferred)}`
+        : `lot size of ${symbol} refined from ${lotText(this.lot)} to ${lotText(inferred)} (snapshot u=${m.u})`,
+    );
+    this.setLot(inferred, true);
+  }
+
+  private setLot(step: number, inferred: boolean): void {
+    this.lot = step;
+    this.lotInferred = inferred;
+    this.risk.setQtyStep(step);
   }
 
   /** SequencedBook turns off-grid prices into gaps; anything else it throws must not stop the engine either. */
@@ -596,6 +643,7 @@ export class Engine {
         bestBid: book.bestBid(),
         bestAsk: book.bestAsk(),
         working: this.broker.working(),
+        qtyStep: this.lot,
       },
       dec.reason,
       dec.urgent,
@@ -644,6 +692,11 @@ export class Engine {
   get position(): number {
     return this.portfolio.position;
   }
+}
+
+/** A lot size as a plain decimal ("0.000001", not "1e-6"). */
+function lotText(step: number): string {
+  return step.toFixed(Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
 }
 
 /** A valid TickScale or null. */

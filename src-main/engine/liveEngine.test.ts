@@ -133,10 +133,10 @@ describe('Engine on a live WebSocket source', () => {
       reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
     });
     expect(source.instrument.tickSize).toBe('');
-    // max_position is in base units: 0.5 (BTC) would cap a 1000 USDT order at 0.5 coins here.
+    // Default risk config: the position cap is quote notional (USDT), so it fits a 0.15 coin as well as BTC.
     const config = loadConfig({
       ignoreUserFile: true,
-      overrides: { 'trading.threshold': 0.2, 'risk.max_position': 100_000, symbol: 'ADAUSDT' },
+      overrides: { 'trading.threshold': 0.2, symbol: 'ADAUSDT' },
     });
     const options = engineOptionsFromConfig(config, source.instrument);
     expect(options.instrument.tickSize).toBe('');
@@ -171,6 +171,7 @@ describe('Engine on a live WebSocket source', () => {
     expect(source.instrument.tickSize).toBe(TICK);
     expect(engine.tickSize).toBe(TICK);
     expect(engine.valid).toBe(true);
+    expect(engine.qtyStep).toBe(1);
     expect(offGrid).toEqual([]);
     const mid = engine.book.mid();
     expect(mid).toBeGreaterThan(0.1);
@@ -182,6 +183,8 @@ describe('Engine on a live WebSocket source', () => {
       else expect(f.price).toBeLessThanOrEqual(b);
       expect(Math.abs(f.price / mid - 1)).toBeLessThan(0.02);
       expect(f.qty).toBeGreaterThan(0);
+      // The lot inferred from the snapshot's whole-coin sizes: orders, hence fills, are whole coins.
+      expect(Number.isInteger(f.qty)).toBe(true);
       expect(f.qty * f.price).toBeLessThan(2 * 1000 * 1.05);
       expect(f.fee).toBeCloseTo(f.price * f.qty * config.trading.taker_fee, 9);
     }

@@ -81,6 +81,10 @@ describe('Predictor', () => {
         expect(batch[i]).toBe(single);
       }
       await expect(p.predict(new Float32Array(3))).rejects.toThrow(/3 values/);
+      // Overlapping single-row calls (not awaited one by one) each get their own row's prediction.
+      const rows = Array.from({ length: 20 }, (_, i) => X.slice(i * 4, i * 4 + 4));
+      const concurrent = await Promise.all(rows.map((r) => p.predict(r)));
+      concurrent.forEach((v, i) => expect(Math.abs(v - ours[i])).toBeLessThan(1e-5));
     } finally {
       await p.close();
     }

@@ -125,6 +125,8 @@ export class Predictor {
   private readonly row: Float32Array;
   private readonly rowTensor: ort.Tensor;
   private closed = false;
+  /** The shared single-row tensor is in use by a call that has not finished yet. */
+  private rowBusy = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -189,12 +191,25 @@ export class Predictor {
     if (row.length !== this.nf)
       throw new RangeError(`predict: row has ${row.length} values, the model takes ${this.nf}`);
     if (this.closed) throw new Error('predict: predictor is closed');
-    this.row.set(row);
-    const out = await this.session.run({ features: this.rowTensor });
-    return (out.prediction.data as Float32Array)[0];
+    // onnxruntime-node reads the input when the run starts, on a later tick (setImmediate), not when run() is
+    // called: a call overlapping another must not overwrite the shared row, so it gets its own tensor.
+    if (this.rowBusy) {
+      const out = await this.session.run({
+        features: new ort.Tensor('float32', Float32Array.from(row), [1, this.nf]),
+      });
+      return (out.prediction.data as Float32Array)[0];
+    }
+    this.rowBusy = true;
+    try {
+      this.row.set(row);
+      const out = await this.session.run({ features: this.rowTensor });
+      return (out.prediction.data as Float32Array)[0];
+    } finally {
+      this.rowBusy = false;
+    }
   }
 
-  /** Predictions for n rows (row-major, n × featureCount). */
+  /** Predictions for n rows (row-major, n × featureCount). `rows` is read when the run starts: keep it unchanged until the promise settles. */
   async predictBatch(rows: Float32Array, n: number): Promise<Float32Array> {
     if (rows.length !== n * this.nf)
       throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);

@@ -14,7 +14,7 @@ import { DEFAULT_PARAMS, trainGbdt } from './gbdt/train.ts';
 import { writeModel } from './modelFiles.ts';
 import type { ModelMeta } from './modelMeta.ts';
 import { getChampion, listDecisions, listModels } from './modelRegistry.ts';
-import { Retrainer, type RetrainerOptions } from './retrainer.ts';
+import { Retrainer, retrainerFromConfig, type RetrainerOptions } from './retrainer.ts';
 import { SIM_EPOCH_MS, writeSimSession } from './simData.ts';
 
 const H = 10_000;
@@ -79,6 +79,17 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('Retrainer', () => {
+  it('is built from the config only when retrain.every is set', () => {
+    const o = { dbFile, championPath: path.join(dir, 'x.onnx'), featureSet: FEATURE_SET, outDir: dir };
+    expect(retrainerFromConfig(loadConfig({ ignoreUserFile: true }), o)).toBeNull();
+    const r = retrainerFromConfig(
+      loadConfig({ ignoreUserFile: true, overrides: { 'retrain.every': '30m', 'retrain.window': '60m' } }),
+      o,
+    );
+    expect(r).toBeInstanceOf(Retrainer);
+    expect(r?.running).toBe(false);
+  });
+
   it('promotes a challenger that beats the champion on unseen data, and stores the decision', async () => {
     // A poor champion: always predicts +5 bps.
     const constant: TreeEnsemble = {

@@ -16,7 +16,13 @@ import {
   setStatus,
 } from './modelRegistry.ts';
 import { Predictor, readModelMeta, type FeatureSetSpec } from './predictor.ts';
-import { trainModelFromDb, type PipelineProgress, type TrainSettings } from './trainPipeline.ts';
+import type { Config } from '../../src-shared/config.ts';
+import {
+  settingsFromConfig,
+  trainModelFromDb,
+  type PipelineProgress,
+  type TrainSettings,
+} from './trainPipeline.ts';
 import { buildDatasetInWorker } from './trainInWorker.ts';
 
 export interface RetrainerOptions {
@@ -223,4 +229,30 @@ export class Retrainer {
     setChampion(db, id);
     return id;
   }
+}
+
+/**
+ * The retrainer the config asks for (retrain.every, retrain.window, model.horizon, features.decision_interval,
+ * train.*, tuning.trials), or null when retrain.every is null (retraining off).
+ */
+export function retrainerFromConfig(
+  config: Config,
+  o: {
+    dbFile: string;
+    championPath: string;
+    featureSet: FeatureSetSpec;
+    outDir: string;
+    log?: (line: string) => void;
+    onProgress?: (p: PipelineProgress) => void;
+  },
+): Retrainer | null {
+  if (config.retrain.every === null) return null;
+  return new Retrainer({
+    ...o,
+    everyMs: config.retrain.every,
+    windowMs: config.retrain.window,
+    horizonMs: config.model.horizon,
+    decisionIntervalMs: config.features.decision_interval,
+    settings: settingsFromConfig(config),
+  });
 }

@@ -12,8 +12,11 @@ import { createSession } from '../store/sessions.ts';
 /** 2026-01-01T00:00:00Z: the simulated clock's fixed origin. */
 export const SIM_EPOCH_MS = 1_767_225_600_000;
 
+/** The parts of the configuration the simulator reads. */
+export type SimConfig = Pick<Config, 'symbol' | 'category' | 'depth' | 'tick_size' | 'sim'>;
+
 export interface SimDataOptions {
-  config: Config;
+  config: SimConfig;
   durationMs: number;
   startMs?: number;
   seed?: number;

@@ -121,3 +121,32 @@ describe('Executor, passive mode', () => {
     );
   });
 });
+
+describe('Executor with a lot size and a minimum order value', () => {
+  const ex = new Executor({ mode: 'market', passiveTimeoutMs: 5000, minNotional: 5 });
+  it.each([
+    // case, target, position, touch price, lot, expected order (signed qty) or null
+    ['BTC entry', 0.02, 0, 50_000, 0.001, 0.02],
+    ['BTC float noise is still one whole lot', 0.02, 0.019000000000000003, 50_000, 0.001, 0.001],
+    ['BTC under a lot: nothing', 0.02, 0.0191, 50_000, 0.001, null],
+    ['DOGE entry in whole coins', 6666.7, 0, 0.15, 1, 6666],
+    ['DOGE flip', -6666, 6666, 0.15, 1, -13332],
+    ['DOGE top-up under 5 USDT: nothing', 6666, 6640, 0.15, 1, null],
+    ['DOGE top-up over 5 USDT', 6666, 6600, 0.15, 1, 66],
+    ['flattening closes exactly what is held, off-lot dust included', 0, 0.0153, 50_000, 0.001, -0.0153],
+    ['flattening is exempt from the minimum order value', 0, 20, 0.15, 1, -20],
+    ['no lot known: not rounded', 1923.0769, 0, 0.52, 0, 1923.0769],
+  ] as const)('%s', (_name, target, position, price, lot, want) => {
+    const got = ex.plan(
+      target,
+      { ts: 0, position, bestBid: price, bestAsk: price, working: [], qtyStep: lot },
+      'signal',
+    );
+    if (want === null) return expect(got).toEqual([]);
+    expect(got).toHaveLength(1);
+    const a = got[0];
+    if (a.kind !== 'place') throw new Error(`expected an order, got ${a.kind}`);
+    expect(a.intent.side).toBe(want > 0 ? 'Buy' : 'Sell');
+    expect(a.intent.qty).toBe(Math.abs(want));
+  });
+});

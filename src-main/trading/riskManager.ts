@@ -1,6 +1,9 @@
 // Turns a signal into a target position (base units) under the risk rules: sizing, max position, stop-loss and
 // take-profit (bps from entry), max daily loss (per UTC day of the injected time) and a cooldown after a stop.
-// Pure: time, prices and the portfolio state are arguments.
+// Every amount is in quote currency (USDT) and converted to coins at the decision's price, so one config fits
+// any symbol; targets are whole lots, and a standing target only moves when the size changes by more than the
+// rebalance band (price drift alone must not churn orders). Pure: time, prices and the portfolio state are arguments.
+import { floorToLot } from './lotSize.ts';
 import type { SignalValue } from './types.ts';
 
 export type Sizing = 'fixed_notional' | 'equity_fraction' | 'vol_target';
@@ -13,8 +16,15 @@ export interface RiskOptions {
   equityFraction: number;
   /** vol_target: target daily P&L volatility as bps of equity. */
   volTargetBps: number;
-  /** Largest absolute position, base units. */
-  maxPosition: number;
+  /** Largest absolute position as quote notional at the decision's price (e.g. USDT). */
+  maxPositionNotional: number;
+  /** Smallest order worth placing, quote (Bybit's minimum order value is 5 USDT); a smaller position is not opened. */
+  minOrderNotional?: number;
+  /**
+   * While the signal keeps its direction, the standing target is kept unless the new size differs from it by
+   * more than this fraction of it (and by more than minOrderNotional). 0 rebalances on every lot of change.
+   */
+  rebalanceBand?: number;
   /** 0 disables. */
   stopLossBps: number;
   /** 0 disables. */
@@ -23,7 +33,7 @@ export interface RiskOptions {
   maxDailyLoss: number;
   /** No new position for this long (ms) after a stop-loss. */
   cooldownMs: number;
-  /** Order quantity step (base units); targets are rounded towards zero to it. */
+  /** Lot size (base units): targets are rounded towards zero to it. 0: not known yet (no rounding). */
   qtyStep?: number;
 }
 
@@ -44,7 +54,15 @@ export interface DecisionInput extends RiskInput {
 }
 
 export type RiskReason =
-  'signal' | 'stop_loss' | 'take_profit' | 'daily_loss' | 'cooldown' | 'rearm' | 'no_volatility';
+  | 'signal'
+  | 'stop_loss'
+  | 'take_profit'
+  | 'daily_loss'
+  | 'cooldown'
+  | 'rearm'
+  | 'no_volatility'
+  /** The signal's position would be smaller than the minimum order value (or than one lot). */
+  | 'min_notional';
 
 export interface RiskDecision {
   /** Target position, base units, signed. */
@@ -64,11 +82,25 @@ export class RiskManager {
   private cooldownUntil = -Infinity;
   /** After a stop or take-profit in a direction, no re-entry that way until the signal has left it. */
   private blockedDirection: SignalValue = 0;
+  /** The last target decided (0 after any exit or flat decision): the reference of the rebalance band. */
+  private standing = 0;
 
   constructor(opts: RiskOptions) {
-    this.o = { qtyStep: 0.001, ...opts };
-    if (!(this.o.maxPosition > 0)) throw new RangeError('maxPosition must be > 0');
-    if (!(this.o.qtyStep > 0)) throw new RangeError('qtyStep must be > 0');
+    this.o = { qtyStep: 0, minOrderNotional: 5, rebalanceBand: 0.1, ...opts };
+    if (!(this.o.maxPositionNotional > 0)) throw new RangeError('maxPositionNotional must be > 0');
+    if (!(this.o.minOrderNotional >= 0)) throw new RangeError('minOrderNotional must be >= 0');
+    if (!(this.o.rebalanceBand >= 0)) throw new RangeError('rebalanceBand must be >= 0');
+    this.setQtyStep(this.o.qtyStep);
+  }
+
+  /** The symbol's lot size, once known (the engine learns it at the first snapshot). */
+  setQtyStep(step: number): void {
+    if (!(step >= 0) || !Number.isFinite(step)) throw new RangeError(`qtyStep must be >= 0, got ${step}`);
+    this.o.qtyStep = step;
+  }
+
+  get qtyStep(): number {
+    return this.o.qtyStep;
   }
 
   /** Quantity (base, unsigned) for a new position at `price`, before max-position clamping and rounding. */
@@ -90,6 +122,12 @@ export class RiskManager {
    * while in a position. Returns a flattening decision, or null when nothing triggers.
    */
   checkExit(x: RiskInput): RiskDecision | null {
+    const d = this.exitRule(x);
+    if (d) this.standing = 0;
+    return d;
+  }
+
+  private exitRule(x: RiskInput): RiskDecision | null {
     this.rollDay(x.ts, x.equity);
     if (this.haltedDay === this.day)
       return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
@@ -116,7 +154,13 @@ export class RiskManager {
 
   /** The target position for a signal at a decision time. */
   decide(x: DecisionInput): RiskDecision {
-    const exit = this.checkExit(x);
+    const d = this.rule(x);
+    this.standing = d.target;
+    return d;
+  }
+
+  private rule(x: DecisionInput): RiskDecision {
+    const exit = this.exitRule(x);
     if (exit) return exit;
     if (this.haltedDay === this.day) return { target: 0, reason: 'daily_loss', urgent: false };
     if (this.blockedDirection !== 0 && x.signal !== this.blockedDirection) this.blockedDirection = 0;
@@ -128,7 +172,17 @@ export class RiskManager {
     }
     const raw = this.size(x.price, x.equity, x.volBps);
     if (Number.isNaN(raw)) return { target: 0, reason: 'no_volatility', urgent: false };
-    const qty = this.round(Math.min(raw, this.o.maxPosition));
+    const qty = floorToLot(Math.min(raw, this.o.maxPositionNotional / x.price), this.o.qtyStep);
+    const held = Math.abs(this.standing);
+    if (Math.sign(this.standing) === x.signal) {
+      // Same direction as the standing target: keep it unless the size really changed (signals move the
+      // position; a one-tick price move that shifts the rounded size by a lot must not send an order).
+      const moveNotional = Math.abs(qty - held) * x.price;
+      if (moveNotional <= Math.max(this.o.minOrderNotional, this.o.rebalanceBand * held * x.price))
+        return { target: this.standing, reason: 'signal', urgent: false };
+    }
+    if (qty === 0 || qty * x.price < this.o.minOrderNotional)
+      return { target: 0, reason: 'min_notional', urgent: false };
     return { target: x.signal * qty, reason: 'signal', urgent: false };
   }
 
@@ -138,6 +192,7 @@ export class RiskManager {
     this.haltedDay = NaN;
     this.cooldownUntil = -Infinity;
     this.blockedDirection = 0;
+    this.standing = 0;
   }
 
   private rollDay(ts: number, equity: number): void {
@@ -146,12 +201,5 @@ export class RiskManager {
       this.day = day;
       this.dayStartEquity = equity;
     }
-  }
-
-  private round(qty: number): number {
-    const step = this.o.qtyStep;
-    // Rounded towards zero in whole steps; the tiny epsilon keeps 0.3/0.001 = 299.99999 from losing a step.
-    const n = Math.floor(qty / step + 1e-9);
-    return Number((n * step).toFixed(12));
   }
 }

@@ -16,6 +16,8 @@ import { createSession } from '../../store/sessions.ts';
 import { BybitSource } from '../bybit/bybitSource.ts';
 import { parseFrame } from '../bybit/protocol.ts';
 import { parseFaultSchedule, run as runExchangeSim } from '../../cli/exchange-sim.ts';
+import { writeSimSession } from '../../backtest/simSession.ts';
+import { readSession } from '../../store/sessionReader.ts';
 import { ExchangeSimServer } from './exchangeSimServer.ts';
 import { sessionFeed } from './feeds.ts';
 
@@ -252,5 +254,94 @@ describe('exchange-sim serving a stored session', () => {
     ]);
     expect(() => parseFaultSchedule(['explode@1'])).toThrow(/KIND@SECONDS/);
     expect(() => parseFaultSchedule(['gap'])).toThrow(/KIND@SECONDS/);
+  });
+});
+
+describe('exchange-sim serving a session stored without a tick size', () => {
+  /** A copy of `events` as a session of `symbol` whose tick was unknown when it was stored (''). */
+  function storeUnknownTick(db: ReturnType<typeof openDb>, symbol: string, events: MarketMessage[]): number {
+    const id = createSession(db, {
+      source: 'import',
+      symbol,
+      category: 'linear',
+      depth: 50,
+      tickSize: '',
+      startedAt: events[0].recvTs,
+    });
+    const w = new SessionWriter(db, id, { now: () => 0, maxRows: 100_000 });
+    for (const m of events) w.writeMessage(m);
+    w.close(0);
+    return id;
+  }
+
+  it.each([
+    // case, symbol, tick the feed must serve
+    ['the real BTC recording', 'BTCUSDT', '0.1'],
+    ['a DOGE-like market under a symbol nobody knows', 'ADAUSDT', '0.00001'],
+    ['a first snapshot that looks coarser than the deltas', 'ADAUSDT', '0.00001'],
+  ] as const)(
+    '%s: tick %s inferred from its snapshots; a client given no tick trades on it',
+    async (name, symbol, tick) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-exsim-'));
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const db = openDb(path.join(dir, 'notick.db'));
+      cleanups.push(() => void db.close());
+      let events: MarketMessage[];
+      if (symbol === 'BTCUSDT') events = recording();
+      else {
+        const simId = writeSimSession(db, {
+          seed: 5,
+          durationMs: 20_000,
+          symbol,
+          startPrice: 0.15,
+          tickSize: tick,
+        }).sessionId;
+        events = [...readSession(db, simId)].filter((e): e is MarketMessage => e.kind !== 'gap');
+        if (name.startsWith('a first snapshot')) {
+          // Only the levels on the 0.0001 grid in the first snapshot: the deltas then prove the finer tick.
+          const coarse = new TickScale('0.0001');
+          const on = (l: readonly [number, number]) => Number.isFinite(coarse.tryToTicks(l[0]));
+          const first = events.findIndex((e) => e.kind === 'book' && e.type === 'snapshot');
+          const s0 = events[first] as BookMessage;
+          events[first] = { ...s0, bids: s0.bids.filter(on), asks: s0.asks.filter(on) };
+        }
+      }
+      const feed = sessionFeed(db, storeUnknownTick(db, symbol, events));
+      expect(feed.tickSize).toBe(tick);
+      expect(feed.description).toContain(`tick ${tick} inferred`);
+      const server = await ExchangeSimServer.start({ feed, speed: 100 });
+      cleanups.push(() => server.close());
+      expect(server.scale.tickSize).toBe(tick);
+      const client = new BybitSource({
+        symbol,
+        category: 'linear',
+        depth: 50,
+        url: server.url,
+        pingIntervalMs: 100,
+        staleTimeoutMs: 3000,
+        reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
+      });
+      cleanups.push(() => client.stop());
+      await client.start();
+      await waitFor('a valid book', () => client.book()?.valid);
+      expect(client.book()?.book.scale.tickSize).toBe(tick);
+      expect(client.health()).toMatchObject({ malformed: 0 });
+    },
+  );
+
+  it('a session with no tick and no snapshot with prices is refused with a message saying so', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-exsim-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(path.join(dir, 'empty.db'));
+    cleanups.push(() => void db.close());
+    const id = createSession(db, {
+      source: 'import',
+      symbol: 'ADAUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '',
+      startedAt: 0,
+    });
+    expect(() => sessionFeed(db, id)).toThrow(/no tick size and no snapshot with prices/);
   });
 });

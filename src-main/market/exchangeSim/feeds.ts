@@ -3,7 +3,8 @@ import type { BookMessage, TradeMessage } from '../../../src-shared/market.ts';
 import type { Db } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
-import { decimalText } from '../bybit/tickInference.ts';
+import { TickScale } from '../../book/tickScale.ts';
+import { decimalText, offGridPrices, refineTick, tickFromLevels } from '../bybit/tickInference.ts';
 import { SimGenerator, type SimGeneratorOptions } from '../sim/simGenerator.ts';
 
 /** A step of market time and the raw v5 frames (orderbook.* for the market's full book, publicTrade.*). */
@@ -31,20 +32,53 @@ export function simFeed(opts: SimGeneratorOptions): MarketFeed {
   };
 }
 
-/** Plays a stored session; events with the same receive time form one step. Gaps in the data pass silently. */
+/** Book messages scanned after the first snapshot for prices that prove a finer tick than it showed. */
+const TICK_SCAN_MESSAGES = 5000;
+
+/**
+ * The tick of a session stored without one (a symbol whose tick was unknown when it was collected): inferred
+ * from its first snapshot with prices, refined by the prices of the book messages that follow it (a snapshot
+ * can look coarser than the instrument).
+ */
+export function inferSessionTick(db: Db, sessionId: number): string {
+  let scale: TickScale | null = null;
+  let scanned = 0;
+  for (const ev of readSession(db, sessionId)) {
+    if (ev.kind !== 'book') continue;
+    if (!scale) {
+      const t = ev.type === 'snapshot' ? tickFromLevels(ev.bids, ev.asks) : null;
+      if (t) scale = new TickScale(t);
+      continue;
+    }
+    const off = offGridPrices(scale, ev);
+    if (off.length > 0) scale = refineTick(scale, off) ?? scale;
+    if (++scanned >= TICK_SCAN_MESSAGES) break;
+  }
+  if (!scale)
+    throw new Error(
+      `session ${sessionId} in ${db.name} has no tick size and no snapshot with prices to infer one from`,
+    );
+  return scale.tickSize;
+}
+
+/**
+ * Plays a stored session; events with the same receive time form one step. Gaps in the data pass silently.
+ * A session stored without a tick size ('') gets the one its snapshots show.
+ */
 export function sessionFeed(db: Db, sessionId: number): MarketFeed {
   const info = getSession(db, sessionId);
   if (!info)
     throw new Error(
       `no session ${sessionId} in ${db.name}: list them with \`l2desk db check --db ${db.name}\``,
     );
+  const tickSize = info.tickSize || inferSessionTick(db, sessionId);
   const events = readSession(db, sessionId);
   let pending: FeedStep | null = null;
   let ended = false;
   return {
     symbol: info.symbol,
-    tickSize: info.tickSize,
-    description: `session ${sessionId} (${info.symbol}, ${info.messages} messages)`,
+    tickSize,
+    description: `session ${sessionId} (${info.symbol}, ${info.messages} messages${info.tickSize ? '' : `, tick ${tickSize} inferred`})`,
     next(): FeedStep | null {
       while (!ended) {
         const r = events.next();

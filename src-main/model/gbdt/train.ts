@@ -96,6 +96,8 @@ interface Open {
   end: number;
   depth: number;
   hist: Float64Array;
+  /** The buffer holding this node's row indices at [start, end). */
+  rows: Int32Array;
   /** Sum of quantized gradients of the node's rows. */
   sumG: number;
   count: number;
@@ -156,8 +158,10 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   if (gradBits < 6)
     throw new RangeError(`gbdt: ${n} rows are too many for one training set (limit ${2 ** 23})`);
   let qscale = 1;
-  const idx = new Int32Array(n);
-  const tmp = new Int32Array(n);
+  // Row indices of the open nodes, in two buffers: a split moves the node's range from one to the other, so no
+  // copy-back is needed. Open nodes own disjoint ranges [start, end), whichever buffer holds them.
+  const idxA = new Int32Array(n);
+  const idxB = new Int32Array(n);
   const inSample = new Uint8Array(n);
   const allFeatures = Int32Array.from({ length: nf }, (_, f) => f);
   const nFeatSample = Math.max(1, Math.round(params.featureSubsample * nf));
@@ -186,7 +190,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     for (let i = 0; i < n; i++) Br[i * nf + f] = B[off + i];
   }
   const histOff = new Int32Array(nf);
-  const buildHist = (h: Float64Array, start: number, end: number) => {
+  const buildHist = (h: Float64Array, idx: Int32Array, start: number, end: number) => {
     const nfs = feats.length;
     for (let j = 0; j < nfs; j++) {
       const ho = feats[j] * HIST_STRIDE;
@@ -199,9 +203,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
   const bestSplit = (h: Float64Array, G: number, C: number, depth: number): Split | null => {
     if (depth >= params.maxDepth || C < 2 * minLeaf) return null;
-    // Gains in quantized units (x qscale^2: only the numerators scale) while searching; the stored gain is converted back.
-    const lamQ = lambda;
-    const parentScore = (G * G) / (C + lamQ);
+    // Gains in quantized units while searching (x qscale^2: only the numerators scale); the stored gain is converted back.
+    const parentScore = (G * G) / (C + lambda);
     let best: Split | null = null;
     let bestGain = 1e-12 * Math.max(1, parentScore);
     for (let j = 0; j < feats.length; j++) {
@@ -217,7 +220,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         const CR = C - CL;
         if (CR < minLeaf) break;
         const GR = G - GL;
-        const gain = (GL * GL) / (CL + lamQ) + (GR * GR) / (CR + lamQ) - parentScore;
+        const gain = (GL * GL) / (CL + lambda) + (GR * GR) / (CR + lambda) - parentScore;
         if (gain > bestGain) {
           bestGain = gain;
           best = { feature: f, bin: b, gain, leftG: GL, leftN: CL };
@@ -241,6 +244,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
   const finishLeaf = (o: Open) => {
     let G = 0;
+    const idx = o.rows;
     for (let k = o.start; k < o.end; k++) G += g[idx[k]];
     const v = Math.fround((-lr * G) / (o.count + lambda));
     value[o.node] = v;
@@ -251,6 +255,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   const splitToLeaves = (o: Open, s: Split, ln: number, rn: number) => {
     const off = s.feature * n;
     const cut = s.bin;
+    const idx = o.rows;
     let gl = 0;
     let gs = 0;
     for (let k = o.start; k < o.end; k++) {
@@ -270,13 +275,11 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     pool.push(o.hist);
   };
 
-  /** Leaf value of a binned column-major row through the tree rooted at `root`. */
-
   const growTree = () => {
     // Rows of this tree.
-    let m = params.rowSubsample < 1 ? sampleRows(idx, inSample, n, params.rowSubsample, rng) : 0;
+    let m = params.rowSubsample < 1 ? sampleRows(idxA, inSample, n, params.rowSubsample, rng) : 0;
     if (m < 2) {
-      identity(idx, n);
+      identity(idxA, n);
       inSample.fill(1);
       m = n;
     }
@@ -294,15 +297,16 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
     const root = newNode(m);
     treeStart.push(root);
-    const sumG = sumPacked(gp, idx, m, COUNT_UNIT);
+    const sumG = sumPacked(gp, idxA, m, COUNT_UNIT);
     const rootHist = takeHist();
-    buildHist(rootHist, 0, m);
+    buildHist(rootHist, idxA, 0, m);
     const open: Open[] = [
       {
         start: 0,
         end: m,
         depth: 0,
         hist: rootHist,
+        rows: idxA,
         sumG,
         count: m,
         node: root,
@@ -343,8 +347,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         leaves++;
         continue;
       }
-      // Stable in-place partition of the node's rows: left rows stay in idx, right rows go through tmp.
-      const mid = partitionRows(idx, tmp, o.start, o.end, B, s.feature * n, s.bin);
+      const dst = o.rows === idxA ? idxB : idxA;
+      const mid = partitionRows(o.rows, dst, o.start, o.end, B, s.feature * n, s.bin);
       const nL = mid - o.start;
       const nR = o.end - mid;
       const ln = newNode(nL);
@@ -354,8 +358,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       // Subtraction trick: build the smaller child, the larger one is parent - smaller (in the parent's buffer).
       const small = takeHist();
       const leftSmall = nL <= nR;
-      if (leftSmall) buildHist(small, o.start, mid);
-      else buildHist(small, mid, o.end);
+      if (leftSmall) buildHist(small, dst, o.start, mid);
+      else buildHist(small, dst, mid, o.end);
       const big = o.hist;
       for (let j = 0; j < feats.length; j++) {
         const ho = feats[j] * HIST_STRIDE;
@@ -371,6 +375,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         end: mid,
         depth: d,
         hist: hL,
+        rows: dst,
         sumG: GL,
         count: nL,
         node: ln,
@@ -381,6 +386,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         end: o.end,
         depth: d,
         hist: hR,
+        rows: dst,
         sumG: GR,
         count: nR,
         node: rn,
@@ -520,13 +526,13 @@ function histSomeFeatures(
 }
 
 /**
- * Stable partition of idx[start, end) by "bin <= cut" on one column: left rows stay in idx (in order), right rows
- * go through tmp and are copied back after them. Branch-free, as the direction of a row is unpredictable.
- * Returns the first index of the right part.
+ * Partitions src[start, end) into dst[start, end) by "bin <= cut" on one column: left rows from the front in
+ * their order, right rows from the back in reverse order (both stay sequential in memory for the next pass).
+ * Branch-free, as the direction of a row is unpredictable. Returns the first index of the right part.
  */
 function partitionRows(
-  idx: Int32Array,
-  tmp: Int32Array,
+  src: Int32Array,
+  dst: Int32Array,
   start: number,
   end: number,
   B: Uint8Array,
@@ -534,16 +540,15 @@ function partitionRows(
   cut: number,
 ): number {
   let l = start;
-  let r = 0;
+  let r = end - 1;
   for (let k = start; k < end; k++) {
-    const i = idx[k];
+    const i = src[k];
     const c = +(B[off + i] <= cut);
-    idx[l] = i;
-    tmp[r] = i;
+    dst[l] = i;
+    dst[r] = i;
     l += c;
-    r += 1 - c;
+    r -= 1 - c;
   }
-  idx.set(tmp.subarray(0, r), l);
   return l;
 }
 
