@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/loadConfig.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDatasetFromDb } from '../model/dataset.ts';
 import { Predictor } from '../model/predictor.ts';
@@ -43,10 +44,11 @@ describe('l2desk predictions', () => {
     await p.close();
     expect(r.max_abs).toBeCloseTo(Math.max(...[...pred].map(Math.abs)), 5);
     expect(r.quantiles.min).toBeLessThan(r.quantiles.max); // the model is not constant
-    // ladder: sorted, has the configured threshold (1.0) and quantile rungs, counts match a direct count
+    // ladder: sorted, has the configured threshold and quantile rungs, counts match a direct count
+    const configured = loadConfig({ ignoreUserFile: true }).trading.threshold;
     const ts = r.ladder.map((l) => l.threshold);
     expect(ts).toEqual([...ts].sort((a, b) => a - b));
-    expect(r.ladder.some((l) => l.source.includes('config') && l.threshold === 1)).toBe(true);
+    expect(r.ladder.some((l) => l.source.includes('config') && l.threshold === configured)).toBe(true);
     const p95 = r.ladder.find((l) => l.source.includes('p95|pred|'))!;
     expect(p95.threshold).toBeCloseTo(r.abs_quantiles.p95, 6);
     for (const l of r.ladder) {

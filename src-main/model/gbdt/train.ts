@@ -96,8 +96,6 @@ interface Open {
   end: number;
   depth: number;
   hist: Float64Array;
-  /** The buffer holding this node's row indices at [start, end). */
-  rows: Int32Array;
   /** Sum of quantized gradients of the node's rows. */
   sumG: number;
   count: number;
@@ -158,10 +156,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   if (gradBits < 6)
     throw new RangeError(`gbdt: ${n} rows are too many for one training set (limit ${2 ** 23})`);
   let qscale = 1;
-  // Row indices of the open nodes, in two buffers: a split moves the node's range from one to the other, so no
-  // copy-back is needed. Open nodes own disjoint ranges [start, end), whichever buffer holds them.
-  const idxA = new Int32Array(n);
-  const idxB = new Int32Array(n);
+  const idx = new Int32Array(n);
+  const tmp = new Int32Array(n);
   const inSample = new Uint8Array(n);
   const allFeatures = Int32Array.from({ length: nf }, (_, f) => f);
   const nFeatSample = Math.max(1, Math.round(params.featureSubsample * nf));
@@ -190,7 +186,7 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
     for (let i = 0; i < n; i++) Br[i * nf + f] = B[off + i];
   }
   const histOff = new Int32Array(nf);
-  const buildHist = (h: Float64Array, idx: Int32Array, start: number, end: number) => {
+  const buildHist = (h: Float64Array, start: number, end: number) => {
     const nfs = feats.length;
     for (let j = 0; j < nfs; j++) {
       const ho = feats[j] * HIST_STRIDE;
@@ -244,7 +240,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
   const finishLeaf = (o: Open) => {
     let G = 0;
-    const idx = o.rows;
     for (let k = o.start; k < o.end; k++) G += g[idx[k]];
     const v = Math.fround((-lr * G) / (o.count + lambda));
     value[o.node] = v;
@@ -255,7 +250,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
   const splitToLeaves = (o: Open, s: Split, ln: number, rn: number) => {
     const off = s.feature * n;
     const cut = s.bin;
-    const idx = o.rows;
     let gl = 0;
     let gs = 0;
     for (let k = o.start; k < o.end; k++) {
@@ -277,9 +271,9 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
   const growTree = () => {
     // Rows of this tree.
-    let m = params.rowSubsample < 1 ? sampleRows(idxA, inSample, n, params.rowSubsample, rng) : 0;
+    let m = params.rowSubsample < 1 ? sampleRows(idx, inSample, n, params.rowSubsample, rng) : 0;
     if (m < 2) {
-      identity(idxA, n);
+      identity(idx, n);
       inSample.fill(1);
       m = n;
     }
@@ -297,16 +291,15 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
 
     const root = newNode(m);
     treeStart.push(root);
-    const sumG = sumPacked(gp, idxA, m, COUNT_UNIT);
+    const sumG = sumPacked(gp, idx, m, COUNT_UNIT);
     const rootHist = takeHist();
-    buildHist(rootHist, idxA, 0, m);
+    buildHist(rootHist, 0, m);
     const open: Open[] = [
       {
         start: 0,
         end: m,
         depth: 0,
         hist: rootHist,
-        rows: idxA,
         sumG,
         count: m,
         node: root,
@@ -347,8 +340,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         leaves++;
         continue;
       }
-      const dst = o.rows === idxA ? idxB : idxA;
-      const mid = partitionRows(o.rows, dst, o.start, o.end, B, s.feature * n, s.bin);
+      // Stable in-place partition of the node's rows: left rows stay in idx, right rows go through tmp.
+      const mid = partitionRows(idx, tmp, o.start, o.end, B, s.feature * n, s.bin);
       const nL = mid - o.start;
       const nR = o.end - mid;
       const ln = newNode(nL);
@@ -358,8 +351,8 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
       // Subtraction trick: build the smaller child, the larger one is parent - smaller (in the parent's buffer).
       const small = takeHist();
       const leftSmall = nL <= nR;
-      if (leftSmall) buildHist(small, dst, o.start, mid);
-      else buildHist(small, dst, mid, o.end);
+      if (leftSmall) buildHist(small, o.start, mid);
+      else buildHist(small, mid, o.end);
       const big = o.hist;
       for (let j = 0; j < feats.length; j++) {
         const ho = feats[j] * HIST_STRIDE;
@@ -375,7 +368,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         end: mid,
         depth: d,
         hist: hL,
-        rows: dst,
         sumG: GL,
         count: nL,
         node: ln,
@@ -386,7 +378,6 @@ export function trainGbdt(data: Matrix, params: GbdtParams, opts: TrainOptions =
         end: o.end,
         depth: d,
         hist: hR,
-        rows: dst,
         sumG: GR,
         count: nR,
         node: rn,
@@ -526,13 +517,13 @@ function histSomeFeatures(
 }
 
 /**
- * Partitions src[start, end) into dst[start, end) by "bin <= cut" on one column: left rows from the front in
- * their order, right rows from the back in reverse order (both stay sequential in memory for the next pass).
- * Branch-free, as the direction of a row is unpredictable. Returns the first index of the right part.
+ * Stable partition of idx[start, end) by "bin <= cut" on one column: left rows stay in idx (in order), right rows
+ * go through tmp and are copied back after them. Branch-free, as the direction of a row is unpredictable.
+ * Returns the first index of the right part.
  */
 function partitionRows(
-  src: Int32Array,
-  dst: Int32Array,
+  idx: Int32Array,
+  tmp: Int32Array,
   start: number,
   end: number,
   B: Uint8Array,
@@ -540,15 +531,16 @@ function partitionRows(
   cut: number,
 ): number {
   let l = start;
-  let r = end - 1;
+  let r = 0;
   for (let k = start; k < end; k++) {
-    const i = src[k];
+    const i = idx[k];
     const c = +(B[off + i] <= cut);
-    dst[l] = i;
-    dst[r] = i;
+    idx[l] = i;
+    tmp[r] = i;
     l += c;
-    r -= 1 - c;
+    r += 1 - c;
   }
+  idx.set(tmp.subarray(0, r), l);
   return l;
 }
 
