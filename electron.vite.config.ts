@@ -10,10 +10,12 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        // The trainer worker is its own entry, next to the chunks that start it (new URL('./trainerWorker.js')).
+        // The trainer and backtest workers are their own entries, next to the chunks that start them
+        // (new URL('./trainerWorker.js'), new URL('./backtestWorker.js')).
         input: {
           index: resolve('src-main/electron/main.ts'),
           trainerWorker: resolve('src-main/model/trainerWorker.ts'),
+          backtestWorker: resolve('src-main/backtest/backtestWorker.ts'),
         },
         output: { chunkFileNames: '[name]-[hash].js' },
         external: ['better-sqlite3', 'onnxruntime-node', 'ws', 'bufferutil', 'utf-8-validate'],

@@ -265,6 +265,10 @@ export interface BacktestProgress {
   jobId: string;
   fraction: number;
   message: string;
+  /** While replaying: the threshold being tested and messages replayed / total over all thresholds. */
+  threshold?: number;
+  replayed?: number;
+  total?: number;
 }
 
 export interface AppErrorEvent {

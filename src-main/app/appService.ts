@@ -104,6 +104,7 @@ export class AppService {
   private readonly autoJobs = new Set<string>();
   private switching: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  private readonly backtests = new Set<AbortController>();
 
   constructor(private readonly d: AppServiceDeps) {
     this.now = d.now ?? Date.now;
@@ -504,11 +505,21 @@ export class AppService {
     const thresholds = a.sweep ?? [a.threshold ?? this.threshold];
     const jobId = `bt${++this.jobSeq}`;
     const t0 = this.now();
-    const runs: BacktestRunReport[] = await this.d.backtester({
-      sessionId: a.sessionId,
-      thresholds,
-      onProgress: (fraction, message) => this.d.bus.emit('backtest/progress', { jobId, fraction, message }),
-    });
+    // The backtester replays in a worker; close() aborts what is still running.
+    const abort = new AbortController();
+    this.backtests.add(abort);
+    let runs: BacktestRunReport[];
+    try {
+      runs = await this.d.backtester({
+        sessionId: a.sessionId,
+        thresholds,
+        signal: abort.signal,
+        onProgress: (fraction, message, detail) =>
+          this.d.bus.emit('backtest/progress', { jobId, fraction, message, ...detail }),
+      });
+    } finally {
+      this.backtests.delete(abort);
+    }
     let best = 0;
     runs.forEach((r, i) => {
       if (r.finalEquity > runs[best].finalEquity) best = i;
@@ -548,6 +559,7 @@ export class AppService {
     this.autoTimer = null;
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
+    for (const b of this.backtests) b.abort();
     if (this.collectJob) await this.stopCollect().catch(() => {});
     await this.stopLive().catch(() => {});
     this.feed.stop();

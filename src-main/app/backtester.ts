@@ -1,14 +1,26 @@
 // Backtester adapter: replays a stored session through the engine (src-main/backtest) at one threshold or a
-// sweep, with the active model, and turns the result into the IPC report's runs (equity with drawdown).
+// sweep, with the active model, and turns the result into the IPC report's runs (equity with drawdown). The replay
+// is CPU-bound for seconds, so it runs in a worker thread (its own read-only connection and Predictor); only a
+// database without a file (':memory:') falls back to running here.
 import type { Config } from '../../src-shared/config.ts';
 import type { BacktestRunReport, EquityPoint } from '../../src-shared/ipc.ts';
 import { runBacktest } from '../backtest/backtest.ts';
+import {
+  backtestInWorker,
+  BacktestModelError,
+  summarizePasses,
+  type BacktestOutcome,
+  type ReplayProgress,
+} from '../backtest/runInWorker.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import type { Db } from '../store/db.ts';
+import { getSession } from '../store/sessions.ts';
 import { toMetricsView } from './enginePipeline.ts';
-import type { Backtester } from './ports.ts';
+import type { Backtester, BacktestProgressDetail } from './ports.ts';
+
+const MAX_EQUITY_POINTS = 1500;
 
 export function withDrawdown(points: readonly (readonly [number, number])[]): EquityPoint[] {
   let peak = -Infinity;
@@ -18,38 +30,118 @@ export function withDrawdown(points: readonly (readonly [number, number])[]): Eq
   });
 }
 
-export function makeBacktester(o: { config: Config; db: Db; modelPath: () => string }): Backtester {
-  return async ({ sessionId, thresholds, onProgress }) => {
-    const modelPath = o.modelPath();
-    let predictor: Predictor;
-    try {
-      predictor = await Predictor.load(modelPath, FEATURE_SET);
-    } catch (e) {
-      throw new Error(`cannot backtest without a model: ${(e as Error).message}. Retrain one first.`);
-    }
-    try {
-      onProgress(0, 'replaying the session');
-      const { report, passes } = await runBacktest({
-        db: o.db,
-        sessionId,
-        config: o.config,
-        model: new PredictorModel(predictor),
-        modelPath,
-        thresholds,
-        maxEquityPoints: 1500,
-        onProgress: (done, total, row) =>
-          onProgress(done / total, `threshold ${row.threshold}: ${row.trades} trades`),
-      });
-      return passes.map((p, i): BacktestRunReport => ({
-        threshold: p.threshold,
-        metrics: toMetricsView(p.metrics),
-        finalEquity: p.metrics.finalEquity,
-        equity: withDrawdown(report.equity[i]?.points ?? []),
-        signals: p.signals,
-        fills: p.fills.length,
-      }));
-    } finally {
-      await predictor.close();
-    }
+export function toRunReports({ report, passes }: BacktestOutcome): BacktestRunReport[] {
+  return passes.map(
+    (p, i): BacktestRunReport => ({
+      threshold: p.threshold,
+      metrics: toMetricsView(p.metrics),
+      finalEquity: p.metrics.finalEquity,
+      equity: withDrawdown(report.equity[i]?.points ?? []),
+      signals: p.signals,
+      fills: p.fillCount,
+    }),
+  );
+}
+
+export function describeReplay(p: ReplayProgress): {
+  fraction: number;
+  message: string;
+  detail: BacktestProgressDetail;
+} {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    fraction: p.total > 0 ? Math.min(1, p.replayed / p.total) : 0,
+    message:
+      `threshold ${p.threshold}${p.passes > 1 ? ` (${p.pass + 1}/${p.passes})` : ''}: ` +
+      `${n(p.replayed)} / ${n(p.total)} messages replayed`,
+    detail: { threshold: p.threshold, replayed: p.replayed, total: p.total },
   };
+}
+
+const noModel = (e: Error) =>
+  new Error(`cannot backtest without a model: ${e.message}. Retrain one first.`);
+
+export function makeBacktester(o: {
+  config: Config;
+  db: Db;
+  modelPath: () => string;
+  /** better-sqlite3 binary built for Electron's ABI (the worker opens its own connection with it). */
+  nativeBinding?: string;
+  /** Default: in a worker whenever the database is a file. */
+  inWorker?: boolean;
+}): Backtester {
+  return async ({ sessionId, thresholds, onProgress, signal }) => {
+    const modelPath = o.modelPath();
+    const onReplay = (p: ReplayProgress) => {
+      const d = describeReplay(p);
+      onProgress(d.fraction, d.message, d.detail);
+    };
+    onProgress(0, 'replaying the session');
+    const file = o.db.memory ? '' : o.db.name;
+    if (o.inWorker ?? file !== '') {
+      if (!file) throw new Error('a backtest in a worker needs a database file, not an in-memory database');
+      const outcome = await backtestInWorker(
+        {
+          dbFile: file,
+          nativeBinding: o.nativeBinding,
+          sessionId,
+          modelPath,
+          config: o.config,
+          thresholds,
+          maxEquityPoints: MAX_EQUITY_POINTS,
+        },
+        { onProgress: onReplay, signal },
+      ).catch((e: Error) => {
+        throw e instanceof BacktestModelError ? noModel(e) : e;
+      });
+      return toRunReports(outcome);
+    }
+    return toRunReports(await backtestHere(o, { sessionId, thresholds, modelPath, signal, onReplay }));
+  };
+}
+
+/** The same run on this thread (in-memory databases; and the reference the worker's result is tested against). */
+async function backtestHere(
+  o: { config: Config; db: Db },
+  a: {
+    sessionId: number;
+    thresholds: number[];
+    modelPath: string;
+    signal?: AbortSignal;
+    onReplay: (p: ReplayProgress) => void;
+  },
+): Promise<BacktestOutcome> {
+  let predictor: Predictor;
+  try {
+    predictor = await Predictor.load(a.modelPath, FEATURE_SET);
+  } catch (e) {
+    throw noModel(e as Error);
+  }
+  try {
+    const perPass = getSession(o.db, a.sessionId)?.messages ?? 0;
+    const n = a.thresholds.length;
+    const at = (pass: number, replayed: number): ReplayProgress => ({
+      pass,
+      passes: n,
+      threshold: a.thresholds[pass],
+      replayed: pass * perPass + Math.min(replayed, perPass),
+      total: n * perPass,
+    });
+    const { report, passes } = await runBacktest({
+      db: o.db,
+      sessionId: a.sessionId,
+      config: o.config,
+      model: new PredictorModel(predictor),
+      modelPath: a.modelPath,
+      thresholds: a.thresholds,
+      // Same as the worker, which reads through a read-only connection.
+      record: false,
+      maxEquityPoints: MAX_EQUITY_POINTS,
+      signal: a.signal,
+      onReplay: (replayed, pass) => a.onReplay(at(pass, replayed)),
+    });
+    return { report, passes: summarizePasses(passes) };
+  } finally {
+    await predictor.close();
+  }
 }

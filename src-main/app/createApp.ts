@@ -49,7 +49,12 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
     pipeline: enginePipelineFactory({ config, makeSource, modelPath: () => activeModel }),
     collector: makeCollector(config, db),
     trainer: makeTrainer({ config, db }),
-    backtester: makeBacktester({ config, db, modelPath: () => activeModel }),
+    backtester: makeBacktester({
+      config,
+      db,
+      modelPath: () => activeModel,
+      nativeBinding: o.nativeBinding,
+    }),
     listSessions: () => listSessions(db).map((s) => ({ ...s })),
     listModels: () =>
       listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),

@@ -75,9 +75,18 @@ export type Trainer = (a: {
   onProgress: (p: Omit<RetrainProgress, 'jobId'>) => void;
 }) => Promise<TrainOutcome>;
 
+/** Where a running backtest is: the threshold being replayed and messages replayed / total over all passes. */
+export interface BacktestProgressDetail {
+  threshold: number;
+  replayed: number;
+  total: number;
+}
+
 /** One run per threshold (a sweep re-uses the first run's predictions). */
 export type Backtester = (a: {
   sessionId: number;
   thresholds: number[];
-  onProgress: (fraction: number, message: string) => void;
+  onProgress: (fraction: number, message: string, detail?: BacktestProgressDetail) => void;
+  /** Aborting stops the run; the promise then rejects. */
+  signal?: AbortSignal;
 }) => Promise<BacktestRunReport[]>;

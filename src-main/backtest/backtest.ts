@@ -33,6 +33,11 @@ export interface BacktestOptions {
   /** Most equity points per threshold kept for the report (evenly thinned). */
   maxEquityPoints?: number;
   onProgress?: (done: number, total: number, row: BacktestRow) => void;
+  /** As the replay advances (every `replayEvery` messages): messages replayed so far in pass `pass` (0-based). */
+  onReplay?: (replayed: number, pass: number) => void;
+  replayEvery?: number;
+  /** Aborting stops the replay at its next yield; runBacktest then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** One threshold's result (snake_case: the JSON report's schema). */
@@ -138,11 +143,15 @@ export function defaultSamplingMs(spanMs: number): number {
 
 /** One engine pass over the session at one threshold. */
 export async function runPass(
-  o: Pick<BacktestOptions, 'db' | 'sessionId' | 'config' | 'modelPath' | 'record' | 'fromTs' | 'toTs'> & {
+  o: Pick<
+    BacktestOptions,
+    'db' | 'sessionId' | 'config' | 'modelPath' | 'record' | 'fromTs' | 'toTs' | 'replayEvery' | 'signal'
+  > & {
     model: DecisionModel;
     threshold: number;
     samplingMs: number;
     kind?: 'backtest' | 'paper';
+    onReplay?: (replayed: number) => void;
   },
 ): Promise<PassResult> {
   const source = new ReplaySource({
@@ -151,6 +160,8 @@ export async function runPass(
     speed: 'max',
     fromTs: o.fromTs,
     toTs: o.toTs,
+    // Progress rides on the source's health events (they change nothing downstream).
+    healthEvery: o.onReplay ? (o.replayEvery ?? 2000) : undefined,
   });
   const options: EngineOptions = {
     ...engineOptionsFromConfig(o.config, source.instrument, o.samplingMs),
@@ -180,8 +191,16 @@ export async function runPass(
   engine.on('signal', () => signals++);
   engine.on('prediction', () => predictions++);
   engine.on('portfolio', (p) => equity.push([p.ts, p.equity]));
-  await engine.start();
-  await source.done();
+  const onReplay = o.onReplay;
+  if (onReplay) engine.on('health', (h) => h.feed && onReplay(h.feed.messages));
+  const abort = () => void source.stop();
+  o.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await engine.start();
+    await source.done();
+  } finally {
+    o.signal?.removeEventListener('abort', abort);
+  }
   const metrics = await engine.stop();
   return {
     threshold: o.threshold,
@@ -204,6 +223,7 @@ export async function runBacktest(
   const s = getSession(o.db, o.sessionId);
   if (!s) throw new Error(`no session ${o.sessionId} in ${o.db.name}`);
   if (o.thresholds.length === 0) throw new Error('no threshold to test');
+  o.signal?.throwIfAborted();
   const span = (s.lastRecvTs ?? 0) - (s.firstRecvTs ?? 0);
   const samplingMs = o.samplingMs ?? defaultSamplingMs(span);
   const reuse = o.reusePredictions !== false && o.thresholds.length > 1;
@@ -212,7 +232,16 @@ export async function runBacktest(
   for (let i = 0; i < o.thresholds.length; i++) {
     const model =
       i === 0 ? (recorder ?? o.model) : reuse && recorder ? new RecordedModel(recorder.recorded) : o.model;
-    const p = await runPass({ ...o, model, threshold: o.thresholds[i], samplingMs });
+    const onReplay = o.onReplay;
+    const p = await runPass({
+      ...o,
+      model,
+      threshold: o.thresholds[i],
+      samplingMs,
+      onReplay: onReplay && ((n) => onReplay(n, i)),
+    });
+    // A pass cut short by the signal is not a result.
+    o.signal?.throwIfAborted();
     passes.push(p);
     o.onProgress?.(i + 1, o.thresholds.length, rowOf(p));
   }

@@ -15,8 +15,11 @@ import { createSource } from '../market/createSource.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { Predictor } from '../model/predictor.ts';
+import { TrainCancelled } from '../model/trainer.ts';
+import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { getSession, latestSession } from '../store/sessions.ts';
+import { SessionWriter } from '../store/sessionWriter.ts';
+import { createSession, getSession, latestSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'paper-trade a model live (--paper), on bybit, sim or a replay';
@@ -31,7 +34,11 @@ const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FIL
   --speed      replay/sim speed: 1 = real time, N times faster, max = as fast as possible
   --duration   stop after this long (data time): 90s, 10m, 2h; a bare number is minutes. Default: until Ctrl-C / end of replay
   --db         replay: the database holding the session; also where the run is recorded (default: config db)
-  --no-record  do not store the run (runs, predictions, signals, orders, fills, equity)`;
+  --no-record  do not store the run (runs, predictions, signals, orders, fills, equity)
+Live retraining: with retrain.every set (config file, or --config), the feed is also stored as a session in --db,
+and every retrain.every (engine time) a challenger is trained in a worker on the newest retrain.window of it; it
+replaces the running model only if it predicts the newest unseen data better. Each decision is a stderr line and a
+row of model_decisions; challengers are written to retrained/ beside the database.`;
 
 const KNOWN = [
   'paper',
@@ -127,8 +134,12 @@ export async function run(argv: string[]): Promise<number> {
     clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
     if (!args.bool('no-record')) db = openDb(dbFile);
   }
+  if (config.retrain.every !== null && !db)
+    throw new UsageError(
+      'retrain.every is set: live retraining trains on the stored feed, so drop --no-record (or set retrain.every: null)',
+    );
 
-  const predictor = await Predictor.load(modelPath, FEATURE_SET);
+  let predictor = await Predictor.load(modelPath, FEATURE_SET);
   const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
   const sink =
     db && !args.bool('no-record')
@@ -144,6 +155,68 @@ export async function run(argv: string[]): Promise<number> {
         })
       : undefined;
   const engine = new Engine(options, { source, clock, model: new PredictorModel(predictor), sink });
+
+  // Live retraining: store the feed (the retrainer reads it back from the database), and on the engine's clock
+  // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
+  // challenger is loaded first, then swapped in between two decisions, and the old model is closed after its last run.
+  let writer: SessionWriter | null = null;
+  let retrainer: Retrainer | null = null;
+  let round: Promise<void> | null = null;
+  let engineStopped = false;
+  if (config.retrain.every !== null && db) {
+    let feedSession = sessionId;
+    if (config.source !== 'replay') {
+      feedSession = createSession(db, {
+        source: config.source,
+        symbol: source.instrument.symbol,
+        category: source.instrument.category,
+        depth: config.depth,
+        tickSize: source.instrument.tickSize,
+        startedAt: Date.now(),
+        meta: { origin: 'trade --paper (live retraining)' },
+      });
+      const w = new SessionWriter(db, feedSession, {
+        batchIntervalMs: config.store.batch_interval,
+        onError: (e) => console.error(`warning: storing the feed failed: ${e.message}`),
+      });
+      source.on('message', (m) => w.writeMessage(m));
+      source.on('gap', (g) => w.writeGap(g));
+      writer = w;
+    }
+    retrainer = retrainerFromConfig(config, {
+      dbFile,
+      championPath: modelPath,
+      featureSet: FEATURE_SET,
+      outDir: path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
+      // The simulator restarts its clock per run: only this run's session is on this timeline.
+      sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
+      log: (line) => console.error(line),
+    });
+  }
+  const startRound = (now: number) => {
+    const r = retrainer as Retrainer;
+    writer?.flush(); // the worker reads the database: the newest batch must be in it
+    round = r
+      .runOnce(now)
+      .then(async (d) => {
+        // (the retrainer has logged the decision: outcome, both models' holdout metrics, data spans)
+        if (!d.promoted || engineStopped) return;
+        const next = await Predictor.load(d.modelPath, FEATURE_SET);
+        const old = predictor;
+        engine.setModel(new PredictorModel(next));
+        predictor = next;
+        await old.close(); // waits for a prediction still running on it
+        console.error(`retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`);
+      })
+      .catch((e: Error) =>
+        console.error(
+          e instanceof TrainCancelled ? 'retrain: round cancelled' : `retrain failed: ${e.message}`,
+        ),
+      )
+      .finally(() => {
+        round = null;
+      });
+  };
   const sym = source.instrument.symbol;
   const log = (s: string) => {
     if (!quiet) console.log(s);
@@ -191,6 +264,10 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     if (p.ts - firstTs >= durationMs) requestStop('duration reached');
+    if (retrainer && !round && !stopReason) {
+      const now = clock.now();
+      if (retrainer.due(now)) startRound(now);
+    }
   });
   let signalNow = 0;
   let cancelledAtEnd = 0;
@@ -235,6 +312,13 @@ export async function run(argv: string[]): Promise<number> {
       wallTimer = setTimeout(() => requestStop('duration reached'), durationMs);
     await stopRequested;
     const m = await engine.stop();
+    engineStopped = true;
+    if (round) {
+      // Ctrl-C abandons a running round; otherwise its decision is still stored (for the next run).
+      if (stopReason === 'interrupted') retrainer?.cancel();
+      else console.error('waiting for the running retrain round to finish…');
+      await round;
+    }
     const p = engine.portfolioNow();
     // Honest final equity: what still works was cancelled at the end, an open position is valued at the last mid.
     const open =
@@ -252,6 +336,11 @@ export async function run(argv: string[]): Promise<number> {
     if (wallTimer) clearTimeout(wallTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (round) {
+      retrainer?.cancel();
+      await round;
+    }
+    writer?.close();
     await predictor.close();
     db?.close();
   }

@@ -127,6 +127,8 @@ export class Predictor {
   private closed = false;
   /** The shared single-row tensor is in use by a call that has not finished yet. */
   private rowBusy = false;
+  /** Runs started and not finished: close() waits for them (a hot swap closes the old model right after). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -194,7 +196,7 @@ export class Predictor {
     // onnxruntime-node reads the input when the run starts, on a later tick (setImmediate), not when run() is
     // called: a call overlapping another must not overwrite the shared row, so it gets its own tensor.
     if (this.rowBusy) {
-      const out = await this.session.run({
+      const out = await this.run({
         features: new ort.Tensor('float32', Float32Array.from(row), [1, this.nf]),
       });
       return (out.prediction.data as Float32Array)[0];
@@ -202,7 +204,7 @@ export class Predictor {
     this.rowBusy = true;
     try {
       this.row.set(row);
-      const out = await this.session.run({ features: this.rowTensor });
+      const out = await this.run({ features: this.rowTensor });
       return (out.prediction.data as Float32Array)[0];
     } finally {
       this.rowBusy = false;
@@ -215,13 +217,23 @@ export class Predictor {
       throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);
     if (this.closed) throw new Error('predictBatch: predictor is closed');
     if (n === 0) return new Float32Array(0);
-    const out = await this.session.run({ features: new ort.Tensor('float32', rows, [n, this.nf]) });
+    const out = await this.run({ features: new ort.Tensor('float32', rows, [n, this.nf]) });
     return out.prediction.data as Float32Array;
   }
 
+  private run(feeds: { features: ort.Tensor }): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const r = this.session.run(feeds);
+    this.inflight.add(r);
+    const done = () => this.inflight.delete(r);
+    r.then(done, done);
+    return r;
+  }
+
+  /** Refuses new runs at once, lets the runs already started finish, then releases the session. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.inflight]);
     await this.session.release();
   }
 }

@@ -60,6 +60,9 @@ export interface RetrainDecision {
   reason: string;
   champion: ModelScore;
   challenger: ModelScore;
+  /** Span of the challenger's training rows (decision times, ms). */
+  trainFrom: number;
+  trainTo: number;
   evalFrom: number;
   evalTo: number;
   nEval: number;
@@ -91,9 +94,26 @@ export class Retrainer {
     return this.championPath;
   }
 
-  /** Starts a round if `everyMs` has passed since the last one and none is running; resolves to its decision or null. */
+  /** The running model changed outside the retrainer (the user picked or accepted another one). */
+  useChampion(onnxPath: string): void {
+    this.championPath = path.resolve(onnxPath);
+  }
+
+  /**
+   * True when a round should start now. The first call arms the schedule (the first round comes one `everyMs`
+   * later, once that much data has arrived); a clock that jumps back (another source, a replay) re-arms it.
+   */
+  due(now: number): boolean {
+    if (this.lastRun === -Infinity || now < this.lastRun) {
+      this.lastRun = now;
+      return false;
+    }
+    return !this.busy && now - this.lastRun >= this.o.everyMs;
+  }
+
+  /** Starts a round when due() says so; resolves to its decision, or null when none was due. */
   async maybeRun(now: number): Promise<RetrainDecision | null> {
-    if (this.busy || now - this.lastRun < this.o.everyMs) return null;
+    if (!this.due(now)) return null;
     return this.runOnce(now);
   }
 
@@ -121,7 +141,7 @@ export class Retrainer {
         horizonMs: o.horizonMs,
       };
       const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
-      log(`retrain: training a challenger on data received in [${from}, ${trainTo}] ms`);
+      log(`retrain: training a challenger on data received in [${iso(from)} .. ${iso(trainTo)}]`);
       const trained = await trainModelFromDb({
         spec: { ...spec, fromTs: from, toTs: trainTo },
         settings: o.settings,
@@ -178,12 +198,17 @@ export class Retrainer {
             promoted,
             reason,
             championMetrics: { ...champMetrics, n: keep.length },
-            challengerMetrics: { ...challMetrics, n: keep.length, train: trained.meta.metrics },
+            challengerMetrics: {
+              ...challMetrics,
+              n: keep.length,
+              train: trained.meta.metrics,
+              trainFrom: trained.meta.training.from_ts,
+              trainTo: trained.meta.training.to_ts,
+            },
             evalFrom,
             evalTo: now,
           });
         })();
-        log(`retrain: ${reason}`);
         const decision: RetrainDecision = {
           decisionId,
           decidedAt: now,
@@ -191,12 +216,15 @@ export class Retrainer {
           reason,
           champion: { id: champId, path: this.championPath, metrics: champMetrics },
           challenger: { id: challId, path: challengerPath, metrics: challMetrics },
+          trainFrom: trained.meta.training.from_ts,
+          trainTo: trained.meta.training.to_ts,
           evalFrom,
           evalTo: now,
           nEval: keep.length,
           modelPath: promoted ? challengerPath : this.championPath,
         };
         if (promoted) this.championPath = challengerPath;
+        log(describeDecision(decision));
         return decision;
       } finally {
         db.close();
@@ -231,6 +259,20 @@ export class Retrainer {
   }
 }
 
+const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
+const fmt = (m: EvalMetrics) =>
+  `mse ${m.mse.toFixed(4)} r2 ${m.r2.toFixed(4)} ic ${m.ic.toFixed(4)} hit ${(m.hit_rate * 100).toFixed(1)}%`;
+
+/** One log line for a decision: outcome, both models' out-of-sample metrics, and the data spans used. */
+export function describeDecision(d: RetrainDecision): string {
+  return (
+    `retrain #${d.decisionId} at ${iso(d.decidedAt)}: ${d.promoted ? 'PROMOTED' : 'HOLD'} ` +
+    `${path.basename(d.promoted ? d.challenger.path : d.champion.path)} | out of sample on ${d.nEval} samples ` +
+    `[${iso(d.evalFrom)} .. ${iso(d.evalTo)}]: champion ${fmt(d.champion.metrics)}; challenger ${fmt(d.challenger.metrics)} | ` +
+    `challenger trained on [${iso(d.trainFrom)} .. ${iso(d.trainTo)}] | ${d.reason}`
+  );
+}
+
 /**
  * The retrainer the config asks for (retrain.every, retrain.window, model.horizon, features.decision_interval,
  * train.*, tuning.trials), or null when retrain.every is null (retraining off).
@@ -242,6 +284,7 @@ export function retrainerFromConfig(
     championPath: string;
     featureSet: FeatureSetSpec;
     outDir: string;
+    sessionIds?: number[];
     log?: (line: string) => void;
     onProgress?: (p: PipelineProgress) => void;
   },

@@ -80,7 +80,14 @@ export function BacktestPanel({ client }: { client: Client }) {
           Backtest
         </button>
       </div>
-      {prog && <progress aria-label="Backtest progress" max={1} value={prog.fraction} />}
+      {prog && (
+        <>
+          <progress aria-label="Backtest progress" max={1} value={prog.fraction} />
+          <div className="small" data-testid="backtest-progress">
+            {prog.message}
+          </div>
+        </>
+      )}
       {report && best && (
         <div className="report" role="region" aria-label="Backtest report" data-testid="backtest-report">
           <div className="small">
