@@ -53,6 +53,8 @@ export interface BacktestRow {
   max_drawdown: number;
   max_drawdown_abs: number;
   hit_rate: number;
+  /** Round trips that won before fees. */
+  hit_rate_gross: number;
   turnover: number;
   avg_holding_s: number;
   exposure: number;
@@ -118,6 +120,7 @@ export function rowOf(p: PassResult): BacktestRow {
     max_drawdown: m.maxDrawdown,
     max_drawdown_abs: m.maxDrawdownAbs,
     hit_rate: m.hitRate,
+    hit_rate_gross: m.grossHitRate,
     turnover: m.turnover,
     avg_holding_s: m.avgHoldingMs / 1000,
     exposure: m.exposure,

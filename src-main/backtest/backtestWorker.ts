@@ -21,7 +21,7 @@ port.on('message', (m: { type?: string }) => {
   if (m?.type === 'cancel') abort.abort();
 });
 // The port must not keep this thread alive once the run has answered.
-port.unref();
+// port.unref();
 
 const send = (m: BacktestWorkerMessage) => port.postMessage(m);
 await run().catch((e: unknown) => {

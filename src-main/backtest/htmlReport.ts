@@ -76,6 +76,7 @@ function table(rows: readonly BacktestRow[]): string {
     'Sortino',
     'Max DD',
     'Hit rate',
+    'Hit rate before fees',
     'Turnover',
     'Avg hold',
     'Exposure',
@@ -85,7 +86,7 @@ function table(rows: readonly BacktestRow[]): string {
     (r) =>
       `<tr><td>${fmt(r.threshold, 3)}</td><td>${r.trades}</td><td>${r.round_trips}</td><td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td>` +
       `<td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td><td>${fmt(r.sharpe)}</td><td>${fmt(r.sortino)}</td><td>${pct(r.max_drawdown)}</td>` +
-      `<td>${pct(r.hit_rate, 1)}</td><td>${fmt(r.turnover, 1)}×</td><td>${fmt(r.avg_holding_s, 1)} s</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`,
+      `<td>${pct(r.hit_rate, 1)}</td><td>${pct(r.hit_rate_gross, 1)}</td><td>${fmt(r.turnover, 1)}×</td><td>${fmt(r.avg_holding_s, 1)} s</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`,
   );
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }

@@ -51,7 +51,7 @@ export function parseSweep(text: string): number[] {
 export function formatRow(r: BacktestRow): string {
   return (
     `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  sharpe ${r.sharpe.toFixed(2).padStart(9)}  ` +
-    `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  hit_rate ${(r.hit_rate * 100).toFixed(1).padStart(5)}%  ` +
+    `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  hit_rate ${(r.hit_rate * 100).toFixed(1).padStart(5)}% (gross ${(r.hit_rate_gross * 100).toFixed(1)}%)  ` +
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '')

@@ -50,6 +50,8 @@ describe('metrics', () => {
       1000,
     );
     expect(m.hitRate).toBe(0.5);
+    // before fees the flat trip (0 + 1) also won; the −2 trip lost even before its fee (−2 + 1 = −1)
+    expect(m.grossHitRate).toBe(0.75);
     expect(m.roundTrips).toBe(4);
     expect(m.avgHoldingMs).toBe((1000 + 3000 + 0 + 4000) / 4);
     expect(m.turnover).toBe(5);

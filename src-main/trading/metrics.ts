@@ -25,6 +25,9 @@ export interface Metrics {
   maxDrawdownAbs: number;
   /** Share of round trips with a positive net P&L (after fees); 0 when there were none. */
   hitRate: number;
+  /** Share of round trips whose price move alone was in our favour (P&L before fees): the model's directional
+   * skill, which fees can turn into a net loss. */
+  grossHitRate: number;
   roundTrips: number;
   /** Number of fills. */
   trades: number;
@@ -105,9 +108,11 @@ export class MetricsAccumulator {
     const dd = this.n > 0 ? Math.sqrt(this.downSq / this.n) : 0;
     const trips = t.roundTrips;
     let wins = 0;
+    let grossWins = 0;
     let held = 0;
     for (const r of trips) {
       if (r.netPnl > 0) wins++;
+      if (r.netPnl + r.fees > 0) grossWins++;
       held += r.closeTs - r.openTs;
     }
     const span = this.lastTs - this.first;
@@ -124,6 +129,7 @@ export class MetricsAccumulator {
       maxDrawdown: this.maxDd,
       maxDrawdownAbs: this.maxDdAbs,
       hitRate: trips.length > 0 ? wins / trips.length : 0,
+      grossHitRate: trips.length > 0 ? grossWins / trips.length : 0,
       roundTrips: trips.length,
       trades: t.fills,
       turnover: t.turnoverNotional / this.initialEquity,
