@@ -13,6 +13,7 @@ import {
   type JobArgs,
   type ModelInfo,
   type RetrainArgs,
+  type RetrainProgress,
   type RetrainResult,
   type SessionInfo,
   type Snapshot,
@@ -32,6 +33,7 @@ import type {
   PipelineSink,
   Trainer,
 } from './ports.ts';
+import { describeProgress, holdoutView, type AutoRetrainer } from './trainer.ts';
 import { UiFeed } from './uiFeed.ts';
 import { computeWhatIf } from './whatIf.ts';
 
@@ -48,6 +50,8 @@ export interface AppServiceDeps {
   modelsDir: string;
   /** The accepted model becomes the one new pipelines and backtests load. */
   onModelAccepted?: (onnxPath: string) => void;
+  /** Live retraining (config retrain.every; null when off): run on the engine's decision clock by startAutoRetrain. */
+  autoRetrainer?: AutoRetrainer | null;
   now?: () => number;
 }
 
@@ -63,25 +67,6 @@ const IDLE_HEALTH: FeedHealth = {
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
 
 type RetrainJob = { result: RetrainResult | null };
-
-export function betterModel(candidate: ModelInfo, current: ModelInfo | null): boolean {
-  if (!current) return true;
-  const c = candidate.metrics;
-  const k = current.metrics;
-  // Out-of-sample comparison on the first metric both report, in its natural direction.
-  // Scale-free metrics first: each model's validation fold is a different period, so MSE alone would mostly
-  // compare how volatile those periods were.
-  for (const [name, lowerIsBetter] of [
-    ['ic', false],
-    ['r2', false],
-    ['hitRate', false],
-    ['mse', true],
-  ] as const) {
-    if (Number.isFinite(c[name]) && Number.isFinite(k[name]))
-      return lowerIsBetter ? c[name] < k[name] : c[name] > k[name];
-  }
-  return false;
-}
 
 export class AppService {
   readonly feed: UiFeed;
@@ -100,8 +85,8 @@ export class AppService {
   private readonly retrains = new Map<string, RetrainJob>();
   private lastRetrain: RetrainResult | null = null;
   private jobSeq = 0;
-  private autoTimer: ReturnType<typeof setInterval> | null = null;
-  private readonly autoJobs = new Set<string>();
+  private autoOn = false;
+  private autoRound: Promise<void> | null = null;
   private switching: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   private readonly backtests = new Set<AbortController>();
@@ -153,7 +138,10 @@ export class AppService {
     const feed = this.feed;
     return {
       book: (b, ts, recvTs, valid, tickSize) => feed.onBook(b, ts, recvTs, valid, tickSize),
-      prediction: (p) => feed.onPrediction(p),
+      prediction: (p) => {
+        feed.onPrediction(p);
+        this.autoTick(p.t);
+      },
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
@@ -424,15 +412,25 @@ export class AppService {
       metrics: {},
     });
     void this.d
-      .trainer({ jobId, sessionIds: a.sessionIds, outDir: this.d.modelsDir, onProgress: progress })
-      .then(({ candidate }) => {
+      .trainer({
+        jobId,
+        sessionIds: a.sessionIds,
+        currentModel: current?.path ?? null,
+        outDir: this.d.modelsDir,
+        onProgress: progress,
+      })
+      .then(({ candidate, holdout }) => {
+        // Both models on the same unseen rows (the candidate's validation fold): the comparison to decide on.
+        // Without it (no running model, or it cannot be scored) nothing is claimed beyond "there is nothing to beat".
         job.result = {
           jobId,
           ok: true,
           error: null,
-          candidate,
-          current,
-          beatsCurrent: betterModel(candidate, current),
+          candidate: holdout ? { ...candidate, metrics: holdout.candidate } : candidate,
+          current: holdout && current ? { ...current, metrics: holdout.current } : current,
+          beatsCurrent: holdout
+            ? holdout.candidate.mse < holdout.current.mse
+            : current === null,
           status: 'pending',
         };
         progress({
@@ -457,11 +455,6 @@ export class AppService {
       .finally(() => {
         this.lastRetrain = job.result;
         if (job.result) this.d.bus.emit('retrain/result', job.result);
-        if (this.autoJobs.delete(jobId) && job.result?.ok)
-          // Auto mode: the candidate replaces the model only when it beats it out of sample.
-          void this.decide({ jobId }, job.result.beatsCurrent).catch((e: Error) =>
-            this.error('retrain', e.message),
-          );
         this.d.bus.emit(
           'models/changed',
           this.safe(() => this.d.listModels(), []),
@@ -480,6 +473,7 @@ export class AppService {
       if (!r.candidate) throw new Error('the retrain failed: there is no model to accept');
       if (this.pipeline) await this.pipeline.useModel(r.candidate.path);
       this.d.onModelAccepted?.(r.candidate.path);
+      this.d.autoRetrainer?.useChampion(r.candidate.path);
     }
     job.result = { ...r, status: accept ? 'accepted' : 'rejected' };
     this.lastRetrain = job.result;
@@ -493,6 +487,7 @@ export class AppService {
     if (!m) throw new Error(`no model named "${name}"; see the model list`);
     if (this.pipeline) await this.pipeline.useModel(m.path);
     this.d.onModelAccepted?.(m.path);
+    this.d.autoRetrainer?.useChampion(m.path);
     this.emitStatus();
     return this.status();
   }
@@ -539,24 +534,83 @@ export class AppService {
     return report;
   }
 
-  /** Auto mode (config retrain.every): retrain periodically; accept only candidates that beat the current model. */
+  /**
+   * Auto mode (config retrain.every): on the engine's decision clock, the shared Retrainer trains a challenger on the
+   * newest stored data and promotes it only if it beats the running model on the newest rows it never saw. The
+   * decision arrives as retrain/progress (phase done: the full decision line) and retrain/result (status accepted or
+   * rejected, both models' holdout metrics); a promoted model is loaded first, then swapped in by the pipeline.
+   */
   startAutoRetrain(): void {
-    const every = this.d.config.retrain.every;
-    if (!every || this.autoTimer) return;
-    this.autoTimer = setInterval(() => {
-      try {
-        const { jobId } = this.retrain({});
-        this.autoJobs.add(jobId);
-      } catch {
-        // a retrain is already running: try again next time
-      }
-    }, every);
-    this.autoTimer.unref?.();
+    if (this.d.autoRetrainer) this.autoOn = true;
+  }
+
+  private autoTick(now: number): void {
+    const auto = this.d.autoRetrainer;
+    const p = this.pipeline;
+    if (!this.autoOn || !auto || this.autoRound || !p || !this.running) return;
+    const model = p.model();
+    if (!model) return; // nothing to defend: a model is loaded first (manual retrain or model/use)
+    for (const j of this.retrains.values()) if (j.result === null) return; // a manual retrain is running
+    if (!auto.due(now)) return;
+    if (auto.currentModel !== model.path) auto.useChampion(model.path);
+    const jobId = `auto${++this.jobSeq}-${now.toString(36)}`;
+    const progress = (x: Omit<RetrainProgress, 'jobId'>) => this.d.bus.emit('retrain/progress', { jobId, ...x });
+    progress({ phase: 'dataset', fraction: 0, message: 'live retraining: newest stored data', metrics: {} });
+    this.autoRound = auto
+      .run(now, (x) => progress(describeProgress(x)))
+      .then(async (d) => {
+        const { describeDecision } = await import('../model/retrainer.ts');
+        const models = this.safe(() => this.d.listModels(), []);
+        const info = (file: string): ModelInfo =>
+          models.find((m) => m.path === file) ?? {
+            name: file.replace(/^.*[\\/]/, '').replace(/\.onnx$/, ''),
+            path: file,
+            featureSetVersion: model.featureSetVersion,
+            trainedAt: null,
+            metrics: {},
+          };
+        if (d.promoted && this.pipeline === p && this.running) {
+          await p.useModel(d.modelPath); // loads the challenger, then swaps; the old one closes after its last run
+          this.d.onModelAccepted?.(d.modelPath);
+        }
+        const result: RetrainResult = {
+          jobId,
+          ok: true,
+          error: null,
+          candidate: { ...info(d.challenger.path), metrics: holdoutView(d.challenger.metrics, d.nEval) },
+          current: { ...info(d.champion.path), metrics: holdoutView(d.champion.metrics, d.nEval) },
+          beatsCurrent: d.promoted,
+          status: d.promoted ? 'accepted' : 'rejected',
+        };
+        progress({
+          phase: 'done',
+          fraction: 1,
+          message: describeDecision(d),
+          metrics: result.candidate?.metrics ?? {},
+        });
+        this.lastRetrain = result;
+        this.d.bus.emit('retrain/result', result);
+        this.d.bus.emit(
+          'models/changed',
+          this.safe(() => this.d.listModels(), []),
+        );
+        this.emitStatus();
+      })
+      .catch((e: Error) => {
+        progress({ phase: 'failed', fraction: 1, message: `live retraining: ${e.message}`, metrics: {} });
+        this.error('retrain', e.message);
+      })
+      .finally(() => {
+        this.autoRound = null;
+      });
   }
 
   async close(): Promise<void> {
-    if (this.autoTimer) clearInterval(this.autoTimer);
-    this.autoTimer = null;
+    this.autoOn = false;
+    if (this.autoRound) {
+      this.d.autoRetrainer?.cancel();
+      await this.autoRound;
+    }
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
     for (const b of this.backtests) b.abort();

@@ -31,16 +31,14 @@ export function withDrawdown(points: readonly (readonly [number, number])[]): Eq
 }
 
 export function toRunReports({ report, passes }: BacktestOutcome): BacktestRunReport[] {
-  return passes.map(
-    (p, i): BacktestRunReport => ({
-      threshold: p.threshold,
-      metrics: toMetricsView(p.metrics),
-      finalEquity: p.metrics.finalEquity,
-      equity: withDrawdown(report.equity[i]?.points ?? []),
-      signals: p.signals,
-      fills: p.fillCount,
-    }),
-  );
+  return passes.map((p, i): BacktestRunReport => ({
+    threshold: p.threshold,
+    metrics: toMetricsView(p.metrics),
+    finalEquity: p.metrics.finalEquity,
+    equity: withDrawdown(report.equity[i]?.points ?? []),
+    signals: p.signals,
+    fills: p.fillCount,
+  }));
 }
 
 export function describeReplay(p: ReplayProgress): {
@@ -58,8 +56,7 @@ export function describeReplay(p: ReplayProgress): {
   };
 }
 
-const noModel = (e: Error) =>
-  new Error(`cannot backtest without a model: ${e.message}. Retrain one first.`);
+const noModel = (e: Error) => new Error(`cannot backtest without a model: ${e.message}. Retrain one first.`);
 
 export function makeBacktester(o: {
   config: Config;

@@ -67,10 +67,17 @@ export type Collector = (a: {
 
 export interface TrainOutcome {
   candidate: ModelInfo;
+  /**
+   * Both models scored on the candidate's validation fold (data the candidate never trained on), when a current
+   * model was given and could be loaded: the comparison the user decides on.
+   */
+  holdout?: { n: number; candidate: Record<string, number>; current: Record<string, number> };
 }
 export type Trainer = (a: {
   jobId: string;
   sessionIds: number[] | undefined;
+  /** The model running now (scored on the same holdout as the candidate). */
+  currentModel?: string | null;
   outDir: string;
   onProgress: (p: Omit<RetrainProgress, 'jobId'>) => void;
 }) => Promise<TrainOutcome>;

@@ -1,8 +1,12 @@
-// Trainer adapter: trains a candidate on stored sessions with the model pipeline (dataset and GBDT both in the
-// trainer worker, so nothing blocks this thread), streaming progress, and writes it as X.onnx + X.json in the
-// models folder. Accepting it is the app service's decision (the user's), never this adapter's.
+// Trainer adapters. Manual: trains a candidate on stored sessions with the model pipeline (dataset and GBDT both in
+// the trainer worker, so nothing blocks this thread), streaming progress, writes it as X.onnx + X.json in the models
+// folder, and scores it and the running model on the candidate's validation fold (the same unseen rows for both);
+// accepting it is the user's decision. Auto (retrain.every): the shared model Retrainer, which decides by itself.
 import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import type { EvalMetrics } from '../model/metrics.ts';
+import type { RetrainDecision } from '../model/retrainer.ts';
 import type { PipelineProgress } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
@@ -32,9 +36,16 @@ export function describeProgress(p: PipelineProgress): Progress {
   };
 }
 
+/** Holdout metrics as the UI shows them (short names; undefined values, e.g. a constant model's IC, left out). */
+export function holdoutView(m: EvalMetrics, n: number): Record<string, number> {
+  const v: Record<string, number> = { mse: m.mse, r2: m.r2, ic: m.ic, hitRate: m.hit_rate, holdoutRows: n };
+  for (const k of Object.keys(v)) if (!Number.isFinite(v[k])) delete v[k];
+  return v;
+}
+
 export function makeTrainer(o: { config: Config; db: Db }): Trainer {
   const c = o.config;
-  return async ({ jobId, sessionIds, outDir, onProgress }) => {
+  return async ({ jobId, sessionIds, currentModel, outDir, onProgress }) => {
     const ids =
       sessionIds && sessionIds.length
         ? sessionIds
@@ -75,6 +86,82 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
     });
     const info = readModelInfo(trained.onnxPath);
     if (!info) throw new Error(`the trained model ${trained.onnxPath} could not be read back`);
-    return { candidate: info };
+    if (!currentModel) return { candidate: info };
+    onProgress({
+      phase: 'validating',
+      fraction: 0.99,
+      message: 'scoring the candidate and the running model on the same unseen rows',
+      metrics: {},
+    });
+    try {
+      const { scoreOnHoldout } = await import('../model/retrainer.ts');
+      const h = await scoreOnHoldout({
+        spec: {
+          dbFile: o.db.name,
+          sessionIds: ids,
+          decisionIntervalMs: c.features.decision_interval,
+          horizonMs: c.model.horizon,
+        },
+        rowsFrom: trained.outcome.validFrom,
+        rowsTo: trained.outcome.validTo,
+        models: [trained.onnxPath, currentModel],
+        featureSet: FEATURE_SET,
+      });
+      return {
+        candidate: info,
+        holdout: { n: h.n, candidate: holdoutView(h.metrics[0], h.n), current: holdoutView(h.metrics[1], h.n) },
+      };
+    } catch {
+      // The running model cannot be scored here (e.g. another feature set): the user decides on validation metrics.
+      return { candidate: info };
+    }
+  };
+}
+
+/** What the app service needs from the live Retrainer (src-main/model/retrainer.ts). */
+export interface AutoRetrainer {
+  readonly currentModel: string;
+  due(now: number): boolean;
+  run(now: number, onProgress: (p: PipelineProgress) => void): Promise<RetrainDecision>;
+  useChampion(onnxPath: string): void;
+  cancel(): void;
+}
+
+/**
+ * The live retrainer for the app when retrain.every is set (null otherwise): trains on the newest retrain.window of
+ * the database's stored sessions, writes challengers to `modelsDir`, and stores every decision there.
+ */
+export async function makeAutoRetrainer(o: {
+  config: Config;
+  dbFile: string;
+  modelsDir: string;
+  championPath: string;
+}): Promise<AutoRetrainer | null> {
+  if (o.config.retrain.every === null) return null;
+  const { retrainerFromConfig } = await import('../model/retrainer.ts');
+  let listener: ((p: PipelineProgress) => void) | null = null;
+  const r = retrainerFromConfig(o.config, {
+    dbFile: o.dbFile,
+    championPath: o.championPath,
+    featureSet: FEATURE_SET,
+    outDir: o.modelsDir,
+    onProgress: (p) => listener?.(p),
+  });
+  if (!r) return null;
+  return {
+    get currentModel() {
+      return r.currentModel;
+    },
+    due: (now) => r.due(now),
+    run: async (now, onProgress) => {
+      listener = onProgress;
+      try {
+        return await r.runOnce(now);
+      } finally {
+        listener = null;
+      }
+    },
+    useChampion: (p) => r.useChampion(p),
+    cancel: () => r.cancel(),
   };
 }

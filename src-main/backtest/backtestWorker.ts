@@ -7,11 +7,7 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest } from './backtest.ts';
-import {
-  summarizePasses,
-  type BacktestWorkerInput,
-  type BacktestWorkerMessage,
-} from './runInWorker.ts';
+import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
 
 if (!parentPort) throw new Error('backtestWorker.ts must run in a worker thread');
 const port = parentPort;
@@ -21,10 +17,10 @@ port.on('message', (m: { type?: string }) => {
   if (m?.type === 'cancel') abort.abort();
 });
 // The port must not keep this thread alive once the run has answered.
-// port.unref();
+port.unref();
 
 const send = (m: BacktestWorkerMessage) => port.postMessage(m);
-await run().catch((e: unknown) => {
+void run().catch((e: unknown) => {
   if (abort.signal.aborted) send({ type: 'cancelled' });
   else send({ type: 'error', message: (e as Error).message ?? String(e), modelError: false });
 });

@@ -106,6 +106,7 @@ describe('backtestInWorker', () => {
     let seen = 0;
     const run = backtestInWorker(job([0.1, 0.2, 0.3, 0.4]), {
       progressEveryMs: 0,
+      signal: abort.signal,
       // No terminate fallback within the test: the worker must honour the cancel itself.
       cancelGraceMs: 600_000,
       onProgress: (p) => {

@@ -50,7 +50,6 @@ export type BacktestWorkerMessage =
   | { type: 'cancelled' }
   | { type: 'error'; message: string; modelError: boolean };
 
-
 export function summarizePasses(passes: readonly PassResult[]): PassSummary[] {
   return passes.map(({ orders: _o, fills, equity: _e, ...rest }) => ({ ...rest, fillCount: fills.length }));
 }

@@ -20,6 +20,7 @@ import type { Config } from '../../src-shared/config.ts';
 import {
   settingsFromConfig,
   trainModelFromDb,
+  type DbDatasetSpec,
   type PipelineProgress,
   type TrainSettings,
 } from './trainPipeline.ts';
@@ -68,6 +69,46 @@ export interface RetrainDecision {
   nEval: number;
   /** The model to run from now on (the challenger's path when promoted). */
   modelPath: string;
+}
+
+export interface HoldoutScore {
+  /** Rows scored (decision times in [rowsFrom, rowsTo]). */
+  n: number;
+  /** One per model, in the order given. */
+  metrics: EvalMetrics[];
+}
+
+/**
+ * Scores several models on the same held-out rows: decisions in [rowsFrom, rowsTo] of the stored sessions, labels
+ * included (data read up to rowsTo + horizon). The dataset is built in the worker; only the rows come back here.
+ */
+export async function scoreOnHoldout(o: {
+  spec: Omit<DbDatasetSpec, 'fromTs' | 'toTs'>;
+  rowsFrom: number;
+  rowsTo: number;
+  models: string[];
+  featureSet: FeatureSetSpec;
+}): Promise<HoldoutScore> {
+  const ds = await buildDatasetInWorker({ ...o.spec, fromTs: o.rowsFrom, toTs: o.rowsTo + o.spec.horizonMs });
+  const keep: number[] = [];
+  for (let i = 0; i < ds.nRows; i++) if (ds.ts[i] >= o.rowsFrom && ds.ts[i] <= o.rowsTo) keep.push(i);
+  const nf = ds.nFeatures;
+  const X = new Float32Array(keep.length * nf);
+  const y = new Float32Array(keep.length);
+  keep.forEach((r, k) => {
+    X.set(ds.X.subarray(r * nf, r * nf + nf), k * nf);
+    y[k] = ds.y[r];
+  });
+  const metrics: EvalMetrics[] = [];
+  for (const file of o.models) {
+    const p = await Predictor.load(file, o.featureSet);
+    try {
+      metrics.push(evaluate(await p.predictBatch(X, keep.length), y));
+    } finally {
+      await p.close();
+    }
+  }
+  return { n: keep.length, metrics };
 }
 
 /** Smallest evaluation set worth a decision. */
@@ -151,28 +192,17 @@ export class Retrainer {
         onProgress: o.onProgress,
         signal: this.abort.signal,
       });
-      // Evaluation rows: decisions at or after evalFrom (features may look back before it: that is the past).
-      const ds = await buildDatasetInWorker({ ...spec, fromTs: evalFrom, toTs: now });
-      const keep: number[] = [];
-      for (let i = 0; i < ds.nRows; i++)
-        if (ds.ts[i] >= evalFrom && ds.ts[i] + o.horizonMs <= now) keep.push(i);
-      const nf = ds.nFeatures;
-      const X = new Float32Array(keep.length * nf);
-      const y = new Float32Array(keep.length);
-      keep.forEach((r, k) => {
-        X.set(ds.X.subarray(r * nf, r * nf + nf), k * nf);
-        y[k] = ds.y[r];
+      // Evaluation rows: decisions at or after evalFrom whose labels end by now (features may look back before
+      // evalFrom: that is the past).
+      const holdout = await scoreOnHoldout({
+        spec,
+        rowsFrom: evalFrom,
+        rowsTo: now - o.horizonMs,
+        models: [this.championPath, challengerPath],
+        featureSet: o.featureSet,
       });
-      const score = async (file: string): Promise<EvalMetrics> => {
-        const p = await Predictor.load(file, o.featureSet);
-        try {
-          return evaluate(await p.predictBatch(X, keep.length), y);
-        } finally {
-          await p.close();
-        }
-      };
-      const champMetrics = await score(this.championPath);
-      const challMetrics = await score(challengerPath);
+      const [champMetrics, challMetrics] = holdout.metrics;
+      const nEval = holdout.n;
 
       const db = openDb(o.dbFile, { mustExist: true });
       try {
@@ -180,13 +210,13 @@ export class Retrainer {
         const challId = trained.modelId as number;
         let promoted = false;
         let reason: string;
-        if (keep.length < MIN_EVAL_ROWS) {
-          reason = `only ${keep.length} evaluation samples after ${evalFrom} ms (need ${MIN_EVAL_ROWS}): the champion stays`;
+        if (nEval < MIN_EVAL_ROWS) {
+          reason = `only ${nEval} evaluation samples after ${evalFrom} ms (need ${MIN_EVAL_ROWS}): the champion stays`;
         } else if (challMetrics.mse < champMetrics.mse) {
           promoted = true;
-          reason = `challenger beats champion out of sample: MSE ${challMetrics.mse.toFixed(4)} < ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${keep.length} samples`;
+          reason = `challenger beats champion out of sample: MSE ${challMetrics.mse.toFixed(4)} < ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${nEval} samples`;
         } else {
-          reason = `champion holds: challenger MSE ${challMetrics.mse.toFixed(4)} >= ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${keep.length} samples`;
+          reason = `champion holds: challenger MSE ${challMetrics.mse.toFixed(4)} >= ${champMetrics.mse.toFixed(4)} (R² ${challMetrics.r2.toFixed(4)} vs ${champMetrics.r2.toFixed(4)}) on ${nEval} samples`;
         }
         const decisionId = db.transaction(() => {
           if (promoted) setChampion(db, challId);
@@ -197,10 +227,10 @@ export class Retrainer {
             challengerId: challId,
             promoted,
             reason,
-            championMetrics: { ...champMetrics, n: keep.length },
+            championMetrics: { ...champMetrics, n: nEval },
             challengerMetrics: {
               ...challMetrics,
-              n: keep.length,
+              n: nEval,
               train: trained.meta.metrics,
               trainFrom: trained.meta.training.from_ts,
               trainTo: trained.meta.training.to_ts,
@@ -220,7 +250,7 @@ export class Retrainer {
           trainTo: trained.meta.training.to_ts,
           evalFrom,
           evalTo: now,
-          nEval: keep.length,
+          nEval,
           modelPath: promoted ? challengerPath : this.championPath,
         };
         if (promoted) this.championPath = challengerPath;
