@@ -428,9 +428,7 @@ export class AppService {
           error: null,
           candidate: holdout ? { ...candidate, metrics: holdout.candidate } : candidate,
           current: holdout && current ? { ...current, metrics: holdout.current } : current,
-          beatsCurrent: holdout
-            ? holdout.candidate.mse < holdout.current.mse
-            : current === null,
+          beatsCurrent: holdout ? holdout.candidate.mse < holdout.current.mse : current === null,
           status: 'pending',
         };
         progress({
@@ -554,7 +552,8 @@ export class AppService {
     if (!auto.due(now)) return;
     if (auto.currentModel !== model.path) auto.useChampion(model.path);
     const jobId = `auto${++this.jobSeq}-${now.toString(36)}`;
-    const progress = (x: Omit<RetrainProgress, 'jobId'>) => this.d.bus.emit('retrain/progress', { jobId, ...x });
+    const progress = (x: Omit<RetrainProgress, 'jobId'>) =>
+      this.d.bus.emit('retrain/progress', { jobId, ...x });
     progress({ phase: 'dataset', fraction: 0, message: 'live retraining: newest stored data', metrics: {} });
     this.autoRound = auto
       .run(now, (x) => progress(describeProgress(x)))

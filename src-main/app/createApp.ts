@@ -16,7 +16,7 @@ import { makeCollector } from './collector.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
 import { listModels } from './modelsCatalog.ts';
 import { makeReplaySource } from './replay.ts';
-import { makeTrainer } from './trainer.ts';
+import { makeAutoRetrainer, makeTrainer } from './trainer.ts';
 
 export interface AppContext {
   service: AppService;
@@ -60,6 +60,12 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
     modelsDir: o.modelsDir,
     onModelAccepted: (p) => (activeModel = p),
+    autoRetrainer: await makeAutoRetrainer({
+      config,
+      dbFile: config.db,
+      modelsDir: o.modelsDir,
+      championPath: activeModel,
+    }),
   });
   const dispatch = createDispatcher(service.handlers());
   return {

@@ -109,7 +109,11 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
       });
       return {
         candidate: info,
-        holdout: { n: h.n, candidate: holdoutView(h.metrics[0], h.n), current: holdoutView(h.metrics[1], h.n) },
+        holdout: {
+          n: h.n,
+          candidate: holdoutView(h.metrics[0], h.n),
+          current: holdoutView(h.metrics[1], h.n),
+        },
       };
     } catch {
       // The running model cannot be scored here (e.g. another feature set): the user decides on validation metrics.

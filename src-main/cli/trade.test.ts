@@ -179,7 +179,9 @@ describe('l2desk trade --paper with live retraining', () => {
       expect(code).toBe(0);
       if (process.env.L2_DEBUG) console.log(lines.join('\n'));
       const decisionLine = lines.find((l) => /^retrain #\d+ at /.test(l));
-      expect(decisionLine, lines.join('\n')).toMatch(/PROMOTED .*champion mse .* challenger mse .*trained on \[/);
+      expect(decisionLine, lines.join('\n')).toMatch(
+        /PROMOTED .*champion mse .* challenger mse .*trained on \[/,
+      );
       const swap = lines.map((l) => /now trading with .* \(from (.+)\)$/.exec(l)).find((m) => m);
       expect(swap, lines.join('\n')).toBeTruthy();
       const swapAt = Date.parse((swap as RegExpExecArray)[1]);
@@ -245,7 +247,16 @@ function constantMeta(name: string, horizonMs: number): ModelMeta {
     training: { from_ts: 0, to_ts: 0, sessions: [] },
     params: {},
     n_trees: 0,
-    metrics: { r2: 0, ic: 0, hit_rate: 0, mse: 0, n_train: 0, n_valid: 0, pred_quantiles: {}, feature_importance: {} },
+    metrics: {
+      r2: 0,
+      ic: 0,
+      hit_rate: 0,
+      mse: 0,
+      n_train: 0,
+      n_valid: 0,
+      pred_quantiles: {},
+      feature_importance: {},
+    },
     created_at: 1,
   };
 }

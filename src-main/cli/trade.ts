@@ -206,7 +206,9 @@ export async function run(argv: string[]): Promise<number> {
         engine.setModel(new PredictorModel(next));
         predictor = next;
         await old.close(); // waits for a prediction still running on it
-        console.error(`retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`);
+        console.error(
+          `retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`,
+        );
       })
       .catch((e: Error) =>
         console.error(

@@ -90,6 +90,17 @@ describe('Predictor', () => {
     }
   });
 
+  it('close() lets the runs already started finish (a hot swap closes the old model right away)', async () => {
+    const p = await Predictor.load(path.join(dir, 'good.onnx'), SET);
+    const ours = predict(model, X, N);
+    const single = p.predict(X.subarray(0, 4));
+    const batch = p.predictBatch(X, N);
+    await p.close();
+    expect(Math.abs((await single) - ours[0])).toBeLessThan(1e-5);
+    expect(Math.abs((await batch)[N - 1] - ours[N - 1])).toBeLessThan(1e-5);
+    await expect(p.predict(X.subarray(0, 4))).rejects.toThrow(/closed/);
+  });
+
   it.each([
     { what: 'missing', running: [...NAMES, 'tfi_5s'], re: /missing from the model: tfi_5s/ },
     { what: 'extra', running: NAMES.slice(0, 3), re: /extra in the model.*: ret_5s/ },
