@@ -14,6 +14,7 @@ import { AppService } from './appService.ts';
 import { makeBacktester } from './backtester.ts';
 import { makeCollector } from './collector.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
+import { makeFeedRecorder } from './feedRecorder.ts';
 import { listModels } from './modelsCatalog.ts';
 import { makeReplaySource } from './replay.ts';
 import { makeAutoRetrainer, makeTrainer } from './trainer.ts';
@@ -46,7 +47,14 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const service = new AppService({
     config,
     bus,
-    pipeline: enginePipelineFactory({ config, makeSource, modelPath: () => activeModel }),
+    // Live retraining learns from stored data: the traded feed is stored on this one connection, like Collect's, so
+    // the two writers never contend for the file (each batch is one synchronous transaction).
+    pipeline: enginePipelineFactory({
+      config,
+      makeSource,
+      modelPath: () => activeModel,
+      recordFeed: makeFeedRecorder(config, db),
+    }),
     collector: makeCollector(config, db),
     trainer: makeTrainer({ config, db }),
     backtester: makeBacktester({

@@ -12,6 +12,7 @@ import type { MarketSource } from '../market/source.ts';
 import { Predictor } from '../model/predictor.ts';
 import type { Metrics } from '../trading/metrics.ts';
 import type { Fill } from '../trading/types.ts';
+import type { FeedRecorderFactory, FeedRecording } from './feedRecorder.ts';
 import { readModelInfo } from './modelsCatalog.ts';
 import type { LivePipeline, PipelineFactory } from './ports.ts';
 
@@ -82,6 +83,8 @@ export function enginePipelineFactory(opts: {
   config: Config;
   makeSource: SourceMaker;
   modelPath: () => string;
+  /** Live retraining: stores the traded feed as a session (started with the pipeline, stopped with it). */
+  recordFeed?: FeedRecorderFactory;
 }): PipelineFactory {
   return async (spec, sink, threshold) => {
     const source = await opts.makeSource(spec);
@@ -93,6 +96,7 @@ export function enginePipelineFactory(opts: {
     let last = { ts: 0, recvTs: 0 };
     let warnings = 0;
     let warnWindow = 0;
+    let recording: FeedRecording | null = null;
     // The tick is read from the engine each time: for an unknown symbol it is only known from the first
     // snapshot (the source's instrument said ''), and a refined tick rebuilds the book on a finer grid.
     engine.on('book', (e) => {
@@ -123,9 +127,18 @@ export function enginePipelineFactory(opts: {
       get tickSize() {
         return engine.tickSize || source.instrument.tickSize;
       },
-      start: () => engine.start(),
+      start: () => {
+        // Before the engine starts the source, so the session holds the first snapshot.
+        recording = opts.recordFeed?.(source, spec) ?? null;
+        void recording?.finished.then((r) => {
+          if (r.error) sink.error('store', `storing the live feed stopped: ${r.error.message}`);
+        });
+        return engine.start();
+      },
       stop: async () => {
         await engine.stop();
+        // After the source stopped: the session ends with the last message the engine saw.
+        await recording?.stop();
         await model.predictor?.close();
       },
       setThreshold: (x) => engine.setThreshold(x),

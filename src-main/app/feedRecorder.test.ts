@@ -1,0 +1,148 @@
+// Live retraining in the app without Collect: createApp on the sim source (sped up), a real SQLite file and real ONNX
+// models. The traded feed must be stored as a session (a new one per source start, closed on switch and on close),
+// a retrain round must find it and store its decision, and a manual collection must write alongside on the same file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollectProgress, RetrainProgress, RetrainResult } from '../../src-shared/ipc.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { writeModel } from '../model/modelFiles.ts';
+import { listDecisions } from '../model/modelRegistry.ts';
+import { openDb } from '../store/db.ts';
+import { listSessions } from '../store/sessions.ts';
+import { createApp } from './createApp.ts';
+
+let dir: string;
+let constant: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-feed-'));
+  // A model that always says +5 bps: the app retrains only while a model is running.
+  constant = path.join(dir, 'constant.onnx');
+  writeModel(
+    constant,
+    {
+      nFeatures: FEATURE_SET.names.length,
+      base: 5,
+      treeStart: new Int32Array([0]),
+      feature: new Int32Array(0),
+      threshold: new Float32Array(0),
+      left: new Int32Array(0),
+      right: new Int32Array(0),
+      value: new Float32Array(0),
+      gain: new Float32Array(0),
+      cover: new Float32Array(0),
+    },
+    {
+      format: 'l2desk-model',
+      format_version: 1,
+      name: 'constant',
+      feature_set: { version: FEATURE_SET.version, names: [...FEATURE_SET.names] },
+      label: { kind: 'mid_log_return_bps', horizon_ms: 10_000 },
+      training: { from_ts: 0, to_ts: 0, sessions: [] },
+      params: {},
+      n_trees: 0,
+      metrics: {
+        r2: 0,
+        ic: 0,
+        hit_rate: 0,
+        mse: 0,
+        n_train: 0,
+        n_valid: 0,
+        pred_quantiles: {},
+        feature_importance: {},
+      },
+      created_at: 1,
+    },
+  );
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const until = async (cond: () => boolean, ms: number) => {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+};
+
+describe('app live feed recording (retrain.every)', () => {
+  it('stores the traded sim feed as a session and a retrain round trains on it with no Collect press', async () => {
+    const dbFile = path.join(dir, 'app.db');
+    const config = loadConfig({
+      ignoreUserFile: true,
+      overrides: {
+        source: 'sim',
+        db: dbFile,
+        'model.path': constant,
+        'sim.speed': 100,
+        'sim.book_rate_hz': 10,
+        'retrain.every': '5m',
+        'retrain.window': '5m',
+        'features.decision_interval': '500ms',
+        'train.rounds': 20,
+        'train.folds': 2,
+        'train.early_stopping_rounds': 10,
+        'train.min_samples_leaf': 20,
+        'tuning.trials': 0,
+      },
+    });
+    const ctx = await createApp({ config, modelsDir: path.join(dir, 'models') });
+    const results: RetrainResult[] = [];
+    const progress: RetrainProgress[] = [];
+    const errors: string[] = [];
+    const collects: CollectProgress[] = [];
+    ctx.bus.on('retrain/result', (r) => results.push(r));
+    ctx.bus.on('retrain/progress', (p) => progress.push(p));
+    ctx.bus.on('app/error', (e) => errors.push(`${e.where}: ${e.message}`));
+    ctx.bus.on('collect/progress', (c) => collects.push(c));
+    let closed = false;
+    try {
+      ctx.service.startAutoRetrain();
+      await ctx.service.startLive();
+      // 5 min of sim time at 100x: the first round is due ~3 s after the first decision, then trains in the worker.
+      // Nothing but the traded feed is stored by then.
+      await until(() => results.length > 0, 15_000);
+      expect(results.length, JSON.stringify(progress.slice(-3))).toBeGreaterThanOrEqual(1);
+      expect(results[0]).toMatchObject({ ok: true });
+      expect(['accepted', 'rejected']).toContain(results[0].status);
+      expect(results[0].candidate?.metrics.holdoutRows).toBeGreaterThanOrEqual(50);
+      // A manual collection on the same database file while the feed is still being recorded.
+      await ctx.service.startCollect({ symbol: config.symbol, depth: 50, durationMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      const collected = await ctx.service.stopCollect();
+      expect(collected.error).toBeNull();
+      expect(collected.messages).toBeGreaterThan(0);
+      // Switching the source ends the feed's session and starts a new one.
+      await ctx.service.setSource({ kind: 'sim' });
+      await until(() => (ctx.service.status().messages ?? 0) > 0, 5_000);
+      await ctx.close();
+      closed = true;
+    } finally {
+      if (!closed) await ctx.close();
+    }
+    expect(errors).toEqual([]);
+    const db = openDb(dbFile, { mustExist: true });
+    try {
+      const sessions = listSessions(db);
+      const feed = sessions.filter((s) => s.meta.origin === 'app (live retraining)');
+      const manual = sessions.filter((s) => s.meta.origin === 'ui');
+      expect(feed.length).toBe(2);
+      expect(manual.length).toBe(1);
+      expect(manual[0].messages).toBe(collects.at(-1)?.messages);
+      for (const s of feed) {
+        expect(s).toMatchObject({ source: 'sim', symbol: config.symbol, tickSize: '0.1' });
+        expect(s.endedAt).not.toBeNull(); // closed on the switch and on app close
+        expect(s.messages).toBeGreaterThan(0);
+      }
+      // The first feed session spans the retrain window (data time): the round trained on it (it was the only one).
+      expect((feed[0].lastRecvTs as number) - (feed[0].firstRecvTs as number)).toBeGreaterThan(5 * 60_000);
+      const decisions = listDecisions(db);
+      expect(decisions.length).toBeGreaterThanOrEqual(1);
+      expect(decisions[0].reason).toMatch(/challenger|champion/);
+      expect(decisions[0].evalTo).toBeGreaterThan(feed[0].firstRecvTs as number);
+      expect(decisions[0].evalTo).toBeLessThanOrEqual(feed[0].lastRecvTs as number);
+    } finally {
+      db.close();
+    }
+  }, 30_000);
+});
