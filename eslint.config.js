@@ -11,11 +11,43 @@ const restrict = (files, patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'release/**', 'docs/**', 'models/**', 'e2e/artifacts/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'out/**',
+      'dist/**',
+      'release/**',
+      'docs/**',
+      'models/**',
+      'e2e/artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', Buffer: 'readonly', performance: 'readonly', window: 'readonly', document: 'readonly', requestAnimationFrame: 'readonly', WebSocket: 'readonly', fetch: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', AbortController: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        performance: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+        requestAnimationFrame: 'readonly',
+        WebSocket: 'readonly',
+        fetch: 'readonly',
+        structuredClone: 'readonly',
+        queueMicrotask: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        AbortController: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -27,12 +59,43 @@ export default tseslint.config(
     files: ['src-main/**/*.ts', 'src-shared/**/*.ts', 'src-renderer/**/*.{ts,tsx}'],
     ignores: ['src-main/electron/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] },
+      ],
     },
   },
-  restrict(['src-shared/**/*.ts'], ['**/src-main/**', '**/src-renderer/**', 'node:*', 'electron'], 'src-shared holds contracts only and imports nothing from main, renderer or Node.'),
-  restrict(['src-renderer/**/*.{ts,tsx}'], ['**/src-main/**', 'node:*', 'electron'], 'The renderer talks to the engine only through src-renderer/api.'),
-  restrict(['src-main/book/**/*.ts'], ['**/trading/**', '**/store/**', '**/features/**', '**/model/**', '**/engine/**', '**/market/**', 'electron'], 'The order book knows nothing of later stages or I/O.'),
-  restrict(['src-main/features/**/*.ts'], ['**/store/**', '**/trading/**', '**/model/**', '**/engine/**', 'electron'], 'Features are pure: no storage, no trading, no engine.'),
-  restrict(['src-main/trading/**/*.ts'], ['**/store/**', '**/engine/**', '**/market/**', 'electron'], 'Trading maths is pure: the engine wires it to sources and storage.'),
+  restrict(
+    ['src-shared/**/*.ts'],
+    ['**/src-main/**', '**/src-renderer/**', 'node:*', 'electron'],
+    'src-shared holds contracts only and imports nothing from main, renderer or Node.',
+  ),
+  restrict(
+    ['src-renderer/**/*.{ts,tsx}'],
+    ['**/src-main/**', 'node:*', 'electron'],
+    'The renderer talks to the engine only through src-renderer/api.',
+  ),
+  restrict(
+    ['src-main/book/**/*.ts'],
+    [
+      '**/trading/**',
+      '**/store/**',
+      '**/features/**',
+      '**/model/**',
+      '**/engine/**',
+      '**/market/**',
+      'electron',
+    ],
+    'The order book knows nothing of later stages or I/O.',
+  ),
+  restrict(
+    ['src-main/features/**/*.ts'],
+    ['**/store/**', '**/trading/**', '**/model/**', '**/engine/**', 'electron'],
+    'Features are pure: no storage, no trading, no engine.',
+  ),
+  restrict(
+    ['src-main/trading/**/*.ts'],
+    ['**/store/**', '**/engine/**', '**/market/**', 'electron'],
+    'Trading maths is pure: the engine wires it to sources and storage.',
+  ),
 );

@@ -8,7 +8,8 @@ const COMMANDS = {
   import: 'import Bybit v5 order-book/trade JSON lines (plain, .gz, .zip) as a session',
   book: 'print the book rebuilt from storage at a time',
   db: 'database maintenance: `db check`, `db prune`',
-  'exchange-sim': 'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults',
+  'exchange-sim':
+    'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults',
   train: 'train a model on stored data and export ONNX',
   predictions: "prediction histogram and signal counts per threshold (the seed's check_predictions.py)",
   diagnose: "explain why there are or aren't signals (the seed's diagnose_signals.py)",

@@ -76,7 +76,8 @@ export class Args {
   /** Flags this command does not know are a usage error, not silently ignored. */
   rejectUnknown(known: readonly string[]): void {
     for (const k of this.parsed.flags.keys()) {
-      if (!known.includes(k)) throw new UsageError(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
+      if (!known.includes(k))
+        throw new UsageError(`unknown option --${k}; known: ${known.map((x) => '--' + x).join(' ')}`);
     }
   }
 }

@@ -5,6 +5,9 @@
 /** What the engine needs from src-main/model/predictor.ts's Predictor (which satisfies it structurally). */
 export interface RowPredictor {
   predict(row: Float32Array): Promise<number>;
+  /** Present and usable when the predictor can answer without an event-loop hop. */
+  readonly synchronous?: boolean;
+  predictNow?(row: Float32Array): number;
 }
 
 export interface DecisionModel {
@@ -17,7 +20,9 @@ export interface DecisionModel {
 export class PredictorModel implements DecisionModel {
   readonly needsFeatures = true;
   constructor(private readonly predictor: RowPredictor) {}
-  predict(row: Float32Array): Promise<number> {
+  predict(row: Float32Array): Promise<number> | number {
+    // The synchronous path keeps a replay free of a macrotask per decision; results are the same numbers.
+    if (this.predictor.synchronous && this.predictor.predictNow) return this.predictor.predictNow(row);
     return this.predictor.predict(row);
   }
 }

@@ -1,10 +1,12 @@
-// Runs an exported model with onnxruntime-node: one InferenceSession per model, reused for every call; the
-// single-row path copies into one preallocated tensor. Loading checks the metadata against the running feature
+// Runs an exported model with onnxruntime-node: one session per model, reused for every call (run synchronously
+// through the native binding where reachable, see ortNative.ts); the single-row path copies into one
+// preallocated tensor. Loading checks the metadata against the running feature
 // set, so a model built for other features is refused with the difference named (the seed's "feature count
 // mismatch" bug), and a missing or corrupt file is a ModelFileError telling the user what to do.
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { metaPathFor, modelMetaSchema, type ModelMeta } from './modelMeta.ts';
+import { createSyncSession, type SyncSession } from './ortNative.ts';
 
 export interface FeatureSetSpec {
   version: string;
@@ -120,18 +122,21 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
+/** The loaded model: the native session run synchronously where reachable, else the public async API. */
+type Runner = { kind: 'sync'; session: SyncSession } | { kind: 'async'; session: ort.InferenceSession };
+
 export class Predictor {
   private readonly nf: number;
   private readonly row: Float32Array;
   private readonly rowTensor: ort.Tensor;
   private closed = false;
-  /** The shared single-row tensor is in use by a call that has not finished yet. */
+  /** The shared single-row tensor is in use by an async call that has not finished yet. */
   private rowBusy = false;
-  /** Runs started and not finished: close() waits for them (a hot swap closes the old model right after). */
+  /** Async runs started and not finished: close() waits for them (a hot swap closes the old model right after). */
   private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly runner: Runner,
     readonly meta: ModelMeta,
     readonly path: string,
   ) {
@@ -154,20 +159,24 @@ export class Predictor {
         onnxPath,
       );
     }
-    let session: ort.InferenceSession;
+    let runner: Runner;
     try {
-      session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+      const sync = createSyncSession(bytes, SESSION_OPTIONS);
+      runner = sync
+        ? { kind: 'sync', session: sync }
+        : { kind: 'async', session: await ort.InferenceSession.create(bytes, SESSION_OPTIONS) };
     } catch (e) {
       throw new ModelFileError(
         `model file ${onnxPath} is not a valid ONNX model (${firstLine(e)}); retrain it or restore the file`,
         onnxPath,
       );
     }
-    const p = new Predictor(session, meta, onnxPath);
-    if (!session.inputNames.includes('features') || !session.outputNames.includes('prediction')) {
-      await session.release();
+    const p = new Predictor(runner, meta, onnxPath);
+    const { inputNames, outputNames } = runner.session;
+    if (!inputNames.includes('features') || !outputNames.includes('prediction')) {
+      await p.release();
       throw new ModelFileError(
-        `model file ${onnxPath} has inputs [${session.inputNames}] and outputs [${session.outputNames}]; expected features → prediction`,
+        `model file ${onnxPath} has inputs [${inputNames}] and outputs [${outputNames}]; expected features → prediction`,
         onnxPath,
       );
     }
@@ -175,7 +184,7 @@ export class Predictor {
     try {
       await p.predict(new Float32Array(p.nf));
     } catch (e) {
-      await session.release();
+      await p.release();
       throw new ModelFileError(
         `model file ${onnxPath} does not take the ${p.nf} features its metadata lists (${firstLine(e)}); the .onnx and .json do not belong together`,
         onnxPath,
@@ -188,24 +197,34 @@ export class Predictor {
     return this.nf;
   }
 
+  /** True when predictNow is available (the native session was reachable). */
+  get synchronous(): boolean {
+    return this.runner.kind === 'sync';
+  }
+
+  /** Prediction for one row, computed before returning (no event-loop hop); only when `synchronous`. */
+  predictNow(row: Float32Array | Float64Array): number {
+    this.checkRow(row, 'predictNow');
+    if (this.runner.kind !== 'sync')
+      throw new Error('predictNow: this onnxruntime-node has no synchronous path');
+    this.row.set(row);
+    return this.runner.session.run({ features: this.rowTensor }, 'prediction')[0];
+  }
+
   /** Prediction for one row of `featureCount` values, in label units (bps). */
   async predict(row: Float32Array | Float64Array): Promise<number> {
-    if (row.length !== this.nf)
-      throw new RangeError(`predict: row has ${row.length} values, the model takes ${this.nf}`);
-    if (this.closed) throw new Error('predict: predictor is closed');
+    if (this.runner.kind === 'sync') return this.predictNow(row);
+    this.checkRow(row, 'predict');
     // onnxruntime-node reads the input when the run starts, on a later tick (setImmediate), not when run() is
     // called: a call overlapping another must not overwrite the shared row, so it gets its own tensor.
     if (this.rowBusy) {
-      const out = await this.run({
-        features: new ort.Tensor('float32', Float32Array.from(row), [1, this.nf]),
-      });
-      return (out.prediction.data as Float32Array)[0];
+      const out = await this.runAsync(new ort.Tensor('float32', Float32Array.from(row), [1, this.nf]));
+      return out[0];
     }
     this.rowBusy = true;
     try {
       this.row.set(row);
-      const out = await this.run({ features: this.rowTensor });
-      return (out.prediction.data as Float32Array)[0];
+      return (await this.runAsync(this.rowTensor))[0];
     } finally {
       this.rowBusy = false;
     }
@@ -217,16 +236,29 @@ export class Predictor {
       throw new RangeError(`predictBatch: ${rows.length} values for ${n} rows of ${this.nf} features`);
     if (this.closed) throw new Error('predictBatch: predictor is closed');
     if (n === 0) return new Float32Array(0);
-    const out = await this.run({ features: new ort.Tensor('float32', rows, [n, this.nf]) });
-    return out.prediction.data as Float32Array;
+    const features = new ort.Tensor('float32', rows, [n, this.nf]);
+    if (this.runner.kind === 'sync') return this.runner.session.run({ features }, 'prediction').slice();
+    return this.runAsync(features);
   }
 
-  private run(feeds: { features: ort.Tensor }): Promise<ort.InferenceSession.OnnxValueMapType> {
-    const r = this.session.run(feeds);
+  private checkRow(row: Float32Array | Float64Array, what: string): void {
+    if (row.length !== this.nf)
+      throw new RangeError(`${what}: row has ${row.length} values, the model takes ${this.nf}`);
+    if (this.closed) throw new Error(`${what}: predictor is closed`);
+  }
+
+  private async runAsync(features: ort.Tensor): Promise<Float32Array> {
+    if (this.runner.kind !== 'async') throw new Error('runAsync on a synchronous runner');
+    const r = this.runner.session.run({ features });
     this.inflight.add(r);
     const done = () => this.inflight.delete(r);
     r.then(done, done);
-    return r;
+    return (await r).prediction.data as Float32Array;
+  }
+
+  private async release(): Promise<void> {
+    if (this.runner.kind === 'sync') this.runner.session.dispose();
+    else await this.runner.session.release();
   }
 
   /** Refuses new runs at once, lets the runs already started finish, then releases the session. */
@@ -234,7 +266,7 @@ export class Predictor {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.inflight]);
-    await this.session.release();
+    await this.release();
   }
 }
 
