@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { _electron as electron, type ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, ROOT, electronBinary, tempDir } from './harness.ts';
+import { electronSqliteBinding } from '../scripts/electronNative.mjs';
 
 const bin = electronBinary();
 const hasDisplay =
@@ -31,7 +32,13 @@ describe.skipIf(reason !== '')(`Electron app${reason ? ` — skipped: ${reason}`
       executablePath: bin!,
       args: [ROOT, `--user-data-dir=${dir}`],
       cwd: ROOT,
-      env: { ...process.env, L2DESK_DB: path.join(dir, 'l2desk.db'), XDG_CONFIG_HOME: dir },
+      env: {
+        ...process.env,
+        L2DESK_DB: path.join(dir, 'l2desk.db'),
+        XDG_CONFIG_HOME: dir,
+        // SQLite through a build for Electron's ABI, as `npm start` does.
+        L2DESK_SQLITE_BINDING: electronSqliteBinding(ROOT),
+      },
     });
   });
 

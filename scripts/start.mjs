@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronSqliteBinding } from './electronNative.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -46,10 +47,21 @@ function main() {
       [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
       { stdio: 'inherit', cwd: root },
     );
+    let binding = null;
+    try {
+      binding = electronSqliteBinding(root);
+    } catch (e) {
+      web(`${e.message}; the desktop app needs it once, with internet`);
+    }
+    if (!binding) return;
     if (build.status !== 0) web('the Electron build failed');
     else {
       const started = Date.now();
-      const child = spawn(bin, [root, ...args], { stdio: 'inherit', cwd: root });
+      const child = spawn(bin, [root, ...args], {
+        stdio: 'inherit',
+        cwd: root,
+        env: { ...process.env, L2DESK_SQLITE_BINDING: binding },
+      });
       child.on('error', (e) => web(`Electron could not start (${e.message})`));
       child.on('exit', (code, signal) => {
         // A crash within seconds of launch (missing libraries, no GPU/sandbox support) falls back to the browser.

@@ -101,10 +101,11 @@ async function start(): Promise<void> {
         : path.join(userData, 'l2desk.db'),
     },
   });
-  // Packaged builds carry a better-sqlite3 binary compiled for Electron's ABI (see electron-builder.yml).
+  // better-sqlite3 in node_modules is built for Node's ABI; Electron opens SQLite through a build for its own ABI:
+  // the packaged app carries one (electron-builder.yml), `npm start` makes one (scripts/electronNative.mjs).
   const nativeBinding = app.isPackaged
     ? path.join(process.resourcesPath, 'native', 'better_sqlite3.node')
-    : undefined;
+    : process.env.L2DESK_SQLITE_BINDING || undefined;
   ctx = await createApp({ config, modelsDir: path.join(userData, 'models'), nativeBinding });
   const dispatch = ctx.dispatch;
   ipcMain.handle(INVOKE_CHANNEL, (e, cmd: unknown, args: unknown) => {
