@@ -72,9 +72,11 @@ describe.skipIf(reason !== '')(`Electron app${reason ? ` — skipped: ${reason}`
     });
     expect(inlineRan).toBe(false);
     // Navigation away and new windows are refused.
-    await win.evaluate(() =>
-      (globalThis as unknown as { open: (u: string) => unknown }).open('https://example.com'),
+    // A denied window.open returns null at once; checking only the window count could pass before a window appears.
+    const refused = await win.evaluate(
+      () => (globalThis as unknown as { open: (u: string) => unknown }).open('https://example.com') === null,
     );
+    expect(refused).toBe(true);
     expect(app.windows()).toHaveLength(1);
     await expect
       .poll(() => win.getByRole('table', { name: 'Order book' }).locator('tr[data-side="bid"]').count(), {

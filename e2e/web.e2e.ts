@@ -12,7 +12,11 @@ import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startWeb, type WebS
 
 const SIM_PRICE = loadConfig({ ignoreUserFile: true }).sim.start_price;
 
-describe.skipIf(!chromiumAvailable())('workstation in the browser (web mode, sim source)', () => {
+// Without Chromium the suite is reported as skipped, with the reason in its name.
+const noChromium = !chromiumAvailable();
+const suite = `workstation in the browser (web mode, sim source)${noChromium ? ' — skipped: no Chromium (install the Debian package chromium or set CHROMIUM_PATH)' : ''}`;
+
+describe.skipIf(noChromium)(suite, () => {
   let web: WebServer;
   let browser: Browser;
   let page: Page;

@@ -65,6 +65,8 @@ const IDLE_HEALTH: FeedHealth = {
   latencyMs: 0,
 };
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
+/** Retrain jobs remembered for model/accept and model/reject; older finished ones are forgotten. */
+export const MAX_RETRAIN_JOBS = 20;
 
 type RetrainJob = { result: RetrainResult | null };
 
@@ -402,6 +404,11 @@ export class AppService {
     const jobId = `rt${++this.jobSeq}-${this.now().toString(36)}`;
     const job: RetrainJob = { result: null };
     this.retrains.set(jobId, job);
+    // An app open for weeks retrains many times: only the newest jobs can still be accepted or rejected.
+    for (const id of this.retrains.keys()) {
+      if (this.retrains.size <= MAX_RETRAIN_JOBS) break;
+      this.retrains.delete(id);
+    }
     const current = this.pipeline?.model() ?? null;
     const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) =>
       this.d.bus.emit('retrain/progress', { jobId, ...p });

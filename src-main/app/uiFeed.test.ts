@@ -67,3 +67,60 @@ describe('UiFeed coalescing', () => {
     expect(feed.bookView()).toBeNull();
   });
 });
+
+describe('UiFeed history is bounded (a live run lasts days)', () => {
+  it('keeps only the last keepMs of every series (within 25 % slack), newest kept', () => {
+    const bus = new EventBus();
+    const feed = new UiFeed(bus, { bookHz: 20, symbol: 'BTCUSDT', tickSize: '0.1', keepMs: 60_000 });
+    const book = new OrderBook(new TickScale('0.1'));
+    book.applySnapshot([[100, 1]], [[100.1, 1]]);
+    // Three simulated hours: a book update every 20 ms, a decision every second, a fill every 10 s.
+    let maxLen = 0;
+    for (let t = 0; t <= 3 * 3_600_000; t += 20) {
+      feed.onBook(book, t, t, true);
+      if (t % 1000 === 0) {
+        feed.onPrediction({ t, value: Math.sin(t), threshold: 1 });
+        feed.onSignal({ t, signal: 1, prediction: 1, price: 100 });
+        feed.onPortfolio({
+          t,
+          balance: 1,
+          position: 0,
+          entryPrice: NaN,
+          realizedPnl: 0,
+          unrealizedPnl: 0,
+          fees: 0,
+          equity: 1,
+          drawdown: 0,
+          metrics: {
+            totalReturn: 0,
+            sharpe: 0,
+            maxDrawdown: 0,
+            hitRate: 0,
+            trades: 0,
+            turnover: 0,
+            avgHoldingMs: 0,
+            fees: 0,
+          },
+        });
+      }
+      if (t % 10_000 === 0)
+        feed.onFill({ t, side: 'Buy', price: 100, size: 1, fee: 0, liquidity: 'taker', reason: 'x' });
+      if (t % 200 === 0) feed.flushSeries(); // the renderer's batches
+      maxLen = Math.max(maxLen, feed.mids.items.length);
+    }
+    const end = 3 * 3_600_000;
+    for (const h of [feed.mids, feed.predictions, feed.signals, feed.fills, feed.equity]) {
+      expect(h.items.length).toBeGreaterThan(0);
+      expect(h.items[0].t).toBeGreaterThanOrEqual(end - 60_000 * 1.25);
+      expect(h.items.at(-1)!.t).toBe(end);
+    }
+    expect(maxLen).toBeLessThanOrEqual(Math.ceil((60_000 * 1.25) / 200) + 1);
+  });
+
+  it('caps the count even when everything is recent', () => {
+    const feed = new UiFeed(new EventBus(), { bookHz: 20, symbol: 'X', tickSize: '1', keepMs: 1e12 });
+    for (let t = 0; t < 100_000; t++) feed.onPrediction({ t, value: 0, threshold: 1 });
+    expect(feed.predictions.items.length).toBeLessThanOrEqual(25_000);
+    expect(feed.predictions.items.at(-1)!.t).toBe(99_999);
+  });
+});

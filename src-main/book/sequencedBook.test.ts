@@ -70,11 +70,21 @@ describe('SequencedBook', () => {
       ],
     },
     {
-      name: 'a repeated or older u is a gap too',
+      name: 'a repeated u with other levels, or an older u, is a gap too',
       steps: [
         [SNAP(10), 'applied', true],
-        [msg('delta', 11), 'applied', true],
-        [msg('delta', 11), 'gap:sequence', false],
+        [msg('delta', 11, [[99, 1]]), 'applied', true],
+        [msg('delta', 11, [[99, 2]]), 'gap:sequence', false],
+      ],
+    },
+    {
+      name: 'an exact duplicate of the last delta is ignored and the book stays valid',
+      steps: [
+        [SNAP(10), 'applied', true],
+        [msg('delta', 11, [[99, 1]]), 'applied', true],
+        [msg('delta', 11, [[99, 1]]), 'ignored', true],
+        [msg('delta', 12), 'applied', true],
+        [msg('delta', 10), 'gap:sequence', false],
       ],
     },
     {

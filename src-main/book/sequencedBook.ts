@@ -1,6 +1,6 @@
 // Guards an OrderBook with Bybit's sequencing rules: a snapshot resets it, deltas must carry consecutive
 // update ids, and a gap or a crossed book marks it invalid until the next snapshot.
-import type { BookMessage, GapReason } from '../../src-shared/market.ts';
+import type { BookMessage, GapReason, Level } from '../../src-shared/market.ts';
 import { OrderBook } from './orderBook.ts';
 import { OffTickError, type TickScale } from './tickScale.ts';
 
@@ -13,11 +13,32 @@ export type ApplyResult =
 const APPLIED: ApplyResult = { status: 'applied' };
 const APPLIED_RESTART: ApplyResult = { status: 'applied', restarted: true };
 
+function sameLevels(a: readonly Level[], b: readonly Level[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
+  return true;
+}
+
+/**
+ * True when `msg` is a delta repeating `prev` exactly (same u, same levels): sizes are absolute, so applying
+ * it again changes nothing. Recordings and dumps can hold such duplicated lines; they are not gaps.
+ */
+export function isRepeatedDelta(prev: BookMessage | undefined, msg: BookMessage): boolean {
+  return (
+    prev !== undefined &&
+    msg.type === 'delta' &&
+    prev.u === msg.u &&
+    sameLevels(prev.bids, msg.bids) &&
+    sameLevels(prev.asks, msg.asks)
+  );
+}
+
 export class SequencedBook {
   readonly book: OrderBook;
   private isValid = false;
   private hasSnapshot = false;
   private u = 0;
+  private last: BookMessage | undefined;
 
   constructor(scale: TickScale) {
     this.book = new OrderBook(scale);
@@ -44,6 +65,7 @@ export class SequencedBook {
       }
       this.hasSnapshot = true;
       this.u = msg.u;
+      this.last = msg;
       this.isValid = true;
       if (this.book.isCrossed()) return this.crossed(msg.u);
       return restarted ? APPLIED_RESTART : APPLIED;
@@ -51,6 +73,7 @@ export class SequencedBook {
     if (!this.hasSnapshot) return { status: 'ignored', reason: `delta u=${msg.u} before the first snapshot` };
     if (!this.isValid)
       return { status: 'ignored', reason: `delta u=${msg.u} while the book awaits a snapshot` };
+    if (isRepeatedDelta(this.last, msg)) return { status: 'ignored', reason: `repeated delta u=${msg.u}` };
     if (msg.u !== this.u + 1) {
       this.isValid = false;
       return { status: 'gap', reason: 'sequence', detail: `expected u=${this.u + 1}, got u=${msg.u}` };
@@ -61,6 +84,7 @@ export class SequencedBook {
       return this.broken(err, msg.u);
     }
     this.u = msg.u;
+    this.last = msg;
     if (this.book.isCrossed()) return this.crossed(msg.u);
     return APPLIED;
   }

@@ -23,6 +23,11 @@ export class EventBus {
     return () => this.listeners.delete(fn);
   }
 
+  /** Listeners subscribed now (each transport client holds one): lets tests prove none are leaked. */
+  listenerCount(): number {
+    return this.listeners.size;
+  }
+
   on<K extends EventName>(event: K, fn: (payload: Events[K]) => void): () => void {
     return this.onAny((e, p) => {
       if (e === event) fn(p as Events[K]);

@@ -124,7 +124,9 @@ export async function run(argv: string[]): Promise<number> {
       console.error(
         `warning: the book is not valid at this time (${b.problem || 'no snapshot since the last gap'})`,
       );
-    if (args.bool('json')) console.log(JSON.stringify({ ts: b.ts, bids: b.bids, asks: b.asks }));
+    // An invalid book (after a gap, until the next snapshot) is printed as held, flagged so a script can tell.
+    const flag = b.valid ? {} : { valid: false, problem: b.problem || 'no snapshot since the last gap' };
+    if (args.bool('json')) console.log(JSON.stringify({ ts: b.ts, bids: b.bids, asks: b.asks, ...flag }));
     else console.log(ladder(b));
     return 0;
   } finally {

@@ -38,6 +38,16 @@ function storedGaps(file: string): Array<{ reason: string; end_ts: number | null
   }
 }
 
+/** The update id of the last book message the collector has committed. */
+function lastStoredU(file: string): number | undefined {
+  const r = new Database(file, { readonly: true });
+  try {
+    return r.prepare('SELECT u FROM l2_updates ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined;
+  } finally {
+    r.close();
+  }
+}
+
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
@@ -91,7 +101,9 @@ it('stores a live-protocol session with its gaps, and the stored book ends equal
     }, 'the reconnect to close the disconnect gap');
     // Freeze the market so the collector's last messages are the exchange's current state.
     server.pause();
-    await sleep(300);
+    // Await the collector committing the exchange's last update (not a fixed sleep), then stop it.
+    const lastU = server.trueBook(50).u;
+    await until(() => lastStoredU(dbFile) === lastU, `the collector to store u=${lastU}`);
     ctl.abort();
     expect(await collecting).toBe(0);
 

@@ -84,7 +84,8 @@ describe('collect', () => {
     try {
       // At 50 book messages/s and a batch every ≤ 250 ms, 60 rows means several batches have committed.
       const seen = await waitForRows(dbFile, 60);
-      await sleep(400);
+      // Kill while it keeps committing: wait for further batches to land (an event, not a fixed sleep).
+      await waitForRows(dbFile, seen + 20);
       child.kill('SIGKILL');
       const { signal } = await exited;
       expect(signal).toBe('SIGKILL');

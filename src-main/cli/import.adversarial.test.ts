@@ -31,15 +31,22 @@ function refBook(lines: string[], depth: number, symbol: string): Ref | undefine
   let hasSnap = false;
   let lastU = 0;
   for (const raw of lines) {
-    let o: { topic?: unknown; type?: unknown; ts?: number; data?: { u?: number; b?: unknown[][]; a?: unknown[][] } };
+    let o: {
+      topic?: unknown;
+      type?: unknown;
+      ts?: number;
+      data?: { u?: number; b?: unknown[][]; a?: unknown[][] };
+    };
     try {
       o = JSON.parse(raw.replace(/^\uFEFF/, ''));
     } catch {
       continue;
     }
-    if (!o || typeof o.topic !== 'string' || o.topic !== `orderbook.${o.topic.split('.')[1]}.${symbol}`) continue;
-    const d = o.data!;
-    const u = d.u!;
+    if (!o || typeof o.topic !== 'string' || o.topic !== `orderbook.${o.topic.split('.')[1]}.${symbol}`)
+      continue;
+    const d = o.data;
+    if (!d || typeof d !== 'object' || typeof d.u !== 'number') continue;
+    const u = d.u;
     if (o.type === 'snapshot') {
       bids.clear();
       asks.clear();
@@ -172,11 +179,28 @@ async function importAndCompare(
   return { res, db, session: s, book: got, file };
 }
 
-const SNAP = ob('snapshot', 100, [['100.0', '1'], ['99.9', '2']], [['100.1', '3'], ['100.2', '4']]);
+const SNAP = ob(
+  'snapshot',
+  100,
+  [
+    ['100.0', '1'],
+    ['99.9', '2'],
+  ],
+  [
+    ['100.1', '3'],
+    ['100.2', '4'],
+  ],
+);
 
 describe('import: line-level oddities', () => {
   it('CRLF line endings, a UTF-8 BOM, blank lines and a trailing partial line', async () => {
-    const lines = [SNAP, ob('delta', 101, [['99.8', '5']], []), '', '   ', ob('delta', 102, [], [['100.1', '0']])];
+    const lines = [
+      SNAP,
+      ob('delta', 101, [['99.8', '5']], []),
+      '',
+      '   ',
+      ob('delta', 102, [], [['100.1', '0']]),
+    ];
     const content = '\uFEFF' + lines.join('\r\n') + '\r\n' + '{"topic":"orderbook.50.BTCUSDT","ty';
     const { res, session, db } = await importAndCompare(content);
     expect(res.badLines).toBe(1);
@@ -197,7 +221,11 @@ describe('import: line-level oddities', () => {
     expect(r2.book?.valid).toBe(false);
     expect(r2.session?.gaps).toBe(1);
     // The next snapshot (also a u = 1 restart) heals it.
-    const healed = [...jump, ob('snapshot', 1, [['101.0', '1']], [['101.5', '1']]), ob('delta', 2, [['101.1', '1']], [])];
+    const healed = [
+      ...jump,
+      ob('snapshot', 1, [['101.0', '1']], [['101.5', '1']]),
+      ob('delta', 2, [['101.1', '1']], []),
+    ];
     const r3 = await importAndCompare(healed.join('\n'));
     expect(r3.book?.valid).toBe(true);
     const gaps = [...readSession(r3.db, r3.session!.id)].filter((e) => e.kind === 'gap');
@@ -219,7 +247,19 @@ describe('import: line-level oddities', () => {
 
   it('size "0" for an absent price, numbers instead of strings, missing cts, exponent prices', async () => {
     const lines = [
-      ob('snapshot', 7, [[0.00012, 10], ['0.00011', '1e3']], [['1.3e-4', '5'], [0.00014, 2]], { symbol: 'PEPEUSDT', cts: false }),
+      ob(
+        'snapshot',
+        7,
+        [
+          [0.00012, 10],
+          ['0.00011', '1e3'],
+        ],
+        [
+          ['1.3e-4', '5'],
+          [0.00014, 2],
+        ],
+        { symbol: 'PEPEUSDT', cts: false },
+      ),
       ob('delta', 8, [['0.00009', '0']], [['0.00015', 7]], { symbol: 'PEPEUSDT', cts: false }),
       ob('delta', 9, [[0.0001, '0.5']], [], { symbol: 'PEPEUSDT' }),
     ];
@@ -231,10 +271,48 @@ describe('import: line-level oddities', () => {
     r.db.close();
   });
 
+  it('a dump with every price and size a JSON number (no strings at all)', async () => {
+    const lines = [
+      ob(
+        'snapshot',
+        1,
+        [
+          [65000.1, 1.5],
+          [65000, 2],
+        ],
+        [[65000.2, 0.25]],
+      ),
+      ob('delta', 2, [[64999.9, 3]], [[65000.2, 0]]),
+      ob('delta', 3, [], [[65000.3, 1]]),
+    ];
+    const r = await importAndCompare(lines.join('\n'));
+    expect(r.session?.tickSize).toBe('0.1');
+    expect(r.book?.valid).toBe(true);
+    r.db.close();
+  });
+
+  it('an empty first snapshot: the tick comes from the prices that follow', async () => {
+    const lines = [
+      ob('snapshot', 1, [], [], { symbol: 'NEWUSDT' }),
+      ob('delta', 2, [['1.2345', '10']], [['1.2347', '3']], { symbol: 'NEWUSDT' }),
+      ob('delta', 3, [['1.2344', '1']], [], { symbol: 'NEWUSDT' }),
+    ];
+    const r = await importAndCompare(lines.join('\n'), { symbol: 'NEWUSDT' });
+    expect(r.session?.tickSize).toBe('0.0001');
+    expect(r.book?.valid).toBe(true);
+    r.db.close();
+  });
+
   it('tick refinement: prices with more decimals than the first snapshot later in the file', async () => {
     // 40 distinct half-dollar prices look like tick 0.5; later 100.3 and 100.25 prove a finer grid.
-    const b: Array<[string, string]> = Array.from({ length: 20 }, (_, i) => [(100 - i * 0.5).toFixed(1), '1']);
-    const a: Array<[string, string]> = Array.from({ length: 20 }, (_, i) => [(101 + i * 0.5).toFixed(1), '1']);
+    const b: Array<[string, string]> = Array.from({ length: 20 }, (_, i) => [
+      (100 - i * 0.5).toFixed(1),
+      '1',
+    ]);
+    const a: Array<[string, string]> = Array.from({ length: 20 }, (_, i) => [
+      (101 + i * 0.5).toFixed(1),
+      '1',
+    ]);
     const lines = [
       ob('snapshot', 10, b, a),
       ob('delta', 11, [['100.3', '2']], []),
@@ -248,11 +326,17 @@ describe('import: line-level oddities', () => {
   });
 
   it('very large and very small prices keep exact decimals', async () => {
-    const big = [ob('snapshot', 1, [['987654321.5', '1']], [['987654322', '1']], { symbol: 'BIGUSDT' }), ob('delta', 2, [['987654321', '3']], [], { symbol: 'BIGUSDT' })];
+    const big = [
+      ob('snapshot', 1, [['987654321.5', '1']], [['987654322', '1']], { symbol: 'BIGUSDT' }),
+      ob('delta', 2, [['987654321', '3']], [], { symbol: 'BIGUSDT' }),
+    ];
     const r = await importAndCompare(big.join('\n'), { symbol: 'BIGUSDT' });
     expect(r.book?.bids[0]).toEqual([987654321.5, 1]);
     r.db.close();
-    const tiny = [ob('snapshot', 1, [['0.00000001', '1']], [['0.00000003', '1']], { symbol: 'TINYUSDT' }), ob('delta', 2, [['0.00000002', '3']], [], { symbol: 'TINYUSDT' })];
+    const tiny = [
+      ob('snapshot', 1, [['0.00000001', '1']], [['0.00000003', '1']], { symbol: 'TINYUSDT' }),
+      ob('delta', 2, [['0.00000002', '3']], [], { symbol: 'TINYUSDT' }),
+    ];
     const t = await importAndCompare(tiny.join('\n'), { symbol: 'TINYUSDT' });
     expect(t.session?.tickSize).toBe('0.00000001');
     expect(t.book?.bids[0]).toEqual([0.00000002, 3]);
@@ -264,9 +348,18 @@ describe('import: line-level oddities', () => {
       ob('snapshot', 5, [['0.5123', '100']], [['0.5124', '50']], { symbol: 'XRPUSDT', depth: 1 }),
       ob('snapshot', 5, [['0.5123', '100']], [['0.5124', '50']], { symbol: 'XRPUSDT', depth: 1 }),
       ob('snapshot', 6, [['0.5122', '10']], [['0.5124', '40']], { symbol: 'XRPUSDT', depth: 1 }),
-      trade('0.5124', { BT: undefined, seq: undefined, L: 'PlusTick', RPI: true, extraField: { x: 1 } }, 'XRPUSDT'),
+      trade(
+        '0.5124',
+        { BT: undefined, seq: undefined, L: 'PlusTick', RPI: true, extraField: { x: 1 } },
+        'XRPUSDT',
+      ),
       // spot trades carry no seq and no L; i is numeric in some dumps
-      JSON.stringify({ topic: 'publicTrade.XRPUSDT', ts: (T += 10), type: 'snapshot', data: [{ i: 123, T: T - 2, p: '0.5123', v: '3', S: 'Sell', s: 'XRPUSDT', BT: false }] }),
+      JSON.stringify({
+        topic: 'publicTrade.XRPUSDT',
+        ts: (T += 10),
+        type: 'snapshot',
+        data: [{ i: 123, T: T - 2, p: '0.5123', v: '3', S: 'Sell', s: 'XRPUSDT', BT: false }],
+      }),
     ];
     const r = await importAndCompare(lines.join('\n'), { symbol: 'XRPUSDT', depth: 1 });
     expect(r.res.badLines).toBe(0);
@@ -290,9 +383,27 @@ describe('import: line-level oddities', () => {
 });
 
 describe('import: broken containers', () => {
+  it('a line over the 64 MB limit (binary junk without newlines) is skipped in linear time', async () => {
+    // Compresses to ~70 KB; rescanning the held text per chunk made this take ~20 s.
+    const junk = Buffer.alloc(70 * 1048576, 0x78);
+    const good = [SNAP, ob('delta', 101, [['99.8', '5']], [])].join('\n');
+    const gz = zlib.gzipSync(Buffer.concat([Buffer.from(good + '\n'), junk, Buffer.from('\n' + good)]));
+    const file = path.join(dir, 'junk.jsonl.gz');
+    fs.writeFileSync(file, gz);
+    const db = openDb(path.join(dir, 'junk.db'));
+    const res = await importFiles(db, [file], { category: 'linear' });
+    expect(res.listedBadLines.map((b) => [b.line, b.reason])).toEqual([
+      [3, 'line longer than 64 MB, skipped'],
+    ]);
+    expect(res.lines).toBe(5);
+    expect(listSessions(db)[0].messages).toBe(4);
+    db.close();
+  }, 15_000);
+
   it('a truncated gzip stores everything before the break and reports it', async () => {
     const lines = [SNAP];
-    for (let i = 1; i <= 3000; i++) lines.push(ob('delta', 100 + i, [[(99 - (i % 50) / 10).toFixed(1), String(i)]], []));
+    for (let i = 1; i <= 3000; i++)
+      lines.push(ob('delta', 100 + i, [[(99 - (i % 50) / 10).toFixed(1), String(i)]], []));
     const gz = zlib.gzipSync(lines.join('\n') + '\n');
     const file = path.join(dir, 'trunc.jsonl.gz');
     fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)));
@@ -338,7 +449,9 @@ describe('import: broken containers', () => {
     fs.writeFileSync(corrupt, bytes);
     const db2 = openDb(path.join(dir, 'corrupt.db'));
     const res2 = await importFiles(db2, [corrupt], { category: 'linear' });
-    expect(res2.badLines).toBeGreaterThanOrEqual(1);
+    expect(res2.listedBadLines[0]).toMatchObject({ line: 1, reason: expect.stringMatching(/cannot read/) });
+    // The damaged entry does not stop the entries after it.
+    expect(res2.sessions.map((x) => x.symbol)).toEqual(['XRPUSDT']);
     db2.close();
     const notZip = path.join(dir, 'nozip.zip');
     fs.writeFileSync(notZip, 'hello');

@@ -6,10 +6,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
-import type { Category, Gap, MarketMessage } from '../../src-shared/market.ts';
-import { inferTickSize } from '../book/tickScale.ts';
+import type { BookMessage, Category, Gap, MarketMessage } from '../../src-shared/market.ts';
+import { isRepeatedDelta } from '../book/sequencedBook.ts';
+import { inferTickSize, TickScale } from '../book/tickScale.ts';
 import { loadConfig, parseOverrideValue } from '../config/loadConfig.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
+import { decimalText, refineTick } from '../market/bybit/tickInference.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, updateSessionMeta } from '../store/sessions.ts';
@@ -71,8 +73,10 @@ class SymbolImport {
   prices: string[] = [];
   depth = 0;
   lastU: number | null = null;
+  lastBook: BookMessage | undefined;
   openGap: Gap | null = null;
-  maxDecimals = 0;
+  /** The tick grid so far when inferred (not given): refined when a later price falls off it. */
+  scale: TickScale | undefined;
   book = 0;
   trades = 0;
   gaps = 0;
@@ -167,39 +171,35 @@ async function* zipEntries(file: string): AsyncGenerator<{ name: string; stream:
   }
 }
 
-type RawObj = { ts?: unknown; data?: unknown };
+type RawObj = { ts?: unknown };
 
-/** Decimal places of a price string, trailing zeros ignored ("65114.20" → 1). */
-function decimalsOf(p: unknown): number {
-  if (typeof p !== 'string') return 0;
-  const dot = p.indexOf('.');
-  if (dot < 0) return 0;
-  let end = p.length;
-  while (end > dot + 1 && p.charCodeAt(end - 1) === 48) end--;
-  return end - dot - 1;
+/**
+ * Plain decimal texts of a parsed message's prices (book levels or trades), for tick-size inference. From the
+ * parsed numbers, not the raw JSON, so prices sent as JSON numbers or in exponent form ("1e-7") count too.
+ */
+function samplePrices(msg: MarketMessage, out: string[]): void {
+  if (msg.kind === 'book') {
+    for (const side of [msg.bids, msg.asks])
+      for (let i = 0; i < side.length && out.length < MAX_PRICE_SAMPLES; i++)
+        out.push(decimalText(side[i][0]));
+  } else
+    for (let i = 0; i < msg.trades.length && out.length < MAX_PRICE_SAMPLES; i++)
+      out.push(decimalText(msg.trades[i].price));
 }
 
-/** Price strings of a raw message (book levels or trades), for tick-size inference. */
-function rawPrices(obj: RawObj, out: string[] | null): number {
-  let dec = 0;
-  const take = (p: unknown) => {
-    const d = decimalsOf(p);
-    if (d > dec) dec = d;
-    if (out && typeof p === 'string' && out.length < MAX_PRICE_SAMPLES) out.push(p);
+/** Refines `st.scale` to a finer grid when one of the message's prices is off it (a snapshot can look coarse). */
+function fitGrid(st: SymbolImport, msg: MarketMessage): void {
+  const fit = (p: number) => {
+    const scale = st.scale as TickScale;
+    if (Number.isFinite(scale.tryToTicks(p))) return;
+    // No finer grid worth trusting (corrupt price): the book marks that message as a gap on replay.
+    const next = refineTick(scale, [p]);
+    if (next) st.scale = next;
   };
-  const data = obj.data;
-  if (Array.isArray(data)) {
-    for (const t of data) if (t && typeof t === 'object') take((t as { p?: unknown }).p);
-  } else if (data && typeof data === 'object') {
-    const d = data as { b?: unknown; a?: unknown };
-    for (const side of [d.b, d.a])
-      if (Array.isArray(side)) for (const l of side) if (Array.isArray(l)) take(l[0]);
-  }
-  return dec;
-}
-
-function tickFromDecimals(dec: number): string {
-  return dec === 0 ? '1' : `0.${'0'.repeat(dec - 1)}1`;
+  if (msg.kind === 'book') {
+    for (let i = 0; i < msg.bids.length; i++) fit(msg.bids[i][0]);
+    for (let i = 0; i < msg.asks.length; i++) fit(msg.asks[i][0]);
+  } else for (let i = 0; i < msg.trades.length; i++) fit(msg.trades[i].price);
 }
 
 async function importStream(
@@ -217,10 +217,12 @@ async function importStream(
     let tick = opts.tickSize;
     if (!tick) {
       try {
-        tick = st.prices.length > 0 ? inferTickSize(st.prices) : tickFromDecimals(st.maxDecimals);
+        tick = inferTickSize(st.prices);
       } catch {
-        tick = tickFromDecimals(st.maxDecimals);
+        tick = '1'; // no prices at all; refined below if any message has one
       }
+      st.scale = new TickScale(tick);
+      for (const p of st.pending) if ('msg' in p) fitGrid(st, p.msg);
     }
     st.tickSize = tick;
     const first = st.pending.find((p): p is { msg: MarketMessage } => 'msg' in p);
@@ -243,6 +245,7 @@ async function importStream(
   };
   const put = (st: SymbolImport, p: Pending) => {
     if (st.writer) {
+      if ('msg' in p && st.scale) fitGrid(st, p.msg);
       if ('msg' in p) st.writer.writeMessage(p.msg);
       else st.writer.writeGap(p.gap);
     } else {
@@ -290,8 +293,7 @@ async function importStream(
         return;
       }
     }
-    const dec = rawPrices(raw, st.writer ? null : st.prices);
-    if (dec > st.maxDecimals) st.maxDecimals = dec;
+    if (!st.writer && !opts.tickSize) samplePrices(msg, st.prices);
     st.lastRecvTs = msg.recvTs;
     if (msg.kind === 'book') {
       st.book++;
@@ -312,7 +314,12 @@ async function importStream(
             },
           });
         }
-      } else if (st.lastU !== null && msg.u !== st.lastU + 1 && !st.openGap) {
+      } else if (
+        st.lastU !== null &&
+        msg.u !== st.lastU + 1 &&
+        !st.openGap &&
+        !isRepeatedDelta(st.lastBook, msg)
+      ) {
         st.openGap = {
           symbol: msg.symbol,
           reason: 'sequence',
@@ -324,6 +331,7 @@ async function importStream(
         put(st, { gap: st.openGap });
       }
       st.lastU = msg.u;
+      st.lastBook = msg;
       put(st, { msg });
       if (msg.type === 'snapshot' && !st.writer) {
         startSession(st);
@@ -336,32 +344,53 @@ async function importStream(
 
   // Lines are split here, per chunk, and handled synchronously: far cheaper than an await per line.
   stream.setEncoding('utf8');
-  let rest = '';
+  // The unfinished line, as chunk pieces: a newline is searched for in each new chunk only, so a very long
+  // line (or a binary entry without newlines) costs linear time, not a rescan of everything held per chunk.
+  let rest: string[] = [];
+  let restLen = 0;
   let skipping = false;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const text = rest.length > 0 ? rest + chunk : chunk;
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      if (skipping) {
-        skipping = false;
-        lineNo++;
-      } else handle(text.slice(start, nl));
-      start = nl + 1;
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      let start = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        if (skipping) {
+          skipping = false;
+          lineNo++;
+        } else if (rest.length > 0) {
+          rest.push(chunk.slice(start, nl));
+          const line = rest.join('');
+          rest = [];
+          restLen = 0;
+          handle(line);
+        } else handle(chunk.slice(start, nl));
+        start = nl + 1;
+      }
+      if (start < chunk.length && !skipping) {
+        rest.push(start === 0 ? chunk : chunk.slice(start));
+        restLen += chunk.length - start;
+        if (restLen > MAX_LINE) {
+          // Not line-oriented input (or a broken line): report once, skip to the next newline.
+          onBad({
+            source: name,
+            line: lineNo + 1,
+            reason: `line longer than ${MAX_LINE / 1048576} MB, skipped`,
+          });
+          skipping = true;
+          rest = [];
+          restLen = 0;
+        }
+      }
     }
-    rest = text.slice(start);
-    if (rest.length > MAX_LINE) {
-      // Not line-oriented input (or a broken line): report once, skip to the next newline.
-      if (!skipping)
-        onBad({
-          source: name,
-          line: lineNo + 1,
-          reason: `line longer than ${MAX_LINE / 1048576} MB, skipped`,
-        });
-      skipping = true;
-      rest = '';
-    }
+  } catch (e) {
+    // A truncated .gz or a damaged zip entry: keep every whole line read so far, drop the cut one.
+    onBad({
+      source: name,
+      line: lineNo + 1,
+      reason: `cannot read past line ${lineNo}: ${(e as Error).message}`,
+    });
+    rest = [];
   }
-  if (rest.length > 0 && !skipping) handle(rest);
+  if (rest.length > 0 && !skipping) handle(rest.join(''));
 
   const sessions: ImportedSession[] = [];
   for (const st of order) {
@@ -369,9 +398,9 @@ async function importStream(
     const writer = st.writer as SessionWriter;
     writer.close(st.lastRecvTs);
     const sid = st.sessionId as number;
-    // A snapshot can look coarser than the instrument's tick; later prices with more decimals prove it.
-    if (!opts.tickSize && st.maxDecimals > decimalsOf(st.tickSize)) {
-      st.tickSize = tickFromDecimals(st.maxDecimals);
+    // A snapshot can look coarser than the instrument's tick; later prices off its grid refined it.
+    if (st.scale && st.scale.tickSize !== st.tickSize) {
+      st.tickSize = st.scale.tickSize;
       db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(st.tickSize, sid);
     }
     // A session opened on trades alone learns its book depth later.

@@ -247,7 +247,7 @@ export class Engine {
 
   metricsNow(): Metrics {
     return this.metrics.result({
-      roundTrips: this.portfolio.roundTrips,
+      roundTrips: this.portfolio.tripSummary,
       fills: this.portfolio.fills,
       turnoverNotional: this.portfolio.turnoverNotional,
       fees: this.portfolio.fees,

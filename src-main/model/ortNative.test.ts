@@ -41,6 +41,8 @@ describe('synchronous native session', () => {
   });
 
   it("throws onnxruntime's own error on bytes that are not a model", () => {
-    expect(() => createSyncSession(new Uint8Array([1, 2, 3, 4, 5]), OPTIONS)).toThrow();
+    expect(() => createSyncSession(new Uint8Array([1, 2, 3, 4, 5]), OPTIONS)).toThrow(
+      /protobuf parsing failed/,
+    );
   });
 });

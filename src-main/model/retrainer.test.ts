@@ -111,6 +111,18 @@ describe('Retrainer', () => {
     expect(d.promoted).toBe(true);
     expect(d.challenger.metrics.mse).toBeLessThan(d.champion.metrics.mse);
     expect(d.nEval).toBeGreaterThan(400);
+    // Independent reference for the champion's score: the constant +5 bps against the labels of the dataset
+    // rows inside the evaluation window [evalFrom, now - H], rebuilt here from the stored session.
+    const refDb = openDb(dbFile);
+    const all = buildDataset(
+      [{ sessionId, tickSize: '0.1', events: { [Symbol.iterator]: () => readSession(refDb, sessionId) } }],
+      { decisionIntervalMs: 1000, horizonMs: H },
+    );
+    refDb.close();
+    const evalY = [...all.y].filter((_, i) => all.ts[i] >= d.evalFrom && all.ts[i] <= NOW - H);
+    expect(d.nEval).toBe(evalY.length);
+    const constantMse = evalY.reduce((s, y) => s + (y - 5) ** 2, 0) / evalY.length;
+    expect(d.champion.metrics.mse).toBeCloseTo(constantMse, 6);
     expect(d.evalFrom).toBe(NOW - SPAN / 4);
     expect(d.modelPath).toBe(d.challenger.path);
     expect(r.currentModel).toBe(d.challenger.path);

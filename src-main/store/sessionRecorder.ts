@@ -56,6 +56,8 @@ export class SessionRecorder {
   private messages = 0;
   private trades = 0;
   private gaps = 0;
+  /** Gaps reported open and not yet closed (reason|start), so their closing report is not counted again. */
+  private readonly openGaps = new Set<string>();
   private warnings = 0;
   private stopReason = '';
   private error: Error | undefined;
@@ -181,7 +183,11 @@ export class SessionRecorder {
 
   private readonly onGap = (g: Gap): void => {
     if (this.stopReason) return;
-    if (g.endTs === null) this.gaps++;
+    const key = `${g.reason}|${g.startTs}`;
+    if (g.endTs === null) {
+      this.openGaps.add(key);
+      this.gaps++;
+    } else if (!this.openGaps.delete(key)) this.gaps++; // opened and closed at once (a restart)
     try {
       this.writer.writeGap(g);
     } catch (e) {

@@ -140,7 +140,9 @@ describe('openDb and migrations', () => {
   });
 
   // Root ignores file permissions, so this can only be checked as a normal user.
-  it.skipIf(process.getuid?.() === 0)('reports a read-only database, naming the file', () => {
+  const asRoot = process.getuid?.() === 0;
+  const readOnlyCase = `reports a read-only database, naming the file${asRoot ? ' — skipped: running as root, which ignores file permissions' : ''}`;
+  it.skipIf(asRoot)(readOnlyCase, () => {
     const file = path.join(dir, 'ro.db');
     open('ro.db').close();
     const d = new Database(file);
@@ -271,9 +273,12 @@ describe('SessionWriter and readSession', () => {
     const w = new SessionWriter(db, sid, { batchIntervalMs: 20 });
     w.writeMessage(book(1, 1000, 'snapshot'));
     const other = new Database(db.name, { readonly: true });
-    expect(other.prepare('SELECT count(*) FROM l2_updates').pluck().get()).toBe(0);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(other.prepare('SELECT count(*) FROM l2_updates').pluck().get()).toBe(1);
+    const committed = () => other.prepare('SELECT count(*) FROM l2_updates').pluck().get();
+    expect(committed()).toBe(0);
+    // Await the commit itself rather than sleeping a fixed time: nothing but the writer's timer can commit here.
+    const deadline = Date.now() + 5000;
+    while (committed() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(committed()).toBe(1);
     other.close();
     w.close();
   });

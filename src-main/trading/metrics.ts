@@ -2,7 +2,7 @@
 // fixed grid (default every 1 min: the last equity at or before each grid time) and simple returns between grid
 // points, annualised with sqrt(periods per year) for a 24/7 market (365 days). Drawdown uses every sample.
 // Incremental, so the live engine updates it in O(1) per sample and a backtest gets the same numbers.
-import type { RoundTrip } from './portfolio.ts';
+import { addTrip, type RoundTrip, type TripSummary } from './portfolio.ts';
 
 export const DEFAULT_SAMPLING_MS = 60_000;
 const YEAR_MS = 365 * 86_400_000;
@@ -39,7 +39,8 @@ export interface Metrics {
 }
 
 export interface TradeStats {
-  roundTrips: readonly RoundTrip[];
+  /** Every round trip of the run, or their running totals (Portfolio.tripSummary: a live run keeps no full list). */
+  roundTrips: readonly RoundTrip[] | Readonly<TripSummary>;
   fills: number;
   turnoverNotional: number;
   fees: number;
@@ -106,15 +107,13 @@ export class MetricsAccumulator {
     const periods = YEAR_MS / this.samplingMs;
     const sd = this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0;
     const dd = this.n > 0 ? Math.sqrt(this.downSq / this.n) : 0;
-    const trips = t.roundTrips;
-    let wins = 0;
-    let grossWins = 0;
-    let held = 0;
-    for (const r of trips) {
-      if (r.netPnl > 0) wins++;
-      if (r.netPnl + r.fees > 0) grossWins++;
-      held += r.closeTs - r.openTs;
-    }
+    let trips: Readonly<TripSummary>;
+    if (isTripList(t.roundTrips)) {
+      const sum = { count: 0, wins: 0, grossWins: 0, heldMs: 0 };
+      for (const r of t.roundTrips) addTrip(sum, r);
+      trips = sum;
+    } else trips = t.roundTrips;
+    const { count: nTrips, wins, grossWins, heldMs: held } = trips;
     const span = this.lastTs - this.first;
     return {
       initialEquity: this.initialEquity,
@@ -128,12 +127,12 @@ export class MetricsAccumulator {
       returns: this.n,
       maxDrawdown: this.maxDd,
       maxDrawdownAbs: this.maxDdAbs,
-      hitRate: trips.length > 0 ? wins / trips.length : 0,
-      grossHitRate: trips.length > 0 ? grossWins / trips.length : 0,
-      roundTrips: trips.length,
+      hitRate: nTrips > 0 ? wins / nTrips : 0,
+      grossHitRate: nTrips > 0 ? grossWins / nTrips : 0,
+      roundTrips: nTrips,
       trades: t.fills,
       turnover: t.turnoverNotional / this.initialEquity,
-      avgHoldingMs: trips.length > 0 ? held / trips.length : 0,
+      avgHoldingMs: nTrips > 0 ? held / nTrips : 0,
       exposure: span > 0 ? this.exposedMs / span : 0,
     };
   }
@@ -149,6 +148,10 @@ export class MetricsAccumulator {
     }
     this.prevGrid = v;
   }
+}
+
+function isTripList(x: TradeStats['roundTrips']): x is readonly RoundTrip[] {
+  return Array.isArray(x);
 }
 
 /** Metrics of a whole run at once. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MetricsAccumulator } from './metrics.ts';
 import { Portfolio } from './portfolio.ts';
 import type { Fill, Side } from './types.ts';
 
@@ -78,5 +79,36 @@ describe('Portfolio', () => {
     p.applyFill(fill(1, 'Sell', 2, 50));
     expect(p.fills).toBe(2);
     expect(p.turnoverNotional).toBe(200);
+  });
+  it('keeps only the recent round trips in memory, and totals over all of them for metrics', () => {
+    const p = new Portfolio(1000, 10);
+    const all = new Portfolio(1000, Infinity);
+    for (let i = 0; i < 100; i++) {
+      // Alternate winners and losers, with fees turning every third winner into a net loss.
+      const exit = i % 2 === 0 ? 101 : 99;
+      const fee = i % 6 === 0 ? 2 : 0;
+      for (const q of [p, all]) {
+        q.applyFill(fill(i * 10, 'Buy', 1, 100, fee / 2));
+        q.applyFill(fill(i * 10 + 3 + (i % 4), 'Sell', 1, exit, fee / 2));
+      }
+    }
+    expect(all.roundTrips).toHaveLength(100);
+    expect(p.roundTrips.length).toBeGreaterThanOrEqual(10);
+    expect(p.roundTrips.length).toBeLessThanOrEqual(15);
+    expect(p.roundTrips.at(-1)).toEqual(all.roundTrips.at(-1));
+    expect(p.tripSummary.count).toBe(100);
+    const stats = (roundTrips: Portfolio['roundTrips'] | Portfolio['tripSummary']) => ({
+      roundTrips,
+      fills: 200,
+      turnoverNotional: 0,
+      fees: 0,
+    });
+    const acc = new MetricsAccumulator(1000);
+    const fromSummary = acc.result(stats(p.tripSummary));
+    const fromList = acc.result(stats(all.roundTrips));
+    expect(fromSummary).toEqual(fromList);
+    expect(fromSummary.roundTrips).toBe(100);
+    expect(fromSummary.hitRate).toBeCloseTo(33 / 100, 12); // winners i even, minus those with i % 6 === 0
+    expect(fromSummary.avgHoldingMs).toBeCloseTo(4.5, 12);
   });
 });

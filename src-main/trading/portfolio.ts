@@ -27,6 +27,20 @@ export interface RoundTrip {
   fees: number;
 }
 
+/** Round-trip statistics over a whole run (what metrics need), kept as running totals. */
+export interface TripSummary {
+  count: number;
+  /** Net P&L (after fees) > 0. */
+  wins: number;
+  /** Price move alone in our favour (P&L before fees) > 0. */
+  grossWins: number;
+  /** Sum of closeTs − openTs. */
+  heldMs: number;
+}
+
+/** Round trips kept in memory by default: a live run lasts days; the full record is in SQLite (fills). */
+export const RECENT_ROUND_TRIPS = 1000;
+
 const DUST = 1e-12;
 
 export class Portfolio {
@@ -43,10 +57,20 @@ export class Portfolio {
   private tripFees = 0;
   private notionalTraded = 0;
   private fillCount = 0;
+  /** The most recent `keepRoundTrips` round trips, oldest first (tripSummary covers all of them). */
   readonly roundTrips: RoundTrip[] = [];
+  private readonly trips: TripSummary = { count: 0, wins: 0, grossWins: 0, heldMs: 0 };
 
-  constructor(readonly initialBalance: number) {
+  constructor(
+    readonly initialBalance: number,
+    private readonly keepRoundTrips = RECENT_ROUND_TRIPS,
+  ) {
     this.cash = initialBalance;
+  }
+
+  /** Totals over every round trip of the run (O(1): metrics read it on every decision). */
+  get tripSummary(): Readonly<TripSummary> {
+    return this.trips;
   }
 
   get position(): number {
@@ -146,14 +170,27 @@ export class Portfolio {
   }
 
   private closeTrip(ts: number): void {
-    this.roundTrips.push({
+    const trip: RoundTrip = {
       openTs: this.tripOpenTs,
       closeTs: ts,
       direction: this.tripDir,
       netPnl: this.tripPnl - this.tripFees,
       fees: this.tripFees,
-    });
+    };
+    addTrip(this.trips, trip);
+    this.roundTrips.push(trip);
+    // Trimmed in chunks (amortised O(1)) so the list stays within 1.5 × keepRoundTrips.
+    if (this.roundTrips.length > this.keepRoundTrips * 1.5)
+      this.roundTrips.splice(0, this.roundTrips.length - this.keepRoundTrips);
     this.tripPnl = 0;
     this.tripFees = 0;
   }
+}
+
+/** Adds one round trip to running totals. */
+export function addTrip(sum: TripSummary, r: RoundTrip): void {
+  sum.count++;
+  if (r.netPnl > 0) sum.wins++;
+  if (r.netPnl + r.fees > 0) sum.grossWins++;
+  sum.heldMs += r.closeTs - r.openTs;
 }

@@ -17,7 +17,13 @@ export class SeriesBuffer<T> {
   append(added: readonly T[]): void {
     if (added.length === 0) return;
     for (const p of added) this.points.push(p);
-    if (this.points.length > this.cap * 1.5) this.points = this.points.slice(-this.cap);
+    if (this.points.length > this.cap * 1.5) {
+      // Trimmed in chunks (amortised O(1)); subscribers (charts keep their own copy of the data) are reset to
+      // the capped series, or a chart open for days would grow without bound.
+      this.points = this.points.slice(-this.cap);
+      this.subs.forEach((s) => s.onReset(this.points));
+      return;
+    }
     this.subs.forEach((s) => s.onAppend(added));
   }
   all(): readonly T[] {

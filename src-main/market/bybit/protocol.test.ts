@@ -214,8 +214,20 @@ describe('parseFrame table', () => {
       },
     };
     expect(parseRawMessage(hostile, 1).type).toBe('malformed');
-    for (const v of [undefined, 1, 'x', true, [], {}, { topic: 'orderbook.50.BTCUSDT', data: [] }])
-      expect(() => parseRawMessage(v, 1)).not.toThrow();
+    const cases: Array<[unknown, ParsedFrame['type'], RegExp]> = [
+      [undefined, 'malformed', /JSON object/],
+      [1, 'malformed', /JSON object/],
+      ['x', 'malformed', /JSON object/],
+      [true, 'malformed', /JSON object/],
+      [[], 'malformed', /JSON object/],
+      [{}, 'unknown', /without topic or op/],
+      [{ topic: 'orderbook.50.BTCUSDT', data: [] }, 'malformed', /snapshot or delta/],
+    ];
+    for (const [v, type, reason] of cases) {
+      const f = parseRawMessage(v, 1);
+      expect(f.type, JSON.stringify(v)).toBe(type);
+      expect(f.type === 'malformed' || f.type === 'unknown' ? f.reason : '').toMatch(reason);
+    }
   });
 
   it('survives random truncations and byte flips of real frames', () => {
@@ -226,15 +238,38 @@ describe('parseFrame table', () => {
       .slice(0, 40);
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const outcomes = new Set<string>();
     for (const l of lines) {
       for (let k = 0; k < 20; k++) {
         const cut = l.slice(0, Math.floor(rnd() * l.length));
         const pos = Math.floor(rnd() * l.length);
         const flipped = l.slice(0, pos) + String.fromCharCode(32 + Math.floor(rnd() * 90)) + l.slice(pos + 1);
-        expect(() => parseFrame(cut, 1)).not.toThrow();
-        expect(() => parseFrame(flipped, 1)).not.toThrow();
+        for (const text of [cut, flipped]) {
+          // Whatever comes out is one of the declared frames, and a frame that still parses as data
+          // carries only usable numbers: damage never turns into a NaN price or a negative size.
+          const f = parseFrame(text, 1);
+          outcomes.add(f.type);
+          expect(['book', 'trades', 'malformed', 'unknown']).toContain(f.type);
+          if (f.type === 'book') {
+            expect(Number.isInteger(f.msg.u)).toBe(true);
+            for (const [p, s] of [...f.msg.bids, ...f.msg.asks]) {
+              expect(Number.isFinite(p) && p > 0, `${p} in ${text}`).toBe(true);
+              expect(Number.isFinite(s) && s >= 0, `${s} in ${text}`).toBe(true);
+            }
+          } else if (f.type === 'trades') {
+            for (const t of f.msg.trades) {
+              expect(Number.isFinite(t.price) && t.price > 0, text).toBe(true);
+              expect(Number.isFinite(t.size) && t.size > 0, text).toBe(true);
+              expect(['Buy', 'Sell']).toContain(t.side);
+            }
+          } else if (f.type === 'malformed' || f.type === 'unknown')
+            expect(f.reason.length).toBeGreaterThan(0);
+        }
       }
     }
+    // The damage really hit the parser's error paths as well as the data paths.
+    expect(outcomes.has('malformed')).toBe(true);
+    expect(outcomes.has('book')).toBe(true);
   });
 });
 

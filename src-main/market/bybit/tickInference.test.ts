@@ -127,7 +127,9 @@ describe('BybitSource without a tick size', () => {
     await c.start();
     await waitFor('first snapshot', () => c.book()?.valid);
     expect(c.instrument).toEqual({ symbol: 'DOGEUSDT', category: 'linear', tickSize: '0.00001' });
-    await new Promise((r) => setTimeout(r, 400));
+    // Some deltas on the inferred tick before comparing (awaited, not a fixed sleep).
+    const u0 = (c.book() as SequencedBook).lastU;
+    await waitFor('deltas after the snapshot', () => (c.book()?.lastU ?? 0) >= u0 + 10);
     server.pause();
     await waitFor('client in sync', () => c.book()?.valid && c.book()?.lastU === server.trueBook(50).u);
     const truth = server.trueBook(50);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FeedHealth, Gap, MarketMessage } from '../../../src-shared/market.ts';
 import { writeSimSession } from '../../backtest/simSession.ts';
 import { openDb, type Db } from '../../store/db.ts';
@@ -105,30 +105,58 @@ describe('ReplaySource', () => {
     });
     await src.start();
     await src.done();
+    // Every stored message went through the listener (the loop below is not over an empty log).
+    expect(n).toBe([...readSession(db, sid)].filter((e) => e.kind !== 'gap').length);
+    expect(log).toHaveLength(2 * n);
     for (let i = 0; i < log.length; i += 2)
       expect([log[i], log[i + 1]]).toEqual([`start ${i / 2}`, `end ${i / 2}`]);
   });
 
   it('paces a replay by the receive times at a given speed', async () => {
-    // 20 s of data at 40x takes at least ~0.5 s (a lower bound only: a slow machine may take longer).
-    const src = new ReplaySource({ db, sessionId: sid, speed: 40 });
-    const started = performance.now();
-    await src.start();
-    await src.done();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    // On a fake clock (no wall-clock assertion): at 40x, after A ms of replay time exactly the messages received
+    // within the first 40·A ms of the session have been delivered (the pacer sleeps only when more than 2 ms ahead).
+    const recv = [...readSession(db, sid)].flatMap((e) => (e.kind === 'gap' ? [] : [e.recvTs]));
+    const upTo = (dataMs: number) => recv.filter((t) => t - recv[0] <= dataMs).length;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const src = new ReplaySource({ db, sessionId: sid, speed: 40 });
+      let delivered = 0;
+      src.on('message', () => void delivered++);
+      const started = performance.now();
+      await src.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(delivered).toBeGreaterThanOrEqual(upTo(0));
+      expect(delivered).toBeLessThanOrEqual(upTo(40 * 2));
+      for (const A of [100, 250, 400]) {
+        await vi.advanceTimersByTimeAsync(A - (performance.now() - started));
+        expect(delivered, `after ${A} ms`).toBeGreaterThanOrEqual(upTo(40 * A));
+        expect(delivered, `after ${A} ms`).toBeLessThanOrEqual(upTo(40 * (A + 2)));
+        expect(delivered).toBeLessThan(recv.length);
+      }
+      await vi.advanceTimersByTimeAsync((recv.at(-1)! - recv[0]) / 40 + 10);
+      await src.done();
+      expect(delivered).toBe(recv.length);
+      expect(performance.now() - started).toBeGreaterThanOrEqual((recv.at(-1)! - recv[0]) / 40 - 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stop() ends a replay early and nothing is delivered afterwards', async () => {
     const src = new ReplaySource({ db, sessionId: sid, speed: 10 });
     const r = record(src);
+    const total = [...readSession(db, sid)].filter((e) => e.kind !== 'gap').length;
     await src.start();
-    await new Promise((res) => setTimeout(res, 150));
+    // Stop once the replay is under way (an event, not a fixed sleep): 20 s of data at 10x is still far from done.
+    const deadline = Date.now() + 5000;
+    while (r.seen.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
     await src.stop();
     const n = r.seen.length;
     await src.done();
     await new Promise((res) => setTimeout(res, 50));
     expect(r.seen.length).toBe(n);
     expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(total);
     expect(src.health().state).toBe('stopped');
   });
 

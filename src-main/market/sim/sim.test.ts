@@ -197,6 +197,7 @@ describe('SimMarket', () => {
     });
     expect(got).toHaveLength(100);
     const book = got.filter((x): x is BookMessage => x.kind === 'book');
+    expect(book.length).toBeGreaterThan(50); // the u check below is not over an empty list
     for (let i = 1; i < book.length; i++) expect(book[i].u).toBe(book[i - 1].u + 1);
   });
 });
