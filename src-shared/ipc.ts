@@ -146,7 +146,10 @@ export interface MetricsView {
   totalReturn: number;
   sharpe: number;
   maxDrawdown: number;
+  /** Round trips that made money after fees. */
   hitRate: number;
+  /** Round trips whose price move alone was favourable (before fees): the model's directional skill. */
+  grossHitRate: number;
   trades: number;
   turnover: number;
   avgHoldingMs: number;

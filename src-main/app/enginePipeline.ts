@@ -24,6 +24,7 @@ export function toMetricsView(m: Metrics): MetricsView {
     sharpe: m.sharpe,
     maxDrawdown: m.maxDrawdown,
     hitRate: m.hitRate,
+    grossHitRate: m.grossHitRate,
     trades: m.trades,
     turnover: m.turnover,
     avgHoldingMs: m.avgHoldingMs,

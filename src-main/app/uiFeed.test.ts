@@ -96,6 +96,7 @@ describe('UiFeed history is bounded (a live run lasts days)', () => {
             sharpe: 0,
             maxDrawdown: 0,
             hitRate: 0,
+            grossHitRate: 0,
             trades: 0,
             turnover: 0,
             avgHoldingMs: 0,

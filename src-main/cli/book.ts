@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     const b = bookAt(db, session, at, depth);
     if (!b) {
       console.error(
-        `session ${session.id} has no book data${at === undefined ? '' : ` received at or before ${at}`}`,
+        `session ${session.id} has no order-book snapshot${at === undefined ? '' : ` received at or before ${at}`}`,
       );
       return 1;
     }

@@ -291,6 +291,43 @@ describe('import: line-level oddities', () => {
     r.db.close();
   });
 
+  it('a snapshot listing a price twice or with size "0", and a delta touching one price twice', async () => {
+    const lines = [
+      ob(
+        'snapshot',
+        1,
+        [
+          ['100.0', '1'],
+          ['99.9', '0'],
+          ['100.0', '2'],
+          ['99.8', '3'],
+        ],
+        [
+          ['100.2', '1'],
+          ['100.1', '0'],
+        ],
+      ),
+      ob(
+        'delta',
+        2,
+        [
+          ['99.8', '0'],
+          ['99.8', '4'],
+          ['99.7', '5'],
+          ['99.7', '0'],
+        ],
+        [['100.3', '0']],
+      ),
+    ];
+    const r = await importAndCompare(lines.join('\n'));
+    expect(r.book?.bids).toEqual([
+      [100, 2],
+      [99.8, 4],
+    ]);
+    expect(r.book?.asks).toEqual([[100.2, 1]]);
+    r.db.close();
+  });
+
   it('an empty first snapshot: the tick comes from the prices that follow', async () => {
     const lines = [
       ob('snapshot', 1, [], [], { symbol: 'NEWUSDT' }),
@@ -449,7 +486,7 @@ describe('import: broken containers', () => {
     fs.writeFileSync(corrupt, bytes);
     const db2 = openDb(path.join(dir, 'corrupt.db'));
     const res2 = await importFiles(db2, [corrupt], { category: 'linear' });
-    expect(res2.listedBadLines[0]).toMatchObject({ line: 1, reason: expect.stringMatching(/cannot read/) });
+    expect(res2.listedBadLines[0]).toMatchObject({ line: 0, reason: expect.stringMatching(/cannot read/) });
     // The damaged entry does not stop the entries after it.
     expect(res2.sessions.map((x) => x.symbol)).toEqual(['XRPUSDT']);
     db2.close();

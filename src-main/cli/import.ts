@@ -383,11 +383,12 @@ async function importStream(
     }
   } catch (e) {
     // A truncated .gz or a damaged zip entry: keep every whole line read so far, drop the cut one.
-    onBad({
-      source: name,
-      line: lineNo + 1,
-      reason: `cannot read past line ${lineNo}: ${(e as Error).message}`,
-    });
+    const msg = (e as Error).message;
+    onBad(
+      lineNo === 0
+        ? { source: name, line: 0, reason: `cannot read: ${msg}` }
+        : { source: name, line: lineNo + 1, reason: `cannot read past line ${lineNo}: ${msg}` },
+    );
     rest = [];
   }
   if (rest.length > 0 && !skipping) handle(rest.join(''));

@@ -101,7 +101,7 @@ export function BacktestPanel({ client }: { client: Client }) {
                 <th>Net</th>
                 <th>Sharpe</th>
                 <th>MaxDD</th>
-                <th>Hit</th>
+                <th title="round trips won after fees (before fees)">Hit (gross)</th>
                 <th>Trades</th>
                 <th>Fees</th>
                 <th>Turnover</th>
@@ -116,7 +116,11 @@ export function BacktestPanel({ client }: { client: Client }) {
                   </td>
                   <td>{fmt(r.metrics.sharpe)}</td>
                   <td>{pct(r.metrics.maxDrawdown, 2)}</td>
-                  <td>{r.metrics.trades > 0 ? pct(r.metrics.hitRate) : '—'}</td>
+                  <td>
+                    {r.metrics.trades > 0
+                      ? `${pct(r.metrics.hitRate)} (${pct(r.metrics.grossHitRate)})`
+                      : '—'}
+                  </td>
                   <td>{r.metrics.trades}</td>
                   <td>{fmt(r.metrics.fees)}</td>
                   <td>{fmt(r.metrics.turnover, 0)}</td>

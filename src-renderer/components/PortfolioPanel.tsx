@@ -37,8 +37,8 @@ export function PortfolioPanel() {
         <dd>{fmt(m?.sharpe)}</dd>
         <dt>Max DD</dt>
         <dd>{pct(m?.maxDrawdown, 2)}</dd>
-        <dt>Hit rate</dt>
-        <dd>{m && m.trades > 0 ? pct(m.hitRate) : '—'}</dd>
+        <dt title="round trips won after fees (before fees)">Hit rate</dt>
+        <dd>{m && m.trades > 0 ? `${pct(m.hitRate)} (${pct(m.grossHitRate)})` : '—'}</dd>
         <dt>Trades</dt>
         <dd>{m ? m.trades : '—'}</dd>
         <dt>Turnover</dt>
