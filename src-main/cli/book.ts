@@ -14,7 +14,9 @@ export const summary = 'print the book rebuilt from storage at a time';
 const USAGE = `usage: l2desk book [--db FILE] [--session ID] [--at TIME] [--depth 10] [--json] [--config FILE]
   --session  session id (default: the latest)
   --at       ms since epoch or an ISO time (default: end of session); data received at or before it is applied
-  --depth    levels per side (default 10)`;
+  --depth    levels per side (default 10)
+  A book that is not valid at that time (after a gap, until the next snapshot) is printed as held, with a
+  warning on stderr; --json then adds "valid":false and "problem".`;
 
 export interface BookAt {
   session: SessionInfo;

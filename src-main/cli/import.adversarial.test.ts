@@ -460,6 +460,26 @@ describe('import: broken containers', () => {
     db.close();
   });
 
+  it('a truncated zip (an interrupted download of a dump) keeps its first entry up to the cut', async () => {
+    const lines = [SNAP];
+    for (let i = 1; i <= 3000; i++)
+      lines.push(ob('delta', 100 + i, [[(99 - (i % 50) / 10).toFixed(1), String(i)]], []));
+    const zip = makeZipForTest([
+      { name: '2026-01-01_BTCUSDT_ob200.data', data: Buffer.from(lines.join('\n')) },
+    ]);
+    const file = path.join(dir, '2026-01-01_BTCUSDT_ob200.data.zip');
+    fs.writeFileSync(file, zip.subarray(0, Math.floor(zip.length * 0.5)));
+    const db = openDb(path.join(dir, 'trunczip.db'));
+    const res = await importFiles(db, [file], { category: 'linear' });
+    expect(res.listedBadLines[0]).toMatchObject({ line: 0, reason: expect.stringMatching(/truncated zip/) });
+    const [s] = listSessions(db);
+    expect(s.messages).toBeGreaterThan(100);
+    const b = bookAt(db, s, undefined, 50)!;
+    const ref = refBook(lines.slice(0, s.messages), 50, 'BTCUSDT')!;
+    expect({ ts: b.ts, valid: b.valid, bids: b.bids, asks: b.asks }).toEqual(ref);
+    db.close();
+  });
+
   it('a zip with several entries (one not JSON), and a corrupt zip', async () => {
     const e1 = [SNAP, ob('delta', 101, [['99.8', '5']], [])].join('\n');
     const e2 = [ob('snapshot', 1, [['0.5', '1']], [['0.6', '1']], { symbol: 'XRPUSDT' })].join('\n');

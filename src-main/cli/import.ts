@@ -105,6 +105,7 @@ export async function importFiles(
     }
     try {
       for await (const input of openInputs(file)) {
+        if (input.warning) onBad({ source: input.name, line: 0, reason: input.warning });
         const r = await importStream(db, input.name, input.stream, opts, onBad);
         result.sessions.push(...r.sessions);
         result.lines += r.lines;
@@ -117,7 +118,9 @@ export async function importFiles(
 }
 
 /** The line streams of one file: itself, its gunzipped content, or each entry of a zip. */
-async function* openInputs(file: string): AsyncGenerator<{ name: string; stream: Readable }> {
+type Input = { name: string; stream: Readable; warning?: string };
+
+async function* openInputs(file: string): AsyncGenerator<Input> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.zip')) {
     yield* zipEntries(file);
@@ -134,10 +137,22 @@ function gunzip(src: Readable): zlib.Gunzip {
   return z;
 }
 
-async function* zipEntries(file: string): AsyncGenerator<{ name: string; stream: Readable }> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))),
-  );
+async function* zipEntries(file: string): AsyncGenerator<Input> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))),
+    );
+  } catch (e) {
+    // A truncated download has no central directory; its first entry can still be read up to the cut.
+    const first = firstLocalEntry(file);
+    if (!first) throw e;
+    yield {
+      ...first,
+      warning: `${(e as Error).message}: a truncated zip? reading its first entry as far as it goes`,
+    };
+    return;
+  }
   try {
     while (true) {
       const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
@@ -169,6 +184,37 @@ async function* zipEntries(file: string): AsyncGenerator<{ name: string; stream:
   } finally {
     zip.close();
   }
+}
+
+/** The first entry of a zip from its local header alone (deflated or stored), or null if there is none. */
+function firstLocalEntry(file: string): { name: string; stream: Readable } | null {
+  const fd = fs.openSync(file, 'r');
+  let name: string;
+  let stream: Readable;
+  try {
+    const h = Buffer.alloc(30);
+    if (fs.readSync(fd, h, 0, 30, 0) < 30 || h.readUInt32LE(0) !== 0x04034b50) return null;
+    const flags = h.readUInt16LE(6);
+    const method = h.readUInt16LE(8);
+    const size = h.readUInt32LE(18);
+    const nameBuf = Buffer.alloc(h.readUInt16LE(26));
+    fs.readSync(fd, nameBuf, 0, nameBuf.length, 30);
+    name = nameBuf.toString('utf8');
+    const start = 30 + nameBuf.length + h.readUInt16LE(28);
+    if (flags & 1) return null; // encrypted
+    if (method === 8) {
+      const raw = fs.createReadStream(file, { start });
+      const z = zlib.createInflateRaw();
+      raw.on('error', (e) => z.destroy(e));
+      stream = raw.pipe(z);
+    } else if (method === 0 && !(flags & 8) && size > 0 && size !== 0xffffffff)
+      stream = fs.createReadStream(file, { start, end: start + size - 1 });
+    else return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (name.toLowerCase().endsWith('.gz')) stream = stream.pipe(gunzip(stream));
+  return { name: `${file}:${name}`, stream };
 }
 
 type RawObj = { ts?: unknown };

@@ -220,10 +220,15 @@ function parseTrades(obj: Obj, topic: string, recvTs: number): ParsedFrame {
   return { type: 'trades', msg: { kind: 'trades', symbol, ts, recvTs, trades } };
 }
 
-/** A decimal string (or finite number) as a number; NaN for anything else, including "" and "1e5x". */
+/** Char codes of x, b, o (lower-cased). */
+const RADIX_PREFIX = new Set([120, 98, 111]);
+
+/** A decimal string (or finite number) as a number; NaN for anything else, including "", "1e5x" and "0x10". */
 function num(v: unknown): number {
   if (typeof v === 'string') {
     if (v.length === 0 || v.length > 40) return NaN;
+    // Number() also reads "0x1A", "0b1", "0o7": not decimals, so corrupt data rather than a price.
+    if (v.length > 2 && v.charCodeAt(0) === 48 && RADIX_PREFIX.has(v.charCodeAt(1) | 32)) return NaN;
     const n = Number(v);
     return Number.isFinite(n) ? n : NaN;
   }
