@@ -2,24 +2,15 @@
 // real recording repeated, beside its ceiling, a bare JSON.parse of the same texts; and sim.generate: simulated
 // seconds produced per wall second by SimGenerator at 50 book messages/s (what `--speed max` can reach).
 import fs from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../src-main/config/loadConfig.ts';
 import { parseFrame } from '../src-main/market/bybit/protocol.ts';
 import { SimGenerator } from '../src-main/market/sim/simGenerator.ts';
 import { emit, interleave, median, timeIt } from './lib/report.ts';
+import { BYBIT_RECORDING } from '../src-main/testing/bybitRecording.ts';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 200);
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 5);
-const file = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
 const lines = fs
-  .readFileSync(file, 'utf8')
+  .readFileSync(BYBIT_RECORDING, 'utf8')
   .split('\n')
   .filter((l) => l.length > 0);
 const texts: string[] = [];

@@ -5,25 +5,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src-main/config/loadConfig.ts';
 import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
 import { openDb } from '../src-main/store/db.ts';
-import { decodeLevels } from '../src-main/store/levelCodec.ts';
+import { decodeLevels, encodeLevels } from '../src-main/store/levelCodec.ts';
 import { readSession } from '../src-main/store/sessionReader.ts';
-import { SessionWriter } from '../src-main/store/sessionWriter.ts';
+import { INSERT_BOOK_SQL, INSERT_TRADE_SQL, SessionWriter } from '../src-main/store/sessionWriter.ts';
 import { createSession } from '../src-main/store/sessions.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
+import { BYBIT_RECORDING as REC } from '../src-main/testing/bybitRecording.ts';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const REC = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
 
 function loadMessages(): MarketMessage[] {
   const base: MarketMessage[] = [];
@@ -81,57 +73,22 @@ function viaWriter(dir: string, msgs: MarketMessage[], i: number): [number, numb
   return [msgs.length / (dt / 1000), msgs.length / cpu];
 }
 
-function packed(levels: readonly (readonly [number, number])[]): Buffer {
-  const f = new Float64Array(levels.length * 2);
-  levels.forEach((l, j) => {
-    f[2 * j] = l[0];
-    f[2 * j + 1] = l[1];
-  });
-  return Buffer.from(f.buffer);
-}
+type Row = { book: boolean; args: unknown[] };
 
-type Row = { book: true; args: unknown[] } | { book: false; args: unknown[] };
-
+/** The peer's rows, encoded before its clock starts: the same columns SessionWriter binds, in statement order. */
 function encodeRows(msgs: MarketMessage[]): Row[] {
   const rows: Row[] = [];
   let id = 1;
   for (const m of msgs) {
     if (m.kind === 'book') {
-      rows.push({
-        book: true,
-        args: [
-          id++,
-          1,
-          m.recvTs,
-          m.ts,
-          m.cts,
-          m.u,
-          m.seq,
-          m.type === 'snapshot' ? 1 : 0,
-          packed(m.bids),
-          packed(m.asks),
-        ],
-      });
+      const head = [id++, 1, m.recvTs, m.ts, m.cts, m.u, m.seq, m.type === 'snapshot' ? 1 : 0];
+      rows.push({ book: true, args: [...head, encodeLevels(m.bids), encodeLevels(m.asks)] });
     } else {
       const msgId = id;
-      for (const t of m.trades)
-        rows.push({
-          book: false,
-          args: [
-            id++,
-            1,
-            msgId,
-            m.recvTs,
-            m.ts,
-            t.ts,
-            t.side,
-            t.price,
-            t.size,
-            t.id,
-            t.blockTrade ? 1 : 0,
-            t.seq,
-          ],
-        });
+      for (const t of m.trades) {
+        const trade = [t.ts, t.side, t.price, t.size, t.id, t.blockTrade ? 1 : 0, t.seq];
+        rows.push({ book: false, args: [id++, 1, msgId, m.recvTs, m.ts, ...trade] });
+      }
     }
   }
   return rows;
@@ -141,13 +98,8 @@ function bare(dir: string, msgs: MarketMessage[], rows: Row[], i: number): [numb
   const { db } = freshDb(dir, `b${i}.db`);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const book = db.prepare(
-    'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)',
-  );
-  const trade = db.prepare(
-    `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-  );
+  const book = db.prepare(INSERT_BOOK_SQL);
+  const trade = db.prepare(INSERT_TRADE_SQL);
   db.transaction(() => {
     for (const r of rows) (r.book ? book : trade).run(...r.args);
   })();

@@ -7,6 +7,7 @@ import { TickScale } from '../../src-main/book/tickScale.ts';
 import { parseFrame, parseRawMessage } from '../../src-main/market/bybit/protocol.ts';
 import { SimGenerator } from '../../src-main/market/sim/simGenerator.ts';
 import type { Level } from '../../src-shared/market.ts';
+import { BYBIT_RECORDING } from '../../src-main/testing/bybitRecording.ts';
 
 export interface BenchBookMessage {
   snapshot: boolean;
@@ -15,14 +16,7 @@ export interface BenchBookMessage {
 }
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const RECORDING = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
+export const RECORDING = BYBIT_RECORDING;
 
 /** The recording's orderbook messages, parsed once by the real v5 parser (prices and sizes as numbers). */
 export function loadRecording(file = RECORDING): BenchBookMessage[] {

@@ -22,8 +22,8 @@ import {
   type WhatIfArgs,
   type WhatIfResult,
 } from '../../src-shared/ipc.ts';
-import type { FeedHealth } from '../../src-shared/market.ts';
 import type { EventBus } from '../bridge/eventBus.ts';
+import { idleFeedHealth } from '../market/source.ts';
 import type {
   Backtester,
   CollectJob,
@@ -55,15 +55,6 @@ export interface AppServiceDeps {
   now?: () => number;
 }
 
-const IDLE_HEALTH: FeedHealth = {
-  state: 'idle',
-  messages: 0,
-  malformed: 0,
-  unknown: 0,
-  gaps: 0,
-  reconnects: 0,
-  latencyMs: 0,
-};
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
 /** Retrain jobs remembered for model/accept and model/reject; older finished ones are forgotten. */
 export const MAX_RETRAIN_JOBS = 20;
@@ -236,7 +227,7 @@ export class AppService {
 
   status(): StatusView {
     const p = this.pipeline;
-    const h = p ? p.health() : IDLE_HEALTH;
+    const h = p ? p.health() : idleFeedHealth();
     return {
       source: this.spec.kind,
       sessionId: this.spec.kind === 'replay' ? this.spec.sessionId : null,

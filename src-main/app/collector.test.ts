@@ -5,11 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/loadConfig.ts';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
+import { startSimExchange } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { makeCollector } from './collector.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-collect-'));
@@ -17,18 +16,10 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('collector (Collect button)', () => {
   it('stores the tick size the source inferred for an unknown symbol', async () => {
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 7,
-        symbol: 'FOOUSDT',
-        startPrice: 0.15,
-        tickSize: '0.00001',
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.now(),
-      }),
-      speed: 1,
-    });
+    const server = await startSimExchange(
+      { seed: 7, symbol: 'FOOUSDT', startPrice: 0.15, tickSize: '0.00001' },
+      { speed: 1 },
+    );
     const db = openDb(path.join(dir, 'c.db'));
     try {
       const config = loadConfig({

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectProgress, RetrainProgress, RetrainResult } from '../../src-shared/ipc.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import { FEATURE_SET } from '../features/featureSet.ts';
-import { writeModel } from '../model/modelFiles.ts';
 import { listDecisions } from '../model/modelRegistry.ts';
+import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
 import { createApp } from './createApp.ts';
@@ -21,42 +20,7 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-feed-'));
   // A model that always says +5 bps: the app retrains only while a model is running.
   constant = path.join(dir, 'constant.onnx');
-  writeModel(
-    constant,
-    {
-      nFeatures: FEATURE_SET.names.length,
-      base: 5,
-      treeStart: new Int32Array([0]),
-      feature: new Int32Array(0),
-      threshold: new Float32Array(0),
-      left: new Int32Array(0),
-      right: new Int32Array(0),
-      value: new Float32Array(0),
-      gain: new Float32Array(0),
-      cover: new Float32Array(0),
-    },
-    {
-      format: 'l2desk-model',
-      format_version: 1,
-      name: 'constant',
-      feature_set: { version: FEATURE_SET.version, names: [...FEATURE_SET.names] },
-      label: { kind: 'mid_log_return_bps', horizon_ms: 10_000 },
-      training: { from_ts: 0, to_ts: 0, sessions: [] },
-      params: {},
-      n_trees: 0,
-      metrics: {
-        r2: 0,
-        ic: 0,
-        hit_rate: 0,
-        mse: 0,
-        n_train: 0,
-        n_valid: 0,
-        pred_quantiles: {},
-        feature_importance: {},
-      },
-      created_at: 1,
-    },
-  );
+  writeConstantModel(constant, 5, 'constant');
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,22 +1,12 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BookMessage, Level } from '../../src-shared/market.ts';
-import { PROJECT_ROOT } from '../config/loadConfig.ts';
 // The recording test is an integration test of the real parser feeding the book; the book itself never imports it.
 // eslint-disable-next-line no-restricted-imports
 import { parseFrame } from '../market/bybit/protocol.ts';
 import { SequencedBook } from './sequencedBook.ts';
 import { TickScale } from './tickScale.ts';
-
-const RECORDING = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
+import { BYBIT_RECORDING as RECORDING } from '../testing/bybitRecording.ts';
 
 function msg(type: 'snapshot' | 'delta', u: number, bids: Level[] = [], asks: Level[] = []): BookMessage {
   return {

@@ -6,13 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
-import { bookAt } from './book.ts';
+import { startSimExchange, waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { run as runCollect } from './collect.ts';
+import { expectStoredBookIsExchangeBook, storedGaps } from './testing/collectProbe.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -21,22 +20,6 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Reads the collector's gaps through a second connection (WAL) while it runs. */
-function storedGaps(file: string): Array<{ reason: string; end_ts: number | null }> {
-  if (!fs.existsSync(file)) return [];
-  const r = new Database(file, { readonly: true });
-  try {
-    return r.prepare('SELECT reason, end_ts FROM gaps ORDER BY id').all() as Array<{
-      reason: string;
-      end_ts: number | null;
-    }>;
-  } catch {
-    return [];
-  } finally {
-    r.close();
-  }
-}
 
 /** The update id of the last book message the collector has committed. */
 function lastStoredU(file: string): number | undefined {
@@ -48,26 +31,10 @@ function lastStoredU(file: string): number | undefined {
   }
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(what, cond, 10_000, 50);
 
 it('stores a live-protocol session with its gaps, and the stored book ends equal to the exchange book', async () => {
-  const server = await ExchangeSimServer.start({
-    feed: simFeed({
-      seed: 11,
-      startPrice: 65000,
-      tickSize: '0.1',
-      levels: 200,
-      bookRateHz: 50,
-      startMs: Date.now(),
-    }),
-    speed: 1,
-  });
+  const server = await startSimExchange({ seed: 11 }, { speed: 1 });
   const dbFile = path.join(dir, 'live.db');
   try {
     const ctl = new AbortController();
@@ -117,11 +84,7 @@ it('stores a live-protocol session with its gaps, and the stored book ends equal
       expect(reasons).toContain('sequence');
       expect(reasons).toContain('disconnect');
       for (const g of gaps) if (g.kind === 'gap') expect(g.gap.endTs).toBeGreaterThanOrEqual(g.gap.startTs);
-      const b = bookAt(db, s, undefined, 50)!;
-      expect(b.valid).toBe(true);
-      const truth = server.trueBook(50);
-      expect(b.bids).toEqual(truth.bids);
-      expect(b.asks).toEqual(truth.asks);
+      expectStoredBookIsExchangeBook(db, s, server);
     } finally {
       db.close();
     }

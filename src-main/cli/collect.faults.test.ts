@@ -4,15 +4,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
-import { bookAt } from './book.ts';
+import { startSimExchange, waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { run as runCollect } from './collect.ts';
+import { expectStoredBookIsExchangeBook, storedBookCount, storedGaps } from './testing/collectProbe.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -22,46 +20,16 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Gaps and message count committed so far, read through a second connection (WAL) while collect runs. */
-function stored(file: string): { gaps: Array<{ reason: string; end_ts: number | null }>; l2: number } {
-  if (!fs.existsSync(file)) return { gaps: [], l2: 0 };
-  const r = new Database(file, { readonly: true });
-  try {
-    return {
-      gaps: r.prepare('SELECT reason, end_ts FROM gaps ORDER BY id').all() as Array<{
-        reason: string;
-        end_ts: number | null;
-      }>,
-      l2: (r.prepare('SELECT count(*) AS n FROM l2_updates').get() as { n: number }).n,
-    };
-  } catch {
-    return { gaps: [], l2: 0 };
-  } finally {
-    r.close();
-  }
-}
+/** Gaps and message count committed so far, read while collect runs. */
+const stored = (file: string) => ({ gaps: storedGaps(file), l2: storedBookCount(file) });
 
-async function until(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(40);
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(what, cond, 8000, 40);
 
 it('half-open, restart, malformed and stall: the stored session rebuilds the exchange book', async () => {
-  const server = await ExchangeSimServer.start({
-    feed: simFeed({
-      seed: 5,
-      symbol: 'ABCUSDT',
-      startPrice: 0.5123,
-      tickSize: '0.0001',
-      levels: 200,
-      bookRateHz: 50,
-      startMs: Date.now(),
-    }),
-    speed: 1,
-  });
+  const server = await startSimExchange(
+    { seed: 5, symbol: 'ABCUSDT', startPrice: 0.5123, tickSize: '0.0001' },
+    { speed: 1 },
+  );
   const dbFile = path.join(dir, 'faults.db');
   const cfg = path.join(dir, 'fast.yaml');
   // A symbol outside the tick table with no tick configured: inferred from the first snapshot.
@@ -117,11 +85,7 @@ it('half-open, restart, malformed and stall: the stored session rebuilds the exc
       expect(reasons).not.toContain('sequence');
       // The summary counts every stored gap, the instant restart one included.
       expect(summary).toContain(`, ${reasons.length} gaps;`);
-      const b = bookAt(db, s, undefined, 50)!;
-      expect(b.valid).toBe(true);
-      const truth = server.trueBook(50);
-      expect(b.bids).toEqual(truth.bids);
-      expect(b.asks).toEqual(truth.asks);
+      expectStoredBookIsExchangeBook(db, s, server);
     } finally {
       db.close();
     }

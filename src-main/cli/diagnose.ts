@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { ModelFileError, ModelMismatchError, Predictor } from '../model/predictor.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { Args } from './args.ts';
 import { checkDb } from './db.ts';
 import {
   commonSetup,
@@ -346,13 +345,9 @@ function describeShort(e: ModelMismatchError): string {
 const MARK: Record<FindingLevel, string> = { ok: 'ok   ', info: 'info ', warn: 'WARN ', error: 'ERROR' };
 
 export async function run(argv: string[]): Promise<number> {
-  const args = Args.of(argv, ['json', 'help']);
-  if (args.bool('help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'json', 'help']);
-  const { config, dbFile, modelPath, sessionIds, threshold } = commonSetup(args);
+  const setup = commonSetup(argv, USAGE);
+  if (!setup) return 0;
+  const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   const d = await diagnose({
     dbFile,
     modelPath,

@@ -13,6 +13,7 @@ import { getSession, listSessions } from '../store/sessions.ts';
 import { bookAt } from './book.ts';
 import { importFiles, run as runImport } from './import.ts';
 import { run as runBook } from './book.ts';
+import { makeZip } from './testing/zipWriter.ts';
 
 type Lv = [number, number];
 interface Ref {
@@ -105,49 +106,6 @@ function trade(p: string, extra: Record<string, unknown> = {}, symbol = 'BTCUSDT
     ts,
     data: [{ T: ts - 1, s: symbol, S: 'Buy', v: '0.5', p, i: `id${ts}`, ...extra }],
   });
-}
-
-/** A minimal zip writer (deflate), so the test does not depend on a zip tool being installed. */
-function makeZipForTest(entries: Array<{ name: string; data: Buffer }>): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const comp = zlib.deflateRawSync(e.data);
-    const crc = zlib.crc32(e.data);
-    const name = Buffer.from(e.name);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(8, 8);
-    lh.writeUInt16LE(0x21, 12); // 1980-01-01
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(comp.length, 18);
-    lh.writeUInt32LE(e.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(8, 10);
-    ch.writeUInt16LE(0x21, 14);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(comp.length, 20);
-    ch.writeUInt32LE(e.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    parts.push(lh, name, comp);
-    central.push(ch, name);
-    offset += 30 + name.length + comp.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cd, end]);
 }
 
 let dir: string;
@@ -464,9 +422,7 @@ describe('import: broken containers', () => {
     const lines = [SNAP];
     for (let i = 1; i <= 3000; i++)
       lines.push(ob('delta', 100 + i, [[(99 - (i % 50) / 10).toFixed(1), String(i)]], []));
-    const zip = makeZipForTest([
-      { name: '2026-01-01_BTCUSDT_ob200.data', data: Buffer.from(lines.join('\n')) },
-    ]);
+    const zip = makeZip([{ name: '2026-01-01_BTCUSDT_ob200.data', data: Buffer.from(lines.join('\n')) }]);
     const file = path.join(dir, '2026-01-01_BTCUSDT_ob200.data.zip');
     fs.writeFileSync(file, zip.subarray(0, Math.floor(zip.length * 0.5)));
     const db = openDb(path.join(dir, 'trunczip.db'));
@@ -483,7 +439,7 @@ describe('import: broken containers', () => {
   it('a zip with several entries (one not JSON), and a corrupt zip', async () => {
     const e1 = [SNAP, ob('delta', 101, [['99.8', '5']], [])].join('\n');
     const e2 = [ob('snapshot', 1, [['0.5', '1']], [['0.6', '1']], { symbol: 'XRPUSDT' })].join('\n');
-    const zip = makeZipForTest([
+    const zip = makeZip([
       { name: 'a/2026-01-01_BTCUSDT_ob200.data', data: Buffer.from(e1) },
       { name: 'README.pdf', data: Buffer.from([0x25, 0x50, 0x44, 0x46, 0, 1, 2, 255, 10, 0, 0, 10]) },
       { name: 'b.data', data: Buffer.from(e2) },

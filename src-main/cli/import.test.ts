@@ -15,17 +15,11 @@ import { getSession, listSessions } from '../store/sessions.ts';
 import { bookAt, parseAt } from './book.ts';
 import { run as runDb } from './db.ts';
 import { importFiles, run as runImport } from './import.ts';
+import { makeZip } from './testing/zipWriter.ts';
+import { BYBIT_RECORDING as REC } from '../testing/bybitRecording.ts';
 
 const exec = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs');
-const REC = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
 
 type Lv = [number, number];
 /** Independent reference: a Map fold of the raw JSON lines (no code shared with the importer or the book). */
@@ -65,49 +59,6 @@ function foldBook(lines: string[], depth: number, symbol?: string): { ts: number
   const top = (m: Map<number, number>, desc: boolean): Lv[] =>
     [...m.entries()].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0])).slice(0, depth);
   return { ts, bids: top(bids, true), asks: top(asks, false) };
-}
-
-/** A minimal zip writer (deflate), so the test does not depend on a zip tool being installed. */
-function makeZip(entries: Array<{ name: string; data: Buffer }>): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const comp = zlib.deflateRawSync(e.data);
-    const crc = zlib.crc32(e.data);
-    const name = Buffer.from(e.name);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(8, 8);
-    lh.writeUInt16LE(0x21, 12); // 1980-01-01
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(comp.length, 18);
-    lh.writeUInt32LE(e.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(8, 10);
-    ch.writeUInt16LE(0x21, 14);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(comp.length, 20);
-    ch.writeUInt32LE(e.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    parts.push(lh, name, comp);
-    central.push(ch, name);
-    offset += 30 + name.length + comp.length;
-  }
-  const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cd, end]);
 }
 
 /** An XRP/DOGE-like stream: snapshot, deltas (with one skipped u), trades, a second snapshot; prices as strings. */

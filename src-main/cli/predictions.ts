@@ -235,6 +235,7 @@ export function ladderLines(ladder: ThresholdRow[]): string[] {
 }
 
 export interface CommonSetup {
+  args: Args;
   config: Config;
   dbFile: string;
   modelPath: string;
@@ -242,7 +243,14 @@ export interface CommonSetup {
   threshold: number | undefined;
 }
 
-export function commonSetup(args: Args): CommonSetup {
+/** Parses the options predictions and diagnose share; null once --help has printed `usage`. */
+export function commonSetup(argv: string[], usage: string): CommonSetup | null {
+  const args = Args.of(argv, ['json', 'help']);
+  if (args.bool('help')) {
+    console.log(usage);
+    return null;
+  }
+  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'json', 'help']);
   const config = loadConfig({
     configFile: args.str('config'),
     overrides: args.str('db') ? { db: args.str('db') } : {},
@@ -251,6 +259,7 @@ export function commonSetup(args: Args): CommonSetup {
   if (threshold !== undefined && threshold < 0)
     throw new UsageError('--threshold must be >= 0 (it applies as ±threshold)');
   return {
+    args,
     config,
     dbFile: config.db,
     modelPath: resolveModelPath(args.str('model') ?? config.model.path),
@@ -260,13 +269,9 @@ export function commonSetup(args: Args): CommonSetup {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = Args.of(argv, ['json', 'help']);
-  if (args.bool('help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'json', 'help']);
-  const { config, dbFile, modelPath, sessionIds, threshold } = commonSetup(args);
+  const setup = commonSetup(argv, USAGE);
+  if (!setup) return 0;
+  const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   const { Predictor } = await import('../model/predictor.ts');
   const predictor = await Predictor.load(modelPath, FEATURE_SET);
   const db = openDb(dbFile, { mustExist: true, migrate: false });

@@ -12,8 +12,7 @@ import { quantiles } from '../model/metrics.ts';
 import type { ModelMeta } from '../model/modelMeta.ts';
 import { writeModel } from '../model/modelFiles.ts';
 import { openDb } from '../store/db.ts';
-import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession } from '../store/sessions.ts';
+import { storeEvents } from '../store/testing/storeEvents.ts';
 
 export interface Fixture {
   dir: string;
@@ -30,20 +29,8 @@ export function makeFixture(): Fixture {
   const dbFile = path.join(dir, 'data.db');
   const T0 = 1_700_000_000_000;
   const db = openDb(dbFile);
-  const sessionId = createSession(db, {
-    source: 'sim',
-    symbol: 'BTCUSDT',
-    category: 'linear',
-    depth: 50,
-    tickSize: '0.1',
-    startedAt: T0,
-  });
-  const w = new SessionWriter(db, sessionId, { now: () => T0 });
-  for (const ev of syntheticEvents({ durationMs: 400_000, seed: 21, gapsAtMs: [250_000] })) {
-    if (ev.kind === 'gap') w.writeGap({ ...ev.gap });
-    else w.writeMessage(ev);
-  }
-  w.close(T0 + 400_000);
+  const events = syntheticEvents({ durationMs: 400_000, seed: 21, gapsAtMs: [250_000] });
+  const sessionId = storeEvents(db, events, { startedAt: T0, endedAt: T0 + 400_000 });
   const horizonMs = 10_000;
   const ds = buildDatasetFromDb(db, [sessionId], { decisionIntervalMs: 1000, horizonMs });
   db.close();

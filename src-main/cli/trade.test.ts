@@ -4,16 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
-import { FEATURE_SET } from '../features/featureSet.ts';
-import type { TreeEnsemble } from '../model/gbdt/model.ts';
-import { writeModel } from '../model/modelFiles.ts';
-import type { ModelMeta } from '../model/modelMeta.ts';
 import { listDecisions } from '../model/modelRegistry.ts';
+import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { UsageError } from './args.ts';
 import { run } from './trade.ts';
+import { startSimExchange } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 
 describe('l2desk trade', () => {
   it('refuses to run without --paper: there is no real-order path', async () => {
@@ -81,18 +77,10 @@ describe('l2desk trade as a process', () => {
     'a live symbol with an unknown tick size (--symbol ADAUSDT on bybit) trades on the tick it infers',
     async () => {
       // The local Bybit-compatible server plays a DOGE-like market (tick 0.00001, ~0.15) 25x faster than real time.
-      const server = await ExchangeSimServer.start({
-        feed: simFeed({
-          seed: 3,
-          symbol: 'ADAUSDT',
-          startPrice: 0.15,
-          tickSize: '0.00001',
-          levels: 200,
-          bookRateHz: 50,
-          startMs: Date.UTC(2026, 0, 7),
-        }),
-        speed: 25,
-      });
+      const server = await startSimExchange(
+        { seed: 3, symbol: 'ADAUSDT', startPrice: 0.15, tickSize: '0.00001', startMs: Date.UTC(2026, 0, 7) },
+        { speed: 25 },
+      );
       try {
         const child = spawn(
           process.execPath,
@@ -140,7 +128,7 @@ describe('l2desk trade --paper with live retraining', () => {
     try {
       const dbFile = path.join(dir, 'live.db');
       const bad = path.join(dir, 'bad.onnx');
-      writeModel(bad, constantEnsemble(5), constantMeta('bad', 10_000));
+      writeConstantModel(bad, 5, 'bad');
       const cfg = path.join(dir, 'config.yaml');
       fs.writeFileSync(
         cfg,
@@ -221,42 +209,3 @@ describe('l2desk trade --paper with live retraining', () => {
     }
   }, 30_000);
 });
-
-function constantEnsemble(value: number): TreeEnsemble {
-  return {
-    nFeatures: FEATURE_SET.names.length,
-    base: value,
-    treeStart: new Int32Array([0]),
-    feature: new Int32Array(0),
-    threshold: new Float32Array(0),
-    left: new Int32Array(0),
-    right: new Int32Array(0),
-    value: new Float32Array(0),
-    gain: new Float32Array(0),
-    cover: new Float32Array(0),
-  };
-}
-
-function constantMeta(name: string, horizonMs: number): ModelMeta {
-  return {
-    format: 'l2desk-model',
-    format_version: 1,
-    name,
-    feature_set: { version: FEATURE_SET.version, names: [...FEATURE_SET.names] },
-    label: { kind: 'mid_log_return_bps', horizon_ms: horizonMs },
-    training: { from_ts: 0, to_ts: 0, sessions: [] },
-    params: {},
-    n_trees: 0,
-    metrics: {
-      r2: 0,
-      ic: 0,
-      hit_rate: 0,
-      mse: 0,
-      n_train: 0,
-      n_valid: 0,
-      pred_quantiles: {},
-      feature_importance: {},
-    },
-    created_at: 1,
-  };
-}

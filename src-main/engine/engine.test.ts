@@ -9,7 +9,7 @@ import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
-import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { loadConfig } from '../config/loadConfig.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import { featureIndex } from '../features/featureSet.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
@@ -23,6 +23,7 @@ import type { DecisionModel } from './decisionModel.ts';
 import { END_OF_RUN, Engine, engineOptionsFromConfig } from './engine.ts';
 import type { GapEvent, PredictionEvent, SignalEvent } from './events.ts';
 import { RunRecorder } from './runRecorder.ts';
+import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-engine-'));
 let db: Db;
@@ -272,14 +273,6 @@ describe('Engine', () => {
   });
 
   it('runs the real Bybit orderbook.200 + publicTrade recording: fills walk its book, priced inside it', async () => {
-    const file = path.resolve(
-      PROJECT_ROOT,
-      '..',
-      'shared',
-      'data',
-      'bybit',
-      'linear_BTCUSDT_orderbook200_trades.jsonl',
-    );
     const id = createSession(db, {
       source: 'import',
       symbol: 'BTCUSDT',
@@ -289,7 +282,7 @@ describe('Engine', () => {
       startedAt: 0,
     });
     const w = new SessionWriter(db, id, { now: () => 0 });
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const obj = JSON.parse(line) as { ts: number };
       const f = parseRawMessage(obj, obj.ts);

@@ -8,9 +8,8 @@ import { WebSocketServer } from 'ws';
 import { TickScale } from '../book/tickScale.ts';
 import { featureIndex } from '../features/featureSet.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import { startSimExchange } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { RealClock } from './clock.ts';
 import type { DecisionModel } from './decisionModel.ts';
 import { Engine, engineOptionsFromConfig } from './engine.ts';
@@ -35,17 +34,7 @@ async function until(what: string, cond: () => boolean, ms = 15_000): Promise<vo
 describe('Engine on a live WebSocket source', () => {
   it('trades on the wall clock, pauses on a feed gap and resumes after the resync snapshot and warm-up', async () => {
     // Market time runs 25x faster than wall time: the 30 s warm-up takes ~1.2 s.
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 5,
-        startPrice: 65_000,
-        tickSize: '0.1',
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.UTC(2026, 0, 5),
-      }),
-      speed: 25,
-    });
+    const server = await startSimExchange({ seed: 5, startMs: Date.UTC(2026, 0, 5) }, { speed: 25 });
     cleanups.push(() => server.close());
     const source = new BybitSource({
       symbol: 'BTCUSDT',
@@ -110,18 +99,10 @@ describe('Engine on a live WebSocket source', () => {
   it('an unknown symbol (no tick size anywhere): the book is built on the inferred tick, decisions and fills are sane', async () => {
     // A DOGE-like market under a symbol missing from the known-tick table: tick 0.00001, price ~0.15.
     const TICK = '0.00001';
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 8,
-        symbol: 'ADAUSDT',
-        startPrice: 0.15,
-        tickSize: TICK,
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.UTC(2026, 0, 6),
-      }),
-      speed: 25,
-    });
+    const server = await startSimExchange(
+      { seed: 8, symbol: 'ADAUSDT', startPrice: 0.15, tickSize: TICK, startMs: Date.UTC(2026, 0, 6) },
+      { speed: 25 },
+    );
     cleanups.push(() => server.close());
     const source = new BybitSource({
       symbol: 'ADAUSDT',

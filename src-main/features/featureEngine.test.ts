@@ -1,15 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Trade } from '../../src-shared/market.ts';
 import { OrderBook } from '../book/orderBook.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
-import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import { syntheticEvents } from './testing/syntheticMarket.ts';
 import { FeatureEngine } from './featureEngine.ts';
 import { FEATURE_SET, N_FEATURES, featureIndex, type FeatureName } from './featureSet.ts';
+import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 
 const T0 = 1_700_000_000_000;
 const scale = new TickScale('0.1');
@@ -217,21 +216,13 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
 
 describe('FeatureEngine on the real Bybit recording', () => {
   it('gives finite, in-range features from a real orderbook.200 + publicTrade stream', () => {
-    const file = path.resolve(
-      PROJECT_ROOT,
-      '..',
-      'shared',
-      'data',
-      'bybit',
-      'linear_BTCUSDT_orderbook200_trades.jsonl',
-    );
     const seq = new SequencedBook(scale);
     const engine = new FeatureEngine();
     const out = new Float64Array(N_FEATURES);
     let next = NaN;
     let computed = 0;
     let trades = 0;
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const obj = JSON.parse(line) as { ts: number };
       const f = parseRawMessage(obj, obj.ts);

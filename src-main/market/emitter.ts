@@ -31,6 +31,11 @@ export class SourceEmitter {
     }
   }
 
+  /** The live listener list, for a source that calls them itself (the replay awaits what they return). */
+  listenersOf<K extends keyof SourceEvents>(event: K): readonly SourceEvents[K][] {
+    return this.listeners[event];
+  }
+
   listenerCount(event: keyof SourceEvents): number {
     return this.listeners[event].length;
   }

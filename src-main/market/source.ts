@@ -24,3 +24,8 @@ export interface MarketSource {
   stop(): Promise<void>;
   health(): FeedHealth;
 }
+
+/** A fresh health record for a source that has not started: idle, every counter zero. */
+export function idleFeedHealth(): FeedHealth {
+  return { state: 'idle', messages: 0, malformed: 0, unknown: 0, gaps: 0, reconnects: 0, latencyMs: 0 };
+}

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession } from '../store/sessions.ts';
+import { storeEvents } from '../store/testing/storeEvents.ts';
 import type { BookMessage } from '../../src-shared/market.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDataset, buildDatasetFromDb, sessionSources, type DatasetEvent } from './dataset.ts';
@@ -216,20 +217,7 @@ describe('buildDatasetFromDb (real SQLite file written by SessionWriter)', () =>
     const file = path.join(dir, 'a.db');
     const db = openDb(file);
     const events = syntheticEvents({ durationMs: 150_000, gapsAtMs: [70_000], seed: 9 });
-    const sid = createSession(db, {
-      source: 'sim',
-      symbol: 'BTCUSDT',
-      category: 'linear',
-      depth: 50,
-      tickSize: '0.1',
-      startedAt: T0,
-    });
-    const w = new SessionWriter(db, sid, { now: () => T0 });
-    for (const ev of events) {
-      if (ev.kind === 'gap') w.writeGap(ev.gap);
-      else w.writeMessage(ev);
-    }
-    w.close(T0 + 150_000);
+    const sid = storeEvents(db, events, { startedAt: T0, endedAt: T0 + 150_000 });
     const other = createSession(db, {
       source: 'sim',
       symbol: 'ETHUSDT',

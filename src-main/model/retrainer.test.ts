@@ -9,13 +9,13 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { buildDataset } from './dataset.ts';
-import type { TreeEnsemble } from './gbdt/model.ts';
 import { DEFAULT_PARAMS, trainGbdt } from './gbdt/train.ts';
 import { writeModel } from './modelFiles.ts';
 import type { ModelMeta } from './modelMeta.ts';
 import { getChampion, listDecisions, listModels } from './modelRegistry.ts';
 import { Retrainer, retrainerFromConfig, type RetrainerOptions } from './retrainer.ts';
 import { SIM_EPOCH_MS, writeSimSession } from './simData.ts';
+import { placeholderMeta, writeConstantModel } from './testing/constantModel.ts';
 
 const H = 10_000;
 const SPAN = 40 * 60_000;
@@ -23,30 +23,6 @@ const NOW = SIM_EPOCH_MS + SPAN;
 let dir: string;
 let dbFile: string;
 let sessionId: number;
-
-function meta(name: string): ModelMeta {
-  return {
-    format: 'l2desk-model',
-    format_version: 1,
-    name,
-    feature_set: { version: FEATURE_SET.version, names: [...FEATURE_SET.names] },
-    label: { kind: 'mid_log_return_bps', horizon_ms: H },
-    training: { from_ts: 0, to_ts: 0, sessions: [] },
-    params: {},
-    n_trees: 0,
-    metrics: {
-      r2: 0,
-      ic: 0,
-      hit_rate: 0,
-      mse: 0,
-      n_train: 0,
-      n_valid: 0,
-      pred_quantiles: {},
-      feature_importance: {},
-    },
-    created_at: 1,
-  };
-}
 
 function options(championPath: string, outDir: string): RetrainerOptions {
   return {
@@ -92,20 +68,8 @@ describe('Retrainer', () => {
 
   it('promotes a challenger that beats the champion on unseen data, and stores the decision', async () => {
     // A poor champion: always predicts +5 bps.
-    const constant: TreeEnsemble = {
-      nFeatures: FEATURE_SET.names.length,
-      base: 5,
-      treeStart: new Int32Array([0]),
-      feature: new Int32Array(0),
-      threshold: new Float32Array(0),
-      left: new Int32Array(0),
-      right: new Int32Array(0),
-      value: new Float32Array(0),
-      gain: new Float32Array(0),
-      cover: new Float32Array(0),
-    };
     const bad = path.join(dir, 'bad.onnx');
-    writeModel(bad, constant, meta('bad'));
+    writeConstantModel(bad, 5, 'bad', H);
     const r = new Retrainer(options(bad, path.join(dir, 'out1')));
     const d = await r.runOnce(NOW);
     expect(d.promoted).toBe(true);
@@ -176,7 +140,7 @@ describe('Retrainer', () => {
       },
     ).model;
     const strong = path.join(dir, 'strong.onnx');
-    writeModel(strong, cheat, meta('strong'));
+    writeModel(strong, cheat, placeholderMeta('strong', H));
     const r = new Retrainer(options(strong, path.join(dir, 'out2')));
     const d = await r.runOnce(NOW);
     expect(d.promoted).toBe(false);

@@ -11,8 +11,7 @@ import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
 import { syntheticEvents } from '../features/testing/syntheticMarket.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { openDb } from '../store/db.ts';
-import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession } from '../store/sessions.ts';
+import { storeEvents } from '../store/testing/storeEvents.ts';
 import { buildDatasetFromDb } from './dataset.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2parity-'));
@@ -22,20 +21,11 @@ describe('train/serve parity', () => {
   it('the Engine sees exactly the dataset features at every decision time both make', async () => {
     const T0 = 1_700_000_000_000;
     const db = openDb(path.join(dir, 'p.db'));
-    const sid = createSession(db, {
-      source: 'sim',
-      symbol: 'BTCUSDT',
-      category: 'linear',
-      depth: 50,
-      tickSize: '0.1',
+    const sid = storeEvents(db, syntheticEvents({ durationMs: 200_000, seed: 13, gapsAtMs: [90_000] }), {
       startedAt: T0,
+      endedAt: T0 + 200_000,
+      writer: { maxRows: 100_000 },
     });
-    const w = new SessionWriter(db, sid, { now: () => T0, maxRows: 100_000 });
-    for (const ev of syntheticEvents({ durationMs: 200_000, seed: 13, gapsAtMs: [90_000] })) {
-      if (ev.kind === 'gap') w.writeGap(ev.gap);
-      else w.writeMessage(ev);
-    }
-    w.close(T0 + 200_000);
     const ds = buildDatasetFromDb(db, [sid], { decisionIntervalMs: 1000, horizonMs: 10_000 });
 
     const served = new Map<number, Float32Array>();

@@ -7,6 +7,12 @@ import { describeDbError, type Db } from './db.ts';
 import { LevelEncoder } from './levelCodec.ts';
 import { endSession } from './sessions.ts';
 
+/** The row insert statements (exported so the store.ingest bench's bare-insert ceiling writes the same rows). */
+export const INSERT_BOOK_SQL =
+  'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)';
+export const INSERT_TRADE_SQL = `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
+   VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`;
+
 export interface SessionWriterOptions {
   /** Longest time a message waits in memory before its transaction (ms); config store.batch_interval. */
   batchIntervalMs?: number;
@@ -82,13 +88,8 @@ export class SessionWriter {
     this.onError = opts.onError;
     const exists = db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId);
     if (!exists) throw new Error(`session ${sessionId} does not exist in ${db.name}`);
-    this.insBook = db.prepare(
-      'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)',
-    );
-    this.insTrade = db.prepare(
-      `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-    );
+    this.insBook = db.prepare(INSERT_BOOK_SQL);
+    this.insTrade = db.prepare(INSERT_TRADE_SQL);
     this.insGap = db.prepare(
       'INSERT INTO gaps (id, session_id, reason, start_ts, end_ts, detail) VALUES (?,?,?,?,?,?)',
     );

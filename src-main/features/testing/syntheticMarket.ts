@@ -43,6 +43,20 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
   const size = () => Math.round((0.001 + r() * 3) * 1000) / 1000;
   const levels = (m: Map<number, number>, desc: boolean): Level[] =>
     [...m.entries()].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0])).map(([t, s]) => [px(t), s] as const);
+  /** The next book message (update id u + 1), received 3 ms after it was sent. */
+  const book = (type: BookMessage['type'], ts: number, b: Level[], a: Level[]): BookMessage => ({
+    kind: 'book',
+    type,
+    symbol: 'BTCUSDT',
+    depth: 50,
+    ts,
+    cts: ts,
+    recvTs: ts + 3,
+    u: ++u,
+    seq: u,
+    bids: b,
+    asks: a,
+  });
   const snapshot = (ts: number): BookMessage => {
     bids.clear();
     asks.clear();
@@ -50,19 +64,7 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       bids.set(center - i, size());
       asks.set(center + 1 + i, size());
     }
-    return {
-      kind: 'book',
-      type: 'snapshot',
-      symbol: 'BTCUSDT',
-      depth: 50,
-      ts,
-      cts: ts,
-      recvTs: ts + 3,
-      u: ++u,
-      seq: u,
-      bids: levels(bids, true),
-      asks: levels(asks, false),
-    };
+    return book('snapshot', ts, levels(bids, true), levels(asks, false));
   };
   out.push(snapshot(start));
   let brokenUntil = -1;
@@ -82,19 +84,7 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       if (t < brokenUntil) continue;
       if (t === brokenUntil) {
         // a late delta from before the reconnect: its update id shows the break
-        out.push({
-          kind: 'book',
-          type: 'delta',
-          symbol: 'BTCUSDT',
-          depth: 50,
-          ts,
-          cts: ts,
-          recvTs: ts + 3,
-          u: ++u,
-          seq: u,
-          bids: [],
-          asks: [],
-        });
+        out.push(book('delta', ts, [], []));
         continue;
       }
       brokenUntil = -1;
@@ -127,19 +117,7 @@ export function syntheticEvents(opts: SyntheticOptions): SyntheticEvent[] {
       touch(bids, db, center - 1 - Math.floor(r() * 20));
       touch(asks, da, center + 2 + Math.floor(r() * 20));
     }
-    out.push({
-      kind: 'book',
-      type: 'delta',
-      symbol: 'BTCUSDT',
-      depth: 50,
-      ts,
-      cts: ts,
-      recvTs: ts + 3,
-      u: ++u,
-      seq: u,
-      bids: db,
-      asks: da,
-    });
+    out.push(book('delta', ts, db, da));
     if (r() < 0.25) {
       const buy = r() < 0.5;
       const msg: TradeMessage = {

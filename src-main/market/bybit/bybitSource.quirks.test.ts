@@ -2,24 +2,14 @@
 // snapshots re-pushed with the same u, u restarting at 1, quiet markets, the pong forms, foreign and
 // out-of-order trades.
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { Gap, MarketMessage, TradeMessage } from '../../../src-shared/market.ts';
 import type { SequencedBook } from '../../book/sequencedBook.ts';
+import { cleanupAfterEach, waitFor } from '../exchangeSim/testing/simExchangeHarness.ts';
 import { BybitSource, type BybitSourceOptions } from './bybitSource.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupAfterEach();
 
 const T0 = 1_786_000_000_000;
 const book = (depth: number, type: string, u: number, b: string[][], a: string[][]) =>

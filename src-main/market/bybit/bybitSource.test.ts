@@ -1,51 +1,27 @@
 // The live client against the real exchange-sim server on 127.0.0.1: one test per fault, each ending with
 // the client's book equal to the server's true book and the right gap recorded.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Gap, MarketMessage } from '../../../src-shared/market.ts';
 import { SequencedBook } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { ExchangeSimServer, type Fault } from '../exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../exchangeSim/feeds.ts';
 import { backoffDelay } from './backoff.ts';
 import { BybitSource } from './bybitSource.ts';
 import { subscribeRequests, TopicError } from './protocol.ts';
+import {
+  bookOf,
+  cleanupAfterEach,
+  startSimExchange,
+  waitFor,
+} from '../exchangeSim/testing/simExchangeHarness.ts';
 
 const DEPTH = 50;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** The client's book, which exists once the tick size is known (configured, or after the first snapshot). */
-function bookOf(client: BybitSource): SequencedBook {
-  const b = client.book();
-  if (!b) throw new Error('the client has no book yet');
-  return b;
-}
-
-async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupAfterEach();
 
 async function startPair(opts: { category?: 'linear' | 'spot'; seed?: number } = {}) {
-  const server = await ExchangeSimServer.start({
-    feed: simFeed({
-      seed: opts.seed ?? 11,
-      startPrice: 65000,
-      tickSize: '0.1',
-      levels: 200,
-      bookRateHz: 50,
-      startMs: Date.now(),
-    }),
-    category: opts.category,
-    speed: 1,
-  });
+  const server = await startSimExchange({ seed: opts.seed ?? 11 }, { category: opts.category, speed: 1 });
   cleanups.push(() => server.close());
   const client = new BybitSource({
     symbol: 'BTCUSDT',
@@ -251,16 +227,7 @@ describe('BybitSource against the exchange-sim server', () => {
   });
 
   it('reports failed subscriptions without dying', async () => {
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 3,
-        startPrice: 65000,
-        tickSize: '0.1',
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.now(),
-      }),
-    });
+    const server = await startSimExchange({ seed: 3 });
     cleanups.push(() => server.close());
     const client = new BybitSource({
       symbol: 'ETHUSDT',
@@ -347,18 +314,7 @@ describe('exchange-sim protocol', () => {
   }
 
   it('answers pings, refuses bad topics, and enforces the spot limit of 10 args (chunked requests pass)', async () => {
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 4,
-        startPrice: 65000,
-        tickSize: '0.1',
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.now(),
-      }),
-      category: 'spot',
-      paused: true,
-    });
+    const server = await startSimExchange({ seed: 4 }, { category: 'spot', paused: true });
     cleanups.push(() => server.close());
     expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/spot$/);
     const { ws, next } = await raw(server);

@@ -16,7 +16,7 @@ import type {
 import { SequencedBook, type ApplyResult } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
-import type { MarketSource, SourceEvents } from '../source.ts';
+import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { bookTopic, parseFrame, PING_REQUEST, publicUrl, subscribeRequests, tradeTopic } from './protocol.ts';
 import { offGridPrices, refineTick, tickFromLevels } from './tickInference.ts';
@@ -73,15 +73,7 @@ export class BybitSource implements MarketSource {
   private readonly openGaps: Gap[] = [];
   private startWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private lastHealthEmit = 0;
-  private readonly stats: FeedHealth = {
-    state: 'idle',
-    messages: 0,
-    malformed: 0,
-    unknown: 0,
-    gaps: 0,
-    reconnects: 0,
-    latencyMs: 0,
-  };
+  private readonly stats: FeedHealth = idleFeedHealth();
 
   constructor(private readonly opts: BybitSourceOptions) {
     this.scale = opts.tickSize ? new TickScale(opts.tickSize) : null;

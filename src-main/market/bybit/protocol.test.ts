@@ -1,7 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../config/loadConfig.ts';
 import {
   bookTopic,
   parseFrame,
@@ -12,15 +10,7 @@ import {
   TopicError,
   type ParsedFrame,
 } from './protocol.ts';
-
-const RECORDING = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
+import { BYBIT_RECORDING as RECORDING } from '../../testing/bybitRecording.ts';
 
 describe('parseFrame on the real Bybit recording', () => {
   const lines = fs

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { BookMessage, Gap } from '../../../src-shared/market.ts';
 import { SequencedBook } from '../../book/sequencedBook.ts';
@@ -13,23 +13,11 @@ import { openDb } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { SessionRecorder } from '../../store/sessionRecorder.ts';
 import { getSession } from '../../store/sessions.ts';
-import { ExchangeSimServer } from '../exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../exchangeSim/feeds.ts';
+import { cleanupAfterEach, startSimExchange, waitFor } from '../exchangeSim/testing/simExchangeHarness.ts';
 import { BybitSource, type BybitSourceOptions } from './bybitSource.ts';
 import { decimalText, offGridPrices, refineTick, tickFromLevels } from './tickInference.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupAfterEach();
 
 function client(opts: Partial<BybitSourceOptions> & { url: string; symbol: string }): BybitSource {
   const c = new BybitSource({
@@ -98,18 +86,10 @@ describe('tick inference helpers', () => {
 
 describe('BybitSource without a tick size', () => {
   it('infers 0.00001 on a DOGE-like exchange-sim market and ends with the true book, exact decimals', async () => {
-    const server = await ExchangeSimServer.start({
-      feed: simFeed({
-        seed: 21,
-        symbol: 'DOGEUSDT',
-        startPrice: 0.15,
-        tickSize: '0.00001',
-        levels: 200,
-        bookRateHz: 50,
-        startMs: Date.now(),
-      }),
-      speed: 1,
-    });
+    const server = await startSimExchange(
+      { seed: 21, symbol: 'DOGEUSDT', startPrice: 0.15, tickSize: '0.00001' },
+      { speed: 1 },
+    );
     cleanups.push(() => server.close());
     const c = client({ symbol: 'DOGEUSDT', url: server.url });
     expect(c.instrument.tickSize).toBe('');

@@ -4,10 +4,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../../src-shared/market.ts';
 import { OrderBook } from '../../book/orderBook.ts';
-import type { SequencedBook } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { PROJECT_ROOT } from '../../config/loadConfig.ts';
 import { openDb } from '../../store/db.ts';
@@ -20,34 +19,10 @@ import { writeSimSession } from '../../backtest/simSession.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { ExchangeSimServer } from './exchangeSimServer.ts';
 import { sessionFeed } from './feeds.ts';
+import { bookOf, cleanupAfterEach, waitFor } from './testing/simExchangeHarness.ts';
+import { BYBIT_RECORDING as RECORDING } from '../../testing/bybitRecording.ts';
 
-const RECORDING = path.resolve(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'data',
-  'bybit',
-  'linear_BTCUSDT_orderbook200_trades.jsonl',
-);
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** The client's book, which exists once the tick size is known (configured, or after the first snapshot). */
-function bookOf(client: BybitSource): SequencedBook {
-  const b = client.book();
-  if (!b) throw new Error('the client has no book yet');
-  return b;
-}
-
-async function waitFor(what: string, pred: () => boolean | undefined, timeoutMs = 8000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupAfterEach();
 
 function recording(): MarketMessage[] {
   return fs
@@ -115,10 +90,10 @@ describe('exchange-sim serving a stored session', () => {
     const books: BookMessage[] = [];
     client.on('message', (m) => (m.kind === 'trades' ? trades.push(m) : books.push(m)));
     await client.start();
-    await waitFor('snapshot', () => client.book()?.valid);
+    await waitFor('snapshot', () => client.book()?.valid, 8000);
     server.resume();
     await server.whenEnded();
-    await waitFor('client caught up', () => client.book()?.lastU === server.trueBook(50).u);
+    await waitFor('client caught up', () => client.book()?.lastU === server.trueBook(50).u, 8000);
     expect(client.book()?.valid).toBe(true);
     expect(bookOf(client).book.levels('bid', 50)).toEqual(expected.levels('bid', 50));
     expect(bookOf(client).book.levels('ask', 50)).toEqual(expected.levels('ask', 50));
@@ -323,7 +298,7 @@ describe('exchange-sim serving a session stored without a tick size', () => {
       });
       cleanups.push(() => client.stop());
       await client.start();
-      await waitFor('a valid book', () => client.book()?.valid);
+      await waitFor('a valid book', () => client.book()?.valid, 8000);
       expect(client.book()?.book.scale.tickSize).toBe(tick);
       expect(client.health()).toMatchObject({ malformed: 0 });
     },

@@ -6,7 +6,8 @@ import type { FeedHealth, Gap, Instrument, MarketMessage } from '../../../src-sh
 import type { Db } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
-import type { MarketSource, SourceEvents } from '../source.ts';
+import { SourceEmitter } from '../emitter.ts';
+import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 
 export interface ReplaySourceOptions {
   db: Db;
@@ -19,24 +20,14 @@ export interface ReplaySourceOptions {
   healthEvery?: number;
 }
 
-type Listeners = { [K in keyof SourceEvents]: SourceEvents[K][] };
-
 const isPromise = (x: unknown): x is Promise<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as Promise<unknown>).then === 'function';
 
 export class ReplaySource implements MarketSource {
   readonly kind = 'replay' as const;
   readonly instrument: Instrument;
-  private readonly listeners: Listeners = { message: [], gap: [], health: [], warning: [] };
-  private readonly h: FeedHealth = {
-    state: 'idle',
-    messages: 0,
-    malformed: 0,
-    unknown: 0,
-    gaps: 0,
-    reconnects: 0,
-    latencyMs: 0,
-  };
+  private readonly events = new SourceEmitter();
+  private readonly h: FeedHealth = idleFeedHealth();
   private stopping = false;
   private loop: Promise<void> | null = null;
   private finished!: () => void;
@@ -53,13 +44,11 @@ export class ReplaySource implements MarketSource {
   }
 
   on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
-    this.listeners[event].push(fn);
+    this.events.on(event, fn);
   }
 
   off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
-    const list = this.listeners[event];
-    const i = list.indexOf(fn);
-    if (i >= 0) list.splice(i, 1);
+    this.events.off(event, fn);
   }
 
   health(): FeedHealth {
@@ -141,7 +130,7 @@ export class ReplaySource implements MarketSource {
   }
 
   private deliver(event: 'message' | 'gap', payload: MarketMessage | Gap): Promise<void> | void {
-    const list = this.listeners[event] as ((p: MarketMessage | Gap) => unknown)[];
+    const list = this.events.listenersOf(event) as readonly ((p: MarketMessage | Gap) => unknown)[];
     let wait: Promise<unknown>[] | null = null;
     for (let i = 0; i < list.length; i++) {
       try {
@@ -160,11 +149,11 @@ export class ReplaySource implements MarketSource {
 
   private emitHealth(): void {
     const h = this.health();
-    for (const fn of this.listeners.health) fn(h);
+    for (const fn of this.events.listenersOf('health')) fn(h);
   }
 
   private warn(text: string): void {
-    for (const fn of this.listeners.warning) fn(text);
+    for (const fn of this.events.listenersOf('warning')) fn(text);
   }
 }
 

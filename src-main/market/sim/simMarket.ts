@@ -3,7 +3,7 @@
 import type { Category, FeedHealth, Instrument } from '../../../src-shared/market.ts';
 import { parseRawMessage } from '../bybit/protocol.ts';
 import { SourceEmitter } from '../emitter.ts';
-import type { MarketSource, SourceEvents } from '../source.ts';
+import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 import { SimGenerator, type SimGeneratorOptions } from './simGenerator.ts';
 
 export interface SimMarketOptions extends Omit<SimGeneratorOptions, 'startMs'> {
@@ -33,15 +33,7 @@ export class SimMarket implements MarketSource {
   private wallStart = 0;
   private pending: { atMs: number; frames: object[] } | null = null;
   private finished: { promise: Promise<void>; resolve: () => void };
-  private readonly stats: FeedHealth = {
-    state: 'idle',
-    messages: 0,
-    malformed: 0,
-    unknown: 0,
-    gaps: 0,
-    reconnects: 0,
-    latencyMs: 0,
-  };
+  private readonly stats: FeedHealth = idleFeedHealth();
 
   constructor(private readonly opts: SimMarketOptions) {
     this.now = opts.now ?? Date.now;

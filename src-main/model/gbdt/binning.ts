@@ -17,13 +17,20 @@ export function computeBinEdges(X: Float32Array, n: number, nf: number, maxBins:
   if (maxBins < 2 || maxBins > 256) throw new RangeError(`maxBins must be in [2, 256], got ${maxBins}`);
   const stride = n > SAMPLE_LIMIT ? n / SAMPLE_LIMIT : 1;
   const m = Math.min(n, SAMPLE_LIMIT);
+  // The sampled rows, read once each (row-major: one or two cache lines a row), into per-feature columns.
+  const cols = new Float32Array(m * nf);
+  for (let j = 0; j < m; j++) {
+    const r = Math.floor(j * stride) * nf;
+    for (let f = 0; f < nf; f++) cols[f * m + j] = X[r + f];
+  }
   const buf = new Float32Array(m);
   const edges: Float32Array[] = [];
   const nBins = new Uint16Array(nf);
   for (let f = 0; f < nf; f++) {
     let k = 0;
+    const co = f * m;
     for (let j = 0; j < m; j++) {
-      const v = X[Math.floor(j * stride) * nf + f];
+      const v = cols[co + j];
       if (v === v) buf[k++] = v;
     }
     const sorted = buf.subarray(0, k).sort();

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { predict, type TreeEnsemble } from '../gbdt/model.ts';
+import { predict } from '../gbdt/model.ts';
 import { Prng } from '../gbdt/prng.ts';
 import { trainGbdt, DEFAULT_PARAMS } from '../gbdt/train.ts';
+import { constantEnsemble } from '../testing/constantModel.ts';
 import { exportOnnx } from './exportOnnx.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-onnx-'));
@@ -83,18 +84,7 @@ describe('exportOnnx', () => {
   });
 
   it('exports a model without trees as its base value', async () => {
-    const m: TreeEnsemble = {
-      nFeatures: 2,
-      base: 1.5,
-      treeStart: new Int32Array([0]),
-      feature: new Int32Array(0),
-      threshold: new Float32Array(0),
-      left: new Int32Array(0),
-      right: new Int32Array(0),
-      value: new Float32Array(0),
-      gain: new Float32Array(0),
-      cover: new Float32Array(0),
-    };
+    const m = constantEnsemble(1.5, 2);
     const file = path.join(dir, 'empty.onnx');
     exportOnnx(m, file, { featureNames: ['a', 'b'], featureSetVersion: 't1' });
     const out = await runOrt(file, new Float32Array([1, 2, 3, 4]), 2, 2);
