@@ -584,25 +584,27 @@ export class Engine {
       this.ev.emit('warning', `prediction failed at ${d}: ${(e as Error).message}`);
       return undefined;
     }
+    // Nothing else runs while a prediction is awaited, so row32 still holds this decision's row afterwards.
+    const row = model.needsFeatures ? this.row32 : undefined;
     if (typeof r === 'number') {
-      this.afterPrediction(d, r, mid);
+      this.afterPrediction(d, r, mid, row);
       return undefined;
     }
     return r.then(
-      (v) => this.afterPrediction(d, v, mid),
+      (v) => this.afterPrediction(d, v, mid, row),
       (e: unknown) => {
         this.ev.emit('warning', `prediction failed at ${d}: ${(e as Error).message ?? String(e)}`);
       },
     );
   }
 
-  private afterPrediction(d: number, p: number, mid: number): void {
+  private afterPrediction(d: number, p: number, mid: number, row: Float32Array | undefined): void {
     if (!Number.isFinite(p)) return;
     this.paused = null;
     this.counts.predictions++;
     this.lastPrediction = p;
     const threshold = this.policy.getThreshold();
-    this.sink?.prediction(d, p, mid);
+    this.sink?.prediction(d, p, mid, row);
     if (this.ev.has('prediction')) this.ev.emit('prediction', { ts: d, value: p, threshold, mid });
     const signal = this.policy.decide(p, d);
     const dec = this.risk.decide({

@@ -1,7 +1,8 @@
-// Records a run in SQLite (tables of migration 200): one run row, then predictions, signals, orders, fills and
-// equity, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
+// Records a run in SQLite (tables of migrations 200 and 100): one run row, then predictions (with the feature row
+// behind each, when the engine computed one), signals, orders, fills and equity, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
 // close), so a fast replay does not pay a transaction per row.
 import type Database from 'better-sqlite3';
+import { FEATURE_SET } from '../features/featureSet.ts';
 import type { Db } from '../store/db.ts';
 import type { Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
@@ -22,10 +23,38 @@ export interface NewRun {
 
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
+// features.vals is float32 little-endian; a Float32Array's bytes are the platform's order, so say so on the
+// (unsupported) big-endian platforms instead of writing rows a reader would misread.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Registers the running feature set once per database; refuses a stored set of the same version with other names
+ * (a formula or order changed without bumping FEATURE_SET.version, and old rows would be misread).
+ */
+export function registerFeatureSet(
+  db: Db,
+  set: { version: string; names: readonly string[] } = FEATURE_SET,
+  now: number = Date.now(),
+): void {
+  const names = JSON.stringify(set.names);
+  db.prepare('INSERT OR IGNORE INTO feature_sets (version, names, created_at) VALUES (?, ?, ?)').run(
+    set.version,
+    names,
+    now,
+  );
+  const stored = db.prepare('SELECT names FROM feature_sets WHERE version = ?').pluck().get(set.version);
+  if (stored !== names)
+    throw new Error(
+      `feature set ${set.version} is stored in ${db.name} with other names (${String(stored)}): ` +
+        'bump FEATURE_SET.version when features change',
+    );
+}
+
 export class RunRecorder implements RunSink {
   readonly runId: number;
   private readonly rows: (() => void)[] = [];
   private readonly insPred: Database.Statement;
+  private readonly insFeatures: Database.Statement;
   private readonly insSignal: Database.Statement;
   private readonly upsertOrder: Database.Statement;
   private readonly insFill: Database.Statement;
@@ -59,6 +88,8 @@ export class RunRecorder implements RunSink {
     this.runId = Number(r.lastInsertRowid);
     this.lastFlush = now();
     this.insPred = db.prepare('INSERT INTO predictions (run_id, ts, value, mid) VALUES (?, ?, ?, ?)');
+    if (LITTLE_ENDIAN) registerFeatureSet(db, FEATURE_SET, now());
+    this.insFeatures = db.prepare('INSERT INTO features (run_id, ts, feature_set, vals) VALUES (?, ?, ?, ?)');
     this.insSignal = db.prepare(
       'INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -80,8 +111,19 @@ export class RunRecorder implements RunSink {
     });
   }
 
-  prediction(ts: number, value: number, mid: number): void {
-    this.push(() => this.insPred.run(this.runId, ts, value, num(mid)));
+  prediction(ts: number, value: number, mid: number, features?: Float32Array): void {
+    if (features && LITTLE_ENDIAN) {
+      // One copy of the engine's reused row; the Buffer is a view of that copy (no per-row encoding).
+      const vals = Buffer.from(
+        features.buffer.slice(features.byteOffset, features.byteOffset + features.byteLength),
+      );
+      this.push(() => {
+        this.insPred.run(this.runId, ts, value, num(mid));
+        this.insFeatures.run(this.runId, ts, FEATURE_SET.version, vals);
+      });
+    } else {
+      this.push(() => this.insPred.run(this.runId, ts, value, num(mid)));
+    }
   }
 
   signal(s: SignalEvent): void {

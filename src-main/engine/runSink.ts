@@ -7,7 +7,11 @@ import type { Fill, Order } from '../trading/types.ts';
 import type { SignalEvent } from './events.ts';
 
 export interface RunSink {
-  prediction(ts: number, value: number, mid: number): void;
+  /**
+   * `features`: the row the model was given, when the engine computed one (not on a recorded-prediction replay);
+   * the engine reuses the array, so a sink that keeps it must copy it before returning.
+   */
+  prediction(ts: number, value: number, mid: number, features?: Float32Array): void;
   signal(s: SignalEvent): void;
   order(o: Order): void;
   fill(f: Fill): void;

@@ -6,6 +6,7 @@
 // transaction, in version order) and refuses a database holding a version this list does not know.
 import type { Migration } from './types.ts';
 import * as m001 from './001_market_data.ts';
+import * as m100 from './100_features.ts';
 import * as m110 from './110_models.ts';
 import * as m200 from './200_trading.ts';
 
@@ -13,6 +14,7 @@ export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   m001,
+  m100,
   m110,
   m200,
   // append new migrations here
