@@ -56,6 +56,8 @@ export const commandSchemas = {
     threshold: threshold.optional(),
     sweep: z.array(threshold).min(1).max(50).optional(),
   }),
+  /** Stop a running backtest (job id from its backtest/progress events); its backtest/run then fails as cancelled. */
+  'backtest/cancel': z.strictObject({ jobId: z.string().min(1).max(100) }),
   'sessions/list': empty,
 } as const;
 
@@ -326,6 +328,8 @@ export type ModelCommands = {
 };
 export type BacktestCommands = {
   'backtest/run': (a: BacktestArgs) => Promise<BacktestReport>;
+  /** `cancelled` is false when no such job is running (it already ended). */
+  'backtest/cancel': (a: JobArgs) => Promise<{ jobId: string; cancelled: boolean }>;
   'sessions/list': (a: Empty) => Promise<SessionInfo[]>;
 };
 

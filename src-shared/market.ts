@@ -13,6 +13,10 @@ export interface Instrument {
   category: Category;
   /** Tick size as a decimal string ("0.1", "0.0001", "0.5"): strings keep it exact. */
   tickSize: string;
+  /** Order quantity step from the exchange's instrument info, when it answered; else inferred from sizes. */
+  qtyStep?: string;
+  /** Minimum order value in the quote currency (instrument info), when known. */
+  minNotional?: string;
 }
 
 /** One parsed `orderbook.{depth}.{symbol}` message. */

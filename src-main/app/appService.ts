@@ -82,7 +82,8 @@ export class AppService {
   private autoRound: Promise<void> | null = null;
   private switching: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
-  private readonly backtests = new Set<AbortController>();
+  /** Running backtests by job id, for backtest/cancel and close(). */
+  private readonly backtests = new Map<string, AbortController>();
 
   constructor(private readonly d: AppServiceDeps) {
     this.now = d.now ?? Date.now;
@@ -121,6 +122,7 @@ export class AppService {
       'model/list': async () => this.d.listModels(),
       'model/use': async ({ name }) => this.useModel(name),
       'backtest/run': async (a) => this.backtest(a),
+      'backtest/cancel': async ({ jobId }) => this.cancelBacktest(jobId),
       'sessions/list': async () => this.d.listSessions(),
     };
   }
@@ -496,9 +498,9 @@ export class AppService {
     const thresholds = a.sweep ?? [a.threshold ?? this.threshold];
     const jobId = `bt${++this.jobSeq}`;
     const t0 = this.now();
-    // The backtester replays in a worker; close() aborts what is still running.
+    // The backtester replays in a worker; backtest/cancel and close() abort what is still running.
     const abort = new AbortController();
-    this.backtests.add(abort);
+    this.backtests.set(jobId, abort);
     let runs: BacktestRunReport[];
     try {
       runs = await this.d.backtester({
@@ -508,8 +510,12 @@ export class AppService {
         onProgress: (fraction, message, detail) =>
           this.d.bus.emit('backtest/progress', { jobId, fraction, message, ...detail }),
       });
+    } catch (e) {
+      // Whatever the backtester threw once aborted (worker or in-process), the job ends as cancelled.
+      if (abort.signal.aborted) throw new Error(`backtest ${jobId} cancelled`);
+      throw e;
     } finally {
-      this.backtests.delete(abort);
+      this.backtests.delete(jobId);
     }
     let best = 0;
     runs.forEach((r, i) => {
@@ -528,6 +534,13 @@ export class AppService {
     };
     this.d.bus.emit('backtest/result', report);
     return report;
+  }
+
+  /** Aborts a running backtest; its backtest/run rejects with "backtest <jobId> cancelled" once the worker stopped. */
+  cancelBacktest(jobId: string): { jobId: string; cancelled: boolean } {
+    const abort = this.backtests.get(jobId);
+    abort?.abort();
+    return { jobId, cancelled: abort !== undefined };
   }
 
   /**
@@ -610,7 +623,7 @@ export class AppService {
     }
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
-    for (const b of this.backtests) b.abort();
+    for (const b of this.backtests.values()) b.abort();
     if (this.collectJob) await this.stopCollect().catch(() => {});
     await this.stopLive().catch(() => {});
     this.feed.stop();

@@ -1,7 +1,7 @@
 // Backtester adapter: replays a stored session through the engine (src-main/backtest) at one threshold or a
 // sweep, with the active model, and turns the result into the IPC report's runs (equity with drawdown). The replay
-// is CPU-bound for seconds, so it runs in a worker thread (its own read-only connection and Predictor); only a
-// database without a file (':memory:') falls back to running here.
+// is CPU-bound for seconds, so it runs in a worker thread (its own connection and Predictor); only a database
+// without a file (':memory:') falls back to running here. Either way each pass is stored as a run, like the CLI's.
 import type { Config } from '../../src-shared/config.ts';
 import type { BacktestRunReport, EquityPoint } from '../../src-shared/ipc.ts';
 import { runBacktest } from '../backtest/backtest.ts';
@@ -131,8 +131,8 @@ async function backtestHere(
       model: new PredictorModel(predictor),
       modelPath: a.modelPath,
       thresholds: a.thresholds,
-      // Same as the worker, which reads through a read-only connection.
-      record: false,
+      // Stored like the worker's and the CLI's runs.
+      record: true,
       maxEquityPoints: MAX_EQUITY_POINTS,
       signal: a.signal,
       onReplay: (replayed, pass) => a.onReplay(at(pass, replayed)),

@@ -1,13 +1,17 @@
-// Worker-thread entry of the backtest: opens its own read-only connection to the database and its own Predictor,
-// runs runBacktest off the caller's thread, streams replay progress, and stops when asked. Started by runInWorker.ts.
-import Database from 'better-sqlite3';
+// Worker-thread entry of the backtest: opens its own connection to the database (WAL, busy timeout) and its own
+// Predictor, runs runBacktest off the caller's thread and records its runs like `l2desk backtest`, streams replay
+// progress, and stops when asked (marking the runs it started as ended and cancelled). Started by runInWorker.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
+import { openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
+
+/** Default for BacktestJob.busyTimeoutMs: the main process's writers commit small batches (≤ 250 ms apart). */
+const WORKER_BUSY_TIMEOUT_MS = 0;
 
 if (!parentPort) throw new Error('backtestWorker.ts must run in a worker thread');
 const port = parentPort;
@@ -26,15 +30,17 @@ void run().catch((e: unknown) => {
 });
 
 async function run(): Promise<void> {
-  // Read-only: the backtest only reads the session; the app's own connection is the single writer.
-  const db = new Database(job.dbFile, {
-    readonly: true,
-    fileMustExist: true,
+  // A second writer beside the app's connection (live feed, Collect): WAL lets reads proceed, and the busy timeout
+  // makes each side wait out the other's short batch transaction instead of failing with SQLITE_BUSY.
+  const db = openDb(job.dbFile, {
+    mustExist: true,
     nativeBinding: job.nativeBinding,
+    busyTimeoutMs: job.busyTimeoutMs ?? WORKER_BUSY_TIMEOUT_MS,
   });
+  const record = job.record !== false;
+  if (record) trackRuns(db);
   let predictor: Predictor | null = null;
   try {
-    db.pragma('busy_timeout = 5000');
     try {
       predictor = await Predictor.load(job.modelPath, FEATURE_SET);
     } catch (e) {
@@ -51,7 +57,7 @@ async function run(): Promise<void> {
       model: new PredictorModel(predictor),
       modelPath: job.modelPath,
       thresholds: job.thresholds,
-      record: false,
+      record,
       maxEquityPoints: job.maxEquityPoints,
       samplingMs: job.samplingMs,
       signal: abort.signal,
@@ -75,8 +81,32 @@ async function run(): Promise<void> {
         progress: { pass, passes: n, threshold, replayed: pass * perPass + inPass, total: n * perPass },
       });
     }
+  } catch (e) {
+    // A run cut short (cancel or failure) must not stay "running" (ended_at null) in the runs table.
+    if (record) endUnfinishedRuns(db, abort.signal.aborted);
+    throw e;
   } finally {
     await predictor?.close();
     db.close();
   }
+}
+
+/** Notes the id of every run this connection inserts (a TEMP trigger sees only this connection's writes). */
+function trackRuns(db: Db): void {
+  db.exec(`CREATE TEMP TABLE worker_runs (id INTEGER PRIMARY KEY);
+    CREATE TEMP TRIGGER worker_run_started AFTER INSERT ON main.runs
+    BEGIN INSERT INTO worker_runs (id) VALUES (new.id); END;`);
+}
+
+/**
+ * Ends the pass that was cut short (this worker's last run, which the engine may already have closed with partial
+ * metrics) and any run left open: `params.cancelled` (or `params.failed`) says the run is not a whole result.
+ * Passes that finished before the cancel stay as they are.
+ */
+function endUnfinishedRuns(db: Db, cancelled: boolean): void {
+  db.prepare(
+    `UPDATE runs SET ended_at = coalesce(ended_at, ?), params = json_set(params, ?, json('true'))
+     WHERE id IN (SELECT id FROM temp.worker_runs)
+       AND (ended_at IS NULL OR id = (SELECT max(id) FROM temp.worker_runs))`,
+  ).run(Date.now(), cancelled ? '$.cancelled' : '$.failed');
 }

@@ -16,6 +16,10 @@ export interface BacktestJob {
   thresholds: number[];
   maxEquityPoints?: number;
   samplingMs?: number;
+  /** Store each pass as a run (runs, predictions, features, signals, orders, fills, equity), like the CLI. Default true. */
+  record?: boolean;
+  /** How long a write waits for the other connection's transaction (ms); default 5000. */
+  busyTimeoutMs?: number;
 }
 
 /** A pass without its bulky per-order lists: what a report view needs. */
@@ -89,11 +93,18 @@ function workerEntry(): { file: URL; entry?: string } {
   return { file: new URL('./backtestWorker.js', import.meta.url) };
 }
 
+let live = 0;
+/** Backtest worker threads started and not yet exited (a cancelled or finished job must bring this back down). */
+export function liveBacktestWorkers(): number {
+  return live;
+}
+
 export function backtestInWorker(job: BacktestJob, opts: RunInWorkerOptions = {}): Promise<BacktestOutcome> {
   if (opts.signal?.aborted) return Promise.reject(new BacktestCancelled());
   const { file, entry } = workerEntry();
   const input: BacktestWorkerInput = { job, progressEveryMs: opts.progressEveryMs ?? 100, entry };
   const worker = new Worker(file, { workerData: input });
+  live++;
   let settled = false;
   let kill: ReturnType<typeof setTimeout> | null = null;
   const onAbort = () => {
@@ -120,6 +131,7 @@ export function backtestInWorker(job: BacktestJob, opts: RunInWorkerOptions = {}
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => {
+      live--;
       if (kill) clearTimeout(kill);
       finish(() =>
         reject(

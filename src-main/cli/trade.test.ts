@@ -201,6 +201,23 @@ describe('l2desk trade --paper with live retraining', () => {
         expect(after.some((p) => Math.abs(p.value - 5) > 1e-3)).toBe(true);
         const around = preds.filter((p) => p.ts >= dec.decidedAt - 10_000);
         for (let i = 1; i < around.length; i++) expect(around[i].ts - around[i - 1].ts).toBe(500);
+        // The swap is stored with the run (runs.model stays the starting model), and it attributes every
+        // prediction: the champion's constant before from_ts, the challenger's from it on.
+        const runRow = db.prepare('SELECT model FROM runs WHERE id = ?').get(runId) as { model: string };
+        expect(runRow.model).toBe(bad);
+        const swaps = db
+          .prepare('SELECT from_ts, model, previous FROM run_models WHERE run_id = ? ORDER BY from_ts')
+          .all(runId) as { from_ts: number; model: string; previous: string }[];
+        expect(swaps).toHaveLength(1);
+        const challengerPath = (
+          db.prepare('SELECT path FROM models WHERE id = ?').get(dec.challengerId) as { path: string }
+        ).path;
+        expect(swaps[0]).toEqual({ from_ts: swapAt, model: challengerPath, previous: bad });
+        expect(fs.existsSync(swaps[0].model)).toBe(true);
+        expect(preds.filter((p) => p.ts < swapAt).every((p) => Math.abs(p.value - 5) < 1e-6)).toBe(true);
+        const byChallenger = preds.filter((p) => p.ts >= swapAt);
+        expect(byChallenger.length).toBeGreaterThan(20);
+        expect(byChallenger.every((p) => Math.abs(p.value - 5) > 1e-6)).toBe(true);
       } finally {
         db.close();
       }

@@ -155,6 +155,7 @@ export async function run(argv: string[]): Promise<number> {
         })
       : undefined;
   const engine = new Engine(options, { source, clock, model: new PredictorModel(predictor), sink });
+  let currentModel = modelPath;
 
   // Live retraining: store the feed (the retrainer reads it back from the database), and on the engine's clock
   // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
@@ -203,8 +204,12 @@ export async function run(argv: string[]): Promise<number> {
         if (!d.promoted || engineStopped) return;
         const next = await Predictor.load(d.modelPath, FEATURE_SET);
         const old = predictor;
+        const swapAt = clock.now();
         engine.setModel(new PredictorModel(next));
         predictor = next;
+        // Attribute the run's predictions: decisions after swapAt are the challenger's.
+        sink?.modelChanged(swapAt, d.modelPath, currentModel);
+        currentModel = d.modelPath;
         await old.close(); // waits for a prediction still running on it
         console.error(
           `retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`,

@@ -592,6 +592,30 @@ describe('Engine sizes in whole lots of any symbol, and price drift does not chu
     },
   );
 
+  it("the exchange's instrument-info lot (instrument.qtyStep) beats the table and inference", async () => {
+    const id = writeSimSession(db, {
+      seed: 21,
+      durationMs: 60_000,
+      symbol: 'XYZUSDT',
+      startPrice: 0.52,
+      tickSize: '0.0001',
+    }).sessionId;
+    const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
+    const instrument = { ...source.instrument, qtyStep: '10' };
+    const engine = new Engine(engineOptionsFromConfig(config, instrument, 1000), {
+      source,
+      clock: new ReplayClock(),
+      model: ruleModel('sync'),
+    });
+    const warnings: string[] = [];
+    engine.on('warning', (w) => warnings.push(w));
+    await engine.start();
+    await source.done();
+    await engine.stop();
+    expect(engine.qtyStep).toBe(10); // inference alone gives 1 (the XYZUSDT case above)
+    expect(warnings.filter((w) => w.includes('lot size of'))).toEqual([]);
+  });
+
   it('a price hovering on a lot boundary under a steady signal: one entry, no resizing orders', async () => {
     const id = writeSimSession(db, { seed: 11, durationMs: 240_000, startPrice: 50_000 }).sessionId;
     // Always long: only the price moves, so every order after the entry would be a resize for price drift.

@@ -468,6 +468,12 @@ export class Engine {
    * when a later snapshot shows a finer step (a coarser guess only rounds orders coarser than needed).
    */
   private learnLot(m: MarketMessage & { kind: 'book' }): void {
+    // The exchange's instrument info (when the source got it) is the authority over the table and inference.
+    const exchangeLot = Number(this.source.instrument.qtyStep || this.options.instrument.qtyStep || NaN);
+    if (exchangeLot > 0) {
+      if (this.lot !== exchangeLot || this.lotInferred) this.setLot(exchangeLot, false);
+      return;
+    }
     if (this.lot > 0 && !this.lotInferred) return;
     const symbol = m.symbol || this.options.instrument.symbol;
     if (this.lot === 0) {

@@ -183,6 +183,16 @@ export class RunRecorder implements RunSink {
     );
   }
 
+  /**
+   * The run's model was swapped (live retraining promoted a challenger): decisions at or after engine time
+   * `fromTs` are `model`'s. Written at once (a swap is rare), so the attribution is stored even if the run later crashes.
+   */
+  modelChanged(fromTs: number, model: string, previous: string | null): void {
+    this.db
+      .prepare('INSERT INTO run_models (run_id, from_ts, model, previous, swapped_at) VALUES (?, ?, ?, ?, ?)')
+      .run(this.runId, fromTs, model, previous, this.now());
+  }
+
   flush(): void {
     this.lastFlush = this.now();
     if (this.rows.length === 0) return;

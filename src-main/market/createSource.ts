@@ -3,6 +3,7 @@
 import type { Config } from '../../src-shared/config.ts';
 import { knownTickSize } from '../book/tickScale.ts';
 import { BybitSource } from './bybit/bybitSource.ts';
+import { restBaseForStream } from './bybit/instrumentInfo.ts';
 import type { MarketSource } from './source.ts';
 import { SimMarket } from './sim/simMarket.ts';
 
@@ -23,13 +24,16 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
   switch (config.source) {
     case 'bybit': {
       // Unconfigured and not in the known table: the source infers it from the first snapshot (and refines it).
+      // Instruments-info is asked first (on the REST host of the stream URL); its failure falls back to that.
       const tickSize = config.tick_size ?? knownTickSize(config.symbol, config.category);
+      const url = opts.url ?? config.bybit.url ?? undefined;
       return new BybitSource({
         symbol: config.symbol,
         category: config.category,
         depth: config.depth,
         tickSize,
-        url: opts.url ?? config.bybit.url ?? undefined,
+        url,
+        restBase: tickSize ? undefined : (restBaseForStream(url) ?? undefined),
         pingIntervalMs: config.bybit.ping_interval,
         staleTimeoutMs: config.bybit.stale_timeout,
         reconnect: {

@@ -1,4 +1,5 @@
 // Backtest: replay a stored session through the same engine at one threshold or a sweep, and show the report.
+// A running job can be cancelled (by the job id its progress events carry); it then ends in a 'cancelled' state.
 import { useMemo, useState } from 'react';
 import type { Client } from '../api/client.ts';
 import { fmt, pct, sign, signed } from '../format.ts';
@@ -13,6 +14,8 @@ export function BacktestPanel({ client }: { client: Client }) {
   const [sessionId, setSessionId] = useState<number | null>(null);
   const [sweep, setSweep] = useState('');
   const [busy, setBusy] = useState(false);
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelled, setCancelled] = useState(false);
   const chosen = sessionId ?? sessions[sessions.length - 1]?.id ?? null;
   const run = () => {
     if (chosen === null) return;
@@ -22,6 +25,8 @@ export function BacktestPanel({ client }: { client: Client }) {
       .map(Number)
       .filter((x) => Number.isFinite(x) && x >= 0);
     setBusy(true);
+    setCancelled(false);
+    setCancelling(false);
     useDesk.setState({ backtestProgress: { jobId: '', fraction: 0, message: 'starting…' } });
     client
       .invoke(
@@ -29,11 +34,26 @@ export function BacktestPanel({ client }: { client: Client }) {
         list.length ? { sessionId: chosen, sweep: list } : { sessionId: chosen, threshold: live },
       )
       .then((backtest) => useDesk.setState({ backtest, backtestProgress: null }))
-      .catch((e) => {
+      .catch((e: unknown) => {
         useDesk.setState({ backtestProgress: null });
-        reportError('backtest', e);
+        // The engine answers a cancelled job with "backtest <id> cancelled": a state, not an error.
+        if (/\bcancelled\b/.test(String((e as Error)?.message ?? e))) setCancelled(true);
+        else reportError('backtest', e);
       })
-      .finally(() => setBusy(false));
+      .finally(() => {
+        setBusy(false);
+        setCancelling(false);
+      });
+  };
+  // The job id arrives with the first progress event (sent as soon as the job starts).
+  const jobId = busy && prog?.jobId ? prog.jobId : null;
+  const cancel = () => {
+    if (!jobId) return;
+    setCancelling(true);
+    client.invoke('backtest/cancel', { jobId }).catch((e) => {
+      setCancelling(false);
+      reportError('backtest', e);
+    });
   };
   const best = report ? report.runs[report.best] : null;
   // Memoised: a new array each render would rebuild the chart.
@@ -79,7 +99,17 @@ export function BacktestPanel({ client }: { client: Client }) {
         <button onClick={run} disabled={busy || chosen === null}>
           Backtest
         </button>
+        {busy && (
+          <button onClick={cancel} disabled={!jobId || cancelling} aria-label="Cancel backtest">
+            {cancelling ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
       </div>
+      {cancelled && !busy && (
+        <div className="small" role="status" data-testid="backtest-cancelled">
+          Backtest cancelled
+        </div>
+      )}
       {prog && (
         <>
           <progress aria-label="Backtest progress" max={1} value={prog.fraction} />

@@ -18,6 +18,7 @@ import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { fetchInstrumentInfo, INSTRUMENT_INFO_TIMEOUT_MS } from './instrumentInfo.ts';
 import { bookTopic, parseFrame, PING_REQUEST, publicUrl, subscribeRequests, tradeTopic } from './protocol.ts';
 import { offGridPrices, refineTick, tickFromLevels } from './tickInference.ts';
 
@@ -33,6 +34,13 @@ export interface BybitSourceOptions {
   tickSize?: string;
   /** WebSocket URL; defaults to Bybit's public stream for the category. */
   url?: string;
+  /**
+   * REST base asked for instruments-info (tick size, lot) before connecting when no tickSize is given;
+   * omitted: not asked, the tick is inferred from the data. A failed call warns and falls back to inference.
+   */
+  restBase?: string;
+  /** Time allowed for the instruments-info call (default 3 s). */
+  restTimeoutMs?: number;
   pingIntervalMs: number;
   /**
    * No pong, or no snapshot after a resubscribe, for this long: the socket is dead. No data for this long
@@ -123,8 +131,44 @@ export class BybitSource implements MarketSource {
     this.attempt = 0;
     return new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
-      this.connect();
+      if (this.scale || !this.opts.restBase) this.connect();
+      // A stop (or a restart that already connected) while asking leaves nothing to do here.
+      else void this.learnInstrument().then(() => !this.stopped && !this.ws && this.connect());
     });
+  }
+
+  /** Tick size and lot from instruments-info; on failure a warning, and the first snapshot decides as before. */
+  private async learnInstrument(): Promise<void> {
+    const r = await fetchInstrumentInfo({
+      restBase: this.opts.restBase as string,
+      category: this.opts.category,
+      symbol: this.opts.symbol,
+      timeoutMs: this.opts.restTimeoutMs ?? INSTRUMENT_INFO_TIMEOUT_MS,
+    });
+    if (this.stopped || this.scale) return;
+    if (!r.ok) {
+      this.events.emit(
+        'warning',
+        `instrument info for ${this.opts.symbol} unavailable (${r.reason}): inferring the tick size from the data`,
+      );
+      return;
+    }
+    let scale: TickScale;
+    try {
+      scale = new TickScale(r.info.tickSize);
+    } catch (e) {
+      this.events.emit(
+        'warning',
+        `instrument info for ${this.opts.symbol} has an unusable tick size ${r.info.tickSize} (${(e as Error).message}): inferring it from the data`,
+      );
+      return;
+    }
+    this.useTick(scale);
+    this.inst = {
+      ...this.inst,
+      qtyStep: r.info.qtyStep,
+      ...(r.info.minNotional ? { minNotional: r.info.minNotional } : {}),
+    };
   }
 
   async stop(): Promise<void> {

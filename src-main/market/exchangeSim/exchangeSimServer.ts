@@ -2,11 +2,14 @@
 // replies, a snapshot then deltas per book topic and depth, trades, and injectable faults. It keeps the
 // true book (what a correct client holds) so tests can compare.
 import { WebSocketServer, type WebSocket } from 'ws';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Category, Level } from '../../../src-shared/market.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { BOOK_DEPTHS, MAX_ARGS_PER_REQUEST } from '../bybit/protocol.ts';
 import { decimalText } from '../bybit/tickInference.ts';
+import { INSTRUMENT_INFO_PATH } from '../bybit/instrumentInfo.ts';
+import { sizeDecimals } from '../../trading/lotSize.ts';
 import { captureTop, diffTop, emptyView, SideBook, type SentView } from '../sim/sideBook.ts';
 import type { FeedStep, MarketFeed } from './feeds.ts';
 
@@ -82,6 +85,8 @@ export class ExchangeSimServer {
     faults: {},
   };
   private readonly wss: WebSocketServer;
+  /** The http server the WebSocket server sits on; it also answers REST instruments-info. */
+  private readonly http: Server;
   private readonly conns = new Set<Conn>();
   private readonly bids = new SideBook(true);
   private readonly asks = new SideBook(false);
@@ -106,9 +111,11 @@ export class ExchangeSimServer {
   private constructor(
     private readonly feed: MarketFeed,
     wss: WebSocketServer,
+    http: Server,
     opts: ExchangeSimOptions,
   ) {
     this.wss = wss;
+    this.http = http;
     this.symbol = feed.symbol;
     this.category = opts.category ?? 'linear';
     this.scale = new TickScale(feed.tickSize);
@@ -121,19 +128,30 @@ export class ExchangeSimServer {
 
   /** Starts listening on 127.0.0.1 (never another interface) and plays the feed's first step (the snapshot). */
   static async start(opts: ExchangeSimOptions): Promise<ExchangeSimServer> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: opts.port ?? 0, perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', () => resolve());
-      wss.once('error', reject);
+    let server: ExchangeSimServer | null = null;
+    const http = createServer((req, res) => {
+      if (server) server.onHttp(req, res);
+      else res.writeHead(503).end();
     });
-    const server = new ExchangeSimServer(opts.feed, wss, opts);
+    const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      http.once('listening', () => resolve());
+      http.once('error', reject);
+      http.listen(opts.port ?? 0, '127.0.0.1');
+    });
+    server = new ExchangeSimServer(opts.feed, wss, http, opts);
     server.playStep(); // the market's initial book exists before anyone connects
     if (!server.paused) server.resume();
     return server;
   }
 
   get port(): number {
-    return (this.wss.address() as AddressInfo).port;
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** The REST base serving instruments-info (`GET /v5/market/instruments-info`). */
+  get restUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** The public stream URL clients connect to. */
@@ -224,6 +242,116 @@ export class ExchangeSimServer {
     for (const c of this.conns) c.ws.terminate();
     this.conns.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  // --- REST -----------------------------------------------------------------------------------------
+
+  /** Plain HTTP on the stream's port: instruments-info for the served symbol, in Bybit's shape; else 404. */
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const send = (status: number, body: object): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET' || url.pathname !== INSTRUMENT_INFO_PATH) {
+      send(404, { retCode: 10404, retMsg: 'Not Found', result: {}, retExtInfo: {}, time: Date.now() });
+      return;
+    }
+    const category = url.searchParams.get('category') ?? '';
+    if (category !== 'linear' && category !== 'spot' && category !== 'inverse' && category !== 'option') {
+      send(200, {
+        retCode: 10001,
+        retMsg: 'Illegal category',
+        result: {},
+        retExtInfo: {},
+        time: Date.now(),
+      });
+      return;
+    }
+    const symbol = url.searchParams.get('symbol');
+    const listed = category === this.category && (!symbol || symbol.toUpperCase() === this.symbol);
+    this.log(`REST instruments-info ${category} ${symbol ?? '(all)'}${listed ? '' : ': not listed'}`);
+    send(200, {
+      retCode: 0,
+      retMsg: 'OK',
+      result: {
+        category,
+        list: listed ? [this.instrumentItem()] : [],
+        ...(category === 'spot' ? {} : { nextPageCursor: '' }),
+      },
+      retExtInfo: {},
+      time: Date.now(),
+    });
+  }
+
+  /** The served symbol as Bybit lists it, with a lot the feed's sizes are multiples of. */
+  private instrumentItem(): Record<string, unknown> {
+    const tick = this.scale.tickSize;
+    const lot = this.qtyStep();
+    const maxPrice = (Number(tick) * 1e7).toFixed(this.priceDecimals);
+    if (this.category === 'spot') {
+      return {
+        symbol: this.symbol,
+        baseCoin: this.symbol.replace(/USDT$/, ''),
+        quoteCoin: 'USDT',
+        innovation: '0',
+        status: 'Trading',
+        marginTrading: 'none',
+        stTag: '0',
+        lotSizeFilter: {
+          basePrecision: lot,
+          quotePrecision: '0.00000001',
+          minOrderQty: lot,
+          maxOrderQty: '1000000',
+          minOrderAmt: '1',
+          maxOrderAmt: '2000000',
+        },
+        priceFilter: { tickSize: tick },
+        riskParameters: { priceLimitRatioX: '0.01', priceLimitRatioY: '0.02' },
+      };
+    }
+    return {
+      symbol: this.symbol,
+      contractType: 'LinearPerpetual',
+      status: 'Trading',
+      baseCoin: this.symbol.replace(/USDT$/, ''),
+      quoteCoin: 'USDT',
+      launchTime: '1585526400000',
+      deliveryTime: '0',
+      deliveryFeeRate: '',
+      priceScale: String(this.priceDecimals),
+      leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
+      priceFilter: { minPrice: tick, maxPrice, tickSize: tick },
+      lotSizeFilter: {
+        maxOrderQty: '1000000',
+        minOrderQty: lot,
+        qtyStep: lot,
+        postOnlyMaxOrderQty: '1000000',
+        maxMktOrderQty: '100000',
+        minNotionalValue: '5',
+      },
+      unifiedMarginTrade: true,
+      fundingInterval: 480,
+      settleCoin: 'USDT',
+      copyTrading: 'both',
+      upperFundingRate: '0.00375',
+      lowerFundingRate: '-0.00375',
+      isPreListing: false,
+      preListingInfo: null,
+    };
+  }
+
+  /** The feed's lot when it declares one, else the finest step the current book's sizes show. */
+  private qtyStep(): string {
+    if (this.feed.qtyStep) return this.feed.qtyStep;
+    let d = 0;
+    for (const side of [this.bids, this.asks])
+      for (const size of side.sizes.values()) {
+        const k = sizeDecimals(size);
+        if (k > d && k <= 10) d = k;
+      }
+    return d === 0 ? '1' : `0.${'0'.repeat(d - 1)}1`;
   }
 
   // --- market clock -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { decimalText, offGridPrices, refineTick, tickFromLevels } from '../bybit/tickInference.ts';
-import { SimGenerator, type SimGeneratorOptions } from '../sim/simGenerator.ts';
+import { defaultSizeStep, SimGenerator, type SimGeneratorOptions } from '../sim/simGenerator.ts';
 
 /** A step of market time and the raw v5 frames (orderbook.* for the market's full book, publicTrade.*). */
 export interface FeedStep {
@@ -16,6 +16,8 @@ export interface FeedStep {
 export interface MarketFeed {
   readonly symbol: string;
   readonly tickSize: string;
+  /** The lot (quantity step) its sizes are multiples of, when known; instruments-info reports it. */
+  readonly qtyStep?: string;
   readonly description: string;
   /** The next step, or null when the feed has ended. */
   next(): FeedStep | null;
@@ -27,6 +29,7 @@ export function simFeed(opts: SimGeneratorOptions): MarketFeed {
   return {
     symbol: gen.symbol,
     tickSize: gen.scale.tickSize,
+    qtyStep: opts.sizeStep ?? defaultSizeStep(opts.startPrice),
     description: `simulator seed ${opts.seed}`,
     next: () => gen.next(),
   };

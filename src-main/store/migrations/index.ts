@@ -9,6 +9,7 @@ import * as m001 from './001_market_data.ts';
 import * as m100 from './100_features.ts';
 import * as m110 from './110_models.ts';
 import * as m200 from './200_trading.ts';
+import * as m210 from './210_run_models.ts';
 
 export type { Migration };
 
@@ -17,5 +18,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m100,
   m110,
   m200,
+  m210,
   // append new migrations here
 ];
