@@ -174,6 +174,22 @@ describe.skipIf(noChromium)(suite, () => {
     }
   }, 90_000);
 
+  it('cancels a running backtest from the panel', async () => {
+    // 50 thresholds: long enough to be running when Cancel is pressed.
+    const sweep = Array.from({ length: 50 }, (_, i) => (0.05 * (i + 1)).toFixed(2)).join(' ');
+    await page.getByLabel('Threshold sweep').fill(sweep);
+    await page.getByRole('button', { name: 'Backtest', exact: true }).click();
+    const cancel = page.getByRole('button', { name: 'Cancel backtest' });
+    await expect.poll(() => cancel.isEnabled(), { timeout: 10_000 }).toBe(true);
+    await cancel.click();
+    await page.getByTestId('backtest-cancelled').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('backtest-cancelled').textContent()).toBe('Backtest cancelled');
+    expect(await cancel.count()).toBe(0);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Backtest', exact: true }).isEnabled())
+      .toBe(true);
+  }, 60_000);
+
   it('shows the disconnected state when the engine goes away', async () => {
     await web.stop();
     await expect

@@ -11,7 +11,7 @@ import { runBacktest } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
 
 /** Default for BacktestJob.busyTimeoutMs: the main process's writers commit small batches (≤ 250 ms apart). */
-const WORKER_BUSY_TIMEOUT_MS = 0;
+const WORKER_BUSY_TIMEOUT_MS = 5000;
 
 if (!parentPort) throw new Error('backtestWorker.ts must run in a worker thread');
 const port = parentPort;

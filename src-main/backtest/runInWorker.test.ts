@@ -1,6 +1,7 @@
 // The backtest worker on a real SQLite session with a real ONNX model: its report equals an in-process
-// runBacktest of the same session and model (single threshold and sweep), its progress counts messages up to the
-// total, a cancel stops it by itself (no terminate), and a bad model is reported as such.
+// runBacktest of the same session and model (single threshold and sweep) and it stores its runs, its progress counts
+// messages up to the total, a cancel stops it by itself (no terminate) and marks the cut-short run, and a bad model
+// is reported as such.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,21 +70,39 @@ async function inProcess(thresholds: number[]) {
   }
 }
 
-/** Everything but the wall-clock duration. */
-const timeless = (r: BacktestReport) => ({ ...r, elapsed_ms: 0 });
+/** Everything but the wall-clock duration and the stored run ids (the in-process reference does not record). */
+const timeless = (r: BacktestReport) => ({
+  ...r,
+  elapsed_ms: 0,
+  rows: r.rows.map((x) => ({ ...x, run_id: null })),
+});
+const runsAfter = (id: number) =>
+  db.prepare('SELECT id, threshold, ended_at, params FROM runs WHERE id > ? ORDER BY id').all(id) as {
+    id: number;
+    threshold: number;
+    ended_at: number | null;
+    params: string;
+  }[];
+const lastRunId = () => db.prepare('SELECT coalesce(max(id), 0) FROM runs').pluck().get() as number;
 
 describe('backtestInWorker', () => {
   it.each([[[0.3]], [[0, 0.3, 1]]])(
     'gives the same report as an in-process run (thresholds %j)',
     async (thresholds) => {
       const progress: ReplayProgress[] = [];
+      const before = lastRunId();
       const worker = await backtestInWorker(job(thresholds), {
         onProgress: (p) => progress.push(p),
         progressEveryMs: 0,
       });
       const here = await inProcess(thresholds);
       expect(timeless(worker.report)).toEqual(timeless(here.report));
-      expect(worker.passes).toEqual(here.passes);
+      expect(worker.passes.map((p) => ({ ...p, runId: null }))).toEqual(here.passes);
+      // The worker stored one finished run per threshold, the ids its report names.
+      const stored = runsAfter(before);
+      expect(stored.map((r) => r.threshold)).toEqual(thresholds);
+      expect(worker.report.rows.map((r) => r.run_id)).toEqual(stored.map((r) => r.id));
+      for (const r of stored) expect(r.ended_at).not.toBeNull();
       // Not vacuous: the model trades, and a sweep's thresholds trade differently.
       expect(worker.passes[0].fillCount).toBeGreaterThan(0);
       if (thresholds.length > 1)
@@ -103,6 +122,7 @@ describe('backtestInWorker', () => {
 
   it('stops by itself when cancelled, and rejects with BacktestCancelled', async () => {
     const abort = new AbortController();
+    const before = lastRunId();
     let seen = 0;
     const run = backtestInWorker(job([0.1, 0.2, 0.3, 0.4]), {
       progressEveryMs: 0,
@@ -117,6 +137,11 @@ describe('backtestInWorker', () => {
     await expect(run).rejects.toBeInstanceOf(BacktestCancelled);
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThan(4 * messages);
+    // The pass cut short is ended and marked cancelled; nothing stays "running".
+    const stored = runsAfter(before);
+    expect(stored.length).toBeGreaterThan(0);
+    for (const r of stored) expect(r.ended_at).not.toBeNull();
+    expect(JSON.parse(stored.at(-1)!.params)).toMatchObject({ cancelled: true });
   });
 
   it('reports a model it cannot load as a model error', async () => {

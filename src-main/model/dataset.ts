@@ -23,6 +23,11 @@ export interface DatasetSource {
    * only rebuild the book and warm the features (a window that starts mid-session needs its last snapshot).
    */
   sampleFromRecvTs?: number;
+  /**
+   * The largest event time (ms) of the events before these ones, when the events resume a session mid-way:
+   * the replay clock starts there, exactly as if those events had been replayed (see trainPipeline's windows).
+   */
+  clockFloor?: number;
 }
 
 export interface DatasetOptions {
@@ -139,7 +144,7 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
     const seq = new SequencedBook(new TickScale(src.tickSize));
     engine.reset();
     queue.clear();
-    let lastTs = -Infinity;
+    let lastTs = src.clockFloor ?? -Infinity;
     let nextT = NaN; // next decision time
     const sampleFrom = src.sampleFromRecvTs ?? -Infinity;
     let sampling = sampleFrom === -Infinity;

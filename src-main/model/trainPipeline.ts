@@ -77,17 +77,25 @@ export function settingsFromConfig(config: Config, seed = 1): TrainSettings {
 export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number) => void): Dataset {
   const db = openDb(spec.dbFile, { mustExist: true });
   try {
-    const { sources } = sessionSources(db, spec.sessionIds);
-    // A window is read from each session's start, not from fromTs: on depths above 1 the only snapshot is the
-    // first message, so the book at fromTs must be rebuilt from it. Rows before fromTs are dropped afterwards
-    // (features are causal, so the rows kept are exactly those a reader starting at fromTs would want).
+    const { sources, sessions } = sessionSources(db, spec.sessionIds);
+    // A window is read as if from each session's start (rows before fromTs are dropped afterwards), since the
+    // features' running sums carry the whole history since their last reset: the rows kept must be bit-identical
+    // to a full replay's. The one cheap start with that guarantee is a resync (windowStart).
     const windowed =
-      spec.toTs === undefined
+      spec.toTs === undefined && spec.fromTs === undefined
         ? sources
-        : sources.map((s) => ({
-            ...s,
-            events: { [Symbol.iterator]: () => readSession(db, s.sessionId, { toTs: spec.toTs }) },
-          }));
+        : sources.map((s, i) => {
+            const start =
+              spec.fromTs === undefined ? null : windowStart(db, s.sessionId, sessions[i].depth, spec.fromTs);
+            return {
+              ...s,
+              clockFloor: start?.clockFloor,
+              events: {
+                [Symbol.iterator]: () =>
+                  readSession(db, s.sessionId, { toTs: spec.toTs, fromId: start?.fromId }),
+              },
+            };
+          });
     const ds = buildDataset(windowed, {
       decisionIntervalMs: spec.decisionIntervalMs,
       horizonMs: spec.horizonMs,
@@ -97,6 +105,43 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
   } finally {
     db.close();
   }
+}
+
+/**
+ * Where a window's replay may start instead of the session start with the same rows at or after fromTs: the last
+ * stored snapshot that is a resync (depth above 1 and not the session's first snapshot: buildDataset restarts the
+ * book, features and labels there, so nothing before it reaches a later row) and after which no row before fromTs
+ * can be taken (its replay time, clamped to the largest earlier event time, is at most fromTs). Null: none, read
+ * from the start. On depths above 1 the feed carries a snapshot only at (re)subscription, so a session without
+ * reconnects still replays from its start; depth 1 snapshots are no resync (buildDataset does not restart there).
+ */
+export function windowStart(
+  db: Db,
+  sessionId: number,
+  depth: number,
+  fromTs: number,
+): { fromId: number; clockFloor: number } | null {
+  if (depth <= 1) return null;
+  const snapshots = db
+    .prepare(
+      `SELECT id, ts FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?
+       ORDER BY recv_ts DESC, id DESC LIMIT 8`,
+    )
+    .raw(true)
+    .all(sessionId, fromTs) as [number, number][];
+  const floor = db.prepare(
+    `SELECT max(coalesce((SELECT max(ts) FROM l2_updates WHERE session_id = @sid AND id < @id), -9e18),
+                coalesce((SELECT max(msg_ts) FROM trades WHERE session_id = @sid AND msg_id < @id), -9e18))`,
+  );
+  const earlierSnapshot = db
+    .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND id < ? LIMIT 1')
+    .pluck();
+  for (const [id, ts] of snapshots) {
+    if (earlierSnapshot.get(sessionId, id) === undefined) return null; // the first snapshot: no resync
+    const f = floor.pluck().get({ sid: sessionId, id }) as number;
+    if (Math.max(f, ts) <= fromTs) return { fromId: id, clockFloor: f };
+  }
+  return null;
 }
 
 /** The rows of `ds` with decision time >= fromTs (copies). */

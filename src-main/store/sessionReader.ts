@@ -14,6 +14,11 @@ export interface ReadOptions {
   fromTs?: number;
   /** Only data received at or before this local time (ms, recv_ts). */
   toTs?: number;
+  /**
+   * Start at this row id (e.g. a stored snapshot's, found by the caller), rows of every kind included: unlike
+   * fromTs it cannot take in a trade received in the same millisecond just before that row.
+   */
+  fromId?: number;
   /** Rows fetched per query (tests use small pages to cross page boundaries). */
   pageSize?: number;
 }
@@ -69,6 +74,7 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
     if (m === null) return;
     lo = Math.max(lo, m);
   }
+  if (opts.fromId !== undefined) lo = Math.max(lo, opts.fromId);
   if (opts.toTs !== undefined) {
     const m = maxIdTo(db, sessionId, toTs);
     if (m === null) return;

@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TradeMessage } from '../../src-shared/market.ts';
+import { syntheticEvents, type SyntheticEvent } from '../features/testing/syntheticMarket.ts';
+import { openDb } from '../store/db.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { storeEvents } from '../store/testing/storeEvents.ts';
+import { buildDataset, type Dataset } from './dataset.ts';
+import { datasetFromDb, rowsFrom, windowStart } from './trainPipeline.ts';
+
+const T0 = 1_700_000_000_000;
+const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
+
+describe('datasetFromDb with a window (live retraining)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2tp-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('starts at the last resync before the window and gives bit-identical rows to a replay from the session start', () => {
+    // Resyncs (gap, break, fresh snapshot) at 60, 130 and 200 s. Just before each resync snapshot a trade message
+    // arrives in the same millisecond, stamped later than the snapshot: a reader starting at the snapshot's receive
+    // time would take that trade in, and the replay clock must start at the earlier events' largest time.
+    const base = syntheticEvents({ durationMs: 300_000, gapsAtMs: [60_000, 130_000, 200_000], seed: 11 });
+    const events: SyntheticEvent[] = [];
+    let snapshots = 0;
+    for (const ev of base) {
+      if (ev.kind === 'book' && ev.type === 'snapshot' && snapshots++ > 0) {
+        const t: TradeMessage = {
+          kind: 'trades',
+          symbol: 'BTCUSDT',
+          ts: ev.ts + 1500,
+          recvTs: ev.recvTs,
+          trades: [
+            {
+              ts: ev.ts + 1400,
+              side: 'Buy',
+              price: ev.asks[0][0],
+              size: 7,
+              id: `x${snapshots}`,
+              blockTrade: false,
+              seq: ev.u,
+            },
+          ],
+        };
+        events.push(t);
+      }
+      events.push(ev);
+    }
+    expect(snapshots).toBe(4);
+    const file = path.join(dir, 'w.db');
+    const db = openDb(file);
+    const sid = storeEvents(db, events, { startedAt: T0, endedAt: T0 + 300_000 });
+    db.close();
+
+    const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const same = (fast: Dataset, slow: Dataset) => {
+      expect([...fast.ts]).toEqual([...slow.ts]);
+      expect(bits(fast.X)).toEqual(bits(slow.X));
+      expect(bits(fast.y)).toEqual(bits(slow.y));
+    };
+    let fastStarts = 0;
+    const rdb = openDb(file, { mustExist: true });
+    try {
+      // windows ending mid-session and at its end, starting before the first resync, just after resyncs (within
+      // a feature warm-up) and well after them
+      for (const [fromMs, toMs] of [
+        [30_000, 150_000],
+        [62_500, 150_000],
+        [95_000, 300_000],
+        [133_000, 260_000],
+        [170_000, 300_000],
+        [204_000, 290_000],
+        [250_000, 300_000],
+      ]) {
+        const fromTs = T0 + fromMs;
+        const toTs = T0 + toMs;
+        const fast = datasetFromDb({ dbFile: file, sessionIds: [sid], fromTs, toTs, ...opts });
+        // the reference: every event from the session start up to toTs, rows before fromTs dropped
+        const slow = rowsFrom(
+          buildDataset(
+            [
+              {
+                sessionId: sid,
+                tickSize: '0.1',
+                events: { [Symbol.iterator]: () => readSession(rdb, sid, { toTs }) },
+              },
+            ],
+            opts,
+          ),
+          fromTs,
+        );
+        expect(slow.nRows, `window ${fromMs}..${toMs}`).toBeGreaterThan(0);
+        same(fast, slow);
+        const start = windowStart(rdb, sid, 50, fromTs);
+        if (start) {
+          fastStarts++;
+          expect(fast.stats.events).toBeLessThan(slow.stats.events); // it did skip the earlier data
+        } else expect(fast.stats.events).toBe(slow.stats.events);
+      }
+      expect(fastStarts).toBeGreaterThanOrEqual(4);
+      // Before the first resync there is nothing to start from but the session start; nor on depth 1, where a
+      // snapshot is no resync.
+      expect(windowStart(rdb, sid, 50, T0 + 50_000)).toBeNull();
+      expect(windowStart(rdb, sid, 1, T0 + 250_000)).toBeNull();
+      const s = windowStart(rdb, sid, 50, T0 + 250_000);
+      expect(s).not.toBeNull();
+      const snap = rdb.prepare('SELECT is_snapshot, ts FROM l2_updates WHERE id = ?').get(s?.fromId) as {
+        is_snapshot: number;
+        ts: number;
+      };
+      expect(snap.is_snapshot).toBe(1);
+      expect(s?.clockFloor).toBe(snap.ts + 1500); // the same-millisecond trade stamped after the snapshot
+    } finally {
+      rdb.close();
+    }
+  });
+});
