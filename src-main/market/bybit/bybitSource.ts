@@ -169,6 +169,11 @@ export class BybitSource implements MarketSource {
       qtyStep: r.info.qtyStep,
       ...(r.info.minNotional ? { minNotional: r.info.minNotional } : {}),
     };
+    // Said once, like the inferred case, so a user of an unlisted symbol sees where the grid came from.
+    this.events.emit(
+      'warning',
+      `tick size of ${this.opts.symbol} from the exchange's instrument info: ${scale.tickSize} (lot ${r.info.qtyStep})`,
+    );
   }
 
   async stop(): Promise<void> {

@@ -291,7 +291,10 @@ describe('instruments-info from the exchange-sim', () => {
     await waitFor('a valid book', () => c.source.book()?.valid);
     await waitFor('more updates', () => (c.source.book()?.lastU ?? 0) > 20);
     expect(c.source.instrument.tickSize).toBe('0.00001');
-    expect(c.warnings.filter((w) => /inferred|refined|instrument info/.test(w))).toEqual([]);
+    expect(c.warnings.filter((w) => /inferred|refined|unavailable|unusable/.test(w))).toEqual([]);
+    expect(c.warnings).toContain(
+      "tick size of NEWDOGEUSDT from the exchange's instrument info: 0.00001 (lot 100)",
+    );
     expect(c.gaps).toEqual([]);
   });
 
