@@ -1,15 +1,8 @@
 // The renderer's one way to reach the engine: window.l2desk (Electron preload) when present, else the loopback
 // WebSocket bridge whose token comes from the page URL. Components never know which transport they use.
-import type {
-  CommandArgs,
-  CommandName,
-  CommandResult,
-  EventName,
-  Events,
-  L2DeskApi,
-  WsServerMessage,
-} from '../../src-shared/ipc.ts';
+import type { CommandArgs, CommandName, CommandResult, L2DeskApi } from '../../src-shared/ipc.ts';
 import { IPC_VERSION } from '../../src-shared/ipcEvents.ts';
+import { createRpcPeer } from '../../src-shared/rpcPeer.ts';
 
 declare global {
   interface Window {
@@ -42,11 +35,9 @@ function electronClient(api: L2DeskApi): Client {
 function wsClient(url: string): Client {
   let ws: WebSocket | null = null;
   let state: LinkState = 'connecting';
-  let nextId = 1;
   let retry = 500;
   let opened = false;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  const peer = createRpcPeer((text) => ws!.send(text));
   const linkListeners = new Set<(s: LinkState) => void>();
   const setState = (s: LinkState) => {
     state = s;
@@ -64,21 +55,12 @@ function wsClient(url: string): Client {
       setState('open');
     };
     sock.onmessage = (e) => {
-      const msg = JSON.parse(String(e.data)) as WsServerMessage;
-      if ('event' in msg) listeners.get(msg.event)?.forEach((fn) => fn(msg.payload));
-      else if ('id' in msg) {
-        const p = pending.get(msg.id);
-        if (!p) return;
-        pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.result);
-        else p.reject(new Error(msg.error));
-      } else if ('hello' in msg && msg.hello.version !== IPC_VERSION) {
-        console.error(`IPC version mismatch: page ${IPC_VERSION}, engine ${msg.hello.version}`);
-      }
+      const version = peer.receive(String(e.data));
+      if (version !== undefined && version !== IPC_VERSION)
+        console.error(`IPC version mismatch: page ${IPC_VERSION}, engine ${version}`);
     };
     sock.onclose = () => {
-      for (const p of pending.values()) p.reject(new Error('connection to the engine lost'));
-      pending.clear();
+      peer.failPending('connection to the engine lost');
       // A socket that never opened was refused (bad token/origin) or the engine is gone: keep trying, slower.
       setState(opened ? 'closed' : state === 'connecting' && retry >= 4000 ? 'refused' : 'closed');
       setTimeout(connect, retry);
@@ -106,19 +88,9 @@ function wsClient(url: string): Client {
     transport: 'websocket',
     async invoke<K extends CommandName>(cmd: K, args: CommandArgs<K>): Promise<CommandResult<K>> {
       await waitOpen();
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        ws!.send(JSON.stringify({ id, cmd, args }));
-      });
+      return peer.invoke(cmd, args);
     },
-    on<K extends EventName>(event: K, fn: (payload: Events[K]) => void) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      const f = fn as (p: unknown) => void;
-      set.add(f);
-      return () => set.delete(f);
-    },
+    on: (event, fn) => peer.on(event, fn),
     onLink,
     link: () => state,
   };
