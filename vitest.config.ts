@@ -10,6 +10,8 @@ export default defineConfig({
       'e2e/**/*.e2e.ts',
     ],
     testTimeout: 60_000,
+    // UI and network conditions settle within a frame or a request; 10 s only absorbs a loaded CI machine.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,

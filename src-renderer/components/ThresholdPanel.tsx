@@ -11,12 +11,18 @@ export function ThresholdPanel({ client }: { client: Client }) {
   const whatIf = useDesk((s) => s.whatIf);
   const loaded = useDesk((s) => s.loaded);
   const [value, setValue] = useState(live);
+  // The threshold on show: the periodic what-if refresh must use it, not the live one, or a refresh landing between
+  // a slider move and the engine's reply would overwrite the moved value's figures with the old threshold's.
+  const shown = useRef(live);
   const dragging = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const seq = useRef(0);
 
   useEffect(() => {
-    if (!dragging.current) setValue(live);
+    if (!dragging.current) {
+      shown.current = live;
+      setValue(live);
+    }
   }, [live]);
 
   const refresh = (t: number) => {
@@ -32,13 +38,14 @@ export function ThresholdPanel({ client }: { client: Client }) {
   // Refresh the what-if as new predictions arrive, so the panel stays current while nobody drags.
   useEffect(() => {
     if (!loaded) return;
-    refresh(live);
-    const id = setInterval(() => refresh(useDesk.getState().threshold), 3000);
+    refresh(shown.current);
+    const id = setInterval(() => refresh(shown.current), 3000);
     return () => clearInterval(id);
   }, [loaded]);
 
   const onChange = (t: number) => {
     dragging.current = true;
+    shown.current = t;
     setValue(t);
     refresh(t);
     if (timer.current) clearTimeout(timer.current);
