@@ -20,11 +20,37 @@ function Errors() {
     <div className="errors" role="alert">
       {errors.map((e, i) => (
         <div key={i} className="error">
-          <b>{e.where}</b>: {e.message}
+          <span>
+            <b>{e.where}</b>: {e.message}
+          </span>
           <button
             className="link"
             aria-label="Dismiss"
             onClick={() => useDesk.setState((s) => ({ errors: s.errors.filter((_, j) => j !== i) }))}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Information from the engine (e.g. where the tick size came from): calm, below the errors, not an alert. */
+function Notices() {
+  const notices = useDesk((s) => s.notices);
+  if (notices.length === 0) return null;
+  return (
+    <div className="notices" role="status" aria-label="Notes">
+      {notices.map((n, i) => (
+        <div key={i} className="notice">
+          <span>
+            <b>{n.where}</b>: {n.message}
+          </span>
+          <button
+            className="link"
+            aria-label="Dismiss note"
+            onClick={() => useDesk.setState((s) => ({ notices: s.notices.filter((_, j) => j !== i) }))}
           >
             ×
           </button>
@@ -66,7 +92,10 @@ export function App({ client }: { client: Client | null }) {
           Disconnected from the engine, reconnecting… (data shown is stale)
         </div>
       )}
-      <Errors />
+      <div className="toasts">
+        <Errors />
+        <Notices />
+      </div>
       <main className="grid">
         <OrderBook />
         <div className="center">

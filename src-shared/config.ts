@@ -92,6 +92,7 @@ export const configSchema = z
       taker_fee: z.number().min(-0.01).max(0.01),
       maker_fee: z.number().min(-0.01).max(0.01),
       latency: duration('ms'),
+      liquidity: z.enum(['consumed', 'unlimited']),
       executor: z.enum(['market', 'passive']),
       passive_timeout: duration('s'),
     }),

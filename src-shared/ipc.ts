@@ -282,6 +282,9 @@ export interface AppErrorEvent {
   t: number;
 }
 
+/** Purely informational (where an unlisted symbol's tick size came from, ...): nothing went wrong, not an error. */
+export type AppNoticeEvent = AppErrorEvent;
+
 /** Everything a renderer needs to draw the screen when it (re)connects; later changes arrive as events. */
 export interface Snapshot {
   version: number;
@@ -297,6 +300,8 @@ export interface Snapshot {
   retrain: RetrainResult | null;
   models: ModelInfo[];
   sessions: SessionInfo[];
+  /** The latest notes (said once, often before the page connects: where the live feed's tick came from, ...). */
+  notices: AppNoticeEvent[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -372,6 +377,7 @@ export type Events = {
   'sessions/changed': SessionInfo[];
   'models/changed': ModelInfo[];
   'app/error': AppErrorEvent;
+  'app/notice': AppNoticeEvent;
 };
 export type EventName = keyof Events;
 

@@ -1,8 +1,11 @@
 // The IPC version and event names as runtime values with no dependencies (no zod): the renderer bundle needs no
 // schema code, and the sandboxed Electron preload imports it to
 // refuse subscriptions to anything that is not in the contract (src-shared/ipc.ts checks it is complete).
-/** Bumped on any incompatible change to the contract; the page and the engine must agree. */
-export const IPC_VERSION = 1;
+/**
+ * Bumped on any incompatible change to the contract; the page and the engine must agree.
+ * 2: the app/notice event, and Snapshot.notices (a v1 engine has none).
+ */
+export const IPC_VERSION = 2;
 
 export const EVENT_NAMES = [
   'market/book',
@@ -22,4 +25,5 @@ export const EVENT_NAMES = [
   'sessions/changed',
   'models/changed',
   'app/error',
+  'app/notice',
 ] as const;

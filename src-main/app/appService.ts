@@ -4,6 +4,7 @@
 import type { Config } from '../../src-shared/config.ts';
 import {
   IPC_VERSION,
+  type AppNoticeEvent,
   type BacktestArgs,
   type BacktestReport,
   type BacktestRunReport,
@@ -58,6 +59,8 @@ export interface AppServiceDeps {
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
 /** Retrain jobs remembered for model/accept and model/reject; older finished ones are forgotten. */
 export const MAX_RETRAIN_JOBS = 20;
+/** Notes kept for the snapshot of a page that connects later. */
+const MAX_NOTICES = 3;
 
 type RetrainJob = { result: RetrainResult | null };
 
@@ -82,6 +85,8 @@ export class AppService {
   private autoRound: Promise<void> | null = null;
   private switching: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  /** The latest notes, for a page that connects after they were said (a feed says where its tick came from once). */
+  private notices: AppNoticeEvent[] = [];
   /** Running backtests by job id, for backtest/cancel and close(). */
   private readonly backtests = new Map<string, AbortController>();
 
@@ -141,6 +146,7 @@ export class AppService {
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
       error: (where, message) => this.error(where, message),
+      notice: (where, message) => this.notice(where, message),
     };
   }
 
@@ -154,6 +160,8 @@ export class AppService {
   async startLive(): Promise<StatusView> {
     return this.serial(async () => {
       if (this.running && this.pipeline) return this.status();
+      // A new feed says again where its tick came from; the previous feed's notes would mislead a page opened now.
+      this.notices = this.notices.filter((n) => n.where !== 'feed');
       this.feed.start();
       const p = await this.d.pipeline(this.spec, this.sink(), this.threshold);
       this.pipeline = p;
@@ -272,6 +280,12 @@ export class AppService {
     this.d.bus.emit('app/error', { where, message, t: this.now() });
   }
 
+  private notice(where: string, message: string): void {
+    const n: AppNoticeEvent = { where, message, t: this.now() };
+    this.notices = [...this.notices.slice(-(MAX_NOTICES - 1)), n];
+    this.d.bus.emit('app/notice', n);
+  }
+
   snapshot(): Snapshot {
     const f = this.feed;
     return {
@@ -288,6 +302,7 @@ export class AppService {
       retrain: this.lastRetrain,
       models: this.safe(() => this.d.listModels(), []),
       sessions: this.safe(() => this.d.listSessions(), []),
+      notices: this.notices.slice(),
     };
   }
 
@@ -310,6 +325,7 @@ export class AppService {
       depth: a.depth,
       source,
       onError: (m) => this.error('collect', m),
+      onNotice: (m) => this.notice('collect', m),
     });
     this.collectJob = job;
     this.collectStarted = this.now();

@@ -27,6 +27,7 @@ describe('collector (Collect button)', () => {
         overrides: { source: 'bybit', symbol: 'FOOUSDT', 'bybit.url': server.url },
       });
       const errors: string[] = [];
+      const notices: string[] = [];
       const job = await makeCollector(
         config,
         db,
@@ -35,6 +36,7 @@ describe('collector (Collect button)', () => {
         depth: 50,
         source: 'bybit',
         onError: (m) => errors.push(m),
+        onNotice: (m) => notices.push(m),
       });
       const deadline = Date.now() + 5_000;
       while (job.messages() < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -48,8 +50,12 @@ describe('collector (Collect button)', () => {
       for (const e of readSession(db, job.sessionId)) if (e.kind !== 'gap') stored++;
       expect(stored).toBe(job.messages());
       expect(job.gaps()).toBe(0);
-      // Where the tick came from is announced (instrument info here, else inference); nothing else went wrong.
-      expect(errors.filter((e) => !/instrument info|inferred/.test(e))).toEqual([]);
+      // Where the tick came from is announced as a notice (the exchange-sim serves instrument info), never as an
+      // error; nothing went wrong.
+      expect(notices).toEqual([
+        expect.stringMatching(/^tick size of FOOUSDT from the exchange's instrument info: 0\.00001 \(lot /),
+      ]);
+      expect(errors).toEqual([]);
     } finally {
       db.close();
       await server.close();

@@ -7,7 +7,7 @@ import { SessionRecorder } from '../store/sessionRecorder.ts';
 import type { Collector } from './ports.ts';
 
 export function makeCollector(config: Config, db: Db): Collector {
-  return async ({ symbol, depth, source, onError }) => {
+  return async ({ symbol, depth, source, onError, onNotice }) => {
     const cfg: Config = { ...config, symbol, depth, source };
     // The app service stops the job at the requested duration; the recorder runs until then.
     const rec = new SessionRecorder(db, createSource(cfg), {
@@ -17,6 +17,7 @@ export function makeCollector(config: Config, db: Db): Collector {
       batchIntervalMs: cfg.store.batch_interval,
       meta: { origin: 'ui' },
       onWarning: onError,
+      onNotice,
     });
     void rec.finished.then((r) => {
       if (r.error) onError(`collection stopped writing: ${r.error.message}`);

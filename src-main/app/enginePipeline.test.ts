@@ -1,5 +1,6 @@
 // The live pipeline over a real engine and a real replayed session whose tick size was unknown when stored:
-// the book views the UI gets carry the tick the engine learnt from the first snapshot, not the source's ''.
+// the book views the UI gets carry the tick the engine learnt from the first snapshot, not the source's '', and
+// where that tick came from reaches the sink as a notice, not as an error.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,13 +58,16 @@ describe('enginePipeline book views', () => {
     });
     // The sink the app service gives a pipeline, over its real UI feed.
     const feed = new UiFeed(bus, { bookHz: 20, symbol: config.symbol, tickSize: '' });
+    const errors: string[] = [];
+    const notices: string[] = [];
     const sink: PipelineSink = {
       book: (b, ts, recvTs, valid, tickSize) => feed.onBook(b, ts, recvTs, valid, tickSize),
       prediction: (p) => feed.onPrediction(p),
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
-      error: () => {},
+      error: (where, message) => errors.push(`${where}: ${message}`),
+      notice: (where, message) => notices.push(`${where}: ${message}`),
     };
     const sources: ReplaySource[] = [];
     const factory = enginePipelineFactory({
@@ -87,5 +91,8 @@ describe('enginePipeline book views', () => {
     const last = books[books.length - 1];
     expect(last).toMatchObject({ symbol, tickSize: tick, valid: true });
     expect(last.mid).toBeCloseTo(startPrice, startPrice < 1 ? 1 : -2);
+    // Learning the tick is a note for the screen, not an error toast (nor one of the 5 warnings a minute).
+    expect(notices).toContain(`feed: tick size of ${symbol} inferred from its first snapshot: ${tick}`);
+    expect(errors.filter((e) => /tick size|lot size/.test(e))).toEqual([]);
   });
 });

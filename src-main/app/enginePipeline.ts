@@ -122,6 +122,8 @@ export function enginePipelineFactory(opts: {
       }
       if (++warnings <= 5) sink.error('feed', w);
     });
+    // Rare by nature (once per tick or lot learnt), so not rate-limited, and never counted among the warnings.
+    engine.on('notice', (n) => sink.notice('feed', n));
     const p: LivePipeline = {
       kind: spec.kind,
       symbol: source.instrument.symbol,

@@ -25,6 +25,8 @@ export interface PipelineSink {
   fill(f: FillEvent): void;
   portfolio(p: PortfolioView): void;
   error(where: string, message: string): void;
+  /** Informational (where the tick size came from, ...): shown calmly, never as an error. */
+  notice(where: string, message: string): void;
 }
 
 export interface LivePipeline {
@@ -63,6 +65,8 @@ export type Collector = (a: {
   depth: number;
   source: 'bybit' | 'sim';
   onError: (msg: string) => void;
+  /** Informational notes from the source (not problems). */
+  onNotice: (msg: string) => void;
 }) => Promise<CollectJob>;
 
 export interface TrainOutcome {

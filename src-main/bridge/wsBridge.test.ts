@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Events } from '../../src-shared/ipc.ts';
+import { IPC_VERSION, type Events } from '../../src-shared/ipc.ts';
 import { createApp, type AppContext } from '../app/createApp.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { BridgeRefusedError, connectBridge } from './wsClient.ts';
@@ -80,7 +80,7 @@ describe('WebSocket bridge', () => {
   it('answers commands, rejects bad payloads before the engine, and forwards events', async () => {
     const c = await connectBridge(bridge.wsUrl);
     try {
-      const snap = await c.invoke('app/hello', { version: 1 });
+      const snap = await c.invoke('app/hello', { version: IPC_VERSION });
       expect(snap.status.threshold).toBe(initial);
       await expect(c.invoke('trading/setThreshold', { threshold: -1 })).rejects.toThrow(
         /bad payload for trading\/setThreshold: threshold/,

@@ -1,11 +1,12 @@
 // collect --source bybit against the real exchange-sim WebSocket server on 127.0.0.1, with a skipped u and
 // a dropped connection: both gaps are stored with their reasons and spans, and the book rebuilt from the
-// database at the end equals the server's true book.
+// database at the end equals the server's true book. Where an unlisted symbol's tick came from is printed as a
+// note, not a warning.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
@@ -89,6 +90,40 @@ it('stores a live-protocol session with its gaps, and the stored book ends equal
       db.close();
     }
   } finally {
+    await server.close();
+  }
+});
+
+it('prints where an unlisted symbol’s tick came from as a note, not a warning (and --quiet hides it)', async () => {
+  const server = await startSimExchange(
+    { seed: 13, symbol: 'FOOUSDT', startPrice: 0.15, tickSize: '0.00001' },
+    { speed: 1 },
+  );
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const collect = async (file: string, quiet: boolean) => {
+    written.length = 0;
+    const ctl = new AbortController();
+    const argv = ['--source', 'bybit', '--symbol', 'FOOUSDT', '--url', server.url, '--duration', '60s'];
+    const collecting = runCollect(argv.concat(['--db', path.join(dir, file)], quiet ? ['--quiet'] : []), {
+      signal: ctl.signal,
+    });
+    await until(() => (lastStoredU(path.join(dir, file)) ?? 0) > 5, 'stored book messages');
+    ctl.abort();
+    expect(await collecting).toBe(0);
+    return written.join('');
+  };
+  try {
+    const out = await collect('note.db', false);
+    expect(out).toMatch(/^note: tick size of FOOUSDT from the exchange's instrument info: 0\.00001 \(lot /m);
+    expect(out).not.toMatch(/warning: .*(tick size|instrument info)/);
+    const quiet = await collect('note-quiet.db', true);
+    expect(quiet).not.toMatch(/note:|tick size/);
+  } finally {
+    spy.mockRestore();
     await server.close();
   }
 });

@@ -86,6 +86,10 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       else if (n === MAX_WARNINGS_SHOWN + 1)
         process.stderr.write(`${clearLine()}(further warnings are counted, not shown)\n`);
     },
+    // Information, not a problem (where the tick size came from): a note, hidden by --quiet like the progress line.
+    onNotice: (text) => {
+      if (!quiet) process.stderr.write(`${clearLine()}note: ${text}\n`);
+    },
   });
 
   let lastCount = 0;

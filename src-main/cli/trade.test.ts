@@ -107,8 +107,10 @@ describe('l2desk trade as a process', () => {
         child.stderr.on('data', (d: Buffer) => (out += d.toString()));
         const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
         expect(out).toMatch(/paper trading ADAUSDT on bybit/);
-        // exchange-sim answers instruments-info like Bybit, so the grid comes from there before any snapshot
-        expect(out).toMatch(/tick size of ADAUSDT from the exchange's instrument info: 0\.00001/);
+        // exchange-sim answers instruments-info like Bybit, so the grid comes from there before any snapshot;
+        // that is information, printed as a note, never as a warning
+        expect(out).toMatch(/^note: tick size of ADAUSDT from the exchange's instrument info: 0\.00001/m);
+        expect(out).not.toMatch(/^warning: .*(instrument info|tick size of|lot size of)/m);
         expect(out).not.toMatch(/inferred from the first snapshot/);
         expect(out).toMatch(/stopped \(duration reached\): final equity \d+\.\d{4}/);
         expect(out).not.toMatch(/Error|tick size must be/);

@@ -291,6 +291,10 @@ export async function run(argv: string[]): Promise<number> {
   engine.on('warning', (w) => {
     if (++warnings <= 20) console.error(`warning: ${w}`);
   });
+  // Information, not a problem (where the tick or lot size came from): a note, hidden by --quiet.
+  engine.on('notice', (n) => {
+    if (!quiet) console.error(`note: ${n}`);
+  });
 
   const onSignal = () => {
     if (stopReason === 'interrupted') {

@@ -441,7 +441,7 @@ describe('Engine on other tick sizes', () => {
     return id;
   }
 
-  async function replayDoge(id: number): Promise<Run & { warnings: string[] }> {
+  async function replayDoge(id: number): Promise<Run & { warnings: string[]; notices: string[] }> {
     const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
     const engine = new Engine(engineOptionsFromConfig(dogeConfig, source.instrument, 1000), {
       source,
@@ -450,11 +450,13 @@ describe('Engine on other tick sizes', () => {
     });
     const r = collect(engine);
     const warnings: string[] = [];
+    const notices: string[] = [];
     engine.on('warning', (w) => warnings.push(w));
+    engine.on('notice', (n) => notices.push(n));
     await engine.start();
     await source.done();
     await engine.stop();
-    return { ...r, finalEquity: engine.portfolioNow().equity, warnings };
+    return { ...r, finalEquity: engine.portfolioNow().equity, warnings, notices };
   }
 
   beforeAll(() => {
@@ -494,7 +496,9 @@ describe('Engine on other tick sizes', () => {
     const ref = await replayDoge(storeDoge(TICK));
     const unknown = await replayDoge(storeDoge(''));
     expect(unknown.engine.tickSize).toBe(TICK);
-    expect(unknown.warnings.some((w) => w.includes(`inferred from its first snapshot: ${TICK}`))).toBe(true);
+    // Learning the tick is information (a notice), not a problem (a warning).
+    expect(unknown.notices).toContain(`tick size of DOGEUSDT inferred from its first snapshot: ${TICK}`);
+    expect(unknown.warnings.filter((w) => w.includes('inferred'))).toEqual([]);
     const coarse = await replayDoge(storeDoge('0.001'));
     expect(coarse.engine.tickSize).toBe(TICK);
     for (const r of [unknown, coarse]) {
@@ -553,12 +557,14 @@ describe('Engine sizes in whole lots of any symbol, and price drift does not chu
     });
     const r = collect(engine);
     const warnings: string[] = [];
+    const notices: string[] = [];
     engine.on('warning', (w) => warnings.push(w));
+    engine.on('notice', (n) => notices.push(n));
     await engine.start();
     await source.done();
     await engine.stop();
     const orders = [...new Map(r.orders.map((o) => [o.id, o])).values()];
-    return { ...r, orders, warnings };
+    return { ...r, orders, warnings, notices };
   }
 
   it.each([
@@ -579,7 +585,8 @@ describe('Engine sizes in whole lots of any symbol, and price drift does not chu
       }).sessionId;
       const r = await run(id, config);
       expect(r.engine.qtyStep).toBe(lot);
-      expect(r.warnings.some((w) => w.includes(`lot size of ${symbol} inferred`))).toBe(inferred);
+      expect(r.notices.some((n) => n.includes(`lot size of ${symbol} inferred`))).toBe(inferred);
+      expect(r.warnings.filter((w) => w.includes('lot size of'))).toEqual([]);
       const placed = r.orders.filter((o) => o.status !== 'rejected');
       expect(placed.length).toBeGreaterThan(1);
       for (const o of placed) {
@@ -607,13 +614,14 @@ describe('Engine sizes in whole lots of any symbol, and price drift does not chu
       clock: new ReplayClock(),
       model: ruleModel('sync'),
     });
-    const warnings: string[] = [];
-    engine.on('warning', (w) => warnings.push(w));
+    const said: string[] = [];
+    engine.on('warning', (w) => said.push(w));
+    engine.on('notice', (n) => said.push(n));
     await engine.start();
     await source.done();
     await engine.stop();
     expect(engine.qtyStep).toBe(10); // inference alone gives 1 (the XYZUSDT case above)
-    expect(warnings.filter((w) => w.includes('lot size of'))).toEqual([]);
+    expect(said.filter((w) => w.includes('lot size of'))).toEqual([]);
   });
 
   it('a price hovering on a lot boundary under a steady signal: one entry, no resizing orders', async () => {

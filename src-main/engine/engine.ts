@@ -29,6 +29,7 @@ import type { MarketSource } from '../market/source.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
 import { ConstantLatency } from '../trading/latency.ts';
+import { ConsumedLiquidity, UnlimitedLiquidity } from '../trading/liquidity.ts';
 import { knownQtyStep, qtyStepFromLevels } from '../trading/lotSize.ts';
 import { MetricsAccumulator, type Metrics } from '../trading/metrics.ts';
 import { PaperBroker } from '../trading/paperBroker.ts';
@@ -54,6 +55,8 @@ export interface EngineOptions {
   takerFee: number;
   makerFee: number;
   latencyMs: number;
+  /** Whether our taker fills use up the replayed book's levels until the feed updates them (default 'consumed'). */
+  liquidity?: 'consumed' | 'unlimited';
   executor: ExecutionMode;
   passiveTimeoutMs: number;
   risk: RiskOptions;
@@ -81,6 +84,7 @@ export function engineOptionsFromConfig(
     takerFee: t.taker_fee,
     makerFee: t.maker_fee,
     latencyMs: t.latency,
+    liquidity: t.liquidity,
     executor: t.executor,
     passiveTimeoutMs: t.passive_timeout,
     risk: {
@@ -188,6 +192,7 @@ export class Engine {
     this.broker = new PaperBroker({
       fees: new NotionalFees(options.takerFee, options.makerFee),
       latency: new ConstantLatency(options.latencyMs),
+      liquidity: options.liquidity === 'unlimited' ? new UnlimitedLiquidity() : new ConsumedLiquidity(),
     });
     this.portfolio = new Portfolio(options.initialBalance);
     this.metrics = new MetricsAccumulator(options.initialBalance, options.samplingMs);
@@ -268,15 +273,18 @@ export class Engine {
       this.ev.emit('health', this.health());
     };
     const onWarning = (w: string) => this.ev.emit('warning', w);
+    const onNotice = (n: string) => this.ev.emit('notice', n);
     this.source.on('message', onMessage);
     this.source.on('gap', onGap);
     this.source.on('health', onHealth as (h: NonNullable<HealthEvent['feed']>) => void);
     this.source.on('warning', onWarning);
+    this.source.on('notice', onNotice);
     this.unsub.push(
       () => this.source.off('message', onMessage),
       () => this.source.off('gap', onGap),
       () => this.source.off('health', onHealth as (h: NonNullable<HealthEvent['feed']>) => void),
       () => this.source.off('warning', onWarning),
+      () => this.source.off('notice', onNotice),
     );
     await this.source.start();
   }
@@ -440,7 +448,7 @@ export class Engine {
         );
         return false;
       }
-      this.ev.emit('warning', `tick size of ${m.symbol} inferred from its first snapshot: ${inferred}`);
+      this.ev.emit('notice', `tick size of ${m.symbol} inferred from its first snapshot: ${inferred}`);
       scale = new TickScale(inferred);
     }
     this.provenTick = '';
@@ -485,8 +493,9 @@ export class Engine {
     }
     const inferred = qtyStepFromLevels(m.bids, m.asks);
     if (inferred === null || (this.lot > 0 && inferred >= this.lot)) return;
+    // Learning the lot is news, not a problem: a coarser guess only rounded orders coarser than needed.
     this.ev.emit(
-      'warning',
+      'notice',
       this.lot === 0
         ? `lot size of ${symbol} inferred from the sizes of its first snapshot: ${lotText(inferred)}`
         : `lot size of ${symbol} refined from ${lotText(this.lot)} to ${lotText(inferred)} (snapshot u=${m.u})`,

@@ -74,6 +74,8 @@ export interface EngineEvents {
   health: HealthEvent;
   gap: GapEvent;
   warning: string;
+  /** Informational, nothing went wrong (where the tick or lot size came from): not a warning. */
+  notice: string;
   /** The run ended (stop() or the replay finished): final metrics. */
   done: Metrics;
 }

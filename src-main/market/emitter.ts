@@ -5,7 +5,7 @@ import type { SourceEvents } from './source.ts';
 type Listeners = { [K in keyof SourceEvents]: Array<SourceEvents[K]> };
 
 export class SourceEmitter {
-  private readonly listeners: Listeners = { message: [], gap: [], health: [], warning: [] };
+  private readonly listeners: Listeners = { message: [], gap: [], health: [], warning: [], notice: [] };
 
   on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
     this.listeners[event].push(fn);

@@ -9,8 +9,10 @@ export interface SourceEvents {
   gap: (gap: Gap) => void;
   /** Connection state or counters changed. */
   health: (health: FeedHealth) => void;
-  /** A non-fatal problem worth logging (malformed message, failed subscription, ...). */
+  /** A non-fatal problem worth logging (malformed message, failed subscription, reconnect, ...). */
   warning: (text: string) => void;
+  /** Purely informational: nothing went wrong (where the tick size came from, ...). Never counted as a warning. */
+  notice: (text: string) => void;
 }
 
 export interface MarketSource {

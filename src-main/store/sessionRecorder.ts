@@ -21,6 +21,8 @@ export interface RecorderOptions {
   meta?: Record<string, unknown>;
   now?: () => number;
   onWarning?: (text: string) => void;
+  /** Informational notes of the source (where its tick came from, ...): not counted as warnings. */
+  onNotice?: (text: string) => void;
 }
 
 export interface RecorderProgress {
@@ -93,6 +95,7 @@ export class SessionRecorder {
     source.on('message', this.onMessage);
     source.on('gap', this.onGap);
     source.on('warning', this.onWarning);
+    source.on('notice', this.onNotice);
     const maybeDone = (source as { done?: () => Promise<void> }).done;
     if (typeof maybeDone === 'function')
       void maybeDone.call(source).then(() => this.requestStop('source finished'));
@@ -200,6 +203,10 @@ export class SessionRecorder {
     this.opts.onWarning?.(text);
   };
 
+  private readonly onNotice = (text: string): void => {
+    this.opts.onNotice?.(text);
+  };
+
   private finish(reason: string): Promise<RecordResult> {
     this.finishing ??= (async () => {
       if (this.wallTimer) clearTimeout(this.wallTimer);
@@ -211,6 +218,7 @@ export class SessionRecorder {
       this.source.off('message', this.onMessage);
       this.source.off('gap', this.onGap);
       this.source.off('warning', this.onWarning);
+      this.source.off('notice', this.onNotice);
       try {
         this.writer.close(this.now());
         updateSessionMeta(this.db, this.sessionId, {

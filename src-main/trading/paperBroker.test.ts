@@ -4,6 +4,7 @@ import { TickScale } from '../book/tickScale.ts';
 import type { Level, Side, Trade } from '../../src-shared/market.ts';
 import { NotionalFees } from './fees.ts';
 import { ConstantLatency } from './latency.ts';
+import { ConsumedLiquidity, UnlimitedLiquidity, type LiquidityModel } from './liquidity.ts';
 import { PaperBroker } from './paperBroker.ts';
 import type { BrokerEvent, Fill, Order } from './types.ts';
 
@@ -29,10 +30,11 @@ const standard = () =>
     ],
   );
 
-function harness(latencyMs = 0) {
+function harness(latencyMs = 0, liquidity?: LiquidityModel) {
   const broker = new PaperBroker({
     fees: new NotionalFees(TAKER, MAKER),
     latency: new ConstantLatency(latencyMs),
+    liquidity,
   });
   const fills: Fill[] = [];
   const orders: Order[] = [];
@@ -252,5 +254,102 @@ describe('limit orders: queue position', () => {
     const { broker } = harness();
     expect(() => broker.submit({ side: 'Buy', type: 'market', qty: 0, reason: 't' }, 0)).toThrow(/quantity/);
     expect(() => broker.submit({ side: 'Buy', type: 'limit', qty: 1, reason: 't' }, 0)).toThrow(/price/);
+  });
+});
+
+describe('our taker fills use up the levels they took until the feed updates them', () => {
+  const buy = (qty: number) => ({ side: 'Buy', type: 'market', qty, reason: 't' }) as const;
+
+  it.each([
+    // first qty, second qty, second VWAP, second filled: the second order starts where the first one stopped.
+    [1.5, 1.5, 100.2, 1.5],
+    [0.5, 1, (0.5 * 100.1 + 0.5 * 100.2) / 1, 1],
+    [2, 3, (1 * 100.2 + 2 * 100.3) / 3, 3],
+    [5, 3, 100.3, 1], // only 1 left of the 6 shown: the rest is cancelled, never invented
+  ])('buy %s then buy %s on an unchanged book → VWAP %s for %s', (q1, q2, vwap, filled) => {
+    const { broker, fills } = harness();
+    const b = standard();
+    broker.submit(buy(q1), 0);
+    broker.advance(0, b);
+    broker.submit(buy(q2), 1);
+    broker.advance(1, b);
+    expect(fills).toHaveLength(2);
+    expect(fills[1].price).toBeCloseTo(vwap, 10);
+    expect(fills[1].qty).toBeCloseTo(filled, 12);
+  });
+
+  it('the unlimited model lets every order see the whole visible book (the old assumption)', () => {
+    const { broker, fills } = harness(0, new UnlimitedLiquidity());
+    const b = standard();
+    for (const ts of [0, 1]) {
+      broker.submit(buy(1.5), ts);
+      broker.advance(ts, b);
+    }
+    expect(fills[1].price).toBeCloseTo(fills[0].price, 12);
+  });
+
+  it('a feed update at a level restores it to what the feed shows', () => {
+    const { broker, fills } = harness();
+    const b = standard();
+    broker.submit(buy(1), 0);
+    broker.advance(0, b);
+    b.applyDelta([], [[100.1, 0.7]]); // others refilled 100.1 to 0.7
+    broker.submit(buy(1), 1);
+    broker.advance(1, b);
+    expect(fills[1].price).toBeCloseTo((0.7 * 100.1 + 0.3 * 100.2) / 1, 10);
+  });
+
+  it('sells use up bids the same way; the two sides are separate', () => {
+    const { broker, fills } = harness();
+    const b = standard();
+    broker.submit({ side: 'Sell', type: 'market', qty: 1, reason: 't' }, 0);
+    broker.advance(0, b);
+    broker.submit(buy(1), 1);
+    broker.advance(1, b);
+    broker.submit({ side: 'Sell', type: 'market', qty: 1, reason: 't' }, 2);
+    broker.advance(2, b);
+    expect(fills.map((f) => f.price)).toEqual([100, 100.1, 99.9]);
+  });
+
+  it('when our fills took the whole side, the order is cancelled saying so', () => {
+    const { broker, fills, last } = harness();
+    const b = standard();
+    broker.submit(buy(6), 0);
+    broker.advance(0, b);
+    const o = broker.submit(buy(1), 1);
+    broker.advance(1, b);
+    expect(fills).toHaveLength(1);
+    expect(last(o.id).status).toBe('cancelled');
+    expect(last(o.id).note).toMatch(/our earlier fills took/);
+  });
+
+  it('a marketable limit order also sees only what is left', () => {
+    const { broker, fills } = harness();
+    const b = standard();
+    broker.submit(buy(1), 0);
+    broker.advance(0, b);
+    broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 100.1, reason: 't' }, 1);
+    broker.advance(1, b);
+    expect(fills).toHaveLength(1); // nothing left at 100.1: the limit rests instead of filling twice
+    expect(broker.working()).toHaveLength(1);
+  });
+
+  it('remembers only levels the feed still shows unchanged', () => {
+    const liquidity = new ConsumedLiquidity();
+    const { broker } = harness(0, liquidity);
+    const b = standard();
+    broker.submit(buy(4), 0);
+    broker.advance(0, b);
+    expect(liquidity.size).toBe(3);
+    b.applyDelta(
+      [],
+      [
+        [100.1, 0],
+        [100.2, 5],
+      ],
+    );
+    broker.submit({ side: 'Sell', type: 'market', qty: 0.1, reason: 't' }, 1);
+    broker.advance(1, b);
+    expect(liquidity.size).toBe(2); // 100.3 (unchanged) and the bid just taken
   });
 });

@@ -6,12 +6,14 @@
 //  - a resting limit order keeps a queue position (queue model): trades at its price consume the queue ahead,
 //    cancels shrink it pro rata; it fills (maker fee) when the queue ahead is consumed, when a trade prints through
 //    its price, or when the opposite best price reaches it;
-//  - we assume no market impact: our fills do not remove liquidity from the replayed book.
+//  - what our taker fills took from a level stays unavailable to our next orders until the feed updates that level
+//    (liquidity model; the default). Beyond that there is no impact model: the replayed book does not move for us.
 // The book is read only through OrderBook's query methods; time is always an argument.
 import type { OrderBook } from '../book/orderBook.ts';
 import type { Trade } from '../../src-shared/market.ts';
 import { NotionalFees, type FeeModel } from './fees.ts';
 import { ConstantLatency, type LatencyModel } from './latency.ts';
+import { ConsumedLiquidity, type LiquidityModel } from './liquidity.ts';
 import { ProRataCancelQueue, type QueueModel, type QueueState } from './queueModel.ts';
 import { type BrokerEvent, type Fill, type Liquidity, type Order, type OrderIntent } from './types.ts';
 
@@ -19,6 +21,7 @@ export interface PaperBrokerOptions {
   fees?: FeeModel;
   latency?: LatencyModel;
   queue?: QueueModel;
+  liquidity?: LiquidityModel;
 }
 
 type Request = { arriveTs: number; kind: 'new' | 'cancel' | 'cross'; orderId: number; reason: string };
@@ -33,6 +36,7 @@ export class PaperBroker {
   private readonly fees: FeeModel;
   private readonly latency: LatencyModel;
   private readonly queue: QueueModel;
+  private readonly liquidity: LiquidityModel;
   private readonly live: Order[] = [];
   private readonly queues = new Map<number, QueueState>();
   private readonly requests: Request[] = [];
@@ -50,6 +54,7 @@ export class PaperBroker {
     this.fees = opts.fees ?? new NotionalFees();
     this.latency = opts.latency ?? new ConstantLatency(0);
     this.queue = opts.queue ?? new ProRataCancelQueue();
+    this.liquidity = opts.liquidity ?? new ConsumedLiquidity();
   }
 
   /** Receives every order update (as a copy) and fill, in the order they happen. */
@@ -194,13 +199,16 @@ export class PaperBroker {
     }
     if (o.type === 'market') {
       const n = this.take(o, book, Infinity, ts, o.reason);
-      if (o.status !== 'filled')
-        this.finish(
-          o,
-          'cancelled',
-          ts,
-          n === 0 ? 'no liquidity on the book' : 'visible book exhausted: rest cancelled',
-        );
+      if (o.status !== 'filled') {
+        const shown = o.side === 'Buy' ? book.askCount() : book.bidCount();
+        const note =
+          n > 0
+            ? 'visible book exhausted: rest cancelled'
+            : shown > 0
+              ? 'no liquidity left: our earlier fills took what the book shows'
+              : 'no liquidity on the book';
+        this.finish(o, 'cancelled', ts, note);
+      }
       return;
     }
     // Limit: take what crosses (taker), rest the remainder with a queue position.
@@ -224,13 +232,16 @@ export class PaperBroker {
     this.walkLimit = limit;
     this.walkDone = false;
     let levels = 0;
+    this.liquidity.prune((s, p) => book.sizeAt(s, p));
     book.forEachLevel(side, buy ? book.askCount() : book.bidCount(), (price, size) => {
       if (this.walkDone) return;
       if (this.walkLimit !== Infinity && (buy ? !le(price, this.walkLimit) : !le(this.walkLimit, price))) {
         this.walkDone = true;
         return;
       }
-      const q = Math.min(size, this.walkLeft);
+      const q = Math.min(this.liquidity.available(side, price, size), this.walkLeft);
+      if (q <= 0) return;
+      this.liquidity.took(side, price, size, q);
       this.walkQty += q;
       this.walkCost += q * price;
       this.walkFee += this.fees.fee(price, q, 'taker');

@@ -41,7 +41,10 @@ export interface DeskState {
   backtest: BacktestReport | null;
   models: ModelInfo[];
   sessions: SessionInfo[];
+  /** Problems (failed commands, feed warnings): listed as errors. */
   errors: { t: number; where: string; message: string }[];
+  /** Information (where the tick size came from, ...): shown calmly, never counted among the errors. */
+  notices: { t: number; where: string; message: string }[];
 }
 
 export const useDesk = create<DeskState>(() => ({
@@ -63,6 +66,7 @@ export const useDesk = create<DeskState>(() => ({
   models: [],
   sessions: [],
   errors: [],
+  notices: [],
 }));
 
 export function reportError(where: string, e: unknown): void {
@@ -86,6 +90,7 @@ function applySnapshot(snap: Snapshot): void {
     retrain: snap.retrain,
     models: snap.models,
     sessions: snap.sessions,
+    notices: snap.notices,
   });
 }
 
@@ -127,6 +132,7 @@ export function bindClient(client: Client): () => void {
     client.on('sessions/changed', (sessions) => set({ sessions })),
     client.on('models/changed', (models) => set({ models })),
     client.on('app/error', (e) => set((s) => ({ errors: [...s.errors.slice(-4), e] }))),
+    client.on('app/notice', (n) => set((s) => ({ notices: [...s.notices.slice(-2), n] }))),
   );
   return () => offs.forEach((f) => f());
 }

@@ -171,7 +171,7 @@ export class BybitSource implements MarketSource {
     };
     // Said once, like the inferred case, so a user of an unlisted symbol sees where the grid came from.
     this.events.emit(
-      'warning',
+      'notice',
       `tick size of ${this.opts.symbol} from the exchange's instrument info: ${scale.tickSize} (lot ${r.info.qtyStep})`,
     );
   }
@@ -398,8 +398,9 @@ export class BybitSource implements MarketSource {
   private inferredTick(msg: BookMessage): string {
     const tick = tickFromLevels(msg.bids, msg.asks);
     if (tick) {
+      // The normal way to learn an unlisted symbol's grid (no instrument info): news, not a problem.
       this.events.emit(
-        'warning',
+        'notice',
         `tick size of ${this.opts.symbol} inferred from the first snapshot: ${tick}`,
       );
       return tick;

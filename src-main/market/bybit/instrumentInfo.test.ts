@@ -221,7 +221,7 @@ async function httpStub(handler: RequestListener): Promise<string> {
 function client(
   url: string,
   restBase: string | undefined,
-): { source: BybitSource; warnings: string[]; gaps: Gap[] } {
+): { source: BybitSource; warnings: string[]; notices: string[]; gaps: Gap[] } {
   const source = new BybitSource({
     symbol: DOGE_LIKE.symbol,
     category: 'linear',
@@ -235,10 +235,12 @@ function client(
   });
   cleanups.push(() => source.stop());
   const warnings: string[] = [];
+  const notices: string[] = [];
   const gaps: Gap[] = [];
   source.on('warning', (w) => warnings.push(w));
+  source.on('notice', (n) => notices.push(n));
   source.on('gap', (g) => gaps.push(g));
-  return { source, warnings, gaps };
+  return { source, warnings, notices, gaps };
 }
 
 describe('instruments-info from the exchange-sim', () => {
@@ -292,9 +294,11 @@ describe('instruments-info from the exchange-sim', () => {
     await waitFor('more updates', () => (c.source.book()?.lastU ?? 0) > 20);
     expect(c.source.instrument.tickSize).toBe('0.00001');
     expect(c.warnings.filter((w) => /inferred|refined|unavailable|unusable/.test(w))).toEqual([]);
-    expect(c.warnings).toContain(
+    // Where the grid came from is said once, as information: a note, not a warning.
+    expect(c.notices).toEqual([
       "tick size of NEWDOGEUSDT from the exchange's instrument info: 0.00001 (lot 100)",
-    );
+    ]);
+    expect(c.warnings.filter((w) => /instrument info|tick size/.test(w))).toEqual([]);
     expect(c.gaps).toEqual([]);
   });
 
@@ -348,8 +352,10 @@ describe('instruments-info failures fall back to inference with a warning', () =
     expect(failed).toMatch(reason);
     expect(failed).toMatch(/inferring the tick size from the data/);
     await waitFor('a valid book', () => c.source.book()?.valid);
-    // Inference as before: the tick from the first snapshot (possibly refined later), no exchange lot.
-    expect(c.warnings.some((w) => /tick size of NEWDOGEUSDT inferred/.test(w))).toBe(true);
+    // Inference as before: the tick from the first snapshot (possibly refined later), no exchange lot. The failure
+    // was the warning; the inferred tick itself is information.
+    expect(c.notices.some((n) => /tick size of NEWDOGEUSDT inferred/.test(n))).toBe(true);
+    expect(c.warnings.some((w) => /tick size of NEWDOGEUSDT inferred/.test(w))).toBe(false);
     expect(c.source.instrument.tickSize).not.toBe('');
     expect(c.source.instrument.qtyStep).toBeUndefined();
   });

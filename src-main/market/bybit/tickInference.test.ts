@@ -167,9 +167,11 @@ describe('BybitSource without a tick size', () => {
     const c = client({ symbol: 'NEWUSDT', url: peer.url });
     const gaps: Gap[] = [];
     const warnings: string[] = [];
+    const notices: string[] = [];
     const emitted: number[] = [];
     c.on('gap', (g) => gaps.push(g));
     c.on('warning', (w) => warnings.push(w));
+    c.on('notice', (n) => notices.push(n));
     c.on('message', (m) => m.kind === 'book' && emitted.push(m.u));
     await c.start();
     await waitFor('the resync on the finer tick', () => emitted.includes(111));
@@ -187,7 +189,9 @@ describe('BybitSource without a tick size', () => {
     expect(gaps[0].detail).toMatch(
       /price 0\.1525 \(u=102\) is off the tick grid 0\.001: tick size refined to 0\.0001/,
     );
-    expect(warnings.join('\n')).toMatch(/inferred from the first snapshot: 0\.001/);
+    // Learning the tick from the first snapshot is information; a wrong tick costing a resync is a warning.
+    expect(notices).toEqual(['tick size of NEWUSDT inferred from the first snapshot: 0.001']);
+    expect(warnings.join('\n')).not.toMatch(/inferred/);
     expect(warnings.join('\n')).toMatch(/refined to 0\.0001; rebuilding the book/);
     const book = (c.book() as SequencedBook).book;
     expect(book.scale.tickSize).toBe('0.0001');
@@ -236,14 +240,16 @@ describe('BybitSource without a tick size', () => {
     ]);
     const c = client({ symbol: 'NEWUSDT', url: peer.url, depth: 1, tickSize: '0.01' });
     const warnings: string[] = [];
+    const notices: string[] = [];
     c.on('warning', (w) => warnings.push(w));
+    c.on('notice', (n) => notices.push(n));
     const emitted: number[] = [];
     c.on('message', (m) => m.kind === 'book' && emitted.push(m.u));
     await c.start();
     await waitFor('both snapshots', () => emitted.length === 2);
     expect(c.instrument.tickSize).toBe('0.0001');
     expect(warnings.join('\n')).toMatch(/refined to 0\.0001 \(the configured 0\.01 is wrong or outdated\)/);
-    expect(warnings.join('\n')).not.toMatch(/inferred from the first snapshot/);
+    expect([...warnings, ...notices].join('\n')).not.toMatch(/inferred from the first snapshot/);
   });
 
   it('stores the inferred, then refined, tick size on the recorded session', async () => {
