@@ -418,7 +418,7 @@ describe('import: broken containers', () => {
     db.close();
   });
 
-  it('a truncated zip (an interrupted download of a dump) keeps its first entry up to the cut', async () => {
+  it('a truncated single-entry zip (an interrupted download of a dump) keeps its entry up to the cut', async () => {
     const lines = [SNAP];
     for (let i = 1; i <= 3000; i++)
       lines.push(ob('delta', 100 + i, [[(99 - (i % 50) / 10).toFixed(1), String(i)]], []));
