@@ -251,6 +251,10 @@ export interface BacktestRunReport {
   equity: EquityPoint[];
   signals: number;
   fills: number;
+  /** Share of the decisions inside the model's training span (in-sample, hence optimistic); null: unknown. */
+  inSampleShare?: number | null;
+  /** The model's training span (first and last training row, epoch ms), when known. */
+  trainingSpan?: { fromTs: number; toTs: number } | null;
 }
 
 export interface BacktestReport {

@@ -38,6 +38,10 @@ export function toRunReports({ report, passes }: BacktestOutcome): BacktestRunRe
     equity: withDrawdown(report.equity[i]?.points ?? []),
     signals: p.signals,
     fills: p.fillCount,
+    inSampleShare: report.in_sample.share,
+    trainingSpan: report.in_sample.training
+      ? { fromTs: report.in_sample.training.from_ts, toTs: report.in_sample.training.to_ts }
+      : null,
   }));
 }
 
@@ -131,6 +135,7 @@ async function backtestHere(
       model: new PredictorModel(predictor),
       modelPath: a.modelPath,
       thresholds: a.thresholds,
+      training: predictor.meta.training,
       // Stored like the worker's and the CLI's runs.
       record: true,
       maxEquityPoints: MAX_EQUITY_POINTS,

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/loadConfig.ts';
+import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
@@ -13,6 +13,7 @@ import { runBacktest } from './backtest.ts';
 import { renderHtmlReport } from './htmlReport.ts';
 import { writeSimSession } from './simSession.ts';
 import { testModelPath } from './testing/testModel.ts';
+import { trainTinyModel } from './testing/tinyModel.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-backtest-'));
 let db: Db;
@@ -111,5 +112,91 @@ describe('backtest', () => {
     expect(html).toContain('aria-label="Backtest metrics"');
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
     expect(html).not.toMatch(/<script|<link|@import|url\(/i);
+  });
+});
+
+describe('in-sample share', () => {
+  const share = (runId: number, from: number, to: number) => {
+    const q = db.prepare('SELECT count(*) FROM predictions WHERE run_id = ? AND ts BETWEEN ? AND ?').pluck();
+    const all = db.prepare('SELECT count(*) FROM predictions WHERE run_id = ?').pluck().get(runId) as number;
+    return { all, inside: q.get(runId, from, to) as number };
+  };
+
+  it('a model trained on the replayed session: nearly every decision is in-sample, and every report says so', async () => {
+    const p = await Predictor.load(trainTinyModel(db, testId, path.join(dir, 'own.onnx')), FEATURE_SET);
+    try {
+      const span = p.meta.training;
+      const { report } = await runBacktest({
+        db,
+        sessionId: testId,
+        config,
+        model: new PredictorModel(p),
+        thresholds: [0.2, 0.5],
+        training: span,
+        record: true,
+      });
+      const s = report.in_sample;
+      expect(s.share).toBeGreaterThan(0.9);
+      expect(s.training).toEqual(span);
+      // Reference: the run's stored predictions inside the metadata's span.
+      const ref = share(report.rows[0].run_id as number, span.from_ts, span.to_ts);
+      expect(s.decisions).toBe(ref.all);
+      expect(s.in_sample).toBe(ref.inside);
+      expect(s.share).toBe(ref.inside / ref.all);
+      expect(s.in_sample).toBeLessThan(s.decisions); // the last horizon has no label, so no training row
+      for (const r of report.rows) expect(r.in_sample_share).toBe(s.share);
+      const json = JSON.parse(JSON.stringify(report));
+      expect(json.rows[1].in_sample_share).toBe(s.share);
+      expect(json.in_sample.training.from_ts).toBe(span.from_ts);
+      const html = renderHtmlReport(report);
+      expect(html).toMatch(
+        /role="alert">Warning: \d+ % of decisions \(\d+ of \d+\) lie inside the model's training span/,
+      );
+      expect(html).toContain('in-sample, hence optimistic');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('the bundled model on a session recorded after its training span: no decision is in-sample', async () => {
+    const p = await Predictor.load(path.join(PROJECT_ROOT, 'models', 'default.onnx'), FEATURE_SET);
+    try {
+      const s0 = db
+        .prepare('SELECT min(recv_ts) FROM l2_updates WHERE session_id = ?')
+        .pluck()
+        .get(testId) as number;
+      expect(p.meta.training.to_ts).toBeLessThan(s0);
+      const { report } = await runBacktest({
+        db,
+        sessionId: testId,
+        config,
+        model: new PredictorModel(p),
+        thresholds: [0.5],
+        training: p.meta.training,
+        record: false,
+      });
+      expect(report.in_sample.decisions).toBeGreaterThan(100);
+      expect(report.in_sample.share).toBe(0);
+      expect(report.rows[0].in_sample_share).toBe(0);
+      const html = renderHtmlReport(report);
+      expect(html).not.toContain('role="alert"');
+      expect(html).toContain('Out of sample: none of the');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('is unknown (null) when no training span is given', async () => {
+    const { report } = await runBacktest({
+      db,
+      sessionId: testId,
+      config,
+      model: new PredictorModel(predictor),
+      thresholds: [0.5],
+      record: false,
+    });
+    expect(report.in_sample.share).toBeNull();
+    expect(report.in_sample.decisions).toBeGreaterThan(100);
+    expect(report.rows[0].in_sample_share).toBeNull();
   });
 });

@@ -13,6 +13,14 @@ import { getSession } from '../store/sessions.ts';
 import type { Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
+import type { WalkForwardSection } from './walkForwardReport.ts';
+
+/** What a model was trained on (its metadata's `training`): epoch ms of the first and last training row. */
+export interface TrainingSpan {
+  from_ts: number;
+  to_ts: number;
+  sessions?: number[];
+}
 
 export interface BacktestOptions {
   db: Db;
@@ -38,6 +46,14 @@ export interface BacktestOptions {
   replayEvery?: number;
   /** Aborting stops the replay at its next yield; runBacktest then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** The model's training span (metadata `training`): decisions inside it are in-sample (see inSampleOf). */
+  training?: TrainingSpan | null;
+  /** A model that changes during the run (walk-forward): the training span of the model deciding at `ts`. */
+  trainingAt?: (ts: number) => TrainingSpan | null;
+  /** Model changes stored with each run (run_models): decisions at or after `fromTs` are `model`'s. */
+  modelSwaps?: readonly { fromTs: number; model: string; previous: string | null }[];
+  /** Each prediction of the first pass (later passes replay the same ones). */
+  onPrediction?: (ts: number, value: number, mid: number) => void;
 }
 
 /** One threshold's result (snake_case: the JSON report's schema). */
@@ -67,7 +83,20 @@ export interface BacktestRow {
   cancelled_at_end: number;
   signals: number;
   predictions: number;
+  /** Share of the decisions made inside the training span of the model that made them (0..1); null: unknown. */
+  in_sample_share: number | null;
   run_id: number | null;
+}
+
+/** Decisions (predictions) inside the training span of the model that made them: in-sample, so optimistic. */
+export interface InSampleSummary {
+  /** in_sample / decisions, or null when no training span is known or there was no decision. */
+  share: number | null;
+  decisions: number;
+  in_sample: number;
+  /** The model's training span (null for a walk-forward run: see walk_forward.models). */
+  training: TrainingSpan | null;
+  basis: string;
 }
 
 export interface PassResult {
@@ -104,9 +133,38 @@ export interface BacktestReport {
   annualisation: string;
   params: Record<string, unknown>;
   elapsed_ms: number;
+  in_sample: InSampleSummary;
+  /** Only for `backtest --walk-forward`: the plan and the model of each window. */
+  walk_forward?: WalkForwardSection;
 }
 
-export function rowOf(p: PassResult): BacktestRow {
+export const IN_SAMPLE_BASIS =
+  'a decision is in-sample when its time (epoch ms) lies in [training.from_ts, training.to_ts] of the model that made it; ' +
+  'times, not session ids, are compared (ids are per database and may coincide by accident)';
+
+/** Counts decision times inside the deciding model's training span (spanAt(ts) null: not in-sample). */
+export function inSampleOf(
+  ts: Iterable<number>,
+  spanAt: ((ts: number) => TrainingSpan | null) | null,
+  training: TrainingSpan | null,
+): InSampleSummary {
+  let decisions = 0;
+  let inSample = 0;
+  for (const t of ts) {
+    decisions++;
+    const s = spanAt ? spanAt(t) : null;
+    if (s && t >= s.from_ts && t <= s.to_ts) inSample++;
+  }
+  return {
+    share: spanAt && decisions > 0 ? inSample / decisions : null,
+    decisions,
+    in_sample: inSample,
+    training,
+    basis: IN_SAMPLE_BASIS,
+  };
+}
+
+export function rowOf(p: PassResult, inSampleShare: number | null = null): BacktestRow {
   const m = p.metrics;
   return {
     threshold: p.threshold,
@@ -131,6 +189,7 @@ export function rowOf(p: PassResult): BacktestRow {
       .length,
     signals: p.signals,
     predictions: p.predictions,
+    in_sample_share: inSampleShare,
     run_id: p.runId,
   };
 }
@@ -148,7 +207,17 @@ export function defaultSamplingMs(spanMs: number): number {
 export async function runPass(
   o: Pick<
     BacktestOptions,
-    'db' | 'sessionId' | 'config' | 'modelPath' | 'record' | 'fromTs' | 'toTs' | 'replayEvery' | 'signal'
+    | 'db'
+    | 'sessionId'
+    | 'config'
+    | 'modelPath'
+    | 'record'
+    | 'fromTs'
+    | 'toTs'
+    | 'replayEvery'
+    | 'signal'
+    | 'modelSwaps'
+    | 'onPrediction'
   > & {
     model: DecisionModel;
     threshold: number;
@@ -183,6 +252,7 @@ export async function runPass(
           params: { ...options, instrument: undefined },
           startedAt: Date.now(),
         });
+  for (const m of o.modelSwaps ?? []) sink?.modelChanged(m.fromTs, m.model, m.previous);
   const engine = new Engine(options, { source, clock: new ReplayClock(), model: o.model, sink });
   const orders = new Map<number, Order>();
   const fills: Fill[] = [];
@@ -192,7 +262,16 @@ export async function runPass(
   engine.on('order', (x) => orders.set(x.id, x));
   engine.on('fill', (f) => fills.push(f));
   engine.on('signal', () => signals++);
-  engine.on('prediction', () => predictions++);
+  const onPrediction = o.onPrediction;
+  engine.on(
+    'prediction',
+    onPrediction
+      ? (x) => {
+          predictions++;
+          onPrediction(x.ts, x.value, x.mid);
+        }
+      : () => predictions++,
+  );
   engine.on('portfolio', (p) => equity.push([p.ts, p.equity]));
   const onReplay = o.onReplay;
   if (onReplay) engine.on('health', (h) => h.feed && onReplay(h.feed.messages));
@@ -232,6 +311,11 @@ export async function runBacktest(
   const reuse = o.reusePredictions !== false && o.thresholds.length > 1;
   const recorder = reuse ? new RecordingModel(o.model) : null;
   const passes: PassResult[] = [];
+  const decisionTs: number[] = [];
+  const onPrediction = o.onPrediction;
+  const training = o.training ?? null;
+  const spanAt = o.trainingAt ?? (training ? () => training : null);
+  let inSample: InSampleSummary | null = null;
   for (let i = 0; i < o.thresholds.length; i++) {
     const model =
       i === 0 ? (recorder ?? o.model) : reuse && recorder ? new RecordedModel(recorder.recorded) : o.model;
@@ -242,16 +326,26 @@ export async function runBacktest(
       threshold: o.thresholds[i],
       samplingMs,
       onReplay: onReplay && ((n) => onReplay(n, i)),
+      // Every pass decides at the same times with the same predictions: the first one is counted.
+      onPrediction:
+        i === 0
+          ? (ts, v, mid) => {
+              decisionTs.push(ts);
+              onPrediction?.(ts, v, mid);
+            }
+          : undefined,
     });
     // A pass cut short by the signal is not a result.
     o.signal?.throwIfAborted();
     passes.push(p);
-    o.onProgress?.(i + 1, o.thresholds.length, rowOf(p));
+    if (i === 0) inSample = inSampleOf(decisionTs, spanAt, o.trainingAt ? null : training);
+    o.onProgress?.(i + 1, o.thresholds.length, rowOf(p, inSample?.share ?? null));
   }
+  const inSampleSummary = inSample ?? inSampleOf([], spanAt, training);
   const maxPts = o.maxEquityPoints ?? 2000;
   // rows and equity first: what a reader of the JSON looks for.
   const report: BacktestReport = {
-    rows: passes.map(rowOf),
+    rows: passes.map((p) => rowOf(p, inSampleSummary.share)),
     equity: passes.map((p) => ({ threshold: p.threshold, points: thin(p.equity, maxPts) })),
     session: {
       id: s.id,
@@ -272,6 +366,7 @@ export async function runBacktest(
       risk: o.config.risk,
     },
     elapsed_ms: Math.round(performance.now() - started),
+    in_sample: inSampleSummary,
   };
   return { report, passes };
 }

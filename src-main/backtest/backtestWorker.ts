@@ -57,6 +57,7 @@ async function run(): Promise<void> {
       model: new PredictorModel(predictor),
       modelPath: job.modelPath,
       thresholds: job.thresholds,
+      training: predictor.meta.training,
       record,
       maxEquityPoints: job.maxEquityPoints,
       samplingMs: job.samplingMs,

@@ -1,6 +1,7 @@
 // The backtest report as one self-contained HTML page: inline CSS, an inline SVG equity curve per threshold and
 // the metrics table. No scripts, fonts or images from anywhere: it opens offline in any browser.
 import type { BacktestReport, BacktestRow } from './backtest.ts';
+import type { WalkForwardSection } from './walkForwardReport.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
 
@@ -91,6 +92,52 @@ function table(rows: readonly BacktestRow[]): string {
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
+/** The in-sample verdict: a warning banner when decisions lie inside the training span of their model. */
+function inSampleBanner(r: BacktestReport): string {
+  const s = r.in_sample;
+  if (!s || s.share === null) return '';
+  const span = s.training ? ` (${esc(iso(s.training.from_ts))} – ${esc(iso(s.training.to_ts))})` : '';
+  if (s.in_sample === 0)
+    return `<p class="ok" role="status">Out of sample: none of the ${s.decisions} decisions lies inside the training span of the model that made it${span}.</p>`;
+  return (
+    `<p class="warn" role="alert">Warning: ${esc(pct(s.share, 0))} of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}: ` +
+    'in-sample, hence optimistic. Use a walk-forward backtest (<code>--walk-forward</code>) or a later session.</p>'
+  );
+}
+
+const fmtN = (x: number | null, d = 3) => (x === null ? '–' : fmt(x, d));
+/** Time of day (UTC): the walk-forward table's times all fall within the session stated above it. */
+const hms = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 19) : '–');
+
+function walkForwardSection(w: WalkForwardSection | undefined): string {
+  if (!w) return '';
+  const head = [
+    'Window',
+    'Trades from (UTC)',
+    'to',
+    'Trained on data from',
+    'to',
+    'Model',
+    'Rows',
+    'Valid. R²',
+    'Valid. IC',
+    'Decisions',
+    'In-sample',
+    'OOS IC',
+    'OOS hit rate',
+  ];
+  const body = w.models.map(
+    (m) =>
+      `<tr><td>${m.window}</td><td>${hms(m.trade_from)}</td><td>${hms(m.trade_to)}</td><td>${hms(m.train_from)}</td>` +
+      `<td>${hms(m.train_to)}</td><td>${esc(m.model?.replace(/^.*[\\/]/, '') ?? 'none')}${m.trained ? '' : ` <span class="muted">(${esc(m.note)})</span>`}</td>` +
+      `<td>${m.rows}</td><td>${fmtN(m.r2)}</td><td>${fmtN(m.ic)}</td><td>${m.decisions}</td><td>${m.in_sample}</td>` +
+      `<td>${fmtN(m.oos_ic)}</td><td>${m.oos_hit_rate === null ? '–' : pct(m.oos_hit_rate, 1)}</td></tr>`,
+  );
+  return `<h2>Walk-forward</h2>
+<div class="muted">train window ${esc(String(w.train_window_ms / 60_000))} min, retrained every ${esc(String(w.every_ms / 60_000))} min, embargo ${esc(String(w.embargo_ms / 1000))} s (one horizon) between a model's last label and its first decision; no trading before ${esc(iso(w.first_trade_ts))}; models in ${esc(w.out_dir)}</div>
+<table aria-label="Walk-forward windows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
 function openAtEnd(rows: readonly BacktestRow[]): string {
   const parts = rows
     .filter((x) => x.final_position !== 0 || x.cancelled_at_end > 0)
@@ -113,18 +160,23 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:5px 8px;border-bottom:1px solid #242b33;text-align:right;white-space:nowrap} th{color:#8a96a3;font-weight:600}
 td:first-child,th:first-child{text-align:left} .pos{color:#81c784} .neg{color:#e57373}
 svg{background:#141a20;border:1px solid #242b33;border-radius:4px} svg text{fill:#8a96a3;font-size:11px} .grid{stroke:#242b33}
+.warn{background:#3a2a12;border:1px solid #8a6414;color:#ffcc80;padding:8px 12px;border-radius:4px}
+.ok{color:#81c784} code{font-family:ui-monospace,monospace}
 .legend{margin-top:6px} .key{margin-right:14px} .swatch{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px} dt{color:#8a96a3}
 </style></head><body>
 <h1>Backtest: ${esc(s.symbol)}, session ${s.id}</h1>
 <div class="muted">${esc(iso(s.started_at))} – ${esc(iso(s.ended_at))} · ${s.messages.toLocaleString('en-US')} messages · source ${esc(s.source)} · tick ${esc(s.tick_size)}</div>
+${inSampleBanner(r)}
 <h2>Equity</h2>
 ${equitySvg(r.equity)}
 <h2>Metrics</h2>
 ${table(r.rows)}
+${walkForwardSection(r.walk_forward)}
 <h2>Notes</h2>
 <dl>
 <dt>Model</dt><dd>${esc(r.model ?? '–')}</dd>
+<dt>In-sample</dt><dd>${r.in_sample?.share == null ? '–' : esc(pct(r.in_sample.share, 1))} of decisions inside the training span of their model; ${esc(r.in_sample?.basis ?? '')}</dd>
 <dt>Sharpe, Sortino</dt><dd>equity sampled every ${esc(String(r.sampling_ms))} ms, simple returns, annualised with ${esc(r.annualisation)}</dd>
 <dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
 <dt>Final equity</dt><dd>${esc(r.final_equity_basis)}${openAtEnd(r.rows)}</dd>

@@ -61,6 +61,8 @@ async function inProcess(thresholds: number[]) {
       model: new PredictorModel(predictor),
       modelPath,
       thresholds,
+      // As the worker does: the in-sample share is part of the report.
+      training: predictor.meta.training,
       record: false,
       maxEquityPoints: 1500,
     });
@@ -97,6 +99,7 @@ describe('backtestInWorker', () => {
       });
       const here = await inProcess(thresholds);
       expect(timeless(worker.report)).toEqual(timeless(here.report));
+      expect(worker.report.in_sample.share).not.toBeNull(); // the worker judged in- vs out-of-sample
       expect(worker.passes.map((p) => ({ ...p, runId: null }))).toEqual(here.passes);
       // The worker stored one finished run per threshold, the ids its report names.
       const stored = runsAfter(before);

@@ -3,8 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
-import { runBacktest, type BacktestRow } from '../backtest/backtest.ts';
+import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
+import {
+  runBacktest,
+  type BacktestReport,
+  type BacktestRow,
+  type InSampleSummary,
+} from '../backtest/backtest.ts';
 import { renderHtmlReport } from '../backtest/htmlReport.ts';
+import { DEFAULT_EVERY_MS, runWalkForward, walkForwardSettingsError } from '../backtest/walkForward.ts';
+import { formatWalkForwardTable } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
@@ -16,12 +24,17 @@ export const summary = 'replay a stored session through the engine and report';
 
 const USAGE = `usage: l2desk backtest --db FILE [--session ID] [--model PATH] [--threshold X] [--sweep 0.5,1,2,4]
                        [--report FILE.json|FILE.html] [--executor market|passive] [--latency 50ms] [--config FILE] [--no-record]
+                       [--walk-forward [--train-window 2h] [--retrain-every 30m] [--out DIR]]
   --session    stored session to replay (default: the newest in --db)
   --model      ONNX model (default: config model.path, models/default.onnx)
   --threshold  signal threshold in the label's units (bps); default: config trading.threshold
   --sweep      one pass per threshold (comma-separated); predictions are computed once and replayed
   --report     write the report: .json (rows, equity, parameters) or .html (equity curve + metrics, opens offline)
-  --no-record  do not store the runs (runs, orders, fills, equity tables) in --db`;
+  --no-record  do not store the runs (runs, orders, fills, equity tables) in --db
+  --walk-forward   out-of-sample backtest: instead of --model, train one model per window of --retrain-every
+                   (default: config retrain.every, else 30m) on the --train-window (default: config retrain.window)
+                   of data before it, ending one horizon before the window; no trading before the first window
+  --out        where --walk-forward writes its models (default: walkforward-<session>-<time>/ beside --db)`;
 
 const KNOWN = [
   'db',
@@ -34,8 +47,52 @@ const KNOWN = [
   'latency',
   'config',
   'no-record',
+  'walk-forward',
+  'train-window',
+  'retrain-every',
+  'out',
   'help',
 ];
+
+function durationFlag(args: Args, key: string): number | undefined {
+  const v = args.str(key);
+  if (v === undefined) return undefined;
+  if (v === 'true') throw new UsageError(`--${key} needs a duration (e.g. 30m, 2h)`);
+  try {
+    return parseDuration(v, 'm');
+  } catch (e) {
+    throw new UsageError(`--${key}: ${(e as Error).message}`);
+  }
+}
+
+const isoMin = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+
+/** The in-sample line: a warning when decisions lie inside the model's training span, else a plain note. */
+export function inSampleLine(s: InSampleSummary, walkForward: boolean): string {
+  const span = s.training ? ` (${isoMin(s.training.from_ts)} – ${isoMin(s.training.to_ts)})` : '';
+  if (s.share === null)
+    return s.decisions === 0
+      ? 'note: no decision was made, nothing to judge in- or out-of-sample'
+      : 'note: the model has no training span, in-sample share unknown';
+  if (s.in_sample === 0)
+    return walkForward
+      ? `out of sample: none of the ${s.decisions} decisions lies inside the training span of the model that made it`
+      : `out of sample: none of the ${s.decisions} decisions lies inside the model's training span${span}`;
+  const pct = Math.max(1, Math.round(s.share * 100));
+  return (
+    `warning: ${pct}% of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}: ` +
+    'in-sample, optimistic; use --walk-forward or a later session'
+  );
+}
+
+function writeReport(reportFile: string, report: BacktestReport): void {
+  fs.mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
+  const text = /\.json$/i.test(reportFile)
+    ? JSON.stringify(report, null, 1) + '\n'
+    : renderHtmlReport(report);
+  fs.writeFileSync(reportFile, text);
+  console.log(`report: ${reportFile}`);
+}
 
 export function parseSweep(text: string): number[] {
   const xs = text
@@ -59,7 +116,7 @@ export function formatRow(r: BacktestRow): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = Args.of(argv, ['no-record', 'help']);
+  const args = Args.of(argv, ['no-record', 'walk-forward', 'help']);
   if (args.bool('help')) {
     console.log(USAGE);
     return 0;
@@ -80,6 +137,24 @@ export async function run(argv: string[]): Promise<number> {
   const reportFile = args.str('report');
   if (reportFile !== undefined && !/\.(json|html?)$/i.test(reportFile))
     throw new UsageError('--report must end in .json or .html');
+  const walkForward = args.bool('walk-forward');
+  if (!walkForward)
+    for (const k of ['train-window', 'retrain-every', 'out'])
+      if (args.has(k)) throw new UsageError(`--${k} only goes with --walk-forward`);
+  if (walkForward && args.has('model'))
+    throw new UsageError('--walk-forward trains its own models: leave out --model');
+  const trainWindowMs = durationFlag(args, 'train-window') ?? config.retrain.window;
+  const everyMs = durationFlag(args, 'retrain-every') ?? config.retrain.every ?? DEFAULT_EVERY_MS;
+  if (walkForward) {
+    const err = walkForwardSettingsError({
+      trainWindowMs,
+      everyMs,
+      horizonMs: config.model.horizon,
+      decisionIntervalMs: config.features.decision_interval,
+    });
+    if (err) throw new UsageError(`--walk-forward: ${err}`);
+    if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
+  }
   if (!fs.existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
 
   const db = openDb(dbFile);
@@ -89,6 +164,45 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
     const s = getSession(db, sessionId);
     if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
+    if (walkForward) {
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+      const outDir = path.resolve(
+        args.str('out') ?? path.join(path.dirname(path.resolve(dbFile)), `walkforward-${s.id}-${stamp}`),
+      );
+      console.log(
+        `backtest --walk-forward: session ${s.id} ${s.symbol} (${s.messages} messages), train window ${formatDuration(trainWindowMs)}, ` +
+          `retrain every ${formatDuration(everyMs)}, ${thresholds.length} threshold(s); models in ${outDir}`,
+      );
+      const { report } = await runWalkForward({
+        db,
+        dbFile,
+        sessionId,
+        config,
+        thresholds,
+        trainWindowMs,
+        everyMs,
+        outDir,
+        createdAt: Date.now(),
+        record: !args.bool('no-record'),
+        onWindow: (w, row, total) =>
+          console.log(
+            `window ${w.index} (${w.index + 1} of ${total}): ` +
+              (row.trained
+                ? `trained on ${row.rows} rows (validation r2 ${row.r2?.toFixed(3) ?? '–'}, ic ${row.ic?.toFixed(3) ?? '–'})`
+                : row.note),
+          ),
+        onProgress: (_i, _n, row) => console.log(formatRow(row)),
+      });
+      if (report.walk_forward)
+        for (const line of formatWalkForwardTable(report.walk_forward)) console.log(line);
+      console.log(inSampleLine(report.in_sample, true));
+      console.log(
+        `sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`,
+      );
+      console.log(report.final_equity_basis);
+      if (reportFile) writeReport(reportFile, report);
+      return 0;
+    }
     const predictor = await Predictor.load(modelPath, FEATURE_SET);
     try {
       console.log(
@@ -102,20 +216,15 @@ export async function run(argv: string[]): Promise<number> {
         modelPath,
         thresholds,
         record: !args.bool('no-record'),
+        training: predictor.meta.training,
         onProgress: (_i, _n, row) => console.log(formatRow(row)),
       });
+      console.log(inSampleLine(report.in_sample, false));
       console.log(
         `sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`,
       );
       console.log(report.final_equity_basis);
-      if (reportFile) {
-        fs.mkdirSync(path.dirname(path.resolve(reportFile)), { recursive: true });
-        const text = /\.json$/i.test(reportFile)
-          ? JSON.stringify(report, null, 1) + '\n'
-          : renderHtmlReport(report);
-        fs.writeFileSync(reportFile, text);
-        console.log(`report: ${reportFile}`);
-      }
+      if (reportFile) writeReport(reportFile, report);
     } finally {
       await predictor.close();
     }

@@ -59,3 +59,51 @@ export class RecordedModel implements DecisionModel {
     return v === undefined ? NaN : v;
   }
 }
+
+/** One window of a ScheduledModel: `model` decides at times in [from, to); null: no model, no decision. */
+export interface ModelWindow {
+  from: number;
+  to: number;
+  model: DecisionModel | null;
+}
+
+/**
+ * A model per time window (a walk-forward backtest: each window traded by a model trained only on data before
+ * it). Pure: the answer at `ts` is the answer of the model whose window holds `ts`; before the first window,
+ * after the last and in a window without a model it is NaN (no decision), so nothing trades before the first
+ * out-of-sample model exists. Windows are sorted and do not overlap.
+ */
+export class ScheduledModel implements DecisionModel {
+  readonly needsFeatures: boolean;
+  constructor(readonly windows: readonly ModelWindow[]) {
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i];
+      if (!(w.from < w.to)) throw new RangeError(`window ${i} is empty or reversed: [${w.from}, ${w.to})`);
+      if (i > 0 && w.from < windows[i - 1].to)
+        throw new RangeError(
+          `window ${i} starts at ${w.from}, before window ${i - 1} ends (${windows[i - 1].to})`,
+        );
+    }
+    this.needsFeatures = windows.some((w) => w.model?.needsFeatures === true);
+  }
+
+  /** Index of the window holding `ts`, or -1. */
+  indexAt(ts: number): number {
+    let lo = 0;
+    let hi = this.windows.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const w = this.windows[mid];
+      if (ts < w.from) hi = mid - 1;
+      else if (ts >= w.to) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  predict(row: Float32Array, ts: number): Promise<number> | number {
+    const i = this.indexAt(ts);
+    const m = i < 0 ? null : this.windows[i].model;
+    return m ? m.predict(row, ts) : NaN;
+  }
+}

@@ -124,6 +124,15 @@ export function BacktestPanel({ client }: { client: Client }) {
             Session #{report.sessionId} {report.symbol} · {report.messages} msgs ·{' '}
             {fmt(report.elapsedMs / 1000, 1)} s
           </div>
+          {(best.inSampleShare ?? 0) > 0 && (
+            <div className="small warn" role="alert" data-testid="backtest-in-sample">
+              Warning: {pct(best.inSampleShare, 0)} of decisions lie inside the model&apos;s training span
+              {best.trainingSpan
+                ? ` (${new Date(best.trainingSpan.fromTs).toISOString().slice(0, 16)} – ${new Date(best.trainingSpan.toTs).toISOString().slice(0, 16)} UTC)`
+                : ''}
+              : in-sample, optimistic. Backtest a later session (or l2desk backtest --walk-forward).
+            </div>
+          )}
           <table className="runs">
             <thead>
               <tr>
