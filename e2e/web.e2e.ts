@@ -1,5 +1,6 @@
 // The workstation in a real browser (Debian Chromium via playwright-core) against `l2desk web` on the simulated
-// market: book, collect, retrain, predictions, threshold slider, backtest, and the bridge refusing bad clients.
+// market: book, collect, retrain, predictions, threshold slider, backtest (sweep, cancel, walk-forward), and the
+// bridge refusing bad clients.
 // Screenshots of each step go to e2e/artifacts/ (git-ignored); L2DESK_SCREENSHOT=1 also refreshes docs/screenshot.png.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -189,6 +190,27 @@ describe.skipIf(noChromium)(suite, () => {
       .poll(() => page.getByRole('button', { name: 'Backtest', exact: true }).isEnabled())
       .toBe(true);
   }, 60_000);
+
+  it('runs a walk-forward backtest and shows one row per window', async () => {
+    const trainWindow = page.getByLabel('Train window');
+    expect(await trainWindow.isDisabled()).toBe(true);
+    await page.getByLabel('Session').selectOption('1');
+    await page.getByLabel('Threshold sweep').fill('');
+    await page.getByRole('checkbox', { name: 'Walk-forward' }).check();
+    expect(await trainWindow.isEnabled()).toBe(true);
+    // The seeded session is 20 minutes: windows at 6, 11 and 16 minutes, each model trained on the 6 before it.
+    await trainWindow.fill('6');
+    await page.getByLabel('Retrain every').fill('5');
+    await page.getByRole('button', { name: 'Backtest', exact: true }).click();
+    const windows = page.getByRole('table', { name: 'Walk-forward windows' });
+    await windows.waitFor({ timeout: 30_000 });
+    await expect.poll(() => windows.locator('tbody tr').count()).toBe(3);
+    expect(await page.getByTestId('backtest-in-sample').textContent()).toMatch(
+      /^Out of sample: none of the \d+ decisions/,
+    );
+    await windows.scrollIntoViewIfNeeded();
+    await shot('06b-walk-forward');
+  }, 45_000);
 
   it('shows the disconnected state when the engine goes away', async () => {
     await web.stop();

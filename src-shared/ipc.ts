@@ -55,6 +55,24 @@ export const commandSchemas = {
     sessionId,
     threshold: threshold.optional(),
     sweep: z.array(threshold).min(1).max(50).optional(),
+    /**
+     * Out of sample (`l2desk backtest --walk-forward`): instead of the active model, one model per window of
+     * everyMs, each trained on the trainWindowMs of data before it. The engine also checks them against the horizon.
+     */
+    walkForward: z
+      .strictObject({
+        trainWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .max(7 * 86_400_000),
+        everyMs: z
+          .number()
+          .int()
+          .positive()
+          .max(7 * 86_400_000),
+      })
+      .optional(),
   }),
   /** Stop a running backtest (job id from its backtest/progress events); its backtest/run then fails as cancelled. */
   'backtest/cancel': z.strictObject({ jobId: z.string().min(1).max(100) }),
@@ -156,6 +174,26 @@ export interface MetricsView {
   turnover: number;
   avgHoldingMs: number;
   fees: number;
+  /** Execution costs of the run so far (absent from older peers). */
+  costs?: CostsView;
+}
+
+/**
+ * Transaction-cost analysis: implementation shortfall against the decision mids (the book each order's signal saw),
+ * split into latency drift (arrival mid − decision mid) and spread + book walk (fill − arrival mid; negative on
+ * passive fills: the spread earned). A cost is positive; bps of the decision notional, notional-weighted.
+ * grossAlpha − spreadWalk − latency − fees = netPnl (quote currency).
+ */
+export interface CostsView {
+  shortfallBps: number;
+  latencyBps: number;
+  spreadWalkBps: number;
+  feesBps: number;
+  grossAlpha: number;
+  spreadWalk: number;
+  latency: number;
+  fees: number;
+  netPnl: number;
 }
 
 export interface PortfolioView {
@@ -257,6 +295,46 @@ export interface BacktestRunReport {
   trainingSpan?: { fromTs: number; toTs: number } | null;
 }
 
+/** One window of a walk-forward backtest: when it traded, what its model learnt from, how well it did. */
+export interface WalkForwardWindowView {
+  /** 0-based. */
+  window: number;
+  /** Its decisions: times in [tradeFrom, tradeTo) (epoch ms). */
+  tradeFrom: number;
+  tradeTo: number;
+  /** Its model learnt from data received in [trainFrom, trainTo] (epoch ms); trainTo = tradeFrom - horizon. */
+  trainFrom: number;
+  trainTo: number;
+  /** False: too little data to train; the previous window's model (if any) traded it (see note). */
+  trained: boolean;
+  note: string;
+  /** File name of the model that traded the window (null: none, no trading). */
+  model: string | null;
+  /** Training rows, and the model's validation R² and IC at training time (null when not trained). */
+  rows: number;
+  r2: number | null;
+  ic: number | null;
+  decisions: number;
+  /** Decisions inside the deciding model's training span (0 by construction). */
+  inSample: number;
+  /** Out of sample on the window: IC and hit rate of its predictions against the mid return over the horizon. */
+  oosIc: number | null;
+  oosHitRate: number | null;
+  oosN: number;
+}
+
+export interface WalkForwardView {
+  trainWindowMs: number;
+  everyMs: number;
+  /** Between a window's last training data and its first decision (one horizon). */
+  embargoMs: number;
+  /** No trading before this time (session start + train window). */
+  firstTradeTs: number;
+  /** Where its models were written (beside the database; they are not in the model list). */
+  outDir: string;
+  windows: WalkForwardWindowView[];
+}
+
 export interface BacktestReport {
   jobId: string;
   sessionId: number;
@@ -268,6 +346,8 @@ export interface BacktestReport {
   runs: BacktestRunReport[];
   best: number;
   elapsedMs: number;
+  /** Only for a walk-forward backtest (args.walkForward). */
+  walkForward?: WalkForwardView | null;
 }
 
 export interface BacktestProgress {
@@ -278,6 +358,9 @@ export interface BacktestProgress {
   threshold?: number;
   replayed?: number;
   total?: number;
+  /** While a walk-forward backtest trains its models: the 0-based window being trained and how many there are. */
+  window?: number;
+  windows?: number;
 }
 
 export interface AppErrorEvent {

@@ -20,6 +20,7 @@ import {
   type Snapshot,
   type SourceSpec,
   type StatusView,
+  type WalkForwardView,
   type WhatIfArgs,
   type WhatIfResult,
 } from '../../src-shared/ipc.ts';
@@ -518,14 +519,16 @@ export class AppService {
     const abort = new AbortController();
     this.backtests.set(jobId, abort);
     let runs: BacktestRunReport[];
+    let walkForward: WalkForwardView | null;
     try {
-      runs = await this.d.backtester({
+      ({ runs, walkForward } = await this.d.backtester({
         sessionId: a.sessionId,
         thresholds,
+        walkForward: a.walkForward,
         signal: abort.signal,
         onProgress: (fraction, message, detail) =>
           this.d.bus.emit('backtest/progress', { jobId, fraction, message, ...detail }),
-      });
+      }));
     } catch (e) {
       // Whatever the backtester threw once aborted (worker or in-process), the job ends as cancelled.
       if (abort.signal.aborted) throw new Error(`backtest ${jobId} cancelled`);
@@ -547,6 +550,7 @@ export class AppService {
       runs,
       best,
       elapsedMs: this.now() - t0,
+      ...(walkForward ? { walkForward } : {}),
     };
     this.d.bus.emit('backtest/result', report);
     return report;

@@ -45,7 +45,7 @@ describe('makeBacktester', () => {
           sessionId: small,
           thresholds,
           onProgress: (fraction, _m, d) => progress.push({ fraction, ...d }),
-        }).then((runs) => ({ runs, progress }));
+        }).then(({ runs }) => ({ runs, progress }));
       };
       const worker = await run(true);
       const here = await run(false);

@@ -2,8 +2,12 @@
 // sweep, with the active model, and turns the result into the IPC report's runs (equity with drawdown). The replay
 // is CPU-bound for seconds, so it runs in a worker thread (its own connection and Predictor); only a database
 // without a file (':memory:') falls back to running here. Either way each pass is stored as a run, like the CLI's.
+// A walk-forward backtest (as `l2desk backtest --walk-forward`) always runs in the worker, which trains the window
+// models with the trainer worker first; its models go to a folder beside the database and are never registered.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
-import type { BacktestRunReport, EquityPoint } from '../../src-shared/ipc.ts';
+import type { BacktestRunReport, EquityPoint, WalkForwardView } from '../../src-shared/ipc.ts';
 import { runBacktest } from '../backtest/backtest.ts';
 import {
   backtestInWorker,
@@ -11,14 +15,18 @@ import {
   summarizePasses,
   type BacktestOutcome,
   type ReplayProgress,
+  type TrainingProgress,
 } from '../backtest/runInWorker.ts';
+import { walkForwardSettingsError } from '../backtest/walkForward.ts';
+import type { WalkForwardSection } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { toMetricsView } from './enginePipeline.ts';
-import type { Backtester, BacktestProgressDetail } from './ports.ts';
+import type { Backtester, BacktestProgressDetail, BacktestTrainingDetail } from './ports.ts';
+import { describeProgress } from './trainer.ts';
 
 const MAX_EQUITY_POINTS = 1500;
 
@@ -60,6 +68,76 @@ export function describeReplay(p: ReplayProgress): {
   };
 }
 
+/** Share of a walk-forward run's progress bar given to training its models (the replay gets the rest). */
+const TRAINING_SHARE = 0.5;
+const fixed = (x: number | null, d = 3) => (x === null ? '–' : x.toFixed(d));
+
+export function describeTraining(t: TrainingProgress): {
+  fraction: number;
+  message: string;
+  detail: BacktestTrainingDetail;
+} {
+  const inWindow = t.train ? Math.min(1, describeProgress(t.train).fraction) : 1;
+  const head = `training window ${t.window + 1}/${t.windows}`;
+  const r = t.row;
+  return {
+    fraction: t.windows > 0 ? (TRAINING_SHARE * (t.window + inWindow)) / t.windows : 0,
+    message: r
+      ? r.trained
+        ? `${head}: ${r.rows.toLocaleString('en-US')} rows, r2 ${fixed(r.r2)}, ic ${fixed(r.ic)}`
+        : `${head}: ${r.note}`
+      : `${head}: ${t.train ? describeProgress(t.train).message : 'starting'}`,
+    detail: { window: t.window, windows: t.windows },
+  };
+}
+
+/** The report's walk-forward section as the panel shows it (model file names; their folder is outDir). */
+export function toWalkForwardView(s: WalkForwardSection): WalkForwardView {
+  return {
+    trainWindowMs: s.train_window_ms,
+    everyMs: s.every_ms,
+    embargoMs: s.embargo_ms,
+    firstTradeTs: s.first_trade_ts,
+    outDir: s.out_dir,
+    windows: s.models.map((m) => ({
+      window: m.window,
+      tradeFrom: m.trade_from,
+      tradeTo: m.trade_to,
+      trainFrom: m.train_from,
+      trainTo: m.train_to,
+      trained: m.trained,
+      note: m.note,
+      model: m.model === null ? null : path.basename(m.model),
+      rows: m.rows,
+      r2: m.r2,
+      ic: m.ic,
+      decisions: m.decisions,
+      inSample: m.in_sample,
+      oosIc: m.oos_ic,
+      oosHitRate: m.oos_hit_rate,
+      oosN: m.oos_n,
+    })),
+  };
+}
+
+/**
+ * A new folder for a walk-forward run's models beside the database, named like the CLI's default
+ * (walkforward-<session>-<UTC time>), with a suffix when a run of the same second already took the name.
+ */
+export function makeWalkForwardDir(dbFile: string, sessionId: number, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const base = path.join(path.dirname(path.resolve(dbFile)), `walkforward-${sessionId}-${stamp}`);
+  for (let k = 1; ; k++) {
+    const dir = k === 1 ? base : `${base}-${k}`;
+    try {
+      fs.mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 const noModel = (e: Error) => new Error(`cannot backtest without a model: ${e.message}. Retrain one first.`);
 
 export function makeBacktester(o: {
@@ -71,14 +149,62 @@ export function makeBacktester(o: {
   /** Default: in a worker whenever the database is a file. */
   inWorker?: boolean;
 }): Backtester {
-  return async ({ sessionId, thresholds, onProgress, signal }) => {
+  return async ({ sessionId, thresholds, walkForward, onProgress, signal }) => {
+    const file = o.db.memory ? '' : o.db.name;
+    if (walkForward) {
+      const err = walkForwardSettingsError({
+        ...walkForward,
+        horizonMs: o.config.model.horizon,
+        decisionIntervalMs: o.config.features.decision_interval,
+      });
+      if (err) throw new Error(`walk-forward: ${err}`);
+      // The trainer worker reads the data through its own connection.
+      if (!file) throw new Error('a walk-forward backtest needs a database file, not an in-memory database');
+      const now = Date.now();
+      const outDir = makeWalkForwardDir(file, sessionId, now);
+      onProgress(0, 'training the walk-forward models');
+      try {
+        const outcome = await backtestInWorker(
+          {
+            dbFile: file,
+            nativeBinding: o.nativeBinding,
+            sessionId,
+            modelPath: outDir,
+            config: o.config,
+            thresholds,
+            maxEquityPoints: MAX_EQUITY_POINTS,
+            walkForward: { ...walkForward, outDir, createdAt: now },
+          },
+          {
+            signal,
+            onTraining: (t) => {
+              const d = describeTraining(t);
+              onProgress(d.fraction, d.message, d.detail);
+            },
+            onProgress: (p) => {
+              const d = describeReplay(p);
+              onProgress(TRAINING_SHARE + (1 - TRAINING_SHARE) * d.fraction, d.message, d.detail);
+            },
+          },
+        );
+        const wf = outcome.report.walk_forward;
+        return { runs: toRunReports(outcome), walkForward: wf ? toWalkForwardView(wf) : null };
+      } catch (e) {
+        // Nothing written (a session too short for the window, a cancel before the first model): no empty folder left.
+        try {
+          fs.rmdirSync(outDir);
+        } catch {
+          // It holds the models trained before the failure or cancel: kept, like the CLI's.
+        }
+        throw e;
+      }
+    }
     const modelPath = o.modelPath();
     const onReplay = (p: ReplayProgress) => {
       const d = describeReplay(p);
       onProgress(d.fraction, d.message, d.detail);
     };
     onProgress(0, 'replaying the session');
-    const file = o.db.memory ? '' : o.db.name;
     if (o.inWorker ?? file !== '') {
       if (!file) throw new Error('a backtest in a worker needs a database file, not an in-memory database');
       const outcome = await backtestInWorker(
@@ -95,9 +221,10 @@ export function makeBacktester(o: {
       ).catch((e: Error) => {
         throw e instanceof BacktestModelError ? noModel(e) : e;
       });
-      return toRunReports(outcome);
+      return { runs: toRunReports(outcome), walkForward: null };
     }
-    return toRunReports(await backtestHere(o, { sessionId, thresholds, modelPath, signal, onReplay }));
+    const outcome = await backtestHere(o, { sessionId, thresholds, modelPath, signal, onReplay });
+    return { runs: toRunReports(outcome), walkForward: null };
   };
 }
 

@@ -29,6 +29,17 @@ export function toMetricsView(m: Metrics): MetricsView {
     turnover: m.turnover,
     avgHoldingMs: m.avgHoldingMs,
     fees: m.fees,
+    costs: {
+      shortfallBps: m.costs.shortfallBps,
+      latencyBps: m.costs.latencyBps,
+      spreadWalkBps: m.costs.spreadWalkBps,
+      feesBps: m.costs.feesBps,
+      grossAlpha: m.costs.grossAlpha,
+      spreadWalk: m.costs.spreadWalk,
+      latency: m.costs.latency,
+      fees: m.costs.fees,
+      netPnl: m.netPnl,
+    },
   };
 }
 

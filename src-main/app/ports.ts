@@ -10,6 +10,7 @@ import type {
   RetrainProgress,
   SignalEvent,
   SourceSpec,
+  WalkForwardView,
 } from '../../src-shared/ipc.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import type { BookLike } from './uiFeed.ts';
@@ -93,11 +94,23 @@ export interface BacktestProgressDetail {
   total: number;
 }
 
-/** One run per threshold (a sweep re-uses the first run's predictions). */
+/** Where a walk-forward backtest is while it trains its models: the 0-based window and how many there are. */
+export interface BacktestTrainingDetail {
+  window: number;
+  windows: number;
+}
+
+/** One run per threshold (a sweep re-uses the first run's predictions); a walk-forward run adds its windows. */
 export type Backtester = (a: {
   sessionId: number;
   thresholds: number[];
-  onProgress: (fraction: number, message: string, detail?: BacktestProgressDetail) => void;
+  /** Out of sample: one model per window trained on the data before it, instead of the active model. */
+  walkForward?: { trainWindowMs: number; everyMs: number };
+  onProgress: (
+    fraction: number,
+    message: string,
+    detail?: BacktestProgressDetail | BacktestTrainingDetail,
+  ) => void;
   /** Aborting stops the run; the promise then rejects. */
   signal?: AbortSignal;
-}) => Promise<BacktestRunReport[]>;
+}) => Promise<{ runs: BacktestRunReport[]; walkForward: WalkForwardView | null }>;

@@ -87,6 +87,11 @@ describe('backtest', () => {
         'sortino',
         'avg_holding_s',
         'exposure',
+        'shortfall_bps',
+        'latency_bps',
+        'spread_walk_bps',
+        'fees_bps',
+        'gross_alpha',
       ]) {
         expect(typeof (r as unknown as Record<string, unknown>)[k], k).toBe('number');
       }
@@ -96,6 +101,10 @@ describe('backtest', () => {
       if (r.final_position !== 0) expect(r.final_mark).toBeGreaterThan(0);
       // Net P&L is after fees: the final equity says the same.
       expect(r.final_equity - config.trading.initial_balance).toBeCloseTo(r.net_pnl, 9);
+      // Where it went: gross alpha at the decision mids − spread + walk − latency − fees = net P&L.
+      expect(Math.abs(r.gross_alpha - r.spread_walk_cost - r.latency_cost - r.fees - r.net_pnl)).toBeLessThan(
+        1e-6,
+      );
     }
     expect(report.equity).toHaveLength(2);
     expect(report.equity[0].points.length).toBeGreaterThan(100);

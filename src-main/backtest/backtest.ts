@@ -86,6 +86,18 @@ export interface BacktestRow {
   /** Share of the decisions made inside the training span of the model that made them (0..1); null: unknown. */
   in_sample_share: number | null;
   run_id: number | null;
+  /** Implementation shortfall against the decision mids, notional-weighted bps of the decision notional (a cost is
+   * positive): latency drift + spread & book walk (negative on passive fills: the spread earned). See COSTS_BASIS. */
+  shortfall_bps: number;
+  latency_bps: number;
+  spread_walk_bps: number;
+  fees_bps: number;
+  /** The same in quote currency. */
+  shortfall_cost: number;
+  latency_cost: number;
+  spread_walk_cost: number;
+  /** P&L had every fill traded at its decision mid: gross_alpha − spread_walk_cost − latency_cost − fees = net_pnl. */
+  gross_alpha: number;
 }
 
 /** Decisions (predictions) inside the training span of the model that made them: in-sample, so optimistic. */
@@ -128,6 +140,8 @@ export interface BacktestReport {
   model: string | null;
   /** How final_equity is computed (open position marked to the last mid, working orders cancelled). */
   final_equity_basis: string;
+  /** What the shortfall, latency, spread+walk and gross alpha fields of the rows mean. */
+  costs_basis: string;
   /** Equity sampling for Sharpe/Sortino: "equity sampled every N ms, annualised with sqrt(periods per 365-day year)". */
   sampling_ms: number;
   annualisation: string;
@@ -191,8 +205,25 @@ export function rowOf(p: PassResult, inSampleShare: number | null = null): Backt
     predictions: p.predictions,
     in_sample_share: inSampleShare,
     run_id: p.runId,
+    shortfall_bps: m.costs.shortfallBps,
+    latency_bps: m.costs.latencyBps,
+    spread_walk_bps: m.costs.spreadWalkBps,
+    fees_bps: m.costs.feesBps,
+    shortfall_cost: m.costs.shortfall,
+    latency_cost: m.costs.latency,
+    spread_walk_cost: m.costs.spreadWalk,
+    gross_alpha: m.costs.grossAlpha,
   };
 }
+
+export const COSTS_BASIS =
+  'implementation shortfall per fill = side × (fill price − decision mid) (buy +1, sell −1: a cost is positive), split into ' +
+  'latency drift = side × (arrival mid − decision mid) and spread + book walk = side × (fill price − arrival mid); the ' +
+  'decision mid is the book the signal saw when the order was sent, the arrival mid the book when it reached the exchange ' +
+  'after latency. Passive (maker) fills at the touch have a negative spread + walk (the half spread earned; for a limit ' +
+  'order it also holds the move while it rested). bps are notional-weighted over the decision notional (qty × decision ' +
+  'mid). gross alpha = P&L had every fill traded at its decision mid (open position marked to the last mid); ' +
+  'gross alpha − spread + walk − latency − fees = net P&L';
 
 export const FINAL_EQUITY_BASIS =
   'final equity = cash after fees + any position still open at the end marked to the last mid of the book ' +
@@ -358,6 +389,7 @@ export async function runBacktest(
     },
     model: o.modelPath ?? null,
     final_equity_basis: FINAL_EQUITY_BASIS,
+    costs_basis: COSTS_BASIS,
     sampling_ms: samplingMs,
     annualisation: `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`,
     params: {

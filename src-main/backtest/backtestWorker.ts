@@ -1,14 +1,16 @@
 // Worker-thread entry of the backtest: opens its own connection to the database (WAL, busy timeout) and its own
 // Predictor, runs runBacktest off the caller's thread and records its runs like `l2desk backtest`, streams replay
 // progress, and stops when asked (marking the runs it started as ended and cancelled). Started by runInWorker.ts.
+// A walk-forward job runs runWalkForward here instead (its models are trained by trainer workers started from here).
 import { parentPort, workerData } from 'node:worker_threads';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
-import { runBacktest } from './backtest.ts';
+import { runBacktest, type BacktestOptions, type BacktestReport, type PassResult } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
+import { runWalkForward } from './walkForward.ts';
 
 /** Default for BacktestJob.busyTimeoutMs: the main process's writers commit small batches (≤ 250 ms apart). */
 const WORKER_BUSY_TIMEOUT_MS = 5000;
@@ -41,23 +43,23 @@ async function run(): Promise<void> {
   if (record) trackRuns(db);
   let predictor: Predictor | null = null;
   try {
-    try {
-      predictor = await Predictor.load(job.modelPath, FEATURE_SET);
-    } catch (e) {
-      send({ type: 'error', message: (e as Error).message, modelError: true });
-      return;
+    const wf = job.walkForward;
+    if (!wf) {
+      try {
+        predictor = await Predictor.load(job.modelPath, FEATURE_SET);
+      } catch (e) {
+        send({ type: 'error', message: (e as Error).message, modelError: true });
+        return;
+      }
     }
     const perPass = getSession(db, job.sessionId)?.messages ?? 0;
     const n = job.thresholds.length;
     let last = -Infinity;
-    const { report, passes } = await runBacktest({
+    const common: Omit<BacktestOptions, 'model' | 'modelPath' | 'training' | 'trainingAt' | 'modelSwaps'> = {
       db,
       sessionId: job.sessionId,
       config: job.config,
-      model: new PredictorModel(predictor),
-      modelPath: job.modelPath,
       thresholds: job.thresholds,
-      training: predictor.meta.training,
       record,
       maxEquityPoints: job.maxEquityPoints,
       samplingMs: job.samplingMs,
@@ -72,7 +74,32 @@ async function run(): Promise<void> {
         last = performance.now();
         progress(done - 1, perPass, row.threshold);
       },
-    });
+    };
+    let result: { report: BacktestReport; passes: PassResult[] };
+    if (wf) {
+      result = await runWalkForward({
+        ...common,
+        dbFile: job.dbFile,
+        trainWindowMs: wf.trainWindowMs,
+        everyMs: wf.everyMs,
+        outDir: wf.outDir,
+        createdAt: wf.createdAt,
+        // The trainer worker throttles its own progress; each finished window is always sent.
+        onTrainProgress: (w, p, windows) =>
+          send({ type: 'training', training: { window: w.index, windows, train: p, row: null } }),
+        onWindow: (w, row, windows) =>
+          send({ type: 'training', training: { window: w.index, windows, train: null, row } }),
+      });
+    } else {
+      const p = predictor as Predictor;
+      result = await runBacktest({
+        ...common,
+        model: new PredictorModel(p),
+        modelPath: job.modelPath,
+        training: p.meta.training,
+      });
+    }
+    const { report, passes } = result;
     send({ type: 'done', outcome: { report, passes: summarizePasses(passes) } });
 
     function progress(pass: number, replayed: number, threshold = job.thresholds[pass]): void {

@@ -92,6 +92,31 @@ function table(rows: readonly BacktestRow[]): string {
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
+/** Where the P&L went: gross alpha at the decision mids, minus spread + walk, latency drift and fees, equals net. */
+function costsTable(rows: readonly BacktestRow[]): string {
+  const head = [
+    'Threshold',
+    'Gross alpha',
+    '− Spread + walk',
+    '− Latency',
+    '− Fees',
+    '= Net P&amp;L',
+    'Shortfall',
+    'Latency',
+    'Spread + walk',
+    'Fees',
+  ];
+  const bp = (x: number) => `${fmt(x, 3)} bps`;
+  const body = rows.map(
+    (r) =>
+      `<tr><td>${fmt(r.threshold, 3)}</td><td class="${r.gross_alpha >= 0 ? 'pos' : 'neg'}">${fmt(r.gross_alpha)}</td>` +
+      `<td>${fmt(r.spread_walk_cost)}</td><td>${fmt(r.latency_cost)}</td><td>${fmt(r.fees)}</td>` +
+      `<td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td><td>${bp(r.shortfall_bps)}</td><td>${bp(r.latency_bps)}</td>` +
+      `<td>${bp(r.spread_walk_bps)}</td><td>${bp(r.fees_bps)}</td></tr>`,
+  );
+  return `<table aria-label="Execution costs"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
 /** The in-sample verdict: a warning banner when decisions lie inside the training span of their model. */
 function inSampleBanner(r: BacktestReport): string {
   const s = r.in_sample;
@@ -172,6 +197,9 @@ ${inSampleBanner(r)}
 ${equitySvg(r.equity)}
 <h2>Metrics</h2>
 ${table(r.rows)}
+<h2>Execution costs</h2>
+<div class="muted">quote currency, a cost is positive; bps of the decision notional, notional-weighted</div>
+${costsTable(r.rows)}
 ${walkForwardSection(r.walk_forward)}
 <h2>Notes</h2>
 <dl>
@@ -180,6 +208,7 @@ ${walkForwardSection(r.walk_forward)}
 <dt>Sharpe, Sortino</dt><dd>equity sampled every ${esc(String(r.sampling_ms))} ms, simple returns, annualised with ${esc(r.annualisation)}</dd>
 <dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
 <dt>Final equity</dt><dd>${esc(r.final_equity_basis)}${openAtEnd(r.rows)}</dd>
+<dt>Execution costs</dt><dd>${esc(r.costs_basis ?? '')}</dd>
 <dt>Hit rate</dt><dd>share of round trips (flat → flat, or up to a flip) with a positive net P&amp;L</dd>
 <dt>Turnover</dt><dd>traded notional / initial equity</dd>
 <dt>Fills</dt><dd>market orders walk the visible book; limit orders queue behind the visible size; latency applies to orders and cancels; no market impact</dd>

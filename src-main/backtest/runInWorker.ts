@@ -3,7 +3,9 @@
 // result is the same report an in-process runBacktest gives (runInWorker.test.ts proves it).
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../src-shared/config.ts';
+import type { PipelineProgress } from '../model/trainPipeline.ts';
 import type { BacktestReport, PassResult } from './backtest.ts';
+import type { WalkForwardModelRow } from './walkForwardReport.ts';
 
 /** What a backtest needs, as plain data (structured-cloned into the worker). */
 export interface BacktestJob {
@@ -20,6 +22,11 @@ export interface BacktestJob {
   record?: boolean;
   /** How long a write waits for the other connection's transaction (ms); default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * A walk-forward backtest instead of modelPath's model (runWalkForward): one model per window of everyMs trained
+   * by the trainer worker (started from this worker) on the trainWindowMs before it, written to outDir, not registered.
+   */
+  walkForward?: { trainWindowMs: number; everyMs: number; outDir: string; createdAt: number };
 }
 
 /** A pass without its bulky per-order lists: what a report view needs. */
@@ -40,6 +47,17 @@ export interface ReplayProgress {
   total: number;
 }
 
+/** A walk-forward backtest training its window models (before the one replay). */
+export interface TrainingProgress {
+  /** 0-based window and how many there are. */
+  window: number;
+  windows: number;
+  /** The trainer's progress inside the window; null once the window is done (see row). */
+  train: PipelineProgress | null;
+  /** The finished window: rows and validation metrics, or why it was not trained. */
+  row: WalkForwardModelRow | null;
+}
+
 export interface BacktestWorkerInput {
   job: BacktestJob;
   /** Minimum milliseconds between progress messages (the end of each pass is always sent). */
@@ -50,6 +68,7 @@ export interface BacktestWorkerInput {
 
 export type BacktestWorkerMessage =
   | { type: 'progress'; progress: ReplayProgress }
+  | { type: 'training'; training: TrainingProgress }
   | { type: 'done'; outcome: BacktestOutcome }
   | { type: 'cancelled' }
   | { type: 'error'; message: string; modelError: boolean };
@@ -76,6 +95,8 @@ export class BacktestModelError extends Error {
 
 export interface RunInWorkerOptions {
   onProgress?: (p: ReplayProgress) => void;
+  /** A walk-forward job's model training, window by window. */
+  onTraining?: (p: TrainingProgress) => void;
   signal?: AbortSignal;
   progressEveryMs?: number;
   /** After a cancel, how long the worker gets to stop by itself before it is terminated (ms). */
@@ -109,7 +130,8 @@ export function backtestInWorker(job: BacktestJob, opts: RunInWorkerOptions = {}
   let kill: ReturnType<typeof setTimeout> | null = null;
   const onAbort = () => {
     worker.postMessage({ type: 'cancel' });
-    // The replay checks for a cancel every couple of thousand messages; a worker stuck elsewhere is terminated.
+    // The replay checks for a cancel every couple of thousand messages (a walk-forward's training every boosting
+    // round); a worker stuck elsewhere (building a window's dataset) is terminated, its trainer worker with it.
     kill = setTimeout(() => void worker.terminate(), opts.cancelGraceMs ?? 2000);
     kill.unref();
   };
@@ -124,6 +146,8 @@ export function backtestInWorker(job: BacktestJob, opts: RunInWorkerOptions = {}
     worker.on('message', (m: BacktestWorkerMessage) => {
       if (m.type === 'progress') {
         if (!settled) opts.onProgress?.(m.progress);
+      } else if (m.type === 'training') {
+        if (!settled) opts.onTraining?.(m.training);
       } else if (m.type === 'done') finish(() => resolve(m.outcome));
       else if (m.type === 'cancelled') finish(() => reject(new BacktestCancelled()));
       else if (m.type === 'error')

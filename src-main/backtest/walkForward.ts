@@ -14,6 +14,7 @@ import {
   MIN_ROWS,
   settingsFromConfig,
   trainModelFromDb,
+  type PipelineProgress,
   type TrainSettings,
 } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
@@ -93,6 +94,8 @@ export interface WalkForwardOptions extends Omit<
   settings?: TrainSettings;
   /** After each window's training (or its failure for lack of data). */
   onWindow?: (w: WalkForwardWindow, row: WalkForwardModelRow, total: number) => void;
+  /** While a window's model is being trained (dataset events, boosting rounds: the trainer worker's progress). */
+  onTrainProgress?: (w: WalkForwardWindow, p: PipelineProgress, total: number) => void;
 }
 
 interface TrainedWindow {
@@ -164,6 +167,7 @@ export async function runWalkForward(
           name,
           createdAt: o.createdAt,
           signal: o.signal,
+          onProgress: o.onTrainProgress && ((p) => o.onTrainProgress?.(w, p, plan.length)),
           // A walk-forward run's models are its own, not candidates for the app's model list.
           registerIn: null,
         });

@@ -14,6 +14,7 @@ import { renderHtmlReport } from '../backtest/htmlReport.ts';
 import { DEFAULT_EVERY_MS, runWalkForward, walkForwardSettingsError } from '../backtest/walkForward.ts';
 import { formatWalkForwardTable } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
+import { formatCostsLine } from '../trading/executionCosts.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import { openDb } from '../store/db.ts';
@@ -105,14 +106,27 @@ export function parseSweep(text: string): number[] {
   return xs;
 }
 
+/** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net). */
 export function formatRow(r: BacktestRow): string {
   return (
     `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  sharpe ${r.sharpe.toFixed(2).padStart(9)}  ` +
     `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  hit_rate ${(r.hit_rate * 100).toFixed(1).padStart(5)}% (gross ${(r.hit_rate_gross * 100).toFixed(1)}%)  ` +
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
-    (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '')
+    (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
+    `\n  ${costsLine(r)}`
   );
+}
+
+export function costsLine(r: BacktestRow): string {
+  return formatCostsLine({
+    shortfallBps: r.shortfall_bps,
+    latencyBps: r.latency_bps,
+    spreadWalkBps: r.spread_walk_bps,
+    feesBps: r.fees_bps,
+    grossAlpha: r.gross_alpha,
+    netPnl: r.net_pnl,
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {

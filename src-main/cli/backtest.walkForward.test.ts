@@ -232,7 +232,7 @@ describe('l2desk backtest --walk-forward', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /window 1\/3: not trained: fewer than 200 rows in its window; no model yet, no trading/,
+      /window 0 \(1 of 3\): not trained: fewer than 200 rows in its window; no model yet, no trading/,
     );
     const x = readReport(rep);
     expect(x.walk_forward?.models.map((m) => [m.trained, m.model, m.decisions])).toEqual([

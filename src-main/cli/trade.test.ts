@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -113,11 +114,75 @@ describe('l2desk trade as a process', () => {
         expect(out).not.toMatch(/^warning: .*(instrument info|tick size of|lot size of)/m);
         expect(out).not.toMatch(/inferred from the first snapshot/);
         expect(out).toMatch(/stopped \(duration reached\): final equity \d+\.\d{4}/);
+        expect(out).toMatch(
+          /^costs: shortfall [+-]?\d+\.\d{3} bps \(latency [+-]?\d+\.\d{3}, spread\+walk [+-]?\d+\.\d{3}\), fees -?\d+\.\d{3} bps; alpha -?\d+\.\d\d → net -?\d+\.\d\d/m,
+        );
         expect(out).not.toMatch(/Error|tick size must be/);
         expect(code).toBe(0);
       } finally {
         await server.close();
       }
+    },
+    30_000,
+  );
+});
+
+describe('l2desk trade on an exchange it cannot reach', () => {
+  // A port nobody listens on: the source keeps retrying with backoff, so its start never completes.
+  const closedPortUrl = async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const { port } = srv.address() as net.AddressInfo;
+    await new Promise<void>((r) => srv.close(() => r()));
+    return `ws://127.0.0.1:${port}/v5/public/linear`;
+  };
+  const start = (url: string, extra: string[]) => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'),
+        'trade',
+        '--paper',
+        '--source',
+        'bybit',
+        '--url',
+        url,
+        '--no-record',
+        '--model',
+        model,
+        ...extra,
+      ],
+      { cwd: PROJECT_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    return { child, exit, out: () => out };
+  };
+
+  it.skipIf(!fs.existsSync(model))(
+    '--duration ends the run although no connection ever succeeded, saying no data came',
+    async () => {
+      const run = start(await closedPortUrl(), ['--duration', '3s']);
+      const code = await run.exit;
+      expect(run.out()).toMatch(/^warning: .*reconnecting in \d+ ms/m);
+      expect(run.out()).toMatch(/stopped \(duration reached\): final equity 10000\.0000/);
+      expect(run.out()).toMatch(/no market data received from the bybit source/);
+      expect(code).toBe(1);
+    },
+    30_000,
+  );
+
+  it.skipIf(!fs.existsSync(model))(
+    'Ctrl-C stops it while it is still trying to connect',
+    async () => {
+      const run = start(await closedPortUrl(), []);
+      await vi.waitFor(() => expect(run.out()).toMatch(/reconnecting in/), { timeout: 15_000 });
+      run.child.kill('SIGINT');
+      const code = await run.exit;
+      expect(run.out()).toMatch(/stopped \(interrupted\)/);
+      expect(code).toBe(0);
     },
     30_000,
   );

@@ -3,7 +3,7 @@
 // (prediction scaled and unscaled, signal, position, balance) and a BUY/SELL line per fill. Ctrl-C stops cleanly.
 // There is no real-order path: without --paper it refuses to run.
 import path from 'node:path';
-import { parseDuration } from '../../src-shared/duration.ts';
+import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { defaultSamplingMs } from '../backtest/backtest.ts';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { RealClock, ReplayClock, type Clock } from '../engine/clock.ts';
@@ -15,6 +15,7 @@ import { createSource } from '../market/createSource.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { Predictor } from '../model/predictor.ts';
+import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -307,20 +308,30 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let wallTimer: NodeJS.Timeout | undefined;
+  const startedAt = Date.now();
   try {
     log(
       `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
         `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? `, run ${sink.runId} in ${dbFile}` : ''}`,
     );
-    await engine.start();
-    const finished = (source as { done?: () => Promise<void> }).done?.();
-    finished?.then(
-      () => requestStop('end of data'),
-      (e: unknown) => requestStop(`source failed: ${(e as Error).message}`),
-    );
-    // Live data: the duration is also enforced on the wall clock, in case no data arrives at all.
+    // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
+    // then: Ctrl-C and --duration must work while it is still trying (an unreachable exchange, no network).
     if (clock.kind === 'real' && durationMs < Infinity)
       wallTimer = setTimeout(() => requestStop('duration reached'), durationMs);
+    const started = engine.start().then(
+      () => true,
+      (e: unknown) => {
+        requestStop(`source failed: ${(e as Error).message}`);
+        return false;
+      },
+    );
+    if (await Promise.race([started, stopRequested.then(() => false)])) {
+      const finished = (source as { done?: () => Promise<void> }).done?.();
+      finished?.then(
+        () => requestStop('end of data'),
+        (e: unknown) => requestStop(`source failed: ${(e as Error).message}`),
+      );
+    }
     await stopRequested;
     const m = await engine.stop();
     engineStopped = true;
@@ -342,7 +353,16 @@ export async function run(argv: string[]): Promise<number> {
         `(equity every ${m.samplingMs} ms) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
         `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink ? ` | run ${sink.runId}` : ''}`,
     );
-    return stopReason.startsWith('source failed') ? 1 : 0;
+    // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
+    console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));
+    // A run that never received data traded nothing: say why instead of a quiet zero (and fail for scripts).
+    const noData = engine.health().messages === 0 && config.source !== 'replay';
+    if (noData)
+      console.error(
+        `no market data received from the ${config.source} source in ${formatDuration(Date.now() - startedAt)}: ` +
+          'the exchange was not reachable (see the warnings above) or sent nothing',
+      );
+    return stopReason.startsWith('source failed') || (noData && stopReason === 'duration reached') ? 1 : 0;
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
     process.off('SIGINT', onSignal);

@@ -106,6 +106,8 @@ async function start(): Promise<void> {
   const nativeBinding = app.isPackaged
     ? path.join(process.resourcesPath, 'native', 'better_sqlite3.node')
     : process.env.L2DESK_SQLITE_BINDING || undefined;
+  // Worker threads (training, backtests) open the database themselves: they find the binding in the environment.
+  if (nativeBinding) process.env.L2DESK_SQLITE_BINDING = nativeBinding;
   ctx = await createApp({ config, modelsDir: path.join(userData, 'models'), nativeBinding });
   const dispatch = ctx.dispatch;
   ipcMain.handle(INVOKE_CHANNEL, (e, cmd: unknown, args: unknown) => {

@@ -26,6 +26,7 @@ import { FeatureEngine } from '../features/featureEngine.ts';
 import { N_FEATURES } from '../features/featureSet.ts';
 import { offGridPrices, refineTick, tickFromLevels } from '../market/bybit/tickInference.ts';
 import type { MarketSource } from '../market/source.ts';
+import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
 import { ConstantLatency } from '../trading/latency.ts';
@@ -148,6 +149,8 @@ export class Engine {
   private readonly broker: PaperBroker;
   private readonly portfolio: Portfolio;
   private readonly metrics: MetricsAccumulator;
+  /** Execution-cost sums over every fill (each fill carries its order's decision and arrival mids). */
+  private readonly costs = emptyCostTotals();
 
   private queue: QueuedEvent[] = [];
   private qHead = 0;
@@ -199,6 +202,7 @@ export class Engine {
     this.broker.onEvent((e) => {
       if (e.kind === 'fill') {
         this.portfolio.applyFill(e.fill);
+        addFillCost(this.costs, e.fill);
         this.sink?.fill(e.fill);
         this.ev.emit('fill', e.fill);
       } else {
@@ -256,6 +260,7 @@ export class Engine {
       fills: this.portfolio.fills,
       turnoverNotional: this.portfolio.turnoverNotional,
       fees: this.portfolio.fees,
+      costs: { totals: this.costs, position: this.portfolio.position, mark: this.portfolio.lastMark },
     });
   }
 
@@ -665,8 +670,10 @@ export class Engine {
       dec.reason,
       dec.urgent,
     );
+    // The decision mid: the book this decision saw (a prediction is awaited with nothing else processed).
+    const mid = actions.length > 0 ? book.mid() : NaN;
     for (const a of actions) {
-      if (a.kind === 'place') this.broker.submit(a.intent, ts);
+      if (a.kind === 'place') this.broker.submit(a.intent, ts, mid);
       else if (a.kind === 'cancel') this.broker.cancel(a.orderId, ts);
       else this.broker.cross(a.orderId, ts, a.reason);
     }

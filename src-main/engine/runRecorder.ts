@@ -1,4 +1,4 @@
-// Records a run in SQLite (tables of migrations 200 and 100): one run row, then predictions (with the feature row
+// Records a run in SQLite (tables of migrations 200, 220 and 100): one run row, then predictions (with the feature row
 // behind each, when the engine computed one), signals, orders, fills and equity, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
 // close), so a fast replay does not pay a transaction per row.
 import type Database from 'better-sqlite3';
@@ -94,11 +94,11 @@ export class RunRecorder implements RunSink {
       'INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.upsertOrder = db.prepare(
-      `INSERT INTO orders (run_id, order_id, side, type, qty, price, reason, sent_ts, arrived_ts, status, filled_qty, avg_fill_price, fees, note, done_ts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO orders (run_id, order_id, side, type, qty, price, reason, sent_ts, arrived_ts, status, filled_qty, avg_fill_price, fees, note, done_ts, decision_mid, arrival_mid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, order_id) DO UPDATE SET arrived_ts = excluded.arrived_ts, status = excluded.status,
          filled_qty = excluded.filled_qty, avg_fill_price = excluded.avg_fill_price, fees = excluded.fees,
-         note = excluded.note, done_ts = excluded.done_ts`,
+         note = excluded.note, done_ts = excluded.done_ts, arrival_mid = excluded.arrival_mid`,
     );
     this.insFill = db.prepare(
       'INSERT INTO fills (run_id, order_id, ts, side, price, qty, fee, liquidity, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -157,6 +157,8 @@ export class RunRecorder implements RunSink {
       o.fees,
       o.note,
       num(o.doneTs),
+      num(o.decisionMid),
+      num(o.arrivalMid),
     ];
     this.push(() => this.upsertOrder.run(this.runId, ...v));
   }

@@ -55,6 +55,15 @@ export function describeDbError(file: string, e: unknown): DbError {
   return new DbError(`database ${file}: ${msg}`, file);
 }
 
+/**
+ * Under Electron, the Electron-ABI build the shell announced in L2DESK_SQLITE_BINDING: worker threads (trainer,
+ * backtests) open their own connections and inherit the environment, not the shell's options. Never under plain
+ * Node, whose ABI the default build matches (a stray variable must not break the CLI).
+ */
+function electronBinding(): string | undefined {
+  return process.versions.electron ? process.env.L2DESK_SQLITE_BINDING || undefined : undefined;
+}
+
 /** Opens (creating if allowed) and migrates the database; the caller closes it with db.close(). */
 export function openDb(file: string, opts: OpenOptions = {}): Db {
   const exists = fs.existsSync(file);
@@ -71,7 +80,10 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
   }
   let db: Db | undefined;
   try {
-    db = new Database(file, { fileMustExist: Boolean(opts.mustExist), nativeBinding: opts.nativeBinding });
+    db = new Database(file, {
+      fileMustExist: Boolean(opts.mustExist),
+      nativeBinding: opts.nativeBinding ?? electronBinding(),
+    });
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     // Reading the header here surfaces "not a database" before anything else runs.
     db.pragma('schema_version');

@@ -126,6 +126,19 @@ describe('openDb and migrations', () => {
     expect(() => openDb(dir)).toThrow(/is a directory/);
   });
 
+  it('under plain Node a stray Electron binding variable is ignored; an explicit wrong binding is an error', () => {
+    const was = process.env.L2DESK_SQLITE_BINDING;
+    process.env.L2DESK_SQLITE_BINDING = path.join(dir, 'electron-abi', 'better_sqlite3.node');
+    try {
+      const db = open('env.db');
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      if (was === undefined) delete process.env.L2DESK_SQLITE_BINDING;
+      else process.env.L2DESK_SQLITE_BINDING = was;
+    }
+    expect(() => openDb(path.join(dir, 'b.db'), { nativeBinding: path.join(dir, 'missing.node') })).toThrow();
+  });
+
   it('reports a database locked by another process, naming the file', () => {
     const file = path.join(dir, 'lock.db');
     // A rollback-journal database held under an exclusive lock cannot even be read.

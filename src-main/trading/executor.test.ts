@@ -17,6 +17,8 @@ function order(p: Partial<Order> & Pick<Order, 'id' | 'side' | 'type' | 'qty'>):
     queueAhead: NaN,
     note: '',
     doneTs: NaN,
+    decisionMid: NaN,
+    arrivalMid: NaN,
     ...p,
   };
 }

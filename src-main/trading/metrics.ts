@@ -2,6 +2,8 @@
 // fixed grid (default every 1 min: the last equity at or before each grid time) and simple returns between grid
 // points, annualised with sqrt(periods per year) for a 24/7 market (365 days). Drawdown uses every sample.
 // Incremental, so the live engine updates it in O(1) per sample and a backtest gets the same numbers.
+// Execution costs (implementation shortfall and the P&L attribution) come from executionCosts.ts.
+import { summarizeCosts, type CostTotals, type ExecutionCosts } from './executionCosts.ts';
 import { addTrip, type RoundTrip, type TripSummary } from './portfolio.ts';
 
 export const DEFAULT_SAMPLING_MS = 60_000;
@@ -36,6 +38,8 @@ export interface Metrics {
   avgHoldingMs: number;
   /** Share of the time with a non-zero position. */
   exposure: number;
+  /** Where the P&L went: shortfall vs decision mids (latency drift, spread + book walk), fees, gross alpha. */
+  costs: ExecutionCosts;
 }
 
 export interface TradeStats {
@@ -44,6 +48,8 @@ export interface TradeStats {
   fills: number;
   turnoverNotional: number;
   fees: number;
+  /** Cost sums over every fill, and the position still open with its mark (gross alpha values it like equity). */
+  costs: { totals: Readonly<CostTotals>; position: number; mark: number };
 }
 
 export class MetricsAccumulator {
@@ -134,6 +140,7 @@ export class MetricsAccumulator {
       turnover: t.turnoverNotional / this.initialEquity,
       avgHoldingMs: nTrips > 0 ? held / nTrips : 0,
       exposure: span > 0 ? this.exposedMs / span : 0,
+      costs: summarizeCosts(t.costs.totals, t.costs.position, t.costs.mark),
     };
   }
 

@@ -7,7 +7,9 @@
 //    cancels shrink it pro rata; it fills (maker fee) when the queue ahead is consumed, when a trade prints through
 //    its price, or when the opposite best price reaches it;
 //  - what our taker fills took from a level stays unavailable to our next orders until the feed updates that level
-//    (liquidity model; the default). Beyond that there is no impact model: the replayed book does not move for us.
+//    (liquidity model; the default). Beyond that there is no impact model: the replayed book does not move for us;
+//  - every order carries the mid its decision saw (passed in by the caller) and the mid at its arrival (read from the
+//    book it arrives at), and so does each of its fills: the benchmarks of transaction-cost analysis (executionCosts.ts).
 // The book is read only through OrderBook's query methods; time is always an argument.
 import type { OrderBook } from '../book/orderBook.ts';
 import type { Trade } from '../../src-shared/market.ts';
@@ -72,7 +74,8 @@ export class PaperBroker {
     return this.live.length > 0 || this.requests.length > 0;
   }
 
-  submit(intent: OrderIntent, ts: number): Order {
+  /** `decisionMid`: the mid of the book the decision to send it saw (NaN if unknown), recorded for cost analysis. */
+  submit(intent: OrderIntent, ts: number, decisionMid = NaN): Order {
     if (!(intent.qty > 0)) throw new RangeError(`order quantity must be > 0, got ${intent.qty}`);
     if (intent.type === 'limit' && !(intent.price !== undefined && intent.price > 0))
       throw new RangeError('a limit order needs a price > 0');
@@ -94,6 +97,8 @@ export class PaperBroker {
       queueAhead: NaN,
       note: '',
       doneTs: NaN,
+      decisionMid,
+      arrivalMid: NaN,
     };
     this.live.push(o);
     this.request({
@@ -192,6 +197,7 @@ export class PaperBroker {
 
   private arrive(o: Order, ts: number, book: OrderBook): void {
     o.arrivedTs = ts;
+    o.arrivalMid = book.mid();
     if (o.cancelPending) {
       // The cancel was faster than the order: it never trades.
       this.finish(o, 'cancelled', ts, 'cancelled before it reached the book');
@@ -268,7 +274,18 @@ export class PaperBroker {
     o.filledQty = prevQty + qty;
     o.avgFillPrice = prevQty === 0 ? price : (o.avgFillPrice * prevQty + price * qty) / o.filledQty;
     o.fees += f;
-    const fill: Fill = { orderId: o.id, ts, side: o.side, price, qty, fee: f, liquidity, reason };
+    const fill: Fill = {
+      orderId: o.id,
+      ts,
+      side: o.side,
+      price,
+      qty,
+      fee: f,
+      liquidity,
+      reason,
+      decisionMid: o.decisionMid,
+      arrivalMid: o.arrivalMid,
+    };
     for (const fn of this.listeners) fn({ kind: 'fill', fill });
     if (o.qty - o.filledQty <= DUST * Math.max(1, o.qty)) this.finish(o, 'filled', ts, '');
     else this.emitOrder(o);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyCostTotals } from './executionCosts.ts';
 import { MetricsAccumulator } from './metrics.ts';
 import { Portfolio } from './portfolio.ts';
 import type { Fill, Side } from './types.ts';
@@ -12,6 +13,8 @@ const fill = (ts: number, side: Side, qty: number, price: number, fee = 0): Fill
   fee,
   liquidity: 'taker',
   reason: 'test',
+  decisionMid: price,
+  arrivalMid: price,
 });
 
 describe('Portfolio', () => {
@@ -102,6 +105,7 @@ describe('Portfolio', () => {
       fills: 200,
       turnoverNotional: 0,
       fees: 0,
+      costs: { totals: emptyCostTotals(), position: 0, mark: NaN },
     });
     const acc = new MetricsAccumulator(1000);
     const fromSummary = acc.result(stats(p.tripSummary));

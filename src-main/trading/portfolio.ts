@@ -89,6 +89,10 @@ export class Portfolio {
   get fills(): number {
     return this.fillCount;
   }
+  /** The price the position is marked at (last mid); NaN before the first mark. */
+  get lastMark(): number {
+    return this.markPrice;
+  }
 
   applyFill(f: Fill): void {
     const signed = sideSign(f.side) * f.qty;

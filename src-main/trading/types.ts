@@ -49,6 +49,10 @@ export interface Order {
   /** Set when the order ends: why it was cancelled or rejected. */
   note: string;
   doneTs: number;
+  /** Mid of the book the decision saw when the order was sent (the engine passes it in); NaN if unknown. */
+  decisionMid: number;
+  /** Mid of the book when the order reached the exchange (after latency); NaN while pending or if one side was empty. */
+  arrivalMid: number;
 }
 
 export interface Fill {
@@ -60,6 +64,9 @@ export interface Fill {
   fee: number;
   liquidity: Liquidity;
   reason: string;
+  /** The order's decision and arrival mids (see Order): the benchmarks of transaction-cost analysis. */
+  decisionMid: number;
+  arrivalMid: number;
 }
 
 /** Broker output, in the order things happened. */

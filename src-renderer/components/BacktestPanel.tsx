@@ -1,8 +1,10 @@
 // Backtest: replay a stored session through the same engine at one threshold or a sweep, and show the report.
 // A running job can be cancelled (by the job id its progress events carry); it then ends in a 'cancelled' state.
+// Walk-forward: instead of the active model, one model per window trained on the minutes before it (out of sample).
 import { useMemo, useState } from 'react';
+import type { BacktestArgs, WalkForwardView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
-import { fmt, pct, sign, signed } from '../format.ts';
+import { duration, fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 import { EquityChart } from './EquityChart.tsx';
 
@@ -16,9 +18,23 @@ export function BacktestPanel({ client }: { client: Client }) {
   const [busy, setBusy] = useState(false);
   const [cancelling, setCancelling] = useState(false);
   const [cancelled, setCancelled] = useState(false);
+  // Walk-forward windows in minutes (the CLI's defaults: retrain.window 120m, every 30m).
+  const [walkForward, setWalkForward] = useState(false);
+  const [trainMin, setTrainMin] = useState('120');
+  const [everyMin, setEveryMin] = useState('30');
   const chosen = sessionId ?? sessions[sessions.length - 1]?.id ?? null;
   const run = () => {
     if (chosen === null) return;
+    // Minutes to whole ms (the engine also checks them against the model horizon).
+    const ms = (min: string) => Math.round(Number(min) * 60_000);
+    const wf = walkForward ? { trainWindowMs: ms(trainMin), everyMs: ms(everyMin) } : undefined;
+    if (wf && !(wf.trainWindowMs > 0 && wf.everyMs > 0)) {
+      reportError(
+        'backtest',
+        'Walk-forward: the train window and the retraining period must be positive minutes',
+      );
+      return;
+    }
     const list = sweep
       .split(/[ ,;]+/)
       .filter(Boolean)
@@ -28,11 +44,12 @@ export function BacktestPanel({ client }: { client: Client }) {
     setCancelled(false);
     setCancelling(false);
     useDesk.setState({ backtestProgress: { jobId: '', fraction: 0, message: 'starting…' } });
+    const args: BacktestArgs = list.length
+      ? { sessionId: chosen, sweep: list }
+      : { sessionId: chosen, threshold: live };
+    if (wf) args.walkForward = wf;
     client
-      .invoke(
-        'backtest/run',
-        list.length ? { sessionId: chosen, sweep: list } : { sessionId: chosen, threshold: live },
-      )
+      .invoke('backtest/run', args)
       .then((backtest) => useDesk.setState({ backtest, backtestProgress: null }))
       .catch((e: unknown) => {
         useDesk.setState({ backtestProgress: null });
@@ -105,6 +122,45 @@ export function BacktestPanel({ client }: { client: Client }) {
           </button>
         )}
       </div>
+      <div className="form-row">
+        <label title="Out of sample: one model per window, trained only on the data before it">
+          <input
+            type="checkbox"
+            checked={walkForward}
+            onChange={(e) => setWalkForward(e.target.checked)}
+            aria-label="Walk-forward"
+          />
+          Walk-forward
+        </label>
+        <label>
+          Train window
+          <input
+            type="number"
+            min={1}
+            step={1}
+            value={trainMin}
+            onChange={(e) => setTrainMin(e.target.value)}
+            disabled={!walkForward}
+            aria-label="Train window"
+            className="minutes"
+          />
+          min
+        </label>
+        <label>
+          Retrain every
+          <input
+            type="number"
+            min={1}
+            step={1}
+            value={everyMin}
+            onChange={(e) => setEveryMin(e.target.value)}
+            disabled={!walkForward}
+            aria-label="Retrain every"
+            className="minutes"
+          />
+          min
+        </label>
+      </div>
       {cancelled && !busy && (
         <div className="small" role="status" data-testid="backtest-cancelled">
           Backtest cancelled
@@ -130,7 +186,15 @@ export function BacktestPanel({ client }: { client: Client }) {
               {best.trainingSpan
                 ? ` (${new Date(best.trainingSpan.fromTs).toISOString().slice(0, 16)} – ${new Date(best.trainingSpan.toTs).toISOString().slice(0, 16)} UTC)`
                 : ''}
-              : in-sample, optimistic. Backtest a later session (or l2desk backtest --walk-forward).
+              : in-sample, optimistic. Backtest a later session (or tick Walk-forward).
+            </div>
+          )}
+          {report.walkForward && (best.inSampleShare ?? 0) === 0 && (
+            <div className="small" role="status" data-testid="backtest-in-sample">
+              Out of sample: none of the {report.walkForward.windows.reduce((n, w) => n + w.decisions, 0)}{' '}
+              decisions lies inside the training span of the model that made it (embargo{' '}
+              {duration(report.walkForward.embargoMs)}; no trading before{' '}
+              {hms(report.walkForward.firstTradeTs)} UTC).
             </div>
           )}
           <table className="runs">
@@ -167,11 +231,57 @@ export function BacktestPanel({ client }: { client: Client }) {
               ))}
             </tbody>
           </table>
+          {report.walkForward && <WalkForwardTable wf={report.walkForward} />}
           <div className="equity-box small-chart">
             <EquityChart points={best.equity} others={others} label="Backtest equity curve" />
           </div>
         </div>
       )}
     </section>
+  );
+}
+
+const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
+
+/** One row per walk-forward window: when it traded, what its model learnt from, and how well it did. */
+function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
+  return (
+    <table className="runs wf-windows" aria-label="Walk-forward windows" data-testid="backtest-walk-forward">
+      <caption className="small dim">
+        Walk-forward: train {duration(wf.trainWindowMs)}, retrain every {duration(wf.everyMs)} (UTC)
+      </caption>
+      <thead>
+        <tr>
+          <th>Win</th>
+          <th>Traded</th>
+          <th>Trained on</th>
+          <th>Rows</th>
+          <th title="validation R² at training time">R²</th>
+          <th title="validation information coefficient at training time">IC</th>
+          <th title="decisions made in the window">Dec</th>
+          <th title="out-of-sample IC on the window it traded">OOS IC</th>
+          <th title="out-of-sample directional hit rate on the window it traded">OOS hit</th>
+        </tr>
+      </thead>
+      <tbody>
+        {wf.windows.map((w) => (
+          <tr key={w.window} className={w.trained ? '' : 'dim'} title={w.trained ? (w.model ?? '') : w.note}>
+            <td>{w.window}</td>
+            <td>
+              {hms(w.tradeFrom)}–{hms(w.tradeTo)}
+            </td>
+            <td>
+              {hms(w.trainFrom)}–{hms(w.trainTo)}
+            </td>
+            <td>{w.trained ? w.rows : '—'}</td>
+            <td>{fmt(w.r2, 3)}</td>
+            <td>{fmt(w.ic, 3)}</td>
+            <td>{w.decisions}</td>
+            <td className={w.oosIc === null ? '' : sign(w.oosIc)}>{fmt(w.oosIc, 3)}</td>
+            <td>{pct(w.oosHitRate)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,12 +1,19 @@
-// Position, P&L and the live equity curve with drawdown, plus the trading metrics.
+// Position, P&L and the live equity curve with drawdown, plus the trading metrics and where the P&L went
+// (execution costs: shortfall against the decision mids, split into latency drift and spread + walk; fees).
 import { fmt, duration, pct, sign, signed, size } from '../format.ts';
 import { useDesk } from '../store/desk.ts';
 import { equity } from '../store/series.ts';
 import { EquityChart } from './EquityChart.tsx';
 
+/** bps with 3 decimals (a BTCUSDT half spread is under 0.01 bps); a value that rounds to nothing is 0.000, not -0.000. */
+const bps = (x: number) => signed(Math.abs(x) < 5e-4 ? 0 : x, 3);
+
 export function PortfolioPanel() {
   const p = useDesk((s) => s.portfolio);
   const m = p?.metrics;
+  const c = m?.costs;
+  // Execution costs once something traded (older peers send none).
+  const costs = c !== undefined && m !== undefined && m.trades > 0;
   return (
     <section className="panel portfolio-panel" aria-labelledby="pf-h">
       <h2 id="pf-h">
@@ -45,6 +52,29 @@ export function PortfolioPanel() {
         <dd>{fmt(m?.turnover, 0)}</dd>
         <dt>Avg hold</dt>
         <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
+      </dl>
+      <dl className="kv" aria-label="Execution costs" style={{ marginTop: 4 }}>
+        <dt title="implementation shortfall = side × (fill − decision mid), bps of the decision notional (a cost is positive) = latency drift side × (arrival − decision mid) + spread and book walk side × (fill − arrival mid), negative on passive fills (spread earned)">
+          Shortfall
+        </dt>
+        <dd data-testid="shortfall">
+          {costs ? `${bps(c.shortfallBps)} bps (lat ${bps(c.latencyBps)}, spr ${bps(c.spreadWalkBps)})` : '—'}
+        </dd>
+        <dt title="fees in bps of the decision notional">Fee cost</dt>
+        <dd>{costs ? `${fmt(c.feesBps, 3)} bps` : '—'}</dd>
+        <dt title="gross alpha (the P&L had every fill traded at its decision mid) − spread+walk − latency − fees = net P&L">
+          Alpha → net
+        </dt>
+        <dd data-testid="alpha-net">
+          {costs ? (
+            <>
+              <span className={sign(c.grossAlpha)}>{signed(c.grossAlpha)}</span> →{' '}
+              <span className={sign(c.netPnl)}>{signed(c.netPnl)}</span>
+            </>
+          ) : (
+            '—'
+          )}
+        </dd>
       </dl>
       <div className="equity-box">
         <EquityChart source={equity} label="Equity curve" />

@@ -10,6 +10,7 @@ import * as m100 from './100_features.ts';
 import * as m110 from './110_models.ts';
 import * as m200 from './200_trading.ts';
 import * as m210 from './210_run_models.ts';
+import * as m220 from './220_order_mids.ts';
 
 export type { Migration };
 
@@ -19,5 +20,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m110,
   m200,
   m210,
+  m220,
   // append new migrations here
 ];

@@ -1,0 +1,94 @@
+// `l2desk backtest` reports where the P&L went: a costs line under each row, the cost fields of the JSON rows (their
+// attribution adding up to net_pnl) and the HTML report's execution-cost table. Real session, real ONNX model.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { BacktestReport } from '../backtest/backtest.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { testModelPath } from '../backtest/testing/testModel.ts';
+import { openDb } from '../store/db.ts';
+import { run } from './backtest.ts';
+
+let dir: string;
+let dbFile: string;
+let model: string;
+let session: string;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2bt-costs-'));
+  dbFile = path.join(dir, 'bt.db');
+  const db = openDb(dbFile);
+  try {
+    const train = writeSimSession(db, { seed: 21, durationMs: 600_000 }).sessionId;
+    session = String(writeSimSession(db, { seed: 22, durationMs: 240_000 }).sessionId);
+    model = (await testModelPath(db, train, dir)).path;
+  } finally {
+    db.close();
+  }
+}, 120_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function backtest(args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    lines.push(a.map(String).join(' '));
+  });
+  try {
+    expect(await run(['--db', dbFile, '--session', session, '--model', model, '--no-record', ...args])).toBe(
+      0,
+    );
+  } finally {
+    spy.mockRestore();
+  }
+  return lines.join('\n').split('\n');
+}
+
+const COSTS =
+  /^ {2}costs: shortfall ([+-]?\d+\.\d{3}) bps \(latency ([+-]?\d+\.\d{3}), spread\+walk ([+-]?\d+\.\d{3})\), fees (\d+\.\d{3}) bps; alpha (-?\d+\.\d\d) → net (-?\d+\.\d\d)$/;
+
+describe('l2desk backtest: execution costs', () => {
+  it('prints a costs line under every row; the JSON rows and the HTML report carry the attribution', async () => {
+    const json = path.join(dir, 'r.json');
+    const out = await backtest(['--sweep', '0,0.5', '--latency', '200ms', '--report', json]);
+    const report = JSON.parse(fs.readFileSync(json, 'utf8')) as BacktestReport;
+    const rows = out.flatMap((l, i) => (l.startsWith('threshold ') ? [i] : []));
+    expect(rows).toHaveLength(2);
+    for (let k = 0; k < rows.length; k++) {
+      const m = COSTS.exec(out[rows[k] + 1]);
+      expect(m, out[rows[k] + 1]).not.toBeNull();
+      const r = report.rows[k];
+      const [shortfall, latency, spread, fees, alpha, net] = (m as RegExpExecArray).slice(1).map(Number);
+      expect(shortfall).toBeCloseTo(r.shortfall_bps, 3);
+      expect(latency).toBeCloseTo(r.latency_bps, 3);
+      expect(spread).toBeCloseTo(r.spread_walk_bps, 3);
+      expect(fees).toBeCloseTo(r.fees_bps, 3);
+      expect(alpha).toBeCloseTo(r.gross_alpha, 2);
+      expect(net).toBeCloseTo(r.net_pnl, 2);
+    }
+    for (const r of report.rows) {
+      // The attribution adds up to the net P&L (after fees, open position at the last mid).
+      expect(Math.abs(r.gross_alpha - r.spread_walk_cost - r.latency_cost - r.fees - r.net_pnl)).toBeLessThan(
+        1e-6,
+      );
+      expect(r.latency_bps + r.spread_walk_bps).toBeCloseTo(r.shortfall_bps, 9);
+      if (r.trades > 0) {
+        // market orders (the default executor) pay the taker fee on their notional, and cross the spread
+        expect(r.fees_bps).toBeGreaterThan(5.4);
+        expect(r.fees_bps).toBeLessThan(5.6);
+        expect(r.spread_walk_cost).toBeGreaterThan(0);
+      }
+    }
+    expect(report.rows.some((r) => r.trades > 0 && r.latency_cost !== 0)).toBe(true);
+    expect(report.costs_basis).toMatch(/gross alpha − spread \+ walk − latency − fees = net P&L/);
+
+    const html = path.join(dir, 'r.html');
+    await backtest(['--threshold', '0', '--report', html]);
+    const page = fs.readFileSync(html, 'utf8');
+    expect(page).toContain('aria-label="Execution costs"');
+    expect(page).toMatch(
+      /<th>Gross alpha<\/th>.*<th>− Spread \+ walk<\/th>.*<th>− Latency<\/th>.*<th>− Fees<\/th>/,
+    );
+    expect(page).toContain('decision mid');
+  }, 120_000);
+});
