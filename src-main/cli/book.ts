@@ -11,9 +11,12 @@ import { Args, UsageError } from './args.ts';
 
 export const summary = 'print the book rebuilt from storage at a time';
 
-const USAGE = `usage: l2desk book [--db FILE] [--session ID] [--at TIME] [--depth 10] [--json] [--config FILE]
+const USAGE = `usage: l2desk book [--db FILE] [--session ID] [--at TIME] [--clock receive|exchange] [--depth 10] [--json] [--config FILE]
   --session  session id (default: the latest)
-  --at       ms since epoch or an ISO time (default: end of session); data received at or before it is applied
+  --at       ms since epoch or an ISO time (default: end of session)
+  --clock    which time --at means: receive (default: data received at or before it, our local clock) or exchange
+             (book messages the exchange stamped at or before it: its ts, the time to compare with other venues' data;
+             imported files carry only the exchange's time, so both clocks agree there)
   --depth    levels per side (default 10)
   A book that is not valid at that time (after a gap, until the next snapshot) is printed as held, with a
   warning on stderr; --json then adds "valid":false and "problem".`;
@@ -40,18 +43,24 @@ export function parseAt(text: string): number {
   return t;
 }
 
-/** Replays a session up to `at` (receive time) through a SequencedBook and returns the top `depth` levels. */
+export type BookClock = 'receive' | 'exchange';
+
+/** Replays a session up to `at` (on `clock`) through a SequencedBook and returns the top `depth` levels. */
 export function bookAt(
   db: Db,
   session: SessionInfo,
   at: number | undefined,
   depth: number,
+  clock: BookClock = 'receive',
 ): BookAt | undefined {
   const sb = new SequencedBook(new TickScale(session.tickSize));
   let ts = -1;
   let problem = '';
-  for (const ev of readSession(db, session.id, at === undefined ? {} : { toTs: at })) {
+  const byReceive = at !== undefined && clock === 'receive';
+  for (const ev of readSession(db, session.id, byReceive ? { toTs: at } : {})) {
     if (ev.kind !== 'book') continue;
+    // Book messages arrive in the exchange's time order: the first one stamped after `at` ends the replay.
+    if (at !== undefined && clock === 'exchange' && ev.ts > at) break;
     const r = sb.apply(ev);
     if (r.status === 'applied') {
       ts = ev.ts;
@@ -99,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  args.rejectUnknown(['db', 'session', 'at', 'depth', 'json', 'config', 'help']);
+  args.rejectUnknown(['db', 'session', 'at', 'clock', 'depth', 'json', 'config', 'help']);
   const config = loadConfig({
     configFile: args.str('config'),
     overrides: args.str('db') ? { db: args.str('db') } : {},
@@ -107,6 +116,9 @@ export async function run(argv: string[]): Promise<number> {
   const depth = args.num('depth') ?? 10;
   if (!Number.isInteger(depth) || depth <= 0) throw new UsageError('--depth must be a positive integer');
   const at = args.str('at') === undefined ? undefined : parseAt(args.req('at'));
+  const clock = args.str('clock') ?? 'receive';
+  if (clock !== 'receive' && clock !== 'exchange')
+    throw new UsageError(`--clock must be receive or exchange, got "${clock}"`);
   const db = openDb(config.db, { mustExist: true });
   try {
     const sid = args.num('session');
@@ -115,10 +127,10 @@ export async function run(argv: string[]): Promise<number> {
       console.error(sid === undefined ? `no sessions in ${config.db}` : `no session ${sid} in ${config.db}`);
       return 1;
     }
-    const b = bookAt(db, session, at, depth);
+    const b = bookAt(db, session, at, depth, clock);
     if (!b) {
       console.error(
-        `session ${session.id} has no order-book snapshot${at === undefined ? '' : ` received at or before ${at}`}`,
+        `session ${session.id} has no order-book snapshot${at === undefined ? '' : ` ${clock === 'receive' ? 'received' : 'stamped by the exchange'} at or before ${at}`}`,
       );
       return 1;
     }
