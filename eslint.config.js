@@ -94,6 +94,11 @@ export default tseslint.config(
     'Features are pure: no storage, no trading, no engine.',
   ),
   restrict(
+    ['src-main/quality/**/*.ts'],
+    ['**/store/**', '**/trading/**', '**/model/**', '**/engine/**', '**/market/**', 'electron'],
+    'Data-quality maths is pure: the CLI feeds it stored events.',
+  ),
+  restrict(
     ['src-main/trading/**/*.ts'],
     ['**/store/**', '**/engine/**', '**/market/**', 'electron'],
     'Trading maths is pure: the engine wires it to sources and storage.',

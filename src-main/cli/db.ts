@@ -1,17 +1,24 @@
 // `l2desk db check --db FILE [--json]` (integrity, counts, sizes, sessions and gaps) and
-// `l2desk db prune --db FILE [--days N]` (retention of raw market data, store.retention_days by default).
+// `l2desk db prune --db FILE [--days N]` (retention of raw market data, store.retention_days by default) and
+// `l2desk db quality --db FILE [--session ID] [--json]` (data-quality report of stored sessions).
 import fs from 'node:fs';
-import { formatDuration } from '../../src-shared/duration.ts';
+import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
+import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
-import { listSessions } from '../store/sessions.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { getSession, listSessions, type SessionInfo } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
-export const summary = 'database maintenance: `db check`, `db prune`';
+export const summary = 'database maintenance: `db check`, `db prune`, `db quality`';
 
 const USAGE = `usage: l2desk db check [--db FILE] [--json]
-       l2desk db prune [--db FILE] [--days N]     (default: store.retention_days)`;
+       l2desk db prune [--db FILE] [--days N]     (default: store.retention_days)
+       l2desk db quality [--db FILE] [--session ID] [--silence 5s] [--json]
+  quality: replays each session (or --session) and reports silences, feed latency, sequence breaks and the time the
+  book was invalid, crossed books, spread, timestamps running backwards, duplicated trades and trades printing
+  through the book; exit code 1 when a session has findings.`;
 
 export interface DbReport {
   file: string;
@@ -150,6 +157,42 @@ function printReport(r: DbReport): void {
   }
 }
 
+/** Replays one stored session through the quality accumulator. */
+export function sessionQuality(db: Db, s: SessionInfo, silenceMs?: number): QualityReport {
+  const q = new SessionQuality(s.tickSize, { silenceMs });
+  for (const ev of readSession(db, s.id)) {
+    if (ev.kind === 'book') q.onBook(ev);
+    else if (ev.kind === 'trades') q.onTrades(ev);
+    else q.onGap(ev.gap);
+  }
+  return q.report();
+}
+
+const q3 = (x: { p50: number; p95: number; p99: number; max: number } | null, unit: string) =>
+  x ? `p50 ${x.p50} p95 ${x.p95} p99 ${x.p99} max ${x.max} ${unit}` : 'n/a';
+
+function printQuality(s: SessionInfo, r: QualityReport): void {
+  console.log(
+    `session ${s.id}: ${s.source} ${s.symbol} depth ${s.depth} tick ${r.tickSize}; ${iso(r.firstRecvTs)} .. ${iso(r.lastRecvTs)} ` +
+      `(${formatDuration(r.spanMs)}); ${r.bookMessages} book + ${r.tradeMessages} trade msgs (${r.messagesPerSec.toFixed(1)}/s), ` +
+      `${r.snapshots} snapshot(s), ${r.restarts} restart(s)`,
+  );
+  console.log(
+    `  feed latency ${r.latencyMs ? q3(r.latencyMs, 'ms') : 'n/a (no separate receive clock: imported data)'}; ` +
+      `silences > ${r.silence.thresholdMs / 1000} s: ${r.silence.count} (longest ${(r.silence.maxMs / 1000).toFixed(1)} s)`,
+  );
+  console.log(
+    `  sequence breaks ${r.replayGaps} (stored gaps ${r.storedGaps}, ${formatDuration(r.storedGapMs)}), book invalid ${(r.invalidShare * 100).toFixed(2)}% ` +
+      `(${formatDuration(r.invalidMs)}), crossed ${r.crossed}; spread ${q3(r.spreadTicks, 'ticks')}`,
+  );
+  console.log(
+    `  timestamps backwards: book ${r.bookTsBackwards}, trades ${r.tradeTsBackwards}; duplicated trade ids ${r.duplicateTradeIds}; ` +
+      `trades through the book ${r.tradesThroughBook}`,
+  );
+  if (r.findings.length === 0) console.log('  no findings');
+  for (const f of r.findings) console.log(`  finding: ${f}`);
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = Args.of(argv, ['json', 'help']);
   const sub = args.positionals[0];
@@ -193,6 +236,38 @@ export async function run(argv: string[]): Promise<number> {
           ' (freed pages are reused; VACUUM to shrink the file)',
       );
       return 0;
+    } finally {
+      db.close();
+    }
+  }
+  if (sub === 'quality') {
+    args.rejectUnknown(['db', 'session', 'silence', 'json', 'config', 'help']);
+    let silenceMs: number | undefined;
+    if (args.str('silence') !== undefined) {
+      try {
+        silenceMs = parseDuration(args.req('silence'), 's');
+      } catch (e) {
+        throw new UsageError(`--silence: ${(e as Error).message}`);
+      }
+      if (!(silenceMs > 0)) throw new UsageError('--silence must be > 0');
+    }
+    const db = openDb(file, { mustExist: true, migrate: false });
+    try {
+      const sid = args.num('session');
+      const sessions =
+        sid === undefined ? listSessions(db) : [getSession(db, sid)].filter((x) => x !== undefined);
+      if (sessions.length === 0) {
+        console.error(sid === undefined ? `no sessions in ${file}` : `no session ${sid} in ${file}`);
+        return 1;
+      }
+      const reports = sessions.map((s) => ({
+        session: s.id,
+        symbol: s.symbol,
+        ...sessionQuality(db, s, silenceMs),
+      }));
+      if (args.bool('json')) console.log(JSON.stringify({ file, sessions: reports }));
+      else sessions.forEach((s, i) => printQuality(s, reports[i]));
+      return reports.some((r) => r.findings.length > 0) ? 1 : 0;
     } finally {
       db.close();
     }
