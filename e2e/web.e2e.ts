@@ -1,6 +1,6 @@
 // The workstation in a real browser (Debian Chromium via playwright-core) against `l2desk web` on the simulated
-// market: book, collect, retrain, predictions, threshold slider, backtest (sweep, cancel, walk-forward), and the
-// bridge refusing bad clients.
+// market: book, collect, retrain, predictions, the Features panel, threshold slider, backtest (sweep, cancel,
+// walk-forward), and the bridge refusing bad clients.
 // Screenshots of each step go to e2e/artifacts/ (git-ignored); L2DESK_SCREENSHOT=1 also refreshes docs/screenshot.png.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src-main/config/loadConfig.ts';
 import { BridgeRefusedError, connectBridge, type NodeBridgeClient } from '../src-main/bridge/wsClient.ts';
+import { FEATURE_SET } from '../src-main/features/featureSet.ts';
 import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
 
 const SIM_PRICE = loadConfig({ ignoreUserFile: true }).sim.start_price;
@@ -129,6 +130,33 @@ describe.skipIf(noChromium)(suite, () => {
       .poll(async () => Number(await count.getAttribute('data-count')), { timeout: 10_000 })
       .toBeGreaterThan(before);
     await shot('04-predictions');
+  });
+
+  it('the Features tab lists the running feature set with values, z-scores and gain, by importance', async () => {
+    await page.getByRole('tab', { name: 'Features' }).click();
+    const table = page
+      .getByRole('region', { name: 'Features' })
+      .getByRole('table', { name: 'Feature values' });
+    const read = () =>
+      table.evaluate((t) =>
+        [...t.querySelectorAll('tbody tr')].map((r) => {
+          const c = [...r.querySelectorAll('td')].map((d) => (d.textContent ?? '').replace(/,/g, ''));
+          return { name: c[0], value: Number(c[1]), z: Number(c[3]), gain: Number(c[4].replace('%', '')) };
+        }),
+      );
+    await expect.poll(async () => (await read()).length).toBe(FEATURE_SET.names.length);
+    // Numbers once two decisions have been seen since the panel's first row (z needs a spread).
+    await expect
+      .poll(async () => (await read()).filter((r) => Number.isFinite(r.z)).length)
+      .toBeGreaterThan(FEATURE_SET.names.length / 2);
+    const rows = await read();
+    expect(rows.map((r) => r.name).sort()).toEqual([...FEATURE_SET.names].sort());
+    expect(rows.every((r) => Number.isFinite(r.value))).toBe(true);
+    // The accepted model's metadata carries gain importance: every feature has one, highest first.
+    const gains = rows.map((r) => r.gain);
+    expect(gains.every((g) => Number.isFinite(g) && g >= 0)).toBe(true);
+    for (let i = 1; i < gains.length; i++) expect(gains[i]).toBeLessThanOrEqual(gains[i - 1] + 0.5);
+    await shot('04b-features');
   });
 
   it('the threshold slider changes the live threshold and the number of signals', async () => {

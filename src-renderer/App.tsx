@@ -1,4 +1,4 @@
-// The one trading screen: ladder | charts + threshold | position + tape, jobs row, status bar.
+// The one trading screen: ladder | charts + threshold | position + tape or features, jobs row, status bar.
 import type { Client } from './api/client.ts';
 import { BacktestPanel } from './components/BacktestPanel.tsx';
 import { CollectPanel } from './components/CollectPanel.tsx';
@@ -8,7 +8,7 @@ import { PredictionChart } from './components/PredictionChart.tsx';
 import { PriceChart } from './components/PriceChart.tsx';
 import { RetrainPanel } from './components/RetrainPanel.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
-import { Tape } from './components/Tape.tsx';
+import { SideTabs } from './components/SideTabs.tsx';
 import { ThresholdPanel } from './components/ThresholdPanel.tsx';
 import { TopBar } from './components/TopBar.tsx';
 import { useDesk } from './store/desk.ts';
@@ -105,7 +105,7 @@ export function App({ client }: { client: Client | null }) {
         </div>
         <div className="right-col">
           <PortfolioPanel />
-          <Tape />
+          <SideTabs />
         </div>
         <div className="jobs">
           <CollectPanel client={client} />

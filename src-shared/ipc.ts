@@ -102,6 +102,8 @@ export interface ModelInfo {
   trainedAt: number | null;
   /** Validation metrics from training, e.g. { rmse, ic, hitRate }. */
   metrics: Record<string, number>;
+  /** Gain importance per feature name (shares summing to 1), when the model's metadata has it. */
+  importance?: Record<string, number>;
 }
 
 export interface SessionInfo {
@@ -142,6 +144,25 @@ export interface PredictionPoint {
   /** Predicted future mid return in the label's units (bps). */
   value: number;
   threshold: number;
+}
+
+/**
+ * The feature row behind the latest prediction (sent at most ~2 Hz), with each feature's distribution over the
+ * decisions since the feed started (running mean and sample standard deviation) to judge how unusual it is.
+ * Arrays are in the feature set's order; null where a value is not a finite number (or too few to tell).
+ */
+export interface FeaturesView {
+  /** Decision time of the row (ms). */
+  t: number;
+  featureSetVersion: string;
+  names: string[];
+  /** The model's input at that decision (float32, as the model saw it). */
+  values: (number | null)[];
+  mean: (number | null)[];
+  /** Null until a feature has two finite values. */
+  std: (number | null)[];
+  /** Decisions counted in mean and std. */
+  n: number;
 }
 
 export interface SignalEvent {
@@ -389,6 +410,8 @@ export interface Snapshot {
   sessions: SessionInfo[];
   /** The latest notes (said once, often before the page connects: where the live feed's tick came from, ...). */
   notices: AppNoticeEvent[];
+  /** The latest feature row and its running statistics (absent from older peers; null before a prediction). */
+  features?: FeaturesView | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -450,6 +473,8 @@ export type Events = {
   'market/book': BookView;
   'market/prices': PricePoint[];
   'model/predictions': PredictionPoint[];
+  /** The latest prediction's feature row, coalesced to at most ~2 Hz. */
+  'model/features': FeaturesView;
   'trading/signals': SignalEvent[];
   'trading/fills': FillEvent[];
   'trading/portfolio': PortfolioView;

@@ -4,6 +4,7 @@
 /**
  * Bumped on any incompatible change to the contract; the page and the engine must agree.
  * 2: the app/notice event, and Snapshot.notices (a v1 engine has none).
+ * Additive since, no bump (a page must not rely on them): model/features, Snapshot.features, ModelInfo.importance.
  */
 export const IPC_VERSION = 2;
 
@@ -11,6 +12,7 @@ export const EVENT_NAMES = [
   'market/book',
   'market/prices',
   'model/predictions',
+  'model/features',
   'trading/signals',
   'trading/fills',
   'trading/portfolio',

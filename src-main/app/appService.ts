@@ -143,6 +143,7 @@ export class AppService {
         feed.onPrediction(p);
         this.autoTick(p.t);
       },
+      features: (t, row) => feed.onFeatures(t, row),
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
@@ -304,6 +305,7 @@ export class AppService {
       models: this.safe(() => this.d.listModels(), []),
       sessions: this.safe(() => this.d.listSessions(), []),
       notices: this.notices.slice(),
+      features: f.featuresView(),
     };
   }
 

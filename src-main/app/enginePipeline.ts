@@ -118,7 +118,12 @@ export function enginePipelineFactory(opts: {
     engine.on('health', (h) => {
       if (!h.bookValid) sink.book(engine.book, last.ts, last.recvTs, false, engine.tickSize);
     });
-    engine.on('prediction', (e) => sink.prediction({ t: e.ts, value: e.value, threshold: e.threshold }));
+    engine.on('prediction', (e) => {
+      sink.prediction({ t: e.ts, value: e.value, threshold: e.threshold });
+      // Read at once: the engine's buffer holds this prediction's row only until its next decision.
+      const row = engine.featureRow;
+      if (row && sink.features) sink.features(e.ts, row);
+    });
     engine.on('signal', (e) =>
       sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }),
     );

@@ -29,6 +29,14 @@ export function headlineMetrics(m: Record<string, unknown> | undefined): Record<
   return out;
 }
 
+/** The trainer's gain importance per feature (metrics.feature_importance), numbers only; nothing when absent. */
+export function importanceOf(v: unknown): { importance?: Record<string, number> } {
+  if (!v || typeof v !== 'object') return {};
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
+  return Object.keys(out).length ? { importance: out } : {};
+}
+
 export function readModelInfo(onnxPath: string): ModelInfo | null {
   const metaFile = onnxPath.replace(/\.onnx$/i, '') + '.json';
   try {
@@ -39,6 +47,7 @@ export function readModelInfo(onnxPath: string): ModelInfo | null {
       featureSetVersion: String(meta.feature_set?.version ?? '?'),
       trainedAt: typeof meta.created_at === 'number' ? meta.created_at : null,
       metrics: headlineMetrics(meta.metrics),
+      ...importanceOf(meta.metrics?.feature_importance),
     };
   } catch {
     return null;

@@ -22,6 +22,11 @@ export interface PipelineSink {
    */
   book(book: BookLike, ts: number, recvTs: number, valid: boolean, tickSize?: string): void;
   prediction(p: PredictionPoint): void;
+  /**
+   * Right after prediction(): the feature row the model saw at decision time t (feature-set order). The pipeline
+   * reuses the buffer, so a sink copies what it keeps before returning. Optional: not every pipeline has features.
+   */
+  features?(t: number, row: ArrayLike<number>): void;
   signal(s: SignalEvent): void;
   fill(f: FillEvent): void;
   portfolio(p: PortfolioView): void;

@@ -125,3 +125,54 @@ describe('UiFeed history is bounded (a live run lasts days)', () => {
     expect(feed.predictions.items.at(-1)!.t).toBe(99_999);
   });
 });
+
+describe('UiFeed features', () => {
+  const featureSet = { version: 't-1', names: ['a', 'b', 'c'] };
+
+  it('sends only the latest row per flush, copied (the engine reuses its buffer), with running statistics', () => {
+    const bus = new EventBus();
+    const sent: Events['model/features'][] = [];
+    bus.onAny((event, payload) => {
+      if (event === 'model/features') sent.push(payload as Events['model/features']);
+    });
+    const feed = new UiFeed(bus, { bookHz: 20, symbol: 'X', tickSize: '1', featureSet });
+    feed.flushFeatures(); // nothing yet: nothing sent
+    expect(feed.featuresView()).toBeNull();
+    const buf = new Float32Array(3);
+    for (const [t, a, b, c] of [
+      [1_000, 1, 10, NaN],
+      [2_000, 2, 20, 5],
+      [3_000, 6, 30, 7],
+    ]) {
+      buf.set([a, b, c]);
+      feed.onFeatures(t, buf);
+    }
+    buf.fill(99); // the engine's next decision overwrites its buffer
+    feed.flushFeatures();
+    feed.flushFeatures(); // nothing new: nothing sent
+    expect(sent).toHaveLength(1);
+    const v = sent[0];
+    expect(v).toMatchObject({ t: 3_000, featureSetVersion: 't-1', names: ['a', 'b', 'c'], n: 3 });
+    expect(v.values).toEqual([6, 30, 7]);
+    expect(v.mean[0]).toBeCloseTo(3, 12);
+    expect(v.std[0]).toBeCloseTo(Math.sqrt(7), 12); // 1 2 6: squared deviations 4 1 9 over n − 1 = 2
+    expect(v.mean[1]).toBeCloseTo(20, 12);
+    expect(v.std[1]).toBeCloseTo(10, 12);
+    // The first row's NaN is left out of c's statistics, and is null (JSON safe) where it is shown.
+    expect(v.mean[2]).toBeCloseTo(6, 12);
+    expect(v.std[2]).toBeCloseTo(Math.SQRT2, 12);
+    feed.onFeatures(4_000, new Float32Array([NaN, 1, 1]));
+    expect(feed.featuresView()?.values[0]).toBeNull();
+    expect(JSON.parse(JSON.stringify(feed.featuresView()))).toEqual(feed.featuresView());
+  });
+
+  it('reset forgets the row and its statistics', () => {
+    const feed = new UiFeed(new EventBus(), { bookHz: 20, symbol: 'X', tickSize: '1', featureSet });
+    feed.onFeatures(1_000, [1, 2, 3]);
+    feed.onFeatures(2_000, [3, 2, 1]);
+    feed.reset('Y', '1');
+    expect(feed.featuresView()).toBeNull();
+    feed.onFeatures(3_000, [5, 5, 5]);
+    expect(feed.featuresView()).toMatchObject({ n: 1, mean: [5, 5, 5], std: [null, null, null] });
+  });
+});

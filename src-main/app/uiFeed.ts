@@ -1,10 +1,12 @@
 // Coalesces the engine's per-message output into UI events: the book at most `bookHz` (top 20 read at flush
 // time), series as batches of only the new points, portfolio and status a few times a second. It also keeps the
 // recent history (mids, predictions, signals, fills, equity) for a reconnecting renderer and the what-if panel.
+// The latest prediction's feature row is copied per prediction (no allocation) and sent at most ~2 Hz.
 import type { EventBus } from '../bridge/eventBus.ts';
 import type {
   BookView,
   EquityPoint,
+  FeaturesView,
   FillEvent,
   PortfolioView,
   PredictionPoint,
@@ -12,6 +14,8 @@ import type {
   SignalEvent,
 } from '../../src-shared/ipc.ts';
 import type { Level } from '../../src-shared/market.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { FeatureStats } from './featureStats.ts';
 
 /** What the feed needs from an order book (OrderBook satisfies it). */
 export interface BookLike {
@@ -26,6 +30,8 @@ const PORTFOLIO_FLUSH_MS = 250;
 /** Mids are sampled into the history at most this often (charts draw one point per second anyway). */
 const MID_SAMPLE_MS = 200;
 const EQUITY_SAMPLE_MS = 1000;
+/** The Features panel is read by a person: twice a second is plenty. */
+const FEATURES_FLUSH_MS = 500;
 
 /** A bounded history that drops its oldest entries by time. */
 class History<T extends { t: number }> {
@@ -54,6 +60,8 @@ export interface UiFeedOptions {
   tickSize: string;
   /** How much history to keep (ms). */
   keepMs?: number;
+  /** Names of the feature rows the pipeline reports (default: the running FEATURE_SET). */
+  featureSet?: { version: string; names: readonly string[] };
 }
 
 export class UiFeed {
@@ -80,6 +88,11 @@ export class UiFeed {
   private timers: ReturnType<typeof setInterval>[] = [];
   private symbol: string;
   private tickSize: string;
+  private readonly featureSet: { version: string; names: readonly string[] };
+  private readonly featureRow: Float64Array;
+  private readonly featureStats: FeatureStats;
+  private featureT = NaN;
+  private featuresDirty = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -93,6 +106,9 @@ export class UiFeed {
     this.equity = new History(keep, 20_000);
     this.symbol = opts.symbol;
     this.tickSize = opts.tickSize;
+    this.featureSet = opts.featureSet ?? FEATURE_SET;
+    this.featureRow = new Float64Array(this.featureSet.names.length);
+    this.featureStats = new FeatureStats(this.featureSet.names.length);
   }
 
   start(): void {
@@ -100,6 +116,7 @@ export class UiFeed {
     this.timers.push(setInterval(() => this.flushBook(), Math.max(1, Math.round(1000 / this.opts.bookHz))));
     this.timers.push(setInterval(() => this.flushSeries(), SERIES_FLUSH_MS));
     this.timers.push(setInterval(() => this.flushPortfolio(), PORTFOLIO_FLUSH_MS));
+    this.timers.push(setInterval(() => this.flushFeatures(), FEATURES_FLUSH_MS));
     for (const t of this.timers) t.unref?.();
   }
 
@@ -124,6 +141,9 @@ export class UiFeed {
     this.portfolio = null;
     this.lastMidT = -Infinity;
     this.lastEquityT = -Infinity;
+    this.featureStats.reset();
+    this.featureT = NaN;
+    this.featuresDirty = false;
   }
 
   /**
@@ -158,6 +178,15 @@ export class UiFeed {
     this.pendingPreds.push(p);
   }
 
+  /** The feature row of a prediction at decision time t: copied at once (the engine reuses its buffer). */
+  onFeatures(t: number, row: ArrayLike<number>): void {
+    const r = this.featureRow;
+    for (let i = 0; i < r.length; i++) r[i] = i < row.length ? row[i] : NaN;
+    this.featureStats.add(this.featureRow);
+    this.featureT = t;
+    this.featuresDirty = true;
+  }
+
   onSignal(s: SignalEvent): void {
     this.signals.push(s);
     this.pendingSignals.push(s);
@@ -186,6 +215,23 @@ export class UiFeed {
 
   latestPortfolio(): PortfolioView | null {
     return this.portfolio;
+  }
+
+  /** The latest feature row with its running statistics; null before the first prediction. */
+  featuresView(): FeaturesView | null {
+    if (!(this.featureT === this.featureT)) return null;
+    const st = this.featureStats;
+    const names = this.featureSet.names;
+    const finite = (x: number) => (Number.isFinite(x) ? x : null);
+    return {
+      t: this.featureT,
+      featureSetVersion: this.featureSet.version,
+      names: names.slice(),
+      values: names.map((_, i) => finite(this.featureRow[i])),
+      mean: names.map((_, i) => finite(st.mean(i))),
+      std: names.map((_, i) => finite(st.std(i))),
+      n: st.rows,
+    };
   }
 
   private buildBook(): void {
@@ -220,6 +266,13 @@ export class UiFeed {
     if (this.pendingSignals.length) this.bus.emit('trading/signals', this.pendingSignals.splice(0));
     if (this.pendingFills.length) this.bus.emit('trading/fills', this.pendingFills.splice(0));
     if (this.pendingEquity.length) this.bus.emit('trading/equity', this.pendingEquity.splice(0));
+  }
+
+  flushFeatures(): void {
+    if (!this.featuresDirty) return;
+    this.featuresDirty = false;
+    const v = this.featuresView();
+    if (v) this.bus.emit('model/features', v);
   }
 
   flushPortfolio(): void {

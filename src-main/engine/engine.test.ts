@@ -182,6 +182,37 @@ describe('Engine', () => {
     expect(b.finalEquity).toBe(a.finalEquity);
   });
 
+  it("a 'prediction' listener reads that prediction's own feature row (the UI's Features panel), even for an async model", async () => {
+    const seen = new Map<number, number[]>();
+    const model = ruleModel('async');
+    const inner = model.predict.bind(model);
+    model.predict = (row, ts) => {
+      seen.set(ts, Array.from(row));
+      return inner(row, ts);
+    };
+    const read: { ts: number; row: number[] | null }[] = [];
+    const r = await replay(sessionId, model, {
+      onEngine: (e) =>
+        e.on('prediction', (p) => {
+          const row = e.featureRow;
+          read.push({ ts: p.ts, row: row ? Array.from(row) : null });
+        }),
+    });
+    expect(read.length).toBe(r.predictions.length);
+    expect(read.length).toBeGreaterThan(150);
+    for (const x of read) expect(x.row).toEqual(seen.get(x.ts));
+    // Rows differ from decision to decision (it is not one stale buffer read every time).
+    expect(new Set(read.map((x) => x.row?.[IMB])).size).toBeGreaterThan(10);
+    // A model that takes no features has no row to show.
+    const rowless: DecisionModel = { needsFeatures: false, predict: () => 0 };
+    const rowlessRows: (ArrayLike<number> | null)[] = [];
+    await replay(sessionId, rowless, {
+      onEngine: (e) => e.on('prediction', () => rowlessRows.push(e.featureRow)),
+    });
+    expect(rowlessRows.length).toBeGreaterThan(150);
+    expect(rowlessRows.every((x) => x === null)).toBe(true);
+  });
+
   it('a live-style burst (messages pushed without waiting) is processed in order with the same result', async () => {
     const ref = await replay(sessionId, ruleModel('async'));
     const source = new ReplaySource({ db, sessionId, speed: 'max' });

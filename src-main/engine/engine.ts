@@ -708,6 +708,14 @@ export class Engine {
     if (this.ev.has('portfolio')) this.ev.emit('portfolio', { ...snap, drawdown: this.metrics.drawdown() });
   }
 
+  /**
+   * The feature row of the latest decision (the model's float32 input; null when the model takes none). The engine
+   * reuses the buffer: in a 'prediction' listener it is that prediction's row; copy what you keep.
+   */
+  get featureRow(): ArrayLike<number> | null {
+    return this.model?.needsFeatures ? this.row32 : null;
+  }
+
   /** Last prediction seen (NaN before the first): for status lines. */
   get prediction(): number {
     return this.lastPrediction;

@@ -2,7 +2,7 @@
 // A running job can be cancelled (by the job id its progress events carry); it then ends in a 'cancelled' state.
 // Walk-forward: instead of the active model, one model per window trained on the minutes before it (out of sample).
 import { useMemo, useState } from 'react';
-import type { BacktestArgs, WalkForwardView } from '../../src-shared/ipc.ts';
+import type { BacktestArgs, MetricsView, WalkForwardView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
 import { duration, fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
@@ -207,6 +207,9 @@ export function BacktestPanel({ client }: { client: Client }) {
                 <th title="round trips won after fees (before fees)">Hit (gross)</th>
                 <th>Trades</th>
                 <th>Fees</th>
+                <th title="execution cost: implementation shortfall (latency + spread and book walk) plus fees, bps of the traded notional">
+                  Cost bps
+                </th>
                 <th>Turnover</th>
               </tr>
             </thead>
@@ -226,6 +229,7 @@ export function BacktestPanel({ client }: { client: Client }) {
                   </td>
                   <td>{r.metrics.trades}</td>
                   <td>{fmt(r.metrics.fees)}</td>
+                  <CostCell m={r.metrics} />
                   <td>{fmt(r.metrics.turnover, 0)}</td>
                 </tr>
               ))}
@@ -242,6 +246,23 @@ export function BacktestPanel({ client }: { client: Client }) {
 }
 
 const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
+
+/** bps with 2 decimals; one that rounds to nothing is 0.00, not -0.00. */
+const bps = (x: number) => fmt(Math.abs(x) < 5e-3 ? 0 : x, 2);
+
+/** Shortfall + fees in bps, the split in its tooltip; '—' with no trades or from a peer that sends no costs. */
+function CostCell({ m }: { m: MetricsView }) {
+  const c = m.costs;
+  if (!c || m.trades === 0) return <td title="no trades, or no cost figures from this engine">—</td>;
+  const split =
+    `shortfall ${bps(c.shortfallBps)} bps (latency ${bps(c.latencyBps)}, spread + walk ${bps(c.spreadWalkBps)})` +
+    ` + fees ${bps(c.feesBps)} bps; gross alpha ${signed(c.grossAlpha)} → net ${signed(c.netPnl)}`;
+  return (
+    <td title={split} data-testid="backtest-cost">
+      {bps(c.shortfallBps + c.feesBps)}
+    </td>
+  );
+}
 
 /** One row per walk-forward window: when it traded, what its model learnt from, and how well it did. */
 function WalkForwardTable({ wf }: { wf: WalkForwardView }) {

@@ -1,10 +1,12 @@
 // Signals and fills tape, newest first.
+import type { ReactNode } from 'react';
 import { useDesk } from '../store/desk.ts';
 import { clock, fmt, size } from '../format.ts';
 
 type Row = { t: number; kind: 'signal' | 'fill'; text: string; cls: string; px: number; key: string };
 
-export function Tape() {
+/** `header` replaces the panel's title (the side tabs put theirs there; one of them names the panel). */
+export function Tape({ header }: { header?: ReactNode } = {}) {
   const signals = useDesk((s) => s.signals);
   const fills = useDesk((s) => s.fills);
   const rows: Row[] = [];
@@ -33,8 +35,8 @@ export function Tape() {
   }
   rows.sort((a, b) => b.t - a.t);
   return (
-    <section className="panel tape-panel" aria-labelledby="tape-h">
-      <h2 id="tape-h">Signals &amp; fills</h2>
+    <section className="panel tape-panel" id="tape-panel" aria-labelledby="tape-h">
+      {header ?? <h2 id="tape-h">Signals &amp; fills</h2>}
       {rows.length === 0 ? (
         <div className="empty">No signals yet</div>
       ) : (

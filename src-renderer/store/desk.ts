@@ -5,6 +5,7 @@ import type {
   BacktestReport,
   BookView,
   CollectProgress,
+  FeaturesView,
   FillEvent,
   ModelInfo,
   PortfolioView,
@@ -30,6 +31,8 @@ export interface DeskState {
   portfolio: PortfolioView | null;
   signals: SignalEvent[];
   fills: FillEvent[];
+  /** The latest prediction's feature row with its running statistics (Features panel). */
+  features: FeaturesView | null;
   /** Signals seen since the threshold last changed (the live count the slider affects). */
   signalCount: number;
   threshold: number;
@@ -55,6 +58,7 @@ export const useDesk = create<DeskState>(() => ({
   portfolio: null,
   signals: [],
   fills: [],
+  features: null,
   signalCount: 0,
   threshold: 0,
   whatIf: null,
@@ -91,6 +95,7 @@ function applySnapshot(snap: Snapshot): void {
     models: snap.models,
     sessions: snap.sessions,
     notices: snap.notices,
+    features: snap.features ?? null,
   });
 }
 
@@ -114,6 +119,7 @@ export function bindClient(client: Client): () => void {
     client.on('market/prices', (p) => prices.append(p)),
     client.on('model/predictions', (p) => predictions.append(p)),
     client.on('trading/equity', (p) => equity.append(p)),
+    client.on('model/features', (features) => set({ features })),
     client.on('trading/signals', (sig) =>
       set((s) => ({
         signals: [...s.signals, ...sig].slice(-TAPE),
