@@ -89,6 +89,10 @@ describe.skipIf(noChromium)(suite, () => {
     const text = (await status.textContent()) ?? '';
     const sessionId = Number(/session #(\d+)/.exec(text)?.[1]);
     expect(sessionId).toBeGreaterThan(1);
+    // The collected session's data quality follows (the simulator's feed is clean).
+    const quality = page.getByTestId('collect-quality');
+    await expect.poll(() => quality.getAttribute('data-findings')).toBe('0');
+    expect(await quality.textContent()).toMatch(/Data quality: no findings \(0\.0% invalid · breaks 0/);
     await shot('02-collect');
     const db = new Database(web.db, { readonly: true, fileMustExist: true });
     try {

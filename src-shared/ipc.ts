@@ -77,6 +77,8 @@ export const commandSchemas = {
   /** Stop a running backtest (job id from its backtest/progress events); its backtest/run then fails as cancelled. */
   'backtest/cancel': z.strictObject({ jobId: z.string().min(1).max(100) }),
   'sessions/list': empty,
+  /** The data-quality report of a stored session (as `l2desk db quality`). */
+  'sessions/quality': z.strictObject({ sessionId }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -86,6 +88,7 @@ export type SetSourceArgs = z.input<(typeof commandSchemas)['market/setSource']>
 export type SetThresholdArgs = z.input<(typeof commandSchemas)['trading/setThreshold']>;
 export type WhatIfArgs = z.input<(typeof commandSchemas)['trading/whatIf']>;
 export type CollectArgs = z.input<(typeof commandSchemas)['collect/start']>;
+export type SessionQualityArgs = z.input<(typeof commandSchemas)['sessions/quality']>;
 export type RetrainArgs = z.input<(typeof commandSchemas)['model/retrain']>;
 export type JobArgs = z.input<(typeof commandSchemas)['model/accept']>;
 export type UseModelArgs = z.input<(typeof commandSchemas)['model/use']>;
@@ -269,6 +272,23 @@ export interface WhatIfResult {
   fees: number;
 }
 
+/** Data quality of a stored session: what makes it untrustworthy for a model or a backtest (`l2desk db quality`). */
+export interface QualityView {
+  sessionId: number;
+  spanMs: number;
+  messages: number;
+  /** Receive − exchange time, p99 (ms); null when the data has one clock (imports, the simulator). */
+  latencyP99Ms: number | null;
+  silences: number;
+  replayGaps: number;
+  storedGaps: number;
+  /** Share of the session's time the book could not be trusted. */
+  invalidShare: number;
+  spreadP50Ticks: number | null;
+  /** Plain-language findings, worst first; empty when nothing stands out. */
+  findings: string[];
+}
+
 export interface CollectProgress {
   running: boolean;
   sessionId: number | null;
@@ -280,6 +300,8 @@ export interface CollectProgress {
   gaps: number;
   done: boolean;
   error: string | null;
+  /** The collected session's data quality, once computed after the stop (absent before). */
+  quality?: QualityView | null;
 }
 
 export interface RetrainProgress {
@@ -446,6 +468,7 @@ export type BacktestCommands = {
   /** `cancelled` is false when no such job is running (it already ended). */
   'backtest/cancel': (a: JobArgs) => Promise<{ jobId: string; cancelled: boolean }>;
   'sessions/list': (a: Empty) => Promise<SessionInfo[]>;
+  'sessions/quality': (a: SessionQualityArgs) => Promise<QualityView>;
 };
 
 export type Commands = AppCommands &

@@ -13,6 +13,7 @@ import {
   type Commands,
   type JobArgs,
   type ModelInfo,
+  type QualityView,
   type RetrainArgs,
   type RetrainProgress,
   type RetrainResult,
@@ -47,6 +48,8 @@ export interface AppServiceDeps {
   trainer: Trainer;
   backtester: Backtester;
   listSessions: () => SessionInfo[];
+  /** Data-quality report of a stored session (replayed in slices: never blocks the event loop for long). */
+  sessionQuality: (sessionId: number) => Promise<QualityView>;
   listModels: () => ModelInfo[];
   /** Where retrained candidate models are written. */
   modelsDir: string;
@@ -130,6 +133,7 @@ export class AppService {
       'backtest/run': async (a) => this.backtest(a),
       'backtest/cancel': async ({ jobId }) => this.cancelBacktest(jobId),
       'sessions/list': async () => this.d.listSessions(),
+      'sessions/quality': async ({ sessionId }) => this.d.sessionQuality(sessionId),
     };
   }
 
@@ -405,6 +409,18 @@ export class AppService {
       'sessions/changed',
       this.safe(() => this.d.listSessions(), []),
     );
+    // The collected data's quality follows once replayed (a later collection may have started meanwhile).
+    const done = this.collect;
+    if (done.sessionId !== null)
+      void this.d.sessionQuality(done.sessionId).then(
+        (quality) => {
+          if (this.collect?.sessionId !== done.sessionId) return;
+          this.collect = { ...this.collect, quality };
+          this.d.bus.emit('collect/progress', this.collect);
+        },
+        (e: unknown) =>
+          this.error('collect', `data quality of session #${done.sessionId}: ${(e as Error).message}`),
+      );
     return this.collect;
   }
 

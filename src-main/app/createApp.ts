@@ -13,6 +13,7 @@ import { listSessions } from '../store/sessions.ts';
 import { AppService } from './appService.ts';
 import { makeBacktester } from './backtester.ts';
 import { makeCollector } from './collector.ts';
+import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
 import { makeFeedRecorder } from './feedRecorder.ts';
 import { listModels } from './modelsCatalog.ts';
@@ -64,6 +65,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       nativeBinding: o.nativeBinding,
     }),
     listSessions: () => listSessions(db).map((s) => ({ ...s })),
+    sessionQuality: (id) => sessionQualityView(db, id),
     listModels: () =>
       listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
     modelsDir: o.modelsDir,

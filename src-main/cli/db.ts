@@ -160,11 +160,7 @@ function printReport(r: DbReport): void {
 /** Replays one stored session through the quality accumulator. */
 export function sessionQuality(db: Db, s: SessionInfo, silenceMs?: number): QualityReport {
   const q = new SessionQuality(s.tickSize, { silenceMs });
-  for (const ev of readSession(db, s.id)) {
-    if (ev.kind === 'book') q.onBook(ev);
-    else if (ev.kind === 'trades') q.onTrades(ev);
-    else q.onGap(ev.gap);
-  }
+  for (const ev of readSession(db, s.id)) q.onEvent(ev);
   return q.report();
 }
 

@@ -1,9 +1,11 @@
 // `l2desk import --db FILE FILE...`: imports Bybit v5 order-book and trade messages, one JSON per line
-// (plain, .gz, or every entry of a .zip such as Bybit's `YYYY-MM-DD_SYMBOL_ob200.data.zip`), streaming, as one
-// session per (symbol, depth) per file; `--trades` merges a Bybit trade CSV in. The work is in src-main/importer/.
+// (plain, .gz, or every entry of a .zip such as Bybit's `YYYY-MM-DD_SYMBOL_ob200.data.zip`), or Tardis.dev
+// incremental_book_L2 / book_snapshot_N CSVs, streaming, as one session per (symbol, depth) per file; `--trades`
+// merges a Bybit or Tardis trade CSV in. The work is in src-main/importer/.
 import path from 'node:path';
 import { loadConfig, parseOverrideValue } from '../config/loadConfig.ts';
 import { importFiles, type ImportResult } from '../importer/importFiles.ts';
+import { tradeCsvKind } from '../importer/tradeCsv.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 
@@ -17,12 +19,14 @@ export type {
 } from '../importer/importFiles.ts';
 
 export const summary =
-  'import Bybit v5 order-book/trade JSON lines (plain, .gz, .zip) as sessions; --trades merges a trade CSV';
+  'import Bybit v5 order-book/trade JSON lines or Tardis.dev book CSVs (plain, .gz, .zip) as sessions; --trades merges a trade CSV';
 
 const USAGE = `usage: l2desk import [--db FILE] [--tick-size 0.0001] [--category linear|spot] [--config FILE] FILE...
        l2desk import [options] BOOK_FILE --trades TRADES_FILE
-  --db defaults to the config's db; FILE: Bybit v5 messages, one JSON object per line; plain, .gz or .zip (every entry is read)
-  --trades: a Bybit trade CSV (public.bybit.com/trading/..., plain, .gz or .zip) merged by time into BOOK_FILE's sessions`;
+  --db defaults to the config's db; FILE: Bybit v5 messages, one JSON object per line, or a Tardis.dev
+    incremental_book_L2 or book_snapshot_N CSV (told apart by the first line); plain, .gz or .zip (every entry is read)
+  --trades: a Bybit trade CSV (public.bybit.com/trading/...) or a Tardis.dev trades CSV, plain, .gz or .zip,
+    merged by time into BOOK_FILE's sessions`;
 
 const KNOWN = ['db', 'tick-size', 'category', 'config', 'quiet', 'help', 'trades'];
 
@@ -49,6 +53,7 @@ function notes(res: ImportResult): string[] {
           ? `, ${other.reduce((n, [, k]) => n + k, 0)} of other symbols skipped (${other.map(([s, k]) => `${s} ${k}`).join(', ')})`
           : '') +
         (t.badRows > 0 ? `, ${plural(t.badRows, 'bad row')} skipped` : '') +
+        (t.unknownSide ? `, ${plural(t.unknownSide, 'trade')} of unknown side skipped` : '') +
         (t.bookFileTradeMessages > 0
           ? `; ${plural(t.bookFileTradeMessages, 'publicTrade line')} of the book file ignored (--trades supplies the trades)`
           : ''),
@@ -71,12 +76,15 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfig({ configFile: args.str('config'), overrides });
   const files = args.positionals;
   const trades = args.has('trades') ? args.req('trades') : undefined;
-  const csv = files.find((f) => /\.csv(\.gz|\.zip)?$/i.test(f));
-  if (csv)
-    throw new UsageError(
-      `${csv} looks like a Bybit trade CSV: trades alone make no usable session; merge it into its order-book ` +
-        `file with: l2desk import BOOK_FILE --trades ${csv}`,
-    );
+  // A CSV may be Tardis book data; a trade CSV (by its header) alone makes no usable session.
+  for (const csv of files.filter((f) => /\.csv(\.gz|\.zip)?$/i.test(f))) {
+    const kind = await tradeCsvKind(csv);
+    if (kind)
+      throw new UsageError(
+        `${csv} looks like a ${kind === 'bybit' ? 'Bybit trade CSV' : 'Tardis trades CSV'}: trades alone make no ` +
+          `usable session; merge it into its order-book file with: l2desk import BOOK_FILE --trades ${csv}`,
+      );
+  }
   if (files.length === 0)
     throw new UsageError(
       trades

@@ -1,14 +1,17 @@
-// Imports Bybit v5 order-book and trade messages, one JSON per line, streaming: one session per (symbol, depth)
-// per input (a file or a zip entry). Optionally merges a Bybit trade CSV into the book data by exchange time.
+// Imports Bybit v5 order-book and trade messages, one JSON per line, or Tardis.dev incremental_book_L2 /
+// book_snapshot_N CSV rows (told apart by the first line), streaming: one session per (symbol, depth) per input
+// (a file or a zip entry). Optionally merges a trade CSV (Bybit's or Tardis') into the book data by exchange time.
 // Bad lines are reported with their numbers and skipped.
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Category, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
+import type { BookMessage, Category, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import type { Db } from '../store/db.ts';
 import { openInputs, type TruncatedZip } from './inputs.ts';
 import { LineSource, MAX_LINE, TOO_LONG } from './lineBatches.ts';
-import { SessionStream, type ImportedSession } from './sessionStream.ts';
+import { SessionStream, type ImportedSession, type StreamOptions } from './sessionStream.ts';
+import { TardisBookReader, type TardisMessage } from './tardisBook.ts';
+import { parseTardisHeader } from './tardisFormat.ts';
 import { TradeCsvFeed } from './tradeCsv.ts';
 
 export type { ImportedSession } from './sessionStream.ts';
@@ -37,6 +40,8 @@ export interface TradeMergeResult {
   otherSymbols: Record<string, number>;
   /** publicTrade messages of the book file skipped: the CSV supplies the trades. */
   bookFileTradeMessages: number;
+  /** Tardis trades whose taker side is `unknown` (some exchanges): skipped; absent when none. */
+  unknownSide?: number;
 }
 
 export interface ImportResult {
@@ -57,7 +62,7 @@ export interface ImportOptions {
   onBadLine?: (b: BadLine) => void;
   /** Called about every 50k lines with the input's name and lines read so far. */
   onProgress?: (name: string, lines: number) => void;
-  /** A Bybit trade CSV (plain, .gz or .zip) merged into the sessions of the (single) book file. */
+  /** A Bybit or Tardis trade CSV (plain, .gz or .zip) merged into the sessions of the (single) book file. */
   trades?: string;
 }
 
@@ -100,7 +105,7 @@ export async function importFiles(
     const feed = why ? null : await TradeCsvFeed.open(opts.trades, onBad);
     if (!feed) {
       if (why) onBad({ source: opts.trades, line: 0, reason: why });
-      result.tradesRejected = why ?? `${opts.trades} is not a Bybit trade CSV`;
+      result.tradesRejected = why ?? `${opts.trades} is not a Tardis trades CSV and not a Bybit trade CSV`;
       return result;
     }
     merge = {
@@ -148,6 +153,7 @@ export async function importFiles(
       }
       m.result.rows = m.feed.rows;
       m.result.badRows = m.feed.badRows;
+      if (m.feed.unknownSide > 0) m.result.unknownSide = m.feed.unknownSide;
       result.trades = m.result;
     }
   } finally {
@@ -164,20 +170,33 @@ async function importStream(
   onBad: (b: BadLine) => void,
   merge: Merge | undefined,
 ): Promise<{ sessions: ImportedSession[]; lines: number }> {
-  const streamOpts = {
+  const streamOpts: StreamOptions = {
     db,
     source: name,
     category: opts.category,
     tickSize: opts.tickSize,
     meta: merge ? { tradesImportedFrom: merge.result.file } : undefined,
   };
+  /** Set when the input is a Tardis CSV (its header line says so). */
+  let tardis: TardisBookReader | undefined;
   /** Streams per symbol: one per book depth (a symbol seen in trades first has one of depth 0 until then). */
   const bySymbol = new Map<string, SessionStream[]>();
   const order: SessionStream[] = [];
   let lineNo = 0;
 
   const newStream = (symbol: string, depth: number): SessionStream => {
-    const st = new SessionStream(streamOpts, symbol, depth);
+    const st = new SessionStream(
+      tardis
+        ? {
+            ...streamOpts,
+            category: tardis.category(opts.category),
+            syntheticIds: true,
+            meta: { ...streamOpts.meta, format: `tardis ${tardis.format}`, exchange: tardis.exchange },
+          }
+        : streamOpts,
+      symbol,
+      depth,
+    );
     const list = bySymbol.get(symbol);
     if (list) list.push(st);
     else bySymbol.set(symbol, [st]);
@@ -239,6 +258,30 @@ async function importStream(
     return f.msg;
   };
 
+  // Trades up to a book message's time go first; a trade at the same millisecond goes after it. (Awaited only
+  // when merging: an await per message would slow a plain import down.)
+  const drainTo = async (m: Merge, msg: BookMessage) => {
+    m.bookSymbols.add(msg.symbol);
+    while (!m.feed.drainBefore(msg.ts, false, onCsvTrades)) await m.feed.fill();
+  };
+  const onBook = (msg: BookMessage, line: number) => bookStream(msg.symbol, msg.depth).onBook(msg, line);
+  /** The first line of a Tardis CSV: its reader, or false (reported) when this dataset cannot be imported. */
+  const tardisStart = (line: string): TardisBookReader | false | undefined => {
+    const h = parseTardisHeader(line);
+    if (!h) return undefined;
+    if (h.kind === 'incremental_book_L2' || h.kind === 'book_snapshot')
+      return new TardisBookReader(h, (b) => onBad({ source: name, ...b }));
+    onBad({
+      source: name,
+      line: 1,
+      reason:
+        h.kind === 'trades'
+          ? 'a Tardis trades CSV: trades alone make no usable session; give it as --trades beside its incremental_book_L2 file'
+          : `${h.reason}: not imported`,
+    });
+    return false;
+  };
+
   const src = new LineSource(stream);
   try {
     read: for (let batch = await src.next(); batch; batch = await src.next()) {
@@ -259,6 +302,22 @@ async function importStream(
           });
           break read;
         }
+        if (tardis) {
+          const t: TardisMessage | undefined = tardis.row(item, lineNo);
+          if (t) {
+            if (merge) await drainTo(merge, t.msg);
+            onBook(t.msg, t.line);
+          }
+          continue;
+        }
+        if (lineNo === 1) {
+          const t = tardisStart(item);
+          if (t === false) break read;
+          if (t) {
+            tardis = t;
+            continue;
+          }
+        }
         const msg = parse(item);
         if (!msg) continue;
         if (msg.kind === 'trades') {
@@ -266,24 +325,30 @@ async function importStream(
           else onTrades(msg);
           continue;
         }
-        if (merge) {
-          merge.bookSymbols.add(msg.symbol);
-          // Trades up to this message's time go first; a trade at the same millisecond goes after it.
-          while (!merge.feed.drainBefore(msg.ts, false, onCsvTrades)) await merge.feed.fill();
-        }
-        bookStream(msg.symbol, msg.depth).onBook(msg, lineNo);
+        if (merge) await drainTo(merge, msg);
+        onBook(msg, lineNo);
       }
     }
   } finally {
     await src.close();
   }
+  // A Tardis update is complete only when a row of another one follows (or the input ends cleanly).
+  const tail = tardis?.end(!src.error) ?? {};
+  if (tail.last) {
+    if (merge) await drainTo(merge, tail.last.msg);
+    onBook(tail.last.msg, tail.last.line);
+  }
   if (src.error) {
     // A truncated .gz or a damaged zip entry: keep every whole line read so far, drop the cut one.
     const m = src.error.message;
+    const dropped =
+      tail.dropped === undefined
+        ? ''
+        : ` (the update from line ${tail.dropped} on was dropped: it may be incomplete)`;
     onBad(
       lineNo === 0
         ? { source: name, line: 0, reason: `cannot read: ${m}` }
-        : { source: name, line: lineNo + 1, reason: `cannot read past line ${lineNo}: ${m}` },
+        : { source: name, line: lineNo + 1, reason: `cannot read past line ${lineNo}: ${m}${dropped}` },
     );
   }
   if (merge) {

@@ -24,6 +24,8 @@ export interface ImportedSession {
   bookMessages: number;
   tradeMessages: number;
   gaps: number;
+  /** The input's dataset when not Bybit JSON (e.g. "tardis incremental_book_L2"). */
+  format?: string;
 }
 
 export interface StreamOptions {
@@ -34,6 +36,8 @@ export interface StreamOptions {
   tickSize?: string;
   /** Extra session meta (e.g. the trade file merged in). */
   meta?: Record<string, unknown>;
+  /** Update ids are synthetic (Tardis data): a u = 1 snapshot is the recorder's reconnect, not a Bybit restart. */
+  syntheticIds?: boolean;
 }
 
 export class SessionStream {
@@ -80,7 +84,9 @@ export class SessionStream {
             reason: 'restart',
             startTs: msg.recvTs,
             endTs: msg.recvTs,
-            detail: `snapshot u=1 after u=${this.lastU} (line ${lineNo})`,
+            detail: this.opts.syntheticIds
+              ? `new snapshot after ${this.lastU - 1} updates (line ${lineNo}): the recorder reconnected`
+              : `snapshot u=1 after u=${this.lastU} (line ${lineNo})`,
           },
         });
       }
@@ -136,6 +142,7 @@ export class SessionStream {
       bookMessages: this.book,
       tradeMessages: this.trades,
       gaps: this.gaps,
+      format: typeof this.opts.meta?.format === 'string' ? this.opts.meta.format : undefined,
     };
   }
 

@@ -1,12 +1,15 @@
-// Bybit's public trade archive (public.bybit.com/trading/SYMBOL/SYMBOLYYYY-MM-DD.csv.gz) as a time-ordered
-// stream of trade messages, for merging into an order-book import. Rows in either time order are accepted:
-// a descending file is reversed through temporary run files, so memory stays bounded on any file size.
+// Bybit's public trade archive (public.bybit.com/trading/SYMBOL/SYMBOLYYYY-MM-DD.csv.gz), or a Tardis.dev trades
+// CSV (told apart by the header), as a time-ordered stream of trade messages, for merging into an order-book
+// import. Rows in either time order are accepted: a descending file is reversed through temporary run files, so
+// memory stays bounded on any file size. A Tardis file is ordered by local_timestamp (receive time), the
+// exchange's timestamps may step back a little there, so its order is checked on local_timestamp.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Side, Trade, TradeMessage } from '../../src-shared/market.ts';
 import { openInputs } from './inputs.ts';
 import { LineSource, TOO_LONG } from './lineBatches.ts';
+import { parseTardisHeader, parseTardisTradeRow, TARDIS_TRADES_HEADER } from './tardisFormat.ts';
 
 /** The archive's header; only the columns in REQUIRED are read. */
 export const TRADE_CSV_HEADER =
@@ -30,6 +33,31 @@ export interface CsvTrade {
   trade: Trade;
   source: string;
   line: number;
+  /** Local receive time (ms), Tardis `local_timestamp`; absent in Bybit's archive (the fill time stands in). */
+  recvTs?: number;
+}
+
+/** The time a file's rows are ordered by: receive time when the file has it, else fill time. */
+const orderTs = (t: CsvTrade): number => t.recvTs ?? t.trade.ts;
+
+type RowParser = (
+  text: string,
+  lineNo: number,
+) => { symbol: string; trade: Trade; recvTs?: number } | string | undefined;
+
+/** The row parser for a trade CSV's header line, or what is wrong with the header. */
+function rowParser(header: string, inputName: string): RowParser | string {
+  const t = parseTardisHeader(header);
+  if (t) {
+    if (t.kind !== 'trades')
+      return `a Tardis ${t.kind === 'unsupported' ? 'dataset' : t.kind} CSV, not trades: expected "${TARDIS_TRADES_HEADER}"`;
+    // Tardis liquidations share the trades header: only the file name tells them apart.
+    if (/liquidation/i.test(inputName)) return 'a Tardis liquidations CSV, not trades';
+    return (text, lineNo) => parseTardisTradeRow(text, t.cols, lineNo);
+  }
+  const h = parseTradeHeader(header);
+  if (typeof h === 'string') return h;
+  return (text) => parseTradeRow(text, h);
 }
 
 /** The column positions, or what is wrong with the header. */
@@ -84,16 +112,36 @@ export function parseTradeRow(line: string, cols: Columns): { symbol: string; tr
   return { symbol, trade: { ts, side: side as Side, price, size, id, blockTrade: false, seq: 0 } };
 }
 
+/** Whose trade CSV `file` is, by its first line: undefined when none (or unreadable). */
+export async function tradeCsvKind(file: string): Promise<'bybit' | 'tardis' | undefined> {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    for await (const input of openInputs(file)) {
+      const src = new LineSource(input.stream);
+      const first = (await src.next())?.[0];
+      await src.close();
+      if (typeof first !== 'string') return undefined;
+      const text = first.endsWith('\r') ? first.slice(0, -1) : first;
+      if (parseTardisHeader(text)?.kind === 'trades') return 'tardis';
+      return typeof parseTradeHeader(text) === 'string' ? undefined : 'bybit';
+    }
+  } catch {
+    // unreadable: the import reports it
+  }
+  return undefined;
+}
+
 /** The rows of every input of the file (each starting with its header), in file order, a batch at a time. */
 async function* fileRows(
   file: string,
   onBad: (b: CsvBadRow) => void,
   onHeader: (ok: boolean) => void,
+  onUnknownSide: () => void,
 ): AsyncGenerator<CsvTrade[]> {
   for await (const input of openInputs(file)) {
     if (input.warning) onBad({ source: input.name, line: 0, reason: input.warning });
     const src = new LineSource(input.stream);
-    let cols: Columns | undefined;
+    let parse: RowParser | undefined;
     let lineNo = 0;
     try {
       for (let batch = await src.next(); batch; batch = await src.next()) {
@@ -105,20 +153,21 @@ async function* fileRows(
             continue;
           }
           const text = item.endsWith('\r') ? item.slice(0, -1) : item;
-          if (!cols) {
-            const h = parseTradeHeader(text);
+          if (!parse) {
+            const h = rowParser(text, input.name);
             if (typeof h === 'string') {
               onBad({ source: input.name, line: lineNo, reason: h });
               onHeader(false);
               return;
             }
             onHeader(true);
-            cols = h;
+            parse = h;
             continue;
           }
           if (text.trim() === '') continue;
-          const r = parseTradeRow(text, cols);
-          if (typeof r === 'string') onBad({ source: input.name, line: lineNo, reason: r });
+          const r = parse(text, lineNo);
+          if (r === undefined) onUnknownSide();
+          else if (typeof r === 'string') onBad({ source: input.name, line: lineNo, reason: r });
           else out.push({ ...r, source: input.name, line: lineNo });
         }
         if (out.length > 0) yield out;
@@ -132,7 +181,7 @@ async function* fileRows(
         line: lineNo + 1,
         reason: `cannot read past line ${lineNo}: ${src.error.message}`,
       });
-    if (!cols && !src.error) {
+    if (!parse && !src.error) {
       onBad({ source: input.name, line: 1, reason: `empty: expected the header "${TRADE_CSV_HEADER}"` });
       onHeader(false);
       return;
@@ -148,6 +197,8 @@ export class TradeCsvFeed {
   /** Well-formed rows read, rows reported as bad, and the file's time order once known. */
   rows = 0;
   badRows = 0;
+  /** Tardis rows whose taker side is `unknown`: skipped. */
+  unknownSide = 0;
   order: 'ascending' | 'descending' = 'ascending';
   private buf: CsvTrade[] = [];
   private i = 0;
@@ -174,7 +225,12 @@ export class TradeCsvFeed {
       onBad(b);
     });
     let headerOk = true;
-    const rows = fileRows(file, feed.onBad, (ok) => (headerOk &&= ok));
+    const rows = fileRows(
+      file,
+      feed.onBad,
+      (ok) => (headerOk &&= ok),
+      () => feed.unknownSide++,
+    );
     feed.raw = rows;
     // Read until the time order shows (two different timestamps) or the file ends.
     const head: CsvTrade[] = [];
@@ -187,8 +243,8 @@ export class TradeCsvFeed {
       }
       if (r.done) break;
       for (const t of r.value) {
-        if (dir === 0 && head.length > 0 && t.trade.ts !== head[head.length - 1].trade.ts)
-          dir = t.trade.ts > head[head.length - 1].trade.ts ? 1 : -1;
+        const prev = head.length > 0 ? orderTs(head[head.length - 1]) : orderTs(t);
+        if (dir === 0 && orderTs(t) !== prev) dir = orderTs(t) > prev ? 1 : -1;
         head.push(t);
       }
       if (head.length > feed.runRows) break; // one timestamp throughout: any order will do
@@ -211,15 +267,17 @@ export class TradeCsvFeed {
       const ok: CsvTrade[] = [];
       for (const t of batch) {
         this.rows++;
-        if ((t.trade.ts - last) * dir < 0) {
+        const ts = orderTs(t);
+        if ((ts - last) * dir < 0) {
+          const col = t.recvTs === undefined ? 'timestamp' : 'local_timestamp';
           this.onBad({
             source: t.source,
             line: t.line,
-            reason: `timestamp ${t.trade.ts / 1000} out of the file's ${this.order} time order (previous row: ${last / 1000})`,
+            reason: `${col} ${ts / 1000} out of the file's ${this.order} time order (previous row: ${last / 1000})`,
           });
           continue;
         }
-        last = t.trade.ts;
+        last = ts;
         ok.push(t);
       }
       return ok;
@@ -238,7 +296,7 @@ export class TradeCsvFeed {
       const lines: string[] = [];
       for (let k = run.length - 1; k >= 0; k--) {
         const t = run[k];
-        lines.push(JSON.stringify([t.symbol, t.source, t.line, t.trade]));
+        lines.push(JSON.stringify([t.symbol, t.source, t.line, t.trade, t.recvTs]));
       }
       fs.writeFileSync(file, lines.join('\n') + '\n');
       runs.push(file);
@@ -259,8 +317,14 @@ export class TradeCsvFeed {
           const out: CsvTrade[] = [];
           for (const item of batch) {
             if (!item) continue;
-            const [symbol, source, line, trade] = JSON.parse(item) as [string, string, number, Trade];
-            out.push({ symbol, source, line, trade });
+            const [symbol, source, line, trade, recvTs] = JSON.parse(item) as [
+              string,
+              string,
+              number,
+              Trade,
+              number | undefined,
+            ];
+            out.push({ symbol, source, line, trade, recvTs: recvTs ?? undefined });
           }
           yield out;
         }
@@ -296,7 +360,8 @@ export class TradeCsvFeed {
         j < buf.length &&
         j - this.i < MAX_GROUP &&
         buf[j].trade.ts === ts &&
-        buf[j].symbol === first.symbol
+        buf[j].symbol === first.symbol &&
+        buf[j].recvTs === first.recvTs
       )
         j++;
       // The group may go on in the next batch.
@@ -304,7 +369,7 @@ export class TradeCsvFeed {
       const trades: Trade[] = new Array(j - this.i);
       for (let k = this.i; k < j; k++) trades[k - this.i] = buf[k].trade;
       this.i = j;
-      emit({ kind: 'trades', symbol: first.symbol, ts, recvTs: ts, trades });
+      emit({ kind: 'trades', symbol: first.symbol, ts, recvTs: first.recvTs ?? ts, trades });
     }
   }
 

@@ -3,7 +3,7 @@
 // a model or a backtest: silences, feed latency, sequence gaps and the time the book was invalid, crossed books,
 // exchange timestamps running backwards, duplicated trades, and trades printing on the wrong side of the book (a
 // stale book). Pure and streaming: fixed-size histograms, no per-message allocation beyond the book's own.
-import type { BookMessage, Gap, TradeMessage } from '../../src-shared/market.ts';
+import type { BookMessage, Gap, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 
@@ -179,6 +179,13 @@ export class SessionQuality {
         t.side === 'Buy' ? t.price < b.bestBid() - tick * 1.0001 : t.price > b.bestAsk() + tick * 1.0001;
       if (through) this.r.tradesThroughBook++;
     }
+  }
+
+  /** One stored event in arrival order (the session reader's StoredEvent). */
+  onEvent(ev: MarketMessage | { kind: 'gap'; gap: Gap }): void {
+    if (ev.kind === 'book') this.onBook(ev);
+    else if (ev.kind === 'trades') this.onTrades(ev);
+    else this.onGap(ev.gap);
   }
 
   onGap(g: Gap): void {

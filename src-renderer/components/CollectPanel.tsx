@@ -1,7 +1,8 @@
 // Collect: record L2 updates and trades for a symbol/depth/duration into SQLite, with live progress.
 import { useState } from 'react';
+import type { QualityView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
-import { duration, fmt } from '../format.ts';
+import { duration, fmt, pct } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 
 export function CollectPanel({ client }: { client: Client }) {
@@ -77,10 +78,40 @@ export function CollectPanel({ client }: { client: Client }) {
           · {duration(c.elapsedMs)}/{duration(c.durationMs)} · {c.messages} msgs · {fmt(c.messagesPerSec, 0)}
           /s · gaps {c.gaps}
           {c.error && <div className="neg">{c.error}</div>}
+          {c.done && !c.error && <Quality q={c.quality} />}
         </div>
       ) : (
         <div className="small dim">Nothing collected in this run yet.</div>
       )}
     </section>
+  );
+}
+
+/** The collected session's data quality (as `l2desk db quality`): findings in plain words, or a one-line all-clear. */
+function Quality({ q }: { q: QualityView | null | undefined }) {
+  if (!q) return <div className="dim">Checking data quality…</div>;
+  const facts =
+    `${pct(q.invalidShare)} invalid · breaks ${q.replayGaps} · silences ${q.silences}` +
+    (q.latencyP99Ms !== null ? ` · latency p99 ${q.latencyP99Ms} ms` : '') +
+    (q.spreadP50Ticks !== null
+      ? ` · spread ${q.spreadP50Ticks} tick${q.spreadP50Ticks === 1 ? '' : 's'}`
+      : '');
+  return (
+    <div data-testid="collect-quality" data-findings={q.findings.length} aria-label="Data quality">
+      {q.findings.length === 0 ? (
+        <div className="pos">Data quality: no findings ({facts})</div>
+      ) : (
+        <>
+          <div className="warn">Data quality ({facts}):</div>
+          <ul className="findings">
+            {q.findings.map((f, i) => (
+              <li key={i} className="warn">
+                {f}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
   );
 }
