@@ -15,6 +15,7 @@ const COMMANDS = {
   diagnose: "explain why there are or aren't signals (the seed's diagnose_signals.py)",
   trade: 'paper-trade a model live (--paper), on bybit, sim or a replay',
   backtest: 'replay a stored session through the engine and report',
+  runs: 'list stored paper/backtest runs, show one, re-render its report',
   web: 'serve the workstation UI in a browser with the engine in Node',
 } as const;
 

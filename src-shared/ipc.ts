@@ -200,6 +200,12 @@ export interface MetricsView {
   fees: number;
   /** Execution costs of the run so far (absent from older peers). */
   costs?: CostsView;
+  /** Round trips after fees: wins / |losses| (null when none lost), mean net P&L per trip and in bps of its notional;
+   * whether the Sharpe rests on enough returns to annualise (≥ 30 over ≥ 1 day). Absent from older peers. */
+  profitFactor?: number | null;
+  expectancy?: number;
+  expectancyBps?: number;
+  sharpeReliable?: boolean;
 }
 
 /**

@@ -40,6 +40,10 @@ export function toMetricsView(m: Metrics): MetricsView {
       fees: m.costs.fees,
       netPnl: m.netPnl,
     },
+    profitFactor: m.profitFactor,
+    expectancy: m.expectancy,
+    expectancyBps: m.expectancyBps,
+    sharpeReliable: m.sharpeReliable,
   };
 }
 

@@ -10,7 +10,7 @@ import { RunRecorder } from '../engine/runRecorder.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
-import type { Metrics } from '../trading/metrics.ts';
+import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS, type Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
@@ -98,6 +98,20 @@ export interface BacktestRow {
   spread_walk_cost: number;
   /** P&L had every fill traded at its decision mid: gross_alpha − spread_walk_cost − latency_cost − fees = net_pnl. */
   gross_alpha: number;
+  /** Round-trip statistics after fees (see TRADE_STATS_BASIS); null where a ratio is undefined (no losing trip). */
+  profit_factor: number | null;
+  avg_win: number;
+  avg_loss: number;
+  payoff_ratio: number | null;
+  /** Mean net P&L per round trip, quote currency and bps of the trips' notional. */
+  expectancy: number;
+  expectancy_bps: number;
+  max_consecutive_losses: number;
+  /** Linearly annualised return / max drawdown; null when the drawdown is 0. */
+  calmar: number | null;
+  /** Returns on the Sharpe grid, and whether there are enough of them (≥ 30, over ≥ 1 day) for the annualised figure. */
+  sharpe_samples: number;
+  sharpe_reliable: boolean;
 }
 
 /** Decisions (predictions) inside the training span of the model that made them: in-sample, so optimistic. */
@@ -142,6 +156,8 @@ export interface BacktestReport {
   final_equity_basis: string;
   /** What the shortfall, latency, spread+walk and gross alpha fields of the rows mean. */
   costs_basis: string;
+  /** What profit_factor … calmar and sharpe_reliable of the rows mean (absent from reports of older versions). */
+  trade_stats_basis?: string;
   /** Equity sampling for Sharpe/Sortino: "equity sampled every N ms, annualised with sqrt(periods per 365-day year)". */
   sampling_ms: number;
   annualisation: string;
@@ -213,8 +229,48 @@ export function rowOf(p: PassResult, inSampleShare: number | null = null): Backt
     latency_cost: m.costs.latency,
     spread_walk_cost: m.costs.spreadWalk,
     gross_alpha: m.costs.grossAlpha,
+    ...tradeStatsOf(m),
   };
 }
+
+/** The round-trip statistics fields of a row (stored metrics of older runs lack them: NaN / null then). */
+export function tradeStatsOf(
+  m: Partial<Metrics>,
+): Pick<
+  BacktestRow,
+  | 'profit_factor'
+  | 'avg_win'
+  | 'avg_loss'
+  | 'payoff_ratio'
+  | 'expectancy'
+  | 'expectancy_bps'
+  | 'max_consecutive_losses'
+  | 'calmar'
+  | 'sharpe_samples'
+  | 'sharpe_reliable'
+> {
+  return {
+    profit_factor: m.profitFactor ?? null,
+    avg_win: m.avgWin ?? NaN,
+    avg_loss: m.avgLoss ?? NaN,
+    payoff_ratio: m.payoffRatio ?? null,
+    expectancy: m.expectancy ?? NaN,
+    expectancy_bps: m.expectancyBps ?? NaN,
+    max_consecutive_losses: m.maxConsecutiveLosses ?? NaN,
+    calmar: m.calmar ?? null,
+    sharpe_samples: m.returns ?? NaN,
+    sharpe_reliable: m.sharpeReliable ?? false,
+  };
+}
+
+export const TRADE_STATS_BASIS =
+  'per round trip (flat → flat, or up to a flip), net P&L after fees: profit factor = sum of wins / |sum of losses| ' +
+  '(null when no trip lost); avg win / avg loss = mean net P&L of the winning / losing trips; payoff ratio = avg win / ' +
+  '|avg loss|; expectancy = mean net P&L per trip, and in bps of the notional the trips put on (sum of net P&L / sum ' +
+  'of notional); max consecutive losses = longest run of losing trips. Calmar = total return annualised linearly ' +
+  'over the span of the equity series (× 365 d / span) / max drawdown (every equity sample), null when the drawdown ' +
+  `is 0. sharpe_reliable: at least ${SHARPE_MIN_SAMPLES} returns on the Sharpe grid and at least ` +
+  `${SHARPE_MIN_SPAN_MS / 3_600_000} h of equity; below that the annualised Sharpe and Calmar say little`;
 
 export const COSTS_BASIS =
   'implementation shortfall per fill = side × (fill price − decision mid) (buy +1, sell −1: a cost is positive), split into ' +
@@ -390,8 +446,9 @@ export async function runBacktest(
     model: o.modelPath ?? null,
     final_equity_basis: FINAL_EQUITY_BASIS,
     costs_basis: COSTS_BASIS,
+    trade_stats_basis: TRADE_STATS_BASIS,
     sampling_ms: samplingMs,
-    annualisation: `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`,
+    annualisation: annualisationOf(samplingMs),
     params: {
       decision_interval_ms: o.config.features.decision_interval,
       trading: o.config.trading,
@@ -403,7 +460,13 @@ export async function runBacktest(
   return { report, passes };
 }
 
-function thin(points: [number, number][], max: number): [number, number][] {
+/** The report's `annualisation` text for a Sharpe grid of `samplingMs`. */
+export function annualisationOf(samplingMs: number): string {
+  return `sqrt(${Math.round((365 * 86_400_000) / samplingMs)}) periods per 365-day year (24/7 market)`;
+}
+
+/** Evenly thinned to at most `max` points (first and last kept). */
+export function thin(points: [number, number][], max: number): [number, number][] {
   if (points.length <= max) return points;
   const out: [number, number][] = [];
   const step = (points.length - 1) / (max - 1);

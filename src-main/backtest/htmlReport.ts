@@ -117,6 +117,31 @@ function costsTable(rows: readonly BacktestRow[]): string {
   return `<table aria-label="Execution costs"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
+/** Round-trip statistics after fees; '–' where a ratio is undefined (no losing trip) or the row predates them. */
+function tradesTable(rows: readonly BacktestRow[]): string {
+  const head = [
+    'Threshold',
+    'Profit factor',
+    'Avg win',
+    'Avg loss',
+    'Payoff',
+    'Expectancy',
+    'Expectancy bps',
+    'Max losing streak',
+    'Calmar',
+    'Sharpe returns',
+  ];
+  const f = (x: number | null | undefined, d = 2) => (x == null ? '–' : fmt(x, d));
+  const body = rows.map(
+    (r) =>
+      `<tr><td>${fmt(r.threshold, 3)}</td><td>${f(r.profit_factor)}</td><td>${f(r.avg_win)}</td><td>${f(r.avg_loss)}</td>` +
+      `<td>${f(r.payoff_ratio)}</td><td class="${(r.expectancy ?? 0) >= 0 ? 'pos' : 'neg'}">${f(r.expectancy, 4)}</td>` +
+      `<td>${f(r.expectancy_bps)}</td><td>${f(r.max_consecutive_losses, 0)}</td><td>${f(r.calmar)}</td>` +
+      `<td>${f(r.sharpe_samples, 0)}${r.sharpe_reliable === false ? ' <span class="muted">(too short)</span>' : ''}</td></tr>`,
+  );
+  return `<table aria-label="Round trips"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
 /** The in-sample verdict: a warning banner when decisions lie inside the training span of their model. */
 function inSampleBanner(r: BacktestReport): string {
   const s = r.in_sample;
@@ -200,6 +225,9 @@ ${table(r.rows)}
 <h2>Execution costs</h2>
 <div class="muted">quote currency, a cost is positive; bps of the decision notional, notional-weighted</div>
 ${costsTable(r.rows)}
+<h2>Round trips</h2>
+<div class="muted">net P&amp;L after fees, quote currency; expectancy in bps of the notional the trips put on</div>
+${tradesTable(r.rows)}
 ${walkForwardSection(r.walk_forward)}
 <h2>Notes</h2>
 <dl>
@@ -209,6 +237,7 @@ ${walkForwardSection(r.walk_forward)}
 <dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
 <dt>Final equity</dt><dd>${esc(r.final_equity_basis)}${openAtEnd(r.rows)}</dd>
 <dt>Execution costs</dt><dd>${esc(r.costs_basis ?? '')}</dd>
+<dt>Round trips</dt><dd>${esc(r.trade_stats_basis ?? '')}</dd>
 <dt>Hit rate</dt><dd>share of round trips (flat → flat, or up to a flip) with a positive net P&amp;L</dd>
 <dt>Turnover</dt><dd>traded notional / initial equity</dd>
 <dt>Fills</dt><dd>market orders walk the visible book; limit orders queue behind the visible size; latency applies to orders and cancels; no market impact</dd>

@@ -47,6 +47,13 @@ async function backtest(args: string[]): Promise<string[]> {
 const COSTS =
   /^ {2}costs: shortfall ([+-]?\d+\.\d{3}) bps \(latency ([+-]?\d+\.\d{3}), spread\+walk ([+-]?\d+\.\d{3})\), fees (\d+\.\d{3}) bps; alpha (-?\d+\.\d\d) → net (-?\d+\.\d\d)$/;
 
+const num = '(–|-?\\d+\\.?\\d*)';
+const TRADES = new RegExp(
+  `^ {2}trades: profit factor ${num}, avg win ${num} / loss ${num} \\(payoff ${num}\\), expectancy ${num} \\(${num} bps\\), ` +
+    `max losing streak (\\d+); calmar ${num}; sharpe on (\\d+) returns( \\(too short to annualise Sharpe or Calmar reliably\\))?$`,
+);
+const orNull = (x: string) => (x === '–' ? null : Number(x));
+
 describe('l2desk backtest: execution costs', () => {
   it('prints a costs line under every row; the JSON rows and the HTML report carry the attribution', async () => {
     const json = path.join(dir, 'r.json');
@@ -65,6 +72,28 @@ describe('l2desk backtest: execution costs', () => {
       expect(fees).toBeCloseTo(r.fees_bps, 3);
       expect(alpha).toBeCloseTo(r.gross_alpha, 2);
       expect(net).toBeCloseTo(r.net_pnl, 2);
+      // the round-trip statistics line under it agrees with the JSON row
+      const t = TRADES.exec(out[rows[k] + 2]);
+      expect(t, out[rows[k] + 2]).not.toBeNull();
+      const [pf, win, loss, payoff, exp, expBps, streak, calmar, samples] = (t as RegExpExecArray)
+        .slice(1, 10)
+        .map(orNull);
+      for (const [got, want, d] of [
+        [pf, r.profit_factor, 2],
+        [win, r.avg_win, 2],
+        [loss, r.avg_loss, 2],
+        [payoff, r.payoff_ratio, 2],
+        [exp, r.expectancy, 4],
+        [expBps, r.expectancy_bps, 2],
+        [calmar, r.calmar, 2],
+      ] as const)
+        if (want === null) expect(got).toBeNull();
+        else expect(got).toBeCloseTo(want, d);
+      expect(streak).toBe(r.max_consecutive_losses);
+      expect(samples).toBe(r.sharpe_samples);
+      // a 4-minute session: far too short for an annualised Sharpe
+      expect(r.sharpe_reliable).toBe(false);
+      expect(t?.[10]).toBeDefined();
     }
     for (const r of report.rows) {
       // The attribution adds up to the net P&L (after fees, open position at the last mid).
@@ -80,6 +109,18 @@ describe('l2desk backtest: execution costs', () => {
       }
     }
     expect(report.rows.some((r) => r.trades > 0 && r.latency_cost !== 0)).toBe(true);
+    for (const r of report.rows) {
+      expect(r.sharpe_samples).toBeGreaterThan(30); // 1 s grid on a 4-minute session
+      if (r.round_trips === 0) continue;
+      // every trip closed: the trips' net P&L is the run's
+      if (r.final_position === 0) expect(r.expectancy * r.round_trips).toBeCloseTo(r.net_pnl, 6);
+      expect(r.avg_win).toBeGreaterThanOrEqual(0);
+      expect(r.avg_loss).toBeLessThanOrEqual(0);
+      if (r.payoff_ratio !== null) expect(r.payoff_ratio).toBeCloseTo(r.avg_win / -r.avg_loss, 9);
+      expect(r.max_consecutive_losses).toBeLessThanOrEqual(r.round_trips);
+    }
+    expect(report.rows.some((r) => r.round_trips > 0)).toBe(true);
+    expect(report.trade_stats_basis).toMatch(/profit factor = sum of wins/);
     expect(report.costs_basis).toMatch(/gross alpha − spread \+ walk − latency − fees = net P&L/);
 
     const html = path.join(dir, 'r.html');
@@ -90,5 +131,7 @@ describe('l2desk backtest: execution costs', () => {
       /<th>Gross alpha<\/th>.*<th>− Spread \+ walk<\/th>.*<th>− Latency<\/th>.*<th>− Fees<\/th>/,
     );
     expect(page).toContain('decision mid');
+    expect(page).toContain('aria-label="Round trips"');
+    expect(page).toMatch(/<th>Profit factor<\/th>.*<th>Expectancy bps<\/th>.*<th>Calmar<\/th>/);
   }, 120_000);
 });

@@ -106,7 +106,8 @@ export function parseSweep(text: string): number[] {
   return xs;
 }
 
-/** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net). */
+/** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net) and its
+ * round-trip statistics line. */
 export function formatRow(r: BacktestRow): string {
   return (
     `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  sharpe ${r.sharpe.toFixed(2).padStart(9)}  ` +
@@ -114,7 +115,35 @@ export function formatRow(r: BacktestRow): string {
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
-    `\n  ${costsLine(r)}`
+    `\n  ${costsLine(r)}` +
+    `\n  ${tradesLine(r)}`
+  );
+}
+
+const fixed = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+
+/** Round-trip statistics after fees, and how many returns the Sharpe rests on (see TRADE_STATS_BASIS). */
+export function tradesLine(
+  r: Pick<
+    BacktestRow,
+    | 'profit_factor'
+    | 'avg_win'
+    | 'avg_loss'
+    | 'payoff_ratio'
+    | 'expectancy'
+    | 'expectancy_bps'
+    | 'max_consecutive_losses'
+    | 'calmar'
+    | 'sharpe_samples'
+    | 'sharpe_reliable'
+  >,
+): string {
+  return (
+    `trades: profit factor ${fixed(r.profit_factor)}, avg win ${fixed(r.avg_win)} / loss ${fixed(r.avg_loss)} ` +
+    `(payoff ${fixed(r.payoff_ratio)}), expectancy ${fixed(r.expectancy, 4)} (${fixed(r.expectancy_bps, 2)} bps), ` +
+    `max losing streak ${fixed(r.max_consecutive_losses, 0)}; calmar ${fixed(r.calmar)}; ` +
+    `sharpe on ${fixed(r.sharpe_samples, 0)} returns` +
+    (r.sharpe_reliable ? '' : ' (too short to annualise Sharpe or Calmar reliably)')
   );
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addFillCost, emptyCostTotals } from './executionCosts.ts';
 import { computeMetrics, MetricsAccumulator } from './metrics.ts';
-import { Portfolio } from './portfolio.ts';
+import { addTrip, emptyTripSummary, Portfolio } from './portfolio.ts';
 import type { Fill, Side } from './types.ts';
 
 const noCosts = { totals: emptyCostTotals(), position: 0, mark: NaN };
@@ -43,10 +43,10 @@ describe('metrics', () => {
 
   it('hit rate per round trip, holding time, turnover, trades', () => {
     const trips = [
-      { openTs: 0, closeTs: 1000, direction: 1 as const, netPnl: 5, fees: 1 },
-      { openTs: 2000, closeTs: 5000, direction: -1 as const, netPnl: -2, fees: 1 },
-      { openTs: 6000, closeTs: 6000, direction: 1 as const, netPnl: 0, fees: 1 },
-      { openTs: 7000, closeTs: 11000, direction: 1 as const, netPnl: 1, fees: 1 },
+      { openTs: 0, closeTs: 1000, direction: 1 as const, netPnl: 5, fees: 1, notional: 100 },
+      { openTs: 2000, closeTs: 5000, direction: -1 as const, netPnl: -2, fees: 1, notional: 100 },
+      { openTs: 6000, closeTs: 6000, direction: 1 as const, netPnl: 0, fees: 1, notional: 100 },
+      { openTs: 7000, closeTs: 11000, direction: 1 as const, netPnl: 1, fees: 1, notional: 100 },
     ];
     const m = computeMetrics(
       [{ ts: 0, equity: 1000 }],
@@ -61,6 +61,155 @@ describe('metrics', () => {
     expect(m.turnover).toBe(5);
     expect(m.trades).toBe(8);
     expect(m.fees).toBe(4);
+  });
+
+  // Round trips as [net P&L after fees, notional]; fees 0.5 each (they only matter to the gross hit rate).
+  const tripsOf = (xs: readonly (readonly [number, number])[]) =>
+    xs.map(([netPnl, notional], i) => ({
+      openTs: i * 10,
+      closeTs: i * 10 + 5,
+      direction: 1 as const,
+      netPnl,
+      fees: 0.5,
+      notional,
+    }));
+  it.each([
+    {
+      name: 'wins and losses',
+      trips: [
+        [6, 1000],
+        [-2, 1000],
+        [-1, 1000],
+        [3, 1000],
+        [-3, 1000],
+        [-1, 1000],
+        [-2, 1000],
+        [4, 1000],
+      ],
+      // wins 6+3+4 = 13 over 3, losses −2−1−3−1−2 = −9 over 5, net 4 over 8 trips and 8000 notional
+      want: {
+        profitFactor: 13 / 9,
+        avgWin: 13 / 3,
+        avgLoss: -9 / 5,
+        payoffRatio: 13 / 3 / (9 / 5),
+        expectancy: 0.5,
+        expectancyBps: 5,
+        maxConsecutiveLosses: 3,
+      },
+    },
+    {
+      name: 'no losing trip: profit factor and payoff undefined (null), not infinite',
+      trips: [
+        [2, 100],
+        [1, 300],
+      ],
+      want: {
+        profitFactor: null,
+        avgWin: 1.5,
+        avgLoss: 0,
+        payoffRatio: null,
+        expectancy: 1.5,
+        expectancyBps: 75,
+        maxConsecutiveLosses: 0,
+      },
+    },
+    {
+      name: 'only losses; a scratch trip (0) breaks the streak without counting as a loss',
+      trips: [
+        [-1, 100],
+        [-1, 100],
+        [0, 100],
+        [-2, 100],
+      ],
+      want: {
+        profitFactor: 0,
+        avgWin: 0,
+        avgLoss: -4 / 3,
+        payoffRatio: 0,
+        expectancy: -1,
+        expectancyBps: -100,
+        maxConsecutiveLosses: 2,
+      },
+    },
+    {
+      name: 'no trips',
+      trips: [],
+      want: {
+        profitFactor: null,
+        avgWin: 0,
+        avgLoss: 0,
+        payoffRatio: null,
+        expectancy: 0,
+        expectancyBps: 0,
+        maxConsecutiveLosses: 0,
+      },
+    },
+  ] as const)('trade statistics: $name', ({ trips, want }) => {
+    const list = tripsOf(trips);
+    const m = computeMetrics([{ ts: 0, equity: 1000 }], { ...none, roundTrips: list }, 1000);
+    for (const [k, v] of Object.entries(want)) {
+      const got = m[k as keyof typeof want];
+      if (v === null) expect(got, k).toBeNull();
+      else expect(got, k).toBeCloseTo(v, 12);
+    }
+    // Running totals (a live run keeps no full list) give the same numbers as the list.
+    const sum = emptyTripSummary();
+    for (const r of list) addTrip(sum, r);
+    expect(computeMetrics([{ ts: 0, equity: 1000 }], { ...none, roundTrips: sum }, 1000)).toEqual(m);
+  });
+
+  it.each([
+    {
+      name: 'half a day: +1 % with a 2 % drawdown',
+      // 1000 → 1020 → 999.6 (2 % off the peak) → 1010 at 12 h
+      eq: [
+        [0, 1000],
+        [3 * 3600_000, 1020],
+        [6 * 3600_000, 999.6],
+        [12 * 3600_000, 1010],
+      ],
+      annualised: 0.01 * 730,
+      calmar: (0.01 * 730) / 0.02,
+    },
+    {
+      name: 'no drawdown: null',
+      eq: [
+        [0, 1000],
+        [86_400_000, 1010],
+      ],
+      annualised: 0.01 * 365,
+      calmar: null,
+    },
+    { name: 'one sample: no span, null', eq: [[0, 1000]], annualised: 0, calmar: null },
+  ] as const)('Calmar: $name', ({ eq, annualised, calmar }) => {
+    const m = computeMetrics(
+      eq.map(([ts, equity]) => ({ ts, equity })),
+      none,
+      1000,
+    );
+    expect(m.annualisedReturn).toBeCloseTo(annualised, 9);
+    if (calmar === null) expect(m.calmar).toBeNull();
+    else expect(m.calmar).toBeCloseTo(calmar, 9);
+  });
+
+  it.each([
+    {
+      name: '29 returns over more than a day are too few',
+      samplingMs: 3_000_000,
+      spanMs: 29 * 3_000_000,
+      ok: false,
+    },
+    { name: '30 hourly returns (30 h)', samplingMs: 3_600_000, spanMs: 30 * 3_600_000, ok: true },
+    { name: '600 one-second returns (10 min) is under a day', samplingMs: 1000, spanMs: 600_000, ok: false },
+    { name: 'a day of one-minute returns', samplingMs: MIN, spanMs: 86_400_000, ok: true },
+  ])('Sharpe reliability: $name', ({ samplingMs, spanMs, ok }) => {
+    const eq: { ts: number; equity: number }[] = [];
+    for (let t = 0, i = 0; t <= spanMs; t += samplingMs, i++) eq.push({ ts: t, equity: 1000 + (i % 3) });
+    const m = computeMetrics(eq, none, 1000, samplingMs);
+    expect(m.returns).toBe(spanMs / samplingMs);
+    expect(m.sharpeReliable).toBe(ok);
+    // the flag only annotates: the Sharpe is the same figure either way
+    expect(m.sharpe).not.toBe(0);
   });
 
   it('exposure is the share of time with a position', () => {

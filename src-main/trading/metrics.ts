@@ -1,13 +1,20 @@
 // Performance metrics of an equity curve and its round trips. Sharpe and Sortino use the equity sampled on a
 // fixed grid (default every 1 min: the last equity at or before each grid time) and simple returns between grid
 // points, annualised with sqrt(periods per year) for a 24/7 market (365 days). Drawdown uses every sample.
+// Round-trip statistics (profit factor, average win/loss, payoff, expectancy, losing streak) are after fees.
+// Calmar = return annualised linearly over the equity series' span / max drawdown. Sharpe is flagged unreliable
+// below SHARPE_MIN_SAMPLES grid returns or SHARPE_MIN_SPAN_MS of equity (its value is never altered).
 // Incremental, so the live engine updates it in O(1) per sample and a backtest gets the same numbers.
 // Execution costs (implementation shortfall and the P&L attribution) come from executionCosts.ts.
 import { summarizeCosts, type CostTotals, type ExecutionCosts } from './executionCosts.ts';
-import { addTrip, type RoundTrip, type TripSummary } from './portfolio.ts';
+import { addTrip, emptyTripSummary, type RoundTrip, type TripSummary } from './portfolio.ts';
 
 export const DEFAULT_SAMPLING_MS = 60_000;
 const YEAR_MS = 365 * 86_400_000;
+/** An annualised Sharpe from fewer grid returns, or from less than a day of equity, says little: a few hours of one
+ * regime scaled to a year. Both must hold for `sharpeReliable` (with the 1 min grid the day is what binds). */
+export const SHARPE_MIN_SAMPLES = 30;
+export const SHARPE_MIN_SPAN_MS = 86_400_000;
 
 export interface Metrics {
   initialEquity: number;
@@ -38,6 +45,25 @@ export interface Metrics {
   avgHoldingMs: number;
   /** Share of the time with a non-zero position. */
   exposure: number;
+  /** Winning trips' net P&L / losing trips' lost net P&L (after fees); null when no trip lost (∞, or nothing traded). */
+  profitFactor: number | null;
+  /** Mean net P&L of the winning trips (≥ 0) and of the losing trips (≤ 0), quote currency; 0 when there were none. */
+  avgWin: number;
+  avgLoss: number;
+  /** avgWin / |avgLoss|; null when no trip lost. */
+  payoffRatio: number | null;
+  /** Mean net P&L per round trip (quote; 0 without trips), and the same in bps of the trips' notional (sum of net
+   * P&L / sum of the notional put on, so bigger trips weigh more). */
+  expectancy: number;
+  expectancyBps: number;
+  /** Longest run of consecutive losing round trips. */
+  maxConsecutiveLosses: number;
+  /** totalReturn × (365 d / span of the equity series): linear, not compounded (compounding hours to a year explodes). */
+  annualisedReturn: number;
+  /** annualisedReturn / maxDrawdown (drawdown over every equity sample); null when the drawdown (or the span) is 0. */
+  calmar: number | null;
+  /** `returns` ≥ SHARPE_MIN_SAMPLES and the equity series spans ≥ SHARPE_MIN_SPAN_MS. */
+  sharpeReliable: boolean;
   /** Where the P&L went: shortfall vs decision mids (latency drift, spread + book walk), fees, gross alpha. */
   costs: ExecutionCosts;
 }
@@ -115,17 +141,22 @@ export class MetricsAccumulator {
     const dd = this.n > 0 ? Math.sqrt(this.downSq / this.n) : 0;
     let trips: Readonly<TripSummary>;
     if (isTripList(t.roundTrips)) {
-      const sum = { count: 0, wins: 0, grossWins: 0, heldMs: 0 };
+      const sum = emptyTripSummary();
       for (const r of t.roundTrips) addTrip(sum, r);
       trips = sum;
     } else trips = t.roundTrips;
     const { count: nTrips, wins, grossWins, heldMs: held } = trips;
     const span = this.lastTs - this.first;
+    const totalReturn = (final - this.initialEquity) / this.initialEquity;
+    const annualised = span > 0 ? totalReturn * (YEAR_MS / span) : 0;
+    const avgWin = wins > 0 ? trips.winPnl / wins : 0;
+    const avgLoss = trips.losses > 0 ? trips.lossPnl / trips.losses : 0;
+    const tripsNet = trips.winPnl + trips.lossPnl;
     return {
       initialEquity: this.initialEquity,
       finalEquity: final,
       netPnl: final - this.initialEquity,
-      totalReturn: (final - this.initialEquity) / this.initialEquity,
+      totalReturn,
       fees: t.fees,
       sharpe: sd > 0 ? (this.mean / sd) * Math.sqrt(periods) : 0,
       sortino: dd > 0 ? (this.mean / dd) * Math.sqrt(periods) : 0,
@@ -140,6 +171,16 @@ export class MetricsAccumulator {
       turnover: t.turnoverNotional / this.initialEquity,
       avgHoldingMs: nTrips > 0 ? held / nTrips : 0,
       exposure: span > 0 ? this.exposedMs / span : 0,
+      profitFactor: trips.losses > 0 ? trips.winPnl / -trips.lossPnl : null,
+      avgWin,
+      avgLoss,
+      payoffRatio: trips.losses > 0 ? avgWin / -avgLoss : null,
+      expectancy: nTrips > 0 ? tripsNet / nTrips : 0,
+      expectancyBps: trips.notional > 0 ? (tripsNet / trips.notional) * 1e4 : 0,
+      maxConsecutiveLosses: trips.maxLossStreak,
+      annualisedReturn: annualised,
+      calmar: this.maxDd > 0 && span > 0 ? annualised / this.maxDd : null,
+      sharpeReliable: this.n >= SHARPE_MIN_SAMPLES && span >= SHARPE_MIN_SPAN_MS,
       costs: summarizeCosts(t.costs.totals, t.costs.position, t.costs.mark),
     };
   }

@@ -24,14 +24,14 @@ describe('Portfolio', () => {
       fills: [fill(0, 'Buy', 0.1, 100, 1), fill(10, 'Sell', 0.1, 110, 1)],
       mark: 110,
       want: { position: 0, realizedPnl: 1, fees: 2, balance: 999, unrealizedPnl: 0, equity: 999 },
-      trips: [{ openTs: 0, closeTs: 10, direction: 1, netPnl: -1, fees: 2 }],
+      trips: [{ openTs: 0, closeTs: 10, direction: 1, netPnl: -1, fees: 2, notional: 10 }],
     },
     {
       name: 'short round trip',
       fills: [fill(0, 'Sell', 2, 100), fill(5, 'Buy', 2, 90)],
       mark: 90,
       want: { position: 0, realizedPnl: 20, balance: 1020, equity: 1020 },
-      trips: [{ openTs: 0, closeTs: 5, direction: -1, netPnl: 20, fees: 0 }],
+      trips: [{ openTs: 0, closeTs: 5, direction: -1, netPnl: 20, fees: 0, notional: 200 }],
     },
     {
       name: 'average entry on increase, unrealized on mark',
@@ -52,7 +52,7 @@ describe('Portfolio', () => {
       fills: [fill(0, 'Buy', 1, 100, 0.5), fill(7, 'Sell', 3, 90, 3)],
       mark: 80,
       want: { position: -2, entryPrice: 90, realizedPnl: -10, fees: 3.5, unrealizedPnl: 20, equity: 1006.5 },
-      trips: [{ openTs: 0, closeTs: 7, direction: 1, netPnl: -11.5, fees: 1.5 }],
+      trips: [{ openTs: 0, closeTs: 7, direction: 1, netPnl: -11.5, fees: 1.5, notional: 100 }],
     },
   ])('$name', ({ fills, mark, want, trips }) => {
     const p = new Portfolio(1000);
@@ -62,7 +62,12 @@ describe('Portfolio', () => {
     for (const [k, v] of Object.entries(want))
       expect([k, s[k as keyof typeof s]]).toEqual([k, expect.closeTo(v, 9)]);
     expect(
-      p.roundTrips.map((r) => ({ ...r, netPnl: +r.netPnl.toFixed(9), fees: +r.fees.toFixed(9) })),
+      p.roundTrips.map((r) => ({
+        ...r,
+        netPnl: +r.netPnl.toFixed(9),
+        fees: +r.fees.toFixed(9),
+        notional: +r.notional.toFixed(9),
+      })),
     ).toEqual(trips);
   });
 
@@ -74,6 +79,17 @@ describe('Portfolio', () => {
     expect(p.position).toBe(0);
     expect(p.entryPrice).toBeNaN();
     expect(p.roundTrips).toHaveLength(1);
+  });
+
+  it("a trip's notional is what opened or added to it; a flip's remainder opens the next trip", () => {
+    const p = new Portfolio(1000);
+    p.applyFill(fill(0, 'Buy', 1, 100));
+    p.applyFill(fill(1, 'Buy', 2, 110)); // adds 220
+    p.applyFill(fill(2, 'Sell', 1, 120)); // reduces: no notional
+    p.applyFill(fill(3, 'Sell', 4, 90)); // closes 2, opens a short of 2 at 90 (180)
+    p.applyFill(fill(4, 'Buy', 2, 95));
+    expect(p.roundTrips.map((r) => r.notional)).toEqual([320, 180]);
+    expect(p.tripSummary.notional).toBe(500);
   });
 
   it('counts fills and traded notional', () => {

@@ -25,6 +25,8 @@ export interface RoundTrip {
   /** Realized P&L of the trip minus every fee paid on it. */
   netPnl: number;
   fees: number;
+  /** Notional put on: |price × qty| of the fills that opened or added to the position (bps of expectancy). */
+  notional: number;
 }
 
 /** Round-trip statistics over a whole run (what metrics need), kept as running totals. */
@@ -36,6 +38,31 @@ export interface TripSummary {
   grossWins: number;
   /** Sum of closeTs − openTs. */
   heldMs: number;
+  /** Net P&L (after fees) < 0; a trip of exactly 0 is neither a win nor a loss. */
+  losses: number;
+  /** Sum of the net P&L of the winning trips (≥ 0), and of the losing trips (≤ 0). */
+  winPnl: number;
+  lossPnl: number;
+  /** Sum of the trips' notional (RoundTrip.notional). */
+  notional: number;
+  /** Losing trips in a row up to the last one, and the longest such run. */
+  lossStreak: number;
+  maxLossStreak: number;
+}
+
+export function emptyTripSummary(): TripSummary {
+  return {
+    count: 0,
+    wins: 0,
+    grossWins: 0,
+    heldMs: 0,
+    losses: 0,
+    winPnl: 0,
+    lossPnl: 0,
+    notional: 0,
+    lossStreak: 0,
+    maxLossStreak: 0,
+  };
 }
 
 /** Round trips kept in memory by default: a live run lasts days; the full record is in SQLite (fills). */
@@ -55,11 +82,12 @@ export class Portfolio {
   private tripDir: 1 | -1 = 1;
   private tripPnl = 0;
   private tripFees = 0;
+  private tripNotional = 0;
   private notionalTraded = 0;
   private fillCount = 0;
   /** The most recent `keepRoundTrips` round trips, oldest first (tripSummary covers all of them). */
   readonly roundTrips: RoundTrip[] = [];
-  private readonly trips: TripSummary = { count: 0, wins: 0, grossWins: 0, heldMs: 0 };
+  private readonly trips: TripSummary = emptyTripSummary();
 
   constructor(
     readonly initialBalance: number,
@@ -109,6 +137,7 @@ export class Portfolio {
         this.pos === 0 ? f.price : (this.entry * Math.abs(this.pos) + f.price * f.qty) / Math.abs(newPos);
       this.pos = newPos;
       this.tripFees += f.fee;
+      this.tripNotional += f.price * f.qty;
       return;
     }
     // Reducing, closing or flipping: realize P&L on the closed part against the average entry.
@@ -128,6 +157,7 @@ export class Portfolio {
       this.entry = f.price;
       this.open(f.ts, signed > 0 ? 1 : -1);
       this.tripFees += f.fee - closingFee;
+      this.tripNotional += f.price * rest;
     } else if (Math.abs(newPos) <= DUST) {
       this.pos = 0;
       this.entry = NaN;
@@ -171,6 +201,7 @@ export class Portfolio {
     this.tripDir = dir;
     this.tripPnl = 0;
     this.tripFees = 0;
+    this.tripNotional = 0;
   }
 
   private closeTrip(ts: number): void {
@@ -180,6 +211,7 @@ export class Portfolio {
       direction: this.tripDir,
       netPnl: this.tripPnl - this.tripFees,
       fees: this.tripFees,
+      notional: this.tripNotional,
     };
     addTrip(this.trips, trip);
     this.roundTrips.push(trip);
@@ -188,6 +220,7 @@ export class Portfolio {
       this.roundTrips.splice(0, this.roundTrips.length - this.keepRoundTrips);
     this.tripPnl = 0;
     this.tripFees = 0;
+    this.tripNotional = 0;
   }
 }
 
@@ -197,4 +230,12 @@ export function addTrip(sum: TripSummary, r: RoundTrip): void {
   if (r.netPnl > 0) sum.wins++;
   if (r.netPnl + r.fees > 0) sum.grossWins++;
   sum.heldMs += r.closeTs - r.openTs;
+  sum.notional += r.notional;
+  if (r.netPnl > 0) sum.winPnl += r.netPnl;
+  if (r.netPnl < 0) {
+    sum.losses++;
+    sum.lossPnl += r.netPnl;
+    sum.lossStreak++;
+    if (sum.lossStreak > sum.maxLossStreak) sum.maxLossStreak = sum.lossStreak;
+  } else sum.lossStreak = 0;
 }

@@ -40,8 +40,13 @@ export function PortfolioPanel() {
         <dd className={p && p.drawdown > 0 ? 'neg' : ''}>{pct(p?.drawdown, 2)}</dd>
         <dt>Return</dt>
         <dd className={sign(m?.totalReturn ?? 0)}>{pct(m?.totalReturn, 3)}</dd>
-        <dt>Sharpe</dt>
-        <dd>{fmt(m?.sharpe)}</dd>
+        <dt title="annualised; marked * while it rests on under 30 returns or under a day of equity">
+          Sharpe
+        </dt>
+        <dd data-testid="sharpe">
+          {fmt(m?.sharpe)}
+          {m?.sharpeReliable === false ? <span className="dim">*</span> : null}
+        </dd>
         <dt>Max DD</dt>
         <dd>{pct(m?.maxDrawdown, 2)}</dd>
         <dt title="round trips won after fees (before fees)">Hit rate</dt>
@@ -52,6 +57,18 @@ export function PortfolioPanel() {
         <dd>{fmt(m?.turnover, 0)}</dd>
         <dt>Avg hold</dt>
         <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
+        <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">
+          Profit factor
+        </dt>
+        <dd>{fmt(m?.profitFactor)}</dd>
+        <dt title="mean net P&L per round trip after fees, and in bps of the notional the trips put on">
+          Expectancy
+        </dt>
+        <dd data-testid="expectancy" className={sign(m?.expectancy ?? 0)}>
+          {m?.expectancy !== undefined && m.trades > 0
+            ? `${signed(m.expectancy)} (${signed(m.expectancyBps, 1)} bps)`
+            : '—'}
+        </dd>
       </dl>
       <dl className="kv" aria-label="Execution costs" style={{ marginTop: 4 }}>
         <dt title="implementation shortfall = side × (fill − decision mid), bps of the decision notional (a cost is positive) = latency drift side × (arrival − decision mid) + spread and book walk side × (fill − arrival mid), negative on passive fills (spread earned)">
