@@ -42,6 +42,12 @@ describe('loadConfig', () => {
     // The old coin-denominated cap (0.5 meant 0.5 DOGE on DOGEUSDT) points to its quote-currency successor.
     [{ 'risk.max_position': 0.5 }, 'risk', 'risk.max_position_notional'],
     [{ 'risk.rebalance_band': 1.5 }, 'risk.rebalance_band', '<=1'],
+    [{ 'trading.latency_model': 'random' }, 'trading.latency_model', '"constant", "feed", "jitter"'],
+    [{ 'trading.latency_jitter': 'a bit' }, 'trading.latency_jitter', 'not a duration'],
+    [{ 'trading.latency_feed_factor': -2 }, 'trading.latency_feed_factor', '>=0'],
+    [{ 'trading.latency_seed': 1.5 }, 'trading.latency_seed', 'int'],
+    [{ 'trading.queue_model': 'fifo' }, 'trading.queue_model', '"pro_rata", "risk_averse", "power"'],
+    [{ 'trading.queue_power': 0 }, 'trading.queue_power', '>0'],
   ])('rejects %j naming the key and what is allowed', (overrides, key, allowed) => {
     let err: unknown;
     try {

@@ -6,7 +6,8 @@
 // Time: every message is stamped with its exchange time `ts` (made non-decreasing in arrival order), the same
 // clock the dataset builder trains on. Decisions happen on the grid k × decisionInterval: before a message at t
 // is applied, the latest grid time D < t is decided with exactly the messages stamped ≤ D. Requests to the
-// broker reach the book at send time + latency, against the book as of that time.
+// broker reach the book at send time + latency, against the book as of that time; the latency model sees the
+// receive and exchange times of every book message (the feed model follows them).
 //
 // Determinism: messages are queued and processed strictly in arrival order; while a prediction (async,
 // onnxruntime) is awaited nothing else is processed. A replay source awaits the promise the message handler
@@ -29,11 +30,16 @@ import type { MarketSource } from '../market/source.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
-import { ConstantLatency } from '../trading/latency.ts';
+import { FeedLatency } from '../trading/feedLatency.ts';
+import { JitterLatency } from '../trading/jitterLatency.ts';
+import { ConstantLatency, type LatencyModel } from '../trading/latency.ts';
 import { ConsumedLiquidity, UnlimitedLiquidity } from '../trading/liquidity.ts';
 import { knownQtyStep, qtyStepFromLevels } from '../trading/lotSize.ts';
 import { MetricsAccumulator, type Metrics } from '../trading/metrics.ts';
 import { PaperBroker } from '../trading/paperBroker.ts';
+import { PowerProbQueue } from '../trading/powerProbQueue.ts';
+import { ProRataCancelQueue, type QueueModel } from '../trading/queueModel.ts';
+import { RiskAverseQueue } from '../trading/riskAverseQueue.ts';
 import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import { RiskManager, type RiskDecision, type RiskOptions, type RiskReason } from '../trading/riskManager.ts';
 import { SignalPolicy } from '../trading/signalPolicy.ts';
@@ -56,6 +62,16 @@ export interface EngineOptions {
   takerFee: number;
   makerFee: number;
   latencyMs: number;
+  /** How requests are delayed (default 'constant' `latencyMs`); 'feed' and 'jitter' build on `latencyMs`. */
+  latencyModel?: 'constant' | 'feed' | 'jitter';
+  /** Feed model: delay = latencyMs + factor × observed feed latency (default 2, a round trip). */
+  latencyFeedFactor?: number;
+  /** Jitter model: mean of the exponential extra delay (ms), and the PRNG seed. */
+  latencyJitterMs?: number;
+  latencySeed?: number;
+  /** Queue position model of resting limit orders (default 'pro_rata'); `queuePower` is the power model's n. */
+  queueModel?: 'pro_rata' | 'risk_averse' | 'power';
+  queuePower?: number;
   /** Whether our taker fills use up the replayed book's levels until the feed updates them (default 'consumed'). */
   liquidity?: 'consumed' | 'unlimited';
   executor: ExecutionMode;
@@ -85,6 +101,12 @@ export function engineOptionsFromConfig(
     takerFee: t.taker_fee,
     makerFee: t.maker_fee,
     latencyMs: t.latency,
+    latencyModel: t.latency_model,
+    latencyFeedFactor: t.latency_feed_factor,
+    latencyJitterMs: t.latency_jitter,
+    latencySeed: t.latency_seed,
+    queueModel: t.queue_model,
+    queuePower: t.queue_power,
     liquidity: t.liquidity,
     executor: t.executor,
     passiveTimeoutMs: t.passive_timeout,
@@ -147,6 +169,8 @@ export class Engine {
   private readonly vol = new EwmaVolatility();
   private readonly executor: Executor;
   private readonly broker: PaperBroker;
+  /** The broker's latency model: the engine tells it the feed latency of every book message. */
+  private readonly latency: LatencyModel;
   private readonly portfolio: Portfolio;
   private readonly metrics: MetricsAccumulator;
   /** Execution-cost sums over every fill (each fill carries its order's decision and arrival mids). */
@@ -192,9 +216,11 @@ export class Engine {
       minQty: 1e-9,
       minNotional: options.risk.minOrderNotional ?? 0,
     });
+    this.latency = latencyModel(options);
     this.broker = new PaperBroker({
       fees: new NotionalFees(options.takerFee, options.makerFee),
-      latency: new ConstantLatency(options.latencyMs),
+      latency: this.latency,
+      queue: queueModel(options),
       liquidity: options.liquidity === 'unlimited' ? new UnlimitedLiquidity() : new ConsumedLiquidity(),
     });
     this.portfolio = new Portfolio(options.initialBalance);
@@ -376,8 +402,11 @@ export class Engine {
         this.clock.observe(t);
         this.counts.messages++;
         if (this.bookValid && this.broker.busy) this.broker.advance(t, this.seq.book);
-        if (e.kind === 'book') this.onBook(e, t);
-        else this.onTrades(e, t);
+        if (e.kind === 'book') {
+          // Raw stamps, not the clamped t: the feed latency as it was (0 on data with one clock).
+          this.latency.observeFeed(e.ts, e.recvTs);
+          this.onBook(e, t);
+        } else this.onTrades(e, t);
       } else {
         this.qHead++;
         this.onGap(e.gap, 'source');
@@ -723,6 +752,30 @@ export class Engine {
 
   get position(): number {
     return this.portfolio.position;
+  }
+}
+
+/** The broker's latency model from the options (constant unless configured otherwise). */
+function latencyModel(o: EngineOptions): LatencyModel {
+  switch (o.latencyModel ?? 'constant') {
+    case 'feed':
+      return new FeedLatency(o.latencyMs, o.latencyFeedFactor ?? 2);
+    case 'jitter':
+      return new JitterLatency(o.latencyMs, o.latencyJitterMs ?? 0, o.latencySeed ?? 1);
+    default:
+      return new ConstantLatency(o.latencyMs);
+  }
+}
+
+/** The broker's queue model from the options (pro rata unless configured otherwise). */
+function queueModel(o: EngineOptions): QueueModel {
+  switch (o.queueModel ?? 'pro_rata') {
+    case 'risk_averse':
+      return new RiskAverseQueue();
+    case 'power':
+      return new PowerProbQueue(o.queuePower ?? 2);
+    default:
+      return new ProRataCancelQueue();
   }
 }
 

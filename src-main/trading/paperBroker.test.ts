@@ -3,9 +3,13 @@ import { OrderBook } from '../book/orderBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import type { Level, Side, Trade } from '../../src-shared/market.ts';
 import { NotionalFees } from './fees.ts';
-import { ConstantLatency } from './latency.ts';
+import { JitterLatency } from './jitterLatency.ts';
+import { ConstantLatency, type LatencyModel } from './latency.ts';
 import { ConsumedLiquidity, UnlimitedLiquidity, type LiquidityModel } from './liquidity.ts';
 import { PaperBroker } from './paperBroker.ts';
+import { PowerProbQueue } from './powerProbQueue.ts';
+import { ProRataCancelQueue, type QueueModel } from './queueModel.ts';
+import { RiskAverseQueue } from './riskAverseQueue.ts';
 import type { BrokerEvent, Fill, Order } from './types.ts';
 
 const TAKER = 0.00055;
@@ -120,6 +124,110 @@ describe('latency', () => {
     h2.broker.onTrades([trade('Sell', 99.9, 3, 35)], 35);
     expect(h2.fills).toHaveLength(0);
     expect(h2.last(o2.id).status).toBe('cancelled');
+  });
+});
+
+describe('requests of one order reach the exchange in the order they were sent', () => {
+  function fifoHarness(latency: LatencyModel) {
+    const broker = new PaperBroker({ fees: new NotionalFees(TAKER, MAKER), latency });
+    const fills: Fill[] = [];
+    const orders: Order[] = [];
+    broker.onEvent((e: BrokerEvent) => (e.kind === 'fill' ? fills.push(e.fill) : orders.push(e.order)));
+    return { broker, fills, orders };
+  }
+
+  // [name, limit price, qty, cancel or cross, expected statuses, expected fills as [liquidity, qty]]
+  it.each<[string, number, number, 'cancel' | 'cross', string[], [string, number][]]>([
+    [
+      'a resting limit: it rests, then the cancel lands',
+      100,
+      1,
+      'cancel',
+      ['pending', 'open', 'cancelled'],
+      [],
+    ],
+    // Marketable on arrival: it takes the 1 at 100.1 before the (faster) cancel can land, the rest is cancelled.
+    [
+      'a marketable limit trades on arrival before its cancel',
+      100.1,
+      1.5,
+      'cancel',
+      ['pending', 'pending', 'open', 'cancelled'], // the taker fill is reported before the rest is placed
+      [['taker', 1]],
+    ],
+    // A cross that arrived first used to find a pending order and do nothing, leaving crossPending set forever.
+    [
+      'a cross lands after the order: the remainder goes at market',
+      100,
+      2,
+      'cross',
+      ['pending', 'open', 'filled'],
+      [['taker', 2]],
+    ],
+  ])('%s', (_name, price, qty, kind, statuses, wantFills) => {
+    // Orders take 100 ms, cancels and crosses 10 ms: sent 5 ms after the order, the cancel would arrive at 15.
+    const { broker, fills, orders } = fifoHarness(new ConstantLatency(100, 10));
+    const b = standard();
+    const o = broker.submit({ side: 'Buy', type: 'limit', qty, price, reason: 't' }, 0);
+    expect(kind === 'cancel' ? broker.cancel(o.id, 5) : broker.cross(o.id, 5)).toBe(true);
+    broker.advance(50, b);
+    expect(orders.at(-1)?.status).toBe('pending');
+    broker.advance(100, b);
+    expect(orders.map((x) => x.status)).toEqual(statuses);
+    expect(orders.at(-1)).toMatchObject({ arrivedTs: 100, doneTs: 100 });
+    expect(fills.map((f) => [f.liquidity, f.qty])).toEqual(wantFills);
+    expect(broker.busy).toBe(false);
+  });
+
+  it('with jittered delays, no cancel ever reaches the exchange before its order', () => {
+    const { broker, orders } = fifoHarness(new JitterLatency(0, 50, 9));
+    const b = standard();
+    const ids: number[] = [];
+    for (let ts = 0; ts < 2000; ts += 10) {
+      const o = broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 99.8, reason: 't' }, ts);
+      ids.push(o.id);
+      broker.cancel(o.id, ts + 1);
+      broker.advance(ts + 5, b);
+    }
+    broker.advance(1e9, b);
+    let overtaken = 0;
+    for (const id of ids) {
+      const mine = orders.filter((x) => x.id === id);
+      const last = mine.at(-1) as Order;
+      expect(mine.map((x) => x.status)).toEqual(['pending', 'open', 'cancelled']);
+      expect(last.doneTs).toBeGreaterThanOrEqual(last.arrivedTs);
+      // The cancel drew a shorter delay than the placement it follows (so the ordering rule was needed).
+      if (last.doneTs === last.arrivedTs) overtaken++;
+    }
+    expect(overtaken).toBeGreaterThan(20);
+  });
+});
+
+describe('the queue model is pluggable', () => {
+  // A buy at 100.0 behind the visible 1.0; others join (3.0), then 1.5 is cancelled; then a sell of 0.75 at 100.
+  it.each<[string, QueueModel, number, number]>([
+    ['pro rata: half the level cancelled, half of what is ahead', new ProRataCancelQueue(), 0.5, 0.25],
+    ['risk-averse: the cancel was behind us', new RiskAverseQueue(), 1, 0],
+    // 1 ahead, 2 behind, 1.5 cancelled: 1.5 × 1/(1 + 2²) = 0.3 of it ahead.
+    ['power 2: mostly behind us, the shorter side', new PowerProbQueue(2), 0.7, 0.05],
+  ])('%s', (_name, queue, ahead, filled) => {
+    const broker = new PaperBroker({ fees: new NotionalFees(TAKER, MAKER), queue });
+    const fills: Fill[] = [];
+    broker.onEvent((e) => e.kind === 'fill' && fills.push(e.fill));
+    const b = standard();
+    const o = broker.submit({ side: 'Buy', type: 'limit', qty: 1, price: 100, reason: 't' }, 0);
+    broker.advance(0, b);
+    for (const [ts, level] of [
+      [1, 3],
+      [2, 1.5],
+    ]) {
+      b.applyDelta([[100, level]], []);
+      broker.onBook(ts, b);
+    }
+    expect(broker.working()[0].queueAhead).toBeCloseTo(ahead, 12);
+    broker.onTrades([trade('Sell', 100, 0.75, 3)], 3);
+    expect(fills.reduce((a, f) => a + f.qty, 0)).toBeCloseTo(filled, 12);
+    expect(o.id).toBe(1);
   });
 });
 

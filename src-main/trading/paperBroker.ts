@@ -1,10 +1,12 @@
 // A paper broker honest enough to trust its P&L (hftbacktest-style realism, one small model per rule):
-//  - requests (new orders, cancels, crosses) reach the exchange after the latency model's delay;
+//  - requests (new orders, cancels, crosses) reach the exchange after the latency model's delay (constant, following
+//    the feed latency, or jittered), and in the order they were sent for the same order: a cancel sent with a
+//    shorter delay than its order's placement still lands after it (the exchange never sees a cancel first);
 //  - a market order walks the visible book level by level at arrival (VWAP fill, slippage) and pays the taker fee.
 //    Whatever the visible book cannot fill is cancelled (IOC, like a Bybit market order), never invented;
 //  - a limit order that is marketable on arrival takes liquidity up to its price (taker), the rest rests;
 //  - a resting limit order keeps a queue position (queue model): trades at its price consume the queue ahead,
-//    cancels shrink it pro rata; it fills (maker fee) when the queue ahead is consumed, when a trade prints through
+//    cancels shrink it (pro rata by default; risk-averse or hftbacktest's power model are the others); it fills (maker fee) when the queue ahead is consumed, when a trade prints through
 //    its price, or when the opposite best price reaches it;
 //  - what our taker fills took from a level stays unavailable to our next orders until the feed updates that level
 //    (liquidity model; the default). Beyond that there is no impact model: the replayed book does not move for us;
@@ -198,11 +200,7 @@ export class PaperBroker {
   private arrive(o: Order, ts: number, book: OrderBook): void {
     o.arrivedTs = ts;
     o.arrivalMid = book.mid();
-    if (o.cancelPending) {
-      // The cancel was faster than the order: it never trades.
-      this.finish(o, 'cancelled', ts, 'cancelled before it reached the book');
-      return;
-    }
+    // A cancel in flight lands after this (requests of one order keep their order): until then the order trades.
     if (o.type === 'market') {
       const n = this.take(o, book, Infinity, ts, o.reason);
       if (o.status !== 'filled') {
@@ -309,6 +307,12 @@ export class PaperBroker {
   }
 
   private request(r: Request): void {
+    // A request never overtakes an earlier one of the same order (a cancel drawing a shorter delay than its
+    // order's placement arrives right after it), as over one connection to the exchange.
+    for (let j = 0; j < this.requests.length; j++) {
+      const e = this.requests[j];
+      if (e.orderId === r.orderId && e.arriveTs > r.arriveTs) r.arriveTs = e.arriveTs;
+    }
     // Stable insertion by arrival time: equal times keep the order they were sent in.
     let i = this.requests.length;
     while (i > 0 && this.requests[i - 1].arriveTs > r.arriveTs) i--;

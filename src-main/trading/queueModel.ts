@@ -4,6 +4,8 @@
 //  - a size decrease at our level that trades do not explain is cancels, spread pro rata over the queue: the
 //    part of it ahead of us is cancelled * ahead / levelSize;
 //  - the queue ahead never exceeds the level's current size.
+// Other models, one file each: RiskAverseQueue (riskAverseQueue.ts: only trades advance us), PowerProbQueue
+// (powerProbQueue.ts: hftbacktest's probabilistic model; with power 1 it is this pro rata model).
 
 export interface QueueState {
   /** Size ahead of us at our price. */
@@ -25,19 +27,11 @@ export interface QueueModel {
 
 export class ProRataCancelQueue implements QueueModel {
   join(levelSize: number): QueueState {
-    const s = Math.max(0, levelSize);
-    return { ahead: s, levelSize: s, tradedSince: 0 };
+    return joinLevel(levelSize);
   }
 
   onTrade(q: QueueState, size: number): number {
-    q.tradedSince += size;
-    if (size <= q.ahead) {
-      q.ahead -= size;
-      return 0;
-    }
-    const through = size - q.ahead;
-    q.ahead = 0;
-    return through;
+    return tradeAtOurPrice(q, size);
   }
 
   onLevel(q: QueueState, newSize: number): void {
@@ -54,4 +48,22 @@ export class ProRataCancelQueue implements QueueModel {
     q.levelSize = s;
     q.tradedSince = 0;
   }
+}
+
+/** A new order's state: everything the level shows is ahead of us. */
+export function joinLevel(levelSize: number): QueueState {
+  const s = Math.max(0, levelSize);
+  return { ahead: s, levelSize: s, tradedSince: 0 };
+}
+
+/** Every model: a trade at our price consumes the queue ahead first; returns what is left of it for us. */
+export function tradeAtOurPrice(q: QueueState, size: number): number {
+  q.tradedSince += size;
+  if (size <= q.ahead) {
+    q.ahead -= size;
+    return 0;
+  }
+  const through = size - q.ahead;
+  q.ahead = 0;
+  return through;
 }
