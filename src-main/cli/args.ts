@@ -1,4 +1,5 @@
 // Minimal typed flag parsing for the headless commands: `--key value`, `--key=value`, `--flag`.
+import { parseOverrideValue } from '../config/loadConfig.ts';
 
 export interface ParsedArgs {
   positionals: string[];
@@ -73,6 +74,23 @@ export class Args {
     const v = this.str(key);
     return v !== undefined && v !== 'false' && v !== '0';
   }
+  /**
+   * `--set key=value` (repeatable): any config key, e.g. `--set trading.queue_model=risk_averse`; the value is read
+   * as YAML (numbers, booleans, durations stay strings). loadConfig validates keys and values and names a bad one.
+   */
+  sets(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const kv of this.all('set')) {
+      const eq = kv.indexOf('=');
+      if (eq < 1)
+        throw new UsageError(
+          `--set takes key=value (a config key such as trading.latency=100ms), got "${kv}"`,
+        );
+      out[kv.slice(0, eq).trim()] = parseOverrideValue(kv.slice(eq + 1));
+    }
+    return out;
+  }
+
   /** Flags this command does not know are a usage error, not silently ignored. */
   rejectUnknown(known: readonly string[]): void {
     for (const k of this.parsed.flags.keys()) {

@@ -135,3 +135,24 @@ describe('l2desk backtest: execution costs', () => {
     expect(page).toMatch(/<th>Profit factor<\/th>.*<th>Expectancy bps<\/th>.*<th>Calmar<\/th>/);
   }, 120_000);
 });
+
+describe('l2desk backtest --set key=value', () => {
+  const params = async (args: string[]) => {
+    const rep = path.join(dir, `set-${Math.random().toString(36).slice(2)}.json`);
+    await backtest([...args, '--report', rep]);
+    return (JSON.parse(fs.readFileSync(rep, 'utf8')) as BacktestReport).params as {
+      trading: { latency: number; queue_model: string };
+    };
+  };
+
+  it('sets any config key for the run; a dedicated flag wins over --set; a bad key or value is refused', async () => {
+    const p = await params(['--set', 'trading.latency=400ms', '--set', 'trading.queue_model=risk_averse']);
+    expect(p.trading).toMatchObject({ latency: 400, queue_model: 'risk_averse' });
+    expect((await params(['--set', 'trading.latency=400ms', '--latency', '10ms'])).trading.latency).toBe(10);
+    await expect(run(['--db', dbFile, '--set', 'trading.queue_model=fifo'])).rejects.toThrow(
+      /trading\.queue_model: must be one of/,
+    );
+    await expect(run(['--db', dbFile, '--set', 'trading.bogus=1'])).rejects.toThrow(/unknown key bogus/);
+    await expect(run(['--db', dbFile, '--set', 'latency'])).rejects.toThrow(/--set takes key=value/);
+  });
+});

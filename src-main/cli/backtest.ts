@@ -24,7 +24,7 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'replay a stored session through the engine and report';
 
 const USAGE = `usage: l2desk backtest --db FILE [--session ID] [--model PATH] [--threshold X] [--sweep 0.5,1,2,4]
-                       [--report FILE.json|FILE.html] [--executor market|passive] [--latency 50ms] [--config FILE] [--no-record]
+                       [--report FILE.json|FILE.html] [--executor market|passive] [--latency 50ms] [--config FILE] [--set key=value] [--no-record]
                        [--walk-forward [--train-window 2h] [--retrain-every 30m] [--out DIR]]
   --session    stored session to replay (default: the newest in --db)
   --model      ONNX model (default: config model.path, models/default.onnx)
@@ -38,6 +38,7 @@ const USAGE = `usage: l2desk backtest --db FILE [--session ID] [--model PATH] [-
   --out        where --walk-forward writes its models (default: walkforward-<session>-<time>/ beside --db)`;
 
 const KNOWN = [
+  'set',
   'db',
   'session',
   'model',
@@ -170,7 +171,8 @@ export async function run(argv: string[]): Promise<number> {
   if (args.str('threshold') !== undefined) overrides['trading.threshold'] = args.num('threshold');
   if (args.str('executor') !== undefined) overrides['trading.executor'] = args.str('executor');
   if (args.str('latency') !== undefined) overrides['trading.latency'] = args.str('latency');
-  const config = loadConfig({ configFile: args.str('config'), overrides });
+  // A dedicated flag wins over the same key given with --set.
+  const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   // Default: the configured model (models/default.onnx), relative to the install, like `trade`.
   const modelPath =
     args.str('model') ??

@@ -11,11 +11,12 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'collect L2 updates and trades into SQLite (bybit or sim)';
 
 const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT] [--category linear|spot] [--depth 50]
-                      [--duration 60m] [--db FILE] [--url WS_URL] [--speed max|N] [--seed N] [--config FILE] [--quiet]
+                      [--duration 60m] [--db FILE] [--url WS_URL] [--speed max|N] [--seed N] [--config FILE] [--set key=value] [--quiet]
   --duration  how long to collect: 90s, 60m, 2h; a bare number is minutes (default 60m).
               With --source sim it is simulated time: --speed max stores it as fast as possible.`;
 
 const KNOWN = [
+  'set',
   'source',
   'symbol',
   'category',
@@ -47,7 +48,8 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
   if (args.str('speed') !== undefined)
     overrides['sim.speed'] = args.str('speed') === 'max' ? 'max' : args.num('speed');
-  const config = loadConfig({ configFile: args.str('config'), overrides });
+  // A dedicated flag wins over the same key given with --set.
+  const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   if (config.source === 'replay')
     throw new UsageError('collect records a live or simulated market: --source bybit or --source sim');
   let durationMs: number;

@@ -20,7 +20,7 @@ import {
 
 export const summary = "explain why there are or aren't signals (the seed's diagnose_signals.py)";
 
-const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--json]
+const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
 Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.`;
 

@@ -16,7 +16,7 @@ import { Args, UsageError } from './args.ts';
 export const summary =
   "prediction histogram and signal counts per threshold (the seed's check_predictions.py)";
 
-const USAGE = `usage: l2desk predictions [--db FILE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--json]
+const USAGE = `usage: l2desk predictions [--db FILE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--set key=value] [--json]
   --db         SQLite file with recorded sessions (default: config db)
   --model      model .onnx with its .json beside it (default: config model.path)
   --session    session id(s) to use (default: every session of the newest session's symbol)
@@ -250,10 +250,10 @@ export function commonSetup(argv: string[], usage: string): CommonSetup | null {
     console.log(usage);
     return null;
   }
-  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'json', 'help']);
+  args.rejectUnknown(['db', 'model', 'session', 'threshold', 'config', 'set', 'json', 'help']);
   const config = loadConfig({
     configFile: args.str('config'),
-    overrides: args.str('db') ? { db: args.str('db') } : {},
+    overrides: { ...args.sets(), ...(args.str('db') ? { db: args.str('db') } : {}) },
   });
   const threshold = args.num('threshold');
   if (threshold !== undefined && threshold < 0)

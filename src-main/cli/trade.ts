@@ -27,7 +27,7 @@ export const summary = 'paper-trade a model live (--paper), on bybit, sim or a r
 
 const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FILE] [--session ID] [--model PATH] [--threshold X]
                     [--symbol SYM] [--category linear|spot] [--tick-size T] [--speed N|max] [--duration D] [--url WS_URL]
-                    [--executor market|passive] [--config FILE] [--no-record] [--quiet]
+                    [--executor market|passive] [--config FILE] [--set key=value] [--no-record] [--quiet]
   --paper      required: L2 Desk only paper-trades (there is no code path that sends a real order)
   --source     bybit (live, public data), sim (built-in simulated market) or replay (a stored session: --db, --session)
   --symbol     bybit/sim: the symbol (default from config); an unknown symbol's tick size is inferred from its first snapshot
@@ -42,6 +42,7 @@ replaces the running model only if it predicts the newest unseen data better. Ea
 row of model_decisions; challengers are written to retrained/ beside the database.`;
 
 const KNOWN = [
+  'set',
   'paper',
   'source',
   'symbol',
@@ -90,7 +91,8 @@ export async function run(argv: string[]): Promise<number> {
   if (speed !== undefined && speed !== 'max' && !(speed > 0))
     throw new UsageError('--speed must be > 0 or max');
   if (speed !== undefined) overrides['sim.speed'] = speed;
-  const config = loadConfig({ configFile: args.str('config'), overrides });
+  // A dedicated flag wins over the same key given with --set.
+  const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   let durationMs = Infinity;
   if (args.str('duration') !== undefined) {
     try {

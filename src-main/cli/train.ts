@@ -12,7 +12,7 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'train a model on stored data and export ONNX';
 
 const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s] [--trials N] [--out DIR] [--name NAME]
-                    [--ensemble K] [--folds K] [--rounds N] [--seed N] [--decision-interval 1000ms] [--config FILE] [--json]
+                    [--ensemble K] [--folds K] [--rounds N] [--seed N] [--decision-interval 1000ms] [--config FILE] [--set key=value] [--json]
   --db        SQLite file with recorded sessions (default: config db)
   --session   session id(s) to train on (default: every session of the newest session's symbol)
   --horizon   label horizon: future mid log return over this time, in bps (default: config model.horizon)
@@ -21,6 +21,7 @@ const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s]
   --json      print the report (r2, ic, hit_rate, n_train, n_valid, model, ...) as one JSON object on stdout`;
 
 const KNOWN = [
+  'set',
   'db',
   'session',
   'horizon',
@@ -113,7 +114,8 @@ export async function run(argv: string[]): Promise<number> {
   const rounds = intFlag(args, 'rounds', 1);
   if (rounds !== undefined) overrides['train.rounds'] = rounds;
   const seed = intFlag(args, 'seed', 0) ?? 1;
-  const config = loadConfig({ configFile: args.str('config'), overrides });
+  // A dedicated flag wins over the same key given with --set.
+  const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   const json = args.bool('json');
   const sessionIds = args.all('session').flatMap((v) =>
     v.split(',').map((s) => {

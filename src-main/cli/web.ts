@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createApp } from '../app/createApp.ts';
 import { startWsBridge } from '../bridge/wsBridge.ts';
 import { buildRenderer, ensureRenderer } from '../bridge/rendererBuild.ts';
-import { loadConfig, parseOverrideValue, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'serve the workstation UI in a browser with the engine in Node';
@@ -54,12 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (a.str('db')) overrides.db = a.str('db');
   if (a.str('symbol')) overrides.symbol = a.str('symbol');
   if (a.num('port') !== undefined) overrides['ui.port'] = a.num('port');
-  for (const kv of a.all('set')) {
-    const eq = kv.indexOf('=');
-    if (eq < 1) throw new UsageError(`--set takes key=value, got "${kv}"`);
-    overrides[kv.slice(0, eq)] = parseOverrideValue(kv.slice(eq + 1));
-  }
-  const config = loadConfig({ configFile: a.str('config'), overrides });
+  const config = loadConfig({ configFile: a.str('config'), overrides: { ...a.sets(), ...overrides } });
 
   const staticDir = a.bool('no-build')
     ? path.join(PROJECT_ROOT, 'out', 'web')
