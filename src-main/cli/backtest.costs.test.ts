@@ -149,6 +149,16 @@ describe('l2desk backtest --set key=value', () => {
     const p = await params(['--set', 'trading.latency=400ms', '--set', 'trading.queue_model=risk_averse']);
     expect(p.trading).toMatchObject({ latency: 400, queue_model: 'risk_averse' });
     expect((await params(['--set', 'trading.latency=400ms', '--latency', '10ms'])).trading.latency).toBe(10);
+    // The execution assumptions are named before any P&L.
+    const lines = await backtest([
+      '--set',
+      'trading.queue_model=power',
+      '--set',
+      'trading.liquidity=unlimited',
+    ]);
+    expect(lines[1]).toMatch(
+      /^execution: executor market, latency 50 ms, power queue \(n 2\), liquidity unlimited, /,
+    );
     await expect(run(['--db', dbFile, '--set', 'trading.queue_model=fifo'])).rejects.toThrow(
       /trading\.queue_model: must be one of/,
     );

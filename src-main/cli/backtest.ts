@@ -19,6 +19,8 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import { openDb } from '../store/db.ts';
 import { getSession, latestSession } from '../store/sessions.ts';
+import { describeExecution } from '../engine/describeExecution.ts';
+import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'replay a stored session through the engine and report';
@@ -209,6 +211,9 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
     const s = getSession(db, sessionId);
     if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
+    const execution = `execution: ${describeExecution(
+      engineOptionsFromConfig(config, { symbol: s.symbol, category: s.category, tickSize: s.tickSize }),
+    )}`;
     if (walkForward) {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
       const outDir = path.resolve(
@@ -218,6 +223,7 @@ export async function run(argv: string[]): Promise<number> {
         `backtest --walk-forward: session ${s.id} ${s.symbol} (${s.messages} messages), train window ${formatDuration(trainWindowMs)}, ` +
           `retrain every ${formatDuration(everyMs)}, ${thresholds.length} threshold(s); models in ${outDir}`,
       );
+      console.log(execution);
       const { report } = await runWalkForward({
         db,
         dbFile,
@@ -253,6 +259,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `backtest: session ${s.id} ${s.symbol} (${s.messages} messages), model ${modelPath}, ${thresholds.length} threshold(s)`,
       );
+      console.log(execution);
       const { report } = await runBacktest({
         db,
         sessionId,

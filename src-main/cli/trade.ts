@@ -8,6 +8,7 @@ import { defaultSamplingMs } from '../backtest/backtest.ts';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { RealClock, ReplayClock, type Clock } from '../engine/clock.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
+import { describeExecution } from '../engine/describeExecution.ts';
 import { END_OF_RUN, Engine, engineOptionsFromConfig } from '../engine/engine.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
@@ -316,6 +317,7 @@ export async function run(argv: string[]): Promise<number> {
       `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
         `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? `, run ${sink.runId} in ${dbFile}` : ''}`,
     );
+    log(`execution: ${describeExecution(options)}`);
     // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
     // then: Ctrl-C and --duration must work while it is still trying (an unreachable exchange, no network).
     if (clock.kind === 'real' && durationMs < Infinity)

@@ -14,20 +14,52 @@ export function PortfolioPanel() {
   const c = m?.costs;
   // Execution costs once something traded (older peers send none).
   const costs = c !== undefined && m !== undefined && m.trades > 0;
+  // Net P&L after fees (equals the equity's change from the starting balance).
+  const net = p ? p.realizedPnl + p.unrealizedPnl - p.fees : undefined;
   return (
     <section className="panel portfolio-panel" aria-labelledby="pf-h">
       <h2 id="pf-h">
         Position &amp; P&amp;L <span className="dim">(paper)</span>
       </h2>
-      <dl className="kv cols2">
-        <dt>Position</dt>
-        <dd className={sign(p?.position ?? 0)} data-testid="position">
-          {p ? size(p.position) : '—'}
-        </dd>
+      {/* The figures watched all day, large; the rest below them, small. */}
+      <dl className="stats" aria-label="Key figures">
+        <div>
+          <dt>Equity</dt>
+          <dd className="strong">{fmt(p?.equity)}</dd>
+        </div>
+        <div>
+          <dt title="realized + unrealized − fees">Net P&amp;L</dt>
+          <dd className={sign(net ?? 0)} data-testid="net-pnl">
+            {signed(net)}
+          </dd>
+        </div>
+        <div>
+          <dt>Position</dt>
+          <dd className={sign(p?.position ?? 0)} data-testid="position">
+            {p ? size(p.position) : '—'}
+          </dd>
+        </div>
+        <div>
+          <dt>Drawdown</dt>
+          <dd className={p && p.drawdown > 0 ? 'neg' : ''}>{pct(p?.drawdown, 2)}</dd>
+        </div>
+        <div>
+          <dt title="annualised; marked * while it rests on under 30 returns or under a day of equity">
+            Sharpe
+          </dt>
+          <dd data-testid="sharpe">
+            {fmt(m?.sharpe)}
+            {m?.sharpeReliable === false ? <span className="dim">*</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Return</dt>
+          <dd className={sign(m?.totalReturn ?? 0)}>{pct(m?.totalReturn, 3)}</dd>
+        </div>
+      </dl>
+      <dl className="kv cols2 details-kv" aria-label="Position and round trips">
         <dt>Entry</dt>
         <dd>{p && p.position !== 0 ? fmt(p.entryPrice, 1) : '—'}</dd>
-        <dt>Equity</dt>
-        <dd className="strong">{fmt(p?.equity)}</dd>
         <dt>Balance</dt>
         <dd>{fmt(p?.balance)}</dd>
         <dt>Unrealized</dt>
@@ -36,41 +68,28 @@ export function PortfolioPanel() {
         <dd className={sign(p?.realizedPnl ?? 0)}>{signed(p?.realizedPnl)}</dd>
         <dt>Fees</dt>
         <dd>{fmt(p?.fees)}</dd>
-        <dt>Drawdown</dt>
-        <dd className={p && p.drawdown > 0 ? 'neg' : ''}>{pct(p?.drawdown, 2)}</dd>
-        <dt>Return</dt>
-        <dd className={sign(m?.totalReturn ?? 0)}>{pct(m?.totalReturn, 3)}</dd>
-        <dt title="annualised; marked * while it rests on under 30 returns or under a day of equity">
-          Sharpe
-        </dt>
-        <dd data-testid="sharpe">
-          {fmt(m?.sharpe)}
-          {m?.sharpeReliable === false ? <span className="dim">*</span> : null}
-        </dd>
         <dt>Max DD</dt>
         <dd>{pct(m?.maxDrawdown, 2)}</dd>
-        <dt title="round trips won after fees (before fees)">Hit rate</dt>
-        <dd>{m && m.trades > 0 ? `${pct(m.hitRate)} (${pct(m.grossHitRate)})` : '—'}</dd>
         <dt>Trades</dt>
         <dd>{m ? m.trades : '—'}</dd>
         <dt>Turnover</dt>
         <dd>{fmt(m?.turnover, 0)}</dd>
+        <dt title="round trips won after fees (before fees)">Hit rate</dt>
+        <dd>{m && m.trades > 0 ? `${pct(m.hitRate, 0)} (${pct(m.grossHitRate, 0)})` : '—'}</dd>
         <dt>Avg hold</dt>
         <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
-        <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">
-          Profit factor
-        </dt>
+        <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">PF</dt>
         <dd>{fmt(m?.profitFactor)}</dd>
-        <dt title="mean net P&L per round trip after fees, and in bps of the notional the trips put on">
-          Expectancy
+        <dt title="expectancy: mean net P&L per round trip after fees, and in bps of the notional the trips put on">
+          Exp.
         </dt>
         <dd data-testid="expectancy" className={sign(m?.expectancy ?? 0)}>
           {m?.expectancy !== undefined && m.trades > 0
-            ? `${signed(m.expectancy)} (${signed(m.expectancyBps, 1)} bps)`
+            ? `${signed(m.expectancy)} (${signed(m.expectancyBps, 1)})`
             : '—'}
         </dd>
       </dl>
-      <dl className="kv" aria-label="Execution costs" style={{ marginTop: 4 }}>
+      <dl className="kv details-kv costs-kv" aria-label="Execution costs">
         <dt title="implementation shortfall = side × (fill − decision mid), bps of the decision notional (a cost is positive) = latency drift side × (arrival − decision mid) + spread and book walk side × (fill − arrival mid), negative on passive fills (spread earned)">
           Shortfall
         </dt>

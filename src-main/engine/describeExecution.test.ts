@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/loadConfig.ts';
+import { describeExecution } from './describeExecution.ts';
+import { engineOptionsFromConfig } from './engine.ts';
+
+const inst = { symbol: 'BTCUSDT', category: 'linear' as const, tickSize: '0.1' };
+const line = (overrides: Record<string, unknown>) =>
+  describeExecution(engineOptionsFromConfig(loadConfig({ ignoreUserFile: true, overrides }), inst));
+
+describe('describeExecution', () => {
+  it.each([
+    [
+      {},
+      /^executor market, latency 50 ms, pro_rata queue, liquidity consumed, fees taker 0\.055% \/ maker 0\.02%$/,
+    ],
+    [
+      { 'trading.latency_model': 'feed', 'trading.latency_feed_factor': 3 },
+      /latency 50 ms \+ 3× feed latency/,
+    ],
+    [
+      { 'trading.latency_model': 'jitter', 'trading.latency_jitter': '5ms' },
+      /latency 50 ms \+ jitter \(mean 5 ms, seed 1\)/,
+    ],
+    [{ 'trading.queue_model': 'power', 'trading.queue_power': 3 }, /power queue \(n 3\)/],
+    [
+      { 'trading.executor': 'passive', 'trading.liquidity': 'unlimited' },
+      /^executor passive \(crosses after 5000 ms\).*liquidity unlimited/,
+    ],
+  ])('%j', (overrides, want) => {
+    expect(line(overrides)).toMatch(want);
+  });
+});

@@ -1,0 +1,18 @@
+// One line naming the execution assumptions a run's fills rest on (executor, latency, queue and liquidity models),
+// printed at the start of `trade` and `backtest` so that a P&L is never read without them.
+import type { EngineOptions } from './engine.ts';
+
+export function describeExecution(o: EngineOptions): string {
+  const lat =
+    o.latencyModel === 'feed'
+      ? `latency ${o.latencyMs} ms + ${o.latencyFeedFactor ?? 2}× feed latency`
+      : o.latencyModel === 'jitter'
+        ? `latency ${o.latencyMs} ms + jitter (mean ${o.latencyJitterMs ?? 20} ms, seed ${o.latencySeed ?? 1})`
+        : `latency ${o.latencyMs} ms`;
+  const queue =
+    o.queueModel === 'power' ? `power queue (n ${o.queuePower ?? 2})` : `${o.queueModel ?? 'pro_rata'} queue`;
+  return (
+    `executor ${o.executor}${o.executor === 'passive' ? ` (crosses after ${o.passiveTimeoutMs} ms)` : ''}, ${lat}, ` +
+    `${queue}, liquidity ${o.liquidity ?? 'consumed'}, fees taker ${o.takerFee * 100}% / maker ${o.makerFee * 100}%`
+  );
+}
