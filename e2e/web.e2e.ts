@@ -201,9 +201,16 @@ describe.skipIf(noChromium)(suite, () => {
       await page.getByRole('slider', { name: 'Threshold' }).focus();
       for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowLeft');
       await page.waitForTimeout(30_000);
+      // The Features test left its tab selected: the picture shows the tape with its BUY/SELL lines.
+      await page.getByRole('tab', { name: 'Signals & fills' }).click();
       await page.mouse.move(0, 0); // no hover highlights
       fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
       await page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot.png') });
+      // The same screen on a smaller laptop, to check the layout there (an artifact, not the README's).
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.waitForTimeout(1000);
+      await shot('07-screen-1280x800');
+      await page.setViewportSize({ width: 1600, height: 960 });
     }
   }, 90_000);
 

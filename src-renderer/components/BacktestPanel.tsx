@@ -176,67 +176,73 @@ export function BacktestPanel({ client }: { client: Client }) {
       )}
       {report && best && (
         <div className="report" role="region" aria-label="Backtest report" data-testid="backtest-report">
-          <div className="small">
-            Session #{report.sessionId} {report.symbol} · {report.messages} msgs ·{' '}
-            {fmt(report.elapsedMs / 1000, 1)} s
+          {/* Wide panel: these lines and the tables on the left (scrolling), the equity curve on the right;
+              narrow: one column, the panel scrolls and the chart keeps its height. */}
+          <div className="report-head">
+            <div className="small">
+              Session #{report.sessionId} {report.symbol} · {report.messages} msgs ·{' '}
+              {fmt(report.elapsedMs / 1000, 1)} s
+            </div>
+            {(best.inSampleShare ?? 0) > 0 && (
+              <div className="small warn" role="alert" data-testid="backtest-in-sample">
+                Warning: {pct(best.inSampleShare, 0)} of decisions lie inside the model&apos;s training span
+                {best.trainingSpan
+                  ? ` (${new Date(best.trainingSpan.fromTs).toISOString().slice(0, 16)} – ${new Date(best.trainingSpan.toTs).toISOString().slice(0, 16)} UTC)`
+                  : ''}
+                : in-sample, optimistic. Backtest a later session (or tick Walk-forward).
+              </div>
+            )}
+            {report.walkForward && (best.inSampleShare ?? 0) === 0 && (
+              <div className="small" role="status" data-testid="backtest-in-sample">
+                Out of sample: none of the {report.walkForward.windows.reduce((n, w) => n + w.decisions, 0)}{' '}
+                decisions lies inside the training span of the model that made it (embargo{' '}
+                {duration(report.walkForward.embargoMs)}; no trading before{' '}
+                {hms(report.walkForward.firstTradeTs)} UTC).
+              </div>
+            )}
           </div>
-          {(best.inSampleShare ?? 0) > 0 && (
-            <div className="small warn" role="alert" data-testid="backtest-in-sample">
-              Warning: {pct(best.inSampleShare, 0)} of decisions lie inside the model&apos;s training span
-              {best.trainingSpan
-                ? ` (${new Date(best.trainingSpan.fromTs).toISOString().slice(0, 16)} – ${new Date(best.trainingSpan.toTs).toISOString().slice(0, 16)} UTC)`
-                : ''}
-              : in-sample, optimistic. Backtest a later session (or tick Walk-forward).
-            </div>
-          )}
-          {report.walkForward && (best.inSampleShare ?? 0) === 0 && (
-            <div className="small" role="status" data-testid="backtest-in-sample">
-              Out of sample: none of the {report.walkForward.windows.reduce((n, w) => n + w.decisions, 0)}{' '}
-              decisions lies inside the training span of the model that made it (embargo{' '}
-              {duration(report.walkForward.embargoMs)}; no trading before{' '}
-              {hms(report.walkForward.firstTradeTs)} UTC).
-            </div>
-          )}
-          <table className="runs">
-            <thead>
-              <tr>
-                <th>Thr</th>
-                <th>Net</th>
-                <th>Sharpe</th>
-                <th>MaxDD</th>
-                <th title="round trips won after fees (before fees)">Hit (gross)</th>
-                <th>Trades</th>
-                <th>Fees</th>
-                <th title="execution cost: implementation shortfall (latency + spread and book walk) plus fees, bps of the traded notional">
-                  Cost bps
-                </th>
-                <th>Turnover</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.runs.map((r, i) => (
-                <tr key={i} className={i === report.best ? 'best' : ''}>
-                  <td>{fmt(r.threshold, 2)}</td>
-                  <td className={sign(r.metrics.totalReturn)}>
-                    {signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}
-                  </td>
-                  <td>{fmt(r.metrics.sharpe)}</td>
-                  <td>{pct(r.metrics.maxDrawdown, 2)}</td>
-                  <td>
-                    {r.metrics.trades > 0
-                      ? `${pct(r.metrics.hitRate)} (${pct(r.metrics.grossHitRate)})`
-                      : '—'}
-                  </td>
-                  <td>{r.metrics.trades}</td>
-                  <td>{fmt(r.metrics.fees)}</td>
-                  <CostCell m={r.metrics} />
-                  <td>{fmt(r.metrics.turnover, 0)}</td>
+          <div className="runs-wrap">
+            <table className="runs">
+              <thead>
+                <tr>
+                  <th>Thr</th>
+                  <th>Net</th>
+                  <th>Sharpe</th>
+                  <th>MaxDD</th>
+                  <th title="round trips won after fees (before fees)">Hit (gross)</th>
+                  <th>Trades</th>
+                  <th>Fees</th>
+                  <th title="execution cost: implementation shortfall (latency + spread and book walk) plus fees, bps of the traded notional">
+                    Cost bps
+                  </th>
+                  <th>Turnover</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          {report.walkForward && <WalkForwardTable wf={report.walkForward} />}
-          <div className="equity-box small-chart">
+              </thead>
+              <tbody>
+                {report.runs.map((r, i) => (
+                  <tr key={i} className={i === report.best ? 'best' : ''}>
+                    <td>{fmt(r.threshold, 2)}</td>
+                    <td className={sign(r.metrics.totalReturn)}>
+                      {signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}
+                    </td>
+                    <td>{fmt(r.metrics.sharpe)}</td>
+                    <td>{pct(r.metrics.maxDrawdown, 2)}</td>
+                    <td>
+                      {r.metrics.trades > 0
+                        ? `${pct(r.metrics.hitRate)} (${pct(r.metrics.grossHitRate)})`
+                        : '—'}
+                    </td>
+                    <td>{r.metrics.trades}</td>
+                    <td>{fmt(r.metrics.fees)}</td>
+                    <CostCell m={r.metrics} />
+                    <td>{fmt(r.metrics.turnover, 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {report.walkForward && <WalkForwardTable wf={report.walkForward} />}
+          </div>
+          <div className="equity-box bt-chart">
             <EquityChart points={best.equity} others={others} label="Backtest equity curve" />
           </div>
         </div>

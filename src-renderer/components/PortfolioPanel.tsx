@@ -1,5 +1,6 @@
 // Position, P&L and the live equity curve with drawdown, plus the trading metrics and where the P&L went
 // (execution costs: shortfall against the decision mids, split into latency drift and spread + walk; fees).
+import { useEffect, useState } from 'react';
 import { fmt, duration, pct, sign, signed, size } from '../format.ts';
 import { useDesk } from '../store/desk.ts';
 import { equity } from '../store/series.ts';
@@ -7,8 +8,45 @@ import { EquityChart } from './EquityChart.tsx';
 
 /** bps with 3 decimals (a BTCUSDT half spread is under 0.01 bps); a value that rounds to nothing is 0.000, not -0.000. */
 const bps = (x: number) => signed(Math.abs(x) < 5e-4 ? 0 : x, 3);
+/** Quote currency, 2 decimals; a P&L that rounds to nothing is 0.00, not -0.00. */
+const cents = (x: number | undefined) => (x !== undefined && Math.abs(x) < 5e-3 ? 0 : x);
+const money = (x: number | undefined) => signed(cents(x));
+
+const MORE_KEY = 'l2desk.pfDetails';
+
+/** The user's choice for the round-trip and cost figures, or null while they have made none. */
+function storedMore(): boolean | null {
+  try {
+    const v = localStorage.getItem(MORE_KEY);
+    return v === null ? null : v === 'open';
+  } catch {
+    return null; // Storage refused (private mode): follow the window height.
+  }
+}
+
+/** Without a choice, open where the window is tall enough for them and the curve and tape below. */
+const initialMore = () => storedMore() ?? window.innerHeight >= 900;
 
 export function PortfolioPanel() {
+  const [more, setMore] = useState(initialMore);
+  // Until the user chooses, follow the window height as it is resized.
+  useEffect(() => {
+    const onResize = () => {
+      if (storedMore() === null) setMore(window.innerHeight >= 900);
+    };
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+  const toggle = (open: boolean) => {
+    // The browser also fires toggle for the initial `open`: that is no choice of the user's, keep it unstored.
+    if (open === more) return;
+    setMore(open);
+    try {
+      localStorage.setItem(MORE_KEY, open ? 'open' : 'closed');
+    } catch {
+      // Not remembered, still toggled.
+    }
+  };
   const p = useDesk((s) => s.portfolio);
   const m = p?.metrics;
   const c = m?.costs;
@@ -29,8 +67,8 @@ export function PortfolioPanel() {
         </div>
         <div>
           <dt title="realized + unrealized − fees">Net P&amp;L</dt>
-          <dd className={sign(net ?? 0)} data-testid="net-pnl">
-            {signed(net)}
+          <dd className={sign(cents(net) ?? 0)} data-testid="net-pnl">
+            {money(net)}
           </dd>
         </div>
         <div>
@@ -57,15 +95,15 @@ export function PortfolioPanel() {
           <dd className={sign(m?.totalReturn ?? 0)}>{pct(m?.totalReturn, 3)}</dd>
         </div>
       </dl>
-      <dl className="kv cols2 details-kv" aria-label="Position and round trips">
+      <dl className="kv cols2 details-kv" aria-label="Position details">
         <dt>Entry</dt>
         <dd>{p && p.position !== 0 ? fmt(p.entryPrice, 1) : '—'}</dd>
         <dt>Balance</dt>
         <dd>{fmt(p?.balance)}</dd>
         <dt>Unrealized</dt>
-        <dd className={sign(p?.unrealizedPnl ?? 0)}>{signed(p?.unrealizedPnl)}</dd>
+        <dd className={sign(cents(p?.unrealizedPnl) ?? 0)}>{money(p?.unrealizedPnl)}</dd>
         <dt>Realized</dt>
-        <dd className={sign(p?.realizedPnl ?? 0)}>{signed(p?.realizedPnl)}</dd>
+        <dd className={sign(cents(p?.realizedPnl) ?? 0)}>{money(p?.realizedPnl)}</dd>
         <dt>Fees</dt>
         <dd>{fmt(p?.fees)}</dd>
         <dt>Max DD</dt>
@@ -78,40 +116,49 @@ export function PortfolioPanel() {
         <dd>{m && m.trades > 0 ? `${pct(m.hitRate, 0)} (${pct(m.grossHitRate, 0)})` : '—'}</dd>
         <dt>Avg hold</dt>
         <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
-        <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">PF</dt>
-        <dd>{fmt(m?.profitFactor)}</dd>
-        <dt title="expectancy: mean net P&L per round trip after fees, and in bps of the notional the trips put on">
-          Exp.
-        </dt>
-        <dd data-testid="expectancy" className={sign(m?.expectancy ?? 0)}>
-          {m?.expectancy !== undefined && m.trades > 0
-            ? `${signed(m.expectancy)} (${signed(m.expectancyBps, 1)})`
-            : '—'}
-        </dd>
       </dl>
-      <dl className="kv details-kv costs-kv" aria-label="Execution costs">
-        <dt title="implementation shortfall = side × (fill − decision mid), bps of the decision notional (a cost is positive) = latency drift side × (arrival − decision mid) + spread and book walk side × (fill − arrival mid), negative on passive fills (spread earned)">
-          Shortfall
-        </dt>
-        <dd data-testid="shortfall">
-          {costs ? `${bps(c.shortfallBps)} bps (lat ${bps(c.latencyBps)}, spr ${bps(c.spreadWalkBps)})` : '—'}
-        </dd>
-        <dt title="fees in bps of the decision notional">Fee cost</dt>
-        <dd>{costs ? `${fmt(c.feesBps, 3)} bps` : '—'}</dd>
-        <dt title="gross alpha (the P&L had every fill traded at its decision mid) − spread+walk − latency − fees = net P&L">
-          Alpha → net
-        </dt>
-        <dd data-testid="alpha-net">
-          {costs ? (
-            <>
-              <span className={sign(c.grossAlpha)}>{signed(c.grossAlpha)}</span> →{' '}
-              <span className={sign(c.netPnl)}>{signed(c.netPnl)}</span>
-            </>
-          ) : (
-            '—'
-          )}
-        </dd>
-      </dl>
+      <details className="pf-more" open={more} onToggle={(e) => toggle(e.currentTarget.open)}>
+        <summary>Round trips &amp; execution costs</summary>
+        <dl className="kv details-kv wide-kv" aria-label="Round trips">
+          <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">
+            Profit factor
+          </dt>
+          <dd>{fmt(m?.profitFactor)}</dd>
+          <dt title="mean net P&L per round trip after fees, and in bps of the notional the trips put on">
+            Expectancy
+          </dt>
+          <dd data-testid="expectancy" className={sign(m?.expectancy ?? 0)}>
+            {m?.expectancy !== undefined && m.trades > 0
+              ? `${signed(m.expectancy)} (${signed(m.expectancyBps, 1)} bps)`
+              : '—'}
+          </dd>
+        </dl>
+        <dl className="kv details-kv wide-kv" aria-label="Execution costs">
+          <dt title="implementation shortfall = side × (fill − decision mid), bps of the decision notional (a cost is positive) = latency drift side × (arrival − decision mid) + spread and book walk side × (fill − arrival mid), negative on passive fills (spread earned)">
+            Shortfall
+          </dt>
+          <dd data-testid="shortfall">
+            {costs
+              ? `${bps(c.shortfallBps)} bps (lat ${bps(c.latencyBps)}, spr ${bps(c.spreadWalkBps)})`
+              : '—'}
+          </dd>
+          <dt title="fees in bps of the decision notional">Fee cost</dt>
+          <dd>{costs ? `${fmt(c.feesBps, 3)} bps` : '—'}</dd>
+          <dt title="gross alpha (the P&L had every fill traded at its decision mid) − spread+walk − latency − fees = net P&L">
+            Alpha → net
+          </dt>
+          <dd data-testid="alpha-net">
+            {costs ? (
+              <>
+                <span className={sign(c.grossAlpha)}>{signed(c.grossAlpha)}</span> →{' '}
+                <span className={sign(c.netPnl)}>{signed(c.netPnl)}</span>
+              </>
+            ) : (
+              '—'
+            )}
+          </dd>
+        </dl>
+      </details>
       <div className="equity-box">
         <EquityChart source={equity} label="Equity curve" />
       </div>
