@@ -7,7 +7,7 @@ const COMMANDS = {
   collect: 'collect L2 updates and trades into SQLite (bybit or sim)',
   import: 'import Bybit v5 order-book/trade JSON lines (plain, .gz, .zip) as a session',
   book: 'print the book rebuilt from storage at a time',
-  db: 'database maintenance: `db check`, `db prune`',
+  db: 'database maintenance: `db check`, `db prune`, `db quality`',
   'exchange-sim':
     'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults',
   train: 'train a model on stored data and export ONNX',
@@ -26,7 +26,21 @@ function usage(): string {
   return `usage: l2desk <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nl2desk <command> --help for a command's options`;
 }
 
+/**
+ * `l2desk … | head`: once the reader is gone a write fails with EPIPE, emitted as an 'error' event that, unhandled,
+ * crashes the command mid-run (a collection's session left open, a run unfinished). Drop that output instead: the
+ * command runs on to its --duration or Ctrl-C and stops cleanly.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listeners('error').includes(onPipeError)) stream.on('error', onPipeError);
+}
+function onPipeError(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedPipes();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());

@@ -41,8 +41,9 @@ export const configSchema = z
         .string()
         .regex(/^wss?:\/\//, 'a ws:// or wss:// URL')
         .nullable(),
-      ping_interval: duration('s'),
-      stale_timeout: duration('s'),
+      ping_interval: duration('s').refine((v) => v > 0, 'must be > 0'),
+      // 0 would resubscribe every few ms (a storm of snapshots): no socket is dead that soon.
+      stale_timeout: duration('s').refine((v) => v >= 100, 'at least 100ms'),
       reconnect_initial: duration('ms'),
       reconnect_max: duration('ms'),
       reconnect_jitter: fraction,

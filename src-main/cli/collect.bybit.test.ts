@@ -3,6 +3,7 @@
 // database at the end equals the server's true book. Where an unlisted symbol's tick came from is printed as a
 // note, not a warning.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -125,5 +126,40 @@ it('prints where an unlisted symbol’s tick came from as a note, not a warning 
   } finally {
     spy.mockRestore();
     await server.close();
+  }
+});
+
+it('an unreachable exchange for the whole --duration: warnings, a "no market data" line and exit code 1', async () => {
+  // A port that was free a moment ago: every connection attempt is refused, as with no network.
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  const errs = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void written.push(a.join(' ')));
+  try {
+    const code = await runCollect([
+      '--source',
+      'bybit',
+      '--url',
+      `ws://127.0.0.1:${port}/v5/public/linear`,
+      '--duration',
+      '2s',
+      '--quiet',
+      '--db',
+      path.join(dir, 'unreachable.db'),
+    ]);
+    expect(written.join('')).toMatch(/warning: .*reconnecting in \d+ ms/);
+    expect(written.join('')).toMatch(/no market data received from the bybit source/);
+    expect(code).toBe(1);
+  } finally {
+    spy.mockRestore();
+    errs.mockRestore();
   }
 });

@@ -137,5 +137,13 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
       `stopped: ${result.stopReason}; file ${config.db}`,
   );
-  return result.error ? 1 : 0;
+  // A live collection whose whole --duration brought nothing stored nothing: say why and fail for scripts, as
+  // `trade` does (Ctrl-C stays 0: the user stopped it).
+  const noData = !isSim && result.messages === 0 && result.stopReason === 'duration reached';
+  if (noData)
+    console.error(
+      `no market data received from the ${config.source} source in ${formatDuration(result.elapsedMs)}: ` +
+        'the exchange was not reachable (see the warnings above) or sent nothing',
+    );
+  return result.error || noData ? 1 : 0;
 }

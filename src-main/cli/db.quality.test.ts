@@ -87,4 +87,46 @@ describe('l2desk db quality', () => {
       err.mockRestore();
     }
   });
+
+  it('an empty file (no L2 Desk tables) is "no sessions", not an SQL error', async () => {
+    const dbFile = path.join(dir, 'empty.db');
+    fs.writeFileSync(dbFile, '');
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await run(['quality', '--db', dbFile])).toBe(1);
+      expect(String(err.mock.calls.at(-1)?.[0])).toMatch(/no sessions in .*empty\.db/);
+    } finally {
+      err.mockRestore();
+    }
+  });
+
+  it('check on a file too damaged to open answers "integrity FAILED" (exit 1), not "run db check"', async () => {
+    const dbFile = await importLines('cut', lines);
+    for (const f of [`${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
+    fs.truncateSync(dbFile, Math.floor(fs.statSync(dbFile).size / 2));
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await run(['check', '--db', dbFile])).toBe(1);
+      const msg = String(err.mock.calls.at(-1)?.[0]);
+      expect(msg).toMatch(/integrity FAILED.*corrupt/);
+      expect(msg).not.toMatch(/run `l2desk db check/);
+    } finally {
+      err.mockRestore();
+    }
+  });
+
+  it('one-clock data that was not imported (sim --speed max) is not called imported', async () => {
+    const dbFile = await importLines('sim', lines.slice(0, 50));
+    const db = openDb(dbFile);
+    db.prepare("UPDATE sessions SET source = 'sim'").run();
+    db.close();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await run(['quality', '--db', dbFile]);
+      const out = log.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(out).toMatch(/feed latency n\/a \(no separate receive clock: sim data on one clock\)/);
+    } finally {
+      log.mockRestore();
+    }
+  });
 });

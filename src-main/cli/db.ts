@@ -174,7 +174,7 @@ function printQuality(s: SessionInfo, r: QualityReport): void {
       `${r.snapshots} snapshot(s), ${r.restarts} restart(s)`,
   );
   console.log(
-    `  feed latency ${r.latencyMs ? q3(r.latencyMs, 'ms') : 'n/a (no separate receive clock: imported data)'}; ` +
+    `  feed latency ${r.latencyMs ? q3(r.latencyMs, 'ms') : `n/a (no separate receive clock: ${s.source === 'import' ? 'imported data' : `${s.source} data on one clock`})`}; ` +
       `silences > ${r.silence.thresholdMs / 1000} s: ${r.silence.count} (longest ${(r.silence.maxMs / 1000).toFixed(1)} s)`,
   );
   console.log(
@@ -204,7 +204,18 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'check') {
     args.rejectUnknown(['db', 'json', 'config', 'help']);
     // No migration: check must work on a database from an older or newer L2 Desk, and must not write.
-    const db = openDb(file, { mustExist: true, migrate: false });
+    let db: Db;
+    try {
+      db = openDb(file, { mustExist: true, migrate: false });
+    } catch (e) {
+      // Too damaged to open: that is the check's answer (the open error's advice would be to run this check).
+      if (!/ is corrupt: /.test((e as Error).message)) throw e;
+      console.error(
+        `${file}: integrity FAILED, the file cannot be opened (${(e as Error).message.replace(/; run .*$/, '')}); ` +
+          `restore a backup, or salvage rows with \`sqlite3 ${file} .recover\``,
+      );
+      return 1;
+    }
     try {
       const r = checkDb(db, file);
       if (args.bool('json')) console.log(JSON.stringify(r));
@@ -249,6 +260,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     const db = openDb(file, { mustExist: true, migrate: false });
     try {
+      // Not migrated (read-only use): an empty file or another program's SQLite file has no sessions table.
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").get()) {
+        console.error(`no sessions in ${file}: it holds no L2 Desk data (no sessions table)`);
+        return 1;
+      }
       const sid = args.num('session');
       const sessions =
         sid === undefined ? listSessions(db) : [getSession(db, sid)].filter((x) => x !== undefined);

@@ -60,7 +60,11 @@ export function parseFaultSchedule(specs: readonly string[]): Array<{ fault: Fau
       throw new UsageError(
         `--fault ${spec}: expected KIND@SECONDS with KIND one of ${FAULTS.join(', ')} (e.g. gap@10)`,
       );
-    return { fault: m[1], atMs: Number(m[2]) * 1000 };
+    const atMs = Number(m[2]) * 1000;
+    // setTimeout fires at once beyond 2^31 − 1 ms: a fault scheduled that late would hit immediately.
+    if (atMs > 2 ** 31 - 1)
+      throw new UsageError(`--fault ${spec}: at most 2147483 s (24.8 days) from the start`);
+    return { fault: m[1], atMs };
   });
 }
 
@@ -119,7 +123,16 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-  const server = await ExchangeSimServer.start({ feed, port, category: config.category, speed, log });
+  const server = await ExchangeSimServer.start({ feed, port, category: config.category, speed, log }).catch(
+    (e: unknown) => {
+      db?.close();
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new UsageError(
+          `port ${port} on 127.0.0.1 is in use: choose another with --port N (0 = any free port)`,
+        );
+      throw e;
+    },
+  );
   log(`exchange-sim serving ${feed.description} at ${server.url}`);
   log(
     `topics: orderbook.{1,50,200,1000}.${server.symbol}, publicTrade.${server.symbol}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`,

@@ -186,6 +186,39 @@ describe('l2desk trade on an exchange it cannot reach', () => {
     },
     30_000,
   );
+
+  it.skipIf(!fs.existsSync(model))(
+    '--duration 30d (beyond setTimeout’s 24.8-day limit) keeps it running until Ctrl-C',
+    async () => {
+      const run = start(await closedPortUrl(), ['--duration', '30d']);
+      await vi.waitFor(() => expect(run.out()).toMatch(/reconnecting in/), { timeout: 15_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      run.child.kill('SIGINT');
+      expect(await run.exit).toBe(0);
+      expect(run.out()).toMatch(/stopped \(interrupted\)/);
+    },
+    30_000,
+  );
+
+  it.skipIf(!fs.existsSync(model))(
+    'a gap is printed once when it opens and once, as resynced, when it closes',
+    async () => {
+      const server = await startSimExchange({ seed: 4 }, { speed: 1 });
+      try {
+        const run = start(server.url, ['--duration', '4s']);
+        await vi.waitFor(() => expect(server.stats.connections).toBeGreaterThan(0), { timeout: 10_000 });
+        await new Promise((r) => setTimeout(r, 1000));
+        server.inject('gap');
+        expect(await run.exit).toBe(0);
+        const out = run.out();
+        expect(out.match(/GAP sequence: .*trading paused/g)).toHaveLength(1);
+        expect(out).toMatch(/GAP sequence closed: book resynced after \d+ ms/);
+      } finally {
+        await server.close();
+      }
+    },
+    30_000,
+  );
 });
 
 describe('l2desk trade --paper with live retraining', () => {

@@ -24,6 +24,9 @@ import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, getSession, latestSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const summary = 'paper-trade a model live (--paper), on bybit, sim or a replay';
 
 const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FILE] [--session ID] [--model PATH] [--threshold X]
@@ -286,11 +289,19 @@ export async function run(argv: string[]): Promise<number> {
     if (o.status === 'cancelled' && o.note.startsWith(END_OF_RUN)) cancelledAtEnd++;
   });
   engine.on('signal', (s) => (signalNow = s.signal));
-  engine.on('gap', (g) =>
-    log(
-      `${fmtTime(g.gap.startTs)} GAP ${g.gap.reason}: ${g.gap.detail} (trading paused until the book resyncs)`,
-    ),
-  );
+  // A live source emits a gap twice, when it opens and again with its end once the book resynced: say which.
+  const openGaps = new Set<string>();
+  engine.on('gap', ({ gap }) => {
+    const key = `${gap.reason}|${gap.startTs}`;
+    if (gap.endTs !== null && openGaps.delete(key))
+      log(
+        `${fmtTime(gap.endTs)} GAP ${gap.reason} closed: book resynced after ${gap.endTs - gap.startTs} ms`,
+      );
+    else {
+      if (gap.endTs === null) openGaps.add(key);
+      log(`${fmtTime(gap.startTs)} GAP ${gap.reason}: ${gap.detail} (trading paused until the book resyncs)`);
+    }
+  });
   let warnings = 0;
   engine.on('warning', (w) => {
     if (++warnings <= 20) console.error(`warning: ${w}`);
@@ -320,8 +331,16 @@ export async function run(argv: string[]): Promise<number> {
     log(`execution: ${describeExecution(options)}`);
     // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
     // then: Ctrl-C and --duration must work while it is still trying (an unreachable exchange, no network).
-    if (clock.kind === 'real' && durationMs < Infinity)
-      wallTimer = setTimeout(() => requestStop('duration reached'), durationMs);
+    if (clock.kind === 'real' && durationMs < Infinity) {
+      // setTimeout holds at most 2^31 − 1 ms (24.8 days) and fires at once beyond: re-arm in steps (--duration 30d).
+      const arm = (left: number) => {
+        wallTimer = setTimeout(
+          () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : requestStop('duration reached')),
+          Math.min(left, MAX_TIMER_MS),
+        );
+      };
+      arm(durationMs);
+    }
     const started = engine.start().then(
       () => true,
       (e: unknown) => {

@@ -10,6 +10,7 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { listModels } from '../model/modelRegistry.ts';
 import { Predictor } from '../model/predictor.ts';
 import { openDb } from '../store/db.ts';
+import { run as runTrain } from './train.ts';
 
 const CLI = path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs');
 let dir: string;
@@ -46,6 +47,12 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('l2desk train', () => {
+  it('--out naming an existing file is refused before the dataset is built', async () => {
+    const file = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(file, 'x');
+    await expect(runTrain(['--db', dbFile, '--out', file])).rejects.toThrow(/--out .* is a file/);
+  });
+
   it('--json trains, exports ONNX + JSON, registers the model and reports validation metrics', async () => {
     const out = path.join(dir, 'out');
     const r = await cli([

@@ -1,6 +1,7 @@
 // `l2desk train`: builds the dataset from stored sessions and trains the GBDT in a worker (tuning over
 // walk-forward folds when --trials > 0), with a progress bar on stderr; writes X.onnx + X.json and registers the
 // model in the database. --json prints the final report as one JSON object on stdout.
+import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -131,6 +132,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!/^[\w.-]+$/.test(name))
     throw new UsageError(`--name may hold letters, digits, "_", "-" and "." only; got "${name}"`);
   const outPath = path.resolve(args.str('out') ?? 'models', `${name}.onnx`);
+  // Before the dataset is built: --out names a folder (made if missing), not a file.
+  if (fs.statSync(path.dirname(outPath), { throwIfNoEntry: false })?.isDirectory() === false)
+    throw new UsageError(`--out ${args.str('out')} is a file: give the folder the model goes to`);
 
   // Fail fast on a bad database before starting the worker.
   openDb(config.db, { mustExist: true }).close();

@@ -36,6 +36,8 @@ describe('loadConfig', () => {
     [{ depth: 500 }, 'depth', '1, 50, 200, 1000'],
     [{ source: 'binance' }, 'source', '"bybit", "sim", "replay"'],
     [{ 'bybit.ping_interval': 'soon' }, 'bybit.ping_interval', 'not a duration'],
+    [{ 'bybit.ping_interval': 0 }, 'bybit.ping_interval', 'must be > 0'],
+    [{ 'bybit.stale_timeout': '0s' }, 'bybit.stale_timeout', 'at least 100ms'],
     [{ 'store.batch_interval': '2s' }, 'store.batch_interval', 'between 1ms and 250ms'],
     [{ 'trading.threshold': -1 }, 'trading.threshold', '>=0'],
     [{ 'risk.typo_key': 1 }, 'risk', 'typo_key'],

@@ -137,4 +137,14 @@ describe('TradeCsvFeed', () => {
       expect(bad).toEqual([{ source: file, line: 1, reason: expect.stringMatching(/header/) }]);
     }
   });
+
+  it('a .gz that cannot be read before its header is refused too, naming the read error', async () => {
+    const file = path.join(dir, 'garbage.csv.gz');
+    fs.writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)));
+    const bad: CsvBadRow[] = [];
+    expect(await TradeCsvFeed.open(file, (b) => bad.push(b))).toBeNull();
+    expect(bad).toEqual([
+      { source: file, line: 1, reason: expect.stringMatching(/cannot read past line 0: /) },
+    ]);
+  });
 });

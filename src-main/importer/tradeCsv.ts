@@ -181,8 +181,11 @@ async function* fileRows(
         line: lineNo + 1,
         reason: `cannot read past line ${lineNo}: ${src.error.message}`,
       });
-    if (!parse && !src.error) {
-      onBad({ source: input.name, line: 1, reason: `empty: expected the header "${TRADE_CSV_HEADER}"` });
+    if (!parse) {
+      if (!src.error)
+        onBad({ source: input.name, line: 1, reason: `empty: expected the header "${TRADE_CSV_HEADER}"` });
+      // Unreadable before its header (a damaged .gz) is no trade CSV either: refused, not merged as zero trades
+      // while the book file's own trades are dropped.
       onHeader(false);
       return;
     }

@@ -130,6 +130,16 @@ describe('Predictor', () => {
   it.each([
     { what: 'a missing .onnx', edit: (o: string) => fs.rmSync(o), re: /cannot be read \(ENOENT\)/ },
     {
+      what: 'both files missing',
+      edit: (o: string, j: string) => (fs.rmSync(o), fs.rmSync(j)),
+      re: /^model file .*both_files_missing\.onnx cannot be read \(ENOENT/,
+    },
+    {
+      what: 'a directory as the model path',
+      edit: (o: string) => (fs.rmSync(o), fs.mkdirSync(o)),
+      re: /is a directory, not a model file/,
+    },
+    {
       what: 'a missing .json',
       edit: (_o: string, j: string) => fs.rmSync(j),
       re: /metadata .* cannot be read \(ENOENT\)/,

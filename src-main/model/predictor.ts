@@ -147,6 +147,14 @@ export class Predictor {
 
   /** Loads X.onnx + X.json, refusing a model whose features differ from `expected` or whose files are bad. */
   static async load(onnxPath: string, expected: FeatureSetSpec): Promise<Predictor> {
+    // The .onnx itself first: a wrong path (or a folder of models) is named as such, not as a missing .json.
+    const st = fs.statSync(onnxPath, { throwIfNoEntry: false });
+    if (!st) throw new ModelFileError(`model file ${onnxPath} cannot be read (ENOENT)`, onnxPath);
+    if (st.isDirectory())
+      throw new ModelFileError(
+        `model path ${onnxPath} is a directory, not a model file: give its X.onnx`,
+        onnxPath,
+      );
     const meta = readModelMeta(onnxPath);
     const msg = describeDiff(diffFeatures(meta.feature_set, expected), onnxPath);
     if (msg) throw new ModelMismatchError(msg, diffFeatures(meta.feature_set, expected));

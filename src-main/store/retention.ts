@@ -1,5 +1,6 @@
-// Retention: deletes raw L2 updates and trades received more than `days` before `now`, in small
-// transactions so a concurrent collector is never blocked for long, then checkpoints the WAL.
+// Retention: deletes raw L2 updates and trades received more than `days` before `now` (keeping the snapshot the
+// newer data builds on), in small transactions so a concurrent collector is never blocked for long, then
+// checkpoints the WAL.
 import type { Db } from './db.ts';
 
 export interface PruneOptions {
@@ -30,6 +31,15 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
     .prepare('SELECT id FROM sessions WHERE first_recv_ts IS NOT NULL AND first_recv_ts < ? ORDER BY id')
     .pluck()
     .all(cutoff) as number[];
+  // Deltas after the cutoff build on the last snapshot before it (a live feed sends one only on (re)subscribe):
+  // that snapshot and what follows it are kept, or the rest of a session spanning the cutoff would be unreadable.
+  // A session wholly older than the cutoff has nothing newer to serve: all of it goes.
+  const lastSnapshot = db
+    .prepare('SELECT max(recv_ts) FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts < ?')
+    .pluck();
+  const hasNewer = db
+    .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND recv_ts >= ? LIMIT 1')
+    .pluck();
   const delL2 = db.prepare(
     'DELETE FROM l2_updates WHERE id IN (SELECT id FROM l2_updates WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
   );
@@ -46,12 +56,16 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
      WHERE id = @sid`,
   );
   for (const sid of sessions) {
+    const keepFrom =
+      hasNewer.get(sid, cutoff) === undefined
+        ? cutoff
+        : ((lastSnapshot.get(sid, cutoff) as number | null) ?? cutoff);
     for (const [stmt, key] of [
       [delL2, 'l2Deleted'],
       [delTrades, 'tradesDeleted'],
     ] as const) {
       while (true) {
-        const n = db.transaction(() => stmt.run(sid, cutoff, chunk).changes).immediate();
+        const n = db.transaction(() => stmt.run(sid, keepFrom, chunk).changes).immediate();
         result[key] += n;
         if (n < chunk) break;
       }

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { loadConfig } from '../config/loadConfig.ts';
+import { createSource } from '../market/createSource.ts';
 import { SimMarket } from '../market/sim/simMarket.ts';
 import { openDb, type Db } from './db.ts';
 import { readSession } from './sessionReader.ts';
@@ -74,4 +76,29 @@ it('stop() ends an unbounded recording cleanly', async () => {
   expect(s?.messages).toBe(r.messages);
   expect(s?.endedAt).not.toBeNull(); // the session row is closed, not left open as after a crash
   expect([...readSession(db, rec.sessionId)]).toHaveLength(r.messages);
+});
+
+it('a wall-clock duration beyond setTimeout’s 24.8-day limit does not end the recording at once', async () => {
+  const rec = new SessionRecorder(db, sim(5), { durationMs: 30 * 86_400_000, clock: 'wall', depth: 50 });
+  await rec.start();
+  let ended = false;
+  void rec.finished.then(() => (ended = true));
+  while (!ended && rec.progress().messages < 500) await new Promise((r) => setTimeout(r, 5));
+  const r = await rec.stop('user');
+  expect(r.stopReason).toBe('user');
+});
+
+it('a source that cannot start (an invalid URL) is "source failed", not a write error', async () => {
+  const config = loadConfig({
+    overrides: { source: 'bybit', 'bybit.url': 'ws://127.0.0.1:99999/v5/public/linear' },
+  });
+  const rec = new SessionRecorder(db, createSource(config, {}), {
+    durationMs: 5000,
+    clock: 'wall',
+    depth: 50,
+  });
+  await expect(rec.start()).rejects.toThrow(/Invalid URL/);
+  const r = await rec.finished;
+  expect(r.stopReason).toBe('source failed');
+  expect(r.error?.message).toMatch(/Invalid URL/);
 });

@@ -8,6 +8,9 @@ import type { Db } from './db.ts';
 import { SessionWriter } from './sessionWriter.ts';
 import { createSession, updateSessionMeta } from './sessions.ts';
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface RecorderOptions {
   /** Stop after this long; Infinity records until stop(). */
   durationMs: number;
@@ -39,7 +42,7 @@ export interface RecorderProgress {
   gaps: number;
   warnings: number;
   state: FeedHealth['state'];
-  /** Set once stopped: 'duration reached', 'source finished', a signal name, 'stopped', 'write error'. */
+  /** Set once stopped: 'duration reached', 'source finished', a signal name, 'stopped', 'write error', 'source failed'. */
   stopReason: string;
 }
 
@@ -106,12 +109,21 @@ export class SessionRecorder {
   async start(): Promise<void> {
     this.startedAt = this.now();
     if (this.opts.clock === 'wall' && Number.isFinite(this.opts.durationMs)) {
-      this.wallTimer = setTimeout(() => this.requestStop('duration reached'), this.opts.durationMs);
+      // setTimeout holds at most 2^31 − 1 ms (24.8 days) and fires at once beyond: re-arm in steps (--duration 30d).
+      const arm = (left: number) => {
+        this.wallTimer = setTimeout(
+          () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : this.requestStop('duration reached')),
+          Math.min(left, MAX_TIMER_MS),
+        );
+      };
+      arm(this.opts.durationMs);
     }
     try {
       await this.source.start();
     } catch (e) {
-      this.fail(e as Error);
+      // The source could not start (a bad URL, ...): nothing failed to write.
+      this.error ??= e as Error;
+      this.requestStop('source failed');
       throw e;
     }
   }

@@ -338,4 +338,41 @@ describe('retention', () => {
     expect(pruneRawData(db, { days: 0, now }).l2Deleted).toBe(0);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
+
+  it('keeps the last snapshot before the cutoff: the newer deltas build on it', () => {
+    const db = open();
+    const DAY = 86_400_000;
+    const now = 100 * DAY;
+    const sid = newSession(db);
+    const w = new SessionWriter(db, sid, { maxRows: 50 });
+    // One snapshot 10 days ago (a live session subscribes once), deltas since, a trade message in between.
+    for (let i = 0; i < 300; i++) {
+      const t = now - 10 * DAY + i * (DAY / 30);
+      w.writeMessage(
+        i === 0 || i === 30 ? book(i + 1, t, 'snapshot') : i % 4 === 1 ? trades(t, 1) : book(i + 1, t),
+      );
+    }
+    w.close();
+    const before = [...readSession(db, sid)];
+    const snapAt = now - 10 * DAY + 30 * (DAY / 30); // the snapshot 9 days ago: the last one before the cutoff
+    pruneRawData(db, { days: 3, now });
+    const after = [...readSession(db, sid)];
+    expect(after[0]).toMatchObject({ kind: 'book', type: 'snapshot', recvTs: snapAt });
+    expect(after).toEqual(before.filter((m) => m.kind !== 'gap' && m.recvTs >= snapAt));
+    expect(getSession(db, sid)?.messages).toBe(after.length);
+  });
+
+  it('a session wholly older than the cutoff loses all its raw rows, its snapshot too', () => {
+    const db = open();
+    const DAY = 86_400_000;
+    const now = 100 * DAY;
+    const old = newSession(db);
+    const w = new SessionWriter(db, old);
+    for (let i = 0; i < 40; i++)
+      w.writeMessage(book(i + 1, now - 10 * DAY + i * 1000, i === 0 ? 'snapshot' : 'delta'));
+    w.close();
+    const res = pruneRawData(db, { days: 3, now });
+    expect(res.l2Deleted).toBe(40);
+    expect([...readSession(db, old)]).toEqual([]);
+  });
 });

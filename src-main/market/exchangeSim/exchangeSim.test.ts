@@ -2,6 +2,7 @@
 // SQLite store), read by the real client: the client's book equals a book computed independently.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -222,6 +223,19 @@ describe('exchange-sim serving a stored session', () => {
     );
   });
 
+  it('a port in use is a clear usage error, not an unhandled error event', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address() as net.AddressInfo;
+    try {
+      await expect(runExchangeSim(['--port', String(port)])).rejects.toThrow(
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`),
+      );
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
+  });
+
   it('parses the CLI fault schedule and rejects unknown faults', () => {
     expect(parseFaultSchedule(['gap@10', 'drop@2.5s'])).toEqual([
       { fault: 'gap', atMs: 10_000 },
@@ -229,6 +243,7 @@ describe('exchange-sim serving a stored session', () => {
     ]);
     expect(() => parseFaultSchedule(['explode@1'])).toThrow(/KIND@SECONDS/);
     expect(() => parseFaultSchedule(['gap'])).toThrow(/KIND@SECONDS/);
+    expect(() => parseFaultSchedule(['drop@3000000'])).toThrow(/at most 2147483 s/);
   });
 });
 

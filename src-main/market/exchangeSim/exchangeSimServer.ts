@@ -134,6 +134,9 @@ export class ExchangeSimServer {
       else res.writeHead(503).end();
     });
     const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+    // ws re-emits the http server's errors on wss: without a listener a port in use (EADDRINUSE) would crash the
+    // process instead of rejecting below.
+    wss.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       http.once('listening', () => resolve());
       http.once('error', reject);
