@@ -233,10 +233,8 @@ export function rowOf(p: PassResult, inSampleShare: number | null = null): Backt
   };
 }
 
-/** The round-trip statistics fields of a row (stored metrics of older runs lack them: NaN / null then). */
-export function tradeStatsOf(
-  m: Partial<Metrics>,
-): Pick<
+/** The round-trip statistics fields of a row. */
+export type TradeStats = Pick<
   BacktestRow,
   | 'profit_factor'
   | 'avg_win'
@@ -248,7 +246,10 @@ export function tradeStatsOf(
   | 'calmar'
   | 'sharpe_samples'
   | 'sharpe_reliable'
-> {
+>;
+
+/** The round-trip statistics fields of a row (stored metrics of older runs lack them: NaN / null then). */
+export function tradeStatsOf(m: Partial<Metrics>): TradeStats {
   return {
     profit_factor: m.profitFactor ?? null,
     avg_win: m.avgWin ?? NaN,

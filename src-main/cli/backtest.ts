@@ -9,6 +9,7 @@ import {
   type BacktestReport,
   type BacktestRow,
   type InSampleSummary,
+  type TradeStats,
 } from '../backtest/backtest.ts';
 import { renderHtmlReport } from '../backtest/htmlReport.ts';
 import { DEFAULT_EVERY_MS, runWalkForward, walkForwardSettingsError } from '../backtest/walkForward.ts';
@@ -126,21 +127,7 @@ export function formatRow(r: BacktestRow): string {
 const fixed = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
 /** Round-trip statistics after fees, and how many returns the Sharpe rests on (see TRADE_STATS_BASIS). */
-export function tradesLine(
-  r: Pick<
-    BacktestRow,
-    | 'profit_factor'
-    | 'avg_win'
-    | 'avg_loss'
-    | 'payoff_ratio'
-    | 'expectancy'
-    | 'expectancy_bps'
-    | 'max_consecutive_losses'
-    | 'calmar'
-    | 'sharpe_samples'
-    | 'sharpe_reliable'
-  >,
-): string {
+export function tradesLine(r: TradeStats): string {
   return (
     `trades: profit factor ${fixed(r.profit_factor)}, avg win ${fixed(r.avg_win)} / loss ${fixed(r.avg_loss)} ` +
     `(payoff ${fixed(r.payoff_ratio)}), expectancy ${fixed(r.expectancy, 4)} (${fixed(r.expectancy_bps, 2)} bps), ` +
