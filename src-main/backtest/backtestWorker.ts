@@ -10,6 +10,7 @@ import { openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest, type BacktestOptions, type BacktestReport, type PassResult } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
+import { endUnfinishedRuns, trackRuns } from './runTracking.ts';
 import { runWalkForward } from './walkForward.ts';
 
 /** Default for BacktestJob.busyTimeoutMs: the main process's writers commit small batches (≤ 250 ms apart). */
@@ -117,24 +118,4 @@ async function run(): Promise<void> {
     await predictor?.close();
     db.close();
   }
-}
-
-/** Notes the id of every run this connection inserts (a TEMP trigger sees only this connection's writes). */
-function trackRuns(db: Db): void {
-  db.exec(`CREATE TEMP TABLE worker_runs (id INTEGER PRIMARY KEY);
-    CREATE TEMP TRIGGER worker_run_started AFTER INSERT ON main.runs
-    BEGIN INSERT INTO worker_runs (id) VALUES (new.id); END;`);
-}
-
-/**
- * Ends the pass that was cut short (this worker's last run, which the engine may already have closed with partial
- * metrics) and any run left open: `params.cancelled` (or `params.failed`) says the run is not a whole result.
- * Passes that finished before the cancel stay as they are.
- */
-function endUnfinishedRuns(db: Db, cancelled: boolean): void {
-  db.prepare(
-    `UPDATE runs SET ended_at = coalesce(ended_at, ?), params = json_set(params, ?, json('true'))
-     WHERE id IN (SELECT id FROM temp.worker_runs)
-       AND (ended_at IS NULL OR id = (SELECT max(id) FROM temp.worker_runs))`,
-  ).run(Date.now(), cancelled ? '$.cancelled' : '$.failed');
 }

@@ -12,6 +12,7 @@ import {
   type TradeStats,
 } from '../backtest/backtest.ts';
 import { renderHtmlReport } from '../backtest/htmlReport.ts';
+import { endUnfinishedRuns, trackRuns } from '../backtest/runTracking.ts';
 import { DEFAULT_EVERY_MS, runWalkForward, walkForwardSettingsError } from '../backtest/walkForward.ts';
 import { formatWalkForwardTable } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
@@ -192,6 +193,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!fs.existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
 
   const db = openDb(dbFile);
+  const record = !args.bool('no-record');
+  // Ctrl-C stops the replay (or the walk-forward training) at its next yield; the passes already done stay stored and
+  // the one cut short is marked cancelled, never left looking unfinished.
+  if (record) trackRuns(db);
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) {
+      console.error('second interrupt: exiting now');
+      process.exit(130);
+    }
+    console.error('stopping the backtest (Ctrl-C again to force)…');
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const sessionId = args.str('session') !== undefined ? args.num('session') : latestSession(db)?.id;
     if (sessionId === undefined)
@@ -221,7 +237,8 @@ export async function run(argv: string[]): Promise<number> {
         everyMs,
         outDir,
         createdAt: Date.now(),
-        record: !args.bool('no-record'),
+        record,
+        signal: abort.signal,
         onWindow: (w, row, total) =>
           console.log(
             `window ${w.index} (${w.index + 1} of ${total}): ` +
@@ -254,7 +271,8 @@ export async function run(argv: string[]): Promise<number> {
         model: new PredictorModel(predictor),
         modelPath,
         thresholds,
-        record: !args.bool('no-record'),
+        record,
+        signal: abort.signal,
         training: predictor.meta.training,
         onProgress: (_i, _n, row) => console.log(formatRow(row)),
       });
@@ -267,7 +285,16 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       await predictor.close();
     }
+  } catch (e) {
+    if (!abort.signal.aborted) throw e;
+    if (record) endUnfinishedRuns(db, true);
+    console.error(
+      `backtest interrupted${record ? ': the passes that finished are stored, the one cut short is marked cancelled' : ''}`,
+    );
+    return 130;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     db.close();
   }
   return 0;
