@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
-import { openDb, type Db } from '../store/db.ts';
+import { openDb } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest, type BacktestOptions, type BacktestReport, type PassResult } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
