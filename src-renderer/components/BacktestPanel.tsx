@@ -132,34 +132,8 @@ export function BacktestPanel({ client }: { client: Client }) {
           />
           Walk-forward
         </label>
-        <label>
-          Train window
-          <input
-            type="number"
-            min={1}
-            step={1}
-            value={trainMin}
-            onChange={(e) => setTrainMin(e.target.value)}
-            disabled={!walkForward}
-            aria-label="Train window"
-            className="minutes"
-          />
-          min
-        </label>
-        <label>
-          Retrain every
-          <input
-            type="number"
-            min={1}
-            step={1}
-            value={everyMin}
-            onChange={(e) => setEveryMin(e.target.value)}
-            disabled={!walkForward}
-            aria-label="Retrain every"
-            className="minutes"
-          />
-          min
-        </label>
+        <MinutesInput label="Train window" value={trainMin} onChange={setTrainMin} disabled={!walkForward} />
+        <MinutesInput label="Retrain every" value={everyMin} onChange={setEveryMin} disabled={!walkForward} />
       </div>
       {cancelled && !busy && (
         <div className="small" role="status" data-testid="backtest-cancelled">
@@ -310,5 +284,25 @@ function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A labelled whole-minutes field of the walk-forward settings. */
+function MinutesInput(p: { label: string; value: string; onChange: (v: string) => void; disabled: boolean }) {
+  return (
+    <label>
+      {p.label}
+      <input
+        type="number"
+        min={1}
+        step={1}
+        value={p.value}
+        onChange={(e) => p.onChange(e.target.value)}
+        disabled={p.disabled}
+        aria-label={p.label}
+        className="minutes"
+      />
+      min
+    </label>
   );
 }
