@@ -1,7 +1,8 @@
 // Headless commands of L2 Desk. Each command lives in src-main/cli/<name>.ts and exports
 // `run(argv): Promise<number>` (the exit code) and a one-line `summary`.
-import { ConfigError } from '../src-shared/config.ts';
-import { UsageError } from './cli/args.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const COMMANDS = {
   collect: 'collect L2 updates and trades into SQLite (bybit or sim)',
@@ -21,9 +22,48 @@ const COMMANDS = {
 
 export type CommandName = keyof typeof COMMANDS;
 
+type CommandModule = { run: (argv: string[]) => Promise<number> };
+
+/**
+ * One static import per command: the compiled CLI (scripts/buildCli.mjs) splits each into its own chunk, so
+ * `l2desk --help` loads none of them and a command loads only what it uses.
+ */
+const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
+  collect: () => import('./cli/collect.ts'),
+  import: () => import('./cli/import.ts'),
+  book: () => import('./cli/book.ts'),
+  db: () => import('./cli/db.ts'),
+  'exchange-sim': () => import('./cli/exchange-sim.ts'),
+  train: () => import('./cli/train.ts'),
+  predictions: () => import('./cli/predictions.ts'),
+  diagnose: () => import('./cli/diagnose.ts'),
+  trade: () => import('./cli/trade.ts'),
+  backtest: () => import('./cli/backtest.ts'),
+  runs: () => import('./cli/runs.ts'),
+  web: () => import('./cli/web.ts'),
+};
+
+/** The version in package.json, found by walking up from this module (sources: src-main/, compiled: out/cli/). */
+function packageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ;) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'l2desk' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here: keep walking up
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
+
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(14)} ${v}`);
-  return `usage: l2desk <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nl2desk <command> --help for a command's options`;
+  return `usage: l2desk <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nl2desk <command> --help for a command's options; l2desk --version for the version`;
 }
 
 /**
@@ -46,14 +86,24 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  if (!(name in COMMANDS)) {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`l2desk ${packageVersion()}`);
+    return 0;
+  }
+  // Own keys only: `l2desk toString` is an unknown command, not Object.prototype's.
+  if (!Object.hasOwn(COMMANDS, name)) {
     console.error(`l2desk: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
   try {
-    const mod = (await import(`./cli/${name}.ts`)) as { run: (argv: string[]) => Promise<number> };
+    const mod = await LOADERS[name as CommandName]();
     return await mod.run(rest);
   } catch (e) {
+    // Loaded here, not at the top, so that `l2desk --help` does not load zod and yaml (the command has them already).
+    const [{ UsageError }, { ConfigError }] = await Promise.all([
+      import('./cli/args.ts'),
+      import('../src-shared/config.ts'),
+    ]);
     if (e instanceof UsageError || e instanceof ConfigError) {
       console.error(`l2desk ${name}: ${e.message}`);
       return 2;

@@ -6,7 +6,21 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ConfigError, validateConfig, type Config } from '../../src-shared/config.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The folder holding package.json and resources/: found by walking up from this module, so that it is the same
+ * from the TypeScript sources (src-main/config/), the compiled CLI (out/cli/) and the Electron build (out/main/).
+ */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'resources')))
+      return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(start, '..', '..');
+    dir = up;
+  }
+}
 export const DEFAULT_CONFIG_PATH = path.join(PROJECT_ROOT, 'resources', 'config.yaml');
 
 type Tree = Record<string, unknown>;
@@ -33,10 +47,21 @@ function readYaml(file: string): Tree {
   return doc;
 }
 
+/**
+ * Sets an own, enumerable property even when the key is `__proto__`: keys come from the user (YAML, `--set`), and a
+ * plain assignment would change the object's prototype instead, so the key would vanish before validation names it.
+ */
+function defineOwn(tree: Tree, key: string, value: unknown): void {
+  Object.defineProperty(tree, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Deep merge that reads only own properties, so a key such as `toString` or `constructor` is never inherited. */
 export function mergeDeep(base: Tree, over: Tree): Tree {
-  const out: Tree = { ...base };
+  const out: Tree = {};
+  for (const [k, v] of Object.entries(base)) defineOwn(out, k, v);
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isTree(v) && isTree(base[k]) ? mergeDeep(base[k] as Tree, v) : v;
+    const below = Object.hasOwn(base, k) ? base[k] : undefined;
+    defineOwn(out, k, isTree(v) && isTree(below) ? mergeDeep(below, v) : v);
   }
   return out;
 }
@@ -44,11 +69,20 @@ export function mergeDeep(base: Tree, over: Tree): Tree {
 /** Parses a CLI override value as YAML so that `--set trading.threshold=2` is a number. */
 export function setPath(tree: Tree, dotted: string, value: unknown): Tree {
   const keys = dotted.split('.');
+  if (keys.some((k) => k.trim() === ''))
+    throw new ConfigError(
+      `unknown config key "${dotted}": a key is dot-separated names such as trading.threshold`,
+      dotted,
+    );
   const patch: Tree = {};
   let cur = patch;
   keys.forEach((k, i) => {
-    if (i === keys.length - 1) cur[k] = value;
-    else cur = cur[k] = {} as Tree;
+    if (i === keys.length - 1) defineOwn(cur, k, value);
+    else {
+      const next: Tree = {};
+      defineOwn(cur, k, next);
+      cur = next;
+    }
   });
   return mergeDeep(tree, patch);
 }
