@@ -163,8 +163,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-        .map((k) => (RENAMED[k] ? `${k} (renamed: ${RENAMED[k]})` : k))
+      // Own properties only: a key such as `toString` must not find Object.prototype's function.
+      return `unknown config key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+        .map((k) => (Object.hasOwn(RENAMED, k) ? `${k} (renamed: ${RENAMED[k]})` : k))
         .join(', ')}`;
     case 'invalid_union':
       return `${issue.message}; allowed: see resources/config.yaml`;

@@ -86,7 +86,13 @@ export class Args {
         throw new UsageError(
           `--set takes key=value (a config key such as trading.latency=100ms), got "${kv}"`,
         );
-      out[kv.slice(0, eq).trim()] = parseOverrideValue(kv.slice(eq + 1));
+      // defineProperty, not assignment: `--set __proto__=1` must stay a key that validation names as unknown.
+      Object.defineProperty(out, kv.slice(0, eq).trim(), {
+        value: parseOverrideValue(kv.slice(eq + 1)),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

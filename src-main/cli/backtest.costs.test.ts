@@ -162,7 +162,9 @@ describe('l2desk backtest --set key=value', () => {
     await expect(run(['--db', dbFile, '--set', 'trading.queue_model=fifo'])).rejects.toThrow(
       /trading\.queue_model: must be one of/,
     );
-    await expect(run(['--db', dbFile, '--set', 'trading.bogus=1'])).rejects.toThrow(/unknown key bogus/);
+    await expect(run(['--db', dbFile, '--set', 'trading.bogus=1'])).rejects.toThrow(
+      /unknown config key bogus/,
+    );
     await expect(run(['--db', dbFile, '--set', 'latency'])).rejects.toThrow(/--set takes key=value/);
   });
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src-shared/config.ts';
+import { Args } from '../cli/args.ts';
 import { loadConfig } from './loadConfig.ts';
 
 function tmpYaml(text: string): string {
@@ -68,5 +69,34 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ configFile: bad })).toThrow(bad);
     const list = tmpYaml('- a\n- b\n');
     expect(() => loadConfig({ configFile: list })).toThrow(/must hold a mapping/);
+  });
+
+  // Keys are looked up as own properties only: an inherited name (toString, constructor) or __proto__ is an unknown
+  // key, never a function body in the message and never a silently dropped or prototype-changing override.
+  it.each([
+    ['toString=1', '', 'toString'],
+    ['constructor=1', '', 'constructor'],
+    ['__proto__=1', '', '__proto__'],
+    ['__proto__.x=1', '', '__proto__'],
+    ['risk.toString=1', 'risk', 'toString'],
+    ['risk.__proto__.x=1', 'risk', '__proto__'],
+    ['hasOwnProperty=1', '', 'hasOwnProperty'],
+  ])('--set %s is an unknown config key', (kv, key, name) => {
+    let err: unknown;
+    try {
+      loadConfig({ ignoreUserFile: true, overrides: Args.of(['--set', kv]).sets() });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).key).toBe(key);
+    expect((err as Error).message).toContain(`unknown config key ${name}`);
+    expect((err as Error).message).not.toMatch(/function|native code/);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('names __proto__ and toString in a config file as unknown keys', () => {
+    const file = tmpYaml('__proto__:\n  x: 1\ntoString: 2\n');
+    expect(() => loadConfig({ configFile: file })).toThrow(/unknown config keys __proto__, toString/);
   });
 });
