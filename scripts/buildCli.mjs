@@ -9,7 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'out', 'cli');
+// `--outdir DIR` builds elsewhere (the test of the compiled CLI does, so that it never races a running CLI).
+const at = process.argv.indexOf('--outdir');
+const outdir =
+  at > 0 && process.argv[at + 1] ? path.resolve(process.argv[at + 1]) : path.join(root, 'out', 'cli');
 const started = Date.now();
 
 fs.rmSync(outdir, { recursive: true, force: true });
@@ -36,4 +39,6 @@ await build({
 fs.writeFileSync(path.join(outdir, 'package.json'), '{ "type": "module" }\n');
 // The stamp is written last: a build cut short is never taken for a fresh one.
 fs.writeFileSync(path.join(outdir, 'BUILD_STAMP'), `${new Date().toISOString()}\n`);
-console.error(`l2desk: compiled the CLI to out/cli in ${Date.now() - started} ms`);
+console.error(
+  `l2desk: compiled the CLI to ${path.relative(root, outdir) || outdir} in ${Date.now() - started} ms`,
+);

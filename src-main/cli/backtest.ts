@@ -19,7 +19,7 @@ import { PredictorModel } from '../engine/decisionModel.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
-import { openDb } from '../store/db.ts';
+import { DbError, openDb } from '../store/db.ts';
 import { getSession, latestSession } from '../store/sessions.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
 import { engineOptionsFromConfig } from '../engine/engine.ts';
@@ -190,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     if (err) throw new UsageError(`--walk-forward: ${err}`);
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
-  if (!fs.existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
+  if (!fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
 
   const db = openDb(dbFile);
   const record = !args.bool('no-record');

@@ -20,7 +20,7 @@ import { renderHtmlReport } from '../backtest/htmlReport.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { END_OF_RUN } from '../engine/engine.ts';
 import { readModelMeta } from '../model/predictor.ts';
-import { openDb, type Db } from '../store/db.ts';
+import { DbError, openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { computeMetrics, DEFAULT_SAMPLING_MS, type Metrics } from '../trading/metrics.ts';
@@ -600,7 +600,7 @@ export async function run(argv: string[]): Promise<number> {
     overrides: args.str('db') ? { db: args.req('db') } : {},
   });
   const file = config.db;
-  if (!fs.existsSync(file)) throw new UsageError(`no database at ${file}`);
+  if (!fs.existsSync(file)) throw new DbError(`no database at ${file}`, file);
   if (sub === undefined) {
     args.rejectUnknown(['db', 'kind', 'limit', 'json', 'config', 'help']);
     const kind = args.str('kind');
