@@ -12,8 +12,8 @@ const COMMANDS = {
   'exchange-sim':
     'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults',
   train: 'train a model on stored data and export ONNX',
-  predictions: "prediction histogram and signal counts per threshold (the seed's check_predictions.py)",
-  diagnose: "explain why there are or aren't signals (the seed's diagnose_signals.py)",
+  predictions: 'prediction histogram and signal counts per threshold',
+  diagnose: "explain why there are or aren't signals (model, data, threshold)",
   trade: 'paper-trade a model live (--paper), on bybit, sim or a replay',
   backtest: 'replay a stored session through the engine and report',
   runs: 'list stored paper/backtest runs, show one, re-render its report',

@@ -1,5 +1,5 @@
 // Durations as users write them: "250ms", "10s", "60m", "2h", "7d"; a bare number takes a caller-chosen unit
-// (the seed's `collect --duration 60` meant minutes).
+// (`collect --duration 60` means 60 minutes).
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

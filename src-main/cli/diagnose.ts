@@ -1,7 +1,6 @@
-// `l2desk diagnose --db FILE --model PATH [--threshold X] [--json]` (the seed's diagnose_signals.py): checks the
-// database, the model against the running feature set, and the threshold against the prediction distribution,
-// and says in plain words why there are or are not signals — naming the seed's own bug, a threshold above
-// every prediction, when that is the cause.
+// `l2desk diagnose --db FILE --model PATH [--threshold X] [--json]`: checks the database, the model against the
+// running feature set, and the threshold against the prediction distribution, and says in plain words why there
+// are or are not signals — most often a threshold above every prediction the model makes.
 import fs from 'node:fs';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { ModelFileError, ModelMismatchError, Predictor } from '../model/predictor.ts';
@@ -18,7 +17,7 @@ import {
   type PredictionSummary,
 } from './predictions.ts';
 
-export const summary = "explain why there are or aren't signals (the seed's diagnose_signals.py)";
+export const summary = "explain why there are or aren't signals (model, data, threshold)";
 
 const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
@@ -100,7 +99,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
       add('error', 'model_mismatch', e.message);
       result.verdict =
         `No signals because the model cannot run: it was trained on different features (${describeShort(e)}). ` +
-        'The seed silently fed such models the wrong columns; L2 Desk refuses them. Retrain with `l2desk train`.';
+        'Fed the wrong columns, such a model would predict nonsense, so L2 Desk refuses it. Retrain with `l2desk train`.';
       return result;
     }
     if (e instanceof ModelFileError) {
@@ -276,7 +275,6 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
       result.verdict =
         `No signals because the threshold (${fmt(opts.threshold)} bps) is above every prediction the model makes: the largest ` +
         `|prediction| over ${dist.n} decisions (${dist.from}) is ${fmt(dist.maxAbs)} bps, so "prediction > threshold" can never be true. ` +
-        `This is the seed system's bug (a 0.5 threshold against predictions that never exceed ~0.2). ` +
         `Try --threshold ${fmt(suggest)} (${dist.from === 'stored data' ? 'about the 95th percentile of |prediction|, ~5 %' : 'the 5 %/95 % prediction quantiles, ~10 %'} ` +
         'of decisions signal), or look at `l2desk predictions` for the whole ladder.' +
         dataNote;

@@ -1,4 +1,4 @@
-// Data-quality report of one stored session (the seed system's "implement data quality checks"): fed the stored
+// Data-quality report of one stored session: fed the stored
 // events in arrival order, it replays the book with Bybit's rules and measures what makes data untrustworthy for
 // a model or a backtest: silences, feed latency, sequence gaps and the time the book was invalid, crossed books,
 // exchange timestamps running backwards, duplicated trades, and trades printing on the wrong side of the book (a

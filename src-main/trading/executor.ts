@@ -1,4 +1,4 @@
-// Turns a target position into order actions (the seed's smart executor): either a market order for the
+// Turns a target position into order actions (a smart executor): either a market order for the
 // difference, or a passive limit at the touch (buy at the best bid, sell at the best ask) that is converted to a
 // market order ("crossed") when it has not filled within `passiveTimeoutMs`. Stateless: it looks at the position
 // and the broker's working orders each time, so it never double-counts an order in flight. Orders are whole lots
