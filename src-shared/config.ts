@@ -66,6 +66,9 @@ export const configSchema = z
     model: z.strictObject({
       path: z.string().min(1),
       horizon: duration('s'),
+      /** Size caps on a model's files, checked before reading (a wrong --model cannot fill memory). */
+      max_onnx_mb: z.number().positive().max(4096),
+      max_meta_mb: z.number().positive().max(1024),
     }),
     train: z.strictObject({
       max_depth: positiveInt.max(16),

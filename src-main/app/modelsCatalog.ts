@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelInfo } from '../../src-shared/ipc.ts';
+import { DEFAULT_MODEL_FILE_LIMITS, readModelFileBytes } from '../model/modelFileReader.ts';
 
 type Meta = {
   name?: unknown;
@@ -40,7 +41,9 @@ export function importanceOf(v: unknown): { importance?: Record<string, number> 
 export function readModelInfo(onnxPath: string): ModelInfo | null {
   const metaFile = onnxPath.replace(/\.onnx$/i, '') + '.json';
   try {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Meta;
+    // Bounded read: a models folder may hold anything, and listing it must not read a FIFO or a huge file.
+    const text = readModelFileBytes(metaFile, 'meta', DEFAULT_MODEL_FILE_LIMITS.metaBytes).toString('utf8');
+    const meta = JSON.parse(text) as Meta;
     return {
       name: typeof meta.name === 'string' ? meta.name : path.basename(onnxPath, '.onnx'),
       path: onnxPath,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
 import { PROJECT_ROOT, loadConfig } from '../config/loadConfig.ts';
+import { modelFileLimits } from '../model/modelFileReader.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDataset, sessionSources, type DatasetStats } from '../model/dataset.ts';
 import { quantiles } from '../model/metrics.ts';
@@ -273,7 +274,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   const { Predictor } = await import('../model/predictor.ts');
-  const predictor = await Predictor.load(modelPath, FEATURE_SET);
+  const predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
   const db = openDb(dbFile, { mustExist: true, migrate: false });
   try {
     const horizonMs = predictor.meta.label.horizon_ms;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { defaultSamplingMs } from '../backtest/backtest.ts';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
+import { modelFileLimits } from '../model/modelFileReader.ts';
 import { RealClock, ReplayClock, type Clock } from '../engine/clock.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
@@ -146,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
       'retrain.every is set: live retraining trains on the stored feed, so drop --no-record (or set retrain.every: null)',
     );
 
-  let predictor = await Predictor.load(modelPath, FEATURE_SET);
+  let predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
   const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
   const sink =
     db && !args.bool('no-record')
@@ -209,7 +210,7 @@ export async function run(argv: string[]): Promise<number> {
       .then(async (d) => {
         // (the retrainer has logged the decision: outcome, both models' holdout metrics, data spans)
         if (!d.promoted || engineStopped) return;
-        const next = await Predictor.load(d.modelPath, FEATURE_SET);
+        const next = await Predictor.load(d.modelPath, FEATURE_SET, modelFileLimits(config.model));
         const old = predictor;
         const swapAt = clock.now();
         engine.setModel(new PredictorModel(next));

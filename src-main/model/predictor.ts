@@ -3,24 +3,21 @@
 // preallocated tensor. Loading checks the metadata against the running feature
 // set, so a model built for other features is refused with the difference named (the seed's "feature count
 // mismatch" bug), and a missing or corrupt file is a ModelFileError telling the user what to do.
-import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { metaPathFor, modelMetaSchema, type ModelMeta } from './modelMeta.ts';
+import {
+  DEFAULT_MODEL_FILE_LIMITS,
+  ModelFileError,
+  readModelFileBytes,
+  type ModelFileLimits,
+} from './modelFileReader.ts';
 import { createSyncSession, type SyncSession } from './ortNative.ts';
+
+export { ModelFileError, type ModelFileLimits } from './modelFileReader.ts';
 
 export interface FeatureSetSpec {
   version: string;
   names: readonly string[];
-}
-
-export class ModelFileError extends Error {
-  override name = 'ModelFileError';
-  constructor(
-    message: string,
-    readonly file: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface FeatureDiff {
@@ -84,14 +81,21 @@ export function describeDiff(d: FeatureDiff, file: string): string | null {
 }
 
 /** Reads and validates X.json beside X.onnx. */
-export function readModelMeta(onnxPath: string): ModelMeta {
+export function readModelMeta(
+  onnxPath: string,
+  limits: ModelFileLimits = DEFAULT_MODEL_FILE_LIMITS,
+): ModelMeta {
   const file = metaPathFor(onnxPath);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readModelFileBytes(file, 'meta', limits.metaBytes).toString('utf8');
   } catch (e) {
+    const m = (e as Error).message;
+    // A missing or unreadable .json is most often a model copied without its pair: say so.
     throw new ModelFileError(
-      `model metadata ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); every model is a pair X.onnx + X.json — re-export or retrain it`,
+      / cannot be read /.test(m)
+        ? `${m}; every model is a pair X.onnx + X.json — re-export or retrain it`
+        : m,
       file,
     );
   }
@@ -146,27 +150,17 @@ export class Predictor {
   }
 
   /** Loads X.onnx + X.json, refusing a model whose features differ from `expected` or whose files are bad. */
-  static async load(onnxPath: string, expected: FeatureSetSpec): Promise<Predictor> {
-    // The .onnx itself first: a wrong path (or a folder of models) is named as such, not as a missing .json.
-    const st = fs.statSync(onnxPath, { throwIfNoEntry: false });
-    if (!st) throw new ModelFileError(`model file ${onnxPath} cannot be read (ENOENT)`, onnxPath);
-    if (st.isDirectory())
-      throw new ModelFileError(
-        `model path ${onnxPath} is a directory, not a model file: give its X.onnx`,
-        onnxPath,
-      );
-    const meta = readModelMeta(onnxPath);
+  static async load(
+    onnxPath: string,
+    expected: FeatureSetSpec,
+    limits: ModelFileLimits = DEFAULT_MODEL_FILE_LIMITS,
+  ): Promise<Predictor> {
+    // The .onnx itself first: a wrong path (or a folder of models) is named as such, not as a missing .json. The
+    // reader refuses anything but a regular file under the size cap before reading a byte (/dev/zero, a FIFO).
+    const bytes = readModelFileBytes(onnxPath, 'onnx', limits.onnxBytes);
+    const meta = readModelMeta(onnxPath, limits);
     const msg = describeDiff(diffFeatures(meta.feature_set, expected), onnxPath);
     if (msg) throw new ModelMismatchError(msg, diffFeatures(meta.feature_set, expected));
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(onnxPath);
-    } catch (e) {
-      throw new ModelFileError(
-        `model file ${onnxPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-        onnxPath,
-      );
-    }
     let runner: Runner;
     try {
       const sync = createSyncSession(bytes, SESSION_OPTIONS);
