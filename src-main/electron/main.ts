@@ -1,7 +1,7 @@
-// Electron main process: one hardened window (context isolation, sandbox, no Node in the page, strict CSP, no
-// navigation, no new windows, no remote content) over the same app service that web mode uses. The only code
-// besides preload.ts that imports 'electron'.
-import { app, BrowserWindow, ipcMain, Menu, screen, session, type IpcMainInvokeEvent } from 'electron';
+// Electron main process: one hardened window (context isolation, sandbox, no Node in the page, the renderer served
+// over app:// with a strict CSP, no navigation, no new windows, no remote content) over the same app service that
+// web mode uses. Policies: origins.ts and appProtocol.ts; their wiring: hardening.ts.
+import { app, BrowserWindow, ipcMain, Menu, screen } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -9,38 +9,22 @@ import { createApp, type AppContext } from '../app/createApp.ts';
 import { INVOKE_CHANNEL, eventChannel } from './channels.ts';
 import { buildMenu } from './menu.ts';
 import { loadWindowState, saveWindowState, type WindowState } from './windowState.ts';
+import { rendererEntry } from './origins.ts';
+import {
+  hardenSession,
+  hardenWebContents,
+  ipcTrusted,
+  registerAppScheme,
+  serveRenderer,
+} from './hardening.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DEV_URL = process.env.ELECTRON_RENDERER_URL;
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The renderer comes from app://l2desk (out/renderer); a dev server only in an unpackaged build (origins.ts).
+const entry = rendererEntry({ isPackaged: app.isPackaged, devUrl: process.env.ELECTRON_RENDERER_URL });
+if ('warning' in entry && entry.warning) console.warn(`L2 Desk: ${entry.warning}`);
 
 let win: BrowserWindow | null = null;
 let ctx: AppContext | null = null;
-
-function isLocalUrl(url: string): boolean {
-  return (
-    url.startsWith('file://') ||
-    url.startsWith('devtools://') ||
-    (DEV_URL !== undefined && url.startsWith(DEV_URL))
-  );
-}
-
-function trusted(e: IpcMainInvokeEvent): boolean {
-  return win !== null && e.sender === win.webContents && isLocalUrl(e.senderFrame?.url ?? '');
-}
-
-function hardenSession(): void {
-  const ses = session.defaultSession;
-  ses.webRequest.onHeadersReceived((d, cb) =>
-    cb({ responseHeaders: { ...d.responseHeaders, 'Content-Security-Policy': [CSP] } }),
-  );
-  // No remote content at all: the renderer is loaded from disk and talks to the engine over IPC only.
-  ses.webRequest.onBeforeRequest((d, cb) => cb({ cancel: !isLocalUrl(d.url) }));
-  ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-  ses.setPermissionCheckHandler(() => false);
-}
 
 function createWindow(state: WindowState): BrowserWindow {
   const w = new BrowserWindow({
@@ -68,9 +52,6 @@ function createWindow(state: WindowState): BrowserWindow {
   });
   if (state.maximized) w.maximize();
   w.once('ready-to-show', () => w.show());
-  w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  w.webContents.on('will-navigate', (e) => e.preventDefault());
-  w.webContents.on('will-redirect', (e) => e.preventDefault());
   const save = () => {
     const b = w.getNormalBounds();
     saveWindowState(app.getPath('userData'), {
@@ -82,17 +63,15 @@ function createWindow(state: WindowState): BrowserWindow {
     });
   };
   w.on('close', save);
-  if (DEV_URL) void w.loadURL(DEV_URL);
-  else void w.loadFile(path.join(here, '../renderer/index.html'));
+  void w.loadURL(entry.url);
   return w;
 }
 
 async function start(): Promise<void> {
-  hardenSession();
-  app.on('web-contents-created', (_e, wc) => {
-    wc.on('will-attach-webview', (ev) => ev.preventDefault());
-    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
-  });
+  serveRenderer(path.join(here, '../renderer'));
+  hardenSession(entry, !app.isPackaged);
+  // Registered before the window exists, so it covers the window too.
+  app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));
   const userData = app.getPath('userData');
   const config = loadConfig({
     overrides: {
@@ -111,7 +90,8 @@ async function start(): Promise<void> {
   ctx = await createApp({ config, modelsDir: path.join(userData, 'models'), nativeBinding });
   const dispatch = ctx.dispatch;
   ipcMain.handle(INVOKE_CHANNEL, (e, cmd: unknown, args: unknown) => {
-    if (!trusted(e)) return { ok: false, code: 'bad_request', error: 'untrusted sender' };
+    if (!ipcTrusted(e, win?.webContents ?? null, entry))
+      return { ok: false, code: 'bad_request', error: 'untrusted sender' };
     return dispatch(String(cmd), args);
   });
   ctx.bus.onAny((event, payload) => {
@@ -130,6 +110,8 @@ async function start(): Promise<void> {
 }
 
 app.enableSandbox();
+// Privileged schemes must be declared before the app is ready.
+registerAppScheme();
 if (!app.requestSingleInstanceLock()) app.quit();
 else {
   app.on('second-instance', () => {
