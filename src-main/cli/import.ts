@@ -21,14 +21,15 @@ export type {
 export const summary =
   'import Bybit v5 order-book/trade JSON lines or Tardis.dev book CSVs (plain, .gz, .zip) as sessions; --trades merges a trade CSV';
 
-const USAGE = `usage: l2desk import [--db FILE] [--tick-size 0.0001] [--category linear|spot] [--config FILE] FILE...
+const USAGE = `usage: l2desk import [--db FILE] [--tick-size 0.0001] [--category linear|spot] [--force] [--config FILE] FILE...
        l2desk import [options] BOOK_FILE --trades TRADES_FILE
   --db defaults to the config's db; FILE: Bybit v5 messages, one JSON object per line, or a Tardis.dev
     incremental_book_L2 or book_snapshot_N CSV (told apart by the first line); plain, .gz or .zip (every entry is read)
+  --force: import a file again although the same content was imported before (default: refused)
   --trades: a Bybit trade CSV (public.bybit.com/trading/...) or a Tardis.dev trades CSV, plain, .gz or .zip,
     merged by time into BOOK_FILE's sessions`;
 
-const KNOWN = ['db', 'tick-size', 'category', 'config', 'quiet', 'help', 'trades'];
+const KNOWN = ['db', 'tick-size', 'category', 'config', 'quiet', 'help', 'trades', 'force'];
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -63,7 +64,7 @@ function notes(res: ImportResult): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = Args.of(argv, ['quiet', 'help']);
+  const args = Args.of(argv, ['quiet', 'help', 'force']);
   if (args.bool('help')) {
     console.log(USAGE);
     return 0;
@@ -111,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
       category: config.category,
       onProgress,
       trades,
+      force: args.bool('force'),
     });
     if (tty && !quiet && lastReport > 0) process.stderr.write('\r\x1b[K');
     const secs = (performance.now() - t0) / 1000;
@@ -128,6 +130,11 @@ export async function run(argv: string[]): Promise<number> {
         console.error(`  ... and ${res.badLines - res.listedBadLines.length} more`);
     }
     for (const n of notes(res)) console.error(n);
+    for (const d of res.duplicates)
+      console.error(
+        `${d.file} was imported before (same content) as ${d.sessions.length === 1 ? 'session' : 'sessions'} ` +
+          `${d.sessions.join(', ')}: skipped. Add --force to import it again as new sessions.`,
+      );
     if (res.tradesRejected) {
       console.error(`--trades ${trades}: ${res.tradesRejected}; nothing imported`);
       return 1;
@@ -138,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
         `imported ${total} messages from ${res.lines} lines in ${secs.toFixed(1)} s into ${config.db}`,
       );
     if (total === 0) {
+      if (res.duplicates.length > 0 && res.duplicates.length === files.length) return 1;
       console.error('nothing could be imported');
       return 1;
     }
