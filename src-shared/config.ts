@@ -122,6 +122,8 @@ export const configSchema = z
       max_daily_loss: z.number().nonnegative(),
       cooldown: duration('s'),
     }),
+    /** Heavy jobs of the app (backtests, walk-forward runs, retraining): how many run at once; the rest queue. */
+    jobs: z.strictObject({ concurrency: positiveInt.max(16) }),
     ui: z.strictObject({
       port: z.number().int().min(0).max(65535),
       book_hz: z.number().positive().max(60),

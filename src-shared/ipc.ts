@@ -76,6 +76,11 @@ export const commandSchemas = {
   }),
   /** Stop a running backtest (job id from its backtest/progress events); its backtest/run then fails as cancelled. */
   'backtest/cancel': z.strictObject({ jobId: z.string().min(1).max(100) }),
+  /**
+   * Cancel a heavy job (backtest, walk-forward, retrain; job id from its progress events), queued or running. A
+   * queued one never starts; a running one stops at its next check. Its command then fails as cancelled.
+   */
+  'jobs/cancel': z.strictObject({ jobId: z.string().min(1).max(100) }),
   'sessions/list': empty,
   /** The data-quality report of a stored session (as `l2desk db quality`). */
   'sessions/quality': z.strictObject({ sessionId }),
@@ -140,6 +145,19 @@ export interface PricePoint {
   /** ms since epoch */
   t: number;
   mid: number;
+}
+
+/** Traded volume of one second (base units): the volume bars under the candles. */
+export interface TradeBar {
+  /** Start of the second (ms since epoch, exchange time). */
+  t: number;
+  /** Volume of taker buys and taker sells. */
+  buy: number;
+  sell: number;
+  /** Last trade price in the second. */
+  last: number;
+  /** Number of trades. */
+  n: number;
 }
 
 export interface PredictionPoint {
@@ -312,12 +330,15 @@ export interface CollectProgress {
 
 export interface RetrainProgress {
   jobId: string;
-  phase: 'dataset' | 'training' | 'validating' | 'exporting' | 'done' | 'failed';
+  /** queued: waiting for a slot in the heavy-job queue (config jobs.concurrency); `ahead` says behind how many. */
+  phase: 'queued' | 'dataset' | 'training' | 'validating' | 'exporting' | 'done' | 'failed';
   /** 0..1 */
   fraction: number;
   message: string;
   /** Validation metrics as they stream (e.g. per round). */
   metrics: Record<string, number>;
+  /** While queued: how many jobs (running or queued) are ahead of it. Absent once it runs. */
+  ahead?: number;
 }
 
 export interface RetrainResult {
@@ -410,6 +431,8 @@ export interface BacktestProgress {
   /** While a walk-forward backtest trains its models: the 0-based window being trained and how many there are. */
   window?: number;
   windows?: number;
+  /** While queued (heavy-job queue, config jobs.concurrency): how many jobs are ahead of it. Absent once it runs. */
+  ahead?: number;
 }
 
 export interface AppErrorEvent {
@@ -440,6 +463,8 @@ export interface Snapshot {
   notices: AppNoticeEvent[];
   /** The latest feature row and its running statistics (absent from older peers; null before a prediction). */
   features?: FeaturesView | null;
+  /** Recent per-second trade bars (absent from older peers). */
+  trades?: TradeBar[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -476,13 +501,18 @@ export type BacktestCommands = {
   'sessions/list': (a: Empty) => Promise<SessionInfo[]>;
   'sessions/quality': (a: SessionQualityArgs) => Promise<QualityView>;
 };
+export type JobCommands = {
+  /** `cancelled` is false when no such job is queued or running (it already ended). */
+  'jobs/cancel': (a: JobArgs) => Promise<{ jobId: string; cancelled: boolean }>;
+};
 
 export type Commands = AppCommands &
   MarketCommands &
   TradingCommands &
   CollectCommands &
   ModelCommands &
-  BacktestCommands;
+  BacktestCommands &
+  JobCommands;
 
 export type CommandArgs<K extends CommandName> = Parameters<Commands[K]>[0];
 export type CommandResult<K extends CommandName> = Awaited<ReturnType<Commands[K]>>;
@@ -501,6 +531,8 @@ export const _commandKeysMatch: _SameKeys = true;
 export type Events = {
   'market/book': BookView;
   'market/prices': PricePoint[];
+  /** Per-second trade bars, new or updated (a bar of the current second is re-sent as it grows). */
+  'market/trades': TradeBar[];
   'model/predictions': PredictionPoint[];
   /** The latest prediction's feature row, coalesced to at most ~2 Hz. */
   'model/features': FeaturesView;

@@ -6,6 +6,7 @@ import {
   IPC_VERSION,
   type AppNoticeEvent,
   type BacktestArgs,
+  type BacktestProgress,
   type BacktestReport,
   type BacktestRunReport,
   type CollectArgs,
@@ -36,6 +37,7 @@ import type {
   PipelineSink,
   Trainer,
 } from './ports.ts';
+import { JobCancelled, JobQueue, queuedMessage } from './jobQueue.ts';
 import { describeProgress, holdoutView, type AutoRetrainer } from './trainer.ts';
 import { UiFeed } from './uiFeed.ts';
 import { computeWhatIf } from './whatIf.ts';
@@ -61,6 +63,11 @@ export interface AppServiceDeps {
 }
 
 const DEFAULT_WHATIF_WINDOW_MS = 10 * 60_000;
+
+function describeSource(spec: SourceSpec): string {
+  if (spec.kind === 'replay') return `the replay of session #${spec.sessionId}`;
+  return spec.kind === 'bybit' ? 'the Bybit live feed' : 'the simulated market';
+}
 /** Retrain jobs remembered for model/accept and model/reject; older finished ones are forgotten. */
 export const MAX_RETRAIN_JOBS = 20;
 /** Notes kept for the snapshot of a page that connects later. */
@@ -91,12 +98,16 @@ export class AppService {
   private readonly now: () => number;
   /** The latest notes, for a page that connects after they were said (a feed says where its tick came from once). */
   private notices: AppNoticeEvent[] = [];
-  /** Running backtests by job id, for backtest/cancel and close(). */
-  private readonly backtests = new Map<string, AbortController>();
+  /**
+   * Heavy jobs (backtests, walk-forward runs, manual and live retraining) share one queue of config
+   * jobs.concurrency slots: a dozen backtests requested at once must not starve the live feed of CPU and memory.
+   */
+  private readonly jobs: JobQueue;
 
   constructor(private readonly d: AppServiceDeps) {
     this.now = d.now ?? Date.now;
     this.threshold = d.config.trading.threshold;
+    this.jobs = new JobQueue(d.config.jobs.concurrency);
     this.spec = d.config.source === 'bybit' ? { kind: 'bybit' } : { kind: 'sim' };
     this.feed = new UiFeed(d.bus, {
       bookHz: d.config.ui.book_hz,
@@ -131,7 +142,8 @@ export class AppService {
       'model/list': async () => this.d.listModels(),
       'model/use': async ({ name }) => this.useModel(name),
       'backtest/run': async (a) => this.backtest(a),
-      'backtest/cancel': async ({ jobId }) => this.cancelBacktest(jobId),
+      'backtest/cancel': async ({ jobId }) => this.cancelJob(jobId),
+      'jobs/cancel': async ({ jobId }) => this.cancelJob(jobId),
       'sessions/list': async () => this.d.listSessions(),
       'sessions/quality': async ({ sessionId }) => this.d.sessionQuality(sessionId),
     };
@@ -148,6 +160,7 @@ export class AppService {
         this.autoTick(p.t);
       },
       features: (t, row) => feed.onFeatures(t, row),
+      trades: (trades) => feed.onTrades(trades),
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
@@ -166,26 +179,46 @@ export class AppService {
   async startLive(): Promise<StatusView> {
     return this.serial(async () => {
       if (this.running && this.pipeline) return this.status();
-      // A new feed says again where its tick came from; the previous feed's notes would mislead a page opened now.
-      this.notices = this.notices.filter((n) => n.where !== 'feed');
-      this.feed.start();
-      const p = await this.d.pipeline(this.spec, this.sink(), this.threshold);
-      this.pipeline = p;
-      this.feed.reset(p.symbol, p.tickSize);
-      this.running = true;
-      this.startStatusTimer();
-      // Not awaited: a live source resolves start() only once subscribed, which may take a while (or forever,
-      // offline); the user must still be able to stop it or switch to another source meanwhile.
-      p.start().then(
-        () => this.emitStatus(),
-        (e: Error) => {
-          this.error('source', e.message);
-          this.emitStatus();
-        },
-      );
-      this.emitStatus();
-      return this.status();
+      // Nothing changes until the pipeline exists: a source that cannot be made fails this command only.
+      let p: LivePipeline;
+      try {
+        p = await this.d.pipeline(this.spec, this.sink(), this.threshold);
+      } catch (e) {
+        throw new Error(
+          `cannot start ${describeSource(this.spec)}: ${(e as Error).message}. Pick another source.`,
+        );
+      }
+      return this.launch(p);
     });
+  }
+
+  /** Makes `p` the running pipeline and starts it (the previous one is stopped by the caller). */
+  private launch(p: LivePipeline): StatusView {
+    // A new feed says again where its tick came from; the previous feed's notes would mislead a page opened now.
+    this.notices = this.notices.filter((n) => n.where !== 'feed');
+    this.feed.start();
+    this.pipeline = p;
+    this.feed.reset(p.symbol, p.tickSize);
+    this.running = true;
+    this.startStatusTimer();
+    // Not awaited: a live source resolves start() only once subscribed, which may take a while (or forever,
+    // offline); the user must still be able to stop it or switch to another source meanwhile.
+    p.start().then(
+      () => this.emitStatus(),
+      (e: Error) => {
+        this.error('source', e.message);
+        // A pipeline that failed to start is stopped, so that the next Start builds a fresh one.
+        void this.serial(async () => {
+          if (this.pipeline === p && this.running) {
+            this.running = false;
+            await p.stop().catch(() => {});
+          }
+          this.emitStatus();
+        });
+      },
+    );
+    this.emitStatus();
+    return this.status();
   }
 
   async stopLive(): Promise<StatusView> {
@@ -198,11 +231,26 @@ export class AppService {
     });
   }
 
+  /**
+   * Switches to another source. The new pipeline is built before the running one is stopped: a source that cannot
+   * be made (a replay of a session deleted meanwhile, ...) fails this command and leaves the current source running.
+   */
   async setSource(spec: SourceSpec): Promise<StatusView> {
-    await this.stopLive();
-    this.pipeline = null;
-    this.spec = spec;
-    return this.startLive();
+    return this.serial(async () => {
+      let next: LivePipeline;
+      try {
+        next = await this.d.pipeline(spec, this.sink(), this.threshold);
+      } catch (e) {
+        const still = `${this.running ? 'still on' : 'kept'} ${describeSource(this.spec)}`;
+        throw new Error(`cannot switch to ${describeSource(spec)}: ${(e as Error).message} (${still})`);
+      }
+      const old = this.running ? this.pipeline : null; // a stopped one has already closed its source and model
+      this.running = false;
+      this.pipeline = null;
+      if (old) await old.stop().catch((e: Error) => this.error('source', e.message));
+      this.spec = spec;
+      return this.launch(next);
+    });
   }
 
   setThreshold(x: number): { threshold: number } {
@@ -310,6 +358,7 @@ export class AppService {
       sessions: this.safe(() => this.d.listSessions(), []),
       notices: this.notices.slice(),
       features: f.featuresView(),
+      trades: f.tradeBars.items.slice(),
     };
   }
 
@@ -363,6 +412,11 @@ export class AppService {
       if (elapsed >= c.durationMs) void this.stopCollect();
     }, 500);
     this.collectTimer.unref?.();
+    // A recording that ends by itself (the source could not start, the database refused a write) ends the job: the
+    // panel shows why at once, and Collect can be pressed again, instead of "collecting" on until the duration.
+    void job.ended.then(() => {
+      if (this.collectJob === job) void this.stopCollect();
+    });
     this.d.bus.emit('collect/progress', this.collect);
     return this.collect;
   }
@@ -440,19 +494,28 @@ export class AppService {
     const current = this.pipeline?.model() ?? null;
     const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) =>
       this.d.bus.emit('retrain/progress', { jobId, ...p });
-    progress({
-      phase: 'dataset',
-      fraction: 0,
-      message: 'building the dataset from stored sessions',
-      metrics: {},
-    });
-    void this.d
-      .trainer({
-        jobId,
-        sessionIds: a.sessionIds,
-        currentModel: current?.path ?? null,
-        outDir: this.d.modelsDir,
-        onProgress: progress,
+    void this.jobs
+      .submit({
+        id: jobId,
+        kind: 'retrain',
+        onQueued: (ahead) =>
+          progress({ phase: 'queued', fraction: 0, message: queuedMessage(ahead), metrics: {}, ahead }),
+        run: (signal) => {
+          progress({
+            phase: 'dataset',
+            fraction: 0,
+            message: 'building the dataset from stored sessions',
+            metrics: {},
+          });
+          return this.d.trainer({
+            jobId,
+            sessionIds: a.sessionIds,
+            currentModel: current?.path ?? null,
+            outDir: this.d.modelsDir,
+            onProgress: progress,
+            signal,
+          });
+        },
       })
       .then(({ candidate, holdout }) => {
         // Both models on the same unseen rows (the candidate's validation fold): the comparison to decide on.
@@ -532,27 +595,33 @@ export class AppService {
     if (!session) throw new Error(`no stored session #${a.sessionId}; collect one first`);
     const thresholds = a.sweep ?? [a.threshold ?? this.threshold];
     const jobId = `bt${++this.jobSeq}`;
-    const t0 = this.now();
-    // The backtester replays in a worker; backtest/cancel and close() abort what is still running.
-    const abort = new AbortController();
-    this.backtests.set(jobId, abort);
+    const emit = (p: Omit<BacktestProgress, 'jobId'>) =>
+      this.d.bus.emit('backtest/progress', { jobId, ...p });
+    let t0 = this.now();
+    // The backtester replays in a worker, once the job queue gives it a slot; jobs/cancel and close() drop it
+    // while queued or abort it while running.
     let runs: BacktestRunReport[];
     let walkForward: WalkForwardView | null;
     try {
-      ({ runs, walkForward } = await this.d.backtester({
-        sessionId: a.sessionId,
-        thresholds,
-        walkForward: a.walkForward,
-        signal: abort.signal,
-        onProgress: (fraction, message, detail) =>
-          this.d.bus.emit('backtest/progress', { jobId, fraction, message, ...detail }),
+      ({ runs, walkForward } = await this.jobs.submit({
+        id: jobId,
+        kind: 'backtest',
+        onQueued: (ahead) => emit({ fraction: 0, message: queuedMessage(ahead), ahead }),
+        run: (signal) => {
+          t0 = this.now();
+          return this.d.backtester({
+            sessionId: a.sessionId,
+            thresholds,
+            walkForward: a.walkForward,
+            signal,
+            onProgress: (fraction, message, detail) => emit({ fraction, message, ...detail }),
+          });
+        },
       }));
     } catch (e) {
       // Whatever the backtester threw once aborted (worker or in-process), the job ends as cancelled.
-      if (abort.signal.aborted) throw new Error(`backtest ${jobId} cancelled`);
+      if (e instanceof JobCancelled) throw new Error(`backtest ${jobId} cancelled`);
       throw e;
-    } finally {
-      this.backtests.delete(jobId);
     }
     let best = 0;
     runs.forEach((r, i) => {
@@ -574,11 +643,17 @@ export class AppService {
     return report;
   }
 
-  /** Aborts a running backtest; its backtest/run rejects with "backtest <jobId> cancelled" once the worker stopped. */
-  cancelBacktest(jobId: string): { jobId: string; cancelled: boolean } {
-    const abort = this.backtests.get(jobId);
-    abort?.abort();
-    return { jobId, cancelled: abort !== undefined };
+  /**
+   * Cancels a heavy job: a queued one is dropped (it never starts), a running one aborted; its command then fails
+   * as "<kind> <jobId> cancelled" (a retrain ends as a failed result saying so). False: no such job (it ended).
+   */
+  cancelJob(jobId: string): { jobId: string; cancelled: boolean } {
+    return { jobId, cancelled: this.jobs.cancel(jobId) !== null };
+  }
+
+  /** The job queue's occupancy now (running ≤ config jobs.concurrency). */
+  jobStats(): { running: number; queued: number; concurrency: number } {
+    return this.jobs.stats();
   }
 
   /**
@@ -604,8 +679,18 @@ export class AppService {
     const progress = (x: Omit<RetrainProgress, 'jobId'>) =>
       this.d.bus.emit('retrain/progress', { jobId, ...x });
     progress({ phase: 'dataset', fraction: 0, message: 'live retraining: newest stored data', metrics: {} });
-    this.autoRound = auto
-      .run(now, (x) => progress(describeProgress(x)))
+    // Through the job queue like every heavy job: a round due while backtests run waits for its slot.
+    this.autoRound = this.jobs
+      .submit({
+        id: jobId,
+        kind: 'live retraining',
+        onQueued: (ahead) =>
+          progress({ phase: 'queued', fraction: 0, message: queuedMessage(ahead), metrics: {}, ahead }),
+        run: (signal) => {
+          signal.addEventListener('abort', () => auto.cancel(), { once: true });
+          return auto.run(now, (x) => progress(describeProgress(x)));
+        },
+      })
       .then(async (d) => {
         const { describeDecision } = await import('../model/retrainer.ts');
         const models = this.safe(() => this.d.listModels(), []);
@@ -655,13 +740,11 @@ export class AppService {
 
   async close(): Promise<void> {
     this.autoOn = false;
-    if (this.autoRound) {
-      this.d.autoRetrainer?.cancel();
-      await this.autoRound;
-    }
+    // Queued jobs never start; running ones (a live retraining round among them) are aborted.
+    this.jobs.cancelAll();
+    if (this.autoRound) await this.autoRound;
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
-    for (const b of this.backtests.values()) b.abort();
     if (this.collectJob) await this.stopCollect().catch(() => {});
     await this.stopLive().catch(() => {});
     this.feed.stop();

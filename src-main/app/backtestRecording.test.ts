@@ -163,7 +163,7 @@ describe('app backtest recording', () => {
     }
     expect(answer).toMatchObject({ ok: true, result: { jobId, cancelled: true } });
     // The job is gone: a second cancel finds nothing, and the worker thread exits.
-    expect(app.service.cancelBacktest(jobId)).toEqual({ jobId, cancelled: false });
+    expect(app.service.cancelJob(jobId)).toEqual({ jobId, cancelled: false });
     await until(() => liveBacktestWorkers() === 0);
 
     const runs = runsAfter(before);

@@ -19,14 +19,17 @@ export function makeCollector(config: Config, db: Db): Collector {
       onWarning: onError,
       onNotice,
     });
-    void rec.finished.then((r) => {
-      if (r.error) onError(`collection stopped writing: ${r.error.message}`);
-    });
-    await rec.start();
+    // Not awaited: a live source starts only once subscribed, which may take long (or forever, offline); the job
+    // must be stoppable meanwhile. A source that cannot start ends the recording, and the job with it (`ended`).
+    rec.start().catch(() => {});
+    const ended = rec.finished.then(() => undefined);
     return {
       sessionId: rec.sessionId,
       messages: () => rec.progress().messages,
       gaps: () => rec.progress().gaps,
+      ended,
+      // What ended the recording badly (a write error, a source that failed) is the job's error: shown once, in
+      // the Collect panel, by the app service.
       stop: async () => {
         const r = await rec.stop();
         if (r.error) throw r.error;

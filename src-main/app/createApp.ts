@@ -17,6 +17,7 @@ import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
 import { makeFeedRecorder } from './feedRecorder.ts';
 import { listModels } from './modelsCatalog.ts';
+import { redactEvent, redactHandlers, redactPaths } from './redactPaths.ts';
 import { makeReplaySource } from './replay.ts';
 import { makeAutoRetrainer, makeTrainer } from './trainer.ts';
 
@@ -38,7 +39,13 @@ export interface CreateAppOptions {
 export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const { config } = o;
   const db = openDb(config.db, { nativeBinding: o.nativeBinding });
+  // The service talks on its own bus; what transports forward to pages, and what commands answer, names no local
+  // folder (see redactPaths.ts): the database by its role, any other file by its name.
+  const serviceBus = new EventBus();
   const bus = new EventBus();
+  const known = [config.db, path.resolve(config.db)].map((p) => ({ path: p, label: 'the database' }));
+  const redact = (m: string) => redactPaths(m, known);
+  serviceBus.onAny((event, payload) => bus.emit(event, redactEvent(event, payload, redact)));
   const bundledDir = path.dirname(path.resolve(PROJECT_ROOT, config.model.path));
   let activeModel = path.resolve(PROJECT_ROOT, config.model.path);
   const makeSource = (spec: SourceSpec) =>
@@ -47,7 +54,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       : createSource({ ...config, source: spec.kind });
   const service = new AppService({
     config,
-    bus,
+    bus: serviceBus,
     // Live retraining learns from stored data: the traded feed is stored on this one connection, like Collect's, so
     // the two writers never contend for the file (each batch is one synchronous transaction).
     pipeline: enginePipelineFactory({
@@ -77,7 +84,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       championPath: activeModel,
     }),
   });
-  const dispatch = createDispatcher(service.handlers());
+  const dispatch = createDispatcher(redactHandlers(service.handlers(), redact));
   return {
     service,
     bus,

@@ -12,7 +12,7 @@ import type {
   SourceSpec,
   WalkForwardView,
 } from '../../src-shared/ipc.ts';
-import type { FeedHealth } from '../../src-shared/market.ts';
+import type { FeedHealth, Trade } from '../../src-shared/market.ts';
 import type { BookLike } from './uiFeed.ts';
 
 export interface PipelineSink {
@@ -27,6 +27,8 @@ export interface PipelineSink {
    * reuses the buffer, so a sink copies what it keeps before returning. Optional: not every pipeline has features.
    */
   features?(t: number, row: ArrayLike<number>): void;
+  /** The trades of each trade message (for the volume bars). Optional: a pipeline without trades never calls it. */
+  trades?(trades: readonly Trade[]): void;
   signal(s: SignalEvent): void;
   fill(f: FillEvent): void;
   portfolio(p: PortfolioView): void;
@@ -63,8 +65,10 @@ export interface CollectJob {
   readonly sessionId: number;
   messages(): number;
   gaps(): number;
-  /** Stops the source and closes the session (flushes the last batch). */
+  /** Stops the source and closes the session (flushes the last batch); rejects with what ended it badly, if anything. */
   stop(): Promise<void>;
+  /** Settles when the recording has ended, by stop() or by itself (its source failed or finished, a write failed). */
+  readonly ended: Promise<void>;
 }
 export type Collector = (a: {
   symbol: string;
@@ -90,6 +94,8 @@ export type Trainer = (a: {
   currentModel?: string | null;
   outDir: string;
   onProgress: (p: Omit<RetrainProgress, 'jobId'>) => void;
+  /** Aborting stops the training at its next round; the promise then rejects. */
+  signal?: AbortSignal;
 }) => Promise<TrainOutcome>;
 
 /** Where a running backtest is: the threshold being replayed and messages replayed / total over all passes. */

@@ -45,7 +45,7 @@ export function holdoutView(m: EvalMetrics, n: number): Record<string, number> {
 
 export function makeTrainer(o: { config: Config; db: Db }): Trainer {
   const c = o.config;
-  return async ({ jobId, sessionIds, currentModel, outDir, onProgress }) => {
+  return async ({ jobId, sessionIds, currentModel, outDir, onProgress, signal }) => {
     const ids =
       sessionIds && sessionIds.length
         ? sessionIds
@@ -76,6 +76,7 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
       name,
       createdAt,
       registerIn: o.db,
+      signal,
       onProgress: (p) => onProgress(describeProgress(p)),
     });
     onProgress({

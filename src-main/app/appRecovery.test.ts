@@ -1,0 +1,188 @@
+// The app recovers from failed commands and keeps heavy jobs in one queue, with the real app (createApp), a real
+// SQLite file, real ONNX models and real backtest workers, all through the validating dispatcher as a page calls it:
+// - a switch to a missing replay fails with a readable error naming no local path, the running source stays, and
+//   Start works afterwards; a Collect whose exchange is unreachable can still be stopped and started again;
+// - twelve backtests requested at once run at most jobs.concurrency at a time, the waiting ones say how many are
+//   ahead, every one completes or is cancelled, and a job cancelled while queued never starts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BacktestProgress, Reply, StatusView } from '../../src-shared/ipc.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { testModelPath } from '../backtest/testing/testModel.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { openDb } from '../store/db.ts';
+import { createApp, type AppContext } from './createApp.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-recovery-'));
+const dbFile = path.join(dir, 'app.db');
+let sessionId: number;
+let modelPath: string;
+
+beforeAll(async () => {
+  const db = openDb(dbFile);
+  try {
+    sessionId = writeSimSession(db, { seed: 61, durationMs: 60_000 }).sessionId;
+    modelPath = (await testModelPath(db, sessionId, dir)).path;
+  } finally {
+    db.close();
+  }
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const until = async (what: string, cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** No absolute path of this machine: not the temp folder, not any "/x/y" or "C:\x" that starts a word. */
+function expectNoLocalPath(text: string): void {
+  expect(text).not.toContain(dir);
+  expect(text).not.toContain(os.tmpdir());
+  expect(text).not.toMatch(/(^|[\s'"(=])(\/[^\s/]+\/|[A-Za-z]:\\)/);
+}
+
+function app(overrides: Record<string, unknown>): Promise<AppContext> {
+  const config = loadConfig({
+    ignoreUserFile: true,
+    overrides: { db: dbFile, 'model.path': modelPath, ...overrides },
+  });
+  return createApp({ config, modelsDir: path.join(dir, 'models') });
+}
+
+describe('recovery from failed commands', () => {
+  it('a failed switch to a missing replay keeps the running source, hides local paths, and Start works after', async () => {
+    const ctx = await app({ source: 'sim', 'sim.speed': 'max' });
+    try {
+      const ok = (await ctx.dispatch('market/setSource', { source: { kind: 'sim' } })) as Reply<StatusView>;
+      expect(ok).toMatchObject({ ok: true, result: { source: 'sim', running: true } });
+
+      const bad = await ctx.dispatch('market/setSource', {
+        source: { kind: 'replay', sessionId: 9999, speed: 1 },
+      });
+      expect(bad.ok).toBe(false);
+      const error = bad.ok ? '' : bad.error;
+      expect(error).toMatch(
+        /^cannot switch to the replay of session #9999: no session 9999 in the database\b/,
+      );
+      expect(error).toMatch(/still on the simulated market\)$/);
+      expectNoLocalPath(error);
+      // The previous source is untouched: still selected and still running.
+      expect(ctx.service.status()).toMatchObject({ source: 'sim', sessionId: null, running: true });
+
+      // Stop and Start again: the previous choice starts (the failed one did not stick).
+      expect(await ctx.dispatch('market/stop', {})).toMatchObject({ ok: true, result: { running: false } });
+      expect(await ctx.dispatch('market/start', {})).toMatchObject({
+        ok: true,
+        result: { source: 'sim', running: true },
+      });
+      // And another valid choice works too.
+      expect(
+        await ctx.dispatch('market/setSource', { source: { kind: 'replay', sessionId, speed: 1 } }),
+      ).toMatchObject({ ok: true, result: { source: 'replay', sessionId, running: true } });
+    } finally {
+      await ctx.close();
+    }
+  }, 30_000);
+
+  it('a failed switch while stopped leaves a clean idle state from which Start works', async () => {
+    const ctx = await app({ source: 'sim', 'sim.speed': 'max' });
+    try {
+      const bad = await ctx.dispatch('market/setSource', {
+        source: { kind: 'replay', sessionId: 424242, speed: 1 },
+      });
+      expect(bad).toMatchObject({ ok: false, code: 'failed' });
+      expect(bad.ok ? '' : bad.error).toMatch(/\(kept the simulated market\)$/);
+      expectNoLocalPath(bad.ok ? '' : bad.error);
+      expect(ctx.service.status()).toMatchObject({ source: 'sim', running: false });
+      expect(await ctx.dispatch('market/start', {})).toMatchObject({ ok: true, result: { running: true } });
+    } finally {
+      await ctx.close();
+    }
+  }, 30_000);
+
+  it('a Collect whose exchange cannot be reached can be stopped at once and started again', async () => {
+    // Nothing listens on port 1: the live client keeps retrying, it never subscribes.
+    const ctx = await app({ source: 'bybit', 'bybit.url': 'ws://127.0.0.1:1/v5/public/linear' });
+    try {
+      const args = { symbol: 'BTCUSDT', depth: 50, durationMs: 60_000 };
+      const t0 = Date.now();
+      expect(await ctx.dispatch('collect/start', args)).toMatchObject({
+        ok: true,
+        result: { running: true },
+      });
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(await ctx.dispatch('collect/stop', {})).toMatchObject({ ok: true, result: { running: false } });
+      expect(await ctx.dispatch('collect/start', args)).toMatchObject({
+        ok: true,
+        result: { running: true },
+      });
+      expect(await ctx.dispatch('collect/stop', {})).toMatchObject({ ok: true, result: { done: true } });
+    } finally {
+      await ctx.close();
+    }
+  }, 30_000);
+});
+
+describe('heavy-job queue', () => {
+  it('runs 12 concurrent backtests at most jobs.concurrency at a time; cancelled queued ones never start', async () => {
+    const ctx = await app({ source: 'sim', 'jobs.concurrency': 2 });
+    const started = new Set<string>();
+    const queuedSeen = new Map<string, number[]>();
+    let maxRunning = 0;
+    const off = ctx.bus.on('backtest/progress', (p: BacktestProgress) => {
+      const running = ctx.service.jobStats().running;
+      maxRunning = Math.max(maxRunning, running);
+      if (p.ahead !== undefined) {
+        expect(p.message).toMatch(/^queued, /);
+        queuedSeen.set(p.jobId, [...(queuedSeen.get(p.jobId) ?? []), p.ahead]);
+      } else started.add(p.jobId);
+    });
+    try {
+      const replies = Array.from({ length: 12 }, () =>
+        ctx.dispatch('backtest/run', { sessionId, threshold: 0.3 }),
+      );
+      await until('the queue to fill', () => queuedSeen.size === 10);
+      expect(ctx.service.jobStats()).toMatchObject({ running: 2, queued: 10, concurrency: 2 });
+      // The third job waits behind the two running ones: "queued, 2 ahead".
+      const waiting = [...queuedSeen.keys()];
+      expect(queuedSeen.get(waiting[0])?.[0]).toBe(2);
+      expect(queuedSeen.get(waiting[9])?.[0]).toBe(11);
+      // Cancel the last eight while they wait (validated like any command); the first two queued ones will run.
+      const cancelled = waiting.slice(2);
+      for (const jobId of cancelled)
+        expect(await ctx.dispatch('jobs/cancel', { jobId })).toEqual({
+          ok: true,
+          result: { jobId, cancelled: true },
+        });
+      expect(await ctx.dispatch('jobs/cancel', { jobId: '' })).toMatchObject({
+        ok: false,
+        code: 'bad_request',
+      });
+
+      const answers = await Promise.all(replies);
+      const done = answers.filter((a) => a.ok);
+      const failed = answers.filter((a): a is Extract<Reply, { ok: false }> => !a.ok);
+      expect(done).toHaveLength(4);
+      expect(failed.map((f) => f.error).sort()).toEqual(
+        cancelled.map((id) => `backtest ${id} cancelled`).sort(),
+      );
+      for (const id of cancelled) expect(started.has(id)).toBe(false);
+      expect(started.size).toBe(4);
+      expect(maxRunning).toBe(2);
+      expect(ctx.service.jobStats()).toMatchObject({ running: 0, queued: 0 });
+      // A cancelled job is gone: cancelling it again finds nothing.
+      expect(await ctx.dispatch('jobs/cancel', { jobId: cancelled[0] })).toMatchObject({
+        ok: true,
+        result: { cancelled: false },
+      });
+    } finally {
+      off();
+      await ctx.close();
+    }
+  }, 90_000);
+});
