@@ -2,10 +2,10 @@
 import type { Client } from './api/client.ts';
 import { BacktestPanel } from './components/BacktestPanel.tsx';
 import { CollectPanel } from './components/CollectPanel.tsx';
+import { MarketChart } from './components/MarketChart.tsx';
 import { OrderBook } from './components/OrderBook.tsx';
 import { PortfolioPanel } from './components/PortfolioPanel.tsx';
 import { PredictionChart } from './components/PredictionChart.tsx';
-import { PriceChart } from './components/PriceChart.tsx';
 import { RetrainPanel } from './components/RetrainPanel.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { SideTabs } from './components/SideTabs.tsx';
@@ -99,7 +99,7 @@ export function App({ client }: { client: Client | null }) {
       <main className="grid">
         <OrderBook />
         <div className="center">
-          <PriceChart />
+          <MarketChart />
           <PredictionChart />
           <ThresholdPanel client={client} />
         </div>

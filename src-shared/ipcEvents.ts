@@ -4,13 +4,15 @@
 /**
  * Bumped on any incompatible change to the contract; the page and the engine must agree.
  * 2: the app/notice event, and Snapshot.notices (a v1 engine has none).
- * Additive since, no bump (a page must not rely on them): model/features, Snapshot.features, ModelInfo.importance.
+ * Additive since, no bump (a page must not rely on them): model/features, Snapshot.features, ModelInfo.importance,
+ * market/trades, Snapshot.trades.
  */
 export const IPC_VERSION = 2;
 
 export const EVENT_NAMES = [
   'market/book',
   'market/prices',
+  'market/trades',
   'model/predictions',
   'model/features',
   'trading/signals',

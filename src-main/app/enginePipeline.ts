@@ -128,6 +128,7 @@ export function enginePipelineFactory(opts: {
       const row = engine.featureRow;
       if (row && sink.features) sink.features(e.ts, row);
     });
+    engine.on('trade', (e) => sink.trades?.(e.trades));
     engine.on('signal', (e) =>
       sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }),
     );

@@ -13,9 +13,10 @@ import type {
   PricePoint,
   SignalEvent,
 } from '../../src-shared/ipc.ts';
-import type { Level } from '../../src-shared/market.ts';
+import type { Level, Trade } from '../../src-shared/market.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { FeatureStats } from './featureStats.ts';
+import { TradeBars } from './tradeBars.ts';
 
 /** What the feed needs from an order book (OrderBook satisfies it). */
 export interface BookLike {
@@ -70,6 +71,7 @@ export class UiFeed {
   readonly signals: History<SignalEvent>;
   readonly fills: History<FillEvent>;
   readonly equity: History<EquityPoint>;
+  readonly tradeBars = new TradeBars();
   private pendingPrices: PricePoint[] = [];
   private pendingPreds: PredictionPoint[] = [];
   private pendingSignals: SignalEvent[] = [];
@@ -130,6 +132,7 @@ export class UiFeed {
     this.symbol = symbol;
     this.tickSize = tickSize;
     for (const h of [this.mids, this.predictions, this.signals, this.fills, this.equity]) h.clear();
+    this.tradeBars.clear();
     this.pendingPrices = [];
     this.pendingPreds = [];
     this.pendingSignals = [];
@@ -185,6 +188,10 @@ export class UiFeed {
     this.featureStats.add(this.featureRow);
     this.featureT = t;
     this.featuresDirty = true;
+  }
+
+  onTrades(trades: readonly Trade[]): void {
+    this.tradeBars.add(trades);
   }
 
   onSignal(s: SignalEvent): void {
@@ -262,6 +269,8 @@ export class UiFeed {
 
   flushSeries(): void {
     if (this.pendingPrices.length) this.bus.emit('market/prices', this.pendingPrices.splice(0));
+    const bars = this.tradeBars.drain();
+    if (bars.length) this.bus.emit('market/trades', bars);
     if (this.pendingPreds.length) this.bus.emit('model/predictions', this.pendingPreds.splice(0));
     if (this.pendingSignals.length) this.bus.emit('trading/signals', this.pendingSignals.splice(0));
     if (this.pendingFills.length) this.bus.emit('trading/fills', this.pendingFills.splice(0));

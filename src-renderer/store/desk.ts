@@ -19,6 +19,7 @@ import type {
 } from '../../src-shared/ipc.ts';
 import { IPC_VERSION } from '../../src-shared/ipcEvents.ts';
 import type { Client, LinkState } from '../api/client.ts';
+import { market } from './market.ts';
 import { equity, predictions, prices } from './series.ts';
 
 const TAPE = 200;
@@ -73,15 +74,35 @@ export const useDesk = create<DeskState>(() => ({
   notices: [],
 }));
 
+type Note = { t: number; where: string; message: string };
+
+/** The list with `e` last; the same problem said again (a retried command, a flapping feed) is listed once. */
+function addError(errors: Note[], e: Note): Note[] {
+  const rest = errors.filter((x) => x.where !== e.where || x.message !== e.message);
+  return [...rest.slice(-4), e];
+}
+
 export function reportError(where: string, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
-  useDesk.setState((s) => ({ errors: [...s.errors.slice(-4), { t: Date.now(), where, message }] }));
+  useDesk.setState((s) => ({ errors: addError(s.errors, { t: Date.now(), where, message }) }));
+}
+
+/**
+ * Whether a job's progress event is for the job this page follows: a page starts following with job id '' (set
+ * when its button is pressed) and claims the next job it hears begin (`first`: queued, or starting at 0); other
+ * jobs (another page's, running ahead of it) do not overwrite its progress. Nothing followed: it shows what runs.
+ */
+function follows(mine: { jobId: string } | null, jobId: string, first: boolean): boolean {
+  return !mine || mine.jobId === jobId || (mine.jobId === '' && first);
 }
 
 function applySnapshot(snap: Snapshot): void {
   prices.reset(snap.prices);
   predictions.reset(snap.predictions);
   equity.reset(snap.equity);
+  market.resetTrades(snap.trades ?? []);
+  market.clearBook();
+  if (snap.book) market.addBook(snap.book);
   useDesk.setState({
     loaded: true,
     status: snap.status,
@@ -115,7 +136,11 @@ export function bindClient(client: Client): () => void {
   );
   const set = useDesk.setState;
   offs.push(
-    client.on('market/book', (book) => set({ book })),
+    client.on('market/book', (book) => {
+      market.addBook(book);
+      set({ book });
+    }),
+    client.on('market/trades', (bars) => market.addTrades(bars)),
     client.on('market/prices', (p) => prices.append(p)),
     client.on('model/predictions', (p) => predictions.append(p)),
     client.on('trading/equity', (p) => equity.append(p)),
@@ -131,13 +156,30 @@ export function bindClient(client: Client): () => void {
     client.on('trading/threshold', ({ threshold }) => set({ threshold })),
     client.on('app/status', (status) => set({ status })),
     client.on('collect/progress', (collect) => set({ collect })),
-    client.on('retrain/progress', (retrainProgress) => set({ retrainProgress })),
+    client.on('retrain/progress', (p) =>
+      set((s) =>
+        follows(s.retrainProgress, p.jobId, p.phase === 'queued' || p.fraction === 0)
+          ? { retrainProgress: p }
+          : {},
+      ),
+    ),
     client.on('retrain/result', (retrain) => set({ retrain })),
-    client.on('backtest/progress', (backtestProgress) => set({ backtestProgress })),
-    client.on('backtest/result', (backtest) => set({ backtest, backtestProgress: null })),
+    client.on('backtest/progress', (p) =>
+      set((s) =>
+        follows(s.backtestProgress, p.jobId, p.ahead !== undefined || p.fraction === 0)
+          ? { backtestProgress: p }
+          : {},
+      ),
+    ),
+    client.on('backtest/result', (backtest) =>
+      set((s) => ({
+        backtest,
+        backtestProgress: s.backtestProgress?.jobId === backtest.jobId ? null : s.backtestProgress,
+      })),
+    ),
     client.on('sessions/changed', (sessions) => set({ sessions })),
     client.on('models/changed', (models) => set({ models })),
-    client.on('app/error', (e) => set((s) => ({ errors: [...s.errors.slice(-4), e] }))),
+    client.on('app/error', (e) => set((s) => ({ errors: addError(s.errors, e) }))),
     client.on('app/notice', (n) => set((s) => ({ notices: [...s.notices.slice(-2), n] }))),
   );
   return () => offs.forEach((f) => f());
