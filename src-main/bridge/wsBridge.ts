@@ -10,10 +10,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { IPC_VERSION, type WsClientMessage, type WsServerMessage } from '../../src-shared/ipc.ts';
 import type { Dispatch } from './dispatcher.ts';
 import type { EventBus } from './eventBus.ts';
+import { parseRequestTarget, staticFilePath } from './requestTarget.ts';
 
 export const LOOPBACK = '127.0.0.1';
 /** A client this far behind gets no more book frames until it drains (the book is latest-state, safe to drop). */
 const MAX_BUFFERED = 4 * 1024 * 1024;
+/** The largest command frame accepted (commands are small JSON objects); bigger ones close the socket (1009). */
+export const MAX_FRAME = 256 * 1024;
+const WS_PATH = '/ws';
 
 export interface WsBridgeOptions {
   /** 0 = any free port. The host is always 127.0.0.1. */
@@ -60,73 +64,133 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-function serveStatic(dir: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://x');
-  let rel = decodeURIComponent(url.pathname);
-  if (rel === '/' || rel === '') rel = '/index.html';
-  const file = path.resolve(dir, '.' + rel);
-  if (!file.startsWith(path.resolve(dir) + path.sep)) {
-    res.writeHead(403).end('forbidden');
+const SECURITY_HEADERS = {
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    `connect-src 'self' ws://${LOOPBACK}:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
+};
+
+function plain(res: http.ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
     return;
   }
-  fs.readFile(file, (err, data) => {
-    if (err) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'content-security-policy':
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-        `connect-src 'self' ws://${LOOPBACK}:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
-    });
-    res.end(data);
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+  res.end(`${text}\n`);
+}
+
+/** Serves one file of the built renderer; any name that is not a plain file inside `dir` is a 4xx, never a throw. */
+async function serveStatic(dir: string, pathname: string, res: http.ServerResponse): Promise<void> {
+  const rel = staticFilePath(pathname);
+  if (rel === null) return plain(res, 400, 'bad path');
+  const root = path.resolve(dir);
+  const file = path.resolve(root, '.' + rel);
+  if (!file.startsWith(root + path.sep)) return plain(res, 403, 'forbidden');
+  let data: Buffer;
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile()) return plain(res, 404, 'not found');
+    data = await fs.promises.readFile(file);
+  } catch {
+    return plain(res, 404, 'not found');
+  }
+  if (res.destroyed) return;
+  res.writeHead(200, {
+    'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    ...SECURITY_HEADERS,
   });
+  res.end(data);
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.write(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}\n`,
-  );
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}\n`,
+    );
   socket.destroy();
 }
 
 export async function startWsBridge(opts: WsBridgeOptions): Promise<WsBridge> {
   const token = opts.token ?? newToken();
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
-      return;
-    }
-    if (!allowedHosts().has(req.headers.host ?? '')) {
-      res.writeHead(403).end('forbidden host');
-      return;
-    }
-    if (opts.staticDir) serveStatic(opts.staticDir, req, res);
-    else res.writeHead(404).end('no UI built');
-  });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   let port = 0;
   const allowedOrigins = () => new Set([`http://${LOOPBACK}:${port}`, `http://localhost:${port}`]);
   const allowedHosts = () => new Set([`${LOOPBACK}:${port}`, `localhost:${port}`]);
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+  const onRequest = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
+    const target = parseRequestTarget(req.url);
+    if (!target) return plain(res, 400, 'bad request target');
+    if (!allowedHosts().has(req.headers.host ?? '')) return plain(res, 403, 'forbidden host');
+    if (target.pathname === WS_PATH) {
+      // The page's question after a refused socket (browsers hide the upgrade's status): is my token still good?
+      // 401 means this server runs with another token (it was restarted); 426 means the token is fine.
+      if (!tokenMatches(target.searchParams.get('token'), token)) return plain(res, 401, 'unauthorized');
+      return plain(res, 426, 'upgrade required');
+    }
+    if (opts.staticDir) return serveStatic(opts.staticDir, target.pathname, res);
+    plain(res, 404, 'no UI built');
+  };
+  const server = http.createServer((req, res) => {
+    // Nothing a client sends may throw out of here: the engine, feed and recorder share this process.
+    onRequest(req, res).catch(() => plain(res, 400, 'bad request'));
+  });
+  // A socket error after a response began (client reset) is the client's business, not a reason to exit.
+  server.on('error', () => {});
+  wss.on('error', () => {});
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const target = parseRequestTarget(req.url);
+    if (!target) return refuse(socket, 400, 'Bad Request');
+    if (target.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
     // DNS rebinding: a foreign name resolving to 127.0.0.1 still carries its own Host header.
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse(socket, 403, 'Forbidden host');
     // Browsers always send Origin: a page from another site (or another local port) must not drive the engine.
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return refuse(socket, 403, 'Forbidden origin');
-    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(socket, 401, 'Unauthorized');
+    if (!tokenMatches(target.searchParams.get('token'), token)) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener from an upgraded socket: a reset while we refuse would be uncaught.
+    socket.on('error', () => socket.destroy());
+    try {
+      onUpgrade(req, socket, head);
+    } catch {
+      refuse(socket, 400, 'Bad Request');
+    }
   });
 
   const send = (ws: WebSocket, msg: WsServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    if (ws.readyState !== ws.OPEN) return;
+    try {
+      ws.send(JSON.stringify(msg));
+    } catch {
+      // A payload that cannot be serialised is dropped rather than taking the bridge down.
+    }
+  };
+
+  const onMessage = (ws: WebSocket, data: unknown): void => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      send(ws, { id: -1, ok: false, code: 'bad_request', error: 'message is not JSON' });
+      return;
+    }
+    const m = (typeof msg === 'object' && msg !== null ? msg : {}) as Partial<WsClientMessage>;
+    const id = typeof m.id === 'number' && Number.isFinite(m.id) ? m.id : -1;
+    if (typeof m.cmd !== 'string') {
+      send(ws, { id, ok: false, code: 'bad_request', error: 'message needs {id, cmd, args}' });
+      return;
+    }
+    void opts
+      .dispatch(m.cmd, m.args)
+      .catch((e: unknown) => ({ ok: false as const, code: 'failed' as const, error: String(e) }))
+      .then((reply) => send(ws, { id, ...reply }));
   };
 
   wss.on('connection', (ws: WebSocket) => {
@@ -136,19 +200,11 @@ export async function startWsBridge(opts: WsBridgeOptions): Promise<WsBridge> {
       send(ws, { event, payload });
     });
     ws.on('message', (data) => {
-      let msg: WsClientMessage;
       try {
-        msg = JSON.parse(String(data)) as WsClientMessage;
+        onMessage(ws, data);
       } catch {
-        send(ws, { id: -1, ok: false, code: 'bad_request', error: 'message is not JSON' });
-        return;
+        send(ws, { id: -1, ok: false, code: 'bad_request', error: 'message could not be read' });
       }
-      const id = typeof msg?.id === 'number' ? msg.id : -1;
-      if (typeof msg?.cmd !== 'string') {
-        send(ws, { id, ok: false, code: 'bad_request', error: 'message needs {id, cmd, args}' });
-        return;
-      }
-      void opts.dispatch(msg.cmd, msg.args).then((reply) => send(ws, { id, ...reply }));
     });
     ws.on('close', off);
     ws.on('error', off);

@@ -10,6 +10,7 @@ import { BOOK_DEPTHS, MAX_ARGS_PER_REQUEST } from '../bybit/protocol.ts';
 import { decimalText } from '../bybit/tickInference.ts';
 import { INSTRUMENT_INFO_PATH } from '../bybit/instrumentInfo.ts';
 import { sizeDecimals } from '../../trading/lotSize.ts';
+import { parseRequestTarget } from '../../bridge/requestTarget.ts';
 import { captureTop, diffTop, emptyView, SideBook, type SentView } from '../sim/sideBook.ts';
 import type { FeedStep, MarketFeed } from './feeds.ts';
 
@@ -130,10 +131,25 @@ export class ExchangeSimServer {
   static async start(opts: ExchangeSimOptions): Promise<ExchangeSimServer> {
     let server: ExchangeSimServer | null = null;
     const http = createServer((req, res) => {
-      if (server) server.onHttp(req, res);
-      else res.writeHead(503).end();
+      // Nothing a client sends may throw out of the handler: answer 400 and keep serving.
+      try {
+        if (server) server.onHttp(req, res);
+        else res.writeHead(503).end();
+      } catch {
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
+        else res.destroy();
+      }
     });
-    const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      server: http,
+      perMessageDeflate: false,
+      maxPayload: MAX_REQUEST_FRAME,
+      // The upgrade's target is checked like a plain request's: one no URL parser takes is a 400.
+      verifyClient: (info, cb) => {
+        if (parseRequestTarget(info.req.url)) cb(true);
+        else cb(false, 400, 'Bad Request');
+      },
+    });
     // ws re-emits the http server's errors on wss: without a listener a port in use (EADDRINUSE) would crash the
     // process instead of rejecting below.
     wss.on('error', () => {});
@@ -253,10 +269,14 @@ export class ExchangeSimServer {
 
   /** Plain HTTP on the stream's port: instruments-info for the served symbol, in Bybit's shape; else 404. */
   private onHttp(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const send = (status: number, body: object): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      send(400, { retCode: 10400, retMsg: 'Bad Request', result: {}, retExtInfo: {}, time: Date.now() });
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== INSTRUMENT_INFO_PATH) {
       send(404, { retCode: 10404, retMsg: 'Not Found', result: {}, retExtInfo: {}, time: Date.now() });
       return;
@@ -512,7 +532,14 @@ export class ExchangeSimServer {
     this.conns.add(conn);
     this.stats.connections++;
     this.log(`connection ${conn.id} opened (${this.conns.size} open)`);
-    ws.on('message', (data, isBinary) => this.onRequest(conn, isBinary ? '' : data.toString()));
+    ws.on('message', (data, isBinary) => {
+      // A frame from outside never throws out of here, whatever its shape.
+      try {
+        this.onRequest(conn, isBinary ? '' : data.toString());
+      } catch {
+        this.safeReply(conn, { success: false, ret_msg: 'error:request could not be read', op: '' });
+      }
+    });
     ws.on('close', () => {
       this.conns.delete(conn);
       this.log(`connection ${conn.id} closed (${this.conns.size} open)`);
@@ -524,13 +551,24 @@ export class ExchangeSimServer {
     conn.ws.send(JSON.stringify({ ...obj, conn_id: conn.id }));
   }
 
-  private onRequest(conn: Conn, text: string): void {
-    let req: { op?: unknown; args?: unknown; req_id?: unknown };
+  private safeReply(conn: Conn, obj: Record<string, unknown>): void {
     try {
-      req = JSON.parse(text) as typeof req;
+      this.reply(conn, obj);
+    } catch {
+      conn.ws.terminate();
+    }
+  }
+
+  private onRequest(conn: Conn, text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
     } catch {
       return this.reply(conn, { success: false, ret_msg: `error:request is not valid JSON`, op: '' });
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return this.reply(conn, { success: false, ret_msg: `error:request is not a JSON object`, op: '' });
+    const req = parsed as { op?: unknown; args?: unknown; req_id?: unknown };
     const reqId = typeof req.req_id === 'string' ? req.req_id : undefined;
     const withId = (o: Record<string, unknown>) => (reqId === undefined ? o : { ...o, req_id: reqId });
     if (req.op === 'ping') {
@@ -544,8 +582,8 @@ export class ExchangeSimServer {
         conn,
         withId({
           success: false,
-          ret_msg: `error:unsupported op ${String(req.op)}`,
-          op: String(req.op ?? ''),
+          ret_msg: `error:unsupported op ${opText(req.op)}`,
+          op: opText(req.op),
         }),
       );
     }
@@ -601,6 +639,16 @@ export class ExchangeSimServer {
     const d = bookDepthOf(t);
     return d > 0 && t === this.topicOf(d) && BOOK_DEPTHS[this.category].includes(d);
   }
+}
+
+/** Client requests are small JSON objects (≤ 10 topics on spot); anything bigger closes the socket (1009). */
+export const MAX_REQUEST_FRAME = 64 * 1024;
+
+/** An op echoed back as text: a string as is, anything else as short JSON (`String({toString: 1})` throws). */
+function opText(op: unknown): string {
+  if (typeof op === 'string') return op.slice(0, 200);
+  if (op === undefined) return '';
+  return (JSON.stringify(op) ?? '').slice(0, 200);
 }
 
 function bookDepthOf(topic: string): number {
