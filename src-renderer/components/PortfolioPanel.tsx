@@ -82,13 +82,20 @@ export function PortfolioPanel() {
           <dd className={p && p.drawdown > 0 ? 'neg' : ''}>{pct(p?.drawdown, 2)}</dd>
         </div>
         <div>
-          <dt title="annualised; marked * while it rests on under 30 returns or under a day of equity">
+          <dt title="annualised Sharpe ratio of the equity curve; shown once it rests on at least 30 returns and a day of equity">
             Sharpe
           </dt>
-          <dd data-testid="sharpe">
-            {fmt(m?.sharpe)}
-            {m?.sharpeReliable === false ? <span className="dim">*</span> : null}
-          </dd>
+          {m?.sharpeReliable === false ? (
+            <dd
+              data-testid="sharpe"
+              className="dim"
+              title={`Not shown: too short to annualise (needs at least 30 returns and 24 h of equity). Computed on this run: ${fmt(m.sharpe)}`}
+            >
+              — <span className="why">too short</span>
+            </dd>
+          ) : (
+            <dd data-testid="sharpe">{fmt(m?.sharpe)}</dd>
+          )}
         </div>
         <div>
           <dt>Return</dt>
@@ -112,8 +119,12 @@ export function PortfolioPanel() {
         <dd>{m ? m.trades : '—'}</dd>
         <dt>Turnover</dt>
         <dd>{fmt(m?.turnover, 0)}</dd>
-        <dt title="round trips won after fees (before fees)">Hit rate</dt>
-        <dd>{m && m.trades > 0 ? `${pct(m.hitRate, 0)} (${pct(m.grossHitRate, 0)})` : '—'}</dd>
+        <dt title="share of round trips that won, after fees (net) and before fees (gross); — before the first round trip">
+          Hit net/gross
+        </dt>
+        <dd data-testid="hit-rate">
+          {m && m.trades > 0 ? `${pct(m.hitRate, 0)} / ${pct(m.grossHitRate, 0)}` : '—'}
+        </dd>
         <dt>Avg hold</dt>
         <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
       </dl>
