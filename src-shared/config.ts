@@ -59,6 +59,10 @@ export const configSchema = z
     store: z.strictObject({
       batch_interval: duration('ms').refine((v) => v > 0 && v <= 250, 'between 1ms and 250ms'),
       retention_days: z.number().nonnegative(),
+      /** A database locked by another process is waited out this long (messages held in memory) before collecting stops. */
+      busy_give_up: duration('s').refine((v) => v >= 1000, 'at least 1s'),
+      /** Memory the collector may fill with messages while the database is locked (MiB). */
+      busy_buffer_mb: z.number().positive().max(65536),
     }),
     features: z.strictObject({
       decision_interval: duration('ms'),

@@ -15,6 +15,8 @@ export function makeCollector(config: Config, db: Db): Collector {
       clock: 'wall',
       depth,
       batchIntervalMs: cfg.store.batch_interval,
+      busyGiveUpMs: cfg.store.busy_give_up,
+      busyBufferBytes: cfg.store.busy_buffer_mb * 2 ** 20,
       meta: { origin: 'ui' },
       onWarning: onError,
       onNotice,

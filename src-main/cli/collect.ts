@@ -81,6 +81,8 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     clock: isSim ? 'message' : 'wall',
     depth: config.depth,
     batchIntervalMs: config.store.batch_interval,
+    busyGiveUpMs: config.store.busy_give_up,
+    busyBufferBytes: config.store.busy_buffer_mb * 2 ** 20,
     meta: isSim ? { seed: config.sim.seed, speed } : { url: args.str('url') ?? config.bybit.url },
     onWarning: (text) => {
       const n = recorder.progress().warnings;
@@ -106,7 +108,12 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     const clock = isSim
       ? `${formatDuration(p.elapsedMs)} sim ${formatDuration(p.dataSpanMs)}/${formatDuration(durationMs)}`
       : `${formatDuration(p.elapsedMs)}/${formatDuration(durationMs)}`;
-    const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
+    // Stored counts; while the database is locked, what waits in memory is shown beside them.
+    const held =
+      p.storeBusySince !== null
+        ? ` (${p.buffered} held in memory: database locked ${formatDuration(now - p.storeBusySince)})`
+        : '';
+    const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages}${held} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
     process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
   }, 1000);
   const onSignal = (sig: NodeJS.Signals) => void recorder.stop(sig);
@@ -137,6 +144,11 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
       `stopped: ${result.stopReason}; file ${config.db}`,
   );
+  // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
+  if (result.notStored)
+    console.error(
+      `not stored: ${result.notStored.messages} of ${result.received} messages received (${result.notStored.reason})`,
+    );
   // A live collection whose whole --duration brought nothing stored nothing: say why and fail for scripts, as
   // `trade` does (Ctrl-C stays 0: the user stopped it).
   const noData = !isSim && result.messages === 0 && result.stopReason === 'duration reached';

@@ -1,11 +1,14 @@
 // Records a market source into a new session: source events → SessionWriter, with a stop after a duration
 // (wall time, or the messages' own clock for the simulator at any speed), progress counters for a CLI line or
 // a UI progress bar, and a clean stop (flush + close the session). Used by `l2desk collect` and the app.
+// A database locked by another process is waited out (rows held in memory, bounded, retried with backoff); the
+// counters it reports are what was committed, and what was received but not stored is reported apart, with why.
+import { formatDuration } from '../../src-shared/duration.ts';
 import type { FeedHealth, Gap, MarketMessage } from '../../src-shared/market.ts';
 import { inferTickSize } from '../book/tickScale.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { Db } from './db.ts';
-import { SessionWriter } from './sessionWriter.ts';
+import { SessionWriter, type BusyEvent } from './sessionWriter.ts';
 import { createSession, updateSessionMeta } from './sessions.ts';
 
 /** The longest delay setTimeout honours. */
@@ -26,7 +29,16 @@ export interface RecorderOptions {
   onWarning?: (text: string) => void;
   /** Informational notes of the source (where its tick came from, ...): not counted as warnings. */
   onNotice?: (text: string) => void;
+  /** How long a locked database is waited out before the recording stops (ms); config store.busy_give_up. */
+  busyGiveUpMs?: number;
+  /** Memory budget for messages held while the database is locked (bytes); config store.busy_buffer_mb. */
+  busyBufferBytes?: number;
+  /** The database became locked, or free again (also said as a warning / notice in words). */
+  onStoreBusy?: (e: BusyEvent) => void;
 }
+
+export const DEFAULT_BUSY_GIVE_UP_MS = 60_000;
+export const DEFAULT_BUSY_BUFFER_BYTES = 256 * 2 ** 20;
 
 export interface RecorderProgress {
   sessionId: number;
@@ -35,11 +47,18 @@ export interface RecorderProgress {
   /** Receive-time span of the recorded messages (ms): simulated time for the sim. */
   dataSpanMs: number;
   durationMs: number;
+  /** Messages stored (committed): book messages + trade messages. Every count here is what the database holds. */
   messages: number;
   bookMessages: number;
   tradeMessages: number;
   trades: number;
   gaps: number;
+  /** Messages received from the source (book, and trade messages with at least one trade). */
+  received: number;
+  /** Messages received and held in memory, not committed yet (many while the database is locked). */
+  buffered: number;
+  /** Since when (ms, wall clock) the database has been locked; null when it is not. */
+  storeBusySince: number | null;
   warnings: number;
   state: FeedHealth['state'];
   /** Set once stopped: 'duration reached', 'source finished', a signal name, 'stopped', 'write error', 'source failed'. */
@@ -48,6 +67,8 @@ export interface RecorderProgress {
 
 export interface RecordResult extends RecorderProgress {
   error?: Error;
+  /** Messages received but not stored (received − messages), and why; null when every one was stored. */
+  notStored: { messages: number; reason: string } | null;
 }
 
 export class SessionRecorder {
@@ -58,11 +79,7 @@ export class SessionRecorder {
   private startedAt = 0;
   private firstRecv = -1;
   private lastRecv = -1;
-  private messages = 0;
-  private trades = 0;
-  private gaps = 0;
-  /** Gaps reported open and not yet closed (reason|start), so their closing report is not counted again. */
-  private readonly openGaps = new Set<string>();
+  private received = 0;
   private warnings = 0;
   private stopReason = '';
   private error: Error | undefined;
@@ -93,6 +110,11 @@ export class SessionRecorder {
       batchIntervalMs: opts.batchIntervalMs,
       now: this.now,
       onError: (e) => this.fail(e),
+      busy: {
+        giveUpMs: opts.busyGiveUpMs ?? DEFAULT_BUSY_GIVE_UP_MS,
+        maxBufferedBytes: opts.busyBufferBytes ?? DEFAULT_BUSY_BUFFER_BYTES,
+        onBusy: (e) => this.onStoreBusy(e),
+      },
     });
     this.stopRequested = new Promise<string>((r) => (this.resolveStop = r));
     source.on('message', this.onMessage);
@@ -141,11 +163,14 @@ export class SessionRecorder {
       elapsedMs: this.startedAt ? this.now() - this.startedAt : 0,
       dataSpanMs: this.firstRecv >= 0 ? this.lastRecv - this.firstRecv : 0,
       durationMs: this.opts.durationMs,
-      messages: this.messages,
+      messages: st.bookMessages + st.tradeMessages,
       bookMessages: st.bookMessages,
       tradeMessages: st.tradeMessages,
-      trades: this.trades,
-      gaps: this.gaps,
+      trades: st.trades,
+      gaps: st.gaps,
+      received: this.received,
+      buffered: this.received - st.bookMessages - st.tradeMessages,
+      storeBusySince: st.busySince,
       warnings: this.warnings,
       state: this.source.health().state,
       stopReason: this.stopReason,
@@ -163,6 +188,19 @@ export class SessionRecorder {
     this.requestStop('write error');
   }
 
+  private onStoreBusy(e: BusyEvent): void {
+    this.opts.onStoreBusy?.(e);
+    if (e.state === 'busy')
+      this.onWarning(
+        `the database is locked by another process (${e.reason}): collecting on in memory and retrying; ` +
+          `gives up after ${formatDuration(e.giveUpMs)} (store.busy_give_up)`,
+      );
+    else
+      this.onNotice(
+        `the database is free again after ${formatDuration(e.busyMs)}: ${e.committedRows} rows held in memory are stored`,
+      );
+  }
+
   private readonly onMessage = (m: MarketMessage): void => {
     if (this.stopReason) return;
     if (this.firstRecv < 0) this.firstRecv = m.recvTs;
@@ -173,9 +211,10 @@ export class SessionRecorder {
     this.lastRecv = m.recvTs;
     // A source that infers its tick size reports it, and any later refinement, on its instrument.
     const reported = this.source.instrument.tickSize;
+    // The tick goes through the writer, in its next batch: a direct UPDATE would block (or throw) on a locked file.
+    let tick: string | null = null;
     if (reported && reported !== this.tickSize) {
-      this.tickSize = reported;
-      this.db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(this.tickSize, this.sessionId);
+      tick = this.tickSize = reported;
     } else if (
       !this.tickSize &&
       m.kind === 'book' &&
@@ -183,26 +222,21 @@ export class SessionRecorder {
       m.bids.length + m.asks.length > 0
     ) {
       // A source that did not know its tick size: infer it once from the first snapshot's prices.
-      this.tickSize = inferTickSize([...m.bids, ...m.asks].map((l) => String(l[0])));
-      this.db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?').run(this.tickSize, this.sessionId);
+      tick = this.tickSize = inferTickSize([...m.bids, ...m.asks].map((l) => String(l[0])));
     }
     try {
+      if (tick !== null) this.writer.writeTickSize(tick);
       this.writer.writeMessage(m);
     } catch (e) {
       this.fail(e as Error);
       return;
     }
-    this.messages++;
-    if (m.kind === 'trades') this.trades += m.trades.length;
+    // Counted as the writer counts it: a trade message without trades stores nothing.
+    if (m.kind === 'book' || m.trades.length > 0) this.received++;
   };
 
   private readonly onGap = (g: Gap): void => {
     if (this.stopReason) return;
-    const key = `${g.reason}|${g.startTs}`;
-    if (g.endTs === null) {
-      this.openGaps.add(key);
-      this.gaps++;
-    } else if (!this.openGaps.delete(key)) this.gaps++; // opened and closed at once (a restart)
     try {
       this.writer.writeGap(g);
     } catch (e) {
@@ -232,6 +266,8 @@ export class SessionRecorder {
       this.source.off('warning', this.onWarning);
       this.source.off('notice', this.onNotice);
       try {
+        // A locked database is waited for up to the give-up time, so a stop does not lose what is buffered.
+        if (!this.error) await this.writer.drain();
         this.writer.close(this.now());
         updateSessionMeta(this.db, this.sessionId, {
           health: this.source.health(),
@@ -241,7 +277,15 @@ export class SessionRecorder {
       } catch (e) {
         this.error ??= e as Error;
       }
-      return { ...this.progress(), stopReason: reason, ...(this.error ? { error: this.error } : {}) };
+      const p = this.progress();
+      const notStored =
+        p.buffered > 0
+          ? {
+              messages: p.buffered,
+              reason: this.error?.message ?? 'the recording stopped before they were stored',
+            }
+          : null;
+      return { ...p, stopReason: reason, notStored, ...(this.error ? { error: this.error } : {}) };
     })();
     return this.finishing;
   }

@@ -1,9 +1,12 @@
 // Batched writer of one session's market data: messages and gaps are buffered and committed in one
 // transaction per batch interval (≤ 250 ms) or per maxRows rows, whichever comes first. A crash loses at
-// most the uncommitted batch; WAL + transactions mean the file is never left half-written.
+// most the uncommitted batch; WAL + transactions mean the file is never left half-written. With `busy` set,
+// a database locked by another process is waited out: rows stay in memory (bounded) and commits are retried
+// with backoff, and only a lock held past the give-up time (or a full buffer) fails the writer.
 import type { Gap, MarketMessage } from '../../src-shared/market.ts';
+import { formatDuration } from '../../src-shared/duration.ts';
 import type Database from 'better-sqlite3';
-import { describeDbError, type Db } from './db.ts';
+import { DbError, describeDbError, type Db } from './db.ts';
 import { LevelEncoder } from './levelCodec.ts';
 import { endSession } from './sessions.ts';
 
@@ -22,6 +25,40 @@ export interface SessionWriterOptions {
   now?: () => number;
   /** Called when a timer-driven commit fails; the rows stay buffered and the error is rethrown by the next call. */
   onError?: (e: Error) => void;
+  /** Wait out a database locked by another process instead of failing at once (the collector). */
+  busy?: BusyRetryOptions;
+}
+
+export interface BusyRetryOptions {
+  /** Fail once the database has refused every commit for this long (ms); config store.busy_give_up. */
+  giveUpMs: number;
+  /** Largest estimated size of the rows held in memory meanwhile (bytes); config store.busy_buffer_mb. */
+  maxBufferedBytes: number;
+  /**
+   * How long one commit attempt waits for the lock (ms) before the writer returns and retries later: short,
+   * because better-sqlite3 waits synchronously and a live feed's timers (ping, stale) must keep running.
+   */
+  attemptWaitMs?: number;
+  /** Once when the database becomes busy, and once when a commit succeeds again. */
+  onBusy?: (e: BusyEvent) => void;
+}
+
+export type BusyEvent =
+  | { state: 'busy'; reason: string; pendingRows: number; giveUpMs: number }
+  | { state: 'free'; busyMs: number; committedRows: number };
+
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
+
+/** SQLITE_BUSY / SQLITE_LOCKED (and their extended codes): another connection holds the lock. */
+export function isBusyError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** Rough in-memory size of a buffered message (bytes), for the busy buffer's budget. */
+function estimateBytes(msg: MarketMessage): number {
+  return msg.kind === 'book' ? 200 + 48 * (msg.bids.length + msg.asks.length) : 150 + 120 * msg.trades.length;
 }
 
 export interface WriterStats {
@@ -32,10 +69,25 @@ export interface WriterStats {
   batches: number;
   /** Rows waiting for the next commit. */
   pending: number;
+  /** Estimated bytes of the rows waiting. */
+  pendingBytes: number;
+  /** Since when (ms, wall clock) every commit has found the database locked; null when not busy. */
+  busySince: number | null;
 }
 
 type Pending =
-  { t: 'm'; msg: MarketMessage } | { t: 'g'; gap: OpenGap } | { t: 'end'; gap: OpenGap; endTs: number };
+  | { t: 'm'; msg: MarketMessage }
+  | { t: 'g'; gap: OpenGap }
+  | { t: 'end'; gap: OpenGap; endTs: number }
+  | { t: 'tick'; tickSize: string };
+
+interface BatchCounts {
+  books: number;
+  tradeMsgs: number;
+  trades: number;
+  gaps: number;
+  rows: number;
+}
 
 interface OpenGap {
   gap: Gap;
@@ -52,6 +104,10 @@ export class SessionWriter {
   private readonly onError?: (e: Error) => void;
   private buf: Pending[] = [];
   private rows = 0;
+  private bytes = 0;
+  private readonly busy?: BusyRetryOptions;
+  private busySince: number | null = null;
+  private retryDelay = RETRY_FIRST_MS;
   private firstAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failure: Error | undefined;
@@ -66,6 +122,8 @@ export class SessionWriter {
     gaps: 0,
     batches: 0,
     pending: 0,
+    pendingBytes: 0,
+    busySince: null,
   };
   private readonly insBook: Database.Statement;
   private readonly insTrade: Database.Statement;
@@ -73,7 +131,8 @@ export class SessionWriter {
   private readonly endGapStmt: Database.Statement;
   private readonly maxIdStmt: Database.Statement;
   private readonly counters: Database.Statement;
-  private readonly commit: () => void;
+  private readonly setTick: Database.Statement;
+  private readonly commit: () => BatchCounts;
 
   constructor(
     db: Db,
@@ -86,6 +145,7 @@ export class SessionWriter {
     this.maxRows = opts.maxRows ?? 20_000;
     this.now = opts.now ?? Date.now;
     this.onError = opts.onError;
+    this.busy = opts.busy;
     const exists = db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId);
     if (!exists) throw new Error(`session ${sessionId} does not exist in ${db.name}`);
     this.insBook = db.prepare(INSERT_BOOK_SQL);
@@ -107,14 +167,25 @@ export class SessionWriter {
          gaps = gaps + ?, first_id = coalesce(first_id, ?), last_id = ?, first_recv_ts = coalesce(first_recv_ts, ?),
          last_recv_ts = nullif(max(coalesce(last_recv_ts, 0), coalesce(?, 0)), 0) WHERE id = ?`,
     );
-    this.commit = db.transaction(() => this.writeBatch()).immediate as () => void;
+    this.setTick = db.prepare('UPDATE sessions SET tick_size = ? WHERE id = ?');
+    this.commit = db.transaction(() => this.writeBatch()).immediate as () => BatchCounts;
   }
 
   /** Buffers one book or trade message; commits when the batch is full or its deadline has passed. */
   writeMessage(msg: MarketMessage): void {
     this.checkUsable();
+    const bytes = estimateBytes(msg);
+    this.checkBudget(bytes);
     this.buf.push({ t: 'm', msg });
     this.rows += msg.kind === 'book' ? 1 : msg.trades.length;
+    this.bytes += bytes;
+    this.afterPush();
+  }
+
+  /** Stores the session's tick size with the next batch (a source that inferred or refined it). */
+  writeTickSize(tickSize: string): void {
+    this.checkUsable();
+    this.buf.push({ t: 'tick', tickSize });
     this.afterPush();
   }
 
@@ -139,34 +210,110 @@ export class SessionWriter {
     this.afterPush();
   }
 
-  /** Commits everything buffered now. */
-  flush(): void {
+  /**
+   * Commits everything buffered now. With `busy` set, a locked database leaves the rows buffered and a retry
+   * scheduled (returns false); the lock held past the give-up time throws. Other errors always throw.
+   */
+  flush(): boolean {
     if (this.failure) {
       const e = this.failure;
       this.failure = undefined;
       throw e;
     }
     this.clearTimer();
-    if (this.buf.length === 0) return;
+    if (this.buf.length === 0) return true;
+    let counts: BatchCounts;
     try {
-      this.commit();
+      counts = this.commitOnce();
     } catch (e) {
+      if (this.busy && isBusyError(e)) return this.stillBusy(e as Error);
       throw describeDbError(this.file, e);
     }
     this.buf = [];
     this.rows = 0;
+    this.bytes = 0;
+    this.st.bookMessages += counts.books;
+    this.st.tradeMessages += counts.tradeMsgs;
+    this.st.trades += counts.trades;
+    this.st.gaps += counts.gaps;
+    this.st.batches++;
+    if (this.busySince !== null) {
+      const busyMs = Date.now() - this.busySince;
+      this.busySince = null;
+      this.retryDelay = RETRY_FIRST_MS;
+      this.busy?.onBusy?.({ state: 'free', busyMs, committedRows: counts.rows });
+    }
+    return true;
+  }
+
+  /**
+   * Commits everything buffered, waiting (without blocking the event loop) while the database is locked, up to
+   * the give-up time; then throws. Without `busy`, the same as flush().
+   */
+  async drain(): Promise<void> {
+    while (!this.flush()) {
+      this.clearTimer();
+      await new Promise((r) => setTimeout(r, this.retryDelay));
+    }
   }
 
   /** Commits what is buffered and marks the session ended. The database stays open (the caller owns it). */
   close(endedAt: number = this.now()): void {
     if (this.closed) return;
-    this.flush();
+    if (!this.flush()) throw this.busyError('could not store the last rows and end the session');
     this.closed = true;
     endSession(this.db, this.sessionId, endedAt);
   }
 
   stats(): WriterStats {
-    return { ...this.st, pending: this.rows };
+    return { ...this.st, pending: this.rows, pendingBytes: this.bytes, busySince: this.busySince };
+  }
+
+  /** One transaction; with `busy`, the lock is waited for only briefly (see attemptWaitMs). */
+  private commitOnce(): BatchCounts {
+    if (!this.busy) return this.commit();
+    const previous = Number(this.db.pragma('busy_timeout', { simple: true }));
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(this.busy.attemptWaitMs ?? 100))}`);
+    try {
+      return this.commit();
+    } finally {
+      this.db.pragma(`busy_timeout = ${previous}`);
+    }
+  }
+
+  /** The commit found the database locked: keep the rows, retry later, or give up once it lasted too long. */
+  private stillBusy(e: Error): boolean {
+    const busy = this.busy as BusyRetryOptions;
+    const now = Date.now();
+    if (this.busySince === null) {
+      this.busySince = now;
+      this.retryDelay = RETRY_FIRST_MS;
+      busy.onBusy?.({ state: 'busy', reason: e.message, pendingRows: this.rows, giveUpMs: busy.giveUpMs });
+    } else this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    if (now - this.busySince >= busy.giveUpMs)
+      throw this.busyError(`gave up after ${formatDuration(now - this.busySince)} (store.busy_give_up)`);
+    this.armTimer(this.retryDelay);
+    return false;
+  }
+
+  private busyError(what: string): DbError {
+    return new DbError(
+      `database ${this.file} is locked by another process: ${what}; ${this.rows} rows received were not stored. ` +
+        'Stop the other writer, or raise store.busy_give_up',
+      this.file,
+    );
+  }
+
+  /** While the database is busy, rows wait in memory up to the configured budget; past it the writer fails. */
+  private checkBudget(bytes: number): void {
+    if (!this.busy || this.busySince === null) return;
+    if (this.bytes + bytes <= this.busy.maxBufferedBytes) return;
+    const mib = (this.busy.maxBufferedBytes / 2 ** 20).toFixed(0);
+    const e = this.busyError(
+      `the ${mib} MiB held in memory meanwhile (store.busy_buffer_mb) is full after ${formatDuration(Date.now() - this.busySince)}`,
+    );
+    this.failure = e;
+    throw e;
   }
 
   private checkUsable(): void {
@@ -179,6 +326,8 @@ export class SessionWriter {
   }
 
   private afterPush(): void {
+    // While the database is busy the retry timer owns the commits: a push only adds to the buffer.
+    if (this.busySince !== null) return;
     const now = this.now();
     if (this.buf.length === 1) this.firstAt = now;
     // A deadline check on every push covers producers that never yield to the event loop (--speed max, import).
@@ -186,18 +335,21 @@ export class SessionWriter {
       this.flush();
       return;
     }
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        try {
-          this.flush();
-        } catch (e) {
-          this.failure = e as Error;
-          if (this.onError) this.onError(e as Error);
-        }
-      }, this.interval);
-      this.timer.unref?.();
-    }
+    if (!this.timer) this.armTimer(this.interval);
+  }
+
+  private armTimer(ms: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flush();
+      } catch (e) {
+        this.failure = e as Error;
+        if (this.onError) this.onError(e as Error);
+      }
+    }, ms);
+    this.timer.unref?.();
   }
 
   private clearTimer(): void {
@@ -205,7 +357,7 @@ export class SessionWriter {
     this.timer = undefined;
   }
 
-  private writeBatch(): void {
+  private writeBatch(): BatchCounts {
     const sid = this.sessionId;
     let id = Number(this.maxIdStmt.get()) + 1;
     const firstId = id;
@@ -264,8 +416,10 @@ export class SessionWriter {
         p.gap.id = id;
         this.insGap.run(id++, sid, g.reason, g.startTs, g.endTs, g.detail);
         gaps++;
-      } else {
+      } else if (p.t === 'end') {
         this.endGapStmt.run(p.endTs, p.gap.id);
+      } else {
+        this.setTick.run(p.tickSize, sid);
       }
     }
     const lastId = id - 1;
@@ -282,10 +436,7 @@ export class SessionWriter {
         sid,
       );
     }
-    this.st.bookMessages += books;
-    this.st.tradeMessages += tradeMsgs;
-    this.st.trades += trades;
-    this.st.gaps += gaps;
-    this.st.batches++;
+    // Counted by flush() once the transaction has committed, so the stats never count a rolled-back batch.
+    return { books, tradeMsgs, trades, gaps, rows: books + trades + gaps };
   }
 }
