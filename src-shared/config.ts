@@ -47,6 +47,17 @@ export const configSchema = z
       reconnect_initial: duration('ms'),
       reconnect_max: duration('ms'),
       reconnect_jitter: fraction,
+      // A depth-1000 snapshot is about 60 KB: a frame far above that is garbage or an attack, refused unread.
+      max_frame_bytes: z.number().int().min(65_536).max(104_857_600),
+    }),
+    /** Values outside these limits are refused on ingest and import, and stored as data-quality findings. */
+    plausibility: z.strictObject({
+      /** A price may sit at most this fraction above the reference (book mid) or as far below (its reciprocal). */
+      max_price_deviation: z.number().positive().max(100),
+      /** Largest size of a level or trade, in the base currency. */
+      max_size: z.number().positive(),
+      /** Largest distance of an exchange timestamp from the receive clock. */
+      max_clock_skew: duration('m').refine((v) => v >= 1000, 'at least 1s'),
     }),
     sim: z.strictObject({
       seed: z.number().int(),

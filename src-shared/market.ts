@@ -68,7 +68,9 @@ export type GapReason =
   | 'disconnect' // socket closed or errored
   | 'stale' // no data or no pong within the stale timeout (half-open)
   | 'crossed' // best bid >= best ask after an update
-  | 'resubscribe'; // book invalidated while waiting for a fresh snapshot
+  | 'resubscribe' // book invalidated while waiting for a fresh snapshot
+  | 'oversize' // a frame above bybit.max_frame_bytes (the connection is dropped) or more levels than the depth
+  | 'implausible'; // a value outside the plausibility limits (price band, size cap, clock skew): refused
 
 /** A span of time during which the stored or live book cannot be trusted. */
 export interface Gap {

@@ -3,6 +3,7 @@
 // incremental_book_L2 / book_snapshot_N CSVs, streaming, as one session per (symbol, depth) per file; `--trades`
 // merges a Bybit or Tardis trade CSV in. The work is in src-main/importer/.
 import path from 'node:path';
+import { limitsFromConfig } from '../book/plausibility.ts';
 import { loadConfig, parseOverrideValue } from '../config/loadConfig.ts';
 import { importFiles, type ImportResult } from '../importer/importFiles.ts';
 import { tradeCsvKind } from '../importer/tradeCsv.ts';
@@ -110,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     const res = await importFiles(db, files, {
       tickSize: config.tick_size ?? undefined,
       category: config.category,
+      plausibility: limitsFromConfig(config.plausibility),
       onProgress,
       trades,
       force: args.bool('force'),

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BookMessage, Category, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
+import type { PlausibilityLimits } from '../book/plausibility.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import type { Db } from '../store/db.ts';
 import { openInputs, type TruncatedZip } from './inputs.ts';
@@ -64,6 +65,8 @@ export interface ImportOptions {
   onProgress?: (name: string, lines: number) => void;
   /** A Bybit or Tardis trade CSV (plain, .gz or .zip) merged into the sessions of the (single) book file. */
   trades?: string;
+  /** Plausibility limits (config `plausibility.*`); default DEFAULT_PLAUSIBILITY. */
+  plausibility?: PlausibilityLimits;
 }
 
 /** The merge of a trade CSV: the feed, the counts, and the trades not (yet) matched to a session. */
@@ -175,6 +178,7 @@ async function importStream(
     source: name,
     category: opts.category,
     tickSize: opts.tickSize,
+    plausibility: opts.plausibility,
     meta: merge ? { tradesImportedFrom: merge.result.file } : undefined,
   };
   /** Set when the input is a Tardis CSV (its header line says so). */
@@ -251,7 +255,7 @@ async function importStream(
     const recvTs = typeof raw.ts === 'number' ? raw.ts : 0;
     const f = parseRawMessage(obj, recvTs);
     if (f.type === 'pong' || f.type === 'subscribe') return undefined;
-    if (f.type === 'malformed' || f.type === 'unknown') {
+    if (f.type === 'malformed' || f.type === 'unknown' || f.type === 'oversize') {
       onBad({ source: name, line: lineNo, reason: f.reason });
       return undefined;
     }

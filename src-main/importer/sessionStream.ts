@@ -1,6 +1,14 @@
 // One (symbol, depth) stream of an import: the session it is written to, its own sequence/gap checking, and
 // its tick size, inferred from the prices seen until its first snapshot (refined later when a price is off it).
-import type { BookMessage, Category, Gap, MarketMessage } from '../../src-shared/market.ts';
+import type { BookMessage, Category, Gap, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
+import {
+  checkBookMessage,
+  checkTradeMessage,
+  DEFAULT_PLAUSIBILITY,
+  describeFindings,
+  snapshotMid,
+  type PlausibilityLimits,
+} from '../book/plausibility.ts';
 import { isRepeatedDelta } from '../book/sequencedBook.ts';
 import { inferTickSize, TickScale } from '../book/tickScale.ts';
 import { decimalText, refineTick } from '../market/bybit/tickInference.ts';
@@ -38,6 +46,10 @@ export interface StreamOptions {
   meta?: Record<string, unknown>;
   /** Update ids are synthetic (Tardis data): a u = 1 snapshot is the recorder's reconnect, not a Bybit restart. */
   syntheticIds?: boolean;
+  /** Values outside these are refused and stored as 'implausible' gaps (default DEFAULT_PLAUSIBILITY). */
+  plausibility?: PlausibilityLimits;
+  /** Wall clock (ms): a file cannot hold data from after it (tests inject one). */
+  now?: () => number;
 }
 
 export class SessionStream {
@@ -57,6 +69,12 @@ export class SessionStream {
   gaps = 0;
   /** Exchange time of the last book message (ms): the end of this stream's span. */
   lastBookTs = -Infinity;
+  /** Messages or trades refused as implausible (each stored as a gap). */
+  refused = 0;
+  /** Centre of the price band: the last accepted snapshot's mid, then the last accepted trade's price. */
+  private refPrice = NaN;
+  /** The given tick size's grid (trade prices are held to it); none while the tick is inferred. */
+  private givenScale: TickScale | undefined;
 
   /** depth 0: opened on trades alone, before any book message of the symbol; it takes the first depth seen. */
   constructor(
@@ -67,6 +85,15 @@ export class SessionStream {
 
   /** A book message of this stream; `lineNo` goes into gap details. */
   onBook(msg: BookMessage, lineNo: number): void {
+    const f = checkBookMessage(msg, this.checkContext(msg.recvTs), this.limits);
+    if (f) {
+      const detail = `${msg.type} u=${msg.u} (line ${lineNo}) refused: implausible ${f.kind}: ${f.detail}`;
+      return this.refuse(msg.symbol, msg.recvTs, detail, true);
+    }
+    if (msg.type === 'snapshot') {
+      const mid = snapshotMid(msg);
+      if (mid === mid) this.refPrice = mid;
+    }
     if (!this.writer && !this.opts.tickSize) samplePrices(msg, this.prices);
     this.lastRecvTs = msg.recvTs;
     this.lastBookTs = msg.ts;
@@ -112,11 +139,48 @@ export class SessionStream {
     if (msg.type === 'snapshot' && !this.writer) this.start();
   }
 
-  onTrades(msg: MarketMessage): void {
+  onTrades(all: TradeMessage): void {
+    const r = checkTradeMessage(all, this.checkContext(all.recvTs), this.limits);
+    if (r.findings.length > 0)
+      this.refuse(all.symbol, all.recvTs, `trades refused: ${describeFindings(r.findings)}`, false);
+    const msg = r.msg;
+    if (!msg) return;
+    this.refPrice = msg.trades[msg.trades.length - 1].price;
     if (!this.writer && !this.opts.tickSize) samplePrices(msg, this.prices);
     this.lastRecvTs = msg.recvTs;
     this.trades++;
     this.put({ msg });
+  }
+
+  private get limits(): PlausibilityLimits {
+    return this.opts.plausibility ?? DEFAULT_PLAUSIBILITY;
+  }
+
+  /**
+   * Dumps have no receive clock (it is the exchange time), so a time is also checked against the wall clock:
+   * a file cannot hold data from after it was written. Only a given tick grid is enforced on trade prices.
+   */
+  private checkContext(recvTs: number) {
+    const wall = (this.opts.now ?? Date.now)();
+    if (this.opts.tickSize && !this.givenScale) this.givenScale = new TickScale(this.opts.tickSize);
+    const scale = this.givenScale ?? null;
+    return { refPrice: this.refPrice, clockTs: recvTs, wallTs: wall, scale };
+  }
+
+  /**
+   * Stores a refusal as a gap: a refused book message breaks the book until the next snapshot (an open gap,
+   * unless one is open already); refused trades are a gap that opens and closes at once.
+   */
+  private refuse(symbol: string, ts: number, detail: string, breaksBook: boolean): void {
+    this.refused++;
+    this.gaps++;
+    const t = Number.isFinite(ts) ? ts : this.lastRecvTs;
+    if (breaksBook && !this.openGap && this.lastU !== null) {
+      this.openGap = { symbol, reason: 'implausible', startTs: t, endTs: null, detail };
+      this.put({ gap: this.openGap });
+    } else if (this.openGap?.reason !== 'implausible' || this.openGap.startTs !== t)
+      // (The writer keys gaps by reason and start: one at the open gap's instant would read as its end.)
+      this.put({ gap: { symbol, reason: 'implausible', startTs: t, endTs: t, detail } });
   }
 
   /** Writes what is held, closes the session and returns its summary. */

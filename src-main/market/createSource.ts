@@ -1,6 +1,7 @@
 // Builds the market source the config asks for (live Bybit or the simulator); replay sources are built
 // from a stored session by their own module.
 import type { Config } from '../../src-shared/config.ts';
+import { limitsFromConfig } from '../book/plausibility.ts';
 import { knownTickSize } from '../book/tickScale.ts';
 import { BybitSource } from './bybit/bybitSource.ts';
 import { restBaseForStream } from './bybit/instrumentInfo.ts';
@@ -42,6 +43,8 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
           jitter: config.bybit.reconnect_jitter,
         },
         now: opts.now,
+        maxFrameBytes: config.bybit.max_frame_bytes,
+        plausibility: limitsFromConfig(config.plausibility),
       });
     }
     case 'sim':

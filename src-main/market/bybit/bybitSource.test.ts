@@ -162,7 +162,7 @@ describe('BybitSource against the exchange-sim server', () => {
         type,
         ts: 1_700_000_000_000 + u,
         data: { s: 'BTCUSDT', b, a, u, seq: u },
-        cts: 1,
+        cts: 1_700_000_000_000 + u,
       });
     const bursts = [
       [

@@ -13,6 +13,14 @@ import type {
   Trade,
   TradeMessage,
 } from '../../../src-shared/market.ts';
+import {
+  checkBookMessage,
+  checkTradeMessage,
+  DEFAULT_PLAUSIBILITY,
+  describeFindings,
+  type CheckContext,
+  type PlausibilityLimits,
+} from '../../book/plausibility.ts';
 import { SequencedBook, type ApplyResult } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
@@ -52,7 +60,14 @@ export interface BybitSourceOptions {
   now?: () => number;
   /** Randomness for backoff jitter. */
   random?: () => number;
+  /** Largest frame accepted (bytes, default 4 MiB): a larger one is refused unread and the connection dropped. */
+  maxFrameBytes?: number;
+  /** Values outside these are refused and recorded as 'implausible' gaps (default DEFAULT_PLAUSIBILITY). */
+  plausibility?: PlausibilityLimits;
 }
+
+/** 4 MiB: a depth-1000 snapshot is about 60 KB, so this only stops garbage and floods. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 export class BybitSource implements MarketSource {
   readonly kind = 'bybit' as const;
@@ -66,6 +81,14 @@ export class BybitSource implements MarketSource {
   private readonly random: () => number;
   private readonly bookTopicName: string;
   private readonly topics: string[];
+  private readonly limits: PlausibilityLimits;
+  /** The tick was given or came from instrument info (not inferred): trade prices must sit on it. */
+  private tickKnown: boolean;
+  /**
+   * Exchange time − receive time learned from the connection's first accepted snapshot: a simulator or a replay
+   * server runs on its own clock, so later times are held to that, not to ours. Null until then.
+   */
+  private clockOffset: number | null = null;
 
   private ws: WebSocket | null = null;
   private stopped = true;
@@ -92,6 +115,8 @@ export class BybitSource implements MarketSource {
     this.bookTopicName = bookTopic(opts.depth, opts.symbol, opts.category);
     this.topics = [this.bookTopicName, tradeTopic(opts.symbol)];
     this.seqBook = this.scale ? new SequencedBook(this.scale) : null;
+    this.limits = opts.plausibility ?? DEFAULT_PLAUSIBILITY;
+    this.tickKnown = this.scale !== null;
   }
 
   /** tickSize is '' until inferred when none was configured, and changes if a later price refines it. */
@@ -164,6 +189,7 @@ export class BybitSource implements MarketSource {
       return;
     }
     this.useTick(scale);
+    this.tickKnown = true;
     this.inst = {
       ...this.inst,
       qtyStep: r.info.qtyStep,
@@ -211,6 +237,8 @@ export class BybitSource implements MarketSource {
       ws = new WebSocket(this.url, {
         handshakeTimeout: Math.max(1000, this.opts.staleTimeoutMs),
         perMessageDeflate: false,
+        // ws's default (100 MiB) let one frame stall the event loop for seconds: refused before it is buffered.
+        maxPayload: this.maxFrameBytes,
       });
     } catch (e) {
       // A malformed URL never heals: report it instead of retrying forever.
@@ -227,6 +255,7 @@ export class BybitSource implements MarketSource {
       const t = this.now();
       this.lastDataTs = t;
       this.lastPingTs = t;
+      this.clockOffset = null;
       this.awaitingPongSince = null;
       // A (re)subscription must bring a snapshot in time, or the connection is treated as dead.
       this.resyncSince = t;
@@ -247,6 +276,14 @@ export class BybitSource implements MarketSource {
     });
     ws.on('error', (err: Error) => {
       if (ws !== this.ws) return;
+      if ((err as Error & { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws closes the socket (1009) on an oversized frame: the rest of the stream is lost, so resync.
+        const detail = `frame larger than ${this.maxFrameBytes} bytes refused (bybit.max_frame_bytes)`;
+        this.seqBook?.invalidate();
+        this.refusal('oversize', detail, true);
+        this.lostConnection('oversize', `${detail}: connection dropped`);
+        return;
+      }
       this.lostConnection('disconnect', `socket error: ${err.message}`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
@@ -309,7 +346,16 @@ export class BybitSource implements MarketSource {
         }
         this.lastDataTs = recvTs;
         this.stats.messages++;
-        this.events.emit('message', inTimeOrder(f.msg));
+        this.onTrades(f.msg);
+        break;
+      case 'oversize':
+        if (f.symbol !== this.opts.symbol || f.depth !== this.opts.depth) {
+          this.problem('unknown', `book message for unexpected topic orderbook.${f.depth}.${f.symbol}`);
+          break;
+        }
+        this.lastDataTs = recvTs;
+        this.stats.messages++;
+        this.refuseBook('oversize', f.reason);
         break;
       case 'pong':
         this.awaitingPongSince = null;
@@ -344,6 +390,16 @@ export class BybitSource implements MarketSource {
       );
     }
     this.stats.latencyMs = msg.recvTs - msg.ts;
+    // A delta to a book awaiting its snapshot is dropped anyway: only what would be applied is checked.
+    if (msg.type === 'snapshot' || this.seqBook?.valid) {
+      const mid = this.seqBook?.valid ? this.seqBook.book.mid() : NaN;
+      const f = checkBookMessage(msg, this.checkContext(mid, msg.recvTs, null), this.limits);
+      if (f)
+        return this.refuseBook(
+          'implausible',
+          `${msg.type} u=${msg.u} refused: implausible ${f.kind}: ${f.detail}`,
+        );
+    }
     let seqBook = this.seqBook;
     if (!seqBook) {
       if (msg.type !== 'snapshot') return; // before the first snapshot: nothing to apply it to
@@ -373,6 +429,7 @@ export class BybitSource implements MarketSource {
   private afterApply(msg: BookMessage, result: ApplyResult): void {
     if (result.status === 'applied') {
       if (msg.type === 'snapshot') {
+        this.learnClock(msg);
         this.resyncSince = null;
         this.attempt = 0;
         const t = this.now();
@@ -392,6 +449,58 @@ export class BybitSource implements MarketSource {
       this.resubscribeBook();
     }
     // 'ignored': a delta before the first snapshot or while waiting for a fresh one: never reaches anyone.
+  }
+
+  private get maxFrameBytes(): number {
+    return this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Implausible trades are dropped (each message's refusals stored as one gap); the others go on. */
+  private onTrades(msg: TradeMessage): void {
+    const book = this.seqBook;
+    const mid = book?.valid ? book.book.mid() : NaN;
+    const scale = this.tickKnown ? this.scale : null;
+    const r = checkTradeMessage(msg, this.checkContext(mid, msg.recvTs, scale), this.limits);
+    if (r.findings.length > 0)
+      this.refusal('implausible', `trades refused: ${describeFindings(r.findings)}`, false);
+    if (r.msg) this.events.emit('message', inTimeOrder(r.msg));
+  }
+
+  private checkContext(refPrice: number, recvTs: number, scale: TickScale | null): CheckContext {
+    const clockTs = this.clockOffset === null ? NaN : recvTs + this.clockOffset;
+    return { refPrice, clockTs, wallTs: recvTs, scale };
+  }
+
+  /** The first accepted snapshot of a connection sets the feed's clock offset (zero-ish on a live feed). */
+  private learnClock(msg: BookMessage): void {
+    if (this.clockOffset === null) this.clockOffset = msg.ts - msg.recvTs;
+  }
+
+  /** A book message that must not be applied: the book is distrusted and resynced from a fresh snapshot. */
+  private refuseBook(reason: 'oversize' | 'implausible', detail: string): void {
+    this.seqBook?.invalidate();
+    this.refusal(reason, detail, true);
+    this.resubscribeBook();
+  }
+
+  /**
+   * Records one refusal as a stored gap: it opens the gap when the book was trusted, else (already gapped, or a
+   * refused trade) it is a gap that opens and closes at once, so a flood of refusals adds rows, not open gaps.
+   */
+  private refusal(reason: 'oversize' | 'implausible', detail: string, breaksBook: boolean): void {
+    this.events.emit(
+      'warning',
+      `${reason === 'oversize' ? 'oversized' : 'implausible'} data refused: ${detail}`,
+    );
+    if (breaksBook && this.openGaps.length === 0 && (this.seqBook?.lastU ?? 0) > 0)
+      return this.openGap(reason, detail);
+    const t = this.now();
+    // Stores and the engine key a gap by reason and start: one opening at the same instant would read as its end.
+    if (this.openGaps.some((g) => g.reason === reason && g.startTs === t)) {
+      this.stats.gaps++;
+      return;
+    }
+    this.recordGap({ symbol: this.opts.symbol, reason, startTs: t, endTs: t, detail });
   }
 
   /** The tick of the first snapshot's prices (a guess for an empty book, refined by the first real price). */

@@ -8,7 +8,9 @@ export type ParsedFrame =
   | { type: 'pong' }
   | { type: 'subscribe'; success: boolean; retMsg: string; op: 'subscribe' | 'unsubscribe' }
   | { type: 'unknown'; reason: string }
-  | { type: 'malformed'; reason: string };
+  | { type: 'malformed'; reason: string }
+  /** A book message with more levels than its depth allows: refused before its levels are parsed. */
+  | { type: 'oversize'; symbol: string; depth: number; u: number; reason: string };
 
 /** Order-book depths Bybit v5 serves on its public streams (500 was withdrawn on linear). */
 export const BOOK_DEPTHS: Readonly<Record<Category, readonly number[]>> = {
@@ -148,6 +150,8 @@ function parseBook(obj: Obj, topic: string, recvTs: number): ParsedFrame {
   const symbol = data.s === undefined ? parts[2] : data.s;
   if (typeof symbol !== 'string' || symbol !== parts[2])
     return { type: 'malformed', reason: `${topic}: data.s ${describe(symbol)} does not match the topic` };
+  const tooDeep = levelCountProblem(topic, type, depth, u, data.b, data.a);
+  if (tooDeep) return { type: 'oversize', symbol, depth, u, reason: tooDeep };
   const bids = parseLevels(data.b);
   if (typeof bids === 'string') return { type: 'malformed', reason: `${topic} u=${u}: bids ${bids}` };
   const asks = parseLevels(data.a);
@@ -166,6 +170,28 @@ function parseBook(obj: Obj, topic: string, recvTs: number): ParsedFrame {
     asks,
   };
   return { type: 'book', msg };
+}
+
+/**
+ * A snapshot lists at most `depth` levels per side; a delta at most 2 × depth (every visible level deleted and
+ * replaced). More is not Bybit's data: refused by count, so a hostile frame costs no parsing of its levels.
+ */
+function levelCountProblem(
+  topic: string,
+  type: 'snapshot' | 'delta',
+  depth: number,
+  u: number,
+  bids: unknown,
+  asks: unknown,
+): string | null {
+  const max = type === 'snapshot' ? depth : 2 * depth;
+  for (const [side, raw] of [
+    ['bids', bids],
+    ['asks', asks],
+  ] as const)
+    if (Array.isArray(raw) && raw.length > max)
+      return `${topic} u=${u}: ${raw.length} ${side} in a ${type}, more than the ${max} a depth-${depth} ${type} can hold`;
+  return null;
 }
 
 /** Levels or an error text. Bybit sends [price, size] as decimal strings; numbers are tolerated, nothing else. */
