@@ -129,16 +129,18 @@ describe('CSP', () => {
     for (const [k, v] of d) if (k !== 'script-src' && k !== 'connect-src') expect(v).toEqual(strict.get(k));
   });
 
-  it('the page meta policy (also used by web mode) allows no inline or remote script', () => {
+  it('the page meta policy (the fallback, and the only one in web mode) is the app policy plus the bridge socket', () => {
     const html = fs.readFileSync(path.resolve('src-renderer/index.html'), 'utf8');
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
     expect(meta).toBeDefined();
     const d = directives(meta!);
-    expect(d.get('script-src')).toEqual(["'self'"]);
-    expect(d.get('object-src')).toEqual(["'none'"]);
-    expect(d.get('base-uri')).toEqual(["'none'"]);
     // Web mode's bridge socket is the one extra connection, on loopback only.
     expect(d.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:*']);
+    // frame-ancestors has no effect in a meta policy; the app:// header carries it.
+    const expected = directives(APP_CSP);
+    expected.delete('frame-ancestors');
+    expected.set('connect-src', d.get('connect-src')!);
+    expect(d).toEqual(expected);
   });
 });
 
