@@ -1,7 +1,7 @@
 // Electron main process: one hardened window (context isolation, sandbox, no Node in the page, the renderer served
 // over app:// with a strict CSP, no navigation, no new windows, no remote content) over the same app service that
 // web mode uses. Policies: origins.ts and appProtocol.ts; their wiring: hardening.ts.
-import { app, BrowserWindow, ipcMain, Menu, screen } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, screen } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -122,8 +122,14 @@ else {
   });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => void ctx?.close());
-  app.whenReady().then(start, (e: Error) => {
-    console.error(`L2 Desk failed to start: ${e.message}`);
-    app.exit(1);
-  });
+  // A failure anywhere in start-up (the database, its SQLite binding, the config) ends the process with the reason,
+  // instead of leaving a windowless app running.
+  app
+    .whenReady()
+    .then(start)
+    .catch((e: Error) => {
+      console.error(`L2 Desk failed to start: ${e.message}`);
+      dialog.showErrorBox('L2 Desk could not start', e.message);
+      app.exit(1);
+    });
 }
