@@ -118,6 +118,12 @@ export const configSchema = z
       queue_model: z.enum(['pro_rata', 'risk_averse', 'power']),
       queue_power: z.number().positive().max(20),
       liquidity: z.enum(['consumed', 'unlimited']),
+      /** From a decision to its order leaving (replay; live measures it and uses the longer). */
+      compute: duration('ms'),
+      /** From the exchange's fill or order state to our seeing it. */
+      response_latency: duration('ms'),
+      /** Receive time of data stored without one (imports, the simulator) = exchange time + this. */
+      feed_latency: duration('ms'),
       executor: z.enum(['market', 'passive']),
       passive_timeout: duration('s'),
     }),

@@ -3,15 +3,24 @@
 // that knows the order of the stages; live trading, `trade --source replay` and backtests all run through it
 // and differ only in the source and the clock.
 //
-// Time: every message is stamped with its exchange time `ts` (made non-decreasing in arrival order), the same
-// clock the dataset builder trains on. Decisions happen on the grid k × decisionInterval: before a message at t
-// is applied, the latest grid time D < t is decided with exactly the messages stamped ≤ D. Requests to the
-// broker reach the book at send time + latency, against the book as of that time; the latency model sees the
-// receive and exchange times of every book message (the feed model follows them).
+// Time: two clocks, as hftbacktest has them. The *local* clock is when we received a message: its receive stamp
+// `recvTs` (on data with one clock, recvTs == ts such as imports and the simulator: exchange time + feedLatencyMs),
+// made non-decreasing in arrival order. The *exchange* clock is the message's `ts` (made non-decreasing in arrival
+// order too), where orders match. What the strategy knows is what it has received: decisions happen on the local
+// grid k × decisionInterval, and the decision at D sees exactly the messages received at or before D (live: a timer
+// on the injected clock fires at D; replay: the first message received after D triggers it, before it is applied:
+// the same data either way), every grid time while the feed is not silent. Its order leaves at D + computeMs (live:
+// or later, when the decision really finished), reaches the exchange at send + the latency model's delay, and
+// matches the book after every message stamped ≤ that arrival on the exchange clock (the broker holds the request
+// until a message stamped later comes; clocks are assumed in sync, an arrival before the exchange's latest message
+// is moved to it). What the broker does (fills, order states) is acknowledged to the strategy, risk manager and
+// portfolio at max(exchange time + responseLatencyMs, local receive time of the message that revealed it). Feature
+// stamps are exchange times (as the dataset builder trains on), never later than their local receive time.
 //
 // Determinism: messages are queued and processed strictly in arrival order; while a prediction (async,
 // onnxruntime) is awaited nothing else is processed. A replay source awaits the promise the message handler
-// returns (backpressure); a live source just keeps queueing. Either way, the decisions depend only on the data.
+// returns (backpressure); a live source just keeps queueing (and the timer queues a tick). Either way, the
+// decisions and fills depend only on the data and its stamps, so a backtest of a live run's recording matches it.
 //
 // Tick size: the book is built at the first snapshot, on the source's tick then (a live source may only learn
 // it from that snapshot), else the configured one, else one inferred from the snapshot's prices; a later
@@ -43,7 +52,7 @@ import { RiskAverseQueue } from '../trading/riskAverseQueue.ts';
 import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import { RiskManager, type RiskDecision, type RiskOptions, type RiskReason } from '../trading/riskManager.ts';
 import { SignalPolicy } from '../trading/signalPolicy.ts';
-import type { Order, SignalValue } from '../trading/types.ts';
+import type { BrokerEvent, Order, SignalValue } from '../trading/types.ts';
 import { EwmaVolatility } from '../trading/volatility.ts';
 import type { Clock } from './clock.ts';
 import type { DecisionModel } from './decisionModel.ts';
@@ -74,6 +83,14 @@ export interface EngineOptions {
   queuePower?: number;
   /** Whether our taker fills use up the replayed book's levels until the feed updates them (default 'consumed'). */
   liquidity?: 'consumed' | 'unlimited';
+  /** From a decision to its order leaving (ms, default 0); live, the measured time when longer (measureCompute). */
+  computeMs?: number;
+  /** Send at max(D + computeMs, clock.now()) (default: on a live clock only; replays have no wall time to measure). */
+  measureCompute?: boolean;
+  /** From the exchange's event (fill, order state) to our seeing it (ms, default 0). */
+  responseLatencyMs?: number;
+  /** Local receive time of a message that has none (recvTs == ts: imports, the simulator) = ts + this (default 0). */
+  feedLatencyMs?: number;
   executor: ExecutionMode;
   passiveTimeoutMs: number;
   risk: RiskOptions;
@@ -108,6 +125,9 @@ export function engineOptionsFromConfig(
     queueModel: t.queue_model,
     queuePower: t.queue_power,
     liquidity: t.liquidity,
+    computeMs: t.compute,
+    responseLatencyMs: t.response_latency,
+    feedLatencyMs: t.feed_latency,
     executor: t.executor,
     passiveTimeoutMs: t.passive_timeout,
     risk: {
@@ -138,7 +158,14 @@ export interface EngineDeps {
 /** Note prefix of the orders the engine cancels because the run ended while they were still working. */
 export const END_OF_RUN = 'end of run';
 
-type QueuedEvent = MarketMessage | { kind: 'gap'; gap: Gap };
+/** A tick: the live decision timer fired at local time `ts` (every message queued after it was received later). */
+type QueuedEvent = MarketMessage | { kind: 'gap'; gap: Gap } | { kind: 'tick'; ts: number };
+
+/** A broker event on its way back to us: seen by the strategy at local time `at`. */
+interface Ack {
+  at: number;
+  e: BrokerEvent;
+}
 
 export class Engine {
   readonly options: EngineOptions;
@@ -182,8 +209,22 @@ export class Engine {
   private pumping = false;
   private started = false;
   private stopped = false;
+  /** Exchange time of the latest message (non-decreasing). */
   private lastTs = -Infinity;
+  /** Local (receive) time of the latest message (non-decreasing). */
+  private lastLocal = -Infinity;
   private nextDecision = NaN;
+  /** Broker events not yet acknowledged to us, by `at` (stable). */
+  private acks: Ack[] = [];
+  private ackHead = 0;
+  /** Local time at which what the broker does now becomes knowable (the message being processed). */
+  private knowTs = -Infinity;
+  /** True while we call the broker ourselves (submit): its events are our own knowledge, at once. */
+  private sending = false;
+  /** Our orders as we know them (sent, or as last acknowledged): what the executor plans against. */
+  private readonly view = new Map<number, Order>();
+  private cancelTimer: (() => void) | null = null;
+  private timerAt = NaN;
   private sawSnapshot = false;
   private bookValid = false;
   private paused: string | null = 'waiting for data';
@@ -226,16 +267,50 @@ export class Engine {
     this.portfolio = new Portfolio(options.initialBalance);
     this.metrics = new MetricsAccumulator(options.initialBalance, options.samplingMs);
     this.broker.onEvent((e) => {
-      if (e.kind === 'fill') {
-        this.portfolio.applyFill(e.fill);
-        addFillCost(this.costs, e.fill);
-        this.sink?.fill(e.fill);
-        this.ev.emit('fill', e.fill);
-      } else {
-        this.sink?.order(e.order);
-        this.ev.emit('order', e.order);
-      }
+      if (this.sending) return this.acknowledge(e);
+      const evTs = e.kind === 'fill' ? e.fill.ts : orderEventTs(e.order);
+      const at = Math.max(evTs + (this.options.responseLatencyMs ?? 0), this.knowTs);
+      let i = this.acks.length;
+      while (i > this.ackHead && this.acks[i - 1].at > at) i--;
+      this.acks.splice(i, 0, { at, e });
     });
+  }
+
+  /** A broker event reaches us: the portfolio, the executor's view of our orders, the records and listeners. */
+  private acknowledge(e: BrokerEvent): void {
+    if (e.kind === 'fill') {
+      this.portfolio.applyFill(e.fill);
+      addFillCost(this.costs, e.fill);
+      this.sink?.fill(e.fill);
+      this.ev.emit('fill', e.fill);
+      return;
+    }
+    const o = e.order;
+    if (o.status === 'filled' || o.status === 'cancelled' || o.status === 'rejected') this.view.delete(o.id);
+    else {
+      // Requests we sent after the exchange produced this state are still on their way: we know we sent them.
+      const mine = this.view.get(o.id);
+      this.view.set(o.id, {
+        ...o,
+        cancelPending: o.cancelPending || (mine?.cancelPending ?? false),
+        crossPending: o.crossPending || (mine?.crossPending ?? false),
+      });
+    }
+    this.sink?.order(o);
+    this.ev.emit('order', o);
+  }
+
+  /** Acknowledges every broker event due by local time `t`. */
+  private deliverAcks(t: number): void {
+    while (this.ackHead < this.acks.length && this.acks[this.ackHead].at <= t)
+      this.acknowledge(this.acks[this.ackHead++].e);
+    if (this.ackHead === this.acks.length) {
+      this.acks.length = 0;
+      this.ackHead = 0;
+    } else if (this.ackHead > 1024) {
+      this.acks = this.acks.slice(this.ackHead);
+      this.ackHead = 0;
+    }
   }
 
   on<K extends keyof EngineEvents>(event: K, fn: (payload: EngineEvents[K]) => void): () => void {
@@ -277,7 +352,7 @@ export class Engine {
 
   /** Portfolio now, marked at the last mid. */
   portfolioNow(): PortfolioEvent {
-    return { ...this.portfolio.snapshot(this.lastTs), drawdown: this.metrics.drawdown() };
+    return { ...this.portfolio.snapshot(this.lastLocal), drawdown: this.metrics.drawdown() };
   }
 
   metricsNow(): Metrics {
@@ -324,15 +399,19 @@ export class Engine {
   async stop(): Promise<Metrics> {
     if (this.stopped) return this.metricsNow();
     this.stopped = true;
+    this.disarmTimer();
     await this.source.stop();
     await this.idle();
+    this.disarmTimer();
     for (const u of this.unsub) u();
+    // The run is over: whatever the exchange did is reported, whenever its acknowledgement was due.
+    this.deliverAcks(Infinity);
     if (this.lastTs > -Infinity) {
       this.cancelOpenOrders(this.lastTs);
-      this.sampleEquity(this.lastTs);
+      this.sampleEquity(this.lastLocal);
     }
     const m = this.metricsNow();
-    this.sink?.close(m, this.portfolio.snapshot(this.lastTs));
+    this.sink?.close(m, this.portfolio.snapshot(this.lastLocal));
     this.ev.emit('done', m);
     return m;
   }
@@ -361,63 +440,114 @@ export class Engine {
 
   private pump(): Promise<void> | undefined {
     const every = this.options.decisionIntervalMs;
+    const maxSilence = this.options.maxSilenceMs ?? 30_000;
     while (this.qHead < this.queue.length) {
       const e = this.queue[this.qHead];
-      if (e.kind !== 'gap') {
-        let t = e.ts;
-        if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing clock: arrival order wins
-        if (this.lastTs > -Infinity && t - this.lastTs > (this.options.maxSilenceMs ?? 30_000)) {
-          // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
-          this.features.reset();
-          this.nextDecision = NaN;
-        }
-        if (this.nextDecision !== this.nextDecision)
-          this.nextDecision = Math.floor(t / every) * every + every;
-        if (this.nextDecision < t) {
-          // Only the latest due grid time is decided: earlier ones would see the same data.
-          const d = this.nextDecision + Math.floor((t - 1 - this.nextDecision) / every) * every;
-          this.nextDecision = d + every;
-          const p = this.decide(d);
-          if (p) {
-            this.draining = p.then(
-              () => {
-                this.draining = null;
-                this.pumping = true;
-                try {
-                  return this.pump();
-                } finally {
-                  this.pumping = false;
-                }
-              },
-              (err: unknown) => {
-                this.draining = null;
-                throw err;
-              },
-            );
-            return this.draining;
-          }
-        }
-        this.qHead++;
-        this.lastTs = t;
-        this.clock.observe(t);
-        this.counts.messages++;
-        if (this.bookValid && this.broker.busy) this.broker.advance(t, this.seq.book);
-        if (e.kind === 'book') {
-          // Raw stamps, not the clamped t: the feed latency as it was (0 on data with one clock).
-          this.latency.observeFeed(e.ts, e.recvTs);
-          this.onBook(e, t);
-        } else this.onTrades(e, t);
-      } else {
+      if (e.kind === 'gap') {
         this.qHead++;
         this.onGap(e.gap, 'source');
+        continue;
       }
+      const local = e.kind === 'tick' ? e.ts : this.localTimeOf(e);
+      // The grid times this event proves passed (it was received after them) are decided first, without it.
+      const p = this.decideBefore(local);
+      if (p) {
+        this.draining = p.then(
+          () => {
+            this.draining = null;
+            this.pumping = true;
+            try {
+              return this.pump();
+            } finally {
+              this.pumping = false;
+            }
+          },
+          (err: unknown) => {
+            this.draining = null;
+            throw err;
+          },
+        );
+        return this.draining;
+      }
+      this.qHead++;
+      if (e.kind === 'tick') continue;
+      let t = e.ts;
+      if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing exchange clock: arrival order wins
+      if (this.lastLocal > -Infinity && local - this.lastLocal > maxSilence) {
+        // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
+        this.features.reset();
+        this.nextDecision = NaN;
+      }
+      if (this.nextDecision !== this.nextDecision)
+        this.nextDecision = Math.floor(local / every) * every + every;
+      this.lastTs = t;
+      this.lastLocal = local;
+      this.clock.observe(local);
+      this.counts.messages++;
+      // The exchange side first: requests arriving before t meet the book as it stands; what the broker does while
+      // this message is processed is knowable from its receive time on.
+      this.knowTs = local;
+      if (this.bookValid && this.broker.busy) this.broker.advanceBefore(t, this.seq.book);
+      if (e.kind === 'book') {
+        // Raw stamps, not the clamped t: the feed latency as it was (0 on data with one clock).
+        this.latency.observeFeed(e.ts, e.recvTs);
+        this.onBook(e, t, local);
+      } else this.onTrades(e, t, local);
     }
     this.queue.length = 0;
     this.qHead = 0;
+    this.armTimer();
     return undefined;
   }
 
-  private onBook(m: MarketMessage & { kind: 'book' }, t: number): void {
+  /** Local time of a message: its receive stamp, or for data with one clock its exchange time + the feed latency. */
+  private localTimeOf(m: MarketMessage): number {
+    const r =
+      m.recvTs === m.ts || !Number.isFinite(m.recvTs) ? m.ts + (this.options.feedLatencyMs ?? 0) : m.recvTs;
+    return r >= this.lastLocal ? r : this.lastLocal;
+  }
+
+  /**
+   * Decides every grid time before local time `t`, one by one, while the feed is not silent (a live timer fires at
+   * each of them). Returns a promise when a prediction is awaited (the caller resumes after it).
+   */
+  private decideBefore(t: number): Promise<void> | undefined {
+    const every = this.options.decisionIntervalMs;
+    const maxSilence = this.options.maxSilenceMs ?? 30_000;
+    while (this.nextDecision < t && this.nextDecision - this.lastLocal <= maxSilence) {
+      const d = this.nextDecision;
+      this.nextDecision = d + every;
+      this.deliverAcks(d);
+      const p = this.decide(d);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
+  /** Live: a timer at the next grid time queues a tick, so a decision never waits for the next message. */
+  private armTimer(): void {
+    const schedule = this.clock.schedule?.bind(this.clock);
+    if (!schedule || this.stopped || !this.started) return;
+    const at = this.nextDecision;
+    if (at !== at || at - this.lastLocal > (this.options.maxSilenceMs ?? 30_000)) return this.disarmTimer();
+    if (at === this.timerAt) return;
+    this.disarmTimer();
+    this.timerAt = at;
+    this.cancelTimer = schedule(at, () => {
+      this.cancelTimer = null;
+      this.timerAt = NaN;
+      if (!this.stopped) void this.enqueue({ kind: 'tick', ts: this.clock.now() });
+    });
+  }
+
+  private disarmTimer(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAt = NaN;
+  }
+
+  /** A book message: applied at exchange time `t` (the broker matches there), known to us from local time `local`. */
+  private onBook(m: MarketMessage & { kind: 'book' }, t: number, local: number): void {
     const useFeatures = this.model?.needsFeatures !== false;
     if (m.type === 'snapshot') {
       if (!this.prepareBook(m)) return;
@@ -430,20 +560,22 @@ export class Engine {
     if (r.status === 'applied') {
       if (r.restarted) this.features.reset();
       const book = this.seq.book;
-      if (useFeatures) this.features.onBook(book, t);
+      // Feature stamps: exchange time (as in training), never after we received the message.
+      if (useFeatures) this.features.onBook(book, t < local ? t : local);
       if (!this.bookValid) this.setValid(true);
       if (this.broker.busy) this.broker.onBook(t, book);
+      this.deliverAcks(local);
       const mid = book.mid();
-      this.portfolio.mark(t, mid);
-      if (this.portfolio.position !== 0 || this.broker.busy) {
+      this.portfolio.mark(local, mid);
+      if (this.portfolio.position !== 0 || this.view.size > 0) {
         const exit = this.risk.checkExit({
-          ts: t,
+          ts: local,
           price: mid,
           position: this.portfolio.position,
           entryPrice: this.portfolio.entryPrice,
           equity: this.portfolio.equity(),
         });
-        if (exit) this.execute(exit, t);
+        if (exit) this.execute(exit, local);
       }
       if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
     } else if (r.status === 'gap') {
@@ -571,9 +703,11 @@ export class Engine {
     );
   }
 
-  private onTrades(m: MarketMessage & { kind: 'trades' }, t: number): void {
-    if (this.model?.needsFeatures !== false) for (const tr of m.trades) this.features.onTrade(tr);
+  private onTrades(m: MarketMessage & { kind: 'trades' }, t: number, local: number): void {
+    if (this.model?.needsFeatures !== false)
+      for (const tr of m.trades) this.features.onTrade(tr, tr.ts < local ? tr.ts : local);
     if (this.broker.busy) this.broker.onTrades(m.trades, t);
+    this.deliverAcks(local);
     if (this.ev.has('trade')) this.ev.emit('trade', { ts: t, trades: m.trades });
   }
 
@@ -684,6 +818,7 @@ export class Engine {
     this.execute(dec, d);
   }
 
+  /** Plans at local time `ts` against our view of our orders; requests leave after the compute time. */
   private execute(dec: RiskDecision, ts: number): void {
     const book = this.seq.book;
     const actions = this.executor.plan(
@@ -693,18 +828,36 @@ export class Engine {
         position: this.portfolio.position,
         bestBid: book.bestBid(),
         bestAsk: book.bestAsk(),
-        working: this.broker.working(),
+        working: [...this.view.values()],
         qtyStep: this.lot,
       },
       dec.reason,
       dec.urgent,
     );
+    if (actions.length === 0) return;
     // The decision mid: the book this decision saw (a prediction is awaited with nothing else processed).
-    const mid = actions.length > 0 ? book.mid() : NaN;
-    for (const a of actions) {
-      if (a.kind === 'place') this.broker.submit(a.intent, ts, mid);
-      else if (a.kind === 'cancel') this.broker.cancel(a.orderId, ts);
-      else this.broker.cross(a.orderId, ts, a.reason);
+    const mid = book.mid();
+    let sent = ts + (this.options.computeMs ?? 0);
+    if (this.options.measureCompute ?? this.clock.kind === 'real') sent = Math.max(sent, this.clock.now());
+    this.sending = true;
+    try {
+      for (const a of actions) {
+        if (a.kind === 'place') {
+          const o = this.broker.submit(a.intent, sent, mid);
+          this.view.set(o.id, { ...o });
+        } else {
+          const mine = this.view.get(a.orderId);
+          if (a.kind === 'cancel') {
+            this.broker.cancel(a.orderId, sent);
+            if (mine) mine.cancelPending = true;
+          } else {
+            this.broker.cross(a.orderId, sent, a.reason);
+            if (mine) mine.crossPending = true;
+          }
+        }
+      }
+    } finally {
+      this.sending = false;
     }
   }
 
@@ -753,6 +906,11 @@ export class Engine {
   get position(): number {
     return this.portfolio.position;
   }
+}
+
+/** Exchange time of an order update: when it was done, else when it arrived, else when it was sent. */
+function orderEventTs(o: Order): number {
+  return o.doneTs === o.doneTs ? o.doneTs : o.arrivedTs === o.arrivedTs ? o.arrivedTs : o.sentTs;
 }
 
 /** The broker's latency model from the options (constant unless configured otherwise). */

@@ -162,10 +162,11 @@ const cases: BrokerCase[] = [
     },
   },
   {
+    // A trade through our price is volume that first clears the 1 ahead of us (issue 8: no whole fill for free).
     name: 'passive buy at the bid, filled by a trade through it: the half spread is earned',
     intent: { side: 'Buy', type: 'limit', qty: 1, price: 100, reason: 't' },
     latencyMs: 0,
-    trades: [['Sell', 99.9, 0.1]],
+    trades: [['Sell', 99.9, 2]],
     want: { arrivalMid: 100.05, filled: 1, liquidity: ['maker'], latency: 0, spreadWalk: -0.05 },
   },
   {
@@ -174,7 +175,7 @@ const cases: BrokerCase[] = [
     latencyMs: 0,
     trades: [
       ['Buy', 100.1, 1.5],
-      ['Buy', 100.2, 0.01],
+      ['Buy', 100.2, 1.5],
     ],
     want: { arrivalMid: 100.05, filled: 2, liquidity: ['maker', 'maker'], latency: 0, spreadWalk: -0.1 },
   },

@@ -233,7 +233,17 @@ describe('the queue model is pluggable', () => {
 
 describe('limit orders: queue position', () => {
   // A buy at 100.0 joins behind the visible 1.0 there.
-  type Step = { trade?: [Side, number, number]; level?: number; ask?: number; want: number; ahead?: number };
+  type Step = {
+    trade?: [Side, number, number];
+    level?: number;
+    /** The ask moves to this price, our level emptied (askSize there, default 1). */
+    ask?: number;
+    askSize?: number;
+    /** An ask at our price while our level still shows this size (a crossed feed). */
+    crossedAsk?: number;
+    want: number;
+    ahead?: number;
+  };
   const cases: { name: string; steps: Step[]; status: string }[] = [
     {
       name: 'trades at our price consume the queue ahead first, then fill us (partial fill)',
@@ -253,8 +263,13 @@ describe('limit orders: queue position', () => {
       status: 'open',
     },
     {
-      name: 'a trade through our price fills the whole remainder',
-      steps: [{ trade: ['Sell', 99.9, 0.01], want: 1 }],
+      // Issue 8: a through trade used to fill the whole remainder whatever its size.
+      name: 'a trade through our price is traded volume at our price: the queue ahead first, then at most the rest',
+      steps: [
+        { trade: ['Sell', 99.9, 0.01], want: 0, ahead: 0.99 },
+        { trade: ['Sell', 99.8, 1.49], want: 0.5, ahead: 0 },
+        { trade: ['Sell', 99.8, 2], want: 1 },
+      ],
       status: 'filled',
     },
     {
@@ -286,6 +301,21 @@ describe('limit orders: queue position', () => {
       steps: [{ ask: 100, want: 1 }],
       status: 'filled',
     },
+    {
+      // Issue 8: a crossing ask used to fill the whole order whatever its size.
+      name: 'a crossing ask fills at most its size at or through our price, once (until the feed updates it)',
+      steps: [
+        { ask: 100, askSize: 0.4, want: 0.4, ahead: 0 },
+        { level: 0, want: 0.4 }, // the same ask still shown: already used by us
+        { ask: 100, askSize: 0.8, want: 1 }, // the feed shows a new size there: what it shows is available
+      ],
+      status: 'filled',
+    },
+    {
+      name: 'an ask at our price while our level still shows size (queue ahead, a crossed feed) fills nothing',
+      steps: [{ crossedAsk: 1, want: 0, ahead: 1 }],
+      status: 'open',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -303,7 +333,11 @@ describe('limit orders: queue position', () => {
           broker.onBook(ts, b);
         }
         if (s.ask !== undefined) {
-          b.applyDelta([[100, 0]], [[s.ask, 1]]);
+          b.applyDelta([[100, 0]], [[s.ask, s.askSize ?? 1]]);
+          broker.onBook(ts, b);
+        }
+        if (s.crossedAsk !== undefined) {
+          b.applyDelta([[100, s.crossedAsk]], [[100, 1]]);
           broker.onBook(ts, b);
         }
         const filled = fills.reduce((a, f) => a + f.qty, 0);
@@ -326,8 +360,11 @@ describe('limit orders: queue position', () => {
     broker.advance(0, b);
     broker.onTrades([trade('Buy', 100.2, 2.5, 1)], 1);
     expect(fills.map((f) => +f.qty.toFixed(9))).toEqual([0.5]);
+    // Through our price: traded volume, bounded by its size (0.01 of a 0.5 remainder), each fill its own event.
     broker.onTrades([trade('Buy', 100.3, 0.01, 2)], 2);
-    expect(+fills.reduce((a, f) => a + f.qty, 0).toFixed(9)).toBe(1);
+    expect(fills.map((f) => +f.qty.toFixed(9))).toEqual([0.5, 0.01]);
+    broker.onTrades([trade('Buy', 100.3, 3, 3)], 3);
+    expect(fills.map((f) => +f.qty.toFixed(9))).toEqual([0.5, 0.01, 0.49]);
   });
 
   it('a marketable limit takes liquidity up to its price as taker and rests the rest', () => {

@@ -1,14 +1,21 @@
-// A paper broker honest enough to trust its P&L (hftbacktest-style realism, one small model per rule):
+// A paper broker honest enough to trust its P&L (hftbacktest-style realism, one small model per rule). It is the
+// simulated exchange: it lives on the exchange's clock, and its caller (the engine) feeds it the market in exchange
+// time and delays what it reports back to the strategy (acknowledgements) by a response latency.
 //  - requests (new orders, cancels, crosses) reach the exchange after the latency model's delay (constant, following
 //    the feed latency, or jittered), and in the order they were sent for the same order: a cancel sent with a
-//    shorter delay than its order's placement still lands after it (the exchange never sees a cancel first);
+//    shorter delay than its order's placement still lands after it (the exchange never sees a cancel first). A
+//    request arriving at exchange time A meets the book after every market message stamped ≤ A; one that would
+//    arrive before the last message already applied (our clock behind the exchange's) arrives right after it;
 //  - a market order walks the visible book level by level at arrival (VWAP fill, slippage) and pays the taker fee.
 //    Whatever the visible book cannot fill is cancelled (IOC, like a Bybit market order), never invented;
 //  - a limit order that is marketable on arrival takes liquidity up to its price (taker), the rest rests;
-//  - a resting limit order keeps a queue position (queue model): trades at its price consume the queue ahead,
-//    cancels shrink it (pro rata by default; risk-averse or hftbacktest's power model are the others); it fills (maker fee) when the queue ahead is consumed, when a trade prints through
-//    its price, or when the opposite best price reaches it;
-//  - what our taker fills took from a level stays unavailable to our next orders until the feed updates that level
+//  - a resting limit order keeps a queue position (queue model): cancels shrink the queue ahead (pro rata by default;
+//    risk-averse or hftbacktest's power model are the others); trades at or through its price first consume the
+//    queue ahead, and only what they leave fills it: partial fills (maker fee each), never more than traded. When
+//    the opposite best price reaches its price without such trades, the queue model still decides (our level must be
+//    gone from the book, so nothing is ahead), and the fill is bounded by the opposite size at or through our price
+//    that our own fills have not used yet (liquidity model);
+//  - what our fills took from a level stays unavailable to our next orders until the feed updates that level
 //    (liquidity model; the default). Beyond that there is no impact model: the replayed book does not move for us;
 //  - every order carries the mid its decision saw (passed in by the caller) and the mid at its arrival (read from the
 //    book it arrives at), and so does each of its fills: the benchmarks of transaction-cost analysis (executionCosts.ts).
@@ -33,7 +40,6 @@ type Request = { arriveTs: number; kind: 'new' | 'cancel' | 'cross'; orderId: nu
 /** Relative tolerance for price comparisons (prices are parsed decimals; ticks are far coarser). */
 const EPS = 1e-9;
 const le = (a: number, b: number) => a <= b + EPS * Math.abs(b);
-const eq = (a: number, b: number) => Math.abs(a - b) <= EPS * Math.abs(b);
 const DUST = 1e-12;
 
 export class PaperBroker {
@@ -45,6 +51,8 @@ export class PaperBroker {
   private readonly queues = new Map<number, QueueState>();
   private readonly requests: Request[] = [];
   private nextId = 1;
+  /** Exchange time of the latest market event or request delivered: nothing can arrive before it. */
+  private exchTs = -Infinity;
   private readonly listeners: ((e: BrokerEvent) => void)[] = [];
   // Scratch for the level walk (no closure allocation per order matters little, but keeps it simple).
   private walkLeft = 0;
@@ -131,12 +139,34 @@ export class PaperBroker {
     return true;
   }
 
+  /** Exchange time of the latest market message the broker was told of (-Infinity before any). */
+  get exchangeTs(): number {
+    return this.exchTs;
+  }
+
   /**
-   * Delivers every request that reaches the exchange at or before `ts`, against `book` as it stands. The engine
-   * calls this before applying a market message stamped `ts`, so a request sees the book of its arrival time.
+   * Delivers every request that reaches the exchange at or before `ts`, against `book` as it stands (the book of
+   * that time: nothing else happens on the exchange until `ts`), and moves the exchange clock to `ts`.
    */
   advance(ts: number, book: OrderBook): void {
-    while (this.requests.length > 0 && this.requests[0].arriveTs <= ts) {
+    this.deliver(ts, book, false);
+  }
+
+  /**
+   * Delivers every request that reaches the exchange before `ts` against `book`, and moves the exchange clock to
+   * `ts`. The engine calls this before applying a market message stamped `ts`: a request arriving at A meets the
+   * book after every message stamped ≤ A.
+   */
+  advanceBefore(ts: number, book: OrderBook): void {
+    this.deliver(ts, book, true);
+  }
+
+  private deliver(ts: number, book: OrderBook, strict: boolean): void {
+    if (ts > this.exchTs) this.exchTs = ts;
+    while (
+      this.requests.length > 0 &&
+      (strict ? this.requests[0].arriveTs < ts : this.requests[0].arriveTs <= ts)
+    ) {
       const r = this.requests.shift() as Request;
       const o = this.find(r.orderId);
       if (!o) continue; // already done (filled before the cancel arrived)
@@ -150,8 +180,13 @@ export class PaperBroker {
     }
   }
 
-  /** After a book update: queue positions follow the level at each resting price; a crossing book fills. */
+  /**
+   * After a book update: queue positions follow the level at each resting price. A book whose opposite side reached
+   * our price fills us (maker) only once the queue model has nothing ahead of us, and at most the opposite size at or
+   * through our price that our fills have not used yet.
+   */
   onBook(ts: number, book: OrderBook): void {
+    if (ts > this.exchTs) this.exchTs = ts;
     for (let i = 0; i < this.live.length; i++) {
       const o = this.live[i];
       if (o.status !== 'open') continue;
@@ -160,16 +195,48 @@ export class PaperBroker {
       this.queue.onLevel(q, book.sizeAt(buy ? 'bid' : 'ask', o.price));
       o.queueAhead = q.ahead;
       const opposite = buy ? book.bestAsk() : book.bestBid();
-      // The opposite side reached our price: the queue at our price was exhausted, so we were filled.
-      if (opposite === opposite && (buy ? le(opposite, o.price) : le(o.price, opposite))) {
-        this.fill(o, o.qty - o.filledQty, o.price, 'maker', ts, o.reason);
-        i--;
+      if (!(opposite === opposite && (buy ? le(opposite, o.price) : le(o.price, opposite)))) continue;
+      if (q.ahead > DUST) continue;
+      const qty = this.crossingSize(o, book);
+      if (qty > DUST) {
+        const before = this.live.length;
+        this.fill(o, qty, o.price, 'maker', ts, o.reason);
+        if (this.live.length < before) i--;
       }
     }
   }
 
-  /** Public trades: at our price they consume the queue ahead; through our price they fill us. */
+  /** Opposite size at or through `o`'s price still available to our fills (up to its remainder); marks it taken. */
+  private crossingSize(o: Order, book: OrderBook): number {
+    const buy = o.side === 'Buy';
+    const side = buy ? 'ask' : 'bid';
+    this.walkLeft = o.qty - o.filledQty;
+    this.walkQty = 0;
+    this.walkLimit = o.price;
+    this.walkDone = false;
+    this.liquidity.prune((s, p) => book.sizeAt(s, p));
+    book.forEachLevel(side, buy ? book.askCount() : book.bidCount(), (price, size) => {
+      if (this.walkDone) return;
+      if (buy ? !le(price, this.walkLimit) : !le(this.walkLimit, price)) {
+        this.walkDone = true;
+        return;
+      }
+      const q = Math.min(this.liquidity.available(side, price, size), this.walkLeft);
+      if (q <= 0) return;
+      this.liquidity.took(side, price, size, q);
+      this.walkQty += q;
+      this.walkLeft -= q;
+      if (this.walkLeft <= DUST) this.walkDone = true;
+    });
+    return this.walkQty;
+  }
+
+  /**
+   * Public trades (exchange time `ts`): a trade at or through our price on the side that hits us first consumes the
+   * queue ahead (queue model); only what it leaves fills us, so a fill never exceeds the volume traded.
+   */
   onTrades(trades: readonly Trade[], ts: number): void {
+    if (ts > this.exchTs) this.exchTs = ts;
     if (this.live.length === 0) return;
     for (const t of trades) {
       for (let i = 0; i < this.live.length; i++) {
@@ -177,17 +244,11 @@ export class PaperBroker {
         if (o.status !== 'open') continue;
         // A resting buy is hit by sell aggressors, a resting sell by buy aggressors.
         if ((o.side === 'Buy') === (t.side === 'Buy')) continue;
-        const through =
-          o.side === 'Buy'
-            ? t.price < o.price && !eq(t.price, o.price)
-            : t.price > o.price && !eq(t.price, o.price);
-        let qty = 0;
-        if (through) qty = o.qty - o.filledQty;
-        else if (eq(t.price, o.price)) {
-          const q = this.queues.get(o.id) as QueueState;
-          qty = Math.min(this.queue.onTrade(q, t.size), o.qty - o.filledQty);
-          o.queueAhead = q.ahead;
-        }
+        const reaches = o.side === 'Buy' ? le(t.price, o.price) : le(o.price, t.price);
+        if (!reaches) continue;
+        const q = this.queues.get(o.id) as QueueState;
+        const qty = Math.min(this.queue.onTrade(q, t.size), o.qty - o.filledQty);
+        o.queueAhead = q.ahead;
         if (qty > DUST) {
           const before = this.live.length;
           this.fill(o, qty, o.price, 'maker', ts, o.reason);
@@ -307,6 +368,8 @@ export class PaperBroker {
   }
 
   private request(r: Request): void {
+    // Our clock behind the exchange's: the request cannot reach a book the exchange has already moved past.
+    if (r.arriveTs < this.exchTs) r.arriveTs = this.exchTs;
     // A request never overtakes an earlier one of the same order (a cancel drawing a shorter delay than its
     // order's placement arrives right after it), as over one connection to the exchange.
     for (let j = 0; j < this.requests.length; j++) {

@@ -33,6 +33,11 @@ export interface ExchangeSimOptions {
   category?: Category;
   /** Market time runs this many times faster than wall time. */
   speed?: number;
+  /**
+   * Each step's frames go out this long (market ms) after their exchange stamps: a feed latency, so that clients'
+   * receive stamps lag the exchange's `ts` as on a real connection (default 0).
+   */
+  feedDelayMs?: number;
   /** Start with the market paused (tests step it with resume/pause). */
   paused?: boolean;
   log?: (line: string) => void;
@@ -93,6 +98,7 @@ export class ExchangeSimServer {
   private readonly asks = new SideBook(false);
   private readonly views = new Map<number, DepthView>();
   private readonly speed: number;
+  private readonly feedDelayMs: number;
   private readonly log: (line: string) => void;
   private readonly priceDecimals: number;
   private timer: NodeJS.Timeout | null = null;
@@ -122,6 +128,7 @@ export class ExchangeSimServer {
     this.scale = new TickScale(feed.tickSize);
     this.priceDecimals = this.scale.decimals;
     this.speed = opts.speed ?? 1;
+    this.feedDelayMs = Math.max(0, opts.feedDelayMs ?? 0);
     this.paused = opts.paused ?? false;
     this.log = opts.log ?? (() => {});
     wss.on('connection', (ws) => this.onConnection(ws));
@@ -387,14 +394,14 @@ export class ExchangeSimServer {
   private schedule(): void {
     const next = this.peekStep();
     if (!next) return this.finish();
-    const due = this.wallAnchor + (next.atMs - this.marketAnchor) / this.speed;
+    const due = this.wallAnchor + (next.atMs - this.marketAnchor + this.feedDelayMs) / this.speed;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - Date.now()));
   }
 
   private onTimer(): void {
     this.timer = null;
     if (this.paused) return;
-    const marketNow = this.marketAnchor + (Date.now() - this.wallAnchor) * this.speed;
+    const marketNow = this.marketAnchor + (Date.now() - this.wallAnchor) * this.speed - this.feedDelayMs;
     let n = 0;
     while (!this.paused && !this.ended) {
       const next = this.peekStep();
