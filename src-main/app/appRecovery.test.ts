@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BacktestProgress, Reply, StatusView } from '../../src-shared/ipc.ts';
+import type {
+  BacktestProgress,
+  Reply,
+  RetrainProgress,
+  RetrainResult,
+  StatusView,
+} from '../../src-shared/ipc.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { testModelPath } from '../backtest/testing/testModel.ts';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -175,6 +181,32 @@ describe('heavy-job queue', () => {
       expect(started.size).toBe(4);
       expect(maxRunning).toBe(2);
       expect(ctx.service.jobStats()).toMatchObject({ running: 0, queued: 0 });
+      // Retraining waits in the same queue: behind a running backtest it says so, and cancelled there it never
+      // trains (no phase but 'queued' before its end) and ends as cancelled, not as a failure.
+      const retrains: RetrainProgress[] = [];
+      const results: RetrainResult[] = [];
+      const offR = ctx.bus.on('retrain/progress', (p) => retrains.push(p));
+      const offRes = ctx.bus.on('retrain/result', (r) => results.push(r));
+      try {
+        const b1 = ctx.dispatch('backtest/run', { sessionId, threshold: 0.3 });
+        const b2 = ctx.dispatch('backtest/run', { sessionId, threshold: 0.3 });
+        const rt = (await ctx.dispatch('model/retrain', {})) as Reply<{ jobId: string }>;
+        const rtId = rt.ok ? rt.result.jobId : '';
+        expect(retrains).toEqual([
+          { jobId: rtId, phase: 'queued', fraction: 0, message: 'queued, 2 ahead', metrics: {}, ahead: 2 },
+        ]);
+        expect(await ctx.dispatch('jobs/cancel', { jobId: rtId })).toMatchObject({
+          result: { cancelled: true },
+        });
+        await until('the retrain result', () => results.length === 1);
+        expect(results[0]).toMatchObject({ jobId: rtId, ok: false, error: `retrain ${rtId} cancelled` });
+        expect(retrains.map((p) => p.phase)).toEqual(['queued', 'failed']);
+        expect((await Promise.all([b1, b2])).every((a) => a.ok)).toBe(true);
+      } finally {
+        offR();
+        offRes();
+      }
+
       // A cancelled job is gone: cancelling it again finds nothing.
       expect(await ctx.dispatch('jobs/cancel', { jobId: cancelled[0] })).toMatchObject({
         ok: true,

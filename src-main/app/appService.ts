@@ -537,6 +537,7 @@ export class AppService {
         });
       })
       .catch((e: Error) => {
+        // A cancel is the user's choice, said as such ("retrain <id> cancelled"), not as a training failure.
         job.result = {
           jobId,
           ok: false,
@@ -731,7 +732,7 @@ export class AppService {
       })
       .catch((e: Error) => {
         progress({ phase: 'failed', fraction: 1, message: `live retraining: ${e.message}`, metrics: {} });
-        this.error('retrain', e.message);
+        if (!(e instanceof JobCancelled)) this.error('retrain', e.message);
       })
       .finally(() => {
         this.autoRound = null;

@@ -1,5 +1,7 @@
 // Backtest: replay a stored session through the same engine at one threshold or a sweep, and show the report.
-// A running job can be cancelled (by the job id its progress events carry); it then ends in a 'cancelled' state.
+// Backtests wait their turn in the engine's heavy-job queue (config jobs.concurrency): a queued job says how many
+// jobs are ahead of it. A queued or running job can be cancelled (by the job id its progress events carry); it then
+// ends in a 'cancelled' state.
 // Walk-forward: instead of the active model, one model per window trained on the minutes before it (out of sample).
 import { useMemo, useState } from 'react';
 import type { BacktestArgs, MetricsView, WalkForwardView } from '../../src-shared/ipc.ts';
@@ -62,12 +64,13 @@ export function BacktestPanel({ client }: { client: Client }) {
         setCancelling(false);
       });
   };
-  // The job id arrives with the first progress event (sent as soon as the job starts).
+  // The job id arrives with the first progress event (sent as soon as the job is queued or starts).
   const jobId = busy && prog?.jobId ? prog.jobId : null;
+  const queued = busy && prog?.ahead !== undefined;
   const cancel = () => {
     if (!jobId) return;
     setCancelling(true);
-    client.invoke('backtest/cancel', { jobId }).catch((e) => {
+    client.invoke('jobs/cancel', { jobId }).catch((e) => {
       setCancelling(false);
       reportError('backtest', e);
     });
@@ -143,7 +146,12 @@ export function BacktestPanel({ client }: { client: Client }) {
       {prog && (
         <>
           <progress aria-label="Backtest progress" max={1} value={prog.fraction} />
-          <div className="small" data-testid="backtest-progress">
+          <div
+            className={queued ? 'small dim' : 'small'}
+            data-testid="backtest-progress"
+            data-queued={queued}
+            title={queued ? QUEUE_HINT : undefined}
+          >
             {prog.message}
           </div>
         </>
@@ -226,6 +234,9 @@ export function BacktestPanel({ client }: { client: Client }) {
 }
 
 const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
+/** Why a job waits (the engine says "queued, N ahead"). */
+export const QUEUE_HINT =
+  'Backtests and retraining share one queue (config jobs.concurrency, default one at a time) so the live feed keeps its CPU; Cancel drops a queued job';
 
 /** bps with 2 decimals; one that rounds to nothing is 0.00, not -0.00. */
 const bps = (x: number) => fmt(Math.abs(x) < 5e-3 ? 0 : x, 2);

@@ -1,8 +1,11 @@
-// Retrain: train a model on stored data in a worker; metrics stream in; the user accepts or rejects it.
+// Retrain: train a model on stored data in a worker; metrics stream in; the user accepts or rejects it. Training
+// waits its turn in the engine's heavy-job queue (it says how many jobs are ahead) and can be cancelled.
+import { useState } from 'react';
 import type { Client } from '../api/client.ts';
 import { fmt } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 import type { ModelInfo } from '../../src-shared/ipc.ts';
+import { QUEUE_HINT } from './BacktestPanel.tsx';
 
 function Metrics({ m }: { m: Record<string, number> }) {
   const keys = Object.keys(m);
@@ -28,13 +31,34 @@ export function RetrainPanel({ client }: { client: Client }) {
   const active = useDesk((s) => s.status?.model ?? null);
   const models = useDesk((s) => s.models);
   const busy = prog !== null && prog.phase !== 'done' && prog.phase !== 'failed';
+  const [cancelling, setCancelling] = useState(false);
   const start = () => {
+    setCancelling(false);
     useDesk.setState({
       retrain: null,
       retrainProgress: { jobId: '', phase: 'dataset', fraction: 0, message: 'starting…', metrics: {} },
     });
-    client.invoke('model/retrain', {}).catch((e) => {
-      useDesk.setState({ retrainProgress: null });
+    client
+      .invoke('model/retrain', {})
+      // The reply names the job: from now on only its progress is shown here.
+      .then(({ jobId }) =>
+        useDesk.setState((s) =>
+          s.retrainProgress && s.retrainProgress.jobId === ''
+            ? { retrainProgress: { ...s.retrainProgress, jobId } }
+            : {},
+        ),
+      )
+      .catch((e) => {
+        useDesk.setState({ retrainProgress: null });
+        reportError('retrain', e);
+      });
+  };
+  const jobId = busy && prog?.jobId ? prog.jobId : null;
+  const cancel = () => {
+    if (!jobId) return;
+    setCancelling(true);
+    client.invoke('jobs/cancel', { jobId }).catch((e) => {
+      setCancelling(false);
       reportError('retrain', e);
     });
   };
@@ -76,11 +100,26 @@ export function RetrainPanel({ client }: { client: Client }) {
         <button onClick={start} disabled={busy}>
           Retrain
         </button>
+        {busy && (
+          <button onClick={cancel} disabled={!jobId || cancelling} aria-label="Cancel retrain">
+            {cancelling ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
       </div>
       <progress aria-label="Retrain progress" max={1} value={prog?.fraction ?? 0} />
       {prog && prog.phase !== 'done' && (
-        <div className="small" data-testid="retrain-progress">
-          {prog.phase} · {prog.message} {prog.phase !== 'failed' && <Metrics m={prog.metrics} />}
+        <div
+          className={prog.phase === 'queued' ? 'small dim' : 'small'}
+          data-testid="retrain-progress"
+          title={prog.phase === 'queued' ? QUEUE_HINT : undefined}
+        >
+          {prog.phase === 'queued' ? (
+            prog.message
+          ) : (
+            <>
+              {prog.phase} · {prog.message} {prog.phase !== 'failed' && <Metrics m={prog.metrics} />}
+            </>
+          )}
         </div>
       )}
       {res && (
@@ -123,7 +162,9 @@ export function RetrainPanel({ client }: { client: Client }) {
               )}
             </>
           ) : (
-            <div className="neg small">Training failed: {res.error}</div>
+            <div className="neg small">
+              {/\bcancelled$/.test(res.error ?? '') ? 'Training cancelled' : `Training failed: ${res.error}`}
+            </div>
           )}
         </div>
       )}
