@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installTerminalGuard } from './cli/terminalGuard.ts';
 
 const COMMANDS = {
   collect: 'collect L2 updates and trades into SQLite (bybit or sim)',
@@ -81,6 +82,8 @@ function onPipeError(e: NodeJS.ErrnoException): void {
 
 export async function main(argv: string[]): Promise<number> {
   ignoreClosedPipes();
+  // Whatever a command prints, control characters from outside text are escaped (see cli/terminalGuard.ts).
+  installTerminalGuard();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());

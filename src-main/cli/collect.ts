@@ -7,6 +7,8 @@ import { openDb } from '../store/db.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { SessionRecorder, type RecordResult } from '../store/sessionRecorder.ts';
 import { Args, UsageError } from './args.ts';
+import { safeText } from './safeText.ts';
+import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
 
 export const summary = 'collect L2 updates and trades into SQLite (bybit or sim)';
 
@@ -74,7 +76,9 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   }
   const source = createSource(config, { url: args.str('url'), durationMs: isSim ? durationMs : undefined });
   const tty = Boolean(process.stderr.isTTY);
-  const clearLine = () => (tty && !quiet ? '\r\x1b[K' : '');
+  const clearLine = () => {
+    if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
+  };
   const recorder = new SessionRecorder(db, source, {
     durationMs,
     // The simulator's clock is simulated time: stop after --duration of it, at any speed.
@@ -86,13 +90,20 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     meta: isSim ? { seed: config.sim.seed, speed } : { url: args.str('url') ?? config.bybit.url },
     onWarning: (text) => {
       const n = recorder.progress().warnings;
-      if (n <= MAX_WARNINGS_SHOWN) process.stderr.write(`${clearLine()}warning: ${text}\n`);
-      else if (n === MAX_WARNINGS_SHOWN + 1)
-        process.stderr.write(`${clearLine()}(further warnings are counted, not shown)\n`);
+      // Source text (topics, ret_msg) is escaped: one warning stays one line, and cannot drive the terminal.
+      if (n <= MAX_WARNINGS_SHOWN) {
+        clearLine();
+        process.stderr.write(`warning: ${safeText(text)}\n`);
+      } else if (n === MAX_WARNINGS_SHOWN + 1) {
+        clearLine();
+        process.stderr.write('(further warnings are counted, not shown)\n');
+      }
     },
     // Information, not a problem (where the tick size came from): a note, hidden by --quiet like the progress line.
     onNotice: (text) => {
-      if (!quiet) process.stderr.write(`${clearLine()}note: ${text}\n`);
+      if (quiet) return;
+      clearLine();
+      process.stderr.write(`note: ${safeText(text)}\n`);
     },
   });
 
@@ -114,7 +125,8 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
         ? ` (${p.buffered} held in memory: database locked ${formatDuration(now - p.storeBusySince)})`
         : '';
     const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages}${held} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
-    process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    if (tty) writeControl(process.stderr, CLEAR_LINE);
+    process.stderr.write(tty ? line : `${line}\n`);
   }, 1000);
   const onSignal = (sig: NodeJS.Signals) => void recorder.stop(sig);
   process.once('SIGINT', onSignal);
@@ -132,11 +144,11 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     control.signal?.removeEventListener('abort', onAbort);
-    if (tty && !quiet) process.stderr.write('\r\x1b[K');
+    clearLine();
     db.close();
   }
   const wallS = result.elapsedMs / 1000;
-  if (result.error) console.error(`collect stopped: ${result.error.message}`);
+  if (result.error) console.error(`collect stopped: ${safeText(result.error.message)}`);
   console.log(
     `session ${result.sessionId}: ${config.source} ${source.instrument.symbol} depth ${config.depth}; ` +
       `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
@@ -147,7 +159,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
   if (result.notStored)
     console.error(
-      `not stored: ${result.notStored.messages} of ${result.received} messages received (${result.notStored.reason})`,
+      `not stored: ${result.notStored.messages} of ${result.received} messages received (${safeText(result.notStored.reason)})`,
     );
   // A live collection whose whole --duration brought nothing stored nothing: say why and fail for scripts, as
   // `trade` does (Ctrl-C stays 0: the user stopped it).

@@ -9,6 +9,8 @@ import { importFiles, type ImportResult } from '../importer/importFiles.ts';
 import { tradeCsvKind } from '../importer/tradeCsv.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
+import { safeText } from './safeText.ts';
+import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
 
 export { importFiles } from '../importer/importFiles.ts';
 export type {
@@ -106,7 +108,9 @@ export async function run(argv: string[]): Promise<number> {
       if (quiet || now - lastReport < 1000) return;
       lastReport = now;
       const line = `importing ${path.basename(name)}: ${lines} lines, ${Math.round(lines / ((now - t0) / 1000))} lines/s`;
-      process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      // A name inside an archive is outside text: escaped, like every line below that names one.
+      if (tty) writeControl(process.stderr, CLEAR_LINE);
+      process.stderr.write(tty ? safeText(line) : `${safeText(line)}\n`);
     };
     const res = await importFiles(db, files, {
       tickSize: config.tick_size ?? undefined,
@@ -116,29 +120,32 @@ export async function run(argv: string[]): Promise<number> {
       trades,
       force: args.bool('force'),
     });
-    if (tty && !quiet && lastReport > 0) process.stderr.write('\r\x1b[K');
+    if (tty && !quiet && lastReport > 0) writeControl(process.stderr, CLEAR_LINE);
     const secs = (performance.now() - t0) / 1000;
     for (const s of res.sessions) {
       console.log(
-        `session ${s.sessionId}: ${s.symbol} from ${path.basename(s.source)}: depth ${s.depth}, tick ${s.tickSize}, ` +
-          `${s.bookMessages} book + ${s.tradeMessages} trade messages, ${s.gaps} gap${s.gaps === 1 ? '' : 's'}`,
+        safeText(
+          `session ${s.sessionId}: ${s.symbol} from ${path.basename(s.source)}: depth ${s.depth}, tick ${s.tickSize}, ` +
+            `${s.bookMessages} book + ${s.tradeMessages} trade messages, ${s.gaps} gap${s.gaps === 1 ? '' : 's'}`,
+        ),
       );
     }
     if (res.badLines > 0) {
       console.error(`${res.badLines} bad line${res.badLines === 1 ? '' : 's'} skipped:`);
       for (const b of res.listedBadLines)
-        console.error(`  ${b.source}${b.line > 0 ? `:${b.line}` : ''}: ${b.reason}`);
+        console.error(safeText(`  ${b.source}${b.line > 0 ? `:${b.line}` : ''}: ${b.reason}`));
       if (res.badLines > res.listedBadLines.length)
         console.error(`  ... and ${res.badLines - res.listedBadLines.length} more`);
     }
-    for (const n of notes(res)) console.error(n);
+    for (const n of notes(res)) console.error(safeText(n));
     for (const d of res.duplicates)
       console.error(
-        `${d.file} was imported before (same content) as ${d.sessions.length === 1 ? 'session' : 'sessions'} ` +
+        safeText(d.file) +
+          ` was imported before (same content) as ${d.sessions.length === 1 ? 'session' : 'sessions'} ` +
           `${d.sessions.join(', ')}: skipped. Add --force to import it again as new sessions.`,
       );
     if (res.tradesRejected) {
-      console.error(`--trades ${trades}: ${res.tradesRejected}; nothing imported`);
+      console.error(safeText(`--trades ${trades}: ${res.tradesRejected}; nothing imported`));
       return 1;
     }
     const total = res.sessions.reduce((n, s) => n + s.bookMessages + s.tradeMessages, 0);

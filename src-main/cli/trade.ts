@@ -24,6 +24,7 @@ import { openDb, type Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, getSession, latestSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
+import { safeText } from './safeText.ts';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -186,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       const w = new SessionWriter(db, feedSession, {
         batchIntervalMs: config.store.batch_interval,
-        onError: (e) => console.error(`warning: storing the feed failed: ${e.message}`),
+        onError: (e) => console.error(`warning: storing the feed failed: ${safeText(e.message)}`),
       });
       source.on('message', (m) => w.writeMessage(m));
       source.on('gap', (g) => w.writeGap(g));
@@ -305,11 +306,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   let warnings = 0;
   engine.on('warning', (w) => {
-    if (++warnings <= 20) console.error(`warning: ${w}`);
+    if (++warnings <= 20) console.error(`warning: ${safeText(w)}`);
   });
   // Information, not a problem (where the tick or lot size came from): a note, hidden by --quiet.
   engine.on('notice', (n) => {
-    if (!quiet) console.error(`note: ${n}`);
+    if (!quiet) console.error(`note: ${safeText(n)}`);
   });
 
   const onSignal = () => {

@@ -9,6 +9,7 @@ import { openDb } from '../store/db.ts';
 import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { Args, UsageError } from './args.ts';
+import { writeControl } from './terminalGuard.ts';
 
 export const summary = 'train a model on stored data and export ONNX';
 
@@ -79,7 +80,9 @@ class ProgressBar {
     const width = 24;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
     if (this.tty) {
-      process.stderr.write(`\r[${bar}] ${text}`.padEnd(110).slice(0, 130));
+      // The carriage return is ours (the bar redraws in place): written around the terminal guard.
+      writeControl(process.stderr, '\r');
+      process.stderr.write(`[${bar}] ${text}`.padEnd(109).slice(0, 129));
       this.drawn = true;
     } else if (now - this.lastLine > 3000) {
       this.lastLine = now;
