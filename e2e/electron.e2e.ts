@@ -1,16 +1,17 @@
 // The desktop app under Playwright's Electron driver, on the simulated market: either this checkout (electron-vite
 // build + node_modules' Electron) or, with L2DESK_ELECTRON_EXECUTABLE, a packaged app as electron-builder made it
 // (the release workflow, .github/workflows/release.yml). Checks the hardening (app:// origin, CSP, no Node, no
-// navigation or windows, no remote or file:// content) and that the app collects into SQLite through its own
-// Electron-ABI build of better-sqlite3. On machines without an Electron binary (no download possible) the suite is
-// reported as skipped, with the reason in its name.
+// navigation or windows, no remote or file:// content), that a retrain runs in its worker thread and the accepted
+// model loads in ONNX Runtime, and that the app collects into SQLite through its own Electron-ABI better-sqlite3.
+// On machines without an Electron binary (no download possible) the suite is reported as skipped, with the reason
+// in its name.
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import { _electron as electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, ROOT, electronBinary, tempDir } from './harness.ts';
+import { ARTIFACTS, ROOT, electronBinary, seedSimSession, tempDir } from './harness.ts';
 import { electronSqliteBinding } from '../scripts/electronNative.mjs';
 
 const packaged = process.env.L2DESK_ELECTRON_EXECUTABLE || '';
@@ -50,6 +51,8 @@ describe.skipIf(reason !== '')(`${what}${reason ? ` — skipped: ${reason}` : ''
     }
     const dir = tempDir('l2desk-electron-');
     db = path.join(dir, 'l2desk.db');
+    // Minutes of stored data (written by the CLI under Node), so that Retrain has something to learn from at once.
+    seedSimSession(db);
     // The simulated market, so that the test needs no exchange (and works where Bybit is blocked).
     fs.mkdirSync(path.join(dir, 'l2desk'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'l2desk', 'config.yaml'), 'source: sim\n');
@@ -136,6 +139,16 @@ describe.skipIf(reason !== '')(`${what}${reason ? ` — skipped: ${reason}` : ''
     expect(win.url()).toBe('app://l2desk/index.html');
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await win.screenshot({ path: path.join(ARTIFACTS, 'electron.png') });
+  });
+
+  it('retrains in a worker thread and swaps the model in on Accept (worker, SQLite and ONNX Runtime from the package)', async () => {
+    await win.getByRole('button', { name: 'Retrain' }).click();
+    const result = win.getByTestId('retrain-result');
+    await result.waitFor({ timeout: 90_000 });
+    await expect.poll(() => result.textContent()).toMatch(/ic\s*-?\d/);
+    await win.getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(() => result.getAttribute('data-status')).toBe('accepted');
+    await expect.poll(() => win.getByTestId('active-model').textContent()).toMatch(/^btcusdt-/);
   });
 
   it('collects into SQLite through the Electron-ABI better-sqlite3 build', async () => {
