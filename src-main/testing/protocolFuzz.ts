@@ -251,7 +251,7 @@ export function randomRequest(
     lines.push(
       `Origin: ${rng.pick([`http://127.0.0.1:${t.port}`, 'http://evil.example', 'null', rng.text(12)])}`,
     );
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   for (let i = rng.chance(0.5) ? 0 : rng.int(4); i > 0; i--) {
     const name = rng.chance(0.8) ? rng.pick(HEADER_NAMES) : rng.text(1 + rng.int(12));
     const value =
@@ -263,7 +263,7 @@ export function randomRequest(
     lines.push(`${name}: ${value}`);
     if (name === 'Content-Length' || name === 'Transfer-Encoding') body = rng.bytes(rng.int(200));
   }
-  let bytes = Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), body]);
+  let bytes: Buffer = Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), body]);
   let count = 1;
   if (kind < 3) bytes = mutate(rng, bytes);
   if (upgrade && rng.chance(0.7)) {
