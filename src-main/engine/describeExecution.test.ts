@@ -11,7 +11,12 @@ describe('describeExecution', () => {
   it.each([
     [
       {},
-      /^executor market, latency 50 ms, pro_rata queue, liquidity consumed, fees taker 0\.055% \/ maker 0\.02%$/,
+      new RegExp(
+        '^executor market, latency 50 ms, pro_rata queue, liquidity consumed, fees taker 0\\.055% / maker 0\\.02%; ' +
+          'clocks: decisions on the receive clock \\(data without receive stamps: exchange time \\+ 0 ms\\), ' +
+          'orders sent after compute 1 ms \\(live: measured when longer\\), matched on the exchange clock at arrival, ' +
+          'fills seen 50 ms later; resting orders fill only from volume traded after the queue ahead$',
+      ),
     ],
     [
       { 'trading.latency_model': 'feed', 'trading.latency_feed_factor': 3 },
@@ -22,6 +27,10 @@ describe('describeExecution', () => {
       /latency 50 ms \+ jitter \(mean 5 ms, seed 1\)/,
     ],
     [{ 'trading.queue_model': 'power', 'trading.queue_power': 3 }, /power queue \(n 3\)/],
+    [
+      { 'trading.compute': '4ms', 'trading.response_latency': '20ms', 'trading.feed_latency': '30ms' },
+      /exchange time \+ 30 ms\), orders sent after compute 4 ms .*fills seen 20 ms later/,
+    ],
     [
       { 'trading.executor': 'passive', 'trading.liquidity': 'unlimited' },
       /^executor passive \(crosses after 5000 ms\).*liquidity unlimited/,
