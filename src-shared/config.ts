@@ -97,6 +97,8 @@ export const configSchema = z
       bins: positiveInt.max(255),
       folds: positiveInt.max(20),
       ensemble: positiveInt.max(16),
+      /** Fewest independent label horizons (covered time / horizon) training accepts: rows overlap, time does not. */
+      min_horizons: positiveInt,
     }),
     tuning: z.strictObject({ trials: z.number().int().nonnegative() }),
     retrain: z.strictObject({

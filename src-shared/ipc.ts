@@ -112,6 +112,9 @@ export interface ModelInfo {
   metrics: Record<string, number>;
   /** Gain importance per feature name (shares summing to 1), when the model's metadata has it. */
   importance?: Record<string, number>;
+  /** 95% intervals [low, high] of some metrics, keyed like `metrics` (ic, r2, hitRate): a block bootstrap over the
+   * validation rows, whose labels overlap. Absent from older models and peers. */
+  intervals?: Record<string, [number, number]>;
 }
 
 export interface SessionInfo {
@@ -224,6 +227,9 @@ export interface MetricsView {
   expectancy?: number;
   expectancyBps?: number;
   sharpeReliable?: boolean;
+  /** 95% interval of the net P&L (quote currency; block bootstrap of the equity changes); null when the run is too
+   * short. When it spans 0 the P&L is not distinguishable from zero. Absent from older peers. */
+  netPnlCi?: [number, number] | null;
 }
 
 /**
@@ -391,6 +397,12 @@ export interface WalkForwardWindowView {
   oosIc: number | null;
   oosHitRate: number | null;
   oosN: number;
+  /** 95% intervals (block bootstrap, blocks of at least one horizon) of ic, r2, oosIc and oosHitRate; null when
+   * unknown. Absent from older peers. */
+  icCi?: [number, number] | null;
+  r2Ci?: [number, number] | null;
+  oosIcCi?: [number, number] | null;
+  oosHitRateCi?: [number, number] | null;
 }
 
 export interface WalkForwardView {

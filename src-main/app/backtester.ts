@@ -116,6 +116,10 @@ export function toWalkForwardView(s: WalkForwardSection): WalkForwardView {
       oosIc: m.oos_ic,
       oosHitRate: m.oos_hit_rate,
       oosN: m.oos_n,
+      icCi: m.ic_ci ?? null,
+      r2Ci: m.r2_ci ?? null,
+      oosIcCi: m.oos_ic_ci ?? null,
+      oosHitRateCi: m.oos_hit_rate_ci ?? null,
     })),
   };
 }
@@ -156,6 +160,7 @@ export function makeBacktester(o: {
         ...walkForward,
         horizonMs: o.config.model.horizon,
         decisionIntervalMs: o.config.features.decision_interval,
+        minHorizons: o.config.train.min_horizons,
       });
       if (err) throw new Error(`walk-forward: ${err}`);
       // The trainer worker reads the data through its own connection.

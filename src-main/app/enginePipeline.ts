@@ -44,6 +44,7 @@ export function toMetricsView(m: Metrics): MetricsView {
     expectancy: m.expectancy,
     expectancyBps: m.expectancyBps,
     sharpeReliable: m.sharpeReliable,
+    netPnlCi: m.netPnlCi,
   };
 }
 

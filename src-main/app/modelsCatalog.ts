@@ -30,6 +30,23 @@ export function headlineMetrics(m: Record<string, unknown> | undefined): Record<
   return out;
 }
 
+/** The 95% intervals of the headline metrics (metrics.ic_ci, ...), under the headline names; nothing when absent. */
+export function intervalsOf(m: Record<string, unknown> | undefined): {
+  intervals?: Record<string, [number, number]>;
+} {
+  const out: Record<string, [number, number]> = {};
+  for (const [k, label] of [
+    ['ic_ci', 'ic'],
+    ['r2_ci', 'r2'],
+    ['hit_rate_ci', 'hitRate'],
+  ] as const) {
+    const v = m?.[k];
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      out[label] = [v[0] as number, v[1] as number];
+  }
+  return Object.keys(out).length ? { intervals: out } : {};
+}
+
 /** The trainer's gain importance per feature (metrics.feature_importance), numbers only; nothing when absent. */
 export function importanceOf(v: unknown): { importance?: Record<string, number> } {
   if (!v || typeof v !== 'object') return {};
@@ -51,6 +68,7 @@ export function readModelInfo(onnxPath: string): ModelInfo | null {
       trainedAt: typeof meta.created_at === 'number' ? meta.created_at : null,
       metrics: headlineMetrics(meta.metrics),
       ...importanceOf(meta.metrics?.feature_importance),
+      ...intervalsOf(meta.metrics),
     };
   } catch {
     return null;

@@ -63,6 +63,9 @@ export interface BacktestRow {
   round_trips: number;
   fees: number;
   net_pnl: number;
+  /** 95% interval of net_pnl (block bootstrap of the equity changes); null when the run is too short. Spanning 0:
+   * not distinguishable from zero. Absent from reports of older versions. */
+  net_pnl_ci?: [number, number] | null;
   total_return: number;
   sharpe: number;
   sortino: number;
@@ -202,6 +205,7 @@ export function rowOf(p: PassResult, inSampleShare: number | null = null): Backt
     round_trips: m.roundTrips,
     fees: m.fees,
     net_pnl: m.netPnl,
+    net_pnl_ci: m.netPnlCi ?? null,
     total_return: m.totalReturn,
     sharpe: m.sharpe,
     sortino: m.sortino,

@@ -1,6 +1,7 @@
 // The backtest report as one self-contained HTML page: inline CSS, an inline SVG equity curve per threshold and
 // the metrics table. No scripts, fonts or images from anywhere: it opens offline in any browser.
 import type { BacktestReport, BacktestRow } from './backtest.ts';
+import { excludesZero, formatInterval, type Interval } from '../model/confidence.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
@@ -65,12 +66,25 @@ function equitySvg(series: BacktestReport['equity'], width = 960, height = 320):
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Equity curve">${grid.join('')}${lines.join('')}</svg><div class="legend">${legend}</div>`;
 }
 
+/** The net P&L interval, and the verdict a trader needs: can this run tell its result apart from zero? */
+function pnlInterval(r: BacktestRow): string {
+  const ci = r.net_pnl_ci;
+  if (!ci) return '<span class="muted">run too short</span>';
+  return (
+    `${esc(formatInterval(ci, 2))} ` +
+    (excludesZero(ci)
+      ? `<span class="${ci[0] > 0 ? 'pos' : 'neg'}">distinguishable from zero</span>`
+      : '<span class="muted">not distinguishable from zero</span>')
+  );
+}
+
 function table(rows: readonly BacktestRow[]): string {
   const head = [
     'Threshold',
     'Trades',
     'Round trips',
     'Net P&L',
+    'Net P&L 95% interval',
     'Return',
     'Fees',
     'Sharpe',
@@ -86,7 +100,7 @@ function table(rows: readonly BacktestRow[]): string {
   const body = rows.map(
     (r) =>
       `<tr><td>${fmt(r.threshold, 3)}</td><td>${r.trades}</td><td>${r.round_trips}</td><td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td>` +
-      `<td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td><td>${fmt(r.sharpe)}</td><td>${fmt(r.sortino)}</td><td>${pct(r.max_drawdown)}</td>` +
+      `<td>${pnlInterval(r)}</td><td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td><td>${fmt(r.sharpe)}</td><td>${fmt(r.sortino)}</td><td>${pct(r.max_drawdown)}</td>` +
       `<td>${pct(r.hit_rate, 1)}</td><td>${pct(r.hit_rate_gross, 1)}</td><td>${fmt(r.turnover, 1)}×</td><td>${fmt(r.avg_holding_s, 1)} s</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`,
   );
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
@@ -156,6 +170,8 @@ function inSampleBanner(r: BacktestReport): string {
 }
 
 const fmtN = (x: number | null, d = 3) => (x === null ? '–' : fmt(x, d));
+const ciCell = (ci: Interval | null | undefined) =>
+  ci ? ` <span class="muted">${esc(formatInterval(ci, 3))}</span>` : '';
 /** Time of day (UTC): the walk-forward table's times all fall within the session stated above it. */
 const hms = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 19) : '–');
 
@@ -174,17 +190,20 @@ function walkForwardSection(w: WalkForwardSection | undefined): string {
     'Decisions',
     'In-sample',
     'OOS IC',
+    'OOS IC 95% interval',
     'OOS hit rate',
+    'OOS hit rate 95% interval',
   ];
   const body = w.models.map(
     (m) =>
       `<tr><td>${m.window}</td><td>${hms(m.trade_from)}</td><td>${hms(m.trade_to)}</td><td>${hms(m.train_from)}</td>` +
       `<td>${hms(m.train_to)}</td><td>${esc(m.model?.replace(/^.*[\\/]/, '') ?? 'none')}${m.trained ? '' : ` <span class="muted">(${esc(m.note)})</span>`}</td>` +
-      `<td>${m.rows}</td><td>${fmtN(m.r2)}</td><td>${fmtN(m.ic)}</td><td>${m.decisions}</td><td>${m.in_sample}</td>` +
-      `<td>${fmtN(m.oos_ic)}</td><td>${m.oos_hit_rate === null ? '–' : pct(m.oos_hit_rate, 1)}</td></tr>`,
+      `<td>${m.rows}</td><td>${fmtN(m.r2)}${ciCell(m.r2_ci)}</td><td>${fmtN(m.ic)}${ciCell(m.ic_ci)}</td><td>${m.decisions}</td><td>${m.in_sample}</td>` +
+      `<td>${fmtN(m.oos_ic)}</td><td>${m.oos_ic_ci ? esc(formatInterval(m.oos_ic_ci, 3)) + (excludesZero(m.oos_ic_ci) ? '' : ' <span class="muted">(holds 0)</span>') : '–'}</td>` +
+      `<td>${m.oos_hit_rate === null ? '–' : pct(m.oos_hit_rate, 1)}</td><td>${m.oos_hit_rate_ci ? esc(formatInterval(m.oos_hit_rate_ci, 1, 100)) + ' %' : '–'}</td></tr>`,
   );
   return `<h2>Walk-forward</h2>
-<div class="muted">train window ${esc(String(w.train_window_ms / 60_000))} min, retrained every ${esc(String(w.every_ms / 60_000))} min, embargo ${esc(String(w.embargo_ms / 1000))} s (one horizon) between a model's last label and its first decision; no trading before ${esc(iso(w.first_trade_ts))}; models in ${esc(w.out_dir)}</div>
+<div class="muted">train window ${esc(String(w.train_window_ms / 60_000))} min, retrained every ${esc(String(w.every_ms / 60_000))} min, embargo ${esc(String(w.embargo_ms / 1000))} s (one horizon) between a model's last label and its first decision; no trading before ${esc(iso(w.first_trade_ts))}; models in ${esc(w.out_dir)}. Intervals are 95%, from a moving-block bootstrap with blocks of at least one horizon: a window's labels overlap, so its decisions are not independent; an interval holding 0 means the IC is not distinguishable from zero.</div>
 <table aria-label="Walk-forward windows"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
@@ -234,7 +253,7 @@ ${walkForwardSection(r.walk_forward)}
 <dt>Model</dt><dd>${esc(r.model ?? '–')}</dd>
 <dt>In-sample</dt><dd>${r.in_sample?.share == null ? '–' : esc(pct(r.in_sample.share, 1))} of decisions inside the training span of their model; ${esc(r.in_sample?.basis ?? '')}</dd>
 <dt>Sharpe, Sortino</dt><dd>equity sampled every ${esc(String(r.sampling_ms))} ms, simple returns, annualised with ${esc(r.annualisation)}</dd>
-<dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid</dd>
+<dt>Net P&amp;L</dt><dd>after fees (taker on market orders and crossed limits, maker on passive fills), marked at the mid; its 95% interval comes from a moving-block bootstrap of the equity changes over 10 s periods: when it spans zero the run's result is not distinguishable from zero (luck explains it as well as skill)</dd>
 <dt>Final equity</dt><dd>${esc(r.final_equity_basis)}${openAtEnd(r.rows)}</dd>
 <dt>Execution costs</dt><dd>${esc(r.costs_basis ?? '')}</dd>
 <dt>Round trips</dt><dd>${esc(r.trade_stats_basis ?? '')}</dd>

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../src-shared/duration.ts';
 import { PredictorModel, ScheduledModel, type ModelWindow } from '../engine/decisionModel.ts';
-import { FEATURE_SET } from '../features/featureSet.ts';
+import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
+import { blockLengthFor, metricIntervals, type Interval } from '../model/confidence.ts';
 import { hitRate, spearman } from '../model/metrics.ts';
 import { Predictor } from '../model/predictor.ts';
+import { TrainingDataError } from '../model/trainingData.ts';
 import {
-  MIN_ROWS,
   settingsFromConfig,
   trainModelFromDb,
   type PipelineProgress,
@@ -38,6 +39,8 @@ export interface WalkForwardSettings {
   everyMs: number;
   horizonMs: number;
   decisionIntervalMs: number;
+  /** config train.min_horizons: each window's training data must cover this many label horizons. */
+  minHorizons?: number;
 }
 
 /** The shortest train window, in horizons: the embargo takes one, labels another, and rows need the rest. */
@@ -55,7 +58,20 @@ export function walkForwardSettingsError(s: WalkForwardSettings): string | null 
       `the train window (${formatDuration(s.trainWindowMs)}) must be at least ${MIN_WINDOW_HORIZONS} horizons ` +
       `(${formatDuration(MIN_WINDOW_HORIZONS * s.horizonMs)} for a ${formatDuration(s.horizonMs)} horizon): one horizon is the embargo, the rest must hold training rows`
     );
+  const need = minTrainWindowMs(s);
+  if (s.trainWindowMs < need)
+    return (
+      `the train window (${formatDuration(s.trainWindowMs)}) is too short for training, which needs data covering ` +
+      `${s.minHorizons} label horizons (train.min_horizons): with the embargo and the features' warm-up that is a ` +
+      `window of at least ${formatDuration(need)}; lengthen the train window`
+    );
   return null;
+}
+
+/** Shortest train window whose rows can cover minHorizons horizons: rows start after the features' warm-up and the
+ * last label ends one horizon (the embargo) before trading. */
+export function minTrainWindowMs(s: WalkForwardSettings): number {
+  return s.minHorizons ? (s.minHorizons + 1) * s.horizonMs + MAX_LOOKBACK_MS : 0;
 }
 
 /**
@@ -105,7 +121,8 @@ interface TrainedWindow {
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
-const tooLittleData = (e: Error) => e.message.includes(`at least ${MIN_ROWS} are needed`);
+const finiteInterval = (ci: Interval | null): Interval | null =>
+  ci && Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null;
 
 export async function runWalkForward(
   o: WalkForwardOptions,
@@ -116,11 +133,13 @@ export async function runWalkForward(
   if (s.firstRecvTs === null || s.lastRecvTs === null) throw new Error(`session ${s.id} holds no data`);
   const horizonMs = o.config.model.horizon;
   const decisionIntervalMs = o.config.features.decision_interval;
+  const settings = o.settings ?? settingsFromConfig(o.config);
   const ws: WalkForwardSettings = {
     trainWindowMs: o.trainWindowMs,
     everyMs: o.everyMs,
     horizonMs,
     decisionIntervalMs,
+    minHorizons: settings.minHorizons,
   };
   const plan = planWalkForward(s.firstRecvTs, s.lastRecvTs, ws);
   if (plan.length === 0)
@@ -128,7 +147,6 @@ export async function runWalkForward(
       `session ${s.id} spans ${formatDuration(s.lastRecvTs - s.firstRecvTs)}, no longer than the train window ` +
         `(${formatDuration(o.trainWindowMs)}): nothing is left to test; shorten the train window or record more`,
     );
-  const settings = o.settings ?? settingsFromConfig(o.config);
   fs.mkdirSync(o.outDir, { recursive: true });
   const digits = String(plan.length - 1).length;
   const trained: TrainedWindow[] = [];
@@ -186,10 +204,12 @@ export async function runWalkForward(
             n_valid: m.meta.metrics.n_valid,
             r2: finite(m.meta.metrics.r2),
             ic: finite(m.meta.metrics.ic),
+            r2_ci: m.meta.metrics.r2_ci ?? null,
+            ic_ci: m.meta.metrics.ic_ci ?? null,
           },
         };
       } catch (e) {
-        if (!(e instanceof Error) || !tooLittleData(e)) throw e;
+        if (!(e instanceof TrainingDataError)) throw e;
         // Too little data to learn from: the previous window's model (if any) keeps trading.
         t = {
           window: w,
@@ -199,7 +219,7 @@ export async function runWalkForward(
             model: last?.row.model ?? null,
             trained: false,
             note:
-              `not trained: fewer than ${MIN_ROWS} rows in its window; ` +
+              `not trained: ${e.message}; ` +
               (last?.row.model
                 ? `window ${last.row.window}'s model kept trading`
                 : 'no model yet, no trading'),
@@ -268,6 +288,13 @@ export async function runWalkForward(
       r.oos_n = y.length;
       r.oos_ic = y.length >= 3 ? finite(spearman(pred, y)) : null;
       r.oos_hit_rate = y.length > 0 ? finite(hitRate(pred, y)) : null;
+      // Decisions come every interval, labels span a horizon: neighbouring rows overlap, hence a block bootstrap.
+      const ci = metricIntervals(pred, y, {
+        blockLength: blockLengthFor(horizonMs, decisionIntervalMs, y.length),
+        seed: 1,
+      });
+      r.oos_ic_ci = finiteInterval(ci.ic_ci);
+      r.oos_hit_rate_ci = finiteInterval(ci.hit_rate_ci);
     });
     const section: WalkForwardSection = {
       train_window_ms: o.trainWindowMs,

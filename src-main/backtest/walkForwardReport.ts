@@ -25,6 +25,9 @@ export interface WalkForwardModelRow {
   /** Validation R² and IC of this window's model at training time (null when not trained). */
   r2: number | null;
   ic: number | null;
+  /** 95% intervals of r2 and ic (block bootstrap over the validation rows); null when not trained or unknown. */
+  r2_ci?: [number, number] | null;
+  ic_ci?: [number, number] | null;
   /** Decisions made in the window, and how many of them lie inside the deciding model's training span. */
   decisions: number;
   in_sample: number;
@@ -35,6 +38,10 @@ export interface WalkForwardModelRow {
   oos_ic: number | null;
   oos_hit_rate: number | null;
   oos_n: number;
+  /** 95% intervals of oos_ic and oos_hit_rate: a block bootstrap with blocks of at least one horizon (the window's
+   * labels overlap); null with too few decisions. */
+  oos_ic_ci?: [number, number] | null;
+  oos_hit_rate_ci?: [number, number] | null;
 }
 
 export interface WalkForwardSection {
@@ -51,19 +58,23 @@ export interface WalkForwardSection {
 
 const hhmmss = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 19) : '–');
 const f = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+/** "[lo, hi]" (95% interval), or "[–]" when there is none, so the columns stay aligned. */
+const ci = (c: [number, number] | null | undefined, scale = 1, d = 3) =>
+  c ? `[${(c[0] * scale).toFixed(d)}, ${(c[1] * scale).toFixed(d)}]` : '[–]';
 
 /** The CLI's walk-forward table: a header line, then one line per window. */
 export function formatWalkForwardTable(s: WalkForwardSection): string[] {
   const head =
     `walk-forward: train window ${formatDuration(s.train_window_ms)}, retrain every ${formatDuration(s.every_ms)}, ` +
-    `embargo ${formatDuration(s.embargo_ms)} (one horizon); no trading before ${new Date(s.first_trade_ts).toISOString()}; models in ${s.out_dir}`;
+    `embargo ${formatDuration(s.embargo_ms)} (one horizon); no trading before ${new Date(s.first_trade_ts).toISOString()}; models in ${s.out_dir}; ` +
+    '[lo, hi]: 95% block-bootstrap intervals';
   const lines = s.models.map((m) => {
     const model = m.model === null ? 'none' : m.model.replace(/^.*[\\/]/, '');
     return (
       `  window ${String(m.window).padStart(2)}  trades ${hhmmss(m.trade_from)}–${hhmmss(m.trade_to)}  ` +
       `trained on ${hhmmss(m.train_from)}–${hhmmss(m.train_to)}  rows ${String(m.rows).padStart(5)}  ` +
       `r2 ${f(m.r2).padStart(6)}  ic ${f(m.ic).padStart(6)}  decisions ${String(m.decisions).padStart(5)}  ` +
-      `oos_ic ${f(m.oos_ic).padStart(6)}  oos_hit ${m.oos_hit_rate === null ? '  –' : (m.oos_hit_rate * 100).toFixed(1) + '%'}  model ${model}` +
+      `oos_ic ${f(m.oos_ic).padStart(6)} ${ci(m.oos_ic_ci)}  oos_hit ${m.oos_hit_rate === null ? '  –' : (m.oos_hit_rate * 100).toFixed(1) + '%'} ${ci(m.oos_hit_rate_ci, 100, 1)}  model ${model}` +
       (m.trained ? '' : `  (${m.note})`)
     );
   });

@@ -18,6 +18,7 @@ import { formatWalkForwardTable } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
+import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
 import { DbError, openDb } from '../store/db.ts';
 import { getSession, latestSession } from '../store/sessions.ts';
@@ -120,8 +121,21 @@ export function formatRow(r: BacktestRow): string {
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
+    `\n  ${pnlLine(r)}` +
     `\n  ${costsLine(r)}` +
     `\n  ${tradesLine(r)}`
+  );
+}
+
+/** The net P&L with its 95% interval, and whether the run tells it apart from zero. */
+export function pnlLine(r: Pick<BacktestRow, 'net_pnl' | 'net_pnl_ci'>): string {
+  const ci = r.net_pnl_ci;
+  if (!ci) return `net P&L ${r.net_pnl.toFixed(2)}: too short a run for a confidence interval`;
+  return (
+    `net P&L ${r.net_pnl.toFixed(2)}, 95% interval ${formatInterval(ci, 2)} (block bootstrap of the equity changes): ` +
+    (excludesZero(ci)
+      ? `distinguishable from zero (${ci[0] > 0 ? 'a gain' : 'a loss'})`
+      : 'not distinguishable from zero')
   );
 }
 
@@ -186,6 +200,7 @@ export async function run(argv: string[]): Promise<number> {
       everyMs,
       horizonMs: config.model.horizon,
       decisionIntervalMs: config.features.decision_interval,
+      minHorizons: config.train.min_horizons,
     });
     if (err) throw new UsageError(`--walk-forward: ${err}`);
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');

@@ -55,9 +55,13 @@ beforeAll(() => {
   start = s.a;
   end = s.b;
   db.close();
-  // Small models: a few dozen rounds on two folds keep each window's training well under a second.
+  // Small models: a few dozen rounds on two folds keep each window's training well under a second. An 8 min window
+  // covers about 45 horizons of 10 s, below the default minimum (200, 34 min of data): 20 here.
   cfg = path.join(dir, 'small.yaml');
-  fs.writeFileSync(cfg, 'train:\n  rounds: 30\n  folds: 2\n  early_stopping_rounds: 10\n');
+  fs.writeFileSync(
+    cfg,
+    'train:\n  rounds: 30\n  folds: 2\n  early_stopping_rounds: 10\n  min_horizons: 20\n',
+  );
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -114,7 +118,22 @@ describe('l2desk backtest --walk-forward', () => {
       expect(m.decisions).toBeGreaterThan(k < 4 ? 280 : 100);
       expect(m.in_sample).toBe(0);
       expect(m.oos_n).toBeGreaterThan(m.decisions - H / 1000 - 1);
+      // 95% intervals beside the IC at training time and out of sample, around their point values
+      for (const [v, ci] of [
+        [m.ic, m.ic_ci],
+        [m.oos_ic, m.oos_ic_ci],
+        [m.oos_hit_rate, m.oos_hit_rate_ci],
+      ] as const) {
+        expect(ci).toHaveLength(2);
+        expect(ci?.[0]).toBeLessThanOrEqual(v as number);
+        expect(ci?.[1]).toBeGreaterThanOrEqual(v as number);
+      }
     }
+    expect(r.stdout).toMatch(/oos_ic +-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]/);
+    // the net P&L's interval and the verdict on it
+    expect(r.stdout).toMatch(
+      /net P&L -?\d+\.\d\d, 95% interval \[-?\d+\.\d\d, -?\d+\.\d\d\] .*: (not )?distinguishable from zero/,
+    );
     expect(fs.existsSync(path.join(out1(), 'walkforward.json'))).toBe(true);
     // Nothing is in-sample, by the run's own count.
     expect(report.in_sample.share).toBe(0);
@@ -176,6 +195,9 @@ describe('l2desk backtest --walk-forward', () => {
     expect(html).toContain('aria-label="Walk-forward windows"');
     expect(html).toContain('wf-04.onnx');
     expect(html).toContain('Out of sample: none of the');
+    expect(html).toContain('<th>OOS IC 95% interval</th>');
+    expect(html).toMatch(/<th>Net P&L 95% interval<\/th>/);
+    expect(html).toMatch(/(not )?distinguishable from zero/);
   });
 
   it('is deterministic: a second run trains the same models and gives the same rows', async () => {
@@ -224,6 +246,9 @@ describe('l2desk backtest --walk-forward', () => {
       '10m',
       '--config',
       cfg,
+      // 3 min cover enough horizons for this minimum, but give fewer than 200 rows
+      '--set',
+      'train.min_horizons=12',
       '--out',
       path.join(dir, 'short'),
       '--report',
@@ -232,7 +257,7 @@ describe('l2desk backtest --walk-forward', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /window 0 \(1 of 3\): not trained: fewer than 200 rows in its window; no model yet, no trading/,
+      /window 0 \(1 of 3\): not trained: session \d+ gives 1\d\d training samples .*; at least 200 are needed: collect more data, then train again; no model yet, no trading/,
     );
     const x = readReport(rep);
     expect(x.walk_forward?.models.map((m) => [m.trained, m.model, m.decisions])).toEqual([
@@ -258,7 +283,12 @@ describe('l2desk backtest --walk-forward', () => {
         );
       const config = loadConfig({
         ignoreUserFile: true,
-        overrides: { 'train.rounds': 30, 'train.folds': 2, 'train.early_stopping_rounds': 10 },
+        overrides: {
+          'train.rounds': 30,
+          'train.folds': 2,
+          'train.early_stopping_rounds': 10,
+          'train.min_horizons': 20,
+        },
       });
       const { report: x } = await runWalkForward({
         db,
@@ -276,7 +306,9 @@ describe('l2desk backtest --walk-forward', () => {
       expect(ms.slice(0, 2).map((m) => m.trained)).toEqual([true, true]);
       for (const m of ms.slice(2)) {
         expect(m).toMatchObject({ trained: false, model: ms[1].model, training: ms[1].training, rows: 0 });
-        expect(m.note).toBe(`not trained: fewer than 200 rows in its window; window 1's model kept trading`);
+        expect(m.note).toMatch(
+          /^not trained: training needs at least 4 minutes of data \(20 independent 10 s horizons\); session \d+ covers .*; window 1's model kept trading$/,
+        );
       }
       // Only the trained models were swapped in.
       const swaps = db
@@ -333,6 +365,10 @@ describe('l2desk backtest --walk-forward', () => {
     [['--walk-forward', '--retrain-every', '0'], /retraining period must be > 0/],
     [['--walk-forward', '--retrain-every', 'soon'], /--retrain-every: "soon" is not a duration/],
     [['--walk-forward', '--train-window', '90s'], /at least 10 horizons/],
+    [
+      ['--walk-forward', '--train-window', '20m'],
+      /the train window \(20m00s\) is too short for training, which needs data covering 200 label horizons \(train\.min_horizons\).* at least 34m00s/,
+    ],
     [['--walk-forward', '--train-window'], /--train-window needs a duration/],
     [['--train-window', '2h'], /--train-window only goes with --walk-forward/],
     [['--out', 'x'], /--out only goes with --walk-forward/],

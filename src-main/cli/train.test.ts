@@ -69,13 +69,23 @@ describe('l2desk train', () => {
       out,
       '--name',
       'm1',
+      // 25 minutes of data are 150 horizons of 10 s: fewer than the default minimum, enough for this test
+      '--set',
+      'train.min_horizons=100',
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const rep = JSON.parse(lines[0]) as Record<string, unknown>;
-    for (const k of ['r2', 'ic', 'hit_rate']) expect(Number.isFinite(rep[k]), k).toBe(true);
+    for (const k of ['r2', 'ic', 'hit_rate']) {
+      expect(Number.isFinite(rep[k]), k).toBe(true);
+      // a 95% interval beside each, around it
+      const ci = rep[`${k}_ci`] as [number, number];
+      expect(ci, k).toHaveLength(2);
+      expect(ci[0], k).toBeLessThanOrEqual(rep[k] as number);
+      expect(ci[1], k).toBeGreaterThanOrEqual(rep[k] as number);
+    }
     expect(rep.n_train as number).toBeGreaterThan(500);
     expect(rep.n_valid as number).toBeGreaterThan(100);
     expect(rep.model).toBe(path.join(out, 'm1.onnx'));
@@ -100,6 +110,29 @@ describe('l2desk train', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('refuses data spanning fewer independent horizons than train.min_horizons, saying how much more to collect', async () => {
+    const out = path.join(dir, 'short');
+    const r = await cli([
+      'train',
+      '--db',
+      dbFile,
+      '--out',
+      out,
+      '--name',
+      's',
+      '--decision-interval',
+      '100ms',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /training needs at least 34 minutes of data \(200 independent 10 s horizons\); session \d+ covers 2\d minutes \(1[45]\d horizons\): collect about \d+ minutes more/,
+    );
+    // no advice that only adds overlapping rows, and nothing written
+    expect(r.stderr).not.toMatch(/decision.interval|l2desk collect/);
+    expect(fs.existsSync(path.join(out, 's.onnx'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 's.json'))).toBe(false);
   });
 
   it.each([

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { openDb } from '../store/db.ts';
 import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
+import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { Args, UsageError } from './args.ts';
 import { writeControl } from './terminalGuard.ts';
@@ -18,9 +19,13 @@ const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s]
   --db        SQLite file with recorded sessions (default: config db)
   --session   session id(s) to train on (default: every session of the newest session's symbol)
   --horizon   label horizon: future mid log return over this time, in bps (default: config model.horizon)
-  --trials    random-search tuning trials over walk-forward folds (default: config tuning.trials)
+  --trials    random-search tuning trials over walk-forward folds (default: config tuning.trials); with --folds 1
+              they select on an inner split of the training rows, so the validation rows only report
+  --folds     walk-forward folds; the newest is the validation (holdout) block (default: config train.folds)
   --out       directory for NAME.onnx + NAME.json (default: models)
-  --json      print the report (r2, ic, hit_rate, n_train, n_valid, model, ...) as one JSON object on stdout`;
+  --json      print the report (r2, ic, hit_rate with r2_ci, ic_ci, hit_rate_ci: 95% block-bootstrap intervals,
+              n_train, n_valid, model, ...) as one JSON object on stdout
+Training refuses data covering fewer than train.min_horizons label horizons (--set train.min_horizons=N).`;
 
 const KNOWN = [
   'set',
@@ -167,8 +172,11 @@ export async function run(argv: string[]): Promise<number> {
     const m = res.meta.metrics;
     const report = {
       r2: m.r2,
+      r2_ci: m.r2_ci ?? null,
       ic: m.ic,
+      ic_ci: m.ic_ci ?? null,
       hit_rate: m.hit_rate,
+      hit_rate_ci: m.hit_rate_ci ?? null,
       n_train: m.n_train,
       n_valid: m.n_valid,
       model: res.onnxPath,
@@ -201,10 +209,14 @@ export async function run(argv: string[]): Promise<number> {
         [
           `model      ${res.onnxPath} (+ .json)${res.modelId !== null ? `, registered as #${res.modelId} (challenger)` : ''}`,
           `data       ${res.dataset.nRows} samples from session(s) ${res.dataset.sessionIds.join(', ')}; ${m.n_train} train, ${m.n_valid} validation (newest, embargoed)`,
-          `validation R² ${m.r2.toFixed(4)}  IC ${m.ic.toFixed(4)}  hit rate ${(m.hit_rate * 100).toFixed(1)}%  (${res.meta.n_trees} trees)`,
+          `validation R² ${m.r2.toFixed(4)} ${formatInterval(m.r2_ci, 4)}  IC ${m.ic.toFixed(4)} ${formatInterval(m.ic_ci, 4)}  ` +
+            `hit rate ${(m.hit_rate * 100).toFixed(1)}% ${formatInterval(m.hit_rate_ci, 1, 100)}  (${res.meta.n_trees} trees)`,
+          `           [..] 95% intervals, block bootstrap over overlapping ${formatDuration(config.model.horizon)} labels` +
+            (m.ic_ci && !excludesZero(m.ic_ci) ? '; IC not distinguishable from zero' : ''),
           ...(m.cv
             ? [
-                `tuning     ${res.outcome.trials.length} trials over ${m.cv.folds} fold(s): best CV R² ${m.cv.r2.toFixed(4)} IC ${m.cv.ic.toFixed(4)}`,
+                `tuning     ${res.outcome.trials.length} trials, selected on ${m.cv.selected_on === 'inner_split' ? 'an inner split of the training rows' : `${m.cv.folds} earlier fold(s)`} ` +
+                  `(never the validation rows above): its best R² ${m.cv.r2.toFixed(4)} IC ${m.cv.ic.toFixed(4)} (optimistic: the best of the trials)`,
               ]
             : []),
           `predictions p01 ${q.p01?.toFixed(3)}  p50 ${q.p50?.toFixed(3)}  p99 ${q.p99?.toFixed(3)} bps (trading.threshold is ${config.trading.threshold})`,

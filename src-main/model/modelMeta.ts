@@ -7,6 +7,7 @@ export const MODEL_FORMAT = 'l2desk-model';
 export const MODEL_FORMAT_VERSION = 1;
 
 const quantiles = z.record(z.string(), z.number());
+const interval = z.tuple([z.number(), z.number()]);
 
 export const modelMetricsSchema = z.object({
   /** Validation R² of the final model on the held-out (embargoed) fold. */
@@ -16,6 +17,11 @@ export const modelMetricsSchema = z.object({
   /** Share of validation rows with sign(prediction) = sign(label), over rows with a non-zero label. */
   hit_rate: z.number(),
   mse: z.number(),
+  /** 95% intervals of r2, ic and hit_rate from a moving-block bootstrap over the validation rows (blocks of at
+   * least one label horizon: the rows' labels overlap). Absent from older models, or when undefined. */
+  r2_ci: interval.optional(),
+  ic_ci: interval.optional(),
+  hit_rate_ci: interval.optional(),
   n_train: z.number().int().nonnegative(),
   n_valid: z.number().int().nonnegative(),
   /** Quantiles of the validation predictions (keys "p01", "p05", ... "p99"), in label units. */
@@ -24,8 +30,17 @@ export const modelMetricsSchema = z.object({
   label_abs_quantiles: quantiles.optional(),
   /** Gain importance per feature name, summing to 1. */
   feature_importance: z.record(z.string(), z.number()),
-  /** Mean validation metrics of the chosen parameters over the walk-forward folds (tuning). */
-  cv: z.object({ r2: z.number(), ic: z.number(), hit_rate: z.number(), folds: z.number().int() }).optional(),
+  /** Mean metrics of the chosen parameters on the rows tuning selected on (optimistic: the best of the trials):
+   * earlier walk-forward folds, or with one fold an inner split of the training rows. Never the holdout. */
+  cv: z
+    .object({
+      r2: z.number(),
+      ic: z.number(),
+      hit_rate: z.number(),
+      folds: z.number().int(),
+      selected_on: z.enum(['walk_forward_folds', 'inner_split']).optional(),
+    })
+    .optional(),
 });
 export type ModelMetrics = z.infer<typeof modelMetricsSchema>;
 
@@ -40,6 +55,20 @@ export const modelMetaSchema = z.object({
     to_ts: z.number(),
     sessions: z.array(z.number().int()),
     decision_interval_ms: z.number().nonnegative().optional(),
+    /** What each training session is (source, simulator seed, fingerprint): backtest flags the same data as in
+     * sample whatever its clock (see dataIdentity.ts). Absent from older models. */
+    data: z
+      .array(
+        z.object({
+          session: z.number().int(),
+          source: z.string(),
+          symbol: z.string(),
+          seed: z.number().int().nullable(),
+          fingerprint: z.string(),
+          first_recv_ts: z.number(),
+        }),
+      )
+      .optional(),
   }),
   params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   n_trees: z.number().int().nonnegative(),

@@ -5,6 +5,7 @@ import type { Dataset } from './dataset.ts';
 import type { DatasetSummary, DbDatasetSpec, PipelineProgress } from './trainPipeline.ts';
 import { TrainCancelled, type TrainJob, type TrainOutcome } from './trainer.ts';
 import type { WorkerInput, WorkerTask } from './trainerWorker.ts';
+import { TrainingDataError, type TrainingDataProblem } from './trainingData.ts';
 
 export interface WorkerResult {
   outcome: TrainOutcome;
@@ -42,6 +43,7 @@ interface WorkerMessage {
   dataset?: DatasetSummary | null;
   built?: Dataset;
   message?: string;
+  problem?: TrainingDataProblem;
 }
 
 export function trainInWorker(
@@ -87,7 +89,7 @@ function startWorker(
         reject(new TrainCancelled());
       } else if (msg.type === 'error') {
         settled = true;
-        reject(new Error(msg.message));
+        reject(msg.problem ? new TrainingDataError(msg.message ?? '', msg.problem) : new Error(msg.message));
       }
     });
     worker.on('error', (e) => {

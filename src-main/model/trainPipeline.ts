@@ -11,6 +11,8 @@ import { writeModel } from './modelFiles.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelMeta } from './modelMeta.ts';
 import { registerModel } from './modelRegistry.ts';
 import type { TrainJob, TrainOutcome, TrainProgress } from './trainer.ts';
+import { sessionIdentity, type DataIdentity } from './dataIdentity.ts';
+import { checkLabels, checkSpan, TrainingDataError } from './trainingData.ts';
 import { trainInWorker } from './trainInWorker.ts';
 
 export interface DbDatasetSpec {
@@ -30,6 +32,8 @@ export interface TrainSettings {
   trials: number;
   ensemble: number;
   earlyStopFraction?: number;
+  /** Fewest independent label horizons the data must cover (config train.min_horizons); 0: no check. */
+  minHorizons?: number;
 }
 
 export interface DatasetSummary {
@@ -70,6 +74,7 @@ export function settingsFromConfig(config: Config, seed = 1): TrainSettings {
     folds: config.train.folds,
     trials: config.tuning.trials,
     ensemble: config.train.ensemble,
+    minHorizons: config.train.min_horizons,
   };
 }
 
@@ -179,13 +184,26 @@ export function summarize(ds: Dataset): DatasetSummary {
   };
 }
 
+/** "session 3", "sessions 3, 4": what the user picked, for messages. */
+function sessionsText(ids: readonly number[]): string {
+  if (ids.length === 0) return 'the stored data';
+  return ids.length === 1 ? `session ${ids[0]}` : `sessions ${ids.join(', ')}`;
+}
+
+/** Refuses a dataset training cannot learn from (TrainingDataError, in words for the app's user), else its job. */
 export function jobFromDataset(ds: Dataset, s: TrainSettings): TrainJob {
+  const what = sessionsText(ds.sessionIds);
+  // Time first: a short recording is the usual cause of few rows too, and time is what the user can add.
+  if (s.minHorizons) checkSpan(ds.ts, ds.horizonMs, s.minHorizons, what);
   if (ds.nRows < MIN_ROWS) {
-    throw new Error(
-      `the dataset has ${ds.nRows} samples (${ds.stats.events} events read, ${ds.stats.notWarm} decision times not warm, ` +
-        `${ds.stats.droppedForGap} dropped at gaps); at least ${MIN_ROWS} are needed: collect more data (l2desk collect) or shorten features.decision_interval`,
+    throw new TrainingDataError(
+      `${what} gives ${ds.nRows} training samples (${ds.stats.events} events read, ${ds.stats.notWarm} decision ` +
+        `times before the features were ready, ${ds.stats.droppedForGap} dropped at data gaps); at least ${MIN_ROWS} ` +
+        'are needed: collect more data, then train again',
+      'too_few_rows',
     );
   }
+  checkLabels(ds.y, ds.ts);
   return {
     X: ds.X,
     y: ds.y,
@@ -199,6 +217,8 @@ export function jobFromDataset(ds: Dataset, s: TrainSettings): TrainJob {
     trials: s.trials,
     ensemble: s.ensemble,
     earlyStopFraction: s.earlyStopFraction,
+    minHorizons: s.minHorizons,
+    decisionIntervalMs: ds.decisionIntervalMs,
   };
 }
 
@@ -258,6 +278,16 @@ export function buildMeta(
   };
 }
 
+/** What each training session is (metadata training.data): backtests recognise this data on any clock. */
+function trainingIdentities(dbFile: string, sessionIds: readonly number[]): DataIdentity[] {
+  const db = openDb(dbFile, { mustExist: true });
+  try {
+    return sessionIds.map((id) => sessionIdentity(db, id)).filter((x): x is DataIdentity => x !== null);
+  } finally {
+    db.close();
+  }
+}
+
 export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedModel> {
   const handle = trainInWorker(
     { kind: 'db', spec: o.spec, settings: o.settings },
@@ -278,6 +308,7 @@ export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedMod
     );
   const name = o.name ?? o.outPath.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
   const meta = buildMeta(name, res.outcome, ds, o.spec, o.settings, o.createdAt);
+  meta.training.data = trainingIdentities(o.spec.dbFile, ds.sessionIds);
   const jsonPath = writeModel(o.outPath, res.outcome.model, meta);
   let modelId: number | null = null;
   if (o.registerIn !== null) {

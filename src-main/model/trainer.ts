@@ -1,13 +1,17 @@
 // The training procedure behind `l2desk train` and retraining: random-search tuning over walk-forward folds,
 // then the final model on the newest fold, honestly scored. Every fit early-stops on the last (embargoed)
-// part of its own training rows; validation rows are only ever scored, never trained or stopped on.
+// part of its own training rows; validation rows are only ever scored, never trained or stopped on. The newest
+// fold (the holdout) never chooses anything: with one fold, tuning selects on an inner split of its training rows,
+// so the reported validation score is not the maximum of several tries on the same rows.
 // Pure computation (no I/O, no clock): it runs inside the trainer worker.
 import { computeBinEdges, binMatrix, type BinEdges } from './gbdt/binning.ts';
 import { averageEnsembles, featureImportance, predict, type TreeEnsemble } from './gbdt/model.ts';
 import { Prng } from './gbdt/prng.ts';
 import { trainGbdt, validateParams, type GbdtParams, type Matrix } from './gbdt/train.ts';
+import { blockLengthFor, metricIntervals } from './confidence.ts';
 import { evaluate, quantiles, type EvalMetrics } from './metrics.ts';
 import type { ModelMetrics } from './modelMeta.ts';
+import { checkLabels, checkSpan, TrainingDataError } from './trainingData.ts';
 import { walkForwardSplits, type Fold } from './walkForward.ts';
 
 export interface TrainJob {
@@ -28,7 +32,14 @@ export interface TrainJob {
   ensemble: number;
   /** Share of each fit's training rows (the newest, after an embargo) used for early stopping. */
   earlyStopFraction?: number;
+  /** Refuse rows covering fewer label horizons than this (config train.min_horizons); 0 or absent: no check. */
+  minHorizons?: number;
+  /** Sampling period of the rows (ms): sets the bootstrap block length; default: the median row spacing. */
+  decisionIntervalMs?: number;
 }
+
+/** With one fold, the newest share of the holdout's training rows that tuning selects on (after an embargo). */
+export const INNER_SELECTION_FRACTION = 0.25;
 
 export interface TrainProgress {
   phase: 'tuning' | 'final';
@@ -148,16 +159,45 @@ function mean(xs: number[]): number {
   return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
 }
 
+/**
+ * The folds tuning selects on: every walk-forward fold but the newest (the holdout); with a single fold, an inner
+ * split of the holdout's training rows (the newest INNER_SELECTION_FRACTION, after an embargo of one horizon).
+ */
+export function selectionFolds(job: TrainJob, folds: readonly Fold[]): Fold[] {
+  if (folds.length > 1) return folds.slice(0, -1);
+  const holdout = folds[0];
+  const { fit, stop } = earlyStopSplit(holdout.train, job.ts, job.horizonMs, INNER_SELECTION_FRACTION);
+  if (stop.length === 0)
+    throw new TrainingDataError(
+      `tuning with one fold needs enough training rows for an inner selection split; there are ${holdout.train.length}: ` +
+        'collect more data, or train without tuning (0 trials)',
+      'too_few_rows',
+    );
+  return [{ train: fit, valid: stop, validFrom: job.ts[stop[0]], validTo: job.ts[stop[stop.length - 1]] }];
+}
+
+const orZero = (x: number) => (Number.isFinite(x) ? x : 0);
+
+function medianSpacing(ts: ArrayLike<number>): number {
+  const d: number[] = [];
+  for (let i = 1; i < ts.length; i++) if (ts[i] > ts[i - 1]) d.push(ts[i] - ts[i - 1]);
+  if (d.length === 0) return 0;
+  d.sort((a, b) => a - b);
+  return d[d.length >> 1];
+}
+
 export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome {
   validateParams(job.params);
   if (job.X.length !== job.nRows * job.nFeatures)
     throw new RangeError(`X has ${job.X.length} values for ${job.nRows} x ${job.nFeatures}`);
   if (job.names.length !== job.nFeatures)
     throw new RangeError(`${job.names.length} feature names for ${job.nFeatures} features`);
+  checkLabels(job.y, job.ts);
+  if (job.minHorizons) checkSpan(job.ts, job.horizonMs, job.minHorizons);
   const folds = walkForwardSplits(job.ts, { folds: job.folds, horizonMs: job.horizonMs });
   const holdout = folds[folds.length - 1];
-  // Tuning never looks at the holdout unless it is the only fold.
-  const tuneFolds = folds.length > 1 ? folds.slice(0, -1) : folds;
+  // The holdout only reports: tuning selects on earlier folds, or on an inner split when there is one fold.
+  const tuneFolds = job.trials > 0 ? selectionFolds(job, folds) : [];
   const stopCheck = () => {
     if (hooks.shouldStop?.()) throw new TrainCancelled();
   };
@@ -243,13 +283,23 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
   const pred = predict(model, p.valid.X, p.valid.n);
   const ev = evaluate(pred, p.valid.y);
   const absY = Float64Array.from(p.valid.y, Math.abs);
+  // Validation rows are in time order with overlapping labels: a block bootstrap, blocks of at least one horizon.
+  const validTs = Float64Array.from(holdout.valid, (r) => job.ts[r]);
+  const ci = metricIntervals(pred, p.valid.y, {
+    blockLength: blockLengthFor(job.horizonMs, job.decisionIntervalMs ?? medianSpacing(validTs), p.valid.n),
+    seed: 1,
+  });
   const imp = featureImportance(model);
   const bestTrial = trials.find((t) => t.params === best);
   const metrics: ModelMetrics = {
     r2: ev.r2,
-    ic: ev.ic,
+    // A constant prediction (a model of single-leaf trees) ranks nothing: its IC is 0, not undefined.
+    ic: orZero(ev.ic),
     hit_rate: ev.hit_rate,
     mse: ev.mse,
+    ...(ci.ic_ci ? { ic_ci: ci.ic_ci } : {}),
+    ...(ci.r2_ci ? { r2_ci: ci.r2_ci } : {}),
+    ...(ci.hit_rate_ci ? { hit_rate_ci: ci.hit_rate_ci } : {}),
     n_train: p.fit.n + p.stop.n,
     n_valid: p.valid.n,
     pred_quantiles: quantiles(pred),
@@ -259,9 +309,10 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
       ? {
           cv: {
             r2: bestTrial.cv.r2,
-            ic: bestTrial.cv.ic,
+            ic: orZero(bestTrial.cv.ic),
             hit_rate: bestTrial.cv.hit_rate,
             folds: tuneFolds.length,
+            selected_on: folds.length > 1 ? 'walk_forward_folds' : 'inner_split',
           },
         }
       : {}),

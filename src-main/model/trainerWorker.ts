@@ -9,6 +9,7 @@ import {
   type TrainSettings,
 } from './trainPipeline.ts';
 import { runTraining, TrainCancelled, type TrainJob, type TrainProgress } from './trainer.ts';
+import { TrainingDataError } from './trainingData.ts';
 
 /** A ready feature matrix, or a dataset to build from the database first (in the worker too). */
 export type WorkerTask =
@@ -89,5 +90,7 @@ function report(e: unknown): void {
       type: 'error',
       message: (e as Error).message ?? String(e),
       stack: (e as Error).stack,
+      // The caller rebuilds the typed error: a walk-forward window without enough data is skipped, not fatal.
+      problem: e instanceof TrainingDataError ? e.problem : undefined,
     });
 }

@@ -305,3 +305,49 @@ describe('metrics', () => {
     expect(c).toMatchObject({ fills: 0, notional: 0, shortfallBps: 0, feesBps: 0, grossAlpha: 0, netPnl: 0 });
   });
 });
+
+describe('net P&L interval', () => {
+  /** Equity every second for `seconds`: drift per second plus seeded noise of the given scale. */
+  function curve(seconds: number, drift: number, noise: number, seed: number) {
+    let s = seed >>> 0;
+    const rnd = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32 - 0.5;
+    };
+    let e = 10_000;
+    return Array.from({ length: seconds + 1 }, (_, i) => {
+      if (i > 0) e += drift + noise * rnd();
+      return { ts: i * 1000, equity: e };
+    });
+  }
+
+  it.each([
+    // seconds, drift/s, noise, distinguishable from zero
+    [3600, 0.05, 1, true], // a steady earner: 180 against noise of about ±35
+    [3600, -0.05, 1, true], // a steady loser
+    [3600, 0, 1, false], // a random walk ends somewhere, by chance
+    [3600, 0.002, 1, false], // an edge too small for an hour to show
+  ])('%i s, drift %f, noise %f: excludes zero = %s', (seconds, drift, noise, distinct) => {
+    const m = computeMetrics(curve(seconds, drift, noise, 7), none, 10_000);
+    const ci = m.netPnlCi;
+    expect(ci).not.toBeNull();
+    expect(ci?.[0]).toBeLessThanOrEqual(m.netPnl);
+    expect(ci?.[1]).toBeGreaterThanOrEqual(m.netPnl);
+    expect((ci?.[0] ?? 0) > 0 || (ci?.[1] ?? 0) < 0).toBe(distinct);
+  });
+
+  it('is null when the run is too short (fewer than 20 periods of 10 s)', () => {
+    expect(computeMetrics(curve(150, 1, 0.1, 3), none, 10_000).netPnlCi).toBeNull();
+    expect(computeMetrics(curve(250, 1, 0.1, 3), none, 10_000).netPnlCi).not.toBeNull();
+  });
+
+  it('the live accumulator gives the batch interval, however often it is asked', () => {
+    const eq = curve(1800, 0.01, 1, 9);
+    const acc = new MetricsAccumulator(10_000);
+    for (const [i, e] of eq.entries()) {
+      acc.add(e.ts, e.equity);
+      if (i % 7 === 0) acc.result(none);
+    }
+    expect(acc.result(none).netPnlCi).toEqual(computeMetrics(eq, none, 10_000).netPnlCi);
+  });
+});

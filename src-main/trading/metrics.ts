@@ -6,6 +6,9 @@
 // below SHARPE_MIN_SAMPLES grid returns or SHARPE_MIN_SPAN_MS of equity (its value is never altered).
 // Incremental, so the live engine updates it in O(1) per sample and a backtest gets the same numbers.
 // Execution costs (implementation shortfall and the P&L attribution) come from executionCosts.ts.
+// Net P&L carries a 95% interval: a moving-block bootstrap of the equity changes over PNL_PERIOD_MS periods, so a
+// result a few lucky trades explain is seen as "not distinguishable from zero".
+import { sumInterval, type Interval } from '../model/confidence.ts';
 import { summarizeCosts, type CostTotals, type ExecutionCosts } from './executionCosts.ts';
 import { addTrip, emptyTripSummary, type RoundTrip, type TripSummary } from './portfolio.ts';
 
@@ -15,12 +18,21 @@ const YEAR_MS = 365 * 86_400_000;
  * regime scaled to a year. Both must hold for `sharpeReliable` (with the 1 min grid the day is what binds). */
 export const SHARPE_MIN_SAMPLES = 30;
 export const SHARPE_MIN_SPAN_MS = 86_400_000;
+/** Period of the equity changes the net P&L interval resamples (or the Sharpe grid when that is finer). */
+export const PNL_PERIOD_MS = 10_000;
+/** Equity changes are merged into at most this many consecutive groups before resampling: it bounds the cost of an
+ * interval (the live engine asks for metrics on every portfolio update) and merging neighbours only lengthens blocks. */
+const PNL_MAX_GROUPS = 256;
+const PNL_BOOTSTRAP_REPS = 1000;
 
 export interface Metrics {
   initialEquity: number;
   finalEquity: number;
   /** finalEquity − initialEquity (after fees). */
   netPnl: number;
+  /** 95% interval of netPnl: moving-block bootstrap of the equity changes per PNL_PERIOD_MS (blocks of about n^(1/3)
+   * periods); null with fewer than 20 periods. Spanning 0: the run's P&L is not distinguishable from zero. */
+  netPnlCi: Interval | null;
   /** netPnl / initialEquity. */
   totalReturn: number;
   fees: number;
@@ -93,6 +105,13 @@ export class MetricsAccumulator {
   private maxDd = 0;
   private maxDdAbs = 0;
   private exposedMs = 0;
+  private readonly pnlPeriodMs: number;
+  private nextPnl = NaN;
+  private prevPnlEquity = NaN;
+  private pnlSteps: number[] = [];
+  private pnlStepsSum = 0;
+  /** The interval's offsets from the sum of pnlSteps, for the pnlSteps.length it was computed at. */
+  private pnlCiCache: { n: number; offsets: Interval | null } = { n: -1, offsets: null };
 
   constructor(
     readonly initialEquity: number,
@@ -100,6 +119,7 @@ export class MetricsAccumulator {
   ) {
     if (!(samplingMs > 0)) throw new RangeError('samplingMs must be > 0');
     this.peak = initialEquity;
+    this.pnlPeriodMs = Math.min(samplingMs, PNL_PERIOD_MS);
   }
 
   /** Adds the equity (and the position held from then on) at `ts`; samples must come in time order. */
@@ -108,6 +128,7 @@ export class MetricsAccumulator {
     if (this.first !== this.first) {
       this.first = ts;
       this.nextGrid = ts;
+      this.nextPnl = ts;
     } else if (ts < this.lastTs) return;
     else if (this.lastPosition !== 0) this.exposedMs += ts - this.lastTs;
     while (this.nextGrid < ts) {
@@ -117,6 +138,14 @@ export class MetricsAccumulator {
     if (this.nextGrid === ts) {
       this.grid(equity);
       this.nextGrid += this.samplingMs;
+    }
+    while (this.nextPnl < ts) {
+      this.pnlPoint(this.lastEquity);
+      this.nextPnl += this.pnlPeriodMs;
+    }
+    if (this.nextPnl === ts) {
+      this.pnlPoint(equity);
+      this.nextPnl += this.pnlPeriodMs;
     }
     this.lastTs = ts;
     this.lastEquity = equity;
@@ -152,10 +181,13 @@ export class MetricsAccumulator {
     const avgWin = wins > 0 ? trips.winPnl / wins : 0;
     const avgLoss = trips.losses > 0 ? trips.lossPnl / trips.losses : 0;
     const tripsNet = trips.winPnl + trips.lossPnl;
+    const netPnl = final - this.initialEquity;
+    const off = this.pnlOffsets();
     return {
       initialEquity: this.initialEquity,
       finalEquity: final,
-      netPnl: final - this.initialEquity,
+      netPnl,
+      netPnlCi: off && [netPnl + off[0], netPnl + off[1]],
       totalReturn,
       fees: t.fees,
       sharpe: sd > 0 ? (this.mean / sd) * Math.sqrt(periods) : 0,
@@ -183,6 +215,38 @@ export class MetricsAccumulator {
       sharpeReliable: this.n >= SHARPE_MIN_SAMPLES && span >= SHARPE_MIN_SPAN_MS,
       costs: summarizeCosts(t.costs.totals, t.costs.position, t.costs.mark),
     };
+  }
+
+  private pnlPoint(v: number): void {
+    if (this.prevPnlEquity === this.prevPnlEquity) {
+      this.pnlSteps.push(v - this.prevPnlEquity);
+      this.pnlStepsSum += v - this.prevPnlEquity;
+    }
+    this.prevPnlEquity = v;
+  }
+
+  /**
+   * Bootstrap quantiles of the summed equity changes minus their actual sum: added to the net P&L they give its
+   * interval (the net P&L also holds the change since the last whole period). Recomputed only when a period closes.
+   */
+  private pnlOffsets(): Interval | null {
+    const steps = this.pnlSteps;
+    if (this.pnlCiCache.n === steps.length) return this.pnlCiCache.offsets;
+    const g = Math.ceil(steps.length / PNL_MAX_GROUPS);
+    const grouped: number[] = [];
+    for (let i = 0; i < steps.length; i += g) {
+      let s = 0;
+      for (let j = i; j < Math.min(steps.length, i + g); j++) s += steps[j];
+      grouped.push(s);
+    }
+    const ci = sumInterval(grouped, {
+      blockLength: Math.max(2, Math.round(Math.cbrt(grouped.length))),
+      reps: PNL_BOOTSTRAP_REPS,
+      seed: 1,
+    });
+    const offsets: Interval | null = ci && [ci[0] - this.pnlStepsSum, ci[1] - this.pnlStepsSum];
+    this.pnlCiCache = { n: steps.length, offsets };
+    return offsets;
   }
 
   private grid(v: number): void {

@@ -182,6 +182,7 @@ export function BacktestPanel({ client }: { client: Client }) {
                 {hms(report.walkForward.firstTradeTs)} UTC).
               </div>
             )}
+            <PnlVerdict m={best.metrics} />
           </div>
           <div className="runs-wrap">
             <table className="runs">
@@ -255,6 +256,33 @@ function CostCell({ m }: { m: MetricsView }) {
   );
 }
 
+/** The best run's net P&L with its 95% interval, and whether the run can tell it apart from zero. */
+function PnlVerdict({ m }: { m: MetricsView }) {
+  const ci = m.netPnlCi;
+  if (ci === undefined) return null; // an engine that sends no interval
+  const net = m.costs?.netPnl;
+  return (
+    <div className="small" data-testid="backtest-pnl-ci" title="moving-block bootstrap of the equity changes">
+      {ci === null ? (
+        <span className="dim">Net P&amp;L: the run is too short for a confidence interval.</span>
+      ) : (
+        <>
+          Net P&amp;L {net === undefined ? '' : signed(net)}, 95% interval [{signed(ci[0])}, {signed(ci[1])}]:{' '}
+          {ci[0] > 0 || ci[1] < 0 ? (
+            <b className={ci[0] > 0 ? 'pos' : 'neg'}>distinguishable from zero</b>
+          ) : (
+            <b>not distinguishable from zero</b>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+/** "[lo, hi]" of a 95% interval, for a tooltip or a dim suffix. */
+const interval = (c: [number, number] | null | undefined, d = 3, scale = 1) =>
+  c ? `[${fmt(c[0] * scale, d)}, ${fmt(c[1] * scale, d)}]` : '';
+
 /** One row per walk-forward window: when it traded, what its model learnt from, and how well it did. */
 function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
   return (
@@ -271,7 +299,9 @@ function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
           <th title="validation R² at training time">R²</th>
           <th title="validation information coefficient at training time">IC</th>
           <th title="decisions made in the window">Dec</th>
-          <th title="out-of-sample IC on the window it traded">OOS IC</th>
+          <th title="out-of-sample IC on the window it traded, with its 95% interval (block bootstrap: overlapping labels)">
+            OOS IC
+          </th>
           <th title="out-of-sample directional hit rate on the window it traded">OOS hit</th>
         </tr>
       </thead>
@@ -289,8 +319,16 @@ function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
             <td>{fmt(w.r2, 3)}</td>
             <td>{fmt(w.ic, 3)}</td>
             <td>{w.decisions}</td>
-            <td className={w.oosIc === null ? '' : sign(w.oosIc)}>{fmt(w.oosIc, 3)}</td>
-            <td>{pct(w.oosHitRate)}</td>
+            <td
+              className={w.oosIc === null ? '' : sign(w.oosIc)}
+              title={w.oosIcCi ? `95% interval ${interval(w.oosIcCi)}` : undefined}
+            >
+              {fmt(w.oosIc, 3)}
+              {w.oosIcCi && <span className="dim"> {interval(w.oosIcCi, 2)}</span>}
+            </td>
+            <td title={w.oosHitRateCi ? `95% interval ${interval(w.oosHitRateCi, 1, 100)} %` : undefined}>
+              {pct(w.oosHitRate)}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -7,16 +7,32 @@ import { reportError, useDesk } from '../store/desk.ts';
 import type { ModelInfo } from '../../src-shared/ipc.ts';
 import { QUEUE_HINT } from './BacktestPanel.tsx';
 
-function Metrics({ m }: { m: Record<string, number> }) {
+/** Metrics by name; a 95% interval beside those that have one, flagged when it holds zero (no edge shown). */
+function Metrics({ m, ci }: { m: Record<string, number>; ci?: Record<string, [number, number]> }) {
   const keys = Object.keys(m);
   if (keys.length === 0) return <span className="dim">—</span>;
   return (
     <span className="metrics">
-      {keys.map((k) => (
-        <span key={k}>
-          {k} <b>{fmt(m[k], Math.abs(m[k]) >= 100 ? 0 : 4)}</b>
-        </span>
-      ))}
+      {keys.map((k) => {
+        const c = ci?.[k];
+        const d = Math.abs(m[k]) >= 100 ? 0 : 4;
+        const holdsZero = c && k !== 'hitRate' && c[0] <= 0 && c[1] >= 0;
+        return (
+          <span key={k}>
+            {k} <b>{fmt(m[k], d)}</b>
+            {c && (
+              <span
+                className="dim"
+                data-testid={`ci-${k}`}
+                title="95% interval (block bootstrap: overlapping labels are not independent)"
+              >
+                {' '}
+                [{fmt(c[0], d)}, {fmt(c[1], d)}]{holdsZero ? ' not distinguishable from zero' : ''}
+              </span>
+            )}
+          </span>
+        );
+      })}
     </span>
   );
 }
@@ -92,7 +108,7 @@ export function RetrainPanel({ client }: { client: Client }) {
         )}
         {active && res?.status !== 'pending' && (
           <div className="dim">
-            <Metrics m={active.metrics} />
+            <Metrics m={active.metrics} ci={active.intervals} />
           </div>
         )}
       </div>
@@ -153,7 +169,7 @@ export function RetrainPanel({ client }: { client: Client }) {
                 </button>
               </div>
               <div className="small">
-                Validation: <Metrics m={res.candidate.metrics} />
+                Validation: <Metrics m={res.candidate.metrics} ci={res.candidate.intervals} />
               </div>
               {res.current && (
                 <div className="small dim">
