@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { APP_CSP, devCsp, mimeType, resolveAppRequest, serveAppRequest } from './appProtocol.ts';
 
 const ROOT = path.resolve('/srv/l2desk/out/renderer');
+const REPO = path.resolve(import.meta.dirname, '..', '..');
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(
@@ -130,7 +131,7 @@ describe('CSP', () => {
   });
 
   it('the page meta policy (the fallback, and the only one in web mode) is the app policy plus the bridge socket', () => {
-    const html = fs.readFileSync(path.resolve('src-renderer/index.html'), 'utf8');
+    const html = fs.readFileSync(path.join(REPO, 'src-renderer', 'index.html'), 'utf8');
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
     expect(meta).toBeDefined();
     const d = directives(meta!);

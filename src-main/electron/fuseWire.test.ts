@@ -13,7 +13,9 @@ const fuses = require('@electron/fuses') as {
   FuseV1Options: Record<string, number | string>;
   flipFuses(file: string, config: Record<string, unknown>): Promise<number>;
 };
-const builderConfig = YAML.parse(fs.readFileSync(path.resolve('electron-builder.yml'), 'utf8')) as {
+const builderConfig = YAML.parse(
+  fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'electron-builder.yml'), 'utf8'),
+) as {
   electronFuses: Record<string, boolean>;
 };
 

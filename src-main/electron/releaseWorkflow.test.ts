@@ -5,6 +5,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+
 interface Step {
   name?: string;
   run?: string;
@@ -20,7 +22,7 @@ interface Workflow {
 }
 
 function workflow(name: string): Workflow {
-  const doc = YAML.parseDocument(fs.readFileSync(path.resolve('.github/workflows', name), 'utf8'));
+  const doc = YAML.parseDocument(fs.readFileSync(path.join(REPO, '.github', 'workflows', name), 'utf8'));
   expect(doc.errors).toEqual([]);
   return doc.toJS() as Workflow;
 }
@@ -36,7 +38,7 @@ describe('release workflow', () => {
     expect(runs).toMatch(/^npm ci$/m);
     expect(runs).not.toMatch(/ELECTRON_SKIP_BINARY_DOWNLOAD/);
     // `npm run dist` builds better-sqlite3 for Electron's ABI before packaging.
-    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.dist).toMatch(
+    expect(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts.dist).toMatch(
       /^node scripts\/electronNative\.mjs && electron-vite build && electron-builder/,
     );
     expect(runs).toContain('npm run dist -- --publish never');
@@ -54,7 +56,7 @@ describe('release workflow', () => {
   });
 
   it('calls only commands the helper script has', () => {
-    const script = fs.readFileSync('.github/scripts/packagedApp.ts', 'utf8');
+    const script = fs.readFileSync(path.join(REPO, '.github', 'scripts', 'packagedApp.ts'), 'utf8');
     const used = [...runs.matchAll(/packagedApp\.ts (\S+)/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThanOrEqual(5);
     for (const cmd of used) expect(script).toContain(`cmd === '${cmd}'`);
