@@ -53,6 +53,11 @@ describe('resolveAppRequest', () => {
     ['app://l2desk/nul', 400, 'device name'],
     ['app://l2desk/index.html.', 400, 'trailing dot or space'],
     ['app://l2desk/assets//index.js', 400, 'empty path segment'],
+    // Absolute paths, POSIX and Windows, can never be joined onto the root as absolute.
+    ['app://l2desk//etc/passwd.txt', 400, 'empty path segment'],
+    ['app://l2desk/%2Fetc%2Fpasswd.txt', 400, 'encoded path separator'],
+    ['app://l2desk/%5C%5Cserver%5Cshare%5Cx.js', 400, 'encoded path separator'],
+    ['app://l2desk/C:', 400, 'colon (drive letter or stream)'],
     ['app://l2desk/assets/', 400, 'empty path segment'],
     ['app://l2desk.evil/index.html', 404, 'not the app origin'],
     ['app://l2desk:1/index.html', 404, 'not the app origin'],
