@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,4 +100,20 @@ describe('loadConfig', () => {
     const file = tmpYaml('__proto__:\n  x: 1\ntoString: 2\n');
     expect(() => loadConfig({ configFile: file })).toThrow(/unknown config keys __proto__, toString/);
   });
+
+  it.runIf(process.platform !== 'win32')(
+    'refuses a config file that is a device, a FIFO or too large, before reading it',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-cfg-'));
+      const fifo = path.join(dir, 'fifo.yaml');
+      execFileSync('mkfifo', [fifo]);
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, '');
+      fs.truncateSync(big, 64 * 1024 * 1024);
+      expect(() => loadConfig({ configFile: '/dev/zero' })).toThrow(/\/dev\/zero is not a regular file/);
+      expect(() => loadConfig({ configFile: fifo })).toThrow(/fifo\.yaml is not a regular file/);
+      expect(() => loadConfig({ configFile: big })).toThrow(/67108864 bytes, over the limit of 1 MiB/);
+      expect(() => loadConfig({ configFile: dir })).toThrow(/is not a regular file/);
+    },
+  );
 });

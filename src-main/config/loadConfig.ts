@@ -29,13 +29,36 @@ function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function readYaml(file: string): Tree {
-  let text: string;
+/** A config file is small text; anything larger is the wrong file. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads a config file only if it is a regular file under MAX_CONFIG_BYTES, judged on the opened descriptor before
+ * reading: `--config /dev/zero` or a FIFO is refused at once instead of reading forever or blocking.
+ */
+function readConfigText(file: string): string {
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`, '');
   }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`config file ${file} is not a regular file`, '');
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(`config file ${file} is ${st.size} bytes, over the limit of 1 MiB`, '');
+    return fs.readFileSync(fd, 'utf8');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`, '');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readYaml(file: string): Tree {
+  const text = readConfigText(file);
   let doc: unknown;
   try {
     doc = YAML.parse(text);
