@@ -1,5 +1,6 @@
 // The renderer's one way to reach the engine: window.l2desk (Electron preload) when present, else the loopback
-// WebSocket bridge whose token comes from the page URL. Components never know which transport they use.
+// WebSocket bridge whose token comes from the page URL once, then from this tab's sessionStorage. Components never
+// know which transport they use.
 import type { CommandArgs, CommandName, CommandResult, L2DeskApi } from '../../src-shared/ipc.ts';
 import { IPC_VERSION } from '../../src-shared/ipcEvents.ts';
 import { createRpcPeer } from '../../src-shared/rpcPeer.ts';
@@ -10,6 +11,10 @@ declare global {
   }
 }
 
+/**
+ * `refused`: the engine answered but rejects this page's token, as after a restart of `l2desk web` (each run has a
+ * new one). It is final: retrying cannot help, the user must open the new address.
+ */
 export type LinkState = 'connecting' | 'open' | 'closed' | 'refused';
 
 export interface Client extends L2DeskApi {
@@ -31,8 +36,21 @@ function electronClient(api: L2DeskApi): Client {
   };
 }
 
-/** WebSocket client with automatic reconnect; listeners survive reconnects. */
-function wsClient(url: string): Client {
+/**
+ * Asks the bridge whether it still accepts our token, since a browser hides why an upgrade failed: 401 means it
+ * runs with another token (restarted); anything else (no answer, 426) means a network problem worth retrying.
+ */
+async function tokenRefused(probeUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(probeUrl, { cache: 'no-store', credentials: 'omit' });
+    return res.status === 401;
+  } catch {
+    return false;
+  }
+}
+
+/** WebSocket client with automatic reconnect; listeners survive reconnects. Stops for good once refused. */
+function wsClient(url: string, probeUrl: string): Client {
   let ws: WebSocket | null = null;
   let state: LinkState = 'connecting';
   let retry = 500;
@@ -61,10 +79,15 @@ function wsClient(url: string): Client {
     };
     sock.onclose = () => {
       peer.failPending('connection to the engine lost');
-      // A socket that never opened was refused (bad token/origin) or the engine is gone: keep trying, slower.
-      setState(opened ? 'closed' : state === 'connecting' && retry >= 4000 ? 'refused' : 'closed');
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 5000);
+      const wasOpen = opened;
+      setState('closed');
+      const again = () => {
+        setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 5000);
+      };
+      // A live socket that dropped is retried at once; one that never opened was refused or found no server.
+      if (wasOpen) return again();
+      void tokenRefused(probeUrl).then((refused) => (refused ? setState('refused') : again()));
     };
   };
   connect();
@@ -96,23 +119,51 @@ function wsClient(url: string): Client {
   };
 }
 
-function bridgeUrlFromPage(): string | null {
+const TOKEN_KEY = 'l2desk.token';
+
+/**
+ * This tab's bridge token. One in the address bar is moved to sessionStorage and removed from the URL and its
+ * history entry (so it is not left on screen, in bookmarks or in screenshots); a reload then finds it in storage.
+ * Where storage is refused the token stays in the URL, so that a reload still works.
+ */
+function takeToken(): string | null {
   const page = new URL(window.location.href);
-  const token = page.searchParams.get('token');
+  const fromUrl = page.searchParams.get('token');
+  if (fromUrl) {
+    try {
+      window.sessionStorage.setItem(TOKEN_KEY, fromUrl);
+      page.searchParams.delete('token');
+      window.history.replaceState(window.history.state, '', `${page.pathname}${page.search}${page.hash}`);
+    } catch {
+      // Storage refused (private mode): keep the token where it is.
+    }
+    return fromUrl;
+  }
+  try {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function bridgeUrls(): { ws: string; probe: string } | null {
+  const token = takeToken();
   if (!token) return null;
+  const page = new URL(window.location.href);
   const wsProto = page.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${wsProto}//${page.host}/ws?token=${encodeURIComponent(token)}`;
+  const q = `token=${encodeURIComponent(token)}`;
+  return { ws: `${wsProto}//${page.host}/ws?${q}`, probe: `${page.protocol}//${page.host}/ws?${q}` };
 }
 
 let singleton: Client | null = null;
 
-/** The client for this page, or null when there is neither a preload API nor a token in the URL. */
+/** The client for this page, or null when there is neither a preload API nor a token (URL or this tab's storage). */
 export function getClient(): Client | null {
   if (singleton) return singleton;
   if (window.l2desk) singleton = electronClient(window.l2desk);
   else {
-    const url = bridgeUrlFromPage();
-    if (url) singleton = wsClient(url);
+    const urls = bridgeUrls();
+    if (urls) singleton = wsClient(urls.ws, urls.probe);
   }
   return singleton;
 }
