@@ -224,6 +224,8 @@ export class Engine {
   /** Our orders as we know them (sent, or as last acknowledged): what the executor plans against. */
   private readonly view = new Map<number, Order>();
   private cancelTimer: (() => void) | null = null;
+  /** Local time of the latest timer tick processed: no later message counts as received before it. */
+  private tickFloor = -Infinity;
   private timerAt = NaN;
   private sawSnapshot = false;
   private bookValid = false;
@@ -470,7 +472,11 @@ export class Engine {
         return this.draining;
       }
       this.qHead++;
-      if (e.kind === 'tick') continue;
+      if (e.kind === 'tick') {
+        // Whatever is queued after the tick was received after it, whatever its stamp says (a one-clock live source).
+        if (e.ts > this.tickFloor) this.tickFloor = e.ts;
+        continue;
+      }
       let t = e.ts;
       if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing exchange clock: arrival order wins
       if (this.lastLocal > -Infinity && local - this.lastLocal > maxSilence) {
@@ -502,8 +508,9 @@ export class Engine {
 
   /** Local time of a message: its receive stamp, or for data with one clock its exchange time + the feed latency. */
   private localTimeOf(m: MarketMessage): number {
-    const r =
+    let r =
       m.recvTs === m.ts || !Number.isFinite(m.recvTs) ? m.ts + (this.options.feedLatencyMs ?? 0) : m.recvTs;
+    if (r < this.tickFloor) r = this.tickFloor;
     return r >= this.lastLocal ? r : this.lastLocal;
   }
 

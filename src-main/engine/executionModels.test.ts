@@ -152,16 +152,22 @@ describe('execution models through the engine', () => {
     const passive = { 'trading.executor': 'passive' };
     const pr = await run(quietId, { ...passive, 'trading.queue_model': 'pro_rata' });
     const ra = await run(quietId, { ...passive, 'trading.queue_model': 'risk_averse' });
-    const makers = (r: Run) => r.fills.filter((f) => f.liquidity === 'maker').length;
+    // Orders with a maker fill (fills are partial now, issue 8: their count is not the measure).
+    const makers = (r: Run) =>
+      new Set(r.fills.filter((f) => f.liquidity === 'maker').map((f) => f.orderId)).size;
     expect(makers(ra)).toBeGreaterThan(10);
     expect(makers(ra)).toBeLessThanOrEqual(makers(pr));
-    expect(makerQty(ra)).toBeLessThan(makerQty(pr)); // the models differ on this data, the way they should
+    // Fills bounded by the traded volume: on this market trades clear both queues within an order's life, so the
+    // totals may be equal; where the models differ is shown order by order below.
+    expect(makerQty(ra)).toBeLessThanOrEqual(makerQty(pr) + 1e-12);
   });
 
   it('the same passive orders through the broker: no order fills more passively under risk-averse than under the others', () => {
     // A fixed order stream (a buy at the bid and a sell at the ask every 3 s, the previous pair cancelled), so that
     // fills cannot change what is sent: then risk-averse bounds every order from below, which the engine-level run
-    // above (where fills feed back into decisions) only shows on aggregate.
+    // above (where fills feed back into decisions) only shows on aggregate. The models must differ where they differ
+    // by construction, the queue ahead of an order; its filled quantity, bounded by the traded volume (issue 8), may
+    // come out the same when trades clear every queue within the order's life.
     const makerByOrder = (queue: QueueModel) => {
       const seq = new SequencedBook(new TickScale('0.1'));
       const broker = new PaperBroker({ latency: new ConstantLatency(50), queue });
@@ -172,6 +178,7 @@ describe('execution models through the engine', () => {
       });
       let next = NaN;
       let ids: number[] = [];
+      let ahead = 0;
       for (const e of readSession(db, quietId)) {
         if (e.kind === 'gap') continue;
         if (seq.valid) broker.advance(e.ts, seq.book);
@@ -180,6 +187,7 @@ describe('execution models through the engine', () => {
           if (seq.valid) broker.onBook(e.ts, seq.book);
         } else broker.onTrades(e.trades, e.ts);
         if (!seq.valid || e.ts < next) continue;
+        for (const o of broker.working()) if (o.status === 'open') ahead += o.queueAhead;
         for (const id of ids) broker.cancel(id, e.ts);
         ids = [
           broker.submit(
@@ -193,15 +201,18 @@ describe('execution models through the engine', () => {
         ];
         next = e.ts + 3000;
       }
-      return filled;
+      return { filled, ahead };
     };
     const ra = makerByOrder(new RiskAverseQueue());
     const total = (m: Map<number, number>) => [...m.values()].reduce((a, x) => a + x, 0);
     const others = [new ProRataCancelQueue(), new PowerProbQueue(2), new PowerProbQueue(3)].map(makerByOrder);
-    for (const o of others)
-      for (const [id, qty] of ra) expect(qty).toBeLessThanOrEqual((o.get(id) ?? 0) + 1e-12);
-    expect(total(ra)).toBeLessThan(total(others[0]));
-    expect(ra.size).toBeGreaterThan(20);
+    for (const o of others) {
+      for (const [id, qty] of ra.filled) expect(qty).toBeLessThanOrEqual((o.filled.get(id) ?? 0) + 1e-12);
+      expect(total(ra.filled)).toBeLessThanOrEqual(total(o.filled) + 1e-12);
+      // Cancels never move a risk-averse order up: more ahead of it, summed over the orders when they are cancelled.
+      expect(ra.ahead).toBeGreaterThan(o.ahead);
+    }
+    expect(ra.filled.size).toBeGreaterThan(20);
   });
 
   it('feed latency: each request arrives base + factor × the feed latency of the latest book message', async () => {
