@@ -182,14 +182,24 @@ export class AppService {
       // Nothing changes until the pipeline exists: a source that cannot be made fails this command only.
       let p: LivePipeline;
       try {
-        p = await this.d.pipeline(this.spec, this.sink(), this.threshold);
+        p = await this.buildPipeline(this.spec);
       } catch (e) {
         throw new Error(
-          `cannot start ${describeSource(this.spec)}: ${(e as Error).message}. Pick another source.`,
+          `cannot start ${describeSource(this.spec)}: ${(e as Error).message}; pick another source`,
         );
       }
       return this.launch(p);
     });
+  }
+
+  private async buildPipeline(spec: SourceSpec): Promise<LivePipeline> {
+    // Said in the app's words (the replay source's own message advises a CLI command).
+    if (
+      spec.kind === 'replay' &&
+      !this.safe(() => this.d.listSessions(), []).some((x) => x.id === spec.sessionId)
+    )
+      throw new Error('it is not in the database (deleted meanwhile?)');
+    return this.d.pipeline(spec, this.sink(), this.threshold);
   }
 
   /** Makes `p` the running pipeline and starts it (the previous one is stopped by the caller). */
@@ -239,7 +249,7 @@ export class AppService {
     return this.serial(async () => {
       let next: LivePipeline;
       try {
-        next = await this.d.pipeline(spec, this.sink(), this.threshold);
+        next = await this.buildPipeline(spec);
       } catch (e) {
         const still = `${this.running ? 'still on' : 'kept'} ${describeSource(this.spec)}`;
         throw new Error(`cannot switch to ${describeSource(spec)}: ${(e as Error).message} (${still})`);
