@@ -7,6 +7,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
 
+// Page-side expressions as strings: this file is compiled without the DOM library.
+const STORED_TOKEN = "window.sessionStorage.getItem('l2desk.token')";
+
 const noChromium = !chromiumAvailable();
 const suite = `web mode token and server restarts${noChromium ? ' — skipped: no Chromium (install the Debian package chromium or set CHROMIUM_PATH)' : ''}`;
 
@@ -35,10 +38,10 @@ describe.skipIf(noChromium)(suite, () => {
     await page.goto(web.url);
     await loaded(page);
     expect(page.url()).toBe(`${web.origin}/`);
-    expect(await page.evaluate(() => window.location.search)).toBe('');
-    expect(await page.evaluate(() => window.sessionStorage.getItem('l2desk.token'))).toBe(web.token);
+    expect(await page.evaluate('window.location.search')).toBe('');
+    expect(await page.evaluate(STORED_TOKEN)).toBe(web.token);
     // The replaced history entry no longer carries it either: going back leaves the app, not to the token URL.
-    expect(await page.evaluate(() => window.history.length)).toBe(2); // about:blank, then the page (no token)
+    expect(await page.evaluate('window.history.length')).toBe(2); // about:blank, then the page (no token)
   });
 
   it('a reload keeps working from sessionStorage', async () => {
@@ -61,7 +64,7 @@ describe.skipIf(noChromium)(suite, () => {
     expect(await page.getByTestId('server-restarted').count()).toBe(0);
 
     web = await startWeb({ dir: web.dir, args: ['--no-start', '--port', String(port)] });
-    expect(web.token).not.toBe(await page.evaluate(() => window.sessionStorage.getItem('l2desk.token')));
+    expect(web.token).not.toBe(await page.evaluate(STORED_TOKEN));
     const notice = page.getByTestId('server-restarted');
     await expect.poll(() => notice.count(), { timeout: 20_000 }).toBe(1);
     expect(await notice.textContent()).toContain('The L2 Desk server was restarted');
@@ -76,6 +79,6 @@ describe.skipIf(noChromium)(suite, () => {
     await page.goto(web.url);
     await loaded(page);
     expect(page.url()).toBe(`${web.origin}/`);
-    expect(await page.evaluate(() => window.sessionStorage.getItem('l2desk.token'))).toBe(web.token);
+    expect(await page.evaluate(STORED_TOKEN)).toBe(web.token);
   });
 });
