@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APP_CSP, devCsp, mimeType, resolveAppRequest, serveAppRequest } from './appProtocol.ts';
+import {
+  APP_CSP,
+  devCsp,
+  mimeType,
+  resolveAppRequest,
+  serveAppRequest,
+  sessionCspFor,
+} from './appProtocol.ts';
+import { rendererEntry } from './origins.ts';
 
 const ROOT = path.resolve('/srv/l2desk/out/renderer');
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -133,6 +141,15 @@ describe('CSP', () => {
     expect(d.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:5173']);
     const strict = directives(APP_CSP);
     for (const [k, v] of d) if (k !== 'script-src' && k !== 'connect-src') expect(v).toEqual(strict.get(k));
+  });
+
+  it("is added by the session only to the dev server's own responses", () => {
+    const dev = rendererEntry({ isPackaged: false, devUrl: 'http://127.0.0.1:5173/' });
+    const app = rendererEntry({ isPackaged: false, devUrl: undefined });
+    expect(sessionCspFor('http://127.0.0.1:5173/src/main.tsx', dev)).toBe(devCsp('http://127.0.0.1:5173'));
+    expect(sessionCspFor('http://127.0.0.1:5173@evil.com/', dev)).toBeNull();
+    expect(sessionCspFor('devtools://devtools/bundled/inspector.html', dev)).toBeNull();
+    expect(sessionCspFor('app://l2desk/index.html', app)).toBeNull();
   });
 
   it('the page meta policy (the fallback, and the only one in web mode) is the app policy plus the bridge socket', () => {

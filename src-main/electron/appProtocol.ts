@@ -5,7 +5,7 @@
 // 'electron' import: protocol.handle('app', ...) in main.ts passes Chromium's Request straight in.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { APP_ORIGIN, originOf, parseUrl } from './origins.ts';
+import { APP_ORIGIN, isSameOrigin, originOf, parseUrl, type RendererEntry } from './origins.ts';
 
 /**
  * The policy of the packaged app. Scripts and everything else only from app://l2desk; inline styles because React
@@ -36,6 +36,14 @@ export function devCsp(devOrigin: string): string {
     "connect-src 'self'",
     `connect-src 'self' ${ws}`,
   );
+}
+
+/**
+ * The CSP the session adds to a response it did not serve itself: the dev policy on the dev server's own responses,
+ * nothing anywhere else (app:// responses carry theirs; DevTools keeps its own).
+ */
+export function sessionCspFor(url: string, entry: RendererEntry): string | null {
+  return entry.kind === 'dev' && isSameOrigin(url, entry.origin) ? devCsp(entry.origin) : null;
 }
 
 /** The types the renderer build emits; anything else is not served (no sniffing, no octet-stream guesses). */

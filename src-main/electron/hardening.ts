@@ -9,7 +9,7 @@ import {
   requestAllowed,
   type RendererEntry,
 } from './origins.ts';
-import { devCsp, serveAppRequest } from './appProtocol.ts';
+import { serveAppRequest, sessionCspFor } from './appProtocol.ts';
 
 /**
  * Must run before the app is ready. Standard + secure gives app://l2desk a real origin and a secure context;
@@ -34,8 +34,9 @@ export function hardenSession(entry: RendererEntry, devtools: boolean): void {
   const ses = session.defaultSession;
   // app:// responses carry their CSP themselves; the dev server's responses get the dev policy added here.
   if (entry.kind === 'dev') {
-    const csp = devCsp(entry.origin);
     ses.webRequest.onHeadersReceived((d, cb) => {
+      const csp = sessionCspFor(d.url, entry);
+      if (!csp) return cb({});
       const headers = { ...d.responseHeaders };
       for (const k of Object.keys(headers))
         if (k.toLowerCase() === 'content-security-policy') delete headers[k];
