@@ -1,6 +1,6 @@
 // Which URL the desktop window loads, and which URLs count as the app's own: exact origin equality on parsed
-// URLs, never string prefixes ("http://127.0.0.1:5173.evil.com" starts with "http://127.0.0.1:5173"). Pure (no
-// 'electron' import) so that every decision is tested under plain Node; main.ts wires it in.
+// URLs, never string prefixes ("http://127.0.0.1:5173@evil.com/" starts with "http://127.0.0.1:5173" and is
+// evil.com). Pure (no 'electron' import) so that every decision is tested under plain Node; hardening.ts wires it in.
 
 /** The custom scheme the packaged renderer is served from (appProtocol.ts); never file://. */
 export const APP_SCHEME = 'app';
