@@ -28,8 +28,9 @@ export function tempDir(prefix = 'l2desk-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Stores a simulated session (as fast as possible) so that Retrain and Backtest have minutes of data at once. */
-export function seedSimSession(db: string, duration = '20m'): void {
+/** Stores a simulated session (as fast as possible) so that Retrain and Backtest have minutes of data at once: 40 min,
+ * more than training's default minimum of 200 label horizons of 10 s (34 min). */
+export function seedSimSession(db: string, duration = '40m'): void {
   const r = spawnSync(
     process.execPath,
     [CLI, 'collect', '--source', 'sim', '--speed', 'max', '--duration', duration, '--db', db, '--quiet'],

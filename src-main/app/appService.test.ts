@@ -48,6 +48,7 @@ describe('app live retraining (retrain.every)', () => {
         'train.folds': 2,
         'train.early_stopping_rounds': 10,
         'train.min_samples_leaf': 20,
+        'train.min_horizons': 10, // a 5 min window: far below the default minimum (200 horizons, 34 min of data)
         'tuning.trials': 0,
       },
     });
@@ -106,7 +107,15 @@ describe('manual retrain (Retrain button)', () => {
   it('scores the candidate and the running model on the same rows the candidate never trained on', async () => {
     const config = loadConfig({
       ignoreUserFile: true,
-      overrides: { source: 'sim', db: dbFile, 'train.rounds': 30, 'train.folds': 2, 'tuning.trials': 0 },
+      // 10 min of data: below the default training minimum (200 horizons, 34 min)
+      overrides: {
+        source: 'sim',
+        db: dbFile,
+        'train.rounds': 30,
+        'train.folds': 2,
+        'tuning.trials': 0,
+        'train.min_horizons': 20,
+      },
     });
     const db = openDb(dbFile, { mustExist: true });
     try {

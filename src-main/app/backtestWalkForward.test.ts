@@ -55,6 +55,7 @@ beforeAll(async () => {
       'train.rounds': 30,
       'train.folds': 2,
       'train.early_stopping_rounds': 10,
+      'train.min_horizons': 20, // 6 min windows: far below the default minimum (200 horizons, 34 min of data)
     },
   });
   app = await createApp({ config, modelsDir: path.join(dir, 'models') });

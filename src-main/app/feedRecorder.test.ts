@@ -47,6 +47,7 @@ describe('app live feed recording (retrain.every)', () => {
         'train.folds': 2,
         'train.early_stopping_rounds': 10,
         'train.min_samples_leaf': 20,
+        'train.min_horizons': 10, // a 5 min window: far below the default minimum (200 horizons, 34 min of data)
         'tuning.trials': 0,
       },
     });

@@ -237,7 +237,8 @@ describe('l2desk trade --paper with live retraining', () => {
         [
           'retrain: { every: 5m, window: 5m }',
           'features: { decision_interval: 500ms }',
-          'train: { rounds: 30, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20 }',
+          // a 5 min window: far fewer horizons than the default training minimum (200, 34 min of data)
+          'train: { rounds: 30, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20, min_horizons: 10 }',
           'tuning: { trials: 0 }',
         ].join('\n'),
       );
