@@ -1,6 +1,9 @@
 // The WebSocket transport of the IPC contract for the browser UI: an HTTP server on 127.0.0.1 only that serves
 // the built renderer and upgrades /ws to the bridge. A client must present the per-run token (?token=) and, when
-// it is a browser, come from our own origin; anything else is refused before a socket exists.
+// it is a browser, come from our own origin; anything else is refused before a socket exists. Whatever a client
+// sends (a malformed request line, a NUL in the path, garbage frames) is answered with a 4xx or an error reply and
+// never throws out of a handler: the engine, feed and recorder live in this process. `GET /ws?token=` without an
+// upgrade tells a page whether its token is still accepted (401: the server was restarted with a new one).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
