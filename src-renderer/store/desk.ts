@@ -90,10 +90,11 @@ export function reportError(where: string, e: unknown): void {
 /**
  * Whether a job's progress event is for the job this page follows: a page starts following with job id '' (set
  * when its button is pressed) and claims the next job it hears begin (`first`: queued, or starting at 0); other
- * jobs (another page's, running ahead of it) do not overwrite its progress. Nothing followed: it shows what runs.
+ * jobs (another page's, running ahead of it) do not overwrite its progress. Nothing followed, or the followed job
+ * over (`ended`): it shows what runs (a live retraining round, say).
  */
-function follows(mine: { jobId: string } | null, jobId: string, first: boolean): boolean {
-  return !mine || mine.jobId === jobId || (mine.jobId === '' && first);
+function follows(mine: { jobId: string } | null, ended: boolean, jobId: string, first: boolean): boolean {
+  return !mine || ended || mine.jobId === jobId || (mine.jobId === '' && first);
 }
 
 function applySnapshot(snap: Snapshot): void {
@@ -158,7 +159,12 @@ export function bindClient(client: Client): () => void {
     client.on('collect/progress', (collect) => set({ collect })),
     client.on('retrain/progress', (p) =>
       set((s) =>
-        follows(s.retrainProgress, p.jobId, p.phase === 'queued' || p.fraction === 0)
+        follows(
+          s.retrainProgress,
+          s.retrainProgress?.phase === 'done' || s.retrainProgress?.phase === 'failed',
+          p.jobId,
+          p.phase === 'queued' || p.fraction === 0,
+        )
           ? { retrainProgress: p }
           : {},
       ),
@@ -166,7 +172,8 @@ export function bindClient(client: Client): () => void {
     client.on('retrain/result', (retrain) => set({ retrain })),
     client.on('backtest/progress', (p) =>
       set((s) =>
-        follows(s.backtestProgress, p.jobId, p.ahead !== undefined || p.fraction === 0)
+        // Cleared (null) when the followed backtest ends.
+        follows(s.backtestProgress, false, p.jobId, p.ahead !== undefined || p.fraction === 0)
           ? { backtestProgress: p }
           : {},
       ),
