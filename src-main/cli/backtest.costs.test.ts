@@ -94,6 +94,17 @@ describe('l2desk backtest: execution costs', () => {
       // a 4-minute session: far too short for an annualised Sharpe
       expect(r.sharpe_reliable).toBe(false);
       expect(t?.[10]).toBeDefined();
+      // then the net P&L with its 95% interval, and whether the run tells it apart from zero
+      const ci = r.net_pnl_ci;
+      expect(ci).toHaveLength(2);
+      expect(ci?.[0]).toBeLessThanOrEqual(r.net_pnl);
+      expect(ci?.[1]).toBeGreaterThanOrEqual(r.net_pnl);
+      const verdict =
+        ci && (ci[0] > 0 || ci[1] < 0) ? 'distinguishable from zero' : 'not distinguishable from zero';
+      expect(out[rows[k] + 3]).toContain(
+        `net P&L ${r.net_pnl.toFixed(2)}, 95% interval [${ci?.[0].toFixed(2)}, ${ci?.[1].toFixed(2)}]`,
+      );
+      expect(out[rows[k] + 3]).toMatch(new RegExp(`: ${verdict}`));
     }
     for (const r of report.rows) {
       // The attribution adds up to the net P&L (after fees, open position at the last mid).

@@ -25,6 +25,7 @@ import { getSession, latestSession } from '../store/sessions.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
 import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
+import { sameDataNote } from '../backtest/sameData.ts';
 
 export const summary = 'replay a stored session through the engine and report';
 
@@ -87,7 +88,8 @@ export function inSampleLine(s: InSampleSummary, walkForward: boolean): string {
       : `out of sample: none of the ${s.decisions} decisions lies inside the model's training span${span}`;
   const pct = Math.max(1, Math.round(s.share * 100));
   return (
-    `warning: ${pct}% of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}: ` +
+    `warning: ${pct}% of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}` +
+    `${s.same_data ? ` ${sameDataNote(s.same_data)}` : ''}: ` +
     'in-sample, optimistic; use --walk-forward or a later session'
   );
 }
@@ -112,8 +114,8 @@ export function parseSweep(text: string): number[] {
   return xs;
 }
 
-/** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net) and its
- * round-trip statistics line. */
+/** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net), its
+ * round-trip statistics line and its net P&L with a 95% interval (is it distinguishable from zero?). */
 export function formatRow(r: BacktestRow): string {
   return (
     `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  sharpe ${r.sharpe.toFixed(2).padStart(9)}  ` +
@@ -121,9 +123,9 @@ export function formatRow(r: BacktestRow): string {
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
-    `\n  ${pnlLine(r)}` +
     `\n  ${costsLine(r)}` +
-    `\n  ${tradesLine(r)}`
+    `\n  ${tradesLine(r)}` +
+    `\n  ${pnlLine(r)}`
   );
 }
 
