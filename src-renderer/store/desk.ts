@@ -93,7 +93,12 @@ export function reportError(where: string, e: unknown): void {
  * jobs (another page's, running ahead of it) do not overwrite its progress. Nothing followed, or the followed job
  * over (`ended`): it shows what runs (a live retraining round, say).
  */
-function follows(mine: { jobId: string } | null, ended: boolean, jobId: string, first: boolean): boolean {
+export function follows(
+  mine: { jobId: string } | null,
+  ended: boolean,
+  jobId: string,
+  first: boolean,
+): boolean {
   return !mine || ended || mine.jobId === jobId || (mine.jobId === '' && first);
 }
 
