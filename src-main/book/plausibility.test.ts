@@ -40,7 +40,7 @@ function trade(over: Partial<Trade> = {}): Trade {
   return { ts: NOW, side: 'Buy', price: 65000.1, size: 0.01, id: 't1', blockTrade: false, seq: 1, ...over };
 }
 
-const ctx = { refPrice: 65000, clockTs: NOW, wallTs: NOW };
+const ctx = { refBid: 65000, refAsk: 65000.1, clockTs: NOW, wallTs: NOW };
 
 describe('checkBookMessage', () => {
   const cases: [string, BookMessage, FindingKind | null][] = [
@@ -49,7 +49,19 @@ describe('checkBookMessage', () => {
     ['a delete far away is fine (deletes are not priced)', book('delta', [[1, 0]], []), null],
     ['size 1e300', book('delta', [[65000, 1e300]], []), 'size'],
     ['size above the cap', book('snapshot', [[65000, 2e12]], [[65001, 1]]), 'size'],
-    ['size 0 in a snapshot', book('snapshot', [[65000, 0]], [[65001, 1]]), 'size'],
+    [
+      'size 0 in a snapshot is skipped, not refused',
+      book(
+        'snapshot',
+        [
+          [65000, 0],
+          [64999, 1],
+        ],
+        [[65001, 1]],
+      ),
+      null,
+    ],
+    ['a market a few ticks wide at tiny prices', book('snapshot', [[1e-8, 1]], [[3e-8, 1]]), null],
     ['negative size', book('delta', [[65000, -1]], []), 'size'],
     ['NaN size', book('delta', [[65000, NaN]], []), 'size'],
     ['price 1e300 in a delta', book('delta', [], [[1e300, 1]]), 'price'],
@@ -80,7 +92,7 @@ describe('checkBookMessage', () => {
   });
 
   it('without a feed clock, only the absolute bounds apply (before 2009, ahead of the wall clock)', () => {
-    const noClock = { refPrice: 65000, clockTs: NaN, wallTs: NOW };
+    const noClock = { refBid: 65000, refAsk: 65000.1, clockTs: NaN, wallTs: NOW };
     const at = (ts: number) => checkBookMessage(book('delta', [], [], { ts, cts: 0 }), noClock)?.kind ?? null;
     expect(at(NOW - 300 * 24 * HOUR)).toBeNull(); // a replay server's old data
     expect(at(NOW + 2 * HOUR)).toBe('time');
@@ -88,7 +100,7 @@ describe('checkBookMessage', () => {
   });
 
   it('a delta on a book without a mid has no price band, but sizes and times still count', () => {
-    const noRef = { refPrice: NaN, clockTs: NOW, wallTs: NOW };
+    const noRef = { refBid: NaN, refAsk: NaN, clockTs: NOW, wallTs: NOW };
     expect(checkBookMessage(book('delta', [[1e300, 1]], []), noRef)).toBeNull();
     expect(checkBookMessage(book('delta', [[1, 1e300]], []), noRef)?.kind).toBe('size');
   });

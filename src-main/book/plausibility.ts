@@ -38,8 +38,13 @@ export interface Finding {
 }
 
 export interface CheckContext {
-  /** The price band's centre (the book's mid); NaN or ≤ 0 when there is none (a snapshot then uses its own). */
-  refPrice: number;
+  /**
+   * The book's best bid and ask: a price (a level of either side, or a trade) is held to the band around the
+   * spread, so a market a few ticks wide is never "far". NaN when unknown (one side stands in for the other; a
+   * snapshot uses its own best levels).
+   */
+  refBid: number;
+  refAsk: number;
   /**
    * Where the exchange's clock should stand (ms): the receive clock, shifted by the feed's known offset (a
    * simulator or a replay server runs on its own clock); NaN while unknown: then only the absolute bounds apply.
@@ -51,12 +56,18 @@ export interface CheckContext {
   scale?: TickScale | null;
 }
 
-/** The band check, symmetric in ratio: 1e-28 and 1e300 are both far from 65000. */
-function priceFar(price: number, ref: number, lim: PlausibilityLimits): boolean {
-  if (!(ref > 0) || !Number.isFinite(ref)) return false;
-  const r = price / ref;
+const usable = (x: number) => x > 0 && Number.isFinite(x);
+
+/**
+ * The band check, symmetric in ratio (1e-28 and 1e300 are both far from 65000): outside [lo / k, hi × k] with
+ * k = 1 + max_price_deviation. lo and hi are the band's inner edges (a trade may print anywhere in the spread).
+ */
+function priceFar(price: number, lo: number, hi: number, lim: PlausibilityLimits): boolean {
+  const l = usable(lo) ? lo : hi;
+  const h = usable(hi) ? hi : lo;
+  if (!usable(l) || !usable(h)) return false;
   const k = 1 + lim.maxPriceDeviation;
-  return !(r <= k && r >= 1 / k);
+  return !(price <= h * k && price >= l / k);
 }
 
 /** No market data this package reads is older than this (2009-01-01). */
@@ -80,41 +91,37 @@ function timeFinding(what: string, ts: number, ctx: CheckContext, lim: Plausibil
   };
 }
 
-/** The mid of a snapshot's own best levels (one side's best when the other is empty); NaN when empty. */
-export function snapshotMid(msg: BookMessage): number {
-  return ownMid(msg.bids, msg.asks);
-}
-
-function ownMid(bids: readonly Level[], asks: readonly Level[]): number {
+/** A snapshot's own best bid and ask (NaN for an empty side). */
+export function snapshotBests(msg: BookMessage): { bid: number; ask: number } {
   let bid = -Infinity;
   let ask = Infinity;
-  for (let i = 0; i < bids.length; i++) if (bids[i][1] > 0 && bids[i][0] > bid) bid = bids[i][0];
-  for (let i = 0; i < asks.length; i++) if (asks[i][1] > 0 && asks[i][0] < ask) ask = asks[i][0];
-  if (bid > -Infinity && ask < Infinity) return (bid + ask) / 2;
-  if (bid > -Infinity) return bid;
-  return ask < Infinity ? ask : NaN;
+  for (let i = 0; i < msg.bids.length; i++)
+    if (msg.bids[i][1] > 0 && msg.bids[i][0] > bid) bid = msg.bids[i][0];
+  for (let i = 0; i < msg.asks.length; i++)
+    if (msg.asks[i][1] > 0 && msg.asks[i][0] < ask) ask = msg.asks[i][0];
+  return { bid: bid > -Infinity ? bid : NaN, ask: ask < Infinity ? ask : NaN };
 }
 
 function levelsFinding(
   side: 'bid' | 'ask',
   levels: readonly Level[],
-  snapshot: boolean,
-  ref: number,
+  bid: number,
+  ask: number,
   lim: PlausibilityLimits,
 ): Finding | null {
   for (let i = 0; i < levels.length; i++) {
     const [price, size] = levels[i];
     if (!(price > 0) || !Number.isFinite(price))
       return { kind: 'price', detail: `${side} level ${i} has price ${price}` };
-    // Size 0 deletes a level in a delta; a snapshot lists only standing levels.
-    if (!Number.isFinite(size) || size < 0 || (snapshot && size === 0))
+    // Size 0 deletes a level (in a snapshot it is skipped).
+    if (!Number.isFinite(size) || size < 0)
       return { kind: 'size', detail: `${side} level ${i} at ${price} has size ${size}` };
     if (size > lim.maxSize)
       return { kind: 'size', detail: `${side} level ${i} at ${price} has size ${size} (cap ${lim.maxSize})` };
-    if (size > 0 && priceFar(price, ref, lim))
+    if (size > 0 && priceFar(price, bid, ask, lim))
       return {
         kind: 'price',
-        detail: `${side} price ${price} is more than ${pct(lim.maxPriceDeviation)} away from the mid ${ref}`,
+        detail: `${side} price ${price} is more than ${pct(lim.maxPriceDeviation)} outside the spread ${bid} .. ${ask}`,
       };
   }
   return null;
@@ -132,11 +139,19 @@ export function checkBookMessage(
     const c = timeFinding('matching-engine time cts', msg.cts, ctx, lim);
     if (c) return c;
   }
-  const snapshot = msg.type === 'snapshot';
-  const ref = snapshot ? ownMid(msg.bids, msg.asks) : ctx.refPrice;
-  return (
-    levelsFinding('bid', msg.bids, snapshot, ref, lim) ?? levelsFinding('ask', msg.asks, snapshot, ref, lim)
-  );
+  let bid = ctx.refBid;
+  let ask = ctx.refAsk;
+  if (msg.type === 'snapshot') {
+    ({ bid, ask } = snapshotBests(msg));
+    // The band hangs on the snapshot's own spread, so the spread itself must be bounded: no market is this wide.
+    const k = 1 + lim.maxPriceDeviation;
+    if (ask / bid > k * k * k)
+      return {
+        kind: 'price',
+        detail: `snapshot spread ${bid} .. ${ask} is wider than a factor ${+(k * k * k).toPrecision(3)}`,
+      };
+  }
+  return levelsFinding('bid', msg.bids, bid, ask, lim) ?? levelsFinding('ask', msg.asks, bid, ask, lim);
 }
 
 /** The first implausible value of one trade, or null. */
@@ -151,10 +166,10 @@ export function checkTrade(
     return { kind: 'price', detail: `trade ${t.id} has price ${t.price}` };
   if (!(t.size > 0) || !Number.isFinite(t.size) || t.size > lim.maxSize)
     return { kind: 'size', detail: `trade ${t.id} has size ${t.size} (cap ${lim.maxSize})` };
-  if (priceFar(t.price, ctx.refPrice, lim))
+  if (priceFar(t.price, ctx.refBid, ctx.refAsk, lim))
     return {
       kind: 'price',
-      detail: `trade ${t.id} price ${t.price} is more than ${pct(lim.maxPriceDeviation)} away from the mid ${ctx.refPrice}`,
+      detail: `trade ${t.id} price ${t.price} is more than ${pct(lim.maxPriceDeviation)} outside the spread ${ctx.refBid} .. ${ctx.refAsk}`,
     };
   if (ctx.scale && !Number.isFinite(ctx.scale.tryToTicks(t.price)))
     return {

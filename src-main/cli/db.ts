@@ -3,6 +3,7 @@
 // `l2desk db quality --db FILE [--session ID] [--json]` (data-quality report of stored sessions).
 import fs from 'node:fs';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
+import { limitsFromConfig, type PlausibilityLimits } from '../book/plausibility.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
 import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
@@ -18,7 +19,8 @@ const USAGE = `usage: l2desk db check [--db FILE] [--json]
        l2desk db quality [--db FILE] [--session ID] [--silence 5s] [--json]
   quality: replays each session (or --session) and reports silences, feed latency, sequence breaks and the time the
   book was invalid, crossed books, spread, timestamps running backwards, duplicated trades and trades printing
-  through the book; exit code 1 when a session has findings.`;
+  through the book, implausible values (plausibility.*) and refusals stored while recording; exit code 1 when a
+  session has findings.`;
 
 export interface DbReport {
   file: string;
@@ -158,8 +160,13 @@ function printReport(r: DbReport): void {
 }
 
 /** Replays one stored session through the quality accumulator. */
-export function sessionQuality(db: Db, s: SessionInfo, silenceMs?: number): QualityReport {
-  const q = new SessionQuality(s.tickSize, { silenceMs });
+export function sessionQuality(
+  db: Db,
+  s: SessionInfo,
+  silenceMs?: number,
+  plausibility?: PlausibilityLimits,
+): QualityReport {
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
   for (const ev of readSession(db, s.id)) q.onEvent(ev);
   return q.report();
 }
@@ -184,6 +191,12 @@ function printQuality(s: SessionInfo, r: QualityReport): void {
   console.log(
     `  timestamps backwards: book ${r.bookTsBackwards}, trades ${r.tradeTsBackwards}; duplicated trade ids ${r.duplicateTradeIds}; ` +
       `trades through the book ${r.tradesThroughBook}`,
+  );
+  const imp = r.implausible;
+  console.log(
+    `  implausible values: ${imp.bookMessages} book message(s), ${imp.trades} trade(s) ` +
+      `(price ${imp.byKind.price}, size ${imp.byKind.size}, time ${imp.byKind.time}, tick ${imp.byKind.tick}); ` +
+      `refused while recording: ${r.refused.oversize} oversize, ${r.refused.implausible} implausible`,
   );
   if (r.findings.length === 0) console.log('  no findings');
   for (const f of r.findings) console.log(`  finding: ${f}`);
@@ -275,7 +288,7 @@ export async function run(argv: string[]): Promise<number> {
       const reports = sessions.map((s) => ({
         session: s.id,
         symbol: s.symbol,
-        ...sessionQuality(db, s, silenceMs),
+        ...sessionQuality(db, s, silenceMs, limitsFromConfig(config.plausibility)),
       }));
       if (args.bool('json')) console.log(JSON.stringify({ file, sessions: reports }));
       else sessions.forEach((s, i) => printQuality(s, reports[i]));

@@ -80,8 +80,10 @@ beforeAll(() => {
     .map((l) => {
       const o = JSON.parse(l) as Raw;
       o.topic = 'orderbook.50.BTCUSDT';
-      o.data.b = shift(o.data.b);
-      o.data.a = shift(o.data.a);
+      // At most 50 levels in a depth-50 snapshot and 100 in a delta, as Bybit sends (more is refused).
+      const max = o.type === 'snapshot' ? 50 : 100;
+      o.data.b = shift(o.data.b).slice(0, max);
+      o.data.a = shift(o.data.a).slice(0, max);
       o.data.u += 7_000_000;
       return JSON.stringify(o);
     });

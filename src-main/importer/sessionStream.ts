@@ -6,7 +6,7 @@ import {
   checkTradeMessage,
   DEFAULT_PLAUSIBILITY,
   describeFindings,
-  snapshotMid,
+  snapshotBests,
   type PlausibilityLimits,
 } from '../book/plausibility.ts';
 import { isRepeatedDelta } from '../book/sequencedBook.ts';
@@ -71,8 +71,12 @@ export class SessionStream {
   lastBookTs = -Infinity;
   /** Messages or trades refused as implausible (each stored as a gap). */
   refused = 0;
-  /** Centre of the price band: the last accepted snapshot's mid, then the last accepted trade's price. */
-  private refPrice = NaN;
+  /**
+   * The price band (no book is kept here): the last accepted snapshot's best bid and ask, then the last accepted
+   * trade's price on both sides.
+   */
+  private refBid = NaN;
+  private refAsk = NaN;
   /** The given tick size's grid (trade prices are held to it); none while the tick is inferred. */
   private givenScale: TickScale | undefined;
 
@@ -91,8 +95,9 @@ export class SessionStream {
       return this.refuse(msg.symbol, msg.recvTs, detail, true);
     }
     if (msg.type === 'snapshot') {
-      const mid = snapshotMid(msg);
-      if (mid === mid) this.refPrice = mid;
+      const { bid, ask } = snapshotBests(msg);
+      this.refBid = bid === bid ? bid : ask;
+      this.refAsk = ask === ask ? ask : bid;
     }
     if (!this.writer && !this.opts.tickSize) samplePrices(msg, this.prices);
     this.lastRecvTs = msg.recvTs;
@@ -145,7 +150,7 @@ export class SessionStream {
       this.refuse(all.symbol, all.recvTs, `trades refused: ${describeFindings(r.findings)}`, false);
     const msg = r.msg;
     if (!msg) return;
-    this.refPrice = msg.trades[msg.trades.length - 1].price;
+    this.refBid = this.refAsk = msg.trades[msg.trades.length - 1].price;
     if (!this.writer && !this.opts.tickSize) samplePrices(msg, this.prices);
     this.lastRecvTs = msg.recvTs;
     this.trades++;
@@ -164,7 +169,7 @@ export class SessionStream {
     const wall = (this.opts.now ?? Date.now)();
     if (this.opts.tickSize && !this.givenScale) this.givenScale = new TickScale(this.opts.tickSize);
     const scale = this.givenScale ?? null;
-    return { refPrice: this.refPrice, clockTs: recvTs, wallTs: wall, scale };
+    return { refBid: this.refBid, refAsk: this.refAsk, clockTs: recvTs, wallTs: wall, scale };
   }
 
   /**

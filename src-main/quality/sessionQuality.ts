@@ -2,8 +2,17 @@
 // events in arrival order, it replays the book with Bybit's rules and measures what makes data untrustworthy for
 // a model or a backtest: silences, feed latency, sequence gaps and the time the book was invalid, crossed books,
 // exchange timestamps running backwards, duplicated trades, and trades printing on the wrong side of the book (a
-// stale book). Pure and streaming: fixed-size histograms, no per-message allocation beyond the book's own.
+// stale book), implausible values (book/plausibility.ts: far prices, absurd sizes, times far from the receive
+// clock) and the refusals the recorder stored. Pure and streaming: fixed-size histograms, no per-message
+// allocation beyond the book's own.
 import type { BookMessage, Gap, MarketMessage, TradeMessage } from '../../src-shared/market.ts';
+import {
+  checkBookMessage,
+  checkTrade,
+  DEFAULT_PLAUSIBILITY,
+  type FindingKind,
+  type PlausibilityLimits,
+} from '../book/plausibility.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 
@@ -12,6 +21,10 @@ export interface QualityOptions {
   silenceMs?: number;
   /** How many recent trade ids are remembered to spot duplicates. */
   recentTradeIds?: number;
+  /** Plausibility limits (config `plausibility.*`); default DEFAULT_PLAUSIBILITY. */
+  plausibility?: PlausibilityLimits;
+  /** Wall clock (ms): no stored time may lie beyond it by more than the clock-skew limit. Default: no such bound. */
+  nowMs?: number;
 }
 
 export interface Quantiles {
@@ -57,6 +70,18 @@ export interface QualityReport {
   duplicateTradeIds: number;
   /** A buy printing below the best bid or a sell above the best ask (by more than a tick): the book lagged. */
   tradesThroughBook: number;
+  /**
+   * Stored values outside the plausibility limits (data stored before the checks, or by another program): book
+   * messages (not applied on replay) and trades, per kind, with the first example.
+   */
+  implausible: {
+    bookMessages: number;
+    trades: number;
+    byKind: Record<FindingKind, number>;
+    first: string | null;
+  };
+  /** Refusals the recorder or importer stored as gaps: frames or books too large, implausible values. */
+  refused: { oversize: number; implausible: number; first: string | null };
   /** Plain-language findings, worst first; empty when nothing stands out. */
   findings: string[];
 }
@@ -110,6 +135,15 @@ export class SessionQuality {
   private anyRecvDiffers = false;
   private invalidSince: number | null = null;
   private seenSnapshot = false;
+  private readonly limits: PlausibilityLimits;
+  private readonly nowMs: number;
+  private readonly implausible: QualityReport['implausible'] = {
+    bookMessages: 0,
+    trades: 0,
+    byKind: { price: 0, size: 0, time: 0, tick: 0 },
+    first: null,
+  };
+  private readonly refused: QualityReport['refused'] = { oversize: 0, implausible: 0, first: null };
   private r = {
     bookMessages: 0,
     tradeMessages: 0,
@@ -136,6 +170,26 @@ export class SessionQuality {
     this.seq = new SequencedBook(this.scale);
     this.silenceMs = opts.silenceMs ?? 5_000;
     this.recentMax = opts.recentTradeIds ?? 10_000;
+    this.limits = opts.plausibility ?? DEFAULT_PLAUSIBILITY;
+    this.nowMs = opts.nowMs ?? Infinity;
+  }
+
+  /** The plausibility context of a stored message: the replayed book's mid and the stored receive time. */
+  private context(recvTs: number) {
+    const b = this.seq.book;
+    const valid = this.seq.valid;
+    return {
+      refBid: valid ? b.bestBid() : NaN,
+      refAsk: valid ? b.bestAsk() : NaN,
+      clockTs: recvTs,
+      wallTs: this.nowMs,
+      scale: this.scale,
+    };
+  }
+
+  private noteImplausible(kind: FindingKind, detail: string): void {
+    this.implausible.byKind[kind]++;
+    this.implausible.first ??= detail;
   }
 
   onBook(m: BookMessage): void {
@@ -146,6 +200,15 @@ export class SessionQuality {
     this.lastBookTs = m.ts;
     if (m.recvTs !== m.ts) this.anyRecvDiffers = true;
     this.latency.add(Math.max(0, m.recvTs - m.ts));
+    const bad = checkBookMessage(m, this.context(m.recvTs), this.limits);
+    if (bad) {
+      // As the live feed would have: not applied, and the book distrusted until the next snapshot.
+      this.implausible.bookMessages++;
+      this.noteImplausible(bad.kind, `${m.type} u=${m.u}: ${bad.detail}`);
+      this.seq.invalidate();
+      this.trackValidity(m.recvTs);
+      return;
+    }
     const res = this.seq.apply(m);
     if (res.status === 'applied') {
       if (res.restarted) this.r.restarts++;
@@ -169,8 +232,16 @@ export class SessionQuality {
     const b = this.seq.book;
     const valid = this.seq.valid;
     const tick = Number(this.scale.tickSize);
+    const ctx = this.context(m.recvTs);
     for (const t of m.trades) {
       this.r.trades++;
+      // The grid is the session's stored tick: a trade off it is as implausible as a far price.
+      const bad = checkTrade(t, ctx, this.limits);
+      if (bad) {
+        this.implausible.trades++;
+        this.noteImplausible(bad.kind, bad.detail);
+        continue;
+      }
       if (t.ts < this.lastTradeTs) this.r.tradeTsBackwards++;
       this.lastTradeTs = t.ts;
       if (t.id) this.rememberId(t.id);
@@ -190,6 +261,10 @@ export class SessionQuality {
 
   onGap(g: Gap): void {
     this.r.storedGaps++;
+    if (g.reason === 'oversize' || g.reason === 'implausible') {
+      this.refused[g.reason]++;
+      this.refused.first ??= g.detail;
+    }
     if (g.endTs !== null) this.r.storedGapMs += Math.max(0, g.endTs - g.startTs);
     else if (this.r.openGapSince === null) this.r.openGapSince = g.startTs;
   }
@@ -234,6 +309,8 @@ export class SessionQuality {
       tradeTsBackwards: this.r.tradeTsBackwards,
       duplicateTradeIds: this.r.duplicateTradeIds,
       tradesThroughBook: this.r.tradesThroughBook,
+      implausible: { ...this.implausible, byKind: { ...this.implausible.byKind } },
+      refused: { ...this.refused },
       findings: [],
     };
     rep.findings = findings(rep);
@@ -287,6 +364,21 @@ export function findings(r: QualityReport): string[] {
   if (r.invalidShare > 0.01)
     out.push(
       `the book was invalid ${pct(r.invalidShare)} of the time (${r.replayGaps} sequence break(s) on replay, ${r.storedGaps} gap(s) stored): decisions there are skipped`,
+    );
+  const imp = r.implausible;
+  if (imp.bookMessages + imp.trades > 0) {
+    const kinds = Object.entries(imp.byKind)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    out.push(
+      `${imp.bookMessages} book message(s) and ${imp.trades} trade(s) with implausible values (${kinds}), e.g. ${imp.first}: features and backtests must not use them`,
+    );
+  }
+  const ref = r.refused;
+  if (ref.oversize + ref.implausible > 0)
+    out.push(
+      `${ref.oversize + ref.implausible} refusal(s) stored while recording (${ref.oversize} oversize, ${ref.implausible} implausible), e.g. ${ref.first}`,
     );
   if (r.crossed > 0)
     out.push(`${r.crossed} crossed book(s) after applying a message (bad data or a missed delete)`);

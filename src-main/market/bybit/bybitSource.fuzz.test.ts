@@ -210,7 +210,7 @@ describe('BybitSource under fuzzed real v5 messages', () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((res) => wss.once('listening', res));
     cleanups.push(() => new Promise<void>((res) => wss.close(() => res())));
-    let sock: WebSocket | null = null;
+    let sock = null as WebSocket | null; // (set in callbacks: no narrowing to null)
     wss.on('connection', (ws) => {
       ws.on('error', () => {});
       ws.on('close', () => sock === ws && (sock = null));

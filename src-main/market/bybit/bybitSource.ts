@@ -392,8 +392,7 @@ export class BybitSource implements MarketSource {
     this.stats.latencyMs = msg.recvTs - msg.ts;
     // A delta to a book awaiting its snapshot is dropped anyway: only what would be applied is checked.
     if (msg.type === 'snapshot' || this.seqBook?.valid) {
-      const mid = this.seqBook?.valid ? this.seqBook.book.mid() : NaN;
-      const f = checkBookMessage(msg, this.checkContext(mid, msg.recvTs, null), this.limits);
+      const f = checkBookMessage(msg, this.checkContext(msg.recvTs, null), this.limits);
       if (f)
         return this.refuseBook(
           'implausible',
@@ -457,18 +456,18 @@ export class BybitSource implements MarketSource {
 
   /** Implausible trades are dropped (each message's refusals stored as one gap); the others go on. */
   private onTrades(msg: TradeMessage): void {
-    const book = this.seqBook;
-    const mid = book?.valid ? book.book.mid() : NaN;
     const scale = this.tickKnown ? this.scale : null;
-    const r = checkTradeMessage(msg, this.checkContext(mid, msg.recvTs, scale), this.limits);
+    const r = checkTradeMessage(msg, this.checkContext(msg.recvTs, scale), this.limits);
     if (r.findings.length > 0)
       this.refusal('implausible', `trades refused: ${describeFindings(r.findings)}`, false);
     if (r.msg) this.events.emit('message', inTimeOrder(r.msg));
   }
 
-  private checkContext(refPrice: number, recvTs: number, scale: TickScale | null): CheckContext {
+  /** The band is the trusted book's best bid and ask (none while gapped); the clock is the feed's. */
+  private checkContext(recvTs: number, scale: TickScale | null): CheckContext {
     const clockTs = this.clockOffset === null ? NaN : recvTs + this.clockOffset;
-    return { refPrice, clockTs, wallTs: recvTs, scale };
+    const b = this.seqBook?.valid ? this.seqBook.book : null;
+    return { refBid: b ? b.bestBid() : NaN, refAsk: b ? b.bestAsk() : NaN, clockTs, wallTs: recvTs, scale };
   }
 
   /** The first accepted snapshot of a connection sets the feed's clock offset (zero-ish on a live feed). */
