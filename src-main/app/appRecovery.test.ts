@@ -21,6 +21,7 @@ import { writeSimSession } from '../backtest/simSession.ts';
 import { testModelPath } from '../backtest/testing/testModel.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { openDb } from '../store/db.ts';
+import { createSession } from '../store/sessions.ts';
 import { createApp, type AppContext } from './createApp.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-recovery-'));
@@ -120,6 +121,40 @@ describe('recovery from failed commands', () => {
       expectNoLocalPath(snap.ok ? (snap.result.status.note ?? '') : 'failed');
     } finally {
       await ctx.close();
+    }
+  }, 30_000);
+
+  it('Start of a replay whose session was deleted meanwhile fails readably; another source then works', async () => {
+    const db = openDb(dbFile, { mustExist: true });
+    const doomed = createSession(db, {
+      source: 'sim',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      startedAt: Date.UTC(2026, 0, 6),
+    });
+    const ctx = await app({ source: 'sim', 'sim.speed': 'max' });
+    try {
+      expect(
+        await ctx.dispatch('market/setSource', { source: { kind: 'replay', sessionId: doomed, speed: 1 } }),
+      ).toMatchObject({ ok: true });
+      expect(await ctx.dispatch('market/stop', {})).toMatchObject({ ok: true });
+      db.prepare('DELETE FROM sessions WHERE id = ?').run(doomed);
+      const bad = await ctx.dispatch('market/start', {});
+      expect(bad).toEqual({
+        ok: false,
+        code: 'failed',
+        error: `cannot start the replay of session #${doomed}: it is not in the database (deleted meanwhile?); pick another source`,
+      });
+      expect(ctx.service.status()).toMatchObject({ running: false });
+      expect(await ctx.dispatch('market/setSource', { source: { kind: 'sim' } })).toMatchObject({
+        ok: true,
+        result: { source: 'sim', running: true },
+      });
+    } finally {
+      await ctx.close();
+      db.close();
     }
   }, 30_000);
 
