@@ -184,10 +184,11 @@ export function summarize(ds: Dataset): DatasetSummary {
   };
 }
 
-/** "session 3", "sessions 3, 4": what the user picked, for messages. */
+/** "session 3", "sessions 3, 4", "the 9 sessions": what the user picked, for messages. */
 function sessionsText(ids: readonly number[]): string {
   if (ids.length === 0) return 'the stored data';
-  return ids.length === 1 ? `session ${ids[0]}` : `sessions ${ids.join(', ')}`;
+  if (ids.length === 1) return `session ${ids[0]}`;
+  return ids.length <= 4 ? `sessions ${ids.join(', ')}` : `the ${ids.length} sessions`;
 }
 
 /** Refuses a dataset training cannot learn from (TrainingDataError, in words for the app's user), else its job. */

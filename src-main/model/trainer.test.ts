@@ -4,7 +4,7 @@ import { DEFAULT_PARAMS } from './gbdt/train.ts';
 import { predict } from './gbdt/model.ts';
 import { evaluate } from './metrics.ts';
 import { earlyStopSplit, runTraining, TrainCancelled, type TrainJob, type TrainProgress } from './trainer.ts';
-import { TrainingDataError } from './trainingData.ts';
+import { checkSpan, TrainingDataError } from './trainingData.ts';
 import { trainInWorker } from './trainInWorker.ts';
 
 const NAMES = ['a', 'b', 'c', 'd', 'e'];
@@ -198,5 +198,18 @@ describe('trainInWorker', () => {
     await expect(h.result).rejects.toBeInstanceOf(TrainCancelled);
     expect(seen).toBeGreaterThanOrEqual(3);
     expect(seen).toBeLessThan(1000);
+  });
+});
+
+describe('checkSpan wording', () => {
+  it.each([
+    ['session 3', 'session 3 covers'],
+    ['sessions 3, 4', 'sessions 3, 4 cover'],
+    ['the 9 sessions', 'the 9 sessions cover'],
+  ])('%s', (what, says) => {
+    const ts = Float64Array.from({ length: 61 }, (_, i) => i * 1000);
+    expect(() => checkSpan(ts, 10_000, 200, what)).toThrow(
+      `; ${says} 70 seconds (7 horizons): collect about 33 minutes more`,
+    );
   });
 });

@@ -59,7 +59,7 @@ export function checkSpan(
   const k = Math.floor(have / horizonMs);
   throw new TrainingDataError(
     `training needs at least ${spokenDuration(need, true)} of data (${minHorizons} independent ${horizonText(horizonMs)} ` +
-      `horizons); ${what} covers ${spokenDuration(have)} (${k} horizon${k === 1 ? '' : 's'}): collect about ` +
+      `horizons); ${what} ${/sessions$|^sessions /.test(what) ? 'cover' : 'covers'} ${spokenDuration(have)} (${k} horizon${k === 1 ? '' : 's'}): collect about ` +
       `${spokenDuration(need - have, true)} more, then train again`,
     'too_short',
   );
