@@ -287,6 +287,8 @@ export function runTraining(job: TrainJob, hooks: TrainHooks = {}): TrainOutcome
   const validTs = Float64Array.from(holdout.valid, (r) => job.ts[r]);
   const ci = metricIntervals(pred, p.valid.y, {
     blockLength: blockLengthFor(job.horizonMs, job.decisionIntervalMs ?? medianSpacing(validTs), p.valid.n),
+    // fewer resamples on very large holdouts (months of data) keep this to about a second
+    reps: Math.max(200, Math.min(1000, Math.floor(6e7 / Math.max(1, p.valid.n)))),
     seed: 1,
   });
   const imp = featureImportance(model);
