@@ -81,7 +81,7 @@ describe('terminal output of text from outside', () => {
       // The warnings were printed, escaped.
       expect(out).toContain('\\x1b]0;pwned\\x07');
       expect(out).toContain('\\u202eevil\\x0d\\x1b[1A');
-      expect(out).toContain('\\x1b]2;owned\\x07\\x9b2J');
+      expect(out).toContain('\\x1b]2;owned\\x07\\u009b2J');
     } finally {
       await server.close();
     }

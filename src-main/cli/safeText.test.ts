@@ -10,8 +10,8 @@ describe('safeText', () => {
     ['clear screen (CSI)', 'a\x1b[2Jb', 'a\\x1b[2Jb'],
     ['carriage return + erase line', '\r\x1b[Kcollect fake', '\\x0d\\x1b[Kcollect fake'],
     ['newline and tab', 'a\nb\tc', 'a\\x0ab\\x09c'],
-    ['NUL and DEL', 'a\x00b\x7f', 'a\\x00b\\x7f'],
-    ['C1 CSI (U+009B) and NEL (U+0085)', 'a\u009b2Jb\u0085', 'a\\x9b2Jb\\x85'],
+    ['NUL and DEL', 'a\x00b\x7f', 'a\\x00b\\u007f'],
+    ['C1 CSI (U+009B) and NEL (U+0085)', 'a\u009b2Jb\u0085', 'a\\u009b2Jb\\u0085'],
     ['right-to-left override', 'abc\u202edcba', 'abc\\u202edcba'],
     [
       'bidi embeddings and isolates',
@@ -35,5 +35,12 @@ describe('safeText', () => {
     const unsafe = (c: number) =>
       c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
     expect([...out].filter((ch) => unsafe(ch.charCodeAt(0)))).toEqual([]);
+  });
+
+  it('keeps JSON output valid: an escaped DEL, C1 or bidi character parses back to the same string', () => {
+    const value = { symbol: 'BTC\u007f\u0085\u009b\u202e\u2028USDT' };
+    const printed = safeText(JSON.stringify(value), { keepNewlines: true });
+    expect(printed).not.toMatch(/[\u007f-\u009f\u202e\u2028]/);
+    expect(JSON.parse(printed)).toEqual(value);
   });
 });

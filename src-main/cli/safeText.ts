@@ -13,9 +13,13 @@ const UNSAFE_KEEP_LINES =
   // eslint-disable-next-line no-control-regex -- as above
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+/**
+ * C0 as `\xHH` (readable: `\x1b`), the rest as `\uHHHH`: JSON output (`--json`) already escapes C0, and a raw
+ * DEL, C1 or bidi character turned into `\u…` stays a valid JSON escape of the same character.
+ */
 function escape(ch: string): string {
   const code = ch.charCodeAt(0);
-  return code < 0x100
+  return code < 0x20
     ? `\\x${code.toString(16).padStart(2, '0')}`
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }
