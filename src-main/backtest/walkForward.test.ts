@@ -44,6 +44,11 @@ describe('planWalkForward', () => {
     [{ trainWindowMs: 20 * M, everyMs: 500 }, /shorter than the decision interval/],
     [{ trainWindowMs: MIN_WINDOW_HORIZONS * H - 1, everyMs: M }, /at least 10 horizons/],
     [{ trainWindowMs: NaN, everyMs: M }, /at least/],
+    // 200 horizons of training data need (200 + 1) x 10 s + the 30 s feature warm-up = 34 min of window
+    [
+      { trainWindowMs: 34 * M - 1, everyMs: M, minHorizons: 200 },
+      /train window \(33m59s\) is too short for training, which needs data covering 200 label horizons .* at least 34m00s/,
+    ],
   ])('refuses %o', (s, re) => {
     expect(walkForwardSettingsError({ ...base, ...s })).toMatch(re);
     expect(() => planWalkForward(0, 100 * M, { ...base, ...s })).toThrow(re);
@@ -52,6 +57,9 @@ describe('planWalkForward', () => {
   it('accepts the smallest train window', () => {
     expect(
       walkForwardSettingsError({ ...base, trainWindowMs: MIN_WINDOW_HORIZONS * H, everyMs: 1000 }),
+    ).toBeNull();
+    expect(
+      walkForwardSettingsError({ ...base, trainWindowMs: 34 * M, everyMs: M, minHorizons: 200 }),
     ).toBeNull();
   });
 });
