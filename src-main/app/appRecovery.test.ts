@@ -4,12 +4,14 @@
 //   Start works afterwards; a Collect whose exchange is unreachable can still be stopped and started again;
 // - twelve backtests requested at once run at most jobs.concurrency at a time, the waiting ones say how many are
 //   ahead, every one completes or is cancelled, and a job cancelled while queued never starts.
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   BacktestProgress,
+  CollectProgress,
   Reply,
   RetrainProgress,
   RetrainResult,
@@ -157,6 +159,40 @@ describe('recovery from failed commands', () => {
       db.close();
     }
   }, 30_000);
+
+  it('a Collect whose database stays locked ends at once with a readable error, and Collect works again', async () => {
+    const ctx = await app({ source: 'sim', 'store.busy_give_up': '1s' });
+    const progress: CollectProgress[] = [];
+    const off = ctx.bus.on('collect/progress', (c) => progress.push(c));
+    // Another process holds the file (a second connection's exclusive transaction) for longer than busy_give_up.
+    const locker = new Database(dbFile);
+    try {
+      const args = { symbol: 'BTCUSDT', depth: 50, durationMs: 60_000 };
+      expect(await ctx.dispatch('collect/start', args)).toMatchObject({
+        ok: true,
+        result: { running: true },
+      });
+      await until('the first messages', () => (progress.at(-1)?.messages ?? 0) > 0);
+      locker.exec('BEGIN EXCLUSIVE');
+      // Well before the requested minute: the job ends when the recording does.
+      await until('the collection to end', () => progress.at(-1)?.running === false, 15_000);
+      const last = progress.at(-1) as CollectProgress;
+      expect(last).toMatchObject({ running: false, done: true });
+      expect(last.error).toMatch(/locked by another process/);
+      expectNoLocalPath(last.error ?? '');
+      locker.exec('COMMIT');
+      expect(await ctx.dispatch('collect/start', args)).toMatchObject({
+        ok: true,
+        result: { running: true },
+      });
+      expect(await ctx.dispatch('collect/stop', {})).toMatchObject({ ok: true, result: { error: null } });
+    } finally {
+      if (locker.inTransaction) locker.exec('ROLLBACK');
+      locker.close();
+      off();
+      await ctx.close();
+    }
+  }, 40_000);
 
   it('a Collect whose exchange cannot be reached can be stopped at once and started again', async () => {
     // Nothing listens on port 1: the live client keeps retrying, it never subscribes.
