@@ -97,7 +97,8 @@ describe('live paper run ≡ backtest of its recording (two clocks, feed latency
             lastRecv = Math.max(lastRecv, e.recvTs);
           }
         lags.sort((a, b) => a - b);
-        expect(lags[Math.floor(lags.length / 2)]).toBeGreaterThanOrEqual(40);
+        // (less one book step at most: the server anchors its market clock at the step after the first snapshot)
+        expect(lags[Math.floor(lags.length / 2)]).toBeGreaterThanOrEqual(20);
 
         const replaySource = new ReplaySource({ db, sessionId, speed: 'max' });
         const replay = await runEngine(replaySource, new ReplayClock(), options, () => replaySource.done());

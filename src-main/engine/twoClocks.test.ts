@@ -176,6 +176,21 @@ describe('two clocks: the fill is at the book the exchange had when the order ar
     },
   );
 
+  it.each([
+    // configured feed latency, latency, fill price, first decision that sees the position
+    [200, 800, OLD_ASK, D + 2000], // received at exchange time + 200: the jump, received at D + 1100, reveals the fill
+    [200, 950, NEW_ASK, D + 3000], // matched once a message stamped after D + 950 is in: D + 2300, received D + 2500
+    [0, 800, OLD_ASK, D + 1000],
+  ])(
+    'data without receive stamps, feed latency %i ms configured, latency %i ms: fills at %f, seen at %i',
+    async (feedCfg, lat, px, first) => {
+      // recvTs == ts (one clock, as imports and the simulator store them): received at ts + trading.feed_latency.
+      const r = await run(writeSession(0), { feedLatencyMs: feedCfg, latencyMs: lat });
+      expect(r.fills[0]).toMatchObject({ ts: D + lat, price: px });
+      expect([...r.seen].find(([, pos]) => pos > 0)?.[0]).toBe(first);
+    },
+  );
+
   it('the decision at D sees what was received by D, not what the exchange stamped before D', async () => {
     // A bid move stamped D − 100 but received at D + 300: the decision mid is the one before it.
     const late = await run(writeSession(0, 300), { latencyMs: 50 });

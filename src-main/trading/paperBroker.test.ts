@@ -498,3 +498,41 @@ describe('our taker fills use up the levels they took until the feed updates the
     expect(liquidity.size).toBe(2); // 100.3 (unchanged) and the bid just taken
   });
 });
+
+describe('the exchange clock (issue 8)', () => {
+  it.each([
+    // arrival, stamp of the message that moves the ask, fill price
+    [100, 99, 100.3],
+    [100, 100, 100.3], // the book after every message stamped ≤ the arrival
+    [100, 101, 100.1],
+  ])(
+    'a request arriving at %i, the ask moved by a message stamped %i: fills at %f',
+    (arrival, stamp, price) => {
+      const { broker, fills } = harness(arrival);
+      const b = standard();
+      broker.submit({ side: 'Buy', type: 'market', qty: 1, reason: 't' }, 0);
+      broker.advanceBefore(stamp, b); // the engine, before it applies the message
+      b.applyDelta(
+        [],
+        [
+          [100.1, 0],
+          [100.2, 0],
+          [100.5, 5],
+        ],
+      );
+      broker.onBook(stamp, b);
+      broker.advanceBefore(stamp + 1000, b);
+      expect(fills.map((f) => f.price)).toEqual([price]);
+    },
+  );
+
+  it('a request that would arrive before the exchange’s latest message arrives right after it', () => {
+    const { broker, last } = harness(100);
+    const b = standard();
+    broker.onBook(500, b); // the exchange is at 500 (our clock behind it)
+    expect(broker.exchangeTs).toBe(500);
+    const o = broker.submit({ side: 'Buy', type: 'market', qty: 1, reason: 't' }, 0);
+    broker.advanceBefore(501, b);
+    expect(last(o.id)).toMatchObject({ status: 'filled', arrivedTs: 500 });
+  });
+});
