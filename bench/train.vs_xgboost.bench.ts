@@ -43,7 +43,15 @@ const config: SimConfig = {
   category: 'linear',
   depth: 50,
   tick_size: null,
-  sim: { seed: 42, speed: 'max', start_price: 65000, tick_size: '0.1', book_rate_hz: 50, levels: 200 },
+  sim: {
+    seed: 42,
+    params_file: null,
+    speed: 'max',
+    start_price: 65000,
+    tick_size: '0.1',
+    book_rate_hz: 50,
+    levels: 200,
+  },
 };
 const tb = performance.now();
 const ds: Dataset = buildDataset(

@@ -1,29 +1,35 @@
-// `npm run train:default`: the bundled default model (models/default.onnx + .json), reproducibly: 2 h of the
-// seeded simulator from a fixed start time are stored in a temporary database through the store's writer, then
+// `npm run train:default`: the bundled default model (models/default.onnx + .json), reproducibly: 6 h of the
+// simulator with its reserved random seed (DEFAULT_MODEL_SEED: fresh seeds never equal it, so no default run
+// replays this path) from a fixed start time are stored in a temporary database through the store's writer, then
 // the regular training pipeline (dataset builder, walk-forward tuning, trainer worker, ONNX export) runs on it
-// with fixed seeds. The same source tree gives the same model bytes.
+// with fixed seeds. The same source tree gives the same model bytes. The metadata records the data's identity
+// (source sim, that seed, a fingerprint): a backtest on that path, whatever its clock, is flagged in sample.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT, loadConfig } from '../src-main/config/loadConfig.ts';
+import { DEFAULT_MODEL_SEED } from '../src-main/market/sim/simSeed.ts';
 import { SIM_EPOCH_MS, writeSimSession } from '../src-main/model/simData.ts';
 import { settingsFromConfig, trainModelFromDb } from '../src-main/model/trainPipeline.ts';
 import { openDb } from '../src-main/store/db.ts';
 
-const DURATION_MS = 2 * 3600_000;
+const DURATION_MS = 6 * 3600_000;
 const TRIALS = 12;
 
-const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
+const config = loadConfig({
+  ignoreUserFile: true,
+  overrides: { source: 'sim', 'sim.seed': DEFAULT_MODEL_SEED },
+});
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-default-'));
 const dbFile = path.join(dir, 'sim.db');
 const outPath = path.join(PROJECT_ROOT, 'models', 'default.onnx');
 try {
   const t0 = performance.now();
   const db = openDb(dbFile);
-  const sessionId = writeSimSession(db, { config, durationMs: DURATION_MS });
+  const sessionId = writeSimSession(db, { config, durationMs: DURATION_MS, seed: DEFAULT_MODEL_SEED });
   db.close();
   process.stderr.write(
-    `stored 2h of sim data (seed ${config.sim.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`,
+    `stored 6h of sim data (reserved random seed ${DEFAULT_MODEL_SEED}) in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`,
   );
   const settings = { ...settingsFromConfig(config, 1), trials: TRIALS };
   let last = 0;

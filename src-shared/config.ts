@@ -60,7 +60,10 @@ export const configSchema = z
       max_clock_skew: duration('m').refine((v) => v >= 1000, 'at least 1s'),
     }),
     sim: z.strictObject({
-      seed: z.number().int(),
+      /** Random seed of the simulated market; null: a fresh one each run (printed, stored with the session). */
+      seed: z.number().int().min(0).max(0xffffffff).nullable(),
+      /** A YAML/JSON file of simulator parameters (`l2desk sim calibrate --write`); null: the built-in defaults. */
+      params_file: z.string().min(1).nullable(),
       speed: z.union([z.number().positive(), z.literal('max')]),
       start_price: z.number().positive(),
       tick_size: decimalString,

@@ -13,6 +13,8 @@ import { getSession } from '../store/sessions.ts';
 import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS, type Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
+import type { DataIdentity } from '../model/dataIdentity.ts';
+import { sameDataAs, type SameDataMatch } from './sameData.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
 
 /** What a model was trained on (its metadata's `training`): epoch ms of the first and last training row. */
@@ -20,6 +22,8 @@ export interface TrainingSpan {
   from_ts: number;
   to_ts: number;
   sessions?: number[];
+  /** What each training session is (metadata training.data): the same data on another clock is in-sample too. */
+  data?: DataIdentity[];
 }
 
 export interface BacktestOptions {
@@ -125,6 +129,9 @@ export interface InSampleSummary {
   in_sample: number;
   /** The model's training span (null for a walk-forward run: see walk_forward.models). */
   training: TrainingSpan | null;
+  /** The replayed session repeats a training session of the model (its copy, or the simulator's same seed) on
+   * another clock: decisions inside the training span shifted by offset_ms are in-sample too. */
+  same_data?: SameDataMatch | null;
   basis: string;
 }
 
@@ -172,27 +179,33 @@ export interface BacktestReport {
 }
 
 export const IN_SAMPLE_BASIS =
-  'a decision is in-sample when its time (epoch ms) lies in [training.from_ts, training.to_ts] of the model that made it; ' +
-  'times, not session ids, are compared (ids are per database and may coincide by accident)';
+  'a decision is in-sample when its time (epoch ms) lies in [training.from_ts, training.to_ts] of the model that made it, ' +
+  'or when the replayed session is a training session of the model on another clock (the same fingerprint of its first ' +
+  "messages, or the simulator's same random seed) and its time lies in that span shifted onto this session's clock; " +
+  'times and data, not session ids, are compared (ids are per database and may coincide by accident)';
 
 /** Counts decision times inside the deciding model's training span (spanAt(ts) null: not in-sample). */
 export function inSampleOf(
   ts: Iterable<number>,
   spanAt: ((ts: number) => TrainingSpan | null) | null,
   training: TrainingSpan | null,
+  same: SameDataMatch | null = null,
 ): InSampleSummary {
   let decisions = 0;
   let inSample = 0;
+  const shift = same?.offset_ms ?? 0;
   for (const t of ts) {
     decisions++;
     const s = spanAt ? spanAt(t) : null;
-    if (s && t >= s.from_ts && t <= s.to_ts) inSample++;
+    if (s && ((t >= s.from_ts && t <= s.to_ts) || (same && t - shift >= s.from_ts && t - shift <= s.to_ts)))
+      inSample++;
   }
   return {
     share: spanAt && decisions > 0 ? inSample / decisions : null,
     decisions,
     in_sample: inSample,
     training,
+    same_data: same,
     basis: IN_SAMPLE_BASIS,
   };
 }
@@ -407,6 +420,9 @@ export async function runBacktest(
   const onPrediction = o.onPrediction;
   const training = o.training ?? null;
   const spanAt = o.trainingAt ?? (training ? () => training : null);
+  // One model: is this session its own training data on another clock? (Walk-forward models train on this session's
+  // earlier windows by construction: their spans say all there is to say.)
+  const same = o.trainingAt ? null : sameDataAs(o.db, o.sessionId, training?.data);
   let inSample: InSampleSummary | null = null;
   for (let i = 0; i < o.thresholds.length; i++) {
     const model =
@@ -430,10 +446,10 @@ export async function runBacktest(
     // A pass cut short by the signal is not a result.
     o.signal?.throwIfAborted();
     passes.push(p);
-    if (i === 0) inSample = inSampleOf(decisionTs, spanAt, o.trainingAt ? null : training);
+    if (i === 0) inSample = inSampleOf(decisionTs, spanAt, o.trainingAt ? null : training, same);
     o.onProgress?.(i + 1, o.thresholds.length, rowOf(p, inSample?.share ?? null));
   }
-  const inSampleSummary = inSample ?? inSampleOf([], spanAt, training);
+  const inSampleSummary = inSample ?? inSampleOf([], spanAt, training, same);
   const maxPts = o.maxEquityPoints ?? 2000;
   // rows and equity first: what a reader of the JSON looks for.
   const report: BacktestReport = {

@@ -3,6 +3,7 @@
 import type { BacktestReport, BacktestRow } from './backtest.ts';
 import { excludesZero, formatInterval, type Interval } from '../model/confidence.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
+import { sameDataNote } from './sameData.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
 
@@ -164,7 +165,8 @@ function inSampleBanner(r: BacktestReport): string {
   if (s.in_sample === 0)
     return `<p class="ok" role="status">Out of sample: none of the ${s.decisions} decisions lies inside the training span of the model that made it${span}.</p>`;
   return (
-    `<p class="warn" role="alert">Warning: ${esc(pct(s.share, 0))} of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}: ` +
+    `<p class="warn" role="alert">Warning: ${esc(pct(s.share, 0))} of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}` +
+    `${s.same_data ? ` ${esc(sameDataNote(s.same_data))}` : ''}: ` +
     'in-sample, hence optimistic. Use a walk-forward backtest (<code>--walk-forward</code>) or a later session.</p>'
   );
 }

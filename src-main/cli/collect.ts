@@ -9,11 +9,12 @@ import { SessionRecorder, type RecordResult } from '../store/sessionRecorder.ts'
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
+import { seedNote } from '../market/sim/simSeed.ts';
 
 export const summary = 'collect L2 updates and trades into SQLite (bybit or sim)';
 
 const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT] [--category linear|spot] [--depth 50]
-                      [--duration 60m] [--db FILE] [--url WS_URL] [--speed max|N] [--seed N] [--config FILE] [--set key=value] [--quiet]
+                      [--duration 60m] [--db FILE] [--url WS_URL] [--speed max|N] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value] [--quiet]
   --duration  how long to collect: 90s, 60m, 2h; a bare number is minutes (default 60m).
               With --source sim it is simulated time: --speed max stores it as fast as possible.`;
 
@@ -28,6 +29,7 @@ const KNOWN = [
   'url',
   'speed',
   'seed',
+  'sim-params',
   'config',
   'quiet',
   'help',
@@ -48,6 +50,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
   if (args.str('url') !== undefined) overrides['bybit.url'] = args.str('url');
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
+  if (args.str('sim-params') !== undefined) overrides['sim.params_file'] = args.str('sim-params');
   if (args.str('speed') !== undefined)
     overrides['sim.speed'] = args.str('speed') === 'max' ? 'max' : args.num('speed');
   // A dedicated flag wins over the same key given with --set.
@@ -75,6 +78,8 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       );
   }
   const source = createSource(config, { url: args.str('url'), durationMs: isSim ? durationMs : undefined });
+  // The path's random seed, even with --quiet: without it a simulated session cannot be repeated.
+  if (source.seed !== undefined) process.stderr.write(`${seedNote(source.seed)}\n`);
   const tty = Boolean(process.stderr.isTTY);
   const clearLine = () => {
     if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
@@ -87,7 +92,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     batchIntervalMs: config.store.batch_interval,
     busyGiveUpMs: config.store.busy_give_up,
     busyBufferBytes: config.store.busy_buffer_mb * 2 ** 20,
-    meta: isSim ? { seed: config.sim.seed, speed } : { url: args.str('url') ?? config.bybit.url },
+    meta: isSim ? { seed: source.seed, speed } : { url: args.str('url') ?? config.bybit.url },
     onWarning: (text) => {
       const n = recorder.progress().warnings;
       // Source text (topics, ret_msg) is escaped: one warning stays one line, and cannot drive the terminal.

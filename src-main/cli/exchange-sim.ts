@@ -12,6 +12,8 @@ import {
 import { sessionFeed, simFeed, type MarketFeed } from '../market/exchangeSim/feeds.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
+import { readSimParamsFile } from '../market/sim/simParamsFile.ts';
+import { resolveSimSeed, seedNote } from '../market/sim/simSeed.ts';
 
 export const summary =
   'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
@@ -111,8 +113,11 @@ export async function run(argv: string[]): Promise<number> {
         `--start-price ${config.sim.start_price} is only ${Math.floor(config.sim.start_price * scale.ticksPerUnit)} ticks of ${tickSize}: ` +
           `the simulated book needs at least ${4 * config.sim.levels} ticks below it (a finer --tick-size or a higher price)`,
       );
+    const seed = resolveSimSeed(config.sim.seed);
+    if (config.sim.seed === null) console.error(seedNote(seed));
     feed = simFeed({
-      seed: config.sim.seed,
+      seed,
+      params: config.sim.params_file ? readSimParamsFile(config.sim.params_file) : undefined,
       symbol: config.symbol,
       startPrice: config.sim.start_price,
       tickSize,

@@ -25,6 +25,7 @@ import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, getSession, latestSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
+import { seedNote } from '../market/sim/simSeed.ts';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -33,12 +34,14 @@ export const summary = 'paper-trade a model live (--paper), on bybit, sim or a r
 
 const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FILE] [--session ID] [--model PATH] [--threshold X]
                     [--symbol SYM] [--category linear|spot] [--tick-size T] [--speed N|max] [--duration D] [--url WS_URL]
-                    [--executor market|passive] [--config FILE] [--set key=value] [--no-record] [--quiet]
+                    [--executor market|passive] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value] [--no-record] [--quiet]
   --paper      required: L2 Desk only paper-trades (there is no code path that sends a real order)
   --source     bybit (live, public data), sim (built-in simulated market) or replay (a stored session: --db, --session)
   --symbol     bybit/sim: the symbol (default from config); an unknown symbol's tick size is inferred from its first snapshot
   --tick-size  bybit/sim: the symbol's tick size, e.g. 0.0001 (default: known table, else inferred)
   --speed      replay/sim speed: 1 = real time, N times faster, max = as fast as possible
+  --seed       sim: repeat the market path of this random seed (default: a fresh one, printed and stored)
+  --sim-params sim: simulator parameters fitted by \`l2desk sim calibrate --write FILE\`
   --duration   stop after this long (data time): 90s, 10m, 2h; a bare number is minutes. Default: until Ctrl-C / end of replay
   --db         replay: the database holding the session; also where the run is recorded (default: config db)
   --no-record  do not store the run (runs, predictions, signals, orders, fills, equity)
@@ -62,6 +65,8 @@ const KNOWN = [
   'duration',
   'url',
   'executor',
+  'seed',
+  'sim-params',
   'config',
   'no-record',
   'quiet',
@@ -97,6 +102,8 @@ export async function run(argv: string[]): Promise<number> {
   if (speed !== undefined && speed !== 'max' && !(speed > 0))
     throw new UsageError('--speed must be > 0 or max');
   if (speed !== undefined) overrides['sim.speed'] = speed;
+  if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
+  if (args.str('sim-params') !== undefined) overrides['sim.params_file'] = args.str('sim-params');
   // A dedicated flag wins over the same key given with --set.
   const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   let durationMs = Infinity;
@@ -140,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
       url: args.str('url'),
       durationMs: config.source === 'sim' && durationMs < Infinity ? durationMs : undefined,
     });
+    if (source.seed !== undefined) process.stderr.write(`${seedNote(source.seed)}\n`);
     clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
     if (!args.bool('no-record')) db = openDb(dbFile);
   }

@@ -6,14 +6,17 @@ import { startWsBridge } from '../bridge/wsBridge.ts';
 import { buildRenderer, ensureRenderer } from '../bridge/rendererBuild.ts';
 import { loadConfig, PROJECT_ROOT } from '../config/loadConfig.ts';
 import { Args, UsageError } from './args.ts';
+import { resolveSimSeed, seedNote } from '../market/sim/simSeed.ts';
 
 export const summary = 'serve the workstation UI in a browser with the engine in Node';
 
-const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE] [--symbol SYM] [--config FILE] [--set key=value]...
+const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE] [--symbol SYM] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value]...
   Serves the UI on http://127.0.0.1:PORT (loopback only) and prints the URL to open, token included.
   --port N        port to listen on (default ui.port; 0 = any free port)
   --source S      market source: sim (offline, simulated) or bybit (live public data)
   --db FILE       SQLite database for collected sessions (default: config db)
+  --seed N        sim: repeat the market path of this random seed (default: a fresh one for this run, printed)
+  --sim-params F  sim: simulator parameters fitted by \`l2desk sim calibrate --write F\`
   --models DIR    where retrained models are written (default: models/ beside the database)
   --no-build      serve out/web as it is, even if the sources are newer
   --build-only    build the UI into out/web and exit
@@ -30,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     'source',
     'db',
     'symbol',
+    'seed',
+    'sim-params',
     'config',
     'set',
     'models',
@@ -54,7 +59,13 @@ export async function run(argv: string[]): Promise<number> {
   if (a.str('db')) overrides.db = a.str('db');
   if (a.str('symbol')) overrides.symbol = a.str('symbol');
   if (a.num('port') !== undefined) overrides['ui.port'] = a.num('port');
-  const config = loadConfig({ configFile: a.str('config'), overrides: { ...a.sets(), ...overrides } });
+  if (a.str('seed') !== undefined) overrides['sim.seed'] = a.num('seed');
+  if (a.str('sim-params') !== undefined) overrides['sim.params_file'] = a.str('sim-params');
+  const loaded = loadConfig({ configFile: a.str('config'), overrides: { ...a.sets(), ...overrides } });
+  // One random seed for this run's simulated market (every feed the UI starts repeats it), printed to repeat it.
+  const seed = resolveSimSeed(loaded.sim.seed);
+  const config = { ...loaded, sim: { ...loaded.sim, seed } };
+  if (loaded.sim.seed === null) console.error(seedNote(seed));
 
   const staticDir = a.bool('no-build')
     ? path.join(PROJECT_ROOT, 'out', 'web')

@@ -88,7 +88,7 @@ beforeAll(() => {
   quietId = writeSimSession(db, {
     seed: 11,
     durationMs: 240_000,
-    params: { sigmaBps: 0.01, meanLimitLots: 30, cancelRate: 0.5 },
+    params: { sigmaBps: 0.01, levelMedianLots: 30, touchMedianLots: 30, cancelRate: 0.5 },
   }).sessionId;
   liveId = createSession(db, {
     source: 'bybit',

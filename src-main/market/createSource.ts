@@ -6,6 +6,7 @@ import { knownTickSize } from '../book/tickScale.ts';
 import { BybitSource } from './bybit/bybitSource.ts';
 import { restBaseForStream } from './bybit/instrumentInfo.ts';
 import type { MarketSource } from './source.ts';
+import { readSimParamsFile } from './sim/simParamsFile.ts';
 import { SimMarket } from './sim/simMarket.ts';
 
 export interface CreateSourceOptions {
@@ -49,7 +50,9 @@ export function createSource(config: Config, opts: CreateSourceOptions = {}): Ma
     }
     case 'sim':
       return new SimMarket({
+        // null: the simulator draws a fresh seed (read back from source.seed, printed and stored with the session).
         seed: config.sim.seed,
+        params: config.sim.params_file ? readSimParamsFile(config.sim.params_file) : undefined,
         symbol: config.symbol,
         category: config.category,
         startPrice: config.sim.start_price,

@@ -18,6 +18,8 @@ export interface SourceEvents {
 export interface MarketSource {
   readonly kind: 'bybit' | 'sim' | 'replay';
   readonly instrument: Instrument;
+  /** The simulator's random seed (sim only): the same seed repeats the same market path. */
+  readonly seed?: number;
   on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void;
   off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void;
   /** Starts producing; resolves once connected/subscribed (live) or started (sim, replay). */

@@ -1,10 +1,10 @@
-// Simulated market data for the bundled default model and the trainer benchmark: the sim generator's v5
-// frames, parsed exactly as a live feed is, from a fixed start time, so that a dataset built from it (and a
-// model trained on it) is the same on every run. Optionally stored as a session through the store's writer.
+// Simulated market data for the bundled default model, the trainer benchmark and tests: the sim generator's v5
+// frames, parsed exactly as a live feed is, from a fixed start time, so that a dataset built from it (and a model
+// trained on it) is the same for the same seed. Optionally stored as a session through the store's writer.
 import type { Config } from '../../src-shared/config.ts';
 import type { MarketMessage } from '../../src-shared/market.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
-import { SimGenerator } from '../market/sim/simGenerator.ts';
+import { SimGenerator, type SimParams } from '../market/sim/simGenerator.ts';
 import type { Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession } from '../store/sessions.ts';
@@ -12,14 +12,27 @@ import { createSession } from '../store/sessions.ts';
 /** 2026-01-01T00:00:00Z: the simulated clock's fixed origin. */
 export const SIM_EPOCH_MS = 1_767_225_600_000;
 
+/** The seed of benchmarks and tests that name none (the configured seed wins): a fixed path, not the model's. */
+export const FIXED_DATA_SEED = 42;
+
 /** The parts of the configuration the simulator reads. */
-export type SimConfig = Pick<Config, 'symbol' | 'category' | 'depth' | 'tick_size' | 'sim'>;
+export type SimConfig = Pick<Config, 'symbol' | 'category' | 'depth' | 'tick_size'> & {
+  sim: Omit<Config['sim'], 'params_file'> & { params_file?: string | null };
+};
 
 export interface SimDataOptions {
   config: SimConfig;
   durationMs: number;
   startMs?: number;
+  /** Default: config sim.seed, else FIXED_DATA_SEED (this data is meant to be reproducible). */
   seed?: number;
+  /** Simulator parameters over the defaults (a calibrated params file). */
+  params?: Partial<SimParams>;
+}
+
+/** The seed `o` generates with. */
+export function simDataSeed(o: SimDataOptions): number {
+  return o.seed ?? o.config.sim.seed ?? FIXED_DATA_SEED;
 }
 
 /** Parsed messages of `durationMs` of simulated market, in order (recvTs = the simulated time). */
@@ -27,7 +40,7 @@ export function* simMessages(o: SimDataOptions): Generator<MarketMessage> {
   const c = o.config;
   const start = o.startMs ?? SIM_EPOCH_MS;
   const gen = new SimGenerator({
-    seed: o.seed ?? c.sim.seed,
+    seed: simDataSeed(o),
     symbol: c.symbol,
     startPrice: c.sim.start_price,
     tickSize: c.tick_size ?? c.sim.tick_size,
@@ -35,6 +48,7 @@ export function* simMessages(o: SimDataOptions): Generator<MarketMessage> {
     bookRateHz: c.sim.book_rate_hz,
     depth: c.depth,
     startMs: start,
+    params: o.params,
   });
   while (true) {
     const step = gen.next();
@@ -51,6 +65,7 @@ export function writeSimSession(db: Db, o: SimDataOptions): number {
   const c = o.config;
   const start = o.startMs ?? SIM_EPOCH_MS;
   let clock = start;
+  const seed = simDataSeed(o);
   const id = createSession(db, {
     source: 'sim',
     symbol: c.symbol,
@@ -58,7 +73,13 @@ export function writeSimSession(db: Db, o: SimDataOptions): number {
     depth: c.depth,
     tickSize: c.tick_size ?? c.sim.tick_size,
     startedAt: start,
-    meta: { seed: o.seed ?? c.sim.seed, durationMs: o.durationMs, generatedBy: 'simData' },
+    seed,
+    meta: {
+      seed,
+      durationMs: o.durationMs,
+      generatedBy: 'simData',
+      ...(o.params ? { params: o.params } : {}),
+    },
   });
   const w = new SessionWriter(db, id, { now: () => clock, maxRows: 50_000 });
   for (const m of simMessages(o)) {

@@ -105,6 +105,7 @@ export class SessionRecorder {
       tickSize: this.tickSize || '',
       startedAt: this.now(),
       meta: { ...opts.meta, durationMs: opts.durationMs },
+      seed: source.seed ?? null,
     });
     this.writer = new SessionWriter(db, this.sessionId, {
       batchIntervalMs: opts.batchIntervalMs,

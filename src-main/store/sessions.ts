@@ -11,6 +11,8 @@ export interface NewSession {
   tickSize: string;
   startedAt: number;
   meta?: Record<string, unknown>;
+  /** The simulator's random seed (sim sessions); default: meta.seed when it is an integer, else null. */
+  seed?: number | null;
 }
 
 export interface SessionInfo {
@@ -32,16 +34,29 @@ export interface SessionInfo {
   /** Local receive-time span of the stored data (ms), null when empty. */
   firstRecvTs: number | null;
   lastRecvTs: number | null;
+  /** The simulator's random seed: the same seed repeats the same market path. Null for recorded or imported data. */
+  seed: number | null;
   meta: Record<string, unknown>;
 }
 
 export function createSession(db: Db, s: NewSession): number {
+  const metaSeed = s.meta?.seed;
+  const seed = s.seed ?? (Number.isSafeInteger(metaSeed) ? (metaSeed as number) : null);
   const r = db
     .prepare(
-      `INSERT INTO sessions (source, symbol, category, depth, tick_size, started_at, meta)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (source, symbol, category, depth, tick_size, started_at, meta, seed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(s.source, s.symbol, s.category, s.depth, s.tickSize, s.startedAt, JSON.stringify(s.meta ?? {}));
+    .run(
+      s.source,
+      s.symbol,
+      s.category,
+      s.depth,
+      s.tickSize,
+      s.startedAt,
+      JSON.stringify(s.meta ?? {}),
+      seed,
+    );
   return Number(r.lastInsertRowid);
 }
 
@@ -61,6 +76,7 @@ interface SessionRow {
   gaps: number;
   first_recv_ts: number | null;
   last_recv_ts: number | null;
+  seed: number | null;
 }
 
 function toInfo(r: SessionRow): SessionInfo {
@@ -86,6 +102,7 @@ function toInfo(r: SessionRow): SessionInfo {
     gaps: r.gaps,
     firstRecvTs: r.first_recv_ts,
     lastRecvTs: r.last_recv_ts,
+    seed: r.seed ?? null,
     meta,
   };
 }

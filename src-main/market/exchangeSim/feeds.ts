@@ -30,7 +30,7 @@ export function simFeed(opts: SimGeneratorOptions): MarketFeed {
     symbol: gen.symbol,
     tickSize: gen.scale.tickSize,
     qtyStep: opts.sizeStep ?? defaultSizeStep(opts.startPrice),
-    description: `simulator seed ${opts.seed}`,
+    description: `simulator (random seed ${opts.seed})`,
     next: () => gen.next(),
   };
 }

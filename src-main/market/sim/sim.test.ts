@@ -3,9 +3,12 @@ import type { BookMessage, MarketMessage } from '../../../src-shared/market.ts';
 import { SequencedBook } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { parseRawMessage } from '../bybit/protocol.ts';
+import { marketStats, type MarketStats } from './marketStats.ts';
 import { Rng } from './prng.ts';
 import { SimGenerator, type SimGeneratorOptions } from './simGenerator.ts';
 import { SimMarket } from './simMarket.ts';
+import { DEFAULT_MODEL_SEED, freshSimSeed, MAX_SIM_SEED } from './simSeed.ts';
+import { SIM_TARGET_BANDS } from './simTargets.ts';
 
 const T0 = 1_700_000_000_000;
 const base: SimGeneratorOptions = {
@@ -112,43 +115,31 @@ describe('SimGenerator', () => {
     for (let i = 1; i < us.length; i++) expect(us[i]).toBeGreaterThan(us[i - 1]);
   });
 
-  it('gives top-5 imbalance real, modest predictive power over the next 10 s mid return (30 simulated minutes)', () => {
-    const g = new SimGenerator({ ...base, seed: 7 });
-    const sb = new SequencedBook(new TickScale('0.1'));
-    const imb: number[] = [];
-    const mid: number[] = [];
-    let nextSample = T0 + 5000;
-    while (true) {
-      const s = g.next();
-      if (s.atMs > T0 + 30 * 60_000) break;
-      for (const raw of s.frames) {
-        const f = parseRawMessage(raw, s.atMs);
-        if (f.type === 'book') sb.apply(f.msg);
-      }
-      if (s.atMs >= nextSample) {
-        nextSample += 1000;
-        let bv = 0;
-        let av = 0;
-        sb.book.forEachLevel('bid', 5, (_p, sz) => (bv += sz));
-        sb.book.forEachLevel('ask', 5, (_p, sz) => (av += sz));
-        imb.push((bv - av) / (bv + av));
-        mid.push(sb.book.mid());
-      }
+  it('writes the same bytes for the same seed, parameters and start, whatever else runs in between', () => {
+    const params = { sigmaBps: 1.1, lambdaM: 6 };
+    const a = frames({ ...base, params }, 2000);
+    frames({ ...base, seed: 99 }, 500);
+    expect(frames({ ...base, params }, 2000)).toEqual(a);
+    expect(frames(base, 2000)).not.toEqual(a);
+  });
+
+  it('stays within the Bybit BTCUSDT bands over three simulated hours (SIM_TARGET_BANDS)', () => {
+    const s = simStats(7, 3 * 3600_000);
+    for (const [key, [lo, hi]] of Object.entries(SIM_TARGET_BANDS)) {
+      const v = s[key as keyof MarketStats];
+      expect({ key, v, inBand: v >= lo && v <= hi }).toEqual({ key, v, inBand: true });
     }
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (let i = 0; i + 10 < mid.length; i++) {
-      xs.push(imb[i]);
-      ys.push(Math.log(mid[i + 10] / mid[i]));
+  });
+});
+
+describe('freshSimSeed', () => {
+  it("never returns the default model's reserved seed, and stays in the unsigned 32-bit range", () => {
+    const draws = [DEFAULT_MODEL_SEED, DEFAULT_MODEL_SEED, 5];
+    expect(freshSimSeed(() => draws.shift() as number)).toBe(5);
+    for (let i = 0; i < 200; i++) {
+      const s = freshSimSeed();
+      expect(Number.isInteger(s) && s >= 1 && s <= MAX_SIM_SEED && s !== DEFAULT_MODEL_SEED).toBe(true);
     }
-    const r = correlation(xs, ys);
-    // Significance: |r|·√n above ~4 standard errors, and far from a trivially predictable market.
-    expect(r * Math.sqrt(xs.length)).toBeGreaterThan(4);
-    expect(r).toBeLessThan(0.5);
-    // The mid moves: not a frozen or exploding market (10 s return sd between 0.2 and 5 bps).
-    const sd = Math.sqrt(ys.reduce((s, v) => s + v * v, 0) / ys.length) * 1e4;
-    expect(sd).toBeGreaterThan(0.2);
-    expect(sd).toBeLessThan(5);
   });
 });
 
@@ -172,6 +163,23 @@ describe('SimMarket', () => {
     expect(m.health().state).toBe('stopped');
     return out;
   }
+
+  it('draws a fresh seed per run unless one is given, and a given seed repeats the path', async () => {
+    const run = async (seed: number | null) => {
+      const m = new SimMarket({ ...cfg, seed, speed: 'max', durationMs: 5_000 });
+      const out: string[] = [];
+      m.on('message', (msg) => out.push(JSON.stringify(msg)));
+      await m.start();
+      await m.done();
+      return { seed: m.seed, text: out.join('\n') };
+    };
+    const a = await run(null);
+    const b = await run(null);
+    expect(a.seed).not.toBe(b.seed);
+    expect(a.text).not.toBe(b.text);
+    const again = await run(a.seed);
+    expect(again).toEqual(a);
+  });
 
   it("runs as fast as possible with speed 'max' and is deterministic", async () => {
     const a = await runMax(120_000);
@@ -202,17 +210,18 @@ describe('SimMarket', () => {
   });
 });
 
-function correlation(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
+/** Calibration statistics of `durationMs` of the default simulator (50 Hz, depth 50) from `seed`. */
+function simStats(seed: number, durationMs: number): MarketStats {
+  const g = new SimGenerator({ ...base, seed, depth: 50 });
+  function* messages(): Generator<MarketMessage> {
+    while (true) {
+      const s = g.next();
+      if (s.atMs > T0 + durationMs) return;
+      for (const raw of s.frames) {
+        const f = parseRawMessage(raw, s.atMs);
+        if (f.type === 'book' || f.type === 'trades') yield f.msg;
+      }
+    }
   }
-  return sab / Math.sqrt(saa * sbb);
+  return marketStats(messages(), '0.1');
 }

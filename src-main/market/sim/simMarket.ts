@@ -5,8 +5,11 @@ import { parseRawMessage } from '../bybit/protocol.ts';
 import { SourceEmitter } from '../emitter.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 import { SimGenerator, type SimGeneratorOptions } from './simGenerator.ts';
+import { resolveSimSeed } from './simSeed.ts';
 
-export interface SimMarketOptions extends Omit<SimGeneratorOptions, 'startMs'> {
+export interface SimMarketOptions extends Omit<SimGeneratorOptions, 'startMs' | 'seed'> {
+  /** Random seed of the path; null or absent: a fresh one (read it back from `seed`). */
+  seed?: number | null;
   /** 1 = real time, 10 = ten times faster, 'max' = as fast as the consumer keeps up. */
   speed: number | 'max';
   /** Simulated time of the first message; defaults to now() at start(). */
@@ -23,6 +26,8 @@ const MAX_SPEED_BATCH = 500;
 export class SimMarket implements MarketSource {
   readonly kind = 'sim' as const;
   readonly instrument: Instrument;
+  /** The path's random seed: the same seed (and parameters) repeat the same messages. */
+  readonly seed: number;
   private readonly events = new SourceEmitter();
   private readonly now: () => number;
   private gen: SimGenerator | null = null;
@@ -37,6 +42,7 @@ export class SimMarket implements MarketSource {
 
   constructor(private readonly opts: SimMarketOptions) {
     this.now = opts.now ?? Date.now;
+    this.seed = resolveSimSeed(opts.seed);
     this.instrument = {
       symbol: opts.symbol ?? 'BTCUSDT',
       category: opts.category ?? 'linear',
@@ -72,7 +78,7 @@ export class SimMarket implements MarketSource {
     this.running = true;
     this.simStart = this.opts.startMs ?? this.now();
     this.wallStart = this.now();
-    this.gen = new SimGenerator({ ...this.opts, startMs: this.simStart });
+    this.gen = new SimGenerator({ ...this.opts, seed: this.seed, startMs: this.simStart });
     this.setState('subscribed');
     this.schedule();
   }

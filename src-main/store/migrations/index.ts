@@ -11,6 +11,7 @@ import * as m110 from './110_models.ts';
 import * as m200 from './200_trading.ts';
 import * as m210 from './210_run_models.ts';
 import * as m220 from './220_order_mids.ts';
+import * as m240 from './240_session_seed.ts';
 
 export type { Migration };
 
@@ -21,5 +22,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m200,
   m210,
   m220,
+  m240,
   // append new migrations here
 ];
