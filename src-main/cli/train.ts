@@ -210,7 +210,7 @@ export async function run(argv: string[]): Promise<number> {
           `model      ${res.onnxPath} (+ .json)${res.modelId !== null ? `, registered as #${res.modelId} (challenger)` : ''}`,
           `data       ${res.dataset.nRows} samples from session(s) ${res.dataset.sessionIds.join(', ')}; ${m.n_train} train, ${m.n_valid} validation (newest, embargoed)`,
           `validation R² ${m.r2.toFixed(4)} ${formatInterval(m.r2_ci, 4)}  IC ${m.ic.toFixed(4)} ${formatInterval(m.ic_ci, 4)}  ` +
-            `hit rate ${(m.hit_rate * 100).toFixed(1)}% ${formatInterval(m.hit_rate_ci, 1, 100)}  (${res.meta.n_trees} trees)`,
+            `hit rate ${(m.hit_rate * 100).toFixed(1)}% ${formatInterval(m.hit_rate_ci, 1, 100).replace(/(\d)(,|\])/g, '$1%$2')}  (${res.meta.n_trees} trees)`,
           `           [..] 95% intervals, block bootstrap over overlapping ${formatDuration(config.model.horizon)} labels` +
             (m.ic_ci && !excludesZero(m.ic_ci) ? '; IC not distinguishable from zero' : ''),
           ...(m.cv
