@@ -28,6 +28,7 @@ import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Liquidity, Side } from '../trading/types.ts';
 import { Args, UsageError } from './args.ts';
 import { costsLine, tradesLine } from './backtest.ts';
+import { sameDataAs } from '../backtest/sameData.ts';
 
 export const summary = 'list stored paper/backtest runs, show one, re-render its report';
 
@@ -440,11 +441,10 @@ export function reportOfRuns(
     .prepare('SELECT ts FROM predictions WHERE run_id = ? ORDER BY ts')
     .pluck()
     .all(first.run.id) as number[];
-  const inSample = inSampleOf(
-    decisions,
-    known ? spanAt : null,
-    swaps.length === 0 ? span(first.run.model) : null,
-  );
+  const one = swaps.length === 0 ? span(first.run.model) : null;
+  // One model: the session may be its own training data on another clock (see backtest's in-sample basis).
+  const same = s && one ? sameDataAs(db, s.id, one.data) : null;
+  const inSample = inSampleOf(decisions, known ? spanAt : null, one, same);
   const samplingMs = first.metrics.samplingMs;
   return {
     rows: runs.map((x) => ({ ...x.row, in_sample_share: inSample.share })),

@@ -13,18 +13,24 @@
 // (lambdaL per s) and cancels (cancelRate per level per s) churn the ladder. Imbalance and order flow are thus
 // noisy readings of z, which drives the next seconds' drift: a modest edge on the 10 s return.
 //
-// Defaults (DEFAULT_SIM_PARAMS) and where they come from:
-// - volatility ≈ 0.8 bps/√s (σ = 0.75 plus the drift of z): 0.8e-4 × √(365·86400) ≈ 45% a year, BTC's usual
-//   realised volatility, and the 0.7-1 bps/√s issue 8's audit measured on Bybit BTCUSDT linear;
-// - book messages at 50/s: Bybit v5 pushes orderbook.50 every 20 ms (orderbook.200 every 100 ms, as in the shared
-//   recording: 9.5 messages/s); spread one tick (0.1) nearly always, as in the recording (one tick 100% of 43 s);
-// - trade sizes log-normal with median 0.007 BTC and mean ≈ 0.13 BTC: the shared recording's median 0.007, mean
-//   0.126, p90 0.30, p99 1.7 BTC; touch size ≈ 2-7 BTC (recording: 7.3 BTC mean at the touch, 7.7 in the top 5);
-// - market orders 3/s: above the quiet recording (1.3 prints/s) and below busy hours (tens per second); an
-//   estimate, not a measurement — `l2desk sim calibrate --write` fits it to a session of your own;
-// - the edge: drift loading mu and the readings kappa, phi are set so that the 10 s return's lag-1 autocorrelation
-//   stays within ±0.05 and a trained model's out-of-sample IC lands near 0.1 (sim.test.ts and
-//   simCalibration.test.ts hold these bands). The shared recording (43 s, mid unchanged) is too short to measure it.
+// Defaults (DEFAULT_SIM_PARAMS), where they come from, and what 3 simulated hours show (`l2desk sim calibrate`):
+// - volatility: public figures — BTC's realised volatility of roughly 40-60% a year is 0.7-1 bps/√s
+//   (0.8e-4 × √(365·86400 s) ≈ 45%), the 0.7-1 bps/√s issue 8's audit measured on Bybit BTCUSDT linear. σ = 0.75
+//   plus the drift of z: the simulator shows 0.78-0.80 bps/√s from 10 s returns;
+// - book messages: Bybit v5 pushes orderbook.50 every 20 ms and orderbook.200 every 100 ms (its API docs; the shared
+//   recording, depth 200, has 9.5 messages/s): sim.book_rate_hz 50 gives 49 messages/s;
+// - spread one tick (0.1) nearly always: the shared recording, one tick for all of its 43 s; the simulator 96%;
+// - trade sizes: the shared recording's prints have median 0.007, mean 0.126, p90 0.30, p99 1.7 BTC; log-normal
+//   orders of median 5 lots and log-sd 2.6 print median 0.01, mean 0.11-0.12, p90 0.24, p99 1.7 BTC;
+// - size at the touch: the recording 7.3 BTC (7.7 in the top 5 levels: the book thins behind the touch); the
+//   simulator 3-4 BTC at the touch, 7-10 in the top 5;
+// - trade rate: 3 market orders/s (about 3.7 prints/s), between the quiet recording (1.3 prints/s) and busy hours
+//   of BTCUSDT (tens per second): an estimate, not a measurement; `l2desk sim calibrate --write` fits it;
+// - the edge: with a drift driven by z, the share of the next 10 s return that z explains equals, to first order,
+//   the lag-1 autocorrelation of 10 s returns, so both stay small: mu = 0.1 gives an autocorrelation of 0.01-0.04
+//   (real 10 s returns: near zero), top-5 imbalance IC ≈ 0.1 and order-flow IC 0.02-0.06 on the next 10 s return,
+//   and a trained model's out-of-sample IC of 0.05-0.1 (sim.test.ts and simCalibration.test.ts hold these bands).
+//   The shared recording (43 s, the mid never moved) is too short to measure an edge.
 import { TickScale } from '../../book/tickScale.ts';
 import { Rng } from './prng.ts';
 import { captureTop, diffTop, emptyView, SideBook } from './sideBook.ts';
