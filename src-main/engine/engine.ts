@@ -30,6 +30,7 @@
 import type { Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
 import type { Config } from '../../src-shared/config.ts';
 import type { OrderBook } from '../book/orderBook.ts';
+import { hasNonFinite } from '../book/plausibility.ts';
 import { SequencedBook, type ApplyResult } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { FeatureEngine } from '../features/featureEngine.ts';
@@ -214,8 +215,9 @@ export class Engine {
   /** Local (receive) time of the latest message (non-decreasing). */
   private lastLocal = -Infinity;
   private nextDecision = NaN;
-  /** Broker events not yet acknowledged to us, by `at` (stable). */
+  /** Broker events not yet acknowledged to us, in the order they happened (`at` non-decreasing). */
   private acks: Ack[] = [];
+  private lastAckAt = -Infinity;
   private ackHead = 0;
   /** Local time at which what the broker does now becomes knowable (the message being processed). */
   private knowTs = -Infinity;
@@ -234,7 +236,7 @@ export class Engine {
   private lastTarget = 0;
   private lastReason: RiskReason | null = null;
   private lastPrediction = NaN;
-  private counts = { messages: 0, decisions: 0, predictions: 0 };
+  private counts = { messages: 0, decisions: 0, predictions: 0, nonFiniteSkips: 0 };
   private feed: HealthEvent['feed'] = null;
   private readonly unsub: (() => void)[] = [];
   private readonly openGaps = new Set<string>();
@@ -271,10 +273,11 @@ export class Engine {
     this.broker.onEvent((e) => {
       if (this.sending) return this.acknowledge(e);
       const evTs = e.kind === 'fill' ? e.fill.ts : orderEventTs(e.order);
-      const at = Math.max(evTs + (this.options.responseLatencyMs ?? 0), this.knowTs);
-      let i = this.acks.length;
-      while (i > this.ackHead && this.acks[i - 1].at > at) i--;
-      this.acks.splice(i, 0, { at, e });
+      // Acknowledgements keep the exchange's order: an order update after a fill (its filled quantity) never
+      // reaches us before the fill itself, which would make the executor see the order done but not the position.
+      const at = Math.max(evTs + (this.options.responseLatencyMs ?? 0), this.knowTs, this.lastAckAt);
+      this.lastAckAt = at;
+      this.acks.push({ at, e });
     });
   }
 
@@ -766,6 +769,12 @@ export class Engine {
         return undefined;
       }
       this.row32.set(this.row64);
+      // A non-finite feature (implausible data that got through, or a float32 overflow) never reaches the model.
+      if (hasNonFinite(this.row32)) {
+        this.counts.nonFiniteSkips++;
+        this.paused = 'non-finite features: decision skipped';
+        return undefined;
+      }
     }
     let r: Promise<number> | number;
     try {
