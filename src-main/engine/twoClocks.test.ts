@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BookMessage, Level } from '../../src-shared/market.ts';
+import type { BookMessage, Level, MarketMessage } from '../../src-shared/market.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession } from '../store/sessions.ts';
-import type { Fill } from '../trading/types.ts';
+import type { Fill, Order } from '../trading/types.ts';
 import { ReplayClock } from './clock.ts';
 import type { DecisionModel } from './decisionModel.ts';
 import { Engine, engineOptionsFromConfig, type EngineOptions } from './engine.ts';
@@ -60,7 +60,7 @@ const book = (
  * message every second on a far level so the run goes on. `feed` (ms) is how late each message is received;
  * `early` adds a message stamped D − 100 but received only at D + `early` (it moves the bid 99.0 → 99.5).
  */
-function writeSession(feed: number, early?: number): number {
+function writeSession(feed: number, early?: number, sellAt100?: { ts: number; size: number }): number {
   const id = createSession(db, {
     source: 'bybit',
     symbol: 'BTCUSDT',
@@ -104,11 +104,26 @@ function writeSession(feed: number, early?: number): number {
     const ts = D + k * 1000 + 300;
     msgs.push(book('delta', 0, ts, ts + feed, [[90.0 + k / 10, 1]], []));
   }
-  msgs.sort((a, b) => a.recvTs - b.recvTs); // stored in the order they were received
+  const all: MarketMessage[] = [...msgs];
+  if (sellAt100) {
+    const t = sellAt100.ts;
+    all.push({
+      kind: 'trades',
+      symbol: 'BTCUSDT',
+      ts: t,
+      recvTs: t + feed,
+      trades: [
+        { ts: t, side: 'Sell', price: 100.0, size: sellAt100.size, id: 'x', blockTrade: false, seq: 0 },
+      ],
+    });
+  }
+  all.sort((a, b) => a.recvTs - b.recvTs); // stored in the order they were received
   let u = 1;
-  for (const m of msgs) {
-    m.u = u;
-    m.seq = u++;
+  for (const m of all) {
+    if (m.kind === 'book') {
+      m.u = u;
+      m.seq = u++;
+    }
     w.writeMessage(m);
   }
   w.close(T0 + 20_000);
@@ -117,6 +132,8 @@ function writeSession(feed: number, early?: number): number {
 
 interface Run {
   fills: Fill[];
+  /** Every order as last reported. */
+  orders: Map<number, Order>;
   /** Position the strategy saw at each decision. */
   seen: Map<number, number>;
   decisions: number[];
@@ -146,11 +163,13 @@ async function run(sessionId: number, o: Partial<EngineOptions>): Promise<Run> {
   };
   engine = new Engine(options, { source, clock: new ReplayClock(), model });
   const fills: Fill[] = [];
+  const orders = new Map<number, Order>();
   engine.on('fill', (f) => fills.push(f));
+  engine.on('order', (x) => orders.set(x.id, x));
   await engine.start();
   await source.done();
   await engine.stop();
-  return { fills, seen, decisions };
+  return { fills, orders, seen, decisions };
 }
 
 describe('two clocks: the fill is at the book the exchange had when the order arrived', () => {
@@ -217,6 +236,26 @@ describe('two clocks: the fill is at the book the exchange had when the order ar
       for (const [t, pos] of r.seen) if (t < first) expect(pos).toBe(0);
     },
   );
+
+  it('a partial fill reaches the strategy with its order update, never after it (no extra order meanwhile)', async () => {
+    // A passive buy at 100.0 (50 ahead) sent at T0 + 250 arrives at T0 + 300; a sell of 58 at 100.0 at T0 + 1300
+    // fills 8 of it. With a 1500 ms response the fill and the order's new filled quantity are seen at T0 + 2800:
+    // decisions every 250 ms in between must not see the order part-filled without the position (they would buy
+    // the difference again).
+    const r = await run(writeSession(0, undefined, { ts: T0 + 1300, size: 58 }), {
+      decisionIntervalMs: 250,
+      executor: 'passive',
+      passiveTimeoutMs: 60_000,
+      latencyMs: 50,
+      responseLatencyMs: 1500,
+    });
+    expect(r.fills[0]).toMatchObject({ ts: T0 + 1300, qty: 8, price: 100.0, liquidity: 'maker' });
+    expect([...r.orders.values()].filter((o) => o.sentTs < T0 + 2800).map((o) => o.sentTs)).toEqual([
+      T0 + 250,
+    ]);
+    expect(r.seen.get(T0 + 2750)).toBe(0);
+    expect(r.seen.get(T0 + 3000)).toBe(8);
+  });
 
   it('decides at every grid time of a quiet feed, with the data received by then', async () => {
     const r = await run(writeSession(0), { latencyMs: 50 });
