@@ -286,6 +286,8 @@ export interface StatusView {
   model: ModelInfo | null;
   /** Why there are no predictions, when there are none (no model, warming up, ...). */
   note: string | null;
+  /** Decisions skipped because a feature was not finite (implausible data): the model never saw them. */
+  skippedDecisions?: number;
 }
 
 export interface WhatIfResult {

@@ -316,6 +316,7 @@ export class AppService {
       threshold: p ? p.getThreshold() : this.threshold,
       model: p?.model() ?? null,
       note: p ? p.note() : 'feed stopped',
+      skippedDecisions: p?.skippedDecisions?.() ?? 0,
     };
   }
 

@@ -173,6 +173,7 @@ export function enginePipelineFactory(opts: {
       bookValid: () => engine.valid,
       model: () => model.info,
       note: () => model.note ?? engine.health().paused,
+      skippedDecisions: () => engine.health().nonFiniteSkips,
       useModel: async (path) => {
         const next = await loadModel(path);
         if (!next.predictor) throw new Error(next.note ?? `cannot load ${path}`);

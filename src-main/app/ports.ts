@@ -51,6 +51,8 @@ export interface LivePipeline {
   model(): ModelInfo | null;
   /** Why predictions are missing, if they are (no model, warming up, book invalid). */
   note(): string | null;
+  /** Decisions skipped because a feature was not finite (never handed to the model). */
+  skippedDecisions?(): number;
   /** Swaps the model in place (after the user accepts a retrained one). */
   useModel(onnxPath: string): Promise<void>;
 }

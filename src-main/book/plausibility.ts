@@ -50,7 +50,10 @@ export interface CheckContext {
    * simulator or a replay server runs on its own clock); NaN while unknown: then only the absolute bounds apply.
    */
   clockTs: number;
-  /** The local wall clock (ms): no exchange time may be later than this by more than the skew. */
+  /**
+   * The local wall clock (ms): no exchange time may be later than this by more than the skew, nor before 2009.
+   * Infinity for stored data judged only by its own receive clock (replay).
+   */
   wallTs: number;
   /** When given, trade prices must sit on this grid (only for a tick that is known, not being inferred). */
   scale?: TickScale | null;
@@ -75,7 +78,9 @@ export const MIN_EXCHANGE_TS = Date.UTC(2009, 0, 1);
 
 function timeFinding(what: string, ts: number, ctx: CheckContext, lim: PlausibilityLimits): Finding | null {
   const max = lim.maxClockSkewMs;
-  if (!Number.isFinite(ts) || ts < MIN_EXCHANGE_TS)
+  // With no wall clock (Infinity: stored data judged by its own clock, as tests' synthetic sessions are) there is
+  // no absolute floor either.
+  if (!Number.isFinite(ts) || (ts < MIN_EXCHANGE_TS && Number.isFinite(ctx.wallTs)))
     return { kind: 'time', detail: `${what} ${ts} is before 2009 or not a time` };
   if (ts - ctx.wallTs > max)
     return {
@@ -216,4 +221,10 @@ export function describeFindings(findings: readonly Finding[]): string {
 
 function pct(x: number): string {
   return `${+(x * 100).toPrecision(3)}%`;
+}
+
+/** True when a value of the row is NaN or infinite: the engine skips such a decision instead of predicting. */
+export function hasNonFinite(row: ArrayLike<number>): boolean {
+  for (let i = 0; i < row.length; i++) if (!Number.isFinite(row[i])) return true;
+  return false;
 }

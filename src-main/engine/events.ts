@@ -53,6 +53,8 @@ export interface HealthEvent {
   messages: number;
   decisions: number;
   predictions: number;
+  /** Decisions skipped because a feature was not finite (the model never sees such a row). */
+  nonFiniteSkips: number;
   /** Why the engine is not trading right now (null when it is). */
   paused: string | null;
 }

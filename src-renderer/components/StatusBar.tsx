@@ -31,6 +31,14 @@ export function StatusBar() {
       <span>
         Gaps <b className={s && s.gaps > 0 ? 'warn' : ''}>{s?.gaps ?? '—'}</b>
       </span>
+      {s?.skippedDecisions ? (
+        <span title="Decisions skipped because a feature was not finite (implausible data): the model never saw them">
+          Skipped{' '}
+          <b className="warn" data-testid="status-skipped">
+            {s.skippedDecisions}
+          </b>
+        </span>
+      ) : null}
       <span>
         Book <b className={s?.bookValid ? 'pos' : 'warn'}>{s ? (s.bookValid ? 'valid' : 'invalid') : '—'}</b>
       </span>

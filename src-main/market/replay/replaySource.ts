@@ -1,8 +1,15 @@
 // A stored session played back as a MarketSource, at any speed: a number (1 = real time, 10 = ten times faster,
 // paced on the local receive times) or 'max' (as fast as the consumer takes it). Backpressure: when a message
 // listener returns a promise (the engine awaiting a prediction), the replay waits for it, so a replay is as
-// deterministic as its consumer and never floods memory.
-import type { FeedHealth, Gap, Instrument, MarketMessage } from '../../../src-shared/market.ts';
+// deterministic as its consumer and never floods memory. Trades stored before the plausibility checks existed are
+// checked again (against the last plausible trade price): an implausible one never reaches the features.
+import type { FeedHealth, Gap, Instrument, MarketMessage, TradeMessage } from '../../../src-shared/market.ts';
+import {
+  checkTradeMessage,
+  DEFAULT_PLAUSIBILITY,
+  describeFindings,
+  type PlausibilityLimits,
+} from '../../book/plausibility.ts';
 import type { Db } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
@@ -18,6 +25,8 @@ export interface ReplaySourceOptions {
   toTs?: number;
   /** Health events every this many messages (default 10 000). */
   healthEvery?: number;
+  /** Limits for re-checking stored trades (default DEFAULT_PLAUSIBILITY). */
+  plausibility?: PlausibilityLimits;
 }
 
 const isPromise = (x: unknown): x is Promise<unknown> =>
@@ -33,6 +42,8 @@ export class ReplaySource implements MarketSource {
   private finished!: () => void;
   private readonly finishedP: Promise<void>;
   private failure: Error | null = null;
+  /** The last plausible trade price: the band's centre for the next trades (no book is kept here). */
+  private lastTradePrice = NaN;
 
   constructor(private readonly opts: ReplaySourceOptions) {
     const s = getSession(opts.db, opts.sessionId);
@@ -122,11 +133,42 @@ export class ReplaySource implements MarketSource {
       }
       this.h.messages++;
       if (ev.kind === 'book') this.h.latencyMs = ev.recvTs - ev.ts;
+      let msg: MarketMessage | null = ev;
+      if (ev.kind === 'trades') {
+        const r = this.plausibleTrades(ev);
+        if (r.gap) {
+          const g = this.deliver('gap', r.gap);
+          if (g) await g;
+        }
+        if (!r.msg) continue;
+        msg = r.msg;
+      }
       // Awaiting only a real promise: an \`await undefined\` per message would cost a microtask each.
-      const p = this.deliver('message', ev);
+      const p = this.deliver('message', msg);
       if (p) await p;
       if (this.h.messages % every === 0) this.emitHealth();
     }
+  }
+
+  /** The message without implausible trades (each message's refusals reported as a gap that opens and closes). */
+  private plausibleTrades(m: TradeMessage): { msg: TradeMessage | null; gap: Gap | null } {
+    const ref = this.lastTradePrice;
+    const ctx = { refBid: ref, refAsk: ref, clockTs: m.recvTs, wallTs: Infinity };
+    const r = checkTradeMessage(m, ctx, this.opts.plausibility ?? DEFAULT_PLAUSIBILITY);
+    let gap: Gap | null = null;
+    if (r.findings.length > 0) {
+      this.h.gaps++;
+      const detail = `stored trades refused on replay: ${describeFindings(r.findings)}`;
+      gap = {
+        symbol: m.symbol,
+        reason: 'implausible',
+        startTs: m.recvTs,
+        endTs: m.recvTs,
+        detail,
+      };
+    }
+    if (r.msg) this.lastTradePrice = r.msg.trades[r.msg.trades.length - 1].price;
+    return { msg: r.msg, gap };
   }
 
   private deliver(event: 'message' | 'gap', payload: MarketMessage | Gap): Promise<void> | void {
