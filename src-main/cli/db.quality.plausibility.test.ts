@@ -37,15 +37,19 @@ async function quality(dbFile: string): Promise<{ code: number; s: Record<string
 }
 
 /** The recording with four values poisoned, as parsed messages (what an unchecked recorder stored). */
-function poisoned(): MarketMessage[] {
+function poisoned(recvLagMs = 40, poison = true): MarketMessage[] {
   const out: MarketMessage[] = [];
   let deltas = 0;
   let trades = 0;
   for (const l of lines) {
     const obj = JSON.parse(l) as { ts: number };
-    const f = parseRawMessage(obj, obj.ts + 40);
+    const f = parseRawMessage(obj, obj.ts + recvLagMs);
     if (f.type !== 'book' && f.type !== 'trades') continue;
     const m = f.msg;
+    if (!poison) {
+      out.push(m);
+      continue;
+    }
     if (m.kind === 'book' && m.type === 'delta' && ++deltas === 100 && m.bids.length > 0)
       m.bids[0] = [m.bids[0][0], 1e300];
     if (m.kind === 'book' && m.type === 'delta' && deltas === 300) m.ts += 100 * YEAR_MS;
@@ -60,10 +64,8 @@ function poisoned(): MarketMessage[] {
 }
 
 describe('implausible values in stored and imported data', () => {
-  it('db quality reports values stored unchecked (size 1e300, price 1e-28, year 275760, 100 years ahead)', async () => {
-    const dbFile = path.join(dir, 'old.db');
+  function store(dbFile: string, msgs: MarketMessage[]): void {
     const db = openDb(dbFile);
-    const msgs = poisoned();
     const sid = createSession(db, {
       source: 'bybit',
       symbol: 'BTCUSDT',
@@ -76,7 +78,11 @@ describe('implausible values in stored and imported data', () => {
     for (const m of msgs) w.writeMessage(m);
     w.close(msgs[msgs.length - 1].recvTs);
     db.close();
+  }
 
+  it('db quality reports values stored unchecked (size 1e300, price 1e-28, year 275760, 100 years ahead)', async () => {
+    const dbFile = path.join(dir, 'old.db');
+    store(dbFile, poisoned());
     const { code, s, text } = await quality(dbFile);
     expect(code).toBe(1);
     expect(s.implausible).toMatchObject({
@@ -90,6 +96,14 @@ describe('implausible values in stored and imported data', () => {
     );
     expect(text).toMatch(/implausible values: 2 book message\(s\), 2 trade\(s\)/);
     expect(text).not.toMatch(/no findings/);
+  });
+
+  it('a session on a simulator clock (30 days behind ours) has no time findings', async () => {
+    const dbFile = path.join(dir, 'sim-clock.db');
+    store(dbFile, poisoned(30 * 24 * 3_600_000, false));
+    const { code, s } = await quality(dbFile);
+    expect(s.implausible).toMatchObject({ bookMessages: 0, trades: 0 });
+    expect(code).toBe(1); // latency p99 over a second: a finding, but not an implausible one
   });
 
   it('import refuses the same values: stored as implausible gaps, never as data', async () => {

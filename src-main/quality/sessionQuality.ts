@@ -136,6 +136,8 @@ export class SessionQuality {
   private invalidSince: number | null = null;
   private seenSnapshot = false;
   private readonly limits: PlausibilityLimits;
+  /** Exchange − receive time of the first snapshot (a simulator's or replay server's own clock); NaN before. */
+  private clockOffset = NaN;
   private readonly nowMs: number;
   private readonly implausible: QualityReport['implausible'] = {
     bookMessages: 0,
@@ -181,7 +183,7 @@ export class SessionQuality {
     return {
       refBid: valid ? b.bestBid() : NaN,
       refAsk: valid ? b.bestAsk() : NaN,
-      clockTs: recvTs,
+      clockTs: recvTs + this.clockOffset,
       wallTs: this.nowMs,
       scale: this.scale,
     };
@@ -209,6 +211,7 @@ export class SessionQuality {
       this.trackValidity(m.recvTs);
       return;
     }
+    if (m.type === 'snapshot' && this.clockOffset !== this.clockOffset) this.clockOffset = m.ts - m.recvTs;
     const res = this.seq.apply(m);
     if (res.status === 'applied') {
       if (res.restarted) this.r.restarts++;

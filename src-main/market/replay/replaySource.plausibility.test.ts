@@ -68,4 +68,35 @@ describe('ReplaySource re-checks stored trades', () => {
     expect(gaps.map((g) => g.detail.match(/implausible (\w+)/)?.[1])).toEqual(['price', 'size', 'time']);
     expect(src.health().gaps).toBe(3);
   });
+
+  it('holds trades to the session exchange clock (a simulator 30 days behind the receive clock)', async () => {
+    const db = openDb(path.join(dir, 'sim-clock.db'));
+    const msgs: MarketMessage[] = [];
+    for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n').filter(Boolean)) {
+      const obj = JSON.parse(line) as { ts: number };
+      const f = parseRawMessage(obj, obj.ts + 30 * 24 * 3_600_000);
+      if (f.type === 'book' || f.type === 'trades') msgs.push(f.msg);
+    }
+    const id = createSession(db, {
+      source: 'bybit',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 200,
+      tickSize: '0.1',
+      startedAt: msgs[0].recvTs,
+    });
+    const w = new SessionWriter(db, id);
+    for (const m of msgs) w.writeMessage(m);
+    w.close(msgs[msgs.length - 1].recvTs);
+    const src = new ReplaySource({ db, sessionId: id, speed: 'max' });
+    let trades = 0;
+    const gaps: Gap[] = [];
+    src.on('message', (m) => m.kind === 'trades' && (trades += m.trades.length));
+    src.on('gap', (g) => gaps.push(g));
+    await src.start();
+    await src.done();
+    db.close();
+    expect(gaps).toEqual([]);
+    expect(trades).toBe(msgs.reduce((n, m) => n + (m.kind === 'trades' ? m.trades.length : 0), 0));
+  });
 });

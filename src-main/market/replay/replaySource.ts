@@ -44,6 +44,11 @@ export class ReplaySource implements MarketSource {
   private failure: Error | null = null;
   /** The last plausible trade price: the band's centre for the next trades (no book is kept here). */
   private lastTradePrice = NaN;
+  /**
+   * Exchange − receive time of the first book message: a session recorded from a simulator or a replay server
+   * has its own exchange clock, and trades are held to that clock, not to the receive one.
+   */
+  private clockOffset = NaN;
 
   constructor(private readonly opts: ReplaySourceOptions) {
     const s = getSession(opts.db, opts.sessionId);
@@ -132,7 +137,10 @@ export class ReplaySource implements MarketSource {
         if (this.stopping) return;
       }
       this.h.messages++;
-      if (ev.kind === 'book') this.h.latencyMs = ev.recvTs - ev.ts;
+      if (ev.kind === 'book') {
+        this.h.latencyMs = ev.recvTs - ev.ts;
+        if (this.clockOffset !== this.clockOffset) this.clockOffset = ev.ts - ev.recvTs;
+      }
       let msg: MarketMessage | null = ev;
       if (ev.kind === 'trades') {
         const r = this.plausibleTrades(ev);
@@ -153,7 +161,7 @@ export class ReplaySource implements MarketSource {
   /** The message without implausible trades (each message's refusals reported as a gap that opens and closes). */
   private plausibleTrades(m: TradeMessage): { msg: TradeMessage | null; gap: Gap | null } {
     const ref = this.lastTradePrice;
-    const ctx = { refBid: ref, refAsk: ref, clockTs: m.recvTs, wallTs: Infinity };
+    const ctx = { refBid: ref, refAsk: ref, clockTs: m.recvTs + this.clockOffset, wallTs: Infinity };
     const r = checkTradeMessage(m, ctx, this.opts.plausibility ?? DEFAULT_PLAUSIBILITY);
     let gap: Gap | null = null;
     if (r.findings.length > 0) {
