@@ -9,6 +9,7 @@ const COMMANDS = {
   collect: 'collect L2 updates and trades into SQLite (bybit or sim)',
   import: 'import Bybit v5 order-book/trade JSON lines (plain, .gz, .zip) as a session',
   book: 'print the book rebuilt from storage at a time',
+  export: 'write stored sessions as Parquet files (book updates, trades, gaps, features)',
   db: 'database maintenance: `db check`, `db prune`, `db quality`',
   'exchange-sim':
     'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults',
@@ -34,6 +35,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   collect: () => import('./cli/collect.ts'),
   import: () => import('./cli/import.ts'),
   book: () => import('./cli/book.ts'),
+  export: () => import('./cli/export.ts'),
   db: () => import('./cli/db.ts'),
   'exchange-sim': () => import('./cli/exchange-sim.ts'),
   train: () => import('./cli/train.ts'),
