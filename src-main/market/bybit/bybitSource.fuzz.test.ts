@@ -15,14 +15,12 @@ import { TickScale } from '../../book/tickScale.ts';
 import { openDb } from '../../store/db.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { SessionRecorder } from '../../store/sessionRecorder.ts';
+import { BYBIT_RECORDING } from '../../testing/bybitRecording.ts';
 import { cleanupAfterEach, waitFor } from '../exchangeSim/testing/simExchangeHarness.ts';
 import { BybitSource } from './bybitSource.ts';
 import { parseFrame } from './protocol.ts';
 
-const SAMPLE = path.resolve(
-  __dirname,
-  '../../../../shared/data/bybit/linear_BTCUSDT_orderbook200_trades.jsonl',
-);
+const SAMPLE = BYBIT_RECORDING;
 const MUTATED_TARGET = 10_000;
 const MAX_FRAME = 256 * 1024;
 const cleanups = cleanupAfterEach();
