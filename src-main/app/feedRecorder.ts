@@ -38,6 +38,8 @@ function listenOnly(source: MarketSource): MarketSource {
 }
 
 /** Null when retrain.every is off; a replay is never recorded (it is a stored session already). */
+    // The simulator's random seed, stored with the session (it repeats the path).
+    seed: source.seed,
 export function makeFeedRecorder(config: Config, db: Db): FeedRecorderFactory | undefined {
   if (config.retrain.every === null) return undefined;
   return (source, spec) => {
