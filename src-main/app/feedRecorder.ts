@@ -24,6 +24,8 @@ function listenOnly(source: MarketSource): MarketSource {
   const done = (source as { done?: () => Promise<void> }).done;
   return {
     kind: source.kind,
+    // The simulator's random seed, stored with the session (it repeats the path).
+    seed: source.seed,
     // A getter: a source that infers or refines its tick reports it here, and the recorder stores the final one.
     get instrument() {
       return source.instrument;
@@ -38,8 +40,6 @@ function listenOnly(source: MarketSource): MarketSource {
 }
 
 /** Null when retrain.every is off; a replay is never recorded (it is a stored session already). */
-    // The simulator's random seed, stored with the session (it repeats the path).
-    seed: source.seed,
 export function makeFeedRecorder(config: Config, db: Db): FeedRecorderFactory | undefined {
   if (config.retrain.every === null) return undefined;
   return (source, spec) => {
