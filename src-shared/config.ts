@@ -107,6 +107,11 @@ export const configSchema = z
     retrain: z.strictObject({
       every: duration('m').nullable(),
       window: duration('m'),
+      /**
+       * The app stores the feed it trades on (Retrain and live retraining learn from it) and keeps about this much of
+       * it, newest first: older recorded sessions of the feed are deleted. 0: the feed is stored only for retrain.every.
+       */
+      feed_keep: duration('m'),
     }),
     trading: z.strictObject({
       threshold: z.number().nonnegative(),

@@ -453,6 +453,17 @@ export interface AppErrorEvent {
   where: string;
   message: string;
   t: number;
+  /**
+   * The condition the error is tied to ('feed', 'collect', 'retrain'): it stays until app/cleared names its key
+   * (source switched, feed subscribed again, job restarted), and a newer error with the same key replaces it.
+   * Absent: a one-off error, which the page lets fade after a while.
+   */
+  key?: string;
+}
+
+/** The condition behind errors with this key ended: the page removes them. */
+export interface AppClearedEvent {
+  key: string;
 }
 
 /** Purely informational (where an unlisted symbol's tick size came from, ...): nothing went wrong, not an error. */
@@ -565,6 +576,7 @@ export type Events = {
   'models/changed': ModelInfo[];
   'app/error': AppErrorEvent;
   'app/notice': AppNoticeEvent;
+  'app/cleared': AppClearedEvent;
 };
 export type EventName = keyof Events;
 

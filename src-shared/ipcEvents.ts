@@ -5,7 +5,8 @@
  * Bumped on any incompatible change to the contract; the page and the engine must agree.
  * 2: the app/notice event, and Snapshot.notices (a v1 engine has none).
  * Additive since, no bump (a page must not rely on them): model/features, Snapshot.features, ModelInfo.importance,
- * market/trades, Snapshot.trades, the jobs/cancel command, the 'queued' retrain phase and `ahead` on job progress.
+ * market/trades, Snapshot.trades, the jobs/cancel command, the 'queued' retrain phase and `ahead` on job progress,
+ * AppErrorEvent.key and the app/cleared event.
  */
 export const IPC_VERSION = 2;
 
@@ -30,4 +31,5 @@ export const EVENT_NAMES = [
   'models/changed',
   'app/error',
   'app/notice',
+  'app/cleared',
 ] as const;

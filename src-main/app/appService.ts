@@ -68,6 +68,11 @@ function describeSource(spec: SourceSpec): string {
   if (spec.kind === 'replay') return `the replay of session #${spec.sessionId}`;
   return spec.kind === 'bybit' ? 'the Bybit live feed' : 'the simulated market';
 }
+/** Keys of errors tied to a condition (AppErrorEvent.key): the feed being down, a collection, live retraining. */
+const FEED_KEY = 'feed';
+const COLLECT_KEY = 'collect';
+const RETRAIN_KEY = 'retrain';
+
 /** Retrain jobs remembered for model/accept and model/reject; older finished ones are forgotten. */
 export const MAX_RETRAIN_JOBS = 20;
 /** Notes kept for the snapshot of a page that connects later. */
@@ -98,6 +103,8 @@ export class AppService {
   private readonly now: () => number;
   /** The latest notes, for a page that connects after they were said (a feed says where its tick came from once). */
   private notices: AppNoticeEvent[] = [];
+  /** The feed's connection state at the last status (to tell when it is subscribed again). */
+  private feedState: string | null = null;
   /**
    * Heavy jobs (backtests, walk-forward runs, manual and live retraining) share one queue of config
    * jobs.concurrency slots: a dozen backtests requested at once must not starve the live feed of CPU and memory.
@@ -164,7 +171,10 @@ export class AppService {
       signal: (s) => feed.onSignal(s),
       fill: (f) => feed.onFill(f),
       portfolio: (p) => feed.onPortfolio(p),
-      error: (where, message) => this.error(where, message),
+      // A warning while the feed is down (unreachable, reconnecting) is tied to that: it goes when the feed is
+      // subscribed again or the source changes. One while subscribed (a gap resynced, ...) is a one-off.
+      error: (where, message) =>
+        this.error(where, message, this.pipeline?.health().state === 'subscribed' ? undefined : FEED_KEY),
       notice: (where, message) => this.notice(where, message),
     };
   }
@@ -206,6 +216,8 @@ export class AppService {
   private launch(p: LivePipeline): StatusView {
     // A new feed says again where its tick came from; the previous feed's notes would mislead a page opened now.
     this.notices = this.notices.filter((n) => n.where !== 'feed');
+    // The previous feed's errors (unreachable, reconnecting) ended with it.
+    this.clear(FEED_KEY);
     this.feed.start();
     this.pipeline = p;
     this.feed.reset(p.symbol, p.tickSize);
@@ -216,7 +228,7 @@ export class AppService {
     p.start().then(
       () => this.emitStatus(),
       (e: Error) => {
-        this.error('source', e.message);
+        this.error('source', e.message, FEED_KEY);
         // A pipeline that failed to start is stopped, so that the next Start builds a fresh one.
         void this.serial(async () => {
           if (this.pipeline === p && this.running) {
@@ -236,6 +248,7 @@ export class AppService {
       const p = this.pipeline;
       this.running = false;
       if (p) await p.stop();
+      this.clear(FEED_KEY);
       this.emitStatus();
       return this.status();
     });
@@ -258,6 +271,7 @@ export class AppService {
       this.running = false;
       this.pipeline = null;
       if (old) await old.stop().catch((e: Error) => this.error('source', e.message));
+      this.feedState = null;
       this.spec = spec;
       return this.launch(next);
     });
@@ -338,11 +352,20 @@ export class AppService {
         this.lastMsgsAt = t;
       }
     }
-    this.d.bus.emit('app/status', this.status());
+    const st = this.status();
+    // Subscribed again (after connecting or reconnecting): the feed's troubles are over.
+    if (st.connection === 'subscribed' && this.feedState !== 'subscribed') this.clear(FEED_KEY);
+    this.feedState = st.connection;
+    this.d.bus.emit('app/status', st);
   }
 
-  private error(where: string, message: string): void {
-    this.d.bus.emit('app/error', { where, message, t: this.now() });
+  /** `key`: the condition the error is tied to; `clear(key)` removes it from pages when that condition ends. */
+  private error(where: string, message: string, key?: string): void {
+    this.d.bus.emit('app/error', { where, message, t: this.now(), ...(key ? { key } : {}) });
+  }
+
+  private clear(key: string): void {
+    this.d.bus.emit('app/cleared', { key });
   }
 
   private notice(where: string, message: string): void {
@@ -391,11 +414,13 @@ export class AppService {
       symbol: a.symbol,
       depth: a.depth,
       source,
-      onError: (m) => this.error('collect', m),
+      onError: (m) => this.error('collect', m, COLLECT_KEY),
       onNotice: (m) => this.notice('collect', m),
     });
     this.collectJob = job;
     this.collectStarted = this.now();
+    // The previous collection's warnings (a locked database, ...) ended with it.
+    this.clear(COLLECT_KEY);
     this.collect = {
       running: true,
       sessionId: job.sessionId,
@@ -503,6 +528,7 @@ export class AppService {
       this.retrains.delete(id);
     }
     const current = this.pipeline?.model() ?? null;
+    this.clear(RETRAIN_KEY);
     const progress = (p: Parameters<Parameters<Trainer>[0]['onProgress']>[0]) =>
       this.d.bus.emit('retrain/progress', { jobId, ...p });
     void this.jobs
@@ -743,7 +769,7 @@ export class AppService {
       })
       .catch((e: Error) => {
         progress({ phase: 'failed', fraction: 1, message: `live retraining: ${e.message}`, metrics: {} });
-        if (!(e instanceof JobCancelled)) this.error('retrain', e.message);
+        if (!(e instanceof JobCancelled)) this.error('retrain', e.message, RETRAIN_KEY);
       })
       .finally(() => {
         this.autoRound = null;

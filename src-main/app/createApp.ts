@@ -16,6 +16,7 @@ import { makeCollector } from './collector.ts';
 import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
 import { makeFeedRecorder } from './feedRecorder.ts';
+import { guiWording } from './guiWording.ts';
 import { listModels } from './modelsCatalog.ts';
 import { redactEvent, redactHandlers, redactPaths } from './redactPaths.ts';
 import { makeReplaySource } from './replay.ts';
@@ -44,7 +45,8 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const serviceBus = new EventBus();
   const bus = new EventBus();
   const known = [config.db, path.resolve(config.db)].map((p) => ({ path: p, label: 'the database' }));
-  const redact = (m: string) => redactPaths(m, known);
+  // ... and speaks the app's words: no `l2desk …` advice a page cannot follow (guiWording.ts).
+  const redact = (m: string) => guiWording(redactPaths(m, known));
   serviceBus.onAny((event, payload) => bus.emit(event, redactEvent(event, payload, redact)));
   const bundledDir = path.dirname(path.resolve(PROJECT_ROOT, config.model.path));
   let activeModel = path.resolve(PROJECT_ROOT, config.model.path);
@@ -61,7 +63,14 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       config,
       makeSource,
       modelPath: () => activeModel,
-      recordFeed: makeFeedRecorder(config, db),
+      recordFeed: makeFeedRecorder(config, db, {
+        onPruneError: (e) =>
+          serviceBus.emit('app/error', {
+            where: 'store',
+            message: `deleting older recorded feed: ${e.message}`,
+            t: Date.now(),
+          }),
+      }),
     }),
     collector: makeCollector(config, db),
     trainer: makeTrainer({ config, db }),

@@ -10,8 +10,10 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { listDecisions } from '../model/modelRegistry.ts';
 import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
-import { listSessions } from '../store/sessions.ts';
+import { listSessions, updateSessionMeta } from '../store/sessions.ts';
 import { createApp } from './createApp.ts';
+import { FEED_ORIGIN, feedSessionsToPrune, isFeedRecording, pruneFeedRecordings } from './feedRecorder.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
 
 let dir: string;
 let constant: string;
@@ -89,7 +91,7 @@ describe('app live feed recording (retrain.every)', () => {
     const db = openDb(dbFile, { mustExist: true });
     try {
       const sessions = listSessions(db);
-      const feed = sessions.filter((s) => s.meta.origin === 'app (live retraining)');
+      const feed = sessions.filter((s) => isFeedRecording(s));
       const manual = sessions.filter((s) => s.meta.origin === 'ui');
       expect(feed.length).toBe(2);
       expect(manual.length).toBe(1);
@@ -110,4 +112,33 @@ describe('app live feed recording (retrain.every)', () => {
       db.close();
     }
   }, 30_000);
+});
+
+describe('the recorded feed is a bounded rolling store (retrain.feed_keep)', () => {
+  it('keeps the newest recordings up to the kept span and deletes the older ones with their rows', async () => {
+    const db = openDb(path.join(dir, 'rolling.db'));
+    try {
+      const t0 = Date.UTC(2026, 0, 5, 12);
+      // Four 2-minute recordings, one of them a collected session (never pruned: the user collected it).
+      const ids = [0, 1, 2, 3].map(
+        (i) =>
+          writeSimSession(db, { seed: 70 + i, durationMs: 120_000, startMs: t0 + i * 600_000 }).sessionId,
+      );
+      for (const id of ids) updateSessionMeta(db, id, { origin: id === ids[1] ? 'ui' : FEED_ORIGIN });
+      const rows = (id: number) =>
+        db.prepare('SELECT count(*) FROM l2_updates WHERE session_id = ?').pluck().get(id) as number;
+      expect(rows(ids[0])).toBeGreaterThan(5000); // more than one delete chunk
+      // 3 minutes kept: the running (newest) one and the one before it; the oldest recording goes.
+      const deleted = await pruneFeedRecordings(db, 180_000, ids[3]);
+      expect(deleted).toEqual([ids[0]]);
+      expect(listSessions(db).map((s) => s.id)).toEqual(ids.slice(1));
+      expect(rows(ids[0])).toBe(0);
+      expect(rows(ids[2])).toBeGreaterThan(0);
+      // The running recording is never deleted, even when it alone exceeds what is kept.
+      expect(feedSessionsToPrune(listSessions(db), 60_000, ids[3])).toEqual([ids[2]]);
+      expect(feedSessionsToPrune(listSessions(db), 0, ids[3])).toEqual([ids[2]]);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -1,10 +1,24 @@
-// Stores the feed the app trades on (bybit or sim) as a session while live retraining is on, so the retrainer finds
-// the newest retrain.window in the database without anyone pressing Collect. One session per pipeline start.
+// Stores the feed the app trades on (bybit or sim) as a session, one per pipeline start, so Retrain (and live
+// retraining, retrain.every) find recent data without anyone pressing Collect. A bounded rolling store: about
+// retrain.feed_keep of recorded feed is kept, newest first; older recorded sessions of the feed are deleted.
 import type { Config } from '../../src-shared/config.ts';
 import type { SourceSpec } from '../../src-shared/ipc.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { Db } from '../store/db.ts';
 import { SessionRecorder } from '../store/sessionRecorder.ts';
+import { listSessions, type SessionInfo } from '../store/sessions.ts';
+
+/** `meta.origin` of the sessions this recorder writes ('app (live retraining)': what older versions wrote). */
+export const FEED_ORIGIN = 'app (live feed)';
+const FEED_ORIGINS: readonly string[] = [FEED_ORIGIN, 'app (live retraining)'];
+/** A long-running feed prunes older recordings this often too, not only when a feed starts. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+/** Rows deleted per transaction: a large old session never holds the database (or this thread) for long. */
+const DELETE_CHUNK = 5000;
+
+export function isFeedRecording(s: Pick<SessionInfo, 'meta'>): boolean {
+  return FEED_ORIGINS.includes(String(s.meta.origin));
+}
 
 /** What the live pipeline needs from a recording: stop it (flush + close the session) when the feed stops. */
 export interface FeedRecording {
@@ -39,17 +53,76 @@ function listenOnly(source: MarketSource): MarketSource {
   };
 }
 
-/** Null when retrain.every is off; a replay is never recorded (it is a stored session already). */
-export function makeFeedRecorder(config: Config, db: Db): FeedRecorderFactory | undefined {
-  if (config.retrain.every === null) return undefined;
+/**
+ * Recorded feed sessions beyond the newest `keepMs` of data: walking from the newest, sessions are kept until their
+ * data spans add up to `keepMs`; the older ones are returned. `running` (being written) is never returned. Data time,
+ * not the wall clock: a simulator at 100x fills its quota a hundred times faster, and a stale database stays as is.
+ */
+export function feedSessionsToPrune(
+  sessions: readonly SessionInfo[],
+  keepMs: number,
+  running?: number,
+): number[] {
+  const feed = sessions
+    .filter(isFeedRecording)
+    .sort((a, b) => (b.lastRecvTs ?? b.startedAt) - (a.lastRecvTs ?? a.startedAt) || b.id - a.id);
+  const out: number[] = [];
+  let kept = 0;
+  for (const s of feed) {
+    if (s.id !== running && kept >= keepMs) out.push(s.id);
+    else kept += Math.max(0, (s.lastRecvTs ?? 0) - (s.firstRecvTs ?? s.lastRecvTs ?? 0));
+  }
+  return out;
+}
+
+/** Deletes a session's rows in small transactions, yielding between them, then the session itself. */
+async function deleteSession(db: Db, id: number): Promise<void> {
+  const tables = ['l2_updates', 'trades'];
+  for (const t of tables) {
+    const del = db.prepare(
+      `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE session_id = ? LIMIT ${DELETE_CHUNK})`,
+    );
+    while (db.transaction(() => del.run(id).changes).immediate() >= DELETE_CHUNK)
+      await new Promise((r) => setImmediate(r));
+  }
+  // What is left (gaps, findings, ...) goes by ON DELETE CASCADE; runs keep their results (session set to null).
+  db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+}
+
+/** Keeps about `keepMs` of recorded feed: deletes the older recordings. Resolves with the deleted session ids. */
+export async function pruneFeedRecordings(db: Db, keepMs: number, running?: number): Promise<number[]> {
+  const ids = feedSessionsToPrune(listSessions(db), keepMs, running);
+  for (const id of ids) await deleteSession(db, id);
+  return ids;
+}
+
+/**
+ * Records every live feed (not a replay: that is a stored session already) unless retrain.feed_keep is 0 and live
+ * retraining is off; undefined then. Live retraining keeps at least its retrain.window.
+ */
+export function makeFeedRecorder(
+  config: Config,
+  db: Db,
+  opts: { onPruneError?: (e: Error) => void } = {},
+): FeedRecorderFactory | undefined {
+  const r = config.retrain;
+  if (!(r.feed_keep > 0) && r.every === null) return undefined;
+  const keepMs = Math.max(r.feed_keep, r.every !== null ? r.window : 0);
+  const prune = (running: number) =>
+    pruneFeedRecordings(db, keepMs, running).catch((e: Error) => opts.onPruneError?.(e));
   return (source, spec) => {
     if (spec.kind === 'replay' || source.kind === 'replay') return null;
-    return new SessionRecorder(db, listenOnly(source), {
+    const rec = new SessionRecorder(db, listenOnly(source), {
       durationMs: Infinity,
       clock: 'wall',
       depth: config.depth,
       batchIntervalMs: config.store.batch_interval,
-      meta: { origin: 'app (live retraining)' },
+      meta: { origin: FEED_ORIGIN },
     });
+    void prune(rec.sessionId);
+    const timer = setInterval(() => void prune(rec.sessionId), PRUNE_EVERY_MS);
+    timer.unref?.();
+    void rec.finished.finally(() => clearInterval(timer));
+    return rec;
   };
 }

@@ -10,6 +10,7 @@ import type { RetrainDecision } from '../model/retrainer.ts';
 import type { PipelineProgress } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
+import { needsMoreData } from './guiWording.ts';
 import { readModelInfo } from './modelsCatalog.ts';
 import type { Trainer } from './ports.ts';
 
@@ -52,7 +53,11 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
         : listSessions(o.db)
             .filter((s) => s.symbol === c.symbol && s.messages > 0)
             .map((s) => s.id);
-    if (ids.length === 0) throw new Error(`no stored ${c.symbol} sessions to train on: press Collect first`);
+    // Said as the app's training refusals are (guiWording.ts): how much more it needs, and how to get it.
+    if (ids.length === 0)
+      throw new Error(
+        `${needsMoreData(c.train.min_horizons * c.model.horizon)} (no ${c.symbol} data is stored yet)`,
+      );
     // Loaded on first use: the ONNX writer and the worker are only needed when someone retrains.
     const { trainModelFromDb, settingsFromConfig } = await import('../model/trainPipeline.ts');
     const createdAt = Date.now();
