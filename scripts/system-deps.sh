@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks need: Chromium (e2e, UI bench), Xvfb (headed runs), xgboost (peer
-# in the training benchmark). Idempotent: installs only what is missing.
+# in the training benchmark), ClickHouse (the second store backend's tests start their own server). Idempotent:
+# installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 command -v xgboost >/dev/null 2>&1 || need+=(xgboost)
+{ command -v clickhouse-server || [ -x /usr/sbin/clickhouse-server ]; } >/dev/null 2>&1 || need+=(clickhouse-server)
+command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

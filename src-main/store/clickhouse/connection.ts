@@ -1,0 +1,151 @@
+// Opens a ClickHouse store: one @clickhouse/client over HTTP, the database and tables created when missing, and
+// every failure turned into an error that names the server and says what to do. SQL here is what ClickHouse 18.16
+// (Debian's package) and current servers both accept: no query parameters ({x:T} is newer), values are inlined
+// through lit()/int(), identifiers come only from the validated URL.
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { SCHEMA } from './schema.ts';
+import { parseClickHouseUrl, type ClickHouseUrl } from './url.ts';
+
+export class ClickHouseStoreError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'ClickHouseStoreError';
+  }
+}
+
+export interface ClickHouseStore {
+  readonly url: ClickHouseUrl;
+  /** The address as the user gave it (for messages). */
+  readonly name: string;
+  readonly client: ClickHouseClient;
+  /** `database.table`, for SQL. */
+  table(name: 'sessions' | 'l2_updates' | 'trades' | 'gaps'): string;
+  close(): Promise<void>;
+}
+
+export interface OpenClickHouseOptions {
+  /** Fail when the database does not exist instead of creating it (commands that only read). */
+  mustExist?: boolean;
+  /** Per-request timeout (ms). */
+  requestTimeoutMs?: number;
+}
+
+/** Connects, checks the server answers, and creates the database and tables unless mustExist. */
+export async function openClickHouse(
+  text: string,
+  opts: OpenClickHouseOptions = {},
+): Promise<ClickHouseStore> {
+  const url = parseClickHouseUrl(text);
+  const name = `clickhouse://${url.host}:${url.port}/${url.database}`;
+  const client = createClient({
+    url: url.httpUrl,
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
+    // Errors reach the caller as values; the client's own console logging would duplicate them.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  const store: ClickHouseStore = {
+    url,
+    name,
+    client,
+    table: (t) => `${url.database}.${t}`,
+    close: () => client.close(),
+  };
+  try {
+    const ping = await client.ping();
+    if (!ping.success)
+      throw new ClickHouseStoreError(
+        `cannot reach ClickHouse at ${url.httpUrl} (${ping.error.message}); is the server running and is ${url.port} its HTTP port?`,
+        name,
+      );
+    const exists = await queryRows(store, `EXISTS DATABASE ${url.database}`).catch(() => null);
+    const has = exists ? exists.trim() === '1' : await databaseListed(store);
+    if (!has && opts.mustExist)
+      throw new ClickHouseStoreError(
+        `no database ${url.database} on the ClickHouse server at ${url.httpUrl}`,
+        name,
+      );
+    if (!has) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}` });
+    for (const ddl of SCHEMA) await client.command({ query: ddl(url.database) });
+    return store;
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw describeClickHouseError(name, e);
+  }
+}
+
+/** 18.16 has no EXISTS DATABASE: look it up in system.databases. */
+async function databaseListed(store: ClickHouseStore): Promise<boolean> {
+  const out = await queryRows(
+    store,
+    `SELECT count() FROM system.databases WHERE name = ${lit(store.url.database)} FORMAT TabSeparated`,
+  );
+  return out.trim() !== '0';
+}
+
+/** Turns a client or server error into a ClickHouseStoreError naming the store. */
+export function describeClickHouseError(name: string, e: unknown): ClickHouseStoreError {
+  if (e instanceof ClickHouseStoreError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  const code = (e as { code?: string }).code ?? '';
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
+    return new ClickHouseStoreError(`cannot connect to ClickHouse at ${name}: connection refused`, name);
+  return new ClickHouseStoreError(`ClickHouse ${name}: ${msg.split('\n')[0]}`, name);
+}
+
+/** Runs a statement whose FORMAT is in the SQL and returns the whole response body. */
+export async function queryBytes(store: ClickHouseStore, sql: string): Promise<Buffer> {
+  const r = await store.client.exec({ query: sql });
+  const chunks: Buffer[] = [];
+  for await (const c of r.stream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+export async function queryRows(store: ClickHouseStore, sql: string): Promise<string> {
+  return (await queryBytes(store, sql)).toString('utf8');
+}
+
+/** JSON rows of a query (FORMAT JSONEachRow is appended by the client). */
+export async function queryJson<T>(store: ClickHouseStore, sql: string): Promise<T[]> {
+  const r = await store.client.query({ query: sql, format: 'JSONEachRow' });
+  return r.json<T>();
+}
+
+/** INSERT ... FORMAT RowBinary with an encoded body. */
+export async function insertRowBinary(
+  store: ClickHouseStore,
+  table: string,
+  columns: string,
+  body: Buffer,
+): Promise<void> {
+  if (body.length === 0) return;
+  const r = await store.client.exec({
+    query: `INSERT INTO ${table} (${columns}) FORMAT RowBinary`,
+    values: Readable.from([body]),
+  });
+  // Drain the (empty) response so the socket goes back to the pool.
+  for await (const _ of r.stream as AsyncIterable<Buffer>) void _;
+}
+
+/** A ClickHouse string literal. */
+export function lit(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** An integer literal; refuses anything that is not a safe integer (nothing else is ever interpolated). */
+export function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return String(n);
+}
+
+/** INSERT ... FORMAT JSONEachRow of a few rows without floats (sessions: text and integers only). */
+export async function insertJson(
+  store: ClickHouseStore,
+  table: string,
+  rows: Record<string, unknown>[],
+): Promise<void> {
+  await store.client.insert({ table, values: rows, format: 'JSONEachRow' });
+}

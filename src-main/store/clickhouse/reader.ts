@@ -1,0 +1,251 @@
+// Replays a session stored in ClickHouse in original arrival order, in the SQLite reader's shape (the same
+// StoredEvent values): book messages, trade messages and gaps merged on their shared id, fetched a page at a time
+// (keyset on id, RowBinary so doubles come back bit for bit). A row inserted twice (a retried batch) is yielded once.
+import type { Gap, GapReason, Level, Side, Trade } from '../../../src-shared/market.ts';
+import type { ReadOptions, StoredEvent } from '../sessionReader.ts';
+import { getSessionRecord } from './catalogue.ts';
+import {
+  ClickHouseStoreError,
+  describeClickHouseError,
+  int,
+  lit,
+  queryBytes,
+  type ClickHouseStore,
+} from './connection.ts';
+import { RowBinaryReader } from './rowBinary.ts';
+
+interface BookRow {
+  id: number;
+  recvTs: number;
+  ts: number;
+  cts: number;
+  u: number;
+  seq: number;
+  snapshot: boolean;
+  bids: Level[];
+  asks: Level[];
+}
+
+interface TradeRow {
+  id: number;
+  msgId: number;
+  recvTs: number;
+  msgTs: number;
+  trade: Trade;
+}
+
+interface GapRow {
+  id: number;
+  reason: string;
+  startTs: number;
+  endTs: number | null;
+  detail: string;
+}
+
+/** Rows of one table in id order, a page at a time, duplicates (same id) dropped. */
+class PagedRows<R extends { id: number }> {
+  private page: R[] = [];
+  private i = 0;
+  private after: number;
+  private done = false;
+
+  constructor(
+    private readonly fetch: (after: number) => Promise<R[]>,
+    lo: number,
+  ) {
+    this.after = lo - 1;
+  }
+
+  async peek(): Promise<R | undefined> {
+    while (this.i >= this.page.length) {
+      if (this.done) return undefined;
+      const rows = await this.fetch(this.after);
+      if (rows.length === 0) {
+        this.done = true;
+        return undefined;
+      }
+      this.page = [];
+      for (const r of rows) {
+        if (r.id <= this.after) continue;
+        this.page.push(r);
+        this.after = r.id;
+      }
+      this.i = 0;
+    }
+    return this.page[this.i];
+  }
+
+  async next(): Promise<R | undefined> {
+    const r = await this.peek();
+    if (r) this.i++;
+    return r;
+  }
+}
+
+function zip(prices: number[], sizes: number[]): Level[] {
+  const out: Level[] = new Array(prices.length);
+  for (let i = 0; i < prices.length; i++) out[i] = [prices[i], sizes[i]];
+  return out;
+}
+
+/** Generator of a session's events in arrival order; throws if the session does not exist. */
+export async function* readSession(
+  store: ClickHouseStore,
+  sessionId: number,
+  opts: ReadOptions = {},
+): AsyncGenerator<StoredEvent> {
+  const s = await getSessionRecord(store, sessionId).catch((e: unknown) => {
+    throw describeClickHouseError(store.name, e);
+  });
+  if (!s) throw new ClickHouseStoreError(`no session ${sessionId} in ${store.name}`, store.name);
+  const { symbol, depth } = s;
+  const key = `symbol = ${lit(symbol)} AND session = ${int(sessionId)}`;
+  const fromTs = opts.fromTs ?? Number.MIN_SAFE_INTEGER;
+  const toTs = opts.toTs ?? Number.MAX_SAFE_INTEGER;
+  const recv = `recv_ts >= ${int(fromTs)} AND recv_ts <= ${int(toTs)}`;
+  const bytes = (sql: string) =>
+    queryBytes(store, sql).catch((e: unknown) => {
+      throw describeClickHouseError(store.name, e);
+    });
+  // The same id span as the SQLite reader: gaps are bounded by the first and last message in the time range.
+  let lo = Math.max(1, opts.fromId ?? 1);
+  let hi = Number.MAX_SAFE_INTEGER;
+  if (opts.fromTs !== undefined) {
+    const r = new RowBinaryReader(
+      await bytes(
+        `SELECT min(m) FROM (SELECT min(id) AS m FROM ${store.table('l2_updates')} WHERE ${key} AND recv_ts >= ${int(fromTs)}
+         UNION ALL SELECT min(msg_id) AS m FROM ${store.table('trades')} WHERE ${key} AND recv_ts >= ${int(fromTs)}) WHERE m > 0 FORMAT RowBinary`,
+      ),
+    );
+    const m = r.uint64();
+    if (m === 0) return;
+    lo = Math.max(lo, m);
+  }
+  if (opts.toTs !== undefined) {
+    const r = new RowBinaryReader(
+      await bytes(
+        `SELECT max(m) FROM (SELECT max(id) AS m FROM ${store.table('l2_updates')} WHERE ${key} AND recv_ts <= ${int(toTs)}
+         UNION ALL SELECT max(id) AS m FROM ${store.table('trades')} WHERE ${key} AND recv_ts <= ${int(toTs)}) FORMAT RowBinary`,
+      ),
+    );
+    const m = r.uint64();
+    if (m === 0) return;
+    hi = m;
+  }
+  if (hi < lo) return;
+  const pageSize = Math.max(1, opts.pageSize ?? 4096);
+  const span = (after: number) => `${key} AND id > ${int(after)} AND id <= ${int(hi)}`;
+
+  const books = new PagedRows<BookRow>(async (after) => {
+    const r = new RowBinaryReader(
+      await bytes(
+        `SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bid_prices, bid_sizes, ask_prices, ask_sizes
+         FROM ${store.table('l2_updates')} WHERE ${span(after)} AND ${recv} ORDER BY id LIMIT ${pageSize} FORMAT RowBinary`,
+      ),
+    );
+    const out: BookRow[] = [];
+    while (!r.done) {
+      const id = r.uint64();
+      const recvTs = r.int64();
+      const ts = r.int64();
+      const cts = r.int64();
+      const u = r.int64();
+      const seq = r.int64();
+      const snapshot = r.uint8() === 1;
+      const bids = zip(r.float64Array(), r.float64Array());
+      const asks = zip(r.float64Array(), r.float64Array());
+      out.push({ id, recvTs, ts, cts, u, seq, snapshot, bids, asks });
+    }
+    return out;
+  }, lo);
+  const trades = new PagedRows<TradeRow>(async (after) => {
+    const r = new RowBinaryReader(
+      await bytes(
+        `SELECT id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq
+         FROM ${store.table('trades')} WHERE ${span(after)} AND ${recv} ORDER BY id LIMIT ${pageSize} FORMAT RowBinary`,
+      ),
+    );
+    const out: TradeRow[] = [];
+    while (!r.done) {
+      const id = r.uint64();
+      const msgId = r.uint64();
+      const recvTs = r.int64();
+      const msgTs = r.int64();
+      const ts = r.int64();
+      const side = r.string() as Side;
+      const price = r.float64();
+      const size = r.float64();
+      const tradeId = r.string();
+      const blockTrade = r.uint8() === 1;
+      const seq = r.int64();
+      out.push({ id, msgId, recvTs, msgTs, trade: { ts, side, price, size, id: tradeId, blockTrade, seq } });
+    }
+    return out;
+  }, lo);
+  // The newest version of each gap (a closed gap has a second row with its end time).
+  const gaps = new PagedRows<GapRow>(async (after) => {
+    const r = new RowBinaryReader(
+      await bytes(
+        `SELECT id, reason, start_ts, end_ts, detail FROM ${store.table('gaps')} WHERE ${span(after)}
+         ORDER BY id, version DESC LIMIT 1 BY id LIMIT ${pageSize} FORMAT RowBinary`,
+      ),
+    );
+    const out: GapRow[] = [];
+    while (!r.done)
+      out.push({
+        id: r.uint64(),
+        reason: r.string(),
+        startTs: r.int64(),
+        endTs: r.nullableInt64(),
+        detail: r.string(),
+      });
+    return out;
+  }, lo);
+
+  while (true) {
+    const b = await books.peek();
+    const t = await trades.peek();
+    const g = await gaps.peek();
+    const bId = b ? b.id : Infinity;
+    // A trade message sits at the id of its first trade.
+    const tId = t ? t.msgId : Infinity;
+    const gId = g ? g.id : Infinity;
+    if (bId === Infinity && tId === Infinity && gId === Infinity) return;
+    if (gId < bId && gId < tId) {
+      await gaps.next();
+      const gr = g as GapRow;
+      const gap: Gap = {
+        symbol,
+        reason: gr.reason as GapReason,
+        startTs: gr.startTs,
+        endTs: gr.endTs,
+        detail: gr.detail,
+      };
+      yield { kind: 'gap', gap };
+    } else if (bId < tId) {
+      await books.next();
+      const br = b as BookRow;
+      yield {
+        kind: 'book',
+        type: br.snapshot ? 'snapshot' : 'delta',
+        symbol,
+        depth,
+        recvTs: br.recvTs,
+        ts: br.ts,
+        cts: br.cts,
+        u: br.u,
+        seq: br.seq,
+        bids: br.bids,
+        asks: br.asks,
+      };
+    } else {
+      const first = (await trades.next()) as TradeRow;
+      const list: Trade[] = [first.trade];
+      for (let r = await trades.peek(); r && r.msgId === first.msgId; r = await trades.peek()) {
+        list.push(r.trade);
+        await trades.next();
+      }
+      yield { kind: 'trades', symbol, ts: first.msgTs, recvTs: first.recvTs, trades: list };
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// ClickHouse tables of the market-data store, mirroring SQLite's migration 001 (sessions, l2_updates, trades,
+// gaps). Data tables are MergeTree partitioned by day and ordered by (symbol, session, time); the ReplacingMergeTree
+// engine plus readers that keep one row per id make at-least-once inserts (a batch retried after a lost answer)
+// never show a row twice. `id` is the session's arrival counter shared by the three tables (as in SQLite), so id
+// order is arrival order. Levels are columns of arrays (prices, sizes) that SQL can query directly.
+
+/** CREATE statements for a database; each is idempotent. */
+export const SCHEMA: readonly ((db: string) => string)[] = [
+  // One row per version of a session (created, tick refined, meta patched, ended); readers take the highest version.
+  (db) => `CREATE TABLE IF NOT EXISTS ${db}.sessions (
+    id UInt64,
+    source String,
+    symbol String,
+    category String,
+    depth UInt32,
+    tick_size String,
+    started_at Int64,
+    ended_at Nullable(Int64),
+    meta String,
+    seed Nullable(Int64),
+    version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+  (db) => `CREATE TABLE IF NOT EXISTS ${db}.l2_updates (
+    symbol String,
+    session UInt64,
+    id UInt64,
+    recv_ts Int64,
+    ts Int64,
+    cts Int64,
+    u Int64,
+    seq Int64,
+    is_snapshot UInt8,
+    bid_prices Array(Float64),
+    bid_sizes Array(Float64),
+    ask_prices Array(Float64),
+    ask_sizes Array(Float64)
+  ) ENGINE = ReplacingMergeTree()
+  PARTITION BY toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))
+  ORDER BY (symbol, session, recv_ts, id)`,
+  // msg_id (the id of the message's first trade) groups the trades of one message, as in SQLite.
+  (db) => `CREATE TABLE IF NOT EXISTS ${db}.trades (
+    symbol String,
+    session UInt64,
+    id UInt64,
+    msg_id UInt64,
+    recv_ts Int64,
+    msg_ts Int64,
+    ts Int64,
+    side String,
+    price Float64,
+    size Float64,
+    trade_id String,
+    block_trade UInt8,
+    seq Int64
+  ) ENGINE = ReplacingMergeTree()
+  PARTITION BY toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))
+  ORDER BY (symbol, session, recv_ts, id)`,
+  // A gap closed later is a second version of its row (version 1, end_ts set).
+  (db) => `CREATE TABLE IF NOT EXISTS ${db}.gaps (
+    symbol String,
+    session UInt64,
+    id UInt64,
+    reason String,
+    start_ts Int64,
+    end_ts Nullable(Int64),
+    detail String,
+    version UInt64
+  ) ENGINE = ReplacingMergeTree(version)
+  PARTITION BY toYYYYMMDD(toDateTime(intDiv(start_ts, 1000)))
+  ORDER BY (symbol, session, start_ts, id)`,
+];

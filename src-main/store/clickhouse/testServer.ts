@@ -1,0 +1,186 @@
+// Test harness: a throwaway clickhouse-server (Debian's package, 18.16 or newer) on free loopback ports with its
+// own data directory, config and logs in a temp dir; stopped (SIGTERM, then SIGKILL) and removed afterwards.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where Debian puts the server binary (either path, depending on the package version). */
+const CANDIDATES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/bin/clickhouse'];
+
+export function clickhouseServerBinary(): string | null {
+  for (const c of CANDIDATES) {
+    if (!fs.existsSync(c)) continue;
+    return c;
+  }
+  return null;
+}
+
+/** Why ClickHouse tests skip (the binary is absent), or null when they can run. */
+export function clickhouseSkipReason(): string | null {
+  return clickhouseServerBinary()
+    ? null
+    : 'clickhouse-server is not installed (apt-get install -y clickhouse-server clickhouse-client, or bash scripts/system-deps.sh): ClickHouse store tests skipped';
+}
+
+export interface TestServer {
+  /** http://127.0.0.1:PORT */
+  readonly httpUrl: string;
+  readonly httpPort: number;
+  readonly dir: string;
+  /** clickhouse://127.0.0.1:PORT/DATABASE for a fresh database name (the store creates it). */
+  url(database: string): string;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period) and removes its directory. */
+  stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would (outage tests). */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same ports and data. */
+  start(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function configXml(dir: string, httpPort: number, tcpPort: number): string {
+  return `<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>${dir}/log/server.log</log>
+    <errorlog>${dir}/log/error.log</errorlog>
+    <console>0</console>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>67108864</mark_cache_size>
+  <max_concurrent_queries>50</max_concurrent_queries>
+</yandex>
+`;
+}
+
+const USERS_XML = `<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default>
+      <max_memory_usage>2000000000</max_memory_usage>
+    </default>
+  </profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas>
+    <default>
+      <interval>
+        <duration>3600</duration>
+        <queries>0</queries>
+        <errors>0</errors>
+        <result_rows>0</result_rows>
+        <read_rows>0</read_rows>
+        <execution_time>0</execution_time>
+      </interval>
+    </default>
+  </quotas>
+</yandex>
+`;
+
+async function ping(httpUrl: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${httpUrl}/ping`, { signal: AbortSignal.timeout(1000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts a server and waits (up to 60 s) for /ping; throws with the log's tail when it does not come up. */
+export async function startTestServer(): Promise<TestServer> {
+  const bin = clickhouseServerBinary();
+  if (!bin) throw new Error(clickhouseSkipReason() as string);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-ch-'));
+  for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) fs.mkdirSync(path.join(dir, d));
+  const httpPort = await freePort();
+  const tcpPort = await freePort();
+  const config = path.join(dir, 'config.xml');
+  fs.writeFileSync(config, configXml(dir, httpPort, tcpPort));
+  fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  // The single `clickhouse` binary needs the `server` subcommand; clickhouse-server does not.
+  const args = path.basename(bin) === 'clickhouse' ? ['server'] : [];
+  let child: ChildProcess;
+
+  const launch = async (): Promise<void> => {
+    const out = fs.openSync(path.join(dir, 'log', 'stdout.log'), 'a');
+    child = spawn(bin, [...args, `--config-file=${config}`], { cwd: dir, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    let exited: string | null = null;
+    child.once('exit', (code, sig) => (exited = `exited (${sig ?? code})`));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (exited) break;
+      if (await ping(httpUrl)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error(
+      `clickhouse-server did not answer ${httpUrl}/ping (${exited ?? 'timed out'}):\n` +
+        tail(path.join(dir, 'log', 'error.log')) +
+        '\n' +
+        tail(path.join(dir, 'log', 'stdout.log')),
+    );
+  };
+
+  const kill = async (graceMs: number): Promise<void> => {
+    const c = child;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+    const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    httpUrl,
+    httpPort,
+    dir,
+    url: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
+    async stop() {
+      await kill(10_000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    kill: () => kill(0),
+    start: () => launch(),
+  };
+}

@@ -1,0 +1,54 @@
+// `--db clickhouse://HOST:PORT/DATABASE`: the one place that tells a ClickHouse store from an SQLite file and
+// parses its address (the HTTP interface, 8123 by default on a server; the port is required to avoid guessing).
+
+export interface ClickHouseUrl {
+  host: string;
+  port: number;
+  database: string;
+  /** http://HOST:PORT for @clickhouse/client. */
+  httpUrl: string;
+}
+
+export class ClickHouseUrlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClickHouseUrlError';
+  }
+}
+
+const FORM = 'clickhouse://HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk)';
+/** ClickHouse identifiers the store interpolates into SQL: letters, digits, underscore, not starting with a digit. */
+const DATABASE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+/** True when a --db value names a ClickHouse store rather than an SQLite file (any case of the scheme). */
+export function isClickHouseUrl(db: string): boolean {
+  return /^clickhouse:/i.test(db.trim());
+}
+
+/** Parses clickhouse://HOST:PORT/DATABASE; anything else is refused with a message that shows the expected form. */
+export function parseClickHouseUrl(text: string): ClickHouseUrl {
+  const s = text.trim();
+  const bad = (why: string) =>
+    new ClickHouseUrlError(`--db ${JSON.stringify(text)}: ${why}; expected ${FORM}`);
+  const m = /^clickhouse:\/\/([^/?#]*)(\/[^?#]*)?([?#].*)?$/i.exec(s);
+  if (!m) throw bad(isClickHouseUrl(s) ? 'not a clickhouse:// address' : 'not a ClickHouse address');
+  const [, authority, pathPart, rest] = m;
+  if (rest) throw bad('query strings and fragments are not supported');
+  if (authority.includes('@')) throw bad('user names and passwords in the address are not supported');
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority) as RegExpExecArray;
+  const host = hp[1];
+  const portText = hp[2];
+  if (!host) throw bad('the host is missing');
+  if (!HOST_RE.test(host)) throw bad(`"${host}" is not a host name or IP address`);
+  if (portText === undefined || portText === '') throw bad('the port is missing');
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+    throw bad(`"${portText}" is not a port (1-65535)`);
+  const port = Number(portText);
+  const database = (pathPart ?? '').replace(/^\//, '');
+  if (!database) throw bad('the database name is missing');
+  if (!DATABASE_RE.test(database))
+    throw bad(`"${database}" is not a database name (letters, digits and _, not starting with a digit)`);
+  return { host, port, database, httpUrl: `http://${host}:${port}` };
+}
