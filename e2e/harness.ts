@@ -33,7 +33,22 @@ export function tempDir(prefix = 'l2desk-e2e-'): string {
 export function seedSimSession(db: string, duration = '40m'): void {
   const r = spawnSync(
     process.execPath,
-    [CLI, 'collect', '--source', 'sim', '--speed', 'max', '--duration', duration, '--db', db, '--quiet'],
+    // A fixed random seed: the same simulated path on every test run.
+    [
+      CLI,
+      'collect',
+      '--source',
+      'sim',
+      '--seed',
+      '42',
+      '--speed',
+      'max',
+      '--duration',
+      duration,
+      '--db',
+      db,
+      '--quiet',
+    ],
     {
       cwd: ROOT,
       encoding: 'utf8',
@@ -55,6 +70,8 @@ export async function startWeb(
       'web',
       '--source',
       'sim',
+      '--seed',
+      '42',
       '--db',
       db,
       '--port',
