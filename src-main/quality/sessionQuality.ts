@@ -136,7 +136,10 @@ export class SessionQuality {
   private invalidSince: number | null = null;
   private seenSnapshot = false;
   private readonly limits: PlausibilityLimits;
-  /** Exchange − receive time of the first snapshot (a simulator's or replay server's own clock); NaN before. */
+  /**
+   * Exchange − receive time of the last plausible book message since the first snapshot (a simulator's or replay
+   * server's own clock, which may run faster than ours); NaN before.
+   */
   private clockOffset = NaN;
   private readonly nowMs: number;
   private readonly implausible: QualityReport['implausible'] = {
@@ -202,7 +205,10 @@ export class SessionQuality {
     this.lastBookTs = m.ts;
     if (m.recvTs !== m.ts) this.anyRecvDiffers = true;
     this.latency.add(Math.max(0, m.recvTs - m.ts));
-    const bad = checkBookMessage(m, this.context(m.recvTs), this.limits);
+    // A snapshot resets the book and the feed's clock (as live): only the absolute bounds hold it.
+    const ctx = this.context(m.recvTs);
+    if (m.type === 'snapshot') ctx.clockTs = NaN;
+    const bad = checkBookMessage(m, ctx, this.limits);
     if (bad) {
       // As the live feed would have: not applied, and the book distrusted until the next snapshot.
       this.implausible.bookMessages++;
@@ -211,7 +217,7 @@ export class SessionQuality {
       this.trackValidity(m.recvTs);
       return;
     }
-    if (m.type === 'snapshot' && this.clockOffset !== this.clockOffset) this.clockOffset = m.ts - m.recvTs;
+    if (m.type === 'snapshot' || this.clockOffset === this.clockOffset) this.clockOffset = m.ts - m.recvTs;
     const res = this.seq.apply(m);
     if (res.status === 'applied') {
       if (res.restarted) this.r.restarts++;

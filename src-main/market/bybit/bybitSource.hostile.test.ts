@@ -177,4 +177,24 @@ describe('BybitSource refuses hostile data', () => {
     ]);
     expect(gaps.every((g) => g.reason === 'implausible' && g.endTs === g.startTs)).toBe(true);
   });
+
+  it('follows a feed clock that runs fast (an accelerated simulator), but refuses a jump of it', async () => {
+    const MIN = 60_000;
+    const p = await peer([
+      [
+        book('snapshot', 10, [['65000.0', '1']], [['65000.1', '2']], T0 - 30 * 24 * 60 * MIN),
+        ...[1, 2, 3, 4, 5].map((i) =>
+          book('delta', 10 + i, [['64999.0', String(i)]], [], T0 - 30 * 24 * 60 * MIN + i * 20 * MIN),
+        ),
+        book('delta', 16, [['64998.0', '1']], [], T0 + 10 * 365 * 24 * 60 * MIN),
+      ],
+      [good(20)],
+    ]);
+    const { rec, got, storedGaps } = recorded(p.url);
+    await rec.start();
+    await waitFor('the resync after the jump', () => got.books.includes(20));
+    expect(got.books).toEqual([10, 11, 12, 13, 14, 15, 20]); // 100 min of drift in 20-min steps: followed
+    const gaps = await storedGaps();
+    expect(gaps.map((g) => g.detail.match(/implausible (\w+)/)?.[1])).toEqual(['time']);
+  });
 });

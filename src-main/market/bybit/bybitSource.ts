@@ -85,8 +85,9 @@ export class BybitSource implements MarketSource {
   /** The tick was given or came from instrument info (not inferred): trade prices must sit on it. */
   private tickKnown: boolean;
   /**
-   * Exchange time − receive time learned from the connection's first accepted snapshot: a simulator or a replay
-   * server runs on its own clock, so later times are held to that, not to ours. Null until then.
+   * Exchange time − receive time of the last applied book message (since the connection's first snapshot): a
+   * simulator or a replay server runs on its own clock, possibly faster than ours, so a time is held to that
+   * clock, not to ours: a jump is refused, a steady drift is not. Null until then.
    */
   private clockOffset: number | null = null;
 
@@ -392,7 +393,10 @@ export class BybitSource implements MarketSource {
     this.stats.latencyMs = msg.recvTs - msg.ts;
     // A delta to a book awaiting its snapshot is dropped anyway: only what would be applied is checked.
     if (msg.type === 'snapshot' || this.seqBook?.valid) {
-      const f = checkBookMessage(msg, this.checkContext(msg.recvTs, null), this.limits);
+      // A snapshot resets the book and the feed's clock: only the absolute bounds (wall clock, 2009) hold it.
+      const ctx = this.checkContext(msg.recvTs, null);
+      if (msg.type === 'snapshot') ctx.clockTs = NaN;
+      const f = checkBookMessage(msg, ctx, this.limits);
       if (f)
         return this.refuseBook(
           'implausible',
@@ -427,8 +431,8 @@ export class BybitSource implements MarketSource {
 
   private afterApply(msg: BookMessage, result: ApplyResult): void {
     if (result.status === 'applied') {
+      if (msg.type === 'snapshot' || this.clockOffset !== null) this.clockOffset = msg.ts - msg.recvTs;
       if (msg.type === 'snapshot') {
-        this.learnClock(msg);
         this.resyncSince = null;
         this.attempt = 0;
         const t = this.now();
@@ -468,11 +472,6 @@ export class BybitSource implements MarketSource {
     const clockTs = this.clockOffset === null ? NaN : recvTs + this.clockOffset;
     const b = this.seqBook?.valid ? this.seqBook.book : null;
     return { refBid: b ? b.bestBid() : NaN, refAsk: b ? b.bestAsk() : NaN, clockTs, wallTs: recvTs, scale };
-  }
-
-  /** The first accepted snapshot of a connection sets the feed's clock offset (zero-ish on a live feed). */
-  private learnClock(msg: BookMessage): void {
-    if (this.clockOffset === null) this.clockOffset = msg.ts - msg.recvTs;
   }
 
   /** A book message that must not be applied: the book is distrusted and resynced from a fresh snapshot. */

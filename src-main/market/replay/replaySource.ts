@@ -45,8 +45,9 @@ export class ReplaySource implements MarketSource {
   /** The last plausible trade price: the band's centre for the next trades (no book is kept here). */
   private lastTradePrice = NaN;
   /**
-   * Exchange − receive time of the first book message: a session recorded from a simulator or a replay server
-   * has its own exchange clock, and trades are held to that clock, not to the receive one.
+   * Exchange − receive time of the book messages: a session recorded from a simulator or a replay server has its
+   * own exchange clock (possibly faster than ours), and trades are held to that clock, not to the receive one. A
+   * book message jumping away from it does not move it.
    */
   private clockOffset = NaN;
 
@@ -139,7 +140,9 @@ export class ReplaySource implements MarketSource {
       this.h.messages++;
       if (ev.kind === 'book') {
         this.h.latencyMs = ev.recvTs - ev.ts;
-        if (this.clockOffset !== this.clockOffset) this.clockOffset = ev.ts - ev.recvTs;
+        const off = ev.ts - ev.recvTs;
+        const skew = (this.opts.plausibility ?? DEFAULT_PLAUSIBILITY).maxClockSkewMs;
+        if (!(Math.abs(off - this.clockOffset) > skew)) this.clockOffset = off;
       }
       let msg: MarketMessage | null = ev;
       if (ev.kind === 'trades') {
