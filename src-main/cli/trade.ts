@@ -192,6 +192,7 @@ export async function run(argv: string[]): Promise<number> {
         tickSize: source.instrument.tickSize,
         startedAt: Date.now(),
         meta: { origin: 'trade --paper (live retraining)' },
+        seed: source.seed ?? null,
       });
       const w = new SessionWriter(db, feedSession, {
         batchIntervalMs: config.store.batch_interval,
