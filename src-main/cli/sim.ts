@@ -18,7 +18,7 @@ export const summary =
   'simulated market: `sim calibrate` compares a stored session with the simulator and fits it';
 
 const USAGE = `usage: l2desk sim calibrate [--db FILE] [--session ID] [--hours 1] [--seed N] [--sim-params FILE]
-                          [--write FILE] [--rounds 2] [--json]
+                          [--write FILE] [--rounds 2] [--config FILE] [--set key=value] [--json]
   Measures a stored session (default: the newest) and the simulator on the same instrument: volatility per √s
   (from 10 s returns), lag-1 autocorrelation of 10 s returns, spread, book and trade messages per second, trade
   sizes, size at the touch, and the rank correlation (IC) of top-5 imbalance and of the last 10 s order flow with
@@ -28,7 +28,9 @@ const USAGE = `usage: l2desk sim calibrate [--db FILE] [--session ID] [--hours 1
   --sim-params  start from these parameters (default: sim.params_file, else the built-in ones)
   --write FILE  fit the simulator's parameters to the session and write them (JSON, or YAML for .yaml/.yml);
                 use them with --sim-params FILE or sim.params_file. Figures the session is too short to
-                support keep their parameter, with a note.`;
+                support keep their parameter, with a note.
+  --rounds      fitting rounds (each simulates --hours again with the refined parameters)
+  --set         any config key for the simulator, e.g. --set sim.book_rate_hz=10 for a depth-200 session`;
 
 const ROWS: { key: keyof MarketStats; label: string; digits: number }[] = [
   { key: 'span_s', label: 'span (s)', digits: 0 },
