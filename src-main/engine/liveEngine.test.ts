@@ -63,7 +63,12 @@ describe('Engine on a live WebSocket source', () => {
     const gaps: GapEvent[] = [];
     let fills = 0;
     let lastBookTs = 0;
-    engine.on('gap', (g) => gaps.push(g));
+    // Exchange time of the book when the gap closed (the resync snapshot), read as it happens: a poll can come late.
+    let resyncTs = NaN;
+    engine.on('gap', (g) => {
+      gaps.push(g);
+      if (g.gap.endTs !== null && resyncTs !== resyncTs) resyncTs = lastBookTs;
+    });
     engine.on('fill', () => fills++);
     engine.on('book', (b) => (lastBookTs = b.ts));
     await engine.start();
@@ -82,14 +87,14 @@ describe('Engine on a live WebSocket source', () => {
     // Decisions run on our (receive) clock: the gap opened when its first broken message was received.
     const opened = gaps.find((g) => g.gap.endTs === null)?.gap.startTs ?? NaN;
     await until('the resync', () => gaps.some((g) => g.gap.endTs !== null));
-    const resynced = lastBookTs;
+    const resynced = resyncTs;
     await until('predictions after the resync', () => calls.some((t) => t > resynced + 30_000));
     expect(gaps.map((g) => [g.origin, g.gap.reason])).toEqual([
       ['source', 'sequence'],
       ['source', 'sequence'],
     ]);
     // No decision saw data across the gap: none between the break and 30 s (market time) after the snapshot (the
-    // features' window is on exchange stamps: lastBookTs, the latest exchange time seen at the resync).
+    // features' window is on exchange stamps: the book's exchange time at the resync).
     expect(calls.filter((t) => t > opened && t < resynced + 29_000)).toEqual([]);
     expect(before).toBeGreaterThan(0);
     expect(engine.health().bookValid).toBe(true);
