@@ -141,6 +141,11 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const sessions = pickSessions(db, config.db, sessionSpec);
+    for (const s of sessions)
+      if (s.endedAt === null)
+        console.error(
+          `warning: session ${s.id} is still open (being collected, or its collector stopped without closing it): exporting what is stored now`,
+        );
     const decisionIntervalMs = withFeatures ? config.features.decision_interval : undefined;
     let lastProgress = Date.now();
     const manifest = await writeAtomically(out, args.bool('force'), EXPORT_FORMAT, (tmp) =>

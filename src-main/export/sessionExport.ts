@@ -128,7 +128,7 @@ const FILES = {
 export { FILES as EXPORT_FILES };
 
 /** Messages between progress calls and abort checks (the event loop gets a turn there, so Ctrl-C lands). */
-const BATCH = 20_000;
+const BATCH = 2_000;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
