@@ -14,15 +14,27 @@ export function parseDuration(text: string | number, bareUnit: keyof typeof UNIT
   return Number(m[1]) * UNIT_MS[m[2] ?? bareUnit];
 }
 
+/**
+ * A duration as people read it, exact to what it says: under a minute to the millisecond ("16.72s", "45s"), under an
+ * hour to the millisecond too ("33m59.999s": a limit missed by 1 ms is not shown as met), from an hour on rounded to
+ * the nearest second ("2h00m", "1h59m30s"): the span of a 2 h recording whose last message came 10 ms before the
+ * end is "2h00m", not "1h59m" (truncating lost up to a minute).
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.floor(ms / 1000);
+  if (!Number.isFinite(ms)) return '–';
+  if (ms < 0) return `-${formatDuration(-ms)}`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 3_600_000) {
+    const whole = Math.round(ms);
+    const m = Math.floor(whole / 60_000);
+    const secMs = whole - m * 60_000;
+    const sec = (secMs / 1000).toFixed(3).replace(/\.?0+$/, '');
+    if (m === 0) return `${sec}s`;
+    return `${m}m${secMs < 10_000 ? '0' : ''}${sec}s`;
+  }
+  const s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const r = s % 60;
-  return h > 0
-    ? `${h}h${String(m).padStart(2, '0')}m`
-    : m > 0
-      ? `${m}m${String(r).padStart(2, '0')}s`
-      : `${r}s`;
+  return `${h}h${String(m).padStart(2, '0')}m${r > 0 ? `${String(r).padStart(2, '0')}s` : ''}`;
 }

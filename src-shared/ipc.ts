@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { ConnectionState, Level, SourceKind } from './market.ts';
 import { EVENT_NAMES } from './ipcEvents.ts';
+import type { RiskHalt } from './riskHalt.ts';
 
 export { IPC_VERSION } from './ipcEvents.ts';
 
@@ -230,6 +231,12 @@ export interface MetricsView {
   /** 95% interval of the net P&L (quote currency; block bootstrap of the equity changes); null when the run is too
    * short. When it spans 0 the P&L is not distinguishable from zero. Absent from older peers. */
   netPnlCi?: [number, number] | null;
+  /** Round trips, returns on the Sharpe grid and the equity's span (ms), and Calmar (null: no drawdown): what the
+   * reliability verdicts of src-shared/reliability.ts need. Absent from older peers. */
+  roundTrips?: number;
+  returns?: number;
+  spanMs?: number;
+  calmar?: number | null;
 }
 
 /**
@@ -262,6 +269,9 @@ export interface PortfolioView {
   /** Current drawdown from the equity peak, as a fraction (0.02 = 2 %). */
   drawdown: number;
   metrics: MetricsView;
+  /** The run's latest risk halts (daily loss, an invalid book), oldest first; the last one with resumedTs null is in
+   * force. Absent from older peers. */
+  halts?: RiskHalt[];
 }
 
 export interface EquityPoint {
@@ -371,6 +381,10 @@ export interface BacktestRunReport {
   inSampleShare?: number | null;
   /** The model's training span (first and last training row, epoch ms), when known. */
   trainingSpan?: { fromTs: number; toTs: number } | null;
+  /** When the risk rules halted trading in this pass, why, and when it resumed. Absent from older peers. */
+  halts?: RiskHalt[];
+  /** Why the pass made no trade ("no trades: …", as `l2desk backtest` says it); null or absent when it traded. */
+  noTrades?: string | null;
 }
 
 /** One window of a walk-forward backtest: when it traded, what its model learnt from, how well it did. */

@@ -3,6 +3,8 @@
 import type { Config } from '../../src-shared/config.ts';
 import type { FillEvent, MetricsView, ModelInfo, PortfolioView, SourceSpec } from '../../src-shared/ipc.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
+import { collectHalts } from '../backtest/backtest.ts';
 import { RealClock } from '../engine/clock.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
@@ -45,11 +47,19 @@ export function toMetricsView(m: Metrics): MetricsView {
     expectancyBps: m.expectancyBps,
     sharpeReliable: m.sharpeReliable,
     netPnlCi: m.netPnlCi,
+    roundTrips: m.roundTrips,
+    returns: m.returns,
+    spanMs: m.spanMs,
+    calmar: m.calmar,
   };
 }
 
-export function toPortfolioView(p: PortfolioEvent, m: Metrics): PortfolioView {
+/** Halts the page is sent (the latest ones: a flapping feed must not grow every portfolio update). */
+const MAX_HALTS_SHOWN = 20;
+
+export function toPortfolioView(p: PortfolioEvent, m: Metrics, halts?: readonly RiskHalt[]): PortfolioView {
   return {
+    ...(halts ? { halts: halts.slice(-MAX_HALTS_SHOWN) } : {}),
     t: p.ts,
     balance: p.balance,
     position: p.position,
@@ -134,7 +144,9 @@ export function enginePipelineFactory(opts: {
       sink.signal({ t: e.ts, signal: e.signal, prediction: e.prediction, price: e.price }),
     );
     engine.on('fill', (f) => sink.fill(toFillEvent(f)));
-    engine.on('portfolio', (p) => sink.portfolio(toPortfolioView(p, engine.metricsNow())));
+    // Risk halts ride on the portfolio view (sent at each decision): the Position panel and equity chart show them.
+    const halts = collectHalts(engine);
+    engine.on('portfolio', (p) => sink.portfolio(toPortfolioView(p, engine.metricsNow(), halts)));
     engine.on('warning', (w) => {
       // A flapping feed must not flood the UI with toasts: at most 5 warnings a minute.
       const t = Date.now();

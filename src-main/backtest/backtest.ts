@@ -3,6 +3,7 @@
 // after the first replay the first pass's predictions (RecordedModel: no features, no model) through the same
 // engine; backtest.test.ts proves the rows equal independent full runs.
 import type { Config } from '../../src-shared/config.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
 import { ReplayClock } from '../engine/clock.ts';
 import { RecordedModel, RecordingModel, type DecisionModel } from '../engine/decisionModel.ts';
 import { END_OF_RUN, Engine, engineOptionsFromConfig, type EngineOptions } from '../engine/engine.ts';
@@ -119,6 +120,11 @@ export interface BacktestRow {
   /** Returns on the Sharpe grid, and whether there are enough of them (≥ 30, over ≥ 1 day) for the annualised figure. */
   sharpe_samples: number;
   sharpe_reliable: boolean;
+  /** Span of the equity series (ms), for the reliability notes. Absent from reports of older versions. */
+  span_ms?: number;
+  /** When the risk rules halted trading (daily loss, an invalid book), why, and when it resumed. Absent from reports
+   * of older versions. */
+  halts?: RiskHalt[];
 }
 
 /** Decisions (predictions) inside the training span of the model that made them: in-sample, so optimistic. */
@@ -146,6 +152,8 @@ export interface PassResult {
   predictions: number;
   messages: number;
   runId: number | null;
+  /** The run's risk halts in time order (each with its resumption, when it resumed). */
+  halts: RiskHalt[];
 }
 
 export interface BacktestReport {
@@ -157,8 +165,12 @@ export interface BacktestReport {
     symbol: string;
     source: string;
     tick_size: string;
+    /** When the collection ran (wall clock): seconds for a fast simulated session of hours of data. */
     started_at: number;
     ended_at: number | null;
+    /** The span of the data itself (first and last message received); absent from reports of older versions. */
+    data_from?: number | null;
+    data_to?: number | null;
     messages: number;
   };
   model: string | null;
@@ -247,6 +259,8 @@ export function rowOf(p: PassResult, inSampleShare: number | null = null): Backt
     spread_walk_cost: m.costs.spreadWalk,
     gross_alpha: m.costs.grossAlpha,
     ...tradeStatsOf(m),
+    span_ms: m.spanMs,
+    halts: p.halts,
   };
 }
 
@@ -378,6 +392,7 @@ export async function runPass(
       : () => predictions++,
   );
   engine.on('portfolio', (p) => equity.push([p.ts, p.equity]));
+  const halts = collectHalts(engine);
   const onReplay = o.onReplay;
   if (onReplay) engine.on('health', (h) => h.feed && onReplay(h.feed.messages));
   const abort = () => void source.stop();
@@ -400,7 +415,20 @@ export async function runPass(
     predictions,
     messages: engine.health().messages,
     runId: sink?.runId ?? null,
+    halts,
   };
+}
+
+/** The engine's halts as a list: a resumption replaces its halt (same time and rule) in place. */
+export function collectHalts(engine: Pick<Engine, 'on'>): RiskHalt[] {
+  const halts: RiskHalt[] = [];
+  engine.on('halt', (h) => {
+    let i = h.resumedTs === null ? -1 : halts.length - 1;
+    while (i >= 0 && !(halts[i].ts === h.ts && halts[i].rule === h.rule)) i--;
+    if (i >= 0) halts[i] = h;
+    else halts.push(h);
+  });
+  return halts;
 }
 
 export async function runBacktest(
@@ -462,6 +490,8 @@ export async function runBacktest(
       tick_size: s.tickSize,
       started_at: s.startedAt,
       ended_at: s.endedAt,
+      data_from: s.firstRecvTs,
+      data_to: s.lastRecvTs,
       messages: s.messages,
     },
     model: o.modelPath ?? null,

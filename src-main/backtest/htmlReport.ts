@@ -4,6 +4,16 @@ import type { BacktestReport, BacktestRow } from './backtest.ts';
 import { excludesZero, formatInterval, type Interval } from '../model/confidence.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
 import { sameDataNote } from './sameData.ts';
+import { formatDuration } from '../../src-shared/duration.ts';
+import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
+import {
+  calmarReason,
+  hitRateReason,
+  lossRatioReason,
+  NOT_SHOWN,
+  sharpeReason,
+} from '../../src-shared/reliability.ts';
+import { axisTicks } from '../../src-shared/timeAxis.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
 
@@ -22,7 +32,38 @@ const iso = (ms: number | null) =>
         .replace('T', ' ')
         .replace(/\.\d+Z$/, ' UTC');
 
-function equitySvg(series: BacktestReport['equity'], width = 960, height = 320): string {
+/** A figure, or "—" with the reason on hover when it is not reliable (src-shared/reliability.ts). */
+function cell(reason: string | null, text: string): string {
+  return reason === null
+    ? text
+    : `<span class="muted" title="${esc(`Not shown: ${reason}`)}">${NOT_SHOWN}</span>`;
+}
+
+const basisOf = (r: BacktestRow) => ({
+  returns: r.sharpe_samples,
+  spanMs: r.span_ms,
+  sharpeReliable: r.sharpe_reliable,
+});
+
+/** Halts of every threshold, once each (a sweep's passes usually halt at the same time for the same reason). */
+function allHalts(rows: readonly BacktestRow[]): { halt: RiskHalt; thresholds: number[] }[] {
+  const out = new Map<string, { halt: RiskHalt; thresholds: number[] }>();
+  for (const r of rows)
+    for (const h of r.halts ?? []) {
+      const key = `${h.ts}|${h.rule}|${h.reason}|${h.resumedTs}`;
+      const e = out.get(key);
+      if (e) e.thresholds.push(r.threshold);
+      else out.set(key, { halt: h, thresholds: [r.threshold] });
+    }
+  return [...out.values()].sort((a, b) => a.halt.ts - b.halt.ts);
+}
+
+function equitySvg(
+  series: BacktestReport['equity'],
+  halts: readonly { halt: RiskHalt; thresholds: number[] }[] = [],
+  width = 960,
+  height = 320,
+): string {
   const pts = series.flatMap((s) => s.points);
   if (pts.length < 2) return '<p class="muted">No equity samples.</p>';
   let t0 = Infinity;
@@ -52,8 +93,30 @@ function equitySvg(series: BacktestReport['equity'], width = 960, height = 320):
     );
     grid.push(`<text x="${pad.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmt(v, 2)}</text>`);
   }
-  grid.push(`<text x="${pad.l}" y="${height - 8}">${esc(iso(t0))}</text>`);
-  grid.push(`<text x="${pad.l + w}" y="${height - 8}" text-anchor="end">${esc(iso(t1))}</text>`);
+  // Time labels that tell ticks apart: seconds on a short run, the date when it crosses a UTC day.
+  const ticks = axisTicks(t0, t1, 5);
+  ticks.forEach((k, i) => {
+    const anchor = i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle';
+    grid.push(
+      `<text x="${x(k.t).toFixed(1)}" y="${height - 8}" text-anchor="${anchor}" class="tick">${esc(k.label)}</text>`,
+    );
+  });
+  // Risk halts: a marked vertical line where trading stopped (and a dashed one where it resumed), reason on hover.
+  for (const { halt: hl, thresholds } of halts) {
+    if (!Number.isFinite(hl.ts)) continue;
+    const text = `${formatHalt(hl)} (threshold ${thresholds.join(', ')})`;
+    const hx = x(Math.min(t1, Math.max(t0, hl.ts))).toFixed(1);
+    grid.push(
+      `<g class="halt"><title>${esc(text)}</title><line x1="${hx}" x2="${hx}" y1="${pad.t}" y2="${pad.t + h}" class="halt-line"/>` +
+        `<text x="${hx}" y="${pad.t + 12}" dx="4" class="halt-label">halt: ${esc(hl.reason)}</text></g>`,
+    );
+    if (hl.resumedTs !== null && hl.resumedTs >= t0 && hl.resumedTs <= t1) {
+      const rx = x(hl.resumedTs).toFixed(1);
+      grid.push(
+        `<line x1="${rx}" x2="${rx}" y1="${pad.t}" y2="${pad.t + h}" class="resume-line"><title>${esc(text)}</title></line>`,
+      );
+    }
+  }
   const lines = series.map((s, i) => {
     const d = s.points.map(([t, e]) => `${x(t).toFixed(1)},${y(e).toFixed(1)}`).join(' ');
     return `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${d}"><title>threshold ${s.threshold}</title></polyline>`;
@@ -98,12 +161,17 @@ function table(rows: readonly BacktestRow[]): string {
     'Exposure',
     'Final equity',
   ];
-  const body = rows.map(
-    (r) =>
+  const body = rows.map((r) => {
+    const short = sharpeReason({ sharpe: r.sharpe, ...basisOf(r) });
+    const trips = hitRateReason(r.round_trips);
+    return (
       `<tr><td>${fmt(r.threshold, 3)}</td><td>${r.trades}</td><td>${r.round_trips}</td><td class="${r.net_pnl >= 0 ? 'pos' : 'neg'}">${fmt(r.net_pnl)}</td>` +
-      `<td>${pnlInterval(r)}</td><td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td><td>${fmt(r.sharpe)}</td><td>${fmt(r.sortino)}</td><td>${pct(r.max_drawdown)}</td>` +
-      `<td>${pct(r.hit_rate, 1)}</td><td>${pct(r.hit_rate_gross, 1)}</td><td>${fmt(r.turnover, 1)}×</td><td>${fmt(r.avg_holding_s, 1)} s</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`,
-  );
+      `<td>${pnlInterval(r)}</td><td>${pct(r.total_return, 3)}</td><td>${fmt(r.fees)}</td>` +
+      `<td data-figure="sharpe">${cell(short, fmt(r.sharpe))}</td><td data-figure="sortino">${cell(short, fmt(r.sortino))}</td><td>${pct(r.max_drawdown)}</td>` +
+      `<td data-figure="hit-rate">${cell(trips, pct(r.hit_rate, 1))}</td><td>${cell(trips, pct(r.hit_rate_gross, 1))}</td><td>${fmt(r.turnover, 1)}×</td>` +
+      `<td>${cell(trips, `${fmt(r.avg_holding_s, 1)} s`)}</td><td>${pct(r.exposure, 1)}</td><td>${fmt(r.final_equity)}</td></tr>`
+    );
+  });
   return `<table aria-label="Backtest metrics"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
@@ -149,9 +217,9 @@ function tradesTable(rows: readonly BacktestRow[]): string {
   const f = (x: number | null | undefined, d = 2) => (x == null ? '–' : fmt(x, d));
   const body = rows.map(
     (r) =>
-      `<tr><td>${fmt(r.threshold, 3)}</td><td>${f(r.profit_factor)}</td><td>${f(r.avg_win)}</td><td>${f(r.avg_loss)}</td>` +
-      `<td>${f(r.payoff_ratio)}</td><td class="${(r.expectancy ?? 0) >= 0 ? 'pos' : 'neg'}">${f(r.expectancy, 4)}</td>` +
-      `<td>${f(r.expectancy_bps)}</td><td>${f(r.max_consecutive_losses, 0)}</td><td>${f(r.calmar)}</td>` +
+      `<tr><td>${fmt(r.threshold, 3)}</td><td data-figure="profit-factor">${cell(lossRatioReason(r.profit_factor, r.round_trips), f(r.profit_factor))}</td><td>${f(r.avg_win)}</td><td>${f(r.avg_loss)}</td>` +
+      `<td>${cell(lossRatioReason(r.payoff_ratio, r.round_trips), f(r.payoff_ratio))}</td><td class="${(r.expectancy ?? 0) >= 0 ? 'pos' : 'neg'}">${f(r.expectancy, 4)}</td>` +
+      `<td>${f(r.expectancy_bps)}</td><td>${f(r.max_consecutive_losses, 0)}</td><td data-figure="calmar">${cell(calmarReason(r.calmar, basisOf(r)), f(r.calmar))}</td>` +
       `<td>${f(r.sharpe_samples, 0)}${r.sharpe_reliable === false ? ' <span class="muted">(too short)</span>' : ''}</td></tr>`,
   );
   return `<table aria-label="Round trips"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
@@ -219,8 +287,32 @@ function openAtEnd(rows: readonly BacktestRow[]): string {
   return parts.length ? `; at the end: ${esc(parts.join('; '))}` : '';
 }
 
+/** The risk halts of the run, one line each (when, why, when it resumed), or nothing when it never halted. */
+function haltsSection(halts: readonly { halt: RiskHalt; thresholds: number[] }[], multi: boolean): string {
+  if (halts.length === 0) return '';
+  const items = halts.map(
+    ({ halt, thresholds }) =>
+      `<li class="halt-item">${esc(formatHalt(halt, (ms) => iso(ms)))}${multi ? ` <span class="muted">(threshold ${esc(thresholds.join(', '))})</span>` : ''}</li>`,
+  );
+  return `<h2>Risk halts</h2><ul aria-label="Risk halts">${items.join('')}</ul>`;
+}
+
+/** The header's time line: the span of the data the report is about, then when it was collected (a fast simulated
+ * collection writes hours of data in seconds: its wall-clock times say nothing about the data). */
+function spanLine(s: BacktestReport['session']): string {
+  const from = s.data_from ?? null;
+  const to = s.data_to ?? null;
+  if (from === null || to === null) return `collected ${esc(iso(s.started_at))} – ${esc(iso(s.ended_at))}`;
+  const collected =
+    s.ended_at !== null && s.ended_at >= s.started_at
+      ? `; collected ${esc(iso(s.started_at))} in ${esc(formatDuration(s.ended_at - s.started_at))}`
+      : '';
+  return `data ${esc(iso(from))} – ${esc(iso(to))} (<span data-figure="data-span">${esc(formatDuration(to - from))}</span>)${collected}`;
+}
+
 export function renderHtmlReport(r: BacktestReport): string {
   const s = r.session;
+  const halts = allHalts(r.rows);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>L2 Desk backtest: session ${s.id} ${esc(s.symbol)}</title>
@@ -233,14 +325,16 @@ td:first-child,th:first-child{text-align:left} .pos{color:#81c784} .neg{color:#e
 svg{background:#141a20;border:1px solid #242b33;border-radius:4px} svg text{fill:#8a96a3;font-size:11px} .grid{stroke:#242b33}
 .warn{background:#3a2a12;border:1px solid #8a6414;color:#ffcc80;padding:8px 12px;border-radius:4px}
 .ok{color:#81c784} code{font-family:ui-monospace,monospace}
+.halt-line{stroke:#e57373;stroke-width:1.5} .resume-line{stroke:#81c784;stroke-dasharray:4 3} svg text.halt-label{fill:#e57373}
 .legend{margin-top:6px} .key{margin-right:14px} .swatch{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px} dt{color:#8a96a3}
 </style></head><body>
 <h1>Backtest: ${esc(s.symbol)}, session ${s.id}</h1>
-<div class="muted">${esc(iso(s.started_at))} – ${esc(iso(s.ended_at))} · ${s.messages.toLocaleString('en-US')} messages · source ${esc(s.source)} · tick ${esc(s.tick_size)}</div>
+<div class="muted">${spanLine(s)} · ${s.messages.toLocaleString('en-US')} messages · source ${esc(s.source)} · tick ${esc(s.tick_size)}</div>
 ${inSampleBanner(r)}
 <h2>Equity</h2>
-${equitySvg(r.equity)}
+${equitySvg(r.equity, halts)}
+${haltsSection(halts, r.rows.length > 1)}
 <h2>Metrics</h2>
 ${table(r.rows)}
 <h2>Execution costs</h2>
@@ -262,7 +356,8 @@ ${walkForwardSection(r.walk_forward)}
 <dt>Hit rate</dt><dd>share of round trips (flat → flat, or up to a flip) with a positive net P&amp;L</dd>
 <dt>Turnover</dt><dd>traded notional / initial equity</dd>
 <dt>Fills</dt><dd>market orders walk the visible book; limit orders queue behind the visible size; latency applies to orders and cancels; no market impact</dd>
-<dt>Run time</dt><dd>${esc(String(r.elapsed_ms))} ms</dd>
+<dt>Run time</dt><dd>the backtest took ${esc(formatDuration(r.elapsed_ms))} to run (wall clock)</dd>
+<dt>Not shown (—)</dt><dd>an annualised Sharpe, Sortino or Calmar needs at least 30 returns over 24 h of equity; hit rates and holding times need a round trip; profit factor and payoff need a losing round trip. Hover a — for the reason.</dd>
 </dl>
 </body></html>
 `;

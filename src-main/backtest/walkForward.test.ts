@@ -47,7 +47,7 @@ describe('planWalkForward', () => {
     // 200 horizons of training data need (200 + 1) x 10 s + the 30 s feature warm-up = 34 min of window
     [
       { trainWindowMs: 34 * M - 1, everyMs: M, minHorizons: 200 },
-      /train window \(33m59s\) is too short for training, which needs data covering 200 label horizons .* at least 34m00s/,
+      /train window \(33m59\.999s\) is too short for training, which needs data covering 200 label horizons .* at least 34m00s/,
     ],
   ])('refuses %o', (s, re) => {
     expect(walkForwardSettingsError({ ...base, ...s })).toMatch(re);

@@ -26,6 +26,14 @@ import { describeExecution } from '../engine/describeExecution.ts';
 import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
 import { sameDataNote } from '../backtest/sameData.ts';
+import { formatHalt } from '../../src-shared/riskHalt.ts';
+import {
+  calmarReason,
+  hitRateReason,
+  lossRatioReason,
+  NOT_SHOWN,
+  sharpeReason,
+} from '../../src-shared/reliability.ts';
 
 export const summary = 'replay a stored session through the engine and report';
 
@@ -114,18 +122,57 @@ export function parseSweep(text: string): number[] {
   return xs;
 }
 
+/** The reliability basis of a row (see src-shared/reliability.ts). */
+const basisOf = (r: Pick<BacktestRow, 'sharpe_samples' | 'sharpe_reliable' | 'span_ms'>) => ({
+  returns: r.sharpe_samples,
+  spanMs: r.span_ms,
+  sharpeReliable: r.sharpe_reliable,
+});
+
+/** Why figures of the row are shown as "—": one note naming each, or '' when every figure stands. */
+export function notShownLine(r: BacktestRow): string {
+  const why = new Map<string, string[]>();
+  const add = (name: string, reason: string | null) => {
+    if (reason !== null) why.set(reason, [...(why.get(reason) ?? []), name]);
+  };
+  add('sharpe', sharpeReason({ sharpe: r.sharpe, ...basisOf(r) }));
+  add('calmar', calmarReason(r.calmar, basisOf(r)));
+  add('hit rate', hitRateReason(r.round_trips));
+  add('profit factor', lossRatioReason(r.profit_factor, r.round_trips));
+  add('payoff', lossRatioReason(r.payoff_ratio, r.round_trips));
+  if (why.size === 0) return '';
+  return `not shown (${NOT_SHOWN}): ${[...why].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; ')}`;
+}
+
+/** The row's risk halts, one line each: "halted at 14:03:12: daily loss limit 2.00% reached (−2.13%, …)". */
+export function haltLines(r: Pick<BacktestRow, 'halts'>): string[] {
+  return (r.halts ?? []).map((h) => formatHalt(h));
+}
+
+const shown = (reason: string | null, text: string, width: number) =>
+  (reason === null ? text : NOT_SHOWN).padStart(width);
+
 /** One row per threshold, then its costs line (shortfall against the decision mids, fees, alpha → net), its
- * round-trip statistics line and its net P&L with a 95% interval (is it distinguishable from zero?). */
+ * round-trip statistics line, its net P&L with a 95% interval (is it distinguishable from zero?), why any figure is
+ * shown as "—", and when the risk rules halted trading. */
 export function formatRow(r: BacktestRow): string {
+  const trips = hitRateReason(r.round_trips);
+  const notes = notShownLine(r);
   return (
-    `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  sharpe ${r.sharpe.toFixed(2).padStart(9)}  ` +
-    `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  hit_rate ${(r.hit_rate * 100).toFixed(1).padStart(5)}% (gross ${(r.hit_rate_gross * 100).toFixed(1)}%)  ` +
+    `threshold ${r.threshold.toFixed(3).padStart(8)}  net_pnl ${r.net_pnl.toFixed(2).padStart(10)}  ` +
+    `sharpe ${shown(sharpeReason({ sharpe: r.sharpe, ...basisOf(r) }), r.sharpe.toFixed(2), 9)}  ` +
+    `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  round_trips ${String(r.round_trips).padStart(4)}  ` +
+    `hit_rate ${shown(trips, `${(r.hit_rate * 100).toFixed(1)}%`, 6)} (before fees ${trips === null ? `${(r.hit_rate_gross * 100).toFixed(1)}%` : NOT_SHOWN})  ` +
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
     (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
     `\n  ${costsLine(r)}` +
     `\n  ${tradesLine(r)}` +
-    `\n  ${pnlLine(r)}`
+    `\n  ${pnlLine(r)}` +
+    (notes ? `\n  ${notes}` : '') +
+    haltLines(r)
+      .map((h) => `\n  ${h}`)
+      .join('')
   );
 }
 
@@ -143,14 +190,28 @@ export function pnlLine(r: Pick<BacktestRow, 'net_pnl' | 'net_pnl_ci'>): string 
 
 const fixed = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
-/** Round-trip statistics after fees, and how many returns the Sharpe rests on (see TRADE_STATS_BASIS). */
-export function tradesLine(r: TradeStats): string {
+/** Round-trip statistics after fees, and how many returns the Sharpe rests on (see TRADE_STATS_BASIS). A figure that
+ * is not reliable (no losing trip, a run too short to annualise) is "—"; notShownLine says why. */
+export function tradesLine(r: TradeStats & Pick<BacktestRow, 'round_trips' | 'span_ms'>): string {
+  const pf = lossRatioReason(r.profit_factor, r.round_trips);
+  const payoff = lossRatioReason(r.payoff_ratio, r.round_trips);
+  const calmar = calmarReason(r.calmar, basisOf(r));
   return (
-    `trades: profit factor ${fixed(r.profit_factor)}, avg win ${fixed(r.avg_win)} / loss ${fixed(r.avg_loss)} ` +
-    `(payoff ${fixed(r.payoff_ratio)}), expectancy ${fixed(r.expectancy, 4)} (${fixed(r.expectancy_bps, 2)} bps), ` +
-    `max losing streak ${fixed(r.max_consecutive_losses, 0)}; calmar ${fixed(r.calmar)}; ` +
+    `trades: profit factor ${pf === null ? fixed(r.profit_factor) : NOT_SHOWN}, avg win ${fixed(r.avg_win)} / loss ${fixed(r.avg_loss)} ` +
+    `(payoff ${payoff === null ? fixed(r.payoff_ratio) : NOT_SHOWN}), expectancy ${fixed(r.expectancy, 4)} (${fixed(r.expectancy_bps, 2)} bps), ` +
+    `max losing streak ${fixed(r.max_consecutive_losses, 0)}; calmar ${calmar === null ? fixed(r.calmar) : NOT_SHOWN}; ` +
     `sharpe on ${fixed(r.sharpe_samples, 0)} returns` +
     (r.sharpe_reliable ? '' : ' (too short to annualise Sharpe or Calmar reliably)')
+  );
+}
+
+/** How Sharpe was computed, and how long the backtest took to run (wall clock, not the data's span). */
+export function sharpeBasisLine(
+  r: Pick<BacktestReport, 'sampling_ms' | 'annualisation' | 'elapsed_ms'>,
+): string {
+  return (
+    `sharpe: equity sampled every ${formatDuration(r.sampling_ms)}, annualised with ${r.annualisation}; ` +
+    `backtest ran in ${formatDuration(r.elapsed_ms)} (wall clock)`
   );
 }
 
@@ -268,9 +329,7 @@ export async function run(argv: string[]): Promise<number> {
       if (report.walk_forward)
         for (const line of formatWalkForwardTable(report.walk_forward)) console.log(line);
       console.log(inSampleLine(report.in_sample, true));
-      console.log(
-        `sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`,
-      );
+      console.log(sharpeBasisLine(report));
       console.log(report.final_equity_basis);
       if (reportFile) writeReport(reportFile, report);
       return 0;
@@ -294,9 +353,7 @@ export async function run(argv: string[]): Promise<number> {
         onProgress: (_i, _n, row) => console.log(formatRow(row)),
       });
       console.log(inSampleLine(report.in_sample, false));
-      console.log(
-        `sharpe: equity sampled every ${report.sampling_ms} ms, annualised with ${report.annualisation}; ${report.elapsed_ms} ms`,
-      );
+      console.log(sharpeBasisLine(report));
       console.log(report.final_equity_basis);
       if (reportFile) writeReport(reportFile, report);
     } finally {

@@ -19,6 +19,9 @@ import {
 import { renderHtmlReport } from '../backtest/htmlReport.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { END_OF_RUN } from '../engine/engine.ts';
+import { readRunHalts } from '../engine/runRecorder.ts';
+import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
+import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 import { readModelMeta } from '../model/predictor.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
@@ -99,6 +102,8 @@ export interface RunDetail {
   row: BacktestRow;
   final: PortfolioSnapshot | null;
   model_swaps: ModelSwap[];
+  /** When the risk rules halted trading, why, and when it resumed (time order; empty for runs before schema v250). */
+  halts: RiskHalt[];
   orders: { total: number; by_status: Record<string, number>; cancelled_at_end: number };
   fills: { total: number; maker: number; taker: number; fees: number; notional: number };
   predictions: number;
@@ -336,6 +341,7 @@ export function loadRun(db: Db, file: string, id: number): { detail: RunDetail; 
     equity: lastEq?.equity ?? NaN,
     mark: NaN,
   };
+  const halts = readRunHalts(db, id);
   const row: BacktestRow = {
     ...rowOf({
       threshold: r.threshold,
@@ -348,6 +354,7 @@ export function loadRun(db: Db, file: string, id: number): { detail: RunDetail; 
       predictions,
       messages: 0,
       runId: r.id,
+      halts,
     }),
     cancelled_at_end: cancelledAtEnd,
   };
@@ -374,6 +381,7 @@ export function loadRun(db: Db, file: string, id: number): { detail: RunDetail; 
         'SELECT from_ts, model, previous, swapped_at FROM run_models WHERE run_id = ? ORDER BY from_ts, rowid',
       )
       .all(id) as ModelSwap[],
+    halts,
     orders: {
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
       by_status: byStatus,
@@ -459,6 +467,8 @@ export function reportOfRuns(
       tick_size: s?.tickSize ?? '',
       started_at: s?.startedAt ?? first.run.started_at,
       ended_at: s?.endedAt ?? null,
+      data_from: s?.firstRecvTs ?? null,
+      data_to: s?.lastRecvTs ?? null,
       messages: s?.messages ?? 0,
     },
     model: first.run.model,
@@ -544,23 +554,29 @@ function printDetail(d: RunDetail): void {
   console.log(`  model      ${r.model ?? '–'}`);
   console.log(`  threshold  ${r.threshold}`);
   console.log(
-    `  time       ${iso(r.started_at)} – ${iso(r.ended_at)} (${duration(r.started_at, r.ended_at)})`,
+    `  time       ${iso(r.started_at)} – ${iso(r.ended_at)} (${duration(r.started_at, r.ended_at)} wall clock)`,
   );
   console.log(`  params     ${flatParams(d.params)}`);
   console.log(
     `  metrics    ${d.metrics_source === 'stored' ? '' : `(${d.metrics_source} from the stored fills and equity) `}` +
       `net_pnl ${fx(m.netPnl)} (return ${pctx(m.totalReturn, 3)}), fees ${fx(m.fees)}, final_equity ${fx(m.finalEquity, 4)}`,
   );
+  // Annualised ratios of a short run and rates without a round trip are shown as "—" with the reason, not a number.
+  const short = sharpeReason(m);
+  const trips = hitRateReason(m.roundTrips);
   console.log(
-    `             sharpe ${fx(m.sharpe)}, sortino ${fx(m.sortino)} (${m.returns} returns every ${m.samplingMs} ms` +
-      `${m.sharpeReliable ? '' : ', too short to annualise reliably'}), max_dd ${pctx(m.maxDrawdown)} (${fx(m.maxDrawdownAbs)})`,
+    `             sharpe ${figureWithNote(m.sharpe, short, (x) => fx(x))}, sortino ${figureWithNote(m.sortino, short === null ? null : 'as Sharpe', (x) => fx(x))} ` +
+      `(${m.returns} returns every ${m.samplingMs} ms), max_dd ${pctx(m.maxDrawdown)} (${fx(m.maxDrawdownAbs)})`,
   );
   console.log(
-    `             trades ${m.trades}, round trips ${m.roundTrips}, hit rate ${pctx(m.hitRate, 1)} (gross ${pctx(m.grossHitRate, 1)}), ` +
-      `turnover ${fx(m.turnover, 1)}x, avg hold ${fx(m.avgHoldingMs / 1000, 1)} s, exposure ${pctx(m.exposure, 1)}`,
+    `             trades ${m.trades}, round trips ${m.roundTrips}, hit rate ${figureWithNote(m.hitRate, trips, (x) => pctx(x, 1))}, ` +
+      `hit rate before fees ${figureWithNote(m.grossHitRate, trips, (x) => pctx(x, 1))}, ` +
+      `turnover ${fx(m.turnover, 1)}x, avg hold ${m.roundTrips > 0 ? `${fx(m.avgHoldingMs / 1000, 1)} s` : '—'}, exposure ${pctx(m.exposure, 1)}`,
   );
   console.log(`  ${tradesLine(d.row)}`);
   console.log(`  ${costsLine(d.row)}`);
+  if (d.halts.length === 0) console.log('  risk halts: none');
+  else for (const h of d.halts) console.log(`  risk halt  ${formatHalt(h)}`);
   if (d.model_swaps.length === 0) console.log('  model swaps: none');
   else
     for (const w of d.model_swaps)

@@ -26,6 +26,8 @@ import { createSession, getSession, latestSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { seedNote } from '../market/sim/simSeed.ts';
+import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
+import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -300,6 +302,21 @@ export async function run(argv: string[]): Promise<number> {
     if (o.status === 'cancelled' && o.note.startsWith(END_OF_RUN)) cancelledAtEnd++;
   });
   engine.on('signal', (s) => (signalNow = s.signal));
+  // Risk halts as they happen, and all of them again in the summary (a resumption replaces its halt).
+  const halts: RiskHalt[] = [];
+  engine.on('halt', (h) => {
+    if (h.resumedTs === null) {
+      halts.push(h);
+      log(`${fmtTime(h.ts)} HALT ${h.reason}: trading halted`);
+    } else {
+      const i = halts.findIndex((x) => x.ts === h.ts && x.rule === h.rule);
+      if (i >= 0) halts[i] = h;
+      else halts.push(h);
+      log(
+        `${fmtTime(h.resumedTs)} RESUMED after the halt at ${fmtTime(h.ts)} (${h.resumeReason ?? h.reason})`,
+      );
+    }
+  });
   // A live source emits a gap twice, when it opens and again with its end once the book resynced: say which.
   const openGaps = new Set<string>();
   engine.on('gap', ({ gap }) => {
@@ -383,12 +400,14 @@ export async function run(argv: string[]): Promise<number> {
         : '';
     console.log(
       `stopped (${stopReason}): final equity ${p.equity.toFixed(4)}${open} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
-        `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${(m.hitRate * 100).toFixed(1)}% | sharpe ${m.sharpe.toFixed(2)} ` +
-        `(equity every ${m.samplingMs} ms) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
+        `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +
+        `sharpe ${figureWithNote(m.sharpe, sharpeReason(m), (x) => x.toFixed(2))} ` +
+        `(equity every ${formatDuration(m.samplingMs)}) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
         `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink ? ` | run ${sink.runId}` : ''}`,
     );
     // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
     console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));
+    for (const h of halts) console.log(`risk halt: ${formatHalt(h, fmtTime)}`);
     // A run that never received data traded nothing: say why instead of a quiet zero (and fail for scripts).
     const noData = engine.health().messages === 0 && config.source !== 'replay';
     if (noData)

@@ -52,6 +52,7 @@ import { ProRataCancelQueue, type QueueModel } from '../trading/queueModel.ts';
 import { RiskAverseQueue } from '../trading/riskAverseQueue.ts';
 import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import { RiskManager, type RiskDecision, type RiskOptions, type RiskReason } from '../trading/riskManager.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
 import { SignalPolicy } from '../trading/signalPolicy.ts';
 import type { BrokerEvent, Order, SignalValue } from '../trading/types.ts';
 import { EwmaVolatility } from '../trading/volatility.ts';
@@ -230,6 +231,8 @@ export class Engine {
   private tickFloor = -Infinity;
   private timerAt = NaN;
   private sawSnapshot = false;
+  /** The halt for an invalid book in force (trading paused until a fresh snapshot), null while the book is valid. */
+  private bookHalt: RiskHalt | null = null;
   private bookValid = false;
   private paused: string | null = 'waiting for data';
   private lastSignal: SignalValue = 0;
@@ -585,6 +588,7 @@ export class Engine {
           entryPrice: this.portfolio.entryPrice,
           equity: this.portfolio.equity(),
         });
+        this.emitHalts();
         if (exit) this.execute(exit, local);
       }
       if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
@@ -744,7 +748,31 @@ export class Engine {
   private setValid(v: boolean, why?: string): void {
     this.bookValid = v;
     this.paused = v ? null : `book invalid (${why ?? 'gap'}): trading paused until a fresh snapshot`;
+    // A book that cannot be trusted halts trading (a risk halt with its time and reason) until it resyncs.
+    if (!v && this.sawSnapshot && !this.bookHalt) {
+      this.bookHalt = {
+        ts: this.lastLocal,
+        rule: 'book_invalid',
+        reason: `book invalid (${why ?? 'gap'})`,
+        resumedTs: null,
+        resumeReason: null,
+      };
+      this.emitHalt(this.bookHalt);
+    } else if (v && this.bookHalt) {
+      this.emitHalt({ ...this.bookHalt, resumedTs: this.lastLocal, resumeReason: 'a fresh snapshot' });
+      this.bookHalt = null;
+    }
     this.ev.emit('health', this.health());
+  }
+
+  /** The risk manager's halts and resumptions since its last call, as events and records. */
+  private emitHalts(): void {
+    for (const h of this.risk.takeHalts()) this.emitHalt(h);
+  }
+
+  private emitHalt(h: RiskHalt): void {
+    this.sink?.halt?.(h);
+    this.ev.emit('halt', h);
   }
 
   /** One decision at grid time d, with the state as of d. Returns a promise only when the model is async. */
@@ -815,6 +843,7 @@ export class Engine {
       equity: this.portfolio.equity(),
       volBps: this.vol.dailyBps(),
     });
+    this.emitHalts();
     if (signal !== this.lastSignal || dec.target !== this.lastTarget || dec.reason !== this.lastReason) {
       this.lastSignal = signal;
       this.lastTarget = dec.target;

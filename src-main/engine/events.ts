@@ -2,6 +2,7 @@
 // order → fill → portfolio; plus health and gap. Payloads are plain data except `book`, which hands out the live
 // OrderBook for listeners to read synchronously (the UI coalesces it to ~20 Hz and copies the top levels).
 import type { FeedHealth, Gap, Trade } from '../../src-shared/market.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
 import type { OrderBook } from '../book/orderBook.ts';
 import type { Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
@@ -75,6 +76,8 @@ export interface EngineEvents {
   portfolio: PortfolioEvent;
   health: HealthEvent;
   gap: GapEvent;
+  /** Trading halted by a risk rule (resumedTs null), or resumed (the same halt with resumedTs set). */
+  halt: RiskHalt;
   warning: string;
   /** Informational, nothing went wrong (where the tick or lot size came from): not a warning. */
   notice: string;

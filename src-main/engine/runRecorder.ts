@@ -1,7 +1,8 @@
-// Records a run in SQLite (tables of migrations 200, 220 and 100): one run row, then predictions (with the feature row
-// behind each, when the engine computed one), signals, orders, fills and equity, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
+// Records a run in SQLite (tables of migrations 200, 220, 100 and 250): one run row, then predictions (with the feature row
+// behind each, when the engine computed one), signals, orders, fills, equity and risk halts, buffered and written in one transaction per batch (every `batchRows` rows or after a second, and on
 // close), so a fast replay does not pay a transaction per row.
 import type Database from 'better-sqlite3';
+import type { HaltRule, RiskHalt } from '../../src-shared/riskHalt.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import type { Db } from '../store/db.ts';
 import type { Metrics } from '../trading/metrics.ts';
@@ -59,6 +60,7 @@ export class RunRecorder implements RunSink {
   private readonly upsertOrder: Database.Statement;
   private readonly insFill: Database.Statement;
   private readonly insEquity: Database.Statement;
+  private readonly upsertHalt: Database.Statement;
   private readonly flushTx: () => void;
   private closed = false;
   private lastFlush: number;
@@ -105,6 +107,10 @@ export class RunRecorder implements RunSink {
     );
     this.insEquity = db.prepare(
       'INSERT INTO equity (run_id, ts, balance, position, entry_price, realized, unrealized, fees, equity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertHalt = db.prepare(
+      `INSERT INTO run_halts (run_id, ts, rule, reason, resumed_ts, resume_reason) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, ts, rule) DO UPDATE SET resumed_ts = excluded.resumed_ts, resume_reason = excluded.resume_reason`,
     );
     this.flushTx = db.transaction(() => {
       for (const w of this.rows) w();
@@ -185,6 +191,12 @@ export class RunRecorder implements RunSink {
     );
   }
 
+  /** A risk halt began, or (the same halt with resumedTs) ended: one row per halt, its resumption updates it. */
+  halt(h: RiskHalt): void {
+    const v = [h.ts, h.rule, h.reason, num(h.resumedTs ?? NaN), h.resumeReason];
+    this.push(() => this.upsertHalt.run(this.runId, ...v));
+  }
+
   /**
    * The run's model was swapped (live retraining promoted a challenger): decisions at or after engine time
    * `fromTs` are `model`'s. Written at once (a swap is rare), so the attribution is stored even if the run later crashes.
@@ -216,4 +228,26 @@ export class RunRecorder implements RunSink {
     // By size for fast replays, by age for live runs (a crash then loses at most about a second of records).
     if (this.rows.length >= this.batchRows || this.now() - this.lastFlush >= this.maxAgeMs) this.flush();
   }
+}
+
+/** The stored risk halts of a run, in time order (none for runs recorded before schema v250). */
+export function readRunHalts(db: Db, runId: number): RiskHalt[] {
+  const rows = db
+    .prepare(
+      'SELECT ts, rule, reason, resumed_ts, resume_reason FROM run_halts WHERE run_id = ? ORDER BY ts, rowid',
+    )
+    .all(runId) as {
+    ts: number;
+    rule: HaltRule;
+    reason: string;
+    resumed_ts: number | null;
+    resume_reason: string | null;
+  }[];
+  return rows.map((r) => ({
+    ts: r.ts,
+    rule: r.rule,
+    reason: r.reason,
+    resumedTs: r.resumed_ts,
+    resumeReason: r.resume_reason,
+  }));
 }

@@ -1,6 +1,7 @@
 // Where the engine records a run (SQLite in practice, see runRecorder.ts); every method is optional-cost and
 // must not throw into the engine.
 import type { Gap } from '../../src-shared/market.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
 import type { Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
@@ -17,6 +18,8 @@ export interface RunSink {
   fill(f: Fill): void;
   equity(s: PortfolioSnapshot): void;
   gap?(g: Gap): void;
+  /** A risk halt began (resumedTs null) or ended (the same halt with resumedTs set). */
+  halt?(h: RiskHalt): void;
   /** The run ended: final metrics and portfolio. */
   close(m: Metrics, final: PortfolioSnapshot): void;
 }

@@ -11,13 +11,13 @@
 import { sumInterval, type Interval } from '../model/confidence.ts';
 import { summarizeCosts, type CostTotals, type ExecutionCosts } from './executionCosts.ts';
 import { addTrip, emptyTripSummary, type RoundTrip, type TripSummary } from './portfolio.ts';
+import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS } from '../../src-shared/reliability.ts';
+
+// The minimums live beside the shared reliability verdicts (src-shared/reliability.ts): CLI, reports and app agree.
+export { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS };
 
 export const DEFAULT_SAMPLING_MS = 60_000;
 const YEAR_MS = 365 * 86_400_000;
-/** An annualised Sharpe from fewer grid returns, or from less than a day of equity, says little: a few hours of one
- * regime scaled to a year. Both must hold for `sharpeReliable` (with the 1 min grid the day is what binds). */
-export const SHARPE_MIN_SAMPLES = 30;
-export const SHARPE_MIN_SPAN_MS = 86_400_000;
 /** Period of the equity changes the net P&L interval resamples (or the Sharpe grid when that is finer). */
 export const PNL_PERIOD_MS = 10_000;
 /** Equity changes are merged into at most this many consecutive groups before resampling: it bounds the cost of an
@@ -41,6 +41,8 @@ export interface Metrics {
   /** Grid the returns for Sharpe/Sortino were sampled on (ms), and how many returns there were. */
   samplingMs: number;
   returns: number;
+  /** Span of the equity series (ms): first to last sample. Absent from metrics stored by older versions. */
+  spanMs?: number;
   /** Largest peak-to-trough fall as a fraction of the peak (0.02 = 2 %), and in quote currency. */
   maxDrawdown: number;
   maxDrawdownAbs: number;
@@ -194,6 +196,7 @@ export class MetricsAccumulator {
       sortino: dd > 0 ? (this.mean / dd) * Math.sqrt(periods) : 0,
       samplingMs: this.samplingMs,
       returns: this.n,
+      spanMs: span > 0 ? span : 0,
       maxDrawdown: this.maxDd,
       maxDrawdownAbs: this.maxDdAbs,
       hitRate: nTrips > 0 ? wins / nTrips : 0,

@@ -3,6 +3,7 @@
 // Every amount is in quote currency (USDT) and converted to coins at the decision's price, so one config fits
 // any symbol; targets are whole lots, and a standing target only moves when the size changes by more than the
 // rebalance band (price drift alone must not churn orders). Pure: time, prices and the portfolio state are arguments.
+import { signedPct, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { floorToLot } from './lotSize.ts';
 import type { SignalValue } from './types.ts';
 
@@ -73,6 +74,18 @@ export interface RiskDecision {
 }
 
 const DAY_MS = 86_400_000;
+const NO_HALTS: readonly RiskHalt[] = Object.freeze([]);
+
+/** "daily loss limit 2.00% reached (−2.13%, −21.30)": the limit as a share of the day's opening equity. */
+export function dailyLossReason(limit: number, dayStartEquity: number, equity: number): string {
+  const change = equity - dayStartEquity;
+  const money = `${change < 0 ? '\u2212' : ''}${Math.abs(change).toFixed(2)}`;
+  if (!(dayStartEquity > 0)) return `daily loss limit ${limit.toFixed(2)} reached (${money})`;
+  return (
+    `daily loss limit ${((limit / dayStartEquity) * 100).toFixed(2)}% reached ` +
+    `(${signedPct(change / dayStartEquity)}, ${money})`
+  );
+}
 
 export class RiskManager {
   private readonly o: Required<RiskOptions>;
@@ -84,6 +97,9 @@ export class RiskManager {
   private blockedDirection: SignalValue = 0;
   /** The last target decided (0 after any exit or flat decision): the reference of the rebalance band. */
   private standing = 0;
+  /** The daily-loss halt in force (null: trading), and the halts and resumptions not yet taken by the engine. */
+  private halt: RiskHalt | null = null;
+  private haltChanges: RiskHalt[] = [];
 
   constructor(opts: RiskOptions) {
     this.o = { qtyStep: 0, minOrderNotional: 5, rebalanceBand: 0.1, ...opts };
@@ -133,6 +149,14 @@ export class RiskManager {
       return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
     if (this.o.maxDailyLoss > 0 && this.dayStartEquity - x.equity >= this.o.maxDailyLoss) {
       this.haltedDay = this.day;
+      this.halt = {
+        ts: x.ts,
+        rule: 'daily_loss',
+        reason: dailyLossReason(this.o.maxDailyLoss, this.dayStartEquity, x.equity),
+        resumedTs: null,
+        resumeReason: null,
+      };
+      this.haltChanges.push(this.halt);
       return { target: 0, reason: 'daily_loss', urgent: true };
     }
     if (x.position === 0 || !(x.entryPrice > 0) || !(x.price > 0)) return null;
@@ -186,7 +210,25 @@ export class RiskManager {
     return { target: x.signal * qty, reason: 'signal', urgent: false };
   }
 
+  /**
+   * Halts and resumptions since the last call, in order: a halt has resumedTs null; its resumption is the same halt
+   * again with resumedTs set. The engine turns them into `halt` events (time and reason) after each risk call.
+   */
+  takeHalts(): readonly RiskHalt[] {
+    if (this.haltChanges.length === 0) return NO_HALTS;
+    const out = this.haltChanges;
+    this.haltChanges = [];
+    return out;
+  }
+
+  /** The halt in force, or null while trading is allowed. */
+  get halted(): RiskHalt | null {
+    return this.halt;
+  }
+
   reset(): void {
+    this.halt = null;
+    this.haltChanges = [];
     this.day = NaN;
     this.dayStartEquity = NaN;
     this.haltedDay = NaN;
@@ -200,6 +242,12 @@ export class RiskManager {
     if (day !== this.day) {
       this.day = day;
       this.dayStartEquity = equity;
+      // The daily-loss halt lasts to the end of its UTC day: the first check of a new day resumes trading.
+      if (this.halt && this.haltedDay !== day) {
+        this.halt = { ...this.halt, resumedTs: ts, resumeReason: 'a new UTC day' };
+        this.haltChanges.push(this.halt);
+        this.halt = null;
+      }
     }
   }
 }

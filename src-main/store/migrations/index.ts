@@ -12,6 +12,7 @@ import * as m200 from './200_trading.ts';
 import * as m210 from './210_run_models.ts';
 import * as m220 from './220_order_mids.ts';
 import * as m240 from './240_session_seed.ts';
+import * as m250 from './250_run_halts.ts';
 
 export type { Migration };
 
@@ -23,5 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m210,
   m220,
   m240,
+  m250,
   // append new migrations here
 ];
