@@ -261,15 +261,17 @@ describe('BybitSource under fuzzed real v5 messages', () => {
       durationMs: Infinity,
       clock: 'wall',
       depth: 200,
-      batchIntervalMs: 50,
+      batchIntervalMs: 250,
     });
     let passedOn = 0;
     let insane: Error | null = null;
     c.on('message', (m: MarketMessage) => {
       passedOn++;
       try {
-        if (m.kind === 'book') assertSane(c.book());
-        else
+        // The whole book every 4th message (and at the end): cheap enough, and a broken book persists.
+        if (m.kind === 'book') {
+          if (passedOn % 4 === 0) assertSane(c.book());
+        } else
           for (const t of m.trades)
             if (!(t.price > 0 && t.size <= DEFAULT_PLAUSIBILITY.maxSize))
               throw new Error(`bad trade ${t.id}`);
@@ -293,7 +295,7 @@ describe('BybitSource under fuzzed real v5 messages', () => {
           oversized++;
           mutated++;
           sock.send(`{"topic":"orderbook.200.BTCUSDT","data":"${'y'.repeat(MAX_FRAME + 10)}"}`);
-        } else if (r() < 0.8) {
+        } else if (r() < 0.9) {
           mutated++;
           sock.send(mutate(r, m, Date.now()));
         } else sock.send(JSON.stringify(m));
@@ -303,6 +305,7 @@ describe('BybitSource under fuzzed real v5 messages', () => {
     // A clean tail: the client must resync to the true book.
     for (let i = 0; i < 5 && sock; i++) sock.send(JSON.stringify(next()));
     await waitFor('a valid book after the storm', () => c.book()?.valid === true, 10_000);
+    assertSane(c.book());
     const result = await rec.stop();
 
     expect(insane).toBeNull();
@@ -325,7 +328,7 @@ describe('BybitSource under fuzzed real v5 messages', () => {
     expect(stored.gaps.get('implausible') ?? 0).toBeGreaterThan(50);
     expect(stored.gaps.get('oversize') ?? 0).toBeGreaterThan(50);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-  }, 60_000);
+  }, 120_000); // about 10 s of CPU; the margin is for a loaded shared machine
 });
 
 function assertLevels(m: BookMessage): void {
