@@ -129,7 +129,7 @@ describe('SimGenerator', () => {
       const v = s[key as keyof MarketStats];
       expect({ key, v, inBand: v >= lo && v <= hi }).toEqual({ key, v, inBand: true });
     }
-  });
+  }, 180_000);
 });
 
 describe('freshSimSeed', () => {
