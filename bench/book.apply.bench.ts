@@ -1,156 +1,198 @@
-// book.apply: our OrderBook's apply rate in level updates/s on already-parsed messages, beside ccxt's
-// OrderBook (sorted arrays + bisection) and tardis-dev's (red-black trees) fed the same messages in the
-// same process, rounds interleaved and rotated. Streams: the real orderbook.200 recording repeated, and
-// 1M messages of the simulator's orderbook.200 stream. All books must end on the same top of book.
-// Env: BENCH_RUNS (default 5), BENCH_REAL_LEVELS (level updates per real run, default 5e6),
-// BENCH_SIM_N (simulated messages, default 1e6).
-import type { BookChange, OrderBook as TardisOrderBook } from 'tardis-dev';
+// book.apply: our OrderBook's rate in level updates/s, with the reads the engine makes after every message (the
+// top 10 levels of each side into typed arrays, as FeatureEngine.onBook does, and the best bid and ask, as the
+// mid), beside ccxt's OrderBook (sorted arrays + bisection) and tardis-dev's (red-black trees) doing the same reads
+// through their own APIs, in the same process. Fairness:
+// - every book gets its input in its native shape ([price, size] arrays for ours and ccxt, tardis-dev's
+//   BookChange objects), freshly materialized for every chunk before the clock starts (ccxt keeps and mutates the
+//   arrays it is given, so it cannot replay shared ones);
+// - a full GC before every timed chunk, so that no book pays for another's garbage or for the input preparation;
+// - chunks of each stream are applied by the three books in a rotating order, runs (rounds) repeat the whole
+//   stream on fresh books; medians of the runs; wall and CPU time (process.cpuUsage) both reported;
+// - after every message each book's reads are folded into one number and compared across books (outside the
+//   timing): a figure only counts if all three books showed the same top 10 after every message.
+// Streams: the real BTCUSDT orderbook.200 recording as one long continuous stream (its snapshot once, its deltas
+// forward then inverted backward, see realContinuous), and the simulator's orderbook.200 stream at three tick
+// sizes (BTC-like 0.1, XRP-like 0.0001, DOGE-like 0.00001). Goal: ≥ 3× the faster peer on every stream.
+// Env: BENCH_RUNS (default 3, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
+// stream, default 60k; the finer-tick streams, ~2 levels per message, get 1.5× as many), BENCH_CHUNK (messages, default 20k).
 import { OrderBook } from '../src-main/book/orderBook.ts';
 import { TickScale } from '../src-main/book/tickScale.ts';
-import { levelCount, loadRecording, simulatedOb200, type BenchBookMessage } from './lib/bookData.ts';
-import { ccxtBook, loadCcxtOrderBook, tardisBook, toTardis, type BenchBook } from './lib/peers.ts';
-import { emit, interleave, median } from './lib/report.ts';
+import { realContinuous, simulated, type BenchBookMessage, type BenchStream } from './lib/bookData.ts';
+import {
+  applyCcxt,
+  applyTardis,
+  loadCcxtOrderBook,
+  loadTardisOrderBook,
+  PeerMissingError,
+  toTardis,
+  TOP_N,
+  TopReads,
+} from './lib/peers.ts';
+import { emit, failBench, fullGc, measure, median } from './lib/report.ts';
 
-const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
-const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 5e6);
-const SIM_N = Number(process.env.BENCH_SIM_N ?? 1e6);
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
+const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 1e6);
+const SIM_N = Number(process.env.BENCH_SIM_N ?? 60_000);
+const CHUNK = Number(process.env.BENCH_CHUNK ?? 20_000);
+const GOAL = 3;
 const NAMES = ['ours', 'ccxt', 'tardis-dev'] as const;
 type Name = (typeof NAMES)[number];
 
-const CcxtOrderBook = await loadCcxtOrderBook();
-
-/** The three books must agree on the final top of book, or a figure is meaningless. */
-function assertSameTop(stream: string, tops: Record<Name, ReturnType<BenchBook['top']>>): void {
-  const ref = JSON.stringify(tops.ours);
-  for (const n of NAMES) {
-    if (JSON.stringify(tops[n]) !== ref)
-      throw new Error(`${stream}: ${n} ends on ${JSON.stringify(tops[n])}, ours on ${ref}`);
-  }
-  if (!(tops.ours.bid < tops.ours.ask)) throw new Error(`${stream}: final book is empty or crossed: ${ref}`);
+let peers: [Awaited<ReturnType<typeof loadCcxtOrderBook>>, Awaited<ReturnType<typeof loadTardisOrderBook>>];
+try {
+  peers = [await loadCcxtOrderBook(), await loadTardisOrderBook()];
+} catch (e) {
+  if (e instanceof PeerMissingError) failBench('book.apply', e.message);
+  throw e;
 }
+const [CcxtOrderBook, TardisOrderBook] = peers;
 
-function report(stream: string, rates: Record<Name, number[]>, n: number, messages: number): void {
-  const ours = median(rates.ours);
-  const peers = { ccxt: median(rates.ccxt), 'tardis-dev': median(rates['tardis-dev']) };
-  emit({
-    bench: 'book.apply',
-    stream,
-    value: Math.round(ours),
-    unit: 'level_updates/s',
-    peer: 'ccxt',
-    peer_value: Math.round(peers.ccxt),
-    peers: { ccxt: Math.round(peers.ccxt), 'tardis-dev': Math.round(peers['tardis-dev']) },
-    vs_best_peer: Number((ours / Math.max(peers.ccxt, peers['tardis-dev'])).toFixed(2)),
-    n,
-    messages,
-    runs: RUNS,
-  });
-}
-
-function realStream(): void {
-  const rec = loadRecording();
-  const perPass = levelCount(rec);
-  const reps = Math.max(1, Math.ceil(REAL_LEVELS / perPass));
-  const tardisRec = toTardis(rec);
-  const tops = {} as Record<Name, ReturnType<BenchBook['top']>>;
-  // One plain loop per book (no shared call site), the way an application would drive each.
-  const ob = new OrderBook(new TickScale('0.1'));
-  const ccxt = ccxtBook(CcxtOrderBook);
-  const tardis = tardisBook();
-  const cases: Record<Name, () => number> = {
-    ours: () => {
-      for (let r = 0; r < reps; r++) {
-        for (let i = 0; i < rec.length; i++) {
-          const m = rec[i];
-          if (m.snapshot) ob.applySnapshot(m.bids, m.asks);
-          else ob.applyDelta(m.bids, m.asks);
-        }
-      }
-      tops.ours = {
-        bid: ob.bestBid(),
-        bidSize: ob.bestBidSize(),
-        ask: ob.bestAsk(),
-        askSize: ob.bestAskSize(),
-      };
-      return perPass * reps;
-    },
-    ccxt: () => {
-      for (let r = 0; r < reps; r++) for (let i = 0; i < rec.length; i++) ccxt.apply(rec[i]);
-      tops.ccxt = ccxt.top();
-      return perPass * reps;
-    },
-    'tardis-dev': () => {
-      for (let r = 0; r < reps; r++)
-        for (let i = 0; i < tardisRec.length; i++) tardis.book.update(tardisRec[i]);
-      tops['tardis-dev'] = tardis.top();
-      return perPass * reps;
-    },
-  };
-  interleave(cases, 1); // warm-up round, not reported
-  const rates = interleave(cases, RUNS) as Record<Name, number[]>;
-  assertSameTop('real_ob200', tops);
-  if (tops.ours.bid !== 65114.2 || tops.ours.ask !== 65114.3)
-    throw new Error(`real_ob200: unexpected final top ${JSON.stringify(tops.ours)}`);
-  report('real_ob200', rates, perPass * reps, rec.length * reps);
-}
-
-// One long-lived loop function per book, so each is optimized once and timed chunk after chunk.
-function applyOurs(ob: OrderBook, msgs: readonly BenchBookMessage[]): void {
+/** Ours, read as the engine reads it: FeatureEngine's forEachLevel captures, then the mid's best bid and ask. */
+function applyOurs(
+  ob: OrderBook,
+  msgs: readonly BenchBookMessage[],
+  r: TopReads,
+  capBid: (p: number, s: number, i: number) => void,
+  capAsk: (p: number, s: number, i: number) => void,
+): void {
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i];
     if (m.snapshot) ob.applySnapshot(m.bids, m.asks);
     else ob.applyDelta(m.bids, m.asks);
+    r.nBid = r.nAsk = 0;
+    ob.forEachLevel('bid', TOP_N, capBid);
+    ob.forEachLevel('ask', TOP_N, capAsk);
+    r.fold(i, ob.bestBid(), ob.bestAsk());
   }
 }
 
-function applyPeer(book: BenchBook, msgs: readonly BenchBookMessage[]): void {
-  for (let i = 0; i < msgs.length; i++) book.apply(msgs[i]);
+function captures(
+  r: TopReads,
+): [(p: number, s: number, i: number) => void, (p: number, s: number, i: number) => void] {
+  return [
+    (p, s, i) => {
+      r.bidPx[i] = p;
+      r.bidSz[i] = s;
+      r.nBid = i + 1;
+    },
+    (p, s, i) => {
+      r.askPx[i] = p;
+      r.askSz[i] = s;
+      r.nAsk = i + 1;
+    },
+  ];
 }
 
-function applyTardis(book: TardisOrderBook, msgs: readonly BookChange[]): void {
-  for (let i = 0; i < msgs.length; i++) book.update(msgs[i]);
+interface Times {
+  wall: number;
+  cpu: number;
 }
 
-function simStream(): void {
-  const t0 = process.hrtime.bigint();
-  const stream = simulatedOb200(SIM_N);
-  process.stderr.write(
-    `book.apply: generated ${stream.n} simulated messages (${stream.levels} levels) in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s\n`,
-  );
-  const CHUNK = 50_000;
-  const rates: Record<Name, number[]> = { ours: [], ccxt: [], 'tardis-dev': [] };
+function runStream(s: BenchStream): void {
+  const { stream } = s;
+  const scale = new TickScale(s.tickSize);
+  const reads: Record<Name, TopReads> = {
+    ours: new TopReads(),
+    ccxt: new TopReads(),
+    'tardis-dev': new TopReads(),
+  };
+  const [capBid, capAsk] = captures(reads.ours);
+  const rates: Record<Name, { wall: number[]; cpu: number[] }> = {
+    ours: { wall: [], cpu: [] },
+    ccxt: { wall: [], cpu: [] },
+    'tardis-dev': { wall: [], cpu: [] },
+  };
   for (let run = -1; run < RUNS; run++) {
-    // Fresh books per run; each chunk is applied by every book in a rotating order, timed per book.
-    const ours = new OrderBook(new TickScale('0.1'));
-    const ccxt = ccxtBook(CcxtOrderBook);
-    const tardis = tardisBook();
-    const secs: Record<Name, number> = { ours: 0, ccxt: 0, 'tardis-dev': 0 };
-    for (let from = 0, c = 0; from < stream.n; from += CHUNK, c++) {
-      const msgs: BenchBookMessage[] = stream.materialize(from, from + CHUNK);
-      const tmsgs = toTardis(msgs);
+    // Fresh books per run; run -1 is a warm-up (JIT) over the first two chunks, not reported.
+    const ours = new OrderBook(scale);
+    const ccxt = new CcxtOrderBook({}, undefined);
+    const tardis = new TardisOrderBook();
+    const acc: Record<Name, Times> = {
+      ours: { wall: 0, cpu: 0 },
+      ccxt: { wall: 0, cpu: 0 },
+      'tardis-dev': { wall: 0, cpu: 0 },
+    };
+    const end = run < 0 ? Math.min(stream.n, 2 * CHUNK) : stream.n;
+    for (let from = 0, c = 0; from < end; from += CHUNK, c++) {
+      const count = Math.min(CHUNK, end - from);
       for (let k = 0; k < NAMES.length; k++) {
         const name = NAMES[(c + run + 1 + k) % NAMES.length];
-        const t0 = process.hrtime.bigint();
-        if (name === 'ours') applyOurs(ours, msgs);
-        else if (name === 'ccxt') applyPeer(ccxt, msgs);
-        else applyTardis(tardis.book, tmsgs);
-        secs[name] += Number(process.hrtime.bigint() - t0) / 1e9;
+        const r = reads[name];
+        r.reset(count);
+        // The input, in this book's shape, prepared before its clock starts; then a full GC.
+        const msgs = stream.materialize(from, from + count);
+        const tmsgs = name === 'tardis-dev' ? toTardis(msgs) : [];
+        fullGc();
+        const t =
+          name === 'ours'
+            ? measure(() => applyOurs(ours, msgs, r, capBid, capAsk))
+            : name === 'ccxt'
+              ? measure(() => applyCcxt(ccxt, msgs, r))
+              : measure(() => applyTardis(tardis, tmsgs, r));
+        acc[name].wall += t.wall;
+        acc[name].cpu += t.cpu;
+      }
+      for (const name of ['ccxt', 'tardis-dev'] as const) {
+        const a = reads.ours.digests;
+        const b = reads[name].digests;
+        for (let i = 0; i < count; i++)
+          if (a[i] !== b[i])
+            throw new Error(
+              `${s.name}: after message ${from + i} ${name} reads a different top ${TOP_N} than ours (${b[i]} vs ${a[i]})`,
+            );
       }
     }
-    assertSameTop('sim_ob200', {
-      ours: {
-        bid: ours.bestBid(),
-        bidSize: ours.bestBidSize(),
-        ask: ours.bestAsk(),
-        askSize: ours.bestAskSize(),
-      },
-      ccxt: ccxt.top(),
-      'tardis-dev': tardis.top(),
-    });
-    if (run >= 0) for (const n of NAMES) rates[n].push(stream.levels / secs[n]); // run -1 is the warm-up
+    if (run < 0) continue;
+    if (!(ours.bestBid() < ours.bestAsk()))
+      throw new Error(`${s.name}: final book is empty or crossed: ${ours.bestBid()} / ${ours.bestAsk()}`);
+    if (s.name === 'real_ob200' && (ours.bestBid() !== 65114.2 || ours.bestAsk() !== 65114.3))
+      throw new Error(`real_ob200: unexpected final top ${ours.bestBid()} / ${ours.bestAsk()}`);
+    for (const n of NAMES) {
+      rates[n].wall.push(stream.levels / acc[n].wall);
+      rates[n].cpu.push(stream.levels / acc[n].cpu);
+    }
   }
-  report('sim_ob200', rates, stream.levels, stream.n);
+  const med = (n: Name, k: 'wall' | 'cpu') => Math.round(median(rates[n][k]));
+  const best = (k: 'wall' | 'cpu') => Math.max(med('ccxt', k), med('tardis-dev', k));
+  const fasterPeer = med('ccxt', 'cpu') >= med('tardis-dev', 'cpu') ? 'ccxt' : 'tardis-dev';
+  const vsWall = med('ours', 'wall') / best('wall');
+  const vsCpu = med('ours', 'cpu') / best('cpu');
+  emit({
+    bench: 'book.apply',
+    stream: s.name,
+    value: med('ours', 'wall'),
+    unit: 'level_updates/s',
+    peer: fasterPeer,
+    peer_value: med(fasterPeer, 'wall'),
+    value_cpu: med('ours', 'cpu'),
+    peer_value_cpu: med(fasterPeer, 'cpu'),
+    peers: {
+      ccxt: { wall: med('ccxt', 'wall'), cpu: med('ccxt', 'cpu') },
+      'tardis-dev': { wall: med('tardis-dev', 'wall'), cpu: med('tardis-dev', 'cpu') },
+    },
+    vs_faster_peer: Number(vsWall.toFixed(2)),
+    vs_faster_peer_cpu: Number(vsCpu.toFixed(2)),
+    goal: `>= ${GOAL}x the faster peer (wall and CPU), reading the top ${TOP_N} and best bid/ask after every message`,
+    goal_met: vsWall >= GOAL && vsCpu >= GOAL,
+    reads: `top ${TOP_N} per side + best bid/ask after each message`,
+    tick_size: s.tickSize,
+    n: stream.levels,
+    messages: stream.n,
+    runs: RUNS,
+    source: s.source,
+  });
 }
 
-realStream();
-simStream();
+function generated(make: () => BenchStream): BenchStream {
+  const t0 = performance.now();
+  const s = make();
+  process.stderr.write(
+    `book.apply: ${s.name}: ${s.stream.n} messages, ${s.stream.levels} level updates, made in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  return s;
+}
+
+runStream(generated(() => realContinuous(REAL_LEVELS)));
+runStream(generated(() => simulated(SIM_N, { tickSize: '0.1', startPrice: 65000 })));
+runStream(generated(() => simulated(Math.round(SIM_N * 1.5), { tickSize: '0.0001', startPrice: 0.52 })));
+runStream(generated(() => simulated(Math.round(SIM_N * 1.5), { tickSize: '0.00001', startPrice: 0.15 })));

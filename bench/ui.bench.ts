@@ -5,10 +5,11 @@
 // after the ladder showing it was committed, beside the transport alone (receive time → WebSocket delivery in
 // the page, which includes the ~20 Hz coalescing). static_ui_p95: frames of the same screen with the feed stopped,
 // to tell machine load from our rendering on a shared box. Goals: frames p95 ≤ 17 ms, feed-to-paint p95 ≤ 100 ms.
+// Without Chromium it fails (exit 1) rather than exit 0 with no figure.
 import type { Page } from 'playwright-core';
 import { connectBridge } from '../src-main/bridge/wsClient.ts';
 import { chromiumAvailable, launchChromium, startWeb } from '../e2e/harness.ts';
-import { emit } from './lib/report.ts';
+import { emit, failBench } from './lib/report.ts';
 
 const SECONDS = Number(process.env.UI_BENCH_SECONDS ?? 30);
 
@@ -56,10 +57,9 @@ const PROBE = (wsUrl: string) => `(() => {
 })()`;
 
 async function main(): Promise<void> {
-  if (!chromiumAvailable()) {
-    console.error('ui.bench: skipped, no Chromium at /usr/bin/chromium (apt install chromium)');
-    return;
-  }
+  // A missing browser is a failure, not a skip: the run must not look complete without the ui figures.
+  if (!chromiumAvailable())
+    failBench('ui.bench', 'no Chromium at /usr/bin/chromium (apt-get install chromium)');
   const web = await startWeb({ args: ['--set', 'sim.book_rate_hz=50'] });
   const browser = await launchChromium();
   try {
@@ -93,7 +93,8 @@ async function main(): Promise<void> {
       peer: 'idle-page',
       peer_value: p95(idleFrames),
       n: frames.length,
-      goal: 17,
+      goal: 'p95 <= 17 ms',
+      goal_met: p95(frames) <= 17,
       seconds: SECONDS,
       source: health,
       static_ui_p95: p95(staticFrames),
@@ -106,7 +107,8 @@ async function main(): Promise<void> {
       peer: 'ws-delivery',
       peer_value: p95(r.ws),
       n: r.paint.length,
-      goal: 100,
+      goal: 'p95 <= 100 ms',
+      goal_met: p95(r.paint) <= 100,
       book_updates_to_ui: r.updates,
     });
   } finally {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every bench/*.bench.ts in turn through tsx, forwarding their JSON lines (stdout) and notes (stderr).
-// `npm run bench -- book` runs only the benchmarks whose file name contains "book".
+// `npm run bench -- book` runs only the benchmarks whose file name contains "book". Each runs with --expose-gc
+// (benches collect garbage between cases); a bench that exits non-zero (a missing peer, a failed check) makes this
+// exit 1 after the others have run.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,7 @@ if (files.length === 0) {
 const failed = [];
 for (const f of files) {
   process.stderr.write(`bench: ${f}\n`);
-  const r = spawnSync(process.execPath, [tsxCli, path.join(benchDir, f)], {
+  const r = spawnSync(process.execPath, [tsxCli, '--expose-gc', path.join(benchDir, f)], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

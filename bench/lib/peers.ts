@@ -1,69 +1,123 @@
-// Peer order books for the book benchmarks, each fed the already-parsed messages the way it expects:
-// ccxt's OrderBook (sorted arrays with bisection, the one ccxt.pro uses for Bybit) and tardis-dev's
-// OrderBook (red-black trees).
+// Peer order books for the book benchmarks: ccxt's OrderBook (sorted arrays with bisection, the one ccxt.pro uses
+// for Bybit) and tardis-dev's OrderBook (red-black trees). Each gets its input in its own native shape, prepared
+// before the clock starts, and each is read after every message the way our engine reads ours (TopReads).
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OrderBook as TardisOrderBook } from 'tardis-dev';
-import type { BookChange } from 'tardis-dev';
+import type { BookChange, OrderBook as TardisOrderBookType } from 'tardis-dev';
 import type { Level } from '../../src-shared/market.ts';
 import type { BenchBookMessage } from './bookData.ts';
 import { PROJECT_ROOT } from './bookData.ts';
 
-/** What every benchmarked book offers: apply one message, report its top of book. */
-export interface BenchBook {
-  apply(msg: BenchBookMessage): void;
-  top(): { bid: number; bidSize: number; ask: number; askSize: number };
+/** Levels per side read after each message: the features' BOOK_LEVELS (src-main/features/featureSet.ts). */
+export const TOP_N = 10;
+
+/**
+ * What the engine reads after every applied book message: the top TOP_N levels of each side (FeatureEngine.onBook
+ * copies them into typed arrays) and the best bid and ask (the mid, for marking and risk). Each book fills
+ * these, then fold() turns them into one number per message so that the books can be checked against each other
+ * message by message, outside the timing.
+ */
+export class TopReads {
+  readonly bidPx = new Float64Array(TOP_N);
+  readonly bidSz = new Float64Array(TOP_N);
+  readonly askPx = new Float64Array(TOP_N);
+  readonly askSz = new Float64Array(TOP_N);
+  nBid = 0;
+  nAsk = 0;
+  /** One value per message of the current chunk. */
+  digests = new Float64Array(0);
+
+  reset(messages: number): void {
+    if (this.digests.length < messages) this.digests = new Float64Array(messages);
+  }
+
+  fold(i: number, bestBid: number, bestAsk: number): void {
+    let s = bestAsk - bestBid + this.nBid * 1e3 + this.nAsk * 1e6;
+    for (let k = 0; k < this.nBid; k++) s += this.bidPx[k] * (k + 1) + this.bidSz[k] * (k + 7);
+    for (let k = 0; k < this.nAsk; k++) s += this.askPx[k] * (k + 3) + this.askSz[k] * (k + 11);
+    this.digests[i] = s;
+  }
 }
+
+/** Fails with a clear message when a peer package is not installed: a missing peer is not a figure. */
+export class PeerMissingError extends Error {}
 
 interface CcxtSide {
   length: number;
   [i: number]: number[];
-  storeArray(delta: number[]): void;
+  // Typed as our Level: ccxt mutates the row it keeps, which is why every replay gets fresh arrays.
+  storeArray(delta: Level): void;
 }
-interface CcxtBook {
+export interface CcxtBook {
   bids: CcxtSide;
   asks: CcxtSide;
   reset(snapshot?: object): void;
 }
 type CcxtBookCtor = new (snapshot?: object, depth?: number) => CcxtBook;
 
-let ccxtCtor: CcxtBookCtor | undefined;
-
 /** ccxt does not export its order-book class from the package root; load the module file itself. */
 export async function loadCcxtOrderBook(): Promise<CcxtBookCtor> {
-  if (!ccxtCtor) {
-    const file = path.join(PROJECT_ROOT, 'node_modules', 'ccxt', 'js', 'src', 'base', 'ws', 'OrderBook.js');
-    const mod = (await import(pathToFileURL(file).href)) as { OrderBook: CcxtBookCtor };
-    ccxtCtor = mod.OrderBook;
+  const file = path.join(PROJECT_ROOT, 'node_modules', 'ccxt', 'js', 'src', 'base', 'ws', 'OrderBook.js');
+  if (!fs.existsSync(file))
+    throw new PeerMissingError(
+      `ccxt is not installed (no ${path.relative(PROJECT_ROOT, file)}): npm install`,
+    );
+  const mod = (await import(pathToFileURL(file).href)) as { OrderBook?: CcxtBookCtor };
+  if (typeof mod.OrderBook !== 'function') throw new PeerMissingError(`${file} exports no OrderBook class`);
+  return mod.OrderBook;
+}
+
+export type TardisOrderBook = TardisOrderBookType;
+type TardisCtor = new () => TardisOrderBook;
+
+export async function loadTardisOrderBook(): Promise<TardisCtor> {
+  try {
+    const mod = (await import('tardis-dev')) as { OrderBook?: TardisCtor };
+    if (typeof mod.OrderBook !== 'function') throw new Error('no OrderBook export');
+    return mod.OrderBook;
+  } catch (e) {
+    throw new PeerMissingError(
+      `tardis-dev's OrderBook cannot be loaded (${(e as Error).message}): npm install`,
+    );
   }
-  return ccxtCtor;
 }
 
 /**
- * ccxt stores the level arrays it is given and later mutates them in place (`row[1] = size`), so, as its
- * own Bybit handler does (parseBidAsk builds a fresh [price, size]), each level is passed as a new array;
- * otherwise it would corrupt the shared messages the other books replay.
+ * ccxt keeps the [price, size] arrays it is given and later mutates them in place (`row[1] = size`), so, as its
+ * own Bybit handler does (parseBidAsk builds a fresh array per level), it needs fresh arrays on every replay:
+ * the caller materializes them for each chunk before the clock starts, just as it does for the other books.
  */
-export function ccxtBook(Ctor: CcxtBookCtor): BenchBook {
-  const ob = new Ctor({}, undefined);
-  const store = (side: CcxtSide, levels: readonly Level[]) => {
-    for (let i = 0; i < levels.length; i++) side.storeArray([levels[i][0], levels[i][1]]);
-  };
-  return {
-    apply(msg) {
-      if (msg.snapshot) ob.reset({});
-      store(ob.bids, msg.bids);
-      store(ob.asks, msg.asks);
-    },
-    top() {
-      const b = ob.bids.length ? ob.bids[0] : [NaN, NaN];
-      const a = ob.asks.length ? ob.asks[0] : [NaN, NaN];
-      return { bid: b[0], bidSize: b[1], ask: a[0], askSize: a[1] };
-    },
-  };
+export function applyCcxt(ob: CcxtBook, msgs: readonly BenchBookMessage[], r: TopReads): void {
+  for (let i = 0; i < msgs.length; i++) {
+    const m = msgs[i];
+    if (m.snapshot) ob.reset({});
+    const bids = ob.bids;
+    const asks = ob.asks;
+    const mb = m.bids;
+    const ma = m.asks;
+    for (let k = 0; k < mb.length; k++) bids.storeArray(mb[k]);
+    for (let k = 0; k < ma.length; k++) asks.storeArray(ma[k]);
+    // The reads: ccxt's sides are price-sorted arrays of [price, size] rows.
+    const nb = Math.min(TOP_N, bids.length);
+    for (let k = 0; k < nb; k++) {
+      const row = bids[k];
+      r.bidPx[k] = row[0];
+      r.bidSz[k] = row[1];
+    }
+    const na = Math.min(TOP_N, asks.length);
+    for (let k = 0; k < na; k++) {
+      const row = asks[k];
+      r.askPx[k] = row[0];
+      r.askSz[k] = row[1];
+    }
+    r.nBid = nb;
+    r.nAsk = na;
+    r.fold(i, bids.length ? bids[0][0] : NaN, asks.length ? asks[0][0] : NaN);
+  }
 }
 
-/** tardis-dev takes BookChange objects with {price, amount} levels; converted once, outside the timing. */
+/** tardis-dev's input: BookChange objects with {price, amount} levels. */
 export function toTardis(msgs: readonly BenchBookMessage[]): BookChange[] {
   const ts = new Date(0);
   const conv = (ls: readonly Level[]) => ls.map(([price, amount]) => ({ price, amount }));
@@ -79,19 +133,26 @@ export function toTardis(msgs: readonly BenchBookMessage[]): BookChange[] {
   }));
 }
 
-export function tardisBook(): { book: TardisOrderBook; top: BenchBook['top'] } {
-  const book = new TardisOrderBook();
-  return {
-    book,
-    top() {
-      const b = book.bestBid();
-      const a = book.bestAsk();
-      return {
-        bid: b?.price ?? NaN,
-        bidSize: b?.amount ?? NaN,
-        ask: a?.price ?? NaN,
-        askSize: a?.amount ?? NaN,
-      };
-    },
-  };
+/** tardis-dev's reads: bestBid()/bestAsk() and its bids()/asks() iterators, best first. */
+export function applyTardis(book: TardisOrderBook, msgs: readonly BookChange[], r: TopReads): void {
+  for (let i = 0; i < msgs.length; i++) {
+    book.update(msgs[i]);
+    const bb = book.bestBid();
+    const ba = book.bestAsk();
+    let nb = 0;
+    for (const lv of book.bids()) {
+      if (nb === TOP_N) break;
+      r.bidPx[nb] = lv.price;
+      r.bidSz[nb++] = lv.amount;
+    }
+    let na = 0;
+    for (const lv of book.asks()) {
+      if (na === TOP_N) break;
+      r.askPx[na] = lv.price;
+      r.askSz[na++] = lv.amount;
+    }
+    r.nBid = nb;
+    r.nAsk = na;
+    r.fold(i, bb ? bb.price : NaN, ba ? ba.price : NaN);
+  }
 }

@@ -1,4 +1,6 @@
 // Shared benchmark helpers: medians of interleaved runs and the one-JSON-line-per-figure output (DESIGN §10).
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,4 +38,34 @@ export function interleave(cases: Record<string, () => number>, rounds: number):
     }
   }
   return rates;
+}
+
+/**
+ * A full garbage collection, run between cases so that one case's garbage is never collected on another's
+ * clock. bin/bench.mjs runs every bench with --expose-gc; run directly, the same function is obtained anyway.
+ */
+export function fullGc(): void {
+  let g = (globalThis as { gc?: () => void }).gc;
+  if (!g) {
+    v8.setFlagsFromString('--expose-gc');
+    g = vm.runInNewContext('gc') as () => void;
+    (globalThis as { gc?: () => void }).gc = g;
+  }
+  g();
+}
+
+/** Wall seconds and CPU seconds (user + system of this process) a function takes. */
+export function measure(fn: () => void): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** A stderr line and exit code 1: a bench whose peer (or anything it needs) is missing has no figure to give. */
+export function failBench(bench: string, why: string): never {
+  process.stderr.write(`${bench}: FAILED: ${why}\n`);
+  process.exit(1);
 }
