@@ -103,6 +103,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const refusal = (await import('./cli/storeSupport.ts')).clickHouseRefusal(name, rest);
+    if (refusal) {
+      console.error(`l2desk ${name}: ${refusal}`);
+      return 2;
+    }
     const mod = await LOADERS[name as CommandName]();
     return await mod.run(rest);
   } catch (e) {

@@ -1,17 +1,22 @@
 // `l2desk book --db FILE [--session ID] [--at TIME] [--depth 10] [--json]`: rebuilds a session's order
 // book from storage (as SequencedBook would have seen it live) and prints it at a time, end of session by default.
+// --db may be a ClickHouse store (clickhouse://HOST:PORT/DATABASE): the same replay from its session reader.
 import type { Level } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import * as chCatalogue from '../store/clickhouse/catalogue.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { readSession as readClickHouse } from '../store/clickhouse/reader.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { readSession } from '../store/sessionReader.ts';
+import { readSession, type StoredEvent } from '../store/sessionReader.ts';
 import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'print the book rebuilt from storage at a time';
 
-const USAGE = `usage: l2desk book [--db FILE] [--session ID] [--at TIME] [--clock receive|exchange] [--depth 10] [--json] [--config FILE]
+const USAGE = `usage: l2desk book [--db FILE|clickhouse://HOST:PORT/DATABASE] [--session ID] [--at TIME] [--clock receive|exchange] [--depth 10] [--json] [--config FILE]
   --session  session id (default: the latest)
   --at       ms since epoch or an ISO time (default: end of session)
   --clock    which time --at means: receive (default: data received at or before it, our local clock) or exchange
@@ -45,6 +50,54 @@ export function parseAt(text: string): number {
 
 export type BookClock = 'receive' | 'exchange';
 
+/** The replay behind bookAt, one event at a time (stores that read synchronously or asynchronously share it). */
+class BookReplay {
+  private readonly sb: SequencedBook;
+  private ts = -1;
+  private problem = '';
+
+  constructor(
+    private readonly session: SessionInfo,
+    private readonly at: number | undefined,
+    private readonly clock: BookClock,
+  ) {
+    this.sb = new SequencedBook(new TickScale(session.tickSize));
+  }
+
+  /** What to read: up to `at` on the receive clock; everything on the exchange clock (step() stops it). */
+  get readOptions(): { toTs?: number } {
+    return this.at !== undefined && this.clock === 'receive' ? { toTs: this.at } : {};
+  }
+
+  /** Applies one stored event; false once the replay has gone past `at`. */
+  step(ev: StoredEvent): boolean {
+    if (ev.kind !== 'book') return true;
+    // Book messages arrive in the exchange's time order: the first one stamped after `at` ends the replay.
+    if (this.at !== undefined && this.clock === 'exchange' && ev.ts > this.at) return false;
+    const r = this.sb.apply(ev);
+    if (r.status === 'applied') {
+      this.ts = ev.ts;
+      if (this.sb.valid) this.problem = '';
+    } else if (r.status === 'gap') {
+      this.problem = `${r.reason}: ${r.detail}`;
+      this.ts = ev.ts;
+    }
+    return true;
+  }
+
+  result(depth: number): BookAt | undefined {
+    if (this.ts < 0) return undefined;
+    return {
+      session: this.session,
+      ts: this.ts,
+      valid: this.sb.valid,
+      problem: this.problem,
+      bids: this.sb.book.levels('bid', depth),
+      asks: this.sb.book.levels('ask', depth),
+    };
+  }
+}
+
 /** Replays a session up to `at` (on `clock`) through a SequencedBook and returns the top `depth` levels. */
 export function bookAt(
   db: Db,
@@ -53,32 +106,22 @@ export function bookAt(
   depth: number,
   clock: BookClock = 'receive',
 ): BookAt | undefined {
-  const sb = new SequencedBook(new TickScale(session.tickSize));
-  let ts = -1;
-  let problem = '';
-  const byReceive = at !== undefined && clock === 'receive';
-  for (const ev of readSession(db, session.id, byReceive ? { toTs: at } : {})) {
-    if (ev.kind !== 'book') continue;
-    // Book messages arrive in the exchange's time order: the first one stamped after `at` ends the replay.
-    if (at !== undefined && clock === 'exchange' && ev.ts > at) break;
-    const r = sb.apply(ev);
-    if (r.status === 'applied') {
-      ts = ev.ts;
-      if (sb.valid) problem = '';
-    } else if (r.status === 'gap') {
-      problem = `${r.reason}: ${r.detail}`;
-      ts = ev.ts;
-    }
-  }
-  if (ts < 0) return undefined;
-  return {
-    session,
-    ts,
-    valid: sb.valid,
-    problem,
-    bids: sb.book.levels('bid', depth),
-    asks: sb.book.levels('ask', depth),
-  };
+  const r = new BookReplay(session, at, clock);
+  for (const ev of readSession(db, session.id, r.readOptions)) if (!r.step(ev)) break;
+  return r.result(depth);
+}
+
+/** bookAt over a store whose reader is asynchronous (ClickHouse). */
+export async function bookAtAsync(
+  read: (opts: { toTs?: number }) => AsyncIterable<StoredEvent>,
+  session: SessionInfo,
+  at: number | undefined,
+  depth: number,
+  clock: BookClock = 'receive',
+): Promise<BookAt | undefined> {
+  const r = new BookReplay(session, at, clock);
+  for await (const ev of read(r.readOptions)) if (!r.step(ev)) break;
+  return r.result(depth);
 }
 
 function ladder(b: BookAt): string {
@@ -119,15 +162,22 @@ export async function run(argv: string[]): Promise<number> {
   const clock = args.str('clock') ?? 'receive';
   if (clock !== 'receive' && clock !== 'exchange')
     throw new UsageError(`--clock must be receive or exchange, got "${clock}"`);
-  const db = openDb(config.db, { mustExist: true });
+  const sid = args.num('session');
+  const ch = isClickHouseUrl(config.db) ? await openClickHouse(config.db, { mustExist: true }) : null;
+  const db = ch ? null : openDb(config.db, { mustExist: true });
   try {
-    const sid = args.num('session');
-    const session = sid === undefined ? latestSession(db) : getSession(db, sid);
+    const session = ch
+      ? await (sid === undefined ? chCatalogue.latestSession(ch) : chCatalogue.getSession(ch, sid))
+      : sid === undefined
+        ? latestSession(db as Db)
+        : getSession(db as Db, sid);
     if (!session) {
       console.error(sid === undefined ? `no sessions in ${config.db}` : `no session ${sid} in ${config.db}`);
       return 1;
     }
-    const b = bookAt(db, session, at, depth, clock);
+    const b = ch
+      ? await bookAtAsync((o) => readClickHouse(ch, session.id, o), session, at, depth, clock)
+      : bookAt(db as Db, session, at, depth, clock);
     if (!b) {
       console.error(
         `session ${session.id} has no order-book snapshot${at === undefined ? '' : ` ${clock === 'receive' ? 'received' : 'stamped by the exchange'} at or before ${at}`}`,
@@ -144,6 +194,7 @@ export async function run(argv: string[]): Promise<number> {
     else console.log(ladder(b));
     return 0;
   } finally {
-    db.close();
+    db?.close();
+    await ch?.close();
   }
 }

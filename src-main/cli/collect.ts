@@ -1,20 +1,23 @@
 // `l2desk collect`: stores L2 updates, trades and gaps from a live (bybit) or simulated (sim) source into
-// SQLite through the batched SessionWriter, with a progress line and a clean stop on Ctrl-C / SIGTERM.
+// SQLite through the batched SessionWriter (or a ClickHouse store: --db clickhouse://HOST:PORT/DATABASE), with a
+// progress line and a clean stop on Ctrl-C / SIGTERM.
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createSource } from '../market/createSource.ts';
-import { openDb } from '../store/db.ts';
+import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
+import { openDb, type Db } from '../store/db.ts';
 import { pruneRawData } from '../store/retention.ts';
-import { SessionRecorder, type RecordResult } from '../store/sessionRecorder.ts';
+import { SessionRecorder, type RecordResult, type RecorderOptions } from '../store/sessionRecorder.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
 import { seedNote } from '../market/sim/simSeed.ts';
 
-export const summary = 'collect L2 updates and trades into SQLite (bybit or sim)';
+export const summary = 'collect L2 updates and trades into SQLite or ClickHouse (bybit or sim)';
 
 const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT] [--category linear|spot] [--depth 50]
-                      [--duration 60m] [--db FILE] [--url WS_URL] [--speed max|N] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value] [--quiet]
+                      [--duration 60m] [--db FILE|clickhouse://HOST:PORT/DATABASE] [--url WS_URL] [--speed max|N] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value] [--quiet]
   --duration  how long to collect: 90s, 60m, 2h; a bare number is minutes (default 60m).
               With --source sim it is simulated time: --speed max stores it as fast as possible.`;
 
@@ -68,8 +71,14 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   const isSim = config.source === 'sim';
   const speed = config.sim.speed;
 
-  const db = openDb(config.db);
-  if (config.store.retention_days > 0) {
+  // A ClickHouse store is chosen by its URL; anything else is an SQLite file.
+  const ch: ClickHouseStore | null = isClickHouseUrl(config.db) ? await openClickHouse(config.db) : null;
+  const db: Db | null = ch ? null : openDb(config.db);
+  if (ch && config.store.retention_days > 0 && !quiet)
+    process.stderr.write(
+      'note: store.retention_days is not applied to a ClickHouse store (prune it on the server)\n',
+    );
+  if (db && config.store.retention_days > 0) {
     // Retention runs where data arrives, so a long-lived collector keeps the file bounded without a cron job.
     const r = pruneRawData(db, { days: config.store.retention_days, now: Date.now() });
     if (r.l2Deleted + r.tradesDeleted > 0 && !quiet)
@@ -84,7 +93,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   const clearLine = () => {
     if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
   };
-  const recorder = new SessionRecorder(db, source, {
+  const recorderOptions: RecorderOptions = {
     durationMs,
     // The simulator's clock is simulated time: stop after --duration of it, at any speed.
     clock: isSim ? 'message' : 'wall',
@@ -110,7 +119,16 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       clearLine();
       process.stderr.write(`note: ${safeText(text)}\n`);
     },
-  });
+  };
+  let recorder: SessionRecorder;
+  try {
+    recorder = ch
+      ? await SessionRecorder.toClickHouse(ch, source, recorderOptions)
+      : new SessionRecorder(db as Db, source, recorderOptions);
+  } catch (e) {
+    await ch?.close();
+    throw e;
+  }
 
   let lastCount = 0;
   let lastTick = Date.now();
@@ -150,7 +168,8 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     process.off('SIGTERM', onSignal);
     control.signal?.removeEventListener('abort', onAbort);
     clearLine();
-    db.close();
+    db?.close();
+    await ch?.close();
   }
   const wallS = result.elapsedMs / 1000;
   if (result.error) console.error(`collect stopped: ${safeText(result.error.message)}`);
@@ -159,7 +178,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
       `${result.gaps} gap${result.gaps === 1 ? '' : 's'}; ${formatDuration(result.elapsedMs)} wall` +
       `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
-      `stopped: ${result.stopReason}; file ${config.db}`,
+      `stopped: ${result.stopReason}; ${ch ? `store ${ch.name}` : `file ${config.db}`}`,
   );
   // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
   if (result.notStored)

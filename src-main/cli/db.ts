@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { limitsFromConfig, type PlausibilityLimits } from '../book/plausibility.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import { checkClickHouse } from '../store/clickhouse/check.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
 import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
@@ -14,7 +17,7 @@ import { Args, UsageError } from './args.ts';
 
 export const summary = 'database maintenance: `db check`, `db prune`, `db quality`';
 
-const USAGE = `usage: l2desk db check [--db FILE] [--json]
+const USAGE = `usage: l2desk db check [--db FILE|clickhouse://HOST:PORT/DATABASE] [--json]
        l2desk db prune [--db FILE] [--days N]     (default: store.retention_days)
        l2desk db quality [--db FILE] [--session ID] [--silence 5s] [--json]
   quality: replays each session (or --session) and reports silences, feed latency, sequence breaks and the time the
@@ -216,6 +219,17 @@ export async function run(argv: string[]): Promise<number> {
   const file = config.db;
   if (sub === 'check') {
     args.rejectUnknown(['db', 'json', 'config', 'help']);
+    if (isClickHouseUrl(file)) {
+      const ch = await openClickHouse(file, { mustExist: true });
+      try {
+        const r: DbReport = await checkClickHouse(ch);
+        if (args.bool('json')) console.log(JSON.stringify(r));
+        else printReport(r);
+        return r.ok ? 0 : 1;
+      } finally {
+        await ch.close();
+      }
+    }
     // No migration: check must work on a database from an older or newer L2 Desk, and must not write.
     let db: Db;
     try {

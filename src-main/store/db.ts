@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { isClickHouseUrl } from './clickhouse/url.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
 
 export type Db = Database.Database;
@@ -66,6 +67,12 @@ function electronBinding(): string | undefined {
 
 /** Opens (creating if allowed) and migrates the database; the caller closes it with db.close(). */
 export function openDb(file: string, opts: OpenOptions = {}): Db {
+  // Commands that support a ClickHouse store branch before opening; the rest must not create a file named 'clickhouse:'.
+  if (isClickHouseUrl(file))
+    throw new DbError(
+      `--db ${file}: a ClickHouse store is not supported yet for this command; use an SQLite file`,
+      file,
+    );
   const exists = fs.existsSync(file);
   if (!exists && opts.mustExist) throw new DbError(`no database at ${file}`, file);
   if (exists && fs.statSync(file).isDirectory())

@@ -3,13 +3,21 @@
 // a UI progress bar, and a clean stop (flush + close the session). Used by `l2desk collect` and the app.
 // A database locked by another process is waited out (rows held in memory, bounded, retried with backoff); the
 // counters it reports are what was committed, and what was received but not stored is reported apart, with why.
+// The target is an SQLite database, or a ClickHouse store (SessionRecorder.toClickHouse): the same recording, counters
+// and stop, through that store's writer (a server that refuses inserts is waited out the same way).
 import { formatDuration } from '../../src-shared/duration.ts';
 import type { FeedHealth, Gap, MarketMessage } from '../../src-shared/market.ts';
 import { inferTickSize } from '../book/tickScale.ts';
 import type { MarketSource } from '../market/source.ts';
+import {
+  createSession as createClickHouseSession,
+  updateSessionMeta as updateClickHouseMeta,
+} from './clickhouse/catalogue.ts';
+import type { ClickHouseStore } from './clickhouse/connection.ts';
+import { ClickHouseSessionWriter } from './clickhouse/writer.ts';
 import type { Db } from './db.ts';
-import { SessionWriter, type BusyEvent } from './sessionWriter.ts';
-import { createSession, updateSessionMeta } from './sessions.ts';
+import { SessionWriter, type BusyEvent, type WriterStats } from './sessionWriter.ts';
+import { createSession, updateSessionMeta, type NewSession } from './sessions.ts';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -71,10 +79,44 @@ export interface RecordResult extends RecorderProgress {
   notStored: { messages: number; reason: string } | null;
 }
 
+/** What the recorder needs of a store's session writer (the SQLite SessionWriter and the ClickHouse writer). */
+export interface MarketWriter {
+  writeMessage(msg: MarketMessage): void;
+  writeTickSize(tickSize: string): void;
+  writeGap(gap: Gap): void;
+  drain(): Promise<void>;
+  close(endedAt: number): void | Promise<void>;
+  stats(): WriterStats;
+}
+
+/** A session already created in a ClickHouse store (SessionRecorder.toClickHouse). */
+interface ClickHouseTarget {
+  kind: 'clickhouse';
+  store: ClickHouseStore;
+  sessionId: number;
+  symbol: string;
+}
+
+function newSession(source: MarketSource, opts: RecorderOptions, startedAt: number): NewSession {
+  return {
+    source: source.kind,
+    symbol: source.instrument.symbol,
+    category: source.instrument.category,
+    depth: opts.depth,
+    tickSize: source.instrument.tickSize || '',
+    startedAt,
+    meta: { ...opts.meta, durationMs: opts.durationMs },
+    seed: source.seed ?? null,
+  };
+}
+
 export class SessionRecorder {
   readonly sessionId: number;
-  private readonly writer: SessionWriter;
+  private readonly writer: MarketWriter;
+  private readonly updateMeta: (patch: Record<string, unknown>) => void | Promise<void>;
   private readonly now: () => number;
+  /** How the busy notices name the store. */
+  private readonly storeName: string = 'the database';
   private tickSize: string;
   private startedAt = 0;
   private firstRecv = -1;
@@ -90,33 +132,51 @@ export class SessionRecorder {
   /** Resolves once the recording has stopped and the session is closed. */
   readonly finished: Promise<RecordResult>;
 
+  /** Records into a new session of a ClickHouse store (created here, before the source starts). */
+  static async toClickHouse(
+    store: ClickHouseStore,
+    source: MarketSource,
+    opts: RecorderOptions,
+  ): Promise<SessionRecorder> {
+    const s = newSession(source, opts, (opts.now ?? Date.now)());
+    const sessionId = await createClickHouseSession(store, s);
+    return new SessionRecorder({ kind: 'clickhouse', store, sessionId, symbol: s.symbol }, source, opts);
+  }
+
   constructor(
-    private readonly db: Db,
+    target: Db | ClickHouseTarget,
     private readonly source: MarketSource,
     private readonly opts: RecorderOptions,
   ) {
     this.now = opts.now ?? Date.now;
     this.tickSize = source.instrument.tickSize;
-    this.sessionId = createSession(db, {
-      source: source.kind,
-      symbol: source.instrument.symbol,
-      category: source.instrument.category,
-      depth: opts.depth,
-      tickSize: this.tickSize || '',
-      startedAt: this.now(),
-      meta: { ...opts.meta, durationMs: opts.durationMs },
-      seed: source.seed ?? null,
-    });
-    this.writer = new SessionWriter(db, this.sessionId, {
-      batchIntervalMs: opts.batchIntervalMs,
-      now: this.now,
-      onError: (e) => this.fail(e),
-      busy: {
-        giveUpMs: opts.busyGiveUpMs ?? DEFAULT_BUSY_GIVE_UP_MS,
-        maxBufferedBytes: opts.busyBufferBytes ?? DEFAULT_BUSY_BUFFER_BYTES,
+    const giveUpMs = opts.busyGiveUpMs ?? DEFAULT_BUSY_GIVE_UP_MS;
+    const maxBufferedBytes = opts.busyBufferBytes ?? DEFAULT_BUSY_BUFFER_BYTES;
+    if ('kind' in target) {
+      const { store, sessionId } = target;
+      this.sessionId = sessionId;
+      this.writer = ClickHouseSessionWriter.forNewSession(store, sessionId, target.symbol, {
+        batchIntervalMs: opts.batchIntervalMs,
+        now: this.now,
+        onError: (e) => this.fail(e),
+        giveUpMs,
+        maxBufferedBytes,
         onBusy: (e) => this.onStoreBusy(e),
-      },
-    });
+      });
+      this.updateMeta = (patch) => updateClickHouseMeta(store, sessionId, patch);
+      this.storeName = 'the ClickHouse server';
+    } else {
+      const db = target;
+      const sessionId = createSession(db, newSession(source, opts, this.now()));
+      this.sessionId = sessionId;
+      this.writer = new SessionWriter(db, sessionId, {
+        batchIntervalMs: opts.batchIntervalMs,
+        now: this.now,
+        onError: (e) => this.fail(e),
+        busy: { giveUpMs, maxBufferedBytes, onBusy: (e) => this.onStoreBusy(e) },
+      });
+      this.updateMeta = (patch) => updateSessionMeta(db, sessionId, patch);
+    }
     this.stopRequested = new Promise<string>((r) => (this.resolveStop = r));
     source.on('message', this.onMessage);
     source.on('gap', this.onGap);
@@ -191,14 +251,15 @@ export class SessionRecorder {
 
   private onStoreBusy(e: BusyEvent): void {
     this.opts.onStoreBusy?.(e);
+    const sqlite = this.storeName === 'the database';
     if (e.state === 'busy')
       this.onWarning(
-        `the database is locked by another process (${e.reason}): collecting on in memory and retrying; ` +
-          `gives up after ${formatDuration(e.giveUpMs)} (store.busy_give_up)`,
+        `${sqlite ? 'the database is locked by another process' : `${this.storeName} refuses inserts`} (${e.reason}): ` +
+          `collecting on in memory and retrying; gives up after ${formatDuration(e.giveUpMs)} (store.busy_give_up)`,
       );
     else
       this.onNotice(
-        `the database is free again after ${formatDuration(e.busyMs)}: ${e.committedRows} rows held in memory are stored`,
+        `${this.storeName} ${sqlite ? 'is free' : 'accepts inserts'} again after ${formatDuration(e.busyMs)}: ${e.committedRows} rows held in memory are stored`,
       );
   }
 
@@ -269,8 +330,8 @@ export class SessionRecorder {
       try {
         // A locked database is waited for up to the give-up time, so a stop does not lose what is buffered.
         if (!this.error) await this.writer.drain();
-        this.writer.close(this.now());
-        updateSessionMeta(this.db, this.sessionId, {
+        await this.writer.close(this.now());
+        await this.updateMeta({
           health: this.source.health(),
           stopReason: reason,
           warnings: this.warnings,

@@ -28,7 +28,7 @@ export interface ClickHouseStore {
 }
 
 export interface OpenClickHouseOptions {
-  /** Fail when the database does not exist instead of creating it (commands that only read). */
+  /** Fail when the database does not exist instead of creating it, and create no tables (commands that only read). */
   mustExist?: boolean;
   /** Per-request timeout (ms). */
   requestTimeoutMs?: number;
@@ -68,8 +68,11 @@ export async function openClickHouse(
         `no database ${url.database} on the ClickHouse server at ${url.httpUrl}`,
         name,
       );
-    if (!has) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}` });
-    for (const ddl of SCHEMA) await client.command({ query: ddl(url.database) });
+    // A command that only reads (mustExist) creates nothing.
+    if (!opts.mustExist) {
+      if (!has) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}` });
+      for (const ddl of SCHEMA) await client.command({ query: ddl(url.database) });
+    }
     return store;
   } catch (e) {
     await client.close().catch(() => undefined);

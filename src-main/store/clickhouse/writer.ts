@@ -119,6 +119,16 @@ export class ClickHouseSessionWriter {
     return new ClickHouseSessionWriter(store, sessionId, rec.symbol, (counts?.maxId ?? 0) + 1, opts);
   }
 
+  /** A writer for a session just created (no rows yet): ids start at 1. */
+  static forNewSession(
+    store: ClickHouseStore,
+    sessionId: number,
+    symbol: string,
+    opts: ClickHouseWriterOptions = {},
+  ): ClickHouseSessionWriter {
+    return new ClickHouseSessionWriter(store, sessionId, symbol, 1, opts);
+  }
+
   /** Buffers one book or trade message; a batch is sent when full or when its deadline has passed. */
   writeMessage(msg: MarketMessage): void {
     this.checkUsable();

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli.ts';
+import { openDb } from '../store/db.ts';
+import { clickHouseRefusal, dbArgument } from './storeSupport.ts';
+
+const CH = 'clickhouse://127.0.0.1:8123/l2desk';
+
+describe('ClickHouse --db support per command', () => {
+  it('finds --db in each spelling', () => {
+    expect(dbArgument(['--db', CH])).toBe(CH);
+    expect(dbArgument([`--db=${CH}`])).toBe(CH);
+    expect(dbArgument(['--set', `db=${CH}`])).toBe(CH);
+    expect(dbArgument(['--db', 'a.db', '--db', CH])).toBe(CH);
+    expect(dbArgument(['--session', '3'])).toBeUndefined();
+  });
+
+  it.each([
+    ['collect', ['--db', CH, '--source', 'sim']],
+    ['book', ['--json', '--db', CH]],
+    ['db', ['check', '--db', CH]],
+    ['db', ['--db', CH, 'check', '--json']],
+    ['train', ['--db', 'data/l2desk.db']],
+  ])('lets %s %j through', (cmd, argv) => {
+    expect(clickHouseRefusal(cmd, argv)).toBeNull();
+  });
+
+  it.each([
+    ['train', ['--db', CH], 'train'],
+    ['import', [`--db=${CH}`, 'x.zip'], 'import'],
+    ['db', ['quality', '--db', CH], 'db quality'],
+    ['db', ['--db', CH, 'prune'], 'db prune'],
+    ['runs', ['--set', `db=${CH}`], 'runs'],
+    ['backtest', ['--db', CH], 'backtest'],
+  ])('refuses %s %j', (cmd, argv, name) => {
+    expect(clickHouseRefusal(cmd, argv)).toBe(
+      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check. Use an SQLite file`,
+    );
+  });
+
+  it('makes the CLI exit 2 with that message, creating nothing', async () => {
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+    try {
+      expect(await main(['diagnose', '--db', CH])).toBe(2);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors.join('\n')).toContain(
+      'a ClickHouse store is not supported yet for this command (diagnose)',
+    );
+  });
+
+  it('openDb refuses a ClickHouse address instead of creating a file named after it', () => {
+    expect(() => openDb(CH)).toThrow(`--db ${CH}: a ClickHouse store is not supported yet for this command`);
+  });
+});
