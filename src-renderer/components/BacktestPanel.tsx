@@ -9,6 +9,9 @@ import type { Client } from '../api/client.ts';
 import { duration, fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 import { EquityChart } from './EquityChart.tsx';
+import { Figure } from './Figure.tsx';
+import { HaltNote } from './HaltNote.tsx';
+import { hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 
 export function BacktestPanel({ client }: { client: Client }) {
   const sessions = useDesk((s) => s.sessions);
@@ -162,9 +165,10 @@ export function BacktestPanel({ client }: { client: Client }) {
               narrow: one column, the panel scrolls and the chart keeps its height. */}
           <div className="report-head">
             <div className="small">
-              Session #{report.sessionId} {report.symbol} · {report.messages} msgs ·{' '}
+              Session #{report.sessionId} {report.symbol} · {report.messages} msgs · backtest took{' '}
               {fmt(report.elapsedMs / 1000, 1)} s
             </div>
+            <HaltNote halts={best.halts} />
             {(best.inSampleShare ?? 0) > 0 && (
               <div className="small warn" role="alert" data-testid="backtest-in-sample">
                 Warning: {pct(best.inSampleShare, 0)} of decisions lie inside the model&apos;s training span
@@ -208,12 +212,17 @@ export function BacktestPanel({ client }: { client: Client }) {
                     <td className={sign(r.metrics.totalReturn)}>
                       {signed(r.finalEquity - (r.equity[0]?.equity ?? r.finalEquity))}
                     </td>
-                    <td>{fmt(r.metrics.sharpe)}</td>
+                    <td>
+                      <Figure reason={sharpeReason(r.metrics)} testId="backtest-sharpe">
+                        {fmt(r.metrics.sharpe)}
+                      </Figure>
+                    </td>
                     <td>{pct(r.metrics.maxDrawdown, 2)}</td>
                     <td>
-                      {r.metrics.trades > 0
-                        ? `${pct(r.metrics.hitRate)} (${pct(r.metrics.grossHitRate)})`
-                        : '—'}
+                      {/* Older peers send no round-trip count: trades decide. */}
+                      <Figure reason={hitRateReason(r.metrics.roundTrips ?? (r.metrics.trades > 0 ? 1 : 0))}>
+                        {`${pct(r.metrics.hitRate)} (${pct(r.metrics.grossHitRate)})`}
+                      </Figure>
                     </td>
                     <td>{r.metrics.trades}</td>
                     <td>{fmt(r.metrics.fees)}</td>
@@ -226,7 +235,12 @@ export function BacktestPanel({ client }: { client: Client }) {
             {report.walkForward && <WalkForwardTable wf={report.walkForward} />}
           </div>
           <div className="equity-box bt-chart">
-            <EquityChart points={best.equity} others={others} label="Backtest equity curve" />
+            <EquityChart
+              points={best.equity}
+              others={others}
+              halts={best.halts}
+              label="Backtest equity curve"
+            />
           </div>
         </div>
       )}

@@ -1,28 +1,84 @@
 // Equity curve with drawdown below it; used live (fed by the equity series) and in the backtest report (static).
-import { BaselineSeries, LineSeries } from 'lightweight-charts';
+// Risk halts are markers on the curve (reason on the marker). The whole curve fits the panel however many points it
+// has (the default minimum bar spacing showed only the last ~30 min of a 2 h backtest), and the time axis shows
+// seconds when the curve spans only minutes ("17:15 17:15 17:15" otherwise).
+import {
+  BaselineSeries,
+  createSeriesMarkers,
+  LineSeries,
+  type ISeriesMarkersPluginApi,
+  type SeriesMarker,
+  type Time,
+} from 'lightweight-charts';
 import { useEffect, useRef } from 'react';
 import type { EquityPoint } from '../../src-shared/ipc.ts';
+import type { RiskHalt } from '../../src-shared/riskHalt.ts';
+import { axisFormat } from '../../src-shared/timeAxis.ts';
 import type { SeriesBuffer } from '../store/series.ts';
 import { Appender, makeChart, perSecond, toTime } from './chart.ts';
+
+/** Markers for the halts (and their resumptions), in time order as the chart requires. */
+export function haltMarkers(halts: readonly RiskHalt[] | undefined): SeriesMarker<Time>[] {
+  const out: SeriesMarker<Time>[] = [];
+  for (const h of halts ?? []) {
+    out.push({
+      time: toTime(h.ts),
+      position: 'aboveBar',
+      color: '#e5534b',
+      shape: 'arrowDown',
+      text: `halt: ${h.reason}`,
+    });
+    if (h.resumedTs !== null)
+      out.push({
+        time: toTime(h.resumedTs),
+        position: 'belowBar',
+        color: '#3fb37f',
+        shape: 'arrowUp',
+        text: 'resumed',
+      });
+  }
+  return out.sort((a, b) => (a.time as number) - (b.time as number));
+}
+
+/** Seconds on the axis when the ticks would be under a minute apart (or the curve crosses no day but spans minutes). */
+const needsSeconds = (t0: number, t1: number) => {
+  const f = axisFormat(t0, t1, 5);
+  return f === 'time-s' || f === 'time-ms';
+};
 
 export function EquityChart({
   source,
   points,
   others,
+  halts,
   label,
 }: {
   source?: SeriesBuffer<EquityPoint>;
   points?: readonly EquityPoint[];
   /** Further curves drawn thin and muted (the other thresholds of a sweep). */
   others?: readonly { title: string; points: readonly EquityPoint[] }[];
+  /** Risk halts of the run, drawn as markers. */
+  halts?: readonly RiskHalt[];
   label: string;
 }) {
   const el = useRef<HTMLDivElement>(null);
+  const markers = useRef<ISeriesMarkersPluginApi<Time> | null>(null);
+  const haltsNow = useRef(halts);
+  haltsNow.current = halts;
   useEffect(() => {
     const chart = makeChart(el.current!, {
       leftPriceScale: { visible: false },
-      timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false },
+      // A tiny minimum spacing: fitContent shows every point of a long run, never only its tail.
+      timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false, minBarSpacing: 0.001 },
     });
+    let seconds = false;
+    const axisFor = (t0: number, t1: number) => {
+      const want = needsSeconds(t0, t1);
+      if (want !== seconds) {
+        seconds = want;
+        chart.applyOptions({ timeScale: { secondsVisible: want } });
+      }
+    };
     const OTHER_COLORS = ['#6ea8fe99', '#a371f799', '#3fb37f99', '#db61a299', '#8b93a199'];
     (others ?? []).forEach((o, i) => {
       const line = chart.addSeries(LineSeries, {
@@ -55,6 +111,8 @@ export function EquityChart({
       priceFormat: { type: 'percent', precision: 2, minMove: 0.01 },
     });
     chart.priceScale('dd').applyOptions({ scaleMargins: { top: 0.75, bottom: 0 } });
+    markers.current = createSeriesMarkers(eq, haltMarkers(haltsNow.current));
+    let first = NaN;
     eq.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.3 } });
     const app = new Appender();
     const setAll = (all: readonly EquityPoint[]) => {
@@ -62,7 +120,11 @@ export function EquityChart({
       const pts = perSecond(all, (p) => p.t);
       eq.setData(pts.map((p) => ({ time: toTime(p.t), value: p.equity })));
       dd.setData(pts.map((p) => ({ time: toTime(p.t), value: -p.drawdown * 100 })));
-      if (pts.length) app.accept(toTime(pts[pts.length - 1].t));
+      if (pts.length) {
+        app.accept(toTime(pts[pts.length - 1].t));
+        first = pts[0].t;
+        axisFor(first, pts[pts.length - 1].t);
+      }
       chart.timeScale().fitContent();
     };
     let off = () => {};
@@ -72,13 +134,21 @@ export function EquityChart({
           if (!app.accept(toTime(p.t))) continue;
           eq.update({ time: toTime(p.t), value: p.equity });
           dd.update({ time: toTime(p.t), value: -p.drawdown * 100 });
+          if (first !== first) first = p.t;
+          axisFor(first, p.t);
         }
       });
     else setAll(points ?? []);
     return () => {
       off();
+      markers.current = null;
       chart.remove();
     };
   }, [source, points, others]);
+  // Halts change rarely; the live portfolio view sends a new array each time, so compare by content.
+  const haltKey = (halts ?? []).map((h) => `${h.ts}:${h.rule}:${h.resumedTs}`).join(',');
+  useEffect(() => {
+    markers.current?.setMarkers(haltMarkers(haltsNow.current));
+  }, [haltKey]);
   return <div className="chart" ref={el} role="img" aria-label={label} />;
 }

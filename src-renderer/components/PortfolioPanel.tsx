@@ -5,6 +5,9 @@ import { fmt, duration, pct, sign, signed, size } from '../format.ts';
 import { useDesk } from '../store/desk.ts';
 import { equity } from '../store/series.ts';
 import { EquityChart } from './EquityChart.tsx';
+import { Figure } from './Figure.tsx';
+import { HaltNote } from './HaltNote.tsx';
+import { hitRateReason, lossRatioReason, sharpeReason } from '../../src-shared/reliability.ts';
 
 /** bps with 3 decimals (a BTCUSDT half spread is under 0.01 bps); a value that rounds to nothing is 0.000, not -0.000. */
 const bps = (x: number) => signed(Math.abs(x) < 5e-4 ? 0 : x, 3);
@@ -54,6 +57,16 @@ export function PortfolioPanel() {
   const costs = c !== undefined && m !== undefined && m.trades > 0;
   // Net P&L after fees (equals the equity's change from the starting balance).
   const net = p ? p.realizedPnl + p.unrealizedPnl - p.fees : undefined;
+  // Reliability verdicts shared with the CLI and the HTML report (older peers send no round-trip count: trades decide).
+  const trips = m ? hitRateReason(m.roundTrips ?? (m.trades > 0 ? 1 : 0)) : 'no data yet';
+  const sharpeWhy = m
+    ? sharpeReason({
+        sharpe: m.sharpe,
+        returns: m.returns,
+        spanMs: m.spanMs,
+        sharpeReliable: m.sharpeReliable,
+      })
+    : null;
   return (
     <section className="panel portfolio-panel" aria-labelledby="pf-h">
       <h2 id="pf-h">
@@ -85,11 +98,11 @@ export function PortfolioPanel() {
           <dt title="annualised Sharpe ratio of the equity curve; shown once it rests on at least 30 returns and a day of equity">
             Sharpe
           </dt>
-          {m?.sharpeReliable === false ? (
+          {m && sharpeWhy !== null ? (
             <dd
               data-testid="sharpe"
               className="dim"
-              title={`Not shown: too short to annualise (needs at least 30 returns and 24 h of equity). Computed on this run: ${fmt(m.sharpe)}`}
+              title={`Not shown: ${sharpeWhy}. Computed on this run: ${fmt(m.sharpe)}`}
             >
               — <span className="why">too short</span>
             </dd>
@@ -122,11 +135,15 @@ export function PortfolioPanel() {
         <dt title="share of round trips that won, after fees (net) and before fees (gross); — before the first round trip">
           Hit net/gross
         </dt>
-        <dd data-testid="hit-rate">
-          {m && m.trades > 0 ? `${pct(m.hitRate, 0)} / ${pct(m.grossHitRate, 0)}` : '—'}
+        <dd>
+          <Figure reason={trips} testId="hit-rate">
+            {m ? `${pct(m.hitRate, 0)} / ${pct(m.grossHitRate, 0)}` : ''}
+          </Figure>
         </dd>
         <dt>Avg hold</dt>
-        <dd>{m && m.trades > 0 ? duration(m.avgHoldingMs) : '—'}</dd>
+        <dd>
+          <Figure reason={trips}>{m ? duration(m.avgHoldingMs) : ''}</Figure>
+        </dd>
       </dl>
       <details className="pf-more" open={more} onToggle={(e) => toggle(e.currentTarget.open)}>
         <summary>Round trips &amp; execution costs</summary>
@@ -134,7 +151,15 @@ export function PortfolioPanel() {
           <dt title="round trips: sum of wins / |sum of losses|, after fees (— while none lost)">
             Profit factor
           </dt>
-          <dd>{fmt(m?.profitFactor)}</dd>
+          <dd>
+            <Figure
+              reason={
+                m ? lossRatioReason(m.profitFactor, m.roundTrips ?? (m.trades > 0 ? 1 : 0)) : 'no data yet'
+              }
+            >
+              {fmt(m?.profitFactor)}
+            </Figure>
+          </dd>
           <dt title="mean net P&L per round trip after fees, and in bps of the notional the trips put on">
             Expectancy
           </dt>
@@ -170,8 +195,9 @@ export function PortfolioPanel() {
           </dd>
         </dl>
       </details>
+      <HaltNote halts={p?.halts} />
       <div className="equity-box">
-        <EquityChart source={equity} label="Equity curve" />
+        <EquityChart source={equity} halts={p?.halts} label="Equity curve" />
       </div>
     </section>
   );
