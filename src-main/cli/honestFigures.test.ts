@@ -102,6 +102,11 @@ describe('honest headline numbers', () => {
     expect(shown).toMatch(/sharpe — \(run too short to annualise/);
     expect(shown).toContain('risk halts: none');
     expect(shown).toMatch(/\(\d+\.\d s wall clock\)/);
+    // the list: no Sharpe of a 4-minute run either, and a note says why
+    const list = await capture(() => runs(['--db', dbFile]));
+    const row = list.find((l) => l.trim().startsWith(`${idle.run_id} `));
+    expect(row).toMatch(/ +— +0\.00%$/);
+    expect(list.at(-1)).toBe('(sharpe —: run too short to annualise; l2desk runs show ID says why)');
   });
 
   it('HTML: "—" with the reason on hover, the data span in the header, tick labels with seconds', () => {

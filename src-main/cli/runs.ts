@@ -81,6 +81,8 @@ export interface RunListItem {
   net_pnl: number | null;
   sharpe: number | null;
   max_drawdown: number | null;
+  /** Why the Sharpe is not shown ("run too short to annualise: …"), null when it stands (src-shared/reliability.ts). */
+  sharpe_not_shown?: string | null;
 }
 
 export interface ModelSwap {
@@ -92,7 +94,10 @@ export interface ModelSwap {
 
 /** `l2desk runs show` (the --json schema). */
 export interface RunDetail {
-  run: Omit<RunListItem, 'trades' | 'round_trips' | 'net_pnl' | 'sharpe' | 'max_drawdown'>;
+  run: Omit<
+    RunListItem,
+    'trades' | 'round_trips' | 'net_pnl' | 'sharpe' | 'max_drawdown' | 'sharpe_not_shown'
+  >;
   params: Record<string, unknown>;
   /** 'stored' (written when the run ended), 'stored+recomputed' (a run of an older version: the fields it lacks are
    * recomputed from its fills and equity), 'recomputed' (the run never ended). */
@@ -170,6 +175,15 @@ export function listRuns(
       net_pnl: fin(mm.netPnl),
       sharpe: fin(mm.sharpe),
       max_drawdown: fin(mm.maxDrawdown),
+      sharpe_not_shown:
+        fin(mm.sharpe) === null
+          ? null
+          : sharpeReason({
+              sharpe: fin(mm.sharpe) as number,
+              returns: fin(mm.returns) ?? undefined,
+              spanMs: fin(mm.spanMs) ?? undefined,
+              sharpeReliable: mm.sharpeReliable === true,
+            }),
     };
   });
   return { runs, total };
@@ -533,9 +547,11 @@ function printList(file: string, l: { runs: RunListItem[]; total: number }, kind
       `${String(r.id).padStart(5)}  ${r.kind.padEnd(8)} ${r.status.padEnd(10)} ${String(r.session_id ?? '–').padStart(7)}  ` +
         `${modelName(r.model).slice(0, 20).padEnd(20)} ${fx(r.threshold, 3).padStart(9)}  ${iso(r.started_at).padEnd(23)} ` +
         `${duration(r.started_at, r.ended_at).padStart(9)}  ${String(r.trades ?? '–').padStart(6)} ${fx(r.net_pnl).padStart(10)} ` +
-        `${fx(r.sharpe).padStart(8)} ${pctx(r.max_drawdown).padStart(7)}`,
+        `${(r.sharpe_not_shown ? '—' : fx(r.sharpe)).padStart(8)} ${pctx(r.max_drawdown).padStart(7)}`,
     );
   if (l.runs.length < l.total) console.log(`(${l.total - l.runs.length} older run(s) not shown: --limit N)`);
+  if (l.runs.some((r) => r.sharpe_not_shown))
+    console.log('(sharpe —: run too short to annualise; l2desk runs show ID says why)');
 }
 
 function flatParams(p: Record<string, unknown>): string {
