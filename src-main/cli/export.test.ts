@@ -530,7 +530,10 @@ describe('export refuses what it must not do', () => {
     try {
       await expect(
         writeAtomically(dest, false, EXPORT_FORMAT, (tmp) =>
-          exportSessions(db, [getSession(db, 1)!], tmp, { decisionIntervalMs: 1000, signal: abort.signal }),
+          exportSessions((id) => readSession(db, id), [getSession(db, 1)!], tmp, {
+            decisionIntervalMs: 1000,
+            signal: abort.signal,
+          }),
         ),
       ).rejects.toThrow(/abort/i);
     } finally {

@@ -3,15 +3,15 @@
 import { parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { writeAtomically } from '../export/exportDir.ts';
+import { openExportSource, type ExportSource } from '../export/exportSource.ts';
 import { EXPORT_FILES, EXPORT_FORMAT, exportSessions, type ExportManifest } from '../export/sessionExport.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
-import { openDb } from '../store/db.ts';
-import { getSession, latestSession, listSessions, type SessionInfo } from '../store/sessions.ts';
+import type { SessionInfo } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'write stored sessions as Parquet files (book updates, trades, gaps, features)';
 
-const USAGE = `usage: l2desk export --out DIR [--db FILE] [--session ID|ID,ID|all] [--format parquet] [--force]
+const USAGE = `usage: l2desk export --out DIR [--db FILE|clickhouse://HOST:PORT/DB] [--session ID|ID,ID|all] [--format parquet] [--force]
                      [--no-features] [--decision-interval 1000ms] [--row-group 100000] [--quiet] [--config FILE]
   --out        directory to create: book_updates.parquet (one row per level change), trades.parquet, gaps.parquet,
                features.parquet and manifest.json. Written beside it first and moved in at the end, so a failed
@@ -38,22 +38,16 @@ const KNOWN = [
   'help',
 ];
 
-function pickSessions(
-  db: ReturnType<typeof openDb>,
-  dbFile: string,
-  spec: string | undefined,
-): SessionInfo[] {
-  const hint = `list sessions with \`l2desk db check --db ${dbFile}\``;
+async function pickSessions(src: ExportSource, spec: string | undefined): Promise<SessionInfo[]> {
+  const none = `no sessions in ${src.name}; record one with \`l2desk collect\` or \`l2desk import\``;
   if (spec === undefined) {
-    const s = latestSession(db);
-    if (!s)
-      throw new Error(`no sessions in ${dbFile}; record one with \`l2desk collect\` or \`l2desk import\``);
+    const s = await src.latest();
+    if (!s) throw new Error(none);
     return [s];
   }
   if (spec === 'all') {
-    const all = listSessions(db);
-    if (all.length === 0)
-      throw new Error(`no sessions in ${dbFile}; record one with \`l2desk collect\` or \`l2desk import\``);
+    const all = await src.list();
+    if (all.length === 0) throw new Error(none);
     return all;
   }
   const ids = spec.split(',').map((t) => {
@@ -62,11 +56,16 @@ function pickSessions(
       throw new UsageError(`--session takes a session id such as 3, ids such as 3,4, or all; got "${spec}"`);
     return n;
   });
-  return [...new Set(ids)].map((id) => {
-    const s = getSession(db, id);
-    if (!s) throw new Error(`no session ${id} in ${dbFile}; ${hint}`);
-    return s;
-  });
+  const out: SessionInfo[] = [];
+  for (const id of new Set(ids)) {
+    const s = await src.get(id);
+    if (!s)
+      throw new Error(
+        `no session ${id} in ${src.name}; list sessions with \`l2desk db check --db ${src.name}\``,
+      );
+    out.push(s);
+  }
+  return out;
 }
 
 function positiveInt(args: Args, key: string): number | undefined {
@@ -134,13 +133,13 @@ export async function run(argv: string[]): Promise<number> {
   const sessionSpec = args.str('session');
   if (sessionSpec === 'true') throw new UsageError('--session needs a session id, ids, or all');
 
-  const db = openDb(config.db, { mustExist: true });
+  const src = await openExportSource(config.db);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const sessions = pickSessions(db, config.db, sessionSpec);
+    const sessions = await pickSessions(src, sessionSpec);
     for (const s of sessions)
       if (s.endedAt === null)
         console.error(
@@ -149,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     const decisionIntervalMs = withFeatures ? config.features.decision_interval : undefined;
     let lastProgress = Date.now();
     const manifest = await writeAtomically(out, args.bool('force'), EXPORT_FORMAT, (tmp) =>
-      exportSessions(db, sessions, tmp, {
+      exportSessions(src.read, sessions, tmp, {
         decisionIntervalMs,
         rowGroupSize,
         signal: abort.signal,
@@ -178,6 +177,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    db.close();
+    await src.close();
   }
 }

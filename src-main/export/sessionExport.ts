@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FEATURE_SET } from '../features/featureSet.ts';
-import type { Db } from '../store/db.ts';
-import { readSession } from '../store/sessionReader.ts';
+import type { StoredEvent } from '../store/sessionReader.ts';
 import type { SessionInfo } from '../store/sessions.ts';
 import { FeatureSampler } from './featureSampler.ts';
 import { ParquetTable, type Cell, type ColumnSpec } from './parquetTable.ts';
@@ -58,6 +57,9 @@ export const FEATURE_COLUMNS: readonly ColumnSpec[] = [
   { name: 'ts', kind: 'timestamp' },
   ...FEATURE_SET.names.map((name): ColumnSpec => ({ name, kind: 'double' })),
 ];
+
+/** A session's stored events in arrival order, from whichever store backend holds it (SQLite or ClickHouse). */
+export type SessionEvents = (sessionId: number) => Iterable<StoredEvent> | AsyncIterable<StoredEvent>;
 
 export interface ExportOptions {
   /** Sample the running feature set every this many ms (config features.decision_interval); omit to skip features. */
@@ -136,7 +138,7 @@ function yieldToEventLoop(): Promise<void> {
 
 /** Exports `sessions` into `dir` (which must exist and be empty: see exportDir.ts for the atomic wrapper). */
 export async function exportSessions(
-  db: Db,
+  read: SessionEvents,
   sessions: readonly SessionInfo[],
   dir: string,
   opts: ExportOptions = {},
@@ -208,13 +210,14 @@ export async function exportSessions(
       if (sum.lastTs === null || ts > sum.lastTs) sum.lastTs = ts;
     };
 
-    for (const ev of readSession(db, s.id)) {
+    /** Writes one event's rows; true when it was a message (gaps take the next message's index). */
+    const onEvent = (ev: StoredEvent): boolean => {
       sampler?.push(ev);
       if (ev.kind === 'gap') {
         const g = ev.gap;
         gaps.push([s.id, msgIndex, g.reason, g.startTs, g.endTs, g.detail]);
         sum.gaps++;
-        continue;
+        return false;
       }
       span(ev.recvTs, ev.ts);
       if (ev.kind === 'book') {
@@ -264,11 +267,19 @@ export async function exportSessions(
       }
       msgIndex++;
       done++;
-      if (done % BATCH === 0) {
-        opts.onProgress?.(done, total);
-        await yieldToEventLoop();
-        opts.signal?.throwIfAborted();
-      }
+      return done % BATCH === 0;
+    };
+    const batchDone = async () => {
+      opts.onProgress?.(done, total);
+      await yieldToEventLoop();
+      opts.signal?.throwIfAborted();
+    };
+    const events = read(s.id);
+    // A synchronous reader (SQLite) is walked without a promise per event; an asynchronous one (ClickHouse) awaited.
+    if (Symbol.asyncIterator in events) {
+      for await (const ev of events) if (onEvent(ev)) await batchDone();
+    } else {
+      for (const ev of events) if (onEvent(ev)) await batchDone();
     }
     sum.bookUpdateRows = books.rows - booksBefore;
     summaries.push(sum);
