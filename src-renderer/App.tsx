@@ -11,15 +11,40 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { SideTabs } from './components/SideTabs.tsx';
 import { ThresholdPanel } from './components/ThresholdPanel.tsx';
 import { TopBar } from './components/TopBar.tsx';
-import { useDesk } from './store/desk.ts';
+import { useEffect, useState } from 'react';
+import { ERROR_FADE_MS, fadeErrors, useDesk } from './store/desk.ts';
 
+/**
+ * Errors tied to a condition stay until it ends (the engine says so); one-off errors fade after ERROR_FADE_MS,
+ * except while the pointer rests on them (being read).
+ */
 function Errors() {
   const errors = useDesk((s) => s.errors);
+  const [hovered, setHovered] = useState(false);
+  const oneOffs = errors.some((e) => e.key === undefined);
+  useEffect(() => {
+    if (hovered || !oneOffs) return;
+    const timer = setInterval(
+      () => useDesk.setState((s) => ({ errors: fadeErrors(s.errors, Date.now()) })),
+      1000,
+    );
+    return () => clearInterval(timer);
+  }, [hovered, oneOffs]);
+  // Leaving the list restarts the clock of what was read, rather than dropping it at once.
+  const leave = () => {
+    setHovered(false);
+    const now = Date.now();
+    useDesk.setState((s) => ({
+      errors: s.errors.map((e) =>
+        e.key === undefined ? { ...e, shownAt: Math.max(e.shownAt, now - ERROR_FADE_MS / 2) } : e,
+      ),
+    }));
+  };
   if (errors.length === 0) return null;
   return (
-    <div className="errors" role="alert">
+    <div className="errors" role="alert" onMouseEnter={() => setHovered(true)} onMouseLeave={leave}>
       {errors.map((e, i) => (
-        <div key={i} className="error">
+        <div key={`${e.shownAt}-${i}`} className="error" data-key={e.key}>
           <span>
             <b>{e.where}</b>: {e.message}
           </span>

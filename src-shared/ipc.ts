@@ -383,6 +383,8 @@ export interface BacktestRunReport {
   trainingSpan?: { fromTs: number; toTs: number } | null;
   /** When the risk rules halted trading in this pass, why, and when it resumed. Absent from older peers. */
   halts?: RiskHalt[];
+  /** Why the pass made no trade ("no trades: …", as `l2desk backtest` says it); null or absent when it traded. */
+  noTrades?: string | null;
 }
 
 /** One window of a walk-forward backtest: when it traded, what its model learnt from, how well it did. */

@@ -60,6 +60,22 @@ describe('makeBacktester', () => {
     },
   );
 
+  it('says why a pass made no trade: a threshold above every prediction, a session shorter than the warm-up', async () => {
+    const bt = makeBacktester({ config, db, modelPath: () => modelPath });
+    const { runs } = await bt({ sessionId: small, thresholds: [0.3, 1000], onProgress: () => {} });
+    expect(runs[0].fills).toBeGreaterThan(0);
+    expect(runs[0].noTrades).toBeNull();
+    expect(runs[1].fills).toBe(0);
+    expect(runs[1].noTrades).toMatch(
+      /^no trades: the threshold 1000 bps is above every prediction \(the largest \|prediction\| of [\d,]+ was [\d.]+ bps\): lower the threshold$/,
+    );
+    const tiny = writeSimSession(db, { seed: 54, durationMs: 20_000 }).sessionId;
+    const short = await bt({ sessionId: tiny, thresholds: [0.3], onProgress: () => {} });
+    expect(short.runs[0].noTrades).toMatch(
+      /^no trades: the session holds (1\d|20)(\.\d+)?s of data, shorter than the features' warm-up \(30s\), so the model never predicted$/,
+    );
+  });
+
   it('explains a missing model', async () => {
     const bt = makeBacktester({ config, db, modelPath: () => path.join(dir, 'none.onnx') });
     await expect(bt({ sessionId: small, thresholds: [0.3], onProgress: () => {} })).rejects.toThrow(

@@ -14,13 +14,15 @@ import {
   BacktestModelError,
   summarizePasses,
   type BacktestOutcome,
+  type PassSummary,
   type ReplayProgress,
   type TrainingProgress,
 } from '../backtest/runInWorker.ts';
 import { walkForwardSettingsError } from '../backtest/walkForward.ts';
 import type { WalkForwardSection } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
-import { FEATURE_SET } from '../features/featureSet.ts';
+import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
+import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { Predictor } from '../model/predictor.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
@@ -38,7 +40,32 @@ export function withDrawdown(points: readonly (readonly [number, number])[]): Eq
   });
 }
 
-export function toRunReports({ report, passes }: BacktestOutcome): BacktestRunReport[] {
+/**
+ * Why a pass made no trade (the same sentence as `l2desk backtest` prints): the facts are the pass's own, plus the
+ * largest |prediction| among its stored predictions and the span of the session's data.
+ */
+export function noTradesOf(db: Db, sessionId: number): (p: PassSummary) => string | null {
+  const s = getSession(db, sessionId);
+  const span = s && s.firstRecvTs !== null && s.lastRecvTs !== null ? s.lastRecvTs - s.firstRecvTs : null;
+  const maxAbs = db.prepare('SELECT max(abs(value)) FROM predictions WHERE run_id = ?').pluck();
+  return (p) => {
+    if (p.fillCount > 0) return null;
+    return whyNoTrades({
+      fills: p.fillCount,
+      predictions: p.predictions,
+      threshold: p.threshold,
+      maxAbsPrediction: p.runId === null ? null : ((maxAbs.get(p.runId) as number | null) ?? null),
+      halts: p.halts.map((h) => h.reason),
+      dataSpanMs: span,
+      warmupMs: MAX_LOOKBACK_MS,
+    });
+  };
+}
+
+export function toRunReports(
+  { report, passes }: BacktestOutcome,
+  noTrades: (p: PassSummary) => string | null = () => null,
+): BacktestRunReport[] {
   return passes.map((p, i): BacktestRunReport => ({
     threshold: p.threshold,
     metrics: toMetricsView(p.metrics),
@@ -51,6 +78,7 @@ export function toRunReports({ report, passes }: BacktestOutcome): BacktestRunRe
       ? { fromTs: report.in_sample.training.from_ts, toTs: report.in_sample.training.to_ts }
       : null,
     halts: p.halts,
+    noTrades: noTrades(p),
   }));
 }
 
@@ -194,7 +222,10 @@ export function makeBacktester(o: {
           },
         );
         const wf = outcome.report.walk_forward;
-        return { runs: toRunReports(outcome), walkForward: wf ? toWalkForwardView(wf) : null };
+        return {
+          runs: toRunReports(outcome, noTradesOf(o.db, sessionId)),
+          walkForward: wf ? toWalkForwardView(wf) : null,
+        };
       } catch (e) {
         // Nothing written (a session too short for the window, a cancel before the first model): no empty folder left.
         try {
@@ -227,10 +258,10 @@ export function makeBacktester(o: {
       ).catch((e: Error) => {
         throw e instanceof BacktestModelError ? noModel(e) : e;
       });
-      return { runs: toRunReports(outcome), walkForward: null };
+      return { runs: toRunReports(outcome, noTradesOf(o.db, sessionId)), walkForward: null };
     }
     const outcome = await backtestHere(o, { sessionId, thresholds, modelPath, signal, onReplay });
-    return { runs: toRunReports(outcome), walkForward: null };
+    return { runs: toRunReports(outcome, noTradesOf(o.db, sessionId)), walkForward: null };
   };
 }
 

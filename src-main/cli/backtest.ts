@@ -17,11 +17,13 @@ import { DEFAULT_EVERY_MS, runWalkForward, walkForwardSettingsError } from '../b
 import { formatWalkForwardTable } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
-import { FEATURE_SET } from '../features/featureSet.ts';
+import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
+import { parseSweep as parseSweepInput } from '../../src-shared/inputRules.ts';
+import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
-import { DbError, openDb } from '../store/db.ts';
-import { getSession, latestSession } from '../store/sessions.ts';
+import { DbError, openDb, type Db } from '../store/db.ts';
+import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
 import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
@@ -111,15 +113,37 @@ function writeReport(reportFile: string, report: BacktestReport): void {
   console.log(`report: ${reportFile}`);
 }
 
+/** The app's Sweep box has the same rule and words (src-shared/inputRules.ts). */
 export function parseSweep(text: string): number[] {
-  const xs = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x < 0))
-    throw new UsageError(`--sweep takes non-negative numbers separated by commas, got "${text}"`);
-  return xs;
+  try {
+    return parseSweepInput(text, '--sweep');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** "\n  no trades: …" when the row made no trade (src-shared/noTrades.ts: the app's Backtest panel says the same). */
+export function noTradesLine(
+  db: Db,
+  s: Pick<SessionInfo, 'firstRecvTs' | 'lastRecvTs'>,
+  r: Pick<BacktestRow, 'trades' | 'predictions' | 'threshold' | 'run_id' | 'halts'>,
+): string {
+  if (r.trades > 0) return '';
+  const maxAbs =
+    r.run_id === null
+      ? null
+      : ((db.prepare('SELECT max(abs(value)) FROM predictions WHERE run_id = ?').pluck().get(r.run_id) as
+          number | null) ?? null);
+  const why = whyNoTrades({
+    fills: r.trades,
+    predictions: r.predictions,
+    threshold: r.threshold,
+    maxAbsPrediction: maxAbs,
+    halts: (r.halts ?? []).map((h) => h.reason),
+    dataSpanMs: s.firstRecvTs !== null && s.lastRecvTs !== null ? s.lastRecvTs - s.firstRecvTs : null,
+    warmupMs: MAX_LOOKBACK_MS,
+  });
+  return why ? `\n  ${why}` : '';
 }
 
 /** The reliability basis of a row (see src-shared/reliability.ts). */
@@ -324,7 +348,7 @@ export async function run(argv: string[]): Promise<number> {
                 ? `trained on ${row.rows} rows (validation r2 ${row.r2?.toFixed(3) ?? '–'}, ic ${row.ic?.toFixed(3) ?? '–'})`
                 : row.note),
           ),
-        onProgress: (_i, _n, row) => console.log(formatRow(row)),
+        onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
       if (report.walk_forward)
         for (const line of formatWalkForwardTable(report.walk_forward)) console.log(line);
@@ -350,7 +374,7 @@ export async function run(argv: string[]): Promise<number> {
         record,
         signal: abort.signal,
         training: predictor.meta.training,
-        onProgress: (_i, _n, row) => console.log(formatRow(row)),
+        onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
       console.log(inSampleLine(report.in_sample, false));
       console.log(sharpeBasisLine(report));

@@ -9,6 +9,10 @@ import type { Client } from '../api/client.ts';
 import { duration, fmt, pct, sign, signed } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
 import { EquityChart } from './EquityChart.tsx';
+import { inputProblem, parseDurationInput, parseSweep } from '../../src-shared/inputRules.ts';
+
+/** What the engine takes for a walk-forward window or period (backtest/run): up to 7 days. */
+const WF_LIMITS = { maxMs: 7 * 86_400_000 };
 import { Figure } from './Figure.tsx';
 import { HaltNote } from './HaltNote.tsx';
 import { hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
@@ -28,23 +32,18 @@ export function BacktestPanel({ client }: { client: Client }) {
   const [trainMin, setTrainMin] = useState('120');
   const [everyMin, setEveryMin] = useState('30');
   const chosen = sessionId ?? sessions[sessions.length - 1]?.id ?? null;
+  // The CLI's rules (`backtest --sweep`, `--train-window`, `--retrain-every`; bare numbers are minutes), refused
+  // inline with Backtest off: nothing typed is silently dropped.
+  const trainMs = () => Math.round(parseDurationInput(trainMin, 'Train window', 'm', WF_LIMITS));
+  const everyMs = () => Math.round(parseDurationInput(everyMin, 'Retrain every', 'm', WF_LIMITS));
+  const problem =
+    (sweep.trim() ? inputProblem(() => parseSweep(sweep, 'Sweep')) : null) ??
+    (walkForward ? (inputProblem(trainMs) ?? inputProblem(everyMs)) : null);
   const run = () => {
-    if (chosen === null) return;
-    // Minutes to whole ms (the engine also checks them against the model horizon).
-    const ms = (min: string) => Math.round(Number(min) * 60_000);
-    const wf = walkForward ? { trainWindowMs: ms(trainMin), everyMs: ms(everyMin) } : undefined;
-    if (wf && !(wf.trainWindowMs > 0 && wf.everyMs > 0)) {
-      reportError(
-        'backtest',
-        'Walk-forward: the train window and the retraining period must be positive minutes',
-      );
-      return;
-    }
-    const list = sweep
-      .split(/[ ,;]+/)
-      .filter(Boolean)
-      .map(Number)
-      .filter((x) => Number.isFinite(x) && x >= 0);
+    if (chosen === null || problem !== null) return;
+    // The engine also checks the windows against the model horizon.
+    const wf = walkForward ? { trainWindowMs: trainMs(), everyMs: everyMs() } : undefined;
+    const list = sweep.trim() ? parseSweep(sweep, 'Sweep') : [];
     setBusy(true);
     setCancelled(false);
     setCancelling(false);
@@ -119,7 +118,7 @@ export function BacktestPanel({ client }: { client: Client }) {
             aria-label="Threshold sweep"
           />
         </label>
-        <button onClick={run} disabled={busy || chosen === null}>
+        <button onClick={run} disabled={busy || chosen === null || problem !== null}>
           Backtest
         </button>
         {busy && (
@@ -141,6 +140,11 @@ export function BacktestPanel({ client }: { client: Client }) {
         <MinutesInput label="Train window" value={trainMin} onChange={setTrainMin} disabled={!walkForward} />
         <MinutesInput label="Retrain every" value={everyMin} onChange={setEveryMin} disabled={!walkForward} />
       </div>
+      {problem && !busy && (
+        <div className="field-problem small" role="status" data-testid="backtest-input-problem">
+          {problem}
+        </div>
+      )}
       {cancelled && !busy && (
         <div className="small" role="status" data-testid="backtest-cancelled">
           Backtest cancelled
@@ -169,6 +173,14 @@ export function BacktestPanel({ client }: { client: Client }) {
               {fmt(report.elapsedMs / 1000, 1)} s
             </div>
             <HaltNote halts={best.halts} />
+            {report.runs
+              .filter((r) => r.noTrades)
+              .map((r) => (
+                <div key={r.threshold} className="small warn" data-testid="backtest-no-trades">
+                  {report.runs.length > 1 ? `thr ${fmt(r.threshold, 2)}: ` : ''}
+                  {r.noTrades}
+                </div>
+              ))}
             {(best.inSampleShare ?? 0) > 0 && (
               <div className="small warn" role="alert" data-testid="backtest-in-sample">
                 Warning: {pct(best.inSampleShare, 0)} of decisions lie inside the model&apos;s training span
@@ -248,10 +260,11 @@ export function BacktestPanel({ client }: { client: Client }) {
   );
 }
 
-const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
 /** Why a job waits (the engine says "queued, N ahead"). */
 export const QUEUE_HINT =
   'Backtests and retraining share one queue (config jobs.concurrency, default one at a time) so the live feed keeps its CPU; Cancel drops a queued job';
+
+const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
 
 /** bps with 2 decimals; one that rounds to nothing is 0.00, not -0.00. */
 const bps = (x: number) => fmt(Math.abs(x) < 5e-3 ? 0 : x, 2);
@@ -350,19 +363,18 @@ function WalkForwardTable({ wf }: { wf: WalkForwardView }) {
   );
 }
 
-/** A labelled whole-minutes field of the walk-forward settings. */
+/** A labelled minutes field of the walk-forward settings (a bare number is minutes). */
 function MinutesInput(p: { label: string; value: string; onChange: (v: string) => void; disabled: boolean }) {
   return (
     <label>
       {p.label}
       <input
-        type="number"
-        min={1}
-        step={1}
+        inputMode="decimal"
         value={p.value}
         onChange={(e) => p.onChange(e.target.value)}
         disabled={p.disabled}
         aria-label={p.label}
+        title="minutes, or a duration such as 90m, 2h (as --train-window and --retrain-every)"
         className="minutes"
       />
       min

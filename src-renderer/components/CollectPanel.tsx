@@ -4,20 +4,29 @@ import type { QualityView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
 import { duration, fmt, pct } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
+import { inputProblem, parseDurationInput, parseSymbol } from '../../src-shared/inputRules.ts';
+
+/** What the engine takes (collect/start): 1 s to 7 days. */
+const COLLECT_LIMITS = { minMs: 1000, maxMs: 7 * 86_400_000 };
 
 export function CollectPanel({ client }: { client: Client }) {
   const c = useDesk((s) => s.collect);
   const defSymbol = useDesk((s) => s.status?.symbol ?? 'BTCUSDT');
   const [symbol, setSymbol] = useState<string | null>(null);
   const [depth, setDepth] = useState<1 | 50 | 200 | 1000>(50);
-  const [secs, setSecs] = useState(60);
+  const [secs, setSecs] = useState('60');
   const running = c?.running ?? false;
+  // The CLI's rules (`collect --symbol`, `--duration`; a bare number here is seconds): refused inline, Collect off.
+  const symbolText = (symbol ?? defSymbol).toUpperCase();
+  const problem =
+    inputProblem(() => parseSymbol(symbolText, 'Symbol')) ??
+    inputProblem(() => parseDurationInput(secs, 'Seconds', 's', COLLECT_LIMITS));
   const start = () =>
     client
       .invoke('collect/start', {
-        symbol: (symbol ?? defSymbol).toUpperCase(),
+        symbol: parseSymbol(symbolText, 'Symbol'),
         depth,
-        durationMs: Math.round(secs * 1000),
+        durationMs: Math.round(parseDurationInput(secs, 'Seconds', 's', COLLECT_LIMITS)),
       })
       .then((collect) => useDesk.setState({ collect }))
       .catch((e) => reportError('collect', e));
@@ -33,6 +42,7 @@ export function CollectPanel({ client }: { client: Client }) {
             onChange={(e) => setSymbol(e.target.value)}
             size={9}
             disabled={running}
+            aria-invalid={problem?.startsWith('Symbol') ?? false}
           />
         </label>
         <label>
@@ -50,17 +60,23 @@ export function CollectPanel({ client }: { client: Client }) {
         <label>
           Seconds{' '}
           <input
-            type="number"
-            min={1}
+            inputMode="numeric"
             value={secs}
-            onChange={(e) => setSecs(Number(e.target.value))}
+            onChange={(e) => setSecs(e.target.value)}
             style={{ width: 60 }}
             disabled={running}
+            title="seconds, or a duration such as 90s, 5m, 2h"
+            aria-invalid={problem?.startsWith('Seconds') ?? false}
           />
         </label>
+        {problem && !running && (
+          <div className="field-problem small" role="status" data-testid="collect-input-problem">
+            {problem}
+          </div>
+        )}
       </div>
       <div className="form-row">
-        <button onClick={start} disabled={running}>
+        <button onClick={start} disabled={running || problem !== null}>
           Collect
         </button>
         <button onClick={stop} disabled={!running} className="secondary">

@@ -121,9 +121,11 @@ export function RetrainPanel({ client }: { client: Client }) {
             {cancelling ? 'Cancelling…' : 'Cancel'}
           </button>
         )}
+        <span className="small dim">learns from the feed the app records and from collected sessions</span>
       </div>
       <progress aria-label="Retrain progress" max={1} value={prog?.fraction ?? 0} />
-      {prog && prog.phase !== 'done' && (
+      {/* A failure is said once, by the result below. */}
+      {prog && prog.phase !== 'done' && prog.phase !== 'failed' && (
         <div
           className={prog.phase === 'queued' ? 'small dim' : 'small'}
           data-testid="retrain-progress"
@@ -133,14 +135,14 @@ export function RetrainPanel({ client }: { client: Client }) {
             prog.message
           ) : (
             <>
-              {prog.phase} · {prog.message} {prog.phase !== 'failed' && <Metrics m={prog.metrics} />}
+              {prog.phase} · {prog.message} <Metrics m={prog.metrics} />
             </>
           )}
         </div>
       )}
       {res && (
         <div
-          className="result"
+          className={res.ok ? 'result' : 'result job-message'}
           role="region"
           aria-label="Retrain result"
           data-testid="retrain-result"
@@ -177,6 +179,11 @@ export function RetrainPanel({ client }: { client: Client }) {
                 </div>
               )}
             </>
+          ) : /^Needs about \d+ more minutes? of data/.test(res.error ?? '') ? (
+            // Not a failure: too little data yet, and what to do about it (guiWording.ts in the engine).
+            <div className="warn small" data-testid="retrain-needs-data">
+              {res.error}
+            </div>
           ) : (
             <div className="neg small">
               {/\bcancelled$/.test(res.error ?? '') ? 'Training cancelled' : `Training failed: ${res.error}`}

@@ -45,8 +45,8 @@ export interface DeskState {
   backtest: BacktestReport | null;
   models: ModelInfo[];
   sessions: SessionInfo[];
-  /** Problems (failed commands, feed warnings): listed as errors. */
-  errors: { t: number; where: string; message: string }[];
+  /** Problems (failed commands, feed warnings): listed as errors (see addError, clearErrors, fadeErrors). */
+  errors: ErrorNote[];
   /** Information (where the tick size came from, ...): shown calmly, never counted among the errors. */
   notices: { t: number; where: string; message: string }[];
 }
@@ -76,10 +76,35 @@ export const useDesk = create<DeskState>(() => ({
 
 type Note = { t: number; where: string; message: string };
 
-/** The list with `e` last; the same problem said again (a retried command, a flapping feed) is listed once. */
-function addError(errors: Note[], e: Note): Note[] {
-  const rest = errors.filter((x) => x.where !== e.where || x.message !== e.message);
-  return [...rest.slice(-4), e];
+/**
+ * An error as listed: `key` names the condition it is tied to (the feed being down, a collection): it stays until
+ * that ends (app/cleared). Without a key it is a one-off, which fades ERROR_FADE_MS after it was shown.
+ */
+export type ErrorNote = Note & { key?: string; shownAt: number };
+
+/** How long a one-off error stays (unless the pointer rests on it). */
+export const ERROR_FADE_MS = 20_000;
+
+/**
+ * The list with `e` last; the same problem said again (a retried command, a flapping feed) is listed once, and a
+ * newer error of a condition replaces the older ("reconnecting in 5 s", then "in 10 s").
+ */
+export function addError(errors: ErrorNote[], e: Note & { key?: string }, now = Date.now()): ErrorNote[] {
+  const rest = errors.filter(
+    (x) => (x.where !== e.where || x.message !== e.message) && (e.key === undefined || x.key !== e.key),
+  );
+  return [...rest.slice(-4), { ...e, shownAt: now }];
+}
+
+/** Without the errors of a condition that ended. */
+export function clearErrors(errors: ErrorNote[], key: string): ErrorNote[] {
+  return errors.some((x) => x.key === key) ? errors.filter((x) => x.key !== key) : errors;
+}
+
+/** Without the one-off errors shown more than `fadeMs` ago (the same array when nothing goes). */
+export function fadeErrors(errors: ErrorNote[], now: number, fadeMs = ERROR_FADE_MS): ErrorNote[] {
+  const keep = errors.filter((x) => x.key !== undefined || now - x.shownAt < fadeMs);
+  return keep.length === errors.length ? errors : keep;
 }
 
 export function reportError(where: string, e: unknown): void {
@@ -192,6 +217,7 @@ export function bindClient(client: Client): () => void {
     client.on('sessions/changed', (sessions) => set({ sessions })),
     client.on('models/changed', (models) => set({ models })),
     client.on('app/error', (e) => set((s) => ({ errors: addError(s.errors, e) }))),
+    client.on('app/cleared', ({ key }) => set((s) => ({ errors: clearErrors(s.errors, key) }))),
     client.on('app/notice', (n) => set((s) => ({ notices: [...s.notices.slice(-2), n] }))),
   );
   return () => offs.forEach((f) => f());
