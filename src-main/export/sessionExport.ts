@@ -210,7 +210,10 @@ export async function exportSessions(
       if (sum.lastTs === null || ts > sum.lastTs) sum.lastTs = ts;
     };
 
-    /** Writes one event's rows; true when it was a message (gaps take the next message's index). */
+    /**
+     * Writes one event's rows (a gap takes the index of the message after it); true when another batch of messages
+     * is complete: time for progress and an abort check.
+     */
     const onEvent = (ev: StoredEvent): boolean => {
       sampler?.push(ev);
       if (ev.kind === 'gap') {
