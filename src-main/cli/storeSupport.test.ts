@@ -33,7 +33,7 @@ describe('ClickHouse --db support per command', () => {
     ['backtest', ['--db', CH], 'backtest'],
   ])('refuses %s %j', (cmd, argv, name) => {
     expect(clickHouseRefusal(cmd, argv)).toBe(
-      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check. Use an SQLite file`,
+      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check, export. Use an SQLite file`,
     );
   });
 
