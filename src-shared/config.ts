@@ -151,6 +151,8 @@ export const configSchema = z
       stop_loss_bps: z.number().nonnegative(),
       take_profit_bps: z.number().nonnegative(),
       max_daily_loss: z.number().nonnegative(),
+      /** Fall from the equity peak (0.05 = 5 %) that halts trading for the rest of the run; 0 disables. */
+      max_drawdown: fraction.refine((x) => x < 1, 'must be below 1 (0 disables)').default(0),
       cooldown: duration('s'),
     }),
     /** Heavy jobs of the app (backtests, walk-forward runs, retraining): how many run at once; the rest queue. */

@@ -1,8 +1,9 @@
-// A risk halt: the moment the risk rules stopped trading (the daily loss limit, a book that cannot be trusted), why,
-// and when trading resumed. The engine emits one when trading halts and the same halt again, with `resumedTs`, when
-// it resumes; the run stores them and every view (CLI, HTML report, `runs show`, the app) prints them with one text.
+// A risk halt: the moment the risk rules stopped trading (the daily loss limit, the maximum drawdown, a book that
+// cannot be trusted), why, and when trading resumed. The engine emits one when trading halts and the same halt again,
+// with `resumedTs`, when it resumes; the run stores them and every view (CLI, HTML report, `runs show`, the app)
+// prints them with one text.
 
-export type HaltRule = 'daily_loss' | 'book_invalid';
+export type HaltRule = 'daily_loss' | 'max_drawdown' | 'book_invalid';
 
 export interface RiskHalt {
   /** Engine time (ms) trading halted. */

@@ -90,6 +90,22 @@ describe('risk halts', () => {
     );
   }, 120_000);
 
+  it('backtest: a max drawdown halt, stored and printed like the daily loss', async () => {
+    const jsonFile = path.join(dir, 'dd.json');
+    const out = await capture(() =>
+      backtest([
+        ...['--db', dbFile, '--session', session, '--model', model, '--threshold', '0'],
+        ...['--set', 'risk.max_daily_loss=0', '--set', 'risk.max_drawdown=0.0002', '--report', jsonFile],
+      ]),
+    );
+    const report = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as BacktestReport;
+    const h = (report.rows[0].halts ?? []).find((x) => x.rule === 'max_drawdown');
+    expect(h?.reason, out.join('\n')).toMatch(
+      /^max drawdown 0\.02% reached \(−0\.\d\d% from the peak \d+\.\d\d\)$/,
+    );
+    expect(out).toContain(`  halted at ${hhmmss(h?.ts ?? NaN)}: ${h?.reason}; still halted at the end`);
+  }, 120_000);
+
   it('trade --paper: the halt as it happens and in the summary', async () => {
     const out = await capture(() =>
       trade([

@@ -143,6 +143,7 @@ export function engineOptionsFromConfig(
       stopLossBps: r.stop_loss_bps,
       takeProfitBps: r.take_profit_bps,
       maxDailyLoss: r.max_daily_loss,
+      maxDrawdown: r.max_drawdown,
       cooldownMs: r.cooldown,
     },
     samplingMs,

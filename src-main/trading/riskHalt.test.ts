@@ -2,7 +2,7 @@
 // the loss, as shares of the day's opening equity and in quote), once, and when a new UTC day resumed trading.
 import { describe, expect, it } from 'vitest';
 import { formatHalt, hhmmss, signedPct } from '../../src-shared/riskHalt.ts';
-import { dailyLossReason, RiskManager, type RiskOptions } from './riskManager.ts';
+import { dailyLossReason, maxDrawdownReason, RiskManager, type RiskOptions } from './riskManager.ts';
 
 const opts: RiskOptions = {
   sizing: 'fixed_notional',
@@ -61,6 +61,43 @@ describe('risk halt events', () => {
     expect(formatHalt(resumed)).toBe(
       'halted at 14:03:12: daily loss limit 2.00% reached (−2.13%, −213.00); resumed at 00:00:01 (a new UTC day)',
     );
+  });
+
+  it('the max drawdown halts for the rest of the run: measured from the equity peak, never resumed by a new day', () => {
+    const r = new RiskManager({ ...opts, maxDailyLoss: 0, maxDrawdown: 0.05 });
+    const long = { price: 50_000, position: 0.02, entryPrice: 50_000 };
+    r.decide({ ts: at(9, 0, 0), signal: 1, ...long, equity: 10_000 });
+    expect(r.checkExit({ ts: at(10, 0, 0), ...long, equity: 10_500 })).toBeNull(); // the peak
+    expect(r.checkExit({ ts: at(11, 0, 0), ...long, equity: 9_980 })).toBeNull(); // −4.95 %
+    expect(r.takeHalts()).toEqual([]);
+    expect(r.checkExit({ ts: at(11, 30, 5), ...long, equity: 9_960 })).toEqual({
+      target: 0,
+      reason: 'max_drawdown',
+      urgent: true,
+    });
+    expect(r.takeHalts()).toEqual([
+      {
+        ts: at(11, 30, 5),
+        rule: 'max_drawdown',
+        reason: 'max drawdown 5.00% reached (−5.14% from the peak 10500.00)',
+        resumedTs: null,
+        resumeReason: null,
+      },
+    ]);
+    const flat = { price: 50_000, position: 0, entryPrice: NaN, equity: 9_960 };
+    expect(r.decide({ ts: at(12, 0, 0), signal: 1, ...flat })).toMatchObject({
+      target: 0,
+      reason: 'max_drawdown',
+    });
+    expect(r.decide({ ts: at(12, 0, 0) + DAY, signal: 1, ...flat })).toMatchObject({
+      target: 0,
+      reason: 'max_drawdown',
+    });
+    expect(r.takeHalts()).toEqual([]);
+    expect(maxDrawdownReason(0.1, 200, 170)).toBe(
+      'max drawdown 10.00% reached (−15.00% from the peak 200.00)',
+    );
+    expect(() => new RiskManager({ ...opts, maxDrawdown: 1 })).toThrow(/maxDrawdown must be in \[0, 1\)/);
   });
 
   it('no limit, no halt; reset forgets a halt in force', () => {

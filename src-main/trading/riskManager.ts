@@ -32,6 +32,8 @@ export interface RiskOptions {
   takeProfitBps: number;
   /** Loss (quote) since the UTC day's start that halts trading for the rest of that day; 0 disables. */
   maxDailyLoss: number;
+  /** Fall from the equity peak (fraction: 0.05 = 5 %) that halts trading for the rest of the run; 0 disables. */
+  maxDrawdown?: number;
   /** No new position for this long (ms) after a stop-loss. */
   cooldownMs: number;
   /** Lot size (base units): targets are rounded towards zero to it. 0: not known yet (no rounding). */
@@ -59,6 +61,8 @@ export type RiskReason =
   | 'stop_loss'
   | 'take_profit'
   | 'daily_loss'
+  /** The fall from the equity peak reached risk.max_drawdown: halted for the rest of the run. */
+  | 'max_drawdown'
   | 'cooldown'
   | 'rearm'
   | 'no_volatility'
@@ -87,6 +91,14 @@ export function dailyLossReason(limit: number, dayStartEquity: number, equity: n
   );
 }
 
+/** "max drawdown 5.00% reached (−5.12% from the peak 10500.00)". */
+export function maxDrawdownReason(limit: number, peak: number, equity: number): string {
+  return (
+    `max drawdown ${(limit * 100).toFixed(2)}% reached ` +
+    `(${signedPct((equity - peak) / peak)} from the peak ${peak.toFixed(2)})`
+  );
+}
+
 export class RiskManager {
   private readonly o: Required<RiskOptions>;
   private day = NaN;
@@ -100,9 +112,14 @@ export class RiskManager {
   /** The daily-loss halt in force (null: trading), and the halts and resumptions not yet taken by the engine. */
   private halt: RiskHalt | null = null;
   private haltChanges: RiskHalt[] = [];
+  /** Highest equity seen by the checks, and the drawdown halt (it lasts to the end of the run). */
+  private peak = -Infinity;
+  private ddHalt: RiskHalt | null = null;
 
   constructor(opts: RiskOptions) {
-    this.o = { qtyStep: 0, minOrderNotional: 5, rebalanceBand: 0.1, ...opts };
+    this.o = { qtyStep: 0, minOrderNotional: 5, rebalanceBand: 0.1, maxDrawdown: 0, ...opts };
+    if (!(this.o.maxDrawdown >= 0 && this.o.maxDrawdown < 1))
+      throw new RangeError(`maxDrawdown must be in [0, 1), got ${this.o.maxDrawdown}`);
     if (!(this.o.maxPositionNotional > 0)) throw new RangeError('maxPositionNotional must be > 0');
     if (!(this.o.minOrderNotional >= 0)) throw new RangeError('minOrderNotional must be >= 0');
     if (!(this.o.rebalanceBand >= 0)) throw new RangeError('rebalanceBand must be >= 0');
@@ -145,6 +162,19 @@ export class RiskManager {
 
   private exitRule(x: RiskInput): RiskDecision | null {
     this.rollDay(x.ts, x.equity);
+    if (x.equity > this.peak) this.peak = x.equity;
+    if (this.ddHalt) return x.position !== 0 ? { target: 0, reason: 'max_drawdown', urgent: true } : null;
+    if (this.o.maxDrawdown > 0 && this.peak > 0 && (this.peak - x.equity) / this.peak >= this.o.maxDrawdown) {
+      this.ddHalt = {
+        ts: x.ts,
+        rule: 'max_drawdown',
+        reason: maxDrawdownReason(this.o.maxDrawdown, this.peak, x.equity),
+        resumedTs: null,
+        resumeReason: null,
+      };
+      this.haltChanges.push(this.ddHalt);
+      return { target: 0, reason: 'max_drawdown', urgent: true };
+    }
     if (this.haltedDay === this.day)
       return x.position !== 0 ? { target: 0, reason: 'daily_loss', urgent: true } : null;
     if (this.o.maxDailyLoss > 0 && this.dayStartEquity - x.equity >= this.o.maxDailyLoss) {
@@ -186,6 +216,7 @@ export class RiskManager {
   private rule(x: DecisionInput): RiskDecision {
     const exit = this.exitRule(x);
     if (exit) return exit;
+    if (this.ddHalt) return { target: 0, reason: 'max_drawdown', urgent: false };
     if (this.haltedDay === this.day) return { target: 0, reason: 'daily_loss', urgent: false };
     if (this.blockedDirection !== 0 && x.signal !== this.blockedDirection) this.blockedDirection = 0;
     if (x.ts < this.cooldownUntil) return { target: 0, reason: 'cooldown', urgent: false };
@@ -223,12 +254,14 @@ export class RiskManager {
 
   /** The halt in force, or null while trading is allowed. */
   get halted(): RiskHalt | null {
-    return this.halt;
+    return this.ddHalt ?? this.halt;
   }
 
   reset(): void {
     this.halt = null;
     this.haltChanges = [];
+    this.peak = -Infinity;
+    this.ddHalt = null;
     this.day = NaN;
     this.dayStartEquity = NaN;
     this.haltedDay = NaN;
