@@ -37,6 +37,12 @@ function Metrics({ m, ci }: { m: Record<string, number>; ci?: Record<string, [nu
   );
 }
 
+/** "Needs about 33 more minutes of data: keep the feed running or press Collect." (the rest are the facts). */
+function needsLead(text: string): string {
+  const end = text.indexOf('. ');
+  return end < 0 ? text : text.slice(0, end + 1);
+}
+
 function modelLine(m: ModelInfo | null | undefined) {
   return m ? m.name : 'none';
 }
@@ -106,14 +112,19 @@ export function RetrainPanel({ client }: { client: Client }) {
             ))}
           </select>
         )}
-        {active && res?.status !== 'pending' && (
+        {/* A refusal or failure below takes the room: the panel is short at 1280×720. */}
+        {active && res?.status !== 'pending' && res?.ok !== false && (
           <div className="dim">
             <Metrics m={active.metrics} ci={active.intervals} />
           </div>
         )}
       </div>
       <div className="form-row">
-        <button onClick={start} disabled={busy}>
+        <button
+          onClick={start}
+          disabled={busy}
+          title="Learns from the feed the app records (the newest hours of it) and from collected sessions"
+        >
           Retrain
         </button>
         {busy && (
@@ -121,7 +132,6 @@ export function RetrainPanel({ client }: { client: Client }) {
             {cancelling ? 'Cancelling…' : 'Cancel'}
           </button>
         )}
-        <span className="small dim">learns from the feed the app records and from collected sessions</span>
       </div>
       <progress aria-label="Retrain progress" max={1} value={prog?.fraction ?? 0} />
       {/* A failure is said once, by the result below. */}
@@ -181,8 +191,9 @@ export function RetrainPanel({ client }: { client: Client }) {
             </>
           ) : /^Needs about \d+ more minutes? of data/.test(res.error ?? '') ? (
             // Not a failure: too little data yet, and what to do about it (guiWording.ts in the engine).
-            <div className="warn small" data-testid="retrain-needs-data">
-              {res.error}
+            <div className="small" data-testid="retrain-needs-data">
+              <span className="warn">{needsLead(res.error ?? '')}</span>{' '}
+              <span className="dim">{(res.error ?? '').slice(needsLead(res.error ?? '').length + 1)}</span>
             </div>
           ) : (
             <div className="neg small">
