@@ -46,8 +46,6 @@ export interface SessionCounts {
   gaps: number;
   firstRecvTs: number | null;
   lastRecvTs: number | null;
-  /** Highest id of the session's rows (0 when empty): a writer continues after it. */
-  maxId: number;
 }
 
 const EMPTY: SessionCounts = {
@@ -57,7 +55,6 @@ const EMPTY: SessionCounts = {
   gaps: 0,
   firstRecvTs: null,
   lastRecvTs: null,
-  maxId: 0,
 };
 
 let lastVersion = 0;
@@ -152,27 +149,56 @@ export async function getSessionRecord(
   return (await records(store, `id = ${int(id)}`))[0];
 }
 
-/** Counters of the given sessions (all when ids is omitted), from the data tables, one row per id. */
+/**
+ * `FROM table` restricted to committed batches (the rows a reader sees): joined with each session's highest committed
+ * id as `w`; the query adds `WHERE id <= w`.
+ */
+export function committed(store: ClickHouseStore, table: 'l2_updates' | 'trades' | 'gaps'): string {
+  return `${store.table(table)} ANY INNER JOIN (SELECT session, max(last_id) AS w FROM ${store.table('commits')} GROUP BY session) USING session`;
+}
+
+/** The highest id a session's writers have inserted, committed or not (0 when none). */
+export async function maxStoredId(store: ClickHouseStore, sessionId: number): Promise<number> {
+  const w = `session = ${int(sessionId)}`;
+  const [r] = await queryJson<{ m: string }>(
+    store,
+    `SELECT max(m) AS m FROM (SELECT max(id) AS m FROM ${store.table('l2_updates')} WHERE ${w}
+     UNION ALL SELECT max(id) AS m FROM ${store.table('trades')} WHERE ${w}
+     UNION ALL SELECT max(version) AS m FROM ${store.table('gaps')} WHERE ${w}
+     UNION ALL SELECT max(last_id) AS m FROM ${store.table('commits')} WHERE ${w})`,
+  );
+  return Number(r?.m ?? 0);
+}
+
+/** The highest id of a session's committed batches (0 when none). */
+export async function maxCommittedId(store: ClickHouseStore, sessionId: number): Promise<number> {
+  const [r] = await queryJson<{ m: string }>(
+    store,
+    `SELECT max(last_id) AS m FROM ${store.table('commits')} WHERE session = ${int(sessionId)}`,
+  );
+  return Number(r?.m ?? 0);
+}
+
+/** Counters of the given sessions (all when ids is omitted), from the committed rows, one row per id. */
 export async function sessionCounts(
   store: ClickHouseStore,
   ids?: number[],
 ): Promise<Map<number, SessionCounts>> {
-  const where = ids ? (ids.length ? `session IN (${ids.map(int).join(',')})` : '0') : '1';
+  const where = `${ids ? (ids.length ? `session IN (${ids.map(int).join(',')})` : '0') : '1'} AND id <= w`;
   const [books, trades, gaps] = await Promise.all([
-    queryJson<{ s: string; n: string; lo: string; hi: string; m: string }>(
+    queryJson<{ s: string; n: string; lo: string; hi: string }>(
       store,
-      `SELECT session AS s, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi, max(id) AS m
-       FROM ${store.table('l2_updates')} WHERE ${where} GROUP BY session`,
+      `SELECT session AS s, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
+       FROM ${committed(store, 'l2_updates')} WHERE ${where} GROUP BY session`,
     ),
-    queryJson<{ s: string; msgs: string; n: string; lo: string; hi: string; m: string }>(
+    queryJson<{ s: string; msgs: string; n: string; lo: string; hi: string }>(
       store,
-      `SELECT session AS s, uniqExact(msg_id) AS msgs, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi,
-              max(id) AS m
-       FROM ${store.table('trades')} WHERE ${where} GROUP BY session`,
+      `SELECT session AS s, uniqExact(msg_id) AS msgs, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
+       FROM ${committed(store, 'trades')} WHERE ${where} GROUP BY session`,
     ),
-    queryJson<{ s: string; n: string; m: string }>(
+    queryJson<{ s: string; n: string }>(
       store,
-      `SELECT session AS s, uniqExact(id) AS n, max(id) AS m FROM ${store.table('gaps')} WHERE ${where} GROUP BY session`,
+      `SELECT session AS s, uniqExact(id) AS n FROM ${committed(store, 'gaps')} WHERE ${where} GROUP BY session`,
     ),
   ]);
   const out = new Map<number, SessionCounts>();
@@ -189,20 +215,17 @@ export async function sessionCounts(
   for (const r of books) {
     const c = at(r.s);
     c.bookMessages = Number(r.n);
-    c.maxId = Math.max(c.maxId, Number(r.m));
     span(c, r.lo, r.hi);
   }
   for (const r of trades) {
     const c = at(r.s);
     c.tradeMessages = Number(r.msgs);
     c.trades = Number(r.n);
-    c.maxId = Math.max(c.maxId, Number(r.m));
     span(c, r.lo, r.hi);
   }
   for (const r of gaps) {
     const c = at(r.s);
     c.gaps = Number(r.n);
-    c.maxId = Math.max(c.maxId, Number(r.m));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // `db check` of a ClickHouse store: the same report as for an SQLite file (tables, sessions, their counters and open
 // gaps), counting one row per id so retried inserts do not show; sizes are the active parts on the server's disk.
 import type { SessionInfo } from '../sessions.ts';
-import { listSessions } from './catalogue.ts';
+import { committed, listSessions } from './catalogue.ts';
 import { lit, queryJson, type ClickHouseStore } from './connection.ts';
 
 export interface ClickHouseCheck {
@@ -35,6 +35,12 @@ export interface ClickHouseCheck {
 
 const TABLES = ['gaps', 'l2_updates', 'sessions', 'trades'] as const;
 
+/** Rows of a table readers see: committed batches' rows, one per id. */
+function countSql(store: ClickHouseStore, t: (typeof TABLES)[number]): string {
+  if (t === 'sessions') return `SELECT uniqExact(id) AS n FROM ${store.table(t)}`;
+  return `SELECT uniqExact(id) AS n FROM ${committed(store, t)} WHERE id <= w`;
+}
+
 /** Runs every check it can; a failing query yields ok = false with the error, not an exception. */
 export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHouseCheck> {
   const errors: string[] = [];
@@ -51,7 +57,7 @@ export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHous
     tables[t] = await attempt(
       `count ${t}`,
       async () => {
-        const [r] = await queryJson<{ n: string }>(store, `SELECT uniqExact(id) AS n FROM ${store.table(t)}`);
+        const [r] = await queryJson<{ n: string }>(store, countSql(store, t));
         return Number(r.n);
       },
       -1,
@@ -76,7 +82,8 @@ export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHous
           await queryJson<{ s: string; n: string }>(
             store,
             `SELECT session AS s, countIf(isNull(e)) AS n
-             FROM (SELECT session, id, argMax(end_ts, version) AS e FROM ${store.table('gaps')} GROUP BY session, id)
+             FROM (SELECT session, id, argMax(end_ts, version) AS e FROM ${committed(store, 'gaps')}
+                   WHERE id <= w AND version <= w GROUP BY session, id)
              GROUP BY session`,
           )
         ).map((r) => [Number(r.s), Number(r.n)]),

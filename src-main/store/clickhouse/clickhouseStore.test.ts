@@ -251,6 +251,68 @@ describe.skipIf(skip !== null)('ClickHouse store (real clickhouse-server)', () =
     }
   }, 120_000);
 
+  it('shows no part of a batch whose commit never landed, and refuses to append after it', async () => {
+    // A proxy that lets data inserts through but cuts every insert into `commits` before it reaches the server:
+    // as a writer killed between the inserts of one batch would leave it.
+    let cutCommits = false;
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(server.httpPort, '127.0.0.1');
+      client.on('data', (d: Buffer) => {
+        if (cutCommits && /commits/.test(d.toString('latin1'))) {
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        upstream.write(d);
+      });
+      upstream.on('data', (d: Buffer) => client.write(d));
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as net.AddressInfo).port;
+    const store = await openClickHouse(`clickhouse://127.0.0.1:${port}/partial`);
+    try {
+      const events = eventsWithGaps();
+      const half = Math.floor(events.length / 2);
+      const sid = await createSession(store, {
+        source: 'sim',
+        symbol: 'BTCUSDT',
+        category: 'linear',
+        depth: 50,
+        tickSize: '0.1',
+        startedAt: 1,
+      });
+      const w = await ClickHouseSessionWriter.open(store, sid, { retryFirstMs: 5, giveUpMs: 300 });
+      for (const ev of events.slice(0, half)) write(w, ev);
+      await w.drain();
+      cutCommits = true;
+      for (const ev of events.slice(half)) write(w, ev);
+      await expect(w.drain()).rejects.toThrow('is not accepting inserts');
+      cutCommits = false;
+      // The server holds the second half's rows, but the session is the first half only.
+      const [raw] = await queryJson<{ n: string }>(
+        store,
+        `SELECT uniqExact(id) AS n FROM partial.l2_updates WHERE session = ${sid}`,
+      );
+      const firstHalf = expectedFromSqlite(db, events.slice(0, half)).read;
+      expect(Number(raw.n)).toBeGreaterThan(firstHalf.filter((e) => e.kind === 'book').length);
+      expect(await collect(readSession(store, sid, { pageSize: 100 }))).toEqual(firstHalf);
+      const info = (await getSession(store, sid))!;
+      expect(info.bookMessages).toBe(firstHalf.filter((e) => e.kind === 'book').length);
+      // Appending after the cut batch would expose it: a new writer is refused, the committed data stays as it is.
+      await expect(ClickHouseSessionWriter.open(store, sid)).rejects.toThrow(
+        `session ${sid} in ${store.name} ends with a batch that was never committed`,
+      );
+      expect(await collect(readSession(store, sid))).toEqual(firstHalf);
+    } finally {
+      await store.close();
+      proxy.close();
+    }
+  }, 60_000);
+
   it('keeps rows in memory while the server is down, stores them once it is back, and acknowledges only stored rows', async () => {
     const store = await openClickHouse(server.url('outage'));
     const events = eventsWithGaps();

@@ -109,7 +109,12 @@ export async function* readSession(
     });
   // The same id span as the SQLite reader: gaps are bounded by the first and last message in the time range.
   let lo = Math.max(1, opts.fromId ?? 1);
-  let hi = Number.MAX_SAFE_INTEGER;
+  // Only committed batches: a batch cut short (a writer killed between its inserts) is not part of the session.
+  const committedId = new RowBinaryReader(
+    await bytes(`SELECT max(last_id) FROM ${store.table('commits')} WHERE ${key} FORMAT RowBinary`),
+  ).uint64();
+  if (committedId === 0) return;
+  let hi = committedId;
   if (opts.fromTs !== undefined) {
     const r = new RowBinaryReader(
       await bytes(
@@ -130,7 +135,7 @@ export async function* readSession(
     );
     const m = r.uint64();
     if (m === 0) return;
-    hi = m;
+    hi = Math.min(hi, m);
   }
   if (hi < lo) return;
   const pageSize = Math.max(1, opts.pageSize ?? 4096);
@@ -186,7 +191,7 @@ export async function* readSession(
   const gaps = new PagedRows<GapRow>(async (after) => {
     const r = new RowBinaryReader(
       await bytes(
-        `SELECT id, reason, start_ts, end_ts, detail FROM ${store.table('gaps')} WHERE ${span(after)}
+        `SELECT id, reason, start_ts, end_ts, detail FROM ${store.table('gaps')} WHERE ${span(after)} AND version <= ${int(committedId)}
          ORDER BY id, version DESC LIMIT 1 BY id LIMIT ${pageSize} FORMAT RowBinary`,
       ),
     );

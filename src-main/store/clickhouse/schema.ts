@@ -2,7 +2,9 @@
 // gaps). Data tables are MergeTree partitioned by day and ordered by (symbol, session, time); the ReplacingMergeTree
 // engine plus readers that keep one row per id make at-least-once inserts (a batch retried after a lost answer)
 // never show a row twice. `id` is the session's arrival counter shared by the three tables (as in SQLite), so id
-// order is arrival order. Levels are columns of arrays (prices, sizes) that SQL can query directly.
+// order is arrival order. Levels are columns of arrays (prices, sizes) that SQL can query directly. A batch spans
+// several inserts (one per table), so it becomes visible only once its row in `commits` is stored: readers stop at
+// the session's highest committed id, and a writer killed mid-batch leaves no partial batch behind, as in SQLite.
 
 /** CREATE statements for a database; each is idempotent. */
 export const SCHEMA: readonly ((db: string) => string)[] = [
@@ -55,7 +57,14 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   ) ENGINE = ReplacingMergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))
   ORDER BY (symbol, session, recv_ts, id)`,
-  // A gap closed later is a second version of its row (version 1, end_ts set).
+  // One row per stored batch: every row of the session with id <= last_id is stored.
+  (db) => `CREATE TABLE IF NOT EXISTS ${db}.commits (
+    symbol String,
+    session UInt64,
+    last_id UInt64
+  ) ENGINE = MergeTree() ORDER BY (symbol, session, last_id)`,
+  // A gap closed later is a second version of its row (end_ts set). version is the id counter's value when the
+  // version was written (the row's own id at first), so a version belongs to the batch that holds that id.
   (db) => `CREATE TABLE IF NOT EXISTS ${db}.gaps (
     symbol String,
     session UInt64,

@@ -8,7 +8,13 @@
 import { formatDuration } from '../../../src-shared/duration.ts';
 import type { Gap, MarketMessage } from '../../../src-shared/market.ts';
 import type { BusyEvent, WriterStats } from '../sessionWriter.ts';
-import { getSessionRecord, sessionCounts, updateSessionRecord, endSession } from './catalogue.ts';
+import {
+  endSession,
+  getSessionRecord,
+  maxCommittedId,
+  maxStoredId,
+  updateSessionRecord,
+} from './catalogue.ts';
 import {
   ClickHouseStoreError,
   describeClickHouseError,
@@ -22,6 +28,7 @@ export const L2_COLUMNS =
 export const TRADE_COLUMNS =
   'symbol, session, id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq';
 export const GAP_COLUMNS = 'symbol, session, id, reason, start_ts, end_ts, detail, version';
+export const COMMIT_COLUMNS = 'symbol, session, last_id';
 
 export interface ClickHouseWriterOptions {
   /** Longest time a message waits in memory before its batch is sent (ms); config store.batch_interval. */
@@ -55,6 +62,8 @@ interface Batch {
   rows: number;
   bytes: number;
   tick: string | null;
+  /** Highest id allocated when the batch was taken: its commit marker. */
+  lastId: number;
 }
 
 function newBatch(): Batch {
@@ -69,6 +78,7 @@ function newBatch(): Batch {
     rows: 0,
     bytes: 0,
     tick: null,
+    lastId: 0,
   };
 }
 
@@ -110,13 +120,26 @@ export class ClickHouseSessionWriter {
     sessionId: number,
     opts: ClickHouseWriterOptions = {},
   ): Promise<ClickHouseSessionWriter> {
-    const rec = await getSessionRecord(store, sessionId).catch((e: unknown) => {
+    try {
+      const rec = await getSessionRecord(store, sessionId);
+      if (!rec)
+        throw new ClickHouseStoreError(`session ${sessionId} does not exist in ${store.name}`, store.name);
+      // Rows past the last commit are a batch cut short (a writer killed between its inserts): readers skip them by
+      // id, so new rows after them would expose them. Such a session is closed for writing; its committed data stays.
+      const [stored, committed] = await Promise.all([
+        maxStoredId(store, sessionId),
+        maxCommittedId(store, sessionId),
+      ]);
+      if (stored > committed)
+        throw new ClickHouseStoreError(
+          `session ${sessionId} in ${store.name} ends with a batch that was never committed (its writer stopped ` +
+            'mid-batch): it cannot be appended to; record a new session',
+          store.name,
+        );
+      return new ClickHouseSessionWriter(store, sessionId, rec.symbol, committed + 1, opts);
+    } catch (e) {
       throw describeClickHouseError(store.name, e);
-    });
-    if (!rec)
-      throw new ClickHouseStoreError(`session ${sessionId} does not exist in ${store.name}`, store.name);
-    const counts = (await sessionCounts(store, [sessionId])).get(sessionId);
-    return new ClickHouseSessionWriter(store, sessionId, rec.symbol, (counts?.maxId ?? 0) + 1, opts);
+    }
   }
 
   /** A writer for a session just created (no rows yet): ids start at 1. */
@@ -195,13 +218,14 @@ export class ClickHouseSessionWriter {
     const open = this.openGaps.get(key);
     if (open && gap.endTs !== null) {
       this.openGaps.delete(key);
-      this.encodeGap(open.id, { ...open.gap, endTs: gap.endTs }, 1);
+      // The closing version is numbered by a fresh id, so it is visible only once this batch is committed.
+      this.encodeGap(open.id, { ...open.gap, endTs: gap.endTs }, this.nextId++);
       this.afterPush();
       return;
     }
     const id = this.nextId++;
     if (gap.endTs === null) this.openGaps.set(key, { id, gap: { ...gap } });
-    this.encodeGap(id, gap, 0);
+    this.encodeGap(id, gap, id);
     this.batch.gapRows++;
     this.afterPush();
   }
@@ -293,6 +317,7 @@ export class ClickHouseSessionWriter {
     if (this.sending || this.failure) return;
     if (this.batch.rows === 0 && this.batch.tick === null) return;
     const batch = this.batch;
+    batch.lastId = this.nextId - 1;
     this.batch = newBatch();
     this.inflight = batch;
     this.sending = this.sendWithRetry(batch).then(
@@ -362,12 +387,19 @@ export class ClickHouseSessionWriter {
     }
   }
 
-  /** One attempt: every table of the batch, then the tick size. Repeating it after a partial success is harmless. */
+  /** One attempt: every table, then the batch's commit marker (readers see it from then on), then the tick size. */
   private async insert(b: Batch): Promise<void> {
     const s = this.store;
     if (b.l2.length) await insertRowBinary(s, s.table('l2_updates'), L2_COLUMNS, b.l2.toBuffer());
     if (b.trades.length) await insertRowBinary(s, s.table('trades'), TRADE_COLUMNS, b.trades.toBuffer());
     if (b.gaps.length) await insertRowBinary(s, s.table('gaps'), GAP_COLUMNS, b.gaps.toBuffer());
+    if (b.rows > 0) {
+      const w = new RowBinaryWriter();
+      w.string(this.symbol);
+      w.uint64(this.sessionId);
+      w.uint64(b.lastId);
+      await insertRowBinary(s, s.table('commits'), COMMIT_COLUMNS, w.toBuffer());
+    }
     const tick = b.tick;
     if (tick !== null) await updateSessionRecord(s, this.sessionId, (r) => ({ ...r, tickSize: tick }));
   }
