@@ -49,6 +49,24 @@ describe('guiWording', () => {
     expect(guiWording(from)).toBe(to);
   });
 
+  it.each([
+    [
+      'session 5 is not in the database; list sessions with `l2desk db check --db the database`',
+      'session 5 is not in the database',
+    ],
+    ['no session 3 in the database; list them with `l2desk db`', 'no session 3 in the database'],
+    [
+      'database l2desk.db is corrupt: file is not a database; run `l2desk db check --db l2desk.db`',
+      'database l2desk.db is corrupt: file is not a database',
+    ],
+    [
+      'the model expects 40 features, the running set has 41: missing x. Retrain it with `l2desk train` (or `npm run train:default` for the bundled model).',
+      'the model expects 40 features, the running set has 41: missing x. Press Retrain to train one.',
+    ],
+  ])('drops CLI advice the app cannot follow: %s', (from, to) => {
+    expect(guiWording(from)).toBe(to);
+  });
+
   it('drops any other clause that names an l2desk command', () => {
     expect(guiWording('cannot read the model: run l2desk diagnose; the model was not loaded')).not.toMatch(
       /l2desk/,

@@ -25,12 +25,19 @@ export function spokenToMs(text: string): number | null {
 const SPAN_REFUSAL =
   /^training needs at least (.+?) of data \((.+?)\); (.+?) (covers?) (.+?) \((.+?)\): collect about (.+?) more, then train again$/;
 
+/** A CLI command named in a text ("l2desk collect"; not a file such as "l2desk.db"). */
+const CLI_COMMAND = /\bl2desk [a-z]/;
+
 /** Where the CLI's advice names a command, what the app says instead; '' drops the advice. */
 const CLI_ADVICE: [RegExp, string][] = [
   // "collect more data (l2desk collect)", "record one with `l2desk collect` or `l2desk import`"
   [/collect more data(?:,? then train again)?(?: \(`?l2desk collect`?\))?/g, MORE_DATA_ADVICE],
   [/record one with `?l2desk collect`?(?: or `?l2desk import`?)?/g, MORE_DATA_ADVICE],
-  [/,? ?(?:see|run|try|use|with) `?l2desk [^`;:,)]*`?/g, ''],
+  // The predictor's refusal of a model for another feature set.
+  [
+    /Retrain it with `?l2desk train`?(?: \(or `?npm run train:default`? for the bundled model\))?/g,
+    'Press Retrain to train one',
+  ],
   [/ ?\(`?l2desk [^)]*`?\)/g, ''],
 ];
 
@@ -42,14 +49,14 @@ export function guiWording(message: string): string {
     if (more !== null)
       return `${needsMoreData(more)}. Training needs at least ${span[1]} of data (${span[2]}); ${span[3]} ${span[4]} ${span[5]}.`;
   }
-  if (!message.includes('l2desk') && !/collect more data/.test(message)) return message;
+  if (!CLI_COMMAND.test(message) && !/collect more data/.test(message)) return message;
   let out = message;
   for (const [re, to] of CLI_ADVICE) out = out.replace(re, to);
   // Anything still naming a CLI command: the clause that does is advice the app cannot follow.
-  if (out.includes('l2desk'))
+  if (CLI_COMMAND.test(out))
     out = out
-      .split(/(?<=[;:])\s+/)
-      .filter((c) => !c.includes('l2desk'))
+      .split(/(?<=[;:.])\s+/)
+      .filter((c) => !CLI_COMMAND.test(c))
       .join(' ');
   return out.replace(/[\s;:,]+$/, '');
 }
