@@ -13,8 +13,9 @@
 // Streams: the real BTCUSDT orderbook.200 recording as one long continuous stream (its snapshot once, its deltas
 // forward then inverted backward, see realContinuous), and the simulator's orderbook.200 stream at three tick
 // sizes (BTC-like 0.1, XRP-like 0.0001, DOGE-like 0.00001). Goal: ≥ 3× the faster peer on every stream.
-// Env: BENCH_RUNS (default 3, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
-// stream, default 60k; the finer-tick streams, ~2 levels per message, get 1.5× as many), BENCH_CHUNK (messages, default 20k).
+// Env: BENCH_RUNS (default 5, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
+// stream, default 60k; the finer-tick streams, ~2 levels per message, get 2.5× as many), BENCH_CHUNK (messages
+// per timed chunk, default 20k).
 import { OrderBook } from '../src-main/book/orderBook.ts';
 import { TickScale } from '../src-main/book/tickScale.ts';
 import { realContinuous, simulated, type BenchBookMessage, type BenchStream } from './lib/bookData.ts';
@@ -30,7 +31,7 @@ import {
 } from './lib/peers.ts';
 import { emit, failBench, fullGc, measure, median } from './lib/report.ts';
 
-const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 1e6);
 const SIM_N = Number(process.env.BENCH_SIM_N ?? 60_000);
 const CHUNK = Number(process.env.BENCH_CHUNK ?? 20_000);
@@ -194,5 +195,5 @@ function generated(make: () => BenchStream): BenchStream {
 
 runStream(generated(() => realContinuous(REAL_LEVELS)));
 runStream(generated(() => simulated(SIM_N, { tickSize: '0.1', startPrice: 65000 })));
-runStream(generated(() => simulated(Math.round(SIM_N * 1.5), { tickSize: '0.0001', startPrice: 0.52 })));
-runStream(generated(() => simulated(Math.round(SIM_N * 1.5), { tickSize: '0.00001', startPrice: 0.15 })));
+runStream(generated(() => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.0001', startPrice: 0.52 })));
+runStream(generated(() => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.00001', startPrice: 0.15 })));

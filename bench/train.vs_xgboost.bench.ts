@@ -6,9 +6,10 @@
 // xgboost: its own "Complete Training loop time" (the CLI's clock around the boosting loop, which holds its quantile
 // sketch, gradient index and every tree, but not its process start or the CSV parse). Beside it: xgboost's whole
 // process (start + CSV parse + training + model save) as *_with_parse. CPU seconds beside wall seconds (the machine
-// is shared): ours from process.cpuUsage, xgboost's from /usr/bin/time, its training share estimated as the N-round
-// process's CPU less a 1-round process's CPU outside its training loop (start, parse, save). R² of both models on the
-// same holdout (the newest 20%, after an embargo). Goal: time ≤ 1.2× xgboost's training at R² ≥ 0.98× xgboost's.
+// is shared): ours from process.cpuUsage, xgboost's from /usr/bin/time, its training share being the N-round
+// process's CPU less that of a process that only starts and parses the same CSV (xgbParseOnly). R² of both models on
+// the same holdout (the newest 20%, after an embargo), and on the training rows (how closely each fits).
+// Goal: time ≤ 1.2× xgboost's training at holdout R² ≥ 0.98× xgboost's.
 // BENCH_RUNS (default 3) runs of each, alternating who goes first, a full GC before each; medians are reported.
 // Fails (exit 1) when the xgboost CLI is missing: a missing peer is not a figure.
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,20 @@ const SIM_HOURS = Number(process.env.BENCH_SIM_HOURS ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const H = 10_000;
 
-const xgb = spawnSync('which', ['xgboost'], { encoding: 'utf8' }).stdout.trim();
+/** The xgboost CLI on PATH ('' when absent). */
+function findOnPath(name: string): string {
+  for (const d of (process.env.PATH ?? '').split(path.delimiter)) {
+    const f = path.join(d, name);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      // not here
+    }
+  }
+  return '';
+}
+const xgb = findOnPath('xgboost');
 if (!xgb) failBench('train.vs_xgboost', 'the xgboost CLI is not installed (apt-get install xgboost)');
 const TIME_BIN = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 if (!TIME_BIN)
@@ -140,6 +154,14 @@ function runXgb(rounds: number): XgbRun {
       '',
     ].join('\n'),
   );
+  const r = timedXgb(conf);
+  const m = /Complete Training loop time: ([0-9.eE+-]+) sec/.exec(r.out);
+  if (!m) throw new Error(`xgboost ${rounds} rounds: no "Complete Training loop time" in its output`);
+  return { wall: r.wall, cpu: r.cpu, train: Number(m[1]) };
+}
+
+/** One xgboost process on a config: wall seconds, CPU seconds (user + system, /usr/bin/time) and its output. */
+function timedXgb(conf: string): { wall: number; cpu: number; out: string } {
   const timeFile = path.join(dir, 'time.txt');
   const t0 = performance.now();
   const r = spawnSync(TIME_BIN as string, ['-f', '%U %S', '-o', timeFile, xgb, conf], {
@@ -147,19 +169,38 @@ function runXgb(rounds: number): XgbRun {
     maxBuffer: 64 << 20,
   });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`xgboost failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`xgboost ${conf} failed: ${r.stderr}`);
   const cpu = fs
     .readFileSync(timeFile, 'utf8')
     .trim()
     .split(/\s+/)
     .map(Number)
     .reduce((a, b) => a + b, 0);
-  const m = /Complete Training loop time: ([0-9.eE+-]+) sec/.exec(`${r.stdout}\n${r.stderr}`);
-  if (!m) throw new Error(`xgboost ${rounds} rounds: no "Complete Training loop time" in its output`);
-  return { wall, cpu, train: Number(m[1]) };
+  return { wall, cpu, out: `${r.stdout}\n${r.stderr}` };
 }
 
-function xgbR2(): number {
+/**
+ * xgboost's process start and parse of the training CSV, without training: `task = pred` of a 1-round model over
+ * the training file (one tree's prediction is a few ms). Its CPU is what the N-round process spends outside
+ * training (bar writing its model), so the N-round CPU less this one is xgboost's training CPU.
+ */
+function xgbParseOnly(): { wall: number; cpu: number } {
+  const conf = path.join(dir, 'parse.conf');
+  fs.writeFileSync(
+    conf,
+    [
+      'task = pred',
+      `model_in = ${path.join(dir, 'xgb-1.model')}`,
+      `test:data = "${trainCsv}?format=csv&label_column=0"`,
+      `name_pred = ${path.join(dir, 'parse-pred.txt')}`,
+      '',
+    ].join('\n'),
+  );
+  return timedXgb(conf);
+}
+
+/** R² of xgboost's N-round model on a CSV of ours (the holdout, or the training rows). */
+function xgbR2(csv: string, m: { n: number; y: ArrayLike<number> }): number {
   const conf = path.join(dir, 'pred.conf');
   const predFile = path.join(dir, 'pred.txt');
   fs.writeFileSync(
@@ -167,7 +208,7 @@ function xgbR2(): number {
     [
       'task = pred',
       `model_in = ${path.join(dir, `xgb-${ROUNDS}.model`)}`,
-      `test:data = "${validCsv}?format=csv&label_column=0"`,
+      `test:data = "${csv}?format=csv&label_column=0"`,
       `name_pred = ${predFile}`,
       '',
     ].join('\n'),
@@ -175,8 +216,8 @@ function xgbR2(): number {
   const r = spawnSync(xgb, [conf], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`xgboost task=pred failed: ${r.stderr}`);
   const pred = fs.readFileSync(predFile, 'utf8').trim().split('\n').map(Number);
-  if (pred.length !== valid.n) throw new Error(`xgboost predicted ${pred.length} rows, expected ${valid.n}`);
-  return r2(pred, valid.y);
+  if (pred.length !== m.n) throw new Error(`xgboost predicted ${pred.length} rows, expected ${m.n}`);
+  return r2(pred, m.y);
 }
 
 const params: GbdtParams = {
@@ -196,9 +237,11 @@ const params: GbdtParams = {
 const ours: number[] = [];
 const oursCpu: number[] = [];
 const full: XgbRun[] = [];
-const load: XgbRun[] = [];
+const parse: { wall: number; cpu: number }[] = [];
 let ourR2 = NaN;
+let ourTrainR2 = NaN;
 try {
+  runXgb(1); // the 1-round model xgbParseOnly predicts with (untimed)
   for (let run = 0; run < RUNS; run++) {
     // Alternate who goes first: a noisy neighbour should not always hit the same side.
     const order = run % 2 === 0 ? ['ours', 'xgb'] : ['xgb', 'ours'];
@@ -206,7 +249,7 @@ try {
       fullGc();
       if (who === 'xgb') {
         full.push(runXgb(ROUNDS));
-        load.push(runXgb(1));
+        parse.push(xgbParseOnly());
       } else {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
@@ -215,20 +258,25 @@ try {
         const c = process.cpuUsage(c0);
         oursCpu.push((c.user + c.system) / 1e6);
         ourR2 = r2(predict(res.model, valid.X, valid.n), valid.y);
+        ourTrainR2 = r2(predict(res.model, train.X, train.n), train.y);
       }
     }
   }
-  const peerR2 = xgbR2();
+  const peerR2 = xgbR2(validCsv, valid);
+  const peerTrainR2 = xgbR2(trainCsv, train);
   const o = median(ours);
   const oCpu = median(oursCpu);
   const xTrain = median(full.map((x) => x.train));
   const xWall = median(full.map((x) => x.wall));
   const xCpu = median(full.map((x) => x.cpu));
-  // CPU outside the training loop (start, parse, save), from the 1-round process; its loop is single-threaded.
-  const xCpuTrain = Math.max(1e-3, xCpu - median(load.map((x) => Math.max(0, x.cpu - x.train))));
+  const xCpuTrain = Math.max(1e-3, xCpu - median(parse.map((x) => x.cpu)));
   const ratio = o / xTrain;
   const ratioCpu = oCpu / xCpuTrain;
-  const r2Ratio = ourR2 / peerR2;
+  // "R² ≥ 0.98 of xgboost's": ours may fall short of it by 2% of its size. With the calibrated simulator the 10 s
+  // return is nearly unpredictable and both holdout R² can be negative, where a plain ratio would call the worse
+  // model better; the ratio is then not given, and the check stays the same: ours >= peer - 0.02·|peer|.
+  const r2Ratio = peerR2 > 0 ? ourR2 / peerR2 : null;
+  const r2Ok = ourR2 >= peerR2 - 0.02 * Math.abs(peerR2);
   emit({
     bench: 'train.vs_xgboost',
     value: Number(o.toFixed(3)),
@@ -241,13 +289,16 @@ try {
     cpu_ratio: Number(ratioCpu.toFixed(3)),
     r2: ourR2,
     peer_r2: peerR2,
-    r2_ratio: Number(r2Ratio.toFixed(4)),
-    goal: "time_ratio <= 1.2 (xgboost's training without its parse) at r2_ratio >= 0.98",
-    goal_met: ratio <= 1.2 && r2Ratio >= 0.98,
-    goal_met_cpu: ratioCpu <= 1.2 && r2Ratio >= 0.98,
+    r2_ratio: r2Ratio === null ? null : Number(r2Ratio.toFixed(4)),
+    train_r2: ourTrainR2,
+    peer_train_r2: peerTrainR2,
+    goal: "time_ratio <= 1.2 (xgboost's training without its parse) at holdout r2 >= 0.98x xgboost's (r2 >= peer_r2 - 0.02|peer_r2|)",
+    goal_met: ratio <= 1.2 && r2Ok,
+    goal_met_cpu: ratioCpu <= 1.2 && r2Ok,
     peer_value_with_parse: Number(xWall.toFixed(3)),
     time_ratio_with_parse: Number((o / xWall).toFixed(3)),
     peer_cpu_s_with_parse: Number(xCpu.toFixed(3)),
+    peer_parse_only_cpu_s: Number(median(parse.map((x) => x.cpu)).toFixed(3)),
     cpu_ratio_with_parse: Number((oCpu / xCpu).toFixed(3)),
     n: train.n,
     n_valid: valid.n,
