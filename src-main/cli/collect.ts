@@ -145,7 +145,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     // Stored counts; while the database is locked, what waits in memory is shown beside them.
     const held =
       p.storeBusySince !== null
-        ? ` (${p.buffered} held in memory: database locked ${formatDuration(now - p.storeBusySince)})`
+        ? ` (${p.buffered} held in memory: ${ch ? 'ClickHouse unavailable' : 'database locked'} ${formatDuration(now - p.storeBusySince)})`
         : '';
     const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages}${held} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
     if (tty) writeControl(process.stderr, CLEAR_LINE);

@@ -344,8 +344,14 @@ describe.skipIf(skip !== null)('ClickHouse store (real clickhouse-server)', () =
       const rows = (e: StoredEvent) => (e.kind === 'trades' ? e.trades.length : 1);
       expect(during.pending).toBe(events.slice(half).reduce((n, e) => n + rows(e), 0));
       expect(during.bookMessages + during.tradeMessages).toBe(before.bookMessages + before.tradeMessages);
+      // Stopping while the server is still down: the last rows and the session's end wait for it.
+      let closed = false;
+      const closing = w.close(2).then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(closed).toBe(false);
       await server.start();
-      await w.close(2);
+      await closing;
+      expect((await getSession(store, sid))?.endedAt).toBe(2);
       const st = w.stats();
       expect(st.pending).toBe(0);
       const ref = expectedFromSqlite(db, events);

@@ -64,6 +64,8 @@ interface Batch {
   tick: string | null;
   /** Highest id allocated when the batch was taken: its commit marker. */
   lastId: number;
+  /** The session's end time, stored (and retried) with the last batch. */
+  end: number | null;
 }
 
 function newBatch(): Batch {
@@ -79,6 +81,7 @@ function newBatch(): Batch {
     bytes: 0,
     tick: null,
     lastId: 0,
+    end: null,
   };
 }
 
@@ -253,7 +256,7 @@ export class ClickHouseSessionWriter {
         await this.sending;
         continue;
       }
-      if (this.batch.rows === 0 && this.batch.tick === null) return;
+      if (this.isEmpty(this.batch)) return;
       this.send();
     }
   }
@@ -261,10 +264,11 @@ export class ClickHouseSessionWriter {
   /** Sends what is buffered and marks the session ended. The store stays open (the caller owns it). */
   async close(endedAt: number = this.now()): Promise<void> {
     if (this.closed) return;
+    // The end goes out with the last rows and is retried like them.
+    this.batch.end = endedAt;
     await this.drain();
     this.closed = true;
     this.clearTimer();
-    await endSession(this.store, this.sessionId, endedAt);
   }
 
   stats(): WriterStats {
@@ -315,7 +319,7 @@ export class ClickHouseSessionWriter {
   private send(): void {
     this.clearTimer();
     if (this.sending || this.failure) return;
-    if (this.batch.rows === 0 && this.batch.tick === null) return;
+    if (this.isEmpty(this.batch)) return;
     const batch = this.batch;
     batch.lastId = this.nextId - 1;
     this.batch = newBatch();
@@ -402,6 +406,11 @@ export class ClickHouseSessionWriter {
     }
     const tick = b.tick;
     if (tick !== null) await updateSessionRecord(s, this.sessionId, (r) => ({ ...r, tickSize: tick }));
+    if (b.end !== null) await endSession(s, this.sessionId, b.end);
+  }
+
+  private isEmpty(b: Batch): boolean {
+    return b.rows === 0 && b.tick === null && b.end === null;
   }
 
   private unavailable(what: string): ClickHouseStoreError {
