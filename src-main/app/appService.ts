@@ -483,6 +483,8 @@ export class AppService {
     } catch (e) {
       error = (e as Error).message;
     }
+    // The collection's warnings end with it: the Collect panel says how it ended, once.
+    this.clear(COLLECT_KEY);
     const elapsed = Math.min(this.now() - this.collectStarted, this.collect.durationMs);
     this.collect = {
       ...this.collect,

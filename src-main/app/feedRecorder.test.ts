@@ -1,6 +1,7 @@
 // Live retraining in the app without Collect: createApp on the sim source (sped up), a real SQLite file and real ONNX
 // models. The traded feed must be stored as a session (a new one per source start, closed on switch and on close),
 // a retrain round must find it and store its decision, and a manual collection must write alongside on the same file.
+// The recordings are a rolling store: the newest retrain.feed_keep of them is kept, older ones deleted with their rows.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

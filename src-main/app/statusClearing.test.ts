@@ -1,6 +1,6 @@
 // Errors tied to a condition go when it ends, with the real app (createApp), a real SQLite file and real sources:
 // the live feed pointed at an exchange that cannot be reached says so as an error keyed 'feed'; switching to the
-// simulator clears it (app/cleared) without anyone dismissing it, and a new Collect clears the last one's warnings.
+// simulator clears it (app/cleared) without anyone dismissing it, and a Collect's warnings go when it ends or a new one starts.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +53,8 @@ describe('errors of a condition clear themselves', () => {
       await ctx.dispatch('collect/start', args);
       expect(said.at(-1)).toEqual({ kind: 'cleared', key: 'collect' });
       await ctx.dispatch('collect/stop', {});
+      // Ended: its warnings go too (the Collect panel says how it ended).
+      expect(said.filter((x) => x.kind === 'cleared' && x.key === 'collect')).toHaveLength(2);
     } finally {
       await ctx.close();
     }
