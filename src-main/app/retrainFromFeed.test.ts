@@ -25,10 +25,13 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, ms: n
   }
 };
 
+const progress: string[] = [];
+
 /** Presses Retrain and waits for its result, as the Retrain panel does. */
 async function retrain(ctx: AppContext): Promise<RetrainResult> {
   const results: RetrainResult[] = [];
   const off = ctx.bus.on('retrain/result', (r) => results.push(r));
+  const offP = ctx.bus.on('retrain/progress', (p) => progress.push(p.message));
   try {
     const r = (await ctx.dispatch('model/retrain', {})) as Reply<{ jobId: string }>;
     if (!r.ok) throw new Error(r.error);
@@ -37,6 +40,7 @@ async function retrain(ctx: AppContext): Promise<RetrainResult> {
     return results.find((x) => x.jobId === jobId) as RetrainResult;
   } finally {
     off();
+    offP();
   }
 }
 
@@ -110,6 +114,7 @@ describe('Retrain from a fresh install on the simulator', () => {
       const third = await retrain(ctx);
       expect(third, third.error ?? '').toMatchObject({ ok: true, status: 'pending' });
       expect(third.candidate?.name).toMatch(/^btcusdt-/);
+      expect(progress).toContain('building features from the recorded feed (2 recordings)');
     } finally {
       db.close();
       await ctx.close();

@@ -10,6 +10,7 @@ import type { RetrainDecision } from '../model/retrainer.ts';
 import type { PipelineProgress } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
+import { isFeedRecording } from './feedRecorder.ts';
 import { needsMoreData } from './guiWording.ts';
 import { readModelInfo } from './modelsCatalog.ts';
 import type { Trainer } from './ports.ts';
@@ -47,12 +48,15 @@ export function holdoutView(m: EvalMetrics, n: number): Record<string, number> {
 export function makeTrainer(o: { config: Config; db: Db }): Trainer {
   const c = o.config;
   return async ({ jobId, sessionIds, currentModel, outDir, onProgress, signal }) => {
-    const ids =
-      sessionIds && sessionIds.length
-        ? sessionIds
-        : listSessions(o.db)
-            .filter((s) => s.symbol === c.symbol && s.messages > 0)
-            .map((s) => s.id);
+    const stored = listSessions(o.db).filter((s) => s.symbol === c.symbol && s.messages > 0);
+    const ids = sessionIds && sessionIds.length ? sessionIds : stored.map((s) => s.id);
+    // Said in the progress line: the app's own recorded feed counts, beside what was collected.
+    const recorded = stored.filter((s) => ids.includes(s.id) && isFeedRecording(s)).length;
+    const from =
+      recorded > 0
+        ? `the recorded feed (${recorded} recording${recorded === 1 ? '' : 's'})` +
+          (ids.length > recorded ? ` and ${ids.length - recorded} other session(s)` : '')
+        : `${ids.length} session(s)`;
     // Said as the app's training refusals are (guiWording.ts): how much more it needs, and how to get it.
     if (ids.length === 0)
       throw new Error(
@@ -66,7 +70,7 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
     onProgress({
       phase: 'dataset',
       fraction: 0.02,
-      message: `building features from ${ids.length} session(s)`,
+      message: `building features from ${from}`,
       metrics: {},
     });
     const trained = await trainModelFromDb({
