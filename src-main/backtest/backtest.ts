@@ -8,7 +8,7 @@ import { ReplayClock } from '../engine/clock.ts';
 import { RecordedModel, RecordingModel, type DecisionModel } from '../engine/decisionModel.ts';
 import { END_OF_RUN, Engine, engineOptionsFromConfig, type EngineOptions } from '../engine/engine.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
-import { ReplaySource } from '../market/replay/replaySource.ts';
+import { ReplaySource, type StoredSessionData } from '../market/replay/replaySource.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS, type Metrics } from '../trading/metrics.ts';
@@ -30,6 +30,8 @@ export interface TrainingSpan {
 export interface BacktestOptions {
   db: Db;
   sessionId: number;
+  /** The session from another store (ClickHouse): replayed instead of reading `db`, which then only holds runs. */
+  data?: StoredSessionData;
   config: Config;
   model: DecisionModel;
   /** Shown in the report and stored with the run. */
@@ -328,6 +330,7 @@ export async function runPass(
     BacktestOptions,
     | 'db'
     | 'sessionId'
+    | 'data'
     | 'config'
     | 'modelPath'
     | 'record'
@@ -348,6 +351,7 @@ export async function runPass(
   const source = new ReplaySource({
     db: o.db,
     sessionId: o.sessionId,
+    data: o.data,
     speed: 'max',
     fromTs: o.fromTs,
     toTs: o.toTs,
@@ -435,7 +439,7 @@ export async function runBacktest(
   o: BacktestOptions,
 ): Promise<{ report: BacktestReport; passes: PassResult[] }> {
   const started = performance.now();
-  const s = getSession(o.db, o.sessionId);
+  const s = o.data?.session ?? getSession(o.db, o.sessionId);
   if (!s) throw new Error(`no session ${o.sessionId} in ${o.db.name}`);
   if (o.thresholds.length === 0) throw new Error('no threshold to test');
   o.signal?.throwIfAborted();

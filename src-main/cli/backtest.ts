@@ -22,6 +22,11 @@ import { parseSweep as parseSweepInput } from '../../src-shared/inputRules.ts';
 import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
+import * as chCatalogue from '../store/clickhouse/catalogue.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { readSessionPages } from '../store/clickhouse/reader.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
+import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
 import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
@@ -39,7 +44,7 @@ import {
 
 export const summary = 'replay a stored session through the engine and report';
 
-const USAGE = `usage: l2desk backtest --db FILE [--session ID] [--model PATH] [--threshold X] [--sweep 0.5,1,2,4]
+const USAGE = `usage: l2desk backtest --db FILE|clickhouse://HOST:PORT/DATABASE [--session ID] [--model PATH] [--threshold X] [--sweep 0.5,1,2,4]
                        [--report FILE.json|FILE.html] [--executor market|passive] [--latency 50ms] [--config FILE] [--set key=value] [--no-record]
                        [--walk-forward [--train-window 2h] [--retrain-every 30m] [--out DIR]]
   --session    stored session to replay (default: the newest in --db)
@@ -292,10 +297,17 @@ export async function run(argv: string[]): Promise<number> {
     if (err) throw new UsageError(`--walk-forward: ${err}`);
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
-  if (!fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
-
-  const db = openDb(dbFile);
-  const record = !args.bool('no-record');
+  // A ClickHouse store holds market data only: the session is replayed from it; runs are not stored (an in-memory
+  // database keeps them for this report).
+  const clickhouse = isClickHouseUrl(dbFile);
+  if (clickhouse && walkForward)
+    throw new UsageError('--walk-forward does not support a ClickHouse --db yet; use an SQLite file');
+  if (!clickhouse && !fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
+  const ch = clickhouse ? await openClickHouse(dbFile, { mustExist: true }) : null;
+  const db = openDb(ch ? ':memory:' : dbFile);
+  if (ch && !args.bool('no-record'))
+    console.error('note: runs are not stored with a ClickHouse --db (its store holds market data only)');
+  const record = !ch && !args.bool('no-record');
   // Ctrl-C stops the replay (or the walk-forward training) at its next yield; the passes already done stay stored and
   // the one cut short is marked cancelled, never left looking unfinished.
   if (record) trackRuns(db);
@@ -311,11 +323,13 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const sessionId = args.str('session') !== undefined ? args.num('session') : latestSession(db)?.id;
+    const latest = ch ? (await chCatalogue.latestSession(ch))?.id : latestSession(db)?.id;
+    const sessionId = args.str('session') !== undefined ? args.num('session') : latest;
     if (sessionId === undefined)
       throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
-    const s = getSession(db, sessionId);
+    const s = ch ? await chCatalogue.getSession(ch, sessionId) : getSession(db, sessionId);
     if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
+    const data = ch ? { session: s, pages: (r: ReadRange) => readSessionPages(ch, s.id, r) } : undefined;
     const execution = `execution: ${describeExecution(
       engineOptionsFromConfig(config, { symbol: s.symbol, category: s.category, tickSize: s.tickSize }),
     )}`;
@@ -367,6 +381,7 @@ export async function run(argv: string[]): Promise<number> {
       const { report } = await runBacktest({
         db,
         sessionId,
+        data,
         config,
         model: new PredictorModel(predictor),
         modelPath,
@@ -394,6 +409,7 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     db.close();
+    await ch?.close();
   }
   return 0;
 }

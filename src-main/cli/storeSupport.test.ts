@@ -19,6 +19,7 @@ describe('ClickHouse --db support per command', () => {
     ['book', ['--json', '--db', CH]],
     ['db', ['check', '--db', CH]],
     ['db', ['--db', CH, 'check', '--json']],
+    ['backtest', ['--db', CH, '--no-record']],
     ['train', ['--db', 'data/l2desk.db']],
   ])('lets %s %j through', (cmd, argv) => {
     expect(clickHouseRefusal(cmd, argv)).toBeNull();
@@ -30,10 +31,9 @@ describe('ClickHouse --db support per command', () => {
     ['db', ['quality', '--db', CH], 'db quality'],
     ['db', ['--db', CH, 'prune'], 'db prune'],
     ['runs', ['--set', `db=${CH}`], 'runs'],
-    ['backtest', ['--db', CH], 'backtest'],
   ])('refuses %s %j', (cmd, argv, name) => {
     expect(clickHouseRefusal(cmd, argv)).toBe(
-      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check, export. Use an SQLite file`,
+      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check, export, backtest. Use an SQLite file`,
     );
   });
 

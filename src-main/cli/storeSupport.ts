@@ -3,7 +3,7 @@
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 
 /** Commands (and `db` subcommands) that work with a ClickHouse store. */
-export const CLICKHOUSE_COMMANDS: readonly string[] = ['collect', 'book', 'db check', 'export'];
+export const CLICKHOUSE_COMMANDS: readonly string[] = ['collect', 'book', 'db check', 'export', 'backtest'];
 
 /** The --db value of a command line (`--db X`, `--db=X`, `--set db=X`), the last one winning as in Args. */
 export function dbArgument(argv: readonly string[]): string | undefined {

@@ -11,14 +11,24 @@ import {
   type PlausibilityLimits,
 } from '../../book/plausibility.ts';
 import type { Db } from '../../store/db.ts';
-import { readSession } from '../../store/sessionReader.ts';
-import { getSession } from '../../store/sessions.ts';
+import { readSession, type StoredEvent } from '../../store/sessionReader.ts';
+import { getSession, type SessionInfo } from '../../store/sessions.ts';
 import { SourceEmitter } from '../emitter.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 
+/** A session of another store (ClickHouse): its catalogue entry and its events, read asynchronously in pages. */
+export interface StoredSessionData {
+  session: SessionInfo;
+  /** The session's events in arrival order, a page (array) at a time, within the receive-time range given. */
+  pages: (range: { fromTs?: number; toTs?: number }) => AsyncIterable<readonly StoredEvent[]>;
+}
+
 export interface ReplaySourceOptions {
+  /** The SQLite store holding the session; unused when `data` is given. */
   db: Db;
   sessionId: number;
+  /** Replay a session of another store instead of reading `db`. */
+  data?: StoredSessionData;
   speed: number | 'max';
   /** Only data received within [fromTs, toTs] (local receive time, ms). */
   fromTs?: number;
@@ -52,7 +62,7 @@ export class ReplaySource implements MarketSource {
   private clockOffset = NaN;
 
   constructor(private readonly opts: ReplaySourceOptions) {
-    const s = getSession(opts.db, opts.sessionId);
+    const s = opts.data?.session ?? getSession(opts.db, opts.sessionId);
     if (!s) throw new Error(`no session ${opts.sessionId} in ${opts.db.name}; list them with \`l2desk db\``);
     if (opts.speed !== 'max' && !(opts.speed > 0))
       throw new RangeError(`replay speed must be > 0 or 'max', got ${opts.speed}`);
@@ -111,54 +121,57 @@ export class ReplaySource implements MarketSource {
     let t0Data = NaN;
     let t0Wall = 0;
     let sinceYield = 0;
-    for (const ev of readSession(this.opts.db, this.opts.sessionId, {
-      fromTs: this.opts.fromTs,
-      toTs: this.opts.toTs,
-    })) {
-      if (this.stopping) return;
-      if (ev.kind === 'gap') {
-        this.h.gaps++;
-        const g = this.deliver('gap', ev.gap);
-        if (g) await g;
-        continue;
-      }
-      if (speed !== 'max') {
-        const at = ev.recvTs;
-        if (t0Data !== t0Data) {
-          t0Data = at;
-          t0Wall = performance.now();
-        }
-        const wait = t0Wall + (at - t0Data) / speed - performance.now();
-        if (wait > 2) await sleep(wait);
+    const range = { fromTs: this.opts.fromTs, toTs: this.opts.toTs };
+    // SQLite reads synchronously: one "page" that is the whole generator, so its loop awaits nothing per message.
+    const pages: AsyncIterable<Iterable<StoredEvent>> | Iterable<Iterable<StoredEvent>> = this.opts.data
+      ? this.opts.data.pages(range)
+      : [readSession(this.opts.db, this.opts.sessionId, range)];
+    for await (const page of pages)
+      for (const ev of page) {
         if (this.stopping) return;
-      } else if (++sinceYield >= 2000) {
-        // Let timers and signals (Ctrl-C) run during a max-speed replay.
-        sinceYield = 0;
-        await new Promise<void>((r) => setImmediate(r));
-        if (this.stopping) return;
-      }
-      this.h.messages++;
-      if (ev.kind === 'book') {
-        this.h.latencyMs = ev.recvTs - ev.ts;
-        const off = ev.ts - ev.recvTs;
-        const skew = (this.opts.plausibility ?? DEFAULT_PLAUSIBILITY).maxClockSkewMs;
-        if (!(Math.abs(off - this.clockOffset) > skew)) this.clockOffset = off;
-      }
-      let msg: MarketMessage | null = ev;
-      if (ev.kind === 'trades') {
-        const r = this.plausibleTrades(ev);
-        if (r.gap) {
-          const g = this.deliver('gap', r.gap);
+        if (ev.kind === 'gap') {
+          this.h.gaps++;
+          const g = this.deliver('gap', ev.gap);
           if (g) await g;
+          continue;
         }
-        if (!r.msg) continue;
-        msg = r.msg;
+        if (speed !== 'max') {
+          const at = ev.recvTs;
+          if (t0Data !== t0Data) {
+            t0Data = at;
+            t0Wall = performance.now();
+          }
+          const wait = t0Wall + (at - t0Data) / speed - performance.now();
+          if (wait > 2) await sleep(wait);
+          if (this.stopping) return;
+        } else if (++sinceYield >= 2000) {
+          // Let timers and signals (Ctrl-C) run during a max-speed replay.
+          sinceYield = 0;
+          await new Promise<void>((r) => setImmediate(r));
+          if (this.stopping) return;
+        }
+        this.h.messages++;
+        if (ev.kind === 'book') {
+          this.h.latencyMs = ev.recvTs - ev.ts;
+          const off = ev.ts - ev.recvTs;
+          const skew = (this.opts.plausibility ?? DEFAULT_PLAUSIBILITY).maxClockSkewMs;
+          if (!(Math.abs(off - this.clockOffset) > skew)) this.clockOffset = off;
+        }
+        let msg: MarketMessage | null = ev;
+        if (ev.kind === 'trades') {
+          const r = this.plausibleTrades(ev);
+          if (r.gap) {
+            const g = this.deliver('gap', r.gap);
+            if (g) await g;
+          }
+          if (!r.msg) continue;
+          msg = r.msg;
+        }
+        // Awaiting only a real promise: an \`await undefined\` per message would cost a microtask each.
+        const p = this.deliver('message', msg);
+        if (p) await p;
+        if (this.h.messages % every === 0) this.emitHealth();
       }
-      // Awaiting only a real promise: an \`await undefined\` per message would cost a microtask each.
-      const p = this.deliver('message', msg);
-      if (p) await p;
-      if (this.h.messages % every === 0) this.emitHealth();
-    }
   }
 
   /** The message without implausible trades (each message's refusals reported as a gap that opens and closes). */

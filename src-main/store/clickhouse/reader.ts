@@ -254,3 +254,21 @@ export async function* readSession(
     }
   }
 }
+
+/** The session's events in arrays of up to `size` (a replay handles a page without awaiting per message). */
+export async function* readSessionPages(
+  store: ClickHouseStore,
+  sessionId: number,
+  opts: ReadOptions = {},
+  size = 4096,
+): AsyncGenerator<StoredEvent[]> {
+  let page: StoredEvent[] = [];
+  for await (const ev of readSession(store, sessionId, opts)) {
+    page.push(ev);
+    if (page.length >= size) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
+}
