@@ -138,7 +138,9 @@ export async function* readSession(
     hi = Math.min(hi, m);
   }
   if (hi < lo) return;
-  const pageSize = Math.max(1, opts.pageSize ?? 4096);
+  // Each page is one query that scans the session's id column: big pages (measured 58k msg/s at 4096 rows, 106k at
+  // 16384, 157k at 65536 on a local 18.16) against the memory one page of decoded levels takes.
+  const pageSize = Math.max(1, opts.pageSize ?? 16_384);
   const span = (after: number) => `${key} AND id > ${int(after)} AND id <= ${int(hi)}`;
 
   const books = new PagedRows<BookRow>(async (after) => {

@@ -64,7 +64,9 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
     last_id UInt64
   ) ENGINE = MergeTree() ORDER BY (symbol, session, last_id)`,
   // A gap closed later is a second version of its row (end_ts set). version is the id counter's value when the
-  // version was written (the row's own id at first), so a version belongs to the batch that holds that id.
+  // version was written (the row's own id at first), so a version belongs to the batch that holds that id. Plain
+  // MergeTree: every version is kept (a Replacing engine would merge away an open gap in favour of a closing version
+  // whose batch never committed); readers take the newest committed version of each id.
   (db) => `CREATE TABLE IF NOT EXISTS ${db}.gaps (
     symbol String,
     session UInt64,
@@ -74,7 +76,7 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
     end_ts Nullable(Int64),
     detail String,
     version UInt64
-  ) ENGINE = ReplacingMergeTree(version)
+  ) ENGINE = MergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(start_ts, 1000)))
   ORDER BY (symbol, session, start_ts, id)`,
 ];
