@@ -1,6 +1,6 @@
-// `l2desk predictions --db FILE --model PATH [--session ID]... [--threshold X] [--json]` (the seed's
-// check_predictions.py): runs the model over features rebuilt from stored data and shows the prediction
-// distribution and, for a ladder of thresholds, how many buy/sell signals each would give and how they did.
+// `l2desk predictions --db FILE --model PATH [--session ID]... [--threshold X] [--json]`: runs the model over
+// features rebuilt from stored data and shows the prediction distribution and, for a ladder of thresholds, how
+// many buy/sell signals each would give and how they did.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
@@ -14,8 +14,7 @@ import type { Db } from '../store/db.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 
-export const summary =
-  "prediction histogram and signal counts per threshold (the seed's check_predictions.py)";
+export const summary = 'prediction histogram and signal counts per threshold';
 
 const USAGE = `usage: l2desk predictions [--db FILE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--set key=value] [--json]
   --db         SQLite file with recorded sessions (default: config db)

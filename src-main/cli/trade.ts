@@ -1,5 +1,5 @@
 // `l2desk trade --paper`: paper-trades a model on live Bybit data, the simulator, or a stored session replayed
-// at any speed, through the same engine as `backtest`. Logs like the seed system: a status line every 10 s
+// at any speed, through the same engine as `backtest`. Logs a status line every 10 s
 // (prediction scaled and unscaled, signal, position, balance) and a BUY/SELL line per fill. Ctrl-C stops cleanly.
 // There is no real-order path: without --paper it refuses to run.
 import path from 'node:path';

@@ -8,6 +8,7 @@ import type { BookMessage, Category, MarketMessage, TradeMessage } from '../../s
 import type { PlausibilityLimits } from '../book/plausibility.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import type { Db } from '../store/db.ts';
+import { importContentKey, sessionsWithContent } from './contentHash.ts';
 import { openInputs, type TruncatedZip } from './inputs.ts';
 import { LineSource, MAX_LINE, TOO_LONG } from './lineBatches.ts';
 import { SessionStream, type ImportedSession, type StreamOptions } from './sessionStream.ts';
@@ -55,6 +56,8 @@ export interface ImportResult {
   trades?: TradeMergeResult;
   /** The trade file could not be used (missing, wrong header): nothing was imported. */
   tradesRejected?: string;
+  /** Files skipped because the same content was imported before (without `force`). */
+  duplicates: { file: string; sessions: number[] }[];
 }
 
 export interface ImportOptions {
@@ -67,6 +70,8 @@ export interface ImportOptions {
   trades?: string;
   /** Plausibility limits (config `plausibility.*`); default DEFAULT_PLAUSIBILITY. */
   plausibility?: PlausibilityLimits;
+  /** Import a file even when sessions of the same content exist (default: refuse it, listed in `duplicates`). */
+  force?: boolean;
 }
 
 /** The merge of a trade CSV: the feed, the counts, and the trades not (yet) matched to a session. */
@@ -91,6 +96,7 @@ export async function importFiles(
     listedBadLines: [],
     lines: 0,
     truncatedZips: [],
+    duplicates: [],
   };
   const onBad = (b: BadLine) => {
     result.badLines++;
@@ -133,10 +139,22 @@ export async function importFiles(
         onBad({ source: file, line: 0, reason: 'no such file' });
         continue;
       }
+      let contentKey: string;
+      try {
+        contentKey = await importContentKey(file, merge ? opts.trades : undefined);
+      } catch (e) {
+        onBad({ source: file, line: 0, reason: `cannot read: ${(e as Error).message}` });
+        continue;
+      }
+      const earlier = sessionsWithContent(db, contentKey);
+      if (earlier.length > 0 && !opts.force) {
+        result.duplicates.push({ file, sessions: earlier });
+        continue;
+      }
       try {
         for await (const input of openInputs(file, (t) => result.truncatedZips.push(t))) {
           if (input.warning) onBad({ source: input.name, line: 0, reason: input.warning });
-          const r = await importStream(db, input.name, input.stream, opts, onBad, merge);
+          const r = await importStream(db, input.name, input.stream, opts, onBad, merge, contentKey);
           result.sessions.push(...r.sessions);
           result.lines += r.lines;
         }
@@ -172,6 +190,7 @@ async function importStream(
   opts: ImportOptions,
   onBad: (b: BadLine) => void,
   merge: Merge | undefined,
+  contentSha256: string,
 ): Promise<{ sessions: ImportedSession[]; lines: number }> {
   const streamOpts: StreamOptions = {
     db,
@@ -179,7 +198,7 @@ async function importStream(
     category: opts.category,
     tickSize: opts.tickSize,
     plausibility: opts.plausibility,
-    meta: merge ? { tradesImportedFrom: merge.result.file } : undefined,
+    meta: { contentSha256, ...(merge ? { tradesImportedFrom: merge.result.file } : {}) },
   };
   /** Set when the input is a Tardis CSV (its header line says so). */
   let tardis: TardisBookReader | undefined;

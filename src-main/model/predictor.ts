@@ -1,7 +1,7 @@
 // Runs an exported model with onnxruntime-node: one session per model, reused for every call (run synchronously
 // through the native binding where reachable, see ortNative.ts); the single-row path copies into one
 // preallocated tensor. Loading checks the metadata against the running feature
-// set, so a model built for other features is refused with the difference named (the seed's "feature count
+// set, so a model built for other features is refused with the difference named (the classic "feature count
 // mismatch" bug), and a missing or corrupt file is a ModelFileError telling the user what to do.
 import * as ort from 'onnxruntime-node';
 import { metaPathFor, modelMetaSchema, type ModelMeta } from './modelMeta.ts';
