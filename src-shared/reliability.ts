@@ -50,7 +50,10 @@ export function sharpeReason(b: SharpeBasis): string | null {
 }
 
 /** Calmar: annualised like Sharpe, and meaningless without a drawdown or with one of a few cents. */
-export function calmarReason(calmar: number | null | undefined, b: Omit<SharpeBasis, 'sharpe'>): string | null {
+export function calmarReason(
+  calmar: number | null | undefined,
+  b: Omit<SharpeBasis, 'sharpe'>,
+): string | null {
   if (calmar === null || calmar === undefined) return 'no drawdown to divide by';
   if (!Number.isFinite(calmar)) return 'not computed';
   const short = shortRunReason(b);
@@ -66,7 +69,10 @@ export function hitRateReason(roundTrips: number | null | undefined): string | n
 }
 
 /** Profit factor and payoff ratio: wins over losses, so nothing without a round trip or without a losing one. */
-export function lossRatioReason(value: number | null | undefined, roundTrips: number | null | undefined): string | null {
+export function lossRatioReason(
+  value: number | null | undefined,
+  roundTrips: number | null | undefined,
+): string | null {
   const trips = hitRateReason(roundTrips);
   if (trips) return trips;
   if (value === null || value === undefined) return 'no losing round trip (∞)';
