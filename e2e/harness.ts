@@ -78,6 +78,9 @@ export async function startWeb(
       '0',
       '--models',
       path.join(dir, 'models'),
+      // The e2e walk-forward trains on 6 min windows: below the default training minimum (34 min of data).
+      '--set',
+      'train.min_horizons=20',
       ...(opts.args ?? []),
     ],
     {
