@@ -237,13 +237,13 @@ describe.skipIf(noChromium)(suite, () => {
     await page.getByLabel('Threshold sweep').fill('');
     await page.getByRole('checkbox', { name: 'Walk-forward' }).check();
     expect(await trainWindow.isEnabled()).toBe(true);
-    // The seeded session is 20 minutes: windows at 6, 11 and 16 minutes, each model trained on the 6 before it.
+    // The seeded session is 40 minutes: windows at 6, 11, …, 36 minutes, each model trained on the 6 before it.
     await trainWindow.fill('6');
     await page.getByLabel('Retrain every').fill('5');
     await page.getByRole('button', { name: 'Backtest', exact: true }).click();
     const windows = page.getByRole('table', { name: 'Walk-forward windows' });
     await windows.waitFor({ timeout: 30_000 });
-    await expect.poll(() => windows.locator('tbody tr').count()).toBe(3);
+    await expect.poll(() => windows.locator('tbody tr').count()).toBe(7);
     expect(await page.getByTestId('backtest-in-sample').textContent()).toMatch(
       /^Out of sample: none of the \d+ decisions/,
     );
