@@ -12,7 +12,13 @@ import { appliedVersions, openDb, type Db } from '../store/db.ts';
 import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
-import { getSession, listSessions, type SessionInfo } from '../store/sessions.ts';
+import {
+  checkedSession,
+  getSession,
+  listSessions,
+  type SessionInfo,
+  type StoreCheckReport,
+} from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'database maintenance: `db check`, `db prune`, `db quality`';
@@ -25,31 +31,7 @@ const USAGE = `usage: l2desk db check [--db FILE|clickhouse://HOST:PORT/DATABASE
   through the book, implausible values (plausibility.*) and refusals stored while recording; exit code 1 when a
   session has findings.`;
 
-export interface DbReport {
-  file: string;
-  integrity: string[];
-  ok: boolean;
-  fileBytes: number;
-  walBytes: number;
-  schemaVersions: number[];
-  tables: Record<string, number>;
-  sessions: Array<{
-    id: number;
-    source: string;
-    symbol: string;
-    depth: number;
-    tickSize: string;
-    startedAt: number;
-    endedAt: number | null;
-    firstRecvTs: number | null;
-    lastRecvTs: number | null;
-    bookMessages: number;
-    tradeMessages: number;
-    trades: number;
-    gaps: number;
-    openGaps: number;
-  }>;
-}
+export type DbReport = StoreCheckReport;
 
 const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 
@@ -118,22 +100,9 @@ export function checkDb(db: Db, file: string): DbReport {
     walBytes: size(`${file}-wal`),
     schemaVersions: attempt('schema_migrations', () => appliedVersions(db), []),
     tables,
-    sessions: sessions.map((s) => ({
-      id: s.id,
-      source: s.source,
-      symbol: s.symbol,
-      depth: s.depth,
-      tickSize: s.tickSize,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-      firstRecvTs: s.firstRecvTs,
-      lastRecvTs: s.lastRecvTs,
-      bookMessages: s.bookMessages,
-      tradeMessages: s.tradeMessages,
-      trades: s.trades,
-      gaps: gapCounts.get(s.id)?.gaps ?? 0,
-      openGaps: gapCounts.get(s.id)?.open ?? 0,
-    })),
+    sessions: sessions.map((s) =>
+      checkedSession(s, gapCounts.get(s.id)?.gaps ?? 0, gapCounts.get(s.id)?.open ?? 0),
+    ),
   };
 }
 

@@ -137,3 +137,53 @@ export function updateSessionMeta(db: Db, id: number, patch: Record<string, unkn
   if (!cur) return;
   db.prepare('UPDATE sessions SET meta = ? WHERE id = ?').run(JSON.stringify({ ...cur.meta, ...patch }), id);
 }
+
+/** What `db check` reports, whichever store it reads (an SQLite file or a ClickHouse database). */
+export interface StoreCheckReport {
+  file: string;
+  integrity: string[];
+  ok: boolean;
+  /** The file's bytes (SQLite) or the database's active parts on the server's disk (ClickHouse). */
+  fileBytes: number;
+  walBytes: number;
+  schemaVersions: number[];
+  tables: Record<string, number>;
+  sessions: CheckedSession[];
+}
+
+export type CheckedSession = Pick<
+  SessionInfo,
+  | 'id'
+  | 'source'
+  | 'symbol'
+  | 'depth'
+  | 'tickSize'
+  | 'startedAt'
+  | 'endedAt'
+  | 'firstRecvTs'
+  | 'lastRecvTs'
+  | 'bookMessages'
+  | 'tradeMessages'
+  | 'trades'
+  | 'gaps'
+> & { openGaps: number };
+
+/** A session's row of the check report, with the gap counts the check found. */
+export function checkedSession(s: SessionInfo, gaps: number, openGaps: number): CheckedSession {
+  return {
+    id: s.id,
+    source: s.source,
+    symbol: s.symbol,
+    depth: s.depth,
+    tickSize: s.tickSize,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    firstRecvTs: s.firstRecvTs,
+    lastRecvTs: s.lastRecvTs,
+    bookMessages: s.bookMessages,
+    tradeMessages: s.tradeMessages,
+    trades: s.trades,
+    gaps,
+    openGaps,
+  };
+}

@@ -1,37 +1,10 @@
 // `db check` of a ClickHouse store: the same report as for an SQLite file (tables, sessions, their counters and open
 // gaps), counting one row per id so retried inserts do not show; sizes are the active parts on the server's disk.
-import type { SessionInfo } from '../sessions.ts';
+import { checkedSession, type StoreCheckReport } from '../sessions.ts';
 import { committed, listSessions } from './catalogue.ts';
 import { lit, queryJson, type ClickHouseStore } from './connection.ts';
 
-export interface ClickHouseCheck {
-  file: string;
-  integrity: string[];
-  ok: boolean;
-  /** Bytes of the database's active parts on the server's disk. */
-  fileBytes: number;
-  walBytes: number;
-  schemaVersions: number[];
-  tables: Record<string, number>;
-  sessions: Array<
-    Pick<
-      SessionInfo,
-      | 'id'
-      | 'source'
-      | 'symbol'
-      | 'depth'
-      | 'tickSize'
-      | 'startedAt'
-      | 'endedAt'
-      | 'firstRecvTs'
-      | 'lastRecvTs'
-      | 'bookMessages'
-      | 'tradeMessages'
-      | 'trades'
-      | 'gaps'
-    > & { openGaps: number }
-  >;
-}
+export type ClickHouseCheck = StoreCheckReport;
 
 const TABLES = ['gaps', 'l2_updates', 'sessions', 'trades'] as const;
 
@@ -99,21 +72,6 @@ export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHous
     walBytes: 0,
     schemaVersions: [],
     tables,
-    sessions: sessions.map((s) => ({
-      id: s.id,
-      source: s.source,
-      symbol: s.symbol,
-      depth: s.depth,
-      tickSize: s.tickSize,
-      startedAt: s.startedAt,
-      endedAt: s.endedAt,
-      firstRecvTs: s.firstRecvTs,
-      lastRecvTs: s.lastRecvTs,
-      bookMessages: s.bookMessages,
-      tradeMessages: s.tradeMessages,
-      trades: s.trades,
-      gaps: s.gaps,
-      openGaps: open.get(s.id) ?? 0,
-    })),
+    sessions: sessions.map((s) => checkedSession(s, s.gaps, open.get(s.id) ?? 0)),
   };
 }
