@@ -224,14 +224,15 @@ describe('l2desk trade on an exchange it cannot reach', () => {
 
 describe('l2desk trade --paper with live retraining', () => {
   // A real run: the simulator feeds the engine and a real SQLite file; every 5 min of sim time a challenger is trained
-  // in the worker on the stored feed. The champion is deliberately poor (always +5 bps), so the challenger must win
-  // on the held-out newest data and be swapped in while the engine keeps deciding.
+  // in the worker on the stored feed. The champion is deliberately poor (always +50 bps, far outside the labels' spread)
+  // so that the challenger wins on the held-out newest data whatever the market, and is swapped in while the engine keeps
+  // deciding. The simulator's random seed is fixed so the run is the same every time.
   it('stores a decision with both models’ metrics and keeps deciding across the swap', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2trade-rt-'));
     try {
       const dbFile = path.join(dir, 'live.db');
       const bad = path.join(dir, 'bad.onnx');
-      writeConstantModel(bad, 5, 'bad');
+      writeConstantModel(bad, 50, 'bad');
       const cfg = path.join(dir, 'config.yaml');
       fs.writeFileSync(
         cfg,
@@ -253,6 +254,8 @@ describe('l2desk trade --paper with live retraining', () => {
           '--paper',
           '--source',
           'sim',
+          '--seed',
+          '3',
           '--speed',
           '60',
           '--duration',
@@ -300,9 +303,9 @@ describe('l2desk trade --paper with live retraining', () => {
         const before = preds.filter((p) => p.ts < dec.decidedAt);
         const after = preds.filter((p) => p.ts > swapAt);
         expect(before.length).toBeGreaterThan(300);
-        expect(before.every((p) => Math.abs(p.value - 5) < 1e-6)).toBe(true);
+        expect(before.every((p) => Math.abs(p.value - 50) < 1e-6)).toBe(true);
         expect(after.length).toBeGreaterThan(20);
-        expect(after.some((p) => Math.abs(p.value - 5) > 1e-3)).toBe(true);
+        expect(after.some((p) => Math.abs(p.value - 50) > 1e-3)).toBe(true);
         const around = preds.filter((p) => p.ts >= dec.decidedAt - 10_000);
         for (let i = 1; i < around.length; i++) expect(around[i].ts - around[i - 1].ts).toBe(500);
         // The swap is stored with the run (runs.model stays the starting model), and it attributes every
@@ -318,7 +321,7 @@ describe('l2desk trade --paper with live retraining', () => {
         ).path;
         expect(swaps[0]).toEqual({ from_ts: swapAt, model: challengerPath, previous: bad });
         expect(fs.existsSync(swaps[0].model)).toBe(true);
-        expect(preds.filter((p) => p.ts < swapAt).every((p) => Math.abs(p.value - 5) < 1e-6)).toBe(true);
+        expect(preds.filter((p) => p.ts < swapAt).every((p) => Math.abs(p.value - 50) < 1e-6)).toBe(true);
         const byChallenger = preds.filter((p) => p.ts >= swapAt);
         expect(byChallenger.length).toBeGreaterThan(20);
         expect(byChallenger.every((p) => Math.abs(p.value - 5) > 1e-6)).toBe(true);
