@@ -10,6 +10,7 @@ import { ExchangeSimServer, type Fault } from '../exchangeSim/exchangeSimServer.
 import { backoffDelay } from './backoff.ts';
 import { BybitSource } from './bybitSource.ts';
 import { subscribeRequests, TopicError } from './protocol.ts';
+import { SubscriptionRefusedError } from './subscriptionRefused.ts';
 import {
   bookOf,
   cleanupAfterEach,
@@ -226,7 +227,7 @@ describe('BybitSource against the exchange-sim server', () => {
     ]);
   });
 
-  it('reports failed subscriptions without dying', async () => {
+  it('stops at once on a refused subscription (an unknown symbol) with an error naming the symbol and category', async () => {
     const server = await startSimExchange({ seed: 3 });
     cleanups.push(() => server.close());
     const client = new BybitSource({
@@ -242,11 +243,24 @@ describe('BybitSource against the exchange-sim server', () => {
     cleanups.push(() => client.stop());
     const warnings: string[] = [];
     client.on('warning', (w) => warnings.push(w));
-    await client.start();
-    expect(warnings.join('\n')).toMatch(
-      /subscribe failed: error:handler not found,topic:orderbook\.50\.ETHUSDT/,
+    const refused: Error[] = [];
+    client.onRefused((e) => refused.push(e));
+    const err = await client.start().then(
+      () => null,
+      (e: Error) => e,
     );
-    expect(client.health().unknown).toBe(1);
+    expect(err).toBeInstanceOf(SubscriptionRefusedError);
+    expect(err?.message).toMatch(/refused the subscription to ETHUSDT on linear/);
+    expect(err?.message).toMatch(/error:handler not found,topic:orderbook\.50\.ETHUSDT/);
+    expect(err?.message).toMatch(/check the symbol and --category/);
+    expect(refused).toEqual([err]);
+    // Said once, by the rejection: not again as a warning, and no reconnect.
+    expect(warnings).toEqual([]);
+    expect(client.health()).toMatchObject({ state: 'stopped', reconnects: 0 });
+    await waitFor('the socket closed', () => server.connectionCount === 0);
+    expect(server.stats.connections).toBe(1);
+    // A later start does not try again: the refusal stands.
+    await expect(client.start()).rejects.toBe(err);
   });
 
   it('rejects depth 500 on linear with a clear message', () => {

@@ -1,8 +1,8 @@
-// Live Bybit v5 public order book and trades over `ws`: heartbeat, half-open detection, reconnect with
-// jittered backoff, and gap handling through SequencedBook (a broken book is resynced, never passed on).
+// Live Bybit v5 public order book and trades of one symbol: gap handling through SequencedBook (a broken book is
+// resynced, never passed on) over a BybitConnection (heartbeat, half-open detection, reconnect with jittered
+// backoff), which several symbols can share (BybitSource.group). A refused subscription stops the feed for good.
 // Without a configured tick size the tick is inferred from the first snapshot and refined when a later
 // price is off that grid (the book is then rebuilt from a fresh snapshot).
-import WebSocket from 'ws';
 import type {
   BookMessage,
   Category,
@@ -25,9 +25,11 @@ import { SequencedBook, type ApplyResult } from '../../book/sequencedBook.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { SourceEmitter } from '../emitter.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
-import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { BybitConnection, type ConnectionMember, type ConnectionOptions } from './bybitConnection.ts';
 import { fetchInstrumentInfo, INSTRUMENT_INFO_TIMEOUT_MS } from './instrumentInfo.ts';
-import { bookTopic, parseFrame, PING_REQUEST, publicUrl, subscribeRequests, tradeTopic } from './protocol.ts';
+import { bookTopic, publicUrl, tradeTopic, TopicError, type ParsedFrame } from './protocol.ts';
+import type { SubscriptionRefusedError } from './subscriptionRefused.ts';
 import { offGridPrices, refineTick, tickFromLevels } from './tickInference.ts';
 
 export interface BybitSourceOptions {
@@ -69,18 +71,38 @@ export interface BybitSourceOptions {
 /** 4 MiB: a depth-1000 snapshot is about 60 KB, so this only stops garbage and floods. */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
+function connectionOptions(o: Omit<BybitSourceOptions, 'symbol' | 'tickSize'>): ConnectionOptions {
+  return {
+    url: o.url ?? publicUrl(o.category),
+    category: o.category,
+    pingIntervalMs: o.pingIntervalMs,
+    staleTimeoutMs: o.staleTimeoutMs,
+    reconnect: o.reconnect,
+    maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    now: o.now ?? Date.now,
+    random: o.random ?? Math.random,
+  };
+}
+
+/** Options shared by the symbols of one connection (BybitSource.group). */
+export type BybitGroupOptions = Omit<BybitSourceOptions, 'symbol' | 'tickSize'> & {
+  /** The symbols, each with its tick size when known (else asked of instruments-info, or inferred). */
+  symbols: ReadonlyArray<{ symbol: string; tickSize?: string }>;
+};
+
 export class BybitSource implements MarketSource {
   readonly kind = 'bybit' as const;
   readonly url: string;
   private readonly events = new SourceEmitter();
+  private readonly conn: BybitConnection;
+  private readonly member: ConnectionMember;
   private inst: Instrument;
   /** Null until the tick size is known (configured, or inferred from the first snapshot). */
   private scale: TickScale | null;
   private seqBook: SequencedBook | null;
   private readonly now: () => number;
-  private readonly random: () => number;
   private readonly bookTopicName: string;
-  private readonly topics: string[];
+  readonly topics: readonly string[];
   private readonly limits: PlausibilityLimits;
   /** The tick was given or came from instrument info (not inferred): trade prices must sit on it. */
   private tickKnown: boolean;
@@ -91,38 +113,55 @@ export class BybitSource implements MarketSource {
    */
   private clockOffset: number | null = null;
 
-  private ws: WebSocket | null = null;
-  private stopped = true;
-  private attempt = 0;
-  private tickTimer: NodeJS.Timeout | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
   private lastDataTs = 0;
-  private lastPingTs = 0;
-  private awaitingPongSince: number | null = null;
   /** Set while waiting for the snapshot a resubscribe should bring. */
   private resyncSince: number | null = null;
-  private pendingAcks = 0;
   private readonly openGaps: Gap[] = [];
-  private startWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private lastHealthEmit = 0;
   private readonly stats: FeedHealth = idleFeedHealth();
+  /** True between start() and stop() (or a refusal). */
+  private running = false;
+  /** Whether start() has resolved once: a later refusal is said as a warning, an earlier one rejects start(). */
+  private started = false;
+  private refusal_: SubscriptionRefusedError | null = null;
+  private readonly refusedListeners: Array<(e: SubscriptionRefusedError) => void> = [];
 
-  constructor(private readonly opts: BybitSourceOptions) {
+  /**
+   * Several symbols over one connection: one source per symbol (its own book, tick, gaps and health), one
+   * socket and one set of subscribe requests (split to the category's per-request limit). Each is started and
+   * stopped like a lone source; the socket opens with the first start and closes with the last stop.
+   */
+  static group(opts: BybitGroupOptions): BybitSource[] {
+    if (opts.symbols.length === 0) throw new TopicError('no symbol to subscribe to');
+    const conn = new BybitConnection(connectionOptions(opts));
+    return opts.symbols.map(({ symbol, tickSize }) => new BybitSource({ ...opts, symbol, tickSize }, conn));
+  }
+
+  constructor(
+    private readonly opts: BybitSourceOptions,
+    conn?: BybitConnection,
+  ) {
     this.scale = opts.tickSize ? new TickScale(opts.tickSize) : null;
     this.inst = { symbol: opts.symbol, category: opts.category, tickSize: this.scale?.tickSize ?? '' };
-    this.url = opts.url ?? publicUrl(opts.category);
     this.now = opts.now ?? Date.now;
-    this.random = opts.random ?? Math.random;
     this.bookTopicName = bookTopic(opts.depth, opts.symbol, opts.category);
     this.topics = [this.bookTopicName, tradeTopic(opts.symbol)];
     this.seqBook = this.scale ? new SequencedBook(this.scale) : null;
     this.limits = opts.plausibility ?? DEFAULT_PLAUSIBILITY;
     this.tickKnown = this.scale !== null;
+    this.conn = conn ?? new BybitConnection(connectionOptions(opts));
+    this.url = this.conn.url;
+    this.member = this.makeMember();
+    this.conn.add(this.member);
   }
 
   /** tickSize is '' until inferred when none was configured, and changes if a later price refines it. */
   get instrument(): Instrument {
     return this.inst;
+  }
+
+  get symbol(): string {
+    return this.opts.symbol;
   }
 
   on<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
@@ -131,6 +170,17 @@ export class BybitSource implements MarketSource {
 
   off<K extends keyof SourceEvents>(event: K, fn: SourceEvents[K]): void {
     this.events.off(event, fn);
+  }
+
+  /** Called once if the exchange refuses this feed's subscription (also after start() resolved). */
+  onRefused(fn: (e: SubscriptionRefusedError) => void): void {
+    if (this.refusal_) fn(this.refusal_);
+    else this.refusedListeners.push(fn);
+  }
+
+  /** The refusal that stopped this feed, or null. */
+  refusal(): SubscriptionRefusedError | null {
+    return this.refusal_;
   }
 
   /**
@@ -150,17 +200,70 @@ export class BybitSource implements MarketSource {
     return this.openGaps.map((g) => ({ ...g }));
   }
 
-  /** Resolves once the first connection's subscriptions are acknowledged; it keeps retrying until then. */
+  /**
+   * Resolves once the connection's subscriptions are acknowledged; it keeps retrying until then. Rejects with a
+   * SubscriptionRefusedError when the exchange refuses one (an unknown symbol, a symbol of the other category).
+   */
   start(): Promise<void> {
-    if (!this.stopped) return Promise.resolve();
-    this.stopped = false;
-    this.attempt = 0;
-    return new Promise<void>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-      if (this.scale || !this.opts.restBase) this.connect();
-      // A stop (or a restart that already connected) while asking leaves nothing to do here.
-      else void this.learnInstrument().then(() => !this.stopped && !this.ws && this.connect());
+    if (this.refusal_) return Promise.reject(this.refusal_);
+    if (this.running) return this.started ? Promise.resolve() : this.conn.start(this.member);
+    this.running = true;
+    return this.conn.start(this.member).then(() => {
+      this.started = true;
     });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.conn.stop(this.member);
+    this.setState('stopped');
+  }
+
+  /** The connection's view of this source (kept apart so that its callbacks are not this class's public API). */
+  private makeMember(): ConnectionMember {
+    return {
+      symbol: this.opts.symbol,
+      depth: this.opts.depth,
+      topics: this.topics,
+      prepare: () => (this.scale || !this.opts.restBase ? Promise.resolve() : this.learnInstrument()),
+      connected: (t) => {
+        this.lastDataTs = t;
+        this.clockOffset = null;
+        // A (re)subscription must bring a snapshot in time, or the connection is treated as dead.
+        this.resyncSince = t;
+      },
+      frame: (f, recvTs) => this.onFrame(f, recvTs),
+      tick: (t, awaitingPong) => this.onTick(t, awaitingPong),
+      lost: (reason, detail) => {
+        this.resyncSince = null;
+        this.seqBook?.invalidate();
+        // One gap spans the whole outage, however many attempts it takes; before any data there is nothing to lose.
+        if (this.openGaps.length === 0 && (this.seqBook?.lastU ?? 0) > 0) this.openGap(reason, detail);
+        this.stats.reconnects++;
+      },
+      oversizedFrame: (detail) => {
+        this.seqBook?.invalidate();
+        this.refuse('oversize', detail, true);
+      },
+      setState: (state) => this.setState(state),
+      problem: (kind, text) => this.problem(kind, text),
+      warn: (text) => this.events.emit('warning', text),
+      healthTick: (recvTs) => {
+        if (recvTs - this.lastHealthEmit >= 1000) {
+          this.lastHealthEmit = recvTs;
+          this.events.emit('health', this.health());
+        }
+      },
+      refused: (e) => {
+        this.refusal_ = e;
+        this.running = false;
+        this.setState('stopped');
+        // Before start() resolved, its rejection carries the message (said once); later it is news.
+        if (this.started) this.events.emit('warning', e.message);
+        for (const fn of this.refusedListeners.splice(0)) fn(e);
+      },
+    };
   }
 
   /** Tick size and lot from instruments-info; on failure a warning, and the first snapshot decides as before. */
@@ -171,7 +274,7 @@ export class BybitSource implements MarketSource {
       symbol: this.opts.symbol,
       timeoutMs: this.opts.restTimeoutMs ?? INSTRUMENT_INFO_TIMEOUT_MS,
     });
-    if (this.stopped || this.scale) return;
+    if (!this.running || this.scale) return;
     if (!r.ok) {
       this.events.emit(
         'warning',
@@ -203,136 +306,25 @@ export class BybitSource implements MarketSource {
     );
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    const ws = this.ws;
-    this.dropSocket();
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          ws.terminate();
-          resolve();
-        }, 500);
-        ws.once('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-        else ws.close(1000, 'client stop');
-      });
-    }
-    this.setState('stopped');
-    this.startWaiter?.resolve();
-    this.startWaiter = null;
-  }
-
-  private connect(): void {
-    this.reconnectTimer = null;
-    if (this.stopped) return;
-    this.setState(this.stats.reconnects > 0 || this.attempt > 0 ? 'reconnecting' : 'connecting');
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(this.url, {
-        handshakeTimeout: Math.max(1000, this.opts.staleTimeoutMs),
-        perMessageDeflate: false,
-        // ws's default (100 MiB) let one frame stall the event loop for seconds: refused before it is buffered.
-        maxPayload: this.maxFrameBytes,
-      });
-    } catch (e) {
-      // A malformed URL never heals: report it instead of retrying forever.
-      this.stopped = true;
-      this.setState('stopped');
-      this.events.emit('warning', `cannot connect to ${this.url}: ${(e as Error).message}`);
-      this.startWaiter?.reject(new Error(`cannot connect to ${this.url}: ${(e as Error).message}`));
-      this.startWaiter = null;
-      return;
-    }
-    this.ws = ws;
-    ws.on('open', () => {
-      if (ws !== this.ws) return;
-      const t = this.now();
-      this.lastDataTs = t;
-      this.lastPingTs = t;
-      this.clockOffset = null;
-      this.awaitingPongSince = null;
-      // A (re)subscription must bring a snapshot in time, or the connection is treated as dead.
-      this.resyncSince = t;
-      const reqs = subscribeRequests(this.opts.category, this.topics);
-      this.pendingAcks = reqs.length;
-      for (const r of reqs) ws.send(r);
-      const period = Math.max(10, Math.min(this.opts.pingIntervalMs, this.opts.staleTimeoutMs) / 4);
-      this.tickTimer = setInterval(() => this.onTick(ws), period);
-    });
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      if (ws !== this.ws) return;
-      const text = isBinary
-        ? ''
-        : Array.isArray(data)
-          ? Buffer.concat(data).toString('utf8')
-          : data.toString();
-      this.onFrame(text);
-    });
-    ws.on('error', (err: Error) => {
-      if (ws !== this.ws) return;
-      if ((err as Error & { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        // ws closes the socket (1009) on an oversized frame: the rest of the stream is lost, so resync.
-        const detail = `frame larger than ${this.maxFrameBytes} bytes refused (bybit.max_frame_bytes)`;
-        this.seqBook?.invalidate();
-        this.refusal('oversize', detail, true);
-        this.lostConnection('oversize', `${detail}: connection dropped`);
-        return;
-      }
-      this.lostConnection('disconnect', `socket error: ${err.message}`);
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      if (ws !== this.ws) return;
-      this.lostConnection(
-        'disconnect',
-        `socket closed (code ${code}${reason.length ? `, ${reason.toString()}` : ''})`,
-      );
-    });
-  }
-
-  private onTick(ws: WebSocket): void {
-    if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
-    const t = this.now();
+  /** This symbol's part of the heartbeat: a text when its feed proves the socket dead, else null. */
+  private onTick(t: number, awaitingPong: boolean): string | null {
     const stale = this.opts.staleTimeoutMs;
-    if (this.awaitingPongSince !== null && t - this.awaitingPongSince > stale) {
-      this.lostConnection('stale', `no pong within ${t - this.awaitingPongSince} ms (half-open connection)`);
-      return;
-    }
     const silentFor = t - this.lastDataTs;
     if (this.resyncSince !== null) {
       if (t - this.resyncSince > stale) {
         const silent = silentFor > stale ? `no data for ${silentFor} ms and ` : '';
-        this.lostConnection(
-          'stale',
-          `${silent}no snapshot within ${t - this.resyncSince} ms of resubscribing`,
-        );
-        return;
+        return `${silent}no snapshot within ${t - this.resyncSince} ms of resubscribing`;
       }
     } else if (silentFor > stale) {
       // A quiet symbol can go that long without a book change or a trade while pongs keep coming: rather than
       // reconnect, resubscribe the book, which must bring a snapshot at once on a live feed (else: stale).
-      if (this.seqBook?.valid && this.awaitingPongSince === null) this.resubscribeBook();
-      else {
-        this.lostConnection('stale', `no data for ${silentFor} ms`);
-        return;
-      }
+      if (this.seqBook?.valid && !awaitingPong) this.resubscribeBook();
+      else return `no data for ${silentFor} ms`;
     }
-    if (t - this.lastPingTs >= this.opts.pingIntervalMs) {
-      this.lastPingTs = t;
-      if (this.awaitingPongSince === null) this.awaitingPongSince = t;
-      ws.send(PING_REQUEST);
-    }
+    return null;
   }
 
-  private onFrame(text: string): void {
-    const recvTs = this.now();
-    const f = parseFrame(text, recvTs);
+  private onFrame(f: Extract<ParsedFrame, { type: 'book' | 'trades' | 'oversize' }>, recvTs: number): void {
     switch (f.type) {
       case 'book':
         this.lastDataTs = recvTs;
@@ -340,17 +332,12 @@ export class BybitSource implements MarketSource {
         this.onBook(f.msg);
         break;
       case 'trades':
-        // Another symbol's trades (a shared or misrouted connection) are not our data: counted as unknown only.
-        if (f.msg.symbol !== this.opts.symbol) {
-          this.problem('unknown', `trades for an unsubscribed symbol ${f.msg.symbol}`);
-          break;
-        }
         this.lastDataTs = recvTs;
         this.stats.messages++;
         this.onTrades(f.msg);
         break;
       case 'oversize':
-        if (f.symbol !== this.opts.symbol || f.depth !== this.opts.depth) {
+        if (f.depth !== this.opts.depth) {
           this.problem('unknown', `book message for unexpected topic orderbook.${f.depth}.${f.symbol}`);
           break;
         }
@@ -358,28 +345,6 @@ export class BybitSource implements MarketSource {
         this.stats.messages++;
         this.refuseBook('oversize', f.reason);
         break;
-      case 'pong':
-        this.awaitingPongSince = null;
-        break;
-      case 'subscribe':
-        // A failed subscription is counted and reported, not fatal: the stale timer still guards the feed.
-        if (!f.success) this.problem('unknown', `${f.op} failed: ${f.retMsg || '(no message)'}`);
-        if (f.op === 'subscribe' && this.pendingAcks > 0 && --this.pendingAcks === 0) {
-          this.setState('subscribed');
-          this.startWaiter?.resolve();
-          this.startWaiter = null;
-        }
-        break;
-      case 'unknown':
-        this.problem('unknown', f.reason);
-        break;
-      case 'malformed':
-        this.problem('malformed', f.reason);
-        break;
-    }
-    if (recvTs - this.lastHealthEmit >= 1000) {
-      this.lastHealthEmit = recvTs;
-      this.events.emit('health', this.health());
     }
   }
 
@@ -434,7 +399,7 @@ export class BybitSource implements MarketSource {
       if (msg.type === 'snapshot' || this.clockOffset !== null) this.clockOffset = msg.ts - msg.recvTs;
       if (msg.type === 'snapshot') {
         this.resyncSince = null;
-        this.attempt = 0;
+        this.conn.resetBackoff();
         const t = this.now();
         if (result.restarted)
           this.recordGap({
@@ -463,7 +428,7 @@ export class BybitSource implements MarketSource {
     const scale = this.tickKnown ? this.scale : null;
     const r = checkTradeMessage(msg, this.checkContext(msg.recvTs, scale), this.limits);
     if (r.findings.length > 0)
-      this.refusal('implausible', `trades refused: ${describeFindings(r.findings)}`, false);
+      this.refuse('implausible', `trades refused: ${describeFindings(r.findings)}`, false);
     if (r.msg) this.events.emit('message', inTimeOrder(r.msg));
   }
 
@@ -477,7 +442,7 @@ export class BybitSource implements MarketSource {
   /** A book message that must not be applied: the book is distrusted and resynced from a fresh snapshot. */
   private refuseBook(reason: 'oversize' | 'implausible', detail: string): void {
     this.seqBook?.invalidate();
-    this.refusal(reason, detail, true);
+    this.refuse(reason, detail, true);
     this.resubscribeBook();
   }
 
@@ -485,7 +450,7 @@ export class BybitSource implements MarketSource {
    * Records one refusal as a stored gap: it opens the gap when the book was trusted, else (already gapped, or a
    * refused trade) it is a gap that opens and closes at once, so a flood of refusals adds rows, not open gaps.
    */
-  private refusal(reason: 'oversize' | 'implausible', detail: string, breaksBook: boolean): void {
+  private refuse(reason: 'oversize' | 'implausible', detail: string, breaksBook: boolean): void {
     this.events.emit(
       'warning',
       `${reason === 'oversize' ? 'oversized' : 'implausible'} data refused: ${detail}`,
@@ -558,38 +523,10 @@ export class BybitSource implements MarketSource {
 
   /** Unsubscribe and subscribe the book topic: Bybit answers a subscribe with a fresh snapshot. */
   private resubscribeBook(): void {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.resyncSince !== null) return;
+    if (!this.conn.isOpen || this.resyncSince !== null) return;
     this.resyncSince = this.now();
-    for (const r of subscribeRequests(this.opts.category, [this.bookTopicName], 'unsubscribe')) ws.send(r);
-    for (const r of subscribeRequests(this.opts.category, [this.bookTopicName], 'subscribe')) ws.send(r);
-  }
-
-  private lostConnection(reason: GapReason, detail: string): void {
-    this.dropSocket();
-    if (this.stopped) return;
-    this.seqBook?.invalidate();
-    // One gap spans the whole outage, however many attempts it takes; before any data there is nothing to lose.
-    if (this.openGaps.length === 0 && (this.seqBook?.lastU ?? 0) > 0) this.openGap(reason, detail);
-    this.stats.reconnects++;
-    const delay = backoffDelay(this.attempt++, this.opts.reconnect, this.random);
-    this.setState('reconnecting');
-    this.events.emit('warning', `${detail}; reconnecting in ${Math.round(delay)} ms`);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  private dropSocket(): void {
-    if (this.tickTimer) clearInterval(this.tickTimer);
-    this.tickTimer = null;
-    const ws = this.ws;
-    this.ws = null;
-    this.resyncSince = null;
-    this.awaitingPongSince = null;
-    if (ws && !this.stopped) {
-      ws.removeAllListeners('message');
-      ws.on('error', () => {}); // late errors of a socket we gave up on are expected
-      ws.terminate();
-    }
+    this.conn.send([this.bookTopicName], 'unsubscribe');
+    this.conn.send([this.bookTopicName], 'subscribe');
   }
 
   private openGap(reason: GapReason, detail: string): void {
