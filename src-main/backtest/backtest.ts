@@ -15,7 +15,7 @@ import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS, type Metrics } from '../trading
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
 import type { DataIdentity } from '../model/dataIdentity.ts';
-import { sameDataAs, type SameDataMatch } from './sameData.ts';
+import { sameDataAs, timeOverlapCounts, type SameDataMatch } from './sameData.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
 
 /** What a model was trained on (its metadata's `training`): epoch ms of the first and last training row. */
@@ -204,6 +204,7 @@ export function inSampleOf(
   spanAt: ((ts: number) => TrainingSpan | null) | null,
   training: TrainingSpan | null,
   same: SameDataMatch | null = null,
+  timeCounts = true,
 ): InSampleSummary {
   let decisions = 0;
   let inSample = 0;
@@ -211,7 +212,11 @@ export function inSampleOf(
   for (const t of ts) {
     decisions++;
     const s = spanAt ? spanAt(t) : null;
-    if (s && ((t >= s.from_ts && t <= s.to_ts) || (same && t - shift >= s.from_ts && t - shift <= s.to_ts)))
+    if (
+      s &&
+      ((timeCounts && t >= s.from_ts && t <= s.to_ts) ||
+        (same && t - shift >= s.from_ts && t - shift <= s.to_ts))
+    )
       inSample++;
   }
   return {
@@ -455,6 +460,8 @@ export async function runBacktest(
   // One model: is this session its own training data on another clock? (Walk-forward models train on this session's
   // earlier windows by construction: their spans say all there is to say.)
   const same = o.trainingAt ? null : sameDataAs(o.db, o.sessionId, training?.data);
+  // A simulated session under another random seed is another market path: overlapping times do not make it in-sample.
+  const timeCounts = o.trainingAt ? true : timeOverlapCounts(o.db, [o.sessionId], training?.data);
   let inSample: InSampleSummary | null = null;
   for (let i = 0; i < o.thresholds.length; i++) {
     const model =
@@ -478,10 +485,10 @@ export async function runBacktest(
     // A pass cut short by the signal is not a result.
     o.signal?.throwIfAborted();
     passes.push(p);
-    if (i === 0) inSample = inSampleOf(decisionTs, spanAt, o.trainingAt ? null : training, same);
+    if (i === 0) inSample = inSampleOf(decisionTs, spanAt, o.trainingAt ? null : training, same, timeCounts);
     o.onProgress?.(i + 1, o.thresholds.length, rowOf(p, inSample?.share ?? null));
   }
-  const inSampleSummary = inSample ?? inSampleOf([], spanAt, training, same);
+  const inSampleSummary = inSample ?? inSampleOf([], spanAt, training, same, timeCounts);
   const maxPts = o.maxEquityPoints ?? 2000;
   // rows and equity first: what a reader of the JSON looks for.
   const report: BacktestReport = {

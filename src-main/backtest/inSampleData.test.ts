@@ -98,6 +98,20 @@ describe('in-sample by data identity', () => {
     expect(s.share).toBe(0);
   });
 
+  it('another random seed at the very time of the training data is another market: not in-sample', async () => {
+    // Two simulated sessions made back to back both start "now": their clocks overlap, their markets do not.
+    const sameTime = writeSimSession(db, { seed: 999, durationMs: 6 * 60_000, startMs: T1 + 60_000 }).sessionId;
+    const s = (await backtest(model, sameTime)).in_sample;
+    expect(s.decisions).toBeGreaterThan(100);
+    expect(s.same_data).toBeNull();
+    expect(s.in_sample).toBe(0);
+    // Recorded data at the same time is the same market however it was stored: time overlap still counts.
+    const recorded = writeSimSession(db, { seed: 999, durationMs: 6 * 60_000, startMs: T1 + 60_000 }).sessionId;
+    db.prepare("UPDATE sessions SET source = 'bybit', seed = NULL WHERE id = ?").run(recorded);
+    const r = (await backtest(model, recorded)).in_sample;
+    expect(r.in_sample).toBeGreaterThan(100);
+  });
+
   it('the bundled default model: flagged on its reserved random seed, not on a default run', async () => {
     const bundled = await Predictor.load(path.join(PROJECT_ROOT, 'models', 'default.onnx'), FEATURE_SET);
     try {

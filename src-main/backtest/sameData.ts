@@ -1,7 +1,7 @@
 // Is the replayed session the model's own training data on another clock? A copy of a training session (same
 // fingerprint) or the simulator's same random seed is the same market path, wherever its timestamps lie: the
 // training span is then mapped onto the replayed session's clock, so in-sample decisions are counted there too.
-import { sameData, sessionIdentity, type DataIdentity } from '../model/dataIdentity.ts';
+import { provablyOtherData, sameData, sessionIdentity, type DataIdentity } from '../model/dataIdentity.ts';
 import type { Db } from '../store/db.ts';
 
 /** The training session the replayed one repeats, and the shift between their clocks (replayed − training, ms). */
@@ -37,6 +37,23 @@ export function sameDataAs(
       };
   }
   return null;
+}
+
+/**
+ * Whether a decision's time inside the training span makes it in-sample for these sessions: false only when every
+ * session is provably other data than every training session (simulated under other random seeds), true when the
+ * model's metadata does not say what it trained on (older models: time is all there is to compare).
+ */
+export function timeOverlapCounts(
+  db: Db,
+  sessionIds: readonly number[],
+  data: readonly DataIdentity[] | undefined,
+): boolean {
+  if (!data || data.length === 0 || sessionIds.length === 0) return true;
+  return !sessionIds.every((id) => {
+    const here = sessionIdentity(db, id);
+    return here !== null && data.every((d) => provablyOtherData(here, d));
+  });
 }
 
 /** Words for reports: why this session counts as the model's training data. */

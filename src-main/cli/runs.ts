@@ -31,11 +31,11 @@ import { Portfolio, type PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Liquidity, Side } from '../trading/types.ts';
 import { Args, UsageError } from './args.ts';
 import { costsLine, tradesLine } from './backtest.ts';
-import { sameDataAs } from '../backtest/sameData.ts';
+import { sameDataAs, timeOverlapCounts } from '../backtest/sameData.ts';
 
 export const summary = 'list stored paper/backtest runs, show one, re-render its report';
 
-const USAGE = `usage: l2desk runs [--db FILE] [--kind paper|backtest] [--limit N] [--json]
+const USAGE = `usage: l2desk runs [--db FILE|clickhouse://HOST:PORT/DATABASE] [--kind paper|backtest] [--limit N] [--json]
        l2desk runs show ID [--db FILE] [--json]
        l2desk runs report ID[,ID...] [--db FILE] --out FILE.html|FILE.json
   runs         stored runs, newest first: id, kind, status, session, model, threshold, start, duration, trades,
@@ -466,7 +466,8 @@ export function reportOfRuns(
   const one = swaps.length === 0 ? span(first.run.model) : null;
   // One model: the session may be its own training data on another clock (see backtest's in-sample basis).
   const same = s && one ? sameDataAs(db, s.id, one.data) : null;
-  const inSample = inSampleOf(decisions, known ? spanAt : null, one, same);
+  const timeCounts = s && one ? timeOverlapCounts(db, [s.id], one.data) : true;
+  const inSample = inSampleOf(decisions, known ? spanAt : null, one, same, timeCounts);
   const samplingMs = first.metrics.samplingMs;
   return {
     rows: runs.map((x) => ({ ...x.row, in_sample_share: inSample.share })),

@@ -81,3 +81,14 @@ export function sameData(a: DataIdentity, b: DataIdentity): 'fingerprint' | 'see
     return 'seed';
   return null;
 }
+
+/**
+ * Whether two sessions are provably different market data: both simulated, with known random seeds, and not the same
+ * data (other seeds or symbols, other fingerprints). Then a time overlap means nothing: two seeds are two independent
+ * market paths, as unrelated as two days. Recorded data is never provably other by this test: two recordings of one
+ * market at one time are the same market.
+ */
+export function provablyOtherData(a: DataIdentity, b: DataIdentity): boolean {
+  if (sameData(a, b)) return false;
+  return a.source === 'sim' && b.source === 'sim' && a.seed !== null && b.seed !== null;
+}
