@@ -3,7 +3,11 @@
 // progress line and a clean stop on Ctrl-C / SIGTERM.
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import { createSource } from '../market/createSource.ts';
+import { BybitSource } from '../market/bybit/bybitSource.ts';
+import type { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
+import { createBybitSources, createSource } from '../market/createSource.ts';
+import { HeldSource } from '../market/heldSource.ts';
+import type { MarketSource } from '../market/source.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -16,10 +20,16 @@ import { seedNote } from '../market/sim/simSeed.ts';
 
 export const summary = 'collect L2 updates and trades into SQLite or ClickHouse (bybit or sim)';
 
-const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT] [--category linear|spot] [--depth 50]
+const USAGE = `usage: l2desk collect [--source bybit|sim] [--symbol BTCUSDT[,ETHUSDT,...]] [--category linear|spot] [--depth 50]
                       [--duration 60m] [--db FILE|clickhouse://HOST:PORT/DATABASE] [--url WS_URL] [--speed max|N] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value] [--quiet]
+  --symbol    the symbol to collect, or several separated by commas (--source bybit): BTCUSDT,ETHUSDT,SOLUSDT
+              are collected over one connection into one session each, each with its own tick size, sequence
+              checks and gaps; the subscribe requests are split to the exchange's per-request limit (spot: 10 topics).
+              A symbol the exchange refuses (unknown, or not listed on --category) stops the command at once
+              with exit code 1 and stores nothing; the sessions are created only once every subscription is accepted.
   --duration  how long to collect: 90s, 60m, 2h; a bare number is minutes (default 60m).
-              With --source sim it is simulated time: --speed max stores it as fast as possible.`;
+              With --source sim it is simulated time: --speed max stores it as fast as possible.
+`;
 
 const KNOWN = [
   'set',
@@ -39,6 +49,24 @@ const KNOWN = [
 ];
 const MAX_WARNINGS_SHOWN = 20;
 
+/** `--symbol A,B,C`: upper-case symbols, each once; undefined when the flag is absent. */
+export function parseSymbols(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list)
+    if (!/^[A-Z0-9]{2,30}$/.test(s))
+      throw new UsageError(
+        `--symbol: ${JSON.stringify(s)} is not a symbol: use upper-case letters and digits, several separated by commas (BTCUSDT,ETHUSDT)`,
+      );
+  const dup = list.find((s, i) => list.indexOf(s) !== i);
+  if (dup) throw new UsageError(`--symbol: ${dup} is listed twice`);
+  return list;
+}
+
+/** How a collection ends before any session exists: subscribed, stopped (duration, signal), or refused. */
+type Subscribing =
+  { kind: 'subscribed' } | { kind: 'stopped'; reason: string } | { kind: 'failed'; error: Error };
+
 /** `control.signal` lets an embedding caller (tests, the app) stop the collection as Ctrl-C would. */
 export async function run(argv: string[], control: { signal?: AbortSignal } = {}): Promise<number> {
   const args = Args.of(argv, ['quiet', 'help']);
@@ -47,9 +75,11 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     return 0;
   }
   args.rejectUnknown(KNOWN);
+  const symbolArg = parseSymbols(args.str('symbol'));
   const overrides: Record<string, unknown> = {};
-  for (const k of ['source', 'symbol', 'category', 'db'] as const)
+  for (const k of ['source', 'category', 'db'] as const)
     if (args.str(k) !== undefined) overrides[k] = args.str(k);
+  if (symbolArg) overrides.symbol = symbolArg[0];
   if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
   if (args.str('url') !== undefined) overrides['bybit.url'] = args.str('url');
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
@@ -60,6 +90,12 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   const config = loadConfig({ configFile: args.str('config'), overrides: { ...args.sets(), ...overrides } });
   if (config.source === 'replay')
     throw new UsageError('collect records a live or simulated market: --source bybit or --source sim');
+  const symbols = symbolArg ?? [config.symbol];
+  if (symbols.length > 1 && config.source !== 'bybit')
+    throw new UsageError(
+      `several symbols (--symbol ${symbols.join(',')}) are collected from a live feed (--source bybit) over one connection; ` +
+        'the simulator makes one market: run one collect per symbol',
+    );
   let durationMs: number;
   try {
     durationMs = parseDuration(args.str('duration') ?? '60m', 'm');
@@ -70,10 +106,15 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   const quiet = args.bool('quiet');
   const isSim = config.source === 'sim';
   const speed = config.sim.speed;
+  const multi = symbols.length > 1;
 
   // A ClickHouse store is chosen by its URL; anything else is an SQLite file.
   const ch: ClickHouseStore | null = isClickHouseUrl(config.db) ? await openClickHouse(config.db) : null;
   const db: Db | null = ch ? null : openDb(config.db);
+  const closeStores = async () => {
+    db?.close();
+    await ch?.close();
+  };
   if (ch && config.store.retention_days > 0 && !quiet)
     process.stderr.write(
       'note: store.retention_days is not applied to a ClickHouse store (prune it on the server)\n',
@@ -86,14 +127,115 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
         `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${config.store.retention_days} days\n`,
       );
   }
-  const source = createSource(config, { url: args.str('url'), durationMs: isSim ? durationMs : undefined });
+  const sourceOpts = { url: args.str('url'), durationMs: isSim ? durationMs : undefined };
+  const raw: MarketSource[] = multi
+    ? createBybitSources(config, symbols, sourceOpts)
+    : [createSource(config, sourceOpts)];
   // The path's random seed, even with --quiet: without it a simulated session cannot be repeated.
-  if (source.seed !== undefined) process.stderr.write(`${seedNote(source.seed)}\n`);
+  for (const s of raw) if (s.seed !== undefined) process.stderr.write(`${seedNote(s.seed)}\n`);
   const tty = Boolean(process.stderr.isTTY);
   const clearLine = () => {
     if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
   };
-  const recorderOptions: RecorderOptions = {
+  let warningsSeen = 0;
+  // With several symbols, each line says whose it is (the connection's own troubles come under the first symbol).
+  const tag = (sym: string, text: string) => (multi && !text.includes(sym) ? `${sym}: ${text}` : text);
+  const printWarning = (sym: string, text: string) => {
+    const n = ++warningsSeen;
+    // Source text (topics, ret_msg) is escaped: one warning stays one line, and cannot drive the terminal.
+    if (n <= MAX_WARNINGS_SHOWN) {
+      clearLine();
+      process.stderr.write(`warning: ${safeText(tag(sym, text))}\n`);
+    } else if (n === MAX_WARNINGS_SHOWN + 1) {
+      clearLine();
+      process.stderr.write('(further warnings are counted, not shown)\n');
+    }
+  };
+  // Information, not a problem (where the tick size came from): a note, hidden by --quiet like the progress line.
+  const printNotice = (sym: string, text: string) => {
+    if (quiet) return;
+    clearLine();
+    process.stderr.write(`note: ${safeText(tag(sym, text))}\n`);
+  };
+
+  // One stop for everything: before the sessions exist it ends the wait for the subscriptions; after, every recorder.
+  const recorders: SessionRecorder[] = [];
+  let stopAsked: string | null = null;
+  let earlyStop: (reason: string) => void = () => {};
+  const early = new Promise<string>((r) => (earlyStop = r));
+  const stopAll = (reason: string) => {
+    stopAsked ??= reason;
+    earlyStop(reason);
+    for (const r of recorders) void r.stop(reason);
+  };
+  const onSignal = (sig: NodeJS.Signals) => stopAll(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const onAbort = () => stopAll('aborted');
+  if (control.signal?.aborted) onAbort();
+  control.signal?.addEventListener('abort', onAbort);
+  const detach = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    control.signal?.removeEventListener('abort', onAbort);
+  };
+  // A refusal after the start (a resubscription refused) ends the whole collection with its message.
+  let refusal: SubscriptionRefusedError | null = null;
+  for (const s of raw)
+    if (s instanceof BybitSource)
+      s.onRefused((e) => {
+        refusal ??= e;
+        stopAll('source failed');
+      });
+
+  // A live feed is started first, and the sessions are created only once the exchange has accepted every
+  // subscription: a refused symbol (unknown, or of the other category) fails at once and stores nothing. What
+  // arrives meanwhile (the first snapshot) is held and handed to the recorders.
+  let sources: MarketSource[] = raw;
+  if (!isSim) {
+    const held = raw.map((s) => new HeldSource(s));
+    const printers = held.map((h) => {
+      const sym = h.instrument.symbol;
+      const w = (t: string) => printWarning(sym, t);
+      const n = (t: string) => printNotice(sym, t);
+      h.on('warning', w);
+      h.on('notice', n);
+      return () => {
+        h.off('warning', w);
+        h.off('notice', n);
+      };
+    });
+    const t0 = Date.now();
+    const subscribed = await subscribe(held, durationMs, early);
+    // A refusal also asks for a stop: it is the reason, whichever came first.
+    const outcome: Subscribing = refusal ? { kind: 'failed', error: refusal } : subscribed;
+    for (const p of printers) p();
+    if (outcome.kind !== 'subscribed') {
+      detach();
+      await Promise.all(raw.map((s) => s.stop().catch(() => undefined)));
+      await closeStores();
+      if (outcome.kind === 'failed') {
+        console.error(`collect: ${safeText(outcome.error.message)}; nothing was stored`);
+        return 1;
+      }
+      // The exchange never accepted the subscriptions: nothing was received, so no session was made.
+      const waited = formatDuration(Date.now() - t0);
+      if (outcome.reason !== 'duration reached') {
+        console.error(
+          `collect stopped (${outcome.reason}) before the exchange accepted the subscriptions: nothing was stored`,
+        );
+        return 0;
+      }
+      console.error(
+        `no market data received from the ${config.source} source in ${waited}: ` +
+          'the exchange was not reachable (see the warnings above) or sent nothing; nothing was stored',
+      );
+      return 1;
+    }
+    sources = held;
+  }
+
+  const recorderOptions = (sym: string, source: MarketSource): RecorderOptions => ({
     durationMs,
     // The simulator's clock is simulated time: stop after --duration of it, at any speed.
     clock: isSim ? 'message' : 'wall',
@@ -101,97 +243,132 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     batchIntervalMs: config.store.batch_interval,
     busyGiveUpMs: config.store.busy_give_up,
     busyBufferBytes: config.store.busy_buffer_mb * 2 ** 20,
-    meta: isSim ? { seed: source.seed, speed } : { url: args.str('url') ?? config.bybit.url },
-    onWarning: (text) => {
-      const n = recorder.progress().warnings;
-      // Source text (topics, ret_msg) is escaped: one warning stays one line, and cannot drive the terminal.
-      if (n <= MAX_WARNINGS_SHOWN) {
-        clearLine();
-        process.stderr.write(`warning: ${safeText(text)}\n`);
-      } else if (n === MAX_WARNINGS_SHOWN + 1) {
-        clearLine();
-        process.stderr.write('(further warnings are counted, not shown)\n');
-      }
-    },
-    // Information, not a problem (where the tick size came from): a note, hidden by --quiet like the progress line.
-    onNotice: (text) => {
-      if (quiet) return;
-      clearLine();
-      process.stderr.write(`note: ${safeText(text)}\n`);
-    },
-  };
-  let recorder: SessionRecorder;
+    meta: isSim
+      ? { seed: source.seed, speed }
+      : { url: args.str('url') ?? config.bybit.url, ...(multi ? { symbols } : {}) },
+    onWarning: (text) => printWarning(sym, text),
+    onNotice: (text) => printNotice(sym, text),
+  });
   try {
-    recorder = ch
-      ? await SessionRecorder.toClickHouse(ch, source, recorderOptions)
-      : new SessionRecorder(db as Db, source, recorderOptions);
+    for (const source of sources) {
+      const sym = source.instrument.symbol;
+      recorders.push(
+        ch
+          ? await SessionRecorder.toClickHouse(ch, source, recorderOptions(sym, source))
+          : new SessionRecorder(db as Db, source, recorderOptions(sym, source)),
+      );
+    }
   } catch (e) {
-    await ch?.close();
+    detach();
+    await Promise.all(raw.map((s) => s.stop().catch(() => undefined)));
+    await Promise.all(recorders.map((r) => r.stop('write error')));
+    await closeStores();
     throw e;
   }
+  for (const s of sources) if (s instanceof HeldSource) s.release();
+  // A stop asked while subscribing (or a refusal) applies to the recorders now that they exist.
+  if (stopAsked) for (const r of recorders) void r.stop(stopAsked);
 
+  const label = symbols.join(',');
   let lastCount = 0;
   let lastTick = Date.now();
   const progress = setInterval(() => {
     if (quiet) return;
-    const p = recorder.progress();
+    const ps = recorders.map((r) => r.progress());
+    const p = ps[0];
+    const messages = ps.reduce((a, x) => a + x.messages, 0);
+    const buffered = ps.reduce((a, x) => a + x.buffered, 0);
+    const gaps = ps.reduce((a, x) => a + x.gaps, 0);
+    const busySince = ps.find((x) => x.storeBusySince !== null)?.storeBusySince ?? null;
     const now = Date.now();
-    const rate = ((p.messages - lastCount) * 1000) / Math.max(1, now - lastTick);
-    lastCount = p.messages;
+    const rate = ((messages - lastCount) * 1000) / Math.max(1, now - lastTick);
+    lastCount = messages;
     lastTick = now;
     const clock = isSim
       ? `${formatDuration(p.elapsedMs)} sim ${formatDuration(p.dataSpanMs)}/${formatDuration(durationMs)}`
       : `${formatDuration(p.elapsedMs)}/${formatDuration(durationMs)}`;
     // Stored counts; while the database is locked, what waits in memory is shown beside them.
     const held =
-      p.storeBusySince !== null
-        ? ` (${p.buffered} held in memory: ${ch ? 'ClickHouse unavailable' : 'database locked'} ${formatDuration(now - p.storeBusySince)})`
+      busySince !== null
+        ? ` (${buffered} held in memory: ${ch ? 'ClickHouse unavailable' : 'database locked'} ${formatDuration(now - busySince)})`
         : '';
-    const line = `collect ${source.instrument.symbol} ${clock} messages ${p.messages}${held} (${Math.round(rate)}/s) gaps ${p.gaps} ${p.state}`;
+    const line = `collect ${label} ${clock} messages ${messages}${held} (${Math.round(rate)}/s) gaps ${gaps} ${p.state}`;
     if (tty) writeControl(process.stderr, CLEAR_LINE);
     process.stderr.write(tty ? line : `${line}\n`);
   }, 1000);
-  const onSignal = (sig: NodeJS.Signals) => void recorder.stop(sig);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const onAbort = () => void recorder.stop('aborted');
-  if (control.signal?.aborted) onAbort();
-  control.signal?.addEventListener('abort', onAbort);
 
-  let result: RecordResult;
+  let results: RecordResult[];
   try {
-    await recorder.start().catch(() => undefined); // a start failure is reported through the result
-    result = await recorder.finished;
+    results = await Promise.all(
+      recorders.map(async (r) => {
+        // A start failure is reported through the result; a stop asked meanwhile has already ended the recording.
+        if (!stopAsked) await r.start().catch(() => undefined);
+        const res = await r.finished;
+        // One symbol's store failing ends the others too: the sessions cover the same span.
+        if (res.error) stopAll(res.stopReason);
+        return res;
+      }),
+    );
   } finally {
     clearInterval(progress);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    control.signal?.removeEventListener('abort', onAbort);
+    detach();
     clearLine();
-    db?.close();
-    await ch?.close();
+    await closeStores();
   }
-  const wallS = result.elapsedMs / 1000;
-  if (result.error) console.error(`collect stopped: ${safeText(result.error.message)}`);
-  console.log(
-    `session ${result.sessionId}: ${config.source} ${source.instrument.symbol} depth ${config.depth}; ` +
-      `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
-      `${result.gaps} gap${result.gaps === 1 ? '' : 's'}; ${formatDuration(result.elapsedMs)} wall` +
-      `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
-      `stopped: ${result.stopReason}; ${ch ? `store ${ch.name}` : `file ${config.db}`}`,
-  );
-  // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
-  if (result.notStored)
-    console.error(
-      `not stored: ${result.notStored.messages} of ${result.received} messages received (${safeText(result.notStored.reason)})`,
+  for (const [i, result] of results.entries()) {
+    const sym = sources[i].instrument.symbol;
+    const wallS = result.elapsedMs / 1000;
+    if (result.error) console.error(`collect stopped: ${safeText(result.error.message)}`);
+    console.log(
+      `session ${result.sessionId}: ${config.source} ${sym} depth ${config.depth}; ` +
+        `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
+        `${result.gaps} gap${result.gaps === 1 ? '' : 's'}; ${formatDuration(result.elapsedMs)} wall` +
+        `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
+        `stopped: ${result.stopReason}; ${ch ? `store ${ch.name}` : `file ${config.db}`}`,
     );
+    // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
+    if (result.notStored)
+      console.error(
+        `not stored: ${result.notStored.messages} of ${result.received} messages received (${safeText(result.notStored.reason)})`,
+      );
+  }
+  const failed: SubscriptionRefusedError | null = refusal;
+  if (failed) console.error(`collect stopped: ${safeText((failed as Error).message)}`);
   // A live collection whose whole --duration brought nothing stored nothing: say why and fail for scripts, as
   // `trade` does (Ctrl-C stays 0: the user stopped it).
-  const noData = !isSim && result.messages === 0 && result.stopReason === 'duration reached';
+  const total = results.reduce((a, r) => a + r.messages, 0);
+  const noData = !isSim && total === 0 && results.every((r) => r.stopReason === 'duration reached');
   if (noData)
     console.error(
-      `no market data received from the ${config.source} source in ${formatDuration(result.elapsedMs)}: ` +
+      `no market data received from the ${config.source} source in ${formatDuration(results[0].elapsedMs)}: ` +
         'the exchange was not reachable (see the warnings above) or sent nothing',
     );
-  return result.error || noData ? 1 : 0;
+  return results.some((r) => r.error) || failed || noData ? 1 : 0;
+}
+
+/**
+ * Starts the live sources and waits until the exchange has accepted every subscription, the duration has passed
+ * (an unreachable exchange is retried until then), or a stop was asked.
+ */
+async function subscribe(
+  sources: MarketSource[],
+  durationMs: number,
+  stop: Promise<string>,
+): Promise<Subscribing> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp = new Promise<string>((r) => {
+    // setTimeout fires at once beyond 2^31 − 1 ms: a longer wait is cut there (the recorders re-arm theirs).
+    timer = setTimeout(() => r('duration reached'), Math.min(durationMs, 2 ** 31 - 1));
+  });
+  try {
+    return await Promise.race([
+      Promise.all(sources.map((s) => s.start())).then(
+        (): Subscribing => ({ kind: 'subscribed' }),
+        (e: unknown): Subscribing => ({ kind: 'failed', error: e as Error }),
+      ),
+      Promise.race([stop, timeUp]).then((reason): Subscribing => ({ kind: 'stopped', reason })),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
