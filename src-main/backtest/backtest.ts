@@ -140,6 +140,9 @@ export interface InSampleSummary {
   /** The replayed session repeats a training session of the model (its copy, or the simulator's same seed) on
    * another clock: decisions inside the training span shifted by offset_ms are in-sample too. */
   same_data?: SameDataMatch | null;
+  /** Decisions inside the training span's times that do not count: the session is the simulator under another
+   * random seed than every training session, another market (absent when none). */
+  other_market_overlap?: number;
   basis: string;
 }
 
@@ -196,7 +199,8 @@ export const IN_SAMPLE_BASIS =
   'a decision is in-sample when its time (epoch ms) lies in [training.from_ts, training.to_ts] of the model that made it, ' +
   'or when the replayed session is a training session of the model on another clock (the same fingerprint of its first ' +
   "messages, or the simulator's same random seed) and its time lies in that span shifted onto this session's clock; " +
-  'times and data, not session ids, are compared (ids are per database and may coincide by accident)';
+  'times and data, not session ids, are compared (ids are per database and may coincide by accident); a simulated ' +
+  'session under another random seed than every training session is another market: its times do not count';
 
 /** Counts decision times inside the deciding model's training span (spanAt(ts) null: not in-sample). */
 export function inSampleOf(
@@ -208,6 +212,7 @@ export function inSampleOf(
 ): InSampleSummary {
   let decisions = 0;
   let inSample = 0;
+  let ignored = 0;
   const shift = same?.offset_ms ?? 0;
   for (const t of ts) {
     decisions++;
@@ -218,6 +223,7 @@ export function inSampleOf(
         (same && t - shift >= s.from_ts && t - shift <= s.to_ts))
     )
       inSample++;
+    else if (s && !timeCounts && t >= s.from_ts && t <= s.to_ts) ignored++;
   }
   return {
     share: spanAt && decisions > 0 ? inSample / decisions : null,
@@ -225,6 +231,7 @@ export function inSampleOf(
     in_sample: inSample,
     training,
     same_data: same,
+    ...(ignored > 0 ? { other_market_overlap: ignored } : {}),
     basis: IN_SAMPLE_BASIS,
   };
 }

@@ -16,6 +16,7 @@ import { openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest } from './backtest.ts';
 import { renderHtmlReport } from './htmlReport.ts';
+import { inSampleLine } from '../cli/backtest.ts';
 import { writeSimSession } from './simSession.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-insample-'));
@@ -100,13 +101,23 @@ describe('in-sample by data identity', () => {
 
   it('another random seed at the very time of the training data is another market: not in-sample', async () => {
     // Two simulated sessions made back to back both start "now": their clocks overlap, their markets do not.
-    const sameTime = writeSimSession(db, { seed: 999, durationMs: 6 * 60_000, startMs: T1 + 60_000 }).sessionId;
+    const sameTime = writeSimSession(db, {
+      seed: 999,
+      durationMs: 6 * 60_000,
+      startMs: T1 + 60_000,
+    }).sessionId;
     const s = (await backtest(model, sameTime)).in_sample;
     expect(s.decisions).toBeGreaterThan(100);
     expect(s.same_data).toBeNull();
     expect(s.in_sample).toBe(0);
+    expect(s.other_market_overlap).toBeGreaterThan(100);
+    expect(inSampleLine(s, false)).toMatch(/out of sample: .* under another random seed: another market/);
     // Recorded data at the same time is the same market however it was stored: time overlap still counts.
-    const recorded = writeSimSession(db, { seed: 999, durationMs: 6 * 60_000, startMs: T1 + 60_000 }).sessionId;
+    const recorded = writeSimSession(db, {
+      seed: 999,
+      durationMs: 6 * 60_000,
+      startMs: T1 + 60_000,
+    }).sessionId;
     db.prepare("UPDATE sessions SET source = 'bybit', seed = NULL WHERE id = ?").run(recorded);
     const r = (await backtest(model, recorded)).in_sample;
     expect(r.in_sample).toBeGreaterThan(100);

@@ -100,7 +100,10 @@ export function inSampleLine(s: InSampleSummary, walkForward: boolean): string {
   if (s.in_sample === 0)
     return walkForward
       ? `out of sample: none of the ${s.decisions} decisions lies inside the training span of the model that made it`
-      : `out of sample: none of the ${s.decisions} decisions lies inside the model's training span${span}`;
+      : s.other_market_overlap
+        ? `out of sample: none of the ${s.decisions} decisions is on the model's training data (${s.other_market_overlap} ` +
+          `fall within its training span's times${span}, but this is the simulator under another random seed: another market)`
+        : `out of sample: none of the ${s.decisions} decisions lies inside the model's training span${span}`;
   const pct = Math.max(1, Math.round(s.share * 100));
   return (
     `warning: ${pct}% of decisions (${s.in_sample} of ${s.decisions}) lie inside the model's training span${span}` +
