@@ -142,6 +142,15 @@ export async function createSession(store: ClickHouseStore, s: NewSession): Prom
   }
 }
 
+/** Every session's stored fields (no counters: cheap on any data size), by id. */
+export async function sessionRecords(store: ClickHouseStore): Promise<SessionRecord[]> {
+  try {
+    return await records(store);
+  } catch (e) {
+    throw describeClickHouseError(store.name, e);
+  }
+}
+
 export async function getSessionRecord(
   store: ClickHouseStore,
   id: number,

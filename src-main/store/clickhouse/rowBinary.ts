@@ -61,6 +61,14 @@ export class RowBinaryWriter {
     this.pos += this.buf.write(s, this.pos);
   }
 
+  /** A String column holding raw bytes (SQLite BLOBs). */
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
   nullableInt64(v: number | null): void {
     if (v === null) this.uint8(1);
     else {
@@ -163,6 +171,15 @@ export class RowBinaryReader {
 
   nullableInt64(): number | null {
     return this.uint8() === 1 ? null : this.int64();
+  }
+
+  /** A String column's raw bytes (a copy). */
+  bytes(): Buffer {
+    const n = this.varint();
+    this.need(n);
+    const b = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return b;
   }
 
   float64Array(): number[] {

@@ -103,7 +103,15 @@ export class ClickHouseSessionWriter {
   private readonly interval: number;
   private readonly maxRows: number;
   private readonly now: () => number;
-  private readonly st = { bookMessages: 0, tradeMessages: 0, trades: 0, gaps: 0, batches: 0 };
+  // offGridMessages: levels are stored as doubles here, exact whatever their grid, so none is ever off it.
+  private readonly st = {
+    bookMessages: 0,
+    tradeMessages: 0,
+    trades: 0,
+    gaps: 0,
+    batches: 0,
+    offGridMessages: 0,
+  };
 
   private constructor(
     private readonly store: ClickHouseStore,

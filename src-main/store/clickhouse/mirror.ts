@@ -1,0 +1,110 @@
+// Copies whole sessions between the two store backends, event by event through each backend's own reader and
+// writer, so a copy is exactly what the other store would have recorded: the session's fields (source, symbol,
+// depth, tick size, meta, random seed, start and end), every book message, trade message and gap, in arrival order.
+// `import` stages its files in a temporary SQLite file and copies the new sessions into ClickHouse; `train` copies the
+// sessions it learns from into a temporary SQLite file its worker reads (keeping their ids, which the model's metadata
+// names).
+import type { Db } from '../db.ts';
+import { readSession as readSqlite } from '../sessionReader.ts';
+import { SessionWriter } from '../sessionWriter.ts';
+import { createSession as createSqliteSession, getSession as getSqliteSession } from '../sessions.ts';
+import { createSession, getSession } from './catalogue.ts';
+import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
+import { readSessionPages } from './reader.ts';
+import { ClickHouseSessionWriter } from './writer.ts';
+
+/** Rows the ClickHouse writer may hold before the copy waits for the server (bounds memory on any session size). */
+const MAX_PENDING_ROWS = 60_000;
+
+export interface CopyProgress {
+  /** Events copied so far in this session. */
+  events: number;
+}
+
+/**
+ * Copies an SQLite session into a new ClickHouse session; returns its id there. The copy is stored in committed
+ * batches (the writer retries a failed insert with the same rows); a failure leaves the batches stored so far and
+ * throws, naming the session.
+ */
+export async function copySessionToClickHouse(
+  db: Db,
+  sessionId: number,
+  ch: ClickHouseStore,
+  onProgress?: (p: CopyProgress) => void,
+): Promise<number> {
+  const info = getSqliteSession(db, sessionId);
+  if (!info) throw new Error(`no session ${sessionId} in ${db.name}`);
+  const id = await createSession(ch, {
+    source: info.source,
+    symbol: info.symbol,
+    category: info.category,
+    depth: info.depth,
+    tickSize: info.tickSize,
+    startedAt: info.startedAt,
+    meta: info.meta,
+    seed: info.seed,
+  });
+  const w = ClickHouseSessionWriter.forNewSession(ch, id, info.symbol, { maxRows: 20_000 });
+  let events = 0;
+  try {
+    for (const ev of readSqlite(db, sessionId)) {
+      if (ev.kind === 'gap') w.writeGap(ev.gap);
+      else w.writeMessage(ev);
+      if (++events % 4096 === 0) {
+        if (w.stats().pending >= MAX_PENDING_ROWS) await w.drain();
+        onProgress?.({ events });
+      }
+    }
+    // A session that never ended (its collector died) stays open in the copy too.
+    if (info.endedAt === null) await w.drain();
+    else await w.close(info.endedAt);
+  } catch (e) {
+    throw new ClickHouseStoreError(
+      `copying session ${sessionId} into ${ch.name} (as session ${id}) failed after ${events} events: ${(e as Error).message}`,
+      ch.name,
+    );
+  }
+  return id;
+}
+
+/**
+ * Copies a ClickHouse session into an SQLite database under the same id (the database must not hold that id).
+ * Only committed batches are copied, as every ClickHouse reader sees them.
+ */
+export async function copySessionToSqlite(
+  ch: ClickHouseStore,
+  sessionId: number,
+  db: Db,
+  onProgress?: (p: CopyProgress) => void,
+): Promise<void> {
+  const info = await getSession(ch, sessionId);
+  if (!info) throw new ClickHouseStoreError(`no session ${sessionId} in ${ch.name}`, ch.name);
+  if (getSqliteSession(db, sessionId))
+    throw new Error(
+      `${db.name} already holds a session ${sessionId}: cannot copy ${ch.name}'s under that id`,
+    );
+  const created = createSqliteSession(db, {
+    source: info.source,
+    symbol: info.symbol,
+    category: info.category,
+    depth: info.depth,
+    tickSize: info.tickSize,
+    startedAt: info.startedAt,
+    meta: info.meta,
+    seed: info.seed,
+  });
+  // The same id as in ClickHouse: a model's metadata names the sessions it learnt from. No rows refer to it yet.
+  if (created !== sessionId) db.prepare('UPDATE sessions SET id = ? WHERE id = ?').run(sessionId, created);
+  const w = new SessionWriter(db, sessionId, { maxRows: 20_000 });
+  let events = 0;
+  for await (const page of readSessionPages(ch, sessionId)) {
+    for (const ev of page) {
+      if (ev.kind === 'gap') w.writeGap(ev.gap);
+      else w.writeMessage(ev);
+    }
+    events += page.length;
+    onProgress?.({ events });
+  }
+  if (info.endedAt === null) w.flush();
+  else w.close(info.endedAt);
+}

@@ -1,0 +1,135 @@
+// `db prune` of a ClickHouse store: the SQLite retention rule (retention.ts) on the partitioned tables. Raw book
+// updates and trades received more than `days` before `now` go, except that a session with data after the cutoff
+// keeps the last snapshot before it and what follows (its later deltas build on it). Whole days that hold nothing
+// to keep are dropped as partitions (instant on any size); the rest goes through ALTER TABLE … DELETE mutations,
+// which this waits for. Both are SQL that ClickHouse 18.16 and current servers accept. Gaps are kept, as in SQLite.
+import type { PruneResult } from '../retention.ts';
+import { describeClickHouseError, int, lit, queryJson, type ClickHouseStore } from './connection.ts';
+
+const DAY_MS = 86_400_000;
+const TABLES = ['l2_updates', 'trades'] as const;
+
+export interface ClickHousePruneOptions {
+  days: number;
+  now: number;
+  /** How long to wait for the delete mutations (ms). */
+  mutationTimeoutMs?: number;
+  /** Poll interval while waiting (ms). */
+  pollMs?: number;
+}
+
+export interface ClickHousePruneResult extends PruneResult {
+  /** Day partitions dropped whole, per table (YYYYMMDD). */
+  droppedPartitions: Record<string, number[]>;
+}
+
+/** Per session with data older than the cutoff: the time from which its rows are kept. */
+async function keepBounds(store: ClickHouseStore, cutoff: number): Promise<Map<number, number>> {
+  const old = await queryJson<{ s: string }>(
+    store,
+    `SELECT DISTINCT session AS s FROM (
+       SELECT session FROM ${store.table('l2_updates')} WHERE recv_ts < ${int(cutoff)}
+       UNION ALL SELECT session FROM ${store.table('trades')} WHERE recv_ts < ${int(cutoff)})`,
+  );
+  const out = new Map<number, number>();
+  if (old.length === 0) return out;
+  const ids = old.map((r) => int(Number(r.s))).join(',');
+  // The last snapshot before the cutoff of each session that also has newer book data.
+  const rows = await queryJson<{ s: string; newer: string; snap: string; has: string }>(
+    store,
+    `SELECT session AS s, countIf(recv_ts >= ${int(cutoff)}) AS newer,
+            maxIf(recv_ts, is_snapshot = 1 AND recv_ts < ${int(cutoff)}) AS snap,
+            countIf(is_snapshot = 1 AND recv_ts < ${int(cutoff)}) AS has
+     FROM ${store.table('l2_updates')} WHERE session IN (${ids}) GROUP BY session`,
+  );
+  for (const r of old) out.set(Number(r.s), cutoff);
+  for (const r of rows)
+    if (Number(r.newer) > 0 && Number(r.has) > 0) out.set(Number(r.s), Math.min(cutoff, Number(r.snap)));
+  return out;
+}
+
+/** `recv_ts < bound`, the bound being each listed session's own keep time (others are untouched). */
+function oldRows(keep: Map<number, number>): string {
+  const ids = [...keep.keys()].map(int).join(',');
+  const bounds = [...keep.values()].map(int).join(',');
+  return `session IN (${ids}) AND recv_ts < transform(session, [${ids}], [${bounds}], toInt64(0))`;
+}
+
+async function waitForMutations(store: ClickHouseStore, table: string, timeoutMs: number, pollMs: number) {
+  const t0 = Date.now();
+  for (;;) {
+    const [r] = await queryJson<{ n: string; err: string }>(
+      store,
+      `SELECT count() AS n, any(latest_fail_reason) AS err FROM system.mutations
+       WHERE database = ${lit(store.url.database)} AND table = ${lit(table)} AND is_done = 0`,
+    ).catch(
+      // 18.16's system.mutations has no latest_fail_reason column.
+      () =>
+        queryJson<{ n: string; err: string }>(
+          store,
+          `SELECT count() AS n, '' AS err FROM system.mutations
+           WHERE database = ${lit(store.url.database)} AND table = ${lit(table)} AND is_done = 0`,
+        ),
+    );
+    if (Number(r.n) === 0) return;
+    if (r.err) throw new Error(`the delete on ${table} failed on the server: ${r.err}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `the delete on ${table} is still running on the server after ${Math.round(timeoutMs / 1000)} s; ` +
+          'it finishes there on its own (see system.mutations)',
+      );
+    await new Promise((res) => setTimeout(res, pollMs));
+  }
+}
+
+/** Deletes raw data older than the retention; `days` <= 0 keeps everything. */
+export async function pruneClickHouse(
+  store: ClickHouseStore,
+  opts: ClickHousePruneOptions,
+): Promise<ClickHousePruneResult> {
+  const cutoff = opts.now - opts.days * DAY_MS;
+  const result: ClickHousePruneResult = {
+    cutoff,
+    l2Deleted: 0,
+    tradesDeleted: 0,
+    sessionsTouched: [],
+    droppedPartitions: {},
+  };
+  if (!(opts.days > 0)) return result;
+  try {
+    const keep = await keepBounds(store, cutoff);
+    if (keep.size === 0) return result;
+    const where = oldRows(keep);
+    for (const t of TABLES) {
+      const table = store.table(t);
+      const day = 'toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))';
+      // Rows to go (distinct ids: a retried batch's second copy is not a second row), and the days holding only those.
+      const [n] = await queryJson<{ n: string }>(
+        store,
+        `SELECT uniqExact(session, id) AS n FROM ${table} WHERE ${where}`,
+      );
+      result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = Number(n.n);
+      if (Number(n.n) === 0) continue;
+      const days = await queryJson<{ p: string }>(
+        store,
+        `SELECT ${day} AS p FROM ${table} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
+      );
+      result.droppedPartitions[t] = days.map((d) => Number(d.p));
+      for (const d of days)
+        await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(Number(d.p))}` });
+      // What is left of the old rows shares its days with rows to keep.
+      const [rest] = await queryJson<{ n: string }>(
+        store,
+        `SELECT count() AS n FROM ${table} WHERE ${where}`,
+      );
+      if (Number(rest.n) > 0) {
+        await store.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
+        await waitForMutations(store, t, opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
+      }
+    }
+    result.sessionsTouched = [...keep.keys()].sort((a, b) => a - b);
+    return result;
+  } catch (e) {
+    throw describeClickHouseError(store.name, e);
+  }
+}
