@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrainProgress, RetrainResult } from '../../src-shared/ipc.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { listDecisions } from '../model/modelRegistry.ts';
-import { writeSimSession } from '../model/simData.ts';
+import { SIM_EPOCH_MS, writeSimSession } from '../model/simData.ts';
 import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
 import { createApp } from './createApp.ts';
@@ -27,16 +27,18 @@ beforeAll(() => {
   const db = openDb(dbFile);
   sessionId = writeSimSession(db, {
     config: loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } }),
-    durationMs: 10 * 60_000,
+    // 20 min: the first round is due after 5 min of data, and the replay must still run (15 min of data at 60x)
+    // while a loaded machine trains, so that decisions after the swap can be seen.
+    durationMs: 20 * 60_000,
   });
   db.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('app live retraining (retrain.every)', () => {
-  // Skipped, known defect (issue 8/10 left open): live retraining on a replay finds "session 1 covers 0 seconds"
-  // since the two-clock engine and the recorded-feed store changed; to be fixed before re-enabling.
-  it.skip('retrains on the engine clock, promotes on the shared holdout, swaps without dropping decisions', async () => {
+  // A replay runs on the recording's clock (ReplayClock), not the wall clock: with a wall clock the decision timer
+  // stamped decisions with today's time, and live retraining then found "session 1 covers 0 seconds".
+  it('retrains on the engine clock, promotes on the shared holdout, swaps without dropping decisions', async () => {
     const config = loadConfig({
       ignoreUserFile: true,
       overrides: {
@@ -62,8 +64,8 @@ describe('app live retraining (retrain.every)', () => {
     try {
       ctx.service.startAutoRetrain();
       await ctx.service.setSource({ kind: 'replay', sessionId, speed: 60 });
-      // 10 min of data at 60x: the first round is due 5 min (data time) after the first decision.
-      const deadline = Date.now() + 20_000;
+      // 20 min of data at 60x: the first round is due 5 min (data time) after the first decision.
+      const deadline = Date.now() + 40_000;
       while (results.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(results.length, JSON.stringify(progress.slice(-3))).toBe(1);
       const r = results[0];
@@ -77,6 +79,11 @@ describe('app live retraining (retrain.every)', () => {
         /PROMOTED .*champion mse .*challenger mse/,
       );
       expect(ctx.service.status().model?.path).toBe(r.candidate?.path);
+      // Every decision is on the session's own clock (its 20 minutes from SIM_EPOCH_MS), never on today's.
+      for (const p of ctx.service.feed.predictions.items) {
+        expect(p.t).toBeGreaterThanOrEqual(SIM_EPOCH_MS);
+        expect(p.t).toBeLessThanOrEqual(SIM_EPOCH_MS + 20 * 60_000);
+      }
       const swappedAt = ctx.service.feed.predictions.items.at(-1)?.t as number;
       // Decisions go on with the new model.
       const until = Date.now() + 5_000;
@@ -102,14 +109,14 @@ describe('app live retraining (retrain.every)', () => {
     } finally {
       await ctx.close();
     }
-  }, 40_000);
+  }, 90_000);
 });
 
 describe('manual retrain (Retrain button)', () => {
   it('scores the candidate and the running model on the same rows the candidate never trained on', async () => {
     const config = loadConfig({
       ignoreUserFile: true,
-      // 10 min of data: below the default training minimum (200 horizons, 34 min)
+      // 20 min of data: below the default training minimum (200 horizons, 34 min)
       overrides: {
         source: 'sim',
         db: dbFile,

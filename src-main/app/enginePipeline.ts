@@ -5,7 +5,7 @@ import type { FillEvent, MetricsView, ModelInfo, PortfolioView, SourceSpec } fro
 import type { FeedHealth } from '../../src-shared/market.ts';
 import type { RiskHalt } from '../../src-shared/riskHalt.ts';
 import { collectHalts } from '../backtest/backtest.ts';
-import { RealClock } from '../engine/clock.ts';
+import { RealClock, ReplayClock } from '../engine/clock.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { Engine, engineOptionsFromConfig } from '../engine/engine.ts';
 import type { PortfolioEvent } from '../engine/events.ts';
@@ -116,9 +116,13 @@ export function enginePipelineFactory(opts: {
   return async (spec, sink, threshold) => {
     const source = await opts.makeSource(spec);
     let model = await loadModel(opts.modelPath());
+    // A replay's stamps are the recording's, not wall time: its clock follows the data (as `trade --source replay`
+    // and backtests do). A wall clock's decision timer would stamp decisions with today's time, and live
+    // retraining would then look for "the newest data" where the session has none.
+    const clock = spec.kind === 'replay' || source.kind === 'replay' ? new ReplayClock() : new RealClock();
     const engine = new Engine(
       { ...engineOptionsFromConfig(opts.config, source.instrument), threshold },
-      { source, clock: new RealClock(), model: model.predictor ? new PredictorModel(model.predictor) : null },
+      { source, clock, model: model.predictor ? new PredictorModel(model.predictor) : null },
     );
     let last = { ts: 0, recvTs: 0 };
     let warnings = 0;

@@ -177,6 +177,7 @@ export async function runWalkForward(
             sessionIds: [s.id],
             decisionIntervalMs,
             horizonMs,
+            feedLatencyMs: o.config.trading.feed_latency,
             fromTs: w.trainFrom,
             toTs: w.trainTo,
           },

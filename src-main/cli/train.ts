@@ -160,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
         sessionIds,
         decisionIntervalMs: config.features.decision_interval,
         horizonMs: config.model.horizon,
+        feedLatencyMs: config.trading.feed_latency,
       },
       settings: settingsFromConfig(config, seed),
       outPath,

@@ -41,6 +41,7 @@ import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
 import { NotionalFees } from '../trading/fees.ts';
 import { FeedLatency } from '../trading/feedLatency.ts';
+import { DecisionGrid } from './decisionGrid.ts';
 import { JitterLatency } from '../trading/jitterLatency.ts';
 import { ConstantLatency, type LatencyModel } from '../trading/latency.ts';
 import { ConsumedLiquidity, UnlimitedLiquidity } from '../trading/liquidity.ts';
@@ -214,9 +215,12 @@ export class Engine {
   private stopped = false;
   /** Exchange time of the latest message (non-decreasing). */
   private lastTs = -Infinity;
+  /** The local clock and the decision grid on it (shared with the dataset builder: train/serve parity). */
+  private readonly grid: DecisionGrid;
   /** Local (receive) time of the latest message (non-decreasing). */
-  private lastLocal = -Infinity;
-  private nextDecision = NaN;
+  private get lastLocal(): number {
+    return this.grid.lastLocal;
+  }
   /** Broker events not yet acknowledged to us, in the order they happened (`at` non-decreasing). */
   private acks: Ack[] = [];
   private lastAckAt = -Infinity;
@@ -252,6 +256,11 @@ export class Engine {
     this.model = deps.model;
     this.sink = deps.sink;
     if (!(options.decisionIntervalMs > 0)) throw new RangeError('decision interval must be > 0 ms');
+    this.grid = new DecisionGrid({
+      decisionIntervalMs: options.decisionIntervalMs,
+      feedLatencyMs: options.feedLatencyMs,
+      maxSilenceMs: options.maxSilenceMs,
+    });
     this.seq = new SequencedBook(placeholderScale(options.instrument.tickSize));
     this.policy = new SignalPolicy({
       threshold: options.threshold,
@@ -448,8 +457,6 @@ export class Engine {
   }
 
   private pump(): Promise<void> | undefined {
-    const every = this.options.decisionIntervalMs;
-    const maxSilence = this.options.maxSilenceMs ?? 30_000;
     while (this.qHead < this.queue.length) {
       const e = this.queue[this.qHead];
       if (e.kind === 'gap') {
@@ -486,15 +493,9 @@ export class Engine {
       }
       let t = e.ts;
       if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing exchange clock: arrival order wins
-      if (this.lastLocal > -Infinity && local - this.lastLocal > maxSilence) {
-        // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
-        this.features.reset();
-        this.nextDecision = NaN;
-      }
-      if (this.nextDecision !== this.nextDecision)
-        this.nextDecision = Math.floor(local / every) * every + every;
+      // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
+      if (this.grid.receive(local)) this.features.reset();
       this.lastTs = t;
-      this.lastLocal = local;
       this.clock.observe(local);
       this.counts.messages++;
       // The exchange side first: requests arriving before t meet the book as it stands; what the broker does while
@@ -515,10 +516,7 @@ export class Engine {
 
   /** Local time of a message: its receive stamp, or for data with one clock its exchange time + the feed latency. */
   private localTimeOf(m: MarketMessage): number {
-    let r =
-      m.recvTs === m.ts || !Number.isFinite(m.recvTs) ? m.ts + (this.options.feedLatencyMs ?? 0) : m.recvTs;
-    if (r < this.tickFloor) r = this.tickFloor;
-    return r >= this.lastLocal ? r : this.lastLocal;
+    return this.grid.localTime(m, this.tickFloor);
   }
 
   /**
@@ -526,11 +524,7 @@ export class Engine {
    * each of them). Returns a promise when a prediction is awaited (the caller resumes after it).
    */
   private decideBefore(t: number): Promise<void> | undefined {
-    const every = this.options.decisionIntervalMs;
-    const maxSilence = this.options.maxSilenceMs ?? 30_000;
-    while (this.nextDecision < t && this.nextDecision - this.lastLocal <= maxSilence) {
-      const d = this.nextDecision;
-      this.nextDecision = d + every;
+    for (let d = this.grid.takeDue(t); d === d; d = this.grid.takeDue(t)) {
       this.deliverAcks(d);
       const p = this.decide(d);
       if (p) return p;
@@ -542,8 +536,8 @@ export class Engine {
   private armTimer(): void {
     const schedule = this.clock.schedule?.bind(this.clock);
     if (!schedule || this.stopped || !this.started) return;
-    const at = this.nextDecision;
-    if (at !== at || at - this.lastLocal > (this.options.maxSilenceMs ?? 30_000)) return this.disarmTimer();
+    const at = this.grid.next;
+    if (this.grid.silentAtNext) return this.disarmTimer();
     if (at === this.timerAt) return;
     this.disarmTimer();
     this.timerAt = at;

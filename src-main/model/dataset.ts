@@ -1,15 +1,26 @@
 // Builds a supervised dataset from stored sessions: features sampled every decision interval by the same
 // FeatureEngine that trades live, labelled with the future mid return over horizon H (labels.ts). No sample's
 // feature window (the longest look-back) or label window crosses a data gap or an invalid book.
+// Clock: the trading Engine's. Rows are taken on its decision grid on the *local* (receive) clock, each seeing
+// exactly the messages received by its decision time (engine/decisionGrid.ts, shared with the Engine), with the
+// same feature stamps, so a row is bit-identical to the one the Engine feeds its model at that time. The label's
+// future mid is on the same clock: the mid after every message received by t + H.
 import type { Gap, MarketMessage } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { FeatureEngine } from '../features/featureEngine.ts';
+import { DecisionGrid } from '../engine/decisionGrid.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS, N_FEATURES } from '../features/featureSet.ts';
 import type { Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession, listSessions, type SessionInfo } from '../store/sessions.ts';
 import { LabelQueue, type PendingSample } from './labels.ts';
+
+/**
+ * The version of this builder's rules (clock, grid, gaps, labels). Bump it with any change that alters a row:
+ * the feature cache (featureCache.ts) keys its entries on it, so older entries are rebuilt, never reused.
+ */
+export const DATASET_BUILDER_VERSION = 2;
 
 /** What the store's readSession yields: messages and gaps in original arrival order. */
 export type DatasetEvent = MarketMessage | { kind: 'gap'; gap: Gap };
@@ -28,6 +39,8 @@ export interface DatasetSource {
    * the replay clock starts there, exactly as if those events had been replayed (see trainPipeline's windows).
    */
   clockFloor?: number;
+  /** The same for the local clock: the largest local time (decisionGrid's receiveTime) of the events before. */
+  localFloor?: number;
 }
 
 export interface DatasetOptions {
@@ -35,8 +48,13 @@ export interface DatasetOptions {
   decisionIntervalMs: number;
   /** Label horizon H (ms), config `model.horizon`. */
   horizonMs: number;
-  /** Silence longer than this between events is treated as a gap (ms); default 30 s. */
+  /** Silence longer than this between events is treated as a gap (ms); default 30 s, as the Engine's. */
   maxSilenceMs?: number;
+  /**
+   * Local time of messages stored without a receive stamp (imports, the simulator) = exchange time + this (ms),
+   * config `trading.feed_latency`, as the Engine has it; default 0.
+   */
+  feedLatencyMs?: number;
   /** Feature warm-up after a gap (ms); at least the longest look-back. */
   warmupMs?: number;
   /** Called every ~50k events with the number processed so far. */
@@ -62,10 +80,15 @@ export interface Dataset {
   /** Row-major nRows x nFeatures. */
   X: Float32Array;
   y: Float32Array;
-  /** Decision time of each row (ms, exchange clock). */
+  /** Decision time of each row (ms, local clock: the Engine's decision grid). */
   ts: Float64Array;
   /** Session id of each row. */
   session: Int32Array;
+  /**
+   * Receive stamp of the message that completed each row's label (the first received after t + H): a read of the
+   * session cut at recv_ts ≤ T keeps exactly the rows with labelRecvTs ≤ T (the feature cache's windows).
+   */
+  labelRecvTs: Float64Array;
   names: readonly string[];
   featureSetVersion: string;
   nRows: number;
@@ -82,6 +105,7 @@ class Growable {
   y: Float32Array;
   ts: Float64Array;
   session: Int32Array;
+  labelRecvTs: Float64Array;
   n = 0;
   constructor(private readonly nf: number) {
     const cap = 1024;
@@ -89,13 +113,15 @@ class Growable {
     this.y = new Float32Array(cap);
     this.ts = new Float64Array(cap);
     this.session = new Int32Array(cap);
+    this.labelRecvTs = new Float64Array(cap);
   }
-  push(row: Float32Array, y: number, ts: number, session: number): void {
+  push(row: Float32Array, y: number, ts: number, session: number, labelRecvTs: number): void {
     if (this.n === this.y.length) this.grow();
     this.x.set(row, this.n * this.nf);
     this.y[this.n] = y;
     this.ts[this.n] = ts;
     this.session[this.n] = session;
+    this.labelRecvTs[this.n] = labelRecvTs;
     this.n++;
   }
   private grow(): void {
@@ -112,6 +138,9 @@ class Growable {
     const s = new Int32Array(cap);
     s.set(this.session);
     this.session = s;
+    const l = new Float64Array(cap);
+    l.set(this.labelRecvTs);
+    this.labelRecvTs = l;
   }
 }
 
@@ -119,7 +148,11 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
   const { decisionIntervalMs: every, horizonMs } = opts;
   if (!(every > 0)) throw new RangeError(`decision interval must be > 0 ms, got ${every}`);
   if (!(horizonMs > 0)) throw new RangeError(`horizon must be > 0 ms, got ${horizonMs}`);
-  const maxSilence = opts.maxSilenceMs ?? 30_000;
+  const grid = new DecisionGrid({
+    decisionIntervalMs: every,
+    feedLatencyMs: opts.feedLatencyMs,
+    maxSilenceMs: opts.maxSilenceMs,
+  });
   const lookback = Math.max(opts.warmupMs ?? MAX_LOOKBACK_MS, MAX_LOOKBACK_MS);
   const nf = N_FEATURES;
   const out = new Growable(nf);
@@ -144,21 +177,21 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
     const seq = new SequencedBook(new TickScale(src.tickSize));
     engine.reset();
     queue.clear();
-    let lastTs = src.clockFloor ?? -Infinity;
-    let nextT = NaN; // next decision time
+    grid.reset(src.localFloor ?? -Infinity);
+    let lastTs = src.clockFloor ?? -Infinity; // the exchange clock (feature stamps)
     const sampleFrom = src.sampleFromRecvTs ?? -Infinity;
     let sampling = sampleFrom === -Infinity;
-    const emit = (s: PendingSample, y: number) => out.push(s.row, y, s.t, src.sessionId);
+    let labelRecv = NaN; // receive stamp of the message about to complete labels
+    const emit = (s: PendingSample, y: number) => out.push(s.row, y, s.t, src.sessionId, labelRecv);
     // Gaps are acted on where they sit in the stream (the store yields a gap where it opened). Every sample
     // still waiting for its label has its label window cross the gap; samples already labelled ended before
-    // it. The engine restarts, so no later sample's feature window reaches back across the gap.
+    // it. The features restart, so no later sample's feature window reaches back across the gap.
     let sawSnapshot = false;
     let afterGap = false; // a gap was acted on since the last snapshot: the next snapshot is its resync
     const gapAt = () => {
       afterGap = true;
       stats.droppedForGap += queue.clear();
       engine.reset();
-      nextT = NaN;
     };
 
     for (const ev of src.events) {
@@ -166,29 +199,29 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
       if (opts.onProgress && stats.events % 50_000 === 0) opts.onProgress(stats.events);
       if (ev.kind === 'gap') {
         stats.storedGaps++;
-        // The book itself needs no invalidation: a disconnect is followed by a snapshot, and sequence or
+        // As the Engine: a gap still open when stored invalidates the book until a fresh snapshot; sequence or
         // crossed faults are found again by SequencedBook while replaying.
+        if (ev.gap.endTs === null) seq.invalidate();
         gapAt();
         continue;
       }
-      if (!sampling && ev.recvTs >= sampleFrom) sampling = true;
-      let ts = ev.ts;
-      if (ts < lastTs) ts = lastTs; // one non-decreasing clock: arrival order wins over exchange stamps
-      if (ts - lastTs > maxSilence && lastTs > -Infinity) {
+      const local = grid.localTime(ev);
+      if (!sampling && local >= sampleFrom) sampling = true;
+      // The grid times this message proves passed (it was received after them) are sampled first, without it.
+      const mid = engine.mid(); // the mid for every local time in [lastLocal, local)
+      for (let d = grid.takeDue(local); d === d; d = grid.takeDue(local)) {
+        if (!sampling) {
+          // before the window: the book and the features warm up, no sample is taken
+        } else if (seq.valid && engine.compute(d, feats))
+          queue.push({ t: d, mid, row: Float32Array.from(feats) });
+        else stats.notWarm++;
+      }
+      if (grid.receive(local)) {
         stats.silences++;
         gapAt();
       }
-      // Decision times strictly before this event see exactly the events with timestamps <= them.
-      if (nextT !== nextT) nextT = Math.floor(ts / every) * every + every;
-      const mid = engine.mid(); // the mid for every time in [lastTs, ts)
-      while (nextT < ts) {
-        if (!sampling) {
-          // before the window: the book and the features warm up, no sample is taken
-        } else if (seq.valid && engine.compute(nextT, feats))
-          queue.push({ t: nextT, mid, row: Float32Array.from(feats) });
-        else stats.notWarm++;
-        nextT += every;
-      }
+      let ts = ev.ts;
+      if (ts < lastTs) ts = lastTs; // one non-decreasing exchange clock: arrival order wins over exchange stamps
       lastTs = ts;
       if (ev.kind === 'book') {
         stats.bookMessages++;
@@ -210,7 +243,8 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
             stats.detectedGaps++;
             gapAt();
           }
-          engine.onBook(seq.book, ts);
+          // Feature stamps as the Engine's: exchange time, never after the message was received.
+          engine.onBook(seq.book, ts < local ? ts : local);
         } else if (r.status === 'gap') {
           stats.detectedGaps++;
           gapAt();
@@ -218,13 +252,16 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
       } else {
         for (const t of ev.trades) {
           stats.trades++;
-          engine.onTrade(t); // stamped with its fill time, exactly as the trading Engine does (no train/serve skew)
+          engine.onTrade(t, t.ts < local ? t.ts : local); // its fill time, never after it was received
         }
       }
-      // Labels whose horizon ends in [lastTs, ts) take the mid of that interval — but only now that this
+      // Labels whose horizon ends in [lastLocal, local) take the mid of that interval — but only now that this
       // event applied cleanly: had it revealed a break (sequence, resync), the interval was not trustworthy
       // and gapAt() above already dropped those samples.
-      if (queue.size > 0 && mid === mid) queue.resolve(ts, mid, emit);
+      if (queue.size > 0 && mid === mid) {
+        labelRecv = ev.recvTs;
+        queue.resolve(local, mid, emit);
+      }
     }
     stats.droppedAtEnd += queue.clear();
   }
@@ -235,6 +272,7 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
     y: out.y.slice(0, n),
     ts: out.ts.slice(0, n),
     session: out.session.slice(0, n),
+    labelRecvTs: out.labelRecvTs.slice(0, n),
     names: FEATURE_SET.names,
     featureSetVersion: FEATURE_SET.version,
     nRows: n,

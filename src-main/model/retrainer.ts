@@ -37,6 +37,8 @@ export interface RetrainerOptions {
   windowMs: number;
   horizonMs: number;
   decisionIntervalMs: number;
+  /** config trading.feed_latency: rows on the Engine's receive clock (dataset.ts); default 0. */
+  feedLatencyMs?: number;
   settings: TrainSettings;
   /** Where challengers are written (challenger-<time>.onnx + .json). */
   outDir: string;
@@ -180,6 +182,7 @@ export class Retrainer {
         sessionIds: o.sessionIds ?? [],
         decisionIntervalMs: o.decisionIntervalMs,
         horizonMs: o.horizonMs,
+        feedLatencyMs: o.feedLatencyMs,
       };
       const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
       log(`retrain: training a challenger on data received in [${iso(from)} .. ${iso(trainTo)}]`);
@@ -326,6 +329,7 @@ export function retrainerFromConfig(
     windowMs: config.retrain.window,
     horizonMs: config.model.horizon,
     decisionIntervalMs: config.features.decision_interval,
+    feedLatencyMs: config.trading.feed_latency,
     settings: settingsFromConfig(config),
   });
 }

@@ -2,6 +2,7 @@
 // (so the caller's thread, e.g. the engine's inference, never waits), then writes X.onnx + X.json and records the
 // model in the models table. Used by `l2desk train`, `npm run train:default` and the Retrainer.
 import type { Config } from '../../src-shared/config.ts';
+import { receiveTime } from '../engine/decisionGrid.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
@@ -21,6 +22,8 @@ export interface DbDatasetSpec {
   sessionIds: number[];
   decisionIntervalMs: number;
   horizonMs: number;
+  /** config trading.feed_latency: the Engine's receive clock on data without receive stamps (default 0). */
+  feedLatencyMs?: number;
   /** Only data received in [fromTs, toTs] (ms): the retraining window. */
   fromTs?: number;
   toTs?: number;
@@ -83,6 +86,12 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
   const db = openDb(spec.dbFile, { mustExist: true });
   try {
     const { sources, sessions } = sessionSources(db, spec.sessionIds);
+    const opts = {
+      decisionIntervalMs: spec.decisionIntervalMs,
+      horizonMs: spec.horizonMs,
+      feedLatencyMs: spec.feedLatencyMs,
+      onProgress,
+    };
     // A window is read as if from each session's start (rows before fromTs are dropped afterwards), since the
     // features' running sums carry the whole history since their last reset: the rows kept must be bit-identical
     // to a full replay's. The one cheap start with that guarantee is a resync (windowStart).
@@ -91,21 +100,20 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
         ? sources
         : sources.map((s, i) => {
             const start =
-              spec.fromTs === undefined ? null : windowStart(db, s.sessionId, sessions[i].depth, spec.fromTs);
+              spec.fromTs === undefined
+                ? null
+                : windowStart(db, s.sessionId, sessions[i].depth, spec.fromTs, spec.feedLatencyMs);
             return {
               ...s,
               clockFloor: start?.clockFloor,
+              localFloor: start?.localFloor,
               events: {
                 [Symbol.iterator]: () =>
                   readSession(db, s.sessionId, { toTs: spec.toTs, fromId: start?.fromId }),
               },
             };
           });
-    const ds = buildDataset(windowed, {
-      decisionIntervalMs: spec.decisionIntervalMs,
-      horizonMs: spec.horizonMs,
-      onProgress,
-    });
+    const ds = buildDataset(windowed, opts);
     return spec.fromTs === undefined ? ds : rowsFrom(ds, spec.fromTs);
   } finally {
     db.close();
@@ -116,7 +124,8 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
  * Where a window's replay may start instead of the session start with the same rows at or after fromTs: the last
  * stored snapshot that is a resync (depth above 1 and not the session's first snapshot: buildDataset restarts the
  * book, features and labels there, so nothing before it reaches a later row) and after which no row before fromTs
- * can be taken (its replay time, clamped to the largest earlier event time, is at most fromTs). Null: none, read
+ * can be taken (its local time, clamped to the largest earlier local time, is at most fromTs: rows are on the
+ * Engine's receive clock, decisionGrid.ts; the exchange clock's floor is returned too). Null: none, read
  * from the start. On depths above 1 the feed carries a snapshot only at (re)subscription, so a session without
  * reconnects still replays from its start; depth 1 snapshots are no resync (buildDataset does not restart there).
  */
@@ -125,26 +134,36 @@ export function windowStart(
   sessionId: number,
   depth: number,
   fromTs: number,
-): { fromId: number; clockFloor: number } | null {
+  feedLatencyMs = 0,
+): { fromId: number; clockFloor: number; localFloor: number } | null {
   if (depth <= 1) return null;
   const snapshots = db
     .prepare(
-      `SELECT id, ts FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?
+      `SELECT id, ts, recv_ts FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?
        ORDER BY recv_ts DESC, id DESC LIMIT 8`,
     )
     .raw(true)
-    .all(sessionId, fromTs) as [number, number][];
+    .all(sessionId, fromTs) as [number, number, number][];
   const floor = db.prepare(
     `SELECT max(coalesce((SELECT max(ts) FROM l2_updates WHERE session_id = @sid AND id < @id), -9e18),
                 coalesce((SELECT max(msg_ts) FROM trades WHERE session_id = @sid AND msg_id < @id), -9e18))`,
   );
+  // Local time as decisionGrid.receiveTime has it: the receive stamp, or exchange time + feed latency.
+  const localFloor = db.prepare(
+    `SELECT max(coalesce((SELECT max(CASE WHEN recv_ts = ts THEN ts + @lat ELSE recv_ts END)
+                          FROM l2_updates WHERE session_id = @sid AND id < @id), -9e18),
+                coalesce((SELECT max(CASE WHEN recv_ts = msg_ts THEN msg_ts + @lat ELSE recv_ts END)
+                          FROM trades WHERE session_id = @sid AND msg_id < @id), -9e18))`,
+  );
   const earlierSnapshot = db
     .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND id < ? LIMIT 1')
     .pluck();
-  for (const [id, ts] of snapshots) {
+  for (const [id, ts, recvTs] of snapshots) {
     if (earlierSnapshot.get(sessionId, id) === undefined) return null; // the first snapshot: no resync
     const f = floor.pluck().get({ sid: sessionId, id }) as number;
-    if (Math.max(f, ts) <= fromTs) return { fromId: id, clockFloor: f };
+    const lf = localFloor.pluck().get({ sid: sessionId, id, lat: feedLatencyMs }) as number;
+    const local = receiveTime({ ts, recvTs }, feedLatencyMs);
+    if (Math.max(lf, local) <= fromTs) return { fromId: id, clockFloor: f, localFloor: lf };
   }
   return null;
 }
@@ -162,6 +181,7 @@ export function rowsFrom(ds: Dataset, fromTs: number): Dataset {
     y: Float32Array.from(keep, (r) => ds.y[r]),
     ts: Float64Array.from(keep, (r) => ds.ts[r]),
     session: Int32Array.from(keep, (r) => ds.session[r]),
+    labelRecvTs: Float64Array.from(keep, (r) => ds.labelRecvTs[r]),
     nRows: keep.length,
   };
 }
