@@ -6,7 +6,7 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import type { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
 import { createBybitSources, createSource } from '../market/createSource.ts';
-import { HeldSource } from '../market/heldSource.ts';
+import { awaitSubscribed, HeldSource, type Subscribing } from '../market/heldSource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
@@ -62,10 +62,6 @@ export function parseSymbols(text: string | undefined): string[] | undefined {
   if (dup) throw new UsageError(`--symbol: ${dup} is listed twice`);
   return list;
 }
-
-/** How a collection ends before any session exists: subscribed, stopped (duration, signal), or refused. */
-type Subscribing =
-  { kind: 'subscribed' } | { kind: 'stopped'; reason: string } | { kind: 'failed'; error: Error };
 
 /** `control.signal` lets an embedding caller (tests, the app) stop the collection as Ctrl-C would. */
 export async function run(argv: string[], control: { signal?: AbortSignal } = {}): Promise<number> {
@@ -206,7 +202,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
       };
     });
     const t0 = Date.now();
-    const subscribed = await subscribe(held, durationMs, early);
+    const subscribed = await awaitSubscribed(held, durationMs, early);
     // A refusal also asks for a stop: it is the reason, whichever came first.
     const outcome: Subscribing = refusal ? { kind: 'failed', error: refusal } : subscribed;
     for (const p of printers) p();
@@ -344,31 +340,4 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
         'the exchange was not reachable (see the warnings above) or sent nothing',
     );
   return results.some((r) => r.error) || failed || noData ? 1 : 0;
-}
-
-/**
- * Starts the live sources and waits until the exchange has accepted every subscription, the duration has passed
- * (an unreachable exchange is retried until then), or a stop was asked.
- */
-async function subscribe(
-  sources: MarketSource[],
-  durationMs: number,
-  stop: Promise<string>,
-): Promise<Subscribing> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeUp = new Promise<string>((r) => {
-    // setTimeout fires at once beyond 2^31 − 1 ms: a longer wait is cut there (the recorders re-arm theirs).
-    timer = setTimeout(() => r('duration reached'), Math.min(durationMs, 2 ** 31 - 1));
-  });
-  try {
-    return await Promise.race([
-      Promise.all(sources.map((s) => s.start())).then(
-        (): Subscribing => ({ kind: 'subscribed' }),
-        (e: unknown): Subscribing => ({ kind: 'failed', error: e as Error }),
-      ),
-      Promise.race([stop, timeUp]).then((reason): Subscribing => ({ kind: 'stopped', reason })),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

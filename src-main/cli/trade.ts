@@ -13,9 +13,12 @@ import { describeExecution } from '../engine/describeExecution.ts';
 import { END_OF_RUN, Engine, engineOptionsFromConfig } from '../engine/engine.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
+import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createSource } from '../market/createSource.ts';
+import { awaitSubscribed, HeldSource, type Subscribing } from '../market/heldSource.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
+import type { FeedHealth } from '../../src-shared/market.ts';
 import { Predictor } from '../model/predictor.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
@@ -159,6 +162,34 @@ export async function run(argv: string[]): Promise<number> {
     );
 
   let predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
+  // A live feed is started first and the run (and its stored feed) is made only once the exchange has accepted the
+  // subscription: a refused symbol (unknown, or of the other category) fails at once and records nothing. What
+  // arrives meanwhile (the first snapshot) is held for the engine.
+  let held: HeldSource | null = null;
+  const live = source;
+  if (live instanceof BybitSource) {
+    const waited = await awaitFeed(live, durationMs, quiet);
+    if (waited.kind !== 'proceed') {
+      await live.stop().catch(() => undefined);
+      await predictor.close();
+      db?.close();
+      if (waited.kind === 'failed') {
+        console.error(`trade: ${safeText(waited.error.message)}; nothing was recorded`);
+        return 1;
+      }
+      if (waited.reason !== 'duration reached') {
+        console.error(`trade stopped (${waited.reason}) before the exchange accepted the subscription`);
+        return 0;
+      }
+      console.error(
+        `no market data received from the ${config.source} source in ${formatDuration(durationMs)}: ` +
+          'the exchange was not reachable (see the warnings above) or sent nothing; nothing was recorded',
+      );
+      return 1;
+    }
+    held = waited.held;
+    source = held;
+  }
   const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
   const sink =
     db && !args.bool('no-record')
@@ -263,6 +294,8 @@ export async function run(argv: string[]): Promise<number> {
       resolve();
     };
   });
+  // A refusal later on (a resubscription refused) ends the run with its message.
+  if (live instanceof BybitSource) live.onRefused((e) => requestStop(`source failed: ${e.message}`));
   let firstTs = NaN;
   let nextLog = NaN;
   engine.on('fill', (f) => {
@@ -370,7 +403,10 @@ export async function run(argv: string[]): Promise<number> {
       arm(durationMs);
     }
     const started = engine.start().then(
-      () => true,
+      () => {
+        held?.release(); // the engine listens now: what arrived while subscribing goes to it
+        return true;
+      },
       (e: unknown) => {
         requestStop(`source failed: ${(e as Error).message}`);
         return false;
@@ -427,5 +463,51 @@ export async function run(argv: string[]): Promise<number> {
     writer?.close();
     await predictor.close();
     db?.close();
+  }
+}
+
+/**
+ * Starts a live feed and waits for the exchange's answer to its subscription, saying its warnings and notes
+ * meanwhile: accepted, or the exchange not reachable (the first reconnect: the run goes on and keeps trying, as it
+ * always did) mean proceed; a refusal, the duration or Ctrl-C end the wait without a run.
+ */
+async function awaitFeed(
+  source: BybitSource,
+  durationMs: number,
+  quiet: boolean,
+): Promise<Exclude<Subscribing, { kind: 'subscribed' }> | { kind: 'proceed'; held: HeldSource }> {
+  const held = new HeldSource(source);
+  let warnings = 0;
+  const onWarning = (w: string) => {
+    if (++warnings <= 20) console.error(`warning: ${safeText(w)}`);
+  };
+  const onNotice = (n: string) => {
+    if (!quiet) console.error(`note: ${safeText(n)}`);
+  };
+  held.on('warning', onWarning);
+  held.on('notice', onNotice);
+  let endWait: (reason: string) => void = () => {};
+  const stop = new Promise<string>((r) => (endWait = r));
+  const onSignal = () => endWait('interrupted');
+  const onHealth = (h: FeedHealth) => {
+    if (h.state === 'reconnecting') endWait('reconnecting');
+  };
+  source.on('health', onHealth);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await awaitSubscribed([held], durationMs, stop);
+    // A refusal wins over a stop that came with it.
+    const refused = source.refusal();
+    if (refused) return { kind: 'failed', error: refused };
+    if (r.kind === 'subscribed' || (r.kind === 'stopped' && r.reason === 'reconnecting'))
+      return { kind: 'proceed', held };
+    return r;
+  } finally {
+    source.off('health', onHealth);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    held.off('warning', onWarning);
+    held.off('notice', onNotice);
   }
 }

@@ -71,3 +71,35 @@ export class HeldSource implements MarketSource {
     else this.events.emit('health', e.h);
   }
 }
+
+/** How the wait for a live feed's subscriptions ended: accepted, stopped first (time up, a signal), or refused. */
+export type Subscribing =
+  { kind: 'subscribed' } | { kind: 'stopped'; reason: string } | { kind: 'failed'; error: Error };
+
+/**
+ * Starts the sources and waits until the exchange has accepted every subscription, `maxWaitMs` has passed ('duration
+ * reached': an unreachable exchange is retried until then), a stop was asked (`stop` resolves with its reason), or
+ * one failed (a refused symbol).
+ */
+export async function awaitSubscribed(
+  sources: readonly MarketSource[],
+  maxWaitMs: number,
+  stop: Promise<string>,
+): Promise<Subscribing> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeUp = new Promise<string>((r) => {
+    // setTimeout fires at once beyond 2^31 − 1 ms: a longer wait is cut there (the callers re-arm theirs).
+    timer = setTimeout(() => r('duration reached'), Math.min(maxWaitMs, 2 ** 31 - 1));
+  });
+  try {
+    return await Promise.race([
+      Promise.all(sources.map((s) => s.start())).then(
+        (): Subscribing => ({ kind: 'subscribed' }),
+        (e: unknown): Subscribing => ({ kind: 'failed', error: e as Error }),
+      ),
+      Promise.race([stop, timeUp]).then((reason): Subscribing => ({ kind: 'stopped', reason })),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
