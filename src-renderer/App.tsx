@@ -1,4 +1,5 @@
-// The one trading screen: ladder | charts + threshold | position + tape or features, jobs row, status bar.
+// The one trading screen: ladder | price chart over predictions + threshold | position + tape or features, the job
+// panels under the ladder and charts, status bar.
 import type { Client } from './api/client.ts';
 import { BacktestPanel } from './components/BacktestPanel.tsx';
 import { CollectPanel } from './components/CollectPanel.tsx';
@@ -88,6 +89,16 @@ function Notices() {
 export function App({ client }: { client: Client | null }) {
   const link = useDesk((s) => s.link);
   const loaded = useDesk((s) => s.loaded);
+  // The backtest panel can cover the whole grid (its report needs the room on a small screen); Escape restores it.
+  const [btLarge, setBtLarge] = useState(false);
+  useEffect(() => {
+    if (!btLarge) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setBtLarge(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [btLarge]);
   if (!client)
     return (
       <div className="fullscreen">
@@ -125,8 +136,10 @@ export function App({ client }: { client: Client | null }) {
         <OrderBook />
         <div className="center">
           <MarketChart />
-          <PredictionChart />
-          <ThresholdPanel client={client} />
+          <div className="signal-row">
+            <PredictionChart />
+            <ThresholdPanel client={client} />
+          </div>
         </div>
         <div className="right-col">
           <PortfolioPanel />
@@ -135,7 +148,7 @@ export function App({ client }: { client: Client | null }) {
         <div className="jobs">
           <CollectPanel client={client} />
           <RetrainPanel client={client} />
-          <BacktestPanel client={client} />
+          <BacktestPanel client={client} enlarged={btLarge} onEnlarge={setBtLarge} />
         </div>
       </main>
       <StatusBar />

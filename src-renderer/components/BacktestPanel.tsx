@@ -17,7 +17,16 @@ import { Figure } from './Figure.tsx';
 import { HaltNote } from './HaltNote.tsx';
 import { hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 
-export function BacktestPanel({ client }: { client: Client }) {
+export function BacktestPanel({
+  client,
+  enlarged = false,
+  onEnlarge,
+}: {
+  client: Client;
+  /** Covering the whole grid (the report's room on a small screen). */
+  enlarged?: boolean;
+  onEnlarge?: (on: boolean) => void;
+}) {
   const sessions = useDesk((s) => s.sessions);
   const report = useDesk((s) => s.backtest);
   const prog = useDesk((s) => s.backtestProgress);
@@ -89,8 +98,25 @@ export function BacktestPanel({ client }: { client: Client }) {
     [report],
   );
   return (
-    <section className="panel job-panel backtest-panel" aria-labelledby="bt-h">
-      <h2 id="bt-h">Backtest</h2>
+    <section
+      data-panel="backtest"
+      className={enlarged ? 'panel job-panel backtest-panel enlarged' : 'panel job-panel backtest-panel'}
+      aria-labelledby="bt-h"
+    >
+      <h2 id="bt-h">
+        Backtest
+        {onEnlarge && (
+          <button
+            className="chip right"
+            aria-pressed={enlarged}
+            aria-label="Enlarge the backtest panel"
+            title={enlarged ? 'Back to the trading screen (Esc)' : 'Show the backtest over the whole screen'}
+            onClick={() => onEnlarge(!enlarged)}
+          >
+            {enlarged ? '⤡ Restore' : '⤢ Enlarge'}
+          </button>
+        )}
+      </h2>
       <div className="form-row">
         <label>
           Session

@@ -32,7 +32,7 @@ export function CollectPanel({ client }: { client: Client }) {
       .catch((e) => reportError('collect', e));
   const stop = () => client.invoke('collect/stop', {}).catch((e) => reportError('collect', e));
   return (
-    <section className="panel job-panel" aria-labelledby="col-h">
+    <section data-panel="collect" className="panel job-panel" aria-labelledby="col-h">
       <h2 id="col-h">Collect</h2>
       <div className="form-row">
         <label>

@@ -16,7 +16,12 @@ export function FeaturesPanel({ header }: { header?: ReactNode } = {}) {
   const note = useDesk((s) => s.status?.note ?? null);
   const rows = useMemo(() => (view ? featureRows(view, importance) : []), [view, importance]);
   return (
-    <section className="panel features-panel" id="features-panel" aria-labelledby="features-h">
+    <section
+      data-panel="features"
+      className="panel features-panel"
+      id="features-panel"
+      aria-labelledby="features-h"
+    >
       {header ?? <h2 id="features-h">Features</h2>}
       {!view ? (
         <div className="empty">{note ?? 'No predictions yet'}</div>

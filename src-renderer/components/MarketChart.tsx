@@ -172,7 +172,7 @@ export function MarketChart() {
   }, [signals, fills, interval, prefs.heatmap]);
 
   return (
-    <section className="panel chart-panel" aria-labelledby="price-h">
+    <section data-panel="price-chart" className="panel chart-panel" aria-labelledby="price-h">
       <h2 id="price-h" className="chart-head">
         <span>
           Mid price{' '}

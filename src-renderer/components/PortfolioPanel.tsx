@@ -68,7 +68,7 @@ export function PortfolioPanel() {
       })
     : null;
   return (
-    <section className="panel portfolio-panel" aria-labelledby="pf-h">
+    <section data-panel="portfolio" className="panel portfolio-panel" aria-labelledby="pf-h">
       <h2 id="pf-h">
         Position &amp; P&amp;L <span className="dim">(paper)</span>
       </h2>
@@ -76,23 +76,31 @@ export function PortfolioPanel() {
       <dl className="stats" aria-label="Key figures">
         <div>
           <dt>Equity</dt>
-          <dd className="strong">{fmt(p?.equity)}</dd>
+          <dd className="strong" title={fmt(p?.equity)}>
+            {fmt(p?.equity)}
+          </dd>
         </div>
         <div>
           <dt title="realized + unrealized − fees">Net P&amp;L</dt>
-          <dd className={sign(cents(net) ?? 0)} data-testid="net-pnl">
+          <dd className={sign(cents(net) ?? 0)} data-testid="net-pnl" title={money(net)}>
             {money(net)}
           </dd>
         </div>
         <div>
           <dt>Position</dt>
-          <dd className={sign(p?.position ?? 0)} data-testid="position">
+          <dd
+            className={sign(p?.position ?? 0)}
+            data-testid="position"
+            title={p ? size(p.position) : undefined}
+          >
             {p ? size(p.position) : '—'}
           </dd>
         </div>
         <div>
           <dt>Drawdown</dt>
-          <dd className={p && p.drawdown > 0 ? 'neg' : ''}>{pct(p?.drawdown, 2)}</dd>
+          <dd className={p && p.drawdown > 0 ? 'neg' : ''} title={pct(p?.drawdown, 2)}>
+            {pct(p?.drawdown, 2)}
+          </dd>
         </div>
         <div>
           <dt title="annualised Sharpe ratio of the equity curve; shown once it rests on at least 30 returns and a day of equity">
@@ -107,12 +115,16 @@ export function PortfolioPanel() {
               — <span className="why">too short</span>
             </dd>
           ) : (
-            <dd data-testid="sharpe">{fmt(m?.sharpe)}</dd>
+            <dd data-testid="sharpe" title={fmt(m?.sharpe)}>
+              {fmt(m?.sharpe)}
+            </dd>
           )}
         </div>
         <div>
           <dt>Return</dt>
-          <dd className={sign(m?.totalReturn ?? 0)}>{pct(m?.totalReturn, 3)}</dd>
+          <dd className={sign(m?.totalReturn ?? 0)} title={pct(m?.totalReturn, 3)}>
+            {pct(m?.totalReturn, 3)}
+          </dd>
         </div>
       </dl>
       <dl className="kv cols2 details-kv" aria-label="Position details">

@@ -85,7 +85,7 @@ export function PredictionChart() {
   }, [threshold]);
 
   return (
-    <section className="panel chart-panel" aria-labelledby="pred-h">
+    <section data-panel="predictions" className="panel chart-panel" aria-labelledby="pred-h">
       <h2 id="pred-h">
         Predictions <span className="dim">bps · ±{fmt(threshold, 2)} threshold</span>
         <span className="right dim" data-testid="prediction-count" data-count={count}>

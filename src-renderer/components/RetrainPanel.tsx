@@ -91,7 +91,7 @@ export function RetrainPanel({ client }: { client: Client }) {
       .then((retrain) => useDesk.setState({ retrain }))
       .catch((e) => reportError('retrain', e));
   return (
-    <section className="panel job-panel" aria-labelledby="rt-h">
+    <section data-panel="retrain" className="panel job-panel" aria-labelledby="rt-h">
       <h2 id="rt-h">Retrain</h2>
       <div className="small">
         Active model: <b data-testid="active-model">{modelLine(active)}</b>

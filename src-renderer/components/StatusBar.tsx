@@ -9,7 +9,7 @@ export function StatusBar() {
   const cls =
     link !== 'open' ? 'neg' : conn === 'subscribed' ? 'pos' : conn === 'reconnecting' ? 'warn' : 'dim';
   return (
-    <footer className="statusbar" role="status" aria-label="Status">
+    <footer data-panel="status-bar" className="statusbar" role="status" aria-label="Status">
       <span>
         UI link <b className={link === 'open' ? 'pos' : 'neg'}>{link}</b>
       </span>
@@ -42,7 +42,7 @@ export function StatusBar() {
       <span>
         Book <b className={s?.bookValid ? 'pos' : 'warn'}>{s ? (s.bookValid ? 'valid' : 'invalid') : '—'}</b>
       </span>
-      <span className="grow">
+      <span className="grow" title={`Model ${s?.model?.name ?? 'none'}${s?.note ? ` · ${s.note}` : ''}`}>
         Model <b>{s?.model?.name ?? 'none'}</b>
         {s?.note && <span className="dim"> · {s.note}</span>}
       </span>

@@ -35,18 +35,25 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
   }
   rows.sort((a, b) => b.t - a.t);
   return (
-    <section className="panel tape-panel" id="tape-panel" aria-labelledby="tape-h">
+    <section data-panel="tape" className="panel tape-panel" id="tape-panel" aria-labelledby="tape-h">
       {header ?? <h2 id="tape-h">Signals &amp; fills</h2>}
       {rows.length === 0 ? (
         <div className="empty">No signals yet</div>
       ) : (
         <div className="scroll">
           <table className="tape" aria-label="Signals and fills">
+            <colgroup>
+              <col className="c-time" />
+              <col />
+              <col className="c-px" />
+            </colgroup>
             <tbody>
               {rows.slice(0, 60).map((r) => (
                 <tr key={r.key} className={r.kind}>
                   <td className="dim">{clock(r.t).slice(0, 8)}</td>
-                  <td className={r.cls}>{r.text}</td>
+                  <td className={r.cls} title={r.text}>
+                    {r.text}
+                  </td>
                   <td className="num">{fmt(r.px, 1)}</td>
                 </tr>
               ))}

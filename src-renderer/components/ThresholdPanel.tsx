@@ -59,23 +59,23 @@ export function ThresholdPanel({ client }: { client: Client }) {
   };
 
   return (
-    <section className="panel threshold-panel" aria-labelledby="thr-h">
-      <h2 id="thr-h">Threshold</h2>
-      <div className="slider-row">
-        <input
-          type="range"
-          min={0}
-          max={MAX}
-          step={0.05}
-          value={value}
-          aria-label="Threshold"
-          aria-valuetext={`${fmt(value, 2)} bps`}
-          onChange={(e) => onChange(Number(e.target.value))}
-        />
-        <output className="thr-value" data-testid="threshold-value">
+    <section data-panel="threshold" className="panel threshold-panel" aria-labelledby="thr-h">
+      <h2 id="thr-h">
+        Threshold
+        <output className="thr-value right" data-testid="threshold-value">
           {fmt(value, 2)} <span className="dim">bps</span>
         </output>
-      </div>
+      </h2>
+      <input
+        type="range"
+        min={0}
+        max={MAX}
+        step={0.05}
+        value={value}
+        aria-label="Threshold"
+        aria-valuetext={`${fmt(value, 2)} bps`}
+        onChange={(e) => onChange(Number(e.target.value))}
+      />
       <div className="whatif" aria-label="What-if" role="group">
         <div className="dim small">
           If used over the last {whatIf ? Math.round(whatIf.windowMs / 60000) : '—'} min (

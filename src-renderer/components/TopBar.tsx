@@ -20,7 +20,7 @@ export function TopBar({ client }: { client: Client }) {
     call(client.invoke('market/setSource', { source }));
   };
   return (
-    <header className="topbar">
+    <header data-panel="top-bar" className="topbar">
       <span className="brand">L2 Desk</span>
       <span className="sym">{status?.symbol ?? ''}</span>
       <label className="src">
