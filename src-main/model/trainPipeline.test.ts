@@ -75,7 +75,14 @@ describe('datasetFromDb with a window (live retraining)', () => {
       ]) {
         const fromTs = T0 + fromMs;
         const toTs = T0 + toMs;
-        const fast = datasetFromDb({ dbFile: file, sessionIds: [sid], fromTs, toTs, ...opts });
+        const fast = datasetFromDb({
+          dbFile: file,
+          sessionIds: [sid],
+          fromTs,
+          toTs,
+          ...opts,
+          featureCache: false,
+        });
         // the reference: every event from the session start up to toTs, rows before fromTs dropped
         const slow = rowsFrom(
           buildDataset(
@@ -92,6 +99,8 @@ describe('datasetFromDb with a window (live retraining)', () => {
         );
         expect(slow.nRows, `window ${fromMs}..${toMs}`).toBeGreaterThan(0);
         same(fast, slow);
+        // the feature cache's whole-session rows, cut to the window, are the same rows (a miss, then hits)
+        same(datasetFromDb({ dbFile: file, sessionIds: [sid], fromTs, toTs, ...opts }), slow);
         const start = windowStart(rdb, sid, 50, fromTs);
         if (start) {
           fastStarts++;

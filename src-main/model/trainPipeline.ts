@@ -7,6 +7,7 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { buildDataset, sessionSources, type Dataset, type DatasetStats } from './dataset.ts';
+import { cachedDataset } from './featureCache.ts';
 import type { GbdtParams } from './gbdt/train.ts';
 import { writeModel } from './modelFiles.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelMeta } from './modelMeta.ts';
@@ -27,6 +28,8 @@ export interface DbDatasetSpec {
   /** Only data received in [fromTs, toTs] (ms): the retraining window. */
   fromTs?: number;
   toTs?: number;
+  /** Use (and fill) the per-session feature cache (featureCache.ts); default true. False: always replay raw data. */
+  featureCache?: boolean;
 }
 
 export interface TrainSettings {
@@ -92,6 +95,10 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
       feedLatencyMs: spec.feedLatencyMs,
       onProgress,
     };
+    // Whole sessions' rows from the cache (built and stored on a miss), cut to the window exactly as the windowed
+    // replay below would cut them: the same rows, without replaying raw depth while features and data are unchanged.
+    if (spec.featureCache !== false)
+      return cachedDataset(db, sessions, opts, { fromTs: spec.fromTs, toTs: spec.toTs }).dataset;
     // A window is read as if from each session's start (rows before fromTs are dropped afterwards), since the
     // features' running sums carry the whole history since their last reset: the rows kept must be bit-identical
     // to a full replay's. The one cheap start with that guarantee is a resync (windowStart).

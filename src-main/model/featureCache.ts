@@ -1,0 +1,311 @@
+// Per-session feature cache: the dataset rows (features, labels, decision times) of a whole stored session, kept
+// in the database (table feature_cache, migration 270) under a feature key — feature set version and names, the
+// decision grid, the clock parameters and the label horizon, i.e. everything that changes a row — and the session's
+// data fingerprint. A hit skips the raw-depth replay; a changed feature set, clock, horizon or session data misses
+// and rebuilds. An entry whose checksum or sizes do not match is never trusted: it is rebuilt and replaced.
+import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_SILENCE_MS } from '../engine/decisionGrid.ts';
+import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
+import type { Db } from '../store/db.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { getSession, type SessionInfo } from '../store/sessions.ts';
+import {
+  buildDataset,
+  DATASET_BUILDER_VERSION,
+  type Dataset,
+  type DatasetOptions,
+  type DatasetStats,
+} from './dataset.ts';
+
+/** Events hashed at each end of a session for its fingerprint (beside its stored counters). */
+const EDGE_EVENTS = 32;
+
+/** The parameters that change a row, as a stable string (the cache key's feature part). */
+export function featureKey(opts: DatasetOptions): string {
+  return JSON.stringify({
+    builder: DATASET_BUILDER_VERSION,
+    featureSet: FEATURE_SET.version,
+    names: FEATURE_SET.names,
+    decisionIntervalMs: opts.decisionIntervalMs,
+    horizonMs: opts.horizonMs,
+    feedLatencyMs: opts.feedLatencyMs ?? 0,
+    maxSilenceMs: opts.maxSilenceMs ?? DEFAULT_MAX_SILENCE_MS,
+    warmupMs: Math.max(opts.warmupMs ?? MAX_LOOKBACK_MS, MAX_LOOKBACK_MS),
+  });
+}
+
+/**
+ * The session's data fingerprint: its stored counters and receive-time span (any append, prune or deletion moves
+ * them) and a hash of its first and last events as the reader yields them (content rewritten in place). Cheap:
+ * reads 2 × 32 events, never the session.
+ */
+export function dataKey(db: Db, s: SessionInfo): string {
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify([
+      s.id,
+      s.symbol,
+      s.tickSize,
+      s.depth,
+      s.messages,
+      s.bookMessages,
+      s.tradeMessages,
+      s.trades,
+      s.gaps,
+      s.firstRecvTs,
+      s.lastRecvTs,
+    ]),
+  );
+  let k = 0;
+  for (const ev of readSession(db, s.id)) {
+    h.update(JSON.stringify(ev));
+    if (++k >= EDGE_EVENTS) break;
+  }
+  if (s.lastRecvTs !== null)
+    for (const ev of readSession(db, s.id, { fromTs: s.lastRecvTs })) h.update(JSON.stringify(ev));
+  return h.digest('hex');
+}
+
+/** A session's rows: X, y, ts and labelRecvTs of one session, with the build's stats. */
+export interface SessionRows {
+  sessionId: number;
+  nRows: number;
+  nFeatures: number;
+  X: Float32Array;
+  y: Float32Array;
+  ts: Float64Array;
+  labelRecvTs: Float64Array;
+  stats: DatasetStats;
+}
+
+interface CacheRow {
+  n_rows: number;
+  n_features: number;
+  x: Buffer;
+  y: Buffer;
+  ts: Buffer;
+  label_recv_ts: Buffer;
+  stats: string;
+  checksum: string;
+}
+
+const bytes = (a: Float32Array | Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+function checksum(
+  sessionId: number,
+  fKey: string,
+  dKey: string,
+  parts: readonly Buffer[],
+  stats: string,
+): string {
+  const h = createHash('sha256').update(`${sessionId}\n${fKey}\n${dKey}\n${stats}\n`);
+  for (const p of parts) h.update(String(p.length)).update(p);
+  return h.digest('hex');
+}
+
+/** A fresh aligned copy of a BLOB as a typed array, or null when its size is not `n` elements. */
+function f32(b: Buffer, n: number): Float32Array | null {
+  if (b.length !== n * 4) return null;
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+}
+function f64(b: Buffer, n: number): Float64Array | null {
+  if (b.length !== n * 8) return null;
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+}
+
+/** The entry for (session, keys) if it is there and whole; null on a miss or a damaged entry (never trusted). */
+export function readCachedRows(db: Db, sessionId: number, fKey: string, dKey: string): SessionRows | null {
+  const r = db
+    .prepare(
+      `SELECT n_rows, n_features, x, y, ts, label_recv_ts, stats, checksum FROM feature_cache
+       WHERE session_id = ? AND feature_key = ? AND data_key = ?`,
+    )
+    .get(sessionId, fKey, dKey) as CacheRow | undefined;
+  if (!r) return null;
+  const blobs = [r.x, r.y, r.ts, r.label_recv_ts];
+  if (!blobs.every((b) => Buffer.isBuffer(b))) return null;
+  if (checksum(sessionId, fKey, dKey, blobs, r.stats) !== r.checksum) return null;
+  const n = r.n_rows;
+  if (!Number.isSafeInteger(n) || n < 0 || r.n_features !== FEATURE_SET.names.length) return null;
+  const X = f32(r.x, n * r.n_features);
+  const y = f32(r.y, n);
+  const ts = f64(r.ts, n);
+  const labelRecvTs = f64(r.label_recv_ts, n);
+  if (!X || !y || !ts || !labelRecvTs) return null;
+  let stats: DatasetStats;
+  try {
+    stats = JSON.parse(r.stats) as DatasetStats;
+  } catch {
+    return null;
+  }
+  return { sessionId, nRows: n, nFeatures: r.n_features, X, y, ts, labelRecvTs, stats };
+}
+
+/**
+ * Stores a session's rows (replacing any entry for the same feature key: older data versions go). False when the
+ * database cannot take it now (read-only, busy): the cache is an optimisation, training goes on without it.
+ */
+export function writeCachedRows(
+  db: Db,
+  rows: SessionRows,
+  fKey: string,
+  dKey: string,
+  now = Date.now(),
+): boolean {
+  const blobs = [bytes(rows.X), bytes(rows.y), bytes(rows.ts), bytes(rows.labelRecvTs)];
+  const stats = JSON.stringify(rows.stats);
+  try {
+    db.prepare(
+      `INSERT OR REPLACE INTO feature_cache
+         (session_id, feature_key, data_key, n_rows, n_features, x, y, ts, label_recv_ts, stats, checksum, built_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      rows.sessionId,
+      fKey,
+      dKey,
+      rows.nRows,
+      rows.nFeatures,
+      ...blobs,
+      stats,
+      checksum(rows.sessionId, fKey, dKey, blobs, stats),
+      now,
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops cached rows (one session's, or all): `l2desk`-independent housekeeping and tests. */
+export function clearFeatureCache(db: Db, sessionId?: number): number {
+  return sessionId === undefined
+    ? db.prepare('DELETE FROM feature_cache').run().changes
+    : db.prepare('DELETE FROM feature_cache WHERE session_id = ?').run(sessionId).changes;
+}
+
+export interface CachedRowsResult {
+  rows: SessionRows;
+  /** True when the rows came from the cache (no raw data was replayed). */
+  hit: boolean;
+}
+
+/** A whole session's rows: from the cache when its entry is current and whole, else built (and stored). */
+export function sessionRows(
+  db: Db,
+  sessionId: number,
+  opts: DatasetOptions,
+  o: { write?: boolean } = {},
+): CachedRowsResult {
+  const s = getSession(db, sessionId);
+  if (!s) throw new Error(`session ${sessionId} is not in ${db.name}`);
+  const fKey = featureKey(opts);
+  const dKey = dataKey(db, s);
+  const cached = readCachedRows(db, s.id, fKey, dKey);
+  if (cached) return { rows: cached, hit: true };
+  const ds = buildDataset(
+    [{ sessionId: s.id, tickSize: s.tickSize, events: { [Symbol.iterator]: () => readSession(db, s.id) } }],
+    opts,
+  );
+  const rows: SessionRows = {
+    sessionId: s.id,
+    nRows: ds.nRows,
+    nFeatures: ds.nFeatures,
+    X: ds.X,
+    y: ds.y,
+    ts: ds.ts,
+    labelRecvTs: ds.labelRecvTs,
+    stats: ds.stats,
+  };
+  if (o.write !== false) writeCachedRows(db, rows, fKey, dKey);
+  return { rows, hit: false };
+}
+
+/** Sums of two builds' stats (several sessions in one dataset). */
+function addStats(a: DatasetStats, b: DatasetStats): DatasetStats {
+  const out = { ...a };
+  for (const k of Object.keys(b) as (keyof DatasetStats)[]) out[k] = a[k] + b[k];
+  return out;
+}
+
+export interface CachedDatasetResult {
+  dataset: Dataset;
+  /** Sessions served from the cache, and those built from raw data. */
+  hits: number[];
+  built: number[];
+}
+
+/**
+ * The dataset of `sessions` (in order) through the cache, cut to a window of received data exactly as a build from
+ * a windowed read would be (trainPipeline.datasetFromDb): rows decided at or after `fromTs` whose label was complete
+ * by a message received at or before `toTs`. Stats are those of the whole sessions.
+ */
+export function cachedDataset(
+  db: Db,
+  sessions: readonly SessionInfo[],
+  opts: DatasetOptions,
+  window: { fromTs?: number; toTs?: number } = {},
+): CachedDatasetResult {
+  const from = window.fromTs ?? -Infinity;
+  const to = window.toTs ?? Infinity;
+  const nf = FEATURE_SET.names.length;
+  const parts: { rows: SessionRows; keep: number[] }[] = [];
+  const hits: number[] = [];
+  const built: number[] = [];
+  let stats: DatasetStats | null = null;
+  let n = 0;
+  for (const s of sessions) {
+    const { rows, hit } = sessionRows(db, s.id, opts);
+    (hit ? hits : built).push(s.id);
+    stats = stats ? addStats(stats, rows.stats) : { ...rows.stats };
+    const keep: number[] = [];
+    for (let i = 0; i < rows.nRows; i++) if (rows.ts[i] >= from && rows.labelRecvTs[i] <= to) keep.push(i);
+    parts.push({ rows, keep });
+    n += keep.length;
+  }
+  const X = new Float32Array(n * nf);
+  const y = new Float32Array(n);
+  const ts = new Float64Array(n);
+  const session = new Int32Array(n);
+  const labelRecvTs = new Float64Array(n);
+  let k = 0;
+  for (const { rows, keep } of parts) {
+    for (const i of keep) {
+      X.set(rows.X.subarray(i * nf, i * nf + nf), k * nf);
+      y[k] = rows.y[i];
+      ts[k] = rows.ts[i];
+      session[k] = rows.sessionId;
+      labelRecvTs[k] = rows.labelRecvTs[i];
+      k++;
+    }
+  }
+  const empty: DatasetStats = {
+    events: 0,
+    bookMessages: 0,
+    trades: 0,
+    storedGaps: 0,
+    detectedGaps: 0,
+    silences: 0,
+    droppedForGap: 0,
+    droppedAtEnd: 0,
+    notWarm: 0,
+  };
+  return {
+    dataset: {
+      X,
+      y,
+      ts,
+      session,
+      labelRecvTs,
+      names: FEATURE_SET.names,
+      featureSetVersion: FEATURE_SET.version,
+      nRows: n,
+      nFeatures: nf,
+      sessionIds: sessions.map((s) => s.id),
+      horizonMs: opts.horizonMs,
+      decisionIntervalMs: opts.decisionIntervalMs,
+      stats: stats ?? empty,
+    },
+    hits,
+    built,
+  };
+}
