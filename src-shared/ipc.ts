@@ -17,7 +17,14 @@ const threshold = z.number().finite().min(0).max(1000);
 
 export const sourceSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sim') }),
-  z.strictObject({ kind: z.literal('bybit') }),
+  // The live feed of `symbol` (default: the config's): the app watches one symbol at a time.
+  z.strictObject({
+    kind: z.literal('bybit'),
+    symbol: z
+      .string()
+      .regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT')
+      .optional(),
+  }),
   z.strictObject({
     kind: z.literal('replay'),
     sessionId,

@@ -53,7 +53,12 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const makeSource = (spec: SourceSpec) =>
     spec.kind === 'replay'
       ? makeReplaySource(db, spec.sessionId, spec.speed)
-      : createSource({ ...config, source: spec.kind });
+      : createSource(
+          spec.kind === 'bybit' && spec.symbol && spec.symbol !== config.symbol
+            ? // Another symbol than the config's: its tick comes from the exchange, not the config's tick_size.
+              { ...config, source: 'bybit', symbol: spec.symbol, tick_size: null }
+            : { ...config, source: spec.kind },
+        );
   const service = new AppService({
     config,
     bus: serviceBus,
