@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeSimSession } from '../backtest/simSession.ts';
 import { openDb } from '../store/db.ts';
 import { BYBIT_RECORDING as REC } from '../testing/bybitRecording.ts';
 import { UsageError } from './args.ts';
@@ -128,5 +129,24 @@ describe('l2desk db quality', () => {
     } finally {
       log.mockRestore();
     }
+  });
+
+  it('a simulated session whose market clock runs hours ahead (sim --speed max) is judged by its own clock', async () => {
+    // `collect --source sim --speed max --duration 2h` stamps its second hour more than an hour after the wall clock.
+    const dbFile = path.join(dir, 'ahead.db');
+    const db = openDb(dbFile);
+    const ahead = Date.now() + 2 * 3_600_000;
+    writeSimSession(db, { seed: 5, durationMs: 2 * 60_000, startMs: ahead });
+    db.close();
+    const sim = await quality(dbFile);
+    expect(sim.json.sessions[0]).toMatchObject({ findings: [] });
+    expect(sim.code).toBe(0);
+    // Recorded data from the future is still refused: a live feed's clock cannot be two hours ahead of ours.
+    const db2 = openDb(dbFile);
+    db2.prepare("UPDATE sessions SET source = 'bybit'").run();
+    db2.close();
+    const live = await quality(dbFile);
+    expect(live.code).toBe(1);
+    expect(JSON.stringify(live.json.sessions[0].findings)).toMatch(/ahead of the wall clock/);
   });
 });

@@ -9,7 +9,7 @@ import { checkClickHouse } from '../store/clickhouse/check.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
-import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
+import { qualityWallClock, SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
 import {
@@ -138,7 +138,7 @@ export function sessionQuality(
   silenceMs?: number,
   plausibility?: PlausibilityLimits,
 ): QualityReport {
-  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: qualityWallClock(s.source) });
   for (const ev of readSession(db, s.id)) q.onEvent(ev);
   return q.report();
 }

@@ -27,6 +27,14 @@ export interface QualityOptions {
   nowMs?: number;
 }
 
+/**
+ * The wall clock a stored session's times are held to: now, except for the simulator, whose market clock starts
+ * when it is run and, at --speed max, runs hours ahead of the wall clock by design (its own clock is the only one).
+ */
+export function qualityWallClock(source: string, now = Date.now()): number {
+  return source === 'sim' ? Infinity : now;
+}
+
 export interface Quantiles {
   p50: number;
   p95: number;
