@@ -1,7 +1,8 @@
 // `l2desk exchange-sim`: a Bybit v5-compatible public WebSocket on 127.0.0.1 serving the simulator or a stored
 // session, with scheduled (--fault KIND@SECONDS) or typed (stdin: a fault name + Enter) fault injection.
 import readline from 'node:readline';
-import { TickScale } from '../book/tickScale.ts';
+import { knownTickSize, TickScale } from '../book/tickScale.ts';
+import type { Category } from '../../src-shared/market.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import {
   ExchangeSimServer,
@@ -18,7 +19,8 @@ import { resolveSimSeed, seedNote } from '../market/sim/simSeed.ts';
 export const summary =
   'serve a Bybit-compatible WebSocket on 127.0.0.1 (simulator or stored session), with faults';
 
-const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--category linear|spot] [--seed N] [--speed N]
+const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT[,ETHUSDT:0.01:3400,...]] [--spot-only SYMBOL,...]
+                           [--category linear|spot] [--seed N] [--speed N]
                            [--tick-size 0.1] [--start-price 65000] [--session ID --db FILE]
                            [--fault KIND@SECONDS ...] [--config FILE]
   Serves wss-compatible ws://127.0.0.1:PORT/v5/public/{linear|spot} (127.0.0.1 only), e.g.
@@ -30,6 +32,14 @@ const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT] [--categ
   --tick-size, --start-price
              the simulated market's tick and first price (default config tick_size / sim.*), e.g.
              --symbol XRPUSDT --tick-size 0.0001 --start-price 0.52; sizes come in lots worth about 100 USDT
+  --symbol   the symbol served, or several separated by commas, each its own simulated market: the first takes
+             --tick-size and --start-price; each further one is SYMBOL:TICK:PRICE, or SYMBOL alone for a symbol
+             whose tick is known (ETHUSDT, SOLUSDT, ...). A topic of any other symbol is refused as Bybit refuses it:
+    l2desk exchange-sim --port 8765 --symbol BTCUSDT,ETHUSDT,SOLUSDT:0.001:150
+    l2desk collect --source bybit --url ws://127.0.0.1:8765/v5/public/linear --symbol BTCUSDT,ETHUSDT,SOLUSDT
+  --spot-only
+             symbols listed on spot only (served at /v5/public/spot, refused at /v5/public/linear); every other
+             symbol is listed on both
   --depth    accepted for symmetry with collect: clients choose the depth by topic (1, 50, 200, 1000)
   --fault    inject KIND after SECONDS; repeatable. While running, type a KIND and Enter to inject it now.
   faults:
@@ -37,6 +47,7 @@ ${FAULTS.map((f) => `    ${f.padEnd(10)} ${FAULT_HELP[f]}`).join('\n')}`;
 
 const KNOWN = [
   'port',
+  'spot-only',
   'session',
   'db',
   'symbol',
@@ -78,7 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   args.rejectUnknown(KNOWN);
   const overrides: Record<string, unknown> = {};
-  if (args.str('symbol') !== undefined) overrides.symbol = args.str('symbol');
+  const symbolList = args
+    .str('symbol')
+    ?.split(',')
+    .map((x) => x.trim());
+  if (symbolList) overrides.symbol = symbolList[0];
   if (args.str('category') !== undefined) overrides.category = args.str('category');
   if (args.str('depth') !== undefined) overrides.depth = args.num('depth');
   if (args.str('seed') !== undefined) overrides['sim.seed'] = args.num('seed');
@@ -96,6 +111,11 @@ export async function run(argv: string[]): Promise<number> {
 
   let db: Db | undefined;
   let feed: MarketFeed;
+  const moreFeeds: MarketFeed[] = [];
+  if (symbolList && symbolList.length > 1 && args.str('session') !== undefined)
+    throw new UsageError(
+      '--session serves the stored session’s one symbol: give --symbol one symbol or none',
+    );
   if (args.str('session') !== undefined) {
     const id = args.num('session');
     if (!Number.isInteger(id))
@@ -125,22 +145,54 @@ export async function run(argv: string[]): Promise<number> {
       bookRateHz: config.sim.book_rate_hz,
       startMs: Date.now(),
     });
+    // Further symbols: each its own market, on its own grid, from the same random seed (offset, so they differ).
+    for (const [i, spec] of (symbolList ?? []).slice(1).entries()) {
+      const m = parseExtraMarket(spec, config.category);
+      moreFeeds.push(
+        simFeed({
+          seed: seed + i + 1,
+          params: config.sim.params_file ? readSimParamsFile(config.sim.params_file) : undefined,
+          ...m,
+          levels: config.sim.levels,
+          bookRateHz: config.sim.book_rate_hz,
+          startMs: Date.now(),
+        }),
+      );
+    }
   }
+  const spotOnly =
+    args
+      .str('spot-only')
+      ?.split(',')
+      .map((x) => x.trim()) ?? [];
+  const served = [feed, ...moreFeeds].map((f) => f.symbol);
+  for (const sym of spotOnly)
+    if (!served.includes(sym))
+      throw new UsageError(`--spot-only ${sym}: not a served symbol (${served.join(', ')})`);
+  const listings = Object.fromEntries(spotOnly.map((sym) => [sym, ['spot' as const]]));
 
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
-  const server = await ExchangeSimServer.start({ feed, port, category: config.category, speed, log }).catch(
-    (e: unknown) => {
-      db?.close();
-      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-        throw new UsageError(
-          `port ${port} on 127.0.0.1 is in use: choose another with --port N (0 = any free port)`,
-        );
-      throw e;
-    },
-  );
-  log(`exchange-sim serving ${feed.description} at ${server.url}`);
+  const server = await ExchangeSimServer.start({
+    feed,
+    moreFeeds,
+    listings,
+    port,
+    category: config.category,
+    speed,
+    log,
+  }).catch((e: unknown) => {
+    db?.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(
+        `port ${port} on 127.0.0.1 is in use: choose another with --port N (0 = any free port)`,
+      );
+    throw e;
+  });
+  for (const f of [feed, ...moreFeeds])
+    log(`exchange-sim serving ${f.symbol}: ${f.description} at ${server.url}`);
+  const syms = server.symbols.length > 1 ? `{${server.symbols.join(',')}}` : server.symbol;
   log(
-    `topics: orderbook.{1,50,200,1000}.${server.symbol}, publicTrade.${server.symbol}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`,
+    `topics: orderbook.{1,50,200,1000}.${syms}, publicTrade.${syms}; type a fault (${FAULTS.join(', ')}) and Enter to inject it`,
   );
 
   const timers = schedule.map(({ fault, atMs }) => setTimeout(() => server.inject(fault), atMs));
@@ -166,4 +218,27 @@ export async function run(argv: string[]): Promise<number> {
   db?.close();
   log(`stopped after ${server.stats.connections} connection(s), ${server.stats.stepsPlayed} market steps`);
   return 0;
+}
+
+/** A further served symbol: SYMBOL:TICK:PRICE, or SYMBOL alone when its tick is known (its price then a plausible one). */
+export function parseExtraMarket(
+  spec: string,
+  category: Category,
+): { symbol: string; tickSize: string; startPrice: number } {
+  const [symbol, tick, price, ...rest] = spec.split(':');
+  const bad = (why: string) =>
+    new UsageError(`--symbol ${spec}: ${why}; write SYMBOL:TICK:PRICE such as ETHUSDT:0.01:3400`);
+  if (rest.length > 0 || !/^[A-Z0-9]{2,30}$/.test(symbol)) throw bad('not a symbol');
+  const tickSize = tick ?? knownTickSize(symbol, category);
+  if (!tickSize) throw bad(`the tick size of ${symbol} is not known`);
+  let scale: TickScale;
+  try {
+    scale = new TickScale(tickSize);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  // Without a price: 650 000 ticks (BTCUSDT's 65000 on 0.1), far enough from zero for the simulated book.
+  const startPrice = price === undefined ? Number(tickSize) * 650_000 : Number(price);
+  if (!(startPrice * scale.ticksPerUnit >= 1000)) throw bad(`price ${price} is too few ticks above zero`);
+  return { symbol, tickSize, startPrice };
 }
