@@ -60,7 +60,9 @@ describe.skipIf(skip !== null)('export from ClickHouse equals export from SQLite
             symbol: src.symbol,
             reason: 'stale' as const,
             startTs: ev.recvTs,
-            endTs: null,
+            // Closed: a gap still open when stored leaves the book invalid until a snapshot (as the Engine has it),
+            // and this copy has none after it, so no features would follow.
+            endTs: ev.recvTs + 500,
             detail: 'made',
           };
           sw.writeGap(gap);

@@ -150,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
     const manifest = await writeAtomically(out, args.bool('force'), EXPORT_FORMAT, (tmp) =>
       exportSessions(src.read, sessions, tmp, {
         decisionIntervalMs,
+        feedLatencyMs: config.trading.feed_latency,
         rowGroupSize,
         signal: abort.signal,
         now: Date.now(),

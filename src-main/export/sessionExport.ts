@@ -64,6 +64,8 @@ export type SessionEvents = (sessionId: number) => Iterable<StoredEvent> | Async
 export interface ExportOptions {
   /** Sample the running feature set every this many ms (config features.decision_interval); omit to skip features. */
   decisionIntervalMs?: number;
+  /** Local time of messages without a receive stamp = exchange time + this (config trading.feed_latency). */
+  feedLatencyMs?: number;
   rowGroupSize?: number;
   /** Called now and then with the messages read so far (all sessions) and the total stored. */
   onProgress?: (done: number, total: number) => void;
@@ -114,8 +116,12 @@ export interface ExportManifest {
     featureSetVersion: string;
     names: readonly string[];
     decisionIntervalMs: number;
-    /** Decision times are on the exchange clock (ts), as in training. */
-    clock: 'exchange';
+    /**
+     * Decision times are on the local clock (receive stamps; exchange time + feedLatencyMs without them), on the
+     * grid the Engine decides on and training samples (engine/decisionGrid.ts).
+     */
+    clock: 'local';
+    feedLatencyMs: number;
     method: 'replayed';
   } | null;
 }
@@ -195,12 +201,15 @@ export async function exportSessions(
     featRow[0] = s.id;
     const sampler =
       features && every !== undefined
-        ? new FeatureSampler({ tickSize: s.tickSize, decisionIntervalMs: every }, (t, row) => {
-            featRow[1] = t;
-            for (let i = 0; i < row.length; i++) featRow[i + 2] = row[i];
-            features.push(featRow);
-            sum.featureRows = (sum.featureRows ?? 0) + 1;
-          })
+        ? new FeatureSampler(
+            { tickSize: s.tickSize, decisionIntervalMs: every, feedLatencyMs: opts.feedLatencyMs },
+            (t, row) => {
+              featRow[1] = t;
+              for (let i = 0; i < row.length; i++) featRow[i + 2] = row[i];
+              features.push(featRow);
+              sum.featureRows = (sum.featureRows ?? 0) + 1;
+            },
+          )
         : null;
     let msgIndex = 0;
     const span = (recvTs: number, ts: number) => {
@@ -309,7 +318,8 @@ export async function exportSessions(
             featureSetVersion: FEATURE_SET.version,
             names: FEATURE_SET.names,
             decisionIntervalMs: every,
-            clock: 'exchange',
+            clock: 'local',
+            feedLatencyMs: opts.feedLatencyMs ?? 0,
             method: 'replayed',
           },
   };
