@@ -25,6 +25,7 @@ import { Predictor } from '../model/predictor.ts';
 import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
+import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
@@ -300,17 +301,22 @@ export async function run(argv: string[]): Promise<number> {
     if (err) throw new UsageError(`--walk-forward: ${err}`);
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
-  // A ClickHouse store holds market data only: the session is replayed from it; runs are not stored (an in-memory
-  // database keeps them for this report).
+  // A ClickHouse store: the session is replayed from it, the runs are recorded in an in-memory database and then
+  // saved into the store whole (runStore.ts).
   const clickhouse = isClickHouseUrl(dbFile);
   if (clickhouse && walkForward)
     throw new UsageError('--walk-forward does not support a ClickHouse --db yet; use an SQLite file');
   if (!clickhouse && !fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
   const ch = clickhouse ? await openClickHouse(dbFile, { mustExist: true }) : null;
   const db = openDb(ch ? ':memory:' : dbFile);
-  if (ch && !args.bool('no-record'))
-    console.error('note: runs are not stored with a ClickHouse --db (its store holds market data only)');
-  const record = !ch && !args.bool('no-record');
+  const record = !args.bool('no-record');
+  /** Saves the runs recorded in memory into the ClickHouse store; their ids there replace the report's. */
+  const saveToClickHouse = async (report?: BacktestReport) => {
+    if (!ch || !record) return;
+    const ids = await saveRuns(ch, db);
+    if (report) for (const r of report.rows) if (r.run_id !== null) r.run_id = ids.get(r.run_id) ?? r.run_id;
+    if (ids.size > 0) console.log(`runs ${[...ids.values()].join(', ')} stored in ${ch.name}`);
+  };
   // Ctrl-C stops the replay (or the walk-forward training) at its next yield; the passes already done stay stored and
   // the one cut short is marked cancelled, never left looking unfinished.
   if (record) trackRuns(db);
@@ -333,6 +339,7 @@ export async function run(argv: string[]): Promise<number> {
     const s = ch ? await chCatalogue.getSession(ch, sessionId) : getSession(db, sessionId);
     if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
     const data = ch ? { session: s, pages: (r: ReadRange) => readSessionPages(ch, s.id, r) } : undefined;
+    if (ch && record) await standInSessions(ch, db, [s.id]);
     const execution = `execution: ${describeExecution(
       engineOptionsFromConfig(config, { symbol: s.symbol, category: s.category, tickSize: s.tickSize }),
     )}`;
@@ -394,6 +401,7 @@ export async function run(argv: string[]): Promise<number> {
         training: predictor.meta.training,
         onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
+      await saveToClickHouse(report);
       console.log(inSampleLine(report.in_sample, false));
       console.log(sharpeBasisLine(report));
       console.log(report.final_equity_basis);
@@ -404,6 +412,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     if (!abort.signal.aborted) throw e;
     if (record) endUnfinishedRuns(db, true);
+    await saveToClickHouse();
     console.error(
       `backtest interrupted${record ? ': the passes that finished are stored, the one cut short is marked cancelled' : ''}`,
     );

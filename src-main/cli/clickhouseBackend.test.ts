@@ -200,9 +200,9 @@ describe.skipIf(skip !== null)('--db clickhouse:// on the CLI (real clickhouse-s
   }, 240_000);
 
   it('refuses commands that do not support ClickHouse yet, and a server that is not there', async () => {
-    const r = await l2desk('diagnose', '--db', server.url('cli'));
+    const r = await l2desk('web', '--db', server.url('cli'));
     expect(r.code).toBe(2);
-    expect(r.err).toContain('a ClickHouse store is not supported yet for this command (diagnose)');
+    expect(r.err).toContain('a ClickHouse store is not supported yet for this command (web)');
     const wf = await l2desk('backtest', '--db', server.url('cli'), '--walk-forward');
     expect(wf.code).toBe(2);
     expect(wf.err).toContain('--walk-forward does not support a ClickHouse --db yet');

@@ -5,11 +5,14 @@ import fs from 'node:fs';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { limitsFromConfig, type PlausibilityLimits } from '../book/plausibility.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { checkClickHouse } from '../store/clickhouse/check.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { pruneClickHouse } from '../store/clickhouse/prune.ts';
+import { readSession as readClickHouse } from '../store/clickhouse/reader.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
-import { qualityWallClock, SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
+import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
 import {
@@ -24,8 +27,8 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'database maintenance: `db check`, `db prune`, `db quality`';
 
 const USAGE = `usage: l2desk db check [--db FILE|clickhouse://HOST:PORT/DATABASE] [--json]
-       l2desk db prune [--db FILE] [--days N]     (default: store.retention_days)
-       l2desk db quality [--db FILE] [--session ID] [--silence 5s] [--json]
+       l2desk db prune [--db FILE|clickhouse://HOST:PORT/DATABASE] [--days N]     (default: store.retention_days)
+       l2desk db quality [--db FILE|clickhouse://HOST:PORT/DATABASE] [--session ID] [--silence 5s] [--json]
   quality: replays each session (or --session) and reports silences, feed latency, sequence breaks and the time the
   book was invalid, crossed books, spread, timestamps running backwards, duplicated trades and trades printing
   through the book, implausible values (plausibility.*) and refusals stored while recording; exit code 1 when a
@@ -138,8 +141,20 @@ export function sessionQuality(
   silenceMs?: number,
   plausibility?: PlausibilityLimits,
 ): QualityReport {
-  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: qualityWallClock(s.source) });
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
   for (const ev of readSession(db, s.id)) q.onEvent(ev);
+  return q.report();
+}
+
+/** sessionQuality over a ClickHouse store's session (its reader is asynchronous). */
+async function clickHouseSessionQuality(
+  ch: ClickHouseStore,
+  s: SessionInfo,
+  silenceMs?: number,
+  plausibility?: PlausibilityLimits,
+): Promise<QualityReport> {
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
+  for await (const ev of readClickHouse(ch, s.id)) q.onEvent(ev);
   return q.report();
 }
 
@@ -229,6 +244,21 @@ export async function run(argv: string[]): Promise<number> {
       console.log('retention is 0 days (keep everything): nothing to prune; pass --days N');
       return 0;
     }
+    if (isClickHouseUrl(file)) {
+      const ch = await openClickHouse(file, { mustExist: true });
+      try {
+        const r = await pruneClickHouse(ch, { days, now: Date.now() });
+        const dropped = Object.values(r.droppedPartitions).reduce((n, p) => n + p.length, 0);
+        console.log(
+          `pruned raw data received before ${iso(r.cutoff)}: ${r.l2Deleted} L2 updates, ${r.tradesDeleted} trades ` +
+            `from ${r.sessionsTouched.length} session(s) in ${ch.name}` +
+            (dropped > 0 ? ` (${dropped} day partition(s) dropped whole)` : ''),
+        );
+        return 0;
+      } finally {
+        await ch.close();
+      }
+    }
     const db = openDb(file, { mustExist: true });
     try {
       const before = size(file) + size(`${file}-wal`);
@@ -253,6 +283,33 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError(`--silence: ${(e as Error).message}`);
       }
       if (!(silenceMs > 0)) throw new UsageError('--silence must be > 0');
+    }
+    if (isClickHouseUrl(file)) {
+      const ch = await openClickHouse(file, { mustExist: true });
+      try {
+        const sid = args.num('session');
+        const sessions =
+          sid === undefined
+            ? await chCatalogue.listSessions(ch)
+            : [await chCatalogue.getSession(ch, sid)].filter((x) => x !== undefined);
+        if (sessions.length === 0) {
+          console.error(sid === undefined ? `no sessions in ${ch.name}` : `no session ${sid} in ${ch.name}`);
+          return 1;
+        }
+        const limits = limitsFromConfig(config.plausibility);
+        const reports: (QualityReport & { session: number; symbol: string })[] = [];
+        for (const s of sessions)
+          reports.push({
+            session: s.id,
+            symbol: s.symbol,
+            ...(await clickHouseSessionQuality(ch, s, silenceMs, limits)),
+          });
+        if (args.bool('json')) console.log(JSON.stringify({ file: ch.name, sessions: reports }));
+        else sessions.forEach((s, i) => printQuality(s, reports[i]));
+        return reports.some((r) => r.findings.length > 0) ? 1 : 0;
+      } finally {
+        await ch.close();
+      }
     }
     const db = openDb(file, { mustExist: true, migrate: false });
     try {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { ModelFileError, ModelMismatchError, Predictor } from '../model/predictor.ts';
+import { copyIfClickHouse } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { checkDb } from './db.ts';
 import {
@@ -19,7 +20,7 @@ import {
 
 export const summary = "explain why there are or aren't signals (model, data, threshold)";
 
-const USAGE = `usage: l2desk diagnose [--db FILE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
+const USAGE = `usage: l2desk diagnose [--db FILE|clickhouse://HOST:PORT/DATABASE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
 Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.`;
 
@@ -56,6 +57,8 @@ export function niceThreshold(x: number): number {
 
 export interface DiagnoseOptions {
   dbFile: string;
+  /** The store as the user named it, when dbFile is a local copy of it (a ClickHouse store's sessions). */
+  dbName?: string;
   modelPath: string;
   threshold: number;
   sessionIds: number[];
@@ -78,8 +81,9 @@ interface Distribution {
 export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const findings: Finding[] = [];
   const add = (level: FindingLevel, code: string, message: string) => findings.push({ level, code, message });
+  const dbName = opts.dbName ?? opts.dbFile;
   const result: Diagnosis = {
-    db: opts.dbFile,
+    db: dbName,
     model: opts.modelPath,
     threshold: opts.threshold,
     findings,
@@ -129,8 +133,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
     // 2. The database: the stored market the predictions are judged on.
     let dataProblem: string | null = null;
     if (!fs.existsSync(opts.dbFile)) {
-      add('error', 'db_missing', `no database at ${opts.dbFile}`);
-      dataProblem = `${opts.dbFile} does not exist: record data with \`l2desk collect --duration 10m\` (or \`l2desk import\`)`;
+      add('error', 'db_missing', `no database at ${dbName}`);
+      dataProblem = `${dbName} does not exist: record data with \`l2desk collect --duration 10m\` (or \`l2desk import\`)`;
     } else {
       try {
         db = openDb(opts.dbFile, { mustExist: true, migrate: false });
@@ -144,14 +148,14 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
       const unknown = opts.sessionIds.filter((id) => !report.sessions.some((s) => s.id === id));
       if (!report.ok) {
         add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);
-        dataProblem = `${opts.dbFile} is damaged (PRAGMA integrity_check failed): restore it or record a new one`;
+        dataProblem = `${dbName} is damaged (PRAGMA integrity_check failed): restore it or record a new one`;
       } else if (report.sessions.length === 0) {
         add('ok', 'db_integrity', 'integrity ok');
         add('error', 'no_sessions', 'the database holds no sessions');
-        dataProblem = `${opts.dbFile} holds no recorded sessions: run \`l2desk collect\` first`;
+        dataProblem = `${dbName} holds no recorded sessions: run \`l2desk collect\` first`;
       } else if (unknown.length) {
         add('error', 'no_sessions', `session(s) ${unknown.join(', ')} not in the database`);
-        dataProblem = `Session(s) ${unknown.join(', ')} are not in ${opts.dbFile} (it holds ${report.sessions.map((s) => s.id).join(', ')}); see \`l2desk db check\``;
+        dataProblem = `Session(s) ${unknown.join(', ')} are not in ${dbName} (it holds ${report.sessions.map((s) => s.id).join(', ')}); see \`l2desk db check\``;
       } else {
         add('ok', 'db_integrity', `integrity ok, ${report.sessions.length} session(s)`);
         const selected = opts.sessionIds.length
@@ -346,15 +350,18 @@ export async function run(argv: string[]): Promise<number> {
   const setup = commonSetup(argv, USAGE);
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
+  // A ClickHouse store: the sessions to judge are copied into a temporary SQLite file (trainingCopy.ts).
+  const copy = await copyIfClickHouse(dbFile, sessionIds);
   const d = await diagnose({
-    dbFile,
+    dbFile: copy?.file ?? dbFile,
+    dbName: dbFile,
     modelPath,
     threshold: threshold ?? config.trading.threshold,
-    sessionIds,
+    sessionIds: copy?.sessionIds ?? sessionIds,
     decisionIntervalMs: config.features.decision_interval,
     configHorizonMs: config.model.horizon,
     roundTripFeeBps: 2 * config.trading.taker_fee * 1e4,
-  });
+  }).finally(() => copy?.dispose());
   const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
   if (args.bool('json')) {
     console.log(JSON.stringify(d));

@@ -7,6 +7,9 @@ import { limitsFromConfig } from '../book/plausibility.ts';
 import { loadConfig, parseOverrideValue } from '../config/loadConfig.ts';
 import { importFiles, type ImportResult } from '../importer/importFiles.ts';
 import { tradeCsvKind } from '../importer/tradeCsv.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { openImportStaging } from '../store/clickhouse/importStaging.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
@@ -24,9 +27,10 @@ export type {
 export const summary =
   'import Bybit v5 order-book/trade JSON lines or Tardis.dev book CSVs (plain, .gz, .zip) as sessions; --trades merges a trade CSV';
 
-const USAGE = `usage: l2desk import [--db FILE] [--tick-size 0.0001] [--category linear|spot] [--force] [--config FILE] FILE...
+const USAGE = `usage: l2desk import [--db FILE|clickhouse://HOST:PORT/DATABASE] [--tick-size 0.0001] [--category linear|spot] [--force] [--config FILE] FILE...
        l2desk import [options] BOOK_FILE --trades TRADES_FILE
-  --db defaults to the config's db; FILE: Bybit v5 messages, one JSON object per line, or a Tardis.dev
+  --db defaults to the config's db; a ClickHouse store is imported through a temporary SQLite file, then copied
+  FILE: Bybit v5 messages, one JSON object per line, or a Tardis.dev
     incremental_book_L2 or book_snapshot_N CSV (told apart by the first line); plain, .gz or .zip (every entry is read)
   --force: import a file again although the same content was imported before (default: refused)
   --trades: a Bybit trade CSV (public.bybit.com/trading/...) or a Tardis.dev trades CSV, plain, .gz or .zip,
@@ -97,7 +101,12 @@ export async function run(argv: string[]): Promise<number> {
     );
   if (trades && files.length > 1)
     throw new UsageError(`--trades merges into one order-book file; got ${files.length}: ${files.join(' ')}`);
-  const db = openDb(config.db);
+  // A ClickHouse store: the importer writes a temporary SQLite file whose new sessions are then copied over.
+  const ch = isClickHouseUrl(config.db) ? await openClickHouse(config.db) : null;
+  const staging = ch
+    ? await openImportStaging(ch).catch((e: unknown) => ch.close().then(() => Promise.reject(e)))
+    : null;
+  const db = staging ? staging.db : openDb(config.db);
   const quiet = args.bool('quiet');
   const t0 = performance.now();
   try {
@@ -121,6 +130,14 @@ export async function run(argv: string[]): Promise<number> {
       force: args.bool('force'),
     });
     if (tty && !quiet && lastReport > 0) writeControl(process.stderr, CLEAR_LINE);
+    if (staging) {
+      if (!res.tradesRejected)
+        for (const s of res.sessions) {
+          if (!quiet) process.stderr.write(`storing session ${s.symbol} in ${config.db}\n`);
+          s.sessionId = await staging.copy(s.sessionId);
+        }
+      for (const d of res.duplicates) d.sessions = d.sessions.map((id) => staging.clickhouseId(id));
+    }
     const secs = (performance.now() - t0) / 1000;
     for (const s of res.sessions) {
       console.log(
@@ -160,6 +177,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    db.close();
+    if (staging) staging.dispose();
+    else db.close();
+    await ch?.close();
   }
 }

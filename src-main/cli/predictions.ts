@@ -13,13 +13,14 @@ import type { Predictor } from '../model/predictor.ts';
 import { timeOverlapCounts } from '../backtest/sameData.ts';
 import type { TrainingSpan } from '../backtest/backtest.ts';
 import type { Db } from '../store/db.ts';
+import { copyIfClickHouse } from '../store/clickhouse/trainingCopy.ts';
 import { openDb } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'prediction histogram and signal counts per threshold';
 
-const USAGE = `usage: l2desk predictions [--db FILE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--set key=value] [--json]
-  --db         SQLite file with recorded sessions (default: config db)
+const USAGE = `usage: l2desk predictions [--db FILE|clickhouse://HOST:PORT/DATABASE] [--model PATH] [--session ID]... [--threshold X] [--config FILE] [--set key=value] [--json]
+  --db         SQLite file or ClickHouse store with recorded sessions (default: config db)
   --model      model .onnx with its .json beside it (default: config model.path)
   --session    session id(s) to use (default: every session of the newest session's symbol)
   --threshold  an extra threshold to evaluate (bps); the configured trading.threshold is always shown`;
@@ -288,11 +289,20 @@ export async function run(argv: string[]): Promise<number> {
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   const { Predictor } = await import('../model/predictor.ts');
   const predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
-  const db = openDb(dbFile, { mustExist: true, migrate: false });
+  // A ClickHouse store: the sessions are copied into a temporary SQLite file first (trainingCopy.ts).
+  const copy = await copyIfClickHouse(dbFile, sessionIds).catch(async (e: unknown) => {
+    await predictor.close();
+    throw e;
+  });
+  const db = openDb(copy?.file ?? dbFile, { mustExist: true, migrate: false });
   try {
     const horizonMs = predictor.meta.label.horizon_ms;
     const decisionIntervalMs = config.features.decision_interval;
-    const r = await predictStored(db, predictor, { sessionIds, decisionIntervalMs, horizonMs });
+    const r = await predictStored(db, predictor, {
+      sessionIds: copy?.sessionIds ?? sessionIds,
+      decisionIntervalMs,
+      horizonMs,
+    });
     const given = [{ threshold: config.trading.threshold, source: 'config' }];
     if (threshold !== undefined) given.push({ threshold, source: '--threshold' });
     const s = summarizePredictions(r.pred, r.y, decisionIntervalMs, given);
@@ -350,6 +360,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     db.close();
+    copy?.dispose();
     await predictor.close();
   }
 }

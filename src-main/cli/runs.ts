@@ -23,6 +23,9 @@ import { readRunHalts } from '../engine/runRecorder.ts';
 import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 import { readModelMeta } from '../model/predictor.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { openRunsCopy, type RunsCopyOptions } from '../store/clickhouse/runStore.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
@@ -613,6 +616,17 @@ function printDetail(d: RunDetail): void {
     );
 }
 
+/** The runs of --db: the SQLite file, or an in-memory copy of a ClickHouse store's runs (runStore.ts). */
+async function openRuns(file: string, opts: RunsCopyOptions = {}): Promise<Db> {
+  if (!isClickHouseUrl(file)) return openDb(file, { mustExist: true });
+  const ch = await openClickHouse(file, { mustExist: true });
+  try {
+    return await openRunsCopy(ch, opts);
+  } finally {
+    await ch.close();
+  }
+}
+
 function parseId(text: string | undefined): number {
   if (text === undefined) throw new UsageError('which run? l2desk runs show ID (ids: l2desk runs)');
   const n = Number(text);
@@ -633,7 +647,7 @@ export async function run(argv: string[]): Promise<number> {
     overrides: args.str('db') ? { db: args.req('db') } : {},
   });
   const file = config.db;
-  if (!fs.existsSync(file)) throw new DbError(`no database at ${file}`, file);
+  if (!isClickHouseUrl(file) && !fs.existsSync(file)) throw new DbError(`no database at ${file}`, file);
   if (sub === undefined) {
     args.rejectUnknown(['db', 'kind', 'limit', 'json', 'config', 'help']);
     const kind = args.str('kind');
@@ -641,7 +655,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--kind is paper or backtest, got "${kind}"`);
     const limit = args.num('limit') ?? 50;
     if (!Number.isInteger(limit) || limit <= 0) throw new UsageError('--limit must be a positive integer');
-    const db = openDb(file, { mustExist: true });
+    const db = await openRuns(file, { runsOnly: true });
     try {
       const l = listRuns(db, { kind, limit });
       if (args.bool('json')) console.log(JSON.stringify(l));
@@ -654,7 +668,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'show') {
     args.rejectUnknown(['db', 'json', 'config', 'help']);
     const id = parseId(idText);
-    const db = openDb(file, { mustExist: true });
+    const db = await openRuns(file, { runIds: [id] });
     try {
       const d = loadRun(db, file, id).detail;
       if (args.bool('json')) console.log(JSON.stringify(d));
@@ -670,7 +684,7 @@ export async function run(argv: string[]): Promise<number> {
     const ids = idText.split(',').map((x) => parseId(x.trim()));
     const out = args.req('out');
     if (!/\.(json|html?)$/i.test(out)) throw new UsageError('--out must end in .json or .html');
-    const db = openDb(file, { mustExist: true });
+    const db = await openRuns(file, { runIds: ids });
     try {
       const report = reportOfRuns(db, file, ids);
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });

@@ -21,19 +21,25 @@ describe('ClickHouse --db support per command', () => {
     ['db', ['--db', CH, 'check', '--json']],
     ['backtest', ['--db', CH, '--no-record']],
     ['train', ['--db', 'data/l2desk.db']],
+    ['train', ['--db', CH]],
+    ['import', [`--db=${CH}`, 'x.zip']],
+    ['db', ['quality', '--db', CH]],
+    ['db', ['--db', CH, 'prune']],
+    ['runs', ['--set', `db=${CH}`]],
+    ['runs', ['show', '3', '--db', CH]],
+    ['predictions', ['--db', CH]],
+    ['diagnose', ['--db', CH, '--json']],
   ])('lets %s %j through', (cmd, argv) => {
     expect(clickHouseRefusal(cmd, argv)).toBeNull();
   });
 
   it.each([
-    ['train', ['--db', CH], 'train'],
-    ['import', [`--db=${CH}`, 'x.zip'], 'import'],
-    ['db', ['quality', '--db', CH], 'db quality'],
-    ['db', ['--db', CH, 'prune'], 'db prune'],
-    ['runs', ['--set', `db=${CH}`], 'runs'],
+    ['web', ['--db', CH], 'web'],
+    ['trade', ['--paper', `--db=${CH}`], 'trade'],
   ])('refuses %s %j', (cmd, argv, name) => {
     expect(clickHouseRefusal(cmd, argv)).toBe(
-      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, book, db check, export, backtest. Use an SQLite file`,
+      `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, import, ` +
+        'book, db check, db quality, db prune, export, backtest, train, predictions, diagnose, runs. Use an SQLite file',
     );
   });
 
@@ -42,13 +48,11 @@ describe('ClickHouse --db support per command', () => {
     const orig = console.error;
     console.error = (...a: unknown[]) => void errors.push(a.join(' '));
     try {
-      expect(await main(['diagnose', '--db', CH])).toBe(2);
+      expect(await main(['web', '--db', CH])).toBe(2);
     } finally {
       console.error = orig;
     }
-    expect(errors.join('\n')).toContain(
-      'a ClickHouse store is not supported yet for this command (diagnose)',
-    );
+    expect(errors.join('\n')).toContain('a ClickHouse store is not supported yet for this command (web)');
   });
 
   it('openDb refuses a ClickHouse address instead of creating a file named after it', () => {

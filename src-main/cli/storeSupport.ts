@@ -3,7 +3,20 @@
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 
 /** Commands (and `db` subcommands) that work with a ClickHouse store. */
-export const CLICKHOUSE_COMMANDS: readonly string[] = ['collect', 'book', 'db check', 'export', 'backtest'];
+export const CLICKHOUSE_COMMANDS: readonly string[] = [
+  'collect',
+  'import',
+  'book',
+  'db check',
+  'db quality',
+  'db prune',
+  'export',
+  'backtest',
+  'train',
+  'predictions',
+  'diagnose',
+  'runs',
+];
 
 /** The --db value of a command line (`--db X`, `--db=X`, `--set db=X`), the last one winning as in Args. */
 export function dbArgument(argv: readonly string[]): string | undefined {

@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
 import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
@@ -14,9 +17,9 @@ import { writeControl } from './terminalGuard.ts';
 
 export const summary = 'train a model on stored data and export ONNX';
 
-const USAGE = `usage: l2desk train [--db FILE] [--session ID]... [--horizon 10s] [--trials N] [--out DIR] [--name NAME]
+const USAGE = `usage: l2desk train [--db FILE|clickhouse://HOST:PORT/DATABASE] [--session ID]... [--horizon 10s] [--trials N] [--out DIR] [--name NAME]
                     [--ensemble K] [--folds K] [--rounds N] [--seed N] [--decision-interval 1000ms] [--config FILE] [--set key=value] [--json]
-  --db        SQLite file with recorded sessions (default: config db)
+  --db        SQLite file or clickhouse://HOST:PORT/DATABASE with recorded sessions (default: config db)
   --session   session id(s) to train on (default: every session of the newest session's symbol)
   --horizon   label horizon: future mid log return over this time, in bps (default: config model.horizon)
   --trials    random-search tuning trials over walk-forward folds (default: config tuning.trials); with --folds 1
@@ -144,8 +147,21 @@ export async function run(argv: string[]): Promise<number> {
   if (fs.statSync(path.dirname(outPath), { throwIfNoEntry: false })?.isDirectory() === false)
     throw new UsageError(`--out ${args.str('out')} is a file: give the folder the model goes to`);
 
+  // A ClickHouse store: its sessions are copied into a temporary SQLite file, which the worker reads.
+  let copy: TrainingCopy | null = null;
+  if (isClickHouseUrl(config.db)) {
+    const ch = await openClickHouse(config.db, { mustExist: true });
+    try {
+      copy = await copyForTraining(ch, sessionIds, (id, events) => {
+        if (!json && events % 65_536 < 4096)
+          process.stderr.write(`reading session ${id} from ${ch.name}: ${events} events\n`);
+      });
+    } finally {
+      await ch.close();
+    }
+  }
   // Fail fast on a bad database before starting the worker.
-  openDb(config.db, { mustExist: true }).close();
+  else openDb(config.db, { mustExist: true }).close();
 
   const bar = new ProgressBar(Boolean(process.stderr.isTTY));
   const abort = new AbortController();
@@ -156,8 +172,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const res = await trainModelFromDb({
       spec: {
-        dbFile: config.db,
-        sessionIds,
+        dbFile: copy ? copy.file : config.db,
+        sessionIds: copy ? copy.sessionIds : sessionIds,
         decisionIntervalMs: config.features.decision_interval,
         horizonMs: config.model.horizon,
         feedLatencyMs: config.trading.feed_latency,
@@ -168,6 +184,8 @@ export async function run(argv: string[]): Promise<number> {
       createdAt,
       onProgress: (p) => bar.update(p, performance.now()),
       signal: abort.signal,
+      // The model registry lives in an SQLite store; the temporary copy of a ClickHouse store's sessions has none.
+      registerIn: copy ? null : undefined,
     });
     bar.done();
     const m = res.meta.metrics;
@@ -237,5 +255,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    copy?.dispose();
   }
 }

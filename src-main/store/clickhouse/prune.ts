@@ -51,8 +51,11 @@ async function keepBounds(store: ClickHouseStore, cutoff: number): Promise<Map<n
 /** `recv_ts < bound`, the bound being each listed session's own keep time (others are untouched). */
 function oldRows(keep: Map<number, number>): string {
   const ids = [...keep.keys()].map(int).join(',');
-  const bounds = [...keep.values()].map(int).join(',');
-  return `session IN (${ids}) AND recv_ts < transform(session, [${ids}], [${bounds}], toInt64(0))`;
+  // Typed elements: literals would be the smallest unsigned type, with no common type with Int64 for 18.16.
+  const typed = (t: string, xs: number[]) => xs.map((x) => `to${t}(${int(x)})`).join(',');
+  const idList = typed('UInt64', [...keep.keys()]);
+  const bounds = typed('Int64', [...keep.values()]);
+  return `session IN (${ids}) AND recv_ts < transform(session, [${idList}], [${bounds}], toInt64(0))`;
 }
 
 async function waitForMutations(store: ClickHouseStore, table: string, timeoutMs: number, pollMs: number) {

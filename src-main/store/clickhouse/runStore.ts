@@ -185,54 +185,77 @@ export async function saveRuns(
     );
     let next = Number(m?.m ?? 0) + 1;
     for (const id of runIds) ids.set(id, next++);
-    for (const [local, remote] of ids) {
-      const save = nextVersion();
-      for (const t of specs) {
-        if (t.name === 'feature_sets') continue;
-        const rows = db
-          .prepare(`SELECT * FROM ${t.name} WHERE ${t.perRun ? 'run_id' : 'id'} = ?`)
-          .all(local) as Record<string, unknown>[];
-        if (rows.length === 0) continue;
-        const w = new RowBinaryWriter();
-        rows.forEach((row, i) => {
-          for (const c of t.columns) {
-            const v =
-              (t.perRun && c.name === 'run_id') || (t.name === 'runs' && c.name === 'id')
-                ? remote
-                : row[c.name];
-            encode(w, c, v, t.name);
-          }
-          w.uint64(save);
-          w.uint64(i);
-        });
-        const cols = [...t.columns.map((c) => c.name), '_save', '_row'].join(', ');
-        await insertRowBinary(ch, `${ch.url.database}.${t.name}`, cols, w.toBuffer());
-      }
-      const fs = specs.find((t) => t.name === 'feature_sets');
-      if (fs) {
-        const rows = db.prepare('SELECT * FROM feature_sets').all() as Record<string, unknown>[];
-        if (rows.length > 0) {
-          const w = new RowBinaryWriter();
-          rows.forEach((row, i) => {
-            for (const c of fs.columns) encode(w, c, row[c.name], 'feature_sets');
-            w.uint64(save);
-            w.uint64(i);
-          });
-          const cols = [...fs.columns.map((c) => c.name), '_save', '_row'].join(', ');
-          await insertRowBinary(ch, `${ch.url.database}.feature_sets`, cols, w.toBuffer());
-        }
-      }
-      // The marker last: the run is visible from here on.
-      const w = new RowBinaryWriter();
-      w.uint64(remote);
-      w.uint64(save);
-      w.int64(Date.now());
-      await insertRowBinary(ch, `${ch.url.database}.${SAVES}`, 'run_id, save, saved_at', w.toBuffer());
-    }
+    for (const [local, remote] of ids) await withRetry(() => saveRun(ch, db, specs, local, remote));
     return ids;
   } catch (e) {
     throw describeClickHouseError(ch.name, e);
   }
+}
+
+/**
+ * Retries a failed save with backoff for up to 30 s. Each attempt is a new save number: rows of an attempt whose
+ * marker never got stored are never read, so a retry after a lost answer cannot show a row twice.
+ */
+async function withRetry(f: () => Promise<void>, giveUpMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await f();
+    } catch (e) {
+      if (Date.now() - t0 >= giveUpMs) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** One attempt at saving one run: every table's rows, then the marker. */
+async function saveRun(
+  ch: ClickHouseStore,
+  db: Db,
+  specs: readonly TableSpec[],
+  local: number,
+  remote: number,
+): Promise<void> {
+  const save = nextVersion();
+  for (const t of specs) {
+    if (t.name === 'feature_sets') continue;
+    const rows = db
+      .prepare(`SELECT * FROM ${t.name} WHERE ${t.perRun ? 'run_id' : 'id'} = ?`)
+      .all(local) as Record<string, unknown>[];
+    if (rows.length === 0) continue;
+    const w = new RowBinaryWriter();
+    rows.forEach((row, i) => {
+      for (const c of t.columns) {
+        const v =
+          (t.perRun && c.name === 'run_id') || (t.name === 'runs' && c.name === 'id') ? remote : row[c.name];
+        encode(w, c, v, t.name);
+      }
+      w.uint64(save);
+      w.uint64(i);
+    });
+    const cols = [...t.columns.map((c) => c.name), '_save', '_row'].join(', ');
+    await insertRowBinary(ch, `${ch.url.database}.${t.name}`, cols, w.toBuffer());
+  }
+  const fs = specs.find((t) => t.name === 'feature_sets');
+  if (fs) {
+    const rows = db.prepare('SELECT * FROM feature_sets').all() as Record<string, unknown>[];
+    if (rows.length > 0) {
+      const w = new RowBinaryWriter();
+      rows.forEach((row, i) => {
+        for (const c of fs.columns) encode(w, c, row[c.name], 'feature_sets');
+        w.uint64(save);
+        w.uint64(i);
+      });
+      const cols = [...fs.columns.map((c) => c.name), '_save', '_row'].join(', ');
+      await insertRowBinary(ch, `${ch.url.database}.feature_sets`, cols, w.toBuffer());
+    }
+  }
+  // The marker last: the run is visible from here on.
+  const w = new RowBinaryWriter();
+  w.uint64(remote);
+  w.uint64(save);
+  w.int64(Date.now());
+  await insertRowBinary(ch, `${ch.url.database}.${SAVES}`, 'run_id, save, saved_at', w.toBuffer());
 }
 
 export interface RunsCopyOptions {

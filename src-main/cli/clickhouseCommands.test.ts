@@ -1,0 +1,354 @@
+// The rest of the CLI over a ClickHouse store, against a real clickhouse-server (started here), each compared with the
+// SQLite store holding the same data: import (book --json at several times, the duplicate check), train (the same
+// model metrics), predictions and diagnose, backtest runs stored and read back (runs, runs show, runs report),
+// db quality and db prune.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
+import { main } from '../cli.ts';
+import { createSession } from '../store/clickhouse/catalogue.ts';
+import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
+import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
+import { openDb } from '../store/db.ts';
+import { SessionWriter } from '../store/sessionWriter.ts';
+import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
+import { createSession as createSqliteSession } from '../store/sessions.ts';
+
+const skip = clickhouseSkipReason();
+if (skip) console.warn(skip);
+
+const RECORDING = BYBIT_RECORDING;
+
+async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    err.push(String(c));
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+async function json<T>(...argv: string[]): Promise<T> {
+  const r = await l2desk(...argv);
+  expect(r.code, `${argv.join(' ')}\n${r.err}`).toBe(0);
+  return JSON.parse(r.out.trim().split('\n').at(-1) as string) as T;
+}
+
+async function withStore<T>(url: string, f: (s: ClickHouseStore) => Promise<T>): Promise<T> {
+  const s = await openClickHouse(url);
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
+}
+
+interface CheckReport {
+  tables: Record<string, number>;
+  sessions: {
+    id: number;
+    bookMessages: number;
+    tradeMessages: number;
+    trades: number;
+    firstRecvTs: number;
+  }[];
+}
+
+describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real clickhouse-server)', () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chcmd-'));
+  }, 90_000);
+  afterAll(async () => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+  }, 30_000);
+
+  it('import: the same recording in ClickHouse and SQLite gives the same sessions and book --json; a second import is refused', async () => {
+    const file = path.join(dir, 'import.db');
+    const ch = server.url('imported');
+    const a = await l2desk('import', '--db', file, RECORDING, '--quiet');
+    expect(a.code, a.err).toBe(0);
+    const b = await l2desk('import', '--db', ch, RECORDING, '--quiet');
+    expect(b.code, b.err).toBe(0);
+    expect(b.out).toBe(a.out); // "session 1: BTCUSDT from …: depth 200, tick 0.1, N book + M trade messages, …"
+    expect(a.out).toMatch(/^session 1: BTCUSDT .* \d+ book \+ \d+ trade messages/);
+
+    const sq = await json<CheckReport>('db', 'check', '--db', file, '--json');
+    const cq = await json<CheckReport>('db', 'check', '--db', ch, '--json');
+    for (const t of ['sessions', 'l2_updates', 'trades', 'gaps']) expect(cq.tables[t], t).toBe(sq.tables[t]);
+    expect(cq.sessions).toEqual(sq.sessions.map((s) => ({ ...s })));
+
+    const [s] = sq.sessions;
+    const end = (sq.sessions[0] as unknown as { lastRecvTs: number }).lastRecvTs;
+    for (const f of [0.05, 0.3, 0.62, 0.97]) {
+      const at = String(Math.round(s.firstRecvTs + (end - s.firstRecvTs) * f));
+      for (const clock of ['receive', 'exchange']) {
+        const x = await json<{ bids: number[][] }>(
+          'book',
+          '--db',
+          file,
+          '--json',
+          '--depth',
+          '50',
+          '--at',
+          at,
+          '--clock',
+          clock,
+        );
+        const y = await json<{ bids: number[][] }>(
+          'book',
+          '--db',
+          ch,
+          '--json',
+          '--depth',
+          '50',
+          '--at',
+          at,
+          '--clock',
+          clock,
+        );
+        expect(y, `${f} ${clock}`).toEqual(x);
+        expect(x.bids.length).toBeGreaterThan(10);
+      }
+    }
+
+    const again = await l2desk('import', '--db', ch, RECORDING, '--quiet');
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('was imported before (same content) as session 1: skipped');
+    const after = await json<CheckReport>('db', 'check', '--db', ch, '--json');
+    expect(after.tables.sessions).toBe(1);
+  }, 180_000);
+
+  it('train, predictions, diagnose, backtest runs and db quality agree with the SQLite store on the same session', async () => {
+    const file = path.join(dir, 'sim.db');
+    const ch = server.url('trained');
+    const c = await l2desk(
+      'collect',
+      '--source',
+      'sim',
+      '--seed',
+      '42',
+      '--speed',
+      'max',
+      '--duration',
+      '20m',
+      '--db',
+      file,
+      '--quiet',
+    );
+    expect(c.code, c.err).toBe(0);
+    // The same rows in ClickHouse (a collect there would run on its own wall clock, so other decision instants).
+    await withStore(ch, async (store) => {
+      const src = openDb(file, { mustExist: true });
+      try {
+        expect(await copySessionToClickHouse(src, 1, store)).toBe(1);
+      } finally {
+        src.close();
+      }
+    });
+
+    // train: the same dataset, the same model.
+    const train = (db: string, name: string) =>
+      json<Record<string, unknown>>(
+        'train',
+        '--db',
+        db,
+        '--trials',
+        '0',
+        '--rounds',
+        '40',
+        '--out',
+        path.join(dir, 'models'),
+        '--name',
+        name,
+        '--set',
+        'train.min_horizons=60',
+        '--json',
+      );
+    const ts = await train(file, 'sq');
+    const tc = await train(ch, 'ch');
+    const same = (r: Record<string, unknown>) => {
+      const { model: _m, metadata: _j, model_id: _i, seconds: _s, ...rest } = r;
+      return rest;
+    };
+    expect(same(tc)).toEqual(same(ts));
+    expect(tc.model_id).toBeNull(); // the registry is SQLite's
+    expect(ts.n_rows as number).toBeGreaterThan(1000);
+    const model = ts.model as string;
+
+    // predictions and diagnose: the same figures.
+    const ps = await json<Record<string, unknown>>('predictions', '--db', file, '--model', model, '--json');
+    const pc = await json<Record<string, unknown>>('predictions', '--db', ch, '--model', model, '--json');
+    expect({ ...pc, db: null }).toEqual({ ...ps, db: null });
+    expect(pc.db).toBe(ch);
+    const ds = await l2desk('diagnose', '--db', file, '--model', model, '--json');
+    const dc = await l2desk('diagnose', '--db', ch, '--model', model, '--json');
+    expect(dc.code, dc.err).toBe(ds.code);
+    const strip = (t: string) =>
+      JSON.parse(t.split(file).join('DB').split(ch).join('DB')) as Record<string, unknown>;
+    expect(strip(dc.out)).toEqual(strip(ds.out));
+
+    // backtest with recording (the bundled model, which trades on this session): the runs are stored in ClickHouse
+    // and read back as from SQLite.
+    const backtest = (db: string) =>
+      l2desk(
+        'backtest',
+        '--db',
+        db,
+        '--session',
+        '1',
+        '--sweep',
+        '0.2,1',
+        '--report',
+        path.join(dir, `bt-${db === file ? 's' : 'c'}.json`),
+      );
+    const bs = await backtest(file);
+    expect(bs.code, bs.err).toBe(0);
+    const bc = await backtest(ch);
+    expect(bc.code, bc.err).toBe(0);
+    expect(bc.out).toContain(`runs 1, 2 stored in ${ch}`);
+    const rs = await json<{ runs: { id: number }[] }>('runs', '--db', file, '--json');
+    const rc = await json<{ runs: { id: number }[] }>('runs', '--db', ch, '--json');
+    const noTimes = (x: unknown) =>
+      JSON.parse(JSON.stringify(x), (k, v) => (/^(started_at|ended_at)$/.test(k) ? 0 : v)) as unknown;
+    expect(noTimes(rc)).toEqual(noTimes(rs));
+    expect(rc.runs.map((r) => r.id).sort()).toEqual([1, 2]);
+    let fills = 0;
+    for (const id of ['1', '2']) {
+      const x = await json<Record<string, unknown>>('runs', 'show', id, '--db', file, '--json');
+      const y = await json<Record<string, unknown>>('runs', 'show', id, '--db', ch, '--json');
+      expect(noTimes(y)).toEqual(noTimes(x));
+      fills += (x.fills as { total: number }).total;
+    }
+    expect(fills, bs.out).toBeGreaterThan(0);
+    const report = async (db: string, name: string) => {
+      const out = path.join(dir, name);
+      const r = await l2desk('runs', 'report', '1,2', '--db', db, '--out', out);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(fs.readFileSync(out, 'utf8')) as { rows: unknown; equity: unknown; session: unknown };
+    };
+    const xs = await report(file, 'rs.json');
+    const xc = await report(ch, 'rc.json');
+    expect(noTimes(xc.rows)).toEqual(noTimes(xs.rows));
+    expect(xc.equity).toEqual(xs.equity);
+    expect(xc.session).toEqual(xs.session);
+    const missing = await l2desk('runs', 'show', '9', '--db', ch);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`no run 9 in ${ch}; it holds 2 run(s), ids 1–2`);
+
+    // db quality: the same report.
+    const qs = await l2desk('db', 'quality', '--db', file, '--json');
+    const qc = await l2desk('db', 'quality', '--db', ch, '--json');
+    expect(qc.code, qc.err).toBe(qs.code);
+    const q = (t: string) => (JSON.parse(t) as { sessions: unknown }).sessions;
+    expect(q(qc.out)).toEqual(q(qs.out));
+  }, 600_000);
+
+  it('db prune drops what SQLite prune drops, keeping the snapshot later data builds on', async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const book = (recvTs: number, u: number, snapshot: boolean, price: number): BookMessage => ({
+      kind: 'book',
+      type: snapshot ? 'snapshot' : 'delta',
+      symbol: 'BTCUSDT',
+      depth: 50,
+      ts: recvTs,
+      cts: recvTs,
+      recvTs,
+      u,
+      seq: u,
+      bids: [[price, 1]],
+      asks: [[price + 0.1, 2]],
+    });
+    // Session 1 lies wholly 5-4 days back (two whole day partitions go); session 2 starts 3 days back, snapshots
+    // 2.5 days back and runs on to now: its last snapshot before the cutoff (2 days) and what follows stay.
+    const messages = (sid: number): MarketMessage[] => {
+      const out: MarketMessage[] = [];
+      const from = sid === 1 ? now - 5 * DAY : now - 3 * DAY;
+      const to = sid === 1 ? now - 4 * DAY : now - 60_000;
+      const step = (to - from) / 400;
+      for (let i = 0; i < 400; i++) {
+        const t = Math.round(from + i * step);
+        const snapshot = i === 0 || (sid === 2 && i === 70);
+        out.push(book(t, i + 1, snapshot, 100 + (i % 7)));
+        if (i % 10 === 5)
+          out.push({
+            kind: 'trades',
+            symbol: 'BTCUSDT',
+            ts: t,
+            recvTs: t,
+            trades: [
+              { ts: t, side: 'Buy', price: 100, size: 1, id: `t${sid}-${i}`, blockTrade: false, seq: i },
+            ],
+          });
+      }
+      return out;
+    };
+    const file = path.join(dir, 'prune.db');
+    const ch = server.url('pruned');
+    const db = openDb(file);
+    await withStore(ch, async (store) => {
+      for (const sid of [1, 2]) {
+        const msgs = messages(sid);
+        const s = {
+          source: 'bybit',
+          symbol: 'BTCUSDT',
+          category: 'linear' as const,
+          depth: 50,
+          tickSize: '0.1',
+          startedAt: msgs[0].recvTs,
+        };
+        const w = new SessionWriter(db, createSqliteSession(db, s));
+        const cw = ClickHouseSessionWriter.forNewSession(store, await createSession(store, s), 'BTCUSDT');
+        for (const m of msgs) {
+          w.writeMessage(m);
+          cw.writeMessage(m);
+        }
+        w.close(msgs.at(-1)!.recvTs);
+        await cw.close(msgs.at(-1)!.recvTs);
+      }
+    });
+    db.close();
+    const ps = await l2desk('db', 'prune', '--db', file, '--days', '2');
+    expect(ps.code, ps.err).toBe(0);
+    const pc = await l2desk('db', 'prune', '--db', ch, '--days', '2');
+    expect(pc.code, pc.err).toBe(0);
+    // "pruned raw data received before TIME: N L2 updates, M trades from …" (each command takes its own now)
+    const counts = (t: string) => t.replace(/^.*?Z: /, '').replace(/ from .*/, '');
+    expect(counts(pc.out)).toBe(counts(ps.out));
+    expect(pc.out).toMatch(
+      /: [1-9]\d* L2 updates, [1-9]\d* trades from 2 session\(s\) in clickhouse:.*day partition\(s\) dropped whole/,
+    );
+    const sq = await json<CheckReport>('db', 'check', '--db', file, '--json');
+    const cq = await json<CheckReport>('db', 'check', '--db', ch, '--json');
+    // SQLite's prune leaves an emptied session's last receive time in its row; ClickHouse counts from the data.
+    const emptied = (x: CheckReport['sessions'][number]) =>
+      x.bookMessages + x.trades === 0 ? { ...x, lastRecvTs: null } : x;
+    expect(cq.sessions).toEqual(sq.sessions.map(emptied));
+    expect(cq.sessions[0].bookMessages).toBe(0);
+    expect(cq.sessions[1].bookMessages).toBeGreaterThan(0);
+    // What is left replays to the same book.
+    const x = await json<unknown>('book', '--db', file, '--session', '2', '--json');
+    const y = await json<unknown>('book', '--db', ch, '--session', '2', '--json');
+    expect(y).toEqual(x);
+  }, 180_000);
+});
