@@ -5,7 +5,9 @@
 // - every book gets its input in its native shape ([price, size] arrays for ours and ccxt, tardis-dev's
 //   BookChange objects), freshly materialized for every chunk before the clock starts (ccxt keeps and mutates the
 //   arrays it is given, so it cannot replay shared ones);
-// - a full GC before every timed chunk, so that no book pays for another's garbage or for the input preparation;
+// - a full GC before every timed chunk, so that no book pays for another's garbage or for the input preparation,
+//   then a wait until V8's helper threads have finished sweeping after it (settle): their CPU time would
+//   otherwise land on the next clock, a fixed ~2 ms per chunk that weighs most on the fastest book;
 // - chunks of each stream are applied by the three books in a rotating order, runs (rounds) repeat the whole
 //   stream on fresh books; medians of the runs; wall and CPU time (process.cpuUsage) both reported;
 // - after every message each book's reads are folded into one number and compared across books (outside the
@@ -15,7 +17,7 @@
 // sizes (BTC-like 0.1, XRP-like 0.0001, DOGE-like 0.00001). Goal: ≥ 3× the faster peer on every stream.
 // Env: BENCH_RUNS (default 5, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
 // stream, default 60k; the finer-tick streams, ~2 levels per message, get 2.5× as many), BENCH_CHUNK (messages
-// per timed chunk, default 20k).
+// per timed chunk, default 20k), BENCH_STREAMS (comma-separated stream names to run, default all).
 import { OrderBook } from '../src-main/book/orderBook.ts';
 import { TickScale } from '../src-main/book/tickScale.ts';
 import { realContinuous, simulated, type BenchBookMessage, type BenchStream } from './lib/bookData.ts';
@@ -84,6 +86,22 @@ function captures(
   ];
 }
 
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Returns once the process is idle apart from this (sleeping) thread: after a full GC, V8 sweeps on helper threads
+ * and process.cpuUsage() counts them. Sleeps 2 ms at a time until one sleep costs under 0.1 ms of CPU (at most
+ * 200 ms: on a machine this loaded the figure is noisy anyway).
+ */
+function settle(): void {
+  for (let k = 0; k < 100; k++) {
+    const c0 = process.cpuUsage();
+    Atomics.wait(SLEEP, 0, 0, 2);
+    const c = process.cpuUsage(c0);
+    if (c.user + c.system < 100) return;
+  }
+}
+
 interface Times {
   wall: number;
   cpu: number;
@@ -124,6 +142,7 @@ function runStream(s: BenchStream): void {
         const msgs = stream.materialize(from, from + count);
         const tmsgs = name === 'tardis-dev' ? toTardis(msgs) : [];
         fullGc();
+        settle();
         const t =
           name === 'ours'
             ? measure(() => applyOurs(ours, msgs, r, capBid, capAsk))
@@ -193,7 +212,17 @@ function generated(make: () => BenchStream): BenchStream {
   return s;
 }
 
-runStream(generated(() => realContinuous(REAL_LEVELS)));
-runStream(generated(() => simulated(SIM_N, { tickSize: '0.1', startPrice: 65000 })));
-runStream(generated(() => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.0001', startPrice: 0.52 })));
-runStream(generated(() => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.00001', startPrice: 0.15 })));
+const STREAMS: Array<[string, () => BenchStream]> = [
+  ['real_ob200', () => realContinuous(REAL_LEVELS)],
+  ['sim_tick_0.1', () => simulated(SIM_N, { tickSize: '0.1', startPrice: 65000 })],
+  ['sim_tick_0.0001', () => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.0001', startPrice: 0.52 })],
+  ['sim_tick_0.00001', () => simulated(Math.round(SIM_N * 2.5), { tickSize: '0.00001', startPrice: 0.15 })],
+];
+const only = process.env.BENCH_STREAMS?.split(',').filter(Boolean);
+const unknown = only?.filter((n) => !STREAMS.some(([name]) => name === n)) ?? [];
+if (unknown.length)
+  failBench(
+    'book.apply',
+    `unknown stream(s) ${unknown.join(', ')}; streams: ${STREAMS.map(([n]) => n).join(', ')}`,
+  );
+for (const [name, make] of STREAMS) if (!only || only.includes(name)) runStream(generated(make));

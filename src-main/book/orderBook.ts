@@ -1,10 +1,21 @@
 // L2 order book keyed by integer ticks: apply Bybit snapshots/deltas, answer best, top-N and depth queries.
 // Each side is a dense ladder of sizes indexed by tick around a movable anchor (O(1) updates, no
 // allocation); levels too far from the traffic to fit the ladder live in a small sorted overflow list.
+// The engine reads the top levels after every message (forEachLevel), so each side also keeps its best
+// levels as prices in a small cache that survives updates behind it and size changes within it: on
+// fine-tick books (~2 level updates per message) that read, not the update, is most of the work.
 import type { Level } from '../../src-shared/market.ts';
 import { OffTickError, TICK_ABS_TOL, TICK_REL_TOL, type TickScale } from './tickScale.ts';
 
 export type BookSide = 'bid' | 'ask';
+
+// Module-local copies: under a CommonJS-style transform (tsx loading from CommonJS) every read of an imported binding is a
+// getter call, which the level loop would pay twice per level.
+const ABS_TOL = TICK_ABS_TOL;
+const REL_TOL = TICK_REL_TOL;
+
+/** Most levels a side's top cache holds; forEachLevel for more visits the ladder directly. */
+const TOP_CACHE = 32;
 
 export interface OrderBookOptions {
   /** First ladder size in ticks per side (default 4096, enough for BTC orderbook.200); grows by doubling. */
@@ -29,16 +40,102 @@ class Ladder {
   farTicks: number[] = [];
   farSizes: number[] = [];
   readonly empty: number;
+  /**
+   * The top cache: the best topLen levels (ticks, prices, sizes), best first; topLen < 0 when not built.
+   * Valid while no level at or better than topEdge appears or disappears (a size change there is written
+   * through). topEdge is the worst cached tick, or `empty` when the cache holds the whole side (then any
+   * change counts), or −`empty` when there is no cache (no change counts).
+   */
+  readonly topTicks = new Float64Array(TOP_CACHE);
+  readonly topPx = new Float64Array(TOP_CACHE);
+  readonly topSz = new Float64Array(TOP_CACHE);
+  topLen = -1;
+  topWhole = false;
+  topEdge: number;
 
   constructor(
     readonly isBid: boolean,
     initialCap: number,
     private readonly maxCap: number,
+    private readonly mantissa: number,
+    private readonly pow10: number,
   ) {
     this.cap = initialCap;
     this.sizes = new Float64Array(initialCap);
     this.empty = isBid ? -Infinity : Infinity;
     this.best = this.empty;
+    this.topEdge = -this.empty;
+  }
+
+  /** fillTop's visitor when the side has overflow levels (bound once: no allocation per read). */
+  private readonly collectTop = (t: number, size: number, i: number): void => {
+    this.topTicks[i] = t;
+    this.topPx[i] = (t * this.mantissa) / this.pow10;
+    this.topSz[i] = size;
+    this.topLen = i + 1;
+  };
+
+  /** Forgets the top cache (a level at or better than its edge appeared or disappeared). */
+  dropTop(): void {
+    this.topLen = -1;
+    this.topEdge = -this.empty;
+  }
+
+  /** A cached level's size changed in place. */
+  private resizeTop(t: number, size: number): void {
+    const tt = this.topTicks;
+    for (let k = 0; k < this.topLen; k++) {
+      if (tt[k] === t) {
+        this.topSz[k] = size;
+        return;
+      }
+    }
+    this.dropTop(); // not cached after all (cannot happen while the edge rule holds): rebuild on the next read
+  }
+
+  /**
+   * Fills the top cache with up to n ≤ TOP_CACHE best levels and returns how many it holds. Prices are
+   * ticks × mantissa / 10^decimals, the same correctly rounded division as TickScale.toPrice.
+   */
+  fillTop(n: number): number {
+    const tt = this.topTicks;
+    const tp = this.topPx;
+    const tz = this.topSz;
+    const m = this.mantissa;
+    const p10 = this.pow10;
+    let len = 0;
+    if (this.farTicks.length === 0) {
+      const want = Math.min(n, this.denseCount);
+      const s = this.sizes;
+      const base = this.base;
+      if (this.isBid) {
+        for (let i = this.best - base; len < want; i--) {
+          const z = s[i];
+          if (z !== 0) {
+            tt[len] = base + i;
+            tp[len] = ((base + i) * m) / p10;
+            tz[len++] = z;
+          }
+        }
+      } else {
+        for (let i = this.best - base; len < want; i++) {
+          const z = s[i];
+          if (z !== 0) {
+            tt[len] = base + i;
+            tp[len] = ((base + i) * m) / p10;
+            tz[len++] = z;
+          }
+        }
+      }
+    } else {
+      this.topLen = 0;
+      this.visit(n, this.collectTop);
+      len = this.topLen;
+    }
+    this.topLen = len;
+    this.topWhole = len < n;
+    this.topEdge = this.topWhole ? this.empty : tt[len - 1];
+    return len;
   }
 
   count(): number {
@@ -46,6 +143,7 @@ class Ladder {
   }
 
   clear(): void {
+    this.dropTop();
     if (this.denseCount > 0) this.sizes.fill(0);
     this.denseCount = 0;
     this.farTicks.length = 0;
@@ -64,6 +162,9 @@ class Ladder {
         if (old === 0) {
           this.denseCount++;
           if (this.isBid ? t > this.best : t < this.best) this.best = t;
+          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.dropTop();
+        } else if (this.isBid ? t >= this.topEdge : t <= this.topEdge) {
+          this.resizeTop(t, size);
         }
         return;
       }
@@ -72,6 +173,7 @@ class Ladder {
           s[i] = 0;
           this.denseCount--;
           if (t === this.best) this.rescanFrom(i);
+          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.dropTop();
         }
         return;
       }
@@ -132,6 +234,7 @@ class Ladder {
     if (size === 0) {
       const j = this.farIndex(t);
       if (j < 0) return;
+      this.dropTop();
       this.farTicks.splice(j, 1);
       this.farSizes.splice(j, 1);
       if (t === this.best) {
@@ -142,6 +245,8 @@ class Ladder {
       }
       return;
     }
+    // Beyond the ladder is rare: forget the top cache rather than work out whether this level is in it.
+    this.dropTop();
     if (this.count() === 0) {
       // Empty side: just move the anchor, the ladder is all zeros.
       this.base = t - (this.cap >> 1);
@@ -332,8 +437,8 @@ export class OrderBook {
     this.ticksPerUnit = scale.ticksPerUnit;
     const max = Math.max(16, opts.maxLadder ?? 1 << 20);
     const initial = Math.min(max, Math.max(16, opts.initialLadder ?? 4096));
-    this.bids = new Ladder(true, initial, max);
-    this.asks = new Ladder(false, initial, max);
+    this.bids = new Ladder(true, initial, max, scale.mantissa, scale.pow10);
+    this.asks = new Ladder(false, initial, max, scale.mantissa, scale.pow10);
   }
 
   /** Replaces the whole book. Throws OffTickError (book cleared) if a price is off the tick grid. */
@@ -360,7 +465,7 @@ export class OrderBook {
       const x = lv[0] * k;
       const t = Math.round(x);
       const d = x - t;
-      const tol = TICK_ABS_TOL + TICK_REL_TOL * Math.abs(x);
+      const tol = ABS_TOL + REL_TOL * Math.abs(x);
       if (!(d <= tol && -d <= tol)) throw new OffTickError(lv[0], this.scale.tickSize);
       b.set(t, lv[1]);
     }
@@ -370,7 +475,7 @@ export class OrderBook {
       const x = lv[0] * k;
       const t = Math.round(x);
       const d = x - t;
-      const tol = TICK_ABS_TOL + TICK_REL_TOL * Math.abs(x);
+      const tol = ABS_TOL + REL_TOL * Math.abs(x);
       if (!(d <= tol && -d <= tol)) throw new OffTickError(lv[0], this.scale.tickSize);
       a.set(t, lv[1]);
     }
@@ -399,11 +504,14 @@ export class OrderBook {
   }
 
   bestBid(): number {
+    // After a read of the top levels (the engine's order) the price is in the top cache already.
+    if (this.bids.topLen > 0) return this.bids.topPx[0];
     const t = this.bestBidTick();
     return t === t ? this.scale.toPrice(t) : NaN;
   }
 
   bestAsk(): number {
+    if (this.asks.topLen > 0) return this.asks.topPx[0];
     const t = this.bestAskTick();
     return t === t ? this.scale.toPrice(t) : NaN;
   }
@@ -446,11 +554,29 @@ export class OrderBook {
 
   /** Calls fn(price, size, i) for up to n levels of a side, best first, without allocating. */
   forEachLevel(side: BookSide, n: number, fn: (price: number, size: number, i: number) => void): void {
+    const l = side === 'bid' ? this.bids : this.asks;
+    let len = l.topLen;
+    if (len < n && !(len >= 0 && l.topWhole)) {
+      if (n > TOP_CACHE) {
+        this.visitAll(l, n, fn);
+        return;
+      }
+      len = l.fillTop(n);
+    }
+    // fn may read the book again, even this side with a larger n: that refill writes the same leading
+    // levels into these arrays, so this loop still sees the right ones.
+    const px = l.topPx;
+    const sz = l.topSz;
+    const end = Math.min(n, len);
+    for (let k = 0; k < end; k++) fn(px[k], sz[k], k);
+  }
+
+  private visitAll(l: Ladder, n: number, fn: (price: number, size: number, i: number) => void): void {
     // A pre-bound visitor plus a saved/restored target keeps this allocation-free and re-entrant.
     const prev = this.target;
     this.target = fn;
     try {
-      this.ladder(side).visit(n, this.visitor);
+      l.visit(n, this.visitor);
     } finally {
       this.target = prev;
     }
