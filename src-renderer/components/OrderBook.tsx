@@ -103,7 +103,11 @@ function Ladder({ book, rows }: { book: BookView; rows: number }) {
           <td className="px mid" data-mid={book.mid}>
             {fmt(book.mid, dp + 1)}
           </td>
-          <td colSpan={2} className="num dim">
+          <td
+            colSpan={2}
+            className="num dim"
+            title={`spread ${fmt(book.spread, dp)} · ${fmt(spreadBps, 2)} bps`}
+          >
             spread {fmt(book.spread, dp)} · {fmt(spreadBps, 2)} bps
           </td>
         </tr>

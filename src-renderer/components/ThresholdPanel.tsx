@@ -81,17 +81,28 @@ export function ThresholdPanel({ client }: { client: Client }) {
           If used over the last {whatIf ? Math.round(whatIf.windowMs / 60000) : '—'} min (
           {whatIf?.samples ?? 0} predictions):
         </div>
+        {/* Each figure with its label, wrapping as a pair on a narrow panel. */}
         <dl className="kv">
-          <dt>Signals</dt>
-          <dd data-testid="whatif-signals">{whatIf ? whatIf.signals : '—'}</dd>
-          <dt>Trades</dt>
-          <dd>{whatIf ? whatIf.trades : '—'}</dd>
-          <dt>Hit rate</dt>
-          <dd>{whatIf && whatIf.signals > 0 ? pct(whatIf.hitRate) : '—'}</dd>
-          <dt>Net P&amp;L</dt>
-          <dd className={sign(whatIf?.netPnl ?? 0)}>{whatIf ? signed(whatIf.netPnl) : '—'}</dd>
-          <dt>Fees</dt>
-          <dd>{whatIf ? fmt(whatIf.fees) : '—'}</dd>
+          <div>
+            <dt>Signals</dt>
+            <dd data-testid="whatif-signals">{whatIf ? whatIf.signals : '—'}</dd>
+          </div>
+          <div>
+            <dt>Trades</dt>
+            <dd>{whatIf ? whatIf.trades : '—'}</dd>
+          </div>
+          <div>
+            <dt>Hit rate</dt>
+            <dd>{whatIf && whatIf.signals > 0 ? pct(whatIf.hitRate) : '—'}</dd>
+          </div>
+          <div>
+            <dt>Net P&amp;L</dt>
+            <dd className={sign(whatIf?.netPnl ?? 0)}>{whatIf ? signed(whatIf.netPnl) : '—'}</dd>
+          </div>
+          <div>
+            <dt>Fees</dt>
+            <dd>{whatIf ? fmt(whatIf.fees) : '—'}</dd>
+          </div>
         </dl>
       </div>
     </section>
