@@ -1,6 +1,6 @@
 // The per-session feature cache on a real SQLite file: a hit is bit-identical to a cold build from raw data; a
-// different feature key (feature set, grid, clock, horizon) or changed session data misses; a damaged entry is
-// rebuilt, never trusted; deleting a session drops its entries.
+// different feature key (feature set, grid, clock, horizon) or changed session data (appended, pruned) misses; a
+// damaged entry is rebuilt, never trusted; deleting a session drops its entries.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { getSession } from '../store/sessions.ts';
 import { storeEvents } from '../store/testing/storeEvents.ts';
 import { buildDataset, type Dataset, type DatasetOptions } from './dataset.ts';
 import { cachedDataset, clearFeatureCache, featureKey } from './featureCache.ts';
+import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { datasetFromDb } from './trainPipeline.ts';
 
@@ -129,6 +130,21 @@ describe('feature cache', () => {
       const after = cachedDataset(db, [getSession(db, sid)!], opts);
       expect(after.built).toEqual([sid]);
       expect(after.dataset.nRows).toBeGreaterThan(before.nRows);
+      expectSameRows(after.dataset, cold(db, sid));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('pruning old raw data (retention) misses: the rows are those of what is left', () => {
+    const { db, sid } = fresh('prune');
+    try {
+      const before = cachedDataset(db, [getSession(db, sid)!], opts).dataset;
+      const r = pruneRawData(db, { days: 1, now: T0 + 100_000 + 86_400_000 });
+      expect(r.l2Deleted).toBeGreaterThan(0);
+      const after = cachedDataset(db, [getSession(db, sid)!], opts);
+      expect(after.built).toEqual([sid]);
+      expect(after.dataset.nRows).toBeLessThan(before.nRows);
       expectSameRows(after.dataset, cold(db, sid));
     } finally {
       db.close();
