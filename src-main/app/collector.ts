@@ -1,7 +1,10 @@
 // Collector adapter: runs a fresh source (bybit or sim) for one symbol/depth and records every message and gap into
 // a new stored session through SessionRecorder (batched writer; the session keeps the tick the source finally inferred).
 import type { Config } from '../../src-shared/config.ts';
+import type { FeedHealth } from '../../src-shared/market.ts';
+import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createSource } from '../market/createSource.ts';
+import { awaitSubscribed, HeldSource } from '../market/heldSource.ts';
 import type { Db } from '../store/db.ts';
 import { SessionRecorder } from '../store/sessionRecorder.ts';
 import type { Collector } from './ports.ts';
@@ -9,8 +12,12 @@ import type { Collector } from './ports.ts';
 export function makeCollector(config: Config, db: Db): Collector {
   return async ({ symbol, depth, source, onError, onNotice }) => {
     const cfg: Config = { ...config, symbol, depth, source };
+    const made = createSource(cfg);
+    // A live feed is started first: a symbol the exchange refuses fails this command with the refusal and leaves no
+    // empty session. An exchange that cannot be reached is recorded as before (the recorder waits for it).
+    const held = made instanceof BybitSource ? await startLive(made, onError, onNotice) : null;
     // The app service stops the job at the requested duration; the recorder runs until then.
-    const rec = new SessionRecorder(db, createSource(cfg), {
+    const rec = new SessionRecorder(db, held ?? made, {
       durationMs: Infinity,
       clock: 'wall',
       depth,
@@ -23,6 +30,7 @@ export function makeCollector(config: Config, db: Db): Collector {
     });
     // Not awaited: a live source starts only once subscribed, which may take long (or forever, offline); the job
     // must be stoppable meanwhile. A source that cannot start ends the recording, and the job with it (`ended`).
+    held?.release(); // the recorder listens now: what arrived while subscribing (the first snapshot) goes to it
     rec.start().catch(() => {});
     const ended = rec.finished.then(() => undefined);
     return {
@@ -38,4 +46,37 @@ export function makeCollector(config: Config, db: Db): Collector {
       },
     };
   };
+}
+
+/**
+ * Starts a live source held (its data kept for the recorder) and waits for the exchange's first answer: accepted,
+ * or not reachable (a reconnect began; the recorder goes on waiting) give the held source; a refusal is thrown.
+ */
+async function startLive(
+  source: BybitSource,
+  onError: (m: string) => void,
+  onNotice: (m: string) => void,
+): Promise<HeldSource> {
+  const held = new HeldSource(source);
+  held.on('warning', onError);
+  held.on('notice', onNotice);
+  let unreachable: (reason: string) => void = () => {};
+  const stop = new Promise<string>((r) => (unreachable = r));
+  const onHealth = (h: FeedHealth) => {
+    if (h.state === 'reconnecting') unreachable('reconnecting');
+  };
+  source.on('health', onHealth);
+  try {
+    await awaitSubscribed([held], Infinity, stop);
+  } finally {
+    source.off('health', onHealth);
+    held.off('warning', onError);
+    held.off('notice', onNotice);
+  }
+  const refused = source.refusal();
+  if (refused) {
+    await source.stop();
+    throw refused;
+  }
+  return held;
 }

@@ -17,6 +17,7 @@ import type { Fill } from '../trading/types.ts';
 import type { FeedRecorderFactory, FeedRecording } from './feedRecorder.ts';
 import { readModelInfo } from './modelsCatalog.ts';
 import type { LivePipeline, PipelineFactory } from './ports.ts';
+import { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
 
 export type SourceMaker = (spec: SourceSpec) => MarketSource | Promise<MarketSource>;
 
@@ -174,7 +175,11 @@ export function enginePipelineFactory(opts: {
         void recording?.finished.then((r) => {
           if (r.error) sink.error('store', `storing the live feed stopped: ${r.error.message}`);
         });
-        return engine.start();
+        return engine.start().catch(async (e: unknown) => {
+          // A refused symbol: the feed never started, so its recording would be an empty session; it goes.
+          if (e instanceof SubscriptionRefusedError) await recording?.discard?.();
+          throw e;
+        });
       },
       stop: async () => {
         await engine.stop();

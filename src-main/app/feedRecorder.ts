@@ -26,6 +26,8 @@ export interface FeedRecording {
   /** Settles when the recording ends; `error` is set when writing failed (the feed itself keeps running). */
   readonly finished: Promise<{ error?: Error }>;
   stop(): Promise<unknown>;
+  /** Stops it and deletes its session: the feed never started (a refused symbol), so nothing of it is kept. */
+  discard?(): Promise<void>;
 }
 
 export type FeedRecorderFactory = (source: MarketSource, spec: SourceSpec) => FeedRecording | null;
@@ -123,6 +125,14 @@ export function makeFeedRecorder(
     const timer = setInterval(() => void prune(rec.sessionId), PRUNE_EVERY_MS);
     timer.unref?.();
     void rec.finished.finally(() => clearInterval(timer));
-    return rec;
+    return {
+      sessionId: rec.sessionId,
+      finished: rec.finished,
+      stop: () => rec.stop(),
+      discard: async () => {
+        await rec.stop();
+        await deleteSession(db, rec.sessionId);
+      },
+    };
   };
 }

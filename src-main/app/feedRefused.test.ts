@@ -64,6 +64,17 @@ describe('the app on a refused symbol', () => {
       // Tried once: no reconnect loop behind the banner.
       expect(server.stats.connections).toBe(1);
 
+      // Collect on the live feed with a symbol the exchange refuses: the command fails with the same words, and no
+      // empty session is left behind.
+      expect(
+        await ctx.dispatch('collect/start', { symbol: 'XRPUSDT', depth: 50, durationMs: 60_000 }),
+      ).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/refused the subscription to XRPUSDT on linear .*check the symbol/),
+      });
+      expect(ctx.service.snapshot().sessions).toEqual([]);
+      expect(ctx.service.snapshot().collect?.running ?? false).toBe(false);
+
       // A symbol the CLI would refuse is refused at the boundary, as --symbol refuses it.
       expect(
         await ctx.dispatch('market/setSource', { source: { kind: 'bybit', symbol: 'sol usdt' } }),
