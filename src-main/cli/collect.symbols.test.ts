@@ -150,6 +150,45 @@ describe('a refused subscription', () => {
   }, 30_000);
 });
 
+describe('a refusal while collecting', () => {
+  it('a symbol delisted mid-run: the collection stops with exit 1, saying it once; what was stored is kept', async () => {
+    const server = await exchange(MARKETS.slice(0, 2));
+    const dbFile = path.join(dir, 'delisted.db');
+    let delisted = false;
+    const { code, out } = await collect(
+      [
+        '--source',
+        'bybit',
+        '--symbol',
+        'BTCUSDT,ETHUSDT',
+        '--url',
+        server.url,
+        '--duration',
+        '60m',
+        '--db',
+        dbFile,
+      ],
+      () => {
+        if (!delisted && sessionsIn(dbFile).length === 2 && sessionsIn(dbFile).every((s) => s.messages > 5)) {
+          delisted = true;
+          server.delist('ETHUSDT');
+          server.inject('gap'); // each client resubscribes its book: ETHUSDT's is refused now
+        }
+        return false; // only the refusal ends it
+      },
+    );
+    expect(code, out).toBe(1);
+    expect(out.match(/the exchange refused the subscription to ETHUSDT on linear/g)).toHaveLength(1);
+    expect(out).toMatch(/^collect stopped: the exchange refused the subscription to ETHUSDT/m);
+    const sessions = sessionsIn(dbFile);
+    expect(sessions.map((s) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    for (const s of sessions) {
+      expect(s.messages).toBeGreaterThan(5);
+      expect(s.endedAt).not.toBeNull();
+    }
+  }, 60_000);
+});
+
 describe('several symbols over one connection', () => {
   it('three symbols: one session each, each book equal to the exchange’s, one connection', async () => {
     const server = await exchange(MARKETS);

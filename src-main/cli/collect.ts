@@ -134,9 +134,11 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
   };
   let warningsSeen = 0;
+  let refusal: SubscriptionRefusedError | null = null;
   // With several symbols, each line says whose it is (the connection's own troubles come under the first symbol).
   const tag = (sym: string, text: string) => (multi && !text.includes(sym) ? `${sym}: ${text}` : text);
   const printWarning = (sym: string, text: string) => {
+    if (refusal && text === refusal.message) return; // said once, as the reason the collection stopped
     const n = ++warningsSeen;
     // Source text (topics, ret_msg) is escaped: one warning stays one line, and cannot drive the terminal.
     if (n <= MAX_WARNINGS_SHOWN) {
@@ -176,7 +178,6 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     control.signal?.removeEventListener('abort', onAbort);
   };
   // A refusal after the start (a resubscription refused) ends the whole collection with its message.
-  let refusal: SubscriptionRefusedError | null = null;
   for (const s of raw)
     if (s instanceof BybitSource)
       s.onRefused((e) => {

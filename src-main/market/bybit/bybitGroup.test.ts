@@ -122,3 +122,26 @@ describe('BybitSource.group', () => {
     ).toThrow(/BTCUSDT is listed twice/);
   });
 });
+
+describe('a refusal after the start', () => {
+  it('a resubscription refused (the symbol delisted): the feed stops, says it once, and calls onRefused', async () => {
+    const server = await serve();
+    const [btc, eth] = group(server, ['BTCUSDT', 'ETHUSDT']);
+    const warnings: string[] = [];
+    const refused: Error[] = [];
+    eth.on('warning', (w) => warnings.push(w));
+    btc.onRefused((e) => refused.push(e));
+    await Promise.all([btc.start(), eth.start()]);
+    await waitFor('both books', () => Boolean(btc.book()?.valid && eth.book()?.valid));
+    server.delist('ETHUSDT');
+    // A skipped delta makes each client resubscribe its book: ETHUSDT's is refused now.
+    server.inject('gap');
+    await waitFor('the refusal', () => refused.length > 0);
+    expect(refused[0].message).toMatch(/refused the subscription to ETHUSDT on linear/);
+    expect(warnings.filter((w) => /refused the subscription/.test(w))).toHaveLength(1);
+    expect(btc.refusal()).toBe(refused[0]);
+    for (const s of [btc, eth]) expect(s.health().state).toBe('stopped');
+    await waitFor('the socket closed', () => server.connectionCount === 0);
+    expect(server.stats.connections).toBe(1);
+  }, 30_000);
+});

@@ -259,9 +259,10 @@ export class BybitSource implements MarketSource {
         this.refusal_ = e;
         this.running = false;
         this.setState('stopped');
-        // Before start() resolved, its rejection carries the message (said once); later it is news.
-        if (this.started) this.events.emit('warning', e.message);
+        // Those who asked to hear of it first (they may say it themselves), then, after start() resolved, as a
+        // warning for the others; before, start()'s rejection carries it.
         for (const fn of this.refusedListeners.splice(0)) fn(e);
+        if (this.started) this.events.emit('warning', e.message);
       },
     };
   }

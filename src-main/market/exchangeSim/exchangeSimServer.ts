@@ -108,7 +108,7 @@ class SymbolMarket {
 
   constructor(
     readonly feed: MarketFeed,
-    readonly categories: ReadonlySet<Category>,
+    readonly categories: Set<Category>,
   ) {
     this.symbol = feed.symbol;
     this.scale = new TickScale(feed.tickSize);
@@ -327,6 +327,15 @@ export class ExchangeSimServer {
   /** What a correct client subscribed to `orderbook.{depth}.{symbol}` holds now: the top `depth` levels and u. */
   trueBook(depth = 50, symbol = this.symbol): TrueBook {
     return this.market(symbol).trueBook(depth);
+  }
+
+  /**
+   * Delists `symbol` (as an exchange delists an instrument): from now on a subscription to its topics is refused;
+   * current subscribers keep what they have.
+   */
+  delist(symbol: string): void {
+    this.market(symbol).categories.clear();
+    this.log(`${symbol} delisted: its topics are refused from now on`);
   }
 
   /** Injects a fault on the current connections (or the markets, for restart). */
