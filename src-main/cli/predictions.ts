@@ -7,7 +7,8 @@ import type { Config } from '../../src-shared/config.ts';
 import { PROJECT_ROOT, loadConfig } from '../config/loadConfig.ts';
 import { modelFileLimits } from '../model/modelFileReader.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
-import { buildDataset, sessionSources, type DatasetStats } from '../model/dataset.ts';
+import { sessionSources, type DatasetStats } from '../model/dataset.ts';
+import { cachedDataset } from '../model/featureCache.ts';
 import { quantiles } from '../model/metrics.ts';
 import type { Predictor } from '../model/predictor.ts';
 import { timeOverlapCounts } from '../backtest/sameData.ts';
@@ -59,13 +60,21 @@ export interface PredictionRun {
 export async function predictStored(
   db: Db,
   predictor: Predictor,
-  opts: { sessionIds: number[]; decisionIntervalMs: number; horizonMs: number },
+  opts: { sessionIds: number[]; decisionIntervalMs: number; horizonMs: number; feedLatencyMs?: number },
 ): Promise<PredictionRun> {
-  const { sources, sessions } = sessionSources(db, opts.sessionIds);
-  const ds = buildDataset(sources, {
-    decisionIntervalMs: opts.decisionIntervalMs,
-    horizonMs: opts.horizonMs,
-  });
+  const { sessions } = sessionSources(db, opts.sessionIds);
+  // The rows training cached for these sessions when it has them (read only: this command does not write the file).
+  const ds = cachedDataset(
+    db,
+    sessions,
+    {
+      decisionIntervalMs: opts.decisionIntervalMs,
+      horizonMs: opts.horizonMs,
+      feedLatencyMs: opts.feedLatencyMs,
+    },
+    {},
+    { write: false },
+  ).dataset;
   const pred = new Float32Array(ds.nRows);
   const chunk = 8192;
   for (let i = 0; i < ds.nRows; i += chunk) {
@@ -302,6 +311,7 @@ export async function run(argv: string[]): Promise<number> {
       sessionIds: copy?.sessionIds ?? sessionIds,
       decisionIntervalMs,
       horizonMs,
+      feedLatencyMs: config.trading.feed_latency,
     });
     const given = [{ threshold: config.trading.threshold, source: 'config' }];
     if (threshold !== undefined) given.push({ threshold, source: '--threshold' });

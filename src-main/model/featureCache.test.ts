@@ -11,7 +11,8 @@ import { SessionWriter } from '../store/sessionWriter.ts';
 import { getSession } from '../store/sessions.ts';
 import { storeEvents } from '../store/testing/storeEvents.ts';
 import { buildDataset, type Dataset, type DatasetOptions } from './dataset.ts';
-import { cachedDataset, clearFeatureCache, featureKey } from './featureCache.ts';
+import { cachedDataset, clearFeatureCache, featureKey, hasFeatureCache } from './featureCache.ts';
+import { MIGRATIONS } from '../store/migrations/index.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { datasetFromDb } from './trainPipeline.ts';
@@ -148,6 +149,31 @@ describe('feature cache', () => {
       expectSameRows(after.dataset, cold(db, sid));
     } finally {
       db.close();
+    }
+  });
+
+  it('a read-only use stores nothing; a file without the cache table (not migrated) is read as before', () => {
+    const { db, sid } = fresh('readonly');
+    try {
+      const want = cold(db, sid);
+      const r = cachedDataset(db, [getSession(db, sid)!], opts, {}, { write: false });
+      expectSameRows(r.dataset, want);
+      expect(db.prepare('SELECT count(*) FROM feature_cache').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+    const old = openDb(path.join(dir, 'old.db'), { migrations: MIGRATIONS.filter((m) => m.version !== 270) });
+    try {
+      const s = storeEvents(old, syntheticEvents({ durationMs: 80_000, seed: 2 }), {
+        startedAt: T0,
+        endedAt: T0 + 80_000,
+      });
+      expect(hasFeatureCache(old)).toBe(false);
+      const r = cachedDataset(old, [getSession(old, s)!], opts);
+      expect(r.built).toEqual([s]);
+      expectSameRows(r.dataset, cold(old, s));
+    } finally {
+      old.close();
     }
   });
 

@@ -113,8 +113,17 @@ function f64(b: Buffer, n: number): Float64Array | null {
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 }
 
+/** False on a database opened without migrations (an older file read as it is): no cache there. */
+export function hasFeatureCache(db: Db): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feature_cache'").get() !==
+    undefined
+  );
+}
+
 /** The entry for (session, keys) if it is there and whole; null on a miss or a damaged entry (never trusted). */
 export function readCachedRows(db: Db, sessionId: number, fKey: string, dKey: string): SessionRows | null {
+  if (!hasFeatureCache(db)) return null;
   const r = db
     .prepare(
       `SELECT n_rows, n_features, x, y, ts, label_recv_ts, stats, checksum FROM feature_cache
@@ -189,7 +198,10 @@ export interface CachedRowsResult {
   hit: boolean;
 }
 
-/** A whole session's rows: from the cache when its entry is current and whole, else built (and stored). */
+/**
+ * A whole session's rows: from the cache when its entry is current and whole, else built (and stored, unless
+ * `write` is false: a command that only reads the database).
+ */
 export function sessionRows(
   db: Db,
   sessionId: number,
@@ -244,6 +256,7 @@ export function cachedDataset(
   sessions: readonly SessionInfo[],
   opts: DatasetOptions,
   window: { fromTs?: number; toTs?: number } = {},
+  o: { write?: boolean } = {},
 ): CachedDatasetResult {
   const from = window.fromTs ?? -Infinity;
   const to = window.toTs ?? Infinity;
@@ -254,7 +267,7 @@ export function cachedDataset(
   let stats: DatasetStats | null = null;
   let n = 0;
   for (const s of sessions) {
-    const { rows, hit } = sessionRows(db, s.id, opts);
+    const { rows, hit } = sessionRows(db, s.id, opts, o);
     (hit ? hits : built).push(s.id);
     stats = stats ? addStats(stats, rows.stats) : { ...rows.stats };
     const keep: number[] = [];
