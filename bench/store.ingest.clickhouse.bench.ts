@@ -1,0 +1,165 @@
+// store.ingest.clickhouse: messages/s stored into ClickHouse through its session writer (RowBinary batches, commit
+// markers, one batch in flight, waiting for the server whenever 60k rows are held, as import and collect do), beside
+// the SQLite SessionWriter on the same messages in the same run. Messages: the real orderbook.200 + publicTrade
+// recording in ../shared/data, repeated with fresh u/times. The server is Debian's clickhouse-server, started on a
+// free loopback port with its own data directory (as the tests do); without it the bench fails: no figure.
+// Also: bytes on the server's disk per message (active parts after the inserts) and the client's CPU per message.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
+import { createSession as createClickHouseSession } from '../src-main/store/clickhouse/catalogue.ts';
+import { lit, openClickHouse, queryJson } from '../src-main/store/clickhouse/connection.ts';
+import { clickhouseServerBinary, startTestServer } from '../src-main/store/clickhouse/testServer.ts';
+import { ClickHouseSessionWriter } from '../src-main/store/clickhouse/writer.ts';
+import { openDb } from '../src-main/store/db.ts';
+import { SessionWriter } from '../src-main/store/sessionWriter.ts';
+import { createSession } from '../src-main/store/sessions.ts';
+import { BYBIT_RECORDING as REC } from '../src-main/testing/bybitRecording.ts';
+import type { MarketMessage } from '../src-shared/market.ts';
+import { failBench, fullGc, median } from './lib/report.ts';
+
+const BENCH = 'store.ingest.clickhouse';
+const N = Number(process.env.BENCH_N ?? 200_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MAX_PENDING_ROWS = 60_000;
+
+function loadMessages(): MarketMessage[] {
+  const base: MarketMessage[] = [];
+  for (const line of fs.readFileSync(REC, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const obj = JSON.parse(line) as { ts: number };
+    const f = parseRawMessage(obj, obj.ts);
+    if (f.type === 'book' || f.type === 'trades') base.push(f.msg);
+  }
+  const span = base[base.length - 1].recvTs - base[0].recvTs + 100;
+  const out: MarketMessage[] = [];
+  for (let rep = 0; out.length < N; rep++) {
+    for (const m of base) {
+      if (out.length >= N) break;
+      const dt = rep * span;
+      out.push(
+        m.kind === 'book'
+          ? { ...m, u: m.u + rep * 1_000_000, ts: m.ts + dt, recvTs: m.recvTs + dt }
+          : { ...m, ts: m.ts + dt, recvTs: m.recvTs + dt },
+      );
+    }
+  }
+  return out;
+}
+
+const SESSION = {
+  source: 'bench',
+  symbol: 'BTCUSDT',
+  category: 'linear' as const,
+  depth: 200,
+  tickSize: '0.1',
+  startedAt: 0,
+};
+
+/** [messages/s wall, messages per CPU-second of this process] into a fresh SQLite file. */
+function sqliteRun(dir: string, msgs: readonly MarketMessage[], i: number): [number, number] {
+  const db = openDb(path.join(dir, `s${i}.db`));
+  try {
+    const w = new SessionWriter(db, createSession(db, SESSION), { maxRows: 20_000 });
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (const m of msgs) w.writeMessage(m);
+    w.close(1);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    return [msgs.length / wall, msgs.length / ((c.user + c.system) / 1e6)];
+  } finally {
+    db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!clickhouseServerBinary())
+    failBench(
+      BENCH,
+      'no clickhouse-server binary (apt-get install -y clickhouse-server clickhouse-client): no ClickHouse figure',
+    );
+  if (!fs.existsSync(REC)) failBench(BENCH, `the recording ${REC} is missing`);
+  const msgs = loadMessages();
+  const server = await startTestServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2bench-ch-'));
+  try {
+    const ch: number[] = [];
+    const chCpu: number[] = [];
+    const sq: number[] = [];
+    const sqCpu: number[] = [];
+    let bytesPerMessage = 0;
+    let version = '';
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate who goes first (page cache, a noisy neighbour), a full GC before each.
+      const order = i % 2 === 0 ? ['ch', 'sq'] : ['sq', 'ch'];
+      for (const which of order) {
+        fullGc();
+        if (which === 'sq') {
+          const [w, c] = sqliteRun(dir, msgs, i);
+          sq.push(w);
+          sqCpu.push(c);
+          continue;
+        }
+        const store = await openClickHouse(server.url(`bench${i}`));
+        try {
+          const w = ClickHouseSessionWriter.forNewSession(
+            store,
+            await createClickHouseSession(store, SESSION),
+            'BTCUSDT',
+            { maxRows: 20_000 },
+          );
+          const c0 = process.cpuUsage();
+          const t0 = process.hrtime.bigint();
+          let k = 0;
+          for (const m of msgs) {
+            w.writeMessage(m);
+            if (++k % 4096 === 0 && w.stats().pending >= MAX_PENDING_ROWS) await w.drain();
+          }
+          await w.close(1);
+          const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+          const c = process.cpuUsage(c0);
+          ch.push(msgs.length / wall);
+          chCpu.push(msgs.length / ((c.user + c.system) / 1e6));
+          const st = w.stats();
+          if (st.bookMessages + st.tradeMessages !== msgs.length)
+            throw new Error(`stored ${st.bookMessages + st.tradeMessages} of ${msgs.length} messages`);
+          const [p] = await queryJson<{ b: string }>(
+            store,
+            `SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE database = ${lit(store.url.database)} AND active`,
+          );
+          bytesPerMessage = Number(p.b) / msgs.length;
+          const [v] = await queryJson<{ v: string }>(store, 'SELECT version() AS v');
+          version = v.v;
+        } finally {
+          await store.close();
+        }
+      }
+    }
+    const value = median(ch);
+    const sqlite = median(sq);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: BENCH,
+        value: Math.round(value),
+        unit: 'messages/s',
+        peer: 'sqlite_session_writer',
+        peer_value: Math.round(sqlite),
+        ratio: Number((value / sqlite).toFixed(3)),
+        // per CPU-second of this process (the client: encoding and HTTP); the server's own CPU is not counted
+        value_cpu: Math.round(median(chCpu)),
+        peer_value_cpu: Math.round(median(sqCpu)),
+        server_bytes_per_message: Math.round(bytesPerMessage),
+        server: `clickhouse ${version} (local, loopback)`,
+        n: msgs.length,
+        runs: RUNS,
+      })}\n`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+}
+
+main().catch((e: unknown) => failBench(BENCH, (e as Error).message));
