@@ -233,8 +233,11 @@ export class BybitSource implements MarketSource {
         // A (re)subscription must bring a snapshot in time, or the connection is treated as dead.
         this.resyncSince = t;
       },
-      frame: (f, recvTs) => this.onFrame(f, recvTs),
-      tick: (t, awaitingPong) => this.onTick(t, awaitingPong),
+      // A symbol stopped while others on its connection run hears nothing more, and cannot declare the socket dead.
+      frame: (f, recvTs) => {
+        if (this.running) this.onFrame(f, recvTs);
+      },
+      tick: (t, awaitingPong) => (this.running ? this.onTick(t, awaitingPong) : null),
       lost: (reason, detail) => {
         this.resyncSince = null;
         this.seqBook?.invalidate();
