@@ -8,6 +8,7 @@ import { createDispatcher, type Dispatch } from '../bridge/dispatcher.ts';
 import { EventBus } from '../bridge/eventBus.ts';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { createSource } from '../market/createSource.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
 import { AppService } from './appService.ts';
@@ -39,6 +40,13 @@ export interface CreateAppOptions {
 
 export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const { config } = o;
+  // The app's collector, trainer, backtester and feed recorder work on one SQLite file; a ClickHouse store is for the CLI.
+  if (isClickHouseUrl(config.db))
+    throw new Error(
+      `db ${config.db}: the app (and l2desk web) keep sessions, runs and models in an SQLite file; set db to a file. ` +
+        'A ClickHouse store is used from the command line (collect, import, book, db, export, backtest, train, ' +
+        'predictions, diagnose, runs)',
+    );
   const db = openDb(config.db, { nativeBinding: o.nativeBinding });
   // The service talks on its own bus; what transports forward to pages, and what commands answer, names no local
   // folder (see redactPaths.ts): the database by its role, any other file by its name.

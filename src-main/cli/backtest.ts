@@ -26,6 +26,7 @@ import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
+import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
@@ -302,13 +303,19 @@ export async function run(argv: string[]): Promise<number> {
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
   // A ClickHouse store: the session is replayed from it, the runs are recorded in an in-memory database and then
-  // saved into the store whole (runStore.ts).
+  // saved into the store whole (runStore.ts). --walk-forward trains in worker threads that read an SQLite file: the
+  // session is copied into a temporary one (trainingCopy.ts), which also records the runs until they are saved.
   const clickhouse = isClickHouseUrl(dbFile);
-  if (clickhouse && walkForward)
-    throw new UsageError('--walk-forward does not support a ClickHouse --db yet; use an SQLite file');
   if (!clickhouse && !fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
   const ch = clickhouse ? await openClickHouse(dbFile, { mustExist: true }) : null;
-  const db = openDb(ch ? ':memory:' : dbFile);
+  let copy: TrainingCopy | null = null;
+  if (ch && walkForward) {
+    const id =
+      args.str('session') !== undefined ? args.num('session') : (await chCatalogue.latestSession(ch))?.id;
+    if (id !== undefined && (await chCatalogue.getSession(ch, id)))
+      copy = await copyForTraining(ch, [id]).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
+  }
+  const db = openDb(copy ? copy.file : ch ? ':memory:' : dbFile);
   const record = !args.bool('no-record');
   /** Saves the runs recorded in memory into the ClickHouse store; their ids there replace the report's. */
   const saveToClickHouse = async (report?: BacktestReport) => {
@@ -345,8 +352,10 @@ export async function run(argv: string[]): Promise<number> {
     )}`;
     if (walkForward) {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+      // Beside an SQLite --db; in the working directory for a ClickHouse store.
       const outDir = path.resolve(
-        args.str('out') ?? path.join(path.dirname(path.resolve(dbFile)), `walkforward-${s.id}-${stamp}`),
+        args.str('out') ??
+          path.join(ch ? '.' : path.dirname(path.resolve(dbFile)), `walkforward-${s.id}-${stamp}`),
       );
       console.log(
         `backtest --walk-forward: session ${s.id} ${s.symbol} (${s.messages} messages), train window ${formatDuration(trainWindowMs)}, ` +
@@ -355,7 +364,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(execution);
       const { report } = await runWalkForward({
         db,
-        dbFile,
+        dbFile: copy ? copy.file : dbFile,
         sessionId,
         config,
         thresholds,
@@ -374,6 +383,7 @@ export async function run(argv: string[]): Promise<number> {
           ),
         onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
+      await saveToClickHouse(report);
       if (report.walk_forward)
         for (const line of formatWalkForwardTable(report.walk_forward)) console.log(line);
       console.log(inSampleLine(report.in_sample, true));
@@ -421,6 +431,7 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     db.close();
+    copy?.dispose();
     await ch?.close();
   }
   return 0;

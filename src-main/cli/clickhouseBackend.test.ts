@@ -203,9 +203,6 @@ describe.skipIf(skip !== null)('--db clickhouse:// on the CLI (real clickhouse-s
     const r = await l2desk('web', '--db', server.url('cli'));
     expect(r.code).toBe(2);
     expect(r.err).toContain('a ClickHouse store is not supported yet for this command (web)');
-    const wf = await l2desk('backtest', '--db', server.url('cli'), '--walk-forward');
-    expect(wf.code).toBe(2);
-    expect(wf.err).toContain('--walk-forward does not support a ClickHouse --db yet');
     const none = await l2desk('book', '--db', server.url('nothing_here'), '--json');
     expect(none.code).toBe(1);
     expect(none.err).toContain('no database nothing_here on the ClickHouse server');

@@ -229,7 +229,9 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const rs = await json<{ runs: { id: number }[] }>('runs', '--db', file, '--json');
     const rc = await json<{ runs: { id: number }[] }>('runs', '--db', ch, '--json');
     const noTimes = (x: unknown) =>
-      JSON.parse(JSON.stringify(x), (k, v) => (/^(started_at|ended_at)$/.test(k) ? 0 : v)) as unknown;
+      JSON.parse(JSON.stringify(x), (k, v) =>
+        /^(started_at|ended_at|swapped_at)$/.test(k) ? 0 : v,
+      ) as unknown;
     expect(noTimes(rc)).toEqual(noTimes(rs));
     expect(rc.runs.map((r) => r.id).sort()).toEqual([1, 2]);
     let fills = 0;
@@ -254,6 +256,50 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const missing = await l2desk('runs', 'show', '9', '--db', ch);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain(`no run 9 in ${ch}; it holds 2 run(s), ids 1–2`);
+
+    // backtest --walk-forward: the same windows, models and passes; its runs stored after the two above.
+    const walkForward = async (db: string, name: string) => {
+      const out = path.join(dir, `wf-${name}.json`);
+      const r = await l2desk(
+        'backtest',
+        '--db',
+        db,
+        '--session',
+        '1',
+        '--walk-forward',
+        '--train-window',
+        '8m',
+        '--retrain-every',
+        '5m',
+        '--sweep',
+        '0.2',
+        '--out',
+        path.join(dir, `wf-models-${name}`),
+        '--set',
+        'train.min_horizons=20',
+        '--set',
+        'train.rounds=30',
+        '--set',
+        'tuning.trials=0',
+        '--report',
+        out,
+      );
+      expect(r.code, r.err).toBe(0);
+      return { out: r.out, report: JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown> };
+    };
+    const ws = await walkForward(file, 's');
+    const wc = await walkForward(ch, 'c');
+    expect(wc.out).toContain(`runs 3 stored in ${ch}`);
+    // The two runs write their models to different folders.
+    const models = (x: unknown) =>
+      noTimes(JSON.parse(JSON.stringify(x).split('wf-models-c').join('wf-models-s')));
+    expect(models(wc.report.rows)).toEqual(models(ws.report.rows));
+    expect(models(wc.report.walk_forward)).toEqual(models(ws.report.walk_forward));
+    expect(wc.report.equity).toEqual(ws.report.equity);
+    const wr = await json<Record<string, unknown>>('runs', 'show', '3', '--db', ch, '--json');
+    expect(models(wr)).toEqual(
+      models(await json<Record<string, unknown>>('runs', 'show', '3', '--db', file, '--json')),
+    );
 
     // db quality: the same report.
     const qs = await l2desk('db', 'quality', '--db', file, '--json');

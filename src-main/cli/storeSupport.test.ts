@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { createApp } from '../app/createApp.ts';
 import { main } from '../cli.ts';
+import { loadConfig } from '../config/loadConfig.ts';
 import { openDb } from '../store/db.ts';
 import { clickHouseRefusal, dbArgument } from './storeSupport.ts';
 
@@ -53,6 +56,14 @@ describe('ClickHouse --db support per command', () => {
       console.error = orig;
     }
     expect(errors.join('\n')).toContain('a ClickHouse store is not supported yet for this command (web)');
+  });
+
+  it('the app refuses a ClickHouse db setting with what to do, before opening anything', async () => {
+    const config = { ...loadConfig({}), db: CH };
+    await expect(createApp({ config, modelsDir: 'unused-models' })).rejects.toThrow(
+      `db ${CH}: the app (and l2desk web) keep sessions, runs and models in an SQLite file; set db to a file.`,
+    );
+    expect(fs.existsSync('unused-models')).toBe(false);
   });
 
   it('openDb refuses a ClickHouse address instead of creating a file named after it', () => {

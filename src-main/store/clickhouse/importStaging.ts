@@ -55,7 +55,10 @@ export async function openImportStaging(ch: ClickHouseStore, tmpRoot = os.tmpdir
       return id;
     },
     copy: async (sid, onProgress) => {
-      const id = await copySessionToClickHouse(db, sid, ch, onProgress);
+      // The content hash goes in last: a copy cut short does not make the same file look imported.
+      const id = await copySessionToClickHouse(db, sid, ch, onProgress, {
+        metaOnceComplete: ['contentSha256'],
+      });
       ids.set(sid, id);
       return id;
     },

@@ -8,7 +8,7 @@ import type { Db } from '../db.ts';
 import { readSession as readSqlite } from '../sessionReader.ts';
 import { SessionWriter } from '../sessionWriter.ts';
 import { createSession as createSqliteSession, getSession as getSqliteSession } from '../sessions.ts';
-import { createSession, getSession } from './catalogue.ts';
+import { createSession, getSession, updateSessionMeta } from './catalogue.ts';
 import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
 import { readSessionPages } from './reader.ts';
 import { ClickHouseSessionWriter } from './writer.ts';
@@ -31,9 +31,18 @@ export async function copySessionToClickHouse(
   sessionId: number,
   ch: ClickHouseStore,
   onProgress?: (p: CopyProgress) => void,
+  opts: { metaOnceComplete?: readonly string[] } = {},
 ): Promise<number> {
   const info = getSqliteSession(db, sessionId);
   if (!info) throw new Error(`no session ${sessionId} in ${db.name}`);
+  // Meta keys that must only be seen on a whole copy (an import's content hash: a copy cut short must not make a
+  // second import look like a duplicate).
+  const later = Object.fromEntries(
+    Object.entries(info.meta).filter(([k]) => opts.metaOnceComplete?.includes(k)),
+  );
+  const meta = Object.fromEntries(
+    Object.entries(info.meta).filter(([k]) => !opts.metaOnceComplete?.includes(k)),
+  );
   const id = await createSession(ch, {
     source: info.source,
     symbol: info.symbol,
@@ -41,7 +50,7 @@ export async function copySessionToClickHouse(
     depth: info.depth,
     tickSize: info.tickSize,
     startedAt: info.startedAt,
-    meta: info.meta,
+    meta,
     seed: info.seed,
   });
   const w = ClickHouseSessionWriter.forNewSession(ch, id, info.symbol, { maxRows: 20_000 });
@@ -58,9 +67,11 @@ export async function copySessionToClickHouse(
     // A session that never ended (its collector died) stays open in the copy too.
     if (info.endedAt === null) await w.drain();
     else await w.close(info.endedAt);
+    if (Object.keys(later).length > 0) await updateSessionMeta(ch, id, later);
   } catch (e) {
     throw new ClickHouseStoreError(
-      `copying session ${sessionId} into ${ch.name} (as session ${id}) failed after ${events} events: ${(e as Error).message}`,
+      `copying session ${sessionId} into ${ch.name} (as session ${id}) failed after ${events} events, leaving ` +
+        `session ${id} incomplete: ${(e as Error).message}`,
       ch.name,
     );
   }

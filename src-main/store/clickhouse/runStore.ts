@@ -352,6 +352,8 @@ export async function openRunsCopy(ch: ClickHouseStore, opts: RunsCopyOptions = 
  */
 export async function standInSessions(ch: ClickHouseStore, db: Db, ids: readonly number[]): Promise<void> {
   for (const id of ids) {
+    // Already there (a copy of the session with its data).
+    if (db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(id)) continue;
     const s = await getSession(ch, id);
     // A session since deleted from the store: the run keeps its id, without a session to name.
     if (!s) continue;
