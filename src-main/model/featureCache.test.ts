@@ -152,12 +152,16 @@ describe('feature cache', () => {
     }
   });
 
-  it('a read-only use stores nothing; a file without the cache table (not migrated) is read as before', () => {
+  it('a read-only use or an open session stores nothing; a file without the cache table (not migrated) is read as before', () => {
     const { db, sid } = fresh('readonly');
     try {
       const want = cold(db, sid);
       const r = cachedDataset(db, [getSession(db, sid)!], opts, {}, { write: false });
       expectSameRows(r.dataset, want);
+      expect(db.prepare('SELECT count(*) FROM feature_cache').pluck().get()).toBe(0);
+      // A session still being recorded is not stored either (it changes before the next read).
+      db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = ?').run(sid);
+      expectSameRows(cachedDataset(db, [getSession(db, sid)!], opts).dataset, want);
       expect(db.prepare('SELECT count(*) FROM feature_cache').pluck().get()).toBe(0);
     } finally {
       db.close();

@@ -200,7 +200,7 @@ export interface CachedRowsResult {
 
 /**
  * A whole session's rows: from the cache when its entry is current and whole, else built (and stored, unless
- * `write` is false: a command that only reads the database).
+ * `write` is false: a command that only reads the database; or the session is still open).
  */
 export function sessionRows(
   db: Db,
@@ -228,7 +228,9 @@ export function sessionRows(
     labelRecvTs: ds.labelRecvTs,
     stats: ds.stats,
   };
-  if (o.write !== false) writeCachedRows(db, rows, fKey, dKey);
+  // A session still being written (a recording, the app's live feed) changes before the next read: storing its
+  // rows would only cost a write that contends with the recorder's.
+  if (o.write !== false && s.endedAt !== null) writeCachedRows(db, rows, fKey, dKey);
   return { rows, hit: false };
 }
 
