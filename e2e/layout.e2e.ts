@@ -182,6 +182,13 @@ describe.skipIf(noChromium)(suite, () => {
     const pred = await chartBox(page, 'Prediction chart');
     expect(pred.height, `prediction chart height, ${view}`).toBeGreaterThanOrEqual(80);
     expect(pred.width, `prediction chart width, ${view}`).toBeGreaterThanOrEqual(0.25 * size.width);
+    // The live equity curve shows the whole session, not just its last minute.
+    expect(
+      Number(
+        await page.getByRole('img', { name: 'Equity curve', exact: true }).getAttribute('data-visible-from'),
+      ),
+      `equity curve's first point shown, ${view}`,
+    ).toBeLessThanOrEqual(0);
     const eq = await chartBox(page, 'Equity curve');
     expect(eq.height, `equity curve height, ${view}`).toBeGreaterThanOrEqual(100);
     expect(eq.width, `equity curve width, ${view}`).toBeGreaterThanOrEqual(200);
@@ -201,7 +208,9 @@ describe.skipIf(noChromium)(suite, () => {
     await check(wasOpen ? 'pnl-details-closed' : 'pnl-details-open');
     await details.locator('summary').click();
     await check(wasOpen ? 'pnl-details-open' : 'pnl-details-closed');
-    const enlarge = page.getByRole('button', { name: 'Enlarge the backtest panel' });
+    const enlarge = page
+      .getByRole('region', { name: 'Backtest', exact: true })
+      .getByRole('button', { name: 'Enlarge panel', exact: true });
     await enlarge.click();
     await check('backtest-enlarged');
     const report = page.getByTestId('backtest-report');

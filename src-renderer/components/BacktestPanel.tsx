@@ -103,20 +103,19 @@ export function BacktestPanel({
       className={enlarged ? 'panel job-panel backtest-panel enlarged' : 'panel job-panel backtest-panel'}
       aria-labelledby="bt-h"
     >
-      <h2 id="bt-h">
-        Backtest
-        {onEnlarge && (
-          <button
-            className="chip right"
-            aria-pressed={enlarged}
-            aria-label="Enlarge the backtest panel"
-            title={enlarged ? 'Back to the trading screen (Esc)' : 'Show the backtest over the whole screen'}
-            onClick={() => onEnlarge(!enlarged)}
-          >
-            {enlarged ? '⤡ Restore' : '⤢ Enlarge'}
-          </button>
-        )}
-      </h2>
+      <h2 id="bt-h">Backtest</h2>
+      {/* Beside the heading, not in it: the panel's name stays "Backtest". */}
+      {onEnlarge && (
+        <button
+          className="chip panel-corner"
+          aria-pressed={enlarged}
+          aria-label="Enlarge panel"
+          title={enlarged ? 'Back to the trading screen (Esc)' : 'Show the backtest over the whole screen'}
+          onClick={() => onEnlarge(!enlarged)}
+        >
+          {enlarged ? '⤡ Restore' : '⤢ Enlarge'}
+        </button>
+      )}
       <div className="form-row">
         <label>
           Session

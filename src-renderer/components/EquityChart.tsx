@@ -127,20 +127,31 @@ export function EquityChart({
       }
       chart.timeScale().fitContent();
     };
+    // Which point the chart shows first (0: the whole curve), for the layout test.
+    const onRange = (r: { from: number } | null) => {
+      if (r && el.current) el.current.dataset.visibleFrom = String(Math.round(r.from));
+    };
+    chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     let off = () => {};
     if (source)
       off = source.subscribe(setAll, (added) => {
+        let grew = false;
         for (const p of added) {
           if (!app.accept(toTime(p.t))) continue;
           eq.update({ time: toTime(p.t), value: p.equity });
           dd.update({ time: toTime(p.t), value: -p.drawdown * 100 });
           if (first !== first) first = p.t;
           axisFor(first, p.t);
+          grew = true;
         }
+        // The live curve keeps showing the whole session as it grows, as its axis labels assume (by default new
+        // points scroll it: after a minute it showed only its last ~45 s, labelled "02:32 02:32").
+        if (grew) chart.timeScale().fitContent();
       });
     else setAll(points ?? []);
     return () => {
       off();
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       markers.current = null;
       chart.remove();
     };
