@@ -9,7 +9,8 @@
 // order too), where orders match. What the strategy knows is what it has received: decisions happen on the local
 // grid k × decisionInterval, and the decision at D sees exactly the messages received at or before D (live: a timer
 // on the injected clock fires at D; replay: the first message received after D triggers it, before it is applied:
-// the same data either way), every grid time while the feed is not silent. Its order leaves at D + computeMs (live:
+// the same data either way), every grid time while the feed is not silent (engine/decisionGrid.ts: shared with the
+// dataset builder, so the rows a model trains on are the rows it is fed). Its order leaves at D + computeMs (live:
 // or later, when the decision really finished), reaches the exchange at send + the latency model's delay, and
 // matches the book after every message stamped ≤ that arrival on the exchange clock (the broker holds the request
 // until a message stamped later comes; clocks are assumed in sync, an arrival before the exchange's latest message
