@@ -8,8 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { main } from '../cli.ts';
-import { createSession } from '../store/clickhouse/catalogue.ts';
+import { createSession, sessionRecords } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { openImportStaging } from '../store/clickhouse/importStaging.ts';
 import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
@@ -397,4 +398,68 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const y = await json<unknown>('book', '--db', ch, '--session', '2', '--json');
     expect(y).toEqual(x);
   }, 180_000);
+
+  // Last: it stops the server.
+  it('an import copy cut short leaves its session without the content hash, so the file can be imported again', async () => {
+    const file = path.join(dir, 'cut.db');
+    const db = openDb(file);
+    const sid = createSqliteSession(db, {
+      source: 'import',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.1',
+      startedAt: 1_700_000_000_000,
+      meta: { contentSha256: 'f'.repeat(64) },
+    });
+    const w = new SessionWriter(db, sid);
+    for (let i = 0; i < 20_000; i++) {
+      const t = 1_700_000_000_000 + i * 10;
+      w.writeMessage({
+        kind: 'book',
+        type: i === 0 ? 'snapshot' : 'delta',
+        symbol: 'BTCUSDT',
+        depth: 50,
+        ts: t,
+        cts: t,
+        recvTs: t,
+        u: i + 1,
+        seq: i + 1,
+        bids: [[100 + (i % 5), 1]],
+        asks: [[106, 2]],
+      });
+    }
+    w.close(1_700_000_200_000);
+    const url = server.url('cut');
+    const store = await openClickHouse(url);
+    try {
+      let killed = false;
+      await expect(
+        copySessionToClickHouse(
+          db,
+          sid,
+          store,
+          () => {
+            if (!killed) void server.kill();
+            killed = true;
+          },
+          { metaOnceComplete: ['contentSha256'], writer: { giveUpMs: 300, retryFirstMs: 20, maxRows: 1000 } },
+        ),
+      ).rejects.toThrow(/copying session 1 into .* failed after \d+ events, leaving session 1 incomplete/);
+      await server.start();
+      const [rec] = await sessionRecords(store);
+      expect(rec.id).toBe(1);
+      expect(rec.meta.contentSha256).toBeUndefined();
+      // The importer's duplicate check sees no earlier import of that content.
+      const staging = await openImportStaging(store);
+      try {
+        expect(staging.db.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(0);
+      } finally {
+        staging.dispose();
+      }
+    } finally {
+      db.close();
+      await store.close();
+    }
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import { createSession as createSqliteSession, getSession as getSqliteSession } 
 import { createSession, getSession, updateSessionMeta } from './catalogue.ts';
 import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
 import { readSessionPages } from './reader.ts';
-import { ClickHouseSessionWriter } from './writer.ts';
+import { ClickHouseSessionWriter, type ClickHouseWriterOptions } from './writer.ts';
 
 /** Rows the ClickHouse writer may hold before the copy waits for the server (bounds memory on any session size). */
 const MAX_PENDING_ROWS = 60_000;
@@ -31,7 +31,11 @@ export async function copySessionToClickHouse(
   sessionId: number,
   ch: ClickHouseStore,
   onProgress?: (p: CopyProgress) => void,
-  opts: { metaOnceComplete?: readonly string[] } = {},
+  opts: {
+    metaOnceComplete?: readonly string[];
+    /** The writer's settings (retries, give-up time); batches of 20k rows by default. */
+    writer?: ClickHouseWriterOptions;
+  } = {},
 ): Promise<number> {
   const info = getSqliteSession(db, sessionId);
   if (!info) throw new Error(`no session ${sessionId} in ${db.name}`);
@@ -53,7 +57,7 @@ export async function copySessionToClickHouse(
     meta,
     seed: info.seed,
   });
-  const w = ClickHouseSessionWriter.forNewSession(ch, id, info.symbol, { maxRows: 20_000 });
+  const w = ClickHouseSessionWriter.forNewSession(ch, id, info.symbol, { maxRows: 20_000, ...opts.writer });
   let events = 0;
   try {
     for (const ev of readSqlite(db, sessionId)) {
