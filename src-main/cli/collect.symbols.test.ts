@@ -14,7 +14,8 @@ import { cleanupAfterEach, waitFor } from '../market/exchangeSim/testing/simExch
 import { openDb } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
 import { run as runBook } from './book.ts';
-import { run as runCollect } from './collect.ts';
+import { UsageError } from './args.ts';
+import { parseSymbols, run as runCollect } from './collect.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -78,6 +79,24 @@ function sessionsIn(file: string) {
     db.close();
   }
 }
+
+describe('--symbol A,B,C', () => {
+  it('takes upper-case symbols separated by commas, each once', () => {
+    expect(parseSymbols('BTCUSDT')).toEqual(['BTCUSDT']);
+    expect(parseSymbols('BTCUSDT, ETHUSDT,SOLUSDT')).toEqual(['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+    expect(parseSymbols(undefined)).toBeUndefined();
+    expect(() => parseSymbols('BTCUSDT,ethusdt')).toThrow(/"ethusdt" is not a symbol/);
+    expect(() => parseSymbols('BTCUSDT,,ETHUSDT')).toThrow(/"" is not a symbol/);
+    expect(() => parseSymbols('BTCUSDT,BTCUSDT')).toThrow(/BTCUSDT is listed twice/);
+  });
+
+  it('several symbols come from the live feed only: the simulator makes one market', async () => {
+    const argv = ['--source', 'sim', '--symbol', 'BTCUSDT,ETHUSDT', '--db', path.join(dir, 'sim.db')];
+    await expect(runCollect(argv)).rejects.toThrow(UsageError);
+    await expect(runCollect(argv)).rejects.toThrow(/run one collect per symbol/);
+    expect(fs.existsSync(path.join(dir, 'sim.db'))).toBe(false);
+  });
+});
 
 describe('a refused subscription', () => {
   it('an unknown symbol: exit 1 at once (not after --duration), the message, and no session', async () => {
