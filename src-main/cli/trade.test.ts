@@ -223,8 +223,9 @@ describe('l2desk trade on an exchange it cannot reach', () => {
 });
 
 describe('l2desk trade --paper with live retraining', () => {
-  // A real run: the simulator feeds the engine and a real SQLite file; every 5 min of sim time a challenger is trained
-  // in the worker on the stored feed. The champion is deliberately poor (always +50 bps, far outside the labels' spread)
+  // A real run: the simulator feeds the engine (at 30x: the challenger's training in the worker must end well before
+  // the 9 min of sim time do, on a loaded machine too) and a real SQLite file; every 5 min of sim time a challenger is
+  // trained in the worker on the stored feed. The champion is deliberately poor (always +50 bps, far outside the labels' spread)
   // so that the challenger wins on the held-out newest data whatever the market, and is swapped in while the engine keeps
   // deciding. The simulator's random seed is fixed so the run is the same every time.
   it('stores a decision with both models’ metrics and keeps deciding across the swap', async () => {
@@ -257,7 +258,7 @@ describe('l2desk trade --paper with live retraining', () => {
           '--seed',
           '3',
           '--speed',
-          '60',
+          '30',
           '--duration',
           '9m',
           '--db',
@@ -331,5 +332,5 @@ describe('l2desk trade --paper with live retraining', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 90_000);
 });
