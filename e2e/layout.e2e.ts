@@ -1,5 +1,5 @@
 // The trading screen's layout in a real browser (Debian Chromium via playwright-core) against `l2desk web` on the
-// simulated market, at 1280×720 (a small laptop) and 1920×1080: every view the screen has (the signals & fills tab,
+// simulated market, at 1280×720 (a small laptop), 1920×1080 and 1024×768: every view the screen has (the signals & fills tab,
 // the features tab, the P&L details open and closed, a retrain result, a backtest report, the backtest panel enlarged)
 // is visited and, in each, every panel (an element marked data-panel) must
 // - lie wholly inside the window, with nothing of the page beyond it (no page scroll bar, no horizontal overflow);
