@@ -369,6 +369,8 @@ export async function runPass(
     toTs: o.toTs,
     // Progress rides on the source's health events (they change nothing downstream).
     healthEvery: o.onReplay ? (o.replayEvery ?? 2000) : undefined,
+    // The Engine copies a message's levels into its book before it takes the next: no tuple per level.
+    reuseLevels: true,
   });
   const options: EngineOptions = {
     ...engineOptionsFromConfig(o.config, source.instrument, o.samplingMs),

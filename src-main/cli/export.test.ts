@@ -12,7 +12,7 @@ import { EXPORT_FORMAT, exportSessions, type ExportManifest } from '../export/se
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDatasetFromDb } from '../model/dataset.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { decodeLevels } from '../store/levelCodec.ts';
+import { decodeBookLevels } from '../store/tickLevelCodec.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, getSession } from '../store/sessions.ts';
@@ -212,16 +212,17 @@ function storedBookRows(db: Db, sid: number): unknown[][] {
   const index = messageIndex(db, sid);
   const rows = db
     .prepare(
-      'SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks FROM l2_updates WHERE session_id = ? ORDER BY id',
+      'SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, levels FROM l2_updates WHERE session_id = ? ORDER BY id',
     )
     .raw(true)
-    .all(sid) as [number, number, number, number, number, number, number, Buffer, Buffer][];
+    .all(sid) as [number, number, number, number, number, number, number, string][];
   const outRows: unknown[][] = [];
-  for (const [id, recv, ts, cts, u, seq, snap, bids, asks] of rows) {
+  for (const [id, recv, ts, cts, u, seq, snap, blob] of rows) {
     const head = [sid, index.get(id), recv, ts, cts === 0 ? null : cts, u, seq, snap === 1];
+    const { bids, asks } = decodeBookLevels(blob);
     const levels = [
-      ...decodeLevels(bids).map((l, i) => ['bid', i, l[0], l[1]]),
-      ...decodeLevels(asks).map((l, i) => ['ask', i, l[0], l[1]]),
+      ...bids.map((l, i) => ['bid', i, l[0], l[1]]),
+      ...asks.map((l, i) => ['ask', i, l[0], l[1]]),
     ];
     if (levels.length === 0) outRows.push([...head, null, null, null, null]);
     for (const l of levels) outRows.push([...head, ...l]);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isClickHouseUrl } from './clickhouse/url.ts';
 import { MIGRATIONS, type Migration } from './migrations/index.ts';
+import type { ConversionProgress } from './migrations/types.ts';
 
 export type Db = Database.Database;
 
@@ -27,6 +28,11 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Migration list (tests); defaults to MIGRATIONS. */
   migrations?: readonly Migration[];
+  /**
+   * Progress of a data conversion a migration runs on open (store layout v2 on a file written by an older
+   * version); by default a line on stderr at most once a second, null for silence.
+   */
+  onProgress?: ((p: ConversionProgress) => void) | null;
   /** better-sqlite3 binary built for Electron's ABI (packaged desktop app); undefined under Node uses the default. */
   nativeBinding?: string;
 }
@@ -105,7 +111,13 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
-    if (opts.migrate !== false) migrate(db, file, opts.migrations ?? MIGRATIONS);
+    if (opts.migrate !== false)
+      migrate(
+        db,
+        file,
+        opts.migrations ?? MIGRATIONS,
+        opts.onProgress === undefined ? progressLine(file) : (opts.onProgress ?? undefined),
+      );
     return db;
   } catch (e) {
     try {
@@ -127,8 +139,37 @@ export function appliedVersions(db: Db): number[] {
   );
 }
 
-/** Applies the migrations the database lacks, each in its own transaction; returns the versions applied. */
-export function migrate(db: Db, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+/** The default conversion progress: one stderr line per second at most, and one when done. */
+export function progressLine(
+  file: string,
+  write = (s: string) => process.stderr.write(s),
+): (p: ConversionProgress) => void {
+  let last = 0;
+  const started = Date.now();
+  return (p) => {
+    const now = Date.now();
+    if (!p.finished && now - last < 1000) return;
+    last = now;
+    const pct = p.total > 0 ? ` (${Math.min(100, Math.floor((100 * p.done) / p.total))}%)` : '';
+    const tail = p.finished
+      ? `, done in ${((now - started) / 1000).toFixed(1)} s`
+      : '; safe to interrupt, it resumes';
+    write(
+      `${file}: converting ${p.what}: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')}${pct}${tail}\n`,
+    );
+  };
+}
+
+/**
+ * Applies the migrations the database lacks, each in its own transaction, and finishes any data conversion a
+ * migration left (one killed mid-way resumes here), in version order; returns the versions applied.
+ */
+export function migrate(
+  db: Db,
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  onProgress?: (p: ConversionProgress) => void,
+): number[] {
   const known = new Map<number, Migration>();
   for (const m of migrations) {
     if (!Number.isInteger(m.version) || m.version <= 0)
@@ -152,12 +193,15 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
       file,
     );
   }
-  const pending = [...known.values()]
-    .filter((m) => !applied.has(m.version))
-    .sort((a, b) => a.version - b.version);
+  const ordered = [...known.values()].sort((a, b) => a.version - b.version);
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const done: number[] = [];
-  for (const m of pending) {
+  for (const m of ordered) {
+    if (applied.has(m.version)) {
+      // A conversion interrupted by a crash (or another process's open) continues before later migrations run.
+      if (m.convert?.pending(db)) m.convert.run(db, onProgress);
+      continue;
+    }
     // IMMEDIATE: two processes opening a fresh file at once serialize here; the loser re-checks.
     db.transaction(() => {
       const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
@@ -166,6 +210,7 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
       record.run(m.version, m.name, Date.now());
       done.push(m.version);
     }).immediate();
+    if (m.convert?.pending(db)) m.convert.run(db, onProgress);
   }
   if (done.length > 0) db.pragma(`user_version = ${Math.max(...appliedVersions(db))}`);
   return done;

@@ -1,11 +1,14 @@
 // Replays a stored session in original arrival order: book messages, trade messages and gaps merged on
 // their shared id. Streams in pages (keyset on id), so memory stays flat on any session size and the
 // connection is free between pages (a consumer may write to the same database while replaying).
-import type { Gap, GapReason, Level, MarketMessage, Side, Trade } from '../../src-shared/market.ts';
+// Reads store layout v2 (one packed value of stamps, ticks and lots per message: tickLevelCodec.ts), and v1 in
+// a file opened without migrating (db check, db quality).
+import type { Gap, GapReason, MarketMessage, Side, Trade } from '../../src-shared/market.ts';
 import type Database from 'better-sqlite3';
-import type { Db } from './db.ts';
+import { DbError, type Db } from './db.ts';
 import { decodeLevels } from './levelCodec.ts';
 import { getSession, type SessionInfo } from './sessions.ts';
+import { LevelLists } from './tickLevelCodec.ts';
 
 export type StoredEvent = MarketMessage | { kind: 'gap'; gap: Gap };
 
@@ -21,6 +24,27 @@ export interface ReadOptions {
   fromId?: number;
   /** Rows fetched per query (tests use small pages to cross page boundaries). */
   pageSize?: number;
+  /**
+   * Decode book levels into arrays and [price, size] tuples owned by the reader and overwritten by the next book
+   * message: no allocation per level. Only for a consumer that is done with a message's levels (copied them into
+   * a book, say) before it pulls the next event (replay, backtest, dataset); others get fresh levels.
+   */
+  reuseLevels?: boolean;
+}
+
+type Layout = 'v1' | 'v2';
+
+/** Which book row layout the file holds; a file left mid-conversion is refused with what to do. */
+function bookLayout(db: Db): Layout {
+  const cols = db.prepare("SELECT name FROM pragma_table_info('l2_updates')").pluck().all() as string[];
+  const mid = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'l2_updates_v1'").get();
+  if (mid)
+    throw new DbError(
+      `database ${db.name} is part way through its conversion to store layout v2 (a conversion was interrupted); ` +
+        `any command that opens it for writing finishes it, e.g. \`l2desk book --db ${db.name}\``,
+      db.name,
+    );
+  return cols.includes('levels') ? 'v2' : 'v1';
 }
 
 type Row = unknown[];
@@ -64,6 +88,7 @@ class PagedRows {
 export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}): Generator<StoredEvent> {
   const s = getSession(db, sessionId);
   if (!s) throw new Error(`no session ${sessionId} in ${db.name}`);
+  const layout = bookLayout(db);
   const span = idSpan(db, sessionId);
   if (!span) return;
   let [lo, hi] = span;
@@ -85,7 +110,7 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
   // NOT INDEXED: walk the rowid range in id order rather than sorting an index scan.
   const bookStmt = db
     .prepare(
-      `SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks FROM l2_updates NOT INDEXED
+      `SELECT id, ${layout === 'v2' ? 'levels' : 'recv_ts, ts, cts, u, seq, is_snapshot, bids, asks'} FROM l2_updates NOT INDEXED
        WHERE id > ? AND id <= ? AND session_id = ? AND recv_ts >= ? AND recv_ts <= ? ORDER BY id LIMIT ?`,
     )
     .raw(true);
@@ -105,6 +130,29 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
   const trades = new PagedRows(tradeStmt, (a) => [a, hi, sessionId, fromTs, toTs, pageSize], lo);
   const gaps = new PagedRows(gapStmt, (a) => [a, hi, sessionId, pageSize], lo);
   const { symbol, depth } = s;
+  const lists = new LevelLists();
+  const reuse = opts.reuseLevels === true;
+  // v2: everything comes from the packed value (the stamps' columns serve SQL only); v1: columns and two BLOBs.
+  const toBook =
+    layout === 'v1'
+      ? (r: Row) => v1Book(r, symbol, depth)
+      : (r: Row): MarketMessage => {
+          const lv = reuse ? lists.decodeReused(r[1] as string) : lists.decode(r[1] as string);
+          const h = lists.head;
+          return {
+            kind: 'book',
+            type: h.snapshot ? 'snapshot' : 'delta',
+            symbol,
+            depth,
+            recvTs: h.recvTs,
+            ts: h.ts,
+            cts: h.cts,
+            u: h.u,
+            seq: h.seq,
+            bids: lv.bids,
+            asks: lv.asks,
+          };
+        };
 
   while (true) {
     const b = books.peek();
@@ -120,7 +168,7 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
       yield { kind: 'gap', gap: toGap(g as Row, symbol) };
     } else if (bId < tId) {
       books.next();
-      yield toBook(b as Row, symbol, depth);
+      yield toBook(b as Row);
     } else {
       const first = trades.next() as Row;
       const msgId = first[1] as number;
@@ -132,7 +180,8 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
   }
 }
 
-function toBook(r: Row, symbol: string, depth: number): MarketMessage {
+/** A layout v1 row (a file opened without migrating): stamps from the columns, levels from two BLOBs of doubles. */
+function v1Book(r: Row, symbol: string, depth: number): MarketMessage {
   return {
     kind: 'book',
     type: r[6] ? 'snapshot' : 'delta',
@@ -143,8 +192,8 @@ function toBook(r: Row, symbol: string, depth: number): MarketMessage {
     cts: r[3] as number,
     u: r[4] as number,
     seq: r[5] as number,
-    bids: decodeLevels(r[7] as Buffer) as Level[],
-    asks: decodeLevels(r[8] as Buffer) as Level[],
+    bids: decodeLevels(r[7] as Buffer),
+    asks: decodeLevels(r[8] as Buffer),
   };
 }
 

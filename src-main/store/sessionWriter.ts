@@ -9,9 +9,13 @@ import type Database from 'better-sqlite3';
 import { DbError, describeDbError, type Db } from './db.ts';
 import { LevelEncoder } from './levelCodec.ts';
 import { endSession } from './sessions.ts';
+import { TickLevelEncoder } from './tickLevelCodec.ts';
 
 /** The row insert statements (exported so the store.ingest bench's bare-insert ceiling writes the same rows). */
 export const INSERT_BOOK_SQL =
+  'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, levels) VALUES (?,?,?,?,?,?,?,?,?)';
+/** Layout v1's book row (two BLOBs of doubles): only for tests and benchmarks that build a file as v1 wrote it. */
+export const INSERT_BOOK_V1_SQL =
   'INSERT INTO l2_updates (id, session_id, recv_ts, ts, cts, u, seq, is_snapshot, bids, asks) VALUES (?,?,?,?,?,?,?,?,?,?)';
 export const INSERT_TRADE_SQL = `INSERT INTO trades (id, session_id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq)
    VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`;
@@ -27,6 +31,11 @@ export interface SessionWriterOptions {
   onError?: (e: Error) => void;
   /** Wait out a database locked by another process instead of failing at once (the collector). */
   busy?: BusyRetryOptions;
+  /**
+   * 'v1' writes book rows as layout v1 did, into a database migrated only up to version 250: for the tests and
+   * benchmarks that compare with v1 or convert a v1 file. Everything else writes layout v2 (the default).
+   */
+  layout?: 'v1' | 'v2';
 }
 
 export interface BusyRetryOptions {
@@ -73,6 +82,8 @@ export interface WriterStats {
   pendingBytes: number;
   /** Since when (ms, wall clock) every commit has found the database locked; null when not busy. */
   busySince: number | null;
+  /** Book messages with a price or size on no exact decimal grid, stored as raw doubles (exact, larger). */
+  offGridMessages?: number;
 }
 
 type Pending =
@@ -87,6 +98,7 @@ interface BatchCounts {
   trades: number;
   gaps: number;
   rows: number;
+  offGrid: number;
 }
 
 interface OpenGap {
@@ -113,8 +125,8 @@ export class SessionWriter {
   private failure: Error | undefined;
   private closed = false;
   private readonly openGaps = new Map<string, OpenGap>();
-  private readonly encBids = new LevelEncoder();
-  private readonly encAsks = new LevelEncoder();
+  private readonly v1: { bids: LevelEncoder; asks: LevelEncoder } | null;
+  private readonly levels: TickLevelEncoder;
   private readonly st: WriterStats = {
     bookMessages: 0,
     tradeMessages: 0,
@@ -124,6 +136,7 @@ export class SessionWriter {
     pending: 0,
     pendingBytes: 0,
     busySince: null,
+    offGridMessages: 0,
   };
   private readonly insBook: Database.Statement;
   private readonly insTrade: Database.Statement;
@@ -148,7 +161,11 @@ export class SessionWriter {
     this.busy = opts.busy;
     const exists = db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId);
     if (!exists) throw new Error(`session ${sessionId} does not exist in ${db.name}`);
-    this.insBook = db.prepare(INSERT_BOOK_SQL);
+    this.v1 = opts.layout === 'v1' ? { bids: new LevelEncoder(), asks: new LevelEncoder() } : null;
+    this.insBook = db.prepare(this.v1 ? INSERT_BOOK_V1_SQL : INSERT_BOOK_SQL);
+    // The session's tick is the first grid the encoder tries; each stored message names its own grid anyway.
+    const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sessionId) as string;
+    this.levels = new TickLevelEncoder(tick);
     this.insTrade = db.prepare(INSERT_TRADE_SQL);
     this.insGap = db.prepare(
       'INSERT INTO gaps (id, session_id, reason, start_ts, end_ts, detail) VALUES (?,?,?,?,?,?)',
@@ -236,6 +253,7 @@ export class SessionWriter {
     this.st.tradeMessages += counts.tradeMsgs;
     this.st.trades += counts.trades;
     this.st.gaps += counts.gaps;
+    this.st.offGridMessages = (this.st.offGridMessages ?? 0) + counts.offGrid;
     this.st.batches++;
     if (this.busySince !== null) {
       const busyMs = Date.now() - this.busySince;
@@ -266,7 +284,12 @@ export class SessionWriter {
   }
 
   stats(): WriterStats {
-    return { ...this.st, pending: this.rows, pendingBytes: this.bytes, busySince: this.busySince };
+    return {
+      ...this.st,
+      pending: this.rows,
+      pendingBytes: this.bytes,
+      busySince: this.busySince,
+    };
   }
 
   /** One transaction; with `busy`, the lock is waited for only briefly (see attemptWaitMs). */
@@ -367,26 +390,22 @@ export class SessionWriter {
     let gaps = 0;
     let firstRecv = Number.POSITIVE_INFINITY;
     let lastRecv = 0;
+    const raw0 = this.levels.rawMessages;
     for (const p of this.buf) {
       if (p.t === 'm') {
         const m = p.msg;
         if (m.recvTs < firstRecv) firstRecv = m.recvTs;
         if (m.recvTs > lastRecv) lastRecv = m.recvTs;
         if (m.kind === 'book') {
-          const bids = this.encBids.encode(m.bids);
-          const asks = this.encAsks.encode(m.asks);
-          this.insBook.run(
-            id++,
-            sid,
-            m.recvTs,
-            m.ts,
-            m.cts,
-            m.u,
-            m.seq,
-            m.type === 'snapshot' ? 1 : 0,
-            bids,
-            asks,
-          );
+          const snap = m.type === 'snapshot' ? 1 : 0;
+          if (this.v1) {
+            const bids = this.v1.bids.encode(m.bids);
+            const asks = this.v1.asks.encode(m.asks);
+            this.insBook.run(id++, sid, m.recvTs, m.ts, m.cts, m.u, m.seq, snap, bids, asks);
+          } else {
+            const levels = this.levels.encode(m);
+            this.insBook.run(id++, sid, m.recvTs, m.ts, m.cts, m.u, m.seq, snap, levels);
+          }
           books++;
         } else {
           const msgId = id;
@@ -420,6 +439,7 @@ export class SessionWriter {
         this.endGapStmt.run(p.endTs, p.gap.id);
       } else {
         this.setTick.run(p.tickSize, sid);
+        this.levels.setTickSize(p.tickSize);
       }
     }
     const lastId = id - 1;
@@ -437,6 +457,13 @@ export class SessionWriter {
       );
     }
     // Counted by flush() once the transaction has committed, so the stats never count a rolled-back batch.
-    return { books, tradeMsgs, trades, gaps, rows: books + trades + gaps };
+    return {
+      books,
+      tradeMsgs,
+      trades,
+      gaps,
+      rows: books + trades + gaps,
+      offGrid: this.levels.rawMessages - raw0,
+    };
   }
 }

@@ -37,6 +37,11 @@ export interface ReplaySourceOptions {
   healthEvery?: number;
   /** Limits for re-checking stored trades (default DEFAULT_PLAUSIBILITY). */
   plausibility?: PlausibilityLimits;
+  /**
+   * Book levels in tuples the store reader reuses (readSession's reuseLevels): only when every message listener
+   * is done with a message's levels once its handler (or the promise it returns) finishes, as the Engine is.
+   */
+  reuseLevels?: boolean;
 }
 
 const isPromise = (x: unknown): x is Promise<unknown> =>
@@ -125,7 +130,7 @@ export class ReplaySource implements MarketSource {
     // SQLite reads synchronously: one "page" that is the whole generator, so its loop awaits nothing per message.
     const pages: AsyncIterable<Iterable<StoredEvent>> | Iterable<Iterable<StoredEvent>> = this.opts.data
       ? this.opts.data.pages(range)
-      : [readSession(this.opts.db, this.opts.sessionId, range)];
+      : [readSession(this.opts.db, this.opts.sessionId, { ...range, reuseLevels: this.opts.reuseLevels })];
     for await (const page of pages)
       for (const ev of page) {
         if (this.stopping) return;

@@ -13,6 +13,7 @@ import * as m210 from './210_run_models.ts';
 import * as m220 from './220_order_mids.ts';
 import * as m240 from './240_session_seed.ts';
 import * as m250 from './250_run_halts.ts';
+import * as m260 from './260_store_v2.ts';
 import * as m270 from './270_feature_cache.ts';
 
 export type { Migration };
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m220,
   m240,
   m250,
+  m260,
   m270,
   // append new migrations here
 ];
