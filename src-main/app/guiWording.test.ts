@@ -1,6 +1,7 @@
 // The app's words for CLI-worded refusals: training's span refusal (the real checkSpan text) becomes "Needs about
 // N more minutes of data: keep the feed running or press Collect", and no text the app shows names an `l2desk`
 // command.
+import { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
 import { describe, expect, it } from 'vitest';
 import { checkSpan } from '../model/trainingData.ts';
 import { guiWording, needsMoreData, spokenToMs } from './guiWording.ts';
@@ -81,5 +82,22 @@ describe('guiWording', () => {
       'Needs about 1 more minute of data: keep the feed running or press Collect',
     );
     expect(needsMoreData(60_001)).toMatch(/^Needs about 2 more minutes/);
+  });
+
+  it("a refused subscription's advice names the Symbol field and the config key, not a command-line flag", () => {
+    const cli = new SubscriptionRefusedError(
+      ['ETHUSDX'],
+      'linear',
+      'error:handler not found,topic:orderbook.50.ETHUSDX',
+    ).message;
+    expect(cli).toMatch(/--category/);
+    const gui = guiWording(cli);
+    expect(gui).not.toMatch(/--/);
+    expect(gui).toMatch(
+      /^the exchange refused the subscription to ETHUSDX on linear \(error:handler not found/,
+    );
+    expect(gui).toMatch(
+      /check the symbol in the Symbol field .*category key: linear or spot\); Bybit lists symbols at https:/,
+    );
   });
 });

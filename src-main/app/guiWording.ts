@@ -49,8 +49,13 @@ export function guiWording(message: string): string {
     if (more !== null)
       return `${needsMoreData(more)}. Training needs at least ${span[1]} of data (${span[2]}); ${span[3]} ${span[4]} ${span[5]}.`;
   }
-  if (!CLI_COMMAND.test(message) && !/collect more data/.test(message)) return message;
-  let out = message;
+  // A refused subscription's advice names the CLI's flag; the app streams the category of its config file.
+  const flags = message.replace(
+    /check the symbol and --category \(linear or spot\)/g,
+    "check the symbol in the Symbol field (the app streams the market set by the config file's category key: linear or spot)",
+  );
+  if (!CLI_COMMAND.test(flags) && !/collect more data/.test(flags)) return flags;
+  let out = flags;
   for (const [re, to] of CLI_ADVICE) out = out.replace(re, to);
   // Anything still naming a CLI command: the clause that does is advice the app cannot follow.
   if (CLI_COMMAND.test(out))
