@@ -12,7 +12,7 @@ import { pruneClickHouse } from '../store/clickhouse/prune.ts';
 import { readSession as readClickHouse } from '../store/clickhouse/reader.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { appliedVersions, openDb, type Db } from '../store/db.ts';
-import { SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
+import { qualityWallClock, SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { readSession } from '../store/sessionReader.ts';
 import {
@@ -141,7 +141,7 @@ export function sessionQuality(
   silenceMs?: number,
   plausibility?: PlausibilityLimits,
 ): QualityReport {
-  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: qualityWallClock(s.source) });
   for (const ev of readSession(db, s.id)) q.onEvent(ev);
   return q.report();
 }
@@ -153,7 +153,7 @@ async function clickHouseSessionQuality(
   silenceMs?: number,
   plausibility?: PlausibilityLimits,
 ): Promise<QualityReport> {
-  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: Date.now() });
+  const q = new SessionQuality(s.tickSize, { silenceMs, plausibility, nowMs: qualityWallClock(s.source) });
   for await (const ev of readClickHouse(ch, s.id)) q.onEvent(ev);
   return q.report();
 }
