@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from './config/loadConfig.ts';
-import type { ExchangeSimServer } from './market/exchangeSim/exchangeSimServer.ts';
-import { startSimExchange } from './market/exchangeSim/testing/simExchangeHarness.ts';
+import { ExchangeSimServer } from './market/exchangeSim/exchangeSimServer.ts';
+import { simFeed } from './market/exchangeSim/feeds.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './store/clickhouse/testServer.ts';
 import { writeDocFixtures } from './testing/docFixtures.ts';
 
@@ -168,7 +168,13 @@ describe('every command in README and docs runs', () => {
   let exchange: ExchangeSimServer;
   let clickhouse: TestServer | null = null;
   beforeAll(async () => {
-    exchange = await startSimExchange({ seed: 7 });
+    // "Live Bybit" lists the symbols the docs use, each on its own tick grid; any other symbol is refused.
+    const market = (symbol: string, startPrice: number, tickSize: string, seed: number) =>
+      simFeed({ seed, symbol, startPrice, tickSize, levels: 200, bookRateHz: 50, startMs: Date.now() });
+    exchange = await ExchangeSimServer.start({
+      feed: market('BTCUSDT', 65000, '0.1', 7),
+      moreFeeds: [market('ETHUSDT', 3400, '0.01', 8), market('SOLUSDT', 150, '0.001', 9)],
+    });
   });
   afterAll(async () => {
     await exchange.close();
