@@ -334,7 +334,8 @@ export function sessionSources(
       return {
         sessionId: s.id,
         tickSize: s.tickSize,
-        events: { [Symbol.iterator]: () => readSession(db, s.id, { toTs: window.toTs }) },
+        // reuseLevels: buildDataset copies a message's levels into its book before it takes the next.
+        events: { [Symbol.iterator]: () => readSession(db, s.id, { toTs: window.toTs, reuseLevels: true }) },
       };
     }
     const anchor = lastSnapshot.get(s.id, from) as number | null;
@@ -343,7 +344,8 @@ export function sessionSources(
       tickSize: s.tickSize,
       sampleFromRecvTs: from,
       events: {
-        [Symbol.iterator]: () => readSession(db, s.id, { fromTs: anchor ?? from, toTs: window.toTs }),
+        [Symbol.iterator]: () =>
+          readSession(db, s.id, { fromTs: anchor ?? from, toTs: window.toTs, reuseLevels: true }),
       },
     };
   });

@@ -215,7 +215,14 @@ export function sessionRows(
   const cached = readCachedRows(db, s.id, fKey, dKey);
   if (cached) return { rows: cached, hit: true };
   const ds = buildDataset(
-    [{ sessionId: s.id, tickSize: s.tickSize, events: { [Symbol.iterator]: () => readSession(db, s.id) } }],
+    // reuseLevels: buildDataset copies a message's levels into its book before it takes the next.
+    [
+      {
+        sessionId: s.id,
+        tickSize: s.tickSize,
+        events: { [Symbol.iterator]: () => readSession(db, s.id, { reuseLevels: true }) },
+      },
+    ],
     opts,
   );
   const rows: SessionRows = {

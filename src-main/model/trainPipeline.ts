@@ -116,7 +116,7 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
               localFloor: start?.localFloor,
               events: {
                 [Symbol.iterator]: () =>
-                  readSession(db, s.sessionId, { toTs: spec.toTs, fromId: start?.fromId }),
+                  readSession(db, s.sessionId, { toTs: spec.toTs, fromId: start?.fromId, reuseLevels: true }),
               },
             };
           });
