@@ -8,7 +8,7 @@
 // - a full GC before every timed chunk, so that no book pays for another's garbage or for the input preparation,
 //   then a wait until V8's helper threads have finished sweeping after it (settle);
 // - chunks of each stream are applied by the three books in a rotating order, runs (rounds) repeat the whole
-//   stream on fresh books; medians of the runs; wall and CPU time (the main thread's, see threadCpuNs) reported;
+//   stream on fresh books; medians of the runs; wall and CPU time (process.cpuUsage) both reported;
 // - after every message each book's reads are folded into one number and compared across books (outside the
 //   timing): a figure only counts if all three books showed the same top 10 after every message.
 // Streams: the real BTCUSDT orderbook.200 recording as one long continuous stream (its snapshot once, its deltas
@@ -17,7 +17,6 @@
 // Env: BENCH_RUNS (default 5, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
 // stream, default 60k; the finer-tick streams, ~2 levels per message, get 2.5× as many), BENCH_CHUNK (messages
 // per timed chunk, default 20k), BENCH_STREAMS (comma-separated stream names to run, default all).
-import fs from 'node:fs';
 import { OrderBook } from '../src-main/book/orderBook.ts';
 import { TickScale } from '../src-main/book/tickScale.ts';
 import { realContinuous, simulated, type BenchBookMessage, type BenchStream } from './lib/bookData.ts';
@@ -31,7 +30,7 @@ import {
   TOP_N,
   TopReads,
 } from './lib/peers.ts';
-import { emit, failBench, fullGc, median } from './lib/report.ts';
+import { emit, failBench, fullGc, measure, median } from './lib/report.ts';
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 1e6);
@@ -89,8 +88,9 @@ function captures(
 const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Returns once the process is idle apart from this (sleeping) thread: after a full GC, V8 sweeps on helper threads
- * and they would compete with the next clock. Sleeps 2 ms at a time until one sleep costs under 0.1 ms of process
+ * Returns once the process is idle apart from this (sleeping) thread: after a full GC, V8 sweeps on helper threads,
+ * and process.cpuUsage() would count that on the next book's clock (measured ~2-3 ms a chunk: a third of ours on
+ * the fine-tick streams). Sleeps 2 ms at a time until one sleep costs under 0.1 ms of process
  * CPU (at most 200 ms: on a machine this loaded the figure is noisy anyway).
  */
 function settle(): void {
@@ -100,29 +100,6 @@ function settle(): void {
     const c = process.cpuUsage(c0);
     if (c.user + c.system < 100) return;
   }
-}
-
-// CPU time of this (the main) thread, in ns, from the kernel's scheduler statistics: process.cpuUsage() also
-// counts V8's helper threads, whose sweeping after the GC before each chunk lands on whichever clock is running
-// (measured: ~3 ms per chunk, a third of ours on the fine-tick streams). Helper threads also collect the garbage
-// a book makes while it runs; ours makes none, so leaving them out can only flatter the peers.
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
-const HAS_SCHEDSTAT = fs.existsSync(SCHEDSTAT);
-function threadCpuNs(): number {
-  if (!HAS_SCHEDSTAT) {
-    const c = process.cpuUsage();
-    return (c.user + c.system) * 1e3;
-  }
-  return Number(fs.readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]);
-}
-
-/** Wall seconds and main-thread CPU seconds a function takes. */
-function measure(fn: () => void): { wall: number; cpu: number } {
-  const c0 = threadCpuNs();
-  const t0 = process.hrtime.bigint();
-  fn();
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { wall, cpu: (threadCpuNs() - c0) / 1e9 };
 }
 
 interface Times {
@@ -218,7 +195,6 @@ function runStream(s: BenchStream): void {
     goal: `>= ${GOAL}x the faster peer (wall and CPU), reading the top ${TOP_N} and best bid/ask after every message`,
     goal_met: vsWall >= GOAL && vsCpu >= GOAL,
     reads: `top ${TOP_N} per side + best bid/ask after each message`,
-    cpu_clock: HAS_SCHEDSTAT ? 'main thread (schedstat)' : 'process (cpuUsage)',
     tick_size: s.tickSize,
     n: stream.levels,
     messages: stream.n,
