@@ -9,7 +9,12 @@
 // is shared): ours from process.cpuUsage, xgboost's from /usr/bin/time, its training share being the N-round
 // process's CPU less that of a process that only starts and parses the same CSV (xgbParseOnly). R² of both models on
 // the same holdout (the newest 20%, after an embargo), and on the training rows (how closely each fits).
-// Goal: time ≤ 1.2× xgboost's training at holdout R² ≥ 0.98× xgboost's.
+// Goal: time ≤ 1.2× xgboost's training at holdout R² ≥ 0.98× xgboost's. On the calibrated simulator the 10 s return
+// is close to unpredictable: both holdout R² come out negative (each model fits noise, train R² ~0.46), and which one
+// overfits noise a little less says nothing about accuracy. So accuracy is compared where there is something to
+// learn: a planted target on the same feature matrix (a fixed nonlinear function of five of its features plus as
+// much noise again; both trainers, same parameters, same holdout rows). The simulator's R² are reported beside it,
+// with their ratio only when xgboost's is positive.
 // BENCH_RUNS (default 3) runs of each, alternating who goes first, a full GC before each; medians are reported.
 // Fails (exit 1) when the xgboost CLI is missing: a missing peer is not a figure.
 import { spawnSync } from 'node:child_process';
@@ -18,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildDataset, type Dataset } from '../src-main/model/dataset.ts';
 import { predict } from '../src-main/model/gbdt/model.ts';
+import { Prng } from '../src-main/model/gbdt/prng.ts';
 import { trainGbdt, type GbdtParams } from '../src-main/model/gbdt/train.ts';
 import { r2 } from '../src-main/model/metrics.ts';
 import { SIM_EPOCH_MS, simMessages, type SimConfig } from '../src-main/model/simData.ts';
@@ -118,9 +124,70 @@ const validCsv = path.join(dir, 'valid.csv');
 writeCsv(trainCsv, train);
 writeCsv(validCsv, valid);
 
-let meanY = 0;
-for (let i = 0; i < train.n; i++) meanY += train.y[i];
-meanY /= train.n;
+/**
+ * The planted target for the accuracy comparison: sin(1.5·z_a) + 0.5·z_b·z_c + 0.3·z_d + [z_e > 0.5] + N(0, 1),
+ * where z are five of the real features standardized on the training rows (clipped to ±4, non-finite as 0), taken
+ * from those with the most distinct values. Its noise is about as large as its signal: an ideal model has R² ≈ 0.5.
+ */
+function plantedTarget(): Float32Array {
+  const n = ds.nRows;
+  const distinct: Array<[number, number]> = [];
+  for (let f = 0; f < nf; f++) {
+    const seen = new Set<number>();
+    for (let i = 0; i < Math.min(n, 20_000); i++) seen.add(ds.X[i * nf + f]);
+    distinct.push([seen.size, f]);
+  }
+  const chosen = distinct
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, 5)
+    .map(([, f]) => f);
+  if (chosen.length < 5) throw new Error(`planted target: needs 5 features, the dataset has ${nf}`);
+  const mean: number[] = [];
+  const sd: number[] = [];
+  for (const f of chosen) {
+    let s1 = 0;
+    let s2 = 0;
+    let m = 0;
+    for (let i = 0; i < trainEnd; i++) {
+      const v = ds.X[i * nf + f];
+      if (Number.isFinite(v)) {
+        s1 += v;
+        s2 += v * v;
+        m++;
+      }
+    }
+    const mu = m > 0 ? s1 / m : 0;
+    mean.push(mu);
+    sd.push(m > 0 ? Math.sqrt(Math.max(0, s2 / m - mu * mu)) : 0);
+  }
+  const rng = new Prng(7);
+  const y = new Float32Array(n);
+  const z = new Float64Array(5);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 5; k++) {
+      const v = (ds.X[i * nf + chosen[k]] - mean[k]) / sd[k];
+      z[k] = Number.isFinite(v) ? Math.max(-4, Math.min(4, v)) : 0;
+    }
+    // Box-Muller from two uniforms in (0, 1].
+    const noise = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+    y[i] = Math.sin(1.5 * z[0]) + 0.5 * z[1] * z[2] + 0.3 * z[3] + (z[4] > 0.5 ? 1 : 0) + noise;
+  }
+  return y;
+}
+const plantedY = plantedTarget();
+const plantedTrain = { ...train, y: plantedY.subarray(0, trainEnd) };
+const plantedValid = { ...valid, y: plantedY.subarray(cut) };
+const plantedTrainCsv = path.join(dir, 'planted-train.csv');
+const plantedValidCsv = path.join(dir, 'planted-valid.csv');
+writeCsv(plantedTrainCsv, plantedTrain);
+writeCsv(plantedValidCsv, plantedValid);
+
+function meanOf(y: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) m += y[i];
+  return m / y.length;
+}
+const meanY = meanOf(train.y);
 
 interface XgbRun {
   /** The whole process: start, CSV parse, training, model save. */
@@ -131,8 +198,8 @@ interface XgbRun {
 }
 
 /** One xgboost training process: its wall and CPU seconds (user + system via /usr/bin/time) and its training loop. */
-function runXgb(rounds: number): XgbRun {
-  const conf = path.join(dir, `train-${rounds}.conf`);
+function runXgb(rounds: number, data = trainCsv, tag = String(rounds), baseScore = meanY): XgbRun {
+  const conf = path.join(dir, `train-${tag}.conf`);
   fs.writeFileSync(
     conf,
     [
@@ -148,9 +215,9 @@ function runXgb(rounds: number): XgbRun {
       'max_bin = 256',
       // INFO level: prints "Complete Training loop time" (no per-phase monitors, which debug level adds).
       'verbosity = 2',
-      `base_score = ${meanY}`,
-      `data = "${trainCsv}?format=csv&label_column=0"`,
-      `model_out = ${path.join(dir, `xgb-${rounds}.model`)}`,
+      `base_score = ${baseScore}`,
+      `data = "${data}?format=csv&label_column=0"`,
+      `model_out = ${path.join(dir, `xgb-${tag}.model`)}`,
       '',
     ].join('\n'),
   );
@@ -200,14 +267,14 @@ function xgbParseOnly(): { wall: number; cpu: number } {
 }
 
 /** R² of xgboost's N-round model on a CSV of ours (the holdout, or the training rows). */
-function xgbR2(csv: string, m: { n: number; y: ArrayLike<number> }): number {
+function xgbR2(csv: string, m: { n: number; y: ArrayLike<number> }, tag = String(ROUNDS)): number {
   const conf = path.join(dir, 'pred.conf');
   const predFile = path.join(dir, 'pred.txt');
   fs.writeFileSync(
     conf,
     [
       'task = pred',
-      `model_in = ${path.join(dir, `xgb-${ROUNDS}.model`)}`,
+      `model_in = ${path.join(dir, `xgb-${tag}.model`)}`,
       `test:data = "${csv}?format=csv&label_column=0"`,
       `name_pred = ${predFile}`,
       '',
@@ -264,6 +331,11 @@ try {
   }
   const peerR2 = xgbR2(validCsv, valid);
   const peerTrainR2 = xgbR2(trainCsv, train);
+  // The accuracy comparison on the planted target (untimed: one training each).
+  runXgb(ROUNDS, plantedTrainCsv, 'planted', meanOf(plantedTrain.y));
+  const peerPlantedR2 = xgbR2(plantedValidCsv, plantedValid, 'planted');
+  const planted = trainGbdt(plantedTrain, params);
+  const plantedR2 = r2(predict(planted.model, plantedValid.X, plantedValid.n), plantedValid.y);
   const o = median(ours);
   const oCpu = median(oursCpu);
   const xTrain = median(full.map((x) => x.train));
@@ -272,11 +344,11 @@ try {
   const xCpuTrain = Math.max(1e-3, xCpu - median(parse.map((x) => x.cpu)));
   const ratio = o / xTrain;
   const ratioCpu = oCpu / xCpuTrain;
-  // "R² ≥ 0.98 of xgboost's": ours may fall short of it by 2% of its size. With the calibrated simulator the 10 s
-  // return is nearly unpredictable and both holdout R² can be negative, where a plain ratio would call the worse
-  // model better; the ratio is then not given, and the check stays the same: ours >= peer - 0.02·|peer|.
+  // "R² ≥ 0.98 of xgboost's", judged on the planted target (see the header); on the simulator's target only when
+  // xgboost's holdout R² is positive, i.e. when there is anything to compare.
   const r2Ratio = peerR2 > 0 ? ourR2 / peerR2 : null;
-  const r2Ok = ourR2 >= peerR2 - 0.02 * Math.abs(peerR2);
+  const plantedRatio = peerPlantedR2 > 0 ? plantedR2 / peerPlantedR2 : 0;
+  const r2Ok = plantedRatio >= 0.98 && (r2Ratio === null || r2Ratio >= 0.98);
   emit({
     bench: 'train.vs_xgboost',
     value: Number(o.toFixed(3)),
@@ -292,7 +364,11 @@ try {
     r2_ratio: r2Ratio === null ? null : Number(r2Ratio.toFixed(4)),
     train_r2: ourTrainR2,
     peer_train_r2: peerTrainR2,
-    goal: "time_ratio <= 1.2 (xgboost's training without its parse) at holdout r2 >= 0.98x xgboost's (r2 >= peer_r2 - 0.02|peer_r2|)",
+    sim_r2_comparable: peerR2 > 0,
+    planted_r2: plantedR2,
+    peer_planted_r2: peerPlantedR2,
+    planted_r2_ratio: Number(plantedRatio.toFixed(4)),
+    goal: "time_ratio <= 1.2 (xgboost's training without its parse) at holdout r2 >= 0.98x xgboost's on the planted target (and on the simulator's target when xgboost's r2 there is positive)",
     goal_met: ratio <= 1.2 && r2Ok,
     goal_met_cpu: ratioCpu <= 1.2 && r2Ok,
     peer_value_with_parse: Number(xWall.toFixed(3)),
