@@ -346,6 +346,7 @@ export class LevelLists {
   private readonly cols = new LevelColumns();
   private readonly bidPool: [number, number][] = [];
   private readonly askPool: [number, number][] = [];
+  private readonly reused: { bids: Level[]; asks: Level[] } = { bids: [], asks: [] };
 
   /** The stamps of the message last decoded. */
   get head(): Readonly<LevelColumns> {
@@ -364,25 +365,29 @@ export class LevelLists {
   }
 
   /**
-   * The same values in tuples owned by this object, overwritten by the next call: no allocation per level once
-   * the pools have grown. Only for a consumer done with a message before it asks for the next.
+   * The same values in arrays and tuples owned by this object, overwritten by the next call: no allocation at all
+   * once the pools have grown. Only for a consumer done with a message before it asks for the next.
    */
   decodeReused(s: string): { bids: Level[]; asks: Level[] } {
     const c = this.cols;
     decodeLevelColumns(s, c);
-    return { bids: fill(this.bidPool, c, 0, c.bids), asks: fill(this.askPool, c, c.bids, c.asks) };
+    const r = this.reused;
+    fill(this.bidPool, r.bids, c, 0, c.bids);
+    fill(this.askPool, r.asks, c, c.bids, c.asks);
+    return r;
   }
 }
 
-function fill(pool: [number, number][], c: LevelColumns, from: number, n: number): Level[] {
+/** out[i] is always pool[i]: only values change, and the array only grows by appending (it stays packed). */
+function fill(pool: [number, number][], out: Level[], c: LevelColumns, from: number, n: number): void {
   while (pool.length < n) pool.push([0, 0]);
-  const out = pool.slice(0, n);
+  if (out.length > n) out.length = n;
   for (let i = 0; i < n; i++) {
-    const l = out[i];
+    const l = pool[i];
     l[0] = c.prices[from + i];
     l[1] = c.sizes[from + i];
+    if (i === out.length) out.push(l);
   }
-  return out;
 }
 
 /** Encodes one message (tests, benchmarks). */
