@@ -554,6 +554,7 @@ export class OrderBook {
 
   /** Calls fn(price, size, i) for up to n levels of a side, best first, without allocating. */
   forEachLevel(side: BookSide, n: number, fn: (price: number, size: number, i: number) => void): void {
+    if (!(n > 0)) return;
     const l = side === 'bid' ? this.bids : this.asks;
     let len = l.topLen;
     if (len < n && !(len >= 0 && l.topWhole)) {
