@@ -54,7 +54,7 @@ describe('the app on a refused symbol', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ key: 'feed' });
       expect(errors[0].kind === 'error' && errors[0].message).toMatch(
-        /refused the subscription to ETHUSDT on linear \(error:handler not found,topic:orderbook\.50\.ETHUSDT.*\): check the symbol and .*category.*instruments-info\?category=linear/,
+        /refused the subscription to ETHUSDT on linear \(error:handler not found,topic:orderbook\.50\.ETHUSDT.*\): check the symbol in the Symbol field \(the app streams the market set by the config file.s category key: linear or spot\); Bybit lists symbols at .*instruments-info\?category=linear/,
       );
       expect(ctx.service.status()).toMatchObject({
         running: false,
