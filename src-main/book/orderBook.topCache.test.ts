@@ -202,6 +202,45 @@ describe('OrderBook top cache cases', () => {
     expect(ob.bidCount()).toBe(2);
   });
 
+  it('a new level inside the cached ones pushes the worst out; deleting it brings that one back', () => {
+    const ob = book('0.00001');
+    ob.applySnapshot(
+      [
+        [0.15, 1],
+        [0.14998, 2],
+        [0.14996, 3],
+      ],
+      [[0.15001, 1]],
+    );
+    expect(read(ob, 'bid', 2)).toEqual([
+      [0.15, 1],
+      [0.14998, 2],
+    ]);
+    ob.applyDelta([[0.14999, 5]], []);
+    expect(read(ob, 'bid', 2)).toEqual([
+      [0.15, 1],
+      [0.14999, 5],
+    ]);
+    ob.applyDelta([[0.14999, 0]], []);
+    expect(read(ob, 'bid', 2)).toEqual([
+      [0.15, 1],
+      [0.14998, 2],
+    ]);
+    ob.applyDelta([[0.15, 0]], []);
+    expect(read(ob, 'bid', 2)).toEqual([
+      [0.14998, 2],
+      [0.14996, 3],
+    ]);
+    ob.applyDelta([[0.14998, 0]], []); // nothing left behind the cached levels: the cache is the whole side
+    expect(read(ob, 'bid', 2)).toEqual([[0.14996, 3]]);
+    ob.applyDelta([[0.14, 4]], []);
+    expect(read(ob, 'bid', 2)).toEqual([
+      [0.14996, 3],
+      [0.14, 4],
+    ]);
+    expect(ob.bestBid()).toBe(0.14996);
+  });
+
   it('a whole side read (fewer levels than asked) sees a level added behind them', () => {
     const ob = book('25');
     ob.applySnapshot([[65000, 1]], [[65025, 2]]);

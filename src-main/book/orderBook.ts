@@ -2,7 +2,7 @@
 // Each side is a dense ladder of sizes indexed by tick around a movable anchor (O(1) updates, no
 // allocation); levels too far from the traffic to fit the ladder live in a small sorted overflow list.
 // The engine reads the top levels after every message (forEachLevel), so each side also keeps its best
-// levels as prices in a small cache that survives updates behind it and size changes within it: on
+// levels as prices in a small cache that survives updates behind it and is patched by those within it: on
 // fine-tick books (~2 level updates per message) that read, not the update, is most of the work.
 import type { Level } from '../../src-shared/market.ts';
 import { OffTickError, TICK_ABS_TOL, TICK_REL_TOL, type TickScale } from './tickScale.ts';
@@ -93,6 +93,87 @@ class Ladder {
     this.dropTop(); // not cached after all (cannot happen while the edge rule holds): rebuild on the next read
   }
 
+  /** A new level among the cached ones: shifted in, the worst cached level falls out (unless all are cached). */
+  private insertTop(t: number, size: number): void {
+    const len = this.topLen;
+    let k = len - 1;
+    if (this.topWhole) {
+      if (len >= TOP_CACHE) {
+        this.dropTop();
+        return;
+      }
+      k = len;
+      this.topLen = len + 1;
+    }
+    const tt = this.topTicks;
+    const tp = this.topPx;
+    const tz = this.topSz;
+    const isBid = this.isBid;
+    while (k > 0 && (isBid ? tt[k - 1] < t : tt[k - 1] > t)) {
+      tt[k] = tt[k - 1];
+      tp[k] = tp[k - 1];
+      tz[k] = tz[k - 1];
+      k--;
+    }
+    tt[k] = t;
+    tp[k] = (t * this.mantissa) / this.pow10;
+    tz[k] = size;
+    if (!this.topWhole) this.topEdge = tt[len - 1];
+  }
+
+  /**
+   * A cached level was deleted: shifted out, and the next level behind the cache (found by a short ladder scan)
+   * shifted in; the cache is dropped when that level is not close by or the side has overflow levels.
+   */
+  private removeTop(t: number): void {
+    const len = this.topLen;
+    const tt = this.topTicks;
+    const tp = this.topPx;
+    const tz = this.topSz;
+    let k = 0;
+    while (k < len && tt[k] !== t) k++;
+    if (k === len) {
+      this.dropTop(); // not cached after all (cannot happen while the edge rule holds)
+      return;
+    }
+    for (; k < len - 1; k++) {
+      tt[k] = tt[k + 1];
+      tp[k] = tp[k + 1];
+      tz[k] = tz[k + 1];
+    }
+    const last = len - 1;
+    if (this.topWhole) {
+      this.topLen = last;
+      return;
+    }
+    if (this.farTicks.length === 0) {
+      if (this.denseCount === last) {
+        // Nothing behind the cache: it now holds the whole side.
+        this.topLen = last;
+        this.topWhole = true;
+        this.topEdge = this.empty;
+        return;
+      }
+      const s = this.sizes;
+      const base = this.base;
+      const step = this.isBid ? -1 : 1;
+      let i = this.topEdge - base;
+      for (let scan = 0; scan < 64; scan++) {
+        i += step;
+        if (i < 0 || i >= this.cap) break;
+        const z = s[i];
+        if (z !== 0) {
+          tt[last] = base + i;
+          tp[last] = ((base + i) * this.mantissa) / this.pow10;
+          tz[last] = z;
+          this.topEdge = base + i;
+          return;
+        }
+      }
+    }
+    this.dropTop();
+  }
+
   /**
    * Fills the top cache with up to n ≤ TOP_CACHE best levels and returns how many it holds. Prices are
    * ticks × mantissa / 10^decimals, the same correctly rounded division as TickScale.toPrice.
@@ -162,7 +243,7 @@ class Ladder {
         if (old === 0) {
           this.denseCount++;
           if (this.isBid ? t > this.best : t < this.best) this.best = t;
-          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.dropTop();
+          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.insertTop(t, size);
         } else if (this.isBid ? t >= this.topEdge : t <= this.topEdge) {
           this.resizeTop(t, size);
         }
@@ -173,7 +254,7 @@ class Ladder {
           s[i] = 0;
           this.denseCount--;
           if (t === this.best) this.rescanFrom(i);
-          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.dropTop();
+          if (this.isBid ? t >= this.topEdge : t <= this.topEdge) this.removeTop(t);
         }
         return;
       }
