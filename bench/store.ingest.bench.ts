@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
 import { openDb, type Db } from '../src-main/store/db.ts';
 import { readSession } from '../src-main/store/sessionReader.ts';
 import { INSERT_BOOK_SQL, INSERT_TRADE_SQL, SessionWriter } from '../src-main/store/sessionWriter.ts';
@@ -16,34 +15,12 @@ import { V1_MIGRATIONS } from '../src-main/store/testing/v1File.ts';
 import { LevelColumns, decodeLevelColumns, encodeBook } from '../src-main/store/tickLevelCodec.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
 import { fullGc } from './lib/report.ts';
-import { BYBIT_RECORDING as REC } from '../src-main/testing/bybitRecording.ts';
+import { repeatedRecording } from '../src-main/testing/bybitRecording.ts';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-function loadMessages(): MarketMessage[] {
-  const base: MarketMessage[] = [];
-  for (const line of fs.readFileSync(REC, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const obj = JSON.parse(line) as { ts: number };
-    const f = parseRawMessage(obj, obj.ts);
-    if (f.type === 'book' || f.type === 'trades') base.push(f.msg);
-  }
-  const span = base[base.length - 1].recvTs - base[0].recvTs + 100;
-  const out: MarketMessage[] = [];
-  for (let rep = 0; out.length < N; rep++) {
-    for (const m of base) {
-      if (out.length >= N) break;
-      const dt = rep * span;
-      out.push(
-        m.kind === 'book'
-          ? { ...m, u: m.u + rep * 1_000_000, ts: m.ts + dt, recvTs: m.recvTs + dt }
-          : { ...m, ts: m.ts + dt, recvTs: m.recvTs + dt },
-      );
-    }
-  }
-  return out;
-}
+const loadMessages = (): MarketMessage[] => repeatedRecording({ count: N });
 
 function freshDb(dir: string, name: string, layout: 'v1' | 'v2' = 'v2') {
   const db = openDb(path.join(dir, name), layout === 'v1' ? { migrations: V1_MIGRATIONS } : {});

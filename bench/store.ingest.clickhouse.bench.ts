@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseRawMessage } from '../src-main/market/bybit/protocol.ts';
 import { createSession as createClickHouseSession } from '../src-main/store/clickhouse/catalogue.ts';
 import { lit, openClickHouse, queryJson } from '../src-main/store/clickhouse/connection.ts';
 import { clickhouseServerBinary, startTestServer } from '../src-main/store/clickhouse/testServer.ts';
@@ -15,7 +14,7 @@ import { ClickHouseSessionWriter } from '../src-main/store/clickhouse/writer.ts'
 import { openDb } from '../src-main/store/db.ts';
 import { SessionWriter } from '../src-main/store/sessionWriter.ts';
 import { createSession } from '../src-main/store/sessions.ts';
-import { BYBIT_RECORDING as REC } from '../src-main/testing/bybitRecording.ts';
+import { BYBIT_RECORDING as REC, repeatedRecording } from '../src-main/testing/bybitRecording.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
 import { failBench, fullGc, median } from './lib/report.ts';
 
@@ -24,29 +23,7 @@ const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MAX_PENDING_ROWS = 60_000;
 
-function loadMessages(): MarketMessage[] {
-  const base: MarketMessage[] = [];
-  for (const line of fs.readFileSync(REC, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const obj = JSON.parse(line) as { ts: number };
-    const f = parseRawMessage(obj, obj.ts);
-    if (f.type === 'book' || f.type === 'trades') base.push(f.msg);
-  }
-  const span = base[base.length - 1].recvTs - base[0].recvTs + 100;
-  const out: MarketMessage[] = [];
-  for (let rep = 0; out.length < N; rep++) {
-    for (const m of base) {
-      if (out.length >= N) break;
-      const dt = rep * span;
-      out.push(
-        m.kind === 'book'
-          ? { ...m, u: m.u + rep * 1_000_000, ts: m.ts + dt, recvTs: m.recvTs + dt }
-          : { ...m, ts: m.ts + dt, recvTs: m.recvTs + dt },
-      );
-    }
-  }
-  return out;
-}
+const loadMessages = (): MarketMessage[] => repeatedRecording({ count: N });
 
 const SESSION = {
   source: 'bench',

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BookMessage, Level, MarketMessage } from '../../src-shared/market.ts';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
-import { parseRawMessage } from '../market/bybit/protocol.ts';
-import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
+import { repeatedRecording } from '../testing/bybitRecording.ts';
 import { openDb, type Db } from './db.ts';
 import type { ConversionProgress } from './migrations/types.ts';
 import { readSession, type StoredEvent } from './sessionReader.ts';
@@ -39,25 +38,7 @@ function track(d: Db): Db {
 }
 
 /** The real orderbook.200 + publicTrade recording, `reps` times over with fresh u and times. */
-function recording(reps = 1): MarketMessage[] {
-  const base: MarketMessage[] = [];
-  for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const obj = JSON.parse(line) as { ts: number };
-    const f = parseRawMessage(obj, obj.ts);
-    if (f.type === 'book' || f.type === 'trades') base.push(f.msg);
-  }
-  const span = base[base.length - 1].recvTs - base[0].recvTs + 100;
-  const out: MarketMessage[] = [];
-  for (let r = 0; r < reps; r++)
-    for (const m of base)
-      out.push(
-        m.kind === 'book'
-          ? { ...m, u: m.u + r * 1_000_000, ts: m.ts + r * span, recvTs: m.recvTs + r * span }
-          : { ...m, ts: m.ts + r * span, recvTs: m.recvTs + r * span },
-      );
-  return out;
-}
+const recording = (reps = 1): MarketMessage[] => repeatedRecording({ reps });
 
 const BTC: NewSession = {
   source: 'bybit',
