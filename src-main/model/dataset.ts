@@ -76,6 +76,21 @@ export interface DatasetStats {
   notWarm: number;
 }
 
+/** Stats of a dataset that has read nothing yet. */
+export function emptyDatasetStats(): DatasetStats {
+  return {
+    events: 0,
+    bookMessages: 0,
+    trades: 0,
+    storedGaps: 0,
+    detectedGaps: 0,
+    silences: 0,
+    droppedForGap: 0,
+    droppedAtEnd: 0,
+    notWarm: 0,
+  };
+}
+
 export interface Dataset {
   /** Row-major nRows x nFeatures. */
   X: Float32Array;
@@ -156,17 +171,7 @@ export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOpti
   const lookback = Math.max(opts.warmupMs ?? MAX_LOOKBACK_MS, MAX_LOOKBACK_MS);
   const nf = N_FEATURES;
   const out = new Growable(nf);
-  const stats: DatasetStats = {
-    events: 0,
-    bookMessages: 0,
-    trades: 0,
-    storedGaps: 0,
-    detectedGaps: 0,
-    silences: 0,
-    droppedForGap: 0,
-    droppedAtEnd: 0,
-    notWarm: 0,
-  };
+  const stats = emptyDatasetStats();
   const sessionIds: number[] = [];
   const feats = new Float64Array(nf);
   const engine = new FeatureEngine({ warmupMs: lookback });

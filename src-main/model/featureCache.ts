@@ -14,6 +14,7 @@ import {
   DATASET_BUILDER_VERSION,
   type Dataset,
   type DatasetOptions,
+  emptyDatasetStats,
   type DatasetStats,
 } from './dataset.ts';
 
@@ -300,17 +301,7 @@ export function cachedDataset(
       k++;
     }
   }
-  const empty: DatasetStats = {
-    events: 0,
-    bookMessages: 0,
-    trades: 0,
-    storedGaps: 0,
-    detectedGaps: 0,
-    silences: 0,
-    droppedForGap: 0,
-    droppedAtEnd: 0,
-    notWarm: 0,
-  };
+  const empty = emptyDatasetStats();
   return {
     dataset: {
       X,
