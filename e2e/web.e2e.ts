@@ -1,7 +1,7 @@
 // The workstation in a real browser (Debian Chromium via playwright-core) against `l2desk web` on the simulated
 // market: book, collect, retrain, predictions, the Features panel, threshold slider, backtest (sweep, cancel,
 // walk-forward), and the bridge refusing bad clients.
-// Screenshots of each step go to e2e/artifacts/ (git-ignored); L2DESK_SCREENSHOT=1 also refreshes docs/screenshot.png.
+// Screenshots of each step go to e2e/artifacts/ (git-ignored); `npm run screenshots` takes the README's picture.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src-main/config/loadConfig.ts';
 import { BridgeRefusedError, connectBridge, type NodeBridgeClient } from '../src-main/bridge/wsClient.ts';
 import { FEATURE_SET } from '../src-main/features/featureSet.ts';
-import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
+import { ARTIFACTS, chromiumAvailable, launchChromium, startWeb, type WebServer } from './harness.ts';
 
 const SIM_PRICE = loadConfig({ ignoreUserFile: true }).sim.start_price;
 
@@ -196,22 +196,6 @@ describe.skipIf(noChromium)(suite, () => {
       await report.getByRole('img', { name: 'Backtest equity curve' }).locator('canvas').count(),
     ).toBeGreaterThan(0);
     await shot('06-backtest');
-    if (process.env.L2DESK_SCREENSHOT === '1') {
-      // The README picture: a low threshold and half a minute more, so that signals, fills and P&L show.
-      await page.getByRole('slider', { name: 'Threshold' }).focus();
-      for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowLeft');
-      await page.waitForTimeout(30_000);
-      // The Features test left its tab selected: the picture shows the tape with its BUY/SELL lines.
-      await page.getByRole('tab', { name: 'Signals & fills' }).click();
-      await page.mouse.move(0, 0); // no hover highlights
-      fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-      await page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot.png') });
-      // The same screen on a smaller laptop, to check the layout there (an artifact, not the README's).
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await page.waitForTimeout(1000);
-      await shot('07-screen-1280x800');
-      await page.setViewportSize({ width: 1600, height: 960 });
-    }
   }, 90_000);
 
   it('cancels a running backtest from the panel', async () => {
