@@ -132,6 +132,10 @@ export function EquityChart({
       if (r && el.current) el.current.dataset.visibleFrom = String(Math.round(r.from));
     };
     chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
+    // A narrower panel keeps the bar spacing and drops the oldest points off the left until the next point refits
+    // it (seen after a window resize): refit on every size change too.
+    const refit = () => chart.timeScale().fitContent();
+    chart.timeScale().subscribeSizeChange(refit);
     let off = () => {};
     if (source)
       off = source.subscribe(setAll, (added) => {
@@ -152,6 +156,7 @@ export function EquityChart({
     return () => {
       off();
       chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
+      chart.timeScale().unsubscribeSizeChange(refit);
       markers.current = null;
       chart.remove();
     };
