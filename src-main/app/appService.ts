@@ -50,6 +50,8 @@ export interface AppServiceDeps {
   trainer: Trainer;
   backtester: Backtester;
   listSessions: () => SessionInfo[];
+  /** Reads the session list again before it is needed (a ClickHouse store, which other collectors write to too). */
+  refreshSessions?: () => Promise<void>;
   /** Data-quality report of a stored session (replayed in slices: never blocks the event loop for long). */
   sessionQuality: (sessionId: number) => Promise<QualityView>;
   listModels: () => ModelInfo[];
@@ -151,7 +153,7 @@ export class AppService {
       'backtest/run': async (a) => this.backtest(a),
       'backtest/cancel': async ({ jobId }) => this.cancelJob(jobId),
       'jobs/cancel': async ({ jobId }) => this.cancelJob(jobId),
-      'sessions/list': async () => this.d.listSessions(),
+      'sessions/list': async () => this.sessionsNow(),
       'sessions/quality': async ({ sessionId }) => this.d.sessionQuality(sessionId),
     };
   }
@@ -204,10 +206,7 @@ export class AppService {
 
   private async buildPipeline(spec: SourceSpec): Promise<LivePipeline> {
     // Said in the app's words (the replay source's own message advises a CLI command).
-    if (
-      spec.kind === 'replay' &&
-      !this.safe(() => this.d.listSessions(), []).some((x) => x.id === spec.sessionId)
-    )
+    if (spec.kind === 'replay' && !(await this.sessionsNow()).some((x) => x.id === spec.sessionId))
       throw new Error('it is not in the database (deleted meanwhile?)');
     return this.d.pipeline(spec, this.sink(), this.threshold);
   }
@@ -396,6 +395,29 @@ export class AppService {
     };
   }
 
+  /** The stored sessions, read again first when the store asks for it; the last list when that fails (said once). */
+  private async sessionsNow(): Promise<SessionInfo[]> {
+    try {
+      await this.d.refreshSessions?.();
+    } catch (e) {
+      this.error('store', `reading the session list: ${(e as Error).message}`);
+    }
+    return this.safe(() => this.d.listSessions(), []);
+  }
+
+  /** A session of the last list read (no wait: a job is queued in the order its command came). */
+  private knownSession(id: number): SessionInfo | undefined {
+    return this.safe(() => this.d.listSessions(), []).find((x) => x.id === id);
+  }
+
+  /** A session, reading the list again first when it is not in the last one (another collector stored it). */
+  private async findSession(id: number): Promise<SessionInfo | undefined> {
+    return (
+      this.knownSession(id) ??
+      (this.d.refreshSessions ? (await this.sessionsNow()).find((x) => x.id === id) : undefined)
+    );
+  }
+
   private safe<T>(fn: () => T, fallback: T): T {
     try {
       return fn();
@@ -497,10 +519,7 @@ export class AppService {
       messagesPerSec: elapsed > 0 ? job.messages() / (elapsed / 1000) : 0,
     };
     this.d.bus.emit('collect/progress', this.collect);
-    this.d.bus.emit(
-      'sessions/changed',
-      this.safe(() => this.d.listSessions(), []),
-    );
+    this.d.bus.emit('sessions/changed', await this.sessionsNow());
     // The collected data's quality follows once replayed (a later collection may have started meanwhile).
     const done = this.collect;
     if (done.sessionId !== null)
@@ -631,7 +650,8 @@ export class AppService {
   // ------------------------------------------------------------------------------------------ backtest
 
   async backtest(a: BacktestArgs): Promise<BacktestReport> {
-    const session = this.d.listSessions().find((s) => s.id === a.sessionId);
+    // Known sessions without an await: the job enters the queue before any command that came after it.
+    const session = this.knownSession(a.sessionId) ?? (await this.findSession(a.sessionId));
     if (!session) throw new Error(`no stored session #${a.sessionId}; collect one first`);
     const thresholds = a.sweep ?? [a.threshold ?? this.threshold];
     const jobId = `bt${++this.jobSeq}`;

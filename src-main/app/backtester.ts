@@ -157,9 +157,9 @@ export function toWalkForwardView(s: WalkForwardSection): WalkForwardView {
  * A new folder for a walk-forward run's models beside the database, named like the CLI's default
  * (walkforward-<session>-<UTC time>), with a suffix when a run of the same second already took the name.
  */
-export function makeWalkForwardDir(dbFile: string, sessionId: number, now: number): string {
+export function makeWalkForwardDir(dbFile: string, sessionId: number, now: number, inDir?: string): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const base = path.join(path.dirname(path.resolve(dbFile)), `walkforward-${sessionId}-${stamp}`);
+  const base = path.join(inDir ?? path.dirname(path.resolve(dbFile)), `walkforward-${sessionId}-${stamp}`);
   for (let k = 1; ; k++) {
     const dir = k === 1 ? base : `${base}-${k}`;
     try {
@@ -181,6 +181,8 @@ export function makeBacktester(o: {
   nativeBinding?: string;
   /** Default: in a worker whenever the database is a file. */
   inWorker?: boolean;
+  /** Where walk-forward model folders go (default: beside the database file). */
+  walkForwardDir?: string;
 }): Backtester {
   return async ({ sessionId, thresholds, walkForward, onProgress, signal }) => {
     const file = o.db.memory ? '' : o.db.name;
@@ -195,7 +197,7 @@ export function makeBacktester(o: {
       // The trainer worker reads the data through its own connection.
       if (!file) throw new Error('a walk-forward backtest needs a database file, not an in-memory database');
       const now = Date.now();
-      const outDir = makeWalkForwardDir(file, sessionId, now);
+      const outDir = makeWalkForwardDir(file, sessionId, now, o.walkForwardDir);
       onProgress(0, 'training the walk-forward models');
       try {
         const outcome = await backtestInWorker(

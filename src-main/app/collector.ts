@@ -1,15 +1,25 @@
 // Collector adapter: runs a fresh source (bybit or sim) for one symbol/depth and records every message and gap into
-// a new stored session through SessionRecorder (batched writer; the session keeps the tick the source finally inferred).
+// a new stored session through SessionRecorder (batched writer; the session keeps the tick the source finally inferred),
+// in the SQLite file or in the ClickHouse store the app was opened on.
 import type { Config } from '../../src-shared/config.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createSource } from '../market/createSource.ts';
+import type { MarketSource } from '../market/source.ts';
 import { awaitSubscribed, HeldSource } from '../market/heldSource.ts';
+import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
 import type { Db } from '../store/db.ts';
-import { SessionRecorder } from '../store/sessionRecorder.ts';
+import { SessionRecorder, type RecorderOptions } from '../store/sessionRecorder.ts';
 import type { Collector } from './ports.ts';
 
-export function makeCollector(config: Config, db: Db): Collector {
+/** A ClickHouse store rather than an SQLite connection (better-sqlite3's Database has no `client`). */
+const isClickHouse = (s: Db | ClickHouseStore): s is ClickHouseStore => 'client' in s && 'table' in s;
+
+export function makeCollector(config: Config, store: Db | ClickHouseStore): Collector {
+  const record = async (source: MarketSource, opts: RecorderOptions) =>
+    isClickHouse(store)
+      ? SessionRecorder.toClickHouse(store, source, opts)
+      : new SessionRecorder(store, source, opts);
   return async ({ symbol, depth, source, onError, onNotice }) => {
     const cfg: Config = { ...config, symbol, depth, source };
     const made = createSource(cfg);
@@ -17,7 +27,7 @@ export function makeCollector(config: Config, db: Db): Collector {
     // empty session. An exchange that cannot be reached is recorded as before (the recorder waits for it).
     const held = made instanceof BybitSource ? await startLive(made, onError, onNotice) : null;
     // The app service stops the job at the requested duration; the recorder runs until then.
-    const rec = new SessionRecorder(db, held ?? made, {
+    const rec = await record(held ?? made, {
       durationMs: Infinity,
       clock: 'wall',
       depth,

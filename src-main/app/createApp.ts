@@ -8,11 +8,13 @@ import { createDispatcher, type Dispatch } from '../bridge/dispatcher.ts';
 import { EventBus } from '../bridge/eventBus.ts';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { createSource } from '../market/createSource.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { openDb } from '../store/db.ts';
+import { openDb, type Db } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
 import { AppService } from './appService.ts';
 import { makeBacktester } from './backtester.ts';
+import { FEED_WORK_FILE, makeClickHouseApp } from './clickhouseApp.ts';
 import { makeCollector } from './collector.ts';
 import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
@@ -38,21 +40,40 @@ export interface CreateAppOptions {
   nativeBinding?: string;
 }
 
+/** The app's ClickHouse side: the store opened (created if missing) and its sessions read. */
+async function clickHouseApp(config: Config) {
+  const store = await openClickHouse(config.db);
+  try {
+    return await makeClickHouseApp(config, store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
 export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   const { config } = o;
-  // The app's collector, trainer, backtester and feed recorder work on one SQLite file; a ClickHouse store is for the CLI.
-  if (isClickHouseUrl(config.db))
-    throw new Error(
-      `db ${config.db}: the app (and l2desk web) keep sessions, runs and models in an SQLite file; set db to a file. ` +
-        'A ClickHouse store is used from the command line (collect, import, book, db, export, backtest, train, ' +
-        'predictions, diagnose, runs)',
-    );
-  const db = openDb(config.db, { nativeBinding: o.nativeBinding });
+  // A ClickHouse store (clickhouse://HOST:PORT/DATABASE) holds the sessions and runs; the traded feed kept for live
+  // retraining goes to a local working file beside the models folder (clickhouseApp.ts says why).
+  const ch = isClickHouseUrl(config.db) ? await clickHouseApp(config) : null;
+  const workDir = path.dirname(path.resolve(o.modelsDir));
+  const dbFile = ch ? path.join(workDir, FEED_WORK_FILE) : config.db;
+  let db: Db;
+  try {
+    if (ch) fs.mkdirSync(workDir, { recursive: true });
+    db = openDb(dbFile, { nativeBinding: o.nativeBinding });
+  } catch (e) {
+    await ch?.close();
+    throw e;
+  }
   // The service talks on its own bus; what transports forward to pages, and what commands answer, names no local
   // folder (see redactPaths.ts): the database by its role, any other file by its name.
   const serviceBus = new EventBus();
   const bus = new EventBus();
-  const known = [config.db, path.resolve(config.db)].map((p) => ({ path: p, label: 'the database' }));
+  const known = [
+    ...(ch ? [] : [config.db, path.resolve(config.db)]).map((p) => ({ path: p, label: 'the database' })),
+    ...(ch ? [dbFile] : []).map((p) => ({ path: p, label: 'the recorded-feed file' })),
+  ];
   // ... and speaks the app's words: no `l2desk …` advice a page cannot follow (guiWording.ts).
   const redact = (m: string) => guiWording(redactPaths(m, known));
   serviceBus.onAny((event, payload) => bus.emit(event, redactEvent(event, payload, redact)));
@@ -60,7 +81,9 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   let activeModel = path.resolve(PROJECT_ROOT, config.model.path);
   const makeSource = (spec: SourceSpec) =>
     spec.kind === 'replay'
-      ? makeReplaySource(db, spec.sessionId, spec.speed)
+      ? ch
+        ? ch.replaySource(spec.sessionId, spec.speed)
+        : makeReplaySource(db, spec.sessionId, spec.speed)
       : createSource(
           spec.kind === 'bybit' && spec.symbol && spec.symbol !== config.symbol
             ? // Another symbol than the config's: its tick comes from the exchange, not the config's tick_size.
@@ -85,23 +108,32 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
           }),
       }),
     }),
-    collector: makeCollector(config, db),
-    trainer: makeTrainer({ config, db }),
-    backtester: makeBacktester({
-      config,
-      db,
-      modelPath: () => activeModel,
-      nativeBinding: o.nativeBinding,
-    }),
-    listSessions: () => listSessions(db).map((s) => ({ ...s })),
-    sessionQuality: (id) => sessionQualityView(db, id),
+    collector: ch ? ch.collector : makeCollector(config, db),
+    trainer: ch ? ch.trainer : makeTrainer({ config, db }),
+    backtester: ch
+      ? ch.backtester({
+          modelPath: () => activeModel,
+          nativeBinding: o.nativeBinding,
+          walkForwardDir: workDir,
+        })
+      : makeBacktester({
+          config,
+          db,
+          modelPath: () => activeModel,
+          nativeBinding: o.nativeBinding,
+        }),
+    listSessions: ch
+      ? () => ch.listSessions().map((s) => ({ ...s }))
+      : () => listSessions(db).map((s) => ({ ...s })),
+    refreshSessions: ch ? () => ch.refreshSessions() : undefined,
+    sessionQuality: ch ? (id) => ch.sessionQuality(id) : (id) => sessionQualityView(db, id),
     listModels: () =>
       listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),
     modelsDir: o.modelsDir,
     onModelAccepted: (p) => (activeModel = p),
     autoRetrainer: await makeAutoRetrainer({
       config,
-      dbFile: config.db,
+      dbFile,
       modelsDir: o.modelsDir,
       championPath: activeModel,
     }),
@@ -114,6 +146,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
     close: async () => {
       await service.close();
       db.close();
+      await ch?.close();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createApp } from '../app/createApp.ts';
 import { main } from '../cli.ts';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -32,17 +34,20 @@ describe('ClickHouse --db support per command', () => {
     ['runs', ['show', '3', '--db', CH]],
     ['predictions', ['--db', CH]],
     ['diagnose', ['--db', CH, '--json']],
+    ['web', ['--db', CH]],
+    ['trade', ['--paper', `--db=${CH}`]],
   ])('lets %s %j through', (cmd, argv) => {
     expect(clickHouseRefusal(cmd, argv)).toBeNull();
   });
 
   it.each([
-    ['web', ['--db', CH], 'web'],
-    ['trade', ['--paper', `--db=${CH}`], 'trade'],
+    ['sim', ['calibrate', '--db', CH], 'sim'],
+    ['exchange-sim', ['--session', '1', `--db=${CH}`], 'exchange-sim'],
   ])('refuses %s %j', (cmd, argv, name) => {
     expect(clickHouseRefusal(cmd, argv)).toBe(
       `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, import, ` +
-        'book, db check, db quality, db prune, export, backtest, train, predictions, diagnose, runs. Use an SQLite file',
+        'book, db check, db quality, db prune, export, backtest, train, predictions, diagnose, runs, web, trade. Use an ' +
+        'SQLite file',
     );
   });
 
@@ -51,19 +56,24 @@ describe('ClickHouse --db support per command', () => {
     const orig = console.error;
     console.error = (...a: unknown[]) => void errors.push(a.join(' '));
     try {
-      expect(await main(['web', '--db', CH])).toBe(2);
+      expect(await main(['sim', 'calibrate', '--db', CH])).toBe(2);
     } finally {
       console.error = orig;
     }
-    expect(errors.join('\n')).toContain('a ClickHouse store is not supported yet for this command (web)');
+    expect(errors.join('\n')).toContain('a ClickHouse store is not supported yet for this command (sim)');
   });
 
-  it('the app refuses a ClickHouse db setting with what to do, before opening anything', async () => {
-    const config = { ...loadConfig({}), db: CH };
-    await expect(createApp({ config, modelsDir: 'unused-models' })).rejects.toThrow(
-      `db ${CH}: the app (and l2desk web) keep sessions, runs and models in an SQLite file; set db to a file.`,
-    );
-    expect(fs.existsSync('unused-models')).toBe(false);
+  it('the app on a ClickHouse store no server answers says so, creating nothing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chnone-'));
+    try {
+      const config = { ...loadConfig({}), db: 'clickhouse://127.0.0.1:1/l2desk' };
+      await expect(createApp({ config, modelsDir: path.join(dir, 'work', 'models') })).rejects.toThrow(
+        'cannot reach ClickHouse at http://127.0.0.1:1',
+      );
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('openDb refuses a ClickHouse address instead of creating a file named after it', () => {

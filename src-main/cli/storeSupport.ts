@@ -16,6 +16,8 @@ export const CLICKHOUSE_COMMANDS: readonly string[] = [
   'predictions',
   'diagnose',
   'runs',
+  'web',
+  'trade',
 ];
 
 /** The --db value of a command line (`--db X`, `--db=X`, `--set db=X`), the last one winning as in Args. */

@@ -23,11 +23,13 @@ import { Predictor } from '../model/predictor.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession, getSession, latestSession } from '../store/sessions.ts';
+import { createSession, getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
+import { openClickHouseTrade, replayFromClickHouse, type ClickHouseTrade } from './tradeClickHouse.ts';
 import { seedNote } from '../market/sim/simSeed.ts';
 import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
@@ -48,12 +50,15 @@ const USAGE = `usage: l2desk trade --paper [--source bybit|sim|replay] [--db FIL
   --seed       sim: repeat the market path of this random seed (default: a fresh one, printed and stored)
   --sim-params sim: simulator parameters fitted by \`l2desk sim calibrate --write FILE\`
   --duration   stop after this long (data time): 90s, 10m, 2h; a bare number is minutes. Default: until Ctrl-C / end of replay
-  --db         replay: the database holding the session; also where the run is recorded (default: config db)
+  --db         replay: the database holding the session; also where the run is recorded (default: config db).
+               A ClickHouse store (clickhouse://HOST:PORT/DATABASE): the run is recorded in a temporary file and
+               saved into the store when it ends (kept, with its path printed, if the store cannot take it then)
   --no-record  do not store the run (runs, predictions, signals, orders, fills, equity)
 Live retraining: with retrain.every set (config file, or --config), the feed is also stored as a session in --db,
 and every retrain.every (engine time) a challenger is trained in a worker on the newest retrain.window of it; it
 replaces the running model only if it predicts the newest unseen data better. Each decision is a stderr line and a
-row of model_decisions; challengers are written to retrained/ beside the database.`;
+row of model_decisions; challengers are written to retrained/ beside the database (in the working directory for a
+ClickHouse store, where the feed is saved as a session when the run ends).`;
 
 const KNOWN = [
   'set',
@@ -132,18 +137,43 @@ export async function run(argv: string[]): Promise<number> {
   let samplingMs: number | undefined;
   let sessionId: number | null = null;
   const dbFile = args.str('db') ?? config.db;
+  // A ClickHouse store: the run is recorded in a working file and saved into it at the end (tradeClickHouse.ts).
+  let chTrade: ClickHouseTrade | null = null;
+  const onClickHouse = isClickHouseUrl(dbFile);
   if (config.source === 'replay') {
     if (args.str('db') === undefined)
       throw new UsageError('--source replay needs --db FILE (and --session ID, default the newest)');
-    db = openDb(dbFile, { mustExist: true });
-    sessionId =
-      args.str('session') !== undefined ? (args.num('session') as number) : (latestSession(db)?.id ?? null);
-    const s = sessionId === null ? undefined : getSession(db, sessionId);
-    if (!s)
-      throw new UsageError(
-        sessionId === null ? `no session in ${dbFile}` : `no session ${sessionId} in ${dbFile}`,
+    let s: SessionInfo | undefined;
+    if (onClickHouse) {
+      chTrade = await openClickHouseTrade(dbFile, true);
+      const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
+      const r = await replayFromClickHouse(chTrade, want, speed ?? 1, config.retrain.every !== null).catch(
+        async (e: unknown) => {
+          await chTrade?.close();
+          throw e;
+        },
       );
-    source = new ReplaySource({ db, sessionId: s.id, speed: speed ?? 1 });
+      if (!r) {
+        await chTrade.close();
+        throw new UsageError(
+          want === undefined ? `no session in ${dbFile}` : `no session ${want} in ${dbFile}`,
+        );
+      }
+      db = chTrade.db;
+      s = r.session;
+      source = r.source;
+    } else {
+      db = openDb(dbFile, { mustExist: true });
+      sessionId =
+        args.str('session') !== undefined ? (args.num('session') as number) : (latestSession(db)?.id ?? null);
+      s = sessionId === null ? undefined : getSession(db, sessionId);
+      if (!s)
+        throw new UsageError(
+          sessionId === null ? `no session in ${dbFile}` : `no session ${sessionId} in ${dbFile}`,
+        );
+      source = new ReplaySource({ db, sessionId: s.id, speed: speed ?? 1 });
+    }
+    sessionId = s.id;
     // The clock follows the data: the same decisions at any speed, identical to a backtest of the session.
     clock = new ReplayClock();
     samplingMs = defaultSamplingMs((s.lastRecvTs ?? 0) - (s.firstRecvTs ?? 0));
@@ -154,14 +184,30 @@ export async function run(argv: string[]): Promise<number> {
     });
     if (source.seed !== undefined) process.stderr.write(`${seedNote(source.seed)}\n`);
     clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
-    if (!args.bool('no-record')) db = openDb(dbFile);
+    if (!args.bool('no-record')) {
+      if (onClickHouse) {
+        chTrade = await openClickHouseTrade(dbFile, false);
+        db = chTrade.db;
+      } else db = openDb(dbFile);
+    }
   }
+  /** Closes the database (saving into a ClickHouse store first, when `saved` is given). */
+  const closeStore = async (saved?: { runId: number | undefined; feedSession: number | null }) => {
+    if (!chTrade) return db?.close();
+    if (saved) for (const line of await chTrade.finish(saved.runId, saved.feedSession)) console.error(line);
+    await chTrade.close();
+  };
   if (config.retrain.every !== null && !db)
     throw new UsageError(
       'retrain.every is set: live retraining trains on the stored feed, so drop --no-record (or set retrain.every: null)',
     );
 
-  let predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
+  let predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model)).catch(
+    async (e: unknown) => {
+      await closeStore();
+      throw e;
+    },
+  );
   // A live feed is started first and the run (and its stored feed) is made only once the exchange has accepted the
   // subscription: a refused symbol (unknown, or of the other category) fails at once and records nothing. What
   // arrives meanwhile (the first snapshot) is held for the engine.
@@ -172,7 +218,7 @@ export async function run(argv: string[]): Promise<number> {
     if (waited.kind !== 'proceed') {
       await live.stop().catch(() => undefined);
       await predictor.close();
-      db?.close();
+      await closeStore();
       if (waited.kind === 'failed') {
         console.error(`trade: ${safeText(waited.error.message)}; nothing was recorded`);
         return 1;
@@ -211,6 +257,7 @@ export async function run(argv: string[]): Promise<number> {
   // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
   // challenger is loaded first, then swapped in between two decisions, and the old model is closed after its last run.
   let writer: SessionWriter | null = null;
+  let feedSessionId: number | null = null;
   let retrainer: Retrainer | null = null;
   let round: Promise<void> | null = null;
   let engineStopped = false;
@@ -234,12 +281,15 @@ export async function run(argv: string[]): Promise<number> {
       source.on('message', (m) => w.writeMessage(m));
       source.on('gap', (g) => w.writeGap(g));
       writer = w;
+      feedSessionId = feedSession;
     }
     retrainer = retrainerFromConfig(config, {
       dbFile,
       championPath: modelPath,
       featureSet: FEATURE_SET,
-      outDir: path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
+      outDir: onClickHouse
+        ? path.resolve('retrained')
+        : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
       // The simulator restarts its clock per run: only this run's session is on this timeline.
       sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
       log: (line) => console.error(line),
@@ -387,7 +437,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     log(
       `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
-        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? `, run ${sink.runId} in ${dbFile}` : ''}`,
+        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run saved into ${dbFile} when it ends` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
     );
     log(`execution: ${describeExecution(options)}`);
     // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
@@ -439,7 +489,7 @@ export async function run(argv: string[]): Promise<number> {
         `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +
         `sharpe ${figureWithNote(m.sharpe, sharpeReason(m), (x) => x.toFixed(2))} ` +
         `(equity every ${formatDuration(m.samplingMs)}) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
-        `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink ? ` | run ${sink.runId}` : ''}`,
+        `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink && !chTrade ? ` | run ${sink.runId}` : ''}`,
     );
     // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
     console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));
@@ -462,7 +512,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     writer?.close();
     await predictor.close();
-    db?.close();
+    await closeStore({
+      runId: sink?.runId,
+      feedSession: writer && config.source !== 'replay' ? feedSessionId : null,
+    });
   }
 }
 

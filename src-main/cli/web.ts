@@ -1,6 +1,7 @@
 // `l2desk web`: the workstation UI in a browser, with the engine in this Node process. Serves the built renderer
 // and the WebSocket bridge on 127.0.0.1 only, and prints the one URL to open (with the per-run token).
 import path from 'node:path';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { createApp } from '../app/createApp.ts';
 import { startWsBridge } from '../bridge/wsBridge.ts';
 import { buildRenderer, ensureRenderer } from '../bridge/rendererBuild.ts';
@@ -10,14 +11,17 @@ import { resolveSimSeed, seedNote } from '../market/sim/simSeed.ts';
 
 export const summary = 'serve the workstation UI in a browser with the engine in Node';
 
-const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE] [--symbol SYM] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value]...
+const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE|clickhouse://HOST:PORT/DATABASE] [--symbol SYM] [--seed N] [--sim-params FILE] [--config FILE] [--set key=value]...
   Serves the UI on http://127.0.0.1:PORT (loopback only) and prints the URL to open, token included.
   --port N        port to listen on (default ui.port; 0 = any free port)
   --source S      market source: sim (offline, simulated) or bybit (live public data)
-  --db FILE       SQLite database for collected sessions (default: config db)
+  --db FILE       SQLite database for collected sessions (default: config db), or a ClickHouse store
+                  (clickhouse://HOST:PORT/DATABASE): sessions and runs there; the feed kept for live retraining
+                  in l2desk-feed.db beside the models folder
   --seed N        sim: repeat the market path of this random seed (default: a fresh one for this run, printed)
   --sim-params F  sim: simulator parameters fitted by \`l2desk sim calibrate --write F\`
-  --models DIR    where retrained models are written (default: models/ beside the database)
+  --models DIR    where retrained models are written (default: models/ beside the database; for a
+                  ClickHouse store, models/ in the working directory)
   --no-build      serve out/web as it is, even if the sources are newer
   --build-only    build the UI into out/web and exit
   --no-start      do not start the feed until the user presses Start`;
@@ -70,7 +74,10 @@ export async function run(argv: string[]): Promise<number> {
   const staticDir = a.bool('no-build')
     ? path.join(PROJECT_ROOT, 'out', 'web')
     : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
-  const modelsDir = a.str('models') ?? path.join(path.dirname(path.resolve(config.db)), 'models');
+  const clickhouse = isClickHouseUrl(config.db);
+  const modelsDir =
+    a.str('models') ??
+    (clickhouse ? path.resolve('models') : path.join(path.dirname(path.resolve(config.db)), 'models'));
   const ctx = await createApp({ config, modelsDir });
   let bridge;
   try {
@@ -84,7 +91,9 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   console.log(`L2 Desk UI: ${bridge.url}`);
-  console.error(`source ${config.source} · db ${path.resolve(config.db)} · Ctrl+C to stop`);
+  console.error(
+    `source ${config.source} · db ${clickhouse ? config.db : path.resolve(config.db)} · Ctrl+C to stop`,
+  );
   if (!a.bool('no-start')) void ctx.service.startLive();
   ctx.service.startAutoRetrain();
 

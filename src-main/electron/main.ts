@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createApp, type AppContext } from '../app/createApp.ts';
 import { INVOKE_CHANNEL, eventChannel } from './channels.ts';
+import { appDb } from './appDb.ts';
 import { buildMenu } from './menu.ts';
 import { loadWindowState, saveWindowState, type WindowState } from './windowState.ts';
 import { rendererEntry } from './origins.ts';
@@ -74,11 +75,7 @@ async function start(): Promise<void> {
   app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));
   const userData = app.getPath('userData');
   const config = loadConfig({
-    overrides: {
-      db: path.isAbsolute(process.env.L2DESK_DB ?? '')
-        ? process.env.L2DESK_DB
-        : path.join(userData, 'l2desk.db'),
-    },
+    overrides: { db: appDb(loadConfig().db, process.env.L2DESK_DB, userData) },
   });
   // better-sqlite3 in node_modules is built for Node's ABI; Electron opens SQLite through a build for its own ABI:
   // the packaged app carries one (electron-builder.yml), `npm start` makes one (scripts/electronNative.mjs).

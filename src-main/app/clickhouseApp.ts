@@ -1,0 +1,135 @@
+// The app over a ClickHouse store (config db = clickhouse://HOST:PORT/DATABASE), for a trader whose sessions live on
+// a server. Collect records into the store; the session list, a session's quality and replays read it; Retrain and
+// Backtest copy the sessions they read into a temporary SQLite file first (their workers read SQLite synchronously,
+// as `l2desk train` and `backtest --walk-forward` do) and backtest runs are saved back into the store, where
+// `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
+// folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../../src-shared/config.ts';
+import type { QualityView } from '../../src-shared/ipc.ts';
+import type { MarketSource } from '../market/source.ts';
+import { ReplaySource } from '../market/replay/replaySource.ts';
+import { getSession, listSessions } from '../store/clickhouse/catalogue.ts';
+import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { copySessionToSqlite } from '../store/clickhouse/mirror.ts';
+import { readSession, readSessionPages } from '../store/clickhouse/reader.ts';
+import { saveRuns } from '../store/clickhouse/runStore.ts';
+import { openDb, type Db } from '../store/db.ts';
+import type { SessionInfo } from '../store/sessions.ts';
+import { makeBacktester } from './backtester.ts';
+import { makeCollector } from './collector.ts';
+import type { Backtester, Collector, Trainer } from './ports.ts';
+import { qualityViewOf } from './sessionQuality.ts';
+import { makeTrainer } from './trainer.ts';
+
+/** The working file for the traded feed kept for live retraining, in the folder that holds the models folder. */
+export const FEED_WORK_FILE = 'l2desk-feed.db';
+
+export interface ClickHouseApp {
+  readonly store: ClickHouseStore;
+  /** The store's sessions as last read (the app service asks for them synchronously). */
+  listSessions(): SessionInfo[];
+  /** Reads the session list again; rejects (keeping the last list) when the server cannot be reached. */
+  refreshSessions(): Promise<void>;
+  replaySource(sessionId: number, speed: number): MarketSource;
+  sessionQuality(sessionId: number): Promise<QualityView>;
+  collector: Collector;
+  trainer: Trainer;
+  backtester(o: { modelPath: () => string; nativeBinding?: string; walkForwardDir: string }): Backtester;
+  close(): Promise<void>;
+}
+
+/**
+ * Copies sessions of the store into a new temporary SQLite file under their own ids (a model's metadata names the
+ * sessions it learnt from) and hands it to `use`; the file is deleted afterwards, whatever happened.
+ */
+async function withCopy<T>(
+  ch: ClickHouseStore,
+  ids: readonly number[],
+  onCopied: (sessionId: number, events: number) => void,
+  use: (db: Db) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-app-'));
+  try {
+    const db = openDb(path.join(dir, 'sessions.db'));
+    try {
+      for (const id of ids) {
+        signal?.throwIfAborted();
+        await copySessionToSqlite(ch, id, db, (p) => onCopied(id, p.events));
+      }
+      signal?.throwIfAborted();
+      return await use(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Promise<ClickHouseApp> {
+  let sessions = await listSessions(ch);
+  // A stand-in for ReplaySource's SQLite handle, which it never reads when it is given the session's pages.
+  const none = openDb(':memory:');
+  const known = (id: number) => {
+    const s = sessions.find((x) => x.id === id);
+    if (!s) throw new Error(`no stored session #${id}`);
+    return s;
+  };
+  const copyNote = (id: number, events: number) =>
+    `copying session #${id} from ${ch.name} (${events} events)`;
+  return {
+    store: ch,
+    listSessions: () => sessions,
+    refreshSessions: async () => {
+      sessions = await listSessions(ch);
+    },
+    replaySource: (sessionId, speed) =>
+      new ReplaySource({
+        db: none,
+        sessionId,
+        speed,
+        data: { session: known(sessionId), pages: (r) => readSessionPages(ch, sessionId, r) },
+      }),
+    sessionQuality: async (sessionId) => {
+      const s = (await getSession(ch, sessionId)) ?? known(sessionId);
+      return qualityViewOf(s, readSession(ch, s.id));
+    },
+    collector: makeCollector(config, ch),
+    trainer: async (a) => {
+      // The same choice as over an SQLite file: the sessions named, else every stored session of the symbol.
+      const ids =
+        a.sessionIds && a.sessionIds.length
+          ? a.sessionIds
+          : sessions.filter((s) => s.symbol === config.symbol && s.messages > 0).map((s) => s.id);
+      return withCopy(
+        ch,
+        ids,
+        (id, events) =>
+          a.onProgress({ phase: 'dataset', fraction: 0.01, message: copyNote(id, events), metrics: {} }),
+        (db) => makeTrainer({ config, db })({ ...a, sessionIds: ids }),
+        a.signal,
+      );
+    },
+    backtester: (o) => async (a) =>
+      withCopy(
+        ch,
+        [known(a.sessionId).id],
+        (id, events) => a.onProgress(0, copyNote(id, events)),
+        async (db) => {
+          const out = await makeBacktester({ config, db, ...o })(a);
+          // The runs are the store's like the sessions: `l2desk runs --db clickhouse://…` shows them.
+          await saveRuns(ch, db);
+          return out;
+        },
+        a.signal,
+      ),
+    close: async () => {
+      none.close();
+      await ch.close();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// `l2desk trade --paper --db clickhouse://…` against a real clickhouse-server (started here): a replay of a session of
+// the store trades exactly as the same session replayed from an SQLite file, and the run lands in the store (`runs`
+// lists it with the same figures); a simulated run is saved there too; a store that cannot take the run at the end
+// leaves it in the working file, whose path is printed, instead of losing it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { testModelPath } from '../backtest/testing/testModel.ts';
+import { main } from '../cli.ts';
+import { RunRecorder } from '../engine/runRecorder.ts';
+import { getSession } from '../store/clickhouse/catalogue.ts';
+import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
+import { openDb } from '../store/db.ts';
+import { openClickHouseTrade } from './tradeClickHouse.ts';
+
+const skip = clickhouseSkipReason();
+if (skip) console.warn(skip);
+
+async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    err.push(String(c));
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+/** The summary line of a run ("stopped (…): final equity … | trades …"), without the run's id. */
+const summary = (out: string) =>
+  (out.split('\n').find((l) => l.startsWith('stopped (')) ?? '').replace(/ \| run \d+$/, '');
+
+interface RunsJson {
+  runs: { id: number; kind: string; session_id: number | null; metrics: Record<string, unknown> | null }[];
+}
+
+describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clickhouse-server)', () => {
+  let server: TestServer;
+  let dir: string;
+  let file: string;
+  let url: string;
+  let model: string;
+  let fileSession: number;
+  let chSession: number;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chtrade-'));
+    file = path.join(dir, 'l2desk.db');
+    url = server.url('trade_store');
+    const db = openDb(file);
+    const train = writeSimSession(db, { seed: 81, durationMs: 600_000 }).sessionId;
+    fileSession = writeSimSession(db, { seed: 82, durationMs: 300_000 }).sessionId;
+    model = (await testModelPath(db, train, dir)).path;
+    const ch = await openClickHouse(url);
+    try {
+      chSession = await copySessionToClickHouse(db, fileSession, ch);
+    } finally {
+      await ch.close();
+    }
+    db.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replays a session of the store as from the file, and stores the run there', async () => {
+    const common = [
+      'trade',
+      '--paper',
+      '--source',
+      'replay',
+      '--speed',
+      'max',
+      '--model',
+      model,
+      '--threshold',
+      '0.3',
+    ];
+    const a = await l2desk(...common, '--db', file, '--session', String(fileSession));
+    const b = await l2desk(...common, '--db', url, '--session', String(chSession));
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    expect(summary(b.out)).toMatch(/trades [1-9]/);
+    expect(summary(b.out)).toBe(summary(a.out));
+    expect(b.err).toMatch(new RegExp(`run \\d+ stored in ${url}`));
+    const rf = JSON.parse((await l2desk('runs', '--db', file, '--json')).out) as RunsJson;
+    const rc = JSON.parse((await l2desk('runs', '--db', url, '--json')).out) as RunsJson;
+    expect(rc.runs.map((r) => [r.kind, r.session_id])).toEqual([['paper', chSession]]);
+    expect(rc.runs[0].metrics).toEqual(rf.runs[0].metrics);
+  }, 120_000);
+
+  it('stores a run on the simulated market in the store', async () => {
+    const before = (JSON.parse((await l2desk('runs', '--db', url, '--json')).out) as RunsJson).runs.length;
+    const r = await l2desk(
+      'trade',
+      '--paper',
+      '--source',
+      'sim',
+      '--seed',
+      '5',
+      '--speed',
+      'max',
+      '--duration',
+      '3m',
+      '--model',
+      model,
+      '--db',
+      url,
+      '--quiet',
+    );
+    expect(r.code, r.err).toBe(0);
+    const runs = (JSON.parse((await l2desk('runs', '--db', url, '--json')).out) as RunsJson).runs;
+    expect(runs.length).toBe(before + 1);
+    const newest = runs.reduce((a, x) => (x.id > a.id ? x : a));
+    expect(newest).toMatchObject({ kind: 'paper', session_id: null });
+    expect(r.err).toContain(`run ${newest.id} stored in ${url}`);
+  }, 120_000);
+
+  it('with live retraining on, stores the traded feed as a session of the store', async () => {
+    const r = await l2desk(
+      'trade',
+      '--paper',
+      '--source',
+      'sim',
+      '--seed',
+      '6',
+      '--speed',
+      'max',
+      '--duration',
+      '2m',
+      '--model',
+      model,
+      '--db',
+      url,
+      '--quiet',
+      '--set',
+      'retrain.every=1h',
+    );
+    expect(r.code, r.err).toBe(0);
+    const id = Number(new RegExp(`the traded feed stored as session (\\d+) in ${url}`).exec(r.err)?.[1]);
+    const ch = await openClickHouse(url, { mustExist: true });
+    try {
+      const s = await getSession(ch, id);
+      expect(s?.meta.origin).toBe('trade --paper (live retraining)');
+      // Two minutes of the simulated market: every message of it.
+      expect(s?.bookMessages).toBeGreaterThan(500);
+      expect((s?.lastRecvTs ?? 0) - (s?.firstRecvTs ?? 0)).toBeGreaterThan(110_000);
+    } finally {
+      await ch.close();
+    }
+  }, 120_000);
+
+  it('keeps the run in its working file when the store cannot take it at the end', async () => {
+    const t = await openClickHouseTrade(server.url('doomed'), false);
+    const rec = new RunRecorder(t.db, {
+      kind: 'paper',
+      source: 'sim',
+      sessionId: null,
+      symbol: 'BTCUSDT',
+      model: model,
+      threshold: 1,
+      params: {},
+      startedAt: Date.now(),
+    });
+    // The database goes away under the run.
+    const admin: ClickHouseStore = await openClickHouse(server.url('default'), { mustExist: true });
+    await admin.client.command({ query: 'DROP DATABASE doomed' });
+    await admin.close();
+    const lines = await t.finish(rec.runId, null);
+    await t.close();
+    expect(lines).toHaveLength(1);
+    const kept = /kept in (\S+) /.exec(lines[0])?.[1] as string;
+    expect(lines[0]).toMatch(/^error: saving into clickhouse:\/\/.*\/doomed failed/);
+    expect(fs.existsSync(kept)).toBe(true);
+    const db = openDb(kept, { mustExist: true });
+    try {
+      expect(db.prepare('SELECT id FROM runs').pluck().all()).toEqual([rec.runId]);
+    } finally {
+      db.close();
+    }
+    fs.rmSync(path.dirname(kept), { recursive: true, force: true });
+  }, 60_000);
+});
