@@ -208,8 +208,10 @@ export class Engine {
   /** Execution-cost sums over every fill (each fill carries its order's decision and arrival mids). */
   private readonly costs = emptyCostTotals();
 
+  /** Events to process: queue[qHead..qLen). Slots are reused, never truncated (that reallocated once per message). */
   private queue: QueuedEvent[] = [];
   private qHead = 0;
+  private qLen = 0;
   private draining: Promise<void> | null = null;
   private pumping = false;
   private started = false;
@@ -324,7 +326,7 @@ export class Engine {
     while (this.ackHead < this.acks.length && this.acks[this.ackHead].at <= t)
       this.acknowledge(this.acks[this.ackHead++].e);
     if (this.ackHead === this.acks.length) {
-      this.acks.length = 0;
+      if (this.ackHead !== 0) this.acks.length = 0;
       this.ackHead = 0;
     } else if (this.ackHead > 1024) {
       this.acks = this.acks.slice(this.ackHead);
@@ -445,7 +447,7 @@ export class Engine {
    * source awaits it (backpressure); a live source ignores it and keeps pushing.
    */
   enqueue(e: QueuedEvent): Promise<void> | undefined {
-    this.queue.push(e);
+    this.queue[this.qLen++] = e;
     if (this.draining) return this.draining;
     // A listener that feeds the engine while it is processing (re-entrant call): the running loop takes it.
     if (this.pumping) return undefined;
@@ -458,7 +460,7 @@ export class Engine {
   }
 
   private pump(): Promise<void> | undefined {
-    while (this.qHead < this.queue.length) {
+    while (this.qHead < this.qLen) {
       const e = this.queue[this.qHead];
       if (e.kind === 'gap') {
         this.qHead++;
@@ -509,7 +511,7 @@ export class Engine {
         this.onBook(e, t, local);
       } else this.onTrades(e, t, local);
     }
-    this.queue.length = 0;
+    this.qLen = 0;
     this.qHead = 0;
     this.armTimer();
     return undefined;

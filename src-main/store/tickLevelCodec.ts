@@ -341,11 +341,17 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
   if (at !== s.length) throw new LevelBlobError(`${s.length - at} units left after ${n} levels`);
 }
 
+/** Longest level list whose reused array is kept per length (longer ones are sliced per message). */
+const MAX_KEPT_LENGTH = 1024;
+
 /** Level lists of one message: fresh tuples (kept by the caller) or, with a pool, tuples reused per message. */
 export class LevelLists {
   private readonly cols = new LevelColumns();
   private readonly bidPool: [number, number][] = [];
   private readonly askPool: [number, number][] = [];
+  /** byLength[n] holds the pool's first n tuples: the array handed out for an n-level side (see side()). */
+  private readonly bidByLength: Level[][] = [];
+  private readonly askByLength: Level[][] = [];
   private readonly reused: { bids: Level[]; asks: Level[] } = { bids: [], asks: [] };
 
   /** The stamps of the message last decoded. */
@@ -372,22 +378,35 @@ export class LevelLists {
     const c = this.cols;
     decodeLevelColumns(s, c);
     const r = this.reused;
-    fill(this.bidPool, r.bids, c, 0, c.bids);
-    fill(this.askPool, r.asks, c, c.bids, c.asks);
+    r.bids = side(this.bidPool, this.bidByLength, c, 0, c.bids);
+    r.asks = side(this.askPool, this.askByLength, c, c.bids, c.asks);
     return r;
   }
 }
 
-/** out[i] is always pool[i]: only values change, and the array only grows by appending (it stays packed). */
-function fill(pool: [number, number][], out: Level[], c: LevelColumns, from: number, n: number): void {
+/**
+ * The side's values written into the pool's first n tuples, returned as an array of exactly those tuples. The pool
+ * only grows by appending, so the array of n tuples never changes once made: one is kept per length, and a side whose
+ * length changes from message to message (every delta) costs no allocation and no array resizing (truncating an
+ * array in place was a measurable share of a replay).
+ */
+function side(
+  pool: [number, number][],
+  byLength: Level[][],
+  c: LevelColumns,
+  from: number,
+  n: number,
+): Level[] {
   while (pool.length < n) pool.push([0, 0]);
-  if (out.length > n) out.length = n;
+  const px = c.prices;
+  const sz = c.sizes;
   for (let i = 0; i < n; i++) {
     const l = pool[i];
-    l[0] = c.prices[from + i];
-    l[1] = c.sizes[from + i];
-    if (i === out.length) out.push(l);
+    l[0] = px[from + i];
+    l[1] = sz[from + i];
   }
+  if (n > MAX_KEPT_LENGTH) return pool.slice(0, n);
+  return (byLength[n] ??= pool.slice(0, n));
 }
 
 /** Encodes one message (tests, benchmarks). */
