@@ -94,6 +94,20 @@ export function checkDb(db: Db, file: string): DbReport {
     for (const r of rows) gapCounts.set(r.session_id, { gaps: r.n, open: r.open });
   }
   const sessions = hasSessions ? attempt('sessions', () => listSessions(db), []) : [];
+  // Layout v2 marks a value stored as raw doubles in its first unit's format bits (tickLevelCodec.ts: 2 = raw).
+  const offGrid = new Map<number, number>();
+  if (hasSessions && names.includes('l2_updates') && hasColumn(db, 'l2_updates', 'levels'))
+    for (const r of attempt(
+      'off-grid messages',
+      () =>
+        db
+          .prepare(
+            "SELECT session_id, count(*) AS n FROM l2_updates WHERE typeof(levels) = 'text' AND (unicode(levels) & 3) = 2 GROUP BY session_id",
+          )
+          .all() as Array<{ session_id: number; n: number }>,
+      [],
+    ))
+      offGrid.set(r.session_id, r.n);
   const allIntegrity = [...integrity, ...errors];
   return {
     file,
@@ -104,9 +118,18 @@ export function checkDb(db: Db, file: string): DbReport {
     schemaVersions: attempt('schema_migrations', () => appliedVersions(db), []),
     tables,
     sessions: sessions.map((s) =>
-      checkedSession(s, gapCounts.get(s.id)?.gaps ?? 0, gapCounts.get(s.id)?.open ?? 0),
+      checkedSession(
+        s,
+        gapCounts.get(s.id)?.gaps ?? 0,
+        gapCounts.get(s.id)?.open ?? 0,
+        offGrid.get(s.id) ?? 0,
+      ),
     ),
   };
+}
+
+function hasColumn(db: Db, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).includes(column);
 }
 
 const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
@@ -129,7 +152,10 @@ function printReport(r: DbReport): void {
     console.log(
       `session ${s.id}: ${s.source} ${s.symbol} depth ${s.depth} tick ${s.tickSize}; ${iso(s.firstRecvTs)} .. ${iso(s.lastRecvTs)} (${span})` +
         `${s.endedAt === null ? ' [not closed]' : ''}; ${s.bookMessages} book, ${s.tradeMessages} trade msgs (${s.trades} trades), ` +
-        `${s.gaps} gap${s.gaps === 1 ? '' : 's'}${s.openGaps ? ` (${s.openGaps} open)` : ''}`,
+        `${s.gaps} gap${s.gaps === 1 ? '' : 's'}${s.openGaps ? ` (${s.openGaps} open)` : ''}` +
+        (s.offGridMessages > 0
+          ? `; ${s.offGridMessages} book msgs off any decimal grid (kept exact as doubles, larger on disk)`
+          : ''),
     );
   }
 }

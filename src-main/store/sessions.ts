@@ -166,10 +166,22 @@ export type CheckedSession = Pick<
   | 'tradeMessages'
   | 'trades'
   | 'gaps'
-> & { openGaps: number };
+> & {
+  openGaps: number;
+  /**
+   * Book messages stored as exact doubles because a price or size sat on no decimal grid (store layout v2 keeps
+   * them bit for bit, larger); 0 in a ClickHouse store, which keeps every level as a double.
+   */
+  offGridMessages: number;
+};
 
 /** A session's row of the check report, with the gap counts the check found. */
-export function checkedSession(s: SessionInfo, gaps: number, openGaps: number): CheckedSession {
+export function checkedSession(
+  s: SessionInfo,
+  gaps: number,
+  openGaps: number,
+  offGridMessages = 0,
+): CheckedSession {
   return {
     id: s.id,
     source: s.source,
@@ -185,5 +197,6 @@ export function checkedSession(s: SessionInfo, gaps: number, openGaps: number): 
     trades: s.trades,
     gaps,
     openGaps,
+    offGridMessages,
   };
 }
