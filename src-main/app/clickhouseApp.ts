@@ -58,7 +58,7 @@ async function withCopy<T>(
     try {
       for (const id of ids) {
         signal?.throwIfAborted();
-        await copySessionToSqlite(ch, id, db, (p) => onCopied(id, p.events));
+        await copySessionToSqlite(ch, id, db, (p) => onCopied(id, p.events), signal);
       }
       signal?.throwIfAborted();
       return await use(db);

@@ -91,6 +91,8 @@ export async function copySessionToSqlite(
   sessionId: number,
   db: Db,
   onProgress?: (p: CopyProgress) => void,
+  /** Aborting stops the copy at its next page (what was copied stays in `db`; the caller discards it). */
+  signal?: AbortSignal,
 ): Promise<void> {
   const info = await getSession(ch, sessionId);
   if (!info) throw new ClickHouseStoreError(`no session ${sessionId} in ${ch.name}`, ch.name);
@@ -113,6 +115,7 @@ export async function copySessionToSqlite(
   const w = new SessionWriter(db, sessionId, { maxRows: 20_000 });
   let events = 0;
   for await (const page of readSessionPages(ch, sessionId)) {
+    signal?.throwIfAborted();
     for (const ev of page) {
       if (ev.kind === 'gap') w.writeGap(ev.gap);
       else w.writeMessage(ev);
