@@ -129,7 +129,9 @@ export function checkDb(db: Db, file: string): DbReport {
 }
 
 function hasColumn(db: Db, table: string, column: string): boolean {
-  return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).includes(column);
+  return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[]).includes(
+    column,
+  );
 }
 
 const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
