@@ -67,6 +67,14 @@ describe.skipIf(why !== null)(suite, () => {
     await server?.stop();
   });
 
+  it('says in the Collect panel that sessions go to the ClickHouse store', async () => {
+    const line = page.getByTestId('collect-store');
+    expect(await line.textContent()).toBe(`into ClickHouse ${url.replace('clickhouse://', '')}`);
+    expect(await line.getAttribute('title')).toBe(
+      `Sessions are stored in the ClickHouse store ${url}; Backtest and Replay read them there`,
+    );
+  });
+
   it('backtests a session of the store and saves the runs there', async () => {
     await page.getByLabel('Session').selectOption(String(sessionId));
     await page.getByLabel('Threshold sweep').fill('0.25 1');

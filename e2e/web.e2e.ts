@@ -82,6 +82,12 @@ describe.skipIf(noChromium)(suite, () => {
   });
 
   it('collects 10 s of data into SQLite', async () => {
+    // Where it goes, by the file's name (the page never learns local folders).
+    const store = page.getByTestId('collect-store');
+    expect(await store.textContent()).toBe('into l2desk.db');
+    expect(await store.getAttribute('title')).toBe(
+      'Sessions are stored in the SQLite file l2desk.db; Backtest and Replay read them there',
+    );
     await page.getByLabel('Seconds').fill('10');
     await page.getByRole('button', { name: 'Collect', exact: true }).click();
     const status = page.getByTestId('collect-status');

@@ -491,6 +491,13 @@ export interface AppClearedEvent {
 export type AppNoticeEvent = AppErrorEvent;
 
 /** Everything a renderer needs to draw the screen when it (re)connects; later changes arrive as events. */
+/** Where the app stores sessions and runs: its SQLite file (named, never its folder) or a ClickHouse store. */
+export interface StoreView {
+  kind: 'sqlite' | 'clickhouse';
+  /** The file's name, or the store's clickhouse://HOST:PORT/DATABASE address. */
+  name: string;
+}
+
 export interface Snapshot {
   version: number;
   status: StatusView;
@@ -511,6 +518,8 @@ export interface Snapshot {
   features?: FeaturesView | null;
   /** Recent per-second trade bars (absent from older peers). */
   trades?: TradeBar[];
+  /** Where Collect stores and Backtest and Replay read (absent from older peers). */
+  store?: StoreView;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
   type Snapshot,
   type SourceSpec,
   type StatusView,
+  type StoreView,
   type WalkForwardView,
   type WhatIfArgs,
   type WhatIfResult,
@@ -55,6 +56,8 @@ export interface AppServiceDeps {
   /** Data-quality report of a stored session (replayed in slices: never blocks the event loop for long). */
   sessionQuality: (sessionId: number) => Promise<QualityView>;
   listModels: () => ModelInfo[];
+  /** Where sessions and runs are stored, as the page shows it. */
+  store?: StoreView;
   /** Where retrained candidate models are written. */
   modelsDir: string;
   /** The accepted model becomes the one new pipelines and backtests load. */
@@ -392,6 +395,7 @@ export class AppService {
       notices: this.notices.slice(),
       features: f.featuresView(),
       trades: f.tradeBars.items.slice(),
+      ...(this.d.store ? { store: this.d.store } : {}),
     };
   }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppErrorEvent, RetrainResult } from '../../src-shared/ipc.ts';
+import { IPC_VERSION, type AppErrorEvent, type RetrainResult, type Snapshot } from '../../src-shared/ipc.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { testModelPath } from '../backtest/testing/testModel.ts';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -87,6 +87,13 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
     await ch?.close();
     await server?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tells the page which store it is on: the file by its name, the ClickHouse store by its address', async () => {
+    const a = await onFile.dispatch('app/hello', { version: IPC_VERSION });
+    const b = await onStore.dispatch('app/hello', { version: IPC_VERSION });
+    expect(a.ok && (a.result as Snapshot).store).toEqual({ kind: 'sqlite', name: 'app.db' });
+    expect(b.ok && (b.result as Snapshot).store).toEqual({ kind: 'clickhouse', name: url });
   });
 
   it('lists the store’s sessions and reports their quality as the file’s', async () => {

@@ -126,6 +126,10 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       ? () => ch.listSessions().map((s) => ({ ...s }))
       : () => listSessions(db).map((s) => ({ ...s })),
     refreshSessions: ch ? () => ch.refreshSessions() : undefined,
+    // The file by its name only: a page never learns local folders (redactPaths.ts).
+    store: ch
+      ? { kind: 'clickhouse', name: ch.store.name }
+      : { kind: 'sqlite', name: path.basename(config.db) },
     sessionQuality: ch ? (id) => ch.sessionQuality(id) : (id) => sessionQualityView(db, id),
     listModels: () =>
       listModels([bundledDir, o.modelsDir].filter((d, i, a) => a.indexOf(d) === i && fs.existsSync(d))),

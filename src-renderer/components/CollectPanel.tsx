@@ -1,6 +1,7 @@
-// Collect: record L2 updates and trades for a symbol/depth/duration into SQLite, with live progress.
+// Collect: record L2 updates and trades for a symbol/depth/duration into the app's store (its SQLite file or a
+// ClickHouse store), with live progress; the panel says which store that is.
 import { useState } from 'react';
-import type { QualityView } from '../../src-shared/ipc.ts';
+import type { QualityView, StoreView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
 import { duration, fmt, pct } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
@@ -11,6 +12,7 @@ const COLLECT_LIMITS = { minMs: 1000, maxMs: 7 * 86_400_000 };
 
 export function CollectPanel({ client }: { client: Client }) {
   const c = useDesk((s) => s.collect);
+  const store = useDesk((s) => s.store);
   const defSymbol = useDesk((s) => s.status?.symbol ?? 'BTCUSDT');
   const [symbol, setSymbol] = useState<string | null>(null);
   const [depth, setDepth] = useState<1 | 50 | 200 | 1000>(50);
@@ -33,7 +35,10 @@ export function CollectPanel({ client }: { client: Client }) {
   const stop = () => client.invoke('collect/stop', {}).catch((e) => reportError('collect', e));
   return (
     <section data-panel="collect" className="panel job-panel" aria-labelledby="col-h">
-      <h2 id="col-h">Collect</h2>
+      <h2 id="col-h">
+        Collect
+        {store && <StoreNote store={store} />}
+      </h2>
       <div className="form-row">
         <label>
           Symbol{' '}
@@ -100,6 +105,23 @@ export function CollectPanel({ client }: { client: Client }) {
         <div className="small dim">Nothing collected in this run yet.</div>
       )}
     </section>
+  );
+}
+
+/** Where the sessions go (and where Backtest and Replay read them), beside the title: whole on hover when cut. */
+function StoreNote({ store }: { store: StoreView }) {
+  const where =
+    store.kind === 'clickhouse'
+      ? `ClickHouse ${store.name.replace(/^clickhouse:\/\//, '')}`
+      : `${store.name}`;
+  const whole =
+    store.kind === 'clickhouse'
+      ? `Sessions are stored in the ClickHouse store ${store.name}; Backtest and Replay read them there`
+      : `Sessions are stored in the SQLite file ${store.name}; Backtest and Replay read them there`;
+  return (
+    <span className="dim store one-line" data-testid="collect-store" title={whole}>
+      into {where}
+    </span>
   );
 }
 

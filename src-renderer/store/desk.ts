@@ -12,6 +12,7 @@ import type {
   RetrainProgress,
   RetrainResult,
   SessionInfo,
+  StoreView,
   SignalEvent,
   Snapshot,
   StatusView,
@@ -45,6 +46,8 @@ export interface DeskState {
   backtest: BacktestReport | null;
   models: ModelInfo[];
   sessions: SessionInfo[];
+  /** Where sessions and runs are stored (null: an older engine that does not say). */
+  store: StoreView | null;
   /** Problems (failed commands, feed warnings): listed as errors (see addError, clearErrors, fadeErrors). */
   errors: ErrorNote[];
   /** Information (where the tick size came from, ...): shown calmly, never counted among the errors. */
@@ -70,6 +73,7 @@ export const useDesk = create<DeskState>(() => ({
   backtest: null,
   models: [],
   sessions: [],
+  store: null,
   errors: [],
   notices: [],
 }));
@@ -146,6 +150,7 @@ function applySnapshot(snap: Snapshot): void {
     retrain: snap.retrain,
     models: snap.models,
     sessions: snap.sessions,
+    store: snap.store ?? null,
     notices: snap.notices,
     features: snap.features ?? null,
   });
