@@ -163,7 +163,7 @@ export class AppService {
 
   // ------------------------------------------------------------------------------------------ live pipeline
 
-  private sink(): PipelineSink {
+  private sink(owner: { p: LivePipeline | null }): PipelineSink {
     const feed = this.feed;
     return {
       book: (b, ts, recvTs, valid, tickSize) => feed.onBook(b, ts, recvTs, valid, tickSize),
@@ -181,6 +181,15 @@ export class AppService {
       error: (where, message) =>
         this.error(where, message, this.pipeline?.health().state === 'subscribed' ? undefined : FEED_KEY),
       notice: (where, message) => this.notice(where, message),
+      // Only the running pipeline's end stops it (a late event of one already replaced changes nothing).
+      ended: () =>
+        void this.serial(async () => {
+          const p = owner.p;
+          if (!p || p !== this.pipeline || !this.running) return;
+          this.running = false;
+          await p.stop().catch((e: Error) => this.error('feed', `stopping the feed: ${e.message}`));
+          this.emitStatus();
+        }),
     };
   }
 
@@ -209,9 +218,14 @@ export class AppService {
 
   private async buildPipeline(spec: SourceSpec): Promise<LivePipeline> {
     // Said in the app's words (the replay source's own message advises a CLI command).
-    if (spec.kind === 'replay' && !(await this.sessionsNow()).some((x) => x.id === spec.sessionId))
+    if (
+      spec.kind === 'replay' &&
+      !(this.knownSession(spec.sessionId) ?? (await this.findSession(spec.sessionId)))
+    )
       throw new Error('it is not in the database (deleted meanwhile?)');
-    return this.d.pipeline(spec, this.sink(), this.threshold);
+    const owner: { p: LivePipeline | null } = { p: null };
+    owner.p = await this.d.pipeline(spec, this.sink(owner), this.threshold);
+    return owner.p;
   }
 
   /** Makes `p` the running pipeline and starts it (the previous one is stopped by the caller). */

@@ -17,6 +17,7 @@ import type { Fill } from '../trading/types.ts';
 import type { FeedRecorderFactory, FeedRecording } from './feedRecorder.ts';
 import { readModelInfo } from './modelsCatalog.ts';
 import type { LivePipeline, PipelineFactory } from './ports.ts';
+import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
 
 export type SourceMaker = (spec: SourceSpec) => MarketSource | Promise<MarketSource>;
@@ -175,11 +176,18 @@ export function enginePipelineFactory(opts: {
         void recording?.finished.then((r) => {
           if (r.error) sink.error('store', `storing the live feed stopped: ${r.error.message}`);
         });
-        return engine.start().catch(async (e: unknown) => {
-          // A refused symbol: the feed never started, so its recording would be an empty session; it goes.
-          if (e instanceof SubscriptionRefusedError) await recording?.discard?.();
-          throw e;
-        });
+        return engine.start().then(
+          () => {
+            // Refused later (a resubscription after a reconnect, once the symbol is delisted): the source stopped for
+            // good, so the feed ends; the refusal itself reaches the page as the source's warning.
+            if (source instanceof BybitSource) source.onRefused((e) => sink.ended?.(e.message));
+          },
+          async (e: unknown) => {
+            // A refused symbol: the feed never started, so its recording would be an empty session; it goes.
+            if (e instanceof SubscriptionRefusedError) await recording?.discard?.();
+            throw e;
+          },
+        );
       },
       stop: async () => {
         await engine.stop();

@@ -98,4 +98,49 @@ describe('the app on a refused symbol', () => {
       await server.close();
     }
   }, 60_000);
+
+  it('stops the feed when the symbol is refused on a resubscription (delisted), and Start says so again', async () => {
+    const server = await ExchangeSimServer.start({
+      feed: simFeed({
+        seed: 3,
+        symbol: 'BTCUSDT',
+        startPrice: 65000,
+        tickSize: '0.1',
+        levels: 60,
+        bookRateHz: 20,
+        startMs: Date.now(),
+      }),
+    });
+    const config = loadConfig({
+      ignoreUserFile: true,
+      overrides: {
+        source: 'bybit',
+        symbol: 'BTCUSDT',
+        db: path.join(dir, 'delisted.db'),
+        'bybit.url': server.url,
+      },
+    });
+    const ctx = await createApp({ config, modelsDir: path.join(dir, 'models') });
+    const errors: AppErrorEvent[] = [];
+    ctx.bus.on('app/error', (e) => errors.push(e));
+    try {
+      await ctx.dispatch('market/start', {});
+      await until('subscribed', () => ctx.service.status().connection === 'subscribed', 10_000);
+      server.delist('BTCUSDT');
+      server.inject('drop');
+      await until('the feed to stop', () => !ctx.service.status().running, 20_000);
+      expect(ctx.service.status()).toMatchObject({ running: false, connection: 'stopped' });
+      expect(errors.map((e) => e.message).join('\n')).toMatch(
+        /refused the subscription to BTCUSDT on linear/,
+      );
+      // Start tries again, and the exchange's refusal ends it the same way: the page's Start is never a silent no-op.
+      const before = errors.length;
+      expect(await ctx.dispatch('market/start', {})).toMatchObject({ ok: true });
+      await until('the refusal again', () => !ctx.service.status().running && errors.length > before, 20_000);
+      expect(errors.at(-1)?.message).toMatch(/refused the subscription to BTCUSDT on linear/);
+    } finally {
+      await ctx.close();
+      await server.close();
+    }
+  }, 60_000);
 });

@@ -35,6 +35,11 @@ export interface PipelineSink {
   error(where: string, message: string): void;
   /** Informational (where the tick size came from, ...): shown calmly, never as an error. */
   notice(where: string, message: string): void;
+  /**
+   * The feed ended by itself for good after it had started (the exchange refused the symbol on a resubscription: a
+   * delisting). Its reason was said as an error already; the pipeline is to be stopped. Optional.
+   */
+  ended?(reason: string): void;
 }
 
 export interface LivePipeline {
