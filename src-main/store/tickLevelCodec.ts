@@ -258,9 +258,18 @@ const F64 = new DataView(new ArrayBuffer(8));
 
 /** One varint at `at`; past the end or outside the alphabet is damage, never garbage. */
 function vint(): number {
-  let c = src.charCodeAt(at++);
+  const c = src.charCodeAt(at++);
   // The common case: one final unit.
   if (c >= 1 && c < 0x40) return c - 1;
+  return vintMore(c);
+}
+
+/**
+ * The rest of a varint whose first unit `c` (already read) was not a final one. Kept apart so that the one-unit case
+ * stays small enough to be inlined into the level loops.
+ */
+function vintMore(first: number): number {
+  let c = first;
   let v = 0;
   let mul = 1;
   for (;;) {
@@ -284,14 +293,21 @@ function f64(): number {
   return F64.getFloat64(0, true);
 }
 
-/** Decodes one stored value into `out` (no allocation once its arrays are large enough). */
-export function decodeLevelColumns(s: string, out: LevelColumns): void {
+/** Decoder state of the value being decoded: its level format and grid, read by decodeHead. */
+let format = 0;
+let gridPm = 0;
+let gridPp = 1;
+let gridSm = 0;
+let gridSp = 1;
+
+/** Reads a value's stamps and level counts into `out` and its level format and grid into the decoder state. */
+function decodeHead(s: string, out: LevelColumns): number {
   if (typeof s !== 'string') throw new LevelBlobError(`expected text, got ${typeof s}`);
   src = s;
   at = 0;
   const first = s.charCodeAt(at++);
   if ((first & ~15) !== HEAD_UNIT) throw new LevelBlobError(`unknown level format ${first}`);
-  const format = first & 3;
+  format = first & 3;
   out.snapshot = (first & FLAG_SNAPSHOT) !== 0;
   if (first & FLAG_RAW_HEAD) {
     out.ts = f64();
@@ -311,9 +327,28 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
   const na = vint();
   const n = nb + na;
   if (n > s.length) throw new LevelBlobError(`${n} levels in ${s.length} units`);
-  out.ensure(n);
   out.bids = nb;
   out.asks = na;
+  if (format === FORMAT_GRID) {
+    const pe = vint();
+    gridPm = vint();
+    const se = vint();
+    gridSm = vint();
+    if (pe > MAX_EXP || se > MAX_EXP) throw new LevelBlobError(`grid exponent ${Math.max(pe, se)}`);
+    gridPp = POW10[pe];
+    gridSp = POW10[se];
+  } else if (format !== FORMAT_RAW) throw new LevelBlobError(`unknown level format ${first}`);
+  return n;
+}
+
+function checkEnd(s: string, n: number): void {
+  if (at !== s.length) throw new LevelBlobError(`${s.length - at} units left after ${n} levels`);
+}
+
+/** Decodes one stored value into `out` (no allocation once its arrays are large enough). */
+export function decodeLevelColumns(s: string, out: LevelColumns): void {
+  const n = decodeHead(s, out);
+  out.ensure(n);
   const px = out.prices;
   const sz = out.sizes;
   if (format === FORMAT_RAW) {
@@ -322,14 +357,10 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
       sz[i] = f64();
     }
   } else {
-    if (format !== FORMAT_GRID) throw new LevelBlobError(`unknown level format ${first}`);
-    const pe = vint();
-    const pm = vint();
-    const se = vint();
-    const sm = vint();
-    if (pe > MAX_EXP || se > MAX_EXP) throw new LevelBlobError(`grid exponent ${Math.max(pe, se)}`);
-    const pp = POW10[pe];
-    const sp = POW10[se];
+    const pm = gridPm;
+    const pp = gridPp;
+    const sm = gridSm;
+    const sp = gridSp;
     let t = 0;
     for (let i = 0; i < n; i++) {
       const z = vint();
@@ -338,7 +369,44 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
       sz[i] = (vint() * sm) / sp;
     }
   }
-  if (at !== s.length) throw new LevelBlobError(`${s.length - at} units left after ${n} levels`);
+  checkEnd(s, n);
+}
+
+/**
+ * Decodes one stored value's levels straight into the pools' tuples (bids, then asks; the pools grow as needed) and
+ * its stamps and counts into `out`: one write per value, where decodeLevelColumns and a copy would make two.
+ */
+function decodeLevelTuples(
+  s: string,
+  out: LevelColumns,
+  bidPool: [number, number][],
+  askPool: [number, number][],
+): void {
+  const n = decodeHead(s, out);
+  const nb = out.bids;
+  while (bidPool.length < nb) bidPool.push([0, 0]);
+  while (askPool.length < out.asks) askPool.push([0, 0]);
+  if (format === FORMAT_RAW) {
+    for (let i = 0; i < n; i++) {
+      const l = i < nb ? bidPool[i] : askPool[i - nb];
+      l[0] = f64();
+      l[1] = f64();
+    }
+  } else {
+    const pm = gridPm;
+    const pp = gridPp;
+    const sm = gridSm;
+    const sp = gridSp;
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      const z = vint();
+      t += (z & 1) === 0 && z < 0x80000000 ? z >>> 1 : unzigzag(z);
+      const l = i < nb ? bidPool[i] : askPool[i - nb];
+      l[0] = (t * pm) / pp;
+      l[1] = (vint() * sm) / sp;
+    }
+  }
+  checkEnd(s, n);
 }
 
 /** Longest level list whose reused array is kept per length (longer ones are sliced per message). */
@@ -376,35 +444,21 @@ export class LevelLists {
    */
   decodeReused(s: string): { bids: Level[]; asks: Level[] } {
     const c = this.cols;
-    decodeLevelColumns(s, c);
+    decodeLevelTuples(s, c, this.bidPool, this.askPool);
     const r = this.reused;
-    r.bids = side(this.bidPool, this.bidByLength, c, 0, c.bids);
-    r.asks = side(this.askPool, this.askByLength, c, c.bids, c.asks);
+    r.bids = side(this.bidPool, this.bidByLength, c.bids);
+    r.asks = side(this.askPool, this.askByLength, c.asks);
     return r;
   }
 }
 
 /**
- * The side's values written into the pool's first n tuples, returned as an array of exactly those tuples. The pool
- * only grows by appending, so the array of n tuples never changes once made: one is kept per length, and a side whose
- * length changes from message to message (every delta) costs no allocation and no array resizing (truncating an
- * array in place was a measurable share of a replay).
+ * The pool's first n tuples as an array of exactly those tuples. The pool only grows by appending, so the array of n
+ * tuples never changes once made: one is kept per length, and a side whose length changes from message to message
+ * (every delta) costs no allocation and no array resizing (truncating an array in place was a measurable share of a
+ * replay).
  */
-function side(
-  pool: [number, number][],
-  byLength: Level[][],
-  c: LevelColumns,
-  from: number,
-  n: number,
-): Level[] {
-  while (pool.length < n) pool.push([0, 0]);
-  const px = c.prices;
-  const sz = c.sizes;
-  for (let i = 0; i < n; i++) {
-    const l = pool[i];
-    l[0] = px[from + i];
-    l[1] = sz[from + i];
-  }
+function side(pool: [number, number][], byLength: Level[][], n: number): Level[] {
   if (n > MAX_KEPT_LENGTH) return pool.slice(0, n);
   return (byLength[n] ??= pool.slice(0, n));
 }
