@@ -4,8 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
@@ -13,31 +12,10 @@ import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { readSession as readSqlite } from '../store/sessionReader.ts';
 import { getSession as getSqliteSession } from '../store/sessions.ts';
+import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
-
-/** Runs `l2desk ARGS` in-process; returns the exit code and what went to stdout (console.log) and stderr. */
-async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    err.push(String(c));
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
 
 interface CheckSession {
   id: number;

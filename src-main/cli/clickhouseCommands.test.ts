@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
-import { main } from '../cli.ts';
 import { createSession, sessionRecords } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { openImportStaging } from '../store/clickhouse/importStaging.ts';
@@ -18,32 +17,12 @@ import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { createSession as createSqliteSession } from '../store/sessions.ts';
+import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
 
 const RECORDING = BYBIT_RECORDING;
-
-async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    err.push(String(c));
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
 
 async function json<T>(...argv: string[]): Promise<T> {
   const r = await l2desk(...argv);

@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { testModelPath } from '../backtest/testing/testModel.ts';
-import { main } from '../cli.ts';
 import { RunRecorder } from '../engine/runRecorder.ts';
 import { getSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
@@ -16,30 +15,10 @@ import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { openDb } from '../store/db.ts';
 import { openClickHouseTrade } from './tradeClickHouse.ts';
+import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
-
-async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi
-    .spyOn(console, 'error')
-    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const write = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    err.push(String(c));
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    write.mockRestore();
-  }
-}
 
 /** The summary line of a run ("stopped (…): final equity … | trades …"), without the run's id. */
 const summary = (out: string) =>

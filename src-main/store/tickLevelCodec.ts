@@ -374,7 +374,8 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
 
 /**
  * Decodes one stored value's levels straight into the pools' tuples (bids, then asks; the pools grow as needed) and
- * its stamps and counts into `out`: one write per value, where decodeLevelColumns and a copy would make two.
+ * its stamps and counts into `out`: one write per value, where decodeLevelColumns and a copy would make two. Its
+ * loops repeat decodeLevelColumns' on purpose: one shared loop with a write callback would cost a call per level.
  */
 function decodeLevelTuples(
   s: string,
