@@ -113,7 +113,17 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     expect(r.err).toContain(`run ${newest.id} stored in ${url}`);
   }, 120_000);
 
-  it('with live retraining on, stores the traded feed as a session of the store', async () => {
+  it('with live retraining on, retrains on the traded feed and stores it as a session of the store', async () => {
+    const cfg = path.join(dir, 'retrain.yaml');
+    fs.writeFileSync(
+      cfg,
+      [
+        'retrain: { every: 5m, window: 5m }',
+        'features: { decision_interval: 500ms }',
+        'train: { rounds: 20, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20, min_horizons: 10 }',
+        'tuning: { trials: 0 }',
+      ].join('\n'),
+    );
     const r = await l2desk(
       'trade',
       '--paper',
@@ -124,28 +134,31 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
       '--speed',
       'max',
       '--duration',
-      '2m',
+      '6m',
       '--model',
       model,
       '--db',
       url,
       '--quiet',
-      '--set',
-      'retrain.every=1h',
+      '--config',
+      cfg,
     );
     expect(r.code, r.err).toBe(0);
+    // A round ran on the feed recorded in the working file (a decision, whichever way it went), none failed.
+    expect(r.err).toMatch(/^retrain #\d+ at .*: (PROMOTED|HOLD) .*challenger trained on \[/m);
+    expect(r.err).not.toMatch(/retrain failed/);
     const id = Number(new RegExp(`the traded feed stored as session (\\d+) in ${url}`).exec(r.err)?.[1]);
     const ch = await openClickHouse(url, { mustExist: true });
     try {
       const s = await getSession(ch, id);
       expect(s?.meta.origin).toBe('trade --paper (live retraining)');
-      // Two minutes of the simulated market: every message of it.
-      expect(s?.bookMessages).toBeGreaterThan(500);
-      expect((s?.lastRecvTs ?? 0) - (s?.firstRecvTs ?? 0)).toBeGreaterThan(110_000);
+      // Six minutes of the simulated market: every message of it.
+      expect(s?.bookMessages).toBeGreaterThan(1000);
+      expect((s?.lastRecvTs ?? 0) - (s?.firstRecvTs ?? 0)).toBeGreaterThan(350_000);
     } finally {
       await ch.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('keeps the run in its working file when the store cannot take it at the end', async () => {
     const t = await openClickHouseTrade(server.url('doomed'), false);

@@ -284,7 +284,9 @@ export async function run(argv: string[]): Promise<number> {
       feedSessionId = feedSession;
     }
     retrainer = retrainerFromConfig(config, {
-      dbFile,
+      // It reads the feed back (and stores its decisions) where the feed is written: the working file for a
+      // ClickHouse store.
+      dbFile: chTrade ? chTrade.file : dbFile,
       championPath: modelPath,
       featureSet: FEATURE_SET,
       outDir: onClickHouse

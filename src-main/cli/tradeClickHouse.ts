@@ -19,8 +19,10 @@ import type { SessionInfo } from '../store/sessions.ts';
 
 export interface ClickHouseTrade {
   readonly store: ClickHouseStore;
-  /** The working file the run is recorded in while trading. */
+  /** The working file the run (and the feed live retraining reads back) is recorded in while trading. */
   readonly db: Db;
+  /** Its path: live retraining's worker opens it itself. */
+  readonly file: string;
   /**
    * Saves the run and the stored feed session (either may be absent) into the store; resolves with the lines to
    * print. A failure keeps the working file and says where it is.
@@ -46,6 +48,7 @@ export async function openClickHouseTrade(url: string, mustExist: boolean): Prom
   return {
     store,
     db,
+    file,
     finish: async (runId, feedSession) => {
       const lines: string[] = [];
       try {
