@@ -122,7 +122,12 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         async (db) => {
           const out = await makeBacktester({ config, db, ...o })(a);
           // The runs are the store's like the sessions: `l2desk runs --db clickhouse://…` shows them.
-          await saveRuns(ch, db);
+          await saveRuns(ch, db).catch((e: Error) => {
+            throw new Error(
+              `the backtest ran, but saving its runs into ${ch.name} failed (${e.message}); run it again once the ` +
+                'server answers',
+            );
+          });
           return out;
         },
         a.signal,
