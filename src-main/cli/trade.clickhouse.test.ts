@@ -124,6 +124,9 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
         'tuning: { trials: 0 }',
       ].join('\n'),
     );
+    // Challengers go to retrained/ in the working directory for a ClickHouse store: this test's folder, not the repo.
+    const cwd = process.cwd();
+    process.chdir(dir);
     const r = await l2desk(
       'trade',
       '--paper',
@@ -142,8 +145,9 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
       '--quiet',
       '--config',
       cfg,
-    );
+    ).finally(() => process.chdir(cwd));
     expect(r.code, r.err).toBe(0);
+    expect(fs.readdirSync(path.join(dir, 'retrained')).some((f) => f.endsWith('.onnx'))).toBe(true);
     // A round ran on the feed recorded in the working file (a decision, whichever way it went), none failed.
     expect(r.err).toMatch(/^retrain #\d+ at .*: (PROMOTED|HOLD) .*challenger trained on \[/m);
     expect(r.err).not.toMatch(/retrain failed/);
