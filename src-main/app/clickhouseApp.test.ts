@@ -196,4 +196,38 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
     }
     expect(errors.map((e) => e.message)).toEqual([]);
   }, 120_000);
+
+  it('survives the server going away: clear errors, the last session list, and it works again once it is back', async () => {
+    const errorsBefore = errors.length;
+    await server.kill();
+    try {
+      const listed = await onStore.dispatch('sessions/list', {});
+      expect(listed.ok).toBe(true);
+      expect(listed.ok && (listed.result as unknown[]).length).toBeGreaterThan(0);
+      const said = errors.slice(errorsBefore).map((e) => `${e.where}: ${e.message}`);
+      if (process.env.L2_DEBUG) console.log(said);
+      expect(said.join('\n')).toMatch(/^store: reading the session list: .*ClickHouse/m);
+      const collect = await onStore.dispatch('collect/start', {
+        symbol: 'BTCUSDT',
+        depth: 50,
+        durationMs: 60_000,
+      });
+      if (process.env.L2_DEBUG) console.log(collect);
+      expect(collect).toMatchObject({ ok: false, error: expect.stringMatching(/ClickHouse/) });
+      const bt = await onStore.dispatch('backtest/run', { sessionId: ids.get(mid) as number, threshold: 1 });
+      if (process.env.L2_DEBUG) console.log(bt);
+      expect(bt).toMatchObject({ ok: false, error: expect.stringMatching(/ClickHouse/) });
+      // The app itself goes on answering.
+      expect((await onStore.dispatch('app/hello', { version: IPC_VERSION })).ok).toBe(true);
+    } finally {
+      await server.start();
+    }
+    const n = errors.length;
+    const back = await onStore.dispatch('sessions/list', {});
+    expect(back.ok && (back.result as { id: number }[]).map((s) => s.id)).toEqual(
+      expect.arrayContaining([...ids.values()]),
+    );
+    expect(errors.length).toBe(n);
+    errors.length = errorsBefore;
+  }, 120_000);
 });
