@@ -80,6 +80,10 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     expect(summary(b.out)).toMatch(/trades [1-9]/);
     expect(summary(b.out)).toBe(summary(a.out));
     expect(b.err).toMatch(new RegExp(`run \\d+ stored in ${url}`));
+    // Where the run is until then (a `kill -9` leaves it there), said when it starts.
+    expect(b.out).toMatch(
+      new RegExp(`run recorded in \\S+l2desk-trade-\\S+run\\.db until it ends, then saved into ${url}`),
+    );
     const rf = JSON.parse((await l2desk('runs', '--db', file, '--json')).out) as RunsJson;
     const rc = JSON.parse((await l2desk('runs', '--db', url, '--json')).out) as RunsJson;
     expect(rc.runs.map((r) => [r.kind, r.session_id])).toEqual([['paper', chSession]]);

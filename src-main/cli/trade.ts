@@ -439,7 +439,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     log(
       `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
-        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run saved into ${dbFile} when it ends` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
+        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run recorded in ${chTrade.file} until it ends, then saved into ${dbFile}` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
     );
     log(`execution: ${describeExecution(options)}`);
     // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
