@@ -21,10 +21,20 @@ const HELP = `usage: l2desk web [--port N] [--source sim|bybit] [--db FILE|click
   --seed N        sim: repeat the market path of this random seed (default: a fresh one for this run, printed)
   --sim-params F  sim: simulator parameters fitted by \`l2desk sim calibrate --write F\`
   --models DIR    where retrained models are written (default: models/ beside the database; for a
-                  ClickHouse store, models/ in the working directory)
+                  ClickHouse store, data/models in the working directory, beside the default database's)
   --no-build      serve out/web as it is, even if the sources are newer
   --build-only    build the UI into out/web and exit
   --no-start      do not start the feed until the user presses Start`;
+
+/**
+ * Where retrained models go unless --models says: models/ beside an SQLite database; for a ClickHouse store, which is
+ * no folder, data/models here, where the default database's models go (never the bundled models/ of a checkout).
+ */
+export function defaultModelsDir(db: string, cwd = process.cwd()): string {
+  return isClickHouseUrl(db)
+    ? path.resolve(cwd, 'data', 'models')
+    : path.join(path.dirname(path.resolve(cwd, db)), 'models');
+}
 
 export async function run(argv: string[]): Promise<number> {
   const a = Args.of(argv, ['no-build', 'no-start', 'build-only', 'help']);
@@ -75,9 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     ? path.join(PROJECT_ROOT, 'out', 'web')
     : await ensureRenderer(PROJECT_ROOT, (s) => console.error(s));
   const clickhouse = isClickHouseUrl(config.db);
-  const modelsDir =
-    a.str('models') ??
-    (clickhouse ? path.resolve('models') : path.join(path.dirname(path.resolve(config.db)), 'models'));
+  const modelsDir = a.str('models') ?? defaultModelsDir(config.db);
   const ctx = await createApp({ config, modelsDir });
   let bridge;
   try {
