@@ -53,6 +53,18 @@ function fresh(name: string, durationMs = 150_000): { db: Db; sid: number; file:
 }
 
 describe('feature cache', () => {
+  it('stamps a stored entry with the clock it is given', () => {
+    const { db, sid } = fresh('clock');
+    try {
+      cachedDataset(db, [getSession(db, sid)!], opts, {}, { now: () => 1_234_567 });
+      expect(db.prepare('SELECT built_at FROM feature_cache WHERE session_id = ?').pluck().all(sid)).toEqual([
+        1_234_567,
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a hit gives bit-identical rows to a cold build, without replaying raw data', () => {
     const { db, sid } = fresh('hit');
     try {

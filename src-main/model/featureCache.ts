@@ -151,6 +151,14 @@ export function readCachedRows(db: Db, sessionId: number, fKey: string, dKey: st
   return { sessionId, nRows: n, nFeatures: r.n_features, X, y, ts, labelRecvTs, stats };
 }
 
+/** Options of a cached read: whether a miss stores what it built, and the clock its entry is stamped with. */
+export interface CacheWriteOptions {
+  /** False: a command that only reads the database (default true). */
+  write?: boolean;
+  /** Wall-clock time of a stored entry's `built_at` (bookkeeping only; default Date.now). */
+  now?: () => number;
+}
+
 /**
  * Stores a session's rows (replacing any entry for the same feature key: older data versions go). False when the
  * database cannot take it now (read-only, busy): the cache is an optimisation, training goes on without it.
@@ -160,7 +168,7 @@ export function writeCachedRows(
   rows: SessionRows,
   fKey: string,
   dKey: string,
-  now = Date.now(),
+  now: () => number = Date.now,
 ): boolean {
   const blobs = [bytes(rows.X), bytes(rows.y), bytes(rows.ts), bytes(rows.labelRecvTs)];
   const stats = JSON.stringify(rows.stats);
@@ -178,7 +186,7 @@ export function writeCachedRows(
       ...blobs,
       stats,
       checksum(rows.sessionId, fKey, dKey, blobs, stats),
-      now,
+      now(),
     );
     return true;
   } catch {
@@ -207,7 +215,7 @@ export function sessionRows(
   db: Db,
   sessionId: number,
   opts: DatasetOptions,
-  o: { write?: boolean } = {},
+  o: CacheWriteOptions = {},
 ): CachedRowsResult {
   const s = getSession(db, sessionId);
   if (!s) throw new Error(`session ${sessionId} is not in ${db.name}`);
@@ -238,7 +246,7 @@ export function sessionRows(
   };
   // A session still being written (a recording, the app's live feed) changes before the next read: storing its
   // rows would only cost a write that contends with the recorder's.
-  if (o.write !== false && s.endedAt !== null) writeCachedRows(db, rows, fKey, dKey);
+  if (o.write !== false && s.endedAt !== null) writeCachedRows(db, rows, fKey, dKey, o.now);
   return { rows, hit: false };
 }
 
@@ -266,7 +274,7 @@ export function cachedDataset(
   sessions: readonly SessionInfo[],
   opts: DatasetOptions,
   window: { fromTs?: number; toTs?: number } = {},
-  o: { write?: boolean } = {},
+  o: CacheWriteOptions = {},
 ): CachedDatasetResult {
   const from = window.fromTs ?? -Infinity;
   const to = window.toTs ?? Infinity;
