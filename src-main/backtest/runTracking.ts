@@ -14,10 +14,10 @@ export function trackRuns(db: Db): void {
  * metrics) and any run left open: `params.cancelled` (or `params.failed`) says the run is not a whole result.
  * Passes that finished before the cancel stay as they are.
  */
-export function endUnfinishedRuns(db: Db, cancelled: boolean): void {
+export function endUnfinishedRuns(db: Db, cancelled: boolean, now: () => number = Date.now): void {
   db.prepare(
     `UPDATE runs SET ended_at = coalesce(ended_at, ?), params = json_set(params, ?, json('true'))
      WHERE id IN (SELECT id FROM temp.worker_runs)
        AND (ended_at IS NULL OR id = (SELECT max(id) FROM temp.worker_runs))`,
-  ).run(Date.now(), cancelled ? '$.cancelled' : '$.failed');
+  ).run(now(), cancelled ? '$.cancelled' : '$.failed');
 }

@@ -35,13 +35,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function registerFeatureSet(
   db: Db,
   set: { version: string; names: readonly string[] } = FEATURE_SET,
-  now: number = Date.now(),
+  now: () => number = Date.now,
 ): void {
   const names = JSON.stringify(set.names);
   db.prepare('INSERT OR IGNORE INTO feature_sets (version, names, created_at) VALUES (?, ?, ?)').run(
     set.version,
     names,
-    now,
+    now(),
   );
   const stored = db.prepare('SELECT names FROM feature_sets WHERE version = ?').pluck().get(set.version);
   if (stored !== names)
@@ -90,7 +90,7 @@ export class RunRecorder implements RunSink {
     this.runId = Number(r.lastInsertRowid);
     this.lastFlush = now();
     this.insPred = db.prepare('INSERT INTO predictions (run_id, ts, value, mid) VALUES (?, ?, ?, ?)');
-    if (LITTLE_ENDIAN) registerFeatureSet(db, FEATURE_SET, now());
+    if (LITTLE_ENDIAN) registerFeatureSet(db, FEATURE_SET, now);
     this.insFeatures = db.prepare('INSERT INTO features (run_id, ts, feature_set, vals) VALUES (?, ?, ?, ?)');
     this.insSignal = db.prepare(
       'INSERT INTO signals (run_id, ts, signal, prediction, threshold, price, target, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
