@@ -4,25 +4,23 @@
 // as `l2desk train` and `backtest --walk-forward` do) and backtest runs are saved back into the store, where
 // `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
 // folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
 import type { QualityView } from '../../src-shared/ipc.ts';
 import type { MarketSource } from '../market/source.ts';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, listSessions } from '../store/clickhouse/catalogue.ts';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
-import { copySessionToSqlite } from '../store/clickhouse/mirror.ts';
 import { readSession, readSessionPages } from '../store/clickhouse/reader.ts';
 import { saveRuns } from '../store/clickhouse/runStore.ts';
+import { copyForTraining } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
 import type { SessionInfo } from '../store/sessions.ts';
 import { makeBacktester } from './backtester.ts';
 import { makeCollector } from './collector.ts';
 import type { Backtester, Collector, Trainer } from './ports.ts';
 import { qualityViewOf } from './sessionQuality.ts';
-import { makeTrainer } from './trainer.ts';
+import { makeTrainer, noStoredData } from './trainer.ts';
 
 /** The working file for the traded feed kept for live retraining, in the folder that holds the models folder. */
 export const FEED_WORK_FILE = 'l2desk-feed.db';
@@ -42,8 +40,8 @@ export interface ClickHouseApp {
 }
 
 /**
- * Copies sessions of the store into a new temporary SQLite file under their own ids (a model's metadata names the
- * sessions it learnt from) and hands it to `use`; the file is deleted afterwards, whatever happened.
+ * The sessions `ids` of the store copied into a temporary SQLite file under their own ids (a model's metadata names
+ * the sessions it learnt from; trainingCopy.ts), handed to `use`; the file is deleted afterwards, whatever happened.
  */
 async function withCopy<T>(
   ch: ClickHouseStore,
@@ -52,21 +50,17 @@ async function withCopy<T>(
   use: (db: Db) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-app-'));
+  const copy = await copyForTraining(ch, ids, onCopied, os.tmpdir(), signal);
   try {
-    const db = openDb(path.join(dir, 'sessions.db'));
+    const db = openDb(copy.file);
     try {
-      for (const id of ids) {
-        signal?.throwIfAborted();
-        await copySessionToSqlite(ch, id, db, (p) => onCopied(id, p.events), signal);
-      }
       signal?.throwIfAborted();
       return await use(db);
     } finally {
       db.close();
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    copy.dispose();
   }
 }
 
@@ -105,6 +99,8 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         a.sessionIds && a.sessionIds.length
           ? a.sessionIds
           : sessions.filter((s) => s.symbol === config.symbol && s.messages > 0).map((s) => s.id);
+      // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
+      if (ids.length === 0) throw noStoredData(config);
       return withCopy(
         ch,
         ids,

@@ -70,10 +70,9 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
   // folder (see redactPaths.ts): the database by its role, any other file by its name.
   const serviceBus = new EventBus();
   const bus = new EventBus();
-  const known = [
-    ...(ch ? [] : [config.db, path.resolve(config.db)]).map((p) => ({ path: p, label: 'the database' })),
-    ...(ch ? [dbFile] : []).map((p) => ({ path: p, label: 'the recorded-feed file' })),
-  ];
+  const known = ch
+    ? [{ path: dbFile, label: 'the recorded-feed file' }]
+    : [config.db, path.resolve(config.db)].map((p) => ({ path: p, label: 'the database' }));
   // ... and speaks the app's words: no `l2desk …` advice a page cannot follow (guiWording.ts).
   const redact = (m: string) => guiWording(redactPaths(m, known));
   serviceBus.onAny((event, payload) => bus.emit(event, redactEvent(event, payload, redact)));

@@ -45,6 +45,13 @@ export function holdoutView(m: EvalMetrics, n: number): Record<string, number> {
   return v;
 }
 
+/** Retrain with nothing to learn from, said as the app's training refusals are (guiWording.ts). */
+export function noStoredData(c: Config): Error {
+  return new Error(
+    `${needsMoreData(c.train.min_horizons * c.model.horizon)} (no ${c.symbol} data is stored yet)`,
+  );
+}
+
 export function makeTrainer(o: { config: Config; db: Db }): Trainer {
   const c = o.config;
   return async ({ jobId, sessionIds, currentModel, outDir, onProgress, signal }) => {
@@ -57,11 +64,7 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
         ? `the recorded feed (${recorded} recording${recorded === 1 ? '' : 's'})` +
           (ids.length > recorded ? ` and ${ids.length - recorded} other session(s)` : '')
         : `${ids.length} session(s)`;
-    // Said as the app's training refusals are (guiWording.ts): how much more it needs, and how to get it.
-    if (ids.length === 0)
-      throw new Error(
-        `${needsMoreData(c.train.min_horizons * c.model.horizon)} (no ${c.symbol} data is stored yet)`,
-      );
+    if (ids.length === 0) throw noStoredData(c);
     // Loaded on first use: the ONNX writer and the worker are only needed when someone retrains.
     const { trainModelFromDb, settingsFromConfig } = await import('../model/trainPipeline.ts');
     const createdAt = Date.now();

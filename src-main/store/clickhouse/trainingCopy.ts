@@ -54,6 +54,8 @@ export async function copyForTraining(
   sessionIds: readonly number[],
   onProgress?: (sessionId: number, events: number) => void,
   tmpRoot = os.tmpdir(),
+  /** Aborting stops the copy at its next page; nothing is left behind. */
+  signal?: AbortSignal,
 ): Promise<TrainingCopy> {
   const ids = await trainingSessions(ch, sessionIds);
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'l2desk-train-'));
@@ -62,7 +64,10 @@ export async function copyForTraining(
   try {
     const db = openDb(file);
     try {
-      for (const id of ids) await copySessionToSqlite(ch, id, db, (p) => onProgress?.(id, p.events));
+      for (const id of ids) {
+        signal?.throwIfAborted();
+        await copySessionToSqlite(ch, id, db, (p) => onProgress?.(id, p.events), signal);
+      }
     } finally {
       db.close();
     }
