@@ -26,6 +26,7 @@ import { readModelMeta } from '../model/predictor.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { openRunsCopy, type RunsCopyOptions } from '../store/clickhouse/runStore.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
+import { saveUnsavedRuns } from './unsavedRuns.ts';
 import { DbError, openDb, type Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
@@ -621,6 +622,8 @@ async function openRuns(file: string, opts: RunsCopyOptions = {}): Promise<Db> {
   if (!isClickHouseUrl(file)) return openDb(file, { mustExist: true });
   const ch = await openClickHouse(file, { mustExist: true });
   try {
+    // Paper-trading runs killed before they were saved into the store are saved now, so they are listed too.
+    await saveUnsavedRuns(ch, (line) => console.error(line));
     return await openRunsCopy(ch, opts);
   } finally {
     await ch.close();

@@ -37,9 +37,13 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
   let fileSession: number;
   let chSession: number;
 
+  const unsavedBefore = process.env.L2DESK_UNSAVED_DIR;
+
   beforeAll(async () => {
     server = await startTestServer();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chtrade-'));
+    // Working files go to this test's folder, not the user's state folder.
+    process.env.L2DESK_UNSAVED_DIR = path.join(dir, 'unsaved');
     file = path.join(dir, 'l2desk.db');
     url = server.url('trade_store');
     const db = openDb(file);
@@ -56,6 +60,8 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
   }, 120_000);
 
   afterAll(async () => {
+    if (unsavedBefore === undefined) delete process.env.L2DESK_UNSAVED_DIR;
+    else process.env.L2DESK_UNSAVED_DIR = unsavedBefore;
     await server?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -82,7 +88,7 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     expect(b.err).toMatch(new RegExp(`run \\d+ stored in ${url}`));
     // Where the run is until then (a `kill -9` leaves it there), said when it starts.
     expect(b.out).toMatch(
-      new RegExp(`run recorded in \\S+l2desk-trade-\\S+run\\.db until it ends, then saved into ${url}`),
+      new RegExp(`run recorded in \\S+unsaved/trade-\\S+run\\.db until it ends, then saved into ${url}`),
     );
     const rf = JSON.parse((await l2desk('runs', '--db', file, '--json')).out) as RunsJson;
     const rc = JSON.parse((await l2desk('runs', '--db', url, '--json')).out) as RunsJson;

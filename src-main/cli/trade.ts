@@ -145,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError('--source replay needs --db FILE (and --session ID, default the newest)');
     let s: SessionInfo | undefined;
     if (onClickHouse) {
-      chTrade = await openClickHouseTrade(dbFile, true);
+      chTrade = await openClickHouseTrade(dbFile, true, (l) => console.error(l));
       const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
       const r = await replayFromClickHouse(chTrade, want, speed ?? 1, config.retrain.every !== null).catch(
         async (e: unknown) => {
@@ -186,7 +186,7 @@ export async function run(argv: string[]): Promise<number> {
     clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
     if (!args.bool('no-record')) {
       if (onClickHouse) {
-        chTrade = await openClickHouseTrade(dbFile, false);
+        chTrade = await openClickHouseTrade(dbFile, false, (l) => console.error(l));
         db = chTrade.db;
       } else db = openDb(dbFile);
     }
@@ -282,6 +282,7 @@ export async function run(argv: string[]): Promise<number> {
       source.on('gap', (g) => w.writeGap(g));
       writer = w;
       feedSessionId = feedSession;
+      chTrade?.noteFeed(feedSession);
     }
     retrainer = retrainerFromConfig(config, {
       // It reads the feed back (and stores its decisions) where the feed is written: the working file for a

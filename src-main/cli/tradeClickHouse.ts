@@ -4,10 +4,9 @@
 // `backtest --db clickhouse://…` (runs there list it), the feed as a session of its own. A replayed session is read
 // from the store (copied into the working file first when live retraining needs to read it back). If the store
 // cannot take them at the end, the working file is kept and its path printed: nothing recorded is lost. A run killed
-// with `kill -9` is not in the store (its working file is left in the temporary folder).
+// with `kill -9` leaves its working file in the folder of unsaved runs, and the next `trade` or `runs` on the same
+// store saves it (unsavedRuns.ts).
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, latestSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
@@ -16,6 +15,7 @@ import { readSessionPages } from '../store/clickhouse/reader.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { openDb, type Db } from '../store/db.ts';
 import type { SessionInfo } from '../store/sessions.ts';
+import { markFeed, markSaved, newWorkingFile, saveUnsavedRuns } from './unsavedRuns.ts';
 
 export interface ClickHouseTrade {
   readonly store: ClickHouseStore;
@@ -23,6 +23,8 @@ export interface ClickHouseTrade {
   readonly db: Db;
   /** Its path: live retraining's worker opens it itself. */
   readonly file: string;
+  /** Notes that session `id` of the working file is the traded feed (a killed run's feed is saved later too). */
+  noteFeed(id: number): void;
   /**
    * Saves the run and the stored feed session (either may be absent) into the store; resolves with the lines to
    * print. A failure keeps the working file and says where it is.
@@ -32,15 +34,22 @@ export interface ClickHouseTrade {
   close(): Promise<void>;
 }
 
-export async function openClickHouseTrade(url: string, mustExist: boolean): Promise<ClickHouseTrade> {
+export async function openClickHouseTrade(
+  url: string,
+  mustExist: boolean,
+  log: (line: string) => void = () => undefined,
+): Promise<ClickHouseTrade> {
   const store = await openClickHouse(url, { mustExist });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-trade-'));
-  const file = path.join(dir, 'run.db');
+  let dir = '';
+  let file = '';
   let db: Db;
   try {
+    // What earlier runs on this store could not save (killed, or the store was away) goes in first.
+    await saveUnsavedRuns(store, log);
+    ({ dir, file } = newWorkingFile(store.name, Date.now()));
     db = openDb(file);
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
     await store.close();
     throw e;
   }
@@ -49,22 +58,26 @@ export async function openClickHouseTrade(url: string, mustExist: boolean): Prom
     store,
     db,
     file,
+    noteFeed: (id) => markFeed(dir, id),
     finish: async (runId, feedSession) => {
       const lines: string[] = [];
       try {
         if (runId !== undefined) {
           const ids = await saveRuns(store, db, [runId]);
+          markSaved(dir, 'runs', runId, ids.get(runId) as number);
           lines.push(`run ${ids.get(runId)} stored in ${store.name}`);
         }
         if (feedSession !== null) {
           const id = await copySessionToClickHouse(db, feedSession, store);
+          markSaved(dir, 'sessions', feedSession, id);
           lines.push(`the traded feed stored as session ${id} in ${store.name}`);
         }
       } catch (e) {
         keep = true;
         lines.push(
           `error: saving into ${store.name} failed (${(e as Error).message}); what was recorded is kept in ${file} ` +
-            `(read it with \`l2desk runs --db ${file}\`)`,
+            `(read it with \`l2desk runs --db ${file}\`); the next \`l2desk trade\` or \`l2desk runs\` on ` +
+            `${store.name} saves it there`,
         );
       }
       return lines;

@@ -107,17 +107,21 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
   }
   if (hi < lo) return;
   const pageSize = Math.max(1, opts.pageSize ?? 2048);
+  // The time bounds cost a column read per row: only asked for when the caller bounds the time.
+  const timed = opts.fromTs !== undefined || opts.toTs !== undefined;
+  const timeCond = timed ? ' AND recv_ts >= ? AND recv_ts <= ?' : '';
+  const timeArgs = timed ? [fromTs, toTs] : [];
   // NOT INDEXED: walk the rowid range in id order rather than sorting an index scan.
   const bookStmt = db
     .prepare(
       `SELECT id, ${layout === 'v2' ? 'levels' : 'recv_ts, ts, cts, u, seq, is_snapshot, bids, asks'} FROM l2_updates NOT INDEXED
-       WHERE id > ? AND id <= ? AND session_id = ? AND recv_ts >= ? AND recv_ts <= ? ORDER BY id LIMIT ?`,
+       WHERE id > ? AND id <= ? AND session_id = ?${timeCond} ORDER BY id LIMIT ?`,
     )
     .raw(true);
   const tradeStmt = db
     .prepare(
       `SELECT id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq FROM trades NOT INDEXED
-       WHERE id > ? AND id <= ? AND session_id = ? AND recv_ts >= ? AND recv_ts <= ? ORDER BY id LIMIT ?`,
+       WHERE id > ? AND id <= ? AND session_id = ?${timeCond} ORDER BY id LIMIT ?`,
     )
     .raw(true);
   const gapStmt = db
@@ -126,8 +130,8 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
        WHERE id > ? AND id <= ? AND session_id = ? ORDER BY id LIMIT ?`,
     )
     .raw(true);
-  const books = new PagedRows(bookStmt, (a) => [a, hi, sessionId, fromTs, toTs, pageSize], lo);
-  const trades = new PagedRows(tradeStmt, (a) => [a, hi, sessionId, fromTs, toTs, pageSize], lo);
+  const books = new PagedRows(bookStmt, (a) => [a, hi, sessionId, ...timeArgs, pageSize], lo);
+  const trades = new PagedRows(tradeStmt, (a) => [a, hi, sessionId, ...timeArgs, pageSize], lo);
   const gaps = new PagedRows(gapStmt, (a) => [a, hi, sessionId, pageSize], lo);
   const { symbol, depth } = s;
   const lists = new LevelLists();
