@@ -88,8 +88,22 @@ describe.skipIf(noChromium)(suite, () => {
     expect(await store.getAttribute('title')).toBe(
       'Sessions are stored in the SQLite file l2desk.db; Backtest and Replay read them there',
     );
+    // Several symbols (one session each) need the live feed: on the simulated market the field says so and
+    // Collect stays off; a malformed list is named.
+    const panel = page.locator('[data-panel="collect"]');
+    const collect = page.getByRole('button', { name: 'Collect', exact: true });
+    const problem = page.getByTestId('collect-input-problem');
+    await panel.getByLabel('Symbol').fill('BTCUSDT,ETHUSDT');
+    await expect
+      .poll(() => problem.textContent())
+      .toMatch(/several symbols are collected from the live Bybit feed/);
+    expect(await collect.isDisabled()).toBe(true);
+    await panel.getByLabel('Symbol').fill('BTCUSDT,,ETHUSDT');
+    await expect.poll(() => problem.textContent()).toMatch(/Symbol: "" is not a symbol/);
+    await panel.getByLabel('Symbol').fill('BTCUSDT');
+    await expect.poll(() => problem.count()).toBe(0);
     await page.getByLabel('Seconds').fill('10');
-    await page.getByRole('button', { name: 'Collect', exact: true }).click();
+    await collect.click();
     const status = page.getByTestId('collect-status');
     await expect.poll(() => status.getAttribute('data-done'), { timeout: 25_000 }).toBe('true');
     const text = (await status.textContent()) ?? '';

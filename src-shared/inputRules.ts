@@ -51,6 +51,27 @@ export function parseSymbol(text: string, name = '--symbol'): string {
   return s;
 }
 
+/** Most symbols one collection records over one connection (the app's Collect; the CLI takes the same list). */
+export const MAX_COLLECT_SYMBOLS = 20;
+
+/**
+ * "BTCUSDT,ETHUSDT,SOLUSDT": upper-case symbols separated by commas, each once (`collect --symbol`, the app's
+ * Collect field).
+ */
+export function parseSymbolList(text: string, name = '--symbol'): string[] {
+  const list = text.split(',').map((s) => s.trim());
+  for (const s of list)
+    if (!SYMBOL_PATTERN.test(s))
+      throw new InputError(
+        `${name}: ${JSON.stringify(s)} is not a symbol: use upper-case letters and digits, several separated by commas (BTCUSDT,ETHUSDT)`,
+      );
+  const dup = list.find((s, i) => list.indexOf(s) !== i);
+  if (dup) throw new InputError(`${name}: ${dup} is listed twice`);
+  if (list.length > MAX_COLLECT_SYMBOLS)
+    throw new InputError(`${name}: at most ${MAX_COLLECT_SYMBOLS} symbols at once, got ${list.length}`);
+  return list;
+}
+
 /**
  * A duration as the CLI writes them ("90s", "60m", "2h"; a bare number in `bareUnit`), positive and at most
  * `maxMs`: `collect --duration`, `--train-window`, `--retrain-every`, and the app's fields for the same.

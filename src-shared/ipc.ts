@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ConnectionState, Level, SourceKind } from './market.ts';
 import { EVENT_NAMES } from './ipcEvents.ts';
 import type { RiskHalt } from './riskHalt.ts';
+import { MAX_COLLECT_SYMBOLS } from './inputRules.ts';
 
 export { IPC_VERSION } from './ipcEvents.ts';
 
@@ -44,7 +45,14 @@ export const commandSchemas = {
     windowMs: z.number().int().positive().max(86_400_000).optional(),
   }),
   'collect/start': z.strictObject({
-    symbol: z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT'),
+    /** One symbol, or several separated by commas (recorded over one connection, one session each; live feed only). */
+    symbol: z
+      .string()
+      .max(MAX_COLLECT_SYMBOLS * 31)
+      .regex(
+        /^[A-Z0-9]{2,30}(,[A-Z0-9]{2,30})*$/,
+        'an upper-case symbol such as BTCUSDT, or several separated by commas',
+      ),
     depth: z.union([z.literal(1), z.literal(50), z.literal(200), z.literal(1000)]),
     durationMs: z
       .number()
@@ -340,7 +348,11 @@ export interface QualityView {
 
 export interface CollectProgress {
   running: boolean;
+  /** The (first) symbol's session. */
   sessionId: number | null;
+  /** Every symbol's session, in the order of `symbol` (one entry when one symbol is collected). */
+  sessionIds?: number[];
+  /** The symbol, or the symbols separated by commas. */
   symbol: string;
   elapsedMs: number;
   durationMs: number;
@@ -351,6 +363,8 @@ export interface CollectProgress {
   error: string | null;
   /** The collected session's data quality, once computed after the stop (absent before). */
   quality?: QualityView | null;
+  /** With several symbols: each session's quality (null until computed), in the order of `sessionIds`. */
+  qualities?: { symbol: string; sessionId: number; quality: QualityView | null }[];
 }
 
 export interface RetrainProgress {

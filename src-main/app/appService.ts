@@ -451,7 +451,7 @@ export class AppService {
     if (this.collectJob) throw new Error('a collection is already running; stop it first');
     const source = this.spec.kind === 'bybit' ? 'bybit' : 'sim';
     const job = await this.d.collector({
-      symbol: a.symbol,
+      symbols: a.symbol.split(','),
       depth: a.depth,
       source,
       onError: (m) => this.error('collect', m, COLLECT_KEY),
@@ -463,7 +463,8 @@ export class AppService {
     this.clear(COLLECT_KEY);
     this.collect = {
       running: true,
-      sessionId: job.sessionId,
+      sessionId: job.sessions[0].sessionId,
+      ...(job.sessions.length > 1 ? { sessionIds: job.sessions.map((x) => x.sessionId) } : {}),
       symbol: a.symbol,
       elapsedMs: 0,
       durationMs: a.durationMs,
@@ -538,18 +539,31 @@ export class AppService {
     };
     this.d.bus.emit('collect/progress', this.collect);
     this.d.bus.emit('sessions/changed', await this.sessionsNow());
-    // The collected data's quality follows once replayed (a later collection may have started meanwhile).
+    // The collected data's quality follows once replayed (a later collection may have started meanwhile): each
+    // symbol's session in turn, the first as `quality`.
     const done = this.collect;
-    if (done.sessionId !== null)
-      void this.d.sessionQuality(done.sessionId).then(
-        (quality) => {
-          if (this.collect?.sessionId !== done.sessionId) return;
-          this.collect = { ...this.collect, quality };
-          this.d.bus.emit('collect/progress', this.collect);
-        },
-        (e: unknown) =>
-          this.error('collect', `data quality of session #${done.sessionId}: ${(e as Error).message}`),
-      );
+    const still = () => this.collect?.sessionId === done.sessionId;
+    if (job.sessions.length > 1)
+      this.collect = { ...this.collect, qualities: job.sessions.map((x) => ({ ...x, quality: null })) };
+    void (async () => {
+      for (const [i, x] of job.sessions.entries()) {
+        let quality: QualityView;
+        try {
+          quality = await this.d.sessionQuality(x.sessionId);
+        } catch (e) {
+          this.error('collect', `data quality of session #${x.sessionId}: ${(e as Error).message}`);
+          continue;
+        }
+        if (!still() || !this.collect) return;
+        const qualities = this.collect.qualities?.map((q, k) => (k === i ? { ...q, quality } : q));
+        this.collect = {
+          ...this.collect,
+          ...(i === 0 ? { quality } : {}),
+          ...(qualities ? { qualities } : {}),
+        };
+        this.d.bus.emit('collect/progress', this.collect);
+      }
+    })();
     return this.collect;
   }
 

@@ -1,10 +1,10 @@
-// Collector adapter: runs a fresh source (bybit or sim) for one symbol/depth and records every message and gap into
-// a new stored session through SessionRecorder (batched writer; the session keeps the tick the source finally inferred),
+// Collector adapter: runs a fresh source (bybit or sim) for a symbol/depth (or a live feed of several symbols over one
+// connection) and records every message and gap into a new stored session per symbol through SessionRecorder (batched writer; the session keeps the tick the source finally inferred),
 // in the SQLite file or in the ClickHouse store the app was opened on.
 import type { Config } from '../../src-shared/config.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
-import { createSource } from '../market/createSource.ts';
+import { createBybitSources, createSource } from '../market/createSource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { awaitSubscribed, HeldSource } from '../market/heldSource.ts';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
@@ -20,72 +20,112 @@ export function makeCollector(config: Config, store: Db | ClickHouseStore): Coll
     isClickHouse(store)
       ? SessionRecorder.toClickHouse(store, source, opts)
       : new SessionRecorder(store, source, opts);
-  return async ({ symbol, depth, source, onError, onNotice }) => {
-    const cfg: Config = { ...config, symbol, depth, source };
-    const made = createSource(cfg);
+  return async ({ symbols, depth, source, onError, onNotice }) => {
+    if (symbols.length === 0) throw new Error('no symbol to collect');
+    if (symbols.length > 1 && source !== 'bybit')
+      throw new Error(
+        `several symbols (${symbols.join(',')}) are collected from the live Bybit feed over one connection; the ` +
+          'simulated market makes one market: collect one symbol, or switch the source to Bybit live',
+      );
+    const cfg: Config = { ...config, symbol: symbols[0], depth, source };
+    const made: MarketSource[] = symbols.length > 1 ? createBybitSources(cfg, symbols) : [createSource(cfg)];
+    // With several symbols each message says whose it is (the connection's own troubles come under the first).
+    const tag = (sym: string, f: (m: string) => void) => (m: string) =>
+      f(symbols.length > 1 && !m.includes(sym) ? `${sym}: ${m}` : m);
     // A live feed is started first: a symbol the exchange refuses fails this command with the refusal and leaves no
     // empty session. An exchange that cannot be reached is recorded as before (the recorder waits for it).
-    const held = made instanceof BybitSource ? await startLive(made, onError, onNotice) : null;
-    // The app service stops the job at the requested duration; the recorder runs until then.
-    const rec = await record(held ?? made, {
-      durationMs: Infinity,
-      clock: 'wall',
-      depth,
-      batchIntervalMs: cfg.store.batch_interval,
-      busyGiveUpMs: cfg.store.busy_give_up,
-      busyBufferBytes: cfg.store.busy_buffer_mb * 2 ** 20,
-      meta: { origin: 'ui' },
-      onWarning: onError,
-      onNotice,
-    });
+    const live = made.filter((m): m is BybitSource => m instanceof BybitSource);
+    const held =
+      live.length === made.length && live.length > 0
+        ? await startLive(
+            live,
+            (sym) => tag(sym, onError),
+            (sym) => tag(sym, onNotice),
+          )
+        : null;
+    const sources: MarketSource[] = held ?? made;
+    const recs: SessionRecorder[] = [];
+    try {
+      for (const src of sources) {
+        const sym = src.instrument.symbol;
+        // The app service stops the job at the requested duration; the recorder runs until then.
+        recs.push(
+          await record(src, {
+            durationMs: Infinity,
+            clock: 'wall',
+            depth,
+            batchIntervalMs: cfg.store.batch_interval,
+            busyGiveUpMs: cfg.store.busy_give_up,
+            busyBufferBytes: cfg.store.busy_buffer_mb * 2 ** 20,
+            meta: { origin: 'ui' },
+            onWarning: tag(sym, onError),
+            onNotice: tag(sym, onNotice),
+          }),
+        );
+      }
+    } catch (e) {
+      for (const r of recs) await r.stop().catch(() => undefined);
+      for (const m of made) await m.stop().catch(() => undefined);
+      throw e;
+    }
     // Not awaited: a live source starts only once subscribed, which may take long (or forever, offline); the job
-    // must be stoppable meanwhile. A source that cannot start ends the recording, and the job with it (`ended`).
-    held?.release(); // the recorder listens now: what arrived while subscribing (the first snapshot) goes to it
-    rec.start().catch(() => {});
-    const ended = rec.finished.then(() => undefined);
+    // must be stoppable meanwhile. A source that cannot start ends the recording, and the job with it (`ended`):
+    // with several symbols on one connection, the first to end ends them all.
+    for (const h of held ?? []) h.release(); // the recorders listen now: what arrived while subscribing goes to them
+    for (const r of recs) r.start().catch(() => {});
+    const ended = Promise.race(recs.map((r) => r.finished)).then(() => undefined);
+    const sum = (f: (r: SessionRecorder) => number) => recs.reduce((a, r) => a + f(r), 0);
     return {
-      sessionId: rec.sessionId,
-      messages: () => rec.progress().messages,
-      gaps: () => rec.progress().gaps,
+      sessions: recs.map((r, i) => ({ symbol: sources[i].instrument.symbol, sessionId: r.sessionId })),
+      messages: () => sum((r) => r.progress().messages),
+      gaps: () => sum((r) => r.progress().gaps),
       ended,
       // What ended the recording badly (a write error, a source that failed) is the job's error: shown once, in
       // the Collect panel, by the app service.
       stop: async () => {
-        const r = await rec.stop();
-        if (r.error) throw r.error;
+        const results = await Promise.all(recs.map((r) => r.stop()));
+        const bad = results.find((r) => r.error);
+        if (bad?.error) throw bad.error;
       },
     };
   };
 }
 
 /**
- * Starts a live source held (its data kept for the recorder) and waits for the exchange's first answer: accepted,
- * or not reachable (a reconnect began; the recorder goes on waiting) give the held source; a refusal is thrown.
+ * Starts live sources held (their data kept for the recorders) and waits for the exchange's first answer: accepted,
+ * or not reachable (a reconnect began; the recorders go on waiting) give the held sources; a refusal is thrown.
  */
 async function startLive(
-  source: BybitSource,
-  onError: (m: string) => void,
-  onNotice: (m: string) => void,
-): Promise<HeldSource> {
-  const held = new HeldSource(source);
-  held.on('warning', onError);
-  held.on('notice', onNotice);
+  sources: readonly BybitSource[],
+  onError: (symbol: string) => (m: string) => void,
+  onNotice: (symbol: string) => (m: string) => void,
+): Promise<HeldSource[]> {
+  const held = sources.map((s) => new HeldSource(s));
+  const listeners = held.map((h) => {
+    const w = onError(h.instrument.symbol);
+    const n = onNotice(h.instrument.symbol);
+    h.on('warning', w);
+    h.on('notice', n);
+    return () => {
+      h.off('warning', w);
+      h.off('notice', n);
+    };
+  });
   let unreachable: (reason: string) => void = () => {};
   const stop = new Promise<string>((r) => (unreachable = r));
   const onHealth = (h: FeedHealth) => {
     if (h.state === 'reconnecting') unreachable('reconnecting');
   };
-  source.on('health', onHealth);
+  for (const s of sources) s.on('health', onHealth);
   try {
-    await awaitSubscribed([held], Infinity, stop);
+    await awaitSubscribed(held, Infinity, stop);
   } finally {
-    source.off('health', onHealth);
-    held.off('warning', onError);
-    held.off('notice', onNotice);
+    for (const s of sources) s.off('health', onHealth);
+    for (const off of listeners) off();
   }
-  const refused = source.refusal();
+  const refused = sources.map((s) => s.refusal()).find((r) => r);
   if (refused) {
-    await source.stop();
+    for (const s of sources) await s.stop();
     throw refused;
   }
   return held;

@@ -69,7 +69,8 @@ export type PipelineFactory = (
 ) => Promise<LivePipeline>;
 
 export interface CollectJob {
-  readonly sessionId: number;
+  /** One session per symbol, in the order asked. */
+  readonly sessions: readonly { symbol: string; sessionId: number }[];
   messages(): number;
   gaps(): number;
   /** Stops the source and closes the session (flushes the last batch); rejects with what ended it badly, if anything. */
@@ -78,7 +79,8 @@ export interface CollectJob {
   readonly ended: Promise<void>;
 }
 export type Collector = (a: {
-  symbol: string;
+  /** Several symbols are recorded over one connection (a live feed only; the simulator makes one market). */
+  symbols: readonly string[];
   depth: number;
   source: 'bybit' | 'sim';
   onError: (msg: string) => void;

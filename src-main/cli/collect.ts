@@ -2,6 +2,7 @@
 // SQLite through the batched SessionWriter (or a ClickHouse store: --db clickhouse://HOST:PORT/DATABASE), with a
 // progress line and a clean stop on Ctrl-C / SIGTERM.
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
+import { parseSymbolList } from '../../src-shared/inputRules.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import type { SubscriptionRefusedError } from '../market/bybit/subscriptionRefused.ts';
@@ -52,15 +53,11 @@ const MAX_WARNINGS_SHOWN = 20;
 /** `--symbol A,B,C`: upper-case symbols, each once; undefined when the flag is absent. */
 export function parseSymbols(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => s.trim());
-  for (const s of list)
-    if (!/^[A-Z0-9]{2,30}$/.test(s))
-      throw new UsageError(
-        `--symbol: ${JSON.stringify(s)} is not a symbol: use upper-case letters and digits, several separated by commas (BTCUSDT,ETHUSDT)`,
-      );
-  const dup = list.find((s, i) => list.indexOf(s) !== i);
-  if (dup) throw new UsageError(`--symbol: ${dup} is listed twice`);
-  return list;
+  try {
+    return parseSymbolList(text, '--symbol');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** `control.signal` lets an embedding caller (tests, the app) stop the collection as Ctrl-C would. */

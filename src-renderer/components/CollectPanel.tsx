@@ -1,11 +1,11 @@
-// Collect: record L2 updates and trades for a symbol/depth/duration into the app's store (its SQLite file or a
+// Collect: record L2 updates and trades for a symbol (or several, one session each)/depth/duration into the app's store (its SQLite file or a
 // ClickHouse store), with live progress; the panel says which store that is.
 import { useState } from 'react';
 import type { QualityView, StoreView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
 import { duration, fmt, pct } from '../format.ts';
 import { reportError, useDesk } from '../store/desk.ts';
-import { inputProblem, parseDurationInput, parseSymbol } from '../../src-shared/inputRules.ts';
+import { inputProblem, parseDurationInput, parseSymbolList } from '../../src-shared/inputRules.ts';
 
 /** What the engine takes (collect/start): 1 s to 7 days. */
 const COLLECT_LIMITS = { minMs: 1000, maxMs: 7 * 86_400_000 };
@@ -20,13 +20,17 @@ export function CollectPanel({ client }: { client: Client }) {
   const running = c?.running ?? false;
   // The CLI's rules (`collect --symbol`, `--duration`; a bare number here is seconds): refused inline, Collect off.
   const symbolText = (symbol ?? defSymbol).toUpperCase();
+  const live = useDesk((s) => s.status?.source === 'bybit');
   const problem =
-    inputProblem(() => parseSymbol(symbolText, 'Symbol')) ??
+    inputProblem(() => parseSymbolList(symbolText, 'Symbol')) ??
+    (symbolText.includes(',') && !live
+      ? 'Symbol: several symbols are collected from the live Bybit feed (choose Bybit live as the source); the simulated market is one market'
+      : null) ??
     inputProblem(() => parseDurationInput(secs, 'Seconds', 's', COLLECT_LIMITS));
   const start = () =>
     client
       .invoke('collect/start', {
-        symbol: parseSymbol(symbolText, 'Symbol'),
+        symbol: parseSymbolList(symbolText, 'Symbol').join(','),
         depth,
         durationMs: Math.round(parseDurationInput(secs, 'Seconds', 's', COLLECT_LIMITS)),
       })
@@ -47,6 +51,7 @@ export function CollectPanel({ client }: { client: Client }) {
             onChange={(e) => setSymbol(e.target.value)}
             size={9}
             disabled={running}
+            title="a symbol such as BTCUSDT, or several separated by commas (BTCUSDT,ETHUSDT: live Bybit feed, one session each)"
             aria-invalid={problem?.startsWith('Symbol') ?? false}
           />
         </label>
@@ -95,11 +100,24 @@ export function CollectPanel({ client }: { client: Client }) {
       />
       {c ? (
         <div className="small" data-testid="collect-status" data-done={c.done} data-messages={c.messages}>
-          {c.running ? 'Collecting' : c.error ? 'Failed' : 'Done'} {c.symbol} · session #{c.sessionId ?? '—'}{' '}
+          {c.running ? 'Collecting' : c.error ? 'Failed' : 'Done'} {c.symbol} ·{' '}
+          {c.sessionIds && c.sessionIds.length > 1
+            ? `sessions ${c.sessionIds.map((id) => `#${id}`).join(', ')}`
+            : `session #${c.sessionId ?? '—'}`}{' '}
           · {duration(c.elapsedMs)}/{duration(c.durationMs)} · {c.messages} msgs · {fmt(c.messagesPerSec, 0)}
           /s · gaps {c.gaps}
           {c.error && <div className="neg">{c.error}</div>}
-          {c.done && !c.error && <Quality q={c.quality} />}
+          {c.done &&
+            !c.error &&
+            (c.qualities ? (
+              c.qualities.map((q) => (
+                <div key={q.sessionId} data-testid="collect-quality-of" data-symbol={q.symbol}>
+                  <strong>{q.symbol}</strong> (session #{q.sessionId}): <Quality q={q.quality} />
+                </div>
+              ))
+            ) : (
+              <Quality q={c.quality} />
+            ))}
         </div>
       ) : (
         <div className="small dim">Nothing collected in this run yet.</div>
