@@ -5,6 +5,8 @@
 // Model: models/default.onnx if it matches the feature set, else a small GBDT trained once on a separate session.
 // Store layout v2 beside v1 in the same run: the same session copied once into a v1 file (the v1 writer kept for
 // this), replayed through the same backtest; both record their runs (orders, fills, equity) as `l2desk backtest` does.
+// Both read the session ahead in a worker thread, as `l2desk backtest` does for a session this long; the same v2
+// backtest on one thread (store.read_ahead off) is shown beside.
 import fs from 'node:fs';
 import path from 'node:path';
 import { runPass } from '../src-main/backtest/backtest.ts';
@@ -84,6 +86,7 @@ function readOnly(): { messages: number; book: number; secs: number; cpu: number
 async function engine(
   store: Db = db,
   sessionId: number = bench!.id,
+  readAhead?: boolean,
 ): Promise<{
   messages: number;
   book: number;
@@ -102,6 +105,7 @@ async function engine(
     threshold: config.trading.threshold,
     samplingMs: 60_000,
     record: true,
+    readAhead,
   });
   const secs = (performance.now() - t0) / 1000;
   return {
@@ -120,6 +124,8 @@ const v1: number[] = [];
 const engCpu: number[] = [];
 const ceilCpu: number[] = [];
 const v1Cpu: number[] = [];
+const one: number[] = [];
+const oneCpu: number[] = [];
 let last: Awaited<ReturnType<typeof engine>> | null = null;
 let lastV1: Awaited<ReturnType<typeof engine>> | null = null;
 const cases: (() => Promise<void>)[] = [
@@ -132,6 +138,11 @@ const cases: (() => Promise<void>)[] = [
     last = await engine();
     eng.push(last.messages / last.secs);
     engCpu.push(last.messages / last.cpu);
+  },
+  async () => {
+    const r = await engine(db, bench!.id, false);
+    one.push(r.messages / r.secs);
+    oneCpu.push(r.messages / r.cpu);
   },
   async () => {
     lastV1 = await engine(db1, bench1.id);
@@ -168,6 +179,10 @@ emit({
   v1_value: Math.round(median(v1)),
   v1_cpu_value: Math.round(median(v1Cpu)),
   ratio_vs_v1: Number((value / median(v1)).toFixed(3)),
+  // value and v1_value read the session ahead in a worker thread (store.read_ahead auto, as l2desk backtest does
+  // for a session this long): this is the same backtest with everything on one thread
+  one_thread_value: Math.round(median(one)),
+  one_thread_cpu_value: Math.round(median(oneCpu)),
   record: true,
   n: done?.messages ?? 0,
   book_messages: done?.book ?? 0,

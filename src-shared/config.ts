@@ -77,6 +77,11 @@ export const configSchema = z
       busy_give_up: duration('s').refine((v) => v >= 1000, 'at least 1s'),
       /** Memory the collector may fill with messages while the database is locked (MiB). */
       busy_buffer_mb: z.number().positive().max(65536),
+      /**
+       * Backtests read the stored session ahead in a worker thread (a second core): auto for sessions of 100 000
+       * messages or more, on, off (one core, or to compare).
+       */
+      read_ahead: z.enum(['auto', 'on', 'off']),
     }),
     features: z.strictObject({
       decision_interval: duration('ms'),

@@ -11,6 +11,8 @@ import { RunRecorder } from '../engine/runRecorder.ts';
 import { ReplaySource, type StoredSessionData } from '../market/replay/replaySource.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
+import { prefetchedPages } from '../store/sessionPrefetch.ts';
+import { readSession } from '../store/sessionReader.ts';
 import { SHARPE_MIN_SAMPLES, SHARPE_MIN_SPAN_MS, type Metrics } from '../trading/metrics.ts';
 import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
@@ -32,6 +34,12 @@ export interface BacktestOptions {
   sessionId: number;
   /** The session from another store (ClickHouse): replayed instead of reading `db`, which then only holds runs. */
   data?: StoredSessionData;
+  /**
+   * Read the session ahead in a worker thread (sessionPrefetch.ts; the same events) when `db` is a file. Default:
+   * config store.read_ahead (auto: when the session holds at least READ_AHEAD_MIN_MESSAGES messages; below that a
+   * worker's start costs more than it saves).
+   */
+  readAhead?: boolean;
   config: Config;
   model: DecisionModel;
   /** Shown in the report and stored with the run. */
@@ -337,12 +345,35 @@ export function defaultSamplingMs(spanMs: number): number {
 }
 
 /** One engine pass over the session at one threshold. */
+/** Sessions shorter than this are read on the engine's thread: starting the read-ahead worker costs more. */
+export const READ_AHEAD_MIN_MESSAGES = 100_000;
+
+/** The session read ahead in a worker, when that pays (see BacktestOptions.readAhead); undefined otherwise. */
+function readAheadData(
+  o: Pick<BacktestOptions, 'db' | 'sessionId' | 'readAhead' | 'fromTs' | 'toTs' | 'config'>,
+): StoredSessionData | undefined {
+  const mode = o.readAhead === undefined ? o.config.store.read_ahead : o.readAhead ? 'on' : 'off';
+  if (mode === 'off' || o.db.memory || !o.db.name) return undefined;
+  const session = getSession(o.db, o.sessionId);
+  if (!session) return undefined; // the in-thread reader says so, as always
+  if (mode === 'auto' && session.messages < READ_AHEAD_MIN_MESSAGES) return undefined;
+  const file = o.db.name;
+  return {
+    session,
+    pages: (range) =>
+      prefetchedPages(file, session, range, () =>
+        readSession(o.db, session.id, { ...range, reuseLevels: true }),
+      ),
+  };
+}
+
 export async function runPass(
   o: Pick<
     BacktestOptions,
     | 'db'
     | 'sessionId'
     | 'data'
+    | 'readAhead'
     | 'config'
     | 'modelPath'
     | 'record'
@@ -363,7 +394,7 @@ export async function runPass(
   const source = new ReplaySource({
     db: o.db,
     sessionId: o.sessionId,
-    data: o.data,
+    data: o.data ?? readAheadData(o),
     speed: 'max',
     fromTs: o.fromTs,
     toTs: o.toTs,

@@ -1,6 +1,7 @@
 // The promise behind "backtest = the live engine fed from storage": one stored session through
 // `l2desk trade --paper --source replay` (paced replay, sped-up clock) and through `l2desk backtest` gives the
-// same orders, the same fills and the same final equity. Both commands run as real processes on a real SQLite
+// same orders, the same fills and the same final equity, and so does the backtest with the session read ahead in a
+// worker thread (store.read_ahead=on). The commands run as real processes on a real SQLite
 // session (written by SessionWriter from the simulator) with a real ONNX model.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -57,6 +58,14 @@ describe('trade --paper --source replay ≡ backtest', () => {
         }),
         run(process.execPath, [CLI, 'backtest', ...common], { cwd: PROJECT_ROOT, env }),
       ]);
+      // And once more with the session read ahead in a worker thread (store.read_ahead): the same run again.
+      const ahead = await run(
+        process.execPath,
+        [CLI, 'backtest', ...common, '--set', 'store.read_ahead=on'],
+        { cwd: PROJECT_ROOT, env },
+      );
+      expect(ahead.stdout).toMatch(/threshold +0\.100 +net_pnl/);
+      expect(ahead.stderr).not.toMatch(/reading the session ahead/); // the worker read it
       expect(trade.stdout).toMatch(/stopped \(end of data\)/);
       expect(trade.stdout).toMatch(/prediction [+-]\d+\.\d+ bps \(unscaled/);
       expect(bt.stdout).toMatch(/threshold +0\.100 +net_pnl/);
@@ -70,6 +79,9 @@ describe('trade --paper --source replay ≡ backtest', () => {
           };
         const t = last('paper');
         const b = last('backtest');
+        const b0 = db
+          .prepare("SELECT id, final FROM runs WHERE kind = 'backtest' ORDER BY id DESC LIMIT 1 OFFSET 1")
+          .get() as { id: number; final: string };
         const orderSql =
           'SELECT order_id, side, type, qty, price, reason, sent_ts, arrived_ts, status, filled_qty, avg_fill_price, fees, note, done_ts FROM orders WHERE run_id = ? ORDER BY order_id';
         const fillSql =
@@ -79,6 +91,8 @@ describe('trade --paper --source replay ≡ backtest', () => {
         expect(rows(db, orderSql, t.id)).toEqual(rows(db, orderSql, b.id));
         expect(tradeFills).toEqual(rows(db, fillSql, b.id));
         expect(JSON.parse(t.final).equity).toBe(JSON.parse(b.final).equity);
+        expect(rows(db, orderSql, b0.id)).toEqual(rows(db, orderSql, b.id));
+        expect(JSON.parse(b0.final).equity).toBe(JSON.parse(b.final).equity);
         // Neither run leaves an order pending or open behind: the end of the data cancels them.
         const stillWorking =
           "SELECT count(*) AS n FROM orders WHERE run_id = ? AND status IN ('pending', 'open')";

@@ -16,11 +16,14 @@ import { getSession, type SessionInfo } from '../../store/sessions.ts';
 import { SourceEmitter } from '../emitter.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 
-/** A session of another store (ClickHouse): its catalogue entry and its events, read asynchronously in pages. */
+/**
+ * A session read asynchronously in pages: of another store (ClickHouse), or read ahead in a worker (backtests): its
+ * catalogue entry and its events.
+ */
 export interface StoredSessionData {
   session: SessionInfo;
-  /** The session's events in arrival order, a page (array) at a time, within the receive-time range given. */
-  pages: (range: { fromTs?: number; toTs?: number }) => AsyncIterable<readonly StoredEvent[]>;
+  /** The session's events in arrival order, a page at a time, within the receive-time range given. */
+  pages: (range: { fromTs?: number; toTs?: number }) => AsyncIterable<Iterable<StoredEvent>>;
 }
 
 export interface ReplaySourceOptions {
