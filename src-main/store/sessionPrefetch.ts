@@ -14,6 +14,8 @@ import type { StoredEvent } from './sessionReader.ts';
 export const CHUNK_EVENTS = 4096;
 /** Events of the first chunk: small, so that the consumer starts as soon as the worker has read anything. */
 export const FIRST_CHUNK_EVENTS = 256;
+/** A chunk is sent once it holds this many values (8 MB), whatever its event count: deep snapshots stay bounded. */
+export const CHUNK_MAX_VALUES = 1 << 20;
 /** Chunks the worker may have sent that the consumer has not started on yet. */
 const MAX_AHEAD = 3;
 
@@ -45,6 +47,12 @@ export class ChunkPacker {
   private nums = new Float64Array(1 << 16);
   private used = 0;
   private strs: (string | null)[] = [];
+
+  /** Values in the chunk so far. */
+  get size(): number {
+    return this.used;
+  }
+
   private gaps: Gap[] = [];
   events = 0;
 

@@ -4,7 +4,12 @@
 // the session itself when nothing was delivered yet).
 import { parentPort } from 'node:worker_threads';
 import { openDb } from './db.ts';
-import { ChunkPacker, type PrefetchJob, type PrefetchWorkerMessage } from './sessionPrefetch.ts';
+import {
+  CHUNK_MAX_VALUES,
+  ChunkPacker,
+  type PrefetchJob,
+  type PrefetchWorkerMessage,
+} from './sessionPrefetch.ts';
 import { readSession } from './sessionReader.ts';
 
 function send(m: PrefetchWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -44,7 +49,7 @@ function run(job: PrefetchJob): void {
         reuseLevels: true,
       })) {
         packer.add(e);
-        if (packer.events >= limit) {
+        if (packer.events >= limit || packer.size >= CHUNK_MAX_VALUES) {
           if (!(going = ship(job, packer))) break;
           limit = job.chunkEvents;
         }
