@@ -27,6 +27,7 @@ import {
   type WhatIfArgs,
   type WhatIfResult,
 } from '../../src-shared/ipc.ts';
+import { parseSymbolList } from '../../src-shared/inputRules.ts';
 import type { EventBus } from '../bridge/eventBus.ts';
 import { idleFeedHealth } from '../market/source.ts';
 import type {
@@ -451,7 +452,8 @@ export class AppService {
     if (this.collectJob) throw new Error('a collection is already running; stop it first');
     const source = this.spec.kind === 'bybit' ? 'bybit' : 'sim';
     const job = await this.d.collector({
-      symbols: a.symbol.split(','),
+      // The page checked the list already; a client that did not gets the same words.
+      symbols: parseSymbolList(a.symbol, 'symbol'),
       depth: a.depth,
       source,
       onError: (m) => this.error('collect', m, COLLECT_KEY),

@@ -36,6 +36,9 @@ describe('Collect of several symbols in the app', () => {
       await expect(
         client.invoke('collect/start', { symbol: 'BTCUSDT,ethusdt', depth: 50, durationMs: 60_000 }),
       ).rejects.toThrow(/bad payload/);
+      await expect(
+        client.invoke('collect/start', { symbol: 'BTCUSDT,BTCUSDT', depth: 50, durationMs: 60_000 }),
+      ).rejects.toThrow(/symbol: BTCUSDT is listed twice/);
       const started = await client.invoke('collect/start', {
         symbol: 'BTCUSDT,ETHUSDT',
         depth: 50,

@@ -1,6 +1,7 @@
 // Collector adapter: runs a fresh source (bybit or sim) for a symbol/depth (or a live feed of several symbols over one
-// connection) and records every message and gap into a new stored session per symbol through SessionRecorder (batched writer; the session keeps the tick the source finally inferred),
-// in the SQLite file or in the ClickHouse store the app was opened on.
+// connection) and records every message and gap into a new stored session per symbol through SessionRecorder (batched
+// writer; the session keeps the tick the source finally inferred), in the SQLite file or in the ClickHouse store the
+// app was opened on.
 import type { Config } from '../../src-shared/config.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';

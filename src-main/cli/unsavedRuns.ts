@@ -132,7 +132,8 @@ export async function saveUnsavedRuns(
 ): Promise<UnsavedReport> {
   const report: UnsavedReport = { runs: [], sessions: [], failed: [] };
   for (const found of leftBehind(store.name)) {
-    const dir = `${found.replace(CLAIMED, '')}.saving-${process.pid}`;
+    const home = found.replace(CLAIMED, '');
+    const dir = `${home}.saving-${process.pid}`;
     try {
       fs.renameSync(found, dir);
     } catch {
@@ -152,7 +153,10 @@ export async function saveUnsavedRuns(
             saved.runs[id] = remote;
             note();
             report.runs.push(remote);
-            log(`saved run ${remote} into ${store.name}: a paper-trading run that ended before it was saved`);
+            log(
+              `saved run ${remote} into ${store.name}: a paper-trading run that stopped before it was saved ` +
+                '(killed, or the store did not answer)',
+            );
           }
           for (const id of saved.feeds ?? []) {
             if (saved.sessions[id] !== undefined) continue;
@@ -169,13 +173,14 @@ export async function saveUnsavedRuns(
       fs.rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       const error = (e as Error).message;
-      report.failed.push({ file, error });
+      const kept = path.join(home, 'run.db');
+      report.failed.push({ file: kept, error });
       log(
-        `warning: could not save ${file} into ${store.name} (${error}); it is kept and tried again next time`,
+        `warning: could not save ${kept} into ${store.name} (${error}); it is kept and tried again next time`,
       );
       // Unclaimed again (this process's claim dies with it anyway).
       try {
-        fs.renameSync(dir, found.replace(CLAIMED, ''));
+        fs.renameSync(dir, home);
       } catch {
         // left claimed by a process that is about to exit: the next command takes it
       }

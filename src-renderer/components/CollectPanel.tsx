@@ -1,5 +1,5 @@
-// Collect: record L2 updates and trades for a symbol (or several, one session each)/depth/duration into the app's store (its SQLite file or a
-// ClickHouse store), with live progress; the panel says which store that is.
+// Collect: record L2 updates and trades for a symbol (or several, one session each), depth and duration into the
+// app's store (its SQLite file or a ClickHouse store), with live progress; the panel says which store that is.
 import { useState } from 'react';
 import type { QualityView, StoreView } from '../../src-shared/ipc.ts';
 import type { Client } from '../api/client.ts';
