@@ -9,9 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectBridge } from '../bridge/wsClient.ts';
 import { startWsBridge } from '../bridge/wsBridge.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
-import { waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
+import { startSimMarkets, waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { createApp } from './createApp.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-several-'));
@@ -19,12 +17,10 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('Collect of several symbols in the app', () => {
   it('records one session per symbol and reports the quality of each', async () => {
-    const feed = (symbol: string, startPrice: number, tickSize: string, seed: number) =>
-      simFeed({ seed, symbol, startPrice, tickSize, levels: 60, bookRateHz: 20, startMs: Date.now() });
-    const server = await ExchangeSimServer.start({
-      feed: feed('BTCUSDT', 65000, '0.1', 1),
-      moreFeeds: [feed('ETHUSDT', 3400, '0.01', 2)],
-    });
+    const server = await startSimMarkets([
+      { symbol: 'BTCUSDT', startPrice: 65000, tickSize: '0.1', seed: 1 },
+      { symbol: 'ETHUSDT', startPrice: 3400, tickSize: '0.01', seed: 2 },
+    ]);
     const config = loadConfig({
       ignoreUserFile: true,
       overrides: { source: 'bybit', db: path.join(dir, 'app.db'), 'bybit.url': server.url },

@@ -10,9 +10,7 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
-import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
-import { simFeed } from '../market/exchangeSim/feeds.ts';
-import { startSimExchange } from '../market/exchangeSim/testing/simExchangeHarness.ts';
+import { startSimExchange, startSimMarkets } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { makeCollector } from './collector.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-collect-'));
@@ -72,10 +70,7 @@ describe('collector (Collect button)', () => {
       { symbol: 'ETHUSDT', startPrice: 3400, tickSize: '0.01' },
       { symbol: 'SOLUSDT', startPrice: 150, tickSize: '0.01' },
     ];
-    const [first, ...more] = markets.map((m, i) =>
-      simFeed({ seed: 40 + i, ...m, levels: 40, bookRateHz: 20, startMs: Date.now() }),
-    );
-    const server = await ExchangeSimServer.start({ feed: first, moreFeeds: more, speed: 1 });
+    const server = await startSimMarkets(markets.map((m, i) => ({ ...m, seed: 40 + i })));
     const db = openDb(path.join(dir, 'several.db'));
     try {
       const config = loadConfig({

@@ -9,6 +9,7 @@ import type { AppClearedEvent, AppErrorEvent } from '../../src-shared/ipc.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { ExchangeSimServer } from '../market/exchangeSim/exchangeSimServer.ts';
 import { simFeed } from '../market/exchangeSim/feeds.ts';
+import { startSimMarkets } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { createApp } from './createApp.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-refused-'));
@@ -24,12 +25,10 @@ const until = async (what: string, cond: () => boolean, ms: number) => {
 
 describe('the app on a refused symbol', () => {
   it('shows the refusal once as the feed error and stops the feed; watching a served symbol clears it', async () => {
-    const feed = (symbol: string, startPrice: number, tickSize: string, seed: number) =>
-      simFeed({ seed, symbol, startPrice, tickSize, levels: 60, bookRateHz: 20, startMs: Date.now() });
-    const server = await ExchangeSimServer.start({
-      feed: feed('BTCUSDT', 65000, '0.1', 1),
-      moreFeeds: [feed('SOLUSDT', 150, '0.001', 2)],
-    });
+    const server = await startSimMarkets([
+      { symbol: 'BTCUSDT', startPrice: 65000, tickSize: '0.1', seed: 1 },
+      { symbol: 'SOLUSDT', startPrice: 150, tickSize: '0.001', seed: 2 },
+    ]);
     const config = loadConfig({
       ignoreUserFile: true,
       overrides: {

@@ -28,6 +28,25 @@ export function startSimExchange(
   });
 }
 
+/** One market of a multi-symbol exchange-sim: a small simulated book (60 levels, 20 book messages/s) from now. */
+export interface SimMarketSpec {
+  symbol: string;
+  startPrice: number;
+  tickSize: string;
+  seed: number;
+}
+
+/** Starts the exchange-sim serving several markets over one server (the first is its default). The caller closes it. */
+export function startSimMarkets(
+  markets: readonly SimMarketSpec[],
+  server: Omit<ExchangeSimOptions, 'feed' | 'moreFeeds'> = {},
+): Promise<ExchangeSimServer> {
+  const [first, ...more] = markets.map((m) =>
+    simFeed({ ...m, levels: 60, bookRateHz: 20, startMs: Date.now() }),
+  );
+  return ExchangeSimServer.start({ feed: first, moreFeeds: more, ...server });
+}
+
 /** Call at the top of a test file: the returned list's entries run after each test, last pushed first. */
 export function cleanupAfterEach(): Array<() => Promise<unknown> | unknown> {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
