@@ -182,13 +182,19 @@ describe.skipIf(noChromium)(suite, () => {
     const pred = await chartBox(page, 'Prediction chart');
     expect(pred.height, `prediction chart height, ${view}`).toBeGreaterThanOrEqual(80);
     expect(pred.width, `prediction chart width, ${view}`).toBeGreaterThanOrEqual(0.25 * size.width);
-    // The live equity curve shows the whole session, not just its last minute.
-    expect(
-      Number(
-        await page.getByRole('img', { name: 'Equity curve', exact: true }).getAttribute('data-visible-from'),
-      ),
-      `equity curve's first point shown, ${view}`,
-    ).toBeLessThanOrEqual(0);
+    // The live equity curve shows the whole session, not just its last minute (it is live: a new point may be
+    // between its update and its refit at the instant of one read).
+    await expect
+      .poll(
+        async () =>
+          Number(
+            await page
+              .getByRole('img', { name: 'Equity curve', exact: true })
+              .getAttribute('data-visible-from'),
+          ),
+        { message: `equity curve's first point shown, ${view}` },
+      )
+      .toBeLessThanOrEqual(0);
     const eq = await chartBox(page, 'Equity curve');
     expect(eq.height, `equity curve height, ${view}`).toBeGreaterThanOrEqual(100);
     expect(eq.width, `equity curve width, ${view}`).toBeGreaterThanOrEqual(200);

@@ -69,7 +69,15 @@ export function EquityChart({
     const chart = makeChart(el.current!, {
       leftPriceScale: { visible: false },
       // A tiny minimum spacing: fitContent shows every point of a long run, never only its tail.
-      timeScale: { borderColor: '#262c36', timeVisible: true, secondsVisible: false, minBarSpacing: 0.001 },
+      // No shift by one bar per new point: the live curve is refitted instead (a shift landing after the refit
+      // hid the first point until the next one arrived).
+      timeScale: {
+        borderColor: '#262c36',
+        timeVisible: true,
+        secondsVisible: false,
+        minBarSpacing: 0.001,
+        shiftVisibleRangeOnNewBar: false,
+      },
     });
     let seconds = false;
     const axisFor = (t0: number, t1: number) => {
