@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Gap, Side, Trade } from '../../src-shared/market.ts';
 import type { StoredEvent } from './sessionReader.ts';
+import { ReusedLevels } from './tickLevelCodec.ts';
 
 /** Events per chunk: large enough that a chunk's hand-over is noise. */
 export const CHUNK_EVENTS = 4096;
@@ -141,11 +142,7 @@ export class ChunkPacker {
  * overwritten by the next book message, as readSession's reuseLevels gives them.
  */
 export class ChunkReader {
-  private readonly bidPool: [number, number][] = [];
-  private readonly askPool: [number, number][] = [];
-  /** byLength[n]: the pool's first n tuples (as tickLevelCodec's LevelLists keeps them: no array per message). */
-  private readonly bidByLength: [number, number][][] = [];
-  private readonly askByLength: [number, number][][] = [];
+  private readonly pools = new ReusedLevels();
 
   constructor(
     private readonly symbol: string,
@@ -169,10 +166,10 @@ export class ChunkReader {
         const seq = a[i++];
         const nb = a[i++];
         const na = a[i++];
-        const bp = this.bidPool;
-        const ap = this.askPool;
-        while (bp.length < nb) bp.push([0, 0]);
-        while (ap.length < na) ap.push([0, 0]);
+        const pools = this.pools;
+        pools.ensure(nb, na);
+        const bp = pools.bidPool;
+        const ap = pools.askPool;
         for (let k = 0; k < nb; k++) {
           const l = bp[k];
           l[0] = a[i++];
@@ -193,8 +190,8 @@ export class ChunkReader {
           cts,
           u,
           seq,
-          bids: (this.bidByLength[nb] ??= bp.slice(0, nb)),
-          asks: (this.askByLength[na] ??= ap.slice(0, na)),
+          bids: pools.bids(nb),
+          asks: pools.asks(na),
         };
       } else if (kind === TRADES) {
         const ts = orNull(a[i++]) as number;

@@ -377,16 +377,12 @@ export function decodeLevelColumns(s: string, out: LevelColumns): void {
  * its stamps and counts into `out`: one write per value, where decodeLevelColumns and a copy would make two. Its
  * loops repeat decodeLevelColumns' on purpose: one shared loop with a write callback would cost a call per level.
  */
-function decodeLevelTuples(
-  s: string,
-  out: LevelColumns,
-  bidPool: [number, number][],
-  askPool: [number, number][],
-): void {
+function decodeLevelTuples(s: string, out: LevelColumns, pools: ReusedLevels): void {
   const n = decodeHead(s, out);
   const nb = out.bids;
-  while (bidPool.length < nb) bidPool.push([0, 0]);
-  while (askPool.length < out.asks) askPool.push([0, 0]);
+  pools.ensure(nb, out.asks);
+  const bidPool = pools.bidPool;
+  const askPool = pools.askPool;
   if (format === FORMAT_RAW) {
     for (let i = 0; i < n; i++) {
       const l = i < nb ? bidPool[i] : askPool[i - nb];
@@ -413,14 +409,49 @@ function decodeLevelTuples(
 /** Longest level list whose reused array is kept per length (longer ones are sliced per message). */
 const MAX_KEPT_LENGTH = 1024;
 
-/** Level lists of one message: fresh tuples (kept by the caller) or, with a pool, tuples reused per message. */
-export class LevelLists {
-  private readonly cols = new LevelColumns();
-  private readonly bidPool: [number, number][] = [];
-  private readonly askPool: [number, number][] = [];
+/**
+ * Level tuples reused from message to message (readSession's reuseLevels, and the read-ahead's unpacking): a pool per
+ * side that only grows by appending, and the arrays of its first n tuples handed out for an n-level side.
+ */
+export class ReusedLevels {
+  readonly bidPool: [number, number][] = [];
+  readonly askPool: [number, number][] = [];
   /** byLength[n] holds the pool's first n tuples: the array handed out for an n-level side (see side()). */
   private readonly bidByLength: Level[][] = [];
   private readonly askByLength: Level[][] = [];
+
+  /** Grows the pools to hold nb bids and na asks. */
+  ensure(nb: number, na: number): void {
+    while (this.bidPool.length < nb) this.bidPool.push([0, 0]);
+    while (this.askPool.length < na) this.askPool.push([0, 0]);
+  }
+
+  /** The first n bid tuples, as one array. */
+  bids(n: number): Level[] {
+    return side(this.bidPool, this.bidByLength, n);
+  }
+
+  /** The first n ask tuples, as one array. */
+  asks(n: number): Level[] {
+    return side(this.askPool, this.askByLength, n);
+  }
+}
+
+/**
+ * The pool's first n tuples as an array of exactly those tuples. The pool only grows by appending, so the array of n
+ * tuples never changes once made: one is kept per length, and a side whose length changes from message to message
+ * (every delta) costs no allocation and no array resizing (truncating an array in place was a measurable share of a
+ * replay).
+ */
+function side(pool: [number, number][], byLength: Level[][], n: number): Level[] {
+  if (n > MAX_KEPT_LENGTH) return pool.slice(0, n);
+  return (byLength[n] ??= pool.slice(0, n));
+}
+
+/** Level lists of one message: fresh tuples (kept by the caller) or, with a pool, tuples reused per message. */
+export class LevelLists {
+  private readonly cols = new LevelColumns();
+  private readonly pools = new ReusedLevels();
   private readonly reused: { bids: Level[]; asks: Level[] } = { bids: [], asks: [] };
 
   /** The stamps of the message last decoded. */
@@ -445,23 +476,12 @@ export class LevelLists {
    */
   decodeReused(s: string): { bids: Level[]; asks: Level[] } {
     const c = this.cols;
-    decodeLevelTuples(s, c, this.bidPool, this.askPool);
+    decodeLevelTuples(s, c, this.pools);
     const r = this.reused;
-    r.bids = side(this.bidPool, this.bidByLength, c.bids);
-    r.asks = side(this.askPool, this.askByLength, c.asks);
+    r.bids = this.pools.bids(c.bids);
+    r.asks = this.pools.asks(c.asks);
     return r;
   }
-}
-
-/**
- * The pool's first n tuples as an array of exactly those tuples. The pool only grows by appending, so the array of n
- * tuples never changes once made: one is kept per length, and a side whose length changes from message to message
- * (every delta) costs no allocation and no array resizing (truncating an array in place was a measurable share of a
- * replay).
- */
-function side(pool: [number, number][], byLength: Level[][], n: number): Level[] {
-  if (n > MAX_KEPT_LENGTH) return pool.slice(0, n);
-  return (byLength[n] ??= pool.slice(0, n));
 }
 
 /** Encodes one message (tests, benchmarks). */
