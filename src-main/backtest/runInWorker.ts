@@ -62,7 +62,7 @@ export interface BacktestWorkerInput {
   job: BacktestJob;
   /** Minimum milliseconds between progress messages (the end of each pass is always sent). */
   progressEveryMs: number;
-  /** Set when started through backtestWorkerBoot.mjs: this module's URL. */
+  /** Set when started through src-main/tsWorkerBoot.mjs: this module's URL. */
   entry?: string;
 }
 
@@ -104,13 +104,13 @@ export interface RunInWorkerOptions {
 }
 
 /**
- * From TypeScript sources (tsx CLI, vitest) the worker starts through backtestWorkerBoot.mjs, which registers tsx
+ * From TypeScript sources (tsx CLI, vitest) the worker starts through src-main/tsWorkerBoot.mjs, which registers tsx
  * inside the worker; from built JavaScript (electron-vite builds backtestWorker as its own entry) it runs directly.
  */
 function workerEntry(): { file: URL; entry?: string } {
   const entry = new URL('./backtestWorker.ts', import.meta.url);
   if (import.meta.url.endsWith('.ts'))
-    return { file: new URL('./backtestWorkerBoot.mjs', import.meta.url), entry: entry.href };
+    return { file: new URL('../tsWorkerBoot.mjs', import.meta.url), entry: entry.href };
   return { file: new URL('./backtestWorker.js', import.meta.url) };
 }
 

@@ -25,14 +25,14 @@ export interface WorkerOptions {
 }
 
 /**
- * From TypeScript sources (tsx CLI, vitest) the worker starts through trainerWorkerBoot.mjs, which registers tsx
+ * From TypeScript sources (tsx CLI, vitest) the worker starts through src-main/tsWorkerBoot.mjs, which registers tsx
  * inside the worker (a worker does not inherit in-process loaders, and Node 20 ignores `--import` for a worker's
  * entry); from built JavaScript the entry runs directly.
  */
 function workerEntry(): { file: URL; entry?: string } {
   const entry = new URL('./trainerWorker.ts', import.meta.url);
   if (import.meta.url.endsWith('.ts'))
-    return { file: new URL('./trainerWorkerBoot.mjs', import.meta.url), entry: entry.href };
+    return { file: new URL('../tsWorkerBoot.mjs', import.meta.url), entry: entry.href };
   return { file: new URL('./trainerWorker.js', import.meta.url) };
 }
 

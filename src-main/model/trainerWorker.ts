@@ -23,7 +23,7 @@ export interface WorkerInput {
   cancel: Int32Array;
   /** Minimum milliseconds between progress messages (the last round of each fit is always sent). */
   progressEveryMs: number;
-  /** Set when started through trainerWorkerBoot.mjs: this module's URL. */
+  /** Set when started through src-main/tsWorkerBoot.mjs: this module's URL. */
   entry?: string;
 }
 

@@ -233,13 +233,13 @@ export type PrefetchWorkerMessage =
   ({ type: 'chunk' } & PackedChunk) | { type: 'end' } | { type: 'error'; message: string };
 
 /**
- * From TypeScript sources (tsx CLI, vitest) the worker starts through sessionPrefetchWorkerBoot.mjs, which
+ * From TypeScript sources (tsx CLI, vitest) the worker starts through src-main/tsWorkerBoot.mjs, which
  * registers tsx inside the worker; from built JavaScript the entry runs directly.
  */
 function spawnWorker(): Worker {
   const entry = new URL('./sessionPrefetchWorker.ts', import.meta.url);
   const w = import.meta.url.endsWith('.ts')
-    ? new Worker(new URL('./sessionPrefetchWorkerBoot.mjs', import.meta.url), {
+    ? new Worker(new URL('../tsWorkerBoot.mjs', import.meta.url), {
         workerData: { entry: entry.href },
       })
     : new Worker(new URL('./sessionPrefetchWorker.js', import.meta.url));
