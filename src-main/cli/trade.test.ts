@@ -223,8 +223,8 @@ describe('l2desk trade on an exchange it cannot reach', () => {
 });
 
 describe('l2desk trade --paper with live retraining', () => {
-  // A real run: the simulator feeds the engine (at 30x: the challenger's training in the worker must end well before
-  // the 9 min of sim time do, on a loaded machine too) and a real SQLite file; every 5 min of sim time a challenger is
+  // A real run: the simulator feeds the engine (at 20x: the challenger's training in the worker must end well before
+  // the 9 min of sim time do, on a loaded machine too; at 30x a loaded CI run once swapped too late) and a real SQLite file; every 5 min of sim time a challenger is
   // trained in the worker on the stored feed. The champion is deliberately poor (always +50 bps, far outside the labels' spread)
   // so that the challenger wins on the held-out newest data whatever the market, and is swapped in while the engine keeps
   // deciding. The simulator's random seed is fixed so the run is the same every time.
@@ -258,7 +258,7 @@ describe('l2desk trade --paper with live retraining', () => {
           '--seed',
           '3',
           '--speed',
-          '30',
+          '20',
           '--duration',
           '9m',
           '--db',
