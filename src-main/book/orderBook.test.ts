@@ -252,6 +252,44 @@ describe('OrderBook basics', () => {
       '65114.1',
     ]);
   });
+
+  it('copyLevels copies best first, stops at n, refuses arrays too short, and leaves forEachLevel right', () => {
+    const ob = snap(book(), bids, asks);
+    const px = new Float64Array(4);
+    const sz = new Float64Array(4);
+    expect(ob.copyLevels('bid', 2, px, sz)).toBe(2);
+    expect([...px.subarray(0, 2)]).toEqual([65114.2, 65114.1]);
+    expect([...sz.subarray(0, 2)]).toEqual([6.054, 0.002]);
+    expect(ob.copyLevels('ask', 4, px, sz)).toBe(3);
+    expect([...px.subarray(0, 3)]).toEqual([65114.3, 65114.5, 65116.6]);
+    expect(ob.copyLevels('ask', 0, px, sz)).toBe(0);
+    expect(() => ob.copyLevels('ask', 5, px, sz)).toThrow(RangeError);
+    ob.applyDelta([[65114.2, 0]], []);
+    const seen: number[] = [];
+    ob.forEachLevel('bid', 2, (p) => seen.push(p));
+    expect(seen).toEqual([65114.1, 65113.8]);
+  });
+
+  it('revision changes with every snapshot, delta and clear, even one that failed, and not with reads', () => {
+    const ob = book();
+    const r0 = ob.revision();
+    snap(ob, bids, asks);
+    const r1 = ob.revision();
+    expect(r1).not.toBe(r0);
+    ob.levels('bid', 5);
+    ob.copyLevels('ask', 2, new Float64Array(2), new Float64Array(2));
+    ob.forEachLevel('bid', 3, () => undefined);
+    expect(ob.bestBid() + ob.mid() + ob.depthWithin('bid', 1)).toBeGreaterThan(0);
+    expect(ob.revision()).toBe(r1);
+    ob.applyDelta([], []);
+    const r2 = ob.revision();
+    expect(r2).not.toBe(r1);
+    expect(() => ob.applyDelta([[65114.25, 1]], [])).toThrow(OffTickError);
+    const r3 = ob.revision();
+    expect(r3).not.toBe(r2);
+    ob.clear();
+    expect(ob.revision()).not.toBe(r3);
+  });
 });
 
 describe('OrderBook errors', () => {

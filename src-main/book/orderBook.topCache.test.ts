@@ -1,5 +1,5 @@
 // The top cache (each side's best levels kept as prices between messages): after every message, the reads the
-// engine makes (forEachLevel of the top levels, then the best bid and ask) must equal a naive reference book,
+// engine makes (forEachLevel or copyLevels of the top levels, then the best bid and ask) must equal a naive reference book,
 // whatever the message did to the cached levels: new levels inside or behind them, size changes in place,
 // deletes of cached and of absent levels, levels far from the top or beyond the ladder, huge price jumps,
 // snapshots, and reads of more levels than the cache holds.
@@ -47,6 +47,13 @@ function read(ob: OrderBook, side: BookSide, n: number): Level[] {
     out.push([p, s]);
   });
   return out;
+}
+
+const copyPx = new Float64Array(256);
+const copySz = new Float64Array(256);
+function copy(ob: OrderBook, side: BookSide, n: number): Level[] {
+  const k = ob.copyLevels(side, n, copyPx, copySz);
+  return Array.from({ length: k }, (_, i): Level => [copyPx[i], copySz[i]]);
 }
 
 /** Reads counts the engine uses (10), fewer, the cache's size and beyond it, and a whole side. */
@@ -118,8 +125,12 @@ function run(tick: string, seed: number, opts: OrderBookOptions, messages: numbe
       expect(ob.bestBid(), ctx).toBe(bidTop.length ? bidTop[0][0] : NaN);
       expect(ob.bestAsk(), ctx).toBe(askTop.length ? askTop[0][0] : NaN);
     }
-    expect(read(ob, 'bid', n), `${ctx} bids top ${n}`).toEqual(bidTop);
-    expect(read(ob, 'ask', n), `${ctx} asks top ${n}`).toEqual(askTop);
+    // Half the reads copy the levels (FeatureEngine's read at a decision), which must not build the cache nor
+    // be fooled by one that is stale, partial or whole.
+    const viaCopy = rnd() < 0.5;
+    const readSide = viaCopy ? copy : read;
+    expect(readSide(ob, 'bid', n), `${ctx} bids top ${n}${viaCopy ? ' (copy)' : ''}`).toEqual(bidTop);
+    expect(readSide(ob, 'ask', n), `${ctx} asks top ${n}${viaCopy ? ' (copy)' : ''}`).toEqual(askTop);
     expect(ob.bestBid(), ctx).toBe(bidTop.length ? bidTop[0][0] : NaN);
     expect(ob.bestAsk(), ctx).toBe(askTop.length ? askTop[0][0] : NaN);
     expect(ob.bestBidSize(), ctx).toBe(bidTop.length ? bidTop[0][1] : NaN);

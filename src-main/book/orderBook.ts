@@ -1,9 +1,11 @@
 // L2 order book keyed by integer ticks: apply Bybit snapshots/deltas, answer best, top-N and depth queries.
 // Each side is a dense ladder of sizes indexed by tick around a movable anchor (O(1) updates, no
 // allocation); levels too far from the traffic to fit the ladder live in a small sorted overflow list.
-// The engine reads the top levels after every message (forEachLevel), so each side also keeps its best
-// levels as prices in a small cache that survives updates behind it and is patched by those within it: on
-// fine-tick books (~2 level updates per message) that read, not the update, is most of the work.
+// A reader of the top levels after every message (forEachLevel) is served by a small cache per side of its best
+// levels as prices, which survives updates behind it and is patched by those within it: on fine-tick books (~2
+// level updates per message) that read, not the update, is most of the work. A reader that looks only now and
+// then (FeatureEngine at a decision) copies the levels (copyLevels) without building the cache, so the updates
+// in between pay nothing for it.
 import type { Level } from '../../src-shared/market.ts';
 import { OffTickError, TICK_ABS_TOL, TICK_REL_TOL, type TickScale } from './tickScale.ts';
 
@@ -221,6 +223,59 @@ class Ladder {
 
   count(): number {
     return this.denseCount + this.farTicks.length;
+  }
+
+  /** copyTop's target while it visits a side with overflow levels (bound once: no allocation per read). */
+  private copyPx: Float64Array = this.topPx;
+  private copySz: Float64Array = this.topSz;
+  private copyLen = 0;
+  private readonly collectCopy = (t: number, size: number, i: number): void => {
+    this.copyPx[i] = (t * this.mantissa) / this.pow10;
+    this.copySz[i] = size;
+    this.copyLen = i + 1;
+  };
+
+  /**
+   * Copies up to n best levels (prices, sizes) into px / sz, best first, and returns how many; n ≤ their length.
+   * Answers from the top cache when it covers n, and otherwise scans without building the cache: a reader that
+   * looks only now and then must not make every later update pay for keeping a cache it rarely uses.
+   */
+  copyTop(n: number, px: Float64Array, sz: Float64Array): number {
+    const len = this.topLen;
+    if (len >= n || (len >= 0 && this.topWhole)) {
+      const end = Math.min(n, len);
+      const tp = this.topPx;
+      const tz = this.topSz;
+      for (let k = 0; k < end; k++) {
+        px[k] = tp[k];
+        sz[k] = tz[k];
+      }
+      return end;
+    }
+    const m = this.mantissa;
+    const p10 = this.pow10;
+    if (this.farTicks.length > 0) {
+      this.copyPx = px;
+      this.copySz = sz;
+      this.copyLen = 0;
+      this.visit(n, this.collectCopy);
+      this.copyPx = this.topPx;
+      this.copySz = this.topSz;
+      return this.copyLen;
+    }
+    const want = Math.min(n, this.denseCount);
+    const s = this.sizes;
+    const base = this.base;
+    const step = this.isBid ? -1 : 1;
+    let got = 0;
+    for (let i = this.best - base; got < want; i += step) {
+      const z = s[i];
+      if (z !== 0) {
+        px[got] = ((base + i) * m) / p10;
+        sz[got++] = z;
+      }
+    }
+    return got;
   }
 
   clear(): void {
@@ -508,6 +563,8 @@ export class OrderBook {
   private readonly bids: Ladder;
   private readonly asks: Ladder;
   private readonly ticksPerUnit: number;
+  /** Bumped by every call that may change the book: lets a reader know that what it saw still stands. */
+  private rev = 0;
   private target: (price: number, size: number, i: number) => void = () => {};
   private readonly visitor = (t: number, size: number, i: number): void => {
     this.target(this.scale.toPrice(t), size, i);
@@ -539,6 +596,7 @@ export class OrderBook {
    * off-grid price, leaving the levels before it applied: the caller must treat the book as broken.
    */
   applyDelta(bids: readonly Level[], asks: readonly Level[]): void {
+    this.rev++;
     const k = this.ticksPerUnit;
     const b = this.bids;
     for (let n = 0; n < bids.length; n++) {
@@ -563,8 +621,14 @@ export class OrderBook {
   }
 
   clear(): void {
+    this.rev++;
     this.bids.clear();
     this.asks.clear();
+  }
+
+  /** Changes whenever the book may have changed (any snapshot, delta or clear, even one that failed). */
+  revision(): number {
+    return this.rev;
   }
 
   bidCount(): number {
@@ -655,6 +719,16 @@ export class OrderBook {
     // megamorphic, and every level costs a full call (measured 2x the whole per-message cost on fine ticks).
     if (l.isBid) for (let k = 0; k < end; k++) fn(px[k], sz[k], k);
     else for (let k = 0; k < end; k++) fn(px[k], sz[k], k);
+  }
+
+  /**
+   * Copies up to n levels of a side (n ≤ the arrays' length), best first, into px / sz; returns how many. For
+   * readers that look only now and then: unlike forEachLevel it never builds the top cache.
+   */
+  copyLevels(side: BookSide, n: number, px: Float64Array, sz: Float64Array): number {
+    if (!(n > 0)) return 0;
+    if (n > px.length || n > sz.length) throw new RangeError(`copyLevels: ${n} levels do not fit the arrays`);
+    return (side === 'bid' ? this.bids : this.asks).copyTop(n, px, sz);
   }
 
   private visitAll(l: Ladder, n: number, fn: (price: number, size: number, i: number) => void): void {

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Trade } from '../../src-shared/market.ts';
+import type { Level, Trade } from '../../src-shared/market.ts';
 import { OrderBook } from '../book/orderBook.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { parseRawMessage } from '../market/bybit/protocol.ts';
 import { syntheticEvents } from './testing/syntheticMarket.ts';
+import { IMBALANCE_WEIGHTS, bookImbalance, weightedBookImbalance } from './bookImbalance.ts';
+import { depthSlope } from './depthSlope.ts';
 import { FeatureEngine } from './featureEngine.ts';
 import { FEATURE_SET, N_FEATURES, featureIndex, type FeatureName } from './featureSet.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
@@ -13,7 +15,7 @@ import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 const T0 = 1_700_000_000_000;
 const scale = new TickScale('0.1');
 
-function bookOf(bids: [number, number][], asks: [number, number][]): OrderBook {
+function bookOf(bids: readonly Level[], asks: readonly Level[]): OrderBook {
   const b = new OrderBook(scale);
   b.applySnapshot(bids, asks);
   return b;
@@ -109,6 +111,32 @@ describe('FeatureEngine on a hand-made book', () => {
     expect(e.compute(T0 + 71_000, out)).toBe(true);
     e.reset();
     expect(e.compute(T0 + 200_000, out)).toBe(false);
+  });
+
+  it('reads the deeper levels as the last onBook left them, and never from a book changed since', () => {
+    const e = new FeatureEngine();
+    const b = bookOf(bids, asks);
+    e.onBook(b, T0);
+    expect(e.compute(T0 + 40_000, out)).toBe(true);
+    const imb10 = f('imb_l10');
+    // Levels read for a decision stay those of that message; a second decision without a message agrees.
+    expect(e.compute(T0 + 41_000, out)).toBe(true);
+    expect(f('imb_l10')).toBe(imb10);
+    // A caller that changes the book and neither calls onBook nor resets: no decision, and the warm-up restarts,
+    // rather than features that mix the old touch with the new depth.
+    e.onBook(b, T0 + 41_500);
+    b.applyDelta([[99.5, 50]], []);
+    expect(e.compute(T0 + 42_000, out)).toBe(false);
+    expect(e.staleBookReads).toBe(1);
+    e.onBook(b, T0 + 42_500);
+    expect(e.compute(T0 + 43_000, out)).toBe(false);
+    expect(e.compute(T0 + 72_500, out)).toBe(true);
+    expect(f('imb_l10')).not.toBe(imb10);
+    // A delta that failed half-way (off the tick grid) also counts as a change.
+    e.onBook(b, T0 + 73_000);
+    expect(() => b.applyDelta([[99.45, 1]], [])).toThrow();
+    expect(e.compute(T0 + 73_500, out)).toBe(false);
+    expect(e.staleBookReads).toBe(2);
   });
 });
 
@@ -215,6 +243,68 @@ describe('FeatureEngine against a brute-force oracle on a synthetic stream', () 
 });
 
 describe('FeatureEngine on the real Bybit recording', () => {
+  it('reading the top levels only at decisions gives exactly the features of reading them after every message', () => {
+    // The reference copies the top 10 levels after every message, as an eager reader would, and recomputes the
+    // depth features from that copy at each decision: the engine's lazy read of the live book must agree bit for bit.
+    const seq = new SequencedBook(scale);
+    const engine = new FeatureEngine();
+    const out = new Float64Array(N_FEATURES);
+    const top = {
+      bp: new Float64Array(10),
+      bs: new Float64Array(10),
+      ap: new Float64Array(10),
+      as: new Float64Array(10),
+    };
+    let nb = 0;
+    let na = 0;
+    let next = NaN;
+    let compared = 0;
+    let messages = 0;
+    for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const obj = JSON.parse(line) as { ts: number };
+      const f = parseRawMessage(obj, obj.ts);
+      if (f.type !== 'book' && f.type !== 'trades') continue;
+      const ts = f.msg.ts;
+      if (next !== next) next = ts + 30_000;
+      while (next < ts) {
+        if (engine.compute(next, out)) {
+          const mid = (top.bp[0] + top.ap[0]) / 2;
+          const want: Partial<Record<FeatureName, number>> = {
+            imb_l1: bookImbalance(top.bs, nb, top.as, na, 1),
+            imb_l5: bookImbalance(top.bs, nb, top.as, na, 5),
+            imb_l10: bookImbalance(top.bs, nb, top.as, na, 10),
+            imb_weighted: weightedBookImbalance(top.bs, nb, top.as, na, IMBALANCE_WEIGHTS),
+            depth_slope_bid: depthSlope(top.bp, top.bs, nb, mid),
+            depth_slope_ask: depthSlope(top.ap, top.as, na, mid),
+          };
+          for (const [name, v] of Object.entries(want))
+            expect(out[featureIndex(name as FeatureName)], `${name} at ${next}`).toBe(v);
+          compared++;
+        }
+        next += 250;
+      }
+      if (f.type === 'book') {
+        if (seq.apply(f.msg).status !== 'applied') continue;
+        messages++;
+        engine.onBook(seq.book, ts);
+        const copy = (side: 'bid' | 'ask', px: Float64Array, sz: Float64Array): number =>
+          seq.book.levels(side, 10).reduce((k, [p, q]) => {
+            px[k] = p;
+            sz[k] = q;
+            return k + 1;
+          }, 0);
+        nb = copy('bid', top.bp, top.bs);
+        na = copy('ask', top.ap, top.as);
+      } else {
+        for (const t of f.msg.trades) engine.onTrade(t);
+      }
+    }
+    expect(engine.staleBookReads).toBe(0);
+    expect(messages).toBeGreaterThan(compared * 2); // most messages pass between decisions unread
+    expect(compared).toBeGreaterThan(20);
+  });
+
   it('gives finite, in-range features from a real orderbook.200 + publicTrade stream', () => {
     const seq = new SequencedBook(scale);
     const engine = new FeatureEngine();
