@@ -191,11 +191,25 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
       expect(results[0].error).toBeNull();
       expect(results[0].candidate?.path.startsWith(path.join(dir, 'store', 'models'))).toBe(true);
       expect(results[0].candidate?.metrics.holdoutRows ?? 0).toBeGreaterThan(0);
+      // The first Retrain stored the session's features in the store: the second reads them, copies no raw data,
+      // and learns the same model.
+      const said: string[] = [];
+      const offProgress = onStore.bus.on('retrain/progress', (p) => said.push(p.message));
+      try {
+        onStore.service.retrain({ sessionIds: [ids.get(train) as number] });
+        await until(() => results.length > 1, 90_000, 'second retrain result');
+      } finally {
+        offProgress();
+      }
+      expect(results[1].error).toBeNull();
+      expect(said.join('\n')).toMatch(/features from clickhouse:\/\/.*'s feature cache/);
+      expect(said.join('\n')).not.toMatch(/copying session/);
+      expect(results[1].candidate?.metrics).toEqual(results[0].candidate?.metrics);
     } finally {
       off();
     }
     expect(errors.map((e) => e.message)).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('survives the server going away: clear errors, the last session list, and it works again once it is back', async () => {
     const errorsBefore = errors.length;

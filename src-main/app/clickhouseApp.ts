@@ -1,7 +1,8 @@
 // The app over a ClickHouse store (config db = clickhouse://HOST:PORT/DATABASE), for a trader whose sessions live on
 // a server. Collect records into the store; the session list, a session's quality and replays read it; Retrain and
 // Backtest copy the sessions they read into a temporary SQLite file first (their workers read SQLite synchronously,
-// as `l2desk train` and `backtest --walk-forward` do) and backtest runs are saved back into the store, where
+// as `l2desk train` and `backtest --walk-forward` do), except that Retrain takes a closed session's features from the
+// store's feature cache when it holds them (and stores those it builds); backtest runs are saved back into the store, where
 // `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
 // folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there.
 import os from 'node:os';
@@ -101,14 +102,42 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
           : sessions.filter((s) => s.symbol === config.symbol && s.messages > 0).map((s) => s.id);
       // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
       if (ids.length === 0) throw noStoredData(config);
-      return withCopy(
+      const note = (message: string) =>
+        a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
+      // A closed session whose features the store's cache holds is not copied; what this run builds is stored there.
+      const copy = await copyForTraining(
         ch,
         ids,
-        (id, events) =>
-          a.onProgress({ phase: 'dataset', fraction: 0.01, message: copyNote(id, events), metrics: {} }),
-        (db) => makeTrainer({ config, db })({ ...a, sessionIds: ids }),
+        (id, events) => note(copyNote(id, events)),
+        os.tmpdir(),
         a.signal,
+        {
+          decisionIntervalMs: config.features.decision_interval,
+          horizonMs: config.model.horizon,
+          feedLatencyMs: config.trading.feed_latency,
+          onStep: (st) => {
+            if ('fromCache' in st) note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+          },
+        },
       );
+      try {
+        const db = openDb(copy.file);
+        let out: Awaited<ReturnType<Trainer>>;
+        try {
+          a.signal?.throwIfAborted();
+          out = await makeTrainer({ config, db, storeFeatures: copy.storeFeatures })({
+            ...a,
+            sessionIds: ids,
+          });
+        } finally {
+          db.close();
+        }
+        // Best effort: a cache that could not be filled only costs the next Retrain a copy.
+        await copy.saveFeatures(ch).catch(() => undefined);
+        return out;
+      } finally {
+        copy.dispose();
+      }
     },
     backtester: (o) => async (a) =>
       withCopy(

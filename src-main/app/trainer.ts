@@ -7,7 +7,7 @@ import type { Config } from '../../src-shared/config.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import type { EvalMetrics } from '../model/metrics.ts';
 import type { RetrainDecision } from '../model/retrainer.ts';
-import type { PipelineProgress } from '../model/trainPipeline.ts';
+import type { PipelineProgress, StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { listSessions } from '../store/sessions.ts';
 import { isFeedRecording } from './feedRecorder.ts';
@@ -52,7 +52,12 @@ export function noStoredData(c: Config): Error {
   );
 }
 
-export function makeTrainer(o: { config: Config; db: Db }): Trainer {
+export function makeTrainer(o: {
+  config: Config;
+  db: Db;
+  /** Over a ClickHouse store's copy: sessions whose rows came from the store's feature cache (trainingCopy.ts). */
+  storeFeatures?: StoreFeatures;
+}): Trainer {
   const c = o.config;
   return async ({ jobId, sessionIds, currentModel, outDir, onProgress, signal }) => {
     const stored = listSessions(o.db).filter((s) => s.symbol === c.symbol && s.messages > 0);
@@ -83,6 +88,7 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
         decisionIntervalMs: c.features.decision_interval,
         horizonMs: c.model.horizon,
         feedLatencyMs: c.trading.feed_latency,
+        storeFeatures: o.storeFeatures,
       },
       settings: settingsFromConfig(c),
       outPath,
@@ -116,6 +122,7 @@ export function makeTrainer(o: { config: Config; db: Db }): Trainer {
           decisionIntervalMs: c.features.decision_interval,
           horizonMs: c.model.horizon,
           feedLatencyMs: c.trading.feed_latency,
+          storeFeatures: o.storeFeatures,
         },
         rowsFrom: trained.outcome.validFrom,
         rowsTo: trained.outcome.validTo,

@@ -167,11 +167,42 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const ts = await train(file, 'sq');
     const tc = await train(ch, 'ch');
     const same = (r: Record<string, unknown>) => {
-      const { model: _m, metadata: _j, model_id: _i, seconds: _s, ...rest } = r;
+      const { model: _m, metadata: _j, model_id: _i, seconds: _s, store_cache: _c, ...rest } = r;
       return rest;
     };
     expect(same(tc)).toEqual(same(ts));
     expect(tc.model_id).toBeNull(); // the registry is SQLite's
+    // The first run copied the session and stored its features in the store; the second copies nothing and learns
+    // the same model from the store's cache, with the same record of what it learnt from.
+    expect(tc.store_cache).toEqual({ read: [], stored: [1] });
+    const tc2 = await train(ch, 'ch2');
+    expect(tc2.store_cache).toEqual({ read: [1], stored: [] });
+    expect(same(tc2)).toEqual(same(ts));
+    const learntFrom = (r: Record<string, unknown>) =>
+      (JSON.parse(fs.readFileSync(r.metadata as string, 'utf8')) as { training: { data: unknown } }).training
+        .data;
+    expect(learntFrom(tc2)).toEqual(learntFrom(ts));
+    expect(learntFrom(tc)).toEqual(learntFrom(ts));
+    // Another horizon is another feature key: a miss, copied and stored.
+    const tc3 = await json<Record<string, unknown>>(
+      'train',
+      '--db',
+      ch,
+      '--trials',
+      '0',
+      '--rounds',
+      '40',
+      '--horizon',
+      '5s',
+      '--out',
+      path.join(dir, 'models'),
+      '--name',
+      'ch3',
+      '--set',
+      'train.min_horizons=60',
+      '--json',
+    );
+    expect(tc3.store_cache).toEqual({ read: [], stored: [1] });
     expect(ts.n_rows as number).toBeGreaterThan(1000);
     const model = ts.model as string;
 

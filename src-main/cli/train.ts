@@ -27,8 +27,10 @@ const USAGE = `usage: l2desk train [--db FILE|clickhouse://HOST:PORT/DATABASE] [
   --folds     walk-forward folds; the newest is the validation (holdout) block (default: config train.folds)
   --out       directory for NAME.onnx + NAME.json (default: models)
   --json      print the report (r2, ic, hit_rate with r2_ci, ic_ci, hit_rate_ci: 95% block-bootstrap intervals,
-              n_train, n_valid, model, ...) as one JSON object on stdout
-Training refuses data covering fewer than train.min_horizons label horizons (--set train.min_horizons=N).`;
+              n_train, n_valid, model, ...; on ClickHouse store_cache: sessions whose features were read from or
+              stored in the store's feature cache) as one JSON object on stdout
+Training refuses data covering fewer than train.min_horizons label horizons (--set train.min_horizons=N).
+On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
 
 const KNOWN = [
   'set',
@@ -147,15 +149,37 @@ export async function run(argv: string[]): Promise<number> {
   if (fs.statSync(path.dirname(outPath), { throwIfNoEntry: false })?.isDirectory() === false)
     throw new UsageError(`--out ${args.str('out')} is a file: give the folder the model goes to`);
 
-  // A ClickHouse store: its sessions are copied into a temporary SQLite file, which the worker reads.
+  const features = {
+    decisionIntervalMs: config.features.decision_interval,
+    horizonMs: config.model.horizon,
+    feedLatencyMs: config.trading.feed_latency,
+  };
+  // A ClickHouse store: its sessions are copied into a temporary SQLite file, which the worker reads; a closed
+  // session whose features the store's cache holds is not copied (store/clickhouse/trainingCopy.ts).
   let copy: TrainingCopy | null = null;
+  const fromStoreCache: number[] = [];
   if (isClickHouseUrl(config.db)) {
     const ch = await openClickHouse(config.db, { mustExist: true });
     try {
-      copy = await copyForTraining(ch, sessionIds, (id, events) => {
-        if (!json && events % 65_536 < 4096)
-          process.stderr.write(`reading session ${id} from ${ch.name}: ${events} events\n`);
-      });
+      copy = await copyForTraining(
+        ch,
+        sessionIds,
+        (id, events) => {
+          if (!json && events % 65_536 < 4096)
+            process.stderr.write(`reading session ${id} from ${ch.name}: ${events} events\n`);
+        },
+        undefined,
+        undefined,
+        {
+          ...features,
+          onStep: (st) => {
+            if (!('fromCache' in st)) return;
+            fromStoreCache.push(st.sessionId);
+            if (!json)
+              process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
+          },
+        },
+      );
     } finally {
       await ch.close();
     }
@@ -174,9 +198,8 @@ export async function run(argv: string[]): Promise<number> {
       spec: {
         dbFile: copy ? copy.file : config.db,
         sessionIds: copy ? copy.sessionIds : sessionIds,
-        decisionIntervalMs: config.features.decision_interval,
-        horizonMs: config.model.horizon,
-        feedLatencyMs: config.trading.feed_latency,
+        ...features,
+        storeFeatures: copy?.storeFeatures,
       },
       settings: settingsFromConfig(config, seed),
       outPath,
@@ -188,6 +211,7 @@ export async function run(argv: string[]): Promise<number> {
       registerIn: copy ? null : undefined,
     });
     bar.done();
+    const cached = copy ? await saveStoreFeatures(config.db, copy, json) : [];
     const m = res.meta.metrics;
     const report = {
       r2: m.r2,
@@ -212,6 +236,9 @@ export async function run(argv: string[]): Promise<number> {
       pred_quantiles: m.pred_quantiles,
       label_abs_quantiles: m.label_abs_quantiles,
       feature_importance: m.feature_importance,
+      // ClickHouse stores: sessions whose features came from the store's cache, and those whose features were
+      // stored there by this run.
+      ...(copy ? { store_cache: { read: fromStoreCache, stored: cached } } : {}),
       train_from: res.meta.training.from_ts,
       train_to: res.meta.training.to_ts,
       seconds: (performance.now() - t0) / 1000,
@@ -256,5 +283,29 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     copy?.dispose();
+  }
+}
+
+/** After training on a ClickHouse store: the features built from copied sessions go into its cache (best effort). */
+async function saveStoreFeatures(db: string, copy: TrainingCopy, json: boolean): Promise<number[]> {
+  try {
+    const ch = await openClickHouse(db, { mustExist: true });
+    try {
+      const saved = await copy.saveFeatures(ch);
+      if (saved.length > 0 && !json)
+        process.stderr.write(
+          `stored the features of session(s) ${saved.join(', ')} in ${ch.name}'s feature cache: the next training ` +
+            'on them skips their raw data\n',
+        );
+      return saved;
+    } finally {
+      await ch.close();
+    }
+  } catch (e) {
+    // The model is written: a cache that could not be filled only costs the next run a copy.
+    process.stderr.write(
+      `warning: the features could not be stored in ${db}'s feature cache: ${(e as Error).message}\n`,
+    );
+    return [];
   }
 }

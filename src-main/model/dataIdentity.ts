@@ -4,8 +4,8 @@
 // re-imported or re-simulated with shifted timestamps (`--seed N` again later), where comparing times cannot.
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.ts';
-import { readSession } from '../store/sessionReader.ts';
-import { getSession } from '../store/sessions.ts';
+import { readSession, type StoredEvent } from '../store/sessionReader.ts';
+import { getSession, type SessionInfo } from '../store/sessions.ts';
 
 /** Messages hashed: enough to tell any two real or simulated paths apart, cheap to read. */
 export const FINGERPRINT_MESSAGES = 2000;
@@ -33,11 +33,19 @@ export function sessionFingerprint(
   sessionId: number,
   messages = FINGERPRINT_MESSAGES,
 ): { fingerprint: string; firstRecvTs: number } {
+  return fingerprintOf(readSession(db, sessionId), messages);
+}
+
+/** sessionFingerprint of a session's events in arrival order, whichever store they come from. */
+export function fingerprintOf(
+  events: Iterable<StoredEvent>,
+  messages = FINGERPRINT_MESSAGES,
+): { fingerprint: string; firstRecvTs: number } {
   const h = createHash('sha256');
   let t0 = NaN;
   let firstRecvTs = NaN;
   let n = 0;
-  for (const e of readSession(db, sessionId)) {
+  for (const e of events) {
     if (e.kind === 'gap') continue;
     if (Number.isNaN(t0)) {
       t0 = e.ts;
@@ -53,19 +61,23 @@ export function sessionFingerprint(
   return { fingerprint: n === 0 ? '' : h.digest('hex').slice(0, 32), firstRecvTs };
 }
 
-/** The identity of a stored session; null when there is no such session. */
-export function sessionIdentity(db: Db, sessionId: number): DataIdentity | null {
-  const s = getSession(db, sessionId);
-  if (!s) return null;
-  const { fingerprint, firstRecvTs } = sessionFingerprint(db, sessionId);
+/** The identity of a session from its record and fingerprintOf its events. */
+export function identityOf(s: SessionInfo, fp: { fingerprint: string; firstRecvTs: number }): DataIdentity {
   return {
     session: s.id,
     source: s.source,
     symbol: s.symbol,
     seed: s.source === 'sim' ? s.seed : null,
-    fingerprint,
-    first_recv_ts: firstRecvTs,
+    fingerprint: fp.fingerprint,
+    first_recv_ts: fp.firstRecvTs,
   };
+}
+
+/** The identity of a stored session; null when there is no such session. */
+export function sessionIdentity(db: Db, sessionId: number): DataIdentity | null {
+  const s = getSession(db, sessionId);
+  if (!s) return null;
+  return identityOf(s, sessionFingerprint(db, sessionId));
 }
 
 /** Why two sessions hold the same market data, or null: the same fingerprint, or the simulator's same seed. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_SILENCE_MS } from '../engine/decisionGrid.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
 import type { Db } from '../store/db.ts';
-import { readSession } from '../store/sessionReader.ts';
+import { readSession, type StoredEvent } from '../store/sessionReader.ts';
 import { getSession, type SessionInfo } from '../store/sessions.ts';
 import {
   buildDataset,
@@ -19,7 +19,7 @@ import {
 } from './dataset.ts';
 
 /** Events hashed at each end of a session for its fingerprint (beside its stored counters). */
-const EDGE_EVENTS = 32;
+export const EDGE_EVENTS = 32;
 
 /** The parameters that change a row, as a stable string (the cache key's feature part). */
 export function featureKey(opts: DatasetOptions): string {
@@ -41,6 +41,19 @@ export function featureKey(opts: DatasetOptions): string {
  * reads 2 × 32 events, never the session.
  */
 export function dataKey(db: Db, s: SessionInfo): string {
+  return dataKeyOf(
+    s,
+    readSession(db, s.id),
+    s.lastRecvTs === null ? [] : readSession(db, s.id, { fromTs: s.lastRecvTs }),
+  );
+}
+
+/**
+ * dataKey from a session's record, its events from the start (only the first 32 are read) and its events received
+ * at its last receive time: the same key whichever store the events come from (a ClickHouse store's cache entries
+ * use it too).
+ */
+export function dataKeyOf(s: SessionInfo, head: Iterable<StoredEvent>, tail: Iterable<StoredEvent>): string {
   const h = createHash('sha256');
   h.update(
     JSON.stringify([
@@ -58,12 +71,11 @@ export function dataKey(db: Db, s: SessionInfo): string {
     ]),
   );
   let k = 0;
-  for (const ev of readSession(db, s.id)) {
+  for (const ev of head) {
     h.update(JSON.stringify(ev));
     if (++k >= EDGE_EVENTS) break;
   }
-  if (s.lastRecvTs !== null)
-    for (const ev of readSession(db, s.id, { fromTs: s.lastRecvTs })) h.update(JSON.stringify(ev));
+  if (s.lastRecvTs !== null) for (const ev of tail) h.update(JSON.stringify(ev));
   return h.digest('hex');
 }
 
@@ -122,6 +134,53 @@ export function hasFeatureCache(db: Db): boolean {
   );
 }
 
+/** A cache entry as either store keeps it: the arrays as bytes, the stats as JSON, and the checksum over them. */
+export interface EncodedRows {
+  nRows: number;
+  nFeatures: number;
+  /** X, y, ts, labelRecvTs. */
+  blobs: [Buffer, Buffer, Buffer, Buffer];
+  stats: string;
+  checksum: string;
+}
+
+export function encodeRows(rows: SessionRows, fKey: string, dKey: string): EncodedRows {
+  const blobs: EncodedRows['blobs'] = [bytes(rows.X), bytes(rows.y), bytes(rows.ts), bytes(rows.labelRecvTs)];
+  const stats = JSON.stringify(rows.stats);
+  return {
+    nRows: rows.nRows,
+    nFeatures: rows.nFeatures,
+    blobs,
+    stats,
+    checksum: checksum(rows.sessionId, fKey, dKey, blobs, stats),
+  };
+}
+
+/** The rows of an entry read back; null when anything does not match (never trusted: the caller rebuilds). */
+export function decodeRows(
+  sessionId: number,
+  fKey: string,
+  dKey: string,
+  e: EncodedRows,
+): SessionRows | null {
+  if (!e.blobs.every((b) => Buffer.isBuffer(b))) return null;
+  if (checksum(sessionId, fKey, dKey, e.blobs, e.stats) !== e.checksum) return null;
+  const n = e.nRows;
+  if (!Number.isSafeInteger(n) || n < 0 || e.nFeatures !== FEATURE_SET.names.length) return null;
+  const X = f32(e.blobs[0], n * e.nFeatures);
+  const y = f32(e.blobs[1], n);
+  const ts = f64(e.blobs[2], n);
+  const labelRecvTs = f64(e.blobs[3], n);
+  if (!X || !y || !ts || !labelRecvTs) return null;
+  let stats: DatasetStats;
+  try {
+    stats = JSON.parse(e.stats) as DatasetStats;
+  } catch {
+    return null;
+  }
+  return { sessionId, nRows: n, nFeatures: e.nFeatures, X, y, ts, labelRecvTs, stats };
+}
+
 /** The entry for (session, keys) if it is there and whole; null on a miss or a damaged entry (never trusted). */
 export function readCachedRows(db: Db, sessionId: number, fKey: string, dKey: string): SessionRows | null {
   if (!hasFeatureCache(db)) return null;
@@ -132,23 +191,13 @@ export function readCachedRows(db: Db, sessionId: number, fKey: string, dKey: st
     )
     .get(sessionId, fKey, dKey) as CacheRow | undefined;
   if (!r) return null;
-  const blobs = [r.x, r.y, r.ts, r.label_recv_ts];
-  if (!blobs.every((b) => Buffer.isBuffer(b))) return null;
-  if (checksum(sessionId, fKey, dKey, blobs, r.stats) !== r.checksum) return null;
-  const n = r.n_rows;
-  if (!Number.isSafeInteger(n) || n < 0 || r.n_features !== FEATURE_SET.names.length) return null;
-  const X = f32(r.x, n * r.n_features);
-  const y = f32(r.y, n);
-  const ts = f64(r.ts, n);
-  const labelRecvTs = f64(r.label_recv_ts, n);
-  if (!X || !y || !ts || !labelRecvTs) return null;
-  let stats: DatasetStats;
-  try {
-    stats = JSON.parse(r.stats) as DatasetStats;
-  } catch {
-    return null;
-  }
-  return { sessionId, nRows: n, nFeatures: r.n_features, X, y, ts, labelRecvTs, stats };
+  return decodeRows(sessionId, fKey, dKey, {
+    nRows: r.n_rows,
+    nFeatures: r.n_features,
+    blobs: [r.x, r.y, r.ts, r.label_recv_ts],
+    stats: r.stats,
+    checksum: r.checksum,
+  });
 }
 
 /** Options of a cached read: whether a miss stores what it built, and the clock its entry is stamped with. */
@@ -157,6 +206,11 @@ export interface CacheWriteOptions {
   write?: boolean;
   /** Wall-clock time of a stored entry's `built_at` (bookkeeping only; default Date.now). */
   now?: () => number;
+  /**
+   * Rows of sessions whose raw data is not in this database: read from the cache of the ClickHouse store it was
+   * copied from (store/clickhouse/featureStore.ts). They are used as they are, never looked up or built here.
+   */
+  given?: readonly SessionRows[];
 }
 
 /**
@@ -170,24 +224,13 @@ export function writeCachedRows(
   dKey: string,
   now: () => number = Date.now,
 ): boolean {
-  const blobs = [bytes(rows.X), bytes(rows.y), bytes(rows.ts), bytes(rows.labelRecvTs)];
-  const stats = JSON.stringify(rows.stats);
+  const e = encodeRows(rows, fKey, dKey);
   try {
     db.prepare(
       `INSERT OR REPLACE INTO feature_cache
          (session_id, feature_key, data_key, n_rows, n_features, x, y, ts, label_recv_ts, stats, checksum, built_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      rows.sessionId,
-      fKey,
-      dKey,
-      rows.nRows,
-      rows.nFeatures,
-      ...blobs,
-      stats,
-      checksum(rows.sessionId, fKey, dKey, blobs, stats),
-      now(),
-    );
+    ).run(rows.sessionId, fKey, dKey, e.nRows, e.nFeatures, ...e.blobs, e.stats, e.checksum, now());
     return true;
   } catch {
     return false;
@@ -284,8 +327,10 @@ export function cachedDataset(
   const built: number[] = [];
   let stats: DatasetStats | null = null;
   let n = 0;
+  const given = new Map((o.given ?? []).map((r) => [r.sessionId, r]));
   for (const s of sessions) {
-    const { rows, hit } = sessionRows(db, s.id, opts, o);
+    const g = given.get(s.id);
+    const { rows, hit } = g ? { rows: g, hit: true } : sessionRows(db, s.id, opts, o);
     (hit ? hits : built).push(s.id);
     stats = stats ? addStats(stats, rows.stats) : { ...rows.stats };
     const keep: number[] = [];

@@ -7,7 +7,7 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { buildDataset, sessionSources, type Dataset, type DatasetStats } from './dataset.ts';
-import { cachedDataset } from './featureCache.ts';
+import { cachedDataset, type SessionRows } from './featureCache.ts';
 import type { GbdtParams } from './gbdt/train.ts';
 import { writeModel } from './modelFiles.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelMeta } from './modelMeta.ts';
@@ -30,6 +30,17 @@ export interface DbDatasetSpec {
   toTs?: number;
   /** Use (and fill) the per-session feature cache (featureCache.ts); default true. False: always replay raw data. */
   featureCache?: boolean;
+  /**
+   * Sessions of a ClickHouse store whose features came from the store's cache: dbFile (the store's temporary copy)
+   * holds their records but not their raw data. Needs the feature cache on.
+   */
+  storeFeatures?: StoreFeatures;
+}
+
+/** Rows and identities of sessions read from a store's feature cache instead of from raw data. */
+export interface StoreFeatures {
+  rows: SessionRows[];
+  identities: DataIdentity[];
 }
 
 export interface TrainSettings {
@@ -97,8 +108,14 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
     };
     // Whole sessions' rows from the cache (built and stored on a miss), cut to the window exactly as the windowed
     // replay below would cut them: the same rows, without replaying raw depth while features and data are unchanged.
+    const given = spec.storeFeatures?.rows ?? [];
     if (spec.featureCache !== false)
-      return cachedDataset(db, sessions, opts, { fromTs: spec.fromTs, toTs: spec.toTs }).dataset;
+      return cachedDataset(db, sessions, opts, { fromTs: spec.fromTs, toTs: spec.toTs }, { given }).dataset;
+    if (given.length > 0)
+      throw new Error(
+        `sessions ${given.map((r) => r.sessionId).join(', ')} hold no raw data in ${spec.dbFile} (their features ` +
+          'came from the store): they cannot be replayed with the feature cache off',
+      );
     // A window is read as if from each session's start (rows before fromTs are dropped afterwards), since the
     // features' running sums carry the whole history since their last reset: the rows kept must be bit-identical
     // to a full replay's. The one cheap start with that guarantee is a resync (windowStart).
@@ -307,10 +324,16 @@ export function buildMeta(
 }
 
 /** What each training session is (metadata training.data): backtests recognise this data on any clock. */
-function trainingIdentities(dbFile: string, sessionIds: readonly number[]): DataIdentity[] {
+function trainingIdentities(
+  dbFile: string,
+  sessionIds: readonly number[],
+  known: readonly DataIdentity[] = [],
+): DataIdentity[] {
   const db = openDb(dbFile, { mustExist: true });
   try {
-    return sessionIds.map((id) => sessionIdentity(db, id)).filter((x): x is DataIdentity => x !== null);
+    return sessionIds
+      .map((id) => known.find((k) => k.session === id) ?? sessionIdentity(db, id))
+      .filter((x): x is DataIdentity => x !== null);
   } finally {
     db.close();
   }
@@ -336,7 +359,7 @@ export async function trainModelFromDb(o: TrainModelOptions): Promise<TrainedMod
     );
   const name = o.name ?? o.outPath.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
   const meta = buildMeta(name, res.outcome, ds, o.spec, o.settings, o.createdAt);
-  meta.training.data = trainingIdentities(o.spec.dbFile, ds.sessionIds);
+  meta.training.data = trainingIdentities(o.spec.dbFile, ds.sessionIds, o.spec.storeFeatures?.identities);
   const jsonPath = writeModel(o.outPath, res.outcome.model, meta);
   let modelId: number | null = null;
   if (o.registerIn !== null) {

@@ -23,7 +23,7 @@ export interface ClickHouseStore {
   readonly name: string;
   readonly client: ClickHouseClient;
   /** `database.table`, for SQL. */
-  table(name: 'sessions' | 'l2_updates' | 'trades' | 'gaps' | 'commits'): string;
+  table(name: 'sessions' | 'l2_updates' | 'trades' | 'gaps' | 'commits' | 'feature_cache'): string;
   close(): Promise<void>;
 }
 

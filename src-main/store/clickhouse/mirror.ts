@@ -7,7 +7,11 @@
 import type { Db } from '../db.ts';
 import { readSession as readSqlite } from '../sessionReader.ts';
 import { SessionWriter } from '../sessionWriter.ts';
-import { createSession as createSqliteSession, getSession as getSqliteSession } from '../sessions.ts';
+import {
+  createSession as createSqliteSession,
+  getSession as getSqliteSession,
+  type SessionInfo,
+} from '../sessions.ts';
 import { createSession, getSession, updateSessionMeta } from './catalogue.ts';
 import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
 import { readSessionPages } from './reader.ts';
@@ -96,6 +100,33 @@ export async function copySessionToSqlite(
 ): Promise<void> {
   const info = await getSession(ch, sessionId);
   if (!info) throw new ClickHouseStoreError(`no session ${sessionId} in ${ch.name}`, ch.name);
+  copySessionRecord(ch, info, db);
+  const w = new SessionWriter(db, sessionId, { maxRows: 20_000 });
+  let events = 0;
+  for await (const page of readSessionPages(ch, sessionId)) {
+    signal?.throwIfAborted();
+    for (const ev of page) {
+      if (ev.kind === 'gap') w.writeGap(ev.gap);
+      else w.writeMessage(ev);
+    }
+    events += page.length;
+    onProgress?.({ events });
+  }
+  if (info.endedAt === null) w.flush();
+  else w.close(info.endedAt);
+}
+
+/**
+ * Creates a ClickHouse session's record (not its data) in an SQLite database under the same id, ended when it is:
+ * for a training copy whose rows come from the store's feature cache (trainingCopy.ts).
+ */
+export function copySessionRecord(
+  ch: ClickHouseStore,
+  info: SessionInfo,
+  db: Db,
+  o: { ended?: boolean } = {},
+): void {
+  const sessionId = info.id;
   if (getSqliteSession(db, sessionId))
     throw new Error(
       `${db.name} already holds a session ${sessionId}: cannot copy ${ch.name}'s under that id`,
@@ -112,17 +143,6 @@ export async function copySessionToSqlite(
   });
   // The same id as in ClickHouse: a model's metadata names the sessions it learnt from. No rows refer to it yet.
   if (created !== sessionId) db.prepare('UPDATE sessions SET id = ? WHERE id = ?').run(sessionId, created);
-  const w = new SessionWriter(db, sessionId, { maxRows: 20_000 });
-  let events = 0;
-  for await (const page of readSessionPages(ch, sessionId)) {
-    signal?.throwIfAborted();
-    for (const ev of page) {
-      if (ev.kind === 'gap') w.writeGap(ev.gap);
-      else w.writeMessage(ev);
-    }
-    events += page.length;
-    onProgress?.({ events });
-  }
-  if (info.endedAt === null) w.flush();
-  else w.close(info.endedAt);
+  if (o.ended && info.endedAt !== null)
+    db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ?').run(info.endedAt, sessionId);
 }

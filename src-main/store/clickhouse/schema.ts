@@ -5,6 +5,27 @@
 // order is arrival order. Levels are columns of arrays (prices, sizes) that SQL can query directly. A batch spans
 // several inserts (one per table), so it becomes visible only once its row in `commits` is stored: readers stop at
 // the session's highest committed id, and a writer killed mid-batch leaves no partial batch behind, as in SQLite.
+// feature_cache (featureStore.ts) holds closed sessions' dataset rows for training.
+
+/**
+ * Closed sessions' dataset rows (featureStore.ts); also created on first write, a read-only store may lack it. Plain
+ * MergeTree: a Replacing engine could merge a good entry away in favour of a newer damaged one; readers take the
+ * newest entry that checks out, and an entry is only written after a miss, so copies stay few.
+ */
+export const FEATURE_CACHE_DDL = (db: string): string => `CREATE TABLE IF NOT EXISTS ${db}.feature_cache (
+    session UInt64,
+    feature_key String,
+    data_key String,
+    n_rows UInt64,
+    n_features UInt32,
+    x String,
+    y String,
+    ts String,
+    label_recv_ts String,
+    stats String,
+    checksum String,
+    built_at Int64
+  ) ENGINE = MergeTree() ORDER BY (session, feature_key, data_key)`;
 
 /** CREATE statements for a database; each is idempotent. */
 export const SCHEMA: readonly ((db: string) => string)[] = [
@@ -79,4 +100,5 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   ) ENGINE = MergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(start_ts, 1000)))
   ORDER BY (symbol, session, start_ts, id)`,
+  FEATURE_CACHE_DDL,
 ];

@@ -2,23 +2,45 @@
 // are copied (mirror.ts, same ids) into a temporary SQLite file first; training on it gives the same dataset, and so
 // the same model, as training on an SQLite store holding the same sessions. The selection rule is the trainer's
 // (model/dataset.ts sessionSources): the given ids, else every session of the newest session's symbol.
+// With the features' parameters given, a closed session whose rows the store's feature cache holds (featureStore.ts)
+// is not copied: only its record goes into the file, its rows and identity go to the trainer beside it
+// (storeFeatures), and after training saveFeatures() stores the rows built from the sessions that were copied.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DatasetOptions } from '../../model/dataset.ts';
+import { dataKey, featureKey, readCachedRows } from '../../model/featureCache.ts';
+import type { StoreFeatures } from '../../model/trainPipeline.ts';
 import { openDb } from '../db.ts';
+import { getSession as getSqliteSession } from '../sessions.ts';
 import { sessionRecords } from './catalogue.ts';
 import { ClickHouseStoreError, openClickHouse, type ClickHouseStore } from './connection.ts';
+import { readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
 import { isClickHouseUrl } from './url.ts';
-import { copySessionToSqlite } from './mirror.ts';
+import { copySessionRecord, copySessionToSqlite } from './mirror.ts';
 
 export interface TrainingCopy {
   /** The temporary SQLite file holding the sessions. */
   file: string;
-  /** The sessions copied, in the order to learn from them. */
+  /** The sessions to learn from, in order (copied, or read from the store's feature cache). */
   sessionIds: number[];
+  /** Sessions whose rows came from the store's feature cache: the file holds their records only. */
+  storeFeatures: StoreFeatures;
+  /**
+   * Stores in the store's feature cache the rows the trainer built (and kept in the file) for the closed sessions
+   * that were copied, if their data did not change meanwhile; returns their ids. Failures are the caller's to report:
+   * the cache only saves time.
+   */
+  saveFeatures(ch: ClickHouseStore): Promise<number[]>;
   /** Deletes the file (and its directory). */
   dispose(): void;
 }
+
+/** The parameters that change a dataset row (as the trainer's DbDatasetSpec gives them). */
+export type FeatureParams = Pick<DatasetOptions, 'decisionIntervalMs' | 'horizonMs' | 'feedLatencyMs'>;
+
+/** What a copy did with one session: read its rows from the store's cache, or copied its raw data. */
+export type CopyStep = { sessionId: number; events: number } | { sessionId: number; fromCache: true };
 
 /** Which sessions a training run over the store learns from (the same rule as for an SQLite store). */
 export async function trainingSessions(
@@ -48,7 +70,10 @@ export async function trainingSessions(
     .map((r) => r.id);
 }
 
-/** Copies the sessions a training run needs into a temporary SQLite file. */
+/**
+ * Copies the sessions a training run needs into a temporary SQLite file. With `features`, closed sessions whose rows
+ * the store's feature cache holds for those parameters are not copied (see the header).
+ */
 export async function copyForTraining(
   ch: ClickHouseStore,
   sessionIds: readonly number[],
@@ -56,17 +81,45 @@ export async function copyForTraining(
   tmpRoot = os.tmpdir(),
   /** Aborting stops the copy at its next page; nothing is left behind. */
   signal?: AbortSignal,
+  features?: FeatureParams & { onStep?: (s: CopyStep) => void },
 ): Promise<TrainingCopy> {
   const ids = await trainingSessions(ch, sessionIds);
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'l2desk-train-'));
   const file = path.join(dir, 'sessions.db');
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
+  const fKey = features ? featureKey(features) : '';
+  const storeFeatures: StoreFeatures = { rows: [], identities: [] };
+  /** Copied closed sessions and their data keys in the store before the copy. */
+  const copied: { id: number; dataKey: string }[] = [];
   try {
     const db = openDb(file);
     try {
       for (const id of ids) {
         signal?.throwIfAborted();
-        await copySessionToSqlite(ch, id, db, (p) => onProgress?.(id, p.events), signal);
+        const key = features ? await storeSessionKey(ch, id) : null;
+        if (key && key.session.endedAt !== null) {
+          const rows = await readStoreRows(ch, id, fKey, key.dataKey);
+          if (rows) {
+            copySessionRecord(ch, key.session, db, { ended: true });
+            storeFeatures.rows.push(rows);
+            storeFeatures.identities.push(key.identity);
+            features?.onStep?.({ sessionId: id, fromCache: true });
+            continue;
+          }
+          copied.push({ id, dataKey: key.dataKey });
+        }
+        let events = 0;
+        await copySessionToSqlite(
+          ch,
+          id,
+          db,
+          (p) => {
+            events = p.events;
+            onProgress?.(id, p.events);
+          },
+          signal,
+        );
+        features?.onStep?.({ sessionId: id, events });
       }
     } finally {
       db.close();
@@ -75,7 +128,27 @@ export async function copyForTraining(
     dispose();
     throw e;
   }
-  return { file, sessionIds: ids, dispose };
+  const saveFeatures = async (store: ClickHouseStore): Promise<number[]> => {
+    if (!features || copied.length === 0 || !fs.existsSync(file)) return [];
+    const saved: number[] = [];
+    const db = openDb(file, { mustExist: true });
+    try {
+      for (const c of copied) {
+        const s = getSqliteSession(db, c.id);
+        const rows = s && readCachedRows(db, c.id, fKey, dataKey(db, s));
+        if (!rows) continue; // the trainer did not keep them (a failed run, a read-only file)
+        // A session whose data changed in the store since the copy keeps no entry: the rows are of the old data.
+        const now = await storeSessionKey(store, c.id);
+        if (!now || now.dataKey !== c.dataKey) continue;
+        await writeStoreRows(store, rows, fKey, c.dataKey);
+        saved.push(c.id);
+      }
+    } finally {
+      db.close();
+    }
+    return saved;
+  };
+  return { file, sessionIds: ids, storeFeatures, saveFeatures, dispose };
 }
 
 /** For a --db that names a ClickHouse store, its sessions to read copied into a temporary SQLite file; else null. */

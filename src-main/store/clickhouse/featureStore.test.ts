@@ -1,0 +1,125 @@
+// The ClickHouse store's feature cache against a real clickhouse-server: rows round-trip bit for bit, a key that does
+// not match or an entry that does not check out is a miss (a damaged newer copy never hides a good one, and is never
+// used), a store without the table reads as empty and gets it on the first write, and a session's data key and
+// identity are the ones an SQLite file holding the same session gives, and move when its data does.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionIdentity } from '../../model/dataIdentity.ts';
+import { dataKey, encodeRows, featureKey, sessionRows, type SessionRows } from '../../model/featureCache.ts';
+import { repeatedRecording } from '../../testing/bybitRecording.ts';
+import { openDb, type Db } from '../db.ts';
+import { SessionWriter } from '../sessionWriter.ts';
+import { createSession, getSession } from '../sessions.ts';
+import { openClickHouse, type ClickHouseStore } from './connection.ts';
+import { insertEntry, readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
+import { copySessionToClickHouse } from './mirror.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from './testServer.ts';
+
+const skip = clickhouseSkipReason();
+if (skip) console.warn(skip);
+
+const OPTS = { decisionIntervalMs: 1000, horizonMs: 5000 };
+
+/** A closed SQLite session of `count` real BTCUSDT messages. */
+function sqliteSession(db: Db, count: number): number {
+  const id = createSession(db, {
+    source: 'bybit',
+    symbol: 'BTCUSDT',
+    category: 'linear',
+    depth: 200,
+    tickSize: '0.1',
+    startedAt: 1,
+  });
+  const w = new SessionWriter(db, id);
+  const msgs = repeatedRecording({ count });
+  for (const m of msgs) w.writeMessage(m);
+  w.close(msgs.at(-1)!.recvTs + 1);
+  return id;
+}
+
+const same = (a: SessionRows, b: SessionRows) => {
+  expect(b.nRows).toBe(a.nRows);
+  expect(Buffer.from(b.X.buffer).equals(Buffer.from(a.X.buffer))).toBe(true);
+  expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
+  expect([...b.ts]).toEqual([...a.ts]);
+  expect([...b.labelRecvTs]).toEqual([...a.labelRecvTs]);
+  expect(b.stats).toEqual(a.stats);
+};
+
+describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real clickhouse-server)', () => {
+  let server: TestServer;
+  let dir: string;
+  let db: Db;
+  let ch: ClickHouseStore;
+  let rows: SessionRows;
+  const fKey = featureKey(OPTS);
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chfeat-'));
+    db = openDb(path.join(dir, 'src.db'));
+    sqliteSession(db, 4000);
+    sqliteSession(db, 3999); // the same messages but the last: another session's data
+    ch = await openClickHouse(server.url('features'));
+    expect(await copySessionToClickHouse(db, 1, ch)).toBe(1);
+    expect(await copySessionToClickHouse(db, 2, ch)).toBe(2);
+    rows = sessionRows(db, 1, OPTS, { write: false }).rows;
+    expect(rows.nRows).toBeGreaterThan(50);
+  }, 120_000);
+  afterAll(async () => {
+    await ch?.close();
+    db?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+  }, 30_000);
+
+  it('a session has the data key and identity of the same session in an SQLite file, and another session others', async () => {
+    const k1 = await storeSessionKey(ch, 1);
+    const k2 = await storeSessionKey(ch, 2);
+    expect(k1 && k2).toBeTruthy();
+    expect(k1!.dataKey).toBe(dataKey(db, getSession(db, 1)!));
+    expect(k1!.identity).toEqual(sessionIdentity(db, 1));
+    expect(k2!.dataKey).toBe(dataKey(db, getSession(db, 2)!));
+    expect(k2!.dataKey).not.toBe(k1!.dataKey);
+    expect(await storeSessionKey(ch, 99)).toBeNull();
+  });
+
+  it('rows round-trip bit for bit; another feature key, data key or session is a miss', async () => {
+    const dKey = (await storeSessionKey(ch, 1))!.dataKey;
+    await writeStoreRows(ch, rows, fKey, dKey, 1000);
+    same(rows, (await readStoreRows(ch, 1, fKey, dKey))!);
+    expect(await readStoreRows(ch, 1, featureKey({ ...OPTS, horizonMs: 10_000 }), dKey)).toBeNull();
+    expect(await readStoreRows(ch, 1, fKey, 'x' + dKey.slice(1))).toBeNull();
+    expect(await readStoreRows(ch, 2, fKey, dKey)).toBeNull();
+  });
+
+  it('a damaged entry is never used: a newer damaged copy falls back to the good one, alone it is a miss', async () => {
+    const dKey = (await storeSessionKey(ch, 1))!.dataKey;
+    const bad = encodeRows(rows, fKey, dKey);
+    const x = Buffer.from(bad.blobs[0]);
+    x[5] ^= 1; // one feature value's bit flipped, checksum left as it was
+    await insertEntry(
+      ch,
+      1,
+      fKey,
+      dKey,
+      { ...bad, blobs: [x, bad.blobs[1], bad.blobs[2], bad.blobs[3]] },
+      2000,
+    );
+    same(rows, (await readStoreRows(ch, 1, fKey, dKey))!);
+
+    const k2 = (await storeSessionKey(ch, 2))!.dataKey;
+    const other = encodeRows({ ...rows, sessionId: 2 }, fKey, k2);
+    await insertEntry(ch, 2, fKey, k2, { ...other, nRows: other.nRows - 1 }, 1000); // sizes that do not match
+    expect(await readStoreRows(ch, 2, fKey, k2)).toBeNull();
+  });
+
+  it('a store without the table reads as empty, and the first write creates it', async () => {
+    const dKey = (await storeSessionKey(ch, 1))!.dataKey;
+    await ch.client.command({ query: `DROP TABLE ${ch.table('feature_cache')}` });
+    expect(await readStoreRows(ch, 1, fKey, dKey)).toBeNull();
+    await writeStoreRows(ch, rows, fKey, dKey);
+    same(rows, (await readStoreRows(ch, 1, fKey, dKey))!);
+  });
+});
