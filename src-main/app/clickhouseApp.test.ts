@@ -211,6 +211,51 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
     expect(errors.map((e) => e.message)).toEqual([]);
   }, 180_000);
 
+  it('Retrain learns from the store and from the feed the app recorded in its local working file', async () => {
+    // The simulated feed runs a while: the app records it locally (the store only gets what Collect records).
+    const work = openDb(path.join(dir, 'store', FEED_WORK_FILE), { mustExist: true });
+    const recorded = () =>
+      work
+        .prepare('SELECT count(*), coalesce(sum(book_messages), 0) FROM sessions WHERE meta LIKE ?')
+        .raw(true)
+        .get('%app (live feed)%') as [number, number];
+    try {
+      await onStore.service.setSource({ kind: 'sim' });
+      await until(() => recorded()[1] > 2000, 30_000, 'a recorded feed');
+      await onStore.service.stopLive();
+      expect(recorded()[0]).toBe(1);
+    } finally {
+      work.close();
+    }
+    const said: string[] = [];
+    const results: RetrainResult[] = [];
+    const offP = onStore.bus.on('retrain/progress', (p) => said.push(p.message));
+    const off = onStore.bus.on('retrain/result', (r) => results.push(r));
+    try {
+      const r = await onStore.dispatch('model/retrain', {});
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      await until(() => results.length > 0, 90_000, 'retrain result');
+    } finally {
+      off();
+      offP();
+    }
+    expect(results[0].error).toBeNull();
+    const stored = (await onStore.dispatch('sessions/list', {})) as {
+      ok: true;
+      result: { symbol: string }[];
+    };
+    const others = stored.result.filter((x) => x.symbol === 'BTCUSDT').length;
+    expect(said).toContain(
+      `building features from the recorded feed (1 recording) and ${others} other session(s)`,
+    );
+    // What it learnt from, by content: the store's sessions and the recorded feed, which is in no store session.
+    const meta = JSON.parse(
+      fs.readFileSync((results[0].candidate?.path as string).replace(/\.onnx$/, '.json'), 'utf8'),
+    ) as { training: { data: { source: string }[] } };
+    expect(meta.training.data).toHaveLength(others + 1);
+    expect(errors.map((e) => e.message)).toEqual([]);
+  }, 180_000);
+
   it('survives the server going away: clear errors, the last session list, and it works again once it is back', async () => {
     const errorsBefore = errors.length;
     await server.kill();

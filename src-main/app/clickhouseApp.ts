@@ -4,7 +4,8 @@
 // as `l2desk train` and `backtest --walk-forward` do), except that Retrain takes a closed session's features from the
 // store's feature cache when it holds them (and stores those it builds); backtest runs are saved back into the store, where
 // `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
-// folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there.
+// folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there,
+// which Retrain learns from too (copied into its temporary file beside the store's sessions).
 import os from 'node:os';
 import type { Config } from '../../src-shared/config.ts';
 import type { QualityView } from '../../src-shared/ipc.ts';
@@ -14,11 +15,13 @@ import { getSession, listSessions } from '../store/clickhouse/catalogue.ts';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { readSession, readSessionPages } from '../store/clickhouse/reader.ts';
 import { saveRuns } from '../store/clickhouse/runStore.ts';
-import { copyForTraining } from '../store/clickhouse/trainingCopy.ts';
+import { copySqliteSession } from '../store/clickhouse/mirror.ts';
+import { copyForTraining, emptyTrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
-import type { SessionInfo } from '../store/sessions.ts';
+import { listSessions as listSqliteSessions, type SessionInfo } from '../store/sessions.ts';
 import { makeBacktester } from './backtester.ts';
 import { makeCollector } from './collector.ts';
+import { isFeedRecording } from './feedRecorder.ts';
 import type { Backtester, Collector, Trainer } from './ports.ts';
 import { qualityViewOf } from './sessionQuality.ts';
 import { makeTrainer, noStoredData } from './trainer.ts';
@@ -35,7 +38,8 @@ export interface ClickHouseApp {
   replaySource(sessionId: number, speed: number): MarketSource;
   sessionQuality(sessionId: number): Promise<QualityView>;
   collector: Collector;
-  trainer: Trainer;
+  /** Retrain over the store's sessions and, when none are named, the traded feed recorded in `feed` too. */
+  trainer(feed: Db | null): Trainer;
   backtester(o: { modelPath: () => string; nativeBinding?: string; walkForwardDir: string }): Backtester;
   close(): Promise<void>;
 }
@@ -94,40 +98,45 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
       return qualityViewOf(s, readSession(ch, s.id));
     },
     collector: makeCollector(config, ch),
-    trainer: async (a) => {
-      // The same choice as over an SQLite file: the sessions named, else every stored session of the symbol.
-      const ids =
-        a.sessionIds && a.sessionIds.length
-          ? a.sessionIds
-          : sessions.filter((s) => s.symbol === config.symbol && s.messages > 0).map((s) => s.id);
-      // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
-      if (ids.length === 0) throw noStoredData(config);
-      const note = (message: string) =>
-        a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
+    trainer: (feed) => async (a) => {
+      // The same choice as over an SQLite file: the sessions named, else every stored session of the symbol, and
+      // the app's own recorded feed, which lives in the local working file (as over a file, where it is stored).
+      const named = a.sessionIds && a.sessionIds.length > 0;
+      const ids = named
+        ? (a.sessionIds as number[])
+        : sessions.filter((s) => s.symbol === config.symbol && s.messages > 0).map((s) => s.id);
+      const recorded =
+        named || !feed
+          ? []
+          : listSqliteSessions(feed).filter(
+              (s) => s.symbol === config.symbol && s.messages > 0 && isFeedRecording(s),
+            );
+      if (ids.length === 0 && recorded.length === 0) throw noStoredData(config);
+      const note = (message: string) => a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
       // A closed session whose features the store's cache holds is not copied; what this run builds is stored there.
-      const copy = await copyForTraining(
-        ch,
-        ids,
-        (id, events) => note(copyNote(id, events)),
-        os.tmpdir(),
-        a.signal,
-        {
-          decisionIntervalMs: config.features.decision_interval,
-          horizonMs: config.model.horizon,
-          feedLatencyMs: config.trading.feed_latency,
-          onStep: (st) => {
-            if ('fromCache' in st) note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
-          },
-        },
-      );
+      // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
+      const copy =
+        ids.length === 0
+          ? emptyTrainingCopy()
+          : await copyForTraining(ch, ids, (id, events) => note(copyNote(id, events)), os.tmpdir(), a.signal, {
+              decisionIntervalMs: config.features.decision_interval,
+              horizonMs: config.model.horizon,
+              feedLatencyMs: config.trading.feed_latency,
+              onStep: (st) => {
+                if ('fromCache' in st) note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+              },
+            });
       try {
         const db = openDb(copy.file);
         let out: Awaited<ReturnType<Trainer>>;
         try {
+          // The recorded feed goes in under new ids, after the store's (ids are per database; a model records what
+          // it learnt from by content, not by id).
+          const feedIds = recorded.map((s) => copySqliteSession(feed as Db, s.id, db));
           a.signal?.throwIfAborted();
           out = await makeTrainer({ config, db, storeFeatures: copy.storeFeatures })({
             ...a,
-            sessionIds: ids,
+            sessionIds: [...ids, ...feedIds],
           });
         } finally {
           db.close();

@@ -108,7 +108,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       }),
     }),
     collector: ch ? ch.collector : makeCollector(config, db),
-    trainer: ch ? ch.trainer : makeTrainer({ config, db }),
+    trainer: ch ? ch.trainer(db) : makeTrainer({ config, db }),
     backtester: ch
       ? ch.backtester({
           modelPath: () => activeModel,

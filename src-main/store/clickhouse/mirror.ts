@@ -146,3 +146,30 @@ export function copySessionRecord(
   if (o.ended && info.endedAt !== null)
     db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ?').run(info.endedAt, sessionId);
 }
+
+/**
+ * Copies an SQLite session into another SQLite database under a new id (returned): the app over a ClickHouse store
+ * adds its locally recorded feed to a training copy. A session still being recorded is copied as far as it is stored.
+ */
+export function copySqliteSession(from: Db, sessionId: number, to: Db): number {
+  const info = getSqliteSession(from, sessionId);
+  if (!info) throw new Error(`no session ${sessionId} in ${from.name}`);
+  const id = createSqliteSession(to, {
+    source: info.source,
+    symbol: info.symbol,
+    category: info.category,
+    depth: info.depth,
+    tickSize: info.tickSize,
+    startedAt: info.startedAt,
+    meta: info.meta,
+    seed: info.seed,
+  });
+  const w = new SessionWriter(to, id, { maxRows: 20_000 });
+  for (const ev of readSqlite(from, sessionId)) {
+    if (ev.kind === 'gap') w.writeGap(ev.gap);
+    else w.writeMessage(ev);
+  }
+  if (info.endedAt === null) w.flush();
+  else w.close(info.endedAt);
+  return id;
+}

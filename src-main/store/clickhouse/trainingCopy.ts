@@ -151,6 +151,20 @@ export async function copyForTraining(
   return { file, sessionIds: ids, storeFeatures, saveFeatures, dispose };
 }
 
+/** A training copy holding no session of the store yet (the caller adds its own sessions to the file). */
+export function emptyTrainingCopy(tmpRoot = os.tmpdir()): TrainingCopy {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'l2desk-train-'));
+  const file = path.join(dir, 'sessions.db');
+  openDb(file).close();
+  return {
+    file,
+    sessionIds: [],
+    storeFeatures: { rows: [], identities: [] },
+    saveFeatures: () => Promise.resolve([]),
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** For a --db that names a ClickHouse store, its sessions to read copied into a temporary SQLite file; else null. */
 export async function copyIfClickHouse(
   db: string,
