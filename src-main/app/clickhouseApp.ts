@@ -112,20 +112,29 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
               (s) => s.symbol === config.symbol && s.messages > 0 && isFeedRecording(s),
             );
       if (ids.length === 0 && recorded.length === 0) throw noStoredData(config);
-      const note = (message: string) => a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
+      const note = (message: string) =>
+        a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
       // A closed session whose features the store's cache holds is not copied; what this run builds is stored there.
       // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
       const copy =
         ids.length === 0
           ? emptyTrainingCopy()
-          : await copyForTraining(ch, ids, (id, events) => note(copyNote(id, events)), os.tmpdir(), a.signal, {
-              decisionIntervalMs: config.features.decision_interval,
-              horizonMs: config.model.horizon,
-              feedLatencyMs: config.trading.feed_latency,
-              onStep: (st) => {
-                if ('fromCache' in st) note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+          : await copyForTraining(
+              ch,
+              ids,
+              (id, events) => note(copyNote(id, events)),
+              os.tmpdir(),
+              a.signal,
+              {
+                decisionIntervalMs: config.features.decision_interval,
+                horizonMs: config.model.horizon,
+                feedLatencyMs: config.trading.feed_latency,
+                onStep: (st) => {
+                  if ('fromCache' in st)
+                    note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+                },
               },
-            });
+            );
       try {
         const db = openDb(copy.file);
         let out: Awaited<ReturnType<Trainer>>;
