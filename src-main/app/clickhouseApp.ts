@@ -141,7 +141,11 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         try {
           // The recorded feed goes in under new ids, after the store's (ids are per database; a model records what
           // it learnt from by content, not by id).
-          const feedIds = recorded.map((s) => copySqliteSession(feed as Db, s.id, db));
+          const feedIds: number[] = [];
+          for (const s of recorded) {
+            note(`copying the recorded feed (session #${s.id} of this machine, ${s.messages} messages)`);
+            feedIds.push(await copySqliteSession(feed as Db, s.id, db, a.signal));
+          }
           a.signal?.throwIfAborted();
           out = await makeTrainer({ config, db, storeFeatures: copy.storeFeatures })({
             ...a,

@@ -6,8 +6,10 @@ import type { TradeMessage } from '../../src-shared/market.ts';
 import { syntheticEvents, type SyntheticEvent } from '../features/testing/syntheticMarket.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
+import { createSession, getSession } from '../store/sessions.ts';
 import { storeEvents } from '../store/testing/storeEvents.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
+import { featureKey, sessionRows } from './featureCache.ts';
 import { datasetFromDb, rowsFrom, windowStart } from './trainPipeline.ts';
 
 const T0 = 1_700_000_000_000;
@@ -123,5 +125,51 @@ describe('datasetFromDb with a window (live retraining)', () => {
     } finally {
       rdb.close();
     }
+  });
+});
+
+describe('datasetFromDb with rows from a store’s feature cache (ClickHouse training copies)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2tpsf-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('uses the given rows for a session the file holds only the record of, and refuses them on other terms', () => {
+    const events = syntheticEvents({ durationMs: 120_000, seed: 5 });
+    const full = path.join(dir, 'full.db');
+    const db = openDb(full);
+    const sid = storeEvents(db, events, { startedAt: T0, endedAt: T0 + 120_000 });
+    const rows = sessionRows(db, sid, opts, { write: false }).rows;
+    const info = getSession(db, sid)!;
+    db.close();
+    const want = datasetFromDb({ dbFile: full, sessionIds: [sid], ...opts, featureCache: false });
+    expect(want.nRows).toBeGreaterThan(30);
+
+    // The record alone, as a training copy holds a session whose features came from the store.
+    const stub = path.join(dir, 'stub.db');
+    const sdb = openDb(stub);
+    const id = createSession(sdb, { ...info, meta: info.meta });
+    sdb.close();
+    const identities = [
+      { session: id, source: 'x', symbol: 'BTCUSDT', seed: null, fingerprint: 'f', first_recv_ts: T0 },
+    ];
+    const spec = { dbFile: stub, sessionIds: [id], ...opts };
+    const given = { featureKey: featureKey(opts), rows: [{ ...rows, sessionId: id }], identities };
+    const got = datasetFromDb({ ...spec, storeFeatures: given });
+    expect(got.nRows).toBe(want.nRows);
+    expect(Buffer.from(got.X.buffer).equals(Buffer.from(want.X.buffer))).toBe(true);
+    expect([...got.ts]).toEqual([...want.ts]);
+    // A window cuts them exactly as a windowed build from raw data does.
+    const window = { fromTs: T0 + 60_000, toTs: T0 + 110_000 };
+    const wantW = datasetFromDb({ dbFile: full, sessionIds: [sid], ...opts, ...window });
+    expect([...datasetFromDb({ ...spec, ...window, storeFeatures: given }).ts]).toEqual([...wantW.ts]);
+    // Rows built on other terms, or a build that must replay raw data it does not have: refused, never used.
+    expect(() =>
+      datasetFromDb({
+        ...spec,
+        storeFeatures: { ...given, featureKey: featureKey({ ...opts, horizonMs: 5000 }) },
+      }),
+    ).toThrow(/other parameters/);
+    expect(() => datasetFromDb({ ...spec, featureCache: false, storeFeatures: given })).toThrow(
+      /hold no raw data/,
+    );
   });
 });

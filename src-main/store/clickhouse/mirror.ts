@@ -150,8 +150,14 @@ export function copySessionRecord(
 /**
  * Copies an SQLite session into another SQLite database under a new id (returned): the app over a ClickHouse store
  * adds its locally recorded feed to a training copy. A session still being recorded is copied as far as it is stored.
+ * It yields to the event loop every few thousand events: the app's engine shares this thread.
  */
-export function copySqliteSession(from: Db, sessionId: number, to: Db): number {
+export async function copySqliteSession(
+  from: Db,
+  sessionId: number,
+  to: Db,
+  signal?: AbortSignal,
+): Promise<number> {
   const info = getSqliteSession(from, sessionId);
   if (!info) throw new Error(`no session ${sessionId} in ${from.name}`);
   const id = createSqliteSession(to, {
@@ -165,9 +171,14 @@ export function copySqliteSession(from: Db, sessionId: number, to: Db): number {
     seed: info.seed,
   });
   const w = new SessionWriter(to, id, { maxRows: 20_000 });
+  let n = 0;
   for (const ev of readSqlite(from, sessionId)) {
     if (ev.kind === 'gap') w.writeGap(ev.gap);
     else w.writeMessage(ev);
+    if (++n % 4096 === 0) {
+      await new Promise((r) => setImmediate(r));
+      signal?.throwIfAborted();
+    }
   }
   if (info.endedAt === null) w.flush();
   else w.close(info.endedAt);

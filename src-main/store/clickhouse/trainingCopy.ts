@@ -88,7 +88,7 @@ export async function copyForTraining(
   const file = path.join(dir, 'sessions.db');
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   const fKey = features ? featureKey(features) : '';
-  const storeFeatures: StoreFeatures = { rows: [], identities: [] };
+  const storeFeatures: StoreFeatures = { featureKey: fKey, rows: [], identities: [] };
   /** Copied closed sessions and their data keys in the store before the copy. */
   const copied: { id: number; dataKey: string }[] = [];
   try {
@@ -159,7 +159,7 @@ export function emptyTrainingCopy(tmpRoot = os.tmpdir()): TrainingCopy {
   return {
     file,
     sessionIds: [],
-    storeFeatures: { rows: [], identities: [] },
+    storeFeatures: { featureKey: '', rows: [], identities: [] },
     saveFeatures: () => Promise.resolve([]),
     dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
