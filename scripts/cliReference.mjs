@@ -25,6 +25,7 @@ const COMMANDS = [
   ['trade', 'Paper-trade a model on live, simulated or replayed data.'],
   ['backtest', 'Replay a stored session through the same engine, with a report.'],
   ['runs', 'Stored paper and backtest runs: list, show one, rebuild a report.'],
+  ['models', "The model registry: trained models, the champion in use, live retraining's decisions."],
   ['web', 'The workstation in a browser, with the engine in Node.'],
 ];
 

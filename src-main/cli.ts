@@ -19,6 +19,7 @@ const COMMANDS = {
   trade: 'paper-trade a model live (--paper), on bybit, sim or a replay',
   backtest: 'replay a stored session through the engine and report',
   runs: 'list stored paper/backtest runs, show one, re-render its report',
+  models: 'the model registry: trained models, the champion in use, retraining decisions',
   sim: 'simulated market: `sim calibrate` compares a stored session with the simulator and fits it',
   web: 'serve the workstation UI in a browser with the engine in Node',
 } as const;
@@ -44,6 +45,7 @@ const LOADERS: Record<CommandName, () => Promise<CommandModule>> = {
   trade: () => import('./cli/trade.ts'),
   backtest: () => import('./cli/backtest.ts'),
   runs: () => import('./cli/runs.ts'),
+  models: () => import('./cli/models.ts'),
   sim: () => import('./cli/sim.ts'),
   web: () => import('./cli/web.ts'),
 };

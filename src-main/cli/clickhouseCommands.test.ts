@@ -171,7 +171,7 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
       return rest;
     };
     expect(same(tc)).toEqual(same(ts));
-    expect(tc.model_id).toBeNull(); // the registry is SQLite's
+    expect(tc.model_id).toBe(1); // registered in the store's own registry
     // The first run copied the session and stored its features in the store; the second copies nothing and learns
     // the same model from the store's cache, with the same record of what it learnt from.
     expect(tc.store_cache).toEqual({ read: [], stored: [1] });
@@ -203,6 +203,16 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
       '--json',
     );
     expect(tc3.store_cache).toEqual({ read: [], stored: [1] });
+    // `l2desk models` lists each store's registry: three challengers in ClickHouse, one in the file.
+    const listed = async (db: string) =>
+      (await json<{ models: { id: number; name: string; status: string }[] }>('models', '--db', db, '--json'))
+        .models;
+    expect((await listed(ch)).map((m) => [m.id, m.name, m.status])).toEqual([
+      [3, 'ch3', 'challenger'],
+      [2, 'ch2', 'challenger'],
+      [1, 'ch', 'challenger'],
+    ]);
+    expect((await listed(file)).map((m) => [m.name, m.status])).toEqual([['sq', 'challenger']]);
     expect(ts.n_rows as number).toBeGreaterThan(1000);
     const model = ts.model as string;
 

@@ -46,7 +46,7 @@ describe('ClickHouse --db support per command', () => {
   ])('refuses %s %j', (cmd, argv, name) => {
     expect(clickHouseRefusal(cmd, argv)).toBe(
       `--db ${CH}: a ClickHouse store is not supported yet for this command (${name}); it is for collect, import, ` +
-        'book, db check, db quality, db prune, export, backtest, train, predictions, diagnose, runs, web, trade. Use an ' +
+        'book, db check, db quality, db prune, export, backtest, train, predictions, diagnose, runs, models, web, trade. Use an ' +
         'SQLite file',
     );
   });

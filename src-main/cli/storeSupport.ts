@@ -16,6 +16,7 @@ export const CLICKHOUSE_COMMANDS: readonly string[] = [
   'predictions',
   'diagnose',
   'runs',
+  'models',
   'web',
   'trade',
 ];

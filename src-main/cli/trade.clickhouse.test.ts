@@ -172,6 +172,28 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     } finally {
       await ch.close();
     }
+    // Its registry went with it: the model it started with, the challenger, and the decision between them, as
+    // `l2desk models` on the store shows them.
+    expect(r.err).toMatch(
+      new RegExp(`live retraining's 2 model\\(s\\) and their decisions registered in ${url}`),
+    );
+    const reg = await l2desk('models', '--db', url, '--json');
+    expect(reg.code, reg.err).toBe(0);
+    const { models, decisions } = JSON.parse(reg.out) as {
+      models: { id: number; status: string; path: string }[];
+      decisions: { promoted: boolean; champion_id: number; challenger_id: number; reason: string }[];
+    };
+    expect(models).toHaveLength(2);
+    expect(decisions).toHaveLength(1);
+    const d = decisions[0];
+    const challenger = models.find((m) => m.id === d.challenger_id);
+    const champion = models.find((m) => m.id === d.champion_id);
+    expect(challenger?.path).toContain(path.join(dir, 'retrained'));
+    expect(champion?.path).toBe(path.resolve(model));
+    expect(challenger?.status).toBe(d.promoted ? 'champion' : 'rejected');
+    expect(champion?.status).toBe(d.promoted ? 'retired' : 'champion');
+    const text = await l2desk('models', '--db', url);
+    expect(text.out).toMatch(d.promoted ? /promoted {2}challenger #/ : /kept {6}challenger #/);
   }, 180_000);
 
   it('keeps the run in its working file when the store cannot take it at the end', async () => {

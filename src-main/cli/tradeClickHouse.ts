@@ -12,6 +12,7 @@ import { getSession, latestSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { copySessionToClickHouse, copySessionToSqlite } from '../store/clickhouse/mirror.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
+import { saveRegistry } from '../store/clickhouse/modelStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { openDb, type Db } from '../store/db.ts';
 import type { SessionInfo } from '../store/sessions.ts';
@@ -72,6 +73,13 @@ export async function openClickHouseTrade(
           markSaved(dir, 'sessions', feedSession, id);
           lines.push(`the traded feed stored as session ${id} in ${store.name}`);
         }
+        // Live retraining's models and decisions (idempotent: a retry stores nothing twice).
+        const models = await saveRegistry(store, db);
+        if (models.size > 0)
+          lines.push(
+            `live retraining's ${models.size} model(s) and their decisions registered in ${store.name} ` +
+              `(\`l2desk models --db ${store.name}\`)`,
+          );
       } catch (e) {
         keep = true;
         lines.push(

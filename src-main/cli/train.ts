@@ -6,6 +6,8 @@ import path from 'node:path';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { registerModelIn } from '../store/clickhouse/modelStore.ts';
+import type { NewModel } from '../model/modelRegistry.ts';
 import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
@@ -212,6 +214,18 @@ export async function run(argv: string[]): Promise<number> {
     });
     bar.done();
     const cached = copy ? await saveStoreFeatures(config.db, copy, json) : [];
+    // On a ClickHouse store the model is registered there (the copy's registry goes with the copy).
+    const modelId = copy
+      ? await registerInStore(config.db, {
+          path: res.onnxPath,
+          name: res.meta.name,
+          createdAt,
+          featureSetVersion: res.meta.feature_set.version,
+          horizonMs: config.model.horizon,
+          metrics: res.meta.metrics,
+          params: res.meta.params,
+        })
+      : res.modelId;
     const m = res.meta.metrics;
     const report = {
       r2: m.r2,
@@ -224,7 +238,7 @@ export async function run(argv: string[]): Promise<number> {
       n_valid: m.n_valid,
       model: res.onnxPath,
       metadata: res.jsonPath,
-      model_id: res.modelId,
+      model_id: modelId,
       horizon_ms: config.model.horizon,
       feature_set: res.meta.feature_set.version,
       sessions: res.dataset.sessionIds,
@@ -253,7 +267,7 @@ export async function run(argv: string[]): Promise<number> {
       const q = m.pred_quantiles;
       console.log(
         [
-          `model      ${res.onnxPath} (+ .json)${res.modelId !== null ? `, registered as #${res.modelId} (challenger)` : ''}`,
+          `model      ${res.onnxPath} (+ .json)${modelId !== null ? `, registered as #${modelId} (challenger)` : ''}`,
           `data       ${res.dataset.nRows} samples from session(s) ${res.dataset.sessionIds.join(', ')}; ${m.n_train} train, ${m.n_valid} validation (newest, embargoed)`,
           `validation R² ${m.r2.toFixed(4)} ${formatInterval(m.r2_ci, 4)}  IC ${m.ic.toFixed(4)} ${formatInterval(m.ic_ci, 4)}  ` +
             `hit rate ${(m.hit_rate * 100).toFixed(1)}% ${formatInterval(m.hit_rate_ci, 1, 100).replace(/(\d)(,|\])/g, '$1%$2')}  (${res.meta.n_trees} trees)`,
@@ -307,5 +321,22 @@ async function saveStoreFeatures(db: string, copy: TrainingCopy, json: boolean):
       `warning: the features could not be stored in ${db}'s feature cache: ${(e as Error).message}\n`,
     );
     return [];
+  }
+}
+
+/** Registers a model trained on a ClickHouse store in the store's registry; null (with a warning) if it cannot. */
+async function registerInStore(db: string, m: NewModel): Promise<number | null> {
+  try {
+    const ch = await openClickHouse(db, { mustExist: true });
+    try {
+      return await registerModelIn(ch, m);
+    } finally {
+      await ch.close();
+    }
+  } catch (e) {
+    process.stderr.write(
+      `warning: the model is written but not registered in ${db}: ${(e as Error).message}\n`,
+    );
+    return null;
   }
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { saveRegistry } from '../store/clickhouse/modelStore.ts';
 import { saveRuns } from '../store/clickhouse/runStore.ts';
 import { openDb } from '../store/db.ts';
 
@@ -166,6 +167,10 @@ export async function saveUnsavedRuns(
             report.sessions.push(remote);
             log(`saved session ${remote} into ${store.name}: the feed a paper-trading run recorded`);
           }
+          // Its live retraining's registry (idempotent: what an earlier try stored is not stored again).
+          const models = await saveRegistry(store, db);
+          if (models.size > 0)
+            log(`registered ${models.size} model(s) of that run's live retraining in ${store.name}`);
         } finally {
           db.close();
         }

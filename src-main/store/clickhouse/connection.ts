@@ -23,7 +23,17 @@ export interface ClickHouseStore {
   readonly name: string;
   readonly client: ClickHouseClient;
   /** `database.table`, for SQL. */
-  table(name: 'sessions' | 'l2_updates' | 'trades' | 'gaps' | 'commits' | 'feature_cache'): string;
+  table(
+    name:
+      | 'sessions'
+      | 'l2_updates'
+      | 'trades'
+      | 'gaps'
+      | 'commits'
+      | 'feature_cache'
+      | 'models'
+      | 'model_decisions',
+  ): string;
   close(): Promise<void>;
 }
 

@@ -27,6 +27,34 @@ export const FEATURE_CACHE_DDL = (db: string): string => `CREATE TABLE IF NOT EX
     built_at Int64
   ) ENGINE = MergeTree() ORDER BY (session, feature_key, data_key)`;
 
+/** The model registry (modelStore.ts): a model's status changes are new versions of its row. */
+export const MODELS_DDL = (db: string): string => `CREATE TABLE IF NOT EXISTS ${db}.models (
+    id UInt64,
+    path String,
+    name String,
+    created_at Int64,
+    feature_set_version String,
+    horizon_ms Int64,
+    metrics String,
+    params String,
+    status String,
+    version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY id`;
+
+/** Retraining's champion/challenger decisions (modelStore.ts), ids of the store's models. */
+export const MODEL_DECISIONS_DDL = (db: string): string => `CREATE TABLE IF NOT EXISTS ${db}.model_decisions (
+    id UInt64,
+    decided_at Int64,
+    champion_id Nullable(UInt64),
+    challenger_id Nullable(UInt64),
+    promoted UInt8,
+    reason String,
+    champion_metrics Nullable(String),
+    challenger_metrics Nullable(String),
+    eval_from Nullable(Int64),
+    eval_to Nullable(Int64)
+  ) ENGINE = ReplacingMergeTree() ORDER BY id`;
+
 /** CREATE statements for a database; each is idempotent. */
 export const SCHEMA: readonly ((db: string) => string)[] = [
   // One row per version of a session (created, tick refined, meta patched, ended); readers take the highest version.
@@ -101,4 +129,6 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(start_ts, 1000)))
   ORDER BY (symbol, session, start_ts, id)`,
   FEATURE_CACHE_DDL,
+  MODELS_DDL,
+  MODEL_DECISIONS_DDL,
 ];
