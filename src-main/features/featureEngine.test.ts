@@ -10,7 +10,7 @@ import { IMBALANCE_WEIGHTS, bookImbalance, weightedBookImbalance } from './bookI
 import { depthSlope } from './depthSlope.ts';
 import { FeatureEngine } from './featureEngine.ts';
 import { FEATURE_SET, N_FEATURES, featureIndex, type FeatureName } from './featureSet.ts';
-import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
+import { BYBIT_RECORDING, repeatedRecording } from '../testing/bybitRecording.ts';
 
 const T0 = 1_700_000_000_000;
 const scale = new TickScale('0.1');
@@ -260,12 +260,8 @@ describe('FeatureEngine on the real Bybit recording', () => {
     let next = NaN;
     let compared = 0;
     let messages = 0;
-    for (const line of fs.readFileSync(BYBIT_RECORDING, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const obj = JSON.parse(line) as { ts: number };
-      const f = parseRawMessage(obj, obj.ts);
-      if (f.type !== 'book' && f.type !== 'trades') continue;
-      const ts = f.msg.ts;
+    for (const m of repeatedRecording({ reps: 1 })) {
+      const ts = m.ts;
       if (next !== next) next = ts + 30_000;
       while (next < ts) {
         if (engine.compute(next, out)) {
@@ -284,8 +280,8 @@ describe('FeatureEngine on the real Bybit recording', () => {
         }
         next += 250;
       }
-      if (f.type === 'book') {
-        if (seq.apply(f.msg).status !== 'applied') continue;
+      if (m.kind === 'book') {
+        if (seq.apply(m).status !== 'applied') continue;
         messages++;
         engine.onBook(seq.book, ts);
         const copy = (side: 'bid' | 'ask', px: Float64Array, sz: Float64Array): number =>
@@ -297,7 +293,7 @@ describe('FeatureEngine on the real Bybit recording', () => {
         nb = copy('bid', top.bp, top.bs);
         na = copy('ask', top.ap, top.as);
       } else {
-        for (const t of f.msg.trades) engine.onTrade(t);
+        for (const t of m.trades) engine.onTrade(t);
       }
     }
     expect(engine.staleBookReads).toBe(0);

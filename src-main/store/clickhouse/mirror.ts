@@ -131,16 +131,7 @@ export function copySessionRecord(
     throw new Error(
       `${db.name} already holds a session ${sessionId}: cannot copy ${ch.name}'s under that id`,
     );
-  const created = createSqliteSession(db, {
-    source: info.source,
-    symbol: info.symbol,
-    category: info.category,
-    depth: info.depth,
-    tickSize: info.tickSize,
-    startedAt: info.startedAt,
-    meta: info.meta,
-    seed: info.seed,
-  });
+  const created = createSqliteSession(db, sessionFields(info));
   // The same id as in ClickHouse: a model's metadata names the sessions it learnt from. No rows refer to it yet.
   if (created !== sessionId) db.prepare('UPDATE sessions SET id = ? WHERE id = ?').run(sessionId, created);
   if (o.ended && info.endedAt !== null)
@@ -160,16 +151,7 @@ export async function copySqliteSession(
 ): Promise<number> {
   const info = getSqliteSession(from, sessionId);
   if (!info) throw new Error(`no session ${sessionId} in ${from.name}`);
-  const id = createSqliteSession(to, {
-    source: info.source,
-    symbol: info.symbol,
-    category: info.category,
-    depth: info.depth,
-    tickSize: info.tickSize,
-    startedAt: info.startedAt,
-    meta: info.meta,
-    seed: info.seed,
-  });
+  const id = createSqliteSession(to, sessionFields(info));
   const w = new SessionWriter(to, id, { maxRows: 20_000 });
   let n = 0;
   for (const ev of readSqlite(from, sessionId)) {
@@ -183,4 +165,18 @@ export async function copySqliteSession(
   if (info.endedAt === null) w.flush();
   else w.close(info.endedAt);
   return id;
+}
+
+/** What a copy of a session keeps of it: everything but its id, end and counters (the copy's writer sets those). */
+function sessionFields(info: SessionInfo): Parameters<typeof createSqliteSession>[1] {
+  return {
+    source: info.source,
+    symbol: info.symbol,
+    category: info.category,
+    depth: info.depth,
+    tickSize: info.tickSize,
+    startedAt: info.startedAt,
+    meta: info.meta,
+    seed: info.seed,
+  };
 }
