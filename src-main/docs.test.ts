@@ -79,6 +79,8 @@ export function docCommands(doc: string, text: string): DocCommand[] {
 }
 
 const LONG_RUNNING = new Set(['web', 'exchange-sim']);
+/** Least time a long-running command runs before its Ctrl-C, however soon it prints. */
+const MIN_RUN_MS = 3000;
 
 /** Whether the command runs until Ctrl-C (or for longer than a test should wait): it is interrupted once started. */
 function interrupted(args: string[]): boolean {
@@ -107,10 +109,27 @@ function run(
       env,
     });
     let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (out += String(d)));
+    // A long-running command gets Ctrl-C once it has shown it runs (its first output, then a moment more to get
+    // going, never before MIN_RUN_MS), or after stopAfterMs if it prints nothing: no fixed wait per command.
+    let stop: NodeJS.Timeout | null = null;
+    const stopAt = (ms: number) => {
+      if (stop) clearTimeout(stop);
+      stop = setTimeout(() => child.kill('SIGINT'), ms);
+    };
+    const started = Date.now();
+    let spoke = false;
+    const heard = (d: Buffer) => {
+      out += String(d);
+      if (stopAfterMs === null || spoke) return;
+      spoke = true;
+      stopAt(
+        Math.min(stopAfterMs, Math.max(MIN_RUN_MS, Date.now() - started + 1500)) - (Date.now() - started),
+      );
+    };
+    child.stdout.on('data', heard);
+    child.stderr.on('data', heard);
     const kill = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    const stop = stopAfterMs === null ? null : setTimeout(() => child.kill('SIGINT'), stopAfterMs);
+    if (stopAfterMs !== null) stopAt(stopAfterMs);
     child.on('exit', (code) => {
       clearTimeout(kill);
       if (stop) clearTimeout(stop);
