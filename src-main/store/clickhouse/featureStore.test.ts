@@ -12,7 +12,7 @@ import { repeatedRecording } from '../../testing/bybitRecording.ts';
 import { openDb, type Db } from '../db.ts';
 import { SessionWriter } from '../sessionWriter.ts';
 import { createSession, getSession } from '../sessions.ts';
-import { openClickHouse, type ClickHouseStore } from './connection.ts';
+import { lit, openClickHouse, queryJson, type ClickHouseStore } from './connection.ts';
 import { insertEntry, readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
 import { copySessionToClickHouse } from './mirror.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './testServer.ts';
@@ -113,6 +113,33 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
     const other = encodeRows({ ...rows, sessionId: 2 }, fKey, k2);
     await insertEntry(ch, 2, fKey, k2, { ...other, nRows: other.nRows - 1 }, 1000); // sizes that do not match
     expect(await readStoreRows(ch, 2, fKey, k2)).toBeNull();
+  });
+
+  it('a session’s entry for newer data replaces those for data it no longer holds, and only those', async () => {
+    const count = async (where: string) =>
+      Number(
+        (
+          await queryJson<{ n: string }>(
+            ch,
+            `SELECT count() AS n FROM ${ch.table('feature_cache')} WHERE ${where}`,
+          )
+        )[0].n,
+      );
+    const k2 = (await storeSessionKey(ch, 2))!.dataKey;
+    const other = featureKey({ ...OPTS, horizonMs: 10_000 });
+    await writeStoreRows(ch, { ...rows, sessionId: 2 }, fKey, 'old-data');
+    await writeStoreRows(ch, { ...rows, sessionId: 2 }, other, 'old-data');
+    expect(await count(`session = 2 AND data_key = 'old-data'`)).toBe(2);
+    await writeStoreRows(ch, { ...rows, sessionId: 2 }, fKey, k2);
+    // The mutation runs in the background: the stale entry of the same features goes, the other features' stays.
+    const deadline = Date.now() + 20_000;
+    while ((await count(`session = 2 AND data_key = 'old-data' AND feature_key = ${lit(fKey)}`)) > 0) {
+      if (Date.now() > deadline) throw new Error('the stale entry was not deleted');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await count(`session = 2 AND data_key = 'old-data'`)).toBe(1);
+    expect(await readStoreRows(ch, 2, fKey, k2)).not.toBeNull();
+    expect(await count('session = 1')).toBeGreaterThan(0);
   });
 
   it('a store without the table reads as empty, and the first write creates it', async () => {

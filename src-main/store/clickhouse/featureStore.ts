@@ -111,7 +111,12 @@ export async function readStoreRows(
   return null;
 }
 
-/** Stores a session's rows in the store's cache (creating the table on a store that predates it). */
+/**
+ * Stores a session's rows in the store's cache (creating the table on a store that predates it), and deletes the
+ * session's entries for the same features built on data it no longer holds (pruned or rewritten since): nothing
+ * would ever read them again. The deletion is a ClickHouse mutation, applied in the background; if the server
+ * refuses it, the entries only cost space.
+ */
 export async function writeStoreRows(
   ch: ClickHouseStore,
   rows: SessionRows,
@@ -120,6 +125,12 @@ export async function writeStoreRows(
   now = Date.now(),
 ): Promise<void> {
   await insertEntry(ch, rows.sessionId, fKey, dKey, encodeRows(rows, fKey, dKey), now);
+  await ch.client
+    .command({
+      query: `ALTER TABLE ${ch.table('feature_cache')} DELETE WHERE session = ${int(rows.sessionId)}
+              AND feature_key = ${lit(fKey)} AND data_key != ${lit(dKey)}`,
+    })
+    .catch(() => undefined);
 }
 
 /** One entry as encoded (writeStoreRows; tests store damaged ones through it). */
