@@ -51,16 +51,7 @@ export async function copySessionToClickHouse(
   const meta = Object.fromEntries(
     Object.entries(info.meta).filter(([k]) => !opts.metaOnceComplete?.includes(k)),
   );
-  const id = await createSession(ch, {
-    source: info.source,
-    symbol: info.symbol,
-    category: info.category,
-    depth: info.depth,
-    tickSize: info.tickSize,
-    startedAt: info.startedAt,
-    meta,
-    seed: info.seed,
-  });
+  const id = await createSession(ch, { ...sessionFields(info), meta });
   const w = ClickHouseSessionWriter.forNewSession(ch, id, info.symbol, { maxRows: 20_000, ...opts.writer });
   let events = 0;
   try {
