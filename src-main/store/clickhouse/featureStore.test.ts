@@ -10,8 +10,8 @@ import { sessionIdentity } from '../../model/dataIdentity.ts';
 import { dataKey, encodeRows, featureKey, sessionRows, type SessionRows } from '../../model/featureCache.ts';
 import { repeatedRecording } from '../../testing/bybitRecording.ts';
 import { openDb, type Db } from '../db.ts';
-import { SessionWriter } from '../sessionWriter.ts';
-import { createSession, getSession } from '../sessions.ts';
+import { getSession } from '../sessions.ts';
+import { storeEvents } from '../testing/storeEvents.ts';
 import { lit, openClickHouse, queryJson, type ClickHouseStore } from './connection.ts';
 import { insertEntry, readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
 import { copySessionToClickHouse } from './mirror.ts';
@@ -24,19 +24,8 @@ const OPTS = { decisionIntervalMs: 1000, horizonMs: 5000 };
 
 /** A closed SQLite session of `count` real BTCUSDT messages. */
 function sqliteSession(db: Db, count: number): number {
-  const id = createSession(db, {
-    source: 'bybit',
-    symbol: 'BTCUSDT',
-    category: 'linear',
-    depth: 200,
-    tickSize: '0.1',
-    startedAt: 1,
-  });
-  const w = new SessionWriter(db, id);
   const msgs = repeatedRecording({ count });
-  for (const m of msgs) w.writeMessage(m);
-  w.close(msgs.at(-1)!.recvTs + 1);
-  return id;
+  return storeEvents(db, msgs, { startedAt: 1, endedAt: msgs.at(-1)!.recvTs + 1 });
 }
 
 const same = (a: SessionRows, b: SessionRows) => {

@@ -63,9 +63,13 @@ export interface StoreSessionKey {
 /** The data key (model/featureCache.ts dataKeyOf) and identity (dataIdentity.ts) of a store's session. */
 export async function storeSessionKey(ch: ClickHouseStore, id: number): Promise<StoreSessionKey | null> {
   const s = await getSession(ch, id);
-  if (!s) return null;
-  const head = await firstEvents(ch, id, FINGERPRINT_MESSAGES);
-  const tail = s.lastRecvTs === null ? [] : await allEvents(readSession(ch, id, { fromTs: s.lastRecvTs }));
+  return s ? sessionKeyOf(ch, s) : null;
+}
+
+/** storeSessionKey of a session whose record the caller has read already. */
+export async function sessionKeyOf(ch: ClickHouseStore, s: SessionInfo): Promise<StoreSessionKey> {
+  const head = await firstEvents(ch, s.id, FINGERPRINT_MESSAGES);
+  const tail = s.lastRecvTs === null ? [] : await allEvents(readSession(ch, s.id, { fromTs: s.lastRecvTs }));
   return { session: s, dataKey: dataKeyOf(s, head, tail), identity: identityOf(s, fingerprintOf(head)) };
 }
 

@@ -13,9 +13,9 @@ import { dataKey, featureKey, readCachedRows } from '../../model/featureCache.ts
 import type { StoreFeatures } from '../../model/trainPipeline.ts';
 import { openDb } from '../db.ts';
 import { getSession as getSqliteSession } from '../sessions.ts';
-import { sessionRecords } from './catalogue.ts';
+import { getSession, sessionRecords } from './catalogue.ts';
 import { ClickHouseStoreError, openClickHouse, type ClickHouseStore } from './connection.ts';
-import { readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
+import { readStoreRows, sessionKeyOf, storeSessionKey, writeStoreRows } from './featureStore.ts';
 import { isClickHouseUrl } from './url.ts';
 import { copySessionRecord, copySessionToSqlite } from './mirror.ts';
 
@@ -96,8 +96,10 @@ export async function copyForTraining(
     try {
       for (const id of ids) {
         signal?.throwIfAborted();
-        const key = features ? await storeSessionKey(ch, id) : null;
-        if (key && key.session.endedAt !== null) {
+        // Only a closed session is cached: an open one is copied without reading its edges for a key.
+        const info = features ? await getSession(ch, id) : undefined;
+        const key = info && info.endedAt !== null ? await sessionKeyOf(ch, info) : null;
+        if (key) {
           const rows = await readStoreRows(ch, id, fKey, key.dataKey);
           if (rows) {
             copySessionRecord(ch, key.session, db, { ended: true });
