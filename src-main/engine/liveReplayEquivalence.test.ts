@@ -40,7 +40,7 @@ async function runEngine(
   source: MarketSource,
   clock: Clock,
   options: EngineOptions,
-  during: () => Promise<void>,
+  during: (sofar: Outcome) => Promise<void>,
 ): Promise<Outcome> {
   const engine = new Engine(options, { source, clock, model: flipping });
   const out: Outcome = { decisions: [], fills: [], orders: new Map() };
@@ -48,7 +48,7 @@ async function runEngine(
   engine.on('fill', (f) => out.fills.push(f));
   engine.on('order', (o) => out.orders.set(o.id, o));
   await engine.start();
-  await during();
+  await during(out);
   await engine.stop();
   return out;
 }
@@ -82,8 +82,13 @@ describe('live paper run ≡ backtest of its recording (two clocks, feed latency
           risk: { ...base.risk, stopLossBps: 0, takeProfitBps: 0, cooldownMs: 0, maxDailyLoss: 0 },
         };
         const recorder = new SessionRecorder(db, source, { durationMs: Infinity, clock: 'wall', depth: 50 });
-        const live = await runEngine(source, new RealClock(), options, async () => {
-          await new Promise((r) => setTimeout(r, 5000));
+        // At least 5 s of live trading; the passive run goes on (up to 20 s) until a resting order has filled as a
+        // maker, since on a loaded machine the first seconds may give only takers and the maker path would go untested.
+        const live = await runEngine(source, new RealClock(), options, async (sofar) => {
+          const started = Date.now();
+          const enough = () => executor !== 'passive' || sofar.fills.some((f) => f.liquidity === 'maker');
+          while (Date.now() - started < 5000 || (!enough() && Date.now() - started < 20_000))
+            await new Promise((r) => setTimeout(r, 100));
         });
         await recorder.stop();
         const sessionId = recorder.sessionId;
@@ -119,6 +124,6 @@ describe('live paper run ≡ backtest of its recording (two clocks, feed latency
         db.close();
         await server.close();
       }
-    }, 30_000);
+    }, 45_000);
   }
 });
