@@ -135,6 +135,11 @@ function hasColumn(db: Db, table: string, column: string): boolean {
 }
 
 const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
+/** The pruned sessions' cached features, built on data now gone, are deleted with it. */
+const cacheNote = (n: number) =>
+  n > 0
+    ? `; ${n} cached feature ${n === 1 ? 'entry' : 'entries'} of those sessions deleted (rebuilt when next used)`
+    : '';
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 function printReport(r: DbReport): void {
@@ -280,7 +285,8 @@ export async function run(argv: string[]): Promise<number> {
         console.log(
           `pruned raw data received before ${iso(r.cutoff)}: ${r.l2Deleted} L2 updates, ${r.tradesDeleted} trades ` +
             `from ${r.sessionsTouched.length} session(s) in ${ch.name}` +
-            (dropped > 0 ? ` (${dropped} day partition(s) dropped whole)` : ''),
+            (dropped > 0 ? ` (${dropped} day partition(s) dropped whole)` : '') +
+            cacheNote(r.featureCacheDeleted),
         );
         return 0;
       } finally {
@@ -294,7 +300,8 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `pruned raw data received before ${iso(r.cutoff)}: ${r.l2Deleted} L2 updates, ${r.tradesDeleted} trades ` +
           `from ${r.sessionsTouched.length} session(s); file+WAL ${mb(before)} -> ${mb(size(file) + size(`${file}-wal`))}` +
-          ' (freed pages are reused; VACUUM to shrink the file)',
+          ' (freed pages are reused; VACUUM to shrink the file)' +
+          cacheNote(r.featureCacheDeleted),
       );
       return 0;
     } finally {

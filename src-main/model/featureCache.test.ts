@@ -153,8 +153,16 @@ describe('feature cache', () => {
     const { db, sid } = fresh('prune');
     try {
       const before = cachedDataset(db, [getSession(db, sid)!], opts).dataset;
+      const entries = () =>
+        db.prepare('SELECT count(*) FROM feature_cache WHERE session_id = ?').pluck().get(sid);
+      // A prune that deletes nothing of the session leaves its entry.
+      expect(pruneRawData(db, { days: 1, now: T0 }).featureCacheDeleted).toBe(0);
+      expect(entries()).toBe(1);
       const r = pruneRawData(db, { days: 1, now: T0 + 100_000 + 86_400_000 });
       expect(r.l2Deleted).toBeGreaterThan(0);
+      // The entry built on the pruned data goes with it (nothing would read it again).
+      expect(r.featureCacheDeleted).toBe(1);
+      expect(entries()).toBe(0);
       const after = cachedDataset(db, [getSession(db, sid)!], opts);
       expect(after.built).toEqual([sid]);
       expect(after.dataset.nRows).toBeLessThan(before.nRows);

@@ -17,13 +17,21 @@ export interface PruneResult {
   l2Deleted: number;
   tradesDeleted: number;
   sessionsTouched: number[];
+  /** Cached feature rows of the touched sessions deleted with their data (built on data that is gone). */
+  featureCacheDeleted: number;
 }
 
 const DAY_MS = 86_400_000;
 
 export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   const cutoff = opts.now - opts.days * DAY_MS;
-  const result: PruneResult = { cutoff, l2Deleted: 0, tradesDeleted: 0, sessionsTouched: [] };
+  const result: PruneResult = {
+    cutoff,
+    l2Deleted: 0,
+    tradesDeleted: 0,
+    sessionsTouched: [],
+    featureCacheDeleted: 0,
+  };
   if (!(opts.days > 0)) return result;
   const chunk = Math.max(1, opts.chunk ?? 5000);
   // Only sessions that hold something old: first_recv_ts is kept by the writer.
@@ -46,6 +54,13 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   const delTrades = db.prepare(
     'DELETE FROM trades WHERE id IN (SELECT id FROM trades WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
   );
+  // A cache entry's data key no longer matches a pruned session: nothing would read it again, it would only
+  // hold its space until the next training rebuilt it. (A file opened without migrations has no cache.)
+  const dropCache =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feature_cache'").get() ===
+    undefined
+      ? null
+      : db.prepare('DELETE FROM feature_cache WHERE session_id = ?');
   const recount = db.prepare(
     `UPDATE sessions SET
        book_messages = (SELECT count(*) FROM l2_updates WHERE session_id = @sid),
@@ -60,6 +75,7 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
       hasNewer.get(sid, cutoff) === undefined
         ? cutoff
         : ((lastSnapshot.get(sid, cutoff) as number | null) ?? cutoff);
+    let deleted = 0;
     for (const [stmt, key] of [
       [delL2, 'l2Deleted'],
       [delTrades, 'tradesDeleted'],
@@ -67,10 +83,14 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
       while (true) {
         const n = db.transaction(() => stmt.run(sid, keepFrom, chunk).changes).immediate();
         result[key] += n;
+        deleted += n;
         if (n < chunk) break;
       }
     }
-    db.transaction(() => recount.run({ sid })).immediate();
+    db.transaction(() => {
+      recount.run({ sid });
+      if (dropCache && deleted > 0) result.featureCacheDeleted += dropCache.run(sid).changes;
+    }).immediate();
     result.sessionsTouched.push(sid);
   }
   if (result.l2Deleted + result.tradesDeleted > 0) db.pragma('wal_checkpoint(TRUNCATE)');

@@ -85,6 +85,32 @@ async function waitForMutations(store: ClickHouseStore, table: string, timeoutMs
   }
 }
 
+/**
+ * Deletes the cached feature rows of sessions that lost data: their data key no longer matches, so nothing would
+ * read them again (as in an SQLite file). A store that predates the cache has no table: nothing to delete.
+ */
+async function dropCachedFeatures(
+  store: ClickHouseStore,
+  sessions: number[],
+  opts: ClickHousePruneOptions,
+): Promise<number> {
+  if (sessions.length === 0) return 0;
+  const [has] = await queryJson<{ n: string }>(
+    store,
+    `SELECT count() AS n FROM system.tables WHERE database = ${lit(store.url.database)} AND name = 'feature_cache'`,
+  );
+  if (Number(has.n) === 0) return 0;
+  const where = `session IN (${sessions.map(int).join(',')})`;
+  const [n] = await queryJson<{ n: string }>(
+    store,
+    `SELECT count() AS n FROM ${store.table('feature_cache')} WHERE ${where}`,
+  );
+  if (Number(n.n) === 0) return 0;
+  await store.client.command({ query: `ALTER TABLE ${store.table('feature_cache')} DELETE WHERE ${where}` });
+  await waitForMutations(store, 'feature_cache', opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
+  return Number(n.n);
+}
+
 /** Deletes raw data older than the retention; `days` <= 0 keeps everything. */
 export async function pruneClickHouse(
   store: ClickHouseStore,
@@ -96,6 +122,7 @@ export async function pruneClickHouse(
     l2Deleted: 0,
     tradesDeleted: 0,
     sessionsTouched: [],
+    featureCacheDeleted: 0,
     droppedPartitions: {},
   };
   if (!(opts.days > 0)) return result;
@@ -103,16 +130,19 @@ export async function pruneClickHouse(
     const keep = await keepBounds(store, cutoff);
     if (keep.size === 0) return result;
     const where = oldRows(keep);
+    const lost = new Set<number>();
     for (const t of TABLES) {
       const table = store.table(t);
       const day = 'toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))';
       // Rows to go (distinct ids: a retried batch's second copy is not a second row), and the days holding only those.
-      const [n] = await queryJson<{ n: string }>(
+      const per = await queryJson<{ s: string; n: string }>(
         store,
-        `SELECT uniqExact(session, id) AS n FROM ${table} WHERE ${where}`,
+        `SELECT session AS s, uniqExact(id) AS n FROM ${table} WHERE ${where} GROUP BY session`,
       );
-      result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = Number(n.n);
-      if (Number(n.n) === 0) continue;
+      const n = per.reduce((sum, r) => sum + Number(r.n), 0);
+      result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = n;
+      if (n === 0) continue;
+      for (const r of per) lost.add(Number(r.s));
       const days = await queryJson<{ p: string }>(
         store,
         `SELECT ${day} AS p FROM ${table} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
@@ -131,6 +161,7 @@ export async function pruneClickHouse(
       }
     }
     result.sessionsTouched = [...keep.keys()].sort((a, b) => a - b);
+    result.featureCacheDeleted = await dropCachedFeatures(store, [...lost], opts);
     return result;
   } catch (e) {
     throw describeClickHouseError(store.name, e);
