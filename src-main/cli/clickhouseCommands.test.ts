@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { createSession, sessionRecords } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { insertEntry } from '../store/clickhouse/featureStore.ts';
 import { openImportStaging } from '../store/clickhouse/importStaging.ts';
 import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
+import type { EncodedRows } from '../model/featureCache.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { createSession as createSqliteSession } from '../store/sessions.ts';
 import { l2desk } from './testing/runCli.ts';
@@ -372,6 +374,10 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
         w.close(msgs.at(-1)!.recvTs);
         await cw.close(msgs.at(-1)!.recvTs);
       }
+      // Cached features of both sessions (both lose data) and of a session the prune does not touch.
+      const entry = { nRows: 0, nFeatures: 0, blobs: [0, 1, 2, 3].map(() => Buffer.alloc(0)), stats: '{}' };
+      for (const sid of [1, 2, 7])
+        await insertEntry(store, sid, 'f', 'd', { ...entry, checksum: 'c' } as EncodedRows, now);
     });
     db.close();
     const ps = await l2desk('db', 'prune', '--db', file, '--days', '2');
@@ -382,8 +388,15 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const counts = (t: string) => t.replace(/^.*?Z: /, '').replace(/ from .*/, '');
     expect(counts(pc.out)).toBe(counts(ps.out));
     expect(pc.out).toMatch(
-      /: [1-9]\d* L2 updates, [1-9]\d* trades from 2 session\(s\) in clickhouse:.*day partition\(s\) dropped whole/,
+      /: [1-9]\d* L2 updates, [1-9]\d* trades from 2 session\(s\) in clickhouse:.*day partition\(s\) dropped whole\); 2 cached feature entries of those sessions deleted/,
     );
+    await withStore(ch, async (store) => {
+      const left = await store.client.query({
+        query: `SELECT session FROM ${store.table('feature_cache')} ORDER BY session`,
+        format: 'JSONEachRow',
+      });
+      expect(await left.json()).toEqual([{ session: '7' }]);
+    });
     const sq = await json<CheckReport>('db', 'check', '--db', file, '--json');
     const cq = await json<CheckReport>('db', 'check', '--db', ch, '--json');
     // SQLite's prune leaves an emptied session's last receive time in its row; ClickHouse counts from the data.

@@ -3,6 +3,7 @@
 // A session row is never updated in place: each change inserts the whole row again with a higher version.
 import type { Category } from '../../../src-shared/market.ts';
 import type { NewSession, SessionInfo } from '../sessions.ts';
+import { claimIds } from './idClaims.ts';
 import {
   describeClickHouseError,
   insertJson,
@@ -116,13 +117,12 @@ async function records(store: ClickHouseStore, where = '1'): Promise<SessionReco
 }
 
 /**
- * A new session with the next free id (highest + 1). Collectors that create sessions at the same instant on
- * one server could pick the same id: the store is meant for one collector process per database.
+ * A new session with the next free id, claimed (idClaims.ts): collectors creating sessions at the same instant,
+ * on one machine or several, never share one.
  */
 export async function createSession(store: ClickHouseStore, s: NewSession): Promise<number> {
   try {
-    const [r] = await queryJson<{ m: string }>(store, `SELECT max(id) AS m FROM ${store.table('sessions')}`);
-    const id = Number(r?.m ?? 0) + 1;
+    const id = await claimIds(store, 'sessions', 1, `SELECT max(id) AS m FROM ${store.table('sessions')}`);
     const metaSeed = s.meta?.seed;
     await writeRecord(store, {
       id,

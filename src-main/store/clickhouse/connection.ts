@@ -32,7 +32,8 @@ export interface ClickHouseStore {
       | 'commits'
       | 'feature_cache'
       | 'models'
-      | 'model_decisions',
+      | 'model_decisions'
+      | 'id_claims',
   ): string;
   close(): Promise<void>;
 }

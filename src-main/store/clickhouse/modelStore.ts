@@ -9,6 +9,7 @@ import type { ModelDecision, ModelRecord, ModelStatus, NewModel } from '../../mo
 import { listDecisions, listModels } from '../../model/modelRegistry.ts';
 import type { Db } from '../db.ts';
 import { describeClickHouseError, insertJson, queryJson, type ClickHouseStore } from './connection.ts';
+import { claimIds } from './idClaims.ts';
 import { MODEL_DECISIONS_DDL, MODELS_DDL } from './schema.ts';
 import path from 'node:path';
 
@@ -113,9 +114,9 @@ export async function listDecisionsIn(ch: ClickHouseStore): Promise<(ModelDecisi
   }));
 }
 
-async function nextId(ch: ClickHouseStore, table: 'models' | 'model_decisions'): Promise<number> {
-  const [r] = await queryJson<{ m: string }>(ch, `SELECT max(id) AS m FROM ${ch.table(table)}`);
-  return Number(r?.m ?? 0) + 1;
+/** The first of `count` new ids of the table, claimed so that no other writer takes them (idClaims.ts). */
+function nextId(ch: ClickHouseStore, table: 'models' | 'model_decisions', count = 1): Promise<number> {
+  return claimIds(ch, table, count, `SELECT max(id) AS m FROM ${ch.table(table)}`);
 }
 
 function modelRow(id: number, m: Omit<ModelRecord, 'id'>, version: number): Record<string, unknown> {
@@ -172,7 +173,8 @@ export async function saveRegistry(ch: ClickHouseStore, db: Db): Promise<Map<num
     await ensureTables(ch);
     const stored = await listModelsIn(ch);
     const byKey = new Map(stored.map((m) => [modelKey(m), m.id]));
-    let next = await nextId(ch, 'models');
+    const fresh = local.filter((m) => !byKey.has(modelKey(m))).length;
+    let next = fresh > 0 ? await nextId(ch, 'models', fresh) : 0;
     // Above every version stored so far, whatever the clocks of the machines that wrote them said.
     const [v] = await queryJson<{ v: string }>(ch, `SELECT max(version) AS v FROM ${ch.table('models')}`);
     const now = Math.max(Date.now(), Number(v?.v ?? 0) + 1);
@@ -204,15 +206,16 @@ export async function saveRegistry(ch: ClickHouseStore, db: Db): Promise<Map<num
     const decisionKey = (d: ModelDecision) =>
       `${d.decidedAt}\n${d.championId}\n${d.challengerId}\n${d.promoted}`;
     const seen = new Set(storedDecisions.map(decisionKey));
-    let nextDecision = await nextId(ch, 'model_decisions');
-    const drows: Record<string, unknown>[] = [];
-    for (const d of decisions) {
-      const mapped = {
+    const toSave = decisions
+      .map((d) => ({
         ...d,
         championId: d.championId === null ? null : (ids.get(d.championId) ?? null),
         challengerId: d.challengerId === null ? null : (ids.get(d.challengerId) ?? null),
-      };
-      if (seen.has(decisionKey(mapped))) continue;
+      }))
+      .filter((d) => !seen.has(decisionKey(d)));
+    let nextDecision = toSave.length > 0 ? await nextId(ch, 'model_decisions', toSave.length) : 0;
+    const drows: Record<string, unknown>[] = [];
+    for (const mapped of toSave) {
       drows.push({
         id: nextDecision++,
         decided_at: mapped.decidedAt,

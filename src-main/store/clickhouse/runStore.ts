@@ -11,6 +11,7 @@
 import { openDb, type Db } from '../db.ts';
 import { createSession as createSqliteSession } from '../sessions.ts';
 import { getSession, nextVersion } from './catalogue.ts';
+import { claimIds } from './idClaims.ts';
 import {
   describeClickHouseError,
   insertRowBinary,
@@ -178,12 +179,14 @@ export async function saveRuns(
   try {
     const specs = runTables(db);
     await ensureTables(ch, specs);
-    const [m] = await queryJson<{ m: string }>(
+    // Claimed (idClaims.ts): two runs saved at the same instant never share an id.
+    let next = await claimIds(
       ch,
+      'runs',
+      runIds.length,
       `SELECT max(m) AS m FROM (SELECT max(run_id) AS m FROM ${ch.url.database}.${SAVES}
        UNION ALL SELECT toUInt64(max(id)) AS m FROM ${ch.url.database}.runs)`,
     );
-    let next = Number(m?.m ?? 0) + 1;
     for (const id of runIds) ids.set(id, next++);
     for (const [local, remote] of ids) await withRetry(() => saveRun(ch, db, specs, local, remote));
     return ids;
