@@ -200,8 +200,34 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     // predictions and diagnose: the same figures.
     const ps = await json<Record<string, unknown>>('predictions', '--db', file, '--model', model, '--json');
     const pc = await json<Record<string, unknown>>('predictions', '--db', ch, '--model', model, '--json');
-    expect({ ...pc, db: null }).toEqual({ ...ps, db: null });
+    expect({ ...pc, db: null, store_cache: null }).toEqual({ ...ps, db: null, store_cache: null });
     expect(pc.db).toBe(ch);
+    // The features training stored in the store were read from there: the session's raw depth was not copied.
+    expect(pc.store_cache).toEqual({ read: [1] });
+    expect(ps.store_cache).toBeUndefined();
+    // Other parameters than the training's (a decision every 2 s): the session is copied and replayed.
+    const p2 = await json<Record<string, unknown>>(
+      'predictions',
+      '--db',
+      ch,
+      '--model',
+      model,
+      '--set',
+      'features.decision_interval=2s',
+      '--json',
+    );
+    expect(p2.store_cache).toEqual({ read: [] });
+    const p2s = await json<Record<string, unknown>>(
+      'predictions',
+      '--db',
+      file,
+      '--model',
+      model,
+      '--set',
+      'features.decision_interval=2s',
+      '--json',
+    );
+    expect({ ...p2, db: null, store_cache: null }).toEqual({ ...p2s, db: null, store_cache: null });
     const ds = await l2desk('diagnose', '--db', file, '--model', model, '--json');
     const dc = await l2desk('diagnose', '--db', ch, '--model', model, '--json');
     expect(dc.code, dc.err).toBe(ds.code);

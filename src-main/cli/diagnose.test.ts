@@ -2,6 +2,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, niceThreshold, type Diagnosis } from './diagnose.ts';
 import { run as runPredictions } from './predictions.ts';
+import { syntheticEvents } from '../features/testing/syntheticMarket.ts';
+import { openDb } from '../store/db.ts';
+import { storeEvents } from '../store/testing/storeEvents.ts';
 import { capture, makeFixture, type Fixture } from './predictionsFixture.ts';
 
 let fx: Fixture;
@@ -65,6 +68,28 @@ describe('l2desk diagnose', () => {
     expect(codes).not.toContain('threshold_above_all_predictions');
     expect(codes.some((c) => c === 'few_signals' || c === 'signals')).toBe(true);
     expect(d.signals!.buy + d.signals!.sell).toBeGreaterThan(0);
+  });
+
+  it('judges the rows `predictions` judges, on the configured feed latency too', async () => {
+    // Data with one clock (as imports and the simulator store it): trading.feed_latency moves its decisions on the
+    // receive clock.
+    const file = path.join(fx.dir, 'one-clock.db');
+    const db = openDb(file);
+    const T0 = 1_700_000_000_000;
+    const events = syntheticEvents({ durationMs: 200_000, seed: 5 }).map((e) =>
+      e.kind === 'gap' ? e : { ...e, recvTs: e.ts },
+    );
+    storeEvents(db, events, { startedAt: T0, endedAt: T0 + 200_000 });
+    db.close();
+    const common = ['--db', file, '--model', fx.model, '--json'];
+    const summary = async (...extra: string[]) =>
+      JSON.parse((await capture(runPredictions, [...common, ...extra])).out) as { n: number; mean: number };
+    const set = ['--set', 'trading.feed_latency=700ms'];
+    const p = await summary(...set);
+    const d = JSON.parse((await capture(run, [...common, ...set])).out) as Diagnosis;
+    expect(p.n).toBeGreaterThan(50);
+    expect([d.predictions?.n, d.predictions?.mean]).toEqual([p.n, p.mean]);
+    expect(p.mean).not.toBe((await summary()).mean);
   });
 
   it('names a feature-set mismatch as the cause (exit 1)', async () => {

@@ -63,6 +63,8 @@ export interface DiagnoseOptions {
   threshold: number;
   sessionIds: number[];
   decisionIntervalMs: number;
+  /** config trading.feed_latency: rows on the receive clock, as `predictions` and training build them. */
+  feedLatencyMs?: number;
   configHorizonMs: number;
   roundTripFeeBps: number;
 }
@@ -182,6 +184,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
         sessionIds: opts.sessionIds,
         decisionIntervalMs: opts.decisionIntervalMs,
         horizonMs,
+        feedLatencyMs: opts.feedLatencyMs,
       });
       if (r.nRows === 0) {
         add(
@@ -359,6 +362,7 @@ export async function run(argv: string[]): Promise<number> {
     threshold: threshold ?? config.trading.threshold,
     sessionIds: copy?.sessionIds ?? sessionIds,
     decisionIntervalMs: config.features.decision_interval,
+    feedLatencyMs: config.trading.feed_latency,
     configHorizonMs: config.model.horizon,
     roundTripFeeBps: 2 * config.trading.taker_fee * 1e4,
   }).finally(() => copy?.dispose());

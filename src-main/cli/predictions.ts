@@ -8,9 +8,10 @@ import { PROJECT_ROOT, loadConfig } from '../config/loadConfig.ts';
 import { modelFileLimits } from '../model/modelFileReader.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { sessionSources, type DatasetStats } from '../model/dataset.ts';
-import { cachedDataset } from '../model/featureCache.ts';
+import { cachedDataset, featureKey } from '../model/featureCache.ts';
 import { quantiles } from '../model/metrics.ts';
 import type { Predictor } from '../model/predictor.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { timeOverlapCounts } from '../backtest/sameData.ts';
 import type { TrainingSpan } from '../backtest/backtest.ts';
 import type { Db } from '../store/db.ts';
@@ -24,7 +25,10 @@ const USAGE = `usage: l2desk predictions [--db FILE|clickhouse://HOST:PORT/DATAB
   --db         SQLite file or ClickHouse store with recorded sessions (default: config db)
   --model      model .onnx with its .json beside it (default: config model.path)
   --session    session id(s) to use (default: every session of the newest session's symbol)
-  --threshold  an extra threshold to evaluate (bps); the configured trading.threshold is always shown`;
+  --threshold  an extra threshold to evaluate (bps); the configured trading.threshold is always shown
+  --json       print the summary as one JSON object (on ClickHouse store_cache: sessions whose features were read
+               from the store's feature cache)
+On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
 
 /** A model path as given, else relative to the project (the bundled models/). */
 export function resolveModelPath(p: string): string {
@@ -60,21 +64,26 @@ export interface PredictionRun {
 export async function predictStored(
   db: Db,
   predictor: Predictor,
-  opts: { sessionIds: number[]; decisionIntervalMs: number; horizonMs: number; feedLatencyMs?: number },
+  opts: {
+    sessionIds: number[];
+    decisionIntervalMs: number;
+    horizonMs: number;
+    feedLatencyMs?: number;
+    /** Rows of sessions the file holds only the records of (a ClickHouse store's feature cache). */
+    storeFeatures?: StoreFeatures;
+  },
 ): Promise<PredictionRun> {
   const { sessions } = sessionSources(db, opts.sessionIds);
+  const params = {
+    decisionIntervalMs: opts.decisionIntervalMs,
+    horizonMs: opts.horizonMs,
+    feedLatencyMs: opts.feedLatencyMs,
+  };
+  const given = opts.storeFeatures?.rows ?? [];
+  if (given.length > 0 && opts.storeFeatures?.featureKey !== featureKey(params))
+    throw new Error("the store's cached features were built with other parameters than these predictions'");
   // The rows training cached for these sessions when it has them (read only: this command does not write the file).
-  const ds = cachedDataset(
-    db,
-    sessions,
-    {
-      decisionIntervalMs: opts.decisionIntervalMs,
-      horizonMs: opts.horizonMs,
-      feedLatencyMs: opts.feedLatencyMs,
-    },
-    {},
-    { write: false },
-  ).dataset;
+  const ds = cachedDataset(db, sessions, params, {}, { write: false, given }).dataset;
   const pred = new Float32Array(ds.nRows);
   const chunk = 8192;
   for (let i = 0; i < ds.nRows; i += chunk) {
@@ -298,20 +307,21 @@ export async function run(argv: string[]): Promise<number> {
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   const { Predictor } = await import('../model/predictor.ts');
   const predictor = await Predictor.load(modelPath, FEATURE_SET, modelFileLimits(config.model));
-  // A ClickHouse store: the sessions are copied into a temporary SQLite file first (trainingCopy.ts).
-  const copy = await copyIfClickHouse(dbFile, sessionIds).catch(async (e: unknown) => {
+  const horizonMs = predictor.meta.label.horizon_ms;
+  const decisionIntervalMs = config.features.decision_interval;
+  const params = { decisionIntervalMs, horizonMs, feedLatencyMs: config.trading.feed_latency };
+  // A ClickHouse store: the sessions are copied into a temporary SQLite file first (trainingCopy.ts), except the
+  // closed ones whose features for these parameters the store's cache holds (a training stored them there).
+  const copy = await copyIfClickHouse(dbFile, sessionIds, params).catch(async (e: unknown) => {
     await predictor.close();
     throw e;
   });
   const db = openDb(copy?.file ?? dbFile, { mustExist: true, migrate: false });
   try {
-    const horizonMs = predictor.meta.label.horizon_ms;
-    const decisionIntervalMs = config.features.decision_interval;
     const r = await predictStored(db, predictor, {
+      ...params,
       sessionIds: copy?.sessionIds ?? sessionIds,
-      decisionIntervalMs,
-      horizonMs,
-      feedLatencyMs: config.trading.feed_latency,
+      storeFeatures: copy?.storeFeatures,
     });
     const given = [{ threshold: config.trading.threshold, source: 'config' }];
     if (threshold !== undefined) given.push({ threshold, source: '--threshold' });
@@ -334,6 +344,8 @@ export async function run(argv: string[]): Promise<number> {
           ladder: s.ladder,
           in_sample: inSampleOfStored(db, r.sessionIds, r.ts, predictor.meta.training),
           dataset: r.stats,
+          // ClickHouse stores: sessions whose features came from the store's cache (not copied here).
+          ...(copy ? { store_cache: { read: copy.storeFeatures.rows.map((x) => x.sessionId) } } : {}),
         }),
       );
       return 0;

@@ -171,11 +171,13 @@ export function emptyTrainingCopy(tmpRoot = os.tmpdir()): TrainingCopy {
 export async function copyIfClickHouse(
   db: string,
   sessionIds: readonly number[],
+  /** The features' parameters: closed sessions whose rows the store's cache holds for them are not copied. */
+  features?: FeatureParams,
 ): Promise<TrainingCopy | null> {
   if (!isClickHouseUrl(db)) return null;
   const ch = await openClickHouse(db, { mustExist: true });
   try {
-    return await copyForTraining(ch, sessionIds);
+    return await copyForTraining(ch, sessionIds, undefined, undefined, undefined, features);
   } finally {
     await ch.close();
   }
