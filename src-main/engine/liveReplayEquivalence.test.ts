@@ -82,11 +82,15 @@ describe('live paper run ≡ backtest of its recording (two clocks, feed latency
           risk: { ...base.risk, stopLossBps: 0, takeProfitBps: 0, cooldownMs: 0, maxDailyLoss: 0 },
         };
         const recorder = new SessionRecorder(db, source, { durationMs: Infinity, clock: 'wall', depth: 50 });
-        // At least 5 s of live trading; the passive run goes on (up to 20 s) until a resting order has filled as a
-        // maker, since on a loaded machine the first seconds may give only takers and the maker path would go untested.
+        // At least 5 s of live trading, and on (up to 20 s) until there is enough to compare: a few fills, a few dozen
+        // decisions and, for the passive executor, a resting order filled as a maker. A loaded machine may give fewer
+        // in the first seconds (or only takers), and the comparison would test less than it says.
         const live = await runEngine(source, new RealClock(), options, async (sofar) => {
           const started = Date.now();
-          const enough = () => executor !== 'passive' || sofar.fills.some((f) => f.liquidity === 'maker');
+          const enough = () =>
+            sofar.fills.length > 3 &&
+            sofar.decisions.length > 20 &&
+            (executor !== 'passive' || sofar.fills.some((f) => f.liquidity === 'maker'));
           while (Date.now() - started < 5000 || (!enough() && Date.now() - started < 20_000))
             await new Promise((r) => setTimeout(r, 100));
         });
