@@ -6,14 +6,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
 import { startSimExchange, waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { run as runCollect } from './collect.ts';
-import { expectStoredBookIsExchangeBook, storedGaps } from './testing/collectProbe.ts';
+import { expectStoredBookIsExchangeBook, lastStoredU, storedGaps } from './testing/collectProbe.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -22,16 +21,6 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The update id of the last book message the collector has committed. */
-function lastStoredU(file: string): number | undefined {
-  const r = new Database(file, { readonly: true });
-  try {
-    return r.prepare('SELECT u FROM l2_updates ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined;
-  } finally {
-    r.close();
-  }
-}
 
 const until = (cond: () => boolean, what: string) => waitFor(what, cond, 10_000, 50);
 

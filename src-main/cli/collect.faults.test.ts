@@ -10,15 +10,18 @@ import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
 import { startSimExchange, waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { run as runCollect } from './collect.ts';
-import { expectStoredBookIsExchangeBook, storedBookCount, storedGaps } from './testing/collectProbe.ts';
+import {
+  expectStoredBookIsExchangeBook,
+  lastStoredU,
+  storedBookCount,
+  storedGaps,
+} from './testing/collectProbe.ts';
 
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2collect-faults-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Gaps and message count committed so far, read while collect runs. */
 const stored = (file: string) => ({ gaps: storedGaps(file), l2: storedBookCount(file) });
@@ -67,9 +70,13 @@ it('half-open, restart, malformed and stall: the stored session rebuilds the exc
     await until(() => stored(dbFile).l2 > before + 20, 'data after the malformed frames');
     server.inject('stall');
     await until(() => closedCount('stale') === 2, 'the stalled feed to be replaced');
-    await sleep(300);
+    const resumed = stored(dbFile).l2;
+    await until(() => stored(dbFile).l2 > resumed + 5, 'data after the resubscription');
+    // Freeze the market, then stop once the collector has committed the exchange's last update (not after a
+    // fixed sleep, which a loaded machine can outlast).
     server.pause();
-    await sleep(400);
+    const lastU = server.trueBook(50).u;
+    await until(() => lastStoredU(dbFile) === lastU, `the collector to store u=${lastU}`);
     ctl.abort();
     expect(await collecting).toBe(0);
     const summary = printed.mock.calls.map((c) => String(c[0])).join('\n');

@@ -44,6 +44,15 @@ export function storedBookCount(file: string): number {
   );
 }
 
+/** The update id of the last book message committed so far (undefined before the first). */
+export function lastStoredU(file: string): number | undefined {
+  return readCommitted(
+    file,
+    undefined,
+    (r) => r.prepare('SELECT u FROM l2_updates ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined,
+  );
+}
+
 /** The stored session's book at its end is valid and equal to the exchange's true book (paused at that point). */
 export function expectStoredBookIsExchangeBook(
   db: Db,
