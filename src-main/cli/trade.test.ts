@@ -206,10 +206,14 @@ describe('l2desk trade on an exchange it cannot reach', () => {
     async () => {
       const server = await startSimExchange({ seed: 4 }, { speed: 1 });
       try {
-        const run = start(server.url, ['--duration', '4s']);
+        // Stopped once the gap has closed (Ctrl-C), not at a fixed duration a loaded machine could end too soon.
+        const run = start(server.url, ['--duration', '60s']);
         await vi.waitFor(() => expect(server.stats.connections).toBeGreaterThan(0), { timeout: 10_000 });
         await new Promise((r) => setTimeout(r, 1000));
         server.inject('gap');
+        await vi.waitFor(() => expect(run.out()).toMatch(/GAP sequence closed/), { timeout: 20_000 });
+        await new Promise((r) => setTimeout(r, 300));
+        run.child.kill('SIGINT');
         expect(await run.exit).toBe(0);
         const out = run.out();
         expect(out.match(/GAP sequence: .*trading paused/g)).toHaveLength(1);
