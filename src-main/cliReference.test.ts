@@ -9,5 +9,5 @@ describe('docs/cli.md', () => {
     const expected = (renderCliReference as () => string)();
     expect(expected).toMatch(/## l2desk collect\n/);
     expect(fs.readFileSync(CLI_REFERENCE as string, 'utf8')).toBe(expected);
-  }, 60_000);
+  }, 180_000);
 });
