@@ -3,8 +3,13 @@
 // are or are not signals — most often a threshold above every prediction the model makes.
 import fs from 'node:fs';
 import { FEATURE_SET } from '../features/featureSet.ts';
-import { ModelFileError, ModelMismatchError, Predictor } from '../model/predictor.ts';
-import { copyIfClickHouse } from '../store/clickhouse/trainingCopy.ts';
+import { ModelFileError, ModelMismatchError, Predictor, readModelMeta } from '../model/predictor.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
+import { checkClickHouse } from '../store/clickhouse/check.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
+import type { StoreCheckReport } from '../store/sessions.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { checkDb } from './db.ts';
 import {
@@ -22,7 +27,10 @@ export const summary = "explain why there are or aren't signals (model, data, th
 
 const USAGE = `usage: l2desk diagnose [--db FILE|clickhouse://HOST:PORT/DATABASE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
-Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.`;
+  --json       print the diagnosis as one JSON object (on ClickHouse store_cache: sessions whose features were read
+               from the store's feature cache)
+Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.
+On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
 
@@ -59,6 +67,13 @@ export interface DiagnoseOptions {
   dbFile: string;
   /** The store as the user named it, when dbFile is a local copy of it (a ClickHouse store's sessions). */
   dbName?: string;
+  /**
+   * The named store's own check (a ClickHouse store's `db check`), judged instead of the copy's: the copy may hold
+   * only the records of sessions whose features come from the store's cache.
+   */
+  storeReport?: StoreCheckReport;
+  /** Rows of sessions the copy holds only the records of (the store's feature cache). */
+  storeFeatures?: StoreFeatures;
   modelPath: string;
   threshold: number;
   sessionIds: number[];
@@ -146,7 +161,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
       }
     }
     if (db) {
-      const report = checkDb(db, opts.dbFile);
+      const report = opts.storeReport ?? checkDb(db, opts.dbFile);
       const unknown = opts.sessionIds.filter((id) => !report.sessions.some((s) => s.id === id));
       if (!report.ok) {
         add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);
@@ -185,6 +200,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
         decisionIntervalMs: opts.decisionIntervalMs,
         horizonMs,
         feedLatencyMs: opts.feedLatencyMs,
+        storeFeatures: opts.storeFeatures,
       });
       if (r.nRows === 0) {
         add(
@@ -347,17 +363,54 @@ function describeShort(e: ModelMismatchError): string {
   return parts.join('; ');
 }
 
+/** The model's label horizon, or null when its metadata cannot be read (diagnose then names that problem). */
+function modelHorizon(modelPath: string): number | null {
+  try {
+    return readModelMeta(modelPath).label.horizon_ms;
+  } catch {
+    return null;
+  }
+}
+
 const MARK: Record<FindingLevel, string> = { ok: 'ok   ', info: 'info ', warn: 'WARN ', error: 'ERROR' };
 
 export async function run(argv: string[]): Promise<number> {
   const setup = commonSetup(argv, USAGE);
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
-  // A ClickHouse store: the sessions to judge are copied into a temporary SQLite file (trainingCopy.ts).
-  const copy = await copyIfClickHouse(dbFile, sessionIds);
+  // A ClickHouse store: the sessions to judge are copied into a temporary SQLite file (trainingCopy.ts), except the
+  // closed ones whose features the store's cache holds for the model's horizon and this decision interval; the
+  // sessions are judged on the store's own check.
+  let copy: TrainingCopy | null = null;
+  let storeReport: StoreCheckReport | undefined;
+  if (isClickHouseUrl(dbFile)) {
+    const horizonMs = modelHorizon(modelPath);
+    const ch = await openClickHouse(dbFile, { mustExist: true });
+    try {
+      storeReport = await checkClickHouse(ch);
+      copy = await copyForTraining(
+        ch,
+        sessionIds,
+        undefined,
+        undefined,
+        undefined,
+        horizonMs === null
+          ? undefined
+          : {
+              decisionIntervalMs: config.features.decision_interval,
+              horizonMs,
+              feedLatencyMs: config.trading.feed_latency,
+            },
+      );
+    } finally {
+      await ch.close();
+    }
+  }
   const d = await diagnose({
     dbFile: copy?.file ?? dbFile,
     dbName: dbFile,
+    storeReport,
+    storeFeatures: copy?.storeFeatures,
     modelPath,
     threshold: threshold ?? config.trading.threshold,
     sessionIds: copy?.sessionIds ?? sessionIds,
@@ -368,7 +421,9 @@ export async function run(argv: string[]): Promise<number> {
   }).finally(() => copy?.dispose());
   const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
   if (args.bool('json')) {
-    console.log(JSON.stringify(d));
+    // ClickHouse stores: sessions whose features came from the store's cache (not copied here).
+    const cache = copy ? { store_cache: { read: copy.storeFeatures.rows.map((r) => r.sessionId) } } : {};
+    console.log(JSON.stringify({ ...d, ...cache }));
     return unusable ? 1 : 0;
   }
   console.log(`diagnosing ${d.model} on ${d.db}, threshold ${fmt(d.threshold)} bps`);
