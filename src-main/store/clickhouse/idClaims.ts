@@ -9,11 +9,11 @@ import { int, insertJson, lit, queryJson, type ClickHouseStore } from './connect
 
 export const ID_CLAIMS_DDL = (db: string): string => `CREATE TABLE IF NOT EXISTS ${db}.id_claims (
     kind String,
-    first UInt64,
-    last UInt64,
+    first_id UInt64,
+    last_id UInt64,
     token String,
     claimed_at Int64
-  ) ENGINE = MergeTree() ORDER BY (kind, first)`;
+  ) ENGINE = MergeTree() ORDER BY (kind, first_id)`;
 
 export interface ClaimOptions {
   /** Attempts before giving up (each lost attempt means another writer claimed at the same instant). */
@@ -42,16 +42,16 @@ export async function claimIds(
     const [r] = await queryJson<{ top: string }>(
       store,
       `SELECT max(c) AS top FROM (SELECT toUInt64(m) AS c FROM (${highestSql})
-       UNION ALL SELECT toUInt64(max(last)) AS c FROM ${table} WHERE kind = ${lit(kind)})`,
+       UNION ALL SELECT toUInt64(max(last_id)) AS c FROM ${table} WHERE kind = ${lit(kind)})`,
     );
     const first = Number(r?.top ?? 0) + 1;
     const last = first + count - 1;
     const token = randomUUID();
-    await insertJson(store, table, [{ kind, first, last, token, claimed_at: Date.now() }]);
+    await insertJson(store, table, [{ kind, first_id: first, last_id: last, token, claimed_at: Date.now() }]);
     const [other] = await queryJson<{ n: string }>(
       store,
       `SELECT count() AS n FROM ${table}
-       WHERE kind = ${lit(kind)} AND first <= ${int(last)} AND last >= ${int(first)} AND token != ${lit(token)}`,
+       WHERE kind = ${lit(kind)} AND first_id <= ${int(last)} AND last_id >= ${int(first)} AND token != ${lit(token)}`,
     );
     if (Number(other?.n ?? 0) === 0) return first;
     if (attempt >= attempts)
