@@ -183,6 +183,11 @@ export function makeBacktester(o: {
   inWorker?: boolean;
   /** Where walk-forward model folders go (default: beside the database file). */
   walkForwardDir?: string;
+  /**
+   * A ClickHouse store the worker replays sessions from (BacktestJob.clickhouse); `db` then holds their stand-in
+   * records and the runs. Walk-forward backtests need the session in `db` itself.
+   */
+  clickhouse?: string;
 }): Backtester {
   return async ({ sessionId, thresholds, walkForward, onProgress, signal }) => {
     const file = o.db.memory ? '' : o.db.name;
@@ -251,6 +256,7 @@ export function makeBacktester(o: {
           dbFile: file,
           nativeBinding: o.nativeBinding,
           sessionId,
+          clickhouse: o.clickhouse,
           modelPath,
           config: o.config,
           thresholds,

@@ -117,7 +117,20 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
 
   it('backtests a stored session exactly as on the file and saves the runs in the store', async () => {
     const a = await onFile.service.backtest({ sessionId: mid, sweep: [0.3, 1] });
-    const b = await onStore.service.backtest({ sessionId: ids.get(mid) as number, sweep: [0.3, 1] });
+    const progress: { message: string; replayed?: number; total?: number }[] = [];
+    const off = onStore.bus.on('backtest/progress', (p) => progress.push(p));
+    const b = await onStore.service
+      .backtest({ sessionId: ids.get(mid) as number, sweep: [0.3, 1] })
+      .finally(off);
+    // Replayed from the store (no copy of the session to this machine), with the store's message counts.
+    expect(progress.some((p) => /copying/.test(p.message))).toBe(false);
+    const messages = (await onStore.dispatch('sessions/list', {})) as { ok: boolean; result?: unknown };
+    const listed = (messages.result as { id: number; messages: number }[]).find((x) => x.id === ids.get(mid));
+    expect(progress.at(-1)?.total).toBe(2 * (listed?.messages ?? NaN));
+    expect(progress.at(-1)?.replayed).toBe(progress.at(-1)?.total);
+    // A session with no fill says why, from the store's record of its span (the stand-in the runs refer to).
+    for (const r of b.runs) expect(r.noTrades === null).toBe(r.fills > 0);
+    expect(b.runs.map((r) => r.noTrades)).toEqual(a.runs.map((r) => r.noTrades));
     expect(b.runs.length).toBe(2);
     expect(b.runs.reduce((n, r) => n + r.fills, 0)).toBeGreaterThan(0);
     expect(b.runs.map((r) => [r.threshold, r.fills, r.signals, r.finalEquity, r.metrics])).toEqual(

@@ -1,12 +1,15 @@
 // The app over a ClickHouse store (config db = clickhouse://HOST:PORT/DATABASE), for a trader whose sessions live on
-// a server. Collect records into the store; the session list, a session's quality and replays read it; Retrain and
-// Backtest copy the sessions they read into a temporary SQLite file first (their workers read SQLite synchronously,
-// as `l2desk train` and `backtest --walk-forward` do), except that Retrain takes a closed session's features from the
-// store's feature cache when it holds them (and stores those it builds); backtest runs are saved back into the store, where
-// `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
+// a server. Collect records into the store; the session list, a session's quality, replays and Backtest read it (the
+// backtest worker replays the session from the store page by page, as `l2desk backtest` does, and records its runs in
+// a small temporary file); Retrain and a walk-forward Backtest copy the sessions they read into a temporary SQLite
+// file first (their workers read SQLite synchronously, as `l2desk train` and `backtest --walk-forward` do), except that
+// Retrain takes a closed session's features from the store's feature cache when it holds them (and stores those it
+// builds); backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
 // folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there,
 // which Retrain learns from too (copied into its temporary file beside the store's sessions).
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Config } from '../../src-shared/config.ts';
 import type { QualityView } from '../../src-shared/ipc.ts';
 import type { MarketSource } from '../market/source.ts';
@@ -14,7 +17,7 @@ import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, listSessions } from '../store/clickhouse/catalogue.ts';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { readSession, readSessionPages } from '../store/clickhouse/reader.ts';
-import { saveRuns } from '../store/clickhouse/runStore.ts';
+import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { copySqliteSession } from '../store/clickhouse/mirror.ts';
 import { copyForTraining, emptyTrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -161,24 +164,36 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         copy.dispose();
       }
     },
-    backtester: (o) => async (a) =>
-      withCopy(
-        ch,
-        [known(a.sessionId).id],
-        (id, events) => a.onProgress(0, copyNote(id, events)),
-        async (db) => {
-          const out = await makeBacktester({ config, db, ...o })(a);
-          // The runs are the store's like the sessions: `l2desk runs --db clickhouse://…` shows them.
-          await saveRuns(ch, db).catch((e: Error) => {
-            throw new Error(
-              `the backtest ran, but saving its runs into ${ch.name} failed (${e.message}); run it again once the ` +
-                'server answers',
-            );
-          });
-          return out;
-        },
-        a.signal,
-      ),
+    backtester: (o) => async (a) => {
+      const id = known(a.sessionId).id;
+      // The runs are the store's like the sessions: `l2desk runs --db clickhouse://…` shows them.
+      const run = async (db: Db, clickhouse?: string) => {
+        const out = await makeBacktester({ config, db, ...o, clickhouse })(a);
+        await saveRuns(ch, db).catch((e: Error) => {
+          throw new Error(
+            `the backtest ran, but saving its runs into ${ch.name} failed (${e.message}); run it again once the ` +
+              'server answers',
+          );
+        });
+        return out;
+      };
+      // A walk-forward run trains its window models in workers that read SQLite: the session is copied.
+      if (a.walkForward)
+        return withCopy(ch, [id], (sid, events) => a.onProgress(0, copyNote(sid, events)), run, a.signal);
+      // Otherwise the worker replays it from the store; the file holds the session's stand-in record and the runs.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-backtest-'));
+      try {
+        const db = openDb(path.join(dir, 'runs.db'));
+        try {
+          await standInSessions(ch, db, [id]);
+          return await run(db, ch.name);
+        } finally {
+          db.close();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
     close: async () => {
       none.close();
       await ch.close();

@@ -2,11 +2,16 @@
 // Predictor, runs runBacktest off the caller's thread and records its runs like `l2desk backtest`, streams replay
 // progress, and stops when asked (marking the runs it started as ended and cancelled). Started by runInWorker.ts.
 // A walk-forward job runs runWalkForward here instead (its models are trained by trainer workers started from here).
+// A job on a ClickHouse store replays the session from the store; its database file holds the runs only.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
+import * as chCatalogue from '../store/clickhouse/catalogue.ts';
+import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { readSessionPages } from '../store/clickhouse/reader.ts';
 import { openDb } from '../store/db.ts';
+import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
 import { runBacktest, type BacktestOptions, type BacktestReport, type PassResult } from './backtest.ts';
 import { summarizePasses, type BacktestWorkerInput, type BacktestWorkerMessage } from './runInWorker.ts';
@@ -43,8 +48,20 @@ async function run(): Promise<void> {
   const record = job.record !== false;
   if (record) trackRuns(db);
   let predictor: Predictor | null = null;
+  let ch: ClickHouseStore | null = null;
   try {
     const wf = job.walkForward;
+    if (job.clickhouse && wf)
+      throw new Error('a walk-forward backtest reads an SQLite file, not a ClickHouse store');
+    // A ClickHouse store's session is read from the store here, as `l2desk backtest` reads it: no local copy.
+    ch = job.clickhouse ? await openClickHouse(job.clickhouse, { mustExist: true }) : null;
+    const stored = ch ? await chCatalogue.getSession(ch, job.sessionId) : undefined;
+    if (ch && !stored) throw new Error(`no session ${job.sessionId} in ${ch.name}`);
+    const store = ch;
+    const data =
+      store && stored
+        ? { session: stored, pages: (r: ReadRange) => readSessionPages(store, stored.id, r) }
+        : undefined;
     if (!wf) {
       try {
         predictor = await Predictor.load(job.modelPath, FEATURE_SET);
@@ -53,12 +70,13 @@ async function run(): Promise<void> {
         return;
       }
     }
-    const perPass = getSession(db, job.sessionId)?.messages ?? 0;
+    const perPass = (stored ?? getSession(db, job.sessionId))?.messages ?? 0;
     const n = job.thresholds.length;
     let last = -Infinity;
     const common: Omit<BacktestOptions, 'model' | 'modelPath' | 'training' | 'trainingAt' | 'modelSwaps'> = {
       db,
       sessionId: job.sessionId,
+      data,
       config: job.config,
       thresholds: job.thresholds,
       record,
@@ -116,6 +134,7 @@ async function run(): Promise<void> {
     throw e;
   } finally {
     await predictor?.close();
+    await ch?.close();
     db.close();
   }
 }

@@ -13,6 +13,11 @@ export interface BacktestJob {
   /** better-sqlite3 binary built for Electron's ABI (packaged app); undefined under Node. */
   nativeBinding?: string;
   sessionId: number;
+  /**
+   * A ClickHouse store (clickhouse://HOST:PORT/DATABASE) the session is replayed from, page by page, as `l2desk
+   * backtest` does; `dbFile` then holds only the session's stand-in record and the runs. Not with walkForward.
+   */
+  clickhouse?: string;
   modelPath: string;
   config: Config;
   thresholds: number[];
