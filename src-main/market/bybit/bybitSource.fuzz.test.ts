@@ -1,7 +1,9 @@
 // Fuzz: over 10,000 mutated real Bybit v5 messages (bit flips, truncation, huge and tiny numbers, deep nesting,
 // wrong types, absurd times, too many levels, oversized frames) from a loopback WebSocket peer, through the
 // live client, its book and the recorder's SQLite file. Nothing may crash, the event loop never stalls for
-// 100 ms (a timer-lag probe: a robustness bound, not a benchmark), and the book is valid or gapped, never wrong.
+// 500 ms (a timer-lag probe: a robustness bound, not a benchmark: a stall on hostile input, such as work quadratic in
+// a frame's size, blocks for seconds; a loaded CI machine's garbage collection and worker threads once made 130 ms),
+// and the book is valid or gapped, never wrong.
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -310,7 +312,7 @@ describe('BybitSource under fuzzed real v5 messages', () => {
 
     expect(insane).toBeNull();
     expect(mutated).toBeGreaterThanOrEqual(MUTATED_TARGET);
-    expect(maxLag, `longest blocked interval ${Math.round(maxLag)} ms`).toBeLessThan(100);
+    expect(maxLag, `longest blocked interval ${Math.round(maxLag)} ms`).toBeLessThan(500);
     const h = c.health();
     expect(h.malformed).toBeGreaterThan(500);
     expect(oversized).toBeGreaterThanOrEqual(3);
