@@ -4,9 +4,10 @@
 // a small temporary file); Retrain and a walk-forward Backtest copy the sessions they read into a temporary SQLite
 // file first (their workers read SQLite synchronously, as `l2desk train` and `backtest --walk-forward` do), except that
 // Retrain takes a closed session's features from the store's feature cache when it holds them (and stores those it
-// builds); backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them. What stays on this machine: the models folder, walk-forward model
-// folders beside it, and the traded feed kept for live retraining (retrain.feed_keep), a rolling working file there,
-// which Retrain learns from too (copied into its temporary file beside the store's sessions).
+// builds); backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them. What
+// stays on this machine: the models folder, walk-forward model folders beside it, and the traded feed kept for live
+// retraining (retrain.feed_keep), a rolling working file there, which Retrain learns from too (copied into its
+// temporary file beside the store's sessions).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
