@@ -8,7 +8,7 @@ import { PROJECT_ROOT, loadConfig } from '../config/loadConfig.ts';
 import { modelFileLimits } from '../model/modelFileReader.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { sessionSources, type DatasetStats } from '../model/dataset.ts';
-import { cachedDataset, featureKey } from '../model/featureCache.ts';
+import { cachedDataset } from '../model/featureCache.ts';
 import { quantiles } from '../model/metrics.ts';
 import type { Predictor } from '../model/predictor.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
@@ -79,11 +79,8 @@ export async function predictStored(
     horizonMs: opts.horizonMs,
     feedLatencyMs: opts.feedLatencyMs,
   };
-  const given = opts.storeFeatures?.rows ?? [];
-  if (given.length > 0 && opts.storeFeatures?.featureKey !== featureKey(params))
-    throw new Error("the store's cached features were built with other parameters than these predictions'");
   // The rows training cached for these sessions when it has them (read only: this command does not write the file).
-  const ds = cachedDataset(db, sessions, params, {}, { write: false, given }).dataset;
+  const ds = cachedDataset(db, sessions, params, {}, { write: false, given: opts.storeFeatures }).dataset;
   const pred = new Float32Array(ds.nRows);
   const chunk = 8192;
   for (let i = 0; i < ds.nRows; i += chunk) {

@@ -208,9 +208,10 @@ export interface CacheWriteOptions {
   now?: () => number;
   /**
    * Rows of sessions whose raw data is not in this database: read from the cache of the ClickHouse store it was
-   * copied from (store/clickhouse/featureStore.ts). They are used as they are, never looked up or built here.
+   * copied from (store/clickhouse/featureStore.ts), with the feature key they were built under. They are used as they
+   * are, never looked up or built here; rows built under another key than the read's are refused.
    */
-  given?: readonly SessionRows[];
+  given?: { featureKey: string; rows: readonly SessionRows[] };
 }
 
 /**
@@ -327,7 +328,10 @@ export function cachedDataset(
   const built: number[] = [];
   let stats: DatasetStats | null = null;
   let n = 0;
-  const given = new Map((o.given ?? []).map((r) => [r.sessionId, r]));
+  const givenRows = o.given?.rows ?? [];
+  if (givenRows.length > 0 && o.given?.featureKey !== featureKey(opts))
+    throw new Error("the store's cached features were built with other parameters than this read's");
+  const given = new Map(givenRows.map((r) => [r.sessionId, r]));
   for (const s of sessions) {
     const g = given.get(s.id);
     const { rows, hit } = g ? { rows: g, hit: true } : sessionRows(db, s.id, opts, o);

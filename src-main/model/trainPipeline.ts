@@ -7,7 +7,7 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { buildDataset, sessionSources, type Dataset, type DatasetStats } from './dataset.ts';
-import { cachedDataset, featureKey, type SessionRows } from './featureCache.ts';
+import { cachedDataset, type SessionRows } from './featureCache.ts';
 import type { GbdtParams } from './gbdt/train.ts';
 import { writeModel } from './modelFiles.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelMeta } from './modelMeta.ts';
@@ -111,10 +111,14 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
     // Whole sessions' rows from the cache (built and stored on a miss), cut to the window exactly as the windowed
     // replay below would cut them: the same rows, without replaying raw depth while features and data are unchanged.
     const given = spec.storeFeatures?.rows ?? [];
-    if (given.length > 0 && spec.storeFeatures?.featureKey !== featureKey(opts))
-      throw new Error("the store's cached features were built with other parameters than this training's");
     if (spec.featureCache !== false)
-      return cachedDataset(db, sessions, opts, { fromTs: spec.fromTs, toTs: spec.toTs }, { given }).dataset;
+      return cachedDataset(
+        db,
+        sessions,
+        opts,
+        { fromTs: spec.fromTs, toTs: spec.toTs },
+        { given: spec.storeFeatures },
+      ).dataset;
     if (given.length > 0)
       throw new Error(
         `sessions ${given.map((r) => r.sessionId).join(', ')} hold no raw data in ${spec.dbFile} (their features ` +
