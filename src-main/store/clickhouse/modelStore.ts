@@ -60,19 +60,23 @@ async function ensureTables(ch: ClickHouseStore): Promise<void> {
   await ch.client.command({ query: MODEL_DECISIONS_DDL(ch.url.database) });
 }
 
-/** The store's models, oldest first (empty when it has no registry yet). */
-export async function listModelsIn(ch: ClickHouseStore): Promise<ModelRecord[]> {
-  let rows: ModelRow[];
+/** A registry query's rows; none when the store has no registry yet (its tables are made on first write). */
+async function registryRows<T>(ch: ClickHouseStore, sql: string): Promise<T[]> {
   try {
-    rows = await queryJson<ModelRow>(
-      ch,
-      `SELECT id, path, name, created_at, feature_set_version, horizon_ms, metrics, params, status
-       FROM ${ch.table('models')} FINAL ORDER BY created_at, id`,
-    );
+    return await queryJson<T>(ch, sql);
   } catch (e) {
     if (missingTable(e)) return [];
     throw describeClickHouseError(ch.name, e);
   }
+}
+
+/** The store's models, oldest first (empty when it has no registry yet). */
+export async function listModelsIn(ch: ClickHouseStore): Promise<ModelRecord[]> {
+  const rows = await registryRows<ModelRow>(
+    ch,
+    `SELECT id, path, name, created_at, feature_set_version, horizon_ms, metrics, params, status
+     FROM ${ch.table('models')} FINAL ORDER BY created_at, id`,
+  );
   return rows.map((r) => ({
     id: num(r.id),
     path: r.path,
@@ -88,18 +92,12 @@ export async function listModelsIn(ch: ClickHouseStore): Promise<ModelRecord[]> 
 
 /** The store's retraining decisions, oldest first. */
 export async function listDecisionsIn(ch: ClickHouseStore): Promise<(ModelDecision & { id: number })[]> {
-  let rows: DecisionRow[];
-  try {
-    rows = await queryJson<DecisionRow>(
-      ch,
-      `SELECT id, decided_at, champion_id, challenger_id, promoted, reason, champion_metrics, challenger_metrics,
-              eval_from, eval_to
-       FROM ${ch.table('model_decisions')} FINAL ORDER BY decided_at, id`,
-    );
-  } catch (e) {
-    if (missingTable(e)) return [];
-    throw describeClickHouseError(ch.name, e);
-  }
+  const rows = await registryRows<DecisionRow>(
+    ch,
+    `SELECT id, decided_at, champion_id, challenger_id, promoted, reason, champion_metrics, challenger_metrics,
+            eval_from, eval_to
+     FROM ${ch.table('model_decisions')} FINAL ORDER BY decided_at, id`,
+  );
   return rows.map((r) => ({
     id: num(r.id),
     decidedAt: num(r.decided_at),
