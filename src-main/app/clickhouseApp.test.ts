@@ -199,13 +199,22 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
     const results: RetrainResult[] = [];
     const off = onStore.bus.on('retrain/result', (r) => results.push(r));
     try {
-      onStore.service.retrain({ sessionIds: [ids.get(train) as number] });
-      await until(() => results.length > 0, 90_000, 'retrain result');
+      const first: string[] = [];
+      const offFirst = onStore.bus.on('retrain/progress', (p) => first.push(p.message));
+      try {
+        onStore.service.retrain({ sessionIds: [ids.get(train) as number] });
+        await until(() => results.length > 0, 90_000, 'retrain result');
+      } finally {
+        offFirst();
+      }
       expect(results[0].error).toBeNull();
+      // The session's features were built straight from the store: no raw data was copied to this machine.
+      expect(first.join('\n')).toMatch(/building the features of session #\d+ from clickhouse:\/\//);
+      expect(first.join('\n')).not.toMatch(/copying session/);
       expect(results[0].candidate?.path.startsWith(path.join(dir, 'store', 'models'))).toBe(true);
       expect(results[0].candidate?.metrics.holdoutRows ?? 0).toBeGreaterThan(0);
-      // The first Retrain stored the session's features in the store: the second reads them, copies no raw data,
-      // and learns the same model.
+      // The first Retrain stored the session's features in the store: the second reads them and learns the same
+      // model.
       const said: string[] = [];
       const offProgress = onStore.bus.on('retrain/progress', (p) => said.push(p.message));
       try {

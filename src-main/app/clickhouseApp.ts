@@ -1,13 +1,14 @@
 // The app over a ClickHouse store (config db = clickhouse://HOST:PORT/DATABASE), for a trader whose sessions live on
 // a server. Collect records into the store; the session list, a session's quality, replays and Backtest read it (the
 // backtest worker replays the session from the store page by page, as `l2desk backtest` does, and records its runs in
-// a small temporary file); Retrain and a walk-forward Backtest copy the sessions they read into a temporary SQLite
-// file first (their workers read SQLite synchronously, as `l2desk train` and `backtest --walk-forward` do), except that
-// Retrain takes a closed session's features from the store's feature cache when it holds them (and stores those it
-// builds); backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them. What
-// stays on this machine: the models folder, walk-forward model folders beside it, and the traded feed kept for live
-// retraining (retrain.feed_keep), a rolling working file there, which Retrain learns from too (copied into its
-// temporary file beside the store's sessions).
+// a small temporary file). Retrain copies no raw data either: a closed session's features come from the store's
+// feature cache, the others' are built by replaying them straight from the store (and stored in its cache when the
+// session is closed), as `l2desk train` does; its worker gets them beside a small file of session records. A
+// walk-forward Backtest copies its session into a temporary SQLite file (its window models train in workers that
+// replay SQLite). Backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them.
+// What stays on this machine: the models folder, walk-forward model folders beside it, and the traded feed kept for
+// live retraining (retrain.feed_keep), a rolling working file there, which Retrain learns from too (copied into its
+// temporary file beside the store's session records).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,7 +60,12 @@ async function withCopy<T>(
   use: (db: Db) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  const copy = await copyForTraining(ch, ids, onCopied, os.tmpdir(), signal);
+  const copy = await copyForTraining(ch, ids, {
+    signal,
+    onStep: (st) => {
+      if ('copying' in st) onCopied(st.sessionId, st.events);
+    },
+  });
   try {
     const db = openDb(copy.file);
     try {
@@ -84,6 +90,8 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
   };
   const copyNote = (id: number, events: number) =>
     `copying session #${id} from ${ch.name} (${events} events)`;
+  const buildNote = (id: number, events: number) =>
+    `building the features of session #${id} from ${ch.name} (${events} events read)`;
   return {
     store: ch,
     listSessions: () => sessions,
@@ -118,27 +126,26 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
       if (ids.length === 0 && recorded.length === 0) throw noStoredData(config);
       const note = (message: string) =>
         a.onProgress({ phase: 'dataset', fraction: 0.01, message, metrics: {} });
-      // A closed session whose features the store's cache holds is not copied; what this run builds is stored there.
+      // No raw data is copied: a closed session's features come from the store's cache when it holds them, the
+      // others' are built straight from the store, and those built from closed sessions are stored in its cache.
       // (An empty list would make the copy pick the newest symbol's sessions: another rule than the app's.)
       const copy =
         ids.length === 0
           ? emptyTrainingCopy()
-          : await copyForTraining(
-              ch,
-              ids,
-              (id, events) => note(copyNote(id, events)),
-              os.tmpdir(),
-              a.signal,
-              {
+          : await copyForTraining(ch, ids, {
+              signal: a.signal,
+              features: {
                 decisionIntervalMs: config.features.decision_interval,
                 horizonMs: config.model.horizon,
                 feedLatencyMs: config.trading.feed_latency,
-                onStep: (st) => {
-                  if ('fromCache' in st)
-                    note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
-                },
+                store: true,
               },
-            );
+              onStep: (st) => {
+                if ('fromCache' in st)
+                  note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+                else if ('building' in st && !st.done) note(buildNote(st.sessionId, st.events));
+              },
+            });
       try {
         const db = openDb(copy.file);
         let out: Awaited<ReturnType<Trainer>>;
@@ -158,8 +165,6 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         } finally {
           db.close();
         }
-        // Best effort: a cache that could not be filled only costs the next Retrain a copy.
-        await copy.saveFeatures(ch).catch(() => undefined);
         return out;
       } finally {
         copy.dispose();

@@ -174,11 +174,11 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     };
     expect(same(tc)).toEqual(same(ts));
     expect(tc.model_id).toBe(1); // registered in the store's own registry
-    // The first run copied the session and stored its features in the store; the second copies nothing and learns
-    // the same model from the store's cache, with the same record of what it learnt from.
-    expect(tc.store_cache).toEqual({ read: [], stored: [1] });
+    // The first run built the session's features straight from the store and stored them there; the second reads
+    // them from the store's cache and learns the same model, with the same record of what it learnt from.
+    expect(tc.store_cache).toEqual({ read: [], built: [1], stored: [1] });
     const tc2 = await train(ch, 'ch2');
-    expect(tc2.store_cache).toEqual({ read: [1], stored: [] });
+    expect(tc2.store_cache).toEqual({ read: [1], built: [], stored: [] });
     expect(same(tc2)).toEqual(same(ts));
     const learntFrom = (r: Record<string, unknown>) =>
       (JSON.parse(fs.readFileSync(r.metadata as string, 'utf8')) as { training: { data: unknown } }).training
@@ -203,9 +203,9 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     expect({ ...pc, db: null, store_cache: null }).toEqual({ ...ps, db: null, store_cache: null });
     expect(pc.db).toBe(ch);
     // The features training stored in the store were read from there: the session's raw depth was not copied.
-    expect(pc.store_cache).toEqual({ read: [1] });
+    expect(pc.store_cache).toEqual({ read: [1], built: [] });
     expect(ps.store_cache).toBeUndefined();
-    // Other parameters than the training's (a decision every 2 s): the session is copied and replayed.
+    // Other parameters than the training's (a decision every 2 s): the session is replayed from the store.
     const p2 = await json<Record<string, unknown>>(
       'predictions',
       '--db',
@@ -216,7 +216,7 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
       'features.decision_interval=2s',
       '--json',
     );
-    expect(p2.store_cache).toEqual({ read: [] });
+    expect(p2.store_cache).toEqual({ read: [], built: [1] });
     const p2s = await json<Record<string, unknown>>(
       'predictions',
       '--db',
@@ -235,7 +235,7 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
       JSON.parse(t.split(file).join('DB').split(ch).join('DB')) as Record<string, unknown>;
     expect({ ...strip(dc.out), store_cache: null }).toEqual({ ...strip(ds.out), store_cache: null });
     // Judged on the features the store's cache holds and on the store's own check of its sessions.
-    expect(strip(dc.out).store_cache).toEqual({ read: [1] });
+    expect(strip(dc.out).store_cache).toEqual({ read: [1], built: [] });
 
     // backtest with recording (the bundled model, which trades on this session): the runs are stored in ClickHouse
     // and read back as from SQLite.

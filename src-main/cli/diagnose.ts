@@ -28,9 +28,10 @@ export const summary = "explain why there are or aren't signals (model, data, th
 const USAGE = `usage: l2desk diagnose [--db FILE|clickhouse://HOST:PORT/DATABASE] [--model PATH] [--threshold X] [--session ID]... [--config FILE] [--set key=value] [--json]
   --threshold  the threshold to diagnose (bps; default: config trading.threshold)
   --json       print the diagnosis as one JSON object (on ClickHouse store_cache: sessions whose features were read
-               from the store's feature cache)
+               from the store's feature cache, and those built from its raw data)
 Exit code 0 when the diagnosis ran (whatever it found), 1 when the model or the database cannot be used.
-On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
+On a ClickHouse store no raw data is copied to this machine: features come from the store's cache or are built
+by replaying the sessions straight from the store.`;
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
 
@@ -378,9 +379,10 @@ export async function run(argv: string[]): Promise<number> {
   const setup = commonSetup(argv, USAGE);
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
-  // A ClickHouse store: the sessions to judge are copied into a temporary SQLite file (trainingCopy.ts), except the
-  // closed ones whose features the store's cache holds for the model's horizon and this decision interval; the
-  // sessions are judged on the store's own check.
+  // A ClickHouse store: the sessions' rows for the model's horizon and this decision interval come from the store's
+  // feature cache or are built straight from the store, beside a temporary file of their records (trainingCopy.ts;
+  // a model whose horizon cannot be read has its sessions copied whole); the sessions are judged on the store's own
+  // check. Nothing is written to the store.
   let copy: TrainingCopy | null = null;
   let storeReport: StoreCheckReport | undefined;
   if (isClickHouseUrl(dbFile)) {
@@ -388,20 +390,16 @@ export async function run(argv: string[]): Promise<number> {
     const ch = await openClickHouse(dbFile, { mustExist: true });
     try {
       storeReport = await checkClickHouse(ch);
-      copy = await copyForTraining(
-        ch,
-        sessionIds,
-        undefined,
-        undefined,
-        undefined,
-        horizonMs === null
-          ? undefined
-          : {
-              decisionIntervalMs: config.features.decision_interval,
-              horizonMs,
-              feedLatencyMs: config.trading.feed_latency,
-            },
-      );
+      copy = await copyForTraining(ch, sessionIds, {
+        features:
+          horizonMs === null
+            ? undefined
+            : {
+                decisionIntervalMs: config.features.decision_interval,
+                horizonMs,
+                feedLatencyMs: config.trading.feed_latency,
+              },
+      });
     } finally {
       await ch.close();
     }
@@ -422,7 +420,7 @@ export async function run(argv: string[]): Promise<number> {
   const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
   if (args.bool('json')) {
     // ClickHouse stores: sessions whose features came from the store's cache (not copied here).
-    const cache = copy ? { store_cache: { read: copy.storeFeatures.rows.map((r) => r.sessionId) } } : {};
+    const cache = copy ? { store_cache: { read: copy.fromCache, built: copy.built } } : {};
     console.log(JSON.stringify({ ...d, ...cache }));
     return unusable ? 1 : 0;
   }

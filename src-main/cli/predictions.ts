@@ -27,8 +27,9 @@ const USAGE = `usage: l2desk predictions [--db FILE|clickhouse://HOST:PORT/DATAB
   --session    session id(s) to use (default: every session of the newest session's symbol)
   --threshold  an extra threshold to evaluate (bps); the configured trading.threshold is always shown
   --json       print the summary as one JSON object (on ClickHouse store_cache: sessions whose features were read
-               from the store's feature cache)
-On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
+               from the store's feature cache, and those built from its raw data)
+On a ClickHouse store no raw data is copied to this machine: features come from the store's cache or are built
+by replaying the sessions straight from the store.`;
 
 /** A model path as given, else relative to the project (the bundled models/). */
 export function resolveModelPath(p: string): string {
@@ -307,8 +308,9 @@ export async function run(argv: string[]): Promise<number> {
   const horizonMs = predictor.meta.label.horizon_ms;
   const decisionIntervalMs = config.features.decision_interval;
   const params = { decisionIntervalMs, horizonMs, feedLatencyMs: config.trading.feed_latency };
-  // A ClickHouse store: the sessions are copied into a temporary SQLite file first (trainingCopy.ts), except the
-  // closed ones whose features for these parameters the store's cache holds (a training stored them there).
+  // A ClickHouse store: the sessions' rows come from the store's feature cache (closed sessions a training stored
+  // there with these parameters) or are built straight from the store; a temporary file holds their records
+  // (trainingCopy.ts). Nothing is written to the store.
   const copy = await copyIfClickHouse(dbFile, sessionIds, params).catch(async (e: unknown) => {
     await predictor.close();
     throw e;
@@ -341,8 +343,8 @@ export async function run(argv: string[]): Promise<number> {
           ladder: s.ladder,
           in_sample: inSampleOfStored(db, r.sessionIds, r.ts, predictor.meta.training),
           dataset: r.stats,
-          // ClickHouse stores: sessions whose features came from the store's cache (not copied here).
-          ...(copy ? { store_cache: { read: copy.storeFeatures.rows.map((x) => x.sessionId) } } : {}),
+          // ClickHouse stores: sessions whose features came from the store's cache, and those built from its data.
+          ...(copy ? { store_cache: { read: copy.fromCache, built: copy.built } } : {}),
         }),
       );
       return 0;

@@ -29,10 +29,12 @@ const USAGE = `usage: l2desk train [--db FILE|clickhouse://HOST:PORT/DATABASE] [
   --folds     walk-forward folds; the newest is the validation (holdout) block (default: config train.folds)
   --out       directory for NAME.onnx + NAME.json (default: models)
   --json      print the report (r2, ic, hit_rate with r2_ci, ic_ci, hit_rate_ci: 95% block-bootstrap intervals,
-              n_train, n_valid, model, ...; on ClickHouse store_cache: sessions whose features were read from or
-              stored in the store's feature cache) as one JSON object on stdout
+              n_train, n_valid, model, ...; on ClickHouse store_cache: sessions whose features were read from
+              the store's feature cache, built from its raw data, and stored in its cache) as one JSON object
+              on stdout
 Training refuses data covering fewer than train.min_horizons label horizons (--set train.min_horizons=N).
-On a ClickHouse store, a closed session whose features the store's cache holds is not copied to this machine.`;
+On a ClickHouse store no raw data is copied to this machine: features come from the store's cache or are built
+by replaying the sessions straight from the store (and stored in its cache when the session is closed).`;
 
 const KNOWN = [
   'set',
@@ -156,35 +158,38 @@ export async function run(argv: string[]): Promise<number> {
     horizonMs: config.model.horizon,
     feedLatencyMs: config.trading.feed_latency,
   };
-  // A ClickHouse store: its sessions are copied into a temporary SQLite file, which the worker reads; a closed
-  // session whose features the store's cache holds is not copied (store/clickhouse/trainingCopy.ts).
+  // A ClickHouse store: no raw data is copied to this machine. A closed session's features come from the store's
+  // feature cache, the others' are built by replaying them straight from the store (and stored in its cache when the
+  // session is closed); the worker gets them beside a small file of session records (store/clickhouse/trainingCopy.ts).
   let copy: TrainingCopy | null = null;
-  const fromStoreCache: number[] = [];
   if (isClickHouseUrl(config.db)) {
     const ch = await openClickHouse(config.db, { mustExist: true });
     try {
-      copy = await copyForTraining(
-        ch,
-        sessionIds,
-        (id, events) => {
-          if (!json && events % 65_536 < 4096)
-            process.stderr.write(`reading session ${id} from ${ch.name}: ${events} events\n`);
+      copy = await copyForTraining(ch, sessionIds, {
+        features: { ...features, store: true },
+        onStep: (st) => {
+          if (json) return;
+          if ('fromCache' in st)
+            process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
+          else if ('building' in st && (st.done || st.events % 65_536 < 4096))
+            process.stderr.write(
+              `session ${st.sessionId}: building its features from ${ch.name}: ${st.events} events read${st.done ? ', done' : ''}\n`,
+            );
         },
-        undefined,
-        undefined,
-        {
-          ...features,
-          onStep: (st) => {
-            if (!('fromCache' in st)) return;
-            fromStoreCache.push(st.sessionId);
-            if (!json)
-              process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
-          },
-        },
-      );
+      });
     } finally {
       await ch.close();
     }
+    if (copy.stored.length > 0 && !json)
+      process.stderr.write(
+        `stored the features of session(s) ${copy.stored.join(', ')} in ${ch.name}'s feature cache: the next ` +
+          'training on them reads no raw data\n',
+      );
+    if (copy.storeError !== null)
+      process.stderr.write(
+        `warning: the features could not be stored in ${config.db}'s feature cache (the next training builds ` +
+          `them again): ${copy.storeError}\n`,
+      );
   }
   // Fail fast on a bad database before starting the worker.
   else openDb(config.db, { mustExist: true }).close();
@@ -213,7 +218,6 @@ export async function run(argv: string[]): Promise<number> {
       registerIn: copy ? null : undefined,
     });
     bar.done();
-    const cached = copy ? await saveStoreFeatures(config.db, copy, json) : [];
     // On a ClickHouse store the model is registered there (the copy's registry goes with the copy).
     const modelId = copy
       ? await registerInStore(config.db, {
@@ -252,7 +256,7 @@ export async function run(argv: string[]): Promise<number> {
       feature_importance: m.feature_importance,
       // ClickHouse stores: sessions whose features came from the store's cache, and those whose features were
       // stored there by this run.
-      ...(copy ? { store_cache: { read: fromStoreCache, stored: cached } } : {}),
+      ...(copy ? { store_cache: { read: copy.fromCache, built: copy.built, stored: copy.stored } } : {}),
       train_from: res.meta.training.from_ts,
       train_to: res.meta.training.to_ts,
       seconds: (performance.now() - t0) / 1000,
@@ -297,30 +301,6 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     copy?.dispose();
-  }
-}
-
-/** After training on a ClickHouse store: the features built from copied sessions go into its cache (best effort). */
-async function saveStoreFeatures(db: string, copy: TrainingCopy, json: boolean): Promise<number[]> {
-  try {
-    const ch = await openClickHouse(db, { mustExist: true });
-    try {
-      const saved = await copy.saveFeatures(ch);
-      if (saved.length > 0 && !json)
-        process.stderr.write(
-          `stored the features of session(s) ${saved.join(', ')} in ${ch.name}'s feature cache: the next training ` +
-            'on them skips their raw data\n',
-        );
-      return saved;
-    } finally {
-      await ch.close();
-    }
-  } catch (e) {
-    // The model is written: a cache that could not be filled only costs the next run a copy.
-    process.stderr.write(
-      `warning: the features could not be stored in ${db}'s feature cache: ${(e as Error).message}\n`,
-    );
-    return [];
   }
 }
 

@@ -159,134 +159,183 @@ class Growable {
   }
 }
 
-export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOptions): Dataset {
-  const { decisionIntervalMs: every, horizonMs } = opts;
-  if (!(every > 0)) throw new RangeError(`decision interval must be > 0 ms, got ${every}`);
-  if (!(horizonMs > 0)) throw new RangeError(`horizon must be > 0 ms, got ${horizonMs}`);
-  const grid = new DecisionGrid({
-    decisionIntervalMs: every,
-    feedLatencyMs: opts.feedLatencyMs,
-    maxSilenceMs: opts.maxSilenceMs,
-  });
-  const lookback = Math.max(opts.warmupMs ?? MAX_LOOKBACK_MS, MAX_LOOKBACK_MS);
-  const nf = N_FEATURES;
-  const out = new Growable(nf);
-  const stats = emptyDatasetStats();
-  const sessionIds: number[] = [];
-  const feats = new Float64Array(nf);
-  const engine = new FeatureEngine({ warmupMs: lookback });
-  const queue = new LabelQueue(horizonMs);
+/** Where a session's events start: a DatasetSource without its events (DatasetBuilder takes them one at a time). */
+export type SessionStart = Omit<DatasetSource, 'events'>;
 
-  for (const src of sources) {
-    sessionIds.push(src.sessionId);
-    const seq = new SequencedBook(new TickScale(src.tickSize));
-    engine.reset();
-    queue.clear();
-    grid.reset(src.localFloor ?? -Infinity);
-    let lastTs = src.clockFloor ?? -Infinity; // the exchange clock (feature stamps)
-    const sampleFrom = src.sampleFromRecvTs ?? -Infinity;
-    let sampling = sampleFrom === -Infinity;
-    let labelRecv = NaN; // receive stamp of the message about to complete labels
-    const emit = (s: PendingSample, y: number) => out.push(s.row, y, s.t, src.sessionId, labelRecv);
-    // Gaps are acted on where they sit in the stream (the store yields a gap where it opened). Every sample
-    // still waiting for its label has its label window cross the gap; samples already labelled ended before
-    // it. The features restart, so no later sample's feature window reaches back across the gap.
-    let sawSnapshot = false;
-    let afterGap = false; // a gap was acted on since the last snapshot: the next snapshot is its resync
-    const gapAt = () => {
-      afterGap = true;
-      stats.droppedForGap += queue.clear();
-      engine.reset();
-    };
+/**
+ * buildDataset fed one event at a time: begin() a session, push() its events in arrival order, end() it, then
+ * finish(). A reader that awaits between pages (a ClickHouse store) builds exactly the rows a synchronous one does.
+ */
+export class DatasetBuilder {
+  private readonly grid: DecisionGrid;
+  private readonly out = new Growable(N_FEATURES);
+  private readonly stats = emptyDatasetStats();
+  private readonly sessionIds: number[] = [];
+  private readonly feats = new Float64Array(N_FEATURES);
+  private readonly engine: FeatureEngine;
+  private readonly queue: LabelQueue;
+  // The session being read (begin() sets them).
+  private sessionId = 0;
+  private seq: SequencedBook | null = null;
+  private lastTs = -Infinity; // the exchange clock (feature stamps)
+  private sampleFrom = -Infinity;
+  private sampling = true;
+  private labelRecv = NaN; // receive stamp of the message about to complete labels
+  private sawSnapshot = false;
+  private afterGap = false; // a gap was acted on since the last snapshot: the next snapshot is its resync
+  private readonly emit = (s: PendingSample, y: number) =>
+    this.out.push(s.row, y, s.t, this.sessionId, this.labelRecv);
 
-    for (const ev of src.events) {
-      stats.events++;
-      if (opts.onProgress && stats.events % 50_000 === 0) opts.onProgress(stats.events);
-      if (ev.kind === 'gap') {
-        stats.storedGaps++;
-        // As the Engine: a gap still open when stored invalidates the book until a fresh snapshot; sequence or
-        // crossed faults are found again by SequencedBook while replaying.
-        if (ev.gap.endTs === null) seq.invalidate();
-        gapAt();
-        continue;
-      }
-      const local = grid.localTime(ev);
-      if (!sampling && local >= sampleFrom) sampling = true;
-      // The grid times this message proves passed (it was received after them) are sampled first, without it.
-      const mid = engine.mid(); // the mid for every local time in [lastLocal, local)
-      for (let d = grid.takeDue(local); d === d; d = grid.takeDue(local)) {
-        if (!sampling) {
-          // before the window: the book and the features warm up, no sample is taken
-        } else if (seq.valid && engine.compute(d, feats))
-          queue.push({ t: d, mid, row: Float32Array.from(feats) });
-        else stats.notWarm++;
-      }
-      if (grid.receive(local)) {
-        stats.silences++;
-        gapAt();
-      }
-      let ts = ev.ts;
-      if (ts < lastTs) ts = lastTs; // one non-decreasing exchange clock: arrival order wins over exchange stamps
-      lastTs = ts;
-      if (ev.kind === 'book') {
-        stats.bookMessages++;
-        // On depths above 1 Bybit sends a snapshot only on (re)subscription: a later one means the feed
-        // broke and resynced, whether or not a gap was recorded, so the windows must not span it.
-        // After a recorded gap this is its resync: restarting the warm-up here, not at the gap record, also
-        // keeps whatever arrived in between out of every feature window.
-        if (ev.type === 'snapshot') {
-          if (ev.depth > 1 && sawSnapshot) {
-            if (!afterGap) stats.detectedGaps++;
-            gapAt();
-          }
-          sawSnapshot = true;
-          afterGap = false;
-        }
-        const r = seq.apply(ev);
-        if (r.status === 'applied') {
-          if (r.restarted && ev.depth === 1) {
-            stats.detectedGaps++;
-            gapAt();
-          }
-          // Feature stamps as the Engine's: exchange time, never after the message was received.
-          engine.onBook(seq.book, ts < local ? ts : local);
-        } else if (r.status === 'gap') {
-          stats.detectedGaps++;
-          gapAt();
-        }
-      } else {
-        for (const t of ev.trades) {
-          stats.trades++;
-          engine.onTrade(t, t.ts < local ? t.ts : local); // its fill time, never after it was received
-        }
-      }
-      // Labels whose horizon ends in [lastLocal, local) take the mid of that interval — but only now that this
-      // event applied cleanly: had it revealed a break (sequence, resync), the interval was not trustworthy
-      // and gapAt() above already dropped those samples.
-      if (queue.size > 0 && mid === mid) {
-        labelRecv = ev.recvTs;
-        queue.resolve(local, mid, emit);
-      }
-    }
-    stats.droppedAtEnd += queue.clear();
+  constructor(private readonly opts: DatasetOptions) {
+    const { decisionIntervalMs: every, horizonMs } = opts;
+    if (!(every > 0)) throw new RangeError(`decision interval must be > 0 ms, got ${every}`);
+    if (!(horizonMs > 0)) throw new RangeError(`horizon must be > 0 ms, got ${horizonMs}`);
+    this.grid = new DecisionGrid({
+      decisionIntervalMs: every,
+      feedLatencyMs: opts.feedLatencyMs,
+      maxSilenceMs: opts.maxSilenceMs,
+    });
+    this.engine = new FeatureEngine({
+      warmupMs: Math.max(opts.warmupMs ?? MAX_LOOKBACK_MS, MAX_LOOKBACK_MS),
+    });
+    this.queue = new LabelQueue(horizonMs);
   }
 
-  const n = out.n;
-  return {
-    X: out.x.slice(0, n * nf),
-    y: out.y.slice(0, n),
-    ts: out.ts.slice(0, n),
-    session: out.session.slice(0, n),
-    labelRecvTs: out.labelRecvTs.slice(0, n),
-    names: FEATURE_SET.names,
-    featureSetVersion: FEATURE_SET.version,
-    nRows: n,
-    nFeatures: nf,
-    sessionIds,
-    horizonMs,
-    decisionIntervalMs: every,
-    stats,
-  };
+  begin(src: SessionStart): void {
+    if (this.seq) throw new Error(`session ${this.sessionId} was not ended before session ${src.sessionId}`);
+    this.sessionIds.push(src.sessionId);
+    this.sessionId = src.sessionId;
+    this.seq = new SequencedBook(new TickScale(src.tickSize));
+    this.engine.reset();
+    this.queue.clear();
+    this.grid.reset(src.localFloor ?? -Infinity);
+    this.lastTs = src.clockFloor ?? -Infinity;
+    this.sampleFrom = src.sampleFromRecvTs ?? -Infinity;
+    this.sampling = this.sampleFrom === -Infinity;
+    this.labelRecv = NaN;
+    this.sawSnapshot = false;
+    this.afterGap = false;
+  }
+
+  // Gaps are acted on where they sit in the stream (the store yields a gap where it opened). Every sample still
+  // waiting for its label has its label window cross the gap; samples already labelled ended before it. The
+  // features restart, so no later sample's feature window reaches back across the gap.
+  private gapAt(): void {
+    this.afterGap = true;
+    this.stats.droppedForGap += this.queue.clear();
+    this.engine.reset();
+  }
+
+  push(ev: DatasetEvent): void {
+    const seq = this.seq;
+    if (!seq) throw new Error('an event was pushed outside a session: call begin() first');
+    const { stats, engine, queue, grid } = this;
+    stats.events++;
+    if (this.opts.onProgress && stats.events % 50_000 === 0) this.opts.onProgress(stats.events);
+    if (ev.kind === 'gap') {
+      stats.storedGaps++;
+      // As the Engine: a gap still open when stored invalidates the book until a fresh snapshot; sequence or
+      // crossed faults are found again by SequencedBook while replaying.
+      if (ev.gap.endTs === null) seq.invalidate();
+      this.gapAt();
+      return;
+    }
+    const local = grid.localTime(ev);
+    if (!this.sampling && local >= this.sampleFrom) this.sampling = true;
+    // The grid times this message proves passed (it was received after them) are sampled first, without it.
+    const mid = engine.mid(); // the mid for every local time in [lastLocal, local)
+    for (let d = grid.takeDue(local); d === d; d = grid.takeDue(local)) {
+      if (!this.sampling) {
+        // before the window: the book and the features warm up, no sample is taken
+      } else if (seq.valid && engine.compute(d, this.feats))
+        queue.push({ t: d, mid, row: Float32Array.from(this.feats) });
+      else stats.notWarm++;
+    }
+    if (grid.receive(local)) {
+      stats.silences++;
+      this.gapAt();
+    }
+    let ts = ev.ts;
+    if (ts < this.lastTs) ts = this.lastTs; // one non-decreasing exchange clock: arrival order wins over exchange stamps
+    this.lastTs = ts;
+    if (ev.kind === 'book') {
+      stats.bookMessages++;
+      // On depths above 1 Bybit sends a snapshot only on (re)subscription: a later one means the feed
+      // broke and resynced, whether or not a gap was recorded, so the windows must not span it.
+      // After a recorded gap this is its resync: restarting the warm-up here, not at the gap record, also
+      // keeps whatever arrived in between out of every feature window.
+      if (ev.type === 'snapshot') {
+        if (ev.depth > 1 && this.sawSnapshot) {
+          if (!this.afterGap) stats.detectedGaps++;
+          this.gapAt();
+        }
+        this.sawSnapshot = true;
+        this.afterGap = false;
+      }
+      const r = seq.apply(ev);
+      if (r.status === 'applied') {
+        if (r.restarted && ev.depth === 1) {
+          stats.detectedGaps++;
+          this.gapAt();
+        }
+        // Feature stamps as the Engine's: exchange time, never after the message was received.
+        engine.onBook(seq.book, ts < local ? ts : local);
+      } else if (r.status === 'gap') {
+        stats.detectedGaps++;
+        this.gapAt();
+      }
+    } else {
+      for (const t of ev.trades) {
+        stats.trades++;
+        engine.onTrade(t, t.ts < local ? t.ts : local); // its fill time, never after it was received
+      }
+    }
+    // Labels whose horizon ends in [lastLocal, local) take the mid of that interval — but only now that this
+    // event applied cleanly: had it revealed a break (sequence, resync), the interval was not trustworthy
+    // and gapAt() above already dropped those samples.
+    if (queue.size > 0 && mid === mid) {
+      this.labelRecv = ev.recvTs;
+      queue.resolve(local, mid, this.emit);
+    }
+  }
+
+  /** Ends the session: the samples still waiting for their label have none. */
+  end(): void {
+    this.stats.droppedAtEnd += this.queue.clear();
+    this.seq = null;
+  }
+
+  finish(): Dataset {
+    if (this.seq) this.end();
+    const { out, opts } = this;
+    const n = out.n;
+    const nf = N_FEATURES;
+    return {
+      X: out.x.slice(0, n * nf),
+      y: out.y.slice(0, n),
+      ts: out.ts.slice(0, n),
+      session: out.session.slice(0, n),
+      labelRecvTs: out.labelRecvTs.slice(0, n),
+      names: FEATURE_SET.names,
+      featureSetVersion: FEATURE_SET.version,
+      nRows: n,
+      nFeatures: nf,
+      sessionIds: [...this.sessionIds],
+      horizonMs: opts.horizonMs,
+      decisionIntervalMs: opts.decisionIntervalMs,
+      stats: { ...this.stats },
+    };
+  }
+}
+
+export function buildDataset(sources: Iterable<DatasetSource>, opts: DatasetOptions): Dataset {
+  const b = new DatasetBuilder(opts);
+  for (const src of sources) {
+    b.begin(src);
+    for (const ev of src.events) b.push(ev);
+    b.end();
+  }
+  return b.finish();
 }
 
 /** A time window of stored data, in local receive time (ms) like readSession's options. */

@@ -91,6 +91,20 @@ export interface SessionRows {
   stats: DatasetStats;
 }
 
+/** The rows of a dataset built from one session only. */
+export function rowsOf(ds: Dataset, sessionId: number): SessionRows {
+  return {
+    sessionId,
+    nRows: ds.nRows,
+    nFeatures: ds.nFeatures,
+    X: ds.X,
+    y: ds.y,
+    ts: ds.ts,
+    labelRecvTs: ds.labelRecvTs,
+    stats: ds.stats,
+  };
+}
+
 interface CacheRow {
   n_rows: number;
   n_features: number;
@@ -278,16 +292,7 @@ export function sessionRows(
     ],
     opts,
   );
-  const rows: SessionRows = {
-    sessionId: s.id,
-    nRows: ds.nRows,
-    nFeatures: ds.nFeatures,
-    X: ds.X,
-    y: ds.y,
-    ts: ds.ts,
-    labelRecvTs: ds.labelRecvTs,
-    stats: ds.stats,
-  };
+  const rows = rowsOf(ds, s.id);
   // A session still being written (a recording, the app's live feed) changes before the next read: storing its
   // rows would only cost a write that contends with the recorder's.
   if (o.write !== false && s.endedAt !== null) writeCachedRows(db, rows, fKey, dKey, o.now);

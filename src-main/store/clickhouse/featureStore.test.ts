@@ -13,8 +13,16 @@ import { openDb, type Db } from '../db.ts';
 import { getSession } from '../sessions.ts';
 import { storeEvents } from '../testing/storeEvents.ts';
 import { lit, openClickHouse, queryJson, type ClickHouseStore } from './connection.ts';
-import { insertEntry, readStoreRows, storeSessionKey, writeStoreRows } from './featureStore.ts';
+import { getSession as getStoreSession } from './catalogue.ts';
+import {
+  buildRowsInStore,
+  insertEntry,
+  readStoreRows,
+  storeSessionKey,
+  writeStoreRows,
+} from './featureStore.ts';
 import { copySessionToClickHouse } from './mirror.ts';
+import { copyForTraining } from './trainingCopy.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './testServer.ts';
 
 const skip = clickhouseSkipReason();
@@ -50,9 +58,13 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
     db = openDb(path.join(dir, 'src.db'));
     sqliteSession(db, 4000);
     sqliteSession(db, 3999); // the same messages but the last: another session's data
+    // Several of the store reader's pages (4096 events), and still being recorded (open) in both stores.
+    sqliteSession(db, 10_000);
+    db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = 3').run();
     ch = await openClickHouse(server.url('features'));
     expect(await copySessionToClickHouse(db, 1, ch)).toBe(1);
     expect(await copySessionToClickHouse(db, 2, ch)).toBe(2);
+    expect(await copySessionToClickHouse(db, 3, ch)).toBe(3);
     rows = sessionRows(db, 1, OPTS, { write: false }).rows;
     expect(rows.nRows).toBeGreaterThan(50);
   }, 120_000);
@@ -137,5 +149,74 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
     expect(await readStoreRows(ch, 1, fKey, dKey)).toBeNull();
     await writeStoreRows(ch, rows, fKey, dKey);
     same(rows, (await readStoreRows(ch, 1, fKey, dKey))!);
+  });
+
+  it('rows built straight from the store are a replay of the same session in SQLite, across pages, with its identity', async () => {
+    for (const id of [1, 3]) {
+      const info = (await getStoreSession(ch, id))!;
+      const seen: number[] = [];
+      const b = await buildRowsInStore(ch, info, OPTS, { onProgress: (n) => seen.push(n) });
+      same(sessionRows(db, id, OPTS, { write: false }).rows, b.rows);
+      expect(b.identity).toEqual(sessionIdentity(db, id));
+      expect(b.events).toBe(getSession(db, id)!.messages);
+      expect(seen.at(-1)).toBe(b.events);
+    }
+    expect(getSession(db, 3)!.messages).toBeGreaterThan(2 * 4096);
+  });
+
+  it('a training copy holds session records only: rows from the cache or built from the store, stored when asked', async () => {
+    const opts = { decisionIntervalMs: 2000, horizonMs: 4000 }; // a feature key no other test stored rows under
+    const steps: string[] = [];
+    const c1 = await copyForTraining(ch, [1, 3], {
+      features: opts,
+      onStep: (st) => {
+        if ('building' in st && st.done) steps.push(`built ${st.sessionId}`);
+      },
+    });
+    try {
+      expect([c1.fromCache, c1.built, c1.stored, steps]).toEqual([[], [1, 3], [], ['built 1', 'built 3']]);
+      const file = openDb(c1.file, { mustExist: true });
+      try {
+        // No raw data reached this machine: the file holds the two records, one of them still open.
+        expect(file.prepare('SELECT count(*) FROM l2_updates').pluck().get()).toBe(0);
+        expect(file.prepare('SELECT count(*) FROM trades').pluck().get()).toBe(0);
+        expect(file.prepare('SELECT id, ended_at IS NULL FROM sessions ORDER BY id').raw().all()).toEqual([
+          [1, 0],
+          [3, 1],
+        ]);
+      } finally {
+        file.close();
+      }
+      c1.storeFeatures.rows.forEach((r, i) =>
+        same(sessionRows(db, [1, 3][i], opts, { write: false }).rows, r),
+      );
+      expect(c1.storeFeatures.identities).toEqual([sessionIdentity(db, 1), sessionIdentity(db, 3)]);
+      expect(c1.storeFeatures.featureKey).toBe(featureKey(opts));
+    } finally {
+      c1.dispose();
+    }
+    expect(fs.existsSync(c1.file)).toBe(false);
+    // A read-only run stored nothing; a training stores the closed session's rows (the open one changes yet).
+    const c2 = await copyForTraining(ch, [1, 3], { features: { ...opts, store: true } });
+    c2.dispose();
+    expect([c2.fromCache, c2.built, c2.stored, c2.storeError]).toEqual([[], [1, 3], [1], null]);
+    const c3 = await copyForTraining(ch, [1, 3], { features: opts });
+    c3.dispose();
+    expect([c3.fromCache, c3.built]).toEqual([[1], [3]]);
+    same(sessionRows(db, 1, opts, { write: false }).rows, c3.storeFeatures.rows[0]);
+    // Aborted while it builds: it stops and leaves no file behind.
+    const tmpRoot = fs.mkdtempSync(path.join(dir, 'abort-'));
+    const abort = new AbortController();
+    await expect(
+      copyForTraining(ch, [3], {
+        tmpRoot,
+        signal: abort.signal,
+        features: opts,
+        onStep: (st) => {
+          if ('building' in st) abort.abort();
+        },
+      }),
+    ).rejects.toThrow(/abort/i);
+    expect(fs.readdirSync(tmpRoot)).toEqual([]);
   });
 });

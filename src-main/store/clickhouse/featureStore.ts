@@ -9,11 +9,13 @@ import {
   identityOf,
   type DataIdentity,
 } from '../../model/dataIdentity.ts';
+import { DatasetBuilder, type DatasetOptions } from '../../model/dataset.ts';
 import {
   dataKeyOf,
   decodeRows,
   EDGE_EVENTS,
   encodeRows,
+  rowsOf,
   type EncodedRows,
   type SessionRows,
 } from '../../model/featureCache.ts';
@@ -28,7 +30,7 @@ import {
   queryBytes,
   type ClickHouseStore,
 } from './connection.ts';
-import { readSession } from './reader.ts';
+import { readSession, readSessionPages } from './reader.ts';
 import { FEATURE_CACHE_DDL } from './schema.ts';
 import { RowBinaryReader, RowBinaryWriter } from './rowBinary.ts';
 
@@ -71,6 +73,45 @@ export async function sessionKeyOf(ch: ClickHouseStore, s: SessionInfo): Promise
   const head = await firstEvents(ch, s.id, FINGERPRINT_MESSAGES);
   const tail = s.lastRecvTs === null ? [] : await allEvents(readSession(ch, s.id, { fromTs: s.lastRecvTs }));
   return { session: s, dataKey: dataKeyOf(s, head, tail), identity: identityOf(s, fingerprintOf(head)) };
+}
+
+/** A session's rows built from the store's raw data (buildRowsInStore), with the identity of that data. */
+export interface BuiltRows {
+  rows: SessionRows;
+  identity: DataIdentity;
+  events: number;
+}
+
+/**
+ * Builds a session's rows by replaying its raw data page by page straight from the store (DatasetBuilder: the rows a
+ * replay of an SQLite copy gives), so a training, predictions or diagnose run needs no local copy of the depth. It
+ * awaits between pages, so a caller on an event loop (the app's engine) keeps running.
+ */
+export async function buildRowsInStore(
+  ch: ClickHouseStore,
+  s: SessionInfo,
+  opts: DatasetOptions,
+  o: { signal?: AbortSignal; onProgress?: (events: number) => void } = {},
+): Promise<BuiltRows> {
+  const b = new DatasetBuilder(opts);
+  b.begin({ sessionId: s.id, tickSize: s.tickSize });
+  // The identity hashes the first messages: held while they pass, as a copy would have stored them.
+  const head: StoredEvent[] = [];
+  let messages = 0;
+  let events = 0;
+  for await (const page of readSessionPages(ch, s.id)) {
+    o.signal?.throwIfAborted();
+    for (const ev of page) {
+      if (messages < FINGERPRINT_MESSAGES) {
+        head.push(ev);
+        if (ev.kind !== 'gap') messages++;
+      }
+      b.push(ev);
+    }
+    events += page.length;
+    o.onProgress?.(events);
+  }
+  return { rows: rowsOf(b.finish(), s.id), identity: identityOf(s, fingerprintOf(head)), events };
 }
 
 /** True when the server says the table is not there (a store created before the cache, opened read-only). */
