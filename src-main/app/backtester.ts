@@ -24,6 +24,7 @@ import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
 import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { Predictor } from '../model/predictor.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { toMetricsView } from './enginePipeline.ts';
@@ -185,9 +186,11 @@ export function makeBacktester(o: {
   walkForwardDir?: string;
   /**
    * A ClickHouse store the worker replays sessions from (BacktestJob.clickhouse); `db` then holds their stand-in
-   * records and the runs. Walk-forward backtests need the session in `db` itself.
+   * records and the runs. A walk-forward backtest there also needs the session's rows (storeFeatures).
    */
   clickhouse?: string;
+  /** The rows a walk-forward backtest's models learn from when the session is a ClickHouse store's. */
+  storeFeatures?: StoreFeatures;
 }): Backtester {
   return async ({ sessionId, thresholds, walkForward, onProgress, signal }) => {
     const file = o.db.memory ? '' : o.db.name;
@@ -215,6 +218,8 @@ export function makeBacktester(o: {
             thresholds,
             maxEquityPoints: MAX_EQUITY_POINTS,
             walkForward: { ...walkForward, outDir, createdAt: now },
+            clickhouse: o.clickhouse,
+            storeFeatures: o.storeFeatures,
           },
           {
             signal,

@@ -1,14 +1,13 @@
 // The app over a ClickHouse store (config db = clickhouse://HOST:PORT/DATABASE), for a trader whose sessions live on
 // a server. Collect records into the store; the session list, a session's quality, replays and Backtest read it (the
 // backtest worker replays the session from the store page by page, as `l2desk backtest` does, and records its runs in
-// a small temporary file). Retrain copies no raw data either: a closed session's features come from the store's
-// feature cache, the others' are built by replaying them straight from the store (and stored in its cache when the
-// session is closed), as `l2desk train` does; its worker gets them beside a small file of session records. A
-// walk-forward Backtest copies its session into a temporary SQLite file (its window models train in workers that
-// replay SQLite). Backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…` lists them.
-// What stays on this machine: the models folder, walk-forward model folders beside it, and the traded feed kept for
-// live retraining (retrain.feed_keep), a rolling working file there, which Retrain learns from too (copied into its
-// temporary file beside the store's session records).
+// a small temporary file). No raw data is copied to this machine: Retrain and a walk-forward Backtest's window models
+// learn from rows that come from the store's feature cache or are built by replaying the session straight from the
+// store (and stored in its cache when the session is closed), as `l2desk train` does; their workers get them beside a
+// small file of session records. Backtest runs are saved back into the store, where `l2desk runs --db clickhouse://…`
+// lists them. What stays on this machine: the models folder, walk-forward model folders beside it, and the traded
+// feed kept for live retraining (retrain.feed_keep), a rolling working file there, which Retrain learns from too
+// (copied into its temporary file beside the store's session records).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +22,7 @@ import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { copySqliteSession } from '../store/clickhouse/mirror.ts';
 import { copyForTraining, emptyTrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { listSessions as listSqliteSessions, type SessionInfo } from '../store/sessions.ts';
 import { makeBacktester } from './backtester.ts';
 import { makeCollector } from './collector.ts';
@@ -49,36 +49,6 @@ export interface ClickHouseApp {
   close(): Promise<void>;
 }
 
-/**
- * The sessions `ids` of the store copied into a temporary SQLite file under their own ids (a model's metadata names
- * the sessions it learnt from; trainingCopy.ts), handed to `use`; the file is deleted afterwards, whatever happened.
- */
-async function withCopy<T>(
-  ch: ClickHouseStore,
-  ids: readonly number[],
-  onCopied: (sessionId: number, events: number) => void,
-  use: (db: Db) => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
-  const copy = await copyForTraining(ch, ids, {
-    signal,
-    onStep: (st) => {
-      if ('copying' in st) onCopied(st.sessionId, st.events);
-    },
-  });
-  try {
-    const db = openDb(copy.file);
-    try {
-      signal?.throwIfAborted();
-      return await use(db);
-    } finally {
-      db.close();
-    }
-  } finally {
-    copy.dispose();
-  }
-}
-
 export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Promise<ClickHouseApp> {
   let sessions = await listSessions(ch);
   // A stand-in for ReplaySource's SQLite handle, which it never reads when it is given the session's pages.
@@ -88,8 +58,11 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
     if (!s) throw new Error(`no stored session #${id}`);
     return s;
   };
-  const copyNote = (id: number, events: number) =>
-    `copying session #${id} from ${ch.name} (${events} events)`;
+  const featureParams = () => ({
+    decisionIntervalMs: config.features.decision_interval,
+    horizonMs: config.model.horizon,
+    feedLatencyMs: config.trading.feed_latency,
+  });
   const buildNote = (id: number, events: number) =>
     `building the features of session #${id} from ${ch.name} (${events} events read)`;
   return {
@@ -134,12 +107,7 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
           ? emptyTrainingCopy()
           : await copyForTraining(ch, ids, {
               signal: a.signal,
-              features: {
-                decisionIntervalMs: config.features.decision_interval,
-                horizonMs: config.model.horizon,
-                feedLatencyMs: config.trading.feed_latency,
-                store: true,
-              },
+              features: { ...featureParams(), store: true },
               onStep: (st) => {
                 if ('fromCache' in st)
                   note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
@@ -173,8 +141,8 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
     backtester: (o) => async (a) => {
       const id = known(a.sessionId).id;
       // The runs are the store's like the sessions: `l2desk runs --db clickhouse://…` shows them.
-      const run = async (db: Db, clickhouse?: string) => {
-        const out = await makeBacktester({ config, db, ...o, clickhouse })(a);
+      const run = async (db: Db, storeFeatures?: StoreFeatures) => {
+        const out = await makeBacktester({ config, db, ...o, clickhouse: ch.name, storeFeatures })(a);
         await saveRuns(ch, db).catch((e: Error) => {
           throw new Error(
             `the backtest ran, but saving its runs into ${ch.name} failed (${e.message}); run it again once the ` +
@@ -183,16 +151,34 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         });
         return out;
       };
-      // A walk-forward run trains its window models in workers that read SQLite: the session is copied.
-      if (a.walkForward)
-        return withCopy(ch, [id], (sid, events) => a.onProgress(0, copyNote(sid, events)), run, a.signal);
-      // Otherwise the worker replays it from the store; the file holds the session's stand-in record and the runs.
+      // A walk-forward run's window models learn from the session's rows (from the store's feature cache, or built
+      // from the store and stored there); its file holds the session's record and the runs. The worker replays the
+      // session from the store in both cases.
+      if (a.walkForward) {
+        const copy = await copyForTraining(ch, [id], {
+          signal: a.signal,
+          features: { ...featureParams(), store: true },
+          onStep: (st) => {
+            if ('building' in st && !st.done) a.onProgress(0, buildNote(st.sessionId, st.events));
+          },
+        });
+        try {
+          const db = openDb(copy.file);
+          try {
+            return await run(db, copy.storeFeatures);
+          } finally {
+            db.close();
+          }
+        } finally {
+          copy.dispose();
+        }
+      }
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-backtest-'));
       try {
         const db = openDb(path.join(dir, 'runs.db'));
         try {
           await standInSessions(ch, db, [id]);
-          return await run(db, ch.name);
+          return await run(db);
         } finally {
           db.close();
         }

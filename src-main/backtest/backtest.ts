@@ -18,6 +18,7 @@ import type { PortfolioSnapshot } from '../trading/portfolio.ts';
 import type { Fill, Order } from '../trading/types.ts';
 import type { DataIdentity } from '../model/dataIdentity.ts';
 import { sameDataAs, timeOverlapCounts, type SameDataMatch } from './sameData.ts';
+import { sessionIdentity } from '../model/dataIdentity.ts';
 import type { WalkForwardSection } from './walkForwardReport.ts';
 
 /** What a model was trained on (its metadata's `training`): epoch ms of the first and last training row. */
@@ -34,6 +35,11 @@ export interface BacktestOptions {
   sessionId: number;
   /** The session from another store (ClickHouse): replayed instead of reading `db`, which then only holds runs. */
   data?: StoredSessionData;
+  /**
+   * What the session is (dataIdentity.ts) when `db` holds only its record (`data` from a ClickHouse store): the
+   * in-sample check recognises the model's own training data on another clock by it. Default: read from `db`.
+   */
+  identity?: DataIdentity | null;
   /**
    * Read the session ahead in a worker thread (sessionPrefetch.ts; the same events) when `db` is a file. Default:
    * config store.read_ahead (auto: when the session holds at least READ_AHEAD_MIN_MESSAGES messages; below that a
@@ -499,9 +505,14 @@ export async function runBacktest(
   const spanAt = o.trainingAt ?? (training ? () => training : null);
   // One model: is this session its own training data on another clock? (Walk-forward models train on this session's
   // earlier windows by construction: their spans say all there is to say.)
-  const same = o.trainingAt ? null : sameDataAs(o.db, o.sessionId, training?.data);
+  const here = o.trainingAt
+    ? null
+    : o.identity !== undefined
+      ? o.identity
+      : sessionIdentity(o.db, o.sessionId);
+  const same = o.trainingAt ? null : sameDataAs(here, training?.data);
   // A simulated session under another random seed is another market path: overlapping times do not make it in-sample.
-  const timeCounts = o.trainingAt ? true : timeOverlapCounts(o.db, [o.sessionId], training?.data);
+  const timeCounts = o.trainingAt ? true : timeOverlapCounts([here], training?.data);
   let inSample: InSampleSummary | null = null;
   for (let i = 0; i < o.thresholds.length; i++) {
     const model =

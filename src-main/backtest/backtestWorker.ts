@@ -2,13 +2,15 @@
 // Predictor, runs runBacktest off the caller's thread and records its runs like `l2desk backtest`, streams replay
 // progress, and stops when asked (marking the runs it started as ended and cancelled). Started by runInWorker.ts.
 // A walk-forward job runs runWalkForward here instead (its models are trained by trainer workers started from here).
-// A job on a ClickHouse store replays the session from the store; its database file holds the runs only.
+// A job on a ClickHouse store replays the session from the store; its database file holds the session's record and the
+// runs (a walk-forward job's models learn from the session's rows, given with the job).
 import { parentPort, workerData } from 'node:worker_threads';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { Predictor } from '../model/predictor.ts';
 import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { storeIdentity } from '../store/clickhouse/featureStore.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
 import { openDb } from '../store/db.ts';
 import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
@@ -51,8 +53,10 @@ async function run(): Promise<void> {
   let ch: ClickHouseStore | null = null;
   try {
     const wf = job.walkForward;
-    if (job.clickhouse && wf)
-      throw new Error('a walk-forward backtest reads an SQLite file, not a ClickHouse store');
+    if (job.clickhouse && wf && !job.storeFeatures)
+      throw new Error(
+        "a walk-forward backtest on a ClickHouse store needs the session's features beside the job",
+      );
     // A ClickHouse store's session is read from the store here, as `l2desk backtest` reads it: no local copy.
     ch = job.clickhouse ? await openClickHouse(job.clickhouse, { mustExist: true }) : null;
     const stored = ch ? await chCatalogue.getSession(ch, job.sessionId) : undefined;
@@ -99,6 +103,7 @@ async function run(): Promise<void> {
       result = await runWalkForward({
         ...common,
         dbFile: job.dbFile,
+        storeFeatures: job.storeFeatures,
         trainWindowMs: wf.trainWindowMs,
         everyMs: wf.everyMs,
         outDir: wf.outDir,
@@ -113,6 +118,8 @@ async function run(): Promise<void> {
       const p = predictor as Predictor;
       result = await runBacktest({
         ...common,
+        // The session's record in `db` alone says too little to recognise the model's training data on another clock.
+        identity: store && stored ? await storeIdentity(store, stored) : undefined,
         model: new PredictorModel(p),
         modelPath: job.modelPath,
         training: p.meta.training,

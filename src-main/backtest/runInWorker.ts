@@ -3,7 +3,7 @@
 // result is the same report an in-process runBacktest gives (runInWorker.test.ts proves it).
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../src-shared/config.ts';
-import type { PipelineProgress } from '../model/trainPipeline.ts';
+import type { PipelineProgress, StoreFeatures } from '../model/trainPipeline.ts';
 import type { BacktestReport, PassResult } from './backtest.ts';
 import type { WalkForwardModelRow } from './walkForwardReport.ts';
 
@@ -15,9 +15,15 @@ export interface BacktestJob {
   sessionId: number;
   /**
    * A ClickHouse store (clickhouse://HOST:PORT/DATABASE) the session is replayed from, page by page, as `l2desk
-   * backtest` does; `dbFile` then holds only the session's stand-in record and the runs. Not with walkForward.
+   * backtest` does; `dbFile` then holds only the session's stand-in record and the runs. A walk-forward job on a
+   * store needs storeFeatures.
    */
   clickhouse?: string;
+  /**
+   * A walk-forward job on a ClickHouse store: the session's rows (from the store's feature cache or built from the
+   * store), which its window models learn from; `dbFile` holds the session's record (store/clickhouse/trainingCopy.ts).
+   */
+  storeFeatures?: StoreFeatures;
   modelPath: string;
   config: Config;
   thresholds: number[];

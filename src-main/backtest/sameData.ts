@@ -14,15 +14,12 @@ export interface SameDataMatch {
   offset_ms: number;
 }
 
-/** The first training session (of `data`, the model's metadata training.data) that `sessionId` repeats, or null. */
+/** The first training session (of `data`, the model's metadata training.data) that the session `here` repeats. */
 export function sameDataAs(
-  db: Db,
-  sessionId: number,
+  here: DataIdentity | null,
   data: readonly DataIdentity[] | undefined,
 ): SameDataMatch | null {
-  if (!data || data.length === 0) return null;
-  const here = sessionIdentity(db, sessionId);
-  if (!here) return null;
+  if (!data || data.length === 0 || !here) return null;
   for (const d of data) {
     const reason = sameData(here, d);
     if (reason)
@@ -40,20 +37,29 @@ export function sameDataAs(
 }
 
 /**
- * Whether a decision's time inside the training span makes it in-sample for these sessions: false only when every
- * session is provably other data than every training session (simulated under other random seeds), true when the
- * model's metadata does not say what it trained on (older models: time is all there is to compare).
+ * Whether a decision's time inside the training span makes it in-sample for these sessions (their identities, null
+ * for one that is not there): false only when every session is provably other data than every training session
+ * (simulated under other random seeds), true when the model's metadata does not say what it trained on (older models:
+ * time is all there is to compare).
  */
 export function timeOverlapCounts(
+  sessions: readonly (DataIdentity | null)[],
+  data: readonly DataIdentity[] | undefined,
+): boolean {
+  if (!data || data.length === 0 || sessions.length === 0) return true;
+  return !sessions.every((here) => here !== null && data.every((d) => provablyOtherData(here, d)));
+}
+
+/** timeOverlapCounts of sessions stored in `db`. */
+export function storedTimeOverlapCounts(
   db: Db,
   sessionIds: readonly number[],
   data: readonly DataIdentity[] | undefined,
 ): boolean {
-  if (!data || data.length === 0 || sessionIds.length === 0) return true;
-  return !sessionIds.every((id) => {
-    const here = sessionIdentity(db, id);
-    return here !== null && data.every((d) => provablyOtherData(here, d));
-  });
+  return timeOverlapCounts(
+    sessionIds.map((id) => sessionIdentity(db, id)),
+    data,
+  );
 }
 
 /** Words for reports: why this session counts as the model's training data. */

@@ -16,6 +16,7 @@ import {
   settingsFromConfig,
   trainModelFromDb,
   type PipelineProgress,
+  type StoreFeatures,
   type TrainSettings,
 } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
@@ -100,6 +101,11 @@ export interface WalkForwardOptions extends Omit<
 > {
   /** The database file (the trainer worker opens its own connection). */
   dbFile: string;
+  /**
+   * The session's rows when dbFile holds only its record (a ClickHouse store's session, trainingCopy.ts; the replay
+   * then reads the store through `data`): each window's model learns from them, cut to its window.
+   */
+  storeFeatures?: StoreFeatures;
   trainWindowMs: number;
   everyMs: number;
   /** Where the models go (X.onnx + X.json per window, and walkforward.json); created if missing. */
@@ -128,7 +134,7 @@ export async function runWalkForward(
   o: WalkForwardOptions,
 ): Promise<{ report: BacktestReport; passes: PassResult[] }> {
   const db: Db = o.db;
-  const s = getSession(db, o.sessionId);
+  const s = o.data?.session ?? getSession(db, o.sessionId);
   if (!s) throw new Error(`no session ${o.sessionId} in ${db.name}`);
   if (s.firstRecvTs === null || s.lastRecvTs === null) throw new Error(`session ${s.id} holds no data`);
   const horizonMs = o.config.model.horizon;
@@ -180,6 +186,7 @@ export async function runWalkForward(
             feedLatencyMs: o.config.trading.feed_latency,
             fromTs: w.trainFrom,
             toTs: w.trainTo,
+            storeFeatures: o.storeFeatures,
           },
           settings,
           outPath,

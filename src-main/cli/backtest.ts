@@ -25,6 +25,7 @@ import { Predictor } from '../model/predictor.ts';
 import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
+import { storeIdentity } from '../store/clickhouse/featureStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
@@ -303,8 +304,10 @@ export async function run(argv: string[]): Promise<number> {
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
   // A ClickHouse store: the session is replayed from it, the runs are recorded in an in-memory database and then
-  // saved into the store whole (runStore.ts). --walk-forward trains in worker threads that read an SQLite file: the
-  // session is copied into a temporary one (trainingCopy.ts), which also records the runs until they are saved.
+  // saved into the store whole (runStore.ts). --walk-forward's window models learn from the session's rows, read from
+  // the store's feature cache or built straight from the store (and stored there; trainingCopy.ts): its trainer
+  // workers get them beside a temporary file of the session's record, which also records the runs until they are
+  // saved. No raw data is copied to this machine.
   const clickhouse = isClickHouseUrl(dbFile);
   if (!clickhouse && !fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
   const ch = clickhouse ? await openClickHouse(dbFile, { mustExist: true }) : null;
@@ -313,7 +316,20 @@ export async function run(argv: string[]): Promise<number> {
     const id =
       args.str('session') !== undefined ? args.num('session') : (await chCatalogue.latestSession(ch))?.id;
     if (id !== undefined && (await chCatalogue.getSession(ch, id)))
-      copy = await copyForTraining(ch, [id]).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
+      copy = await copyForTraining(ch, [id], {
+        features: {
+          decisionIntervalMs: config.features.decision_interval,
+          horizonMs: config.model.horizon,
+          feedLatencyMs: config.trading.feed_latency,
+          store: true,
+        },
+        onStep: (st) => {
+          if ('fromCache' in st)
+            console.log(`session ${st.sessionId}: features from ${ch.name}'s feature cache`);
+          else if ('building' in st && st.done)
+            console.log(`session ${st.sessionId}: features built from ${ch.name} (${st.events} events read)`);
+        },
+      }).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
   }
   const db = openDb(copy ? copy.file : ch ? ':memory:' : dbFile);
   const record = !args.bool('no-record');
@@ -365,6 +381,8 @@ export async function run(argv: string[]): Promise<number> {
       const { report } = await runWalkForward({
         db,
         dbFile: copy ? copy.file : dbFile,
+        storeFeatures: copy?.storeFeatures,
+        data,
         sessionId,
         config,
         thresholds,
@@ -402,6 +420,8 @@ export async function run(argv: string[]): Promise<number> {
         db,
         sessionId,
         data,
+        // The session's record alone says too little to recognise the model's own training data on another clock.
+        identity: ch ? await storeIdentity(ch, s) : undefined,
         config,
         model: new PredictorModel(predictor),
         modelPath,

@@ -20,6 +20,8 @@ import type { EncodedRows } from '../model/featureCache.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { createSession as createSqliteSession } from '../store/sessions.ts';
 import { l2desk } from './testing/runCli.ts';
+import { PROJECT_ROOT } from '../config/loadConfig.ts';
+import { sessionIdentity } from '../model/dataIdentity.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
@@ -118,6 +120,50 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     expect(again.err).toContain('was imported before (same content) as session 1: skipped');
     const after = await json<CheckReport>('db', 'check', '--db', ch, '--json');
     expect(after.tables.sessions).toBe(1);
+
+    // A model that learnt from this recording a month earlier (its metadata names the data by its fingerprint): a
+    // backtest on the store knows the session is the model's own training data on another clock, as on the file,
+    // though the store's session is replayed without a local copy; so does `runs report` over the store.
+    const MONTH = 30 * 86_400_000;
+    const sqlite = openDb(file, { mustExist: true });
+    const own = sessionIdentity(sqlite, 1)!;
+    sqlite.close();
+    const meta = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'models', 'default.json'), 'utf8')) as {
+      training: Record<string, unknown>;
+    };
+    meta.training = {
+      ...meta.training,
+      from_ts: own.first_recv_ts - MONTH,
+      to_ts: own.first_recv_ts - MONTH + 3_600_000,
+      sessions: [7],
+      data: [{ ...own, session: 7, first_recv_ts: own.first_recv_ts - MONTH }],
+    };
+    const model = path.join(dir, 'month-earlier.onnx');
+    fs.copyFileSync(path.join(PROJECT_ROOT, 'models', 'default.onnx'), model);
+    fs.writeFileSync(model.replace(/\.onnx$/, '.json'), JSON.stringify(meta));
+    const inSample = async (db: string, tag: string) => {
+      const out = path.join(dir, `own-${tag}.json`);
+      const r = await l2desk('backtest', '--db', db, '--model', model, '--threshold', '0.5', '--report', out);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { in_sample: Record<string, unknown> };
+      const rr = path.join(dir, `own-runs-${tag}.json`);
+      expect((await l2desk('runs', 'report', '1', '--db', db, '--out', rr)).code).toBe(0);
+      const again = JSON.parse(fs.readFileSync(rr, 'utf8')) as { in_sample: Record<string, unknown> };
+      return [report.in_sample, again.in_sample];
+    };
+    const [fromFile, fromFileRuns] = await inSample(file, 's');
+    const [fromStore, fromStoreRuns] = await inSample(ch, 'c');
+    expect(fromFile.same_data).toEqual({
+      reason: 'fingerprint',
+      training_session: 7,
+      source: own.source,
+      seed: null,
+      offset_ms: MONTH,
+    });
+    expect(fromFile.in_sample).toBeGreaterThan(0);
+    expect(fromStore).toEqual(fromFile);
+    expect(fromFileRuns).toEqual(fromFile);
+    expect(fromStoreRuns).toEqual(fromFile);
   }, 180_000);
 
   it('train, predictions, diagnose, backtest runs and db quality agree with the SQLite store on the same session', async () => {
@@ -320,6 +366,9 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const ws = await walkForward(file, 's');
     const wc = await walkForward(ch, 'c');
     expect(wc.out).toContain(`runs 3 stored in ${ch}`);
+    // Its models learnt from the session's rows in the store's feature cache (stored by the training above): the
+    // session's raw data was only replayed from the store, never copied.
+    expect(wc.out).toContain(`session 1: features from ${ch}'s feature cache`);
     // The two runs write their models to different folders.
     const models = (x: unknown) =>
       noTimes(JSON.parse(JSON.stringify(x).split('wf-models-c').join('wf-models-s')));

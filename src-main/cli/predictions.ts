@@ -12,7 +12,7 @@ import { cachedDataset } from '../model/featureCache.ts';
 import { quantiles } from '../model/metrics.ts';
 import type { Predictor } from '../model/predictor.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
-import { timeOverlapCounts } from '../backtest/sameData.ts';
+import { storedTimeOverlapCounts } from '../backtest/sameData.ts';
 import type { TrainingSpan } from '../backtest/backtest.ts';
 import type { Db } from '../store/db.ts';
 import { copyIfClickHouse } from '../store/clickhouse/trainingCopy.ts';
@@ -111,7 +111,7 @@ export function inSampleOfStored(
   ts: Float64Array,
   training: TrainingSpan,
 ): number {
-  return timeOverlapCounts(db, sessionIds, training.data) ? inSampleCount(ts, training) : 0;
+  return storedTimeOverlapCounts(db, sessionIds, training.data) ? inSampleCount(ts, training) : 0;
 }
 
 export function inSampleCount(ts: Float64Array, training: { from_ts: number; to_ts: number }): number {

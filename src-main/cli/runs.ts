@@ -36,6 +36,9 @@ import type { Fill, Liquidity, Side } from '../trading/types.ts';
 import { Args, UsageError } from './args.ts';
 import { costsLine, tradesLine } from './backtest.ts';
 import { sameDataAs, timeOverlapCounts } from '../backtest/sameData.ts';
+import { sessionIdentity, type DataIdentity } from '../model/dataIdentity.ts';
+import { getSession as chGetSession } from '../store/clickhouse/catalogue.ts';
+import { storeIdentity } from '../store/clickhouse/featureStore.ts';
 
 export const summary = 'list stored paper/backtest runs, show one, re-render its report';
 
@@ -443,6 +446,8 @@ export function reportOfRuns(
   file: string,
   ids: readonly number[],
   maxEquityPoints = 2000,
+  /** What the runs' session is when `db` holds only its record (a ClickHouse store's runs); default: read from db. */
+  identity?: DataIdentity | null,
 ): BacktestReport {
   const loaded = ids.map((id) => loadRun(db, file, id));
   const runs = loaded.map((x) => x.detail);
@@ -469,8 +474,9 @@ export function reportOfRuns(
     .all(first.run.id) as number[];
   const one = swaps.length === 0 ? span(first.run.model) : null;
   // One model: the session may be its own training data on another clock (see backtest's in-sample basis).
-  const same = s && one ? sameDataAs(db, s.id, one.data) : null;
-  const timeCounts = s && one ? timeOverlapCounts(db, [s.id], one.data) : true;
+  const here = s && one ? (identity !== undefined ? identity : sessionIdentity(db, s.id)) : null;
+  const same = s && one ? sameDataAs(here, one.data) : null;
+  const timeCounts = s && one ? timeOverlapCounts([here], one.data) : true;
   const inSample = inSampleOf(decisions, known ? spanAt : null, one, same, timeCounts);
   const samplingMs = first.metrics.samplingMs;
   return {
@@ -617,6 +623,27 @@ function printDetail(d: RunDetail): void {
     );
 }
 
+/**
+ * On a ClickHouse store, what the session of runs `ids` is (their copy holds only its record): the in-sample check
+ * recognises the model's own training data on another clock by it. Undefined for an SQLite file (read there).
+ */
+async function storeIdentityOfRuns(
+  file: string,
+  db: Db,
+  ids: readonly number[],
+): Promise<DataIdentity | null | undefined> {
+  if (!isClickHouseUrl(file) || ids.length === 0) return undefined;
+  const sid = db.prepare('SELECT session_id FROM runs WHERE id = ?').pluck().get(ids[0]) as number | null;
+  if (sid === null || sid === undefined) return null;
+  const ch = await openClickHouse(file, { mustExist: true });
+  try {
+    const s = await chGetSession(ch, sid);
+    return s ? await storeIdentity(ch, s) : null;
+  } finally {
+    await ch.close();
+  }
+}
+
 /** The runs of --db: the SQLite file, or an in-memory copy of a ClickHouse store's runs (runStore.ts). */
 async function openRuns(file: string, opts: RunsCopyOptions = {}): Promise<Db> {
   if (!isClickHouseUrl(file)) return openDb(file, { mustExist: true });
@@ -689,7 +716,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!/\.(json|html?)$/i.test(out)) throw new UsageError('--out must end in .json or .html');
     const db = await openRuns(file, { runIds: ids });
     try {
-      const report = reportOfRuns(db, file, ids);
+      const report = reportOfRuns(db, file, ids, undefined, await storeIdentityOfRuns(file, db, ids));
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       fs.writeFileSync(
         out,

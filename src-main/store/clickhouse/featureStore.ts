@@ -114,6 +114,11 @@ export async function buildRowsInStore(
   return { rows: rowsOf(b.finish(), s.id), identity: identityOf(s, fingerprintOf(head)), events };
 }
 
+/** What a store's session is (dataIdentity.ts), as sessionIdentity gives it for an SQLite file holding it. */
+export async function storeIdentity(ch: ClickHouseStore, s: SessionInfo): Promise<DataIdentity> {
+  return identityOf(s, fingerprintOf(await firstEvents(ch, s.id, FINGERPRINT_MESSAGES)));
+}
+
 /** True when the server says the table is not there (a store created before the cache, opened read-only). */
 function missingTable(e: unknown): boolean {
   return /UNKNOWN_TABLE|doesn't exist|Code: 60\b/i.test(String((e as Error)?.message ?? e));
