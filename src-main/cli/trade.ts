@@ -211,134 +211,9 @@ export async function run(argv: string[]): Promise<number> {
   // A live feed is started first and the run (and its stored feed) is made only once the exchange has accepted the
   // subscription: a refused symbol (unknown, or of the other category) fails at once and records nothing. What
   // arrives meanwhile (the first snapshot) is held for the engine.
-  let held: HeldSource | null = null;
-  const live = source;
-  if (live instanceof BybitSource) {
-    const waited = await awaitFeed(live, durationMs, quiet);
-    if (waited.kind !== 'proceed') {
-      await live.stop().catch(() => undefined);
-      await predictor.close();
-      await closeStore();
-      if (waited.kind === 'failed') {
-        console.error(`trade: ${safeText(waited.error.message)}; nothing was recorded`);
-        return 1;
-      }
-      if (waited.reason !== 'duration reached') {
-        console.error(`trade stopped (${waited.reason}) before the exchange accepted the subscription`);
-        return 0;
-      }
-      console.error(
-        `no market data received from the ${config.source} source in ${formatDuration(durationMs)}: ` +
-          'the exchange was not reachable (see the warnings above) or sent nothing; nothing was recorded',
-      );
-      return 1;
-    }
-    held = waited.held;
-    source = held;
-  }
-  const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
-  const sink =
-    db && !args.bool('no-record')
-      ? new RunRecorder(db, {
-          kind: 'paper',
-          source: config.source,
-          sessionId,
-          symbol: source.instrument.symbol,
-          model: modelPath,
-          threshold: options.threshold,
-          params: { ...options, instrument: undefined },
-          startedAt: Date.now(),
-        })
-      : undefined;
-  const engine = new Engine(options, { source, clock, model: new PredictorModel(predictor), sink });
-  let currentModel = modelPath;
-
-  // Live retraining: store the feed (the retrainer reads it back from the database), and on the engine's clock
-  // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
-  // challenger is loaded first, then swapped in between two decisions, and the old model is closed after its last run.
-  let writer: SessionWriter | null = null;
-  let feedSessionId: number | null = null;
-  let retrainer: Retrainer | null = null;
-  let round: Promise<void> | null = null;
-  let engineStopped = false;
-  if (config.retrain.every !== null && db) {
-    let feedSession = sessionId;
-    if (config.source !== 'replay') {
-      feedSession = createSession(db, {
-        source: config.source,
-        symbol: source.instrument.symbol,
-        category: source.instrument.category,
-        depth: config.depth,
-        tickSize: source.instrument.tickSize,
-        startedAt: Date.now(),
-        meta: { origin: 'trade --paper (live retraining)' },
-        seed: source.seed ?? null,
-      });
-      const w = new SessionWriter(db, feedSession, {
-        batchIntervalMs: config.store.batch_interval,
-        onError: (e) => console.error(`warning: storing the feed failed: ${safeText(e.message)}`),
-      });
-      source.on('message', (m) => w.writeMessage(m));
-      source.on('gap', (g) => w.writeGap(g));
-      writer = w;
-      feedSessionId = feedSession;
-      chTrade?.noteFeed(feedSession);
-    }
-    retrainer = retrainerFromConfig(config, {
-      // It reads the feed back (and stores its decisions) where the feed is written: the working file for a
-      // ClickHouse store.
-      dbFile: chTrade ? chTrade.file : dbFile,
-      championPath: modelPath,
-      featureSet: FEATURE_SET,
-      outDir: onClickHouse
-        ? path.resolve('retrained')
-        : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
-      // The simulator restarts its clock per run: only this run's session is on this timeline.
-      sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
-      log: (line) => console.error(line),
-    });
-  }
-  const startRound = (now: number) => {
-    const r = retrainer as Retrainer;
-    writer?.flush(); // the worker reads the database: the newest batch must be in it
-    round = r
-      .runOnce(now)
-      .then(async (d) => {
-        // (the retrainer has logged the decision: outcome, both models' holdout metrics, data spans)
-        if (!d.promoted || engineStopped) return;
-        const next = await Predictor.load(d.modelPath, FEATURE_SET, modelFileLimits(config.model));
-        const old = predictor;
-        const swapAt = clock.now();
-        engine.setModel(new PredictorModel(next));
-        predictor = next;
-        // Attribute the run's predictions: decisions after swapAt are the challenger's.
-        sink?.modelChanged(swapAt, d.modelPath, currentModel);
-        currentModel = d.modelPath;
-        await old.close(); // waits for a prediction still running on it
-        console.error(
-          `retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`,
-        );
-      })
-      .catch((e: Error) =>
-        console.error(
-          e instanceof TrainCancelled ? 'retrain: round cancelled' : `retrain failed: ${e.message}`,
-        ),
-      )
-      .finally(() => {
-        round = null;
-      });
-  };
-  const sym = source.instrument.symbol;
-  const log = (s: string) => {
-    if (!quiet) console.log(s);
-  };
-  // Prices with the decimals of the book's tick (known from the first snapshot on an unknown symbol).
-  const px = (p: number) => {
-    const tick = engine.tickSize;
-    const dot = tick.indexOf('.');
-    return p.toFixed(Math.max(2, dot < 0 ? 0 : tick.length - dot - 1));
-  };
-
+  // Ctrl-C and SIGTERM have one handler from here to the end of the run, across the wait for the feed and the run
+  // itself: a signal between the two phases is neither lost nor met by the default action (an exit without the
+  // summary, or with a listener of the first phase left, ignored while the run went on retrying).
   let stopReason = '';
   let requestStop!: (why: string) => void;
   const stopRequested = new Promise<void>((resolve) => {
@@ -347,178 +222,316 @@ export async function run(argv: string[]): Promise<number> {
       resolve();
     };
   });
-  // A refusal later on (a resubscription refused) ends the run with its message.
-  if (live instanceof BybitSource) live.onRefused((e) => requestStop(`source failed: ${e.message}`));
-  let firstTs = NaN;
-  let nextLog = NaN;
-  engine.on('fill', (f) => {
-    const p = engine.portfolioNow();
-    log(
-      `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${px(f.price)} ` +
-        `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${p.position.toFixed(4)}, balance ${p.balance.toFixed(2)}`,
-    );
-  });
-  engine.on('portfolio', (p) => {
-    if (firstTs !== firstTs) {
-      firstTs = p.ts;
-      nextLog = p.ts + LOG_EVERY_MS;
-    }
-    if (p.ts >= nextLog) {
-      nextLog = p.ts - (p.ts % LOG_EVERY_MS) + LOG_EVERY_MS;
-      const pred = engine.prediction;
-      const h = engine.health();
-      const predText =
-        pred === pred
-          ? `${pred >= 0 ? '+' : ''}${pred.toFixed(3)} bps (unscaled ${(pred / 1e4).toExponential(3)})`
-          : 'none';
-      log(
-        `${fmtTime(p.ts)} prediction ${predText} | threshold ${engine.threshold} | signal ${signalNow > 0 ? '+1' : signalNow < 0 ? '-1' : '0'} | ` +
-          `position ${p.position.toFixed(4)} | balance ${p.balance.toFixed(2)} | equity ${p.equity.toFixed(2)} | ${h.messages} msgs${h.paused ? ` | ${h.paused}` : ''}`,
-      );
-    }
-    if (p.ts - firstTs >= durationMs) requestStop('duration reached');
-    if (retrainer && !round && !stopReason) {
-      const now = clock.now();
-      if (retrainer.due(now)) startRound(now);
-    }
-  });
-  let signalNow = 0;
-  let cancelledAtEnd = 0;
-  engine.on('order', (o) => {
-    if (o.status === 'cancelled' && o.note.startsWith(END_OF_RUN)) cancelledAtEnd++;
-  });
-  engine.on('signal', (s) => (signalNow = s.signal));
-  // Risk halts as they happen, and all of them again in the summary (a resumption replaces its halt).
-  const halts: RiskHalt[] = [];
-  engine.on('halt', (h) => {
-    if (h.resumedTs === null) {
-      halts.push(h);
-      log(`${fmtTime(h.ts)} HALT ${h.reason}: trading halted`);
-    } else {
-      const i = halts.findIndex((x) => x.ts === h.ts && x.rule === h.rule);
-      if (i >= 0) halts[i] = h;
-      else halts.push(h);
-      log(
-        `${fmtTime(h.resumedTs)} RESUMED after the halt at ${fmtTime(h.ts)} (${h.resumeReason ?? h.reason})`,
-      );
-    }
-  });
-  // A live source emits a gap twice, when it opens and again with its end once the book resynced: say which.
-  const openGaps = new Set<string>();
-  engine.on('gap', ({ gap }) => {
-    const key = `${gap.reason}|${gap.startTs}`;
-    if (gap.endTs !== null && openGaps.delete(key))
-      log(
-        `${fmtTime(gap.endTs)} GAP ${gap.reason} closed: book resynced after ${gap.endTs - gap.startTs} ms`,
-      );
-    else {
-      if (gap.endTs === null) openGaps.add(key);
-      log(`${fmtTime(gap.startTs)} GAP ${gap.reason}: ${gap.detail} (trading paused until the book resyncs)`);
-    }
-  });
-  let warnings = 0;
-  engine.on('warning', (w) => {
-    if (++warnings <= 20) console.error(`warning: ${safeText(w)}`);
-  });
-  // Information, not a problem (where the tick or lot size came from): a note, hidden by --quiet.
-  engine.on('notice', (n) => {
-    if (!quiet) console.error(`note: ${safeText(n)}`);
-  });
-
   const onSignal = () => {
     if (stopReason === 'interrupted') {
       console.error('second interrupt: exiting now');
       process.exit(130);
     }
-    log('stopping (Ctrl-C again to force)…');
+    if (!quiet) console.log('stopping (Ctrl-C again to force)…');
     requestStop('interrupted');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let wallTimer: NodeJS.Timeout | undefined;
-  const startedAt = Date.now();
   try {
-    log(
-      `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
-        `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run recorded in ${chTrade.file} until it ends, then saved into ${dbFile}` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
-    );
-    log(`execution: ${describeExecution(options)}`);
-    // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
-    // then: Ctrl-C and --duration must work while it is still trying (an unreachable exchange, no network).
-    if (clock.kind === 'real' && durationMs < Infinity) {
-      // setTimeout holds at most 2^31 − 1 ms (24.8 days) and fires at once beyond: re-arm in steps (--duration 30d).
-      const arm = (left: number) => {
-        wallTimer = setTimeout(
-          () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : requestStop('duration reached')),
-          Math.min(left, MAX_TIMER_MS),
+    let held: HeldSource | null = null;
+    const live = source;
+    if (live instanceof BybitSource) {
+      const waited = await awaitFeed(
+        live,
+        durationMs,
+        quiet,
+        stopRequested.then(() => stopReason),
+      );
+      if (waited.kind !== 'proceed') {
+        await live.stop().catch(() => undefined);
+        await predictor.close();
+        await closeStore();
+        if (waited.kind === 'failed') {
+          console.error(`trade: ${safeText(waited.error.message)}; nothing was recorded`);
+          return 1;
+        }
+        if (waited.reason !== 'duration reached') {
+          console.error(`trade stopped (${waited.reason}) before the exchange accepted the subscription`);
+          return 0;
+        }
+        console.error(
+          `no market data received from the ${config.source} source in ${formatDuration(durationMs)}: ` +
+            'the exchange was not reachable (see the warnings above) or sent nothing; nothing was recorded',
         );
-      };
-      arm(durationMs);
+        return 1;
+      }
+      held = waited.held;
+      source = held;
     }
-    const started = engine.start().then(
-      () => {
-        held?.release(); // the engine listens now: what arrived while subscribing goes to it
-        return true;
-      },
-      (e: unknown) => {
-        requestStop(`source failed: ${(e as Error).message}`);
-        return false;
-      },
-    );
-    if (await Promise.race([started, stopRequested.then(() => false)])) {
-      const finished = (source as { done?: () => Promise<void> }).done?.();
-      finished?.then(
-        () => requestStop('end of data'),
-        (e: unknown) => requestStop(`source failed: ${(e as Error).message}`),
+    const options = engineOptionsFromConfig(config, source.instrument, samplingMs);
+    const sink =
+      db && !args.bool('no-record')
+        ? new RunRecorder(db, {
+            kind: 'paper',
+            source: config.source,
+            sessionId,
+            symbol: source.instrument.symbol,
+            model: modelPath,
+            threshold: options.threshold,
+            params: { ...options, instrument: undefined },
+            startedAt: Date.now(),
+          })
+        : undefined;
+    const engine = new Engine(options, { source, clock, model: new PredictorModel(predictor), sink });
+    let currentModel = modelPath;
+
+    // Live retraining: store the feed (the retrainer reads it back from the database), and on the engine's clock
+    // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
+    // challenger is loaded first, then swapped in between two decisions, and the old model is closed after its last run.
+    let writer: SessionWriter | null = null;
+    let feedSessionId: number | null = null;
+    let retrainer: Retrainer | null = null;
+    let round: Promise<void> | null = null;
+    let engineStopped = false;
+    if (config.retrain.every !== null && db) {
+      let feedSession = sessionId;
+      if (config.source !== 'replay') {
+        feedSession = createSession(db, {
+          source: config.source,
+          symbol: source.instrument.symbol,
+          category: source.instrument.category,
+          depth: config.depth,
+          tickSize: source.instrument.tickSize,
+          startedAt: Date.now(),
+          meta: { origin: 'trade --paper (live retraining)' },
+          seed: source.seed ?? null,
+        });
+        const w = new SessionWriter(db, feedSession, {
+          batchIntervalMs: config.store.batch_interval,
+          onError: (e) => console.error(`warning: storing the feed failed: ${safeText(e.message)}`),
+        });
+        source.on('message', (m) => w.writeMessage(m));
+        source.on('gap', (g) => w.writeGap(g));
+        writer = w;
+        feedSessionId = feedSession;
+        chTrade?.noteFeed(feedSession);
+      }
+      retrainer = retrainerFromConfig(config, {
+        // It reads the feed back (and stores its decisions) where the feed is written: the working file for a
+        // ClickHouse store.
+        dbFile: chTrade ? chTrade.file : dbFile,
+        championPath: modelPath,
+        featureSet: FEATURE_SET,
+        outDir: onClickHouse
+          ? path.resolve('retrained')
+          : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
+        // The simulator restarts its clock per run: only this run's session is on this timeline.
+        sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
+        log: (line) => console.error(line),
+      });
+    }
+    const startRound = (now: number) => {
+      const r = retrainer as Retrainer;
+      writer?.flush(); // the worker reads the database: the newest batch must be in it
+      round = r
+        .runOnce(now)
+        .then(async (d) => {
+          // (the retrainer has logged the decision: outcome, both models' holdout metrics, data spans)
+          if (!d.promoted || engineStopped) return;
+          const next = await Predictor.load(d.modelPath, FEATURE_SET, modelFileLimits(config.model));
+          const old = predictor;
+          const swapAt = clock.now();
+          engine.setModel(new PredictorModel(next));
+          predictor = next;
+          // Attribute the run's predictions: decisions after swapAt are the challenger's.
+          sink?.modelChanged(swapAt, d.modelPath, currentModel);
+          currentModel = d.modelPath;
+          await old.close(); // waits for a prediction still running on it
+          console.error(
+            `retrain: now trading with ${d.modelPath} (from ${new Date(clock.now()).toISOString()})`,
+          );
+        })
+        .catch((e: Error) =>
+          console.error(
+            e instanceof TrainCancelled ? 'retrain: round cancelled' : `retrain failed: ${e.message}`,
+          ),
+        )
+        .finally(() => {
+          round = null;
+        });
+    };
+    const sym = source.instrument.symbol;
+    const log = (s: string) => {
+      if (!quiet) console.log(s);
+    };
+    // Prices with the decimals of the book's tick (known from the first snapshot on an unknown symbol).
+    const px = (p: number) => {
+      const tick = engine.tickSize;
+      const dot = tick.indexOf('.');
+      return p.toFixed(Math.max(2, dot < 0 ? 0 : tick.length - dot - 1));
+    };
+
+    // A refusal later on (a resubscription refused) ends the run with its message.
+    if (live instanceof BybitSource) live.onRefused((e) => requestStop(`source failed: ${e.message}`));
+    let firstTs = NaN;
+    let nextLog = NaN;
+    engine.on('fill', (f) => {
+      const p = engine.portfolioNow();
+      log(
+        `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${px(f.price)} ` +
+          `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${p.position.toFixed(4)}, balance ${p.balance.toFixed(2)}`,
       );
-    }
-    await stopRequested;
-    const m = await engine.stop();
-    engineStopped = true;
-    if (round) {
-      // Ctrl-C abandons a running round; otherwise its decision is still stored (for the next run).
-      if (stopReason === 'interrupted') retrainer?.cancel();
-      else console.error('waiting for the running retrain round to finish…');
-      await round;
-    }
-    const p = engine.portfolioNow();
-    // Honest final equity: what still works was cancelled at the end, an open position is valued at the last mid.
-    const open =
-      p.position !== 0
-        ? ` (open position ${p.position.toFixed(4)} marked to the last mid ${px(p.mark)})`
-        : '';
-    console.log(
-      `stopped (${stopReason}): final equity ${p.equity.toFixed(4)}${open} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
-        `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +
-        `sharpe ${figureWithNote(m.sharpe, sharpeReason(m), (x) => x.toFixed(2))} ` +
-        `(equity every ${formatDuration(m.samplingMs)}) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
-        `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink && !chTrade ? ` | run ${sink.runId}` : ''}`,
-    );
-    // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
-    console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));
-    for (const h of halts) console.log(`risk halt: ${formatHalt(h, fmtTime)}`);
-    // A run that never received data traded nothing: say why instead of a quiet zero (and fail for scripts).
-    const noData = engine.health().messages === 0 && config.source !== 'replay';
-    if (noData)
-      console.error(
-        `no market data received from the ${config.source} source in ${formatDuration(Date.now() - startedAt)}: ` +
-          'the exchange was not reachable (see the warnings above) or sent nothing',
+    });
+    engine.on('portfolio', (p) => {
+      if (firstTs !== firstTs) {
+        firstTs = p.ts;
+        nextLog = p.ts + LOG_EVERY_MS;
+      }
+      if (p.ts >= nextLog) {
+        nextLog = p.ts - (p.ts % LOG_EVERY_MS) + LOG_EVERY_MS;
+        const pred = engine.prediction;
+        const h = engine.health();
+        const predText =
+          pred === pred
+            ? `${pred >= 0 ? '+' : ''}${pred.toFixed(3)} bps (unscaled ${(pred / 1e4).toExponential(3)})`
+            : 'none';
+        log(
+          `${fmtTime(p.ts)} prediction ${predText} | threshold ${engine.threshold} | signal ${signalNow > 0 ? '+1' : signalNow < 0 ? '-1' : '0'} | ` +
+            `position ${p.position.toFixed(4)} | balance ${p.balance.toFixed(2)} | equity ${p.equity.toFixed(2)} | ${h.messages} msgs${h.paused ? ` | ${h.paused}` : ''}`,
+        );
+      }
+      if (p.ts - firstTs >= durationMs) requestStop('duration reached');
+      if (retrainer && !round && !stopReason) {
+        const now = clock.now();
+        if (retrainer.due(now)) startRound(now);
+      }
+    });
+    let signalNow = 0;
+    let cancelledAtEnd = 0;
+    engine.on('order', (o) => {
+      if (o.status === 'cancelled' && o.note.startsWith(END_OF_RUN)) cancelledAtEnd++;
+    });
+    engine.on('signal', (s) => (signalNow = s.signal));
+    // Risk halts as they happen, and all of them again in the summary (a resumption replaces its halt).
+    const halts: RiskHalt[] = [];
+    engine.on('halt', (h) => {
+      if (h.resumedTs === null) {
+        halts.push(h);
+        log(`${fmtTime(h.ts)} HALT ${h.reason}: trading halted`);
+      } else {
+        const i = halts.findIndex((x) => x.ts === h.ts && x.rule === h.rule);
+        if (i >= 0) halts[i] = h;
+        else halts.push(h);
+        log(
+          `${fmtTime(h.resumedTs)} RESUMED after the halt at ${fmtTime(h.ts)} (${h.resumeReason ?? h.reason})`,
+        );
+      }
+    });
+    // A live source emits a gap twice, when it opens and again with its end once the book resynced: say which.
+    const openGaps = new Set<string>();
+    engine.on('gap', ({ gap }) => {
+      const key = `${gap.reason}|${gap.startTs}`;
+      if (gap.endTs !== null && openGaps.delete(key))
+        log(
+          `${fmtTime(gap.endTs)} GAP ${gap.reason} closed: book resynced after ${gap.endTs - gap.startTs} ms`,
+        );
+      else {
+        if (gap.endTs === null) openGaps.add(key);
+        log(
+          `${fmtTime(gap.startTs)} GAP ${gap.reason}: ${gap.detail} (trading paused until the book resyncs)`,
+        );
+      }
+    });
+    let warnings = 0;
+    engine.on('warning', (w) => {
+      if (++warnings <= 20) console.error(`warning: ${safeText(w)}`);
+    });
+    // Information, not a problem (where the tick or lot size came from): a note, hidden by --quiet.
+    engine.on('notice', (n) => {
+      if (!quiet) console.error(`note: ${safeText(n)}`);
+    });
+
+    let wallTimer: NodeJS.Timeout | undefined;
+    const startedAt = Date.now();
+    try {
+      log(
+        `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
+          `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run recorded in ${chTrade.file} until it ends, then saved into ${dbFile}` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
       );
-    return stopReason.startsWith('source failed') || (noData && stopReason === 'duration reached') ? 1 : 0;
+      log(`execution: ${describeExecution(options)}`);
+      // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
+      // then: Ctrl-C and --duration must work while it is still trying (an unreachable exchange, no network).
+      if (clock.kind === 'real' && durationMs < Infinity) {
+        // setTimeout holds at most 2^31 − 1 ms (24.8 days) and fires at once beyond: re-arm in steps (--duration 30d).
+        const arm = (left: number) => {
+          wallTimer = setTimeout(
+            () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : requestStop('duration reached')),
+            Math.min(left, MAX_TIMER_MS),
+          );
+        };
+        arm(durationMs);
+      }
+      const started = engine.start().then(
+        () => {
+          held?.release(); // the engine listens now: what arrived while subscribing goes to it
+          return true;
+        },
+        (e: unknown) => {
+          requestStop(`source failed: ${(e as Error).message}`);
+          return false;
+        },
+      );
+      if (await Promise.race([started, stopRequested.then(() => false)])) {
+        const finished = (source as { done?: () => Promise<void> }).done?.();
+        finished?.then(
+          () => requestStop('end of data'),
+          (e: unknown) => requestStop(`source failed: ${(e as Error).message}`),
+        );
+      }
+      await stopRequested;
+      const m = await engine.stop();
+      engineStopped = true;
+      if (round) {
+        // Ctrl-C abandons a running round; otherwise its decision is still stored (for the next run).
+        if (stopReason === 'interrupted') retrainer?.cancel();
+        else console.error('waiting for the running retrain round to finish…');
+        await round;
+      }
+      const p = engine.portfolioNow();
+      // Honest final equity: what still works was cancelled at the end, an open position is valued at the last mid.
+      const open =
+        p.position !== 0
+          ? ` (open position ${p.position.toFixed(4)} marked to the last mid ${px(p.mark)})`
+          : '';
+      console.log(
+        `stopped (${stopReason}): final equity ${p.equity.toFixed(4)}${open} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
+          `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +
+          `sharpe ${figureWithNote(m.sharpe, sharpeReason(m), (x) => x.toFixed(2))} ` +
+          `(equity every ${formatDuration(m.samplingMs)}) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
+          `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink && !chTrade ? ` | run ${sink.runId}` : ''}`,
+      );
+      // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
+      console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));
+      for (const h of halts) console.log(`risk halt: ${formatHalt(h, fmtTime)}`);
+      // A run that never received data traded nothing: say why instead of a quiet zero (and fail for scripts).
+      const noData = engine.health().messages === 0 && config.source !== 'replay';
+      if (noData)
+        console.error(
+          `no market data received from the ${config.source} source in ${formatDuration(Date.now() - startedAt)}: ` +
+            'the exchange was not reachable (see the warnings above) or sent nothing',
+        );
+      return stopReason.startsWith('source failed') || (noData && stopReason === 'duration reached') ? 1 : 0;
+    } finally {
+      if (wallTimer) clearTimeout(wallTimer);
+      if (round) {
+        retrainer?.cancel();
+        await round;
+      }
+      writer?.close();
+      await predictor.close();
+      await closeStore({
+        runId: sink?.runId,
+        feedSession: writer && config.source !== 'replay' ? feedSessionId : null,
+      });
+    }
   } finally {
-    if (wallTimer) clearTimeout(wallTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (round) {
-      retrainer?.cancel();
-      await round;
-    }
-    writer?.close();
-    await predictor.close();
-    await closeStore({
-      runId: sink?.runId,
-      feedSession: writer && config.source !== 'replay' ? feedSessionId : null,
-    });
   }
 }
 
@@ -531,6 +544,8 @@ async function awaitFeed(
   source: BybitSource,
   durationMs: number,
   quiet: boolean,
+  /** Resolves with the reason when the run is to stop (the caller's Ctrl-C handler). */
+  stopped: Promise<string>,
 ): Promise<Exclude<Subscribing, { kind: 'subscribed' }> | { kind: 'proceed'; held: HeldSource }> {
   const held = new HeldSource(source);
   let warnings = 0;
@@ -543,14 +558,11 @@ async function awaitFeed(
   held.on('warning', onWarning);
   held.on('notice', onNotice);
   let endWait: (reason: string) => void = () => {};
-  const stop = new Promise<string>((r) => (endWait = r));
-  const onSignal = () => endWait('interrupted');
+  const stop = Promise.race([stopped, new Promise<string>((r) => (endWait = r))]);
   const onHealth = (h: FeedHealth) => {
     if (h.state === 'reconnecting') endWait('reconnecting');
   };
   source.on('health', onHealth);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
     const r = await awaitSubscribed([held], durationMs, stop);
     // A refusal wins over a stop that came with it.
@@ -561,8 +573,6 @@ async function awaitFeed(
     return r;
   } finally {
     source.off('health', onHealth);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     held.off('warning', onWarning);
     held.off('notice', onNotice);
   }
