@@ -22,6 +22,7 @@ import type { FeedHealth } from '../../src-shared/market.ts';
 import { Predictor } from '../model/predictor.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
+import { LiveSessionRows } from '../model/liveRows.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -284,6 +285,7 @@ export async function run(argv: string[]): Promise<number> {
     // start a round when retrain.every has passed. Training and the holdout dataset run in a worker; a promoted
     // challenger is loaded first, then swapped in between two decisions, and the old model is closed after its last run.
     let writer: SessionWriter | null = null;
+    let liveRows: LiveSessionRows | null = null;
     let feedSessionId: number | null = null;
     let retrainer: Retrainer | null = null;
     let round: Promise<void> | null = null;
@@ -301,12 +303,34 @@ export async function run(argv: string[]): Promise<number> {
           meta: { origin: 'trade --paper (live retraining)' },
           seed: source.seed ?? null,
         });
+        // The feed's dataset rows are built as it is stored: a round learns from them without replaying the
+        // session from its start (liveRows.ts; given up after a gap or a failed write).
+        const rows = new LiveSessionRows(feedSession, source.instrument.tickSize, {
+          decisionIntervalMs: config.features.decision_interval,
+          horizonMs: config.model.horizon,
+          feedLatencyMs: config.trading.feed_latency,
+        });
         const w = new SessionWriter(db, feedSession, {
           batchIntervalMs: config.store.batch_interval,
-          onError: (e) => console.error(`warning: storing the feed failed: ${safeText(e.message)}`),
+          onError: (e) => {
+            rows.giveUp('a write of the feed failed');
+            console.error(`warning: storing the feed failed: ${safeText(e.message)}`);
+          },
         });
-        source.on('message', (m) => w.writeMessage(m));
-        source.on('gap', (g) => w.writeGap(g));
+        source.on('message', (m) => {
+          try {
+            w.writeMessage(m);
+          } catch (e) {
+            rows.giveUp('a write of the feed failed');
+            throw e;
+          }
+          rows.message(m);
+        });
+        source.on('gap', (g) => {
+          w.writeGap(g);
+          rows.gap(g);
+        });
+        liveRows = rows;
         writer = w;
         feedSessionId = feedSession;
         chTrade?.noteFeed(feedSession);
@@ -322,6 +346,7 @@ export async function run(argv: string[]): Promise<number> {
           : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
         // The simulator restarts its clock per run: only this run's session is on this timeline.
         sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
+        liveRows: () => liveRows?.rows() ?? null,
         log: (line) => console.error(line),
       });
     }

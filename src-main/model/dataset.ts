@@ -307,6 +307,14 @@ export class DatasetBuilder {
 
   finish(): Dataset {
     if (this.seq) this.end();
+    return this.rowsSoFar();
+  }
+
+  /**
+   * The rows built so far, as a build of the events pushed so far would end (the samples still waiting for their
+   * label are counted as dropped at the end), without ending the session: more events may follow.
+   */
+  rowsSoFar(): Dataset {
     const { out, opts } = this;
     const n = out.n;
     const nf = N_FEATURES;
@@ -323,7 +331,7 @@ export class DatasetBuilder {
       sessionIds: [...this.sessionIds],
       horizonMs: opts.horizonMs,
       decisionIntervalMs: opts.decisionIntervalMs,
-      stats: { ...this.stats },
+      stats: { ...this.stats, droppedAtEnd: this.stats.droppedAtEnd + this.queue.size },
     };
   }
 }

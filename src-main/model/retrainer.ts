@@ -22,6 +22,7 @@ import {
   trainModelFromDb,
   type DbDatasetSpec,
   type PipelineProgress,
+  type StoreFeatures,
   type TrainSettings,
 } from './trainPipeline.ts';
 import { buildDatasetInWorker } from './trainInWorker.ts';
@@ -46,6 +47,11 @@ export interface RetrainerOptions {
   evalFraction?: number;
   /** Sessions to read (default: every session of the newest session's symbol). */
   sessionIds?: number[];
+  /**
+   * The rows of the feed being recorded, built as it is stored (liveRows.ts), or null when they cannot be used: a
+   * round then learns from them instead of replaying that session from its start.
+   */
+  liveRows?: () => StoreFeatures | null;
   onProgress?: (p: PipelineProgress) => void;
   log?: (line: string) => void;
 }
@@ -177,13 +183,22 @@ export class Retrainer {
       const evalFrom = now - o.windowMs * (o.evalFraction ?? 0.2);
       // The challenger's labels end before the evaluation period starts (embargo = one horizon).
       const trainTo = evalFrom - o.horizonMs;
+      const live = o.liveRows?.() ?? undefined;
       const spec = {
         dbFile: o.dbFile,
         sessionIds: o.sessionIds ?? [],
         decisionIntervalMs: o.decisionIntervalMs,
         horizonMs: o.horizonMs,
         feedLatencyMs: o.feedLatencyMs,
+        // Both the training and the holdout rows of the recorded feed come from this one snapshot: the same rows as
+        // a read of the session now (the caller stored every message up to now before the round).
+        storeFeatures: live,
       };
+      if (live)
+        log(
+          `retrain: the recorded feed's features come from memory (session ${live.rows.map((r) => r.sessionId).join(', ')}, ` +
+            `${live.rows.reduce((n, r) => n + r.nRows, 0)} rows): its raw depth is not read again`,
+        );
       const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
       log(`retrain: training a challenger on data received in [${iso(from)} .. ${iso(trainTo)}]`);
       const trained = await trainModelFromDb({
@@ -318,6 +333,7 @@ export function retrainerFromConfig(
     featureSet: FeatureSetSpec;
     outDir: string;
     sessionIds?: number[];
+    liveRows?: () => StoreFeatures | null;
     log?: (line: string) => void;
     onProgress?: (p: PipelineProgress) => void;
   },
