@@ -18,7 +18,7 @@ import { FEED_WORK_FILE, makeClickHouseApp } from './clickhouseApp.ts';
 import { makeCollector } from './collector.ts';
 import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
-import { makeFeedRecorder } from './feedRecorder.ts';
+import { makeFeedRecorder, type FeedRowsSlot } from './feedRecorder.ts';
 import { guiWording } from './guiWording.ts';
 import { listModels } from './modelsCatalog.ts';
 import { redactEvent, redactHandlers, redactPaths } from './redactPaths.ts';
@@ -89,6 +89,8 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
               { ...config, source: 'bybit', symbol: spec.symbol, tick_size: null }
             : { ...config, source: spec.kind },
         );
+  // The traded feed's dataset rows, built as the feed is stored: live retraining learns from them.
+  const feedRows: FeedRowsSlot = { current: null };
   const service = new AppService({
     config,
     bus: serviceBus,
@@ -99,6 +101,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       makeSource,
       modelPath: () => activeModel,
       recordFeed: makeFeedRecorder(config, db, {
+        feedRows,
         onPruneError: (e) =>
           serviceBus.emit('app/error', {
             where: 'store',
@@ -139,6 +142,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
       dbFile,
       modelsDir: o.modelsDir,
       championPath: activeModel,
+      liveRows: () => feedRows.current?.() ?? null,
     }),
   });
   const dispatch = createDispatcher(redactHandlers(service.handlers(), redact));

@@ -13,7 +13,16 @@ import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
 import { listSessions, updateSessionMeta } from '../store/sessions.ts';
 import { createApp } from './createApp.ts';
-import { FEED_ORIGIN, feedSessionsToPrune, isFeedRecording, pruneFeedRecordings } from './feedRecorder.ts';
+import {
+  FEED_ORIGIN,
+  feedSessionsToPrune,
+  isFeedRecording,
+  makeFeedRecorder,
+  pruneFeedRecordings,
+  type FeedRowsSlot,
+} from './feedRecorder.ts';
+import { createSource } from '../market/createSource.ts';
+import { sessionRows } from '../model/featureCache.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 
 let dir: string;
@@ -113,6 +122,62 @@ describe('app live feed recording (retrain.every)', () => {
       db.close();
     }
   }, 30_000);
+});
+
+describe('the recorded feed’s dataset rows (live retraining)', () => {
+  it('are offered while it records, bit for bit the rows of the stored session, and withdrawn when it stops', async () => {
+    const config = loadConfig({
+      ignoreUserFile: true,
+      overrides: {
+        source: 'sim',
+        'sim.speed': 1000,
+        'retrain.every': '5m',
+        'retrain.window': '5m',
+        'features.decision_interval': '500ms',
+      },
+    });
+    const db = openDb(path.join(dir, 'rows.db'));
+    try {
+      const slot: FeedRowsSlot = { current: null };
+      const source = createSource(config);
+      const rec = makeFeedRecorder(config, db, { feedRows: slot })?.(source, { kind: 'sim' });
+      if (!rec) throw new Error('no recording');
+      const offered = () => slot.current?.()?.rows[0] ?? null;
+      await source.start();
+      await until(() => (offered()?.nRows ?? 0) > 300, 20_000);
+      await source.stop();
+      const last = offered();
+      expect(last?.sessionId).toBe(rec.sessionId);
+      expect(last?.nRows).toBeGreaterThan(300);
+      await rec.stop();
+      expect(slot.current).toBeNull();
+      const params = {
+        decisionIntervalMs: config.features.decision_interval,
+        horizonMs: config.model.horizon,
+        feedLatencyMs: config.trading.feed_latency,
+      };
+      const want = sessionRows(db, rec.sessionId, params, { write: false }).rows;
+      const got = last as NonNullable<typeof last>;
+      expect(got.nRows).toBe(want.nRows);
+      expect(Buffer.from(got.X.buffer).equals(Buffer.from(want.X.buffer))).toBe(true);
+      expect(Buffer.from(got.y.buffer).equals(Buffer.from(want.y.buffer))).toBe(true);
+      expect([...got.ts]).toEqual([...want.ts]);
+      expect([...got.labelRecvTs]).toEqual([...want.labelRecvTs]);
+      expect(got.stats).toEqual(want.stats);
+      // Without live retraining nothing is built.
+      const off = { current: null } as FeedRowsSlot;
+      const plain = loadConfig({
+        ignoreUserFile: true,
+        overrides: { source: 'sim', 'retrain.feed_keep': '10m' },
+      });
+      const r2 = makeFeedRecorder(plain, db, { feedRows: off })?.(createSource(plain), { kind: 'sim' });
+      expect(r2).toBeTruthy();
+      expect(off.current).toBeNull();
+      await r2?.stop();
+    } finally {
+      db.close();
+    }
+  }, 60_000);
 });
 
 describe('the recorded feed is a bounded rolling store (retrain.feed_keep)', () => {

@@ -3,9 +3,12 @@
 // retrain.feed_keep of recorded feed is kept, newest first; older recorded sessions of the feed are deleted.
 import type { Config } from '../../src-shared/config.ts';
 import type { SourceSpec } from '../../src-shared/ipc.ts';
+import type { MarketMessage } from '../../src-shared/market.ts';
 import type { MarketSource } from '../market/source.ts';
+import { LiveSessionRows } from '../model/liveRows.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
-import { SessionRecorder } from '../store/sessionRecorder.ts';
+import { SessionRecorder, type WrittenEvent } from '../store/sessionRecorder.ts';
 import { listSessions, type SessionInfo } from '../store/sessions.ts';
 
 /** `meta.origin` of the sessions this recorder writes ('app (live retraining)': what older versions wrote). */
@@ -98,14 +101,65 @@ export async function pruneFeedRecordings(db: Db, keepMs: number, running?: numb
   return ids;
 }
 
+/** Where the feed being recorded offers its dataset rows to live retraining (null while none is recorded). */
+export interface FeedRowsSlot {
+  current: (() => StoreFeatures | null) | null;
+}
+
+/** Most messages held before the feed's tick size is known (a source that learns it from its first snapshot). */
+const MAX_EARLY_MESSAGES = 10_000;
+
+/**
+ * The dataset rows of one recording, built from what its recorder wrote (model/liveRows.ts). Messages that came
+ * before the tick size was known are held and replayed once it is; a later change of the tick (the stored session is
+ * then read on the new one) or of anything else liveRows gives up on ends them.
+ */
+function recordingRows(config: Config, sessionId: () => number) {
+  const params = {
+    decisionIntervalMs: config.features.decision_interval,
+    horizonMs: config.model.horizon,
+    feedLatencyMs: config.trading.feed_latency,
+  };
+  let rows: LiveSessionRows | null = null;
+  let early: MarketMessage[] = [];
+  let broken = false;
+  return {
+    written(e: WrittenEvent): void {
+      if (broken) return;
+      if (e.kind === 'gap') {
+        broken = true;
+        rows?.gap(e.gap);
+        return;
+      }
+      if (!e.tickSize) {
+        early.push(e.message);
+        if (early.length > MAX_EARLY_MESSAGES) broken = true;
+        return;
+      }
+      if (!rows) {
+        rows = new LiveSessionRows(sessionId(), e.tickSize, config.depth, params);
+        for (const m of early) rows.message(m);
+        early = [];
+      } else if (e.tickSize !== rows.tickSize) rows.giveUp(`the tick size changed to ${e.tickSize}`);
+      rows.message(e.message);
+    },
+    giveUp(): void {
+      broken = true;
+    },
+    rows: (): StoreFeatures | null => (broken ? null : (rows?.rows() ?? null)),
+  };
+}
+
 /**
  * Records every live feed (not a replay: that is a stored session already) unless retrain.feed_keep is 0 and live
- * retraining is off; undefined then. Live retraining keeps at least its retrain.window.
+ * retraining is off; undefined then. Live retraining keeps at least its retrain.window. With `feedRows`, the
+ * recording's dataset rows are built as it is stored and offered there (live retraining learns from them instead of
+ * replaying the recorded session each round).
  */
 export function makeFeedRecorder(
   config: Config,
   db: Db,
-  opts: { onPruneError?: (e: Error) => void } = {},
+  opts: { onPruneError?: (e: Error) => void; feedRows?: FeedRowsSlot } = {},
 ): FeedRecorderFactory | undefined {
   const r = config.retrain;
   if (!(r.feed_keep > 0) && r.every === null) return undefined;
@@ -114,13 +168,26 @@ export function makeFeedRecorder(
     pruneFeedRecordings(db, keepMs, running).catch((e: Error) => opts.onPruneError?.(e));
   return (source, spec) => {
     if (spec.kind === 'replay' || source.kind === 'replay') return null;
-    const rec = new SessionRecorder(db, listenOnly(source), {
+    const live =
+      opts.feedRows && config.retrain.every !== null ? recordingRows(config, () => rec.sessionId) : null;
+    const rec: SessionRecorder = new SessionRecorder(db, listenOnly(source), {
       durationMs: Infinity,
       clock: 'wall',
       depth: config.depth,
       batchIntervalMs: config.store.batch_interval,
       meta: { origin: FEED_ORIGIN },
+      onWritten: live ? (e) => live.written(e) : undefined,
     });
+    const slot = opts.feedRows;
+    if (live && slot) {
+      const offer = () => live.rows();
+      slot.current = offer;
+      // A write that failed leaves the stored session behind the rows; a stopped recording offers nothing more.
+      void rec.finished.then((r) => {
+        if (r.error) live.giveUp();
+        if (slot.current === offer) slot.current = null;
+      });
+    }
     void prune(rec.sessionId);
     const timer = setInterval(() => void prune(rec.sessionId), PRUNE_EVERY_MS);
     timer.unref?.();

@@ -162,6 +162,8 @@ export async function makeAutoRetrainer(o: {
   dbFile: string;
   modelsDir: string;
   championPath: string;
+  /** The rows of the feed being recorded (feedRecorder.ts): rounds learn from them instead of replaying it. */
+  liveRows?: () => StoreFeatures | null;
 }): Promise<AutoRetrainer | null> {
   if (o.config.retrain.every === null) return null;
   const { retrainerFromConfig } = await import('../model/retrainer.ts');
@@ -171,6 +173,7 @@ export async function makeAutoRetrainer(o: {
     championPath: o.championPath,
     featureSet: FEATURE_SET,
     outDir: o.modelsDir,
+    liveRows: o.liveRows,
     onProgress: (p) => listener?.(p),
   });
   if (!r) return null;

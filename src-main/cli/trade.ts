@@ -305,7 +305,7 @@ export async function run(argv: string[]): Promise<number> {
         });
         // The feed's dataset rows are built as it is stored: a round learns from them without replaying the
         // session from its start (liveRows.ts; given up after a gap or a failed write).
-        const rows = new LiveSessionRows(feedSession, source.instrument.tickSize, {
+        const rows = new LiveSessionRows(feedSession, source.instrument.tickSize, config.depth, {
           decisionIntervalMs: config.features.decision_interval,
           horizonMs: config.model.horizon,
           feedLatencyMs: config.trading.feed_latency,

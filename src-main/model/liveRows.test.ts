@@ -1,7 +1,8 @@
 // The rows of a feed built while it is stored (live retraining) against a real SQLite file: at every point a round
 // could start, they are bit for bit the rows a build of the stored session gives, for simulated data and for a real
 // Bybit orderbook.200 recording; a retraining round that learns from them makes the same decision as one that
-// replays the session; a gap or a failed write gives them up, and the round reads the stored session again.
+// replays the session; a gap, a message of another depth or a failed write gives them up, and the round reads the
+// stored session again.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,17 +35,17 @@ const same = (want: SessionRows, got: SessionRows) => {
 };
 
 /** An open session recorded as trade --paper records its feed, with the live rows built beside the writer. */
-function recordFeed(db: Db, tickSize: string, startedAt: number) {
+function recordFeed(db: Db, tickSize: string, startedAt: number, depth = 200) {
   const id = createSession(db, {
     source: 'sim',
     symbol: 'BTCUSDT',
     category: 'linear',
-    depth: 200,
+    depth,
     tickSize,
     startedAt,
   });
   const writer = new SessionWriter(db, id, { maxRows: 5000 });
-  const live = new LiveSessionRows(id, tickSize, OPTS);
+  const live = new LiveSessionRows(id, tickSize, depth, OPTS);
   const write = (m: MarketMessage) => {
     writer.writeMessage(m);
     live.message(m);
@@ -62,7 +63,7 @@ describe('LiveSessionRows', () => {
     const db = openDb(path.join(dir, 'feeds.db'));
     try {
       const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
-      const sim = recordFeed(db, config.sim.tick_size, SIM_EPOCH_MS);
+      const sim = recordFeed(db, config.sim.tick_size, SIM_EPOCH_MS, config.depth);
       let k = 0;
       let checks = 0;
       for (const m of simMessages({ config, durationMs: 12 * 60_000 })) {
@@ -110,6 +111,11 @@ describe('LiveSessionRows', () => {
       msgs.slice(1000).forEach(f.write);
       expect(f.live.rows()).toBeNull();
       expect(f.live.givenUp).toMatch(/^a sequence gap at \d{4}-/);
+      // A message of another depth than the session's reads back with the session's: given up too.
+      const d = recordFeed(db, '0.1', 0, 50);
+      d.write(msgs[0]);
+      expect(d.live.rows()).toBeNull();
+      expect(d.live.givenUp).toBe('a book message of depth 200 in a session of depth 50');
       const g = recordFeed(db, '0.1', 0);
       g.live.giveUp('a write of the feed failed');
       expect(g.live.rows()).toBeNull();
@@ -123,7 +129,7 @@ describe('LiveSessionRows', () => {
     const dbFile = path.join(dir, 'retrain.db');
     const db = openDb(dbFile);
     const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
-    const f = recordFeed(db, config.sim.tick_size, SIM_EPOCH_MS);
+    const f = recordFeed(db, config.sim.tick_size, SIM_EPOCH_MS, config.depth);
     const span = 30 * 60_000;
     for (const m of simMessages({ config, durationMs: span })) f.write(m);
     f.writer.flush();

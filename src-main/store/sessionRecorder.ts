@@ -43,7 +43,16 @@ export interface RecorderOptions {
   busyBufferBytes?: number;
   /** The database became locked, or free again (also said as a warning / notice in words). */
   onStoreBusy?: (e: BusyEvent) => void;
+  /**
+   * Each message and gap once handed to the writer, in order, with the session's tick size then (live retraining
+   * builds the feed's dataset rows from them: model/liveRows.ts).
+   */
+  onWritten?: (e: WrittenEvent) => void;
 }
+
+/** What RecorderOptions.onWritten is told. */
+export type WrittenEvent =
+  { kind: 'message'; message: MarketMessage; tickSize: string } | { kind: 'gap'; gap: Gap };
 
 export const DEFAULT_BUSY_GIVE_UP_MS = 60_000;
 export const DEFAULT_BUSY_BUFFER_BYTES = 256 * 2 ** 20;
@@ -293,6 +302,7 @@ export class SessionRecorder {
       this.fail(e as Error);
       return;
     }
+    this.opts.onWritten?.({ kind: 'message', message: m, tickSize: this.tickSize });
     // Counted as the writer counts it: a trade message without trades stores nothing.
     if (m.kind === 'book' || m.trades.length > 0) this.received++;
   };
@@ -303,7 +313,9 @@ export class SessionRecorder {
       this.writer.writeGap(g);
     } catch (e) {
       this.fail(e as Error);
+      return;
     }
+    this.opts.onWritten?.({ kind: 'gap', gap: g });
   };
 
   private readonly onWarning = (text: string): void => {
