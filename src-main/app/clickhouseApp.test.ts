@@ -198,34 +198,29 @@ describe.skipIf(skip !== null)('the app over a ClickHouse store (real clickhouse
   it('retrains on sessions of the store', async () => {
     const results: RetrainResult[] = [];
     const off = onStore.bus.on('retrain/result', (r) => results.push(r));
-    try {
-      const first: string[] = [];
-      const offFirst = onStore.bus.on('retrain/progress', (p) => first.push(p.message));
-      try {
-        onStore.service.retrain({ sessionIds: [ids.get(train) as number] });
-        await until(() => results.length > 0, 90_000, 'retrain result');
-      } finally {
-        offFirst();
-      }
-      expect(results[0].error).toBeNull();
-      // The session's features were built straight from the store: no raw data was copied to this machine.
-      expect(first.join('\n')).toMatch(/building the features of session #\d+ from clickhouse:\/\//);
-      expect(first.join('\n')).not.toMatch(/copying session/);
-      expect(results[0].candidate?.path.startsWith(path.join(dir, 'store', 'models'))).toBe(true);
-      expect(results[0].candidate?.metrics.holdoutRows ?? 0).toBeGreaterThan(0);
-      // The first Retrain stored the session's features in the store: the second reads them and learns the same
-      // model.
+    /** One Retrain of the training session: what its progress lines said. */
+    const retrain = async (n: number): Promise<string> => {
       const said: string[] = [];
       const offProgress = onStore.bus.on('retrain/progress', (p) => said.push(p.message));
       try {
         onStore.service.retrain({ sessionIds: [ids.get(train) as number] });
-        await until(() => results.length > 1, 90_000, 'second retrain result');
+        await until(() => results.length >= n, 90_000, `retrain result ${n}`);
       } finally {
         offProgress();
       }
-      expect(results[1].error).toBeNull();
-      expect(said.join('\n')).toMatch(/features from clickhouse:\/\/.*'s feature cache/);
+      expect(results[n - 1].error).toBeNull();
+      // No raw data is ever copied to this machine.
       expect(said.join('\n')).not.toMatch(/copying session/);
+      return said.join('\n');
+    };
+    try {
+      // The session's features are built straight from the store.
+      expect(await retrain(1)).toMatch(/building the features of session #\d+ from clickhouse:\/\//);
+      expect(results[0].candidate?.path.startsWith(path.join(dir, 'store', 'models'))).toBe(true);
+      expect(results[0].candidate?.metrics.holdoutRows ?? 0).toBeGreaterThan(0);
+      // The first Retrain stored the session's features in the store: the second reads them and learns the same
+      // model.
+      expect(await retrain(2)).toMatch(/features from clickhouse:\/\/.*'s feature cache/);
       expect(results[1].candidate?.metrics).toEqual(results[0].candidate?.metrics);
     } finally {
       off();

@@ -22,7 +22,8 @@ import {
   type FeedRowsSlot,
 } from './feedRecorder.ts';
 import { createSource } from '../market/createSource.ts';
-import { sessionRows } from '../model/featureCache.ts';
+import { sessionRows, type SessionRows } from '../model/featureCache.ts';
+import { expectSameRows } from '../model/testing/sameRows.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 
 let dir: string;
@@ -156,14 +157,7 @@ describe('the recorded feed’s dataset rows (live retraining)', () => {
         horizonMs: config.model.horizon,
         feedLatencyMs: config.trading.feed_latency,
       };
-      const want = sessionRows(db, rec.sessionId, params, { write: false }).rows;
-      const got = last as NonNullable<typeof last>;
-      expect(got.nRows).toBe(want.nRows);
-      expect(Buffer.from(got.X.buffer).equals(Buffer.from(want.X.buffer))).toBe(true);
-      expect(Buffer.from(got.y.buffer).equals(Buffer.from(want.y.buffer))).toBe(true);
-      expect([...got.ts]).toEqual([...want.ts]);
-      expect([...got.labelRecvTs]).toEqual([...want.labelRecvTs]);
-      expect(got.stats).toEqual(want.stats);
+      expectSameRows(sessionRows(db, rec.sessionId, params, { write: false }).rows, last as SessionRows);
       // Without live retraining nothing is built.
       const off = { current: null } as FeedRowsSlot;
       const plain = loadConfig({

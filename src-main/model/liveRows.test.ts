@@ -14,25 +14,19 @@ import { openDb, type Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession } from '../store/sessions.ts';
 import { repeatedRecording } from '../testing/bybitRecording.ts';
-import { sessionRows, type SessionRows } from './featureCache.ts';
+import { sessionRows } from './featureCache.ts';
 import { DEFAULT_PARAMS } from './gbdt/train.ts';
 import { LiveSessionRows } from './liveRows.ts';
 import { Retrainer, type RetrainerOptions } from './retrainer.ts';
 import { SIM_EPOCH_MS, simMessages } from './simData.ts';
 import { writeConstantModel } from './testing/constantModel.ts';
+import { expectSameRows } from './testing/sameRows.ts';
 
 const OPTS = { decisionIntervalMs: 1000, horizonMs: 10_000 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2liverows-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const same = (want: SessionRows, got: SessionRows) => {
-  expect(got.nRows).toBe(want.nRows);
-  expect(Buffer.from(got.X.buffer).equals(Buffer.from(want.X.buffer))).toBe(true);
-  expect(Buffer.from(got.y.buffer).equals(Buffer.from(want.y.buffer))).toBe(true);
-  expect(Buffer.from(got.ts.buffer).equals(Buffer.from(want.ts.buffer))).toBe(true);
-  expect(Buffer.from(got.labelRecvTs.buffer).equals(Buffer.from(want.labelRecvTs.buffer))).toBe(true);
-  expect(got.stats).toEqual(want.stats);
-};
+const same = expectSameRows;
 
 /** An open session recorded as trade --paper records its feed, with the live rows built beside the writer. */
 function recordFeed(db: Db, tickSize: string, startedAt: number, depth = 200) {

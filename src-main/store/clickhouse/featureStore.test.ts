@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionIdentity } from '../../model/dataIdentity.ts';
 import { dataKey, encodeRows, featureKey, sessionRows, type SessionRows } from '../../model/featureCache.ts';
+import { expectSameRows } from '../../model/testing/sameRows.ts';
 import { repeatedRecording } from '../../testing/bybitRecording.ts';
 import { openDb, type Db } from '../db.ts';
 import { getSession } from '../sessions.ts';
@@ -36,14 +37,7 @@ function sqliteSession(db: Db, count: number): number {
   return storeEvents(db, msgs, { startedAt: 1, endedAt: msgs.at(-1)!.recvTs + 1 });
 }
 
-const same = (a: SessionRows, b: SessionRows) => {
-  expect(b.nRows).toBe(a.nRows);
-  expect(Buffer.from(b.X.buffer).equals(Buffer.from(a.X.buffer))).toBe(true);
-  expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
-  expect([...b.ts]).toEqual([...a.ts]);
-  expect([...b.labelRecvTs]).toEqual([...a.labelRecvTs]);
-  expect(b.stats).toEqual(a.stats);
-};
+const same = expectSameRows;
 
 describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real clickhouse-server)', () => {
   let server: TestServer;
