@@ -505,11 +505,13 @@ export async function runBacktest(
   const spanAt = o.trainingAt ?? (training ? () => training : null);
   // One model: is this session its own training data on another clock? (Walk-forward models train on this session's
   // earlier windows by construction: their spans say all there is to say.)
-  const here = o.trainingAt
-    ? null
-    : o.identity !== undefined
-      ? o.identity
-      : sessionIdentity(o.db, o.sessionId);
+  // What the session is matters only against a model's record of what it learnt from.
+  const here =
+    o.trainingAt || !training?.data?.length
+      ? null
+      : o.identity !== undefined
+        ? o.identity
+        : sessionIdentity(o.db, o.sessionId);
   const same = o.trainingAt ? null : sameDataAs(here, training?.data);
   // A simulated session under another random seed is another market path: overlapping times do not make it in-sample.
   const timeCounts = o.trainingAt ? true : timeOverlapCounts([here], training?.data);

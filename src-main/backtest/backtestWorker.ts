@@ -119,7 +119,8 @@ async function run(): Promise<void> {
       result = await runBacktest({
         ...common,
         // The session's record in `db` alone says too little to recognise the model's training data on another clock.
-        identity: store && stored ? await storeIdentity(store, stored) : undefined,
+        identity:
+          store && stored && p.meta.training.data?.length ? await storeIdentity(store, stored) : undefined,
         model: new PredictorModel(p),
         modelPath: job.modelPath,
         training: p.meta.training,

@@ -421,7 +421,7 @@ export async function run(argv: string[]): Promise<number> {
         sessionId,
         data,
         // The session's record alone says too little to recognise the model's own training data on another clock.
-        identity: ch ? await storeIdentity(ch, s) : undefined,
+        identity: ch && predictor.meta.training.data?.length ? await storeIdentity(ch, s) : undefined,
         config,
         model: new PredictorModel(predictor),
         modelPath,

@@ -209,9 +209,6 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     },
   );
-  // A live feed is started first and the run (and its stored feed) is made only once the exchange has accepted the
-  // subscription: a refused symbol (unknown, or of the other category) fails at once and records nothing. What
-  // arrives meanwhile (the first snapshot) is held for the engine.
   // Ctrl-C and SIGTERM have one handler from here to the end of the run, across the wait for the feed and the run
   // itself: a signal between the two phases is neither lost nor met by the default action (an exit without the
   // summary, or with a listener of the first phase left, ignored while the run went on retrying).
@@ -234,6 +231,9 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // A live feed is started first and the run (and its stored feed) is made only once the exchange has accepted the
+    // subscription: a refused symbol (unknown, or of the other category) fails at once and records nothing. What
+    // arrives meanwhile (the first snapshot) is held for the engine.
     let held: HeldSource | null = null;
     const live = source;
     if (live instanceof BybitSource) {
