@@ -105,15 +105,19 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
       const copy =
         ids.length === 0
           ? emptyTrainingCopy()
-          : await copyForTraining(ch, ids, {
-              signal: a.signal,
-              features: { ...featureParams(), store: true },
-              onStep: (st) => {
-                if ('fromCache' in st)
-                  note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
-                else if ('building' in st && !st.done) note(buildNote(st.sessionId, st.events));
+          : await copyForTraining(
+              ch,
+              ids,
+              { ...featureParams(), store: true },
+              {
+                signal: a.signal,
+                onStep: (st) => {
+                  if ('fromCache' in st)
+                    note(`session #${st.sessionId}: features from ${ch.name}'s feature cache`);
+                  else if ('building' in st && !st.done) note(buildNote(st.sessionId, st.events));
+                },
               },
-            });
+            );
       try {
         const db = openDb(copy.file);
         let out: Awaited<ReturnType<Trainer>>;
@@ -155,13 +159,17 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
       // from the store and stored there); its file holds the session's record and the runs. The worker replays the
       // session from the store in both cases.
       if (a.walkForward) {
-        const copy = await copyForTraining(ch, [id], {
-          signal: a.signal,
-          features: { ...featureParams(), store: true },
-          onStep: (st) => {
-            if ('building' in st && !st.done) a.onProgress(0, buildNote(st.sessionId, st.events));
+        const copy = await copyForTraining(
+          ch,
+          [id],
+          { ...featureParams(), store: true },
+          {
+            signal: a.signal,
+            onStep: (st) => {
+              if ('building' in st && !st.done) a.onProgress(0, buildNote(st.sessionId, st.events));
+            },
           },
-        });
+        );
         try {
           const db = openDb(copy.file);
           try {

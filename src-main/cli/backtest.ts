@@ -316,20 +316,26 @@ export async function run(argv: string[]): Promise<number> {
     const id =
       args.str('session') !== undefined ? args.num('session') : (await chCatalogue.latestSession(ch))?.id;
     if (id !== undefined && (await chCatalogue.getSession(ch, id)))
-      copy = await copyForTraining(ch, [id], {
-        features: {
+      copy = await copyForTraining(
+        ch,
+        [id],
+        {
           decisionIntervalMs: config.features.decision_interval,
           horizonMs: config.model.horizon,
           feedLatencyMs: config.trading.feed_latency,
           store: true,
         },
-        onStep: (st) => {
-          if ('fromCache' in st)
-            console.log(`session ${st.sessionId}: features from ${ch.name}'s feature cache`);
-          else if ('building' in st && st.done)
-            console.log(`session ${st.sessionId}: features built from ${ch.name} (${st.events} events read)`);
+        {
+          onStep: (st) => {
+            if ('fromCache' in st)
+              console.log(`session ${st.sessionId}: features from ${ch.name}'s feature cache`);
+            else if ('building' in st && st.done)
+              console.log(
+                `session ${st.sessionId}: features built from ${ch.name} (${st.events} events read)`,
+              );
+          },
         },
-      }).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
+      ).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
   }
   const db = openDb(copy ? copy.file : ch ? ':memory:' : dbFile);
   const record = !args.bool('no-record');

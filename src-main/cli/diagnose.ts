@@ -380,9 +380,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
   // A ClickHouse store: the sessions' rows for the model's horizon and this decision interval come from the store's
-  // feature cache or are built straight from the store, beside a temporary file of their records (trainingCopy.ts;
-  // a model whose horizon cannot be read has its sessions copied whole); the sessions are judged on the store's own
-  // check. Nothing is written to the store.
+  // feature cache or are built straight from the store, beside a temporary file of their records (trainingCopy.ts);
+  // the sessions are judged on the store's own check. Nothing is written to the store.
   let copy: TrainingCopy | null = null;
   let storeReport: StoreCheckReport | undefined;
   if (isClickHouseUrl(dbFile)) {
@@ -390,15 +389,11 @@ export async function run(argv: string[]): Promise<number> {
     const ch = await openClickHouse(dbFile, { mustExist: true });
     try {
       storeReport = await checkClickHouse(ch);
+      // A model whose horizon cannot be read will not load either: the diagnosis stops there, whatever the rows.
       copy = await copyForTraining(ch, sessionIds, {
-        features:
-          horizonMs === null
-            ? undefined
-            : {
-                decisionIntervalMs: config.features.decision_interval,
-                horizonMs,
-                feedLatencyMs: config.trading.feed_latency,
-              },
+        decisionIntervalMs: config.features.decision_interval,
+        horizonMs: horizonMs ?? config.model.horizon,
+        feedLatencyMs: config.trading.feed_latency,
       });
     } finally {
       await ch.close();

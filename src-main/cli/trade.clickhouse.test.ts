@@ -196,6 +196,52 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     expect(text.out).toMatch(d.promoted ? /promoted {2}challenger #/ : /kept {6}challenger #/);
   }, 180_000);
 
+  it('with live retraining on a replay of the store, learns from the session’s rows (none copied) as from the file', async () => {
+    const cfg = path.join(dir, 'retrain-replay.yaml');
+    fs.writeFileSync(
+      cfg,
+      [
+        'retrain: { every: 4m, window: 4m }',
+        'features: { decision_interval: 500ms }',
+        'train: { rounds: 20, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20, min_horizons: 10 }',
+        'tuning: { trials: 0 }',
+      ].join('\n'),
+    );
+    const cwd = process.cwd();
+    process.chdir(dir);
+    const run = (db: string, session: number) =>
+      l2desk(
+        'trade',
+        '--paper',
+        '--source',
+        'replay',
+        '--speed',
+        'max',
+        '--session',
+        String(session),
+        '--model',
+        model,
+        '--db',
+        db,
+        '--quiet',
+        '--config',
+        cfg,
+      );
+    const a = await run(file, fileSession).finally(() => process.chdir(cwd));
+    process.chdir(dir);
+    const b = await run(url, chSession).finally(() => process.chdir(cwd));
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    // The round's rows came with the replayed session (built from the store): its raw depth never reached the file.
+    expect(b.err).toMatch(
+      new RegExp(`the features of session ${chSession} come from memory \\(\\d+ rows\\)`),
+    );
+    const decision = (err: string) => /^retrain #\d+ (at .*)$/m.exec(err)?.[1];
+    expect(decision(b.err), b.err).toMatch(/: (PROMOTED|HOLD) .*challenger trained on \[/);
+    expect(decision(b.err)).toBe(decision(a.err));
+    expect(b.err).not.toMatch(/retrain failed/);
+  }, 180_000);
+
   it('keeps the run in its working file when the store cannot take it at the end', async () => {
     const t = await openClickHouseTrade(server.url('doomed'), false);
     const rec = new RunRecorder(t.db, {

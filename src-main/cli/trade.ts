@@ -23,6 +23,7 @@ import { Predictor } from '../model/predictor.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { LiveSessionRows } from '../model/liveRows.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -140,6 +141,8 @@ export async function run(argv: string[]): Promise<number> {
   const dbFile = args.str('db') ?? config.db;
   // A ClickHouse store: the run is recorded in a working file and saved into it at the end (tradeClickHouse.ts).
   let chTrade: ClickHouseTrade | null = null;
+  /** A replayed ClickHouse session's dataset rows (live retraining learns from them: its data is not in the file). */
+  let replayRows: StoreFeatures | null = null;
   const onClickHouse = isClickHouseUrl(dbFile);
   if (config.source === 'replay') {
     if (args.str('db') === undefined)
@@ -148,12 +151,20 @@ export async function run(argv: string[]): Promise<number> {
     if (onClickHouse) {
       chTrade = await openClickHouseTrade(dbFile, true, (l) => console.error(l));
       const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
-      const r = await replayFromClickHouse(chTrade, want, speed ?? 1, config.retrain.every !== null).catch(
-        async (e: unknown) => {
-          await chTrade?.close();
-          throw e;
-        },
-      );
+      // Live retraining learns from the replayed session: its rows come with it (no raw data copied here).
+      const features =
+        config.retrain.every === null
+          ? undefined
+          : {
+              decisionIntervalMs: config.features.decision_interval,
+              horizonMs: config.model.horizon,
+              feedLatencyMs: config.trading.feed_latency,
+              store: true,
+            };
+      const r = await replayFromClickHouse(chTrade, want, speed ?? 1, features).catch(async (e: unknown) => {
+        await chTrade?.close();
+        throw e;
+      });
       if (!r) {
         await chTrade.close();
         throw new UsageError(
@@ -163,6 +174,7 @@ export async function run(argv: string[]): Promise<number> {
       db = chTrade.db;
       s = r.session;
       source = r.source;
+      replayRows = r.rows;
     } else {
       db = openDb(dbFile, { mustExist: true });
       sessionId =
@@ -346,7 +358,7 @@ export async function run(argv: string[]): Promise<number> {
           : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
         // The simulator restarts its clock per run: only this run's session is on this timeline.
         sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
-        liveRows: () => liveRows?.rows() ?? null,
+        liveRows: () => liveRows?.rows() ?? replayRows,
         log: (line) => console.error(line),
       });
     }

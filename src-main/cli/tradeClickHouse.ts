@@ -10,7 +10,10 @@ import fs from 'node:fs';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, latestSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
-import { copySessionToClickHouse, copySessionToSqlite } from '../store/clickhouse/mirror.ts';
+import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { sessionRowsFromStore, type StoreRowsParams } from '../store/clickhouse/trainingCopy.ts';
+import { featureKey } from '../model/featureCache.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
 import { saveRegistry } from '../store/clickhouse/modelStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
@@ -100,25 +103,29 @@ export async function openClickHouseTrade(
 
 /**
  * The replay source of a session of the store (the newest when `sessionId` is undefined), or null when there is no
- * such session. `readBack`: live retraining reads the session's data back, so it is copied into the working file and
- * replayed from there; otherwise it streams from the store and the working file only gets the session's row (the
- * run refers to it).
+ * such session. It streams from the store; the working file only gets the session's record (the run refers to it).
+ * `features`: live retraining learns from the session, so its dataset rows come along, from the store's feature cache
+ * or built straight from the store (and stored there; trainingCopy.ts): no raw data is copied to this machine.
  */
 export async function replayFromClickHouse(
   t: ClickHouseTrade,
   sessionId: number | undefined,
   speed: number | 'max',
-  readBack: boolean,
-): Promise<{ source: ReplaySource; session: SessionInfo } | null> {
+  features?: StoreRowsParams,
+): Promise<{ source: ReplaySource; session: SessionInfo; rows: StoreFeatures | null } | null> {
   const id = sessionId ?? (await latestSession(t.store))?.id;
   const session = id === undefined ? undefined : await getSession(t.store, id);
   if (!session) return null;
-  if (readBack) {
-    await copySessionToSqlite(t.store, session.id, t.db);
-    return { source: new ReplaySource({ db: t.db, sessionId: session.id, speed }), session };
-  }
+  const built = features ? await sessionRowsFromStore(t.store, session.id, features) : null;
   await standInSessions(t.store, t.db, [session.id]);
   return {
+    rows: built
+      ? {
+          featureKey: featureKey(features as StoreRowsParams),
+          rows: [built.rows],
+          identities: [built.identity],
+        }
+      : null,
     source: new ReplaySource({
       db: t.db,
       sessionId: session.id,

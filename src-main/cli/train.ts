@@ -165,18 +165,22 @@ export async function run(argv: string[]): Promise<number> {
   if (isClickHouseUrl(config.db)) {
     const ch = await openClickHouse(config.db, { mustExist: true });
     try {
-      copy = await copyForTraining(ch, sessionIds, {
-        features: { ...features, store: true },
-        onStep: (st) => {
-          if (json) return;
-          if ('fromCache' in st)
-            process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
-          else if ('building' in st && (st.done || st.events % 65_536 < 4096))
-            process.stderr.write(
-              `session ${st.sessionId}: building its features from ${ch.name}: ${st.events} events read${st.done ? ', done' : ''}\n`,
-            );
+      copy = await copyForTraining(
+        ch,
+        sessionIds,
+        { ...features, store: true },
+        {
+          onStep: (st) => {
+            if (json) return;
+            if ('fromCache' in st)
+              process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
+            else if ('building' in st && (st.done || st.events % 65_536 < 4096))
+              process.stderr.write(
+                `session ${st.sessionId}: building its features from ${ch.name}: ${st.events} events read${st.done ? ', done' : ''}\n`,
+              );
+          },
         },
-      });
+      );
     } finally {
       await ch.close();
     }

@@ -152,7 +152,7 @@ describe('LiveSessionRows', () => {
     });
     const now = SIM_EPOCH_MS + span;
     const fromLive = await new Retrainer(options('live', true)).runOnce(now);
-    expect(lines.join('\n')).toMatch(/features come from memory \(session \d+, \d+ rows\)/);
+    expect(lines.join('\n')).toMatch(/the features of session \d+ come from memory \(\d+ rows\)/);
     const replayed = await new Retrainer(options('replayed', false)).runOnce(now);
     expect(fromLive.promoted).toBe(true);
     expect(fromLive.nEval).toBeGreaterThan(300);

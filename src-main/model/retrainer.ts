@@ -48,8 +48,9 @@ export interface RetrainerOptions {
   /** Sessions to read (default: every session of the newest session's symbol). */
   sessionIds?: number[];
   /**
-   * The rows of the feed being recorded, built as it is stored (liveRows.ts), or null when they cannot be used: a
-   * round then learns from them instead of replaying that session from its start.
+   * Rows of a session built beside the store: the feed being recorded, built as it is stored (liveRows.ts), or a
+   * replayed ClickHouse session's; null when there are none (or they cannot be used). A round learns from them
+   * instead of replaying that session from its start.
    */
   liveRows?: () => StoreFeatures | null;
   onProgress?: (p: PipelineProgress) => void;
@@ -190,14 +191,14 @@ export class Retrainer {
         decisionIntervalMs: o.decisionIntervalMs,
         horizonMs: o.horizonMs,
         feedLatencyMs: o.feedLatencyMs,
-        // Both the training and the holdout rows of the recorded feed come from this one snapshot: the same rows as
-        // a read of the session now (the caller stored every message up to now before the round).
+        // Both the training and the holdout rows of that session come from this one snapshot: the same rows as a
+        // read of the session now (the caller stored every message up to now before the round).
         storeFeatures: live,
       };
       if (live)
         log(
-          `retrain: the recorded feed's features come from memory (session ${live.rows.map((r) => r.sessionId).join(', ')}, ` +
-            `${live.rows.reduce((n, r) => n + r.nRows, 0)} rows): its raw depth is not read again`,
+          `retrain: the features of session ${live.rows.map((r) => r.sessionId).join(', ')} come from memory ` +
+            `(${live.rows.reduce((n, r) => n + r.nRows, 0)} rows): its raw depth is not read again`,
         );
       const challengerPath = path.resolve(o.outDir, `challenger-${Math.round(now)}.onnx`);
       log(`retrain: training a challenger on data received in [${iso(from)} .. ${iso(trainTo)}]`);

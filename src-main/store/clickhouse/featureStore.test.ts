@@ -161,8 +161,7 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
   it('a training copy holds session records only: rows from the cache or built from the store, stored when asked', async () => {
     const opts = { decisionIntervalMs: 2000, horizonMs: 4000 }; // a feature key no other test stored rows under
     const steps: string[] = [];
-    const c1 = await copyForTraining(ch, [1, 3], {
-      features: opts,
+    const c1 = await copyForTraining(ch, [1, 3], opts, {
       onStep: (st) => {
         if ('building' in st && st.done) steps.push(`built ${st.sessionId}`);
       },
@@ -191,10 +190,10 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
     }
     expect(fs.existsSync(c1.file)).toBe(false);
     // A read-only run stored nothing; a training stores the closed session's rows (the open one changes yet).
-    const c2 = await copyForTraining(ch, [1, 3], { features: { ...opts, store: true } });
+    const c2 = await copyForTraining(ch, [1, 3], { ...opts, store: true });
     c2.dispose();
     expect([c2.fromCache, c2.built, c2.stored, c2.storeError]).toEqual([[], [1, 3], [1], null]);
-    const c3 = await copyForTraining(ch, [1, 3], { features: opts });
+    const c3 = await copyForTraining(ch, [1, 3], opts);
     c3.dispose();
     expect([c3.fromCache, c3.built]).toEqual([[1], [3]]);
     same(sessionRows(db, 1, opts, { write: false }).rows, c3.storeFeatures.rows[0]);
@@ -202,10 +201,9 @@ describe.skipIf(skip !== null)('the feature cache of a ClickHouse store (real cl
     const tmpRoot = fs.mkdtempSync(path.join(dir, 'abort-'));
     const abort = new AbortController();
     await expect(
-      copyForTraining(ch, [3], {
+      copyForTraining(ch, [3], opts, {
         tmpRoot,
         signal: abort.signal,
-        features: opts,
         onStep: (st) => {
           if ('building' in st) abort.abort();
         },
