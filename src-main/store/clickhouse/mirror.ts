@@ -1,9 +1,9 @@
 // Copies whole sessions between the two store backends, event by event through each backend's own reader and
 // writer, so a copy is exactly what the other store would have recorded: the session's fields (source, symbol,
 // depth, tick size, meta, random seed, start and end), every book message, trade message and gap, in arrival order.
-// `import` stages its files in a temporary SQLite file and copies the new sessions into ClickHouse; `train` copies the
-// sessions it learns from into a temporary SQLite file its worker reads (keeping their ids, which the model's metadata
-// names).
+// `import` stages its files in a temporary SQLite file and copies the new sessions into ClickHouse; a run over the store
+// gives its workers a temporary SQLite file of the sessions' records (copySessionRecord, keeping their ids, which a
+// model's metadata names); the app adds its locally recorded feed to such a file (copySqliteSession).
 import type { Db } from '../db.ts';
 import { readSession as readSqlite } from '../sessionReader.ts';
 import { SessionWriter } from '../sessionWriter.ts';
@@ -12,9 +12,8 @@ import {
   getSession as getSqliteSession,
   type SessionInfo,
 } from '../sessions.ts';
-import { createSession, getSession, updateSessionMeta } from './catalogue.ts';
+import { createSession, updateSessionMeta } from './catalogue.ts';
 import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
-import { readSessionPages } from './reader.ts';
 import { ClickHouseSessionWriter, type ClickHouseWriterOptions } from './writer.ts';
 
 /** Rows the ClickHouse writer may hold before the copy waits for the server (bounds memory on any session size). */
@@ -75,36 +74,6 @@ export async function copySessionToClickHouse(
     );
   }
   return id;
-}
-
-/**
- * Copies a ClickHouse session into an SQLite database under the same id (the database must not hold that id).
- * Only committed batches are copied, as every ClickHouse reader sees them.
- */
-export async function copySessionToSqlite(
-  ch: ClickHouseStore,
-  sessionId: number,
-  db: Db,
-  onProgress?: (p: CopyProgress) => void,
-  /** Aborting stops the copy at its next page (what was copied stays in `db`; the caller discards it). */
-  signal?: AbortSignal,
-): Promise<void> {
-  const info = await getSession(ch, sessionId);
-  if (!info) throw new ClickHouseStoreError(`no session ${sessionId} in ${ch.name}`, ch.name);
-  copySessionRecord(ch, info, db);
-  const w = new SessionWriter(db, sessionId, { maxRows: 20_000 });
-  let events = 0;
-  for await (const page of readSessionPages(ch, sessionId)) {
-    signal?.throwIfAborted();
-    for (const ev of page) {
-      if (ev.kind === 'gap') w.writeGap(ev.gap);
-      else w.writeMessage(ev);
-    }
-    events += page.length;
-    onProgress?.({ events });
-  }
-  if (info.endedAt === null) w.flush();
-  else w.close(info.endedAt);
 }
 
 /**
