@@ -22,6 +22,7 @@ import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { copySqliteSession } from '../store/clickhouse/mirror.ts';
 import { copyForTraining, emptyTrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { openDb, type Db } from '../store/db.ts';
+import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { listSessions as listSqliteSessions, type SessionInfo } from '../store/sessions.ts';
 import { makeBacktester } from './backtester.ts';
@@ -58,11 +59,6 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
     if (!s) throw new Error(`no stored session #${id}`);
     return s;
   };
-  const featureParams = () => ({
-    decisionIntervalMs: config.features.decision_interval,
-    horizonMs: config.model.horizon,
-    feedLatencyMs: config.trading.feed_latency,
-  });
   const buildNote = (id: number, events: number) =>
     `building the features of session #${id} from ${ch.name} (${events} events read)`;
   return {
@@ -108,7 +104,7 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
           : await copyForTraining(
               ch,
               ids,
-              { ...featureParams(), store: true },
+              { ...datasetParamsFromConfig(config), store: true },
               {
                 signal: a.signal,
                 onStep: (st) => {
@@ -162,7 +158,7 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
         const copy = await copyForTraining(
           ch,
           [id],
-          { ...featureParams(), store: true },
+          { ...datasetParamsFromConfig(config), store: true },
           {
             signal: a.signal,
             onStep: (st) => {

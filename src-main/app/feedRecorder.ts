@@ -6,6 +6,7 @@ import type { SourceSpec } from '../../src-shared/ipc.ts';
 import type { MarketMessage } from '../../src-shared/market.ts';
 import type { MarketSource } from '../market/source.ts';
 import { LiveSessionRows } from '../model/liveRows.ts';
+import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
 import { SessionRecorder, type WrittenEvent } from '../store/sessionRecorder.ts';
@@ -115,11 +116,7 @@ const MAX_EARLY_MESSAGES = 10_000;
  * then read on the new one) or of anything else liveRows gives up on ends them.
  */
 function recordingRows(config: Config, sessionId: () => number) {
-  const params = {
-    decisionIntervalMs: config.features.decision_interval,
-    horizonMs: config.model.horizon,
-    feedLatencyMs: config.trading.feed_latency,
-  };
+  const params = datasetParamsFromConfig(config);
   let rows: LiveSessionRows | null = null;
   let early: MarketMessage[] = [];
   let broken = false;

@@ -22,6 +22,7 @@ import { parseSweep as parseSweepInput } from '../../src-shared/inputRules.ts';
 import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
+import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import * as chCatalogue from '../store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { readSessionPages } from '../store/clickhouse/reader.ts';
@@ -319,12 +320,7 @@ export async function run(argv: string[]): Promise<number> {
       copy = await copyForTraining(
         ch,
         [id],
-        {
-          decisionIntervalMs: config.features.decision_interval,
-          horizonMs: config.model.horizon,
-          feedLatencyMs: config.trading.feed_latency,
-          store: true,
-        },
+        { ...datasetParamsFromConfig(config), store: true },
         {
           onStep: (st) => {
             if ('fromCache' in st)

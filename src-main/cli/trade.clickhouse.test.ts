@@ -123,39 +123,54 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
     expect(r.err).toContain(`run ${newest.id} stored in ${url}`);
   }, 120_000);
 
-  it('with live retraining on, retrains on the traded feed and stores it as a session of the store', async () => {
-    const cfg = path.join(dir, 'retrain.yaml');
+  /** A config file for a quick live-retraining round every `every` (also its window), in this test's folder. */
+  const retrainConfig = (name: string, every: string) => {
+    const cfg = path.join(dir, name);
     fs.writeFileSync(
       cfg,
       [
-        'retrain: { every: 5m, window: 5m }',
+        `retrain: { every: ${every}, window: ${every} }`,
         'features: { decision_interval: 500ms }',
         'train: { rounds: 20, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20, min_horizons: 10 }',
         'tuning: { trials: 0 }',
       ].join('\n'),
     );
-    // Challengers go to retrained/ in the working directory for a ClickHouse store: this test's folder, not the repo.
+    return cfg;
+  };
+  // Challengers go to retrained/ in the working directory for a ClickHouse store: this test's folder, not the repo.
+  const inDir = async <T>(f: () => Promise<T>): Promise<T> => {
     const cwd = process.cwd();
     process.chdir(dir);
-    const r = await l2desk(
-      'trade',
-      '--paper',
-      '--source',
-      'sim',
-      '--seed',
-      '6',
-      '--speed',
-      'max',
-      '--duration',
-      '6m',
-      '--model',
-      model,
-      '--db',
-      url,
-      '--quiet',
-      '--config',
-      cfg,
-    ).finally(() => process.chdir(cwd));
+    try {
+      return await f();
+    } finally {
+      process.chdir(cwd);
+    }
+  };
+
+  it('with live retraining on, retrains on the traded feed and stores it as a session of the store', async () => {
+    const cfg = retrainConfig('retrain.yaml', '5m');
+    const r = await inDir(() =>
+      l2desk(
+        'trade',
+        '--paper',
+        '--source',
+        'sim',
+        '--seed',
+        '6',
+        '--speed',
+        'max',
+        '--duration',
+        '6m',
+        '--model',
+        model,
+        '--db',
+        url,
+        '--quiet',
+        '--config',
+        cfg,
+      ),
+    );
     expect(r.code, r.err).toBe(0);
     expect(fs.readdirSync(path.join(dir, 'retrained')).some((f) => f.endsWith('.onnx'))).toBe(true);
     // A round ran on the feed recorded in the working file (a decision, whichever way it went), none failed.
@@ -197,39 +212,29 @@ describe.skipIf(skip !== null)('trade --paper over --db clickhouse:// (real clic
   }, 180_000);
 
   it('with live retraining on a replay of the store, learns from the session’s rows (none copied) as from the file', async () => {
-    const cfg = path.join(dir, 'retrain-replay.yaml');
-    fs.writeFileSync(
-      cfg,
-      [
-        'retrain: { every: 4m, window: 4m }',
-        'features: { decision_interval: 500ms }',
-        'train: { rounds: 20, folds: 2, early_stopping_rounds: 10, min_samples_leaf: 20, min_horizons: 10 }',
-        'tuning: { trials: 0 }',
-      ].join('\n'),
-    );
-    const cwd = process.cwd();
-    process.chdir(dir);
+    const cfg = retrainConfig('retrain-replay.yaml', '4m');
     const run = (db: string, session: number) =>
-      l2desk(
-        'trade',
-        '--paper',
-        '--source',
-        'replay',
-        '--speed',
-        'max',
-        '--session',
-        String(session),
-        '--model',
-        model,
-        '--db',
-        db,
-        '--quiet',
-        '--config',
-        cfg,
+      inDir(() =>
+        l2desk(
+          'trade',
+          '--paper',
+          '--source',
+          'replay',
+          '--speed',
+          'max',
+          '--session',
+          String(session),
+          '--model',
+          model,
+          '--db',
+          db,
+          '--quiet',
+          '--config',
+          cfg,
+        ),
       );
-    const a = await run(file, fileSession).finally(() => process.chdir(cwd));
-    process.chdir(dir);
-    const b = await run(url, chSession).finally(() => process.chdir(cwd));
+    const a = await run(file, fileSession);
+    const b = await run(url, chSession);
     expect(a.code, a.err).toBe(0);
     expect(b.code, b.err).toBe(0);
     // The round's rows came with the replayed session (built from the store): its raw depth never reached the file.

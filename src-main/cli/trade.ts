@@ -23,6 +23,7 @@ import { Predictor } from '../model/predictor.ts';
 import { formatCostsLine } from '../trading/executionCosts.ts';
 import { TrainCancelled } from '../model/trainer.ts';
 import { LiveSessionRows } from '../model/liveRows.ts';
+import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
@@ -153,14 +154,7 @@ export async function run(argv: string[]): Promise<number> {
       const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
       // Live retraining learns from the replayed session: its rows come with it (no raw data copied here).
       const features =
-        config.retrain.every === null
-          ? undefined
-          : {
-              decisionIntervalMs: config.features.decision_interval,
-              horizonMs: config.model.horizon,
-              feedLatencyMs: config.trading.feed_latency,
-              store: true,
-            };
+        config.retrain.every === null ? undefined : { ...datasetParamsFromConfig(config), store: true };
       const r = await replayFromClickHouse(chTrade, want, speed ?? 1, features).catch(async (e: unknown) => {
         await chTrade?.close();
         throw e;
@@ -317,11 +311,12 @@ export async function run(argv: string[]): Promise<number> {
         });
         // The feed's dataset rows are built as it is stored: a round learns from them without replaying the
         // session from its start (liveRows.ts; given up after a gap or a failed write).
-        const rows = new LiveSessionRows(feedSession, source.instrument.tickSize, config.depth, {
-          decisionIntervalMs: config.features.decision_interval,
-          horizonMs: config.model.horizon,
-          feedLatencyMs: config.trading.feed_latency,
-        });
+        const rows = new LiveSessionRows(
+          feedSession,
+          source.instrument.tickSize,
+          config.depth,
+          datasetParamsFromConfig(config),
+        );
         const w = new SessionWriter(db, feedSession, {
           batchIntervalMs: config.store.batch_interval,
           onError: (e) => {

@@ -11,6 +11,7 @@ import type { NewModel } from '../model/modelRegistry.ts';
 import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
+import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { TrainCancelled } from '../model/trainer.ts';
@@ -153,11 +154,7 @@ export async function run(argv: string[]): Promise<number> {
   if (fs.statSync(path.dirname(outPath), { throwIfNoEntry: false })?.isDirectory() === false)
     throw new UsageError(`--out ${args.str('out')} is a file: give the folder the model goes to`);
 
-  const features = {
-    decisionIntervalMs: config.features.decision_interval,
-    horizonMs: config.model.horizon,
-    feedLatencyMs: config.trading.feed_latency,
-  };
+  const features = datasetParamsFromConfig(config);
   // A ClickHouse store: no raw data is copied to this machine. A closed session's features come from the store's
   // feature cache, the others' are built by replaying them straight from the store (and stored in its cache when the
   // session is closed); the worker gets them beside a small file of session records (store/clickhouse/trainingCopy.ts).

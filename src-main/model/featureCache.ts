@@ -4,6 +4,7 @@
 // data fingerprint. A hit skips the raw-depth replay; a changed feature set, clock, horizon or session data misses
 // and rebuilds. An entry whose checksum or sizes do not match is never trusted: it is rebuilt and replaced.
 import { createHash } from 'node:crypto';
+import type { Config } from '../../src-shared/config.ts';
 import { DEFAULT_MAX_SILENCE_MS } from '../engine/decisionGrid.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
 import type { Db } from '../store/db.ts';
@@ -20,6 +21,20 @@ import {
 
 /** Events hashed at each end of a session for its fingerprint (beside its stored counters). */
 export const EDGE_EVENTS = 32;
+
+/**
+ * The parameters that change a dataset row, as the config sets them (features.decision_interval, model.horizon,
+ * trading.feed_latency): every builder of rows and every reader of them must agree (featureKey).
+ */
+export function datasetParamsFromConfig(
+  config: Config,
+): Pick<DatasetOptions, 'decisionIntervalMs' | 'horizonMs' | 'feedLatencyMs'> {
+  return {
+    decisionIntervalMs: config.features.decision_interval,
+    horizonMs: config.model.horizon,
+    feedLatencyMs: config.trading.feed_latency,
+  };
+}
 
 /** The parameters that change a row, as a stable string (the cache key's feature part). */
 export function featureKey(opts: DatasetOptions): string {

@@ -26,6 +26,7 @@ import {
   type TrainSettings,
 } from './trainPipeline.ts';
 import { buildDatasetInWorker } from './trainInWorker.ts';
+import { datasetParamsFromConfig } from './featureCache.ts';
 
 export interface RetrainerOptions {
   dbFile: string;
@@ -344,9 +345,7 @@ export function retrainerFromConfig(
     ...o,
     everyMs: config.retrain.every,
     windowMs: config.retrain.window,
-    horizonMs: config.model.horizon,
-    decisionIntervalMs: config.features.decision_interval,
-    feedLatencyMs: config.trading.feed_latency,
+    ...datasetParamsFromConfig(config),
     settings: settingsFromConfig(config),
   });
 }
