@@ -16,8 +16,10 @@
 // forward then inverted backward, see realContinuous), and the simulator's orderbook.200 stream at three tick
 // sizes (BTC-like 0.1, XRP-like 0.0001, DOGE-like 0.00001). Goal: ≥ 3× the faster peer on every stream.
 // Env: BENCH_RUNS (default 5, at least 3), BENCH_REAL_LEVELS (default 1e6), BENCH_SIM_N (messages of the 0.1
-// stream, default 60k; the finer-tick streams, ~2 levels per message, get 2.5× as many), BENCH_CHUNK (messages
-// per timed chunk, default 20k), BENCH_STREAMS (comma-separated stream names to run, default all).
+// stream, default 60k; the finer-tick streams, ~2 levels per message, get 2.5× as many), BENCH_CHUNK_LEVELS (level
+// updates per timed chunk, default 320k: ~20k messages of the deep streams, the whole fine-tick streams; a chunk
+// of a few milliseconds, as 20k fine-tick messages were for ours, measured up to 1.8× its wall time in CPU time),
+// BENCH_STREAMS (comma-separated stream names to run, default all).
 import { OrderBook } from '../src-main/book/orderBook.ts';
 import { TickScale } from '../src-main/book/tickScale.ts';
 import { realContinuous, simulated, type BenchBookMessage, type BenchStream } from './lib/bookData.ts';
@@ -36,7 +38,7 @@ import { emit, failBench, fullGc, measure, median } from './lib/report.ts';
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 1e6);
 const SIM_N = Number(process.env.BENCH_SIM_N ?? 60_000);
-const CHUNK = Number(process.env.BENCH_CHUNK ?? 20_000);
+const CHUNK_LEVELS = Number(process.env.BENCH_CHUNK_LEVELS ?? 320_000);
 const GOAL = 3;
 const NAMES = ['ours', 'ccxt', 'tardis-dev'] as const;
 type Name = (typeof NAMES)[number];
@@ -110,6 +112,7 @@ interface Times {
 
 function runStream(s: BenchStream): void {
   const { stream } = s;
+  const CHUNK = Math.max(1000, Math.round(CHUNK_LEVELS / (stream.levels / stream.n)));
   const scale = new TickScale(s.tickSize);
   const reads: Record<Name, TopReads> = {
     ours: new TopReads(),

@@ -200,14 +200,18 @@ describe.skipIf(noChromium)(suite, () => {
     expect(eq.width, `equity curve width, ${view}`).toBeGreaterThanOrEqual(200);
   }
 
-  /** Every view of the screen, at the current window size. */
-  async function visitAll() {
-    await page.getByRole('tab', { name: 'Signals & fills' }).click();
-    await check('tape');
+  /** The features view, at the current window size: it fills once the features have warmed up (about 30 s). */
+  async function visitFeatures() {
     await page.getByRole('tab', { name: 'Features' }).click();
     await page.getByRole('table', { name: 'Feature values' }).waitFor({ timeout: 30_000 });
     await check('features');
     await page.getByRole('tab', { name: 'Signals & fills' }).click();
+  }
+
+  /** Every other view of the screen, at the current window size. */
+  async function visitAll() {
+    await page.getByRole('tab', { name: 'Signals & fills' }).click();
+    await check('tape');
     const details = page.locator('details.pf-more');
     const wasOpen = (await details.getAttribute('open')) !== null;
     await details.locator('summary').click();
@@ -247,6 +251,11 @@ describe.skipIf(noChromium)(suite, () => {
     for (const v of VIEWPORTS) {
       await page.setViewportSize(v);
       await visitAll();
+    }
+    // Last, so that the other views are checked while the features warm up instead of after.
+    for (const v of VIEWPORTS) {
+      await page.setViewportSize(v);
+      await visitFeatures();
     }
   }, 300_000);
 });
