@@ -33,7 +33,7 @@ import {
   TOP_N,
   TopReads,
 } from './lib/peers.ts';
-import { emit, failBench, fullGc, measure, median } from './lib/report.ts';
+import { emit, failBench, fullGc, measure, median, settle } from './lib/report.ts';
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const REAL_LEVELS = Number(process.env.BENCH_REAL_LEVELS ?? 1e6);
@@ -86,23 +86,6 @@ function captures(
       r.nAsk = i + 1;
     },
   ];
-}
-
-const SLEEP = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Returns once the process is idle apart from this (sleeping) thread: after a full GC, V8 sweeps on helper threads,
- * and process.cpuUsage() would count that on the next book's clock (measured ~2-3 ms a chunk: a third of ours on
- * the fine-tick streams). Sleeps 2 ms at a time until one sleep costs under 0.1 ms of process
- * CPU (at most 200 ms: on a machine this loaded the figure is noisy anyway).
- */
-function settle(): void {
-  for (let k = 0; k < 100; k++) {
-    const c0 = process.cpuUsage();
-    Atomics.wait(SLEEP, 0, 0, 2);
-    const c = process.cpuUsage(c0);
-    if (c.user + c.system < 100) return;
-  }
 }
 
 interface Times {

@@ -54,6 +54,24 @@ export function fullGc(): void {
   g();
 }
 
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Returns once the process is idle apart from this (sleeping) thread: after a full GC, V8 sweeps on helper threads
+ * and lazily on the main thread as it allocates, and a case timed right after would pay for it (process.cpuUsage()
+ * counted ~2-3 ms of it per chunk in book.apply; it made most of infer.single's slowest 1% of decisions, all in the
+ * first 30% of each block). Sleeps 2 ms at a time until one sleep costs under 0.1 ms of process CPU (at most 200 ms:
+ * on a machine this loaded the figure is noisy anyway).
+ */
+export function settle(): void {
+  for (let k = 0; k < 100; k++) {
+    const c0 = process.cpuUsage();
+    Atomics.wait(SLEEP, 0, 0, 2);
+    const c = process.cpuUsage(c0);
+    if (c.user + c.system < 100) return;
+  }
+}
+
 /** Wall seconds and CPU seconds (user + system of this process) a function takes. */
 export function measure(fn: () => void): { wall: number; cpu: number } {
   const c0 = process.cpuUsage();
