@@ -186,7 +186,7 @@ describe.skipIf(skip !== null)('--db clickhouse:// on the CLI (real clickhouse-s
     expect(none.err).toContain('no database nothing_here on the ClickHouse server');
     const bad = await l2desk('book', '--db', 'clickhouse://127.0.0.1/x');
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain('the port is missing; expected clickhouse://HOST:PORT/DATABASE');
+    expect(bad.err).toContain('the port is missing; expected clickhouse://[USER@]HOST:PORT/DATABASE');
     expect(fs.existsSync('clickhouse:')).toBe(false);
   });
 });

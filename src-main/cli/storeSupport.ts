@@ -1,6 +1,6 @@
 // Which commands take a ClickHouse store (`--db clickhouse://HOST:PORT/DATABASE`). The others refuse it up front with
 // a clear error, before they could mistake the address for an SQLite file name (openDb refuses it as well).
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
+import { isClickHouseUrl, redactClickHouseUrl } from '../store/clickhouse/url.ts';
 
 /** Commands (and `db` subcommands) that work with a ClickHouse store. */
 export const CLICKHOUSE_COMMANDS: readonly string[] = [
@@ -55,7 +55,7 @@ export function clickHouseRefusal(command: string, argv: readonly string[]): str
   const name = command === 'db' && sub ? `db ${sub}` : command;
   if (CLICKHOUSE_COMMANDS.includes(name)) return null;
   return (
-    `--db ${db}: a ClickHouse store is not supported yet for this command (${name}); ` +
+    `--db ${redactClickHouseUrl(db)}: a ClickHouse store is not supported yet for this command (${name}); ` +
     `it is for ${CLICKHOUSE_COMMANDS.join(', ')}. Use an SQLite file`
   );
 }

@@ -52,8 +52,11 @@ export async function openClickHouse(
 ): Promise<ClickHouseStore> {
   const url = parseClickHouseUrl(text);
   const name = `clickhouse://${url.host}:${url.port}/${url.database}`;
+  const login = credentials(url);
   const client = createClient({
     url: url.httpUrl,
+    ...(login.user !== undefined ? { username: login.user } : {}),
+    ...(login.password !== undefined ? { password: login.password } : {}),
     request_timeout: opts.requestTimeoutMs ?? 30_000,
     // Errors reach the caller as values; the client's own console logging would duplicate them.
     log: { level: ClickHouseLogLevel.OFF },
@@ -72,6 +75,10 @@ export async function openClickHouse(
         `cannot reach ClickHouse at ${url.httpUrl} (${ping.error.message}); is the server running and is ${url.port} its HTTP port?`,
         name,
       );
+    // /ping needs no login: check it here, so that a refused login is said as such and not as a missing database.
+    await queryRows(store, 'SELECT 1 FORMAT TabSeparated').catch((e: unknown) => {
+      throw loginError(name, login, e) ?? e;
+    });
     const exists = await queryRows(store, `EXISTS DATABASE ${url.database}`).catch(() => null);
     const has = exists ? exists.trim() === '1' : await databaseListed(store);
     if (!has && opts.mustExist)
@@ -89,6 +96,53 @@ export async function openClickHouse(
     await client.close().catch(() => undefined);
     throw describeClickHouseError(name, e);
   }
+}
+
+/** Environment variables a ClickHouse login comes from (a user named in the address wins over the first). */
+export const CLICKHOUSE_USER_ENV = 'L2DESK_CLICKHOUSE_USER';
+export const CLICKHOUSE_PASSWORD_ENV = 'L2DESK_CLICKHOUSE_PASSWORD';
+
+interface Login {
+  /** undefined: the server's `default` user. */
+  user?: string;
+  password?: string;
+}
+
+function credentials(url: ClickHouseUrl): Login {
+  const envUser = process.env[CLICKHOUSE_USER_ENV]?.trim();
+  const user = url.user ?? (envUser ? envUser : undefined);
+  const password = process.env[CLICKHOUSE_PASSWORD_ENV];
+  return {
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined && password !== '' ? { password } : {}),
+  };
+}
+
+/**
+ * The error for a login the server refused (wrong password, unknown user, or a user not allowed from here), naming
+ * the user and where the password came from, never the password; null for any other error.
+ */
+function loginError(name: string, login: Login, e: unknown): ClickHouseStoreError | null {
+  const msg = (e as Error)?.message ?? String(e);
+  // 18.16: Code 192 (unknown user), 193 (wrong password), 194 (password required), 195 (not allowed from this
+  // address); current servers say
+  // 516 AUTHENTICATION_FAILED for all of them.
+  if (
+    !/Code: 19[2-5]\b|Code: 516\b|AUTHENTICATION_FAILED|Wrong password|Password required|Unknown user|Authentication failed/i.test(
+      msg,
+    )
+  )
+    return null;
+  const who = login.user ?? 'default';
+  const pw =
+    login.password !== undefined
+      ? `the password in ${CLICKHOUSE_PASSWORD_ENV}`
+      : `no password (${CLICKHOUSE_PASSWORD_ENV} is not set)`;
+  return new ClickHouseStoreError(
+    `ClickHouse at ${name} refused the login of user ${who} with ${pw}: a wrong password, an unknown user, or a user not allowed from this address. ` +
+      `Name the user in the address (clickhouse://USER@HOST:PORT/DATABASE) or in ${CLICKHOUSE_USER_ENV}, and set ${CLICKHOUSE_PASSWORD_ENV}`,
+    name,
+  );
 }
 
 /** 18.16 has no EXISTS DATABASE: look it up in system.databases. */

@@ -79,6 +79,9 @@ function configXml(dir: string, httpPort: number, tcpPort: number): string {
 `;
 }
 
+/** A second user of every test server, with a password (the default user has none). */
+export const TEST_LOGIN = { user: 'trader', password: 'pw-7f3a9 with spaces & <xml>' } as const;
+
 const USERS_XML = `<?xml version="1.0"?>
 <yandex>
   <profiles>
@@ -93,6 +96,12 @@ const USERS_XML = `<?xml version="1.0"?>
       <profile>default</profile>
       <quota>default</quota>
     </default>
+    <${TEST_LOGIN.user}>
+      <password>${TEST_LOGIN.password.replaceAll('&', '&amp;').replaceAll('<', '&lt;')}</password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </${TEST_LOGIN.user}>
   </users>
   <quotas>
     <default>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClickHouseUrlError, isClickHouseUrl, parseClickHouseUrl } from './url.ts';
+import { ClickHouseUrlError, isClickHouseUrl, parseClickHouseUrl, redactClickHouseUrl } from './url.ts';
 
 describe('parseClickHouseUrl', () => {
   it.each([
@@ -26,13 +26,56 @@ describe('parseClickHouseUrl', () => {
     ['clickhouse://127.0.0.1:8123/1db', '"1db" is not a database name'],
     ["clickhouse://127.0.0.1:8123/x';DROP", 'is not a database name'],
     ['clickhouse://:8123/db', 'the host is missing'],
-    ['clickhouse://user:pw@host:8123/db', 'user names and passwords'],
+    ['clickhouse://user:pw@host:8123/db', 'a password does not go in the address'],
+    ['clickhouse://user:@host:8123/db', 'a password does not go in the address'],
+    ['clickhouse://us er@host:8123/db', '"us er" is not a user name'],
+    ['clickhouse://@host:8123/db', '"" is not a user name'],
     ['clickhouse://host:8123/db?secure=1', 'query strings'],
     ['clickhouse://ho st:8123/db', 'is not a host name'],
   ])('refuses %s', (text, why) => {
     expect(() => parseClickHouseUrl(text)).toThrow(ClickHouseUrlError);
     expect(() => parseClickHouseUrl(text)).toThrow(why);
-    expect(() => parseClickHouseUrl(text)).toThrow('expected clickhouse://HOST:PORT/DATABASE');
+    expect(() => parseClickHouseUrl(text)).toThrow('expected clickhouse://[USER@]HOST:PORT/DATABASE');
+  });
+
+  it('takes a user name before the host', () => {
+    expect(parseClickHouseUrl('clickhouse://trader@ch.example.com:8123/market')).toEqual({
+      host: 'ch.example.com',
+      port: 8123,
+      database: 'market',
+      user: 'trader',
+      httpUrl: 'http://ch.example.com:8123',
+    });
+    expect(parseClickHouseUrl('clickhouse://svc.reader-1@[::1]:8123/db').user).toBe('svc.reader-1');
+  });
+
+  it.each([
+    'clickhouse://trader:s3cret@host:8123/db',
+    'clickhouse://trader:pa/ss?w#rd@host:8123/db',
+    'clickhouse://trader:p@ss@host:8123/db',
+    '  clickhouse://trader:s3cret@host/db',
+  ])('never shows the password of %s', (text) => {
+    const secret = /:\/\/trader:(.*)@host/.exec(text)![1];
+    let message = '';
+    try {
+      parseClickHouseUrl(text);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('set L2DESK_CLICKHOUSE_PASSWORD instead');
+    expect(message).toContain('clickhouse://trader:***@');
+    expect(message).not.toContain(secret);
+    expect(redactClickHouseUrl(text)).not.toContain(secret);
+  });
+
+  it('leaves addresses without a password as they are', () => {
+    for (const t of [
+      'clickhouse://h:8123/d',
+      'clickhouse://u@h:8123/d',
+      'clickhouse://[::1]:8123/d',
+      'data/x.db',
+    ])
+      expect(redactClickHouseUrl(t)).toBe(t);
   });
 
   it('tells ClickHouse addresses from SQLite paths', () => {

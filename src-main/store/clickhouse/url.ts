@@ -1,10 +1,14 @@
-// `--db clickhouse://HOST:PORT/DATABASE`: the one place that tells a ClickHouse store from an SQLite file and
+// `--db clickhouse://[USER@]HOST:PORT/DATABASE`: the one place that tells a ClickHouse store from an SQLite file and
 // parses its address (the HTTP interface, 8123 by default on a server; the port is required to avoid guessing).
+// A password never goes in the address: it would show in the process list, the shell's history and every message
+// that names the store. It comes from the environment (connection.ts).
 
 export interface ClickHouseUrl {
   host: string;
   port: number;
   database: string;
+  /** The user named in the address (USER@HOST), if any. */
+  user?: string;
   /** http://HOST:PORT for @clickhouse/client. */
   httpUrl: string;
 }
@@ -16,7 +20,10 @@ export class ClickHouseUrlError extends Error {
   }
 }
 
-const FORM = 'clickhouse://HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk)';
+const FORM =
+  'clickhouse://[USER@]HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk)';
+/** ClickHouse user names as the address may carry them. */
+const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** ClickHouse identifiers the store interpolates into SQL: letters, digits, underscore, not starting with a digit. */
 const DATABASE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const HOST_RE =
@@ -27,17 +34,36 @@ export function isClickHouseUrl(db: string): boolean {
   return /^clickhouse:/i.test(db.trim());
 }
 
-/** Parses clickhouse://HOST:PORT/DATABASE; anything else is refused with a message that shows the expected form. */
+/** The address as it may be shown: a password someone put in it anyway is masked. */
+export function redactClickHouseUrl(text: string): string {
+  // Up to the last @ of the whole text: a password may hold / ? or #, which end the address's authority part.
+  const m = /^(\s*clickhouse:\/\/[^/?#@:]*):.*@/i.exec(text);
+  return m ? `${m[1]}:***@${text.slice(m[0].length)}` : text;
+}
+
+/**
+ * Parses clickhouse://[USER@]HOST:PORT/DATABASE; anything else is refused with a message that shows the expected form
+ * (and never a password).
+ */
 export function parseClickHouseUrl(text: string): ClickHouseUrl {
   const s = text.trim();
   const bad = (why: string) =>
-    new ClickHouseUrlError(`--db ${JSON.stringify(text)}: ${why}; expected ${FORM}`);
+    new ClickHouseUrlError(`--db ${JSON.stringify(redactClickHouseUrl(text))}: ${why}; expected ${FORM}`);
+  // Before anything else: any later message would quote the address, and a password may hold / ? or #, which
+  // would otherwise split it into other parts of the address.
+  if (redactClickHouseUrl(s) !== s)
+    throw bad(
+      'a password does not go in the address (it would show in the process list and in messages); set L2DESK_CLICKHOUSE_PASSWORD instead',
+    );
   const m = /^clickhouse:\/\/([^/?#]*)(\/[^?#]*)?([?#].*)?$/i.exec(s);
   if (!m) throw bad(isClickHouseUrl(s) ? 'not a clickhouse:// address' : 'not a ClickHouse address');
   const [, authority, pathPart, rest] = m;
   if (rest) throw bad('query strings and fragments are not supported');
-  if (authority.includes('@')) throw bad('user names and passwords in the address are not supported');
-  const hp = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority) as RegExpExecArray;
+  const at = authority.lastIndexOf('@');
+  const userPart = at >= 0 ? authority.slice(0, at) : undefined;
+  if (userPart !== undefined && !USER_RE.test(userPart))
+    throw bad(`"${userPart}" is not a user name (letters, digits, _ . -)`);
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority.slice(at + 1)) as RegExpExecArray;
   const host = hp[1];
   const portText = hp[2];
   if (!host) throw bad('the host is missing');
@@ -50,5 +76,11 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
   if (!database) throw bad('the database name is missing');
   if (!DATABASE_RE.test(database))
     throw bad(`"${database}" is not a database name (letters, digits and _, not starting with a digit)`);
-  return { host, port, database, httpUrl: `http://${host}:${port}` };
+  return {
+    host,
+    port,
+    database,
+    ...(userPart !== undefined ? { user: userPart } : {}),
+    httpUrl: `http://${host}:${port}`,
+  };
 }
