@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks need: Chromium (e2e, UI bench), Xvfb (headed runs), xgboost (peer
-# in the training benchmark), ClickHouse (the second store backend's tests start their own server). Idempotent:
-# installs only what is missing.
+# in the training benchmark), ClickHouse (the second store backend's tests start their own server), openssl (the
+# HTTPS ClickHouse tests make their own certificate). Idempotent: installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -9,6 +9,7 @@ command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 command -v xgboost >/dev/null 2>&1 || need+=(xgboost)
 { command -v clickhouse-server || [ -x /usr/sbin/clickhouse-server ]; } >/dev/null 2>&1 || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -3,6 +3,7 @@
 // (Debian's package) and current servers both accept: no query parameters ({x:T} is newer), values are inlined
 // through lit()/int(), identifiers come only from the validated URL.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { SCHEMA } from './schema.ts';
 import { parseClickHouseUrl, type ClickHouseUrl } from './url.ts';
@@ -51,10 +52,12 @@ export async function openClickHouse(
   opts: OpenClickHouseOptions = {},
 ): Promise<ClickHouseStore> {
   const url = parseClickHouseUrl(text);
-  const name = `clickhouse://${url.host}:${url.port}/${url.database}`;
+  const name = `clickhouse://${url.host}:${url.port}/${url.database}${url.secure ? '?secure=true' : ''}`;
   const login = credentials(url);
+  const tls = url.secure ? trustedCa(name) : undefined;
   const client = createClient({
     url: url.httpUrl,
+    ...(tls ? { tls } : {}),
     ...(login.user !== undefined ? { username: login.user } : {}),
     ...(login.password !== undefined ? { password: login.password } : {}),
     request_timeout: opts.requestTimeoutMs ?? 30_000,
@@ -70,11 +73,7 @@ export async function openClickHouse(
   };
   try {
     const ping = await client.ping();
-    if (!ping.success)
-      throw new ClickHouseStoreError(
-        `cannot reach ClickHouse at ${url.httpUrl} (${ping.error.message}); is the server running and is ${url.port} its HTTP port?`,
-        name,
-      );
+    if (!ping.success) throw unreachable(name, url, ping.error);
     // /ping needs no login: check it here, so that a refused login is said as such and not as a missing database.
     await queryRows(store, 'SELECT 1 FORMAT TabSeparated').catch((e: unknown) => {
       throw loginError(name, login, e) ?? e;
@@ -96,6 +95,48 @@ export async function openClickHouse(
     await client.close().catch(() => undefined);
     throw describeClickHouseError(name, e);
   }
+}
+
+/** A PEM file of the CA that signed an HTTPS server's certificate, when it is not one the system trusts. */
+export const CLICKHOUSE_CA_ENV = 'L2DESK_CLICKHOUSE_CA';
+
+function trustedCa(name: string): { ca_cert: Buffer } | undefined {
+  const file = process.env[CLICKHOUSE_CA_ENV]?.trim();
+  if (!file) return undefined;
+  try {
+    return { ca_cert: fs.readFileSync(file) };
+  } catch (e) {
+    throw new ClickHouseStoreError(
+      `${CLICKHOUSE_CA_ENV}=${file}: cannot read the CA certificate for ${name} (${(e as Error).message})`,
+      name,
+    );
+  }
+}
+
+/** Why /ping did not answer, with what to check: the server, the port, HTTP against HTTPS, the certificate. */
+function unreachable(name: string, url: ClickHouseUrl, err: Error): ClickHouseStoreError {
+  const code = (err as { code?: string }).code ?? '';
+  const msg = `${code} ${err.message}`;
+  const at = `ClickHouse at ${url.httpUrl}`;
+  if (url.secure && /CERT|certificate|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(msg))
+    return new ClickHouseStoreError(
+      `${at}: its certificate is not trusted (${err.message}). If your own CA signed it, set ${CLICKHOUSE_CA_ENV} to that CA's PEM file`,
+      name,
+    );
+  if (url.secure && /EPROTO|wrong version number|ssl3_get_record|packet length too long/i.test(msg))
+    return new ClickHouseStoreError(
+      `${at} does not speak HTTPS on port ${url.port}: give its HTTPS port (https_port, often 8443), or drop ?secure=true for its HTTP port`,
+      name,
+    );
+  if (!url.secure && /ECONNRESET|socket hang up|HPE_|Parse Error/i.test(msg))
+    return new ClickHouseStoreError(
+      `${at} closed the connection (${err.message}): if ${url.port} is its HTTPS port, add ?secure=true to the address`,
+      name,
+    );
+  return new ClickHouseStoreError(
+    `cannot reach ${at} (${err.message}); is the server running and is ${url.port} its ${url.secure ? 'HTTPS' : 'HTTP'} port?`,
+    name,
+  );
 }
 
 /** Environment variables a ClickHouse login comes from (a user named in the address wins over the first). */

@@ -1,6 +1,6 @@
 // Test harness: a throwaway clickhouse-server (Debian's package, 18.16 or newer) on free loopback ports with its
 // own data directory, config and logs in a temp dir; killed and removed afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -24,10 +24,26 @@ export function clickhouseSkipReason(): string | null {
     : 'clickhouse-server is not installed (apt-get install -y clickhouse-server clickhouse-client, or bash scripts/system-deps.sh): ClickHouse store tests skipped';
 }
 
+/** Why HTTPS test servers cannot start (no openssl to make their certificate), or null when they can. */
+export function tlsSkipReason(): string | null {
+  const r = spawnSync('openssl', ['version'], { stdio: 'ignore' });
+  return r.status === 0
+    ? null
+    : 'openssl is not installed (apt-get install -y openssl): HTTPS ClickHouse tests skipped';
+}
+
+export interface TestServerOptions {
+  /** Also serve HTTPS, with a self-signed certificate for 127.0.0.1 made here (needs the openssl command). */
+  tls?: boolean;
+}
+
 export interface TestServer {
   /** http://127.0.0.1:PORT */
   readonly httpUrl: string;
   readonly httpPort: number;
+  /** With `tls`: the HTTPS port, and the PEM file of its self-signed certificate (its own CA). */
+  readonly httpsPort?: number;
+  readonly caFile?: string;
   readonly dir: string;
   /** clickhouse://127.0.0.1:PORT/DATABASE for a fresh database name (the store creates it). */
   url(database: string): string;
@@ -54,7 +70,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-function configXml(dir: string, httpPort: number, tcpPort: number): string {
+function configXml(dir: string, httpPort: number, tcpPort: number, httpsPort: number | null): string {
+  const https =
+    httpsPort === null
+      ? ''
+      : `  <https_port>${httpsPort}</https_port>
+  <openSSL>
+    <server>
+      <certificateFile>${dir}/tls/cert.pem</certificateFile>
+      <privateKeyFile>${dir}/tls/key.pem</privateKeyFile>
+      <verificationMode>none</verificationMode>
+      <loadDefaultCAFile>false</loadDefaultCAFile>
+      <disableProtocols>sslv2,sslv3</disableProtocols>
+    </server>
+  </openSSL>
+`;
   return `<?xml version="1.0"?>
 <yandex>
   <logger>
@@ -66,7 +96,7 @@ function configXml(dir: string, httpPort: number, tcpPort: number): string {
   <listen_host>127.0.0.1</listen_host>
   <http_port>${httpPort}</http_port>
   <tcp_port>${tcpPort}</tcp_port>
-  <path>${dir}/data/</path>
+${https}  <path>${dir}/data/</path>
   <tmp_path>${dir}/tmp/</tmp_path>
   <user_files_path>${dir}/user_files/</user_files_path>
   <format_schema_path>${dir}/format_schemas/</format_schema_path>
@@ -136,15 +166,43 @@ function tail(file: string): string {
 }
 
 /** Starts a server and waits (up to 60 s) for /ping; throws with the log's tail when it does not come up. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const bin = clickhouseServerBinary();
   if (!bin) throw new Error(clickhouseSkipReason() as string);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-ch-'));
   for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) fs.mkdirSync(path.join(dir, d));
   const httpPort = await freePort();
   const tcpPort = await freePort();
+  const httpsPort = opts.tls ? await freePort() : null;
+  const caFile = path.join(dir, 'tls', 'cert.pem');
+  if (opts.tls) {
+    fs.mkdirSync(path.join(dir, 'tls'));
+    // A self-signed certificate (its own CA) naming 127.0.0.1 in subjectAltName, which a client checks.
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'tls', 'key.pem'),
+        '-out',
+        caFile,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.stderr}`);
+  }
   const config = path.join(dir, 'config.xml');
-  fs.writeFileSync(config, configXml(dir, httpPort, tcpPort));
+  fs.writeFileSync(config, configXml(dir, httpPort, tcpPort, httpsPort));
   fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   // The single `clickhouse` binary needs the `server` subcommand; clickhouse-server does not.
@@ -184,6 +242,7 @@ export async function startTestServer(): Promise<TestServer> {
   return {
     httpUrl,
     httpPort,
+    ...(httpsPort !== null ? { httpsPort, caFile } : {}),
     dir,
     url: (database) => `clickhouse://127.0.0.1:${httpPort}/${database}`,
     async stop() {

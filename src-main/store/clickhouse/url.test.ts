@@ -9,7 +9,7 @@ describe('parseClickHouseUrl', () => {
     ['clickhouse://[::1]:8123/db', '[::1]', 8123, 'db'],
   ])('%s', (text, host, port, database) => {
     const u = parseClickHouseUrl(text);
-    expect(u).toEqual({ host, port, database, httpUrl: `http://${host}:${port}` });
+    expect(u).toEqual({ host, port, database, secure: false, httpUrl: `http://${host}:${port}` });
   });
 
   it.each([
@@ -30,7 +30,9 @@ describe('parseClickHouseUrl', () => {
     ['clickhouse://user:@host:8123/db', 'a password does not go in the address'],
     ['clickhouse://us er@host:8123/db', '"us er" is not a user name'],
     ['clickhouse://@host:8123/db', '"" is not a user name'],
-    ['clickhouse://host:8123/db?secure=1', 'query strings'],
+    ['clickhouse://host:8123/db?compress=1', 'the only option of the address is secure=true'],
+    ['clickhouse://host:8123/db?secure=yes', 'secure is true or false'],
+    ['clickhouse://host:8123/db#x', 'a fragment'],
     ['clickhouse://ho st:8123/db', 'is not a host name'],
   ])('refuses %s', (text, why) => {
     expect(() => parseClickHouseUrl(text)).toThrow(ClickHouseUrlError);
@@ -44,6 +46,7 @@ describe('parseClickHouseUrl', () => {
       port: 8123,
       database: 'market',
       user: 'trader',
+      secure: false,
       httpUrl: 'http://ch.example.com:8123',
     });
     expect(parseClickHouseUrl('clickhouse://svc.reader-1@[::1]:8123/db').user).toBe('svc.reader-1');
@@ -66,6 +69,13 @@ describe('parseClickHouseUrl', () => {
     expect(message).toContain('clickhouse://trader:***@');
     expect(message).not.toContain(secret);
     expect(redactClickHouseUrl(text)).not.toContain(secret);
+  });
+
+  it('takes secure=true for HTTPS', () => {
+    const u = parseClickHouseUrl('clickhouse://trader@ch.example.com:8443/market?secure=true');
+    expect(u).toMatchObject({ secure: true, httpUrl: 'https://ch.example.com:8443', database: 'market' });
+    expect(parseClickHouseUrl('clickhouse://h:8443/d?secure=1').secure).toBe(true);
+    expect(parseClickHouseUrl('clickhouse://h:8123/d?secure=false').httpUrl).toBe('http://h:8123');
   });
 
   it('leaves addresses without a password as they are', () => {

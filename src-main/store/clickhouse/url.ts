@@ -1,4 +1,4 @@
-// `--db clickhouse://[USER@]HOST:PORT/DATABASE`: the one place that tells a ClickHouse store from an SQLite file and
+// `--db clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]`: the one place that tells a ClickHouse store from an SQLite file and
 // parses its address (the HTTP interface, 8123 by default on a server; the port is required to avoid guessing).
 // A password never goes in the address: it would show in the process list, the shell's history and every message
 // that names the store. It comes from the environment (connection.ts).
@@ -9,7 +9,9 @@ export interface ClickHouseUrl {
   database: string;
   /** The user named in the address (USER@HOST), if any. */
   user?: string;
-  /** http://HOST:PORT for @clickhouse/client. */
+  /** HTTPS (`?secure=true`): the server's HTTPS port, its certificate checked. */
+  secure: boolean;
+  /** http://HOST:PORT (https:// when secure) for @clickhouse/client. */
   httpUrl: string;
 }
 
@@ -21,7 +23,7 @@ export class ClickHouseUrlError extends Error {
 }
 
 const FORM =
-  'clickhouse://[USER@]HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk)';
+  'clickhouse://[USER@]HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk; the HTTPS port with ?secure=true)';
 /** ClickHouse user names as the address may carry them. */
 const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** ClickHouse identifiers the store interpolates into SQL: letters, digits, underscore, not starting with a digit. */
@@ -55,10 +57,19 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
     throw bad(
       'a password does not go in the address (it would show in the process list and in messages); set L2DESK_CLICKHOUSE_PASSWORD instead',
     );
-  const m = /^clickhouse:\/\/([^/?#]*)(\/[^?#]*)?([?#].*)?$/i.exec(s);
+  const m = /^clickhouse:\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/i.exec(s);
   if (!m) throw bad(isClickHouseUrl(s) ? 'not a clickhouse:// address' : 'not a ClickHouse address');
-  const [, authority, pathPart, rest] = m;
-  if (rest) throw bad('query strings and fragments are not supported');
+  const [, authority, pathPart, query, fragment] = m;
+  if (fragment) throw bad('a fragment (#…) is not part of a ClickHouse address');
+  let secure = false;
+  for (const part of (query ?? '').slice(1).split('&')) {
+    if (part === '') continue;
+    const [key, value] = part.split('=', 2);
+    if (key.toLowerCase() !== 'secure')
+      throw bad(`"${part}": the only option of the address is secure=true (HTTPS)`);
+    if (!/^(true|1|false|0)$/i.test(value ?? '')) throw bad(`"${part}": secure is true or false`);
+    secure = /^(true|1)$/i.test(value);
+  }
   const at = authority.lastIndexOf('@');
   const userPart = at >= 0 ? authority.slice(0, at) : undefined;
   if (userPart !== undefined && !USER_RE.test(userPart))
@@ -81,6 +92,7 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
     port,
     database,
     ...(userPart !== undefined ? { user: userPart } : {}),
-    httpUrl: `http://${host}:${port}`,
+    secure,
+    httpUrl: `${secure ? 'https' : 'http'}://${host}:${port}`,
   };
 }

@@ -1,7 +1,10 @@
-// Logging in to a ClickHouse store that has users with passwords (a real clickhouse-server started here, whose second
-// user `trader` has one): the user named in the address or in L2DESK_CLICKHOUSE_USER, the password only from
-// L2DESK_CLICKHOUSE_PASSWORD. A refused login says so, naming the user and where the password came from; a password
-// put in the address is refused; no output ever shows the password.
+// Reaching a ClickHouse store as a server elsewhere would be reached (a real clickhouse-server started here, whose
+// second user `trader` has a password, also serving HTTPS with a self-signed certificate):
+// - logins: the user named in the address or in L2DESK_CLICKHOUSE_USER, the password only from
+//   L2DESK_CLICKHOUSE_PASSWORD; a refused login says so, naming the user and where the password came from; a password
+//   put in the address is refused; no output ever shows the password;
+// - HTTPS (`?secure=true`), the certificate checked against L2DESK_CLICKHOUSE_CA; each way of getting it wrong (an
+//   untrusted certificate, HTTPS to the HTTP port and back, an unreadable CA file) says what to change.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,28 +13,36 @@ import {
   clickhouseSkipReason,
   startTestServer,
   TEST_LOGIN,
+  tlsSkipReason,
   type TestServer,
 } from '../store/clickhouse/testServer.ts';
 import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
+const tlsSkip = skip ?? tlsSkipReason();
+if (tlsSkip && !skip) console.warn(tlsSkip);
 
 const ENV_USER = 'L2DESK_CLICKHOUSE_USER';
 const ENV_PASSWORD = 'L2DESK_CLICKHOUSE_PASSWORD';
+const ENV_CA = 'L2DESK_CLICKHOUSE_CA';
 
-function setEnv(user: string | undefined, password: string | undefined): void {
-  if (user === undefined) delete process.env[ENV_USER];
-  else process.env[ENV_USER] = user;
-  if (password === undefined) delete process.env[ENV_PASSWORD];
-  else process.env[ENV_PASSWORD] = password;
+function setEnv(user: string | undefined, password: string | undefined, ca?: string): void {
+  for (const [k, v] of [
+    [ENV_USER, user],
+    [ENV_PASSWORD, password],
+    [ENV_CA, ca],
+  ] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 }
 
-describe.skipIf(skip !== null)('a ClickHouse store behind a login (real clickhouse-server)', () => {
+describe.skipIf(skip !== null)('a ClickHouse store behind a login and HTTPS (real clickhouse-server)', () => {
   let server: TestServer;
   let hostPort: string;
   let dir: string;
-  const saved = { user: process.env[ENV_USER], password: process.env[ENV_PASSWORD] };
+  const saved = { user: process.env[ENV_USER], password: process.env[ENV_PASSWORD], ca: process.env[ENV_CA] };
   const db = (user?: string) => `clickhouse://${user ? `${user}@` : ''}${hostPort}/logins`;
   /** Every run's output, checked at the end for the password. */
   const outputs: string[] = [];
@@ -42,11 +53,11 @@ describe.skipIf(skip !== null)('a ClickHouse store behind a login (real clickhou
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ tls: tlsSkip === null });
     hostPort = new URL(server.httpUrl).host;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chlogin-'));
   }, 90_000);
-  afterEach(() => setEnv(saved.user, saved.password));
+  afterEach(() => setEnv(saved.user, saved.password, saved.ca));
   afterAll(async () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     await server?.stop();
@@ -147,6 +158,47 @@ describe.skipIf(skip !== null)('a ClickHouse store behind a login (real clickhou
     );
     expect(sim.code).not.toBe(0);
     expect(sim.err).not.toContain('hunter2');
+  });
+
+  it.skipIf(tlsSkip !== null)(
+    'reaches the server over HTTPS, its certificate checked against the CA in L2DESK_CLICKHOUSE_CA',
+    async () => {
+      const https = `clickhouse://${TEST_LOGIN.user}@127.0.0.1:${server.httpsPort}/logins?secure=true`;
+      setEnv(undefined, TEST_LOGIN.password, server.caFile);
+      const r = await run('db', 'check', '--db', https, '--json');
+      expect(r.code, r.err).toBe(0);
+      // The session collected over HTTP above.
+      expect((JSON.parse(r.out) as { sessions: { id: number }[] }).sessions.map((x) => x.id)).toEqual([1]);
+      const book = await run('book', '--db', https, '--json', '--depth', '3');
+      expect(book.code, book.err).toBe(0);
+      expect((JSON.parse(book.out) as { bids: unknown[] }).bids).toHaveLength(3);
+    },
+  );
+
+  it.skipIf(tlsSkip !== null)('says what to change when HTTPS is set up wrong', async () => {
+    const at = (port: number | undefined, secure: boolean) =>
+      `clickhouse://${TEST_LOGIN.user}@127.0.0.1:${port}/logins${secure ? '?secure=true' : ''}`;
+    setEnv(undefined, TEST_LOGIN.password);
+    const untrusted = await run('db', 'check', '--db', at(server.httpsPort, true));
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.err).toContain('its certificate is not trusted');
+    expect(untrusted.err).toContain(`set ${ENV_CA} to that CA's PEM file`);
+
+    setEnv(undefined, TEST_LOGIN.password, server.caFile);
+    const httpsToHttp = await run('db', 'check', '--db', at(server.httpPort, true));
+    expect(httpsToHttp.code).toBe(1);
+    expect(httpsToHttp.err).toContain(`does not speak HTTPS on port ${server.httpPort}`);
+
+    const httpToHttps = await run('db', 'check', '--db', at(server.httpsPort, false));
+    expect(httpToHttps.code).toBe(1);
+    expect(httpToHttps.err).toContain('add ?secure=true to the address');
+
+    setEnv(undefined, TEST_LOGIN.password, path.join(dir, 'no-such-ca.pem'));
+    const noCa = await run('db', 'check', '--db', at(server.httpsPort, true));
+    expect(noCa.code).toBe(1);
+    expect(noCa.err).toContain(
+      `${ENV_CA}=${path.join(dir, 'no-such-ca.pem')}: cannot read the CA certificate`,
+    );
   });
 
   afterAll(() => {
