@@ -39,6 +39,7 @@ export function writeSimSession(db: Db, o: SimSessionOptions): { sessionId: numb
     depth,
     startMs,
     params: o.params,
+    numeric: true,
   });
   const sessionId = createSession(db, {
     source: 'sim',

@@ -49,6 +49,7 @@ export function* simMessages(o: SimDataOptions): Generator<MarketMessage> {
     depth: c.depth,
     startMs: start,
     params: o.params,
+    numeric: true,
   });
   while (true) {
     const step = gen.next();

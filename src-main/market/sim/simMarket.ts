@@ -78,7 +78,7 @@ export class SimMarket implements MarketSource {
     this.running = true;
     this.simStart = this.opts.startMs ?? this.now();
     this.wallStart = this.now();
-    this.gen = new SimGenerator({ ...this.opts, seed: this.seed, startMs: this.simStart });
+    this.gen = new SimGenerator({ ...this.opts, seed: this.seed, startMs: this.simStart, numeric: true });
     this.setState('subscribed');
     this.schedule();
   }
