@@ -7,7 +7,7 @@
 // decision must not stall the feed); p50 beside, for both.
 // One full GC before the measurement, none between blocks: a forced full GC every block (every ~10 ms) is far
 // more than the engine ever meets, and the decisions after each one were measured slower (it made the p99 35-39 us
-// instead of 25-28). Beside the figures, the machine's floor: the p99 of a fixed pure-JS computation as long as our
+// instead of 23-31). Beside the figures, the machine's floor: the p99 of a fixed pure-JS computation as long as our
 // median decision, timed in the same loop. Where the floor's p99 is near ours, the tail is the machine (interrupts,
 // a shared host), not the inference.
 import path from 'node:path';

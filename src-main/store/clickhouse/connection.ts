@@ -166,8 +166,7 @@ function credentials(url: ClickHouseUrl): Login {
 function loginError(name: string, login: Login, e: unknown): ClickHouseStoreError | null {
   const msg = (e as Error)?.message ?? String(e);
   // 18.16: Code 192 (unknown user), 193 (wrong password), 194 (password required), 195 (not allowed from this
-  // address); current servers say
-  // 516 AUTHENTICATION_FAILED for all of them.
+  // address); current servers say 516 AUTHENTICATION_FAILED for all of them.
   if (
     !/Code: 19[2-5]\b|Code: 516\b|AUTHENTICATION_FAILED|Wrong password|Password required|Unknown user|Authentication failed/i.test(
       msg,

@@ -1,5 +1,6 @@
-// `--db clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]`: the one place that tells a ClickHouse store from an SQLite file and
-// parses its address (the HTTP interface, 8123 by default on a server; the port is required to avoid guessing).
+// `--db clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]`: the one place that tells a ClickHouse store from an
+// SQLite file and parses its address (the HTTP interface, 8123 by default on a server, or with secure=true the HTTPS
+// one; the port is required to avoid guessing).
 // A password never goes in the address: it would show in the process list, the shell's history and every message
 // that names the store. It comes from the environment (connection.ts).
 
@@ -44,7 +45,7 @@ export function redactClickHouseUrl(text: string): string {
 }
 
 /**
- * Parses clickhouse://[USER@]HOST:PORT/DATABASE; anything else is refused with a message that shows the expected form
+ * Parses clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]; anything else is refused with a message that shows the expected form
  * (and never a password).
  */
 export function parseClickHouseUrl(text: string): ClickHouseUrl {
