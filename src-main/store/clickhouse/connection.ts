@@ -72,13 +72,16 @@ export async function openClickHouse(
     close: () => client.close(),
   };
   try {
-    const ping = await client.ping();
+    // Bounded: a TLS handshake sent to an HTTP port sometimes gets no answer at all (measured: a 60 s wait).
+    const ping = await client.ping({ select: false, abort_signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
     if (!ping.success) throw unreachable(name, url, ping.error);
-    // /ping needs no login: check it here, so that a refused login is said as such and not as a missing database.
-    await queryRows(store, 'SELECT 1 FORMAT TabSeparated').catch((e: unknown) => {
-      throw loginError(name, login, e) ?? e;
+    // /ping needs no login: the first query is where a refused login shows, said as such (18.16 has no EXISTS
+    // DATABASE, so its other errors fall back to system.databases).
+    const exists = await queryRows(store, `EXISTS DATABASE ${url.database}`).catch((e: unknown) => {
+      const refused = loginError(name, login, e);
+      if (refused) throw refused;
+      return null;
     });
-    const exists = await queryRows(store, `EXISTS DATABASE ${url.database}`).catch(() => null);
     const has = exists ? exists.trim() === '1' : await databaseListed(store);
     if (!has && opts.mustExist)
       throw new ClickHouseStoreError(
@@ -113,6 +116,9 @@ function trustedCa(name: string): { ca_cert: Buffer } | undefined {
   }
 }
 
+/** How long the server may take to answer /ping, which does no work. */
+const PING_TIMEOUT_MS = 10_000;
+
 /** Why /ping did not answer, with what to check: the server, the port, HTTP against HTTPS, the certificate. */
 function unreachable(name: string, url: ClickHouseUrl, err: Error): ClickHouseStoreError {
   const code = (err as { code?: string }).code ?? '';
@@ -126,6 +132,11 @@ function unreachable(name: string, url: ClickHouseUrl, err: Error): ClickHouseSt
   if (url.secure && /EPROTO|wrong version number|ssl3_get_record|packet length too long/i.test(msg))
     return new ClickHouseStoreError(
       `${at} does not speak HTTPS on port ${url.port}: give its HTTPS port (https_port, often 8443), or drop ?secure=true for its HTTP port`,
+      name,
+    );
+  if (url.secure && /abort|timeout/i.test(msg))
+    return new ClickHouseStoreError(
+      `${at} did not answer HTTPS on port ${url.port} within ${PING_TIMEOUT_MS / 1000} s: give its HTTPS port (https_port, often 8443; an HTTP port may not answer a TLS handshake at all), or drop ?secure=true for its HTTP port`,
       name,
     );
   if (!url.secure && /ECONNRESET|socket hang up|HPE_|Parse Error/i.test(msg))
