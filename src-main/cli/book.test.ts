@@ -9,6 +9,7 @@ import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession, getSession } from '../store/sessions.ts';
 import { UsageError } from './args.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt, run } from './book.ts';
 
 const T0 = Date.UTC(2026, 7, 9, 12);
@@ -60,10 +61,10 @@ describe('book --at on the receive or the exchange clock', () => {
     [560, 'receive', 4],
     [560, 'exchange', 5],
     [0, 'exchange', 0],
-  ] as const)('at T0+%i on the %s clock the book holds message %i', (at, clock, last) => {
+  ] as const)('at T0+%i on the %s clock the book holds message %i', async (at, clock, last) => {
     const db = openDb(dbFile, { mustExist: true });
     try {
-      const b = bookAt(db, getSession(db, 1)!, T0 + at, 5, clock)!;
+      const b = (await bookAt(sqliteSessionStore(db, 'test.db'), getSession(db, 1)!, T0 + at, 5, clock))!;
       expect(b.ts).toBe(msg(last).ts);
       expect(b.bids[0][0]).toBe(msg(last).bids[0][0]);
     } finally {

@@ -5,13 +5,9 @@ import type { Level } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import * as chCatalogue from '../store/clickhouse/catalogue.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { readSession as readClickHouse } from '../store/clickhouse/reader.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { openDb, type Db } from '../store/db.ts';
-import { readSession, type StoredEvent } from '../store/sessionReader.ts';
-import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
+import type { StoredEvent } from '../store/sessionReader.ts';
+import type { SessionInfo } from '../store/sessions.ts';
+import { eachEvent, openSessionStore, type SessionStore } from '../store/sessionStore.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'print the book rebuilt from storage at a time';
@@ -98,29 +94,16 @@ class BookReplay {
   }
 }
 
-/** Replays a session up to `at` (on `clock`) through a SequencedBook and returns the top `depth` levels. */
-export function bookAt(
-  db: Db,
-  session: SessionInfo,
-  at: number | undefined,
-  depth: number,
-  clock: BookClock = 'receive',
-): BookAt | undefined {
-  const r = new BookReplay(session, at, clock);
-  for (const ev of readSession(db, session.id, r.readOptions)) if (!r.step(ev)) break;
-  return r.result(depth);
-}
-
-/** bookAt over a store whose reader is asynchronous (ClickHouse). */
-export async function bookAtAsync(
-  read: (opts: { toTs?: number }) => AsyncIterable<StoredEvent>,
+/** Replays a session of `store` up to `at` (on `clock`) through a SequencedBook and returns the top `depth` levels. */
+export async function bookAt(
+  store: SessionStore,
   session: SessionInfo,
   at: number | undefined,
   depth: number,
   clock: BookClock = 'receive',
 ): Promise<BookAt | undefined> {
   const r = new BookReplay(session, at, clock);
-  for await (const ev of read(r.readOptions)) if (!r.step(ev)) break;
+  await eachEvent(store.read(session.id, r.readOptions), (ev) => r.step(ev));
   return r.result(depth);
 }
 
@@ -163,21 +146,16 @@ export async function run(argv: string[]): Promise<number> {
   if (clock !== 'receive' && clock !== 'exchange')
     throw new UsageError(`--clock must be receive or exchange, got "${clock}"`);
   const sid = args.num('session');
-  const ch = isClickHouseUrl(config.db) ? await openClickHouse(config.db, { mustExist: true }) : null;
-  const db = ch ? null : openDb(config.db, { mustExist: true });
+  const store = await openSessionStore(config.db);
   try {
-    const session = ch
-      ? await (sid === undefined ? chCatalogue.latestSession(ch) : chCatalogue.getSession(ch, sid))
-      : sid === undefined
-        ? latestSession(db as Db)
-        : getSession(db as Db, sid);
+    const session = await (sid === undefined ? store.latest() : store.get(sid));
     if (!session) {
-      console.error(sid === undefined ? `no sessions in ${config.db}` : `no session ${sid} in ${config.db}`);
+      console.error(
+        sid === undefined ? `no sessions in ${store.name}` : `no session ${sid} in ${store.name}`,
+      );
       return 1;
     }
-    const b = ch
-      ? await bookAtAsync((o) => readClickHouse(ch, session.id, o), session, at, depth, clock)
-      : bookAt(db as Db, session, at, depth, clock);
+    const b = await bookAt(store, session, at, depth, clock);
     if (!b) {
       console.error(
         `session ${session.id} has no order-book snapshot${at === undefined ? '' : ` ${clock === 'receive' ? 'received' : 'stamped by the exchange'} at or before ${at}`}`,
@@ -194,7 +172,6 @@ export async function run(argv: string[]): Promise<number> {
     else console.log(ladder(b));
     return 0;
   } finally {
-    db?.close();
-    await ch?.close();
+    await store.close();
   }
 }

@@ -465,7 +465,11 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const counts = (t: string) => t.replace(/^.*?Z: /, '').replace(/ from .*/, '');
     expect(counts(pc.out)).toBe(counts(ps.out));
     expect(pc.out).toMatch(
-      /: [1-9]\d* L2 updates, [1-9]\d* trades from 2 session\(s\) in clickhouse:.*day partition\(s\) dropped whole\); 2 cached feature entries of those sessions deleted/,
+      /: [1-9]\d* L2 updates, [1-9]\d* trades from 2 session\(s\) in clickhouse:\/\/[^;]*\/pruned; [1-9]\d* day partition\(s\) dropped whole; 2 cached feature entries of those sessions deleted/,
+    );
+    // The same sentence on both stores, each saying what happened to its space.
+    expect(ps.out).toMatch(
+      /from 2 session\(s\) in \S+\.db; file\+WAL [\d.]+ MB -> [\d.]+ MB \(freed pages are reused/,
     );
     await withStore(ch, async (store) => {
       const left = await store.client.query({

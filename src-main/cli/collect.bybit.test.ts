@@ -75,7 +75,7 @@ it('stores a live-protocol session with its gaps, and the stored book ends equal
       expect(reasons).toContain('sequence');
       expect(reasons).toContain('disconnect');
       for (const g of gaps) if (g.kind === 'gap') expect(g.gap.endTs).toBeGreaterThanOrEqual(g.gap.startTs);
-      expectStoredBookIsExchangeBook(db, s, server);
+      await expectStoredBookIsExchangeBook(db, s, server);
     } finally {
       db.close();
     }

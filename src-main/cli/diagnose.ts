@@ -11,7 +11,7 @@ import { copyForTraining, type TrainingCopy } from '../store/clickhouse/training
 import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import type { StoreCheckReport } from '../store/sessions.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { checkDb } from './db.ts';
+import { checkSqliteStore } from '../store/sqliteCheck.ts';
 import {
   commonSetup,
   fmt,
@@ -162,7 +162,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
       }
     }
     if (db) {
-      const report = opts.storeReport ?? checkDb(db, opts.dbFile);
+      const report = opts.storeReport ?? checkSqliteStore(db, opts.dbFile);
       const unknown = opts.sessionIds.filter((id) => !report.sessions.some((s) => s.id === id));
       if (!report.ok) {
         add('error', 'db_integrity', `integrity check failed: ${report.integrity.slice(0, 3).join('; ')}`);

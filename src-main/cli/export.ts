@@ -3,7 +3,7 @@
 import { parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { writeAtomically } from '../export/exportDir.ts';
-import { openExportSource, type ExportSource } from '../export/exportSource.ts';
+import { openSessionStore, type SessionStore } from '../store/sessionStore.ts';
 import { EXPORT_FILES, EXPORT_FORMAT, exportSessions, type ExportManifest } from '../export/sessionExport.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import type { SessionInfo } from '../store/sessions.ts';
@@ -38,7 +38,7 @@ const KNOWN = [
   'help',
 ];
 
-async function pickSessions(src: ExportSource, spec: string | undefined): Promise<SessionInfo[]> {
+async function pickSessions(src: SessionStore, spec: string | undefined): Promise<SessionInfo[]> {
   const none = `no sessions in ${src.name}; record one with \`l2desk collect\` or \`l2desk import\``;
   if (spec === undefined) {
     const s = await src.latest();
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   const sessionSpec = args.str('session');
   if (sessionSpec === 'true') throw new UsageError('--session needs a session id, ids, or all');
 
-  const src = await openExportSource(config.db);
+  const src = await openSessionStore(config.db);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -148,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     const decisionIntervalMs = withFeatures ? config.features.decision_interval : undefined;
     let lastProgress = Date.now();
     const manifest = await writeAtomically(out, args.bool('force'), EXPORT_FORMAT, (tmp) =>
-      exportSessions(src.read, sessions, tmp, {
+      exportSessions((id) => src.read(id), sessions, tmp, {
         decisionIntervalMs,
         feedLatencyMs: config.trading.feed_latency,
         rowGroupSize,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession, listSessions } from '../store/sessions.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt } from './book.ts';
 import { importFiles, run as runImport } from './import.ts';
 import { run as runBook } from './book.ts';
@@ -127,7 +128,7 @@ async function importAndCompare(
   const symbol = opts.symbol ?? 'BTCUSDT';
   const s = listSessions(db).find((x) => x.symbol === symbol);
   const depth = opts.depth ?? 50;
-  const got = s && bookAt(db, s, undefined, depth);
+  const got = s && (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, depth));
   const text = typeof content === 'string' ? content : '';
   const ref = refBook(opts.refLines ?? text.split(/\r?\n/), depth, symbol);
   if (ref) {
@@ -412,7 +413,7 @@ describe('import: broken containers', () => {
     const stored = s.messages;
     expect(stored).toBeGreaterThan(100);
     // Whatever was stored is exactly the file's first `stored` lines, and the book is their fold.
-    const b = bookAt(db, getSession(db, s.id)!, undefined, 50)!;
+    const b = (await bookAt(sqliteSessionStore(db, 'test.db'), getSession(db, s.id)!, undefined, 50))!;
     const ref = refBook(lines.slice(0, stored), 50, 'BTCUSDT')!;
     expect({ ts: b.ts, valid: b.valid, bids: b.bids, asks: b.asks }).toEqual(ref);
     db.close();
@@ -430,7 +431,7 @@ describe('import: broken containers', () => {
     expect(res.listedBadLines[0]).toMatchObject({ line: 0, reason: expect.stringMatching(/truncated zip/) });
     const [s] = listSessions(db);
     expect(s.messages).toBeGreaterThan(100);
-    const b = bookAt(db, s, undefined, 50)!;
+    const b = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 50))!;
     const ref = refBook(lines.slice(0, s.messages), 50, 'BTCUSDT')!;
     expect({ ts: b.ts, valid: b.valid, bids: b.bids, asks: b.asks }).toEqual(ref);
     db.close();
@@ -452,7 +453,7 @@ describe('import: broken containers', () => {
     expect(res.badLines).toBe(2);
     expect(res.listedBadLines.every((b) => b.source.includes('README.pdf'))).toBe(true);
     const s = listSessions(db).find((x) => x.symbol === 'BTCUSDT')!;
-    const b = bookAt(db, s, undefined, 50)!;
+    const b = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 50))!;
     expect(b.bids).toEqual(refBook(e1.split('\n'), 50, 'BTCUSDT')!.bids);
     db.close();
 

@@ -9,6 +9,7 @@ import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
 import { BYBIT_RECORDING as REC } from '../testing/bybitRecording.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt } from './book.ts';
 import { importFiles, run as runImport } from './import.ts';
 
@@ -121,13 +122,13 @@ describe('import: several depths of one symbol in one file', () => {
           [s200, 'orderbook.200.BTCUSDT'],
           [s50, 'orderbook.50.BTCUSDT'],
         ] as const) {
-          const b = bookAt(db, s, undefined, 10)!;
+          const b = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 10))!;
           const exp = fold(lines, topic, 10);
           expect({ ts: b.ts, bids: b.bids, asks: b.asks }).toEqual(exp);
         }
         // The depth-200 book is valid; the depth-50 one broke at its missing delta and never resynced.
-        expect(bookAt(db, s200, undefined, 10)!.valid).toBe(true);
-        expect(bookAt(db, s50, undefined, 10)!.valid).toBe(false);
+        expect((await bookAt(sqliteSessionStore(db, 'test.db'), s200, undefined, 10))!.valid).toBe(true);
+        expect((await bookAt(sqliteSessionStore(db, 'test.db'), s50, undefined, 10))!.valid).toBe(false);
         const gaps = [...readSession(db, s50.id)].filter((e) => e.kind === 'gap');
         expect(gaps).toHaveLength(1);
         // The trades each session holds are the recording's, in file order.

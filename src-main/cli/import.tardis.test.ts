@@ -14,6 +14,7 @@ import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
 import { BYBIT_RECORDING as REC } from '../testing/bybitRecording.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt } from './book.ts';
 import { datasetFromDb } from '../model/trainPipeline.ts';
 import { importFiles, run as runImport } from './import.ts';
@@ -192,7 +193,7 @@ describe('import of Tardis.dev CSV datasets', () => {
       expect(b).toEqual(a);
       // Synthetic update ids: a snapshot at 1, then consecutive.
       expect(books(db, sid).map((m) => m.u)).toEqual(Array.from({ length: 414 }, (_, i) => i + 1));
-      const end = bookAt(db, s, undefined, 1)!;
+      const end = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 1))!;
       expect([end.bids[0], end.asks[0]]).toEqual([
         [65114.2, 5.974],
         [65114.3, 9.06],

@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession, listSessions } from '../store/sessions.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt, parseAt } from './book.ts';
 import { run as runDb } from './db.ts';
 import { importFiles, run as runImport } from './import.ts';
@@ -159,7 +160,7 @@ describe('import then book', () => {
           trades: 56,
           gaps: 0,
         });
-        const b = bookAt(db, s!, undefined, 10);
+        const b = await bookAt(sqliteSessionStore(db, 'test.db'), s!, undefined, 10);
         expect(b?.valid).toBe(true);
         expect({ ts: b?.ts, bids: b?.bids, asks: b?.asks }).toEqual(expected);
         // Arrival order is the file's order: trades interleave with book messages where they were.
@@ -182,7 +183,7 @@ describe('import then book', () => {
       expect(parseAt(new Date(at).toISOString())).toBe(at);
       expect(() => parseAt('yesterday-ish')).toThrow(/ms since epoch or an ISO time/);
       const upTo = recLines.filter((l) => (JSON.parse(l).ts as number) <= at);
-      const b = bookAt(db, s, at, 25);
+      const b = await bookAt(sqliteSessionStore(db, 'test.db'), s, at, 25);
       expect({ ts: b?.ts, bids: b?.bids, asks: b?.asks }).toEqual(foldBook(upTo, 25));
     } finally {
       db.close();
@@ -211,7 +212,7 @@ describe('import then book', () => {
         const s = onlyBookSession(db, sym);
         expect(s.tickSize).toBe(tick);
         expect(s.gaps).toBe(1);
-        const b = bookAt(db, s, undefined, 10)!;
+        const b = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 10))!;
         const exp = foldBook(lines, 10);
         expect({ ts: b.ts, bids: b.bids, asks: b.asks }).toEqual(exp);
         // Exact decimals: every printed price has at most the tick's decimals.

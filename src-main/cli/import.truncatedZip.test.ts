@@ -9,6 +9,7 @@ import { openDb } from '../store/db.ts';
 import { getSession, type SessionInfo } from '../store/sessions.ts';
 import type { Db } from '../store/db.ts';
 import { BYBIT_RECORDING as REC } from '../testing/bybitRecording.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { bookAt } from './book.ts';
 import { importFiles, run as runImport } from './import.ts';
 import { makeZip } from './testing/zipWriter.ts';
@@ -75,13 +76,18 @@ async function importCut(zip: Buffer, cutAt: number) {
 }
 
 /** The session of `symbol` holds exactly the entry's first `k` lines (all of them when `whole`). */
-function checkEntry(db: Db, sessions: SessionInfo[], e: (typeof entries)[number], whole: boolean): number {
+async function checkEntry(
+  db: Db,
+  sessions: SessionInfo[],
+  e: (typeof entries)[number],
+  whole: boolean,
+): Promise<number> {
   const s = sessions.find((x) => x.symbol === e.symbol)!;
   expect(s, e.symbol).toBeDefined();
   const k = s.messages;
   if (whole) expect(k).toBe(e.lines.length);
   else expect(k).toBeLessThan(e.lines.length);
-  const b = bookAt(db, s, undefined, 20)!;
+  const b = (await bookAt(sqliteSessionStore(db, 'test.db'), s, undefined, 20))!;
   expect({ ts: b.ts, bids: b.bids, asks: b.asks }).toEqual(fold(e.lines.slice(0, k), 20));
   return k;
 }
@@ -112,8 +118,8 @@ describe('import: a multi-entry zip cut short', () => {
           });
           const sessions = res.sessions.map((s) => getSession(db, s.sessionId)!);
           expect(sessions.map((s) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
-          checkEntry(db, sessions, entries[0], true);
-          const k = checkEntry(db, sessions, entries[1], false);
+          await checkEntry(db, sessions, entries[0], true);
+          const k = await checkEntry(db, sessions, entries[1], false);
           expect(k).toBeGreaterThan(lastK); // a later cut keeps more
           lastK = k;
           // The report: the archive's problem first, and the cut entry's read error.
@@ -138,8 +144,8 @@ describe('import: a multi-entry zip cut short', () => {
           });
           const sessions = res.sessions.map((s) => getSession(db, s.sessionId)!);
           expect(sessions.map((s) => s.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
-          checkEntry(db, sessions, entries[0], true);
-          checkEntry(db, sessions, entries[1], true);
+          await checkEntry(db, sessions, entries[0], true);
+          await checkEntry(db, sessions, entries[1], true);
         } finally {
           db.close();
         }
@@ -152,7 +158,7 @@ describe('import: a multi-entry zip cut short', () => {
           expect(res.truncatedZips[0]).toMatchObject({ complete: entries.map((e) => e.name) });
           expect(res.truncatedZips[0].cutEntry).toBeUndefined();
           const sessions = res.sessions.map((s) => getSession(db, s.sessionId)!);
-          for (const e of entries) checkEntry(db, sessions, e, true);
+          for (const e of entries) await checkEntry(db, sessions, e, true);
         } finally {
           db.close();
         }
@@ -164,7 +170,7 @@ describe('import: a multi-entry zip cut short', () => {
         try {
           expect(res.truncatedZips[0]).toMatchObject({ complete: [], cutEntry: entries[0].name });
           const sessions = res.sessions.map((s) => getSession(db, s.sessionId)!);
-          expect(checkEntry(db, sessions, entries[0], false)).toBeGreaterThan(50);
+          expect(await checkEntry(db, sessions, entries[0], false)).toBeGreaterThan(50);
         } finally {
           db.close();
         }

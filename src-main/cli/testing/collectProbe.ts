@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { ExchangeSimServer } from '../../market/exchangeSim/exchangeSimServer.ts';
 import type { Db } from '../../store/db.ts';
 import type { SessionInfo } from '../../store/sessions.ts';
+import { sqliteSessionStore } from '../../store/sqliteSessionStore.ts';
 import { bookAt } from '../book.ts';
 
 export interface StoredGap {
@@ -54,13 +55,13 @@ export function lastStoredU(file: string): number | undefined {
 }
 
 /** The stored session's book at its end is valid and equal to the exchange's true book (paused at that point). */
-export function expectStoredBookIsExchangeBook(
+export async function expectStoredBookIsExchangeBook(
   db: Db,
   session: SessionInfo,
   server: ExchangeSimServer,
   depth = 50,
-) {
-  const b = bookAt(db, session, undefined, depth)!;
+): Promise<void> {
+  const b = (await bookAt(sqliteSessionStore(db, 'test.db'), session, undefined, depth))!;
   expect(b.valid).toBe(true);
   const truth = server.trueBook(depth);
   expect(b.bids).toEqual(truth.bids);

@@ -8,10 +8,10 @@ export type ClickHouseCheck = StoreCheckReport;
 
 const TABLES = ['gaps', 'l2_updates', 'sessions', 'trades'] as const;
 
-/** Rows of a table readers see: committed batches' rows, one per id. */
+/** Rows of a table readers see: committed batches' rows, one per id of each session (ids count per session). */
 function countSql(store: ClickHouseStore, t: (typeof TABLES)[number]): string {
   if (t === 'sessions') return `SELECT uniqExact(id) AS n FROM ${store.table(t)}`;
-  return `SELECT uniqExact(id) AS n FROM ${committed(store, t)} WHERE id <= w`;
+  return `SELECT sum(k) AS n FROM (SELECT uniqExact(id) AS k FROM ${committed(store, t)} WHERE id <= w GROUP BY session)`;
 }
 
 /** Runs every check it can; a failing query yields ok = false with the error, not an exception. */

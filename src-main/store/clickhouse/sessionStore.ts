@@ -1,0 +1,35 @@
+// The SessionStore of a ClickHouse database (../sessionStore.ts): its catalogue, arrival-order reader, check and
+// retention, behind the store interface the commands share with SQLite files.
+import type { OpenSessionStoreOptions, SessionStore } from '../sessionStore.ts';
+import { getSession, latestSession, listSessions } from './catalogue.ts';
+import { checkClickHouse } from './check.ts';
+import { openClickHouse, type ClickHouseStore } from './connection.ts';
+import { pruneClickHouse } from './prune.ts';
+import { readSession } from './reader.ts';
+
+export async function openClickHouseSessionStore(
+  address: string,
+  opts: OpenSessionStoreOptions = {},
+): Promise<SessionStore> {
+  return clickHouseSessionStore(await openClickHouse(address, { mustExist: opts.mustExist ?? true }));
+}
+
+/** The store interface over an open connection; closing the store closes it. */
+export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
+  return {
+    kind: 'clickhouse',
+    name: store.name,
+    list: () => listSessions(store),
+    get: (id) => getSession(store, id),
+    latest: (symbol) => latestSession(store, symbol),
+    read: (id, opts) => readSession(store, id, opts),
+    check: () => checkClickHouse(store),
+    prune: async (opts) => {
+      const r = await pruneClickHouse(store, opts);
+      const dropped = Object.values(r.droppedPartitions).reduce((n, p) => n + p.length, 0);
+      // Whole days go as partitions, instantly; the rest through delete mutations, already waited for.
+      return { ...r, space: dropped > 0 ? `${dropped} day partition(s) dropped whole` : '' };
+    },
+    close: () => store.close(),
+  };
+}

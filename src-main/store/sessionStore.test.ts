@@ -1,0 +1,150 @@
+// The store interface (sessionStore.ts) keeps one contract over both backends: the same two seeded simulated sessions
+// collected into an SQLite file and into a real clickhouse-server (started here) give the same catalogue, the same
+// events (whole, and bounded by receive time), the same check and the same refusals, through openSessionStore alone.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { l2desk } from '../cli/testing/runCli.ts';
+import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
+import type { StoredEvent } from './sessionReader.ts';
+import type { CheckedSession, SessionInfo } from './sessions.ts';
+import { eachEvent, openSessionStore, type SessionStore } from './sessionStore.ts';
+
+const skip = clickhouseSkipReason();
+if (skip) console.warn(skip);
+
+async function events(store: SessionStore, id: number, opts = {}): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  await eachEvent(store.read(id, opts), (ev) => void out.push(ev));
+  return out;
+}
+
+describe('openSessionStore over an SQLite file', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2store-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a missing file without creating it; an empty file holds no sessions, not an SQL error', async () => {
+    const missing = path.join(dir, 'missing.db');
+    await expect(openSessionStore(missing)).rejects.toThrow(/no database at .*missing\.db/);
+    expect(fs.existsSync(missing)).toBe(false);
+    const empty = path.join(dir, 'empty.db');
+    fs.writeFileSync(empty, '');
+    const store = await openSessionStore(empty, { migrate: false });
+    try {
+      expect(store.kind).toBe('sqlite');
+      expect(await store.list()).toEqual([]);
+      expect(await store.latest()).toBeUndefined();
+      expect(await store.get(1)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(skip !== null)(
+  'one store interface over SQLite and ClickHouse (real clickhouse-server)',
+  () => {
+    let server: TestServer;
+    let dir: string;
+    let file: string;
+    let ch: string;
+    beforeAll(async () => {
+      server = await startTestServer();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2store-'));
+      file = path.join(dir, 'ref.db');
+      ch = server.url('iface');
+      // Two sessions of two symbols from files (their times are the file's, the same in both stores): the real
+      // recording, and the same lines as another symbol (latest(symbol) then has something to choose).
+      const eth = path.join(dir, 'eth.jsonl');
+      fs.writeFileSync(eth, fs.readFileSync(BYBIT_RECORDING, 'utf8').replaceAll('BTCUSDT', 'ETHUSDT'));
+      for (const db of [file, ch]) {
+        const r = await l2desk('import', '--db', db, BYBIT_RECORDING, eth, '--quiet');
+        expect(r.code, r.err).toBe(0);
+      }
+    }, 120_000);
+    afterAll(async () => {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      await server?.stop();
+    }, 30_000);
+
+    it('the same catalogue, events, bounded reads and check on both stores', async () => {
+      const sq = await openSessionStore(file);
+      const cs = await openSessionStore(ch);
+      try {
+        expect([sq.kind, cs.kind]).toEqual(['sqlite', 'clickhouse']);
+        expect(cs.name).toBe(ch);
+        // What the data says (not when each command ran, nor its run notes).
+        const strip = (s: SessionInfo | CheckedSession) => ({
+          id: s.id,
+          symbol: s.symbol,
+          depth: s.depth,
+          tickSize: s.tickSize,
+          firstRecvTs: s.firstRecvTs,
+          lastRecvTs: s.lastRecvTs,
+          bookMessages: s.bookMessages,
+          tradeMessages: s.tradeMessages,
+          trades: s.trades,
+          gaps: s.gaps,
+        });
+        const [ls, lc] = [await sq.list(), await cs.list()];
+        expect(ls.map((s) => [s.id, s.symbol])).toEqual([
+          [1, 'BTCUSDT'],
+          [2, 'ETHUSDT'],
+        ]);
+        expect(lc.map(strip)).toEqual(ls.map(strip));
+        expect((await cs.latest())?.id).toBe(2);
+        expect((await cs.latest('BTCUSDT'))?.id).toBe(1);
+        expect((await sq.latest('BTCUSDT'))?.id).toBe(1);
+        expect(await cs.latest('SOLUSDT')).toBeUndefined();
+        expect(await cs.get(9)).toBeUndefined();
+        expect(strip((await cs.get(2))!)).toEqual(strip((await sq.get(2))!));
+
+        for (const s of ls) {
+          const a = await events(sq, s.id);
+          expect(a.length).toBe(s.messages + s.gaps);
+          expect(await events(cs, s.id)).toEqual(a);
+          // Bounded by receive time: the same slice on both.
+          const mid = Math.round((s.firstRecvTs! + s.lastRecvTs!) / 2);
+          const upTo = await events(sq, s.id, { toTs: mid });
+          expect(upTo.length).toBeGreaterThan(0);
+          expect(upTo.length).toBeLessThan(a.length);
+          expect(await events(cs, s.id, { toTs: mid })).toEqual(upTo);
+          expect(await events(cs, s.id, { fromTs: mid + 1 })).toEqual(a.slice(upTo.length));
+        }
+
+        // Stopping early ends the read on both (the SQLite reader synchronously, the ClickHouse one asynchronously).
+        for (const store of [sq, cs]) {
+          let n = 0;
+          await eachEvent(store.read(1), () => ++n < 5);
+          expect(n, store.kind).toBe(5);
+        }
+
+        const [cq, cc] = [await sq.check(), await cs.check()];
+        expect([cq.ok, cc.ok]).toEqual([true, true]);
+        for (const t of ['sessions', 'l2_updates', 'trades', 'gaps'])
+          expect(cc.tables[t], t).toBe(cq.tables[t]);
+        expect(cc.sessions.map(strip)).toEqual(cq.sessions.map(strip));
+      } finally {
+        await sq.close();
+        await cs.close();
+      }
+    });
+
+    it('refuses the same things on both: an unknown session to read, a database that does not exist', async () => {
+      for (const db of [file, ch]) {
+        const store = await openSessionStore(db);
+        try {
+          await expect(events(store, 42), store.kind).rejects.toThrow(/session 42/);
+        } finally {
+          await store.close();
+        }
+      }
+      await expect(openSessionStore(server.url('nothing_here'))).rejects.toThrow(/nothing_here/);
+    });
+  },
+);

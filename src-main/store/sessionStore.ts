@@ -1,0 +1,79 @@
+// The store of recorded market data behind one interface, whatever holds it: an SQLite file or a ClickHouse database
+// (`clickhouse://[USER@]HOST:PORT/DATABASE`). The commands that read, check and prune sessions (book, db check /
+// quality / prune, export, diagnose) work through it and never branch on the backend. Writing goes through
+// SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training and backtests read a store
+// through trainingCopy.ts (the sessions' records beside rows built from the store).
+import type { PruneResult } from './retention.ts';
+import type { ReadOptions, StoredEvent } from './sessionReader.ts';
+import type { SessionInfo, StoreCheckReport } from './sessions.ts';
+
+export interface StorePruneOptions {
+  /** Keep this many days of raw data (> 0). */
+  days: number;
+  /** Reference time (ms). */
+  now: number;
+}
+
+export interface StorePruneResult extends PruneResult {
+  /** What the prune did to the store's space in its own terms (file sizes; day partitions dropped), or ''. */
+  space: string;
+}
+
+/** A session's stored events in arrival order: a generator over SQLite, an async one over ClickHouse. */
+export type StoredEvents = Iterable<StoredEvent> | AsyncIterable<StoredEvent>;
+
+export interface SessionStore {
+  readonly kind: 'sqlite' | 'clickhouse';
+  /** The store as the user named it, any password masked: for messages. */
+  readonly name: string;
+  /** All sessions, oldest first, with their counters. */
+  list(): Promise<SessionInfo[]>;
+  get(id: number): Promise<SessionInfo | undefined>;
+  /** The newest session (highest id), optionally of one symbol. */
+  latest(symbol?: string): Promise<SessionInfo | undefined>;
+  /** The session's events in arrival order, the replay every reader shares; throws if there is no such session. */
+  read(id: number, opts?: ReadOptions): StoredEvents;
+  /** Integrity, counts, sizes, sessions and gaps; a damaged store gives ok = false, not an exception. */
+  check(): Promise<StoreCheckReport>;
+  /** Deletes raw data received more than `days` before `now`, keeping the snapshot newer data builds on. */
+  prune(opts: StorePruneOptions): Promise<StorePruneResult>;
+  close(): Promise<void>;
+}
+
+export interface OpenSessionStoreOptions {
+  /** A missing SQLite file or ClickHouse database is an error (default); false creates it. */
+  mustExist?: boolean;
+  /** SQLite: apply pending migrations (default true); false opens read-only use without writing the schema. */
+  migrate?: boolean;
+}
+
+/** Opens the store `db` names: a ClickHouse address or an SQLite file. */
+export async function openSessionStore(
+  db: string,
+  opts: OpenSessionStoreOptions = {},
+): Promise<SessionStore> {
+  const mustExist = opts.mustExist ?? true;
+  const { isClickHouseUrl } = await import('./clickhouse/url.ts');
+  if (isClickHouseUrl(db)) {
+    // Loaded only here: a command on an SQLite file never loads the ClickHouse client.
+    const { openClickHouseSessionStore } = await import('./clickhouse/sessionStore.ts');
+    return openClickHouseSessionStore(db, { mustExist });
+  }
+  const { openSqliteSessionStore } = await import('./sqliteSessionStore.ts');
+  return openSqliteSessionStore(db, { mustExist, migrate: opts.migrate });
+}
+
+/**
+ * Feeds a session's events to `step` until it returns false. A synchronous reader is drained synchronously: awaiting
+ * each of millions of events would cost a microtask apiece.
+ */
+export async function eachEvent(
+  events: StoredEvents,
+  step: (ev: StoredEvent) => boolean | void,
+): Promise<void> {
+  if (Symbol.asyncIterator in events) {
+    for await (const ev of events) if (step(ev) === false) break;
+    return;
+  }
+  for (const ev of events) if (step(ev) === false) break;
+}

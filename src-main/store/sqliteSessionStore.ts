@@ -1,0 +1,47 @@
+// The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check and retention of this
+// folder, behind the store interface the commands share with ClickHouse.
+import fs from 'node:fs';
+import { openDb, type Db } from './db.ts';
+import { pruneRawData } from './retention.ts';
+import type { OpenSessionStoreOptions, SessionStore } from './sessionStore.ts';
+import { readSession } from './sessionReader.ts';
+import { getSession, latestSession, listSessions } from './sessions.ts';
+import { checkSqliteStore } from './sqliteCheck.ts';
+
+const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
+
+export function openSqliteSessionStore(file: string, opts: OpenSessionStoreOptions = {}): SessionStore {
+  return sqliteSessionStore(openDb(file, { mustExist: opts.mustExist ?? true, migrate: opts.migrate }), file);
+}
+
+/** The store interface over an open database; closing the store closes `db`. */
+export function sqliteSessionStore(db: Db, file: string): SessionStore {
+  // A file opened without migrating may be an empty one or another program's: it holds no sessions.
+  const hasSessions = () =>
+    Boolean(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").get());
+  return {
+    kind: 'sqlite',
+    name: file,
+    list: () => Promise.resolve().then(() => (hasSessions() ? listSessions(db) : [])),
+    get: (id) => Promise.resolve().then(() => (hasSessions() ? getSession(db, id) : undefined)),
+    latest: (symbol) => Promise.resolve().then(() => (hasSessions() ? latestSession(db, symbol) : undefined)),
+    read: (id, opts) => readSession(db, id, opts),
+    check: () => Promise.resolve().then(() => checkSqliteStore(db, file)),
+    prune: (opts) =>
+      Promise.resolve().then(() => {
+        const before = size(file) + size(`${file}-wal`);
+        const r = pruneRawData(db, opts);
+        const after = size(file) + size(`${file}-wal`);
+        // Freed pages are reused by later writes; only VACUUM gives them back to the disk.
+        return {
+          ...r,
+          space: `file+WAL ${mb(before)} -> ${mb(after)} (freed pages are reused; VACUUM to shrink the file)`,
+        };
+      }),
+    close: () =>
+      Promise.resolve().then(() => {
+        db.close();
+      }),
+  };
+}
