@@ -5,13 +5,10 @@ import fs from 'node:fs';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { ModelFileError, ModelMismatchError, Predictor, readModelMeta } from '../model/predictor.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
-import { checkClickHouse } from '../store/clickhouse/check.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import type { StoreCheckReport } from '../store/sessions.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { checkSqliteStore } from '../store/sqliteCheck.ts';
+import { openTrainingData } from '../store/trainingData.ts';
 import {
   commonSetup,
   fmt,
@@ -379,43 +376,40 @@ export async function run(argv: string[]): Promise<number> {
   const setup = commonSetup(argv, USAGE);
   if (!setup) return 0;
   const { args, config, dbFile, modelPath, sessionIds, threshold } = setup;
-  // A ClickHouse store: the sessions' rows for the model's horizon and this decision interval come from the store's
-  // feature cache or are built straight from the store, beside a temporary file of their records (trainingCopy.ts);
-  // the sessions are judged on the store's own check. Nothing is written to the store.
-  let copy: TrainingCopy | null = null;
-  let storeReport: StoreCheckReport | undefined;
-  if (isClickHouseUrl(dbFile)) {
-    const horizonMs = modelHorizon(modelPath);
-    const ch = await openClickHouse(dbFile, { mustExist: true });
-    try {
-      storeReport = await checkClickHouse(ch);
-      // A model whose horizon cannot be read will not load either: the diagnosis stops there, whatever the rows.
-      copy = await copyForTraining(ch, sessionIds, {
-        decisionIntervalMs: config.features.decision_interval,
-        horizonMs: horizonMs ?? config.model.horizon,
-        feedLatencyMs: config.trading.feed_latency,
-      });
-    } finally {
-      await ch.close();
-    }
-  }
+  // Over a ClickHouse store the sessions' rows for the model's horizon and this decision interval come from the
+  // store's feature cache or are built straight from the store, beside a temporary file of their records, and the
+  // sessions are judged on the store's own check (store/trainingData.ts). Nothing is written to the store. An SQLite
+  // file is checked by diagnose itself, which names a missing or damaged one as a finding.
+  // A model whose horizon cannot be read will not load either: the diagnosis stops there, whatever the rows.
+  const data = await openTrainingData(
+    dbFile,
+    sessionIds,
+    {
+      decisionIntervalMs: config.features.decision_interval,
+      horizonMs: modelHorizon(modelPath) ?? config.model.horizon,
+      feedLatencyMs: config.trading.feed_latency,
+    },
+    { check: true },
+  );
   const d = await diagnose({
-    dbFile: copy?.file ?? dbFile,
+    dbFile: data.file,
     dbName: dbFile,
-    storeReport,
-    storeFeatures: copy?.storeFeatures,
+    storeReport: data.storeReport,
+    storeFeatures: data.storeFeatures,
     modelPath,
     threshold: threshold ?? config.trading.threshold,
-    sessionIds: copy?.sessionIds ?? sessionIds,
+    sessionIds: data.sessionIds,
     decisionIntervalMs: config.features.decision_interval,
     feedLatencyMs: config.trading.feed_latency,
     configHorizonMs: config.model.horizon,
     roundTripFeeBps: 2 * config.trading.taker_fee * 1e4,
-  }).finally(() => copy?.dispose());
+  }).finally(() => data.dispose());
   const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
   if (args.bool('json')) {
     // ClickHouse stores: sessions whose features came from the store's cache (not copied here).
-    const cache = copy ? { store_cache: { read: copy.fromCache, built: copy.built } } : {};
+    const cache = data.storeCache
+      ? { store_cache: { read: data.storeCache.read, built: data.storeCache.built } }
+      : {};
     console.log(JSON.stringify({ ...d, ...cache }));
     return unusable ? 1 : 0;
   }

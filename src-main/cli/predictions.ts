@@ -15,8 +15,8 @@ import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { storedTimeOverlapCounts } from '../backtest/sameData.ts';
 import type { TrainingSpan } from '../backtest/backtest.ts';
 import type { Db } from '../store/db.ts';
-import { copyIfClickHouse } from '../store/clickhouse/trainingCopy.ts';
 import { openDb } from '../store/db.ts';
+import { openTrainingData } from '../store/trainingData.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary = 'prediction histogram and signal counts per threshold';
@@ -308,19 +308,19 @@ export async function run(argv: string[]): Promise<number> {
   const horizonMs = predictor.meta.label.horizon_ms;
   const decisionIntervalMs = config.features.decision_interval;
   const params = { decisionIntervalMs, horizonMs, feedLatencyMs: config.trading.feed_latency };
-  // A ClickHouse store: the sessions' rows come from the store's feature cache (closed sessions a training stored
-  // there with these parameters) or are built straight from the store; a temporary file holds their records
-  // (trainingCopy.ts). Nothing is written to the store.
-  const copy = await copyIfClickHouse(dbFile, sessionIds, params).catch(async (e: unknown) => {
+  // Over a ClickHouse store the sessions' rows come from the store's feature cache (closed sessions a training stored
+  // there with these parameters) or are built straight from the store, beside a temporary file of their records
+  // (store/trainingData.ts). Nothing is written to the store.
+  const data = await openTrainingData(dbFile, sessionIds, params).catch(async (e: unknown) => {
     await predictor.close();
     throw e;
   });
-  const db = openDb(copy?.file ?? dbFile, { mustExist: true, migrate: false });
+  const db = openDb(data.file, { mustExist: true, migrate: false });
   try {
     const r = await predictStored(db, predictor, {
       ...params,
-      sessionIds: copy?.sessionIds ?? sessionIds,
-      storeFeatures: copy?.storeFeatures,
+      sessionIds: data.sessionIds,
+      storeFeatures: data.storeFeatures,
     });
     const given = [{ threshold: config.trading.threshold, source: 'config' }];
     if (threshold !== undefined) given.push({ threshold, source: '--threshold' });
@@ -344,7 +344,9 @@ export async function run(argv: string[]): Promise<number> {
           in_sample: inSampleOfStored(db, r.sessionIds, r.ts, predictor.meta.training),
           dataset: r.stats,
           // ClickHouse stores: sessions whose features came from the store's cache, and those built from its data.
-          ...(copy ? { store_cache: { read: copy.fromCache, built: copy.built } } : {}),
+          ...(data.storeCache
+            ? { store_cache: { read: data.storeCache.read, built: data.storeCache.built } }
+            : {}),
         }),
       );
       return 0;
@@ -381,7 +383,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } finally {
     db.close();
-    copy?.dispose();
+    data.dispose();
     await predictor.close();
   }
 }

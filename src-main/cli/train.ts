@@ -5,12 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { registerModelIn } from '../store/clickhouse/modelStore.ts';
 import type { NewModel } from '../model/modelRegistry.ts';
-import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb } from '../store/db.ts';
+import { openTrainingData } from '../store/trainingData.ts';
 import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import { trainModelFromDb, settingsFromConfig, type PipelineProgress } from '../model/trainPipeline.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
@@ -155,45 +152,38 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--out ${args.str('out')} is a file: give the folder the model goes to`);
 
   const features = datasetParamsFromConfig(config);
-  // A ClickHouse store: no raw data is copied to this machine. A closed session's features come from the store's
+  // Over a ClickHouse store no raw data is copied to this machine: a closed session's features come from the store's
   // feature cache, the others' are built by replaying them straight from the store (and stored in its cache when the
-  // session is closed); the worker gets them beside a small file of session records (store/clickhouse/trainingCopy.ts).
-  let copy: TrainingCopy | null = null;
-  if (isClickHouseUrl(config.db)) {
-    const ch = await openClickHouse(config.db, { mustExist: true });
-    try {
-      copy = await copyForTraining(
-        ch,
-        sessionIds,
-        { ...features, store: true },
-        {
-          onStep: (st) => {
-            if (json) return;
-            if ('fromCache' in st)
-              process.stderr.write(`session ${st.sessionId}: features from ${ch.name}'s feature cache\n`);
-            else if ('building' in st && (st.done || st.events % 65_536 < 4096))
-              process.stderr.write(
-                `session ${st.sessionId}: building its features from ${ch.name}: ${st.events} events read${st.done ? ', done' : ''}\n`,
-              );
-          },
-        },
-      );
-    } finally {
-      await ch.close();
-    }
-    if (copy.stored.length > 0 && !json)
-      process.stderr.write(
-        `stored the features of session(s) ${copy.stored.join(', ')} in ${ch.name}'s feature cache: the next ` +
-          'training on them reads no raw data\n',
-      );
-    if (copy.storeError !== null)
-      process.stderr.write(
-        `warning: the features could not be stored in ${config.db}'s feature cache (the next training builds ` +
-          `them again): ${copy.storeError}\n`,
-      );
-  }
+  // session is closed), and the model is registered in the store (store/trainingData.ts).
+  const data = await openTrainingData(
+    config.db,
+    sessionIds,
+    { ...features, store: true },
+    {
+      onStep: (st, store) => {
+        if (json) return;
+        if ('fromCache' in st)
+          process.stderr.write(`session ${st.sessionId}: features from ${store}'s feature cache\n`);
+        else if ('building' in st && (st.done || st.events % 65_536 < 4096))
+          process.stderr.write(
+            `session ${st.sessionId}: building its features from ${store}: ${st.events} events read${st.done ? ', done' : ''}\n`,
+          );
+      },
+    },
+  );
+  const cache = data.storeCache;
+  if (cache && cache.stored.length > 0 && !json)
+    process.stderr.write(
+      `stored the features of session(s) ${cache.stored.join(', ')} in ${data.storeName}'s feature cache: the next ` +
+        'training on them reads no raw data\n',
+    );
+  if (cache && cache.storeError !== null)
+    process.stderr.write(
+      `warning: the features could not be stored in ${data.storeName}'s feature cache (the next training builds ` +
+        `them again): ${cache.storeError}\n`,
+    );
   // Fail fast on a bad database before starting the worker.
-  else openDb(config.db, { mustExist: true }).close();
+  openDb(data.file, { mustExist: true }).close();
 
   const bar = new ProgressBar(Boolean(process.stderr.isTTY));
   const abort = new AbortController();
@@ -204,10 +194,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const res = await trainModelFromDb({
       spec: {
-        dbFile: copy ? copy.file : config.db,
-        sessionIds: copy ? copy.sessionIds : sessionIds,
+        dbFile: data.file,
+        sessionIds: data.sessionIds,
         ...features,
-        storeFeatures: copy?.storeFeatures,
+        storeFeatures: data.storeFeatures,
       },
       settings: settingsFromConfig(config, seed),
       outPath,
@@ -215,13 +205,12 @@ export async function run(argv: string[]): Promise<number> {
       createdAt,
       onProgress: (p) => bar.update(p, performance.now()),
       signal: abort.signal,
-      // The model registry lives in an SQLite store; the temporary copy of a ClickHouse store's sessions has none.
-      registerIn: copy ? null : undefined,
+      // The trainer registers the model in its file unless the store keeps the registry itself.
+      registerIn: data.registerModel ? null : undefined,
     });
     bar.done();
-    // On a ClickHouse store the model is registered there (the copy's registry goes with the copy).
-    const modelId = copy
-      ? await registerInStore(config.db, {
+    const modelId = data.registerModel
+      ? await registerInStore(data.registerModel, data.storeName, {
           path: res.onnxPath,
           name: res.meta.name,
           createdAt,
@@ -257,7 +246,7 @@ export async function run(argv: string[]): Promise<number> {
       feature_importance: m.feature_importance,
       // ClickHouse stores: sessions whose features came from the store's cache, and those whose features were
       // stored there by this run.
-      ...(copy ? { store_cache: { read: copy.fromCache, built: copy.built, stored: copy.stored } } : {}),
+      ...(cache ? { store_cache: { read: cache.read, built: cache.built, stored: cache.stored } } : {}),
       train_from: res.meta.training.from_ts,
       train_to: res.meta.training.to_ts,
       seconds: (performance.now() - t0) / 1000,
@@ -301,22 +290,21 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    copy?.dispose();
+    data.dispose();
   }
 }
 
-/** Registers a model trained on a ClickHouse store in the store's registry; null (with a warning) if it cannot. */
-async function registerInStore(db: string, m: NewModel): Promise<number | null> {
+/** Registers a model in the store's registry; null (with a warning) if it cannot: the model is written all the same. */
+async function registerInStore(
+  register: (m: NewModel) => Promise<number>,
+  store: string,
+  m: NewModel,
+): Promise<number | null> {
   try {
-    const ch = await openClickHouse(db, { mustExist: true });
-    try {
-      return await registerModelIn(ch, m);
-    } finally {
-      await ch.close();
-    }
+    return await register(m);
   } catch (e) {
     process.stderr.write(
-      `warning: the model is written but not registered in ${db}: ${(e as Error).message}\n`,
+      `warning: the model is written but not registered in ${store}: ${(e as Error).message}\n`,
     );
     return null;
   }

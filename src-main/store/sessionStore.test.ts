@@ -1,6 +1,7 @@
 // The store interface (sessionStore.ts) keeps one contract over both backends: the same two seeded simulated sessions
 // collected into an SQLite file and into a real clickhouse-server (started here) give the same catalogue, the same
-// events (whole, and bounded by receive time), the same check and the same refusals, through openSessionStore alone.
+// events (whole, and bounded by receive time), the same check and the same refusals, through openSessionStore alone;
+// openTrainingData gives the trainer the same rows from either.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,10 @@ import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
 import type { StoredEvent } from './sessionReader.ts';
 import type { CheckedSession, SessionInfo } from './sessions.ts';
+import { sessionRows } from '../model/featureCache.ts';
+import { openDb } from './db.ts';
 import { eachEvent, openSessionStore, type SessionStore } from './sessionStore.ts';
+import { openTrainingData } from './trainingData.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
@@ -133,6 +137,55 @@ describe.skipIf(skip !== null)(
         await sq.close();
         await cs.close();
       }
+    });
+
+    it('openTrainingData: the file itself over SQLite; over ClickHouse the same rows beside a temporary file', async () => {
+      const params = { decisionIntervalMs: 1000, horizonMs: 5000, feedLatencyMs: 0 };
+      const local = await openTrainingData(file, [1, 2], params, { check: true });
+      expect(local).toMatchObject({ storeName: file, file, sessionIds: [1, 2], storeCache: null });
+      expect(local.storeFeatures).toBeUndefined();
+      expect(local.storeReport).toBeUndefined(); // the caller checks the file itself
+      expect(local.registerModel).toBeUndefined(); // the trainer registers in the file
+      local.dispose();
+      expect(fs.existsSync(file)).toBe(true);
+
+      const steps: string[] = [];
+      const remote = await openTrainingData(ch, [1, 2], params, {
+        check: true,
+        onStep: (st, store) => {
+          if ('building' in st && st.done) steps.push(`${st.sessionId} ${store}`);
+        },
+      });
+      try {
+        expect(remote.storeName).toBe(ch);
+        expect(remote.file).not.toBe(ch);
+        expect(fs.existsSync(remote.file)).toBe(true);
+        expect(remote.sessionIds).toEqual([1, 2]);
+        expect(remote.storeCache).toEqual({ read: [], built: [1, 2], stored: [], storeError: null });
+        expect(steps).toEqual([`1 ${ch}`, `2 ${ch}`]);
+        expect(remote.storeReport?.ok).toBe(true);
+        expect(remote.storeReport?.sessions.map((x) => x.id)).toEqual([1, 2]);
+        expect(typeof remote.registerModel).toBe('function');
+        // The rows the trainer gets from the store are the ones it builds from the SQLite file.
+        const db = openDb(file, { mustExist: true });
+        try {
+          for (const [i, id] of [1, 2].entries()) {
+            const want = sessionRows(db, id, params, { write: false }).rows;
+            const got = remote.storeFeatures!.rows[i];
+            expect(got.nRows, `session ${id}`).toBe(want.nRows);
+            expect(got.nRows).toBeGreaterThan(0);
+            expect(got.X).toEqual(want.X);
+            expect(got.y).toEqual(want.y);
+            expect(got.ts).toEqual(want.ts);
+          }
+        } finally {
+          db.close();
+        }
+      } finally {
+        remote.dispose();
+      }
+      expect(fs.existsSync(remote.file)).toBe(false);
+      await expect(openTrainingData(server.url('nothing_here'), [], params)).rejects.toThrow(/nothing_here/);
     });
 
     it('refuses the same things on both: an unknown session to read, a database that does not exist', async () => {

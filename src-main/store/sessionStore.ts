@@ -1,8 +1,8 @@
 // The store of recorded market data behind one interface, whatever holds it: an SQLite file or a ClickHouse database
 // (`clickhouse://[USER@]HOST:PORT/DATABASE`). The commands that read, check and prune sessions (book, db check /
-// quality / prune, export, diagnose) work through it and never branch on the backend. Writing goes through
-// SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training and backtests read a store
-// through trainingCopy.ts (the sessions' records beside rows built from the store).
+// quality / prune, export) work through it and never branch on the backend. Writing goes through SessionRecorder (its
+// SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read a store through
+// trainingData.ts.
 import type { PruneResult } from './retention.ts';
 import type { ReadOptions, StoredEvent } from './sessionReader.ts';
 import type { SessionInfo, StoreCheckReport } from './sessions.ts';

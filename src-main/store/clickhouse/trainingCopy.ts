@@ -17,7 +17,7 @@ import type { StoreFeatures } from '../../model/trainPipeline.ts';
 import type { SessionInfo } from '../sessions.ts';
 import { openDb } from '../db.ts';
 import { getSession, sessionRecords } from './catalogue.ts';
-import { ClickHouseStoreError, openClickHouse, type ClickHouseStore } from './connection.ts';
+import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
 import {
   buildRowsInStore,
   readStoreRows,
@@ -25,7 +25,6 @@ import {
   storeSessionKey,
   writeStoreRows,
 } from './featureStore.ts';
-import { isClickHouseUrl } from './url.ts';
 import { copySessionRecord } from './mirror.ts';
 
 export interface TrainingCopy {
@@ -232,22 +231,4 @@ export function emptyTrainingCopy(tmpRoot = os.tmpdir()): TrainingCopy {
     storeError: null,
     dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
-}
-
-/**
- * For a --db that names a ClickHouse store, its sessions to read in a temporary SQLite file (records only: their rows
- * come from the store's feature cache or are built from the store); else null. Nothing is written to the store.
- */
-export async function copyIfClickHouse(
-  db: string,
-  sessionIds: readonly number[],
-  features: FeatureParams,
-): Promise<TrainingCopy | null> {
-  if (!isClickHouseUrl(db)) return null;
-  const ch = await openClickHouse(db, { mustExist: true });
-  try {
-    return await copyForTraining(ch, sessionIds, features);
-  } finally {
-    await ch.close();
-  }
 }
