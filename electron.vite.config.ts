@@ -10,13 +10,14 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        // The trainer and backtest workers are their own entries, next to the chunks that start them
-        // (new URL('./trainerWorker.js'), new URL('./backtestWorker.js'), new URL('./sessionPrefetchWorker.js')).
+        // The workers are their own entries, next to the chunks that start them (new URL('./trainerWorker.js'),
+        // new URL('./backtestWorker.js'), new URL('./sessionPrefetchWorker.js'), new URL('./openSessionRowsWorker.js')).
         input: {
           index: resolve('src-main/electron/main.ts'),
           trainerWorker: resolve('src-main/model/trainerWorker.ts'),
           backtestWorker: resolve('src-main/backtest/backtestWorker.ts'),
           sessionPrefetchWorker: resolve('src-main/store/sessionPrefetchWorker.ts'),
+          openSessionRowsWorker: resolve('src-main/model/openSessionRowsWorker.ts'),
         },
         output: { chunkFileNames: '[name]-[hash].js' },
         external: ['better-sqlite3', 'onnxruntime-node', 'ws', 'bufferutil', 'utf-8-validate'],

@@ -20,11 +20,12 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: 'src-main/cli.ts',
-    // Started with new URL('./trainerWorker.js' | './backtestWorker.js' | './sessionPrefetchWorker.js',
-    // import.meta.url) from their chunks.
+    // Started with new URL('./trainerWorker.js' | './backtestWorker.js' | './sessionPrefetchWorker.js' |
+    // './openSessionRowsWorker.js', import.meta.url) from their chunks.
     trainerWorker: 'src-main/model/trainerWorker.ts',
     backtestWorker: 'src-main/backtest/backtestWorker.ts',
     sessionPrefetchWorker: 'src-main/store/sessionPrefetchWorker.ts',
+    openSessionRowsWorker: 'src-main/model/openSessionRowsWorker.ts',
   },
   outdir,
   bundle: true,

@@ -43,6 +43,8 @@ describe('compiled CLI', () => {
     expect(files).toContain('cli.js');
     expect(files).toContain('trainerWorker.js');
     expect(files).toContain('backtestWorker.js');
+    expect(files).toContain('sessionPrefetchWorker.js');
+    expect(files).toContain('openSessionRowsWorker.js');
     expect(files.some((f) => f.endsWith('.ts'))).toBe(false);
     // --help must not load the commands: the entry imports no command chunk statically.
     const entry = fs.readFileSync(path.join(out, 'cli.js'), 'utf8');
@@ -81,6 +83,46 @@ describe('compiled CLI', () => {
     const book = cli('book', '--db', db, '--json');
     expect(book.code).toBe(0);
     expect(JSON.parse(book.stdout)).toHaveProperty('bids');
+  });
+
+  it('starts its open-sessions worker from the built entry (retraining follows a session still recording)', async () => {
+    const db = path.join(dir, 'open.db');
+    const collect = cli(
+      'collect',
+      '--source',
+      'sim',
+      '--duration',
+      '60s',
+      '--speed',
+      'max',
+      '--db',
+      db,
+      '--quiet',
+    );
+    expect(collect.code, collect.stderr).toBe(0);
+    // The collected session, as it was while still recording.
+    const { default: Database } = await import('better-sqlite3');
+    const d = new Database(db);
+    d.prepare('UPDATE sessions SET ended_at = NULL').run();
+    d.close();
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(path.join(out, 'openSessionRowsWorker.js'), {
+      workerData: { dbFile: db, opts: { decisionIntervalMs: 1000, horizonMs: 5000 } },
+    });
+    try {
+      const reply = await new Promise<{ rows?: { nRows: number }[]; notes?: string[]; error?: string }>(
+        (resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+          w.postMessage({ req: 1, sessionIds: [], exclude: [] });
+        },
+      );
+      expect(reply.error).toBeUndefined();
+      expect(reply.rows?.[0].nRows).toBeGreaterThan(0);
+      expect(reply.notes?.[0]).toMatch(/^session 1 \(still recording\): \d+ new events read/);
+    } finally {
+      await w.terminate();
+    }
   });
 
   it.each([

@@ -837,6 +837,7 @@ export class AppService {
     // Queued jobs never start; running ones (a live retraining round among them) are aborted.
     this.jobs.cancelAll();
     if (this.autoRound) await this.autoRound;
+    await this.d.autoRetrainer?.close?.();
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
     if (this.collectJob) await this.stopCollect().catch(() => {});

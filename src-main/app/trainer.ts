@@ -151,6 +151,8 @@ export interface AutoRetrainer {
   run(now: number, onProgress: (p: PipelineProgress) => void): Promise<RetrainDecision>;
   useChampion(onnxPath: string): void;
   cancel(): void;
+  /** Stops what it keeps between rounds (the worker following sessions still being recorded). */
+  close?(): Promise<void>;
 }
 
 /**
@@ -192,5 +194,6 @@ export async function makeAutoRetrainer(o: {
     },
     useChampion: (p) => r.useChampion(p),
     cancel: () => r.cancel(),
+    close: () => r.close(),
   };
 }

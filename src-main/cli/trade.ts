@@ -554,6 +554,7 @@ export async function run(argv: string[]): Promise<number> {
         retrainer?.cancel();
         await round;
       }
+      await retrainer?.close();
       writer?.close();
       await predictor.close();
       await closeStore({

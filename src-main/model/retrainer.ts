@@ -26,7 +26,8 @@ import {
   type TrainSettings,
 } from './trainPipeline.ts';
 import { buildDatasetInWorker } from './trainInWorker.ts';
-import { datasetParamsFromConfig } from './featureCache.ts';
+import { datasetParamsFromConfig, featureKey } from './featureCache.ts';
+import { OpenSessionRows } from './openSessionRows.ts';
 
 export interface RetrainerOptions {
   dbFile: string;
@@ -54,6 +55,11 @@ export interface RetrainerOptions {
    * instead of replaying that session from its start.
    */
   liveRows?: () => StoreFeatures | null;
+  /**
+   * Follow the round's sessions that are still being recorded (a collector writing into the file) across rounds, in
+   * a worker, so that a round reads only what they gained since the last one (openSessionRows.ts); default true.
+   */
+  followOpenSessions?: boolean;
   onProgress?: (p: PipelineProgress) => void;
   log?: (line: string) => void;
 }
@@ -129,12 +135,26 @@ export class Retrainer {
   private lastRun = -Infinity;
   private championPath: string;
   private abort: AbortController | null = null;
+  private readonly openRows: OpenSessionRows | null;
 
   constructor(private readonly o: RetrainerOptions) {
     if (!(o.everyMs > 0)) throw new RangeError('retrain.every must be positive');
     if (!(o.windowMs > 4 * o.horizonMs))
       throw new RangeError('retrain.window must span several label horizons');
     this.championPath = path.resolve(o.championPath);
+    this.openRows =
+      o.followOpenSessions === false
+        ? null
+        : new OpenSessionRows(o.dbFile, {
+            decisionIntervalMs: o.decisionIntervalMs,
+            horizonMs: o.horizonMs,
+            feedLatencyMs: o.feedLatencyMs,
+          });
+  }
+
+  /** Stops the worker that follows open sessions (a later round starts it again). */
+  async close(): Promise<void> {
+    await this.openRows?.close();
   }
 
   get running(): boolean {
@@ -186,15 +206,37 @@ export class Retrainer {
       // The challenger's labels end before the evaluation period starts (embargo = one horizon).
       const trainTo = evalFrom - o.horizonMs;
       const live = o.liveRows?.() ?? undefined;
-      const spec = {
-        dbFile: o.dbFile,
-        sessionIds: o.sessionIds ?? [],
+      // Sessions still being recorded, followed across rounds: only what they gained since the last round is read.
+      // Should that fail, the round replays them as before: the rows only save time.
+      const open = this.openRows
+        ? await this.openRows
+            .rows(o.sessionIds ?? [], live?.rows.map((r) => r.sessionId) ?? [])
+            .catch((e: unknown) => {
+              log(`retrain: sessions still recording are read whole this round: ${(e as Error).message}`);
+              return null;
+            })
+        : null;
+      for (const n of open?.notes ?? []) log(`retrain: ${n}`);
+      const params = {
         decisionIntervalMs: o.decisionIntervalMs,
         horizonMs: o.horizonMs,
         feedLatencyMs: o.feedLatencyMs,
-        // Both the training and the holdout rows of that session come from this one snapshot: the same rows as a
-        // read of the session now (the caller stored every message up to now before the round).
-        storeFeatures: live,
+      };
+      const given: StoreFeatures | undefined =
+        live || open?.rows.length
+          ? {
+              featureKey: live?.featureKey ?? featureKey(params),
+              rows: [...(live?.rows ?? []), ...(open?.rows ?? [])],
+              identities: live?.identities ?? [],
+            }
+          : undefined;
+      const spec = {
+        dbFile: o.dbFile,
+        sessionIds: o.sessionIds ?? [],
+        ...params,
+        // Both the training and the holdout rows of those sessions come from this one snapshot: the same rows as a
+        // read of the sessions now (the caller stored every message up to now before the round).
+        storeFeatures: given,
       };
       if (live)
         log(

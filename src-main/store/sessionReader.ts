@@ -22,6 +22,8 @@ export interface ReadOptions {
    * fromTs it cannot take in a trade received in the same millisecond just before that row.
    */
   fromId?: number;
+  /** End at this row id, rows of every kind included (a follower of a growing session reads up to where it stops). */
+  toId?: number;
   /** Rows fetched per query (tests use small pages to cross page boundaries). */
   pageSize?: number;
   /**
@@ -100,6 +102,7 @@ export function* readSession(db: Db, sessionId: number, opts: ReadOptions = {}):
     lo = Math.max(lo, m);
   }
   if (opts.fromId !== undefined) lo = Math.max(lo, opts.fromId);
+  if (opts.toId !== undefined) hi = Math.min(hi, opts.toId);
   if (opts.toTs !== undefined) {
     const m = maxIdTo(db, sessionId, toTs);
     if (m === null) return;

@@ -119,6 +119,11 @@ describe.skipIf(skip !== null)(
           expect(upTo.length).toBeLessThan(a.length);
           expect(await events(cs, s.id, { toTs: mid })).toEqual(upTo);
           expect(await events(cs, s.id, { fromTs: mid + 1 })).toEqual(a.slice(upTo.length));
+          // Bounded by row id (ids are each store's own): nothing before the first, everything up to the last.
+          for (const store of [sq, cs]) {
+            expect(await events(store, s.id, { toId: 0 }), store.kind).toEqual([]);
+            expect(await events(store, s.id, { toId: Number.MAX_SAFE_INTEGER }), store.kind).toEqual(a);
+          }
         }
 
         // Stopping early ends the read on both (the SQLite reader synchronously, the ClickHouse one asynchronously).

@@ -137,6 +137,7 @@ export async function* readSession(
     if (m === 0) return;
     hi = Math.min(hi, m);
   }
+  if (opts.toId !== undefined) hi = Math.min(hi, opts.toId);
   if (hi < lo) return;
   // Each page is one query that scans the session's id column: big pages (measured 58k msg/s at 4096 rows, 106k at
   // 16384, 157k at 65536 on a local 18.16) against the memory one page of decoded levels takes.
