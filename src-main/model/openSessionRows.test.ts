@@ -10,11 +10,10 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession } from '../store/sessions.ts';
 import { DEFAULT_PARAMS } from './gbdt/train.ts';
 import { OpenSessionRows } from './openSessionRows.ts';
 import { Retrainer, type RetrainDecision, type RetrainerOptions } from './retrainer.ts';
-import { SIM_EPOCH_MS, simMessages } from './simData.ts';
+import { createSimSession, SIM_EPOCH_MS, simMessages } from './simData.ts';
 import { writeConstantModel } from './testing/constantModel.ts';
 
 const OPTS = { decisionIntervalMs: 1000, horizonMs: 10_000 };
@@ -26,14 +25,7 @@ describe('retraining follows a session still being recorded', () => {
     const dbFile = path.join(dir, 'recording.db');
     const db = openDb(dbFile);
     const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
-    const id = createSession(db, {
-      source: 'sim',
-      symbol: 'BTCUSDT',
-      category: 'linear',
-      depth: config.depth,
-      tickSize: config.sim.tick_size,
-      startedAt: SIM_EPOCH_MS,
-    });
+    const id = createSimSession(db, config);
     const writer = new SessionWriter(db, id, { maxRows: 5000 });
     const msgs: MarketMessage[] = [...simMessages({ config, durationMs: 30 * 60_000 })];
     const t1 = SIM_EPOCH_MS + 20 * 60_000;
@@ -108,15 +100,7 @@ describe('retraining follows a session still being recorded', () => {
     const dbFile = path.join(dir, 'ended.db');
     const db = openDb(dbFile);
     const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
-    const mk = () =>
-      createSession(db, {
-        source: 'sim',
-        symbol: 'BTCUSDT',
-        category: 'linear',
-        depth: config.depth,
-        tickSize: config.sim.tick_size,
-        startedAt: SIM_EPOCH_MS,
-      });
+    const mk = () => createSimSession(db, config);
     const a = mk();
     const b = mk();
     const wa = new SessionWriter(db, a, { maxRows: 5000 });

@@ -61,19 +61,31 @@ export function* simMessages(o: SimDataOptions): Generator<MarketMessage> {
   }
 }
 
+/** An open session of `config`'s simulated market, with no data yet (what simMessages are written into). */
+export function createSimSession(
+  db: Db,
+  config: SimConfig,
+  o: { startMs?: number; seed?: number; meta?: Record<string, unknown> } = {},
+): number {
+  return createSession(db, {
+    source: 'sim',
+    symbol: config.symbol,
+    category: config.category,
+    depth: config.depth,
+    tickSize: config.tick_size ?? config.sim.tick_size,
+    startedAt: o.startMs ?? SIM_EPOCH_MS,
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.meta ? { meta: o.meta } : {}),
+  });
+}
+
 /** Stores `simMessages` as one session of `db`; returns its id. */
 export function writeSimSession(db: Db, o: SimDataOptions): number {
-  const c = o.config;
   const start = o.startMs ?? SIM_EPOCH_MS;
   let clock = start;
   const seed = simDataSeed(o);
-  const id = createSession(db, {
-    source: 'sim',
-    symbol: c.symbol,
-    category: c.category,
-    depth: c.depth,
-    tickSize: c.tick_size ?? c.sim.tick_size,
-    startedAt: start,
+  const id = createSimSession(db, o.config, {
+    startMs: start,
     seed,
     meta: {
       seed,

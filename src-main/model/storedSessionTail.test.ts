@@ -10,9 +10,8 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { openDb } from '../store/db.ts';
 import { pruneRawData } from '../store/retention.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession } from '../store/sessions.ts';
 import { sessionRows } from './featureCache.ts';
-import { SIM_EPOCH_MS, simMessages } from './simData.ts';
+import { createSimSession, simMessages } from './simData.ts';
 import { StoredSessionTail } from './storedSessionTail.ts';
 import { expectSameRows } from './testing/sameRows.ts';
 
@@ -25,23 +24,9 @@ describe('StoredSessionTail', () => {
     const db = openDb(path.join(dir, 'follow.db'));
     try {
       const config = loadConfig({ ignoreUserFile: true, overrides: { source: 'sim' } });
-      const id = createSession(db, {
-        source: 'sim',
-        symbol: 'BTCUSDT',
-        category: 'linear',
-        depth: config.depth,
-        tickSize: config.sim.tick_size,
-        startedAt: SIM_EPOCH_MS,
-      });
+      const id = createSimSession(db, config);
       // Another session written in between: the follower's reads skip its rows.
-      const other = createSession(db, {
-        source: 'sim',
-        symbol: 'BTCUSDT',
-        category: 'linear',
-        depth: config.depth,
-        tickSize: config.sim.tick_size,
-        startedAt: SIM_EPOCH_MS,
-      });
+      const other = createSimSession(db, config);
       const writer = new SessionWriter(db, id, { maxRows: 5000 });
       const otherWriter = new SessionWriter(db, other, { maxRows: 5000 });
       const msgs: MarketMessage[] = [...simMessages({ config, durationMs: 40 * 60_000 })];
