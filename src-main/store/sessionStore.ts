@@ -4,6 +4,7 @@
 // SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read a store through
 // trainingData.ts.
 import type { PruneResult } from './retention.ts';
+import { isClickHouseUrl } from './clickhouse/url.ts';
 import type { ReadOptions, StoredEvent } from './sessionReader.ts';
 import type { SessionInfo, StoreCheckReport } from './sessions.ts';
 
@@ -53,7 +54,6 @@ export async function openSessionStore(
   opts: OpenSessionStoreOptions = {},
 ): Promise<SessionStore> {
   const mustExist = opts.mustExist ?? true;
-  const { isClickHouseUrl } = await import('./clickhouse/url.ts');
   if (isClickHouseUrl(db)) {
     // Loaded only here: a command on an SQLite file never loads the ClickHouse client.
     const { openClickHouseSessionStore } = await import('./clickhouse/sessionStore.ts');

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { appliedVersions, type Db } from './db.ts';
 import { checkedSession, listSessions, type StoreCheckReport } from './sessions.ts';
 
-const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+/** Bytes of a file, 0 when it does not exist (a WAL file comes and goes). */
+export const fileBytes = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 
 /** Runs every check it can; a damaged file yields a report with ok = false rather than an exception. */
 export function checkSqliteStore(db: Db, file: string): StoreCheckReport {
@@ -82,8 +83,8 @@ export function checkSqliteStore(db: Db, file: string): StoreCheckReport {
     file,
     integrity: allIntegrity,
     ok: errors.length === 0 && integrity.length === 1 && integrity[0] === 'ok',
-    fileBytes: size(file),
-    walBytes: size(`${file}-wal`),
+    fileBytes: fileBytes(file),
+    walBytes: fileBytes(`${file}-wal`),
     schemaVersions: attempt('schema_migrations', () => appliedVersions(db), []),
     tables,
     sessions: sessions.map((s) =>

@@ -1,14 +1,12 @@
 // The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check and retention of this
 // folder, behind the store interface the commands share with ClickHouse.
-import fs from 'node:fs';
 import { openDb, type Db } from './db.ts';
 import { pruneRawData } from './retention.ts';
 import type { OpenSessionStoreOptions, SessionStore } from './sessionStore.ts';
 import { readSession } from './sessionReader.ts';
 import { getSession, latestSession, listSessions } from './sessions.ts';
-import { checkSqliteStore } from './sqliteCheck.ts';
+import { checkSqliteStore, fileBytes } from './sqliteCheck.ts';
 
-const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 const mb = (n: number) => `${(n / 1048576).toFixed(2)} MB`;
 
 export function openSqliteSessionStore(file: string, opts: OpenSessionStoreOptions = {}): SessionStore {
@@ -30,9 +28,9 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
     check: () => Promise.resolve().then(() => checkSqliteStore(db, file)),
     prune: (opts) =>
       Promise.resolve().then(() => {
-        const before = size(file) + size(`${file}-wal`);
+        const before = fileBytes(file) + fileBytes(`${file}-wal`);
         const r = pruneRawData(db, opts);
-        const after = size(file) + size(`${file}-wal`);
+        const after = fileBytes(file) + fileBytes(`${file}-wal`);
         // Freed pages are reused by later writes; only VACUUM gives them back to the disk.
         return {
           ...r,

@@ -4,6 +4,7 @@
 // store's feature cache or built straight from the store (clickhouse/trainingCopy.ts), and a model is registered in
 // the store's registry. The commands take a TrainingData and never ask which store it came from.
 import type { NewModel } from '../model/modelRegistry.ts';
+import { isClickHouseUrl } from './clickhouse/url.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { CopyStep, StoreRowsParams } from './clickhouse/trainingCopy.ts';
 import type { StoreCheckReport } from './sessions.ts';
@@ -58,7 +59,6 @@ export async function openTrainingData(
   features: StoreRowsParams,
   o: TrainingDataOptions = {},
 ): Promise<TrainingData> {
-  const { isClickHouseUrl } = await import('./clickhouse/url.ts');
   if (!isClickHouseUrl(db))
     return { storeName: db, file: db, sessionIds: [...sessionIds], storeCache: null, dispose: () => {} };
   // Loaded only here: training on an SQLite file never loads the ClickHouse client.

@@ -6,7 +6,12 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { SCHEMA } from './schema.ts';
-import { parseClickHouseUrl, type ClickHouseUrl } from './url.ts';
+import {
+  CLICKHOUSE_PASSWORD_ENV,
+  CLICKHOUSE_USER_ENV,
+  parseClickHouseUrl,
+  type ClickHouseUrl,
+} from './url.ts';
 
 export class ClickHouseStoreError extends Error {
   constructor(
@@ -149,10 +154,6 @@ function unreachable(name: string, url: ClickHouseUrl, err: Error): ClickHouseSt
     name,
   );
 }
-
-/** Environment variables a ClickHouse login comes from (a user named in the address wins over the first). */
-export const CLICKHOUSE_USER_ENV = 'L2DESK_CLICKHOUSE_USER';
-export const CLICKHOUSE_PASSWORD_ENV = 'L2DESK_CLICKHOUSE_PASSWORD';
 
 interface Login {
   /** undefined: the server's `default` user. */

@@ -4,6 +4,10 @@
 // A password never goes in the address: it would show in the process list, the shell's history and every message
 // that names the store. It comes from the environment (connection.ts).
 
+/** Environment variables a ClickHouse login comes from (a user named in the address wins over the first). */
+export const CLICKHOUSE_USER_ENV = 'L2DESK_CLICKHOUSE_USER';
+export const CLICKHOUSE_PASSWORD_ENV = 'L2DESK_CLICKHOUSE_PASSWORD';
+
 export interface ClickHouseUrl {
   host: string;
   port: number;
@@ -56,7 +60,7 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
   // would otherwise split it into other parts of the address.
   if (redactClickHouseUrl(s) !== s)
     throw bad(
-      'a password does not go in the address (it would show in the process list and in messages); set L2DESK_CLICKHOUSE_PASSWORD instead',
+      `a password does not go in the address (it would show in the process list and in messages); set ${CLICKHOUSE_PASSWORD_ENV} instead`,
     );
   const m = /^clickhouse:\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/i.exec(s);
   if (!m) throw bad(isClickHouseUrl(s) ? 'not a clickhouse:// address' : 'not a ClickHouse address');
