@@ -18,6 +18,7 @@ import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, listSessions } from '../store/clickhouse/catalogue.ts';
 import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { readSession, readSessionPages } from '../store/clickhouse/reader.ts';
+import { clickHouseSessionStore } from '../store/clickhouse/sessionStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { copySqliteSession } from '../store/clickhouse/mirror.ts';
 import { copyForTraining, emptyTrainingCopy } from '../store/clickhouse/trainingCopy.ts';
@@ -78,7 +79,7 @@ export async function makeClickHouseApp(config: Config, ch: ClickHouseStore): Pr
       const s = (await getSession(ch, sessionId)) ?? known(sessionId);
       return qualityViewOf(s, readSession(ch, s.id));
     },
-    collector: makeCollector(config, ch),
+    collector: makeCollector(config, clickHouseSessionStore(ch)),
     trainer: (feed) => async (a) => {
       // The same choice as over an SQLite file: the sessions named, else every stored session of the symbol, and
       // the app's own recorded feed, which lives in the local working file (as over a file, where it is stored).

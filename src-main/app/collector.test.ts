@@ -11,6 +11,7 @@ import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { getSession } from '../store/sessions.ts';
 import { startSimExchange, startSimMarkets } from '../market/exchangeSim/testing/simExchangeHarness.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { makeCollector } from './collector.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2app-collect-'));
@@ -32,7 +33,7 @@ describe('collector (Collect button)', () => {
       const notices: string[] = [];
       const job = await makeCollector(
         config,
-        db,
+        sqliteSessionStore(db, 'c.db'),
       )({
         symbols: ['FOOUSDT'],
         depth: 50,
@@ -80,7 +81,7 @@ describe('collector (Collect button)', () => {
       const errors: string[] = [];
       const job = await makeCollector(
         config,
-        db,
+        sqliteSessionStore(db, 'c.db'),
       )({
         symbols: markets.map((m) => m.symbol),
         depth: 50,
@@ -114,6 +115,48 @@ describe('collector (Collect button)', () => {
     }
   }, 20_000);
 
+  it('prunes the store as it records when store.retention_days is set, as `l2desk collect` does', async () => {
+    const server = await startSimExchange(
+      { seed: 9, symbol: 'BTCUSDT', startPrice: 65000, tickSize: '0.1' },
+      { speed: 1 },
+    );
+    const file = path.join(dir, 'retention.db');
+    const db = openDb(file);
+    const keepMs = 1500;
+    try {
+      const config = loadConfig({
+        ignoreUserFile: true,
+        overrides: { source: 'bybit', 'bybit.url': server.url, 'store.retention_days': keepMs / 86_400_000 },
+      });
+      const notices: string[] = [];
+      const errors: string[] = [];
+      const job = await makeCollector(
+        config,
+        sqliteSessionStore(db, file),
+      )({
+        symbols: ['BTCUSDT'],
+        depth: 50,
+        source: 'bybit',
+        onError: (m) => errors.push(m),
+        onNotice: (m) => notices.push(m),
+      });
+      await new Promise((r) => setTimeout(r, 4500));
+      await job.stop();
+      expect(errors).toEqual([]);
+      expect(
+        notices.some((n) => /^retention: pruned [1-9]\d* L2 updates/.test(n)),
+        notices.join('\n'),
+      ).toBe(true);
+      const s = getSession(db, job.sessions[0].sessionId)!;
+      expect(s.lastRecvTs! - s.firstRecvTs!).toBeLessThan(keepMs + 1000 + 1000);
+      const [first] = readSession(db, s.id);
+      expect(first).toMatchObject({ kind: 'book', type: 'snapshot' });
+    } finally {
+      db.close();
+      await server.close();
+    }
+  }, 20_000);
+
   it('refuses several symbols on the simulated market, saying what to do', async () => {
     const db = openDb(path.join(dir, 'sim.db'));
     try {
@@ -121,7 +164,7 @@ describe('collector (Collect button)', () => {
       await expect(
         makeCollector(
           config,
-          db,
+          sqliteSessionStore(db, 'c.db'),
         )({
           symbols: ['BTCUSDT', 'ETHUSDT'],
           depth: 50,

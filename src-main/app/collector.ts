@@ -1,26 +1,20 @@
 // Collector adapter: runs a fresh source (bybit or sim) for a symbol/depth (or a live feed of several symbols over one
 // connection) and records every message and gap into a new stored session per symbol through SessionRecorder (batched
-// writer; the session keeps the tick the source finally inferred), in the SQLite file or in the ClickHouse store the
-// app was opened on.
+// writer; the session keeps the tick the source finally inferred), in the store the app was opened on (an SQLite file
+// or ClickHouse), pruning it as it goes when store.retention_days is set, as `l2desk collect` does.
 import type { Config } from '../../src-shared/config.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createBybitSources, createSource } from '../market/createSource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { awaitSubscribed, HeldSource } from '../market/heldSource.ts';
-import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
-import type { Db } from '../store/db.ts';
-import { SessionRecorder, type RecorderOptions } from '../store/sessionRecorder.ts';
+import { scheduleRetention } from '../store/retentionSchedule.ts';
+import type { SessionRecorder } from '../store/sessionRecorder.ts';
+import type { SessionStore, StorePruneResult } from '../store/sessionStore.ts';
 import type { Collector } from './ports.ts';
 
-/** A ClickHouse store rather than an SQLite connection (better-sqlite3's Database has no `client`). */
-const isClickHouse = (s: Db | ClickHouseStore): s is ClickHouseStore => 'client' in s && 'table' in s;
-
-export function makeCollector(config: Config, store: Db | ClickHouseStore): Collector {
-  const record = async (source: MarketSource, opts: RecorderOptions) =>
-    isClickHouse(store)
-      ? SessionRecorder.toClickHouse(store, source, opts)
-      : new SessionRecorder(store, source, opts);
+/** `store`: the app's store, which the app closes (the collector never does). */
+export function makeCollector(config: Config, store: SessionStore): Collector {
   return async ({ symbols, depth, source, onError, onNotice }) => {
     if (symbols.length === 0) throw new Error('no symbol to collect');
     if (symbols.length > 1 && source !== 'bybit')
@@ -51,7 +45,7 @@ export function makeCollector(config: Config, store: Db | ClickHouseStore): Coll
         const sym = src.instrument.symbol;
         // The app service stops the job at the requested duration; the recorder runs until then.
         recs.push(
-          await record(src, {
+          await store.record(src, {
             durationMs: Infinity,
             clock: 'wall',
             depth,
@@ -74,7 +68,23 @@ export function makeCollector(config: Config, store: Db | ClickHouseStore): Coll
     // with several symbols on one connection, the first to end ends them all.
     for (const h of held ?? []) h.release(); // the recorders listen now: what arrived while subscribing goes to them
     for (const r of recs) r.start().catch(() => {});
-    const ended = Promise.race(recs.map((r) => r.finished)).then(() => undefined);
+    const days = cfg.store.retention_days;
+    const said = (r: StorePruneResult) => {
+      if (r.l2Deleted + r.tradesDeleted > 0)
+        onNotice(
+          `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${days} days`,
+        );
+    };
+    const retention =
+      days > 0
+        ? scheduleRetention(store, {
+            days,
+            onPruned: said,
+            onError: (e) => onError(`retention: the prune failed (${e.message}); it is tried again later`),
+          })
+        : null;
+    void retention?.runNow();
+    const ended = Promise.race(recs.map((r) => r.finished)).then(() => retention?.stop());
     const sum = (f: (r: SessionRecorder) => number) => recs.reduce((a, r) => a + f(r), 0);
     return {
       sessions: recs.map((r, i) => ({ symbol: sources[i].instrument.symbol, sessionId: r.sessionId })),
@@ -84,6 +94,7 @@ export function makeCollector(config: Config, store: Db | ClickHouseStore): Coll
       // What ended the recording badly (a write error, a source that failed) is the job's error: shown once, in
       // the Collect panel, by the app service.
       stop: async () => {
+        await retention?.stop();
         const results = await Promise.all(recs.map((r) => r.stop()));
         const bad = results.find((r) => r.error);
         if (bad?.error) throw bad.error;

@@ -16,6 +16,7 @@ import { AppService } from './appService.ts';
 import { makeBacktester } from './backtester.ts';
 import { FEED_WORK_FILE, makeClickHouseApp } from './clickhouseApp.ts';
 import { makeCollector } from './collector.ts';
+import { sqliteSessionStore } from '../store/sqliteSessionStore.ts';
 import { sessionQualityView } from './sessionQuality.ts';
 import { enginePipelineFactory } from './enginePipeline.ts';
 import { makeFeedRecorder, type FeedRowsSlot } from './feedRecorder.ts';
@@ -110,7 +111,7 @@ export async function createApp(o: CreateAppOptions): Promise<AppContext> {
           }),
       }),
     }),
-    collector: ch ? ch.collector : makeCollector(config, db),
+    collector: ch ? ch.collector : makeCollector(config, sqliteSessionStore(db, config.db)),
     trainer: ch ? ch.trainer(db) : makeTrainer({ config, db }),
     backtester: ch
       ? ch.backtester({

@@ -1,6 +1,6 @@
-// `l2desk collect`: stores L2 updates, trades and gaps from a live (bybit) or simulated (sim) source into
-// SQLite through the batched SessionWriter (or a ClickHouse store: --db clickhouse://HOST:PORT/DATABASE), with a
-// progress line and a clean stop on Ctrl-C / SIGTERM.
+// `l2desk collect`: stores L2 updates, trades and gaps from a live (bybit) or simulated (sim) source into a store (an
+// SQLite file through the batched SessionWriter, or ClickHouse: --db clickhouse://HOST:PORT/DATABASE), with a
+// progress line, retention as it goes (store.retention_days) and a clean stop on Ctrl-C / SIGTERM.
 import { formatDuration, parseDuration } from '../../src-shared/duration.ts';
 import { parseSymbolList } from '../../src-shared/inputRules.ts';
 import { loadConfig } from '../config/loadConfig.ts';
@@ -9,11 +9,9 @@ import type { SubscriptionRefusedError } from '../market/bybit/subscriptionRefus
 import { createBybitSources, createSource } from '../market/createSource.ts';
 import { awaitSubscribed, HeldSource, type Subscribing } from '../market/heldSource.ts';
 import type { MarketSource } from '../market/source.ts';
-import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { openDb, type Db } from '../store/db.ts';
-import { pruneRawData } from '../store/retention.ts';
-import { SessionRecorder, type RecordResult, type RecorderOptions } from '../store/sessionRecorder.ts';
+import { scheduleRetention, type RetentionSchedule } from '../store/retentionSchedule.ts';
+import type { RecordResult, RecorderOptions, SessionRecorder } from '../store/sessionRecorder.ts';
+import { openSessionStore, type StorePruneResult } from '../store/sessionStore.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
@@ -100,25 +98,36 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   const isSim = config.source === 'sim';
   const speed = config.sim.speed;
   const multi = symbols.length > 1;
+  const tty = Boolean(process.stderr.isTTY);
+  const clearLine = () => {
+    if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
+  };
 
   // A ClickHouse store is chosen by its URL; anything else is an SQLite file.
-  const ch: ClickHouseStore | null = isClickHouseUrl(config.db) ? await openClickHouse(config.db) : null;
-  const db: Db | null = ch ? null : openDb(config.db);
-  const closeStores = async () => {
-    db?.close();
-    await ch?.close();
-  };
-  if (ch && config.store.retention_days > 0 && !quiet)
+  const store = await openSessionStore(config.db, { mustExist: false });
+  const onClickHouse = store.kind === 'clickhouse';
+  // Retention runs where data arrives, at the start and then as the recording goes, so a long-lived collector keeps
+  // the store bounded without a cron job.
+  const days = config.store.retention_days;
+  const reportPrune = (r: StorePruneResult) => {
+    if (r.l2Deleted + r.tradesDeleted === 0 || quiet) return;
+    clearLine();
     process.stderr.write(
-      'note: store.retention_days is not applied to a ClickHouse store (prune it on the server)\n',
+      `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${days} days\n`,
     );
-  if (db && config.store.retention_days > 0) {
-    // Retention runs where data arrives, so a long-lived collector keeps the file bounded without a cron job.
-    const r = pruneRawData(db, { days: config.store.retention_days, now: Date.now() });
-    if (r.l2Deleted + r.tradesDeleted > 0 && !quiet)
-      process.stderr.write(
-        `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${config.store.retention_days} days\n`,
-      );
+  };
+  let retention: RetentionSchedule | null = null;
+  const closeStores = async () => {
+    await retention?.stop();
+    await store.close();
+  };
+  if (days > 0) {
+    try {
+      reportPrune(await store.prune({ days, now: Date.now() }));
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
   }
   const sourceOpts = { url: args.str('url'), durationMs: isSim ? durationMs : undefined };
   const raw: MarketSource[] = multi
@@ -126,10 +135,6 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     : [createSource(config, sourceOpts)];
   // The path's random seed, even with --quiet: without it a simulated session cannot be repeated.
   for (const s of raw) if (s.seed !== undefined) process.stderr.write(`${seedNote(s.seed)}\n`);
-  const tty = Boolean(process.stderr.isTTY);
-  const clearLine = () => {
-    if (tty && !quiet) writeControl(process.stderr, CLEAR_LINE);
-  };
   let warningsSeen = 0;
   let refusal: SubscriptionRefusedError | null = null;
   // With several symbols, each line says whose it is (the connection's own troubles come under the first symbol).
@@ -246,11 +251,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   try {
     for (const source of sources) {
       const sym = source.instrument.symbol;
-      recorders.push(
-        ch
-          ? await SessionRecorder.toClickHouse(ch, source, recorderOptions(sym, source))
-          : new SessionRecorder(db as Db, source, recorderOptions(sym, source)),
-      );
+      recorders.push(await store.record(source, recorderOptions(sym, source)));
     }
   } catch (e) {
     detach();
@@ -262,6 +263,13 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   for (const s of sources) if (s instanceof HeldSource) s.release();
   // A stop asked while subscribing (or a refusal) applies to the recorders now that they exist.
   if (stopAsked) for (const r of recorders) void r.stop(stopAsked);
+  if (days > 0)
+    retention = scheduleRetention(store, {
+      days,
+      onPruned: reportPrune,
+      onError: (e) =>
+        printWarning(symbols[0], `retention: the prune failed (${e.message}); it is tried again later`),
+    });
 
   const label = symbols.join(',');
   let lastCount = 0;
@@ -284,7 +292,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     // Stored counts; while the database is locked, what waits in memory is shown beside them.
     const held =
       busySince !== null
-        ? ` (${buffered} held in memory: ${ch ? 'ClickHouse unavailable' : 'database locked'} ${formatDuration(now - busySince)})`
+        ? ` (${buffered} held in memory: ${onClickHouse ? 'ClickHouse unavailable' : 'database locked'} ${formatDuration(now - busySince)})`
         : '';
     const line = `collect ${label} ${clock} messages ${messages}${held} (${Math.round(rate)}/s) gaps ${gaps} ${p.state}`;
     if (tty) writeControl(process.stderr, CLEAR_LINE);
@@ -318,7 +326,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
         `${result.messages} messages (${result.bookMessages} book, ${result.tradeMessages} trade messages, ${result.trades} trades), ` +
         `${result.gaps} gap${result.gaps === 1 ? '' : 's'}; ${formatDuration(result.elapsedMs)} wall` +
         `${isSim ? `, ${formatDuration(result.dataSpanMs)} simulated` : ''}, ${Math.round(result.messages / Math.max(wallS, 1e-3))} messages/s; ` +
-        `stopped: ${result.stopReason}; ${ch ? `store ${ch.name}` : `file ${config.db}`}`,
+        `stopped: ${result.stopReason}; ${onClickHouse ? 'store' : 'file'} ${store.name}`,
     );
     // The counts above are what the file holds; what arrived and could not be stored is said apart, with why.
     if (result.notStored)

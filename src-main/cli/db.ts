@@ -147,7 +147,11 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `pruned raw data received before ${iso(r.cutoff)}: ${r.l2Deleted} L2 updates, ${r.tradesDeleted} trades ` +
           `from ${r.sessionsTouched.length} session(s) in ${store.name}${r.space ? `; ${r.space}` : ''}` +
-          cacheNote(r.featureCacheDeleted),
+          cacheNote(r.featureCacheDeleted) +
+          // Said because the session's first message is now one the exchange did not send as such.
+          (r.checkpoints > 0
+            ? `; ${r.checkpoints} session(s) spanning the cutoff now start at a snapshot of their book there`
+            : ''),
       );
       return 0;
     } finally {

@@ -1,7 +1,13 @@
 // Retention: deletes raw L2 updates and trades received more than `days` before `now` (keeping the snapshot the
-// newer data builds on), in small transactions so a concurrent collector is never blocked for long, then
-// checkpoints the WAL.
+// newer data builds on, written there first when the session has none: pruneCheckpoint.ts), in small transactions so
+// a concurrent collector is never blocked for long, then checkpoints the WAL. The work is a generator of small steps:
+// `pruneRawData` runs them at once, `pruneRawDataGently` lets the event loop run between them (a collector pruning
+// while it records in the same process).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db } from './db.ts';
+import { CheckpointFold, type CheckpointPlan } from './pruneCheckpoint.ts';
+import { readSession } from './sessionReader.ts';
+import { TickLevelEncoder } from './tickLevelCodec.ts';
 
 export interface PruneOptions {
   /** Keep this many days of raw data; 0 (or less) keeps everything. */
@@ -19,11 +25,64 @@ export interface PruneResult {
   sessionsTouched: number[];
   /** Cached feature rows of the touched sessions deleted with their data (built on data that is gone). */
   featureCacheDeleted: number;
+  /** Sessions whose last book row before the cutoff became their new first snapshot (pruneCheckpoint.ts). */
+  checkpoints: number;
 }
 
 const DAY_MS = 86_400_000;
 
+/** Events folded between two steps while a checkpoint is built. */
+const FOLD_STEP = 20_000;
+
+/**
+ * The checkpoint of session `sid` before `cutoff` (pruneCheckpoint.ts): folds from the last snapshot before it to the
+ * last book row before it, in steps. Null when there is nothing between the two, the book is not known there, or
+ * the file keeps layout v1 rows (read, never rewritten).
+ */
+function* checkpointSteps(
+  db: Db,
+  sid: number,
+  cutoff: number,
+  snapshotId: number,
+): Generator<void, CheckpointPlan | null> {
+  const last = db
+    .prepare(
+      'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND recv_ts < ? ORDER BY recv_ts DESC, id DESC LIMIT 1',
+    )
+    .get(sid, cutoff) as { id: number; recvTs: number } | undefined;
+  const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sid) as
+    string | undefined;
+  const v2 = db.prepare("SELECT 1 FROM pragma_table_info('l2_updates') WHERE name = 'levels'").get();
+  if (!last || last.id <= snapshotId || tick === undefined || !v2) return null;
+  const fold = new CheckpointFold(tick);
+  let n = 0;
+  for (const ev of readSession(db, sid, { fromId: snapshotId, toId: last.id, reuseLevels: false })) {
+    if (!fold.step(ev)) return null;
+    if (++n % FOLD_STEP === 0) yield;
+  }
+  return fold.plan(last.id, last.recvTs);
+}
+
+/** Runs the prune's steps at once. */
 export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
+  const steps = pruneSteps(db, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs the prune's steps with a turn of the event loop between them: a recorder on the same file goes on writing. */
+export async function pruneRawDataGently(db: Db, opts: PruneOptions): Promise<PruneResult> {
+  const steps = pruneSteps(db, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await nextTurn();
+  }
+}
+
+function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
   const cutoff = opts.now - opts.days * DAY_MS;
   const result: PruneResult = {
     cutoff,
@@ -31,6 +90,7 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
     tradesDeleted: 0,
     sessionsTouched: [],
     featureCacheDeleted: 0,
+    checkpoints: 0,
   };
   if (!(opts.days > 0)) return result;
   const chunk = Math.max(1, opts.chunk ?? 5000);
@@ -42,9 +102,10 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   // Deltas after the cutoff build on the last snapshot before it (a live feed sends one only on (re)subscribe):
   // that snapshot and what follows it are kept, or the rest of a session spanning the cutoff would be unreadable.
   // A session wholly older than the cutoff has nothing newer to serve: all of it goes.
-  const lastSnapshot = db
-    .prepare('SELECT max(recv_ts) FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts < ?')
-    .pluck();
+  // Newest first through the (session, recv_ts) index: after a first checkpoint the walk back to a snapshot is short.
+  const lastSnapshot = db.prepare(
+    'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts < ? ORDER BY recv_ts DESC, id DESC LIMIT 1',
+  );
   const hasNewer = db
     .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND recv_ts >= ? LIMIT 1')
     .pluck();
@@ -53,6 +114,14 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   );
   const delTrades = db.prepare(
     'DELETE FROM trades WHERE id IN (SELECT id FROM trades WHERE session_id = ? AND recv_ts < ? LIMIT ?)',
+  );
+  // Rows received in the checkpoint's own millisecond but before it (ids are the session's arrival order).
+  const delSameMs = [
+    db.prepare('DELETE FROM l2_updates WHERE session_id = ? AND recv_ts = ? AND id < ?'),
+    db.prepare('DELETE FROM trades WHERE session_id = ? AND recv_ts = ? AND id < ?'),
+  ];
+  const rewrite = db.prepare(
+    'UPDATE l2_updates SET is_snapshot = 1, levels = ? WHERE id = ? AND session_id = ?',
   );
   // A cache entry's data key no longer matches a pruned session: nothing would read it again, it would only
   // hold its space until the next training rebuilt it. (A file opened without migrations has no cache.)
@@ -71,11 +140,30 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
      WHERE id = @sid`,
   );
   for (const sid of sessions) {
-    const keepFrom =
-      hasNewer.get(sid, cutoff) === undefined
-        ? cutoff
-        : ((lastSnapshot.get(sid, cutoff) as number | null) ?? cutoff);
+    let keepFrom = cutoff;
+    let checkpoint: CheckpointPlan | null = null;
+    if (hasNewer.get(sid, cutoff) !== undefined) {
+      const snap = lastSnapshot.get(sid, cutoff) as { id: number; recvTs: number } | undefined;
+      if (snap) {
+        keepFrom = snap.recvTs;
+        checkpoint = yield* checkpointSteps(db, sid, cutoff, snap.id);
+      }
+    }
     let deleted = 0;
+    if (checkpoint) {
+      const cp = checkpoint;
+      const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sid) as string;
+      const levels = new TickLevelEncoder(tick).encode(cp.snapshot);
+      // The rewrite first, alone: stopped after it, the session still replays as before, from its older snapshot.
+      db.transaction(() => rewrite.run(levels, cp.id, sid)).immediate();
+      keepFrom = cp.recvTs;
+      for (const [i, stmt] of delSameMs.entries()) {
+        const n = db.transaction(() => stmt.run(sid, cp.recvTs, cp.id).changes).immediate();
+        result[i === 0 ? 'l2Deleted' : 'tradesDeleted'] += n;
+        deleted += n;
+      }
+      result.checkpoints++;
+    }
     for (const [stmt, key] of [
       [delL2, 'l2Deleted'],
       [delTrades, 'tradesDeleted'],
@@ -85,6 +173,7 @@ export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
         result[key] += n;
         deleted += n;
         if (n < chunk) break;
+        yield;
       }
     }
     db.transaction(() => {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookAt } from '../cli/book.ts';
 import { l2desk } from '../cli/testing/runCli.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
@@ -138,6 +139,60 @@ describe.skipIf(skip !== null)(
         for (const t of ['sessions', 'l2_updates', 'trades', 'gaps'])
           expect(cc.tables[t], t).toBe(cq.tables[t]);
         expect(cc.sessions.map(strip)).toEqual(cq.sessions.map(strip));
+      } finally {
+        await sq.close();
+        await cs.close();
+      }
+    });
+
+    it('retention on both: a one-snapshot session pruned to a checkpoint replays the same, and twice over', async () => {
+      // Fresh copies of the real recording (one snapshot, then deltas and trades for 43 s, as a live feed records).
+      const pf = path.join(dir, 'prune.db');
+      const pc = server.url('prune_cp');
+      for (const db of [pf, pc]) {
+        const r = await l2desk('import', '--db', db, BYBIT_RECORDING, '--quiet');
+        expect(r.code, r.err).toBe(0);
+      }
+      const sq = await openSessionStore(pf);
+      const cs = await openSessionStore(pc);
+      try {
+        const s = (await sq.get(1))!;
+        const before = await events(sq, 1);
+        expect(await events(cs, 1)).toEqual(before);
+        const DAY = 86_400_000;
+        for (const frac of [0.4, 0.7]) {
+          const cutoff = Math.round(s.firstRecvTs! + frac * (s.lastRecvTs! - s.firstRecvTs!));
+          const [rq, rc] = [
+            await sq.prune({ days: 1, now: cutoff + DAY }),
+            await cs.prune({ days: 1, now: cutoff + DAY }),
+          ];
+          expect([rq.checkpoints, rc.checkpoints]).toEqual([1, 1]);
+          expect(rc.l2Deleted).toBe(rq.l2Deleted);
+          expect(rc.tradesDeleted).toBe(rq.tradesDeleted);
+          expect(rq.l2Deleted).toBeGreaterThan(0);
+          const a = await events(sq, 1);
+          expect(await events(cs, 1)).toEqual(a);
+          // The first row is the checkpoint (the last book row before the cutoff, as a snapshot); the rest untouched.
+          const first = a[0];
+          if (first.kind !== 'book') throw new Error('the pruned session starts with a book message');
+          expect(first.type).toBe('snapshot');
+          expect(first.recvTs).toBeLessThan(cutoff);
+          expect(first.bids.length).toBeGreaterThan(100);
+          const k = before.findIndex((ev) => ev.kind === 'book' && ev.u === first.u);
+          expect(a.slice(1)).toEqual(before.slice(k + 1));
+          // The recording's known last book, rebuilt from the pruned session on both stores.
+          for (const store of [sq, cs]) {
+            const b = await bookAt(store, (await store.get(1))!, undefined, 1);
+            expect([b?.valid, b?.bids[0], b?.asks[0]], store.kind).toEqual([
+              true,
+              [65114.2, 5.974],
+              [65114.3, 9.06],
+            ]);
+          }
+          const [cq, cc] = [await sq.check(), await cs.check()];
+          expect([cq.ok, cc.ok]).toEqual([true, true]);
+          for (const t of ['l2_updates', 'trades']) expect(cc.tables[t], t).toBe(cq.tables[t]);
+        }
       } finally {
         await sq.close();
         await cs.close();

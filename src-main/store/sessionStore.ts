@@ -1,10 +1,12 @@
 // The store of recorded market data behind one interface, whatever holds it: an SQLite file or a ClickHouse database
-// (`clickhouse://[USER@]HOST:PORT/DATABASE`). The commands that read, check and prune sessions (book, db check /
-// quality / prune, export) work through it and never branch on the backend. Writing goes through SessionRecorder (its
-// SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read a store through
-// trainingData.ts.
+// (`clickhouse://[USER@]HOST:PORT/DATABASE`). The commands that record, read, check and prune sessions (collect, book,
+// db check / quality / prune, export) work through it and never branch on the backend. Recording goes through
+// SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read
+// a store through trainingData.ts.
+import type { MarketSource } from '../market/source.ts';
 import type { PruneResult } from './retention.ts';
 import { isClickHouseUrl } from './clickhouse/url.ts';
+import type { RecorderOptions, SessionRecorder } from './sessionRecorder.ts';
 import type { ReadOptions, StoredEvent } from './sessionReader.ts';
 import type { SessionInfo, StoreCheckReport } from './sessions.ts';
 
@@ -36,8 +38,14 @@ export interface SessionStore {
   read(id: number, opts?: ReadOptions): StoredEvents;
   /** Integrity, counts, sizes, sessions and gaps; a damaged store gives ok = false, not an exception. */
   check(): Promise<StoreCheckReport>;
-  /** Deletes raw data received more than `days` before `now`, keeping the snapshot newer data builds on. */
+  /**
+   * Deletes raw data received more than `days` before `now`, keeping the snapshot newer data builds on (written at
+   * the cutoff first when a session spanning it has none there: pruneCheckpoint.ts). A recorder of the same store
+   * goes on writing meanwhile.
+   */
   prune(opts: StorePruneOptions): Promise<StorePruneResult>;
+  /** Records `source` into a new session of this store, created here before the source starts. */
+  record(source: MarketSource, opts: RecorderOptions): Promise<SessionRecorder>;
   close(): Promise<void>;
 }
 

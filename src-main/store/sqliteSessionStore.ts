@@ -1,7 +1,8 @@
 // The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check and retention of this
 // folder, behind the store interface the commands share with ClickHouse.
 import { openDb, type Db } from './db.ts';
-import { pruneRawData } from './retention.ts';
+import { pruneRawDataGently } from './retention.ts';
+import { SessionRecorder } from './sessionRecorder.ts';
 import type { OpenSessionStoreOptions, SessionStore } from './sessionStore.ts';
 import { readSession } from './sessionReader.ts';
 import { getSession, latestSession, listSessions } from './sessions.ts';
@@ -26,17 +27,17 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
     latest: (symbol) => Promise.resolve().then(() => (hasSessions() ? latestSession(db, symbol) : undefined)),
     read: (id, opts) => readSession(db, id, opts),
     check: () => Promise.resolve().then(() => checkSqliteStore(db, file)),
-    prune: (opts) =>
-      Promise.resolve().then(() => {
-        const before = fileBytes(file) + fileBytes(`${file}-wal`);
-        const r = pruneRawData(db, opts);
-        const after = fileBytes(file) + fileBytes(`${file}-wal`);
-        // Freed pages are reused by later writes; only VACUUM gives them back to the disk.
-        return {
-          ...r,
-          space: `file+WAL ${mb(before)} -> ${mb(after)} (freed pages are reused; VACUUM to shrink the file)`,
-        };
-      }),
+    prune: async (opts) => {
+      const before = fileBytes(file) + fileBytes(`${file}-wal`);
+      const r = await pruneRawDataGently(db, opts);
+      const after = fileBytes(file) + fileBytes(`${file}-wal`);
+      // Freed pages are reused by later writes; only VACUUM gives them back to the disk.
+      return {
+        ...r,
+        space: `file+WAL ${mb(before)} -> ${mb(after)} (freed pages are reused; VACUUM to shrink the file)`,
+      };
+    },
+    record: (source, opts) => Promise.resolve().then(() => new SessionRecorder(db, source, opts)),
     close: () =>
       Promise.resolve().then(() => {
         db.close();

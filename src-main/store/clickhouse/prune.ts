@@ -1,10 +1,23 @@
 // `db prune` of a ClickHouse store: the SQLite retention rule (retention.ts) on the partitioned tables. Raw book
 // updates and trades received more than `days` before `now` go, except that a session with data after the cutoff
-// keeps the last snapshot before it and what follows (its later deltas build on it). Whole days that hold nothing
+// keeps the last snapshot before it and what follows (its later deltas build on it), that snapshot being written
+// first at the cutoff when the book there is known (../pruneCheckpoint.ts). Whole days that hold nothing
 // to keep are dropped as partitions (instant on any size); the rest goes through ALTER TABLE … DELETE mutations,
 // which this waits for. Both are SQL that ClickHouse 18.16 and current servers accept. Gaps are kept, as in SQLite.
+import { CheckpointFold } from '../pruneCheckpoint.ts';
 import type { PruneResult } from '../retention.ts';
-import { describeClickHouseError, int, lit, queryJson, type ClickHouseStore } from './connection.ts';
+import { getSessionRecord } from './catalogue.ts';
+import {
+  describeClickHouseError,
+  insertRowBinary,
+  int,
+  lit,
+  queryJson,
+  type ClickHouseStore,
+} from './connection.ts';
+import { readSession } from './reader.ts';
+import { RowBinaryWriter } from './rowBinary.ts';
+import { L2_COLUMNS, writeBookRow } from './writer.ts';
 
 const DAY_MS = 86_400_000;
 const TABLES = ['l2_updates', 'trades'] as const;
@@ -23,39 +36,108 @@ export interface ClickHousePruneResult extends PruneResult {
   droppedPartitions: Record<string, number[]>;
 }
 
-/** Per session with data older than the cutoff: the time from which its rows are kept. */
-async function keepBounds(store: ClickHouseStore, cutoff: number): Promise<Map<number, number>> {
+/** Where a session's kept rows start: received at `ts`, and in that millisecond from row `id` on (0: all of it). */
+interface Bound {
+  ts: number;
+  id: number;
+}
+
+/** Per session with data older than the cutoff: where its kept rows start. */
+async function keepBounds(
+  store: ClickHouseStore,
+  cutoff: number,
+  result: ClickHousePruneResult,
+): Promise<Map<number, Bound>> {
   const old = await queryJson<{ s: string }>(
     store,
     `SELECT DISTINCT session AS s FROM (
        SELECT session FROM ${store.table('l2_updates')} WHERE recv_ts < ${int(cutoff)}
        UNION ALL SELECT session FROM ${store.table('trades')} WHERE recv_ts < ${int(cutoff)})`,
   );
-  const out = new Map<number, number>();
+  const out = new Map<number, Bound>();
   if (old.length === 0) return out;
   const ids = old.map((r) => int(Number(r.s))).join(',');
-  // The last snapshot before the cutoff of each session that also has newer book data.
-  const rows = await queryJson<{ s: string; newer: string; snap: string; has: string }>(
+  // Sessions that also have newer book data keep the last snapshot before the cutoff, or a checkpoint after it.
+  const rows = await queryJson<{ s: string; newer: string; has: string }>(
     store,
     `SELECT session AS s, countIf(recv_ts >= ${int(cutoff)}) AS newer,
-            maxIf(recv_ts, is_snapshot = 1 AND recv_ts < ${int(cutoff)}) AS snap,
             countIf(is_snapshot = 1 AND recv_ts < ${int(cutoff)}) AS has
      FROM ${store.table('l2_updates')} WHERE session IN (${ids}) GROUP BY session`,
   );
-  for (const r of old) out.set(Number(r.s), cutoff);
-  for (const r of rows)
-    if (Number(r.newer) > 0 && Number(r.has) > 0) out.set(Number(r.s), Math.min(cutoff, Number(r.snap)));
+  for (const r of old) out.set(Number(r.s), { ts: cutoff, id: 0 });
+  for (const r of rows) {
+    if (!(Number(r.newer) > 0 && Number(r.has) > 0)) continue;
+    const sid = Number(r.s);
+    const cp = await checkpoint(store, sid, cutoff);
+    if (cp.written) result.checkpoints++;
+    out.set(sid, cp.bound);
+  }
   return out;
 }
 
-/** `recv_ts < bound`, the bound being each listed session's own keep time (others are untouched). */
-function oldRows(keep: Map<number, number>): string {
+/** The newest book row of session `sid` before `cutoff`, snapshots only or any. */
+async function lastBookRow(
+  store: ClickHouseStore,
+  sid: number,
+  cutoff: number,
+  snapshot: boolean,
+): Promise<{ id: number; recvTs: number; symbol: string } | undefined> {
+  const [r] = await queryJson<{ id: string; recv_ts: string; symbol: string }>(
+    store,
+    `SELECT id, recv_ts, symbol FROM ${store.table('l2_updates')}
+     WHERE session = ${int(sid)} AND recv_ts < ${int(cutoff)}${snapshot ? ' AND is_snapshot = 1' : ''}
+     ORDER BY recv_ts DESC, id DESC LIMIT 1`,
+  );
+  return r && { id: Number(r.id), recvTs: Number(r.recv_ts), symbol: r.symbol };
+}
+
+/**
+ * Writes retention's checkpoint of session `sid` (../pruneCheckpoint.ts): its last book row before the cutoff stored
+ * again as a snapshot of the whole book there, same key, so the reader (which takes a row's snapshot copy first) and
+ * the table's merges keep it. Without a known book there, the bound is the last snapshot before the cutoff.
+ */
+async function checkpoint(
+  store: ClickHouseStore,
+  sid: number,
+  cutoff: number,
+): Promise<{ bound: Bound; written: boolean }> {
+  const snap = await lastBookRow(store, sid, cutoff, true);
+  if (!snap) return { bound: { ts: cutoff, id: 0 }, written: false };
+  const kept = { bound: { ts: snap.recvTs, id: snap.id }, written: false };
+  const last = await lastBookRow(store, sid, cutoff, false);
+  const session = await getSessionRecord(store, sid);
+  if (!last || last.id <= snap.id || !session) return kept;
+  const fold = new CheckpointFold(session.tickSize);
+  let ok = true;
+  for await (const ev of readSession(store, sid, { fromId: snap.id, toId: last.id }))
+    if (!fold.step(ev)) {
+      ok = false;
+      break;
+    }
+  const plan = ok ? fold.plan(last.id, last.recvTs) : null;
+  if (!plan) return kept;
+  const w = new RowBinaryWriter();
+  writeBookRow(w, last.symbol, sid, plan.id, plan.snapshot);
+  await insertRowBinary(store, store.table('l2_updates'), L2_COLUMNS, w.toBuffer());
+  return { bound: { ts: plan.recvTs, id: plan.id }, written: true };
+}
+
+/** The rows before each listed session's bound (others are untouched). */
+function oldRows(keep: Map<number, Bound>): string {
   const ids = [...keep.keys()].map(int).join(',');
   // Typed elements: literals would be the smallest unsigned type, with no common type with Int64 for 18.16.
   const typed = (t: string, xs: number[]) => xs.map((x) => `to${t}(${int(x)})`).join(',');
   const idList = typed('UInt64', [...keep.keys()]);
-  const bounds = typed('Int64', [...keep.values()]);
-  return `session IN (${ids}) AND recv_ts < transform(session, [${idList}], [${bounds}], toInt64(0))`;
+  const bound = (t: string, xs: number[]) => `transform(session, [${idList}], [${typed(t, xs)}], to${t}(0))`;
+  const ts = bound(
+    'Int64',
+    [...keep.values()].map((b) => b.ts),
+  );
+  const firstId = bound(
+    'UInt64',
+    [...keep.values()].map((b) => b.id),
+  );
+  return `session IN (${ids}) AND (recv_ts < ${ts} OR (recv_ts = ${ts} AND id < ${firstId}))`;
 }
 
 async function waitForMutations(store: ClickHouseStore, table: string, timeoutMs: number, pollMs: number) {
@@ -124,10 +206,11 @@ export async function pruneClickHouse(
     sessionsTouched: [],
     featureCacheDeleted: 0,
     droppedPartitions: {},
+    checkpoints: 0,
   };
   if (!(opts.days > 0)) return result;
   try {
-    const keep = await keepBounds(store, cutoff);
+    const keep = await keepBounds(store, cutoff, result);
     if (keep.size === 0) return result;
     const where = oldRows(keep);
     const lost = new Set<number>();

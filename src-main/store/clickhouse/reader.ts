@@ -1,6 +1,7 @@
 // Replays a session stored in ClickHouse in original arrival order, in the SQLite reader's shape (the same
 // StoredEvent values): book messages, trade messages and gaps merged on their shared id, fetched a page at a time
-// (keyset on id, RowBinary so doubles come back bit for bit). A row inserted twice (a retried batch) is yielded once.
+// (keyset on id, RowBinary so doubles come back bit for bit). A row inserted twice (a retried batch) is yielded once;
+// of a book row stored again as retention's checkpoint (a snapshot, prune.ts), the snapshot is the one yielded.
 import type { Gap, GapReason, Level, Side, Trade } from '../../../src-shared/market.ts';
 import type { ReadOptions, StoredEvent } from '../sessionReader.ts';
 import { getSessionRecord } from './catalogue.ts';
@@ -148,7 +149,7 @@ export async function* readSession(
     const r = new RowBinaryReader(
       await bytes(
         `SELECT id, recv_ts, ts, cts, u, seq, is_snapshot, bid_prices, bid_sizes, ask_prices, ask_sizes
-         FROM ${store.table('l2_updates')} WHERE ${span(after)} AND ${recv} ORDER BY id LIMIT ${pageSize} FORMAT RowBinary`,
+         FROM ${store.table('l2_updates')} WHERE ${span(after)} AND ${recv} ORDER BY id, is_snapshot DESC LIMIT ${pageSize} FORMAT RowBinary`,
       ),
     );
     const out: BookRow[] = [];

@@ -6,6 +6,7 @@ import { checkClickHouse } from './check.ts';
 import { openClickHouse, type ClickHouseStore } from './connection.ts';
 import { pruneClickHouse } from './prune.ts';
 import { readSession } from './reader.ts';
+import { SessionRecorder } from '../sessionRecorder.ts';
 
 export async function openClickHouseSessionStore(
   address: string,
@@ -30,6 +31,7 @@ export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
       // Whole days go as partitions, instantly; the rest through delete mutations, already waited for.
       return { ...r, space: dropped > 0 ? `${dropped} day partition(s) dropped whole` : '' };
     },
+    record: (source, opts) => SessionRecorder.toClickHouse(store, source, opts),
     close: () => store.close(),
   };
 }

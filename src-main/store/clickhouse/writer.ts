@@ -6,7 +6,7 @@
 // answer never duplicates), while new rows wait in memory up to a byte budget; only a server that refuses every
 // attempt past the give-up time, or a full budget, fails the writer. Counters count what the server accepted.
 import { formatDuration } from '../../../src-shared/duration.ts';
-import type { Gap, MarketMessage } from '../../../src-shared/market.ts';
+import type { BookMessage, Gap, MarketMessage } from '../../../src-shared/market.ts';
 import type { BusyEvent, WriterStats } from '../sessionWriter.ts';
 import {
   endSession,
@@ -29,6 +29,29 @@ export const TRADE_COLUMNS =
   'symbol, session, id, msg_id, recv_ts, msg_ts, ts, side, price, size, trade_id, block_trade, seq';
 export const GAP_COLUMNS = 'symbol, session, id, reason, start_ts, end_ts, detail, version';
 export const COMMIT_COLUMNS = 'symbol, session, last_id';
+
+/** One l2_updates row (L2_COLUMNS) in RowBinary: the writer's rows, and retention's checkpoint (../pruneCheckpoint.ts). */
+export function writeBookRow(
+  w: RowBinaryWriter,
+  symbol: string,
+  session: number,
+  id: number,
+  msg: BookMessage,
+): void {
+  w.string(symbol);
+  w.uint64(session);
+  w.uint64(id);
+  w.int64(msg.recvTs);
+  w.int64(msg.ts);
+  w.int64(msg.cts);
+  w.int64(msg.u);
+  w.int64(msg.seq);
+  w.uint8(msg.type === 'snapshot' ? 1 : 0);
+  w.float64Column(msg.bids, 0);
+  w.float64Column(msg.bids, 1);
+  w.float64Column(msg.asks, 0);
+  w.float64Column(msg.asks, 1);
+}
 
 export interface ClickHouseWriterOptions {
   /** Longest time a message waits in memory before its batch is sent (ms); config store.batch_interval. */
@@ -169,20 +192,7 @@ export class ClickHouseSessionWriter {
     const b = this.batch;
     const before = b.l2.length + b.trades.length;
     if (msg.kind === 'book') {
-      const w = b.l2;
-      w.string(this.symbol);
-      w.uint64(this.sessionId);
-      w.uint64(this.nextId++);
-      w.int64(msg.recvTs);
-      w.int64(msg.ts);
-      w.int64(msg.cts);
-      w.int64(msg.u);
-      w.int64(msg.seq);
-      w.uint8(msg.type === 'snapshot' ? 1 : 0);
-      w.float64Column(msg.bids, 0);
-      w.float64Column(msg.bids, 1);
-      w.float64Column(msg.asks, 0);
-      w.float64Column(msg.asks, 1);
+      writeBookRow(b.l2, this.symbol, this.sessionId, this.nextId++, msg);
       b.books++;
       b.rows++;
     } else {

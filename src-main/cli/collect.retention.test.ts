@@ -1,0 +1,87 @@
+// `collect` applies store.retention_days as it records, not only when it starts, on an SQLite file and on a real
+// clickhouse-server alike: a simulated market in real time, kept for a few seconds, leaves a session that starts at
+// a snapshot of its book a few seconds before its end, and that still replays to a valid book.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retentionIntervalMs } from '../store/retentionSchedule.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
+import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
+import { l2desk } from './testing/runCli.ts';
+
+const skip = clickhouseSkipReason();
+if (skip) console.warn(skip);
+
+const KEEP_MS = 3000;
+const DAYS = KEEP_MS / 86_400_000;
+
+let server: TestServer | undefined;
+let dir: string;
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2collret-'));
+  if (skip === null) server = await startTestServer();
+}, 90_000);
+afterAll(async () => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
+}, 30_000);
+
+async function collectAndCheck(db: string): Promise<void> {
+  const r = await l2desk(
+    'collect',
+    '--source',
+    'sim',
+    '--speed',
+    '1',
+    '--duration',
+    '8s',
+    '--seed',
+    '5',
+    '--db',
+    db,
+    '--set',
+    `store.retention_days=${DAYS}`,
+  );
+  expect(r.code, r.err).toBe(0);
+  expect(r.err).toMatch(/retention: pruned \d+ L2 updates and \d+ trades older than/);
+  const store = await openSessionStore(db);
+  try {
+    const s = (await store.latest())!;
+    const span = s.lastRecvTs! - s.firstRecvTs!;
+    // Eight seconds recorded, three kept: the last prune (at most one interval before the end, plus its own time)
+    // kept from the last book message before its cutoff.
+    expect(retentionIntervalMs(DAYS)).toBe(1000);
+    expect(span).toBeGreaterThan(KEEP_MS - 500);
+    expect(span).toBeLessThan(KEEP_MS + 1000 + 1500);
+    let first: string | undefined;
+    await eachEvent(store.read(s.id), (ev) => {
+      first = ev.kind === 'book' ? ev.type : ev.kind;
+      return false;
+    });
+    expect(first).toBe('snapshot');
+    expect((await store.check()).ok).toBe(true);
+  } finally {
+    await store.close();
+  }
+  const book = await l2desk('book', '--db', db, '--json');
+  expect(book.code, book.err).toBe(0);
+  // `valid: false` and a problem only when the book is not valid.
+  const b = JSON.parse(book.out) as { valid?: boolean; bids: unknown[]; asks: unknown[] };
+  expect(b.valid).toBeUndefined();
+  expect([b.bids.length, b.asks.length]).toEqual([10, 10]);
+}
+
+describe('collect prunes as it records (store.retention_days)', () => {
+  it('into an SQLite file', async () => {
+    await collectAndCheck(path.join(dir, 'ret.db'));
+  }, 60_000);
+
+  it.skipIf(skip !== null)(
+    'into a ClickHouse store (real clickhouse-server)',
+    async () => {
+      await collectAndCheck(server!.url('retention'));
+    },
+    60_000,
+  );
+});
