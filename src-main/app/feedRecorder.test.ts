@@ -11,7 +11,10 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { listDecisions } from '../model/modelRegistry.ts';
 import { writeConstantModel } from '../model/testing/constantModel.ts';
 import { openDb } from '../store/db.ts';
-import { listSessions, updateSessionMeta } from '../store/sessions.ts';
+import { getSession, listSessions, updateSessionMeta } from '../store/sessions.ts';
+import { readSession } from '../store/sessionReader.ts';
+import { SequencedBook } from '../book/sequencedBook.ts';
+import { TickScale } from '../book/tickScale.ts';
 import { createApp } from './createApp.ts';
 import {
   FEED_ORIGIN,
@@ -197,6 +200,24 @@ describe('the recorded feed is a bounded rolling store (retrain.feed_keep)', () 
       // The running recording is never deleted, even when it alone exceeds what is kept.
       expect(feedSessionsToPrune(listSessions(db), 60_000, ids[3])).toEqual([ids[2]]);
       expect(feedSessionsToPrune(listSessions(db), 0, ids[3])).toEqual([ids[2]]);
+      // ... but once it alone spans more, its head goes: it starts at a snapshot of its book a minute before its end,
+      // and ends on the very book it ended on.
+      const lastBook = (id: number) => {
+        const sb = new SequencedBook(new TickScale(getSession(db, id)!.tickSize));
+        for (const ev of readSession(db, id))
+          if (ev.kind === 'book') expect(sb.apply(ev).status).toBe('applied');
+        expect(sb.valid).toBe(true);
+        return [sb.book.levels('bid', 1000), sb.book.levels('ask', 1000)];
+      };
+      const endBook = lastBook(ids[3]);
+      expect(await pruneFeedRecordings(db, 60_000, ids[3])).toEqual([ids[2]]);
+      const running = getSession(db, ids[3])!;
+      // (From the last book message before the cutoff: a few ms more than the minute.)
+      expect(running.lastRecvTs! - running.firstRecvTs!).toBeLessThan(61_000);
+      expect(running.lastRecvTs! - running.firstRecvTs!).toBeGreaterThan(59_000);
+      const [first] = readSession(db, ids[3]);
+      expect(first).toMatchObject({ kind: 'book', type: 'snapshot' });
+      expect(lastBook(ids[3])).toEqual(endBook);
     } finally {
       db.close();
     }

@@ -1,6 +1,7 @@
 // Stores the feed the app trades on (bybit or sim) as a session, one per pipeline start, so Retrain (and live
 // retraining, retrain.every) find recent data without anyone pressing Collect. A bounded rolling store: about
-// retrain.feed_keep of recorded feed is kept, newest first; older recorded sessions of the feed are deleted.
+// retrain.feed_keep of recorded feed is kept, newest first; older recorded sessions of the feed are deleted, and so is
+// the head of the one being recorded once it alone spans more.
 import type { Config } from '../../src-shared/config.ts';
 import type { SourceSpec } from '../../src-shared/ipc.ts';
 import type { MarketMessage } from '../../src-shared/market.ts';
@@ -9,6 +10,7 @@ import { LiveSessionRows } from '../model/liveRows.ts';
 import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
+import { pruneRawDataGently } from '../store/retention.ts';
 import { SessionRecorder, type WrittenEvent } from '../store/sessionRecorder.ts';
 import { listSessions, type SessionInfo } from '../store/sessions.ts';
 
@@ -19,6 +21,7 @@ const FEED_ORIGINS: readonly string[] = [FEED_ORIGIN, 'app (live retraining)'];
 const PRUNE_EVERY_MS = 10 * 60_000;
 /** Rows deleted per transaction: a large old session never holds the database (or this thread) for long. */
 const DELETE_CHUNK = 5000;
+const DAY_MS = 86_400_000;
 
 export function isFeedRecording(s: Pick<SessionInfo, 'meta'>): boolean {
   return FEED_ORIGINS.includes(String(s.meta.origin));
@@ -95,10 +98,19 @@ async function deleteSession(db: Db, id: number): Promise<void> {
   db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
 }
 
-/** Keeps about `keepMs` of recorded feed: deletes the older recordings. Resolves with the deleted session ids. */
+/**
+ * Keeps about `keepMs` of recorded feed: deletes the older recordings, and the head of the one being recorded once it
+ * alone spans more (retention's checkpoint keeps the rest readable: store/pruneCheckpoint.ts), so an app trading for
+ * weeks keeps a bounded file. Resolves with the deleted session ids.
+ */
 export async function pruneFeedRecordings(db: Db, keepMs: number, running?: number): Promise<number[]> {
-  const ids = feedSessionsToPrune(listSessions(db), keepMs, running);
+  const sessions = listSessions(db);
+  const ids = feedSessionsToPrune(sessions, keepMs, running);
   for (const id of ids) await deleteSession(db, id);
+  const r = sessions.find((s) => s.id === running);
+  // Data time, as below: the newest keepMs of what was received.
+  if (r?.firstRecvTs != null && r.lastRecvTs != null && r.lastRecvTs - r.firstRecvTs > keepMs)
+    await pruneRawDataGently(db, { days: keepMs / DAY_MS, now: r.lastRecvTs, sessionIds: [r.id] });
   return ids;
 }
 

@@ -16,6 +16,8 @@ export interface PruneOptions {
   now: number;
   /** Rows deleted per transaction. */
   chunk?: number;
+  /** Only these sessions (default: every session). */
+  sessionIds?: readonly number[];
 }
 
 export interface PruneResult {
@@ -95,10 +97,13 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
   if (!(opts.days > 0)) return result;
   const chunk = Math.max(1, opts.chunk ?? 5000);
   // Only sessions that hold something old: first_recv_ts is kept by the writer.
-  const sessions = db
-    .prepare('SELECT id FROM sessions WHERE first_recv_ts IS NOT NULL AND first_recv_ts < ? ORDER BY id')
-    .pluck()
-    .all(cutoff) as number[];
+  const only = opts.sessionIds ? new Set(opts.sessionIds) : null;
+  const sessions = (
+    db
+      .prepare('SELECT id FROM sessions WHERE first_recv_ts IS NOT NULL AND first_recv_ts < ? ORDER BY id')
+      .pluck()
+      .all(cutoff) as number[]
+  ).filter((id) => !only || only.has(id));
   // Deltas after the cutoff build on the last snapshot before it (a live feed sends one only on (re)subscribe):
   // that snapshot and what follows it are kept, or the rest of a session spanning the cutoff would be unreadable.
   // A session wholly older than the cutoff has nothing newer to serve: all of it goes.
