@@ -1,10 +1,14 @@
-// `collect` applies store.retention_days as it records, not only when it starts, on an SQLite file and on a real
-// clickhouse-server alike: a simulated market in real time, kept for a few seconds, leaves a session that starts at
-// a snapshot of its book a few seconds before its end, and that still replays to a valid book.
+// `collect` applies store.retention_days as it records, not only when it starts: a simulated market in real time,
+// kept for a few seconds in an SQLite file, leaves a session that starts at a snapshot of its book a few seconds
+// before its end, and that still replays to a valid book. On a real clickhouse-server it prunes in whole days, from
+// the start.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../store/clickhouse/catalogue.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
+import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { retentionIntervalMs } from '../store/retentionSchedule.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
@@ -78,9 +82,66 @@ describe('collect prunes as it records (store.retention_days)', () => {
   }, 60_000);
 
   it.skipIf(skip !== null)(
-    'into a ClickHouse store (real clickhouse-server)',
+    'into a ClickHouse store (real clickhouse-server): whole days, from the start',
     async () => {
-      await collectAndCheck(server!.url('retention'));
+      // A session recorded two days back: a collect keeping one day drops its day partitions as it starts (a store
+      // partitioned by day is pruned in whole days while recording: retentionSchedule.ts).
+      const url = server!.url('retention');
+      const DAY = 86_400_000;
+      const t0 = Date.now() - 2 * DAY - 3_600_000;
+      const store = await openClickHouse(url);
+      try {
+        const sid = await createSession(store, {
+          source: 'bybit',
+          symbol: 'BTCUSDT',
+          category: 'linear',
+          depth: 50,
+          tickSize: '0.1',
+          startedAt: t0,
+        });
+        const w = ClickHouseSessionWriter.forNewSession(store, sid, 'BTCUSDT');
+        for (let i = 0; i < 100; i++) {
+          const t = t0 + i * 1000;
+          w.writeMessage({
+            kind: 'book',
+            type: i === 0 ? 'snapshot' : 'delta',
+            symbol: 'BTCUSDT',
+            depth: 50,
+            ts: t,
+            cts: t,
+            recvTs: t,
+            u: i + 1,
+            seq: i + 1,
+            bids: [[100, 1 + (i % 3)]],
+            asks: [[100.1, 1]],
+          });
+        }
+        await w.close(t0 + 100_000);
+      } finally {
+        await store.close();
+      }
+      const r = await l2desk(
+        'collect',
+        '--source',
+        'sim',
+        '--speed',
+        'max',
+        '--duration',
+        '20s',
+        '--db',
+        url,
+        '--set',
+        'store.retention_days=1',
+      );
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toContain('retention: pruned 100 L2 updates and 0 trades older than 1 days');
+      const ss = await openSessionStore(url);
+      try {
+        const [old, fresh] = await ss.list();
+        expect([old.messages, fresh.messages > 100]).toEqual([0, true]);
+      } finally {
+        await ss.close();
+      }
     },
     60_000,
   );

@@ -123,7 +123,7 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   };
   if (days > 0) {
     try {
-      reportPrune(await store.prune({ days, now: Date.now() }));
+      reportPrune(await store.prune({ days, now: Date.now(), wholeDays: true }));
     } catch (e) {
       await store.close();
       throw e;

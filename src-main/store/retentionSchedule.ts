@@ -1,6 +1,7 @@
 // Retention while recording: a collector that runs for weeks prunes its store as it goes (store.retention_days), not
 // only when it starts, so the store stays bounded without a cron job. One prune at a time; a failed one is reported
-// and tried again at the next turn, and never stops the recording.
+// and tried again at the next turn, and never stops the recording. A store partitioned by day (ClickHouse) drops whole
+// days only: pruning hourly must not rewrite a day of data each time.
 import type { SessionStore, StorePruneResult } from './sessionStore.ts';
 
 const DAY_MS = 86_400_000;
@@ -38,7 +39,7 @@ export function scheduleRetention(store: SessionStore, o: RetentionScheduleOptio
     running = running.then(async () => {
       if (stopped) return;
       try {
-        o.onPruned?.(await store.prune({ days: o.days, now: now() }));
+        o.onPruned?.(await store.prune({ days: o.days, now: now(), wholeDays: true }));
       } catch (e) {
         o.onError?.(e instanceof Error ? e : new Error(String(e)));
       }

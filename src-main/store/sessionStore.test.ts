@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
+import { SequencedBook } from '../book/sequencedBook.ts';
+import { TickScale } from '../book/tickScale.ts';
 import { bookAt } from '../cli/book.ts';
+import { createSession } from './clickhouse/catalogue.ts';
+import { openClickHouse } from './clickhouse/connection.ts';
+import { ClickHouseSessionWriter } from './clickhouse/writer.ts';
 import { l2desk } from '../cli/testing/runCli.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
@@ -195,6 +201,109 @@ describe.skipIf(skip !== null)(
         }
       } finally {
         await sq.close();
+        await cs.close();
+      }
+    });
+
+    it('whole days on ClickHouse (a collector pruning as it records): partitions dropped, no mutation, same books', async () => {
+      // One session over three days with a single snapshot (as a live feed records it), a book and a trade a minute.
+      const DAY = 86_400_000;
+      const now = Date.now();
+      const from = now - 3 * DAY;
+      const msgs: MarketMessage[] = [];
+      for (let i = 0, t = from; t < now; i++, t += 60_000) {
+        msgs.push({
+          kind: 'book',
+          type: i === 0 ? 'snapshot' : 'delta',
+          symbol: 'BTCUSDT',
+          depth: 50,
+          ts: t,
+          cts: t,
+          recvTs: t,
+          u: i + 1,
+          seq: i + 1,
+          // Two levels a side, sizes moving, a level coming and going: never crossed.
+          bids:
+            i === 0
+              ? [
+                  [100, 1],
+                  [99.9, 2],
+                ]
+              : [
+                  [100, 1 + (i % 5)],
+                  [99.8, i % 2],
+                ],
+          asks:
+            i === 0
+              ? [
+                  [100.1, 1],
+                  [100.2, 2],
+                ]
+              : [[100.1, 1 + (i % 3)]],
+        });
+        msgs.push({
+          kind: 'trades',
+          symbol: 'BTCUSDT',
+          ts: t + 1,
+          recvTs: t + 1,
+          trades: [
+            { ts: t + 1, side: 'Buy', price: 100.1, size: 0.5, id: `t${i}`, blockTrade: false, seq: i },
+          ],
+        });
+      }
+      const url = server.url('whole_days');
+      const raw = await openClickHouse(url);
+      try {
+        const sid = await createSession(raw, {
+          source: 'bybit',
+          symbol: 'BTCUSDT',
+          category: 'linear',
+          depth: 50,
+          tickSize: '0.1',
+          startedAt: from,
+        });
+        const w = ClickHouseSessionWriter.forNewSession(raw, sid, 'BTCUSDT');
+        for (const m of msgs) w.writeMessage(m);
+        await w.close(now);
+      } finally {
+        await raw.close();
+      }
+      const cs = await openSessionStore(url);
+      try {
+        const before = await events(cs, 1);
+        const mutations = async () => {
+          const c = await openClickHouse(url, { mustExist: true });
+          try {
+            const r = await c.client.query({
+              query: `SELECT count() AS n FROM system.mutations WHERE database = 'whole_days'`,
+              format: 'JSONEachRow',
+            });
+            return Number(((await r.json()) as { n: string }[])[0].n);
+          } finally {
+            await c.close();
+          }
+        };
+        const r = await cs.prune({ days: 1, now, wholeDays: true });
+        expect(r.checkpoints).toBe(1);
+        expect(await mutations()).toBe(0);
+        expect(r.space).toMatch(/^([4-9]|\d\d+) day partition\(s\) dropped whole$/);
+        // The cutoff is the start of the server's day holding now - 1 day; the session now starts at its first book
+        // message of that day, as a snapshot of the whole book there, and what follows is untouched.
+        expect(r.cutoff).toBeLessThanOrEqual(now - DAY);
+        expect(r.cutoff).toBeGreaterThan(now - 2 * DAY);
+        const after = await events(cs, 1);
+        const k = before.findIndex((ev) => ev.kind === 'book' && ev.recvTs >= r.cutoff);
+        const m = before[k] as BookMessage;
+        // Trades of the cut day before that message stay (whole days only); none here: a book message leads each minute.
+        expect(after[0]).toMatchObject({ kind: 'book', type: 'snapshot', u: m.u, recvTs: m.recvTs });
+        expect(after.slice(1)).toEqual(before.slice(k + 1));
+        expect(r.l2Deleted).toBe(before.slice(0, k).filter((e) => e.kind === 'book').length);
+        const b = await bookAt(cs, (await cs.get(1))!, undefined, 5);
+        const sb = new SequencedBook(new TickScale('0.1'));
+        for (const ev of before) if (ev.kind === 'book') sb.apply(ev);
+        expect([b?.bids, b?.asks]).toEqual([sb.book.levels('bid', 5), sb.book.levels('ask', 5)]);
+        expect((await cs.check()).ok).toBe(true);
+      } finally {
         await cs.close();
       }
     });

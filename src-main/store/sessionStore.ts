@@ -15,6 +15,12 @@ export interface StorePruneOptions {
   days: number;
   /** Reference time (ms). */
   now: number;
+  /**
+   * Prune as a store partitioned by day does it cheaply (ClickHouse: whole days only, up to a day more kept, and no
+   * delete mutation, which would rewrite the day's parts): for a collector pruning as it records. An SQLite file
+   * deletes rows cheaply and ignores it.
+   */
+  wholeDays?: boolean;
 }
 
 export interface StorePruneResult extends PruneResult {

@@ -29,7 +29,7 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
     check: () => Promise.resolve().then(() => checkSqliteStore(db, file)),
     prune: async (opts) => {
       const before = fileBytes(file) + fileBytes(`${file}-wal`);
-      const r = await pruneRawDataGently(db, opts);
+      const r = await pruneRawDataGently(db, { days: opts.days, now: opts.now });
       const after = fileBytes(file) + fileBytes(`${file}-wal`);
       // Freed pages are reused by later writes; only VACUUM gives them back to the disk.
       return {

@@ -29,6 +29,13 @@ export interface ClickHousePruneOptions {
   mutationTimeoutMs?: number;
   /** Poll interval while waiting (ms). */
   pollMs?: number;
+  /**
+   * Whole day partitions only: the cutoff moves back to the start of its day (the server's, as the partitions are),
+   * a session spanning it is cut at its first book message of that day, and no delete mutation runs (one rewrites
+   * every part of the day it touches: hourly, on a store of months, that is most of the disk's work). Up to a day
+   * more than `days` is kept. What a collector pruning as it records asks for.
+   */
+  wholeDays?: boolean;
 }
 
 export interface ClickHousePruneResult extends PruneResult {
@@ -47,6 +54,7 @@ async function keepBounds(
   store: ClickHouseStore,
   cutoff: number,
   result: ClickHousePruneResult,
+  wholeDays: boolean,
 ): Promise<Map<number, Bound>> {
   const old = await queryJson<{ s: string }>(
     store,
@@ -68,25 +76,31 @@ async function keepBounds(
   for (const r of rows) {
     if (!(Number(r.newer) > 0 && Number(r.has) > 0)) continue;
     const sid = Number(r.s);
-    const cp = await checkpoint(store, sid, cutoff);
+    const cp = await checkpoint(store, sid, cutoff, wholeDays);
     if (cp.written) result.checkpoints++;
     out.set(sid, cp.bound);
   }
   return out;
 }
 
-/** The newest book row of session `sid` before `cutoff`, snapshots only or any. */
-async function lastBookRow(
+interface BookRowAt {
+  id: number;
+  recvTs: number;
+  symbol: string;
+}
+
+/** One book row of session `sid` (`where` on recv_ts and id), the last or the first in arrival order. */
+async function bookRow(
   store: ClickHouseStore,
   sid: number,
-  cutoff: number,
-  snapshot: boolean,
-): Promise<{ id: number; recvTs: number; symbol: string } | undefined> {
+  where: string,
+  last: boolean,
+): Promise<BookRowAt | undefined> {
+  const dir = last ? 'DESC' : 'ASC';
   const [r] = await queryJson<{ id: string; recv_ts: string; symbol: string }>(
     store,
-    `SELECT id, recv_ts, symbol FROM ${store.table('l2_updates')}
-     WHERE session = ${int(sid)} AND recv_ts < ${int(cutoff)}${snapshot ? ' AND is_snapshot = 1' : ''}
-     ORDER BY recv_ts DESC, id DESC LIMIT 1`,
+    `SELECT id, recv_ts, symbol FROM ${store.table('l2_updates')} WHERE session = ${int(sid)} AND ${where}
+     ORDER BY recv_ts ${dir}, id ${dir} LIMIT 1`,
   );
   return r && { id: Number(r.id), recvTs: Number(r.recv_ts), symbol: r.symbol };
 }
@@ -100,11 +114,19 @@ async function checkpoint(
   store: ClickHouseStore,
   sid: number,
   cutoff: number,
+  wholeDays: boolean,
 ): Promise<{ bound: Bound; written: boolean }> {
-  const snap = await lastBookRow(store, sid, cutoff, true);
+  // The row that becomes the session's first: its last book row before the cutoff, or (whole days) its first at or
+  // after it, so that every row of the days before can go with their partitions.
+  const last = wholeDays
+    ? await bookRow(store, sid, `recv_ts >= ${int(cutoff)}`, false)
+    : await bookRow(store, sid, `recv_ts < ${int(cutoff)}`, true);
+  const upTo = last
+    ? `(recv_ts < ${int(last.recvTs)} OR (recv_ts = ${int(last.recvTs)} AND id <= ${int(last.id)}))`
+    : `recv_ts < ${int(cutoff)}`;
+  const snap = await bookRow(store, sid, `is_snapshot = 1 AND ${upTo}`, true);
   if (!snap) return { bound: { ts: cutoff, id: 0 }, written: false };
   const kept = { bound: { ts: snap.recvTs, id: snap.id }, written: false };
-  const last = await lastBookRow(store, sid, cutoff, false);
   const session = await getSessionRecord(store, sid);
   if (!last || last.id <= snap.id || !session) return kept;
   const fold = new CheckpointFold(session.tickSize);
@@ -198,7 +220,15 @@ export async function pruneClickHouse(
   store: ClickHouseStore,
   opts: ClickHousePruneOptions,
 ): Promise<ClickHousePruneResult> {
-  const cutoff = opts.now - opts.days * DAY_MS;
+  let cutoff = opts.now - opts.days * DAY_MS;
+  const wholeDays = opts.wholeDays === true && opts.days > 0;
+  if (wholeDays) {
+    const [d] = await queryJson<{ t: string }>(
+      store,
+      `SELECT toUnixTimestamp(toStartOfDay(toDateTime(intDiv(${int(cutoff)}, 1000)))) AS t`,
+    ).catch((e: unknown) => Promise.reject(describeClickHouseError(store.name, e)));
+    cutoff = Number(d.t) * 1000;
+  }
   const result: ClickHousePruneResult = {
     cutoff,
     l2Deleted: 0,
@@ -210,35 +240,39 @@ export async function pruneClickHouse(
   };
   if (!(opts.days > 0)) return result;
   try {
-    const keep = await keepBounds(store, cutoff, result);
+    const keep = await keepBounds(store, cutoff, result, wholeDays);
     if (keep.size === 0) return result;
     const where = oldRows(keep);
     const lost = new Set<number>();
     for (const t of TABLES) {
       const table = store.table(t);
       const day = 'toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))';
-      // Rows to go (distinct ids: a retried batch's second copy is not a second row), and the days holding only those.
+      // The days holding only rows to go, and those rows (distinct ids: a retried batch's second copy is not a second
+      // row); whole days only, when asked.
+      const days = await queryJson<{ p: string }>(
+        store,
+        `SELECT ${day} AS p FROM ${table} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
+      );
+      const going = wholeDays
+        ? `${where} AND ${day} IN (${days.map((d) => int(Number(d.p))).join(',') || '0'})`
+        : where;
       const per = await queryJson<{ s: string; n: string }>(
         store,
-        `SELECT session AS s, uniqExact(id) AS n FROM ${table} WHERE ${where} GROUP BY session`,
+        `SELECT session AS s, uniqExact(id) AS n FROM ${table} WHERE ${going} GROUP BY session`,
       );
       const n = per.reduce((sum, r) => sum + Number(r.n), 0);
       result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = n;
       if (n === 0) continue;
       for (const r of per) lost.add(Number(r.s));
-      const days = await queryJson<{ p: string }>(
-        store,
-        `SELECT ${day} AS p FROM ${table} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
-      );
       result.droppedPartitions[t] = days.map((d) => Number(d.p));
       for (const d of days)
         await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(Number(d.p))}` });
-      // What is left of the old rows shares its days with rows to keep.
+      // What is left of the old rows shares its days with rows to keep (left there, for whole days).
       const [rest] = await queryJson<{ n: string }>(
         store,
         `SELECT count() AS n FROM ${table} WHERE ${where}`,
       );
-      if (Number(rest.n) > 0) {
+      if (Number(rest.n) > 0 && !wholeDays) {
         await store.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
         await waitForMutations(store, t, opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
       }
