@@ -60,6 +60,7 @@ describe('openSessionStore over an SQLite file', () => {
 describe.skipIf(skip !== null)(
   'one store interface over SQLite and ClickHouse (real clickhouse-server)',
   () => {
+    const DAY = 86_400_000;
     let server: TestServer;
     let dir: string;
     let file: string;
@@ -165,7 +166,6 @@ describe.skipIf(skip !== null)(
         const s = (await sq.get(1))!;
         const before = await events(sq, 1);
         expect(await events(cs, 1)).toEqual(before);
-        const DAY = 86_400_000;
         for (const frac of [0.4, 0.7]) {
           const cutoff = Math.round(s.firstRecvTs! + frac * (s.lastRecvTs! - s.firstRecvTs!));
           const [rq, rc] = [
@@ -205,13 +205,13 @@ describe.skipIf(skip !== null)(
       }
     });
 
-    it('whole days on ClickHouse (a collector pruning as it records): partitions dropped, no mutation, same books', async () => {
-      // One session over three days with a single snapshot (as a live feed records it), a book and a trade a minute.
-      const DAY = 86_400_000;
-      const now = Date.now();
-      const from = now - 3 * DAY;
+    /** A session over the last three days with one snapshot (as a live feed records it), a book and a trade a minute. */
+    async function writeDays(url: string, now: number, jumpAt?: number): Promise<void> {
       const msgs: MarketMessage[] = [];
-      for (let i = 0, t = from; t < now; i++, t += 60_000) {
+      let u = 1;
+      for (let i = 0, t = now - 3 * DAY; t < now; i++, t += 60_000) {
+        // A sequence break `jumpAt` minutes in, never resynced: the book is unknown from there on.
+        if (i === jumpAt) u += 10;
         msgs.push({
           kind: 'book',
           type: i === 0 ? 'snapshot' : 'delta',
@@ -220,9 +220,9 @@ describe.skipIf(skip !== null)(
           ts: t,
           cts: t,
           recvTs: t,
-          u: i + 1,
+          u: u++,
           seq: i + 1,
-          // Two levels a side, sizes moving, a level coming and going: never crossed.
+          // Sizes moving, a level coming and going: never crossed.
           bids:
             i === 0
               ? [
@@ -251,7 +251,6 @@ describe.skipIf(skip !== null)(
           ],
         });
       }
-      const url = server.url('whole_days');
       const raw = await openClickHouse(url);
       try {
         const sid = await createSession(raw, {
@@ -260,7 +259,7 @@ describe.skipIf(skip !== null)(
           category: 'linear',
           depth: 50,
           tickSize: '0.1',
-          startedAt: from,
+          startedAt: msgs[0].recvTs,
         });
         const w = ClickHouseSessionWriter.forNewSession(raw, sid, 'BTCUSDT');
         for (const m of msgs) w.writeMessage(m);
@@ -268,24 +267,31 @@ describe.skipIf(skip !== null)(
       } finally {
         await raw.close();
       }
+    }
+
+    async function mutationsIn(url: string, database: string): Promise<number> {
+      const c = await openClickHouse(url, { mustExist: true });
+      try {
+        const r = await c.client.query({
+          query: `SELECT count() AS n FROM system.mutations WHERE database = '${database}'`,
+          format: 'JSONEachRow',
+        });
+        return Number(((await r.json()) as { n: string }[])[0].n);
+      } finally {
+        await c.close();
+      }
+    }
+
+    it('whole days on ClickHouse (a collector pruning as it records): partitions dropped, no mutation, same books', async () => {
+      const now = Date.now();
+      const url = server.url('whole_days');
+      await writeDays(url, now);
       const cs = await openSessionStore(url);
       try {
         const before = await events(cs, 1);
-        const mutations = async () => {
-          const c = await openClickHouse(url, { mustExist: true });
-          try {
-            const r = await c.client.query({
-              query: `SELECT count() AS n FROM system.mutations WHERE database = 'whole_days'`,
-              format: 'JSONEachRow',
-            });
-            return Number(((await r.json()) as { n: string }[])[0].n);
-          } finally {
-            await c.close();
-          }
-        };
         const r = await cs.prune({ days: 1, now, wholeDays: true });
         expect(r.checkpoints).toBe(1);
-        expect(await mutations()).toBe(0);
+        expect(await mutationsIn(url, 'whole_days')).toBe(0);
         expect(r.space).toMatch(/^([4-9]|\d\d+) day partition\(s\) dropped whole$/);
         // The cutoff is the start of the server's day holding now - 1 day; the session now starts at its first book
         // message of that day, as a snapshot of the whole book there, and what follows is untouched.
@@ -294,7 +300,7 @@ describe.skipIf(skip !== null)(
         const after = await events(cs, 1);
         const k = before.findIndex((ev) => ev.kind === 'book' && ev.recvTs >= r.cutoff);
         const m = before[k] as BookMessage;
-        // Trades of the cut day before that message stay (whole days only); none here: a book message leads each minute.
+        // (Trades of the cut day before that message would stay: whole days only. A book message leads each minute.)
         expect(after[0]).toMatchObject({ kind: 'book', type: 'snapshot', u: m.u, recvTs: m.recvTs });
         expect(after.slice(1)).toEqual(before.slice(k + 1));
         expect(r.l2Deleted).toBe(before.slice(0, k).filter((e) => e.kind === 'book').length);
@@ -303,6 +309,25 @@ describe.skipIf(skip !== null)(
         for (const ev of before) if (ev.kind === 'book') sb.apply(ev);
         expect([b?.bids, b?.asks]).toEqual([sb.book.levels('bid', 5), sb.book.levels('ask', 5)]);
         expect((await cs.check()).ok).toBe(true);
+      } finally {
+        await cs.close();
+      }
+    });
+
+    it('whole days: a session whose old days another session keeps is not cut (no snapshot mid-session)', async () => {
+      const now = Date.now();
+      const url = server.url('whole_days_held');
+      await writeDays(url, now);
+      // The second session breaks its sequence an hour in and never resyncs: it keeps its snapshot and all after it,
+      // so no day of the last three can go, and the first session must not get a checkpoint behind rows that stay.
+      await writeDays(url, now, 60);
+      const cs = await openSessionStore(url);
+      try {
+        const before = [await events(cs, 1), await events(cs, 2)];
+        const r = await cs.prune({ days: 1, now, wholeDays: true });
+        expect([r.checkpoints, r.l2Deleted, r.tradesDeleted]).toEqual([0, 0, 0]);
+        expect(await mutationsIn(url, 'whole_days_held')).toBe(0);
+        expect([await events(cs, 1), await events(cs, 2)]).toEqual(before);
       } finally {
         await cs.close();
       }

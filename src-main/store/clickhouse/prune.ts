@@ -4,7 +4,7 @@
 // first at the cutoff when the book there is known (../pruneCheckpoint.ts). Whole days that hold nothing
 // to keep are dropped as partitions (instant on any size); the rest goes through ALTER TABLE … DELETE mutations,
 // which this waits for. Both are SQL that ClickHouse 18.16 and current servers accept. Gaps are kept, as in SQLite.
-import { CheckpointFold } from '../pruneCheckpoint.ts';
+import { CheckpointFold, type CheckpointPlan } from '../pruneCheckpoint.ts';
 import type { PruneResult } from '../retention.ts';
 import { getSessionRecord } from './catalogue.ts';
 import {
@@ -49,13 +49,19 @@ interface Bound {
   id: number;
 }
 
-/** Per session with data older than the cutoff: where its kept rows start. */
+/** A checkpoint folded, not yet written, and the bound the session falls back to without it. */
+interface PendingCheckpoint {
+  symbol: string;
+  plan: CheckpointPlan;
+  fallback: Bound;
+}
+
+/** Per session with data older than the cutoff: where its kept rows start, and the checkpoints that would start them. */
 async function keepBounds(
   store: ClickHouseStore,
   cutoff: number,
-  result: ClickHousePruneResult,
   wholeDays: boolean,
-): Promise<Map<number, Bound>> {
+): Promise<{ keep: Map<number, Bound>; pending: Map<number, PendingCheckpoint> }> {
   const old = await queryJson<{ s: string }>(
     store,
     `SELECT DISTINCT session AS s FROM (
@@ -63,7 +69,8 @@ async function keepBounds(
        UNION ALL SELECT session FROM ${store.table('trades')} WHERE recv_ts < ${int(cutoff)})`,
   );
   const out = new Map<number, Bound>();
-  if (old.length === 0) return out;
+  const pending = new Map<number, PendingCheckpoint>();
+  if (old.length === 0) return { keep: out, pending };
   const ids = old.map((r) => int(Number(r.s))).join(',');
   // Sessions that also have newer book data keep the last snapshot before the cutoff, or a checkpoint after it.
   const rows = await queryJson<{ s: string; newer: string; has: string }>(
@@ -76,11 +83,11 @@ async function keepBounds(
   for (const r of rows) {
     if (!(Number(r.newer) > 0 && Number(r.has) > 0)) continue;
     const sid = Number(r.s);
-    const cp = await checkpoint(store, sid, cutoff, wholeDays);
-    if (cp.written) result.checkpoints++;
+    const cp = await planCheckpoint(store, sid, cutoff, wholeDays);
+    if (cp.pending) pending.set(sid, cp.pending);
     out.set(sid, cp.bound);
   }
-  return out;
+  return { keep: out, pending };
 }
 
 interface BookRowAt {
@@ -106,16 +113,16 @@ async function bookRow(
 }
 
 /**
- * Writes retention's checkpoint of session `sid` (../pruneCheckpoint.ts): its last book row before the cutoff stored
- * again as a snapshot of the whole book there, same key, so the reader (which takes a row's snapshot copy first) and
- * the table's merges keep it. Without a known book there, the bound is the last snapshot before the cutoff.
+ * Folds retention's checkpoint of session `sid` (../pruneCheckpoint.ts): its last book row before the cutoff (or,
+ * whole days, its first at or after it) as a snapshot of the whole book there. Without a known book there, the bound
+ * is the last snapshot before that row.
  */
-async function checkpoint(
+async function planCheckpoint(
   store: ClickHouseStore,
   sid: number,
   cutoff: number,
   wholeDays: boolean,
-): Promise<{ bound: Bound; written: boolean }> {
+): Promise<{ bound: Bound; pending?: PendingCheckpoint }> {
   // The row that becomes the session's first: its last book row before the cutoff, or (whole days) its first at or
   // after it, so that every row of the days before can go with their partitions.
   const last = wholeDays
@@ -125,8 +132,8 @@ async function checkpoint(
     ? `(recv_ts < ${int(last.recvTs)} OR (recv_ts = ${int(last.recvTs)} AND id <= ${int(last.id)}))`
     : `recv_ts < ${int(cutoff)}`;
   const snap = await bookRow(store, sid, `is_snapshot = 1 AND ${upTo}`, true);
-  if (!snap) return { bound: { ts: cutoff, id: 0 }, written: false };
-  const kept = { bound: { ts: snap.recvTs, id: snap.id }, written: false };
+  if (!snap) return { bound: { ts: cutoff, id: 0 } };
+  const kept = { bound: { ts: snap.recvTs, id: snap.id } };
   const session = await getSessionRecord(store, sid);
   if (!last || last.id <= snap.id || !session) return kept;
   const fold = new CheckpointFold(session.tickSize);
@@ -138,10 +145,69 @@ async function checkpoint(
     }
   const plan = ok ? fold.plan(last.id, last.recvTs) : null;
   if (!plan) return kept;
+  return {
+    bound: { ts: plan.recvTs, id: plan.id },
+    pending: { symbol: last.symbol, plan, fallback: kept.bound },
+  };
+}
+
+/**
+ * Writes a checkpoint: the row stored again as the snapshot, same key, so the reader (which takes a row's snapshot
+ * copy first) and the table's merges keep it.
+ */
+async function writeCheckpoint(store: ClickHouseStore, sid: number, cp: PendingCheckpoint): Promise<void> {
   const w = new RowBinaryWriter();
-  writeBookRow(w, last.symbol, sid, plan.id, plan.snapshot);
+  writeBookRow(w, cp.symbol, sid, cp.plan.id, cp.plan.snapshot);
   await insertRowBinary(store, store.table('l2_updates'), L2_COLUMNS, w.toBuffer());
-  return { bound: { ts: plan.recvTs, id: plan.id }, written: true };
+}
+
+const DAY_OF = 'toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))';
+
+/** Per table, the days that hold only rows before their session's bound. */
+async function droppableDays(store: ClickHouseStore, where: string): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const t of TABLES) {
+    const days = await queryJson<{ p: string }>(
+      store,
+      `SELECT ${DAY_OF} AS p FROM ${store.table(t)} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
+    );
+    out[t] = days.map((d) => Number(d.p));
+  }
+  return out;
+}
+
+/**
+ * Whole days: a checkpoint is written only where every row of its session before the cutoff goes with a dropped day.
+ * A checkpoint left behind older rows would sit in the middle of its session, where a snapshot reads as the feed
+ * resyncing (the dataset restarts its warm-up there). A session whose older rows share a day with rows another
+ * session keeps falls back to its last snapshot, which may keep more days in turn: repeated until nothing changes.
+ */
+async function settleWholeDays(
+  store: ClickHouseStore,
+  keep: Map<number, Bound>,
+  pending: Map<number, PendingCheckpoint>,
+  cutoff: number,
+): Promise<Record<string, number[]>> {
+  for (;;) {
+    const days = await droppableDays(store, oldRows(keep));
+    let changed = false;
+    for (const [sid, cp] of pending) {
+      let stays = 0;
+      for (const t of TABLES) {
+        const [r] = await queryJson<{ n: string }>(
+          store,
+          `SELECT count() AS n FROM ${store.table(t)} WHERE session = ${int(sid)} AND recv_ts < ${int(cutoff)}
+           AND ${DAY_OF} NOT IN (${days[t].map(int).join(',') || '0'})`,
+        );
+        stays += Number(r.n);
+      }
+      if (stays === 0) continue;
+      keep.set(sid, cp.fallback);
+      pending.delete(sid);
+      changed = true;
+    }
+    if (!changed) return days;
+  }
 }
 
 /** The rows before each listed session's bound (others are untouched). */
@@ -240,22 +306,23 @@ export async function pruneClickHouse(
   };
   if (!(opts.days > 0)) return result;
   try {
-    const keep = await keepBounds(store, cutoff, result, wholeDays);
+    const { keep, pending } = await keepBounds(store, cutoff, wholeDays);
     if (keep.size === 0) return result;
-    const where = oldRows(keep);
+    const settled = wholeDays ? await settleWholeDays(store, keep, pending, cutoff) : null;
+    // Checkpoints first: stopped after them, every session still replays as before.
     const lost = new Set<number>();
+    for (const [sid, cp] of pending) {
+      await writeCheckpoint(store, sid, cp);
+      result.checkpoints++;
+      lost.add(sid);
+    }
+    const where = oldRows(keep);
+    const dropping = settled ?? (await droppableDays(store, where));
     for (const t of TABLES) {
       const table = store.table(t);
-      const day = 'toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))';
-      // The days holding only rows to go, and those rows (distinct ids: a retried batch's second copy is not a second
-      // row); whole days only, when asked.
-      const days = await queryJson<{ p: string }>(
-        store,
-        `SELECT ${day} AS p FROM ${table} GROUP BY p HAVING countIf(NOT (${where})) = 0 ORDER BY p`,
-      );
-      const going = wholeDays
-        ? `${where} AND ${day} IN (${days.map((d) => int(Number(d.p))).join(',') || '0'})`
-        : where;
+      // The rows to go (distinct ids: a retried batch's second copy is not a second row): whole days only, when asked.
+      const days = dropping[t];
+      const going = wholeDays ? `${where} AND ${DAY_OF} IN (${days.map(int).join(',') || '0'})` : where;
       const per = await queryJson<{ s: string; n: string }>(
         store,
         `SELECT session AS s, uniqExact(id) AS n FROM ${table} WHERE ${going} GROUP BY session`,
@@ -264,9 +331,9 @@ export async function pruneClickHouse(
       result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = n;
       if (n === 0) continue;
       for (const r of per) lost.add(Number(r.s));
-      result.droppedPartitions[t] = days.map((d) => Number(d.p));
+      result.droppedPartitions[t] = days;
       for (const d of days)
-        await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(Number(d.p))}` });
+        await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(d)}` });
       // What is left of the old rows shares its days with rows to keep (left there, for whole days).
       const [rest] = await queryJson<{ n: string }>(
         store,
