@@ -17,7 +17,7 @@ import { l2desk } from './testing/runCli.ts';
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
 
-const KEEP_MS = 3000;
+const KEEP_MS = 2000;
 const DAYS = KEEP_MS / 86_400_000;
 
 let server: TestServer | undefined;
@@ -39,7 +39,7 @@ async function collectAndCheck(db: string): Promise<void> {
     '--speed',
     '1',
     '--duration',
-    '8s',
+    '6s',
     '--seed',
     '5',
     '--db',
@@ -53,7 +53,7 @@ async function collectAndCheck(db: string): Promise<void> {
   try {
     const s = (await store.latest())!;
     const span = s.lastRecvTs! - s.firstRecvTs!;
-    // Eight seconds recorded, three kept: the last prune (at most one interval before the end, plus its own time)
+    // Six seconds recorded, two kept: the last prune (at most one interval before the end, plus its own time)
     // kept from the last book message before its cutoff.
     expect(retentionIntervalMs(DAYS)).toBe(1000);
     expect(span).toBeGreaterThan(KEEP_MS - 500);
