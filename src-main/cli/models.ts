@@ -2,14 +2,10 @@
 // its status (champion: the one in use for its feature set and horizon; challenger; rejected; retired) and its
 // validation metrics, and live retraining's champion/challenger decisions with both models' scores on the same
 // unseen window. Over an SQLite file or a ClickHouse store alike.
-import fs from 'node:fs';
 import { formatDuration } from '../../src-shared/duration.ts';
 import { loadConfig } from '../config/loadConfig.ts';
-import { listDecisions, listModels, type ModelDecision, type ModelRecord } from '../model/modelRegistry.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { listDecisionsIn, listModelsIn } from '../store/clickhouse/modelStore.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { DbError, openDb } from '../store/db.ts';
+import type { ModelDecision, ModelRecord } from '../model/modelRegistry.ts';
+import { openSessionStore, type StoredRegistry } from '../store/sessionStore.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 
@@ -26,21 +22,12 @@ const USAGE = `usage: l2desk models [--db FILE|clickhouse://HOST:PORT/DATABASE] 
 
 const KNOWN = ['db', 'limit', 'json', 'config', 'help'];
 
-async function readRegistry(db: string): Promise<{ models: ModelRecord[]; decisions: ModelDecisionRow[] }> {
-  if (isClickHouseUrl(db)) {
-    const ch = await openClickHouse(db, { mustExist: true });
-    try {
-      return { models: await listModelsIn(ch), decisions: await listDecisionsIn(ch) };
-    } finally {
-      await ch.close();
-    }
-  }
-  if (!fs.existsSync(db)) throw new DbError(`no database at ${db}`, db);
-  const file = openDb(db, { mustExist: true });
+async function readRegistry(db: string): Promise<StoredRegistry> {
+  const store = await openSessionStore(db);
   try {
-    return { models: listModels(file), decisions: listDecisions(file) };
+    return await store.registry();
   } finally {
-    file.close();
+    await store.close();
   }
 }
 

@@ -23,11 +23,8 @@ import { readRunHalts } from '../engine/runRecorder.ts';
 import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
 import { readModelMeta } from '../model/predictor.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { openRunsCopy, type RunsCopyOptions } from '../store/clickhouse/runStore.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { saveUnsavedRuns } from './unsavedRuns.ts';
-import { DbError, openDb, type Db } from '../store/db.ts';
+import { openSessionStore, type SessionStore } from '../store/sessionStore.ts';
+import type { Db } from '../store/db.ts';
 import { getSession } from '../store/sessions.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { computeMetrics, DEFAULT_SAMPLING_MS, type Metrics } from '../trading/metrics.ts';
@@ -37,8 +34,6 @@ import { Args, UsageError } from './args.ts';
 import { costsLine, tradesLine } from './backtest.ts';
 import { sameDataAs, timeOverlapCounts } from '../backtest/sameData.ts';
 import { sessionIdentity, type DataIdentity } from '../model/dataIdentity.ts';
-import { getSession as chGetSession } from '../store/clickhouse/catalogue.ts';
-import { storeIdentity } from '../store/clickhouse/featureStore.ts';
 
 export const summary = 'list stored paper/backtest runs, show one, re-render its report';
 
@@ -623,40 +618,6 @@ function printDetail(d: RunDetail): void {
     );
 }
 
-/**
- * On a ClickHouse store, what the session of runs `ids` is (their copy holds only its record): the in-sample check
- * recognises the model's own training data on another clock by it. Undefined for an SQLite file (read there).
- */
-async function storeIdentityOfRuns(
-  file: string,
-  db: Db,
-  ids: readonly number[],
-): Promise<DataIdentity | null | undefined> {
-  if (!isClickHouseUrl(file) || ids.length === 0) return undefined;
-  const sid = db.prepare('SELECT session_id FROM runs WHERE id = ?').pluck().get(ids[0]) as number | null;
-  if (sid === null || sid === undefined) return null;
-  const ch = await openClickHouse(file, { mustExist: true });
-  try {
-    const s = await chGetSession(ch, sid);
-    return s ? await storeIdentity(ch, s) : null;
-  } finally {
-    await ch.close();
-  }
-}
-
-/** The runs of --db: the SQLite file, or an in-memory copy of a ClickHouse store's runs (runStore.ts). */
-async function openRuns(file: string, opts: RunsCopyOptions = {}): Promise<Db> {
-  if (!isClickHouseUrl(file)) return openDb(file, { mustExist: true });
-  const ch = await openClickHouse(file, { mustExist: true });
-  try {
-    // Paper-trading runs killed before they were saved into the store are saved now, so they are listed too.
-    await saveUnsavedRuns(ch, (line) => console.error(line));
-    return await openRunsCopy(ch, opts);
-  } finally {
-    await ch.close();
-  }
-}
-
 function parseId(text: string | undefined): number {
   if (text === undefined) throw new UsageError('which run? l2desk runs show ID (ids: l2desk runs)');
   const n = Number(text);
@@ -676,8 +637,10 @@ export async function run(argv: string[]): Promise<number> {
     configFile: args.str('config'),
     overrides: args.str('db') ? { db: args.req('db') } : {},
   });
-  const file = config.db;
-  if (!isClickHouseUrl(file) && !fs.existsSync(file)) throw new DbError(`no database at ${file}`, file);
+  // An SQLite file or a ClickHouse store; named in messages by its masked name. A killed paper-trading run a
+  // ClickHouse store could not save is saved now, and listed with the rest (the store's runs() says so here).
+  const opened = async (): Promise<SessionStore> => openSessionStore(config.db);
+  const log = (line: string) => console.error(line);
   if (sub === undefined) {
     args.rejectUnknown(['db', 'kind', 'limit', 'json', 'config', 'help']);
     const kind = args.str('kind');
@@ -685,26 +648,26 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--kind is paper or backtest, got "${kind}"`);
     const limit = args.num('limit') ?? 50;
     if (!Number.isInteger(limit) || limit <= 0) throw new UsageError('--limit must be a positive integer');
-    const db = await openRuns(file, { runsOnly: true });
+    const store = await opened();
     try {
-      const l = listRuns(db, { kind, limit });
+      const l = listRuns(await store.runs({ runsOnly: true, log }), { kind, limit });
       if (args.bool('json')) console.log(JSON.stringify(l));
-      else printList(file, l, kind);
+      else printList(store.name, l, kind);
     } finally {
-      db.close();
+      await store.close();
     }
     return 0;
   }
   if (sub === 'show') {
     args.rejectUnknown(['db', 'json', 'config', 'help']);
     const id = parseId(idText);
-    const db = await openRuns(file, { runIds: [id] });
+    const store = await opened();
     try {
-      const d = loadRun(db, file, id).detail;
+      const d = loadRun(await store.runs({ runIds: [id], log }), store.name, id).detail;
       if (args.bool('json')) console.log(JSON.stringify(d));
       else printDetail(d);
     } finally {
-      db.close();
+      await store.close();
     }
     return 0;
   }
@@ -714,9 +677,13 @@ export async function run(argv: string[]): Promise<number> {
     const ids = idText.split(',').map((x) => parseId(x.trim()));
     const out = args.req('out');
     if (!/\.(json|html?)$/i.test(out)) throw new UsageError('--out must end in .json or .html');
-    const db = await openRuns(file, { runIds: ids });
+    const store = await opened();
     try {
-      const report = reportOfRuns(db, file, ids, undefined, await storeIdentityOfRuns(file, db, ids));
+      const db = await store.runs({ runIds: ids, log });
+      // The in-sample check recognises the model's own training data on another clock by the session's identity.
+      const sid = db.prepare('SELECT session_id FROM runs WHERE id = ?').pluck().get(ids[0]) as number | null;
+      const identity = typeof sid === 'number' ? await store.identity(sid) : null;
+      const report = reportOfRuns(db, store.name, ids, undefined, identity);
       fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
       fs.writeFileSync(
         out,
@@ -724,7 +691,7 @@ export async function run(argv: string[]): Promise<number> {
       );
       console.log(`report of run(s) ${ids.join(', ')}: ${out}`);
     } finally {
-      db.close();
+      await store.close();
     }
     return 0;
   }

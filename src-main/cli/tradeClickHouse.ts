@@ -19,7 +19,7 @@ import { saveRegistry } from '../store/clickhouse/modelStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { openDb, type Db } from '../store/db.ts';
 import type { SessionInfo } from '../store/sessions.ts';
-import { markFeed, markSaved, newWorkingFile, saveUnsavedRuns } from './unsavedRuns.ts';
+import { markFeed, markSaved, newWorkingFile, saveUnsavedRuns } from '../store/clickhouse/unsavedRuns.ts';
 
 export interface ClickHouseTrade {
   readonly store: ClickHouseStore;

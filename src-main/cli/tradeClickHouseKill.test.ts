@@ -14,7 +14,7 @@ import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { openDb } from '../store/db.ts';
 import { l2desk } from './testing/runCli.ts';
-import { newWorkingFile, saveUnsavedRuns } from './unsavedRuns.ts';
+import { newWorkingFile, saveUnsavedRuns } from '../store/clickhouse/unsavedRuns.ts';
 
 const skip = clickhouseSkipReason();
 const CLI = path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs');

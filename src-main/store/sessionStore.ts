@@ -4,6 +4,9 @@
 // SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read
 // a store through trainingData.ts.
 import type { MarketSource } from '../market/source.ts';
+import type { DataIdentity } from '../model/dataIdentity.ts';
+import type { ModelDecision, ModelRecord } from '../model/modelRegistry.ts';
+import type { Db } from './db.ts';
 import type { PruneResult } from './retention.ts';
 import { isClickHouseUrl } from './clickhouse/url.ts';
 import type { RecorderOptions, SessionRecorder } from './sessionRecorder.ts';
@@ -26,6 +29,24 @@ export interface StorePruneOptions {
 export interface StorePruneResult extends PruneResult {
   /** What the prune did to the store's space in its own terms (file sizes; day partitions dropped), or ''. */
   space: string;
+}
+
+/** Which runs `runs()` loads. */
+export interface RunsReadOptions {
+  /** Only these runs (default: all). */
+  runIds?: readonly number[];
+  /** Only the runs table (listing runs needs nothing else). */
+  runsOnly?: boolean;
+  /** Where to say what was saved on the way (a ClickHouse store first saves runs an earlier process left unsaved). */
+  log?: (line: string) => void;
+}
+
+/** The model registry kept in a store. */
+export interface StoredRegistry {
+  /** Every registered model, as the registry lists them. */
+  models: ModelRecord[];
+  /** Live retraining's champion/challenger decisions, oldest first. */
+  decisions: (ModelDecision & { id: number })[];
 }
 
 /** A session's stored events in arrival order: a generator over SQLite, an async one over ClickHouse. */
@@ -52,6 +73,15 @@ export interface SessionStore {
   prune(opts: StorePruneOptions): Promise<StorePruneResult>;
   /** Records `source` into a new session of this store, created here before the source starts. */
   record(source: MarketSource, opts: RecorderOptions): Promise<SessionRecorder>;
+  /** What identifies session `id`'s data (the in-sample check compares it with a model's training data). */
+  identity(id: number): Promise<DataIdentity | null>;
+  /** The model registry kept in the store. */
+  registry(): Promise<StoredRegistry>;
+  /**
+   * The store's backtest and paper-trading runs as an SQLite database to read: the file itself, or an in-memory copy
+   * of a ClickHouse store's runs. Valid until the store closes (which closes it).
+   */
+  runs(opts?: RunsReadOptions): Promise<Db>;
   close(): Promise<void>;
 }
 

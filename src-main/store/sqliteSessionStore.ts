@@ -1,5 +1,7 @@
 // The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check and retention of this
 // folder, behind the store interface the commands share with ClickHouse.
+import { sessionIdentity } from '../model/dataIdentity.ts';
+import { listDecisions, listModels } from '../model/modelRegistry.ts';
 import { openDb, type Db } from './db.ts';
 import { pruneRawDataGently } from './retention.ts';
 import { SessionRecorder } from './sessionRecorder.ts';
@@ -38,6 +40,9 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
       };
     },
     record: (source, opts) => Promise.resolve().then(() => new SessionRecorder(db, source, opts)),
+    identity: (id) => Promise.resolve().then(() => (hasSessions() ? sessionIdentity(db, id) : null)),
+    registry: () => Promise.resolve().then(() => ({ models: listModels(db), decisions: listDecisions(db) })),
+    runs: () => Promise.resolve(db),
     close: () =>
       Promise.resolve().then(() => {
         db.close();

@@ -6,6 +6,11 @@ import { checkClickHouse } from './check.ts';
 import { openClickHouse, type ClickHouseStore } from './connection.ts';
 import { pruneClickHouse } from './prune.ts';
 import { readSession } from './reader.ts';
+import type { Db } from '../db.ts';
+import { storeIdentity } from './featureStore.ts';
+import { listDecisionsIn, listModelsIn } from './modelStore.ts';
+import { openRunsCopy } from './runStore.ts';
+import { saveUnsavedRuns } from './unsavedRuns.ts';
 import { SessionRecorder } from '../sessionRecorder.ts';
 
 export async function openClickHouseSessionStore(
@@ -17,6 +22,7 @@ export async function openClickHouseSessionStore(
 
 /** The store interface over an open connection; closing the store closes it. */
 export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
+  const copies: Db[] = [];
   return {
     kind: 'clickhouse',
     name: store.name,
@@ -32,6 +38,21 @@ export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
       return { ...r, space: dropped > 0 ? `${dropped} day partition(s) dropped whole` : '' };
     },
     record: (source, opts) => SessionRecorder.toClickHouse(store, source, opts),
-    close: () => store.close(),
+    identity: async (id) => {
+      const s = await getSession(store, id);
+      return s ? storeIdentity(store, s) : null;
+    },
+    registry: async () => ({ models: await listModelsIn(store), decisions: await listDecisionsIn(store) }),
+    runs: async (opts = {}) => {
+      // Paper-trading runs killed before they were saved into the store are saved now, so they are read too.
+      await saveUnsavedRuns(store, opts.log ?? (() => undefined));
+      const db = await openRunsCopy(store, opts);
+      copies.push(db);
+      return db;
+    },
+    close: async () => {
+      for (const db of copies.splice(0)) db.close();
+      await store.close();
+    },
   };
 }

@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClickHouseStore } from '../store/clickhouse/connection.ts';
-import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
-import { saveRegistry } from '../store/clickhouse/modelStore.ts';
-import { saveRuns } from '../store/clickhouse/runStore.ts';
-import { openDb } from '../store/db.ts';
+import type { ClickHouseStore } from './connection.ts';
+import { copySessionToClickHouse } from './mirror.ts';
+import { saveRegistry } from './modelStore.ts';
+import { saveRuns } from './runStore.ts';
+import { openDb } from '../db.ts';
 
 const OWNER = 'owner.json';
 const SAVED = 'saved.json';
