@@ -7,10 +7,7 @@ import { limitsFromConfig } from '../book/plausibility.ts';
 import { loadConfig, parseOverrideValue } from '../config/loadConfig.ts';
 import { importFiles, type ImportResult } from '../importer/importFiles.ts';
 import { tradeCsvKind } from '../importer/tradeCsv.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { openImportStaging } from '../store/clickhouse/importStaging.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { openDb } from '../store/db.ts';
+import { openSessionStore } from '../store/sessionStore.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
@@ -102,11 +99,11 @@ export async function run(argv: string[]): Promise<number> {
   if (trades && files.length > 1)
     throw new UsageError(`--trades merges into one order-book file; got ${files.length}: ${files.join(' ')}`);
   // A ClickHouse store: the importer writes a temporary SQLite file whose new sessions are then copied over.
-  const ch = isClickHouseUrl(config.db) ? await openClickHouse(config.db) : null;
-  const staging = ch
-    ? await openImportStaging(ch).catch((e: unknown) => ch.close().then(() => Promise.reject(e)))
-    : null;
-  const db = staging ? staging.db : openDb(config.db);
+  const store = await openSessionStore(config.db, { mustExist: false });
+  const target = await store
+    .importTarget()
+    .catch((e: unknown) => store.close().then(() => Promise.reject(e)));
+  const db = target.db;
   const quiet = args.bool('quiet');
   const t0 = performance.now();
   try {
@@ -130,13 +127,13 @@ export async function run(argv: string[]): Promise<number> {
       force: args.bool('force'),
     });
     if (tty && !quiet && lastReport > 0) writeControl(process.stderr, CLEAR_LINE);
-    if (staging) {
+    if (target.staged) {
       if (!res.tradesRejected)
         for (const s of res.sessions) {
-          if (!quiet) process.stderr.write(`storing session ${s.symbol} in ${config.db}\n`);
-          s.sessionId = await staging.copy(s.sessionId);
+          if (!quiet) process.stderr.write(`storing session ${s.symbol} in ${store.name}\n`);
+          s.sessionId = await target.store(s.sessionId);
         }
-      for (const d of res.duplicates) d.sessions = d.sessions.map((id) => staging.clickhouseId(id));
+      for (const d of res.duplicates) d.sessions = d.sessions.map((id) => target.storedId(id));
     }
     const secs = (performance.now() - t0) / 1000;
     for (const s of res.sessions) {
@@ -168,7 +165,7 @@ export async function run(argv: string[]): Promise<number> {
     const total = res.sessions.reduce((n, s) => n + s.bookMessages + s.tradeMessages, 0);
     if (!quiet)
       console.error(
-        `imported ${total} messages from ${res.lines} lines in ${secs.toFixed(1)} s into ${config.db}`,
+        `imported ${total} messages from ${res.lines} lines in ${secs.toFixed(1)} s into ${store.name}`,
       );
     if (total === 0) {
       if (res.duplicates.length > 0 && res.duplicates.length === files.length) return 1;
@@ -177,8 +174,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    if (staging) staging.dispose();
-    else db.close();
-    await ch?.close();
+    target.dispose();
+    await store.close();
   }
 }

@@ -49,6 +49,20 @@ export interface StoredRegistry {
   decisions: (ModelDecision & { id: number })[];
 }
 
+/** Where `import` writes its sessions. */
+export interface ImportTarget {
+  /** The SQLite database the importer writes (its checks and duplicate detection work on it). */
+  readonly db: Db;
+  /** db is a staging copy whose sessions `store()` copies into the store; false: db is the store itself. */
+  readonly staged: boolean;
+  /** Stores a session imported into db; resolves with its id in the store. */
+  store(sessionId: number): Promise<number>;
+  /** The store's id of a session of db (earlier imports, named by the duplicate check). */
+  storedId(sessionId: number): number;
+  /** Deletes what was made for the import (a staging copy); the store stays open. */
+  dispose(): void;
+}
+
 /** A session's stored events in arrival order: a generator over SQLite, an async one over ClickHouse. */
 export type StoredEvents = Iterable<StoredEvent> | AsyncIterable<StoredEvent>;
 
@@ -82,6 +96,8 @@ export interface SessionStore {
    * of a ClickHouse store's runs. Valid until the store closes (which closes it).
    */
   runs(opts?: RunsReadOptions): Promise<Db>;
+  /** Where `import` writes: the file itself, or a staging file whose sessions are then copied into the store. */
+  importTarget(): Promise<ImportTarget>;
   close(): Promise<void>;
 }
 

@@ -43,6 +43,14 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
     identity: (id) => Promise.resolve().then(() => (hasSessions() ? sessionIdentity(db, id) : null)),
     registry: () => Promise.resolve().then(() => ({ models: listModels(db), decisions: listDecisions(db) })),
     runs: () => Promise.resolve(db),
+    importTarget: () =>
+      Promise.resolve({
+        db,
+        staged: false,
+        store: (id: number) => Promise.resolve(id),
+        storedId: (id: number) => id,
+        dispose: () => {},
+      }),
     close: () =>
       Promise.resolve().then(() => {
         db.close();

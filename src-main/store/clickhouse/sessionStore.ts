@@ -8,6 +8,7 @@ import { pruneClickHouse } from './prune.ts';
 import { readSession } from './reader.ts';
 import type { Db } from '../db.ts';
 import { storeIdentity } from './featureStore.ts';
+import { openImportStaging } from './importStaging.ts';
 import { listDecisionsIn, listModelsIn } from './modelStore.ts';
 import { openRunsCopy } from './runStore.ts';
 import { saveUnsavedRuns } from './unsavedRuns.ts';
@@ -49,6 +50,16 @@ export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
       const db = await openRunsCopy(store, opts);
       copies.push(db);
       return db;
+    },
+    importTarget: async () => {
+      const staging = await openImportStaging(store);
+      return {
+        db: staging.db,
+        staged: true,
+        store: (id) => staging.copy(id),
+        storedId: (id) => staging.clickhouseId(id),
+        dispose: () => staging.dispose(),
+      };
     },
     close: async () => {
       for (const db of copies.splice(0)) db.close();
