@@ -23,16 +23,9 @@ import { whyNoTrades } from '../../src-shared/noTrades.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
 import { datasetParamsFromConfig } from '../model/featureCache.ts';
-import * as chCatalogue from '../store/clickhouse/catalogue.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { readSessionPages } from '../store/clickhouse/reader.ts';
-import { storeIdentity } from '../store/clickhouse/featureStore.ts';
-import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
-import { copyForTraining, type TrainingCopy } from '../store/clickhouse/trainingCopy.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import type { ReadOptions as ReadRange } from '../store/sessionReader.ts';
-import { DbError, openDb, type Db } from '../store/db.ts';
-import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
+import type { Db } from '../store/db.ts';
+import { openSessionStore, type BacktestTarget } from '../store/sessionStore.ts';
+import type { SessionInfo } from '../store/sessions.ts';
 import { describeExecution } from '../engine/describeExecution.ts';
 import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
@@ -304,43 +297,42 @@ export async function run(argv: string[]): Promise<number> {
     if (err) throw new UsageError(`--walk-forward: ${err}`);
     if (args.str('out') === 'true') throw new UsageError('--out needs a directory');
   }
-  // A ClickHouse store: the session is replayed from it, the runs are recorded in an in-memory database and then
-  // saved into the store whole (runStore.ts). --walk-forward's window models learn from the session's rows, read from
-  // the store's feature cache or built straight from the store (and stored there; trainingCopy.ts): its trainer
-  // workers get them beside a temporary file of the session's record, which also records the runs until they are
-  // saved. No raw data is copied to this machine.
-  const clickhouse = isClickHouseUrl(dbFile);
-  if (!clickhouse && !fs.existsSync(dbFile)) throw new DbError(`no database at ${dbFile}`, dbFile);
-  const ch = clickhouse ? await openClickHouse(dbFile, { mustExist: true }) : null;
-  let copy: TrainingCopy | null = null;
-  if (ch && walkForward) {
-    const id =
-      args.str('session') !== undefined ? args.num('session') : (await chCatalogue.latestSession(ch))?.id;
-    if (id !== undefined && (await chCatalogue.getSession(ch, id)))
-      copy = await copyForTraining(
-        ch,
-        [id],
-        { ...datasetParamsFromConfig(config), store: true },
-        {
-          onStep: (st) => {
-            if ('fromCache' in st)
-              console.log(`session ${st.sessionId}: features from ${ch.name}'s feature cache`);
-            else if ('building' in st && st.done)
-              console.log(
-                `session ${st.sessionId}: features built from ${ch.name} (${st.events} events read)`,
-              );
-          },
-        },
-      ).catch((e: unknown) => ch.close().then(() => Promise.reject(e)));
-  }
-  const db = openDb(copy ? copy.file : ch ? ':memory:' : dbFile);
+  // The store (an SQLite file or ClickHouse) names the session; its backtest target says where the runs are recorded
+  // (the file itself; for ClickHouse an in-memory database, or for --walk-forward a temporary file of the session's
+  // record beside its rows from the store's feature cache, saved into the store at the end) and how the session is
+  // read. No raw data is copied to this machine.
+  const store = await openSessionStore(dbFile);
   const record = !args.bool('no-record');
-  /** Saves the runs recorded in memory into the ClickHouse store; their ids there replace the report's. */
-  const saveToClickHouse = async (report?: BacktestReport) => {
-    if (!ch || !record) return;
-    const ids = await saveRuns(ch, db);
+  let target: BacktestTarget;
+  let s: SessionInfo;
+  try {
+    const sessionId = args.str('session') !== undefined ? args.num('session') : (await store.latest())?.id;
+    if (sessionId === undefined)
+      throw new UsageError(`no session in ${store.name}: collect one first (l2desk collect)`);
+    const found = await store.get(sessionId);
+    if (!found) throw new UsageError(`no session ${sessionId} in ${store.name}`);
+    s = found;
+    target = await store.backtestTarget(s, {
+      record,
+      features: walkForward ? { ...datasetParamsFromConfig(config), store: true } : undefined,
+      onStep: (st, name) => {
+        if ('fromCache' in st) console.log(`session ${st.sessionId}: features from ${name}'s feature cache`);
+        else if ('building' in st && st.done)
+          console.log(`session ${st.sessionId}: features built from ${name} (${st.events} events read)`);
+      },
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const db = target.db;
+  const sessionId = s.id;
+  const data = target.data;
+  /** Saves the runs into the store when they were recorded elsewhere; their ids there replace the report's. */
+  const saveToStore = async (report?: BacktestReport) => {
+    const ids = await target.save();
     if (report) for (const r of report.rows) if (r.run_id !== null) r.run_id = ids.get(r.run_id) ?? r.run_id;
-    if (ids.size > 0) console.log(`runs ${[...ids.values()].join(', ')} stored in ${ch.name}`);
+    if (ids.size > 0) console.log(`runs ${[...ids.values()].join(', ')} stored in ${store.name}`);
   };
   // Ctrl-C stops the replay (or the walk-forward training) at its next yield; the passes already done stay stored and
   // the one cut short is marked cancelled, never left looking unfinished.
@@ -357,14 +349,6 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const latest = ch ? (await chCatalogue.latestSession(ch))?.id : latestSession(db)?.id;
-    const sessionId = args.str('session') !== undefined ? args.num('session') : latest;
-    if (sessionId === undefined)
-      throw new UsageError(`no session in ${dbFile}: collect one first (l2desk collect)`);
-    const s = ch ? await chCatalogue.getSession(ch, sessionId) : getSession(db, sessionId);
-    if (!s) throw new UsageError(`no session ${sessionId} in ${dbFile}`);
-    const data = ch ? { session: s, pages: (r: ReadRange) => readSessionPages(ch, s.id, r) } : undefined;
-    if (ch && record) await standInSessions(ch, db, [s.id]);
     const execution = `execution: ${describeExecution(
       engineOptionsFromConfig(config, { symbol: s.symbol, category: s.category, tickSize: s.tickSize }),
     )}`;
@@ -373,7 +357,10 @@ export async function run(argv: string[]): Promise<number> {
       // Beside an SQLite --db; in the working directory for a ClickHouse store.
       const outDir = path.resolve(
         args.str('out') ??
-          path.join(ch ? '.' : path.dirname(path.resolve(dbFile)), `walkforward-${s.id}-${stamp}`),
+          path.join(
+            store.kind === 'sqlite' ? path.dirname(path.resolve(dbFile)) : '.',
+            `walkforward-${s.id}-${stamp}`,
+          ),
       );
       console.log(
         `backtest --walk-forward: session ${s.id} ${s.symbol} (${s.messages} messages), train window ${formatDuration(trainWindowMs)}, ` +
@@ -382,8 +369,8 @@ export async function run(argv: string[]): Promise<number> {
       console.log(execution);
       const { report } = await runWalkForward({
         db,
-        dbFile: copy ? copy.file : dbFile,
-        storeFeatures: copy?.storeFeatures,
+        dbFile: target.file,
+        storeFeatures: target.storeFeatures,
         data,
         sessionId,
         config,
@@ -403,7 +390,7 @@ export async function run(argv: string[]): Promise<number> {
           ),
         onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
-      await saveToClickHouse(report);
+      await saveToStore(report);
       if (report.walk_forward)
         for (const line of formatWalkForwardTable(report.walk_forward)) console.log(line);
       console.log(inSampleLine(report.in_sample, true));
@@ -423,7 +410,7 @@ export async function run(argv: string[]): Promise<number> {
         sessionId,
         data,
         // The session's record alone says too little to recognise the model's own training data on another clock.
-        identity: ch && predictor.meta.training.data?.length ? await storeIdentity(ch, s) : undefined,
+        identity: data && predictor.meta.training.data?.length ? await store.identity(s.id) : undefined,
         config,
         model: new PredictorModel(predictor),
         modelPath,
@@ -433,7 +420,7 @@ export async function run(argv: string[]): Promise<number> {
         training: predictor.meta.training,
         onProgress: (_i, _n, row) => console.log(formatRow(row) + noTradesLine(db, s, row)),
       });
-      await saveToClickHouse(report);
+      await saveToStore(report);
       console.log(inSampleLine(report.in_sample, false));
       console.log(sharpeBasisLine(report));
       console.log(report.final_equity_basis);
@@ -444,7 +431,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     if (!abort.signal.aborted) throw e;
     if (record) endUnfinishedRuns(db, true);
-    await saveToClickHouse();
+    await saveToStore();
     console.error(
       `backtest interrupted${record ? ': the passes that finished are stored, the one cut short is marked cancelled' : ''}`,
     );
@@ -452,9 +439,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    db.close();
-    copy?.dispose();
-    await ch?.close();
+    target.dispose();
+    await store.close();
   }
   return 0;
 }

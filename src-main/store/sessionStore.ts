@@ -3,7 +3,10 @@
 // db check / quality / prune, export) work through it and never branch on the backend. Recording goes through
 // SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read
 // a store through trainingData.ts.
+import type { StoredSessionData } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
+import type { StoreFeatures } from '../model/trainPipeline.ts';
+import type { CopyStep, StoreRowsParams } from './clickhouse/trainingCopy.ts';
 import type { DataIdentity } from '../model/dataIdentity.ts';
 import type { ModelDecision, ModelRecord } from '../model/modelRegistry.ts';
 import type { Db } from './db.ts';
@@ -63,6 +66,34 @@ export interface ImportTarget {
   dispose(): void;
 }
 
+export interface BacktestTargetOptions {
+  /** The runs are recorded (and saved into the store at the end when it is not the database recorded in). */
+  record: boolean;
+  /**
+   * Walk-forward: the session's dataset rows for the window models, which a ClickHouse store serves from its feature
+   * cache or builds from its data (storing them there when `store` is set); an SQLite file's trainers read the file.
+   */
+  features?: StoreRowsParams;
+  /** Called as a ClickHouse store's rows are read or built (with the store's name, for messages). */
+  onStep?: (step: CopyStep, storeName: string) => void;
+}
+
+/** Where a backtest of one session records its runs and reads its data. */
+export interface BacktestTarget {
+  /** The SQLite database the engine records runs in: the file itself, or an in-memory or temporary one. */
+  readonly db: Db;
+  /** Its path (walk-forward's trainer workers open it). */
+  readonly file: string;
+  /** The session read from the store a page at a time, when db does not hold it. */
+  readonly data?: StoredSessionData;
+  /** The session's rows when they come from the store (walk-forward over ClickHouse). */
+  readonly storeFeatures?: StoreFeatures;
+  /** Saves the recorded runs into the store when db is not the store: their ids there by recorded id (else empty). */
+  save(): Promise<Map<number, number>>;
+  /** Closes and deletes what was made for the backtest; the store stays open. */
+  dispose(): void;
+}
+
 /** A session's stored events in arrival order: a generator over SQLite, an async one over ClickHouse. */
 export type StoredEvents = Iterable<StoredEvent> | AsyncIterable<StoredEvent>;
 
@@ -98,6 +129,8 @@ export interface SessionStore {
   runs(opts?: RunsReadOptions): Promise<Db>;
   /** Where `import` writes: the file itself, or a staging file whose sessions are then copied into the store. */
   importTarget(): Promise<ImportTarget>;
+  /** Where a backtest of `session` records its runs and reads the session (see BacktestTarget). */
+  backtestTarget(session: SessionInfo, opts: BacktestTargetOptions): Promise<BacktestTarget>;
   close(): Promise<void>;
 }
 

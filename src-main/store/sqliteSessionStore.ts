@@ -51,6 +51,13 @@ export function sqliteSessionStore(db: Db, file: string): SessionStore {
         storedId: (id: number) => id,
         dispose: () => {},
       }),
+    backtestTarget: () =>
+      Promise.resolve({
+        db,
+        file,
+        save: () => Promise.resolve(new Map<number, number>()),
+        dispose: () => {},
+      }),
     close: () =>
       Promise.resolve().then(() => {
         db.close();

@@ -5,12 +5,13 @@ import { getSession, latestSession, listSessions } from './catalogue.ts';
 import { checkClickHouse } from './check.ts';
 import { openClickHouse, type ClickHouseStore } from './connection.ts';
 import { pruneClickHouse } from './prune.ts';
-import { readSession } from './reader.ts';
-import type { Db } from '../db.ts';
+import { readSession, readSessionPages } from './reader.ts';
+import { openDb, type Db } from '../db.ts';
 import { storeIdentity } from './featureStore.ts';
 import { openImportStaging } from './importStaging.ts';
 import { listDecisionsIn, listModelsIn } from './modelStore.ts';
-import { openRunsCopy } from './runStore.ts';
+import { openRunsCopy, saveRuns, standInSessions } from './runStore.ts';
+import { copyForTraining } from './trainingCopy.ts';
 import { saveUnsavedRuns } from './unsavedRuns.ts';
 import { SessionRecorder } from '../sessionRecorder.ts';
 
@@ -59,6 +60,37 @@ export function clickHouseSessionStore(store: ClickHouseStore): SessionStore {
         store: (id) => staging.copy(id),
         storedId: (id) => staging.clickhouseId(id),
         dispose: () => staging.dispose(),
+      };
+    },
+    backtestTarget: async (session, o) => {
+      // The session is replayed from the store; the runs are recorded in memory (or, for walk-forward, in a temporary
+      // file of the session's record that its trainers read beside the session's rows) and saved whole at the end.
+      const copy = o.features
+        ? await copyForTraining(store, [session.id], o.features, {
+            onStep: o.onStep && ((st) => o.onStep?.(st, store.name)),
+          })
+        : null;
+      const file = copy ? copy.file : ':memory:';
+      let db: Db | null = null;
+      try {
+        db = openDb(file);
+        if (o.record) await standInSessions(store, db, [session.id]);
+      } catch (e) {
+        db?.close();
+        copy?.dispose();
+        throw e;
+      }
+      const rec = db;
+      return {
+        db: rec,
+        file,
+        data: { session, pages: (r) => readSessionPages(store, session.id, r) },
+        storeFeatures: copy?.storeFeatures,
+        save: () => (o.record ? saveRuns(store, rec) : Promise.resolve(new Map<number, number>())),
+        dispose: () => {
+          rec.close();
+          copy?.dispose();
+        },
       };
     },
     close: async () => {
