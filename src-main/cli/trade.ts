@@ -16,7 +16,6 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createSource } from '../market/createSource.ts';
 import { awaitSubscribed, HeldSource, type Subscribing } from '../market/heldSource.ts';
-import { ReplaySource } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { FeedHealth } from '../../src-shared/market.ts';
 import { Predictor } from '../model/predictor.ts';
@@ -26,13 +25,12 @@ import { LiveSessionRows } from '../model/liveRows.ts';
 import { datasetParamsFromConfig } from '../model/featureCache.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import { retrainerFromConfig, type Retrainer } from '../model/retrainer.ts';
-import { isClickHouseUrl } from '../store/clickhouse/url.ts';
-import { openDb, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
-import { createSession, getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
+import { createSession } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
-import { openClickHouseTrade, replayFromClickHouse, type ClickHouseTrade } from './tradeClickHouse.ts';
+import { openTradeStore, type TradeStore } from './tradeStore.ts';
 import { seedNote } from '../market/sim/simSeed.ts';
 import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
@@ -140,50 +138,38 @@ export async function run(argv: string[]): Promise<number> {
   let samplingMs: number | undefined;
   let sessionId: number | null = null;
   const dbFile = args.str('db') ?? config.db;
-  // A ClickHouse store: the run is recorded in a working file and saved into it at the end (tradeClickHouse.ts).
-  let chTrade: ClickHouseTrade | null = null;
-  /** A replayed ClickHouse session's dataset rows (live retraining learns from them: its data is not in the file). */
+  // Where the run (and, with live retraining, the traded feed) is recorded and a replayed session read: the SQLite
+  // file itself, or for a ClickHouse store a working file saved into it at the end (tradeStore.ts).
+  let store: TradeStore | null = null;
+  /** A replayed session's dataset rows when live retraining cannot read them from the recording database. */
   let replayRows: StoreFeatures | null = null;
-  const onClickHouse = isClickHouseUrl(dbFile);
+  const log = (l: string) => console.error(l);
   if (config.source === 'replay') {
     if (args.str('db') === undefined)
       throw new UsageError('--source replay needs --db FILE (and --session ID, default the newest)');
-    let s: SessionInfo | undefined;
-    if (onClickHouse) {
-      chTrade = await openClickHouseTrade(dbFile, true, (l) => console.error(l));
-      const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
-      // Live retraining learns from the replayed session: its rows come with it (no raw data copied here).
-      const features =
-        config.retrain.every === null ? undefined : { ...datasetParamsFromConfig(config), store: true };
-      const r = await replayFromClickHouse(chTrade, want, speed ?? 1, features).catch(async (e: unknown) => {
-        await chTrade?.close();
-        throw e;
-      });
-      if (!r) {
-        await chTrade.close();
-        throw new UsageError(
-          want === undefined ? `no session in ${dbFile}` : `no session ${want} in ${dbFile}`,
-        );
-      }
-      db = chTrade.db;
-      s = r.session;
-      source = r.source;
-      replayRows = r.rows;
-    } else {
-      db = openDb(dbFile, { mustExist: true });
-      sessionId =
-        args.str('session') !== undefined ? (args.num('session') as number) : (latestSession(db)?.id ?? null);
-      s = sessionId === null ? undefined : getSession(db, sessionId);
-      if (!s)
-        throw new UsageError(
-          sessionId === null ? `no session in ${dbFile}` : `no session ${sessionId} in ${dbFile}`,
-        );
-      source = new ReplaySource({ db, sessionId: s.id, speed: speed ?? 1 });
+    const ts = await openTradeStore(dbFile, true, log);
+    store = ts;
+    const want = args.str('session') !== undefined ? (args.num('session') as number) : undefined;
+    // Live retraining learns from the replayed session: its rows come with it where the store cannot lend its file.
+    const features =
+      config.retrain.every === null ? undefined : { ...datasetParamsFromConfig(config), store: true };
+    const r = await ts.replay(want, speed ?? 1, features).catch(async (e: unknown) => {
+      await ts.close();
+      throw e;
+    });
+    if (!r) {
+      await ts.close();
+      throw new UsageError(
+        want === undefined ? `no session in ${ts.name}` : `no session ${want} in ${ts.name}`,
+      );
     }
-    sessionId = s.id;
+    db = ts.db;
+    source = r.source;
+    replayRows = r.rows;
+    sessionId = r.session.id;
     // The clock follows the data: the same decisions at any speed, identical to a backtest of the session.
     clock = new ReplayClock();
-    samplingMs = defaultSamplingMs((s.lastRecvTs ?? 0) - (s.firstRecvTs ?? 0));
+    samplingMs = defaultSamplingMs((r.session.lastRecvTs ?? 0) - (r.session.firstRecvTs ?? 0));
   } else {
     source = createSource(config, {
       url: args.str('url'),
@@ -192,17 +178,15 @@ export async function run(argv: string[]): Promise<number> {
     if (source.seed !== undefined) process.stderr.write(`${seedNote(source.seed)}\n`);
     clock = config.source === 'sim' ? new ReplayClock() : new RealClock();
     if (!args.bool('no-record')) {
-      if (onClickHouse) {
-        chTrade = await openClickHouseTrade(dbFile, false, (l) => console.error(l));
-        db = chTrade.db;
-      } else db = openDb(dbFile);
+      store = await openTradeStore(dbFile, false, log);
+      db = store.db;
     }
   }
-  /** Closes the database (saving into a ClickHouse store first, when `saved` is given). */
+  /** Closes the store (saving the run and feed where it keeps them first, when `saved` is given). */
   const closeStore = async (saved?: { runId: number | undefined; feedSession: number | null }) => {
-    if (!chTrade) return db?.close();
-    if (saved) for (const line of await chTrade.finish(saved.runId, saved.feedSession)) console.error(line);
-    await chTrade.close();
+    if (!store) return;
+    if (saved) for (const line of await store.finish(saved.runId, saved.feedSession)) console.error(line);
+    await store.close();
   };
   if (config.retrain.every !== null && !db)
     throw new UsageError(
@@ -340,17 +324,15 @@ export async function run(argv: string[]): Promise<number> {
         liveRows = rows;
         writer = w;
         feedSessionId = feedSession;
-        chTrade?.noteFeed(feedSession);
+        store?.noteFeed(feedSession);
       }
       retrainer = retrainerFromConfig(config, {
         // It reads the feed back (and stores its decisions) where the feed is written: the working file for a
         // ClickHouse store.
-        dbFile: chTrade ? chTrade.file : dbFile,
+        dbFile: store ? store.file : dbFile,
         championPath: modelPath,
         featureSet: FEATURE_SET,
-        outDir: onClickHouse
-          ? path.resolve('retrained')
-          : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
+        outDir: store ? store.modelsDir : path.join(path.dirname(path.resolve(dbFile)), 'retrained'),
         // The simulator restarts its clock per run: only this run's session is on this timeline.
         sessionIds: config.source === 'bybit' || feedSession === null ? undefined : [feedSession],
         liveRows: () => liveRows?.rows() ?? replayRows,
@@ -483,7 +465,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       log(
         `paper trading ${sym} on ${config.source}${sessionId !== null ? ` session ${sessionId}` : ''}, model ${modelPath}, threshold ${options.threshold}, ` +
-          `executor ${options.executor}, latency ${options.latencyMs} ms${sink ? (chTrade ? `, run recorded in ${chTrade.file} until it ends, then saved into ${dbFile}` : `, run ${sink.runId} in ${dbFile}`) : ''}`,
+          `executor ${options.executor}, latency ${options.latencyMs} ms${sink && store ? `, ${store.describeRun(sink.runId)}` : ''}`,
       );
       log(`execution: ${describeExecution(options)}`);
       // A live source's start resolves only once the exchange acknowledged the subscriptions and keeps retrying until
@@ -535,7 +517,7 @@ export async function run(argv: string[]): Promise<number> {
           `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +
           `sharpe ${figureWithNote(m.sharpe, sharpeReason(m), (x) => x.toFixed(2))} ` +
           `(equity every ${formatDuration(m.samplingMs)}) | max drawdown ${(m.maxDrawdown * 100).toFixed(2)}%` +
-          `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink && !chTrade ? ` | run ${sink.runId}` : ''}`,
+          `${cancelledAtEnd ? ` | ${cancelledAtEnd} open order(s) cancelled at the end` : ''}${sink && store?.runIdsFinal ? ` | run ${sink.runId}` : ''}`,
       );
       // Where the P&L went: shortfall against the decision mids (latency drift, spread + book walk), fees.
       console.log(formatCostsLine({ ...m.costs, netPnl: m.netPnl }));

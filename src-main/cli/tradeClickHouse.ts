@@ -7,6 +7,7 @@
 // with `kill -9` leaves its working file in the folder of unsaved runs, and the next `trade` or `runs` on the same
 // store saves it (unsavedRuns.ts).
 import fs from 'node:fs';
+import path from 'node:path';
 import { ReplaySource } from '../market/replay/replaySource.ts';
 import { getSession, latestSession } from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
@@ -19,6 +20,7 @@ import { saveRegistry } from '../store/clickhouse/modelStore.ts';
 import { saveRuns, standInSessions } from '../store/clickhouse/runStore.ts';
 import { openDb, type Db } from '../store/db.ts';
 import type { SessionInfo } from '../store/sessions.ts';
+import type { TradeStore } from './tradeStore.ts';
 import { markFeed, markSaved, newWorkingFile, saveUnsavedRuns } from '../store/clickhouse/unsavedRuns.ts';
 
 export interface ClickHouseTrade {
@@ -133,5 +135,27 @@ export async function replayFromClickHouse(
       data: { session, pages: (r) => readSessionPages(t.store, session.id, r) },
     }),
     session,
+  };
+}
+
+/** The TradeStore of a ClickHouse store (tradeStore.ts): a working file, saved into the store when the run ends. */
+export async function clickHouseTradeStore(
+  url: string,
+  mustExist: boolean,
+  log: (line: string) => void,
+): Promise<TradeStore> {
+  const t = await openClickHouseTrade(url, mustExist, log);
+  return {
+    name: t.store.name,
+    db: t.db,
+    file: t.file,
+    // The store is not a folder: models go to the working directory.
+    modelsDir: path.resolve('retrained'),
+    runIdsFinal: false,
+    describeRun: () => `run recorded in ${t.file} until it ends, then saved into ${t.store.name}`,
+    replay: (sessionId, speed, features) => replayFromClickHouse(t, sessionId, speed, features),
+    noteFeed: (id) => t.noteFeed(id),
+    finish: (runId, feedSession) => t.finish(runId, feedSession),
+    close: () => t.close(),
   };
 }
