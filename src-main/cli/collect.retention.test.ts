@@ -6,12 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../store/clickhouse/catalogue.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
-import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { retentionIntervalMs } from '../store/retentionSchedule.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
+import { writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
 import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
@@ -89,22 +87,13 @@ describe('collect prunes as it records (store.retention_days)', () => {
       const url = server!.url('retention');
       const DAY = 86_400_000;
       const t0 = Date.now() - 2 * DAY - 3_600_000;
-      const store = await openClickHouse(url);
-      try {
-        const sid = await createSession(store, {
-          source: 'bybit',
-          symbol: 'BTCUSDT',
-          category: 'linear',
-          depth: 50,
-          tickSize: '0.1',
-          startedAt: t0,
-        });
-        const w = ClickHouseSessionWriter.forNewSession(store, sid, 'BTCUSDT');
-        for (let i = 0; i < 100; i++) {
+      await writeClickHouseSession(
+        url,
+        Array.from({ length: 100 }, (_, i) => {
           const t = t0 + i * 1000;
-          w.writeMessage({
-            kind: 'book',
-            type: i === 0 ? 'snapshot' : 'delta',
+          return {
+            kind: 'book' as const,
+            type: i === 0 ? ('snapshot' as const) : ('delta' as const),
             symbol: 'BTCUSDT',
             depth: 50,
             ts: t,
@@ -112,14 +101,11 @@ describe('collect prunes as it records (store.retention_days)', () => {
             recvTs: t,
             u: i + 1,
             seq: i + 1,
-            bids: [[100, 1 + (i % 3)]],
-            asks: [[100.1, 1]],
-          });
-        }
-        await w.close(t0 + 100_000);
-      } finally {
-        await store.close();
-      }
+            bids: [[100, 1 + (i % 3)] as [number, number]],
+            asks: [[100.1, 1] as [number, number]],
+          };
+        }),
+      );
       const r = await l2desk(
         'collect',
         '--source',

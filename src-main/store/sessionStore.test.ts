@@ -10,9 +10,8 @@ import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { bookAt } from '../cli/book.ts';
-import { createSession } from './clickhouse/catalogue.ts';
 import { openClickHouse } from './clickhouse/connection.ts';
-import { ClickHouseSessionWriter } from './clickhouse/writer.ts';
+import { writeClickHouseSession } from './testing/clickhouseSession.ts';
 import { l2desk } from '../cli/testing/runCli.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
@@ -251,22 +250,7 @@ describe.skipIf(skip !== null)(
           ],
         });
       }
-      const raw = await openClickHouse(url);
-      try {
-        const sid = await createSession(raw, {
-          source: 'bybit',
-          symbol: 'BTCUSDT',
-          category: 'linear',
-          depth: 50,
-          tickSize: '0.1',
-          startedAt: msgs[0].recvTs,
-        });
-        const w = ClickHouseSessionWriter.forNewSession(raw, sid, 'BTCUSDT');
-        for (const m of msgs) w.writeMessage(m);
-        await w.close(now);
-      } finally {
-        await raw.close();
-      }
+      await writeClickHouseSession(url, msgs);
     }
 
     async function mutationsIn(url: string, database: string): Promise<number> {
