@@ -10,6 +10,8 @@ import { retentionIntervalMs } from '../store/retentionSchedule.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
 import { writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { openDb } from '../store/db.ts';
 import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
@@ -131,4 +133,39 @@ describe('collect prunes as it records (store.retention_days)', () => {
     },
     60_000,
   );
+});
+
+describe('collect when its retention cannot prune', () => {
+  it('warns, and records all the same', async () => {
+    // An old session spanning the cutoff with a damaged book row in the part the prune must fold: the prune fails.
+    const file = path.join(dir, 'damaged.db');
+    const db = openDb(file);
+    const { sessionId } = writeSimSession(db, {
+      seed: 3,
+      durationMs: 120_000,
+      startMs: Date.now() - 86_400_000 - 60_000,
+    });
+    const victim = db
+      .prepare('SELECT id FROM l2_updates WHERE session_id = ? ORDER BY id LIMIT 1 OFFSET 100')
+      .pluck()
+      .get(sessionId) as number;
+    db.prepare("UPDATE l2_updates SET levels = 'not a book' WHERE id = ?").run(victim);
+    db.close();
+    const r = await l2desk(
+      'collect',
+      '--source',
+      'sim',
+      '--speed',
+      'max',
+      '--duration',
+      '10s',
+      '--db',
+      file,
+      '--set',
+      'store.retention_days=1',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/warning: retention: the prune failed \(.+\); it is tried again later/);
+    expect(r.out).toMatch(/^session 2: sim BTCUSDT/m);
+  }, 60_000);
 });

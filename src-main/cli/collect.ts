@@ -121,14 +121,15 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
     await retention?.stop();
     await store.close();
   };
-  if (days > 0) {
-    try {
-      reportPrune(await store.prune({ days, now: Date.now(), wholeDays: true }));
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-  }
+  // A prune that fails (the database locked, a ClickHouse login without the right to drop partitions) costs a warning,
+  // never the recording: it is tried again at the next turn.
+  if (days > 0)
+    await store.prune({ days, now: Date.now(), wholeDays: true }).then(reportPrune, (e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      process.stderr.write(
+        `warning: ${safeText(`retention: the prune failed (${why}); it is tried again later`)}\n`,
+      );
+    });
   const sourceOpts = { url: args.str('url'), durationMs: isSim ? durationMs : undefined };
   const raw: MarketSource[] = multi
     ? createBybitSources(config, symbols, sourceOpts)
