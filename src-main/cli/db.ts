@@ -12,8 +12,10 @@ import { Args, UsageError } from './args.ts';
 export const summary = 'database maintenance: `db check`, `db prune`, `db quality`';
 
 const USAGE = `usage: l2desk db check [--db FILE|clickhouse://HOST:PORT/DATABASE] [--json]
-       l2desk db prune [--db FILE|clickhouse://HOST:PORT/DATABASE] [--days N]     (default: store.retention_days)
+       l2desk db prune [--db FILE|clickhouse://HOST:PORT/DATABASE] [--days N] [--whole-days]   (default: store.retention_days)
        l2desk db quality [--db FILE|clickhouse://HOST:PORT/DATABASE] [--session ID] [--silence 5s] [--json]
+  prune: --whole-days (ClickHouse) drops whole day partitions only and runs no delete mutation (which rewrites the
+  day's data): up to a day more is kept; what a collector does as it records. An SQLite file always cuts exactly.
   quality: replays each session (or --session) and reports silences, feed latency, sequence breaks and the time the
   book was invalid, crossed books, spread, timestamps running backwards, duplicated trades and trades printing
   through the book, implausible values (plausibility.*) and refusals stored while recording; exit code 1 when a
@@ -98,7 +100,7 @@ function printQuality(s: SessionInfo, r: QualityReport): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = Args.of(argv, ['json', 'help']);
+  const args = Args.of(argv, ['json', 'help', 'whole-days']);
   const sub = args.positionals[0];
   if (args.bool('help') || !sub) {
     console.log(USAGE);
@@ -134,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   if (sub === 'prune') {
-    args.rejectUnknown(['db', 'days', 'config', 'help']);
+    args.rejectUnknown(['db', 'days', 'whole-days', 'config', 'help']);
     const days = args.num('days') ?? config.store.retention_days;
     if (!(days >= 0)) throw new UsageError('--days must be a non-negative number');
     if (days === 0) {
@@ -143,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const store = await openSessionStore(file);
     try {
-      const r = await store.prune({ days, now: Date.now() });
+      const r = await store.prune({ days, now: Date.now(), wholeDays: args.bool('whole-days') });
       console.log(
         `pruned raw data received before ${iso(r.cutoff)}: ${r.l2Deleted} L2 updates, ${r.tradesDeleted} trades ` +
           `from ${r.sessionsTouched.length} session(s) in ${store.name}${r.space ? `; ${r.space}` : ''}` +

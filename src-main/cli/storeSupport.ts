@@ -35,7 +35,7 @@ export function dbArgument(argv: readonly string[]): string | undefined {
   return db;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'help', 'quiet', 'force', 'no-record']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'quiet', 'force', 'no-record', 'whole-days']);
 
 /** The first argument that is neither a flag nor a flag's value (a subcommand such as `db check`). */
 function firstPositional(argv: readonly string[]): string | undefined {
