@@ -1,8 +1,9 @@
 // The store of recorded market data behind one interface, whatever holds it: an SQLite file or a ClickHouse database
-// (`clickhouse://[USER@]HOST:PORT/DATABASE`). The commands that record, read, check and prune sessions (collect, book,
-// db check / quality / prune, export) work through it and never branch on the backend. Recording goes through
-// SessionRecorder (its SQLite and ClickHouse writers share one set of calls); training, predictions and diagnose read
-// a store through trainingData.ts.
+// (`clickhouse://[USER@]HOST:PORT/DATABASE`): its sessions (record, read, check, prune), where imports and backtests
+// write, its runs and its model registry. collect, import, book, db check / quality / prune, export, backtest, runs
+// and models work through it and never branch on the backend. Recording goes through SessionRecorder (its SQLite and
+// ClickHouse writers share one set of calls); training, predictions and diagnose read a store through trainingData.ts,
+// trade through cli/tradeStore.ts, the app through app/appStore.ts.
 import type { StoredSessionData } from '../market/replay/replaySource.ts';
 import type { MarketSource } from '../market/source.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';

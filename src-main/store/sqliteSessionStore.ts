@@ -1,5 +1,6 @@
-// The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check and retention of this
-// folder, behind the store interface the commands share with ClickHouse.
+// The SessionStore of an SQLite file (sessionStore.ts): the synchronous catalogue, reader, check, retention and
+// recorder of this folder; imports, backtests, runs and the model registry use the file itself. Behind the store
+// interface the commands share with ClickHouse.
 import { sessionIdentity } from '../model/dataIdentity.ts';
 import { listDecisions, listModels } from '../model/modelRegistry.ts';
 import { openDb, type Db } from './db.ts';

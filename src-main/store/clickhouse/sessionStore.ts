@@ -1,5 +1,6 @@
-// The SessionStore of a ClickHouse database (../sessionStore.ts): its catalogue, arrival-order reader, check and
-// retention, behind the store interface the commands share with SQLite files.
+// The SessionStore of a ClickHouse database (../sessionStore.ts): its catalogue, arrival-order reader, check,
+// retention and recorder, and the SQLite databases the engine, the importer and the runs reader work on (in memory
+// or temporary, saved into the store), behind the store interface the commands share with SQLite files.
 import type { OpenSessionStoreOptions, SessionStore } from '../sessionStore.ts';
 import { getSession, latestSession, listSessions } from './catalogue.ts';
 import { checkClickHouse } from './check.ts';
