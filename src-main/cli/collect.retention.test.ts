@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionIntervalMs } from '../store/retentionSchedule.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
-import { writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
+import { steadyBooks, writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { openDb } from '../store/db.ts';
 import { l2desk } from './testing/runCli.ts';
@@ -89,25 +89,7 @@ describe('collect prunes as it records (store.retention_days)', () => {
       const url = server!.url('retention');
       const DAY = 86_400_000;
       const t0 = Date.now() - 2 * DAY - 3_600_000;
-      await writeClickHouseSession(
-        url,
-        Array.from({ length: 100 }, (_, i) => {
-          const t = t0 + i * 1000;
-          return {
-            kind: 'book' as const,
-            type: i === 0 ? ('snapshot' as const) : ('delta' as const),
-            symbol: 'BTCUSDT',
-            depth: 50,
-            ts: t,
-            cts: t,
-            recvTs: t,
-            u: i + 1,
-            seq: i + 1,
-            bids: [[100, 1 + (i % 3)] as [number, number]],
-            asks: [[100.1, 1] as [number, number]],
-          };
-        }),
-      );
+      await writeClickHouseSession(url, steadyBooks(t0, 100, 1000));
       const r = await l2desk(
         'collect',
         '--source',

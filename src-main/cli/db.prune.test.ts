@@ -3,37 +3,15 @@
 // its book at its first message of the day kept. Without the flag the same prune cuts at the exact time, through a
 // mutation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MarketMessage } from '../../src-shared/market.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
-import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { eachEvent, openSessionStore } from '../store/sessionStore.ts';
-import { writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
+import { mutationCount, steadyBooks, writeClickHouseSession } from '../store/testing/clickhouseSession.ts';
 import { l2desk } from './testing/runCli.ts';
 
 const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
 
 const DAY = 86_400_000;
-
-/** Three days to now, a book message a minute (one snapshot first). */
-function threeDays(now: number): MarketMessage[] {
-  const out: MarketMessage[] = [];
-  for (let i = 0, t = now - 3 * DAY; t < now; i++, t += 60_000)
-    out.push({
-      kind: 'book',
-      type: i === 0 ? 'snapshot' : 'delta',
-      symbol: 'BTCUSDT',
-      depth: 50,
-      ts: t,
-      cts: t,
-      recvTs: t,
-      u: i + 1,
-      seq: i + 1,
-      bids: [[100, 1 + (i % 4)]],
-      asks: [[100.1, 1 + (i % 3)]],
-    });
-  return out;
-}
 
 describe.skipIf(skip !== null)('db prune --whole-days (real clickhouse-server)', () => {
   let server: TestServer;
@@ -43,19 +21,6 @@ describe.skipIf(skip !== null)('db prune --whole-days (real clickhouse-server)',
   afterAll(async () => {
     await server?.stop();
   }, 30_000);
-
-  async function mutations(url: string): Promise<number> {
-    const c = await openClickHouse(url, { mustExist: true });
-    try {
-      const r = await c.client.query({
-        query: `SELECT count() AS n FROM system.mutations WHERE database = '${c.url.database}'`,
-        format: 'JSONEachRow',
-      });
-      return Number(((await r.json()) as { n: string }[])[0].n);
-    } finally {
-      await c.close();
-    }
-  }
 
   async function firstEvent(url: string): Promise<string> {
     const store = await openSessionStore(url);
@@ -78,7 +43,8 @@ describe.skipIf(skip !== null)('db prune --whole-days (real clickhouse-server)',
       ['exact', []],
     ] as const) {
       const url = server.url(name);
-      await writeClickHouseSession(url, threeDays(now));
+      // Three days to now, a book message a minute.
+      await writeClickHouseSession(url, steadyBooks(now - 3 * DAY, 3 * 24 * 60, 60_000));
       const r = await l2desk('db', 'prune', '--db', url, '--days', '1', ...flags);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/1 session\(s\) spanning the cutoff now start at a snapshot of their book there/);
@@ -86,12 +52,12 @@ describe.skipIf(skip !== null)('db prune --whole-days (real clickhouse-server)',
       expect(type).toBe('snapshot');
       if (name === 'whole') {
         expect(r.out).toMatch(/\d+ day partition\(s\) dropped whole/);
-        expect(await mutations(url)).toBe(0);
+        expect(await mutationCount(url)).toBe(0);
         // The first message of the server's day holding now - 1 day: at or after that day's start.
         expect(Number(at)).toBeLessThanOrEqual(now - DAY);
         expect(Number(at)).toBeGreaterThan(now - 2 * DAY);
       } else {
-        expect(await mutations(url)).toBeGreaterThan(0);
+        expect(await mutationCount(url)).toBeGreaterThan(0);
         // The last book message before the command's now - 1 day (they come a minute apart).
         expect(Number(at)).toBeLessThanOrEqual(now - DAY + 10_000);
         expect(Number(at)).toBeGreaterThanOrEqual(now - DAY - 60_000);

@@ -10,8 +10,7 @@ import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import { SequencedBook } from '../book/sequencedBook.ts';
 import { TickScale } from '../book/tickScale.ts';
 import { bookAt } from '../cli/book.ts';
-import { openClickHouse } from './clickhouse/connection.ts';
-import { writeClickHouseSession } from './testing/clickhouseSession.ts';
+import { mutationCount, writeClickHouseSession } from './testing/clickhouseSession.ts';
 import { l2desk } from '../cli/testing/runCli.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
@@ -253,19 +252,6 @@ describe.skipIf(skip !== null)(
       await writeClickHouseSession(url, msgs);
     }
 
-    async function mutationsIn(url: string, database: string): Promise<number> {
-      const c = await openClickHouse(url, { mustExist: true });
-      try {
-        const r = await c.client.query({
-          query: `SELECT count() AS n FROM system.mutations WHERE database = '${database}'`,
-          format: 'JSONEachRow',
-        });
-        return Number(((await r.json()) as { n: string }[])[0].n);
-      } finally {
-        await c.close();
-      }
-    }
-
     it('whole days on ClickHouse (a collector pruning as it records): partitions dropped, no mutation, same books', async () => {
       const now = Date.now();
       const url = server.url('whole_days');
@@ -275,7 +261,7 @@ describe.skipIf(skip !== null)(
         const before = await events(cs, 1);
         const r = await cs.prune({ days: 1, now, wholeDays: true });
         expect(r.checkpoints).toBe(1);
-        expect(await mutationsIn(url, 'whole_days')).toBe(0);
+        expect(await mutationCount(url)).toBe(0);
         expect(r.space).toMatch(/^([4-9]|\d\d+) day partition\(s\) dropped whole$/);
         // The cutoff is the start of the server's day holding now - 1 day; the session now starts at its first book
         // message of that day, as a snapshot of the whole book there, and what follows is untouched.
@@ -310,7 +296,7 @@ describe.skipIf(skip !== null)(
         const before = [await events(cs, 1), await events(cs, 2)];
         const r = await cs.prune({ days: 1, now, wholeDays: true });
         expect([r.checkpoints, r.l2Deleted, r.tradesDeleted]).toEqual([0, 0, 0]);
-        expect(await mutationsIn(url, 'whole_days_held')).toBe(0);
+        expect(await mutationCount(url)).toBe(0);
         expect([await events(cs, 1), await events(cs, 2)]).toEqual(before);
       } finally {
         await cs.close();

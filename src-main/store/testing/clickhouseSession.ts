@@ -25,3 +25,40 @@ export async function writeClickHouseSession(url: string, msgs: readonly MarketM
     await store.close();
   }
 }
+
+/**
+ * `n` BTCUSDT book messages `stepMs` apart from `from`, a snapshot first, then consecutive deltas moving the sizes of
+ * one bid and one ask level: a valid, never crossed book at every message.
+ */
+export function steadyBooks(from: number, n: number, stepMs: number): MarketMessage[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = from + i * stepMs;
+    return {
+      kind: 'book',
+      type: i === 0 ? 'snapshot' : 'delta',
+      symbol: 'BTCUSDT',
+      depth: 50,
+      ts: t,
+      cts: t,
+      recvTs: t,
+      u: i + 1,
+      seq: i + 1,
+      bids: [[100, 1 + (i % 4)]],
+      asks: [[100.1, 1 + (i % 3)]],
+    };
+  });
+}
+
+/** Delete (and update) mutations the ClickHouse server has run or is running in the store's database. */
+export async function mutationCount(url: string): Promise<number> {
+  const store = await openClickHouse(url, { mustExist: true });
+  try {
+    const r = await store.client.query({
+      query: `SELECT count() AS n FROM system.mutations WHERE database = '${store.url.database}'`,
+      format: 'JSONEachRow',
+    });
+    return Number(((await r.json()) as { n: string }[])[0].n);
+  } finally {
+    await store.close();
+  }
+}
