@@ -8,9 +8,9 @@ import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { createBybitSources, createSource } from '../market/createSource.ts';
 import type { MarketSource } from '../market/source.ts';
 import { awaitSubscribed, HeldSource } from '../market/heldSource.ts';
-import { scheduleRetention } from '../store/retentionSchedule.ts';
+import { prunedText, pruneFailedText, scheduleRetention } from '../store/retentionSchedule.ts';
 import type { SessionRecorder } from '../store/sessionRecorder.ts';
-import type { SessionStore, StorePruneResult } from '../store/sessionStore.ts';
+import type { SessionStore } from '../store/sessionStore.ts';
 import type { Collector } from './ports.ts';
 
 /** `store`: the app's store, which the app closes (the collector never does). */
@@ -69,18 +69,15 @@ export function makeCollector(config: Config, store: SessionStore): Collector {
     for (const h of held ?? []) h.release(); // the recorders listen now: what arrived while subscribing goes to them
     for (const r of recs) r.start().catch(() => {});
     const days = cfg.store.retention_days;
-    const said = (r: StorePruneResult) => {
-      if (r.l2Deleted + r.tradesDeleted > 0)
-        onNotice(
-          `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${days} days`,
-        );
-    };
     const retention =
       days > 0
         ? scheduleRetention(store, {
             days,
-            onPruned: said,
-            onError: (e) => onError(`retention: the prune failed (${e.message}); it is tried again later`),
+            onPruned: (r) => {
+              const said = prunedText(r, days);
+              if (said) onNotice(said);
+            },
+            onError: (e) => onError(pruneFailedText(e)),
           })
         : null;
     void retention?.runNow();

@@ -409,8 +409,9 @@ export async function run(argv: string[]): Promise<number> {
         db,
         sessionId,
         data,
-        // The session's record alone says too little to recognise the model's own training data on another clock.
-        identity: data && predictor.meta.training.data?.length ? await store.identity(s.id) : undefined,
+        // What the session is, from the store (over ClickHouse `db` holds only its record): the in-sample check
+        // recognises the model's own training data on another clock by it.
+        identity: predictor.meta.training.data?.length ? await store.identity(s.id) : undefined,
         config,
         model: new PredictorModel(predictor),
         modelPath,

@@ -9,9 +9,9 @@ import type { SubscriptionRefusedError } from '../market/bybit/subscriptionRefus
 import { createBybitSources, createSource } from '../market/createSource.ts';
 import { awaitSubscribed, HeldSource, type Subscribing } from '../market/heldSource.ts';
 import type { MarketSource } from '../market/source.ts';
-import { scheduleRetention, type RetentionSchedule } from '../store/retentionSchedule.ts';
+import { prunedText, pruneFailedText, scheduleRetention } from '../store/retentionSchedule.ts';
 import type { RecordResult, RecorderOptions, SessionRecorder } from '../store/sessionRecorder.ts';
-import { openSessionStore, type StorePruneResult } from '../store/sessionStore.ts';
+import { openSessionStore } from '../store/sessionStore.ts';
 import { Args, UsageError } from './args.ts';
 import { safeText } from './safeText.ts';
 import { CLEAR_LINE, writeControl } from './terminalGuard.ts';
@@ -109,27 +109,29 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   // Retention runs where data arrives, at the start and then as the recording goes, so a long-lived collector keeps
   // the store bounded without a cron job.
   const days = config.store.retention_days;
-  const reportPrune = (r: StorePruneResult) => {
-    if (r.l2Deleted + r.tradesDeleted === 0 || quiet) return;
-    clearLine();
-    process.stderr.write(
-      `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${days} days\n`,
-    );
-  };
-  let retention: RetentionSchedule | null = null;
+  // One prune at the start, before anything is recorded, then one per interval. A prune that fails (the database
+  // locked, a ClickHouse login without the right to drop partitions) costs a warning, never the recording.
+  const retention =
+    days > 0
+      ? scheduleRetention(store, {
+          days,
+          onPruned: (r) => {
+            const said = prunedText(r, days);
+            if (!said || quiet) return;
+            clearLine();
+            process.stderr.write(`${said}\n`);
+          },
+          onError: (e) => {
+            clearLine();
+            process.stderr.write(`warning: ${safeText(pruneFailedText(e))}\n`);
+          },
+        })
+      : null;
   const closeStores = async () => {
     await retention?.stop();
     await store.close();
   };
-  // A prune that fails (the database locked, a ClickHouse login without the right to drop partitions) costs a warning,
-  // never the recording: it is tried again at the next turn.
-  if (days > 0)
-    await store.prune({ days, now: Date.now(), wholeDays: true }).then(reportPrune, (e: unknown) => {
-      const why = e instanceof Error ? e.message : String(e);
-      process.stderr.write(
-        `warning: ${safeText(`retention: the prune failed (${why}); it is tried again later`)}\n`,
-      );
-    });
+  await retention?.runNow();
   const sourceOpts = { url: args.str('url'), durationMs: isSim ? durationMs : undefined };
   const raw: MarketSource[] = multi
     ? createBybitSources(config, symbols, sourceOpts)
@@ -264,13 +266,6 @@ export async function run(argv: string[], control: { signal?: AbortSignal } = {}
   for (const s of sources) if (s instanceof HeldSource) s.release();
   // A stop asked while subscribing (or a refusal) applies to the recorders now that they exist.
   if (stopAsked) for (const r of recorders) void r.stop(stopAsked);
-  if (days > 0)
-    retention = scheduleRetention(store, {
-      days,
-      onPruned: reportPrune,
-      onError: (e) =>
-        printWarning(symbols[0], `retention: the prune failed (${e.message}); it is tried again later`),
-    });
 
   const label = symbols.join(',');
   let lastCount = 0;

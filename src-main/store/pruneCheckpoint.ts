@@ -16,6 +16,8 @@ export interface CheckpointPlan {
   /** Row id of the last book row before the cutoff. */
   id: number;
   recvTs: number;
+  /** The tick the book was folded on. */
+  tickSize: string;
   /** That row as a snapshot of the whole book after it. */
   snapshot: BookMessage;
 }
@@ -31,7 +33,7 @@ export class CheckpointFold {
   private last: BookMessage | null = null;
   private broken = false;
 
-  constructor(tickSize: string) {
+  constructor(private readonly tickSize: string) {
     this.sb = new SequencedBook(new TickScale(tickSize));
   }
 
@@ -58,6 +60,7 @@ export class CheckpointFold {
     return {
       id,
       recvTs,
+      tickSize: this.tickSize,
       snapshot: {
         ...m,
         type: 'snapshot',

@@ -37,13 +37,14 @@ const DAY_MS = 86_400_000;
 const FOLD_STEP = 20_000;
 
 /**
- * The checkpoint of session `sid` before `cutoff` (pruneCheckpoint.ts): folds from the last snapshot before it to the
- * last book row before it, in steps. Null when there is nothing between the two, the book is not known there, or
- * the file keeps layout v1 rows (read, never rewritten).
+ * The checkpoint of session `sid` (tick `tick`) before `cutoff` (pruneCheckpoint.ts): folds from the last snapshot
+ * before it to the last book row before it, in steps. Null when there is nothing between the two or the book is not
+ * known there.
  */
 function* checkpointSteps(
   db: Db,
   sid: number,
+  tick: string,
   cutoff: number,
   snapshotId: number,
 ): Generator<void, CheckpointPlan | null> {
@@ -52,10 +53,7 @@ function* checkpointSteps(
       'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND recv_ts < ? ORDER BY recv_ts DESC, id DESC LIMIT 1',
     )
     .get(sid, cutoff) as { id: number; recvTs: number } | undefined;
-  const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sid) as
-    string | undefined;
-  const v2 = db.prepare("SELECT 1 FROM pragma_table_info('l2_updates') WHERE name = 'levels'").get();
-  if (!last || last.id <= snapshotId || tick === undefined || !v2) return null;
+  if (!last || last.id <= snapshotId) return null;
   const fold = new CheckpointFold(tick);
   let n = 0;
   for (const ev of readSession(db, sid, { fromId: snapshotId, toId: last.id, reuseLevels: false })) {
@@ -128,6 +126,10 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
   const rewrite = db.prepare(
     'UPDATE l2_updates SET is_snapshot = 1, levels = ? WHERE id = ? AND session_id = ?',
   );
+  const tickOf = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck();
+  // A file still in layout v1 is read, never rewritten: it keeps the older rule (no checkpoint).
+  const v2 =
+    db.prepare("SELECT 1 FROM pragma_table_info('l2_updates') WHERE name = 'levels'").get() !== undefined;
   // A cache entry's data key no longer matches a pruned session: nothing would read it again, it would only
   // hold its space until the next training rebuilt it. (A file opened without migrations has no cache.)
   const dropCache =
@@ -149,16 +151,15 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
     let checkpoint: CheckpointPlan | null = null;
     if (hasNewer.get(sid, cutoff) !== undefined) {
       const snap = lastSnapshot.get(sid, cutoff) as { id: number; recvTs: number } | undefined;
-      if (snap) {
-        keepFrom = snap.recvTs;
-        checkpoint = yield* checkpointSteps(db, sid, cutoff, snap.id);
-      }
+      if (snap) keepFrom = snap.recvTs;
+      if (snap && v2)
+        checkpoint = yield* checkpointSteps(db, sid, tickOf.get(sid) as string, cutoff, snap.id);
     }
     let deleted = 0;
     if (checkpoint) {
       const cp = checkpoint;
-      const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sid) as string;
-      const levels = new TickLevelEncoder(tick).encode(cp.snapshot);
+      // Encoded on the tick the fold used (a recorder may refine the session's tick meanwhile: each value names its grid).
+      const levels = new TickLevelEncoder(cp.tickSize).encode(cp.snapshot);
       // The rewrite first, alone: stopped after it, the session still replays as before, from its older snapshot.
       db.transaction(() => rewrite.run(levels, cp.id, sid)).immediate();
       keepFrom = cp.recvTs;

@@ -15,11 +15,19 @@ export function retentionIntervalMs(days: number): number {
 export interface RetentionScheduleOptions {
   /** Days of raw data to keep (> 0). */
   days: number;
-  /** Between prunes (default retentionIntervalMs(days)). */
-  intervalMs?: number;
-  now?: () => number;
   onPruned?: (r: StorePruneResult) => void;
   onError?: (e: Error) => void;
+}
+
+/** What a prune that deleted something says (collect's line, the app's Collect notice); null when it deleted nothing. */
+export function prunedText(r: StorePruneResult, days: number): string | null {
+  if (r.l2Deleted + r.tradesDeleted === 0) return null;
+  return `retention: pruned ${r.l2Deleted} L2 updates and ${r.tradesDeleted} trades older than ${days} days`;
+}
+
+/** What a failed prune says: the cause, and that the recording goes on. */
+export function pruneFailedText(e: unknown): string {
+  return `retention: the prune failed (${e instanceof Error ? e.message : String(e)}); it is tried again later`;
 }
 
 export interface RetentionSchedule {
@@ -30,8 +38,7 @@ export interface RetentionSchedule {
 }
 
 export function scheduleRetention(store: SessionStore, o: RetentionScheduleOptions): RetentionSchedule {
-  const now = o.now ?? Date.now;
-  const interval = o.intervalMs ?? retentionIntervalMs(o.days);
+  const interval = retentionIntervalMs(o.days);
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -39,7 +46,7 @@ export function scheduleRetention(store: SessionStore, o: RetentionScheduleOptio
     running = running.then(async () => {
       if (stopped) return;
       try {
-        o.onPruned?.(await store.prune({ days: o.days, now: now(), wholeDays: true }));
+        o.onPruned?.(await store.prune({ days: o.days, now: Date.now(), wholeDays: true }));
       } catch (e) {
         o.onError?.(e instanceof Error ? e : new Error(String(e)));
       }

@@ -335,11 +335,12 @@ export async function pruneClickHouse(
       for (const d of days)
         await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(d)}` });
       // What is left of the old rows shares its days with rows to keep (left there, for whole days).
+      if (wholeDays) continue;
       const [rest] = await queryJson<{ n: string }>(
         store,
         `SELECT count() AS n FROM ${table} WHERE ${where}`,
       );
-      if (Number(rest.n) > 0 && !wholeDays) {
+      if (Number(rest.n) > 0) {
         await store.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
         await waitForMutations(store, t, opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
       }
