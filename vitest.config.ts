@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './scripts/testSequencer.ts';
 
 // Unit tests sit beside the code; e2e tests drive a real browser and run in their own files.
 export default defineConfig({
@@ -19,5 +20,6 @@ export default defineConfig({
     // real-time tests (live retraining at 30x, the layout pass) allow: two of three runs failed one of them.
     maxWorkers: 2,
     reporters: ['default', './scripts/summaryReporter.ts'],
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

@@ -159,6 +159,19 @@ describe('SequencedBook', () => {
     expect(sb.valid).toBe(true);
   });
 
+  it('continuesWith: only a snapshot carrying the next u after a valid book continues the stream', () => {
+    const sb = new SequencedBook(new TickScale('0.1'));
+    expect(sb.continuesWith(SNAP(10))).toBe(false); // no book yet
+    sb.apply(SNAP(10));
+    sb.apply(msg('delta', 11, [[99.8, 1]]));
+    expect(sb.continuesWith(SNAP(12))).toBe(true);
+    expect(sb.continuesWith(msg('delta', 12))).toBe(false); // a delta is not a snapshot
+    expect(sb.continuesWith(SNAP(11))).toBe(false); // nothing new: not the next u
+    expect(sb.continuesWith(SNAP(40))).toBe(false); // updates were missed: a resync
+    expect(sb.continuesWith(SNAP(1))).toBe(false); // a service restart
+    sb.invalidate();
+    expect(sb.continuesWith(SNAP(12))).toBe(false); // the book was distrusted: the snapshot resyncs it
+  });
   it('replays the real Bybit recording to the known final top of book', () => {
     const sb = new SequencedBook(new TickScale('0.1'));
     const counts: Record<string, number> = {};

@@ -54,6 +54,16 @@ export class SequencedBook {
     return this.u;
   }
 
+  /**
+   * True when `msg` is a snapshot that follows the valid book in sequence (its u is the next one): it holds every
+   * change since and nothing was missed, so it continues the stream rather than resyncing it. Retention's checkpoint
+   * (a delta rewritten as the whole book after it, keeping its u) reads this way, also while older rows are still
+   * stored before it (a prune in progress, or stopped part way).
+   */
+  continuesWith(msg: BookMessage): boolean {
+    return msg.type === 'snapshot' && this.isValid && msg.u === this.u + 1;
+  }
+
   apply(msg: BookMessage): ApplyResult {
     if (msg.type === 'snapshot') {
       // Depth-1 re-pushes the same snapshot (same u) when nothing changed: applying it again is harmless.

@@ -239,6 +239,8 @@ export class Engine {
   private tickFloor = -Infinity;
   private timerAt = NaN;
   private sawSnapshot = false;
+  /** The features restarted since the last snapshot (a gap, a silence, a new tick): the next snapshot resyncs. */
+  private brokeSinceSnapshot = false;
   /** The halt for an invalid book in force (trading paused until a fresh snapshot), null while the book is valid. */
   private bookHalt: RiskHalt | null = null;
   private bookValid = false;
@@ -497,7 +499,7 @@ export class Engine {
       let t = e.ts;
       if (!(t >= this.lastTs)) t = this.lastTs; // one non-decreasing exchange clock: arrival order wins
       // A silent feed: features restart their warm-up (as the dataset builder does), no decision spans it.
-      if (this.grid.receive(local)) this.features.reset();
+      if (this.grid.receive(local)) this.restartFeatures();
       this.lastTs = t;
       this.clock.observe(local);
       this.counts.messages++;
@@ -551,6 +553,12 @@ export class Engine {
     });
   }
 
+  /** The features' windows start over (a break in the data); the next snapshot is then a resync. */
+  private restartFeatures(): void {
+    this.brokeSinceSnapshot = true;
+    this.features.reset();
+  }
+
   private disarmTimer(): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
@@ -563,13 +571,17 @@ export class Engine {
     if (m.type === 'snapshot') {
       if (!this.prepareBook(m)) return;
       this.learnLot(m);
-      // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it.
-      if (m.depth > 1 && this.sawSnapshot) this.features.reset();
+      // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it. Unless
+      // it follows the valid book in sequence with no break since the last one (retention's checkpoint, stored
+      // mid-session while a prune is under way): it missed nothing, and the warm-up goes on.
+      const continues = !this.brokeSinceSnapshot && this.seq.continuesWith(m);
+      if (m.depth > 1 && this.sawSnapshot && !continues) this.restartFeatures();
       this.sawSnapshot = true;
+      this.brokeSinceSnapshot = false;
     } else if (!this.bookTick) return; // a delta before the first snapshot: nothing to apply it to
     const r = this.applyToBook(m);
     if (r.status === 'applied') {
-      if (r.restarted) this.features.reset();
+      if (r.restarted) this.restartFeatures();
       const book = this.seq.book;
       // Feature stamps: exchange time (as in training), never after we received the message.
       if (useFeatures) this.features.onBook(book, t < local ? t : local);
@@ -592,7 +604,7 @@ export class Engine {
       if (this.ev.has('book')) this.ev.emit('book', { ts: m.ts, recvTs: m.recvTs, book, valid: true });
     } else if (r.status === 'gap') {
       if (r.reason === 'sequence') this.learnFromOffGrid(m);
-      this.features.reset();
+      this.restartFeatures();
       this.setValid(false, r.reason);
       this.onGap(
         { symbol: m.symbol, reason: r.reason, startTs: m.recvTs, endTs: null, detail: r.detail },
@@ -642,7 +654,7 @@ export class Engine {
         'warning',
         `tick size of ${m.symbol} changed from ${this.bookTick} to ${scale.tickSize}: book rebuilt from snapshot u=${m.u}, features warm up again`,
       );
-      this.features.reset();
+      this.restartFeatures();
     }
     this.seq = new SequencedBook(scale);
     this.bookTick = scale.tickSize;
@@ -731,7 +743,7 @@ export class Engine {
       } else {
         // A live gap opening, or a stored gap (replayed where it opened): the features restart, and an open gap
         // invalidates the book until a fresh snapshot.
-        this.features.reset();
+        this.restartFeatures();
         if (gap.endTs === null) {
           this.openGaps.add(key);
           this.seq.invalidate();

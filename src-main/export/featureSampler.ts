@@ -32,6 +32,8 @@ export class FeatureSampler {
   private readonly row = new Float64Array(N_FEATURES);
   private lastTs = -Infinity;
   private sawSnapshot = false;
+  /** The features restarted since the last snapshot (a gap, a silence): the next snapshot is a resync. */
+  private brokeSinceSnapshot = false;
 
   constructor(
     opts: FeatureSamplerOptions,
@@ -42,6 +44,7 @@ export class FeatureSampler {
   }
 
   private restart(): void {
+    this.brokeSinceSnapshot = true;
     this.engine.reset();
   }
 
@@ -60,10 +63,13 @@ export class FeatureSampler {
     if (ts < this.lastTs) ts = this.lastTs; // arrival order wins over exchange stamps
     this.lastTs = ts;
     if (ev.kind === 'book') {
-      // Above depth 1 Bybit sends a snapshot only on (re)subscription: a later one is a resync.
+      // Above depth 1 Bybit sends a snapshot only on (re)subscription: a later one is a resync, unless it follows
+      // the valid book in sequence with no break since the last one (retention's checkpoint): that one continues.
       if (ev.type === 'snapshot') {
-        if (ev.depth > 1 && this.sawSnapshot) this.restart();
+        if (ev.depth > 1 && this.sawSnapshot && (this.brokeSinceSnapshot || !this.seq.continuesWith(ev)))
+          this.restart();
         this.sawSnapshot = true;
+        this.brokeSinceSnapshot = false;
       }
       const r = this.seq.apply(ev);
       if (r.status === 'applied') {

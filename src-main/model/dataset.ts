@@ -263,9 +263,10 @@ export class DatasetBuilder {
       // On depths above 1 Bybit sends a snapshot only on (re)subscription: a later one means the feed
       // broke and resynced, whether or not a gap was recorded, so the windows must not span it.
       // After a recorded gap this is its resync: restarting the warm-up here, not at the gap record, also
-      // keeps whatever arrived in between out of every feature window.
+      // keeps whatever arrived in between out of every feature window. A snapshot that follows the valid book
+      // in sequence, with no break since the last one, missed nothing (retention's checkpoint): it continues.
       if (ev.type === 'snapshot') {
-        if (ev.depth > 1 && this.sawSnapshot) {
+        if (ev.depth > 1 && this.sawSnapshot && (this.afterGap || !seq.continuesWith(ev))) {
           if (!this.afterGap) stats.detectedGaps++;
           this.gapAt();
         }

@@ -63,6 +63,19 @@ function* checkpointSteps(
   return fold.plan(last.id, last.recvTs);
 }
 
+/**
+ * Rewrites session `sid`'s book row `cp.id` as the checkpoint's snapshot, in a transaction of its own. Encoded on the
+ * tick the fold used (a recorder may refine the session's tick meanwhile: each value names its grid).
+ */
+export function writeCheckpoint(db: Db, sid: number, cp: CheckpointPlan): void {
+  const levels = new TickLevelEncoder(cp.tickSize).encode(cp.snapshot);
+  db.transaction(() =>
+    db
+      .prepare('UPDATE l2_updates SET is_snapshot = 1, levels = ? WHERE id = ? AND session_id = ?')
+      .run(levels, cp.id, sid),
+  ).immediate();
+}
+
 /** Runs the prune's steps at once. */
 export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
   const steps = pruneSteps(db, opts);
@@ -123,9 +136,6 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
     db.prepare('DELETE FROM l2_updates WHERE session_id = ? AND recv_ts = ? AND id < ?'),
     db.prepare('DELETE FROM trades WHERE session_id = ? AND recv_ts = ? AND id < ?'),
   ];
-  const rewrite = db.prepare(
-    'UPDATE l2_updates SET is_snapshot = 1, levels = ? WHERE id = ? AND session_id = ?',
-  );
   const tickOf = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck();
   // A file still in layout v1 is read, never rewritten: it keeps the older rule (no checkpoint).
   const v2 =
@@ -159,9 +169,9 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
     if (checkpoint) {
       const cp = checkpoint;
       // Encoded on the tick the fold used (a recorder may refine the session's tick meanwhile: each value names its grid).
-      const levels = new TickLevelEncoder(cp.tickSize).encode(cp.snapshot);
-      // The rewrite first, alone: stopped after it, the session still replays as before, from its older snapshot.
-      db.transaction(() => rewrite.run(levels, cp.id, sid)).immediate();
+      // The rewrite first, alone: stopped after it, the session still replays as before (readers take a snapshot
+      // that follows the book in sequence as its continuation, SequencedBook.continuesWith).
+      writeCheckpoint(db, sid, cp);
       keepFrom = cp.recvTs;
       for (const [i, stmt] of delSameMs.entries()) {
         const n = db.transaction(() => stmt.run(sid, cp.recvTs, cp.id).changes).immediate();

@@ -1,0 +1,127 @@
+// A retention checkpoint while the rows before it are still stored: a prune stopped after its rewrite (killed, or
+// read by another process between the rewrite and the deletes; on ClickHouse, while the delete mutation runs). The
+// session then holds a snapshot in its middle whose update id follows the delta before it. It is a continuation, not
+// a resync: training rows, the exported features and a backtest are the very ones of the untouched session.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBacktest } from '../backtest/backtest.ts';
+import { writeSimSession } from '../backtest/simSession.ts';
+import { testModelPath } from '../backtest/testing/testModel.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { PredictorModel } from '../engine/decisionModel.ts';
+import { FeatureSampler } from '../export/featureSampler.ts';
+import { FEATURE_SET } from '../features/featureSet.ts';
+import { buildDatasetFromDb } from '../model/dataset.ts';
+import { Predictor } from '../model/predictor.ts';
+import { openDb, type Db } from './db.ts';
+import { CheckpointFold } from './pruneCheckpoint.ts';
+import { writeCheckpoint } from './retention.ts';
+import { readSession } from './sessionReader.ts';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+const config = loadConfig({ ignoreUserFile: true });
+
+let dir: string;
+let whole: Db;
+let cut: Db;
+let sid: number;
+let predictor: Predictor;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2cpmid-'));
+  const a = openDb(path.join(dir, 'whole.db'));
+  sid = writeSimSession(a, { seed: 31, durationMs: 6 * MIN, startMs: T0, bookRateHz: 20 }).sessionId;
+  a.close();
+  fs.copyFileSync(path.join(dir, 'whole.db'), path.join(dir, 'cut.db'));
+  whole = openDb(path.join(dir, 'whole.db'));
+  cut = openDb(path.join(dir, 'cut.db'));
+  // The checkpoint a prune with its cutoff three minutes in writes first, and nothing after it.
+  const cutoff = T0 + 3 * MIN;
+  const last = cut
+    .prepare(
+      'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND recv_ts < ? ORDER BY id DESC LIMIT 1',
+    )
+    .get(sid, cutoff) as { id: number; recvTs: number };
+  const fold = new CheckpointFold('0.1');
+  for (const ev of readSession(cut, sid, { toId: last.id, reuseLevels: false }))
+    expect(fold.step(ev)).toBe(true);
+  const plan = fold.plan(last.id, last.recvTs);
+  if (!plan) throw new Error('no checkpoint for the test session');
+  writeCheckpoint(cut, sid, plan);
+  const m = await testModelPath(whole, sid, dir);
+  predictor = await Predictor.load(m.path, FEATURE_SET);
+});
+afterAll(async () => {
+  await predictor?.close();
+  whole?.close();
+  cut?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', () => {
+  it('is a snapshot in the middle of the session, following the delta before it in sequence', () => {
+    const before = [...readSession(whole, sid)];
+    const after = [...readSession(cut, sid)];
+    expect(after.length).toBe(before.length);
+    const changed = after.flatMap((ev, i) =>
+      ev.kind === 'book' && before[i].kind === 'book' && ev.type !== before[i].type ? [i] : [],
+    );
+    expect(changed.length).toBe(1);
+    const k = changed[0];
+    const prevBook = before
+      .slice(0, k)
+      .reverse()
+      .find((ev) => ev.kind === 'book');
+    const cp = after[k];
+    expect(cp.kind === 'book' && cp.type === 'snapshot').toBe(true);
+    expect(prevBook && cp.kind === 'book' && prevBook.kind === 'book' && cp.u === prevBook.u + 1).toBe(true);
+    expect(k).toBeGreaterThan(before.length / 4);
+  });
+
+  it('gives the training rows of the untouched session, bit for bit, with no resync counted', () => {
+    const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
+    const a = buildDatasetFromDb(whole, [sid], opts);
+    const b = buildDatasetFromDb(cut, [sid], opts);
+    expect(a.nRows).toBeGreaterThan(200);
+    expect(b.nRows).toBe(a.nRows);
+    expect(Buffer.from(b.X.buffer).equals(Buffer.from(a.X.buffer))).toBe(true);
+    expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
+    expect(b.stats.detectedGaps).toBe(0);
+    expect(b.stats).toEqual(a.stats);
+  });
+
+  it('gives the exported features of the untouched session', () => {
+    const sample = (db: Db): number[][] => {
+      const rows: number[][] = [];
+      const s = new FeatureSampler({ tickSize: '0.1', decisionIntervalMs: 1000 }, (t, row) =>
+        rows.push([t, ...row]),
+      );
+      for (const ev of readSession(db, sid)) s.push(ev);
+      return rows;
+    };
+    const a = sample(whole);
+    expect(a.length).toBeGreaterThan(200);
+    expect(sample(cut)).toEqual(a);
+  });
+
+  it('gives the backtest of the untouched session: the same decisions, orders and fills', async () => {
+    const run = (db: Db) =>
+      runBacktest({
+        db,
+        sessionId: sid,
+        config,
+        model: new PredictorModel(predictor),
+        thresholds: [0],
+        record: false,
+      });
+    const a = await run(whole);
+    const b = await run(cut);
+    expect(a.passes[0].fills.length).toBeGreaterThan(0);
+    expect(b.report.rows[0].predictions).toBe(a.report.rows[0].predictions);
+    expect(b.passes[0].orders).toEqual(a.passes[0].orders);
+    expect(b.passes[0].fills).toEqual(a.passes[0].fills);
+  });
+});
