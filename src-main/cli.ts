@@ -114,11 +114,13 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (e) {
     // Loaded here, not at the top, so that `l2desk --help` does not load zod and yaml (the command has them already).
-    const [{ UsageError }, { ConfigError }] = await Promise.all([
+    const [{ UsageError }, { ConfigError }, { ClickHouseUrlError }] = await Promise.all([
       import('./cli/args.ts'),
       import('../src-shared/config.ts'),
+      import('./store/clickhouse/url.ts'),
     ]);
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    // A malformed --db address is mistyped input like a bad flag value: usage, not a failure of the command.
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof ClickHouseUrlError) {
       console.error(`l2desk ${name}: ${e.message}`);
       return 2;
     }

@@ -63,6 +63,22 @@ describe('ClickHouse --db support per command', () => {
     expect(errors.join('\n')).toContain('a ClickHouse store is not supported yet for this command (sim)');
   });
 
+  it.each([
+    ['book', ['--db', 'clickhouse://127.0.0.1:99999/l2desk'], '"99999" is not a port'],
+    ['db', ['check', '--db', 'clickhouse://127.0.0.1:8123/bad-name'], '"bad-name" is not a database name'],
+    ['backtest', ['--db', 'clickhouse://127.0.0.1/l2desk'], 'the port is missing'],
+  ])('a malformed ClickHouse address is a usage error: %s %j exits 2 saying why', async (cmd, argv, why) => {
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+    try {
+      expect(await main([cmd, ...argv])).toBe(2);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors.join('\n')).toContain(why);
+  });
+
   it('the app on a ClickHouse store no server answers says so, creating nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chnone-'));
     try {
