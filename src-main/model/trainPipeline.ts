@@ -154,8 +154,9 @@ export function datasetFromDb(spec: DbDatasetSpec, onProgress?: (events: number)
 
 /**
  * Where a window's replay may start instead of the session start with the same rows at or after fromTs: the last
- * stored snapshot that is a resync (depth above 1 and not the session's first snapshot: buildDataset restarts the
- * book, features and labels there, so nothing before it reaches a later row) and after which no row before fromTs
+ * stored snapshot that is a resync (depth above 1, not the session's first snapshot, and after a stored gap or not
+ * following the book row before it in sequence: buildDataset restarts the book, features and labels there, so
+ * nothing before it reaches a later row) and after which no row before fromTs
  * can be taken (its local time, clamped to the largest earlier local time, is at most fromTs: rows are on the
  * Engine's receive clock, decisionGrid.ts; the exchange clock's floor is returned too). Null: none, read
  * from the start. On depths above 1 the feed carries a snapshot only at (re)subscription, so a session without
@@ -171,11 +172,11 @@ export function windowStart(
   if (depth <= 1) return null;
   const snapshots = db
     .prepare(
-      `SELECT id, ts, recv_ts FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?
+      `SELECT id, ts, recv_ts, u FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts <= ?
        ORDER BY recv_ts DESC, id DESC LIMIT 8`,
     )
     .raw(true)
-    .all(sessionId, fromTs) as [number, number, number][];
+    .all(sessionId, fromTs) as [number, number, number, number][];
   const floor = db.prepare(
     `SELECT max(coalesce((SELECT max(ts) FROM l2_updates WHERE session_id = @sid AND id < @id), -9e18),
                 coalesce((SELECT max(msg_ts) FROM trades WHERE session_id = @sid AND msg_id < @id), -9e18))`,
@@ -190,8 +191,22 @@ export function windowStart(
   const earlierSnapshot = db
     .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND id < ? LIMIT 1')
     .pluck();
-  for (const [id, ts, recvTs] of snapshots) {
+  const previousU = db
+    .prepare('SELECT u FROM l2_updates WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1')
+    .pluck();
+  const gapSinceSnapshot = db
+    .prepare(
+      `SELECT 1 FROM gaps WHERE session_id = @sid AND id < @id AND id >
+         (SELECT max(id) FROM l2_updates WHERE session_id = @sid AND is_snapshot = 1 AND id < @id) LIMIT 1`,
+    )
+    .pluck();
+  for (const [id, ts, recvTs, u] of snapshots) {
     if (earlierSnapshot.get(sessionId, id) === undefined) return null; // the first snapshot: no resync
+    // A snapshot whose u follows the book row before it, with no stored gap since the snapshot before, may continue
+    // the book (retention's checkpoint, a seamless resubscription: SequencedBook.continuesWith), and buildDataset
+    // then reads on through it without a restart: no place to start.
+    const inSequence = previousU.get(sessionId, id) === u - 1;
+    if (inSequence && gapSinceSnapshot.get({ sid: sessionId, id }) === undefined) continue;
     const f = floor.pluck().get({ sid: sessionId, id }) as number;
     const lf = localFloor.pluck().get({ sid: sessionId, id, lat: feedLatencyMs }) as number;
     const local = receiveTime({ ts, recvTs }, feedLatencyMs);

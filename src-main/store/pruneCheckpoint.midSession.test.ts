@@ -14,6 +14,7 @@ import { PredictorModel } from '../engine/decisionModel.ts';
 import { FeatureSampler } from '../export/featureSampler.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDatasetFromDb } from '../model/dataset.ts';
+import { datasetFromDb, rowsFrom, windowStart } from '../model/trainPipeline.ts';
 import { Predictor } from '../model/predictor.ts';
 import { openDb, type Db } from './db.ts';
 import { CheckpointFold } from './pruneCheckpoint.ts';
@@ -91,6 +92,27 @@ describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', 
     expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
     expect(b.stats.detectedGaps).toBe(0);
     expect(b.stats).toEqual(a.stats);
+  });
+
+  it('is no place for a windowed training read to start: its rows are the full replay’s, cut to the window', () => {
+    const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
+    const fromTs = T0 + 4 * MIN;
+    const toTs = T0 + 6 * MIN;
+    // A resync would be (the replay restarts there); a snapshot continuing the book in sequence is not.
+    expect(windowStart(cut, sid, 50, fromTs)).toBeNull();
+    const windowed = datasetFromDb({
+      dbFile: path.join(dir, 'cut.db'),
+      sessionIds: [sid],
+      fromTs,
+      toTs,
+      ...opts,
+      featureCache: false,
+    });
+    const full = rowsFrom(buildDatasetFromDb(whole, [sid], opts, { toTs }), fromTs);
+    expect(full.nRows).toBeGreaterThan(60);
+    expect(windowed.nRows).toBe(full.nRows);
+    expect(Buffer.from(windowed.X.buffer).equals(Buffer.from(full.X.buffer))).toBe(true);
+    expect(Buffer.from(windowed.y.buffer).equals(Buffer.from(full.y.buffer))).toBe(true);
   });
 
   it('gives the exported features of the untouched session', () => {
