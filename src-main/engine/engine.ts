@@ -581,7 +581,8 @@ export class Engine {
     } else if (!this.bookTick) return; // a delta before the first snapshot: nothing to apply it to
     const r = this.applyToBook(m);
     if (r.status === 'applied') {
-      if (r.restarted) this.restartFeatures();
+      // A service restart (u = 1) restarts at this very snapshot: no break since it (as the dataset builder has it).
+      if (r.restarted) this.features.reset();
       const book = this.seq.book;
       // Feature stamps: exchange time (as in training), never after we received the message.
       if (useFeatures) this.features.onBook(book, t < local ? t : local);
