@@ -178,9 +178,10 @@ async function droppableDays(store: ClickHouseStore, where: string): Promise<Rec
 
 /**
  * Whole days: a checkpoint is written only where every row of its session before the cutoff goes with a dropped day.
- * A checkpoint left behind older rows would sit in the middle of its session, where a snapshot reads as the feed
- * resyncing (the dataset restarts its warm-up there). A session whose older rows share a day with rows another
- * session keeps falls back to its last snapshot, which may keep more days in turn: repeated until nothing changes.
+ * A checkpoint left behind older rows would sit in the middle of its session for good: readers take it as the book
+ * continuing (SequencedBook.continuesWith), but the session would then start with rows kept only for their day, deltas
+ * no book can take. A session whose older rows share a day with rows another session keeps falls back to its last
+ * snapshot, which may keep more days in turn: repeated until nothing changes.
  */
 async function settleWholeDays(
   store: ClickHouseStore,
