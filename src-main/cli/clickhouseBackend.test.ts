@@ -185,7 +185,7 @@ describe.skipIf(skip !== null)('--db clickhouse:// on the CLI (real clickhouse-s
     expect(none.code).toBe(1);
     expect(none.err).toContain('no database nothing_here on the ClickHouse server');
     const bad = await l2desk('book', '--db', 'clickhouse://127.0.0.1/x');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a mistyped address is a usage error
     expect(bad.err).toContain('the port is missing; expected clickhouse://[USER@]HOST:PORT/DATABASE');
     expect(fs.existsSync('clickhouse:')).toBe(false);
   });
