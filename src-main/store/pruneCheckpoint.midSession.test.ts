@@ -16,10 +16,17 @@ import { FEATURE_SET } from '../features/featureSet.ts';
 import { buildDatasetFromDb } from '../model/dataset.ts';
 import { datasetFromDb, rowsFrom, windowStart } from '../model/trainPipeline.ts';
 import { Predictor } from '../model/predictor.ts';
+import type { MarketMessage } from '../../src-shared/market.ts';
+import { buildDataset } from '../model/dataset.ts';
+import { openClickHouse } from './clickhouse/connection.ts';
+import { planCheckpoint, writeCheckpoint as writeClickHouseCheckpoint } from './clickhouse/prune.ts';
+import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
 import { openDb, type Db } from './db.ts';
 import { CheckpointFold } from './pruneCheckpoint.ts';
 import { writeCheckpoint } from './retention.ts';
-import { readSession } from './sessionReader.ts';
+import { readSession, type StoredEvent } from './sessionReader.ts';
+import { eachEvent, openSessionStore } from './sessionStore.ts';
+import { writeClickHouseSession } from './testing/clickhouseSession.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -145,5 +152,62 @@ describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', 
     expect(b.report.rows[0].predictions).toBe(a.report.rows[0].predictions);
     expect(b.passes[0].orders).toEqual(a.passes[0].orders);
     expect(b.passes[0].fills).toEqual(a.passes[0].fills);
+  });
+});
+
+const chSkip = clickhouseSkipReason();
+if (chSkip) console.warn(chSkip);
+
+describe.skipIf(chSkip !== null)('the same on ClickHouse (real clickhouse-server)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a prune stopped after its checkpoint insert (its delete still running) leaves the training rows as they were', async () => {
+    const url = server.url('midcp');
+    const msgs = [...readSession(whole, sid)].filter((ev): ev is MarketMessage => ev.kind !== 'gap');
+    const untouched = await writeClickHouseSession(url, msgs);
+    const pruning = await writeClickHouseSession(url, msgs);
+    const store = await openClickHouse(url);
+    try {
+      // The prune's first step alone: the row stored again as the snapshot, its older rows all still there.
+      const { pending } = await planCheckpoint(store, pruning, T0 + 3 * MIN, false);
+      if (!pending) throw new Error('no checkpoint planned');
+      await writeClickHouseCheckpoint(store, pruning, pending);
+    } finally {
+      await store.close();
+    }
+    const sessions = await openSessionStore(url);
+    try {
+      const read = async (id: number): Promise<StoredEvent[]> => {
+        const out: StoredEvent[] = [];
+        await eachEvent(sessions.read(id), (ev) => void out.push(ev));
+        return out;
+      };
+      const a = await read(untouched);
+      const b = await read(pruning);
+      // One row per id (the reader takes the snapshot copy): the same messages but one, now a snapshot.
+      expect(b.length).toBe(a.length);
+      const changed = b.filter(
+        (ev, i) => ev.kind === 'book' && a[i].kind === 'book' && ev.type !== a[i].type,
+      );
+      expect(changed.length).toBe(1);
+      const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
+      const build = (id: number, events: StoredEvent[]) =>
+        buildDataset([{ sessionId: id, tickSize: '0.1', events }], opts);
+      const ref = buildDatasetFromDb(whole, [sid], opts);
+      for (const ds of [build(untouched, a), build(pruning, b)]) {
+        expect(ds.nRows).toBe(ref.nRows);
+        expect(Buffer.from(ds.X.buffer).equals(Buffer.from(ref.X.buffer))).toBe(true);
+        expect(Buffer.from(ds.y.buffer).equals(Buffer.from(ref.y.buffer))).toBe(true);
+        expect(ds.stats.detectedGaps).toBe(0);
+      }
+    } finally {
+      await sessions.close();
+    }
   });
 });

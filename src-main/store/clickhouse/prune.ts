@@ -44,13 +44,13 @@ export interface ClickHousePruneResult extends PruneResult {
 }
 
 /** Where a session's kept rows start: received at `ts`, and in that millisecond from row `id` on (0: all of it). */
-interface Bound {
+export interface Bound {
   ts: number;
   id: number;
 }
 
 /** A checkpoint folded, not yet written, and the bound the session falls back to without it. */
-interface PendingCheckpoint {
+export interface PendingCheckpoint {
   symbol: string;
   plan: CheckpointPlan;
   fallback: Bound;
@@ -117,7 +117,7 @@ async function bookRow(
  * whole days, its first at or after it) as a snapshot of the whole book there. Without a known book there, the bound
  * is the last snapshot before that row.
  */
-async function planCheckpoint(
+export async function planCheckpoint(
   store: ClickHouseStore,
   sid: number,
   cutoff: number,
@@ -155,7 +155,11 @@ async function planCheckpoint(
  * Writes a checkpoint: the row stored again as the snapshot, same key, so the reader (which takes a row's snapshot
  * copy first) and the table's merges keep it.
  */
-async function writeCheckpoint(store: ClickHouseStore, sid: number, cp: PendingCheckpoint): Promise<void> {
+export async function writeCheckpoint(
+  store: ClickHouseStore,
+  sid: number,
+  cp: PendingCheckpoint,
+): Promise<void> {
   const w = new RowBinaryWriter();
   writeBookRow(w, cp.symbol, sid, cp.plan.id, cp.plan.snapshot);
   await insertRowBinary(store, store.table('l2_updates'), L2_COLUMNS, w.toBuffer());
