@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MarketMessage } from '../../src-shared/market.ts';
 import { runBacktest } from '../backtest/backtest.ts';
 import { writeSimSession } from '../backtest/simSession.ts';
 import { testModelPath } from '../backtest/testing/testModel.ts';
@@ -13,17 +14,17 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FeatureSampler } from '../export/featureSampler.ts';
 import { FEATURE_SET } from '../features/featureSet.ts';
-import { buildDatasetFromDb } from '../model/dataset.ts';
-import { datasetFromDb, rowsFrom, windowStart } from '../model/trainPipeline.ts';
+import { buildDataset, buildDatasetFromDb } from '../model/dataset.ts';
 import { Predictor } from '../model/predictor.ts';
-import type { MarketMessage } from '../../src-shared/market.ts';
-import { buildDataset } from '../model/dataset.ts';
+import { datasetFromDb, rowsFrom, windowStart } from '../model/trainPipeline.ts';
 import { openClickHouse } from './clickhouse/connection.ts';
-import { planCheckpoint, writeCheckpoint as writeClickHouseCheckpoint } from './clickhouse/prune.ts';
+import {
+  planCheckpoint as planClickHouseCheckpoint,
+  writeCheckpoint as writeClickHouseCheckpoint,
+} from './clickhouse/prune.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './clickhouse/testServer.ts';
 import { openDb, type Db } from './db.ts';
-import { CheckpointFold } from './pruneCheckpoint.ts';
-import { writeCheckpoint } from './retention.ts';
+import { planCheckpoint, writeCheckpoint } from './retention.ts';
 import { readSession, type StoredEvent } from './sessionReader.ts';
 import { eachEvent, openSessionStore } from './sessionStore.ts';
 import { writeClickHouseSession } from './testing/clickhouseSession.ts';
@@ -31,6 +32,9 @@ import { writeClickHouseSession } from './testing/clickhouseSession.ts';
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 const config = loadConfig({ ignoreUserFile: true });
+const DATASET = { decisionIntervalMs: 1000, horizonMs: 10_000 };
+/** The prune's cutoff: three of the session's six minutes. */
+const CUTOFF = T0 + 3 * MIN;
 
 let dir: string;
 let whole: Db;
@@ -46,17 +50,8 @@ beforeAll(async () => {
   fs.copyFileSync(path.join(dir, 'whole.db'), path.join(dir, 'cut.db'));
   whole = openDb(path.join(dir, 'whole.db'));
   cut = openDb(path.join(dir, 'cut.db'));
-  // The checkpoint a prune with its cutoff three minutes in writes first, and nothing after it.
-  const cutoff = T0 + 3 * MIN;
-  const last = cut
-    .prepare(
-      'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND recv_ts < ? ORDER BY id DESC LIMIT 1',
-    )
-    .get(sid, cutoff) as { id: number; recvTs: number };
-  const fold = new CheckpointFold('0.1');
-  for (const ev of readSession(cut, sid, { toId: last.id, reuseLevels: false }))
-    expect(fold.step(ev)).toBe(true);
-  const plan = fold.plan(last.id, last.recvTs);
+  // The checkpoint the prune writes first (the same planning and rewrite), and nothing after it.
+  const plan = planCheckpoint(cut, sid, CUTOFF);
   if (!plan) throw new Error('no checkpoint for the test session');
   writeCheckpoint(cut, sid, plan);
   const m = await testModelPath(whole, sid, dir);
@@ -90,9 +85,8 @@ describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', 
   });
 
   it('gives the training rows of the untouched session, bit for bit, with no resync counted', () => {
-    const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
-    const a = buildDatasetFromDb(whole, [sid], opts);
-    const b = buildDatasetFromDb(cut, [sid], opts);
+    const a = buildDatasetFromDb(whole, [sid], DATASET);
+    const b = buildDatasetFromDb(cut, [sid], DATASET);
     expect(a.nRows).toBeGreaterThan(200);
     expect(b.nRows).toBe(a.nRows);
     expect(Buffer.from(b.X.buffer).equals(Buffer.from(a.X.buffer))).toBe(true);
@@ -102,7 +96,6 @@ describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', 
   });
 
   it('is no place for a windowed training read to start: its rows are the full replay’s, cut to the window', () => {
-    const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
     const fromTs = T0 + 4 * MIN;
     const toTs = T0 + 6 * MIN;
     // A resync would be (the replay restarts there); a snapshot continuing the book in sequence is not.
@@ -112,10 +105,10 @@ describe('a checkpoint stored mid-session (a prune stopped after its rewrite)', 
       sessionIds: [sid],
       fromTs,
       toTs,
-      ...opts,
+      ...DATASET,
       featureCache: false,
     });
-    const full = rowsFrom(buildDatasetFromDb(whole, [sid], opts, { toTs }), fromTs);
+    const full = rowsFrom(buildDatasetFromDb(whole, [sid], DATASET, { toTs }), fromTs);
     expect(full.nRows).toBeGreaterThan(60);
     expect(windowed.nRows).toBe(full.nRows);
     expect(Buffer.from(windowed.X.buffer).equals(Buffer.from(full.X.buffer))).toBe(true);
@@ -175,7 +168,7 @@ describe.skipIf(chSkip !== null)('the same on ClickHouse (real clickhouse-server
     const store = await openClickHouse(url);
     try {
       // The prune's first step alone: the row stored again as the snapshot, its older rows all still there.
-      const { pending } = await planCheckpoint(store, pruning, T0 + 3 * MIN, false);
+      const { pending } = await planClickHouseCheckpoint(store, pruning, CUTOFF, false);
       if (!pending) throw new Error('no checkpoint planned');
       await writeClickHouseCheckpoint(store, pruning, pending);
     } finally {
@@ -196,10 +189,9 @@ describe.skipIf(chSkip !== null)('the same on ClickHouse (real clickhouse-server
         (ev, i) => ev.kind === 'book' && a[i].kind === 'book' && ev.type !== a[i].type,
       );
       expect(changed.length).toBe(1);
-      const opts = { decisionIntervalMs: 1000, horizonMs: 10_000 };
       const build = (id: number, events: StoredEvent[]) =>
-        buildDataset([{ sessionId: id, tickSize: '0.1', events }], opts);
-      const ref = buildDatasetFromDb(whole, [sid], opts);
+        buildDataset([{ sessionId: id, tickSize: '0.1', events }], DATASET);
+      const ref = buildDatasetFromDb(whole, [sid], DATASET);
       for (const ds of [build(untouched, a), build(pruning, b)]) {
         expect(ds.nRows).toBe(ref.nRows);
         expect(Buffer.from(ds.X.buffer).equals(Buffer.from(ref.X.buffer))).toBe(true);

@@ -36,6 +36,10 @@ const DAY_MS = 86_400_000;
 /** Events folded between two steps while a checkpoint is built. */
 const FOLD_STEP = 20_000;
 
+/** A session's last snapshot received before a cutoff: what its kept rows start from without a checkpoint. */
+const LAST_SNAPSHOT_SQL =
+  'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts < ? ORDER BY recv_ts DESC, id DESC LIMIT 1';
+
 /**
  * The checkpoint of session `sid` (tick `tick`) before `cutoff` (pruneCheckpoint.ts): folds from the last snapshot
  * before it to the last book row before it, in steps. Null when there is nothing between the two or the book is not
@@ -76,13 +80,29 @@ export function writeCheckpoint(db: Db, sid: number, cp: CheckpointPlan): void {
   ).immediate();
 }
 
-/** Runs the prune's steps at once. */
-export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
-  const steps = pruneSteps(db, opts);
+/** Runs a generator of steps to its end, at once. */
+function runSteps<T>(steps: Generator<void, T>): T {
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
   }
+}
+
+/** Runs the prune's steps at once. */
+export function pruneRawData(db: Db, opts: PruneOptions): PruneResult {
+  return runSteps(pruneSteps(db, opts));
+}
+
+/**
+ * The checkpoint a prune at `cutoff` would write first for session `sid` (folded from its last snapshot before the
+ * cutoff, as the prune folds it), or null when it writes none. With writeCheckpoint: a prune stopped after its rewrite.
+ */
+export function planCheckpoint(db: Db, sid: number, cutoff: number): CheckpointPlan | null {
+  const snap = db.prepare(LAST_SNAPSHOT_SQL).get(sid, cutoff) as { id: number } | undefined;
+  const tick = db.prepare('SELECT tick_size FROM sessions WHERE id = ?').pluck().get(sid) as
+    string | undefined;
+  if (!snap || tick === undefined) return null;
+  return runSteps(checkpointSteps(db, sid, tick, cutoff, snap.id));
 }
 
 /** Runs the prune's steps with a turn of the event loop between them: a recorder on the same file goes on writing. */
@@ -119,9 +139,7 @@ function* pruneSteps(db: Db, opts: PruneOptions): Generator<void, PruneResult> {
   // that snapshot and what follows it are kept, or the rest of a session spanning the cutoff would be unreadable.
   // A session wholly older than the cutoff has nothing newer to serve: all of it goes.
   // Newest first through the (session, recv_ts) index: after a first checkpoint the walk back to a snapshot is short.
-  const lastSnapshot = db.prepare(
-    'SELECT id, recv_ts AS recvTs FROM l2_updates WHERE session_id = ? AND is_snapshot = 1 AND recv_ts < ? ORDER BY recv_ts DESC, id DESC LIMIT 1',
-  );
+  const lastSnapshot = db.prepare(LAST_SNAPSHOT_SQL);
   const hasNewer = db
     .prepare('SELECT 1 FROM l2_updates WHERE session_id = ? AND recv_ts >= ? LIMIT 1')
     .pluck();
