@@ -74,6 +74,8 @@ const cases: {
   feedLatencyMs: number;
   /** Breaks the dataset builder finds in the data (no gap stored for them): sequence breaks, resyncs. */
   detectedGaps?: number;
+  /** Fewer rows than this and the comparison says little (default 80; a planted resync costs a warm-up). */
+  minRows?: number;
 }[] = [
   // Stored receive stamps 20–270 ms after the exchange's (a live recording): decisions on the receive clock.
   {
@@ -90,13 +92,14 @@ const cases: {
     events: () => withMidSessionSnapshots(restamped((i) => 20 + ((i * 37) % 251))),
     feedLatencyMs: 0,
     detectedGaps: 2, // the synthetic session's own and the planted resync; the checkpoint is read through
+    minRows: 60,
   },
 ];
 
 describe('train/serve parity', () => {
   it.each(cases)(
     'the Engine sees exactly the dataset features at every decision time both make ($name)',
-    async ({ name, events, feedLatencyMs, detectedGaps }) => {
+    async ({ name, events, feedLatencyMs, detectedGaps, minRows = 80 }) => {
       const T0 = 1_700_000_000_000;
       const db = openDb(path.join(dir, `${name.replace(/\W+/g, '_')}.db`));
       const sid = storeEvents(db, events(), {
@@ -132,7 +135,7 @@ describe('train/serve parity', () => {
       await engine.stop();
       db.close();
 
-      expect(ds.nRows).toBeGreaterThan(60);
+      expect(ds.nRows).toBeGreaterThan(minRows);
       if (detectedGaps !== undefined) expect(ds.stats.detectedGaps).toBe(detectedGaps);
       let same = 0;
       for (let i = 0; i < ds.nRows; i++) {
