@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
 import { PROJECT_ROOT } from './config/loadConfig.ts';
 import { ExchangeSimServer } from './market/exchangeSim/exchangeSimServer.ts';
 import { simFeed } from './market/exchangeSim/feeds.ts';
@@ -79,6 +79,8 @@ export function docCommands(doc: string, text: string): DocCommand[] {
 }
 
 const LONG_RUNNING = new Set(['web', 'exchange-sim']);
+/** The document whose commands take longest (about half of all): it runs in a lane of its own. */
+const LONGEST_DOC = 'data.md';
 /** Least time a long-running command runs before its Ctrl-C, however soon it prints. */
 const MIN_RUN_MS = 3000;
 
@@ -200,40 +202,60 @@ describe('every command in README and docs runs', () => {
     await clickhouse?.stop();
   });
 
+  // Two lanes: the longest document beside all the others, each lane's documents one after another. A third of the
+  // time goes to commands that wait for their Ctrl-C, with the processor idle: the lanes fill that time.
+  const lanes = [Promise.resolve(), Promise.resolve()];
   for (const doc of DOCS) {
     const commands = docCommands(path.relative(PROJECT_ROOT, doc), fs.readFileSync(doc, 'utf8'));
     if (commands.length === 0) continue;
-    it(`${path.relative(PROJECT_ROOT, doc)}: ${commands.length} commands`, async () => {
-      const needsClickhouse = commands.some((c) => c.args.some((a) => a.includes('clickhouse://')));
-      const chSkip = needsClickhouse ? clickhouseSkipReason() : null;
-      if (needsClickhouse && !chSkip && !clickhouse) clickhouse = await startTestServer();
-      if (chSkip) console.warn(`${path.relative(PROJECT_ROOT, doc)}: ClickHouse commands not run: ${chSkip}`);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-doc-'));
-      try {
-        // A user runs the docs' commands in the checkout: the bundled model is at models/, the example data files
-        // beside it. "Live Bybit" is the test's exchange-sim, through the user config file.
-        writeDocFixtures(dir);
-        fs.cpSync(path.join(PROJECT_ROOT, 'models'), path.join(dir, 'models'), { recursive: true });
-        const cfgDir = path.join(dir, 'config', 'l2desk');
-        fs.mkdirSync(cfgDir, { recursive: true });
-        fs.writeFileSync(path.join(cfgDir, 'config.yaml'), `bybit:\n  url: ${exchange.url}\n`);
-        const env = { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), NODE_NO_WARNINGS: '1' };
-        const exchangePort = Number(new URL(exchange.url).port);
-        for (const c of commands) {
-          if (chSkip && c.args.some((a) => a.includes('clickhouse://'))) continue;
-          const args = localised(c.args, exchangePort, clickhouse ? clickhouse.httpPort : null);
-          // A command shown failing (`# exits N`) fails at once: it is never interrupted.
-          const stopAfter = c.expectExit === 0 && interrupted(args) ? 8_000 : null;
-          const r = await run(args, dir, env, stopAfter);
-          const ok = stopAfter !== null ? r.code === 0 || r.code === 130 : r.code === c.expectExit;
-          expect(
-            ok,
-            `${c.doc}:${c.line} l2desk ${c.args.join(' ')} exited ${r.code}${stopAfter !== null ? ' (interrupted)' : ''}\n${r.out.slice(-2000)}`,
-          ).toBe(true);
+    const lane = path.basename(doc) === LONGEST_DOC ? 0 : 1;
+    const before = lanes[lane];
+    let done = () => {};
+    lanes[lane] = new Promise<void>((resolve) => (done = resolve));
+    it.concurrent(
+      `${path.relative(PROJECT_ROOT, doc)}: ${commands.length} commands`,
+      async ({ expect }) => {
+        await before;
+        try {
+          await runDoc(doc, commands, expect);
+        } finally {
+          done();
         }
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+      },
+      600_000,
+    );
+  }
+
+  async function runDoc(doc: string, commands: DocCommand[], expect: ExpectStatic): Promise<void> {
+    const needsClickhouse = commands.some((c) => c.args.some((a) => a.includes('clickhouse://')));
+    const chSkip = needsClickhouse ? clickhouseSkipReason() : null;
+    if (needsClickhouse && !chSkip && !clickhouse) clickhouse = await startTestServer();
+    if (chSkip) console.warn(`${path.relative(PROJECT_ROOT, doc)}: ClickHouse commands not run: ${chSkip}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-doc-'));
+    try {
+      // A user runs the docs' commands in the checkout: the bundled model is at models/, the example data files
+      // beside it. "Live Bybit" is the test's exchange-sim, through the user config file.
+      writeDocFixtures(dir);
+      fs.cpSync(path.join(PROJECT_ROOT, 'models'), path.join(dir, 'models'), { recursive: true });
+      const cfgDir = path.join(dir, 'config', 'l2desk');
+      fs.mkdirSync(cfgDir, { recursive: true });
+      fs.writeFileSync(path.join(cfgDir, 'config.yaml'), `bybit:\n  url: ${exchange.url}\n`);
+      const env = { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), NODE_NO_WARNINGS: '1' };
+      const exchangePort = Number(new URL(exchange.url).port);
+      for (const c of commands) {
+        if (chSkip && c.args.some((a) => a.includes('clickhouse://'))) continue;
+        const args = localised(c.args, exchangePort, clickhouse ? clickhouse.httpPort : null);
+        // A command shown failing (`# exits N`) fails at once: it is never interrupted.
+        const stopAfter = c.expectExit === 0 && interrupted(args) ? 8_000 : null;
+        const r = await run(args, dir, env, stopAfter);
+        const ok = stopAfter !== null ? r.code === 0 || r.code === 130 : r.code === c.expectExit;
+        expect(
+          ok,
+          `${c.doc}:${c.line} l2desk ${c.args.join(' ')} exited ${r.code}${stopAfter !== null ? ' (interrupted)' : ''}\n${r.out.slice(-2000)}`,
+        ).toBe(true);
       }
-    }, 600_000);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 });
