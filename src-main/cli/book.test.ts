@@ -86,3 +86,43 @@ describe('book --at on the receive or the exchange clock', () => {
     await expect(run(['--db', dbFile, '--clock', 'wall'])).rejects.toThrow(UsageError);
   });
 });
+
+describe('book prints prices with the tick decimals', () => {
+  it('a 0.0000001 tick: no exponent notation, every level to the tick, the spread as a price', async () => {
+    const file = path.join(dir, 'pepe.db');
+    const db = openDb(file);
+    const id = createSession(db, {
+      source: 'bybit',
+      symbol: '1000PEPEUSDT',
+      category: 'linear',
+      depth: 50,
+      tickSize: '0.0000001',
+      startedAt: T0,
+    });
+    const w = new SessionWriter(db, id);
+    w.writeMessage({
+      ...msg(0),
+      symbol: '1000PEPEUSDT',
+      bids: [
+        [0.01239, 4707000],
+        [0.0000009, 1000],
+      ],
+      asks: [[0.0123901, 507000]],
+    });
+    w.close();
+    db.close();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await run(['--db', file, '--depth', '2'])).toBe(0);
+      const out = log.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(out).toMatch(/^\s+0\.0123901\s+507000\s+ask$/m);
+      expect(out).toMatch(/spread 0\.0000001 \(1 tick\)/);
+      // 0.01239 is shown to the tick, as the ladder's other prices; 9e-7 is not written 9e-7.
+      expect(out).toMatch(/^\s+0\.0123900\s+4707000\s+bid$/m);
+      expect(out).toMatch(/^\s+0\.0000009\s+1000\s+bid$/m);
+      expect(out).not.toMatch(/e-\d/);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});

@@ -108,8 +108,10 @@ export async function bookAt(
 }
 
 function ladder(b: BookAt): string {
+  const scale = new TickScale(b.session.tickSize);
+  // Prices with the tick's decimals: String() writes a 0.0000001 tick's prices as 1e-7.
   const fmt = (l: Level | undefined) =>
-    l ? `${String(l[0]).padStart(14)} ${String(l[1]).padStart(14)}` : ' '.repeat(29);
+    l ? `${l[0].toFixed(scale.decimals).padStart(14)} ${String(l[1]).padStart(14)}` : ' '.repeat(29);
   const lines = [
     `session ${b.session.id} ${b.session.symbol} (tick ${b.session.tickSize}) at ts ${b.ts} (${new Date(b.ts).toISOString()})`,
   ];
@@ -118,10 +120,9 @@ function ladder(b: BookAt): string {
   const bb = b.bids[0];
   const ba = b.asks[0];
   if (bb && ba) {
-    const scale = new TickScale(b.session.tickSize);
     const spreadTicks = scale.toTicks(ba[0]) - scale.toTicks(bb[0]);
     lines.push(
-      `${'-'.repeat(14)} spread ${scale.toPrice(spreadTicks)} (${spreadTicks} tick${spreadTicks === 1 ? '' : 's'})`,
+      `${'-'.repeat(14)} spread ${scale.toPrice(spreadTicks).toFixed(scale.decimals)} (${spreadTicks} tick${spreadTicks === 1 ? '' : 's'})`,
     );
   } else lines.push('-'.repeat(29));
   for (const l of b.bids) lines.push(`${fmt(l)}  bid`);

@@ -34,6 +34,7 @@ import { openTradeStore, type TradeStore } from './tradeStore.ts';
 import { seedNote } from '../market/sim/simSeed.ts';
 import { formatHalt, type RiskHalt } from '../../src-shared/riskHalt.ts';
 import { figureWithNote, hitRateReason, sharpeReason } from '../../src-shared/reliability.ts';
+import { formatQty } from '../trading/lotSize.ts';
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -379,6 +380,7 @@ export async function run(argv: string[]): Promise<number> {
       const dot = tick.indexOf('.');
       return p.toFixed(Math.max(2, dot < 0 ? 0 : tick.length - dot - 1));
     };
+    const qty = (q: number) => formatQty(q, engine.qtyStep);
 
     // A refusal later on (a resubscription refused) ends the run with its message.
     if (live instanceof BybitSource) live.onRefused((e) => requestStop(`source failed: ${e.message}`));
@@ -387,8 +389,8 @@ export async function run(argv: string[]): Promise<number> {
     engine.on('fill', (f) => {
       const p = engine.portfolioNow();
       log(
-        `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${f.qty.toFixed(4)} ${sym} @ ${px(f.price)} ` +
-          `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${p.position.toFixed(4)}, balance ${p.balance.toFixed(2)}`,
+        `${fmtTime(f.ts)} ${f.side === 'Buy' ? 'BUY ' : 'SELL'} ${qty(f.qty)} ${sym} @ ${px(f.price)} ` +
+          `(${f.liquidity}, fee ${f.fee.toFixed(4)}, ${f.reason}) → position ${qty(p.position)}, balance ${p.balance.toFixed(2)}`,
       );
     });
     engine.on('portfolio', (p) => {
@@ -406,7 +408,7 @@ export async function run(argv: string[]): Promise<number> {
             : 'none';
         log(
           `${fmtTime(p.ts)} prediction ${predText} | threshold ${engine.threshold} | signal ${signalNow > 0 ? '+1' : signalNow < 0 ? '-1' : '0'} | ` +
-            `position ${p.position.toFixed(4)} | balance ${p.balance.toFixed(2)} | equity ${p.equity.toFixed(2)} | ${h.messages} msgs${h.paused ? ` | ${h.paused}` : ''}`,
+            `position ${qty(p.position)} | balance ${p.balance.toFixed(2)} | equity ${p.equity.toFixed(2)} | ${h.messages} msgs${h.paused ? ` | ${h.paused}` : ''}`,
         );
       }
       if (p.ts - firstTs >= durationMs) requestStop('duration reached');
@@ -509,9 +511,7 @@ export async function run(argv: string[]): Promise<number> {
       const p = engine.portfolioNow();
       // Honest final equity: what still works was cancelled at the end, an open position is valued at the last mid.
       const open =
-        p.position !== 0
-          ? ` (open position ${p.position.toFixed(4)} marked to the last mid ${px(p.mark)})`
-          : '';
+        p.position !== 0 ? ` (open position ${qty(p.position)} marked to the last mid ${px(p.mark)})` : '';
       console.log(
         `stopped (${stopReason}): final equity ${p.equity.toFixed(4)}${open} | net P&L ${m.netPnl.toFixed(4)} after fees ${m.fees.toFixed(4)} | ` +
           `trades ${m.trades} | round trips ${m.roundTrips} | hit rate ${figureWithNote(m.hitRate, hitRateReason(m.roundTrips), (x) => `${(x * 100).toFixed(1)}%`)} | ` +

@@ -79,7 +79,13 @@ export async function run(argv: string[]): Promise<number> {
   // One random seed for this run's simulated market (every feed the UI starts repeats it), printed to repeat it.
   const seed = resolveSimSeed(loaded.sim.seed);
   const config = { ...loaded, sim: { ...loaded.sim, seed } };
-  if (loaded.sim.seed === null) console.error(seedNote(seed));
+  // On a live feed the seed matters only once the user switches the source to the simulator: said so.
+  if (loaded.sim.seed === null)
+    console.error(
+      config.source === 'sim'
+        ? seedNote(seed)
+        : `${seedNote(seed)}, if the source is switched to the simulator`,
+    );
 
   const staticDir = a.bool('no-build')
     ? path.join(PROJECT_ROOT, 'out', 'web')

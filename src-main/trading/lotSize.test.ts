@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Level } from '../../src-shared/market.ts';
-import { floorToLot, knownQtyStep, qtyStepFromLevels, sizeDecimals } from './lotSize.ts';
+import { floorToLot, formatQty, knownQtyStep, qtyStepFromLevels, sizeDecimals } from './lotSize.ts';
 
 describe('lot size', () => {
   it.each([
@@ -56,5 +56,16 @@ describe('lot size', () => {
     [0.0008, 0.001, 0],
   ])('floorToLot(%s, %s) → %s', (qty, lot, want) => {
     expect(floorToLot(qty, lot)).toBe(want);
+  });
+
+  it.each([
+    // qty, lot, text
+    [0.000042, 0.000001, '0.000042'], // BTCUSDT spot: not 0.0000
+    [-0.001, 0.001, '-0.0010'],
+    [1000, 1000, '1000.0000'],
+    [0.5, 0, '0.5000'], // lot not known yet
+    [0.5, NaN, '0.5000'],
+  ])('formatQty(%s, %s) → %s', (qty, lot, want) => {
+    expect(formatQty(qty, lot)).toBe(want);
   });
 });

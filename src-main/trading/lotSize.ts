@@ -27,6 +27,15 @@ export function sizeDecimals(size: number): number {
 }
 
 /**
+ * A quantity for a message: to the decimals of the lot step, at least 4 (a 0.000001 spot lot must not print as
+ * 0.0000; an unknown lot, 0 or NaN, gives 4).
+ */
+export function formatQty(qty: number, step: number): string {
+  const d = sizeDecimals(step);
+  return qty.toFixed(Math.max(4, d === d ? Math.min(d, MAX_LOT_DECIMALS) : 0));
+}
+
+/**
  * The lot inferred from a snapshot's sizes: 10^-d for the most decimals d any size shows, capped at 1 (whole
  * units: a coarser lot cannot be told from the sizes). Too coarse only when every size happens to end in zeros,
  * which rounds orders coarser than needed (still valid). Sizes needing more than MAX_LOT_DECIMALS are float

@@ -21,6 +21,7 @@ import {
   type Candle,
 } from '../chart/candles.ts';
 import { HeatmapPrimitive } from '../chart/heatmapPrimitive.ts';
+import { midPriceFormat } from '../format.ts';
 import { useDesk } from '../store/desk.ts';
 import { market } from '../store/market.ts';
 import { prices } from '../store/series.ts';
@@ -88,7 +89,9 @@ export function MarketChart() {
       wickDownColor: '#e5534b',
       priceLineVisible: true,
       lastValueVisible: true,
+      priceFormat: midPriceFormat(market.tickSize || undefined),
     });
+    let axisTick = market.tickSize;
     const volume = chart.addSeries(HistogramSeries, {
       priceScaleId: 'volume',
       priceFormat: { type: 'volume' },
@@ -122,6 +125,11 @@ export function MarketChart() {
     const redrawMarket = () => {
       if (market.version === heatVersion) return;
       heatVersion = market.version;
+      if (market.tickSize !== axisTick) {
+        // Another symbol or a refined tick: the axis labels follow its decimals.
+        axisTick = market.tickSize;
+        candles.applyOptions({ priceFormat: midPriceFormat(axisTick || undefined) });
+      }
       const vol = toVolume(market.trades, interval);
       volume.setData(
         vol.map((v) => ({

@@ -1,7 +1,7 @@
 // Position, P&L and the live equity curve with drawdown, plus the trading metrics and where the P&L went
 // (execution costs: shortfall against the decision mids, split into latency drift and spread + walk; fees).
 import { useEffect, useState } from 'react';
-import { fmt, duration, pct, sign, signed, size } from '../format.ts';
+import { fmt, duration, midDecimals, pct, sign, signed, size } from '../format.ts';
 import { useDesk } from '../store/desk.ts';
 import { equity } from '../store/series.ts';
 import { EquityChart } from './EquityChart.tsx';
@@ -51,6 +51,7 @@ export function PortfolioPanel() {
     }
   };
   const p = useDesk((s) => s.portfolio);
+  const tickSize = useDesk((s) => s.book?.tickSize);
   const m = p?.metrics;
   const c = m?.costs;
   // Execution costs once something traded (older peers send none).
@@ -129,7 +130,7 @@ export function PortfolioPanel() {
       </dl>
       <dl className="kv cols2 details-kv" aria-label="Position details">
         <dt>Entry</dt>
-        <dd>{p && p.position !== 0 ? fmt(p.entryPrice, 1) : '—'}</dd>
+        <dd>{p && p.position !== 0 ? fmt(p.entryPrice, midDecimals(tickSize)) : '—'}</dd>
         <dt>Balance</dt>
         <dd>{fmt(p?.balance)}</dd>
         <dt>Unrealized</dt>

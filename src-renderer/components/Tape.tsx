@@ -1,14 +1,24 @@
 // Signals and fills tape, newest first.
 import type { ReactNode } from 'react';
 import { useDesk } from '../store/desk.ts';
-import { clock, fmt, size } from '../format.ts';
+import { clock, fmt, midDecimals, priceDecimals, size } from '../format.ts';
 
-type Row = { t: number; kind: 'signal' | 'fill'; text: string; cls: string; px: number; key: string };
+type Row = {
+  t: number;
+  kind: 'signal' | 'fill';
+  text: string;
+  cls: string;
+  px: number;
+  /** A signal's price is the mid (between ticks), a fill's a level's. */
+  dp: number;
+  key: string;
+};
 
 /** `header` replaces the panel's title (the side tabs put theirs there; one of them names the panel). */
 export function Tape({ header }: { header?: ReactNode } = {}) {
   const signals = useDesk((s) => s.signals);
   const fills = useDesk((s) => s.fills);
+  const tickSize = useDesk((s) => s.book?.tickSize);
   const rows: Row[] = [];
   for (let i = signals.length - 1; i >= 0 && rows.length < 60; i--) {
     const s = signals[i];
@@ -19,6 +29,7 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
       text: `${s.signal > 0 ? 'BUY' : 'SELL'} signal ${fmt(s.prediction, 2)}`,
       cls: s.signal > 0 ? 'pos' : 'neg',
       px: s.price,
+      dp: midDecimals(tickSize),
       key: `s${s.t}${i}`,
     });
   }
@@ -30,6 +41,7 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
       text: `${f.side.toUpperCase()} ${size(f.size)} ${f.liquidity} (${f.reason})`,
       cls: f.side === 'Buy' ? 'pos strong' : 'neg strong',
       px: f.price,
+      dp: priceDecimals(tickSize),
       key: `f${f.t}${i}`,
     });
   }
@@ -54,7 +66,7 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
                   <td className={r.cls} title={r.text}>
                     {r.text}
                   </td>
-                  <td className="num">{fmt(r.px, 1)}</td>
+                  <td className="num">{fmt(r.px, r.dp)}</td>
                 </tr>
               ))}
             </tbody>
