@@ -96,6 +96,20 @@ describe('loadConfig', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  // YAML and --set read an unquoted 0.0000001 as a number, which String() writes as 1e-7: a fine tick (PEPE-like
+  // coins) must still be the decimal the user typed, from either.
+  it.each(['0.0000001', '0.00000012', '5', '0.5'])('tick size %s unquoted is that decimal', (tick) => {
+    const fromSet = loadConfig({
+      ignoreUserFile: true,
+      overrides: Args.of(['--set', `tick_size=${tick}`, '--set', `sim.tick_size=${tick}`]).sets(),
+    });
+    expect(fromSet.tick_size).toBe(tick);
+    expect(fromSet.sim.tick_size).toBe(tick);
+    const fromFile = loadConfig({ configFile: tmpYaml(`tick_size: ${tick}\nsim:\n  tick_size: ${tick}\n`) });
+    expect(fromFile.tick_size).toBe(tick);
+    expect(fromFile.sim.tick_size).toBe(tick);
+  });
+
   it('names __proto__ and toString in a config file as unknown keys', () => {
     const file = tmpYaml('__proto__:\n  x: 1\ntoString: 2\n');
     expect(() => loadConfig({ configFile: file })).toThrow(/unknown config keys __proto__, toString/);
