@@ -168,6 +168,11 @@ export const configSchema = z
       /** Fall from the equity peak (0.05 = 5 %) that halts trading for the rest of the run; 0 disables. */
       max_drawdown: fraction.refine((x) => x < 1, 'must be below 1 (0 disables)').default(0),
       cooldown: duration('s'),
+      /**
+       * Short positions on a spot symbol. Bybit spot sells only what the account holds (margin trading aside), so by
+       * default a spot run is long-only: a sell signal closes a long and stays flat.
+       */
+      spot_shorts: z.boolean().default(false),
     }),
     /** Heavy jobs of the app (backtests, walk-forward runs, retraining): how many run at once; the rest queue. */
     jobs: z.strictObject({ concurrency: positiveInt.max(16) }),

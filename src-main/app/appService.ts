@@ -317,6 +317,7 @@ export class AppService {
       feeRate: c.trading.taker_fee,
       hysteresis: c.trading.hysteresis,
       minHoldMs: c.trading.min_hold,
+      longOnly: this.pipeline?.longOnly === true,
     });
     return {
       threshold: a.threshold,

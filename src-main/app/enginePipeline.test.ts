@@ -96,3 +96,42 @@ describe('enginePipeline book views', () => {
     expect(errors.filter((e) => /tick size|lot size/.test(e))).toEqual([]);
   });
 });
+
+describe('enginePipeline on a spot symbol', () => {
+  it.each(['spot', 'linear'] as const)(
+    '%s: long-only and said so on spot only, the what-if following',
+    async (category) => {
+      const sessionId = writeSimSession(db, { seed: 5, durationMs: 2_000 }).sessionId;
+      db.prepare('UPDATE sessions SET category = ? WHERE id = ?').run(category, sessionId);
+      const notices: string[] = [];
+      const sink: PipelineSink = {
+        book: () => {},
+        prediction: () => {},
+        signal: () => {},
+        fill: () => {},
+        portfolio: () => {},
+        error: () => {},
+        notice: (where, message) => notices.push(`${where}: ${message}`),
+      };
+      const source = new ReplaySource({ db, sessionId, speed: 'max' });
+      const factory = enginePipelineFactory({
+        config: loadConfig({ ignoreUserFile: true }),
+        makeSource: () => source,
+        modelPath: () => path.join(dir, 'no-model.onnx'),
+      });
+      const p = await factory({ kind: 'replay', sessionId, speed: 1 }, sink, 0.3);
+      expect(p.longOnly).toBe(category === 'spot');
+      await p.start();
+      await source.done();
+      await p.stop();
+      const said = notices.filter((n) => /long-only/.test(n));
+      expect(said).toEqual(
+        category === 'spot'
+          ? [
+              'trading: BTCUSDT is spot: the paper account is long-only (a sell signal closes a long and stays flat; risk.spot_shorts: true allows shorts, as on margin)',
+            ]
+          : [],
+      );
+    },
+  );
+});

@@ -122,10 +122,12 @@ export function enginePipelineFactory(opts: {
     // and backtests do). A wall clock's decision timer would stamp decisions with today's time, and live
     // retraining would then look for "the newest data" where the session has none.
     const clock = spec.kind === 'replay' || source.kind === 'replay' ? new ReplayClock() : new RealClock();
-    const engine = new Engine(
-      { ...engineOptionsFromConfig(opts.config, source.instrument), threshold },
-      { source, clock, model: model.predictor ? new PredictorModel(model.predictor) : null },
-    );
+    const options = { ...engineOptionsFromConfig(opts.config, source.instrument), threshold };
+    const engine = new Engine(options, {
+      source,
+      clock,
+      model: model.predictor ? new PredictorModel(model.predictor) : null,
+    });
     let last = { ts: 0, recvTs: 0 };
     let warnings = 0;
     let warnWindow = 0;
@@ -170,7 +172,14 @@ export function enginePipelineFactory(opts: {
       get tickSize() {
         return engine.tickSize || source.instrument.tickSize;
       },
+      longOnly: options.risk.longOnly === true,
       start: () => {
+        // Said once per feed: a trader watching spot would otherwise wonder why sell signals never go short.
+        if (options.risk.longOnly)
+          sink.notice(
+            'trading',
+            `${source.instrument.symbol} is spot: the paper account is long-only (a sell signal closes a long and stays flat; risk.spot_shorts: true allows shorts, as on margin)`,
+          );
         // Before the engine starts the source, so the session holds the first snapshot.
         recording = opts.recordFeed?.(source, spec) ?? null;
         void recording?.finished.then((r) => {

@@ -47,6 +47,8 @@ export interface LivePipeline {
   readonly symbol: string;
   /** The tick known now ('' for an unknown symbol until its first snapshot). */
   readonly tickSize: string;
+  /** No shorts (a spot symbol without risk.spot_shorts): the threshold's what-if trades the same way. */
+  readonly longOnly?: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   setThreshold(x: number): void;

@@ -42,6 +42,14 @@ describe('computeWhatIf', () => {
     expect(r.samples).toBe(5);
   });
 
+  it('long-only (spot): the sell signals still count and score, but only the long is traded', () => {
+    const r = computeWhatIf({ ...base, predictions, threshold: 1, longOnly: true });
+    expect(r.signals).toBe(3);
+    expect(r.hits).toBe(3);
+    expect(r.trades).toBe(2); // long, flat: no short
+    expect(r.netPnl).toBeCloseTo(10, 6);
+  });
+
   it('a higher threshold gives fewer signals; above every prediction gives none and zero P&L', () => {
     const hi = computeWhatIf({ ...base, predictions, threshold: 2.5 });
     expect(hi.signals).toBe(1);

@@ -17,6 +17,8 @@ export interface WhatIfInput {
   feeRate: number;
   hysteresis?: number;
   minHoldMs?: number;
+  /** No shorts (spot): a sell signal closes a long and stays flat, as the risk manager does. */
+  longOnly?: boolean;
 }
 
 export interface WhatIfOutput {
@@ -76,8 +78,9 @@ export function computeWhatIf(inp: WhatIfInput): WhatIfOutput {
       }
     }
     // A position is sized once when entered and held while the direction is unchanged (no re-sizing churn).
-    if (s !== Math.sign(qty)) {
-      const target = s === 0 ? 0 : (s * inp.notional) / mid;
+    const side = inp.longOnly && s < 0 ? 0 : s;
+    if (side !== Math.sign(qty)) {
+      const target = side === 0 ? 0 : (side * inp.notional) / mid;
       const dq = target - qty;
       trades++;
       cash -= dq * mid;

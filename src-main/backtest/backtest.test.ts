@@ -124,6 +124,43 @@ describe('backtest', () => {
   });
 });
 
+describe('spot is long-only unless risk.spot_shorts', () => {
+  /** The lowest position the fills reach, from flat. */
+  const lowest = (fills: readonly { side: 'Buy' | 'Sell'; qty: number }[]) => {
+    let pos = 0;
+    let min = 0;
+    for (const f of fills) {
+      pos += f.side === 'Buy' ? f.qty : -f.qty;
+      min = Math.min(min, pos);
+    }
+    return min;
+  };
+
+  it('the same data as a spot session never goes short; with spot_shorts it does', async () => {
+    // The test session again, stored as spot: same seed, same messages.
+    const spotId = writeSimSession(db, { seed: 22, durationMs: 240_000 }).sessionId;
+    db.prepare("UPDATE sessions SET category = 'spot' WHERE id = ?").run(spotId);
+    const run = (sessionId: number, c = config) =>
+      runBacktest({
+        db,
+        sessionId,
+        config: c,
+        model: new PredictorModel(predictor),
+        thresholds: [0],
+        record: false,
+      });
+    const linear = (await run(testId)).passes[0].fills;
+    const spot = (await run(spotId)).passes[0].fills;
+    // Not vacuous: on linear the model goes short, and on spot it still trades.
+    expect(lowest(linear)).toBeLessThan(0);
+    expect(spot.some((f) => f.side === 'Sell')).toBe(true);
+    expect(lowest(spot)).toBeGreaterThan(-1e-12);
+    // With margin allowed the spot run shorts too (its fills differ from linear's in size: spot's lot is finer).
+    const margin = loadConfig({ ignoreUserFile: true, overrides: { 'risk.spot_shorts': true } });
+    expect(lowest((await run(spotId, margin)).passes[0].fills)).toBeLessThan(0);
+  });
+});
+
 describe('in-sample share', () => {
   const share = (runId: number, from: number, to: number) => {
     const q = db.prepare('SELECT count(*) FROM predictions WHERE run_id = ? AND ts BETWEEN ? AND ?').pluck();

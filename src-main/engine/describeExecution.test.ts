@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/loadConfig.ts';
 import { describeExecution } from './describeExecution.ts';
 import { engineOptionsFromConfig } from './engine.ts';
+import type { Instrument } from '../../src-shared/market.ts';
 
 const inst = { symbol: 'BTCUSDT', category: 'linear' as const, tickSize: '0.1' };
 const line = (overrides: Record<string, unknown>) =>
@@ -37,5 +38,16 @@ describe('describeExecution', () => {
     ],
   ])('%j', (overrides, want) => {
     expect(line(overrides)).toMatch(want);
+  });
+
+  it('says a spot run is long-only, and not when spot_shorts allows shorts or on linear', () => {
+    const spot = { ...inst, category: 'spot' as const };
+    const say = (overrides: Record<string, unknown>, i: Instrument = spot) =>
+      describeExecution(engineOptionsFromConfig(loadConfig({ ignoreUserFile: true, overrides }), i));
+    expect(say({})).toMatch(
+      /; long-only \(spot: a sell signal closes a long, no short; risk\.spot_shorts allows them\)$/,
+    );
+    expect(say({ 'risk.spot_shorts': true })).not.toMatch(/long-only/);
+    expect(say({}, inst)).not.toMatch(/long-only/);
   });
 });

@@ -21,6 +21,9 @@ export function describeExecution(o: EngineOptions): string {
     `${queue}, liquidity ${o.liquidity ?? 'consumed'}, fees taker ${o.takerFee * 100}% / maker ${o.makerFee * 100}%; ` +
     `clocks: decisions on the receive clock (data without receive stamps: exchange time + ${o.feedLatencyMs ?? 0} ms), ` +
     `orders sent after compute ${compute}, matched on the exchange clock at arrival, ` +
-    `fills seen ${o.responseLatencyMs ?? 0} ms later; resting orders fill only from volume traded after the queue ahead`
+    `fills seen ${o.responseLatencyMs ?? 0} ms later; resting orders fill only from volume traded after the queue ahead` +
+    (o.risk.longOnly
+      ? '; long-only (spot: a sell signal closes a long, no short; risk.spot_shorts allows them)'
+      : '')
   );
 }

@@ -147,6 +147,7 @@ export function engineOptionsFromConfig(
       maxDailyLoss: r.max_daily_loss,
       maxDrawdown: r.max_drawdown,
       cooldownMs: r.cooldown,
+      longOnly: instrument.category === 'spot' && !r.spot_shorts,
     },
     samplingMs,
   };

@@ -50,6 +50,20 @@ describe('RiskManager sizing', () => {
     });
   });
 
+  it('long-only (spot): a sell signal closes a long and never opens a short; a buy still opens a long', () => {
+    const r = new RiskManager({ ...base, longOnly: true });
+    const at = { ts: 0, price: 50_000, equity: 10_000 };
+    expect(r.decide({ ...at, position: 0.02, entryPrice: 50_000, signal: -1 })).toEqual({
+      target: 0,
+      reason: 'signal',
+      urgent: false,
+    });
+    expect(r.decide({ ...at, ...flat, signal: -1 }).target).toBe(0);
+    expect(r.decide({ ...at, ...flat, signal: 1 }).target).toBeCloseTo(0.02, 12);
+    // Without it the same sell signal goes short.
+    expect(new RiskManager(base).decide({ ...at, ...flat, signal: -1 }).target).toBeCloseTo(-0.02, 12);
+  });
+
   it('signal 0 means flat', () => {
     const r = new RiskManager(base);
     expect(

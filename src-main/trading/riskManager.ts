@@ -38,6 +38,11 @@ export interface RiskOptions {
   cooldownMs: number;
   /** Lot size (base units): targets are rounded towards zero to it. 0: not known yet (no rounding). */
   qtyStep?: number;
+  /**
+   * No short positions: a sell signal targets flat. A spot account sells only what it holds (margin aside); a
+   * backtest that shorts spot would count trades no spot account could make.
+   */
+  longOnly?: boolean;
 }
 
 export interface RiskInput {
@@ -117,7 +122,14 @@ export class RiskManager {
   private ddHalt: RiskHalt | null = null;
 
   constructor(opts: RiskOptions) {
-    this.o = { qtyStep: 0, minOrderNotional: 5, rebalanceBand: 0.1, maxDrawdown: 0, ...opts };
+    this.o = {
+      qtyStep: 0,
+      minOrderNotional: 5,
+      rebalanceBand: 0.1,
+      maxDrawdown: 0,
+      longOnly: false,
+      ...opts,
+    };
     if (!(this.o.maxDrawdown >= 0 && this.o.maxDrawdown < 1))
       throw new RangeError(`maxDrawdown must be in [0, 1), got ${this.o.maxDrawdown}`);
     if (!(this.o.maxPositionNotional > 0)) throw new RangeError('maxPositionNotional must be > 0');
@@ -221,6 +233,8 @@ export class RiskManager {
     if (this.blockedDirection !== 0 && x.signal !== this.blockedDirection) this.blockedDirection = 0;
     if (x.ts < this.cooldownUntil) return { target: 0, reason: 'cooldown', urgent: false };
     if (x.signal === 0) return { target: 0, reason: 'signal', urgent: false };
+    // Long-only (spot): a sell signal sells what is held and no more.
+    if (x.signal < 0 && this.o.longOnly) return { target: 0, reason: 'signal', urgent: false };
     if (x.signal === this.blockedDirection) {
       // Keep what is left of the position; do not open a new one in the stopped-out direction yet.
       return { target: 0, reason: 'rearm', urgent: false };
