@@ -132,8 +132,12 @@ export const configSchema = z
       hysteresis: z.number().nonnegative(),
       min_hold: duration('s'),
       initial_balance: z.number().positive(),
+      /** Fees of a linear (perpetual) symbol, as fractions of notional. */
       taker_fee: z.number().min(-0.01).max(0.01),
       maker_fee: z.number().min(-0.01).max(0.01),
+      /** Fees of a spot symbol: Bybit's spot rates are not its linear ones (0.1 % both sides, non-VIP). */
+      spot_taker_fee: z.number().min(-0.01).max(0.01).default(0.001),
+      spot_maker_fee: z.number().min(-0.01).max(0.01).default(0.001),
       latency: duration('ms'),
       latency_model: z.enum(['constant', 'feed', 'jitter']),
       latency_feed_factor: z.number().nonnegative().max(100),

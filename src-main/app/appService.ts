@@ -314,7 +314,7 @@ export class AppService {
       threshold: a.threshold,
       horizonMs: c.model.horizon,
       notional: c.risk.notional,
-      feeRate: c.trading.taker_fee,
+      feeRate: this.pipeline?.takerFee ?? c.trading.taker_fee,
       hysteresis: c.trading.hysteresis,
       minHoldMs: c.trading.min_hold,
       longOnly: this.pipeline?.longOnly === true,

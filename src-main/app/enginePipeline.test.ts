@@ -99,7 +99,7 @@ describe('enginePipeline book views', () => {
 
 describe('enginePipeline on a spot symbol', () => {
   it.each(['spot', 'linear'] as const)(
-    '%s: long-only and said so on spot only, the what-if following',
+    '%s: long-only and said so on spot only, the what-if following (with its fee)',
     async (category) => {
       const sessionId = writeSimSession(db, { seed: 5, durationMs: 2_000 }).sessionId;
       db.prepare('UPDATE sessions SET category = ? WHERE id = ?').run(category, sessionId);
@@ -121,6 +121,8 @@ describe('enginePipeline on a spot symbol', () => {
       });
       const p = await factory({ kind: 'replay', sessionId, speed: 1 }, sink, 0.3);
       expect(p.longOnly).toBe(category === 'spot');
+      // The threshold's what-if charges the category's taker fee.
+      expect(p.takerFee).toBe(category === 'spot' ? 0.001 : 0.00055);
       await p.start();
       await source.done();
       await p.stop();

@@ -173,6 +173,7 @@ export function enginePipelineFactory(opts: {
         return engine.tickSize || source.instrument.tickSize;
       },
       longOnly: options.risk.longOnly === true,
+      takerFee: options.takerFee,
       start: () => {
         // Said once per feed: a trader watching spot would otherwise wonder why sell signals never go short.
         if (options.risk.longOnly)

@@ -49,6 +49,8 @@ export interface LivePipeline {
   readonly tickSize: string;
   /** No shorts (a spot symbol without risk.spot_shorts): the threshold's what-if trades the same way. */
   readonly longOnly?: boolean;
+  /** The taker fee of the feed's category (spot's differs from linear's): the threshold's what-if charges it. */
+  readonly takerFee?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   setThreshold(x: number): void;

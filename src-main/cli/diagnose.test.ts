@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, niceThreshold, type Diagnosis } from './diagnose.ts';
@@ -90,6 +91,23 @@ describe('l2desk diagnose', () => {
     expect(p.n).toBeGreaterThan(50);
     expect([d.predictions?.n, d.predictions?.mean]).toEqual([p.n, p.mean]);
     expect(p.mean).not.toBe((await summary()).mean);
+  });
+
+  it("judges the edge against the sessions' own fees: spot's round trip is not linear's", async () => {
+    const spotDb = path.join(fx.dir, 'spot.db');
+    fs.copyFileSync(fx.db, spotDb);
+    const db = openDb(spotDb);
+    db.prepare("UPDATE sessions SET category = 'spot'").run();
+    db.close();
+    // A spot fee so high that any edge is below it, and signals to judge.
+    const args = ['--model', fx.model, '--json', '--threshold', String(p95 / 2)];
+    const fee = ['--set', 'trading.spot_taker_fee=0.005'];
+    const spot = JSON.parse((await capture(run, ['--db', spotDb, ...args, ...fee])).out) as Diagnosis;
+    const edge = spot.findings.find((f) => f.code === 'edge_below_fees');
+    expect(edge?.message).toMatch(/less than a spot taker round trip \(100 bps\)$/);
+    expect(spot.verdict).toMatch(/below the spot taker round-trip fee \(100 bps\)/);
+    const linear = JSON.parse((await capture(run, ['--db', fx.db, ...args, ...fee])).out) as Diagnosis;
+    expect(JSON.stringify(linear.findings)).not.toMatch(/100 bps/);
   });
 
   it('names a feature-set mismatch as the cause (exit 1)', async () => {

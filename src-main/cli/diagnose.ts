@@ -9,6 +9,8 @@ import type { StoreCheckReport } from '../store/sessions.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { checkSqliteStore } from '../store/sqliteCheck.ts';
 import { openTrainingData } from '../store/trainingData.ts';
+import { categoryFees } from '../trading/fees.ts';
+import type { Category } from '../../src-shared/market.ts';
 import {
   commonSetup,
   fmt,
@@ -79,7 +81,11 @@ export interface DiagnoseOptions {
   /** config trading.feed_latency: rows on the receive clock, as `predictions` and training build them. */
   feedLatencyMs?: number;
   configHorizonMs: number;
-  roundTripFeeBps: number;
+  /**
+   * A taker round trip in bps by the sessions' category (spot's fees are not linear's); over sessions of both, the
+   * dearer one is the bar the edge must clear.
+   */
+  roundTripFeeBps: Readonly<Record<Category, number>>;
 }
 
 /** What is known of the prediction distribution: from the stored data, else from the model's own validation. */
@@ -147,6 +153,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   try {
     // 2. The database: the stored market the predictions are judged on.
     let dataProblem: string | null = null;
+    /** The categories of the sessions judged (linear until they are known). */
+    let categories: Category[] = ['linear'];
     if (!fs.existsSync(opts.dbFile)) {
       add('error', 'db_missing', `no database at ${dbName}`);
       dataProblem = `${dbName} does not exist: record data with \`l2desk collect --duration 10m\` (or \`l2desk import\`)`;
@@ -176,6 +184,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
         const selected = opts.sessionIds.length
           ? report.sessions.filter((s) => opts.sessionIds.includes(s.id))
           : report.sessions;
+        if (selected.length) categories = [...new Set(selected.map((s) => s.category))];
         for (const s of selected) {
           const span =
             s.firstRecvTs !== null && s.lastRecvTs !== null ? (s.lastRecvTs - s.firstRecvTs) / 1000 : 0;
@@ -336,13 +345,15 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
         `${fmt(opts.threshold)} bps; hit rate ${Number.isFinite(at.hitRate) ? (100 * at.hitRate).toFixed(1) + ' %' : '-'}, ` +
         `mean edge ${fmt(at.meanEdgeBps, 3)} bps per signal before fees.`;
     }
-    if (signals > 0 && at.meanEdgeBps < opts.roundTripFeeBps) {
+    const roundTrip = Math.max(...categories.map((c) => opts.roundTripFeeBps[c]));
+    const which = categories.length === 1 ? `${categories[0]} ` : '';
+    if (signals > 0 && at.meanEdgeBps < roundTrip) {
       add(
         'warn',
         'edge_below_fees',
-        `signals earn ${fmt(at.meanEdgeBps, 3)} bps on average, less than a taker round trip (${fmt(opts.roundTripFeeBps, 3)} bps)`,
+        `signals earn ${fmt(at.meanEdgeBps, 3)} bps on average, less than a ${which}taker round trip (${fmt(roundTrip, 3)} bps)`,
       );
-      result.verdict += ` Note: that edge is below the taker round-trip fee (${fmt(opts.roundTripFeeBps, 3)} bps), so trading them would lose money.`;
+      result.verdict += ` Note: that edge is below the ${which}taker round-trip fee (${fmt(roundTrip, 3)} bps), so trading them would lose money.`;
     }
     return result;
   } finally {
@@ -402,7 +413,10 @@ export async function run(argv: string[]): Promise<number> {
     decisionIntervalMs: config.features.decision_interval,
     feedLatencyMs: config.trading.feed_latency,
     configHorizonMs: config.model.horizon,
-    roundTripFeeBps: 2 * config.trading.taker_fee * 1e4,
+    roundTripFeeBps: {
+      linear: 2 * categoryFees(config.trading, 'linear').taker * 1e4,
+      spot: 2 * categoryFees(config.trading, 'spot').taker * 1e4,
+    },
   }).finally(() => data.dispose());
   const unusable = d.findings.some((f) => f.level === 'error' && /^(db_|model_|no_sessions)/.test(f.code));
   if (args.bool('json')) {

@@ -40,7 +40,7 @@ describe('describeExecution', () => {
     expect(line(overrides)).toMatch(want);
   });
 
-  it('says a spot run is long-only, and not when spot_shorts allows shorts or on linear', () => {
+  it('says a spot run is long-only (not when spot_shorts allows shorts, nor on linear), at spot fees', () => {
     const spot = { ...inst, category: 'spot' as const };
     const say = (overrides: Record<string, unknown>, i: Instrument = spot) =>
       describeExecution(engineOptionsFromConfig(loadConfig({ ignoreUserFile: true, overrides }), i));
@@ -48,6 +48,9 @@ describe('describeExecution', () => {
       /; long-only \(spot: a sell signal closes a long, no short; risk\.spot_shorts allows them\)$/,
     );
     expect(say({ 'risk.spot_shorts': true })).not.toMatch(/long-only/);
+    // Spot's own fees, not linear's.
+    expect(say({})).toMatch(/fees taker 0\.1% \/ maker 0\.1%/);
+    expect(say({}, inst)).toMatch(/fees taker 0\.055% \/ maker 0\.02%/);
     expect(say({}, inst)).not.toMatch(/long-only/);
   });
 });

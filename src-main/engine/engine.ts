@@ -40,7 +40,7 @@ import { offGridPrices, refineTick, tickFromLevels } from '../market/bybit/tickI
 import type { MarketSource } from '../market/source.ts';
 import { addFillCost, emptyCostTotals } from '../trading/executionCosts.ts';
 import { Executor, type ExecutionMode } from '../trading/executor.ts';
-import { NotionalFees } from '../trading/fees.ts';
+import { categoryFees, NotionalFees } from '../trading/fees.ts';
 import { FeedLatency } from '../trading/feedLatency.ts';
 import { DecisionGrid } from './decisionGrid.ts';
 import { JitterLatency } from '../trading/jitterLatency.ts';
@@ -112,6 +112,7 @@ export function engineOptionsFromConfig(
 ): EngineOptions {
   const t = config.trading;
   const r = config.risk;
+  const fees = categoryFees(t, instrument.category);
   return {
     instrument,
     decisionIntervalMs: config.features.decision_interval,
@@ -119,8 +120,8 @@ export function engineOptionsFromConfig(
     hysteresis: t.hysteresis,
     minHoldMs: t.min_hold,
     initialBalance: t.initial_balance,
-    takerFee: t.taker_fee,
-    makerFee: t.maker_fee,
+    takerFee: fees.taker,
+    makerFee: fees.maker,
     latencyMs: t.latency,
     latencyModel: t.latency_model,
     latencyFeedFactor: t.latency_feed_factor,

@@ -156,6 +156,7 @@ export type CheckedSession = Pick<
   | 'id'
   | 'source'
   | 'symbol'
+  | 'category'
   | 'depth'
   | 'tickSize'
   | 'startedAt'
@@ -186,6 +187,7 @@ export function checkedSession(
     id: s.id,
     source: s.source,
     symbol: s.symbol,
+    category: s.category,
     depth: s.depth,
     tickSize: s.tickSize,
     startedAt: s.startedAt,
