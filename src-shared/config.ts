@@ -2,6 +2,7 @@
 // CLI flags, so a bad value is rejected with the key's path and what is allowed.
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { plainDecimal } from './plainNumber.ts';
 
 const duration = (bareUnit: 'ms' | 's' | 'm' = 's') =>
   z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -15,17 +16,9 @@ const duration = (bareUnit: 'ms' | 's' | 'm' = 's') =>
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
-/**
- * A number as the decimal a user typed: YAML and --set read an unquoted 0.0000001 as a number, which String()
- * writes as 1e-7.
- */
-export function plainDecimal(v: number): string {
-  const m = /^(\d)(?:\.(\d+))?e-(\d+)$/.exec(String(v));
-  return m ? `0.${'0'.repeat(Number(m[3]) - 1)}${m[1]}${m[2] ?? ''}` : String(v);
-}
-
 const decimalString = z
   .union([z.string(), z.number()])
+  // YAML and --set read an unquoted 0.0000001 as a number, which String() writes as 1e-7.
   .transform((v) => (typeof v === 'number' ? plainDecimal(v) : v))
   .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'a positive decimal such as "0.1" or "0.0001"');
 

@@ -14,6 +14,7 @@ import {
   sharpeReason,
 } from '../../src-shared/reliability.ts';
 import { axisTicks } from '../../src-shared/timeAxis.ts';
+import { plainNumber } from '../../src-shared/plainNumber.ts';
 
 const COLORS = ['#4fc3f7', '#ffb74d', '#81c784', '#e57373', '#ba68c8', '#fff176', '#4db6ac', '#f06292'];
 
@@ -282,7 +283,7 @@ function openAtEnd(rows: readonly BacktestRow[]): string {
     .filter((x) => x.final_position !== 0 || x.cancelled_at_end > 0)
     .map(
       (x) =>
-        `threshold ${fmt(x.threshold, 3)}: position ${x.final_position} at mid ${x.final_mark}, ${x.cancelled_at_end} order(s) cancelled`,
+        `threshold ${fmt(x.threshold, 3)}: position ${plainNumber(x.final_position)} at mid ${plainNumber(x.final_mark)}, ${x.cancelled_at_end} order(s) cancelled`,
     );
   return parts.length ? `; at the end: ${esc(parts.join('; '))}` : '';
 }

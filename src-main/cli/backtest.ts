@@ -31,6 +31,7 @@ import { engineOptionsFromConfig } from '../engine/engine.ts';
 import { Args, UsageError } from './args.ts';
 import { sameDataNote } from '../backtest/sameData.ts';
 import { formatHalt } from '../../src-shared/riskHalt.ts';
+import { plainNumber } from '../../src-shared/plainNumber.ts';
 import {
   calmarReason,
   hitRateReason,
@@ -193,7 +194,9 @@ export function formatRow(r: BacktestRow): string {
     `max_dd ${(r.max_drawdown * 100).toFixed(2).padStart(6)}%  trades ${String(r.trades).padStart(5)}  round_trips ${String(r.round_trips).padStart(4)}  ` +
     `hit_rate ${shown(trips, `${(r.hit_rate * 100).toFixed(1)}%`, 6)} (before fees ${trips === null ? `${(r.hit_rate_gross * 100).toFixed(1)}%` : NOT_SHOWN})  ` +
     `fees ${r.fees.toFixed(2).padStart(9)}  turnover ${r.turnover.toFixed(1)}x  final_equity ${r.final_equity.toFixed(4)}` +
-    (r.final_position !== 0 ? ` (position ${r.final_position} marked to the last mid ${r.final_mark})` : '') +
+    (r.final_position !== 0
+      ? ` (position ${plainNumber(r.final_position)} marked to the last mid ${plainNumber(r.final_mark)})`
+      : '') +
     (r.cancelled_at_end > 0 ? `  ${r.cancelled_at_end} open order(s) cancelled at the end` : '') +
     `\n  ${costsLine(r)}` +
     `\n  ${tradesLine(r)}` +
