@@ -14,6 +14,7 @@ describe('price decimals follow the tick size', () => {
     expect(fmt(4862.5, midDecimals('5'))).toBe('4,862.5');
     // Before the first book: a neutral 2 decimals, never the BTC-only 1.
     expect(priceDecimals(undefined)).toBe(2);
+    expect(priceDecimals('')).toBe(2);
   });
 
   it("the price chart's axis steps by a tenth of the tick, not lightweight-charts' default 0.01", () => {

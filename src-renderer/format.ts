@@ -5,7 +5,7 @@ export function decimalsOf(tickSize: string): number {
   return i < 0 ? 0 : tickSize.length - i - 1;
 }
 
-/** Decimals of a price on the tick grid (a level, a fill); 2 before the first book says what the tick is. */
+/** Decimals of a price on the tick grid (a level, a fill); 2 before the first book says what the tick is ('' or none). */
 export function priceDecimals(tickSize: string | undefined): number {
   return tickSize ? decimalsOf(tickSize) : 2;
 }

@@ -89,7 +89,7 @@ export function MarketChart() {
       wickDownColor: '#e5534b',
       priceLineVisible: true,
       lastValueVisible: true,
-      priceFormat: midPriceFormat(market.tickSize || undefined),
+      priceFormat: midPriceFormat(market.tickSize),
     });
     let axisTick = market.tickSize;
     const volume = chart.addSeries(HistogramSeries, {
@@ -128,7 +128,7 @@ export function MarketChart() {
       if (market.tickSize !== axisTick) {
         // Another symbol or a refined tick: the axis labels follow its decimals.
         axisTick = market.tickSize;
-        candles.applyOptions({ priceFormat: midPriceFormat(axisTick || undefined) });
+        candles.applyOptions({ priceFormat: midPriceFormat(axisTick) });
       }
       const vol = toVolume(market.trades, interval);
       volume.setData(
