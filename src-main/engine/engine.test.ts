@@ -655,6 +655,38 @@ describe('Engine sizes in whole lots of any symbol, and price drift does not chu
     expect(said.filter((w) => w.includes('lot size of'))).toEqual([]);
   });
 
+  it("the exchange's minimum order value (instrument.minNotional) raises risk.min_order_notional, never lowers it", async () => {
+    const id = writeSimSession(db, { seed: 21, durationMs: 60_000 }).sessionId;
+    const runWith = async (minNotional: string) => {
+      const source = new ReplaySource({ db, sessionId: id, speed: 'max' });
+      // 1000 USDT positions (config risk.notional), risk.min_order_notional 5.
+      const instrument = { ...source.instrument, minNotional };
+      const engine = new Engine(engineOptionsFromConfig(config, instrument, 1000), {
+        source,
+        clock: new ReplayClock(),
+        model: ruleModel('sync'),
+      });
+      const r = collect(engine);
+      const notices: string[] = [];
+      engine.on('notice', (n) => notices.push(n));
+      await engine.start();
+      await source.done();
+      await engine.stop();
+      return { orders: r.orders, notices };
+    };
+    const above = await runWith('1500');
+    expect(above.orders).toEqual([]);
+    expect(above.notices.filter((n) => n.includes('minimum order value'))).toEqual([
+      "minimum order value of BTCUSDT from the exchange's instrument info: 1500, above risk.min_order_notional 5; smaller orders are not placed",
+    ]);
+    // An exchange minimum under the configured one changes nothing: the same orders as with none, and no notice.
+    const below = await runWith('1');
+    const none = await runWith('');
+    expect(below.orders.length).toBeGreaterThan(0);
+    expect(below.orders).toEqual(none.orders);
+    expect(below.notices.filter((n) => n.includes('minimum order value'))).toEqual([]);
+  });
+
   it('a price hovering on a lot boundary under a steady signal: one entry, no resizing orders', async () => {
     const id = writeSimSession(db, { seed: 11, durationMs: 240_000, startPrice: 50_000 }).sessionId;
     // Always long: only the price moves, so every order after the entry would be a resize for price drift.

@@ -30,6 +30,7 @@
 // finest decimal step of the snapshot's sizes (a later snapshot may refine it); risk and executor round to it.
 import type { Gap, Instrument, MarketMessage } from '../../src-shared/market.ts';
 import type { Config } from '../../src-shared/config.ts';
+import { plainNumber } from '../../src-shared/plainNumber.ts';
 import type { OrderBook } from '../book/orderBook.ts';
 import { hasNonFinite } from '../book/plausibility.ts';
 import { SequencedBook, type ApplyResult } from '../book/sequencedBook.ts';
@@ -195,6 +196,8 @@ export class Engine {
   private lot = 0;
   /** The lot was inferred from sizes (not known for the symbol): a finer one in a later snapshot refines it. */
   private lotInferred = false;
+  /** The exchange's minimum order value last applied (0: none known). */
+  private exchangeMinNotional = 0;
   private readonly features = new FeatureEngine();
   private readonly row64 = new Float64Array(N_FEATURES);
   private readonly row32 = new Float32Array(N_FEATURES);
@@ -573,6 +576,7 @@ export class Engine {
     if (m.type === 'snapshot') {
       if (!this.prepareBook(m)) return;
       this.learnLot(m);
+      this.learnMinNotional(m.symbol);
       // On depth > 1 a second snapshot means the feed broke and resynced: no feature window may span it. Unless
       // it follows the valid book in sequence with no break since the last one (retention's checkpoint, stored
       // mid-session while a prune is under way): it missed nothing, and the warm-up goes on.
@@ -694,6 +698,27 @@ export class Engine {
         : `lot size of ${symbol} refined from ${lotText(this.lot)} to ${lotText(inferred)} (snapshot u=${m.u})`,
     );
     this.setLot(inferred, true);
+  }
+
+  /**
+   * The exchange's minimum order value (instrument info: linear minNotionalValue, spot minOrderAmt), when the
+   * source got it: an order below it would be refused there, so it raises risk.min_order_notional (said once).
+   */
+  private learnMinNotional(symbol: string): void {
+    const exchangeMin = Number(
+      this.source.instrument.minNotional || this.options.instrument.minNotional || NaN,
+    );
+    if (!(exchangeMin > 0) || exchangeMin === this.exchangeMinNotional) return;
+    this.exchangeMinNotional = exchangeMin;
+    const configured = this.risk.configuredMinOrderNotional;
+    this.risk.setExchangeMinNotional(exchangeMin);
+    this.executor.setMinNotional(this.risk.minOrderNotional);
+    if (exchangeMin > configured)
+      this.ev.emit(
+        'notice',
+        `minimum order value of ${symbol || this.options.instrument.symbol} from the exchange's instrument info: ` +
+          `${plainNumber(exchangeMin)}, above risk.min_order_notional ${plainNumber(configured)}; smaller orders are not placed`,
+      );
   }
 
   private setLot(step: number, inferred: boolean): void {

@@ -43,6 +43,11 @@ export class Executor {
     this.minQty = o.minQty ?? 1e-9;
   }
 
+  /** The smallest order value that opens or resizes a position (the risk manager's, kept in step with it). */
+  setMinNotional(value: number): void {
+    this.o.minNotional = value;
+  }
+
   get mode(): ExecutionMode {
     return this.o.mode;
   }

@@ -104,6 +104,21 @@ describe('RiskManager on any symbol: quote-currency cap, lot size, minimum order
     expect(() => new RiskManager({ ...base, maxPositionNotional: 0 })).toThrow(/maxPositionNotional/);
   });
 
+  it("the exchange's minimum order value raises the configured one and never lowers it", () => {
+    const r = new RiskManager({ ...base, qtyStep: 1, minOrderNotional: 5 });
+    const at = (signal: 1 | -1) => r.decide({ ts: 0, price: 0.15, ...flat, equity: 1e6, signal });
+    expect(at(1).target).toBe(6666); // 1000 USDT of a 0.15 coin
+    r.setExchangeMinNotional(1);
+    expect(r.minOrderNotional).toBe(5);
+    r.setExchangeMinNotional(1500);
+    expect(r.minOrderNotional).toBe(1500);
+    expect(at(-1)).toMatchObject({ target: 0, reason: 'min_notional' });
+    r.setExchangeMinNotional(2); // a later, lower figure from the exchange: back to the configured floor
+    expect(r.minOrderNotional).toBe(5);
+    expect(() => r.setExchangeMinNotional(-1)).toThrow(/minimum order value/);
+    expect(() => r.setExchangeMinNotional(NaN)).toThrow(/minimum order value/);
+  });
+
   // One signal held while the price drifts: the standing target stays, so no order is needed; it moves when the
   // size has changed by more than the band (10% of it, at least 5 USDT), or the signal changes.
   it.each([

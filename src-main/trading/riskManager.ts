@@ -120,6 +120,8 @@ export class RiskManager {
   /** Highest equity seen by the checks, and the drawdown halt (it lasts to the end of the run). */
   private peak = -Infinity;
   private ddHalt: RiskHalt | null = null;
+  /** risk.min_order_notional as configured: the floor under the exchange's own minimum. */
+  private readonly configuredMinNotional: number;
 
   constructor(opts: RiskOptions) {
     this.o = {
@@ -135,6 +137,7 @@ export class RiskManager {
     if (!(this.o.maxPositionNotional > 0)) throw new RangeError('maxPositionNotional must be > 0');
     if (!(this.o.minOrderNotional >= 0)) throw new RangeError('minOrderNotional must be >= 0');
     if (!(this.o.rebalanceBand >= 0)) throw new RangeError('rebalanceBand must be >= 0');
+    this.configuredMinNotional = this.o.minOrderNotional;
     this.setQtyStep(this.o.qtyStep);
   }
 
@@ -146,6 +149,26 @@ export class RiskManager {
 
   get qtyStep(): number {
     return this.o.qtyStep;
+  }
+
+  /**
+   * The exchange's minimum order value for the symbol (its instrument info), once known. The exchange refuses
+   * smaller orders, so it raises the configured minimum; it never lowers it.
+   */
+  setExchangeMinNotional(value: number): void {
+    if (!(value >= 0) || !Number.isFinite(value))
+      throw new RangeError(`exchange minimum order value must be >= 0, got ${value}`);
+    this.o.minOrderNotional = Math.max(this.configuredMinNotional, value);
+  }
+
+  /** risk.min_order_notional as configured, whatever the exchange's minimum. */
+  get configuredMinOrderNotional(): number {
+    return this.configuredMinNotional;
+  }
+
+  /** The smallest order value that opens or resizes a position: the configured one or the exchange's, if higher. */
+  get minOrderNotional(): number {
+    return this.o.minOrderNotional;
   }
 
   /** Quantity (base, unsigned) for a new position at `price`, before max-position clamping and rounding. */
