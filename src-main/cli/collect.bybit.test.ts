@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { ReplaySource } from '../market/replay/replaySource.ts';
 import { openDb } from '../store/db.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { listSessions } from '../store/sessions.ts';
@@ -110,6 +111,23 @@ it('prints where an unlisted symbol’s tick came from as a note, not a warning 
     const out = await collect('note.db', false);
     expect(out).toMatch(/^note: tick size of FOOUSDT from the exchange's instrument info: 0\.00001 \(lot /m);
     expect(out).not.toMatch(/warning: .*(tick size|instrument info)/);
+    // The exchange's lot and minimum order value are kept with the session, and a replay of it trades by them.
+    const lot = /\(lot ([0-9.]+)\)/.exec(out)?.[1];
+    expect(Number(lot)).toBeGreaterThan(0);
+    const db = openDb(path.join(dir, 'note.db'));
+    try {
+      const [s] = listSessions(db);
+      expect(s.meta.instrument).toEqual({ qtyStep: lot, minNotional: '5' });
+      expect(new ReplaySource({ db, sessionId: s.id, speed: 'max' }).instrument).toEqual({
+        symbol: 'FOOUSDT',
+        category: 'linear',
+        tickSize: '0.00001',
+        qtyStep: lot,
+        minNotional: '5',
+      });
+    } finally {
+      db.close();
+    }
     const quiet = await collect('note-quiet.db', true);
     expect(quiet).not.toMatch(/note:|tick size/);
   } finally {

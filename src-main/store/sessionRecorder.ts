@@ -8,6 +8,7 @@
 import { formatDuration } from '../../src-shared/duration.ts';
 import type { FeedHealth, Gap, MarketMessage } from '../../src-shared/market.ts';
 import { inferTickSize } from '../book/tickScale.ts';
+import { orderRulesMeta } from '../market/orderRules.ts';
 import type { MarketSource } from '../market/source.ts';
 import {
   createSession as createClickHouseSession,
@@ -114,7 +115,7 @@ function newSession(source: MarketSource, opts: RecorderOptions, startedAt: numb
     depth: opts.depth,
     tickSize: source.instrument.tickSize || '',
     startedAt,
-    meta: { ...opts.meta, durationMs: opts.durationMs },
+    meta: { ...opts.meta, durationMs: opts.durationMs, ...orderRulesMeta(source.instrument) },
     seed: source.seed ?? null,
   };
 }
@@ -347,6 +348,9 @@ export class SessionRecorder {
           health: this.source.health(),
           stopReason: reason,
           warnings: this.warnings,
+          // A live source learns the lot and minimum order value once its instrument-info request answers, which
+          // may be after the session was created.
+          ...orderRulesMeta(this.source.instrument),
         });
       } catch (e) {
         this.error ??= e as Error;

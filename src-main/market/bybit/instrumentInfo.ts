@@ -33,7 +33,7 @@ export interface FetchInstrumentInfoOptions {
 const DECIMAL = /^(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
 /** A positive plain decimal string ("0.10", "1"), else undefined. */
-function positiveDecimal(v: unknown): string | undefined {
+export function positiveDecimal(v: unknown): string | undefined {
   return typeof v === 'string' && DECIMAL.test(v) && Number(v) > 0 ? v : undefined;
 }
 

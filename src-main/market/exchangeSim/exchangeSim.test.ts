@@ -20,6 +20,7 @@ import { writeSimSession } from '../../backtest/simSession.ts';
 import { readSession } from '../../store/sessionReader.ts';
 import { ExchangeSimServer } from './exchangeSimServer.ts';
 import { sessionFeed } from './feeds.ts';
+import { fetchInstrumentInfo } from '../bybit/instrumentInfo.ts';
 import { bookOf, cleanupAfterEach, waitFor } from './testing/simExchangeHarness.ts';
 import { BYBIT_RECORDING as RECORDING } from '../../testing/bybitRecording.ts';
 
@@ -112,6 +113,34 @@ describe('exchange-sim serving a stored session', () => {
     const db = openDb(path.join(dir, 'empty.db'));
     cleanups.push(() => void db.close());
     expect(() => sessionFeed(db, 99)).toThrow(/no session 99/);
+  });
+
+  it('serves a session recorded live with the lot and minimum order value the exchange answered then', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-exsim-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const db = openDb(path.join(dir, 'rules.db'));
+    cleanups.push(() => void db.close());
+    const msgs = recording().slice(0, 50);
+    const sessionId = createSession(db, {
+      source: 'bybit',
+      symbol: 'BTCUSDT',
+      category: 'linear',
+      depth: 200,
+      tickSize: '0.1',
+      startedAt: msgs[0].recvTs,
+      meta: { instrument: { qtyStep: '0.0001', minNotional: '7' } }, // the sizes alone show 0.001
+    });
+    const writer = new SessionWriter(db, sessionId);
+    for (const m of msgs) writer.writeMessage(m);
+    writer.close();
+    const server = await ExchangeSimServer.start({
+      feed: sessionFeed(db, sessionId),
+      speed: 100,
+      paused: true,
+    });
+    cleanups.push(() => server.close());
+    const r = await fetchInstrumentInfo({ restBase: server.restUrl, category: 'linear', symbol: 'BTCUSDT' });
+    expect(r.ok && r.info).toMatchObject({ tickSize: '0.1', qtyStep: '0.0001', minNotional: '7' });
   });
 
   it('runs as `l2desk exchange-sim` with a scheduled fault, serves a client, and stops cleanly on SIGINT', async () => {

@@ -5,6 +5,7 @@ import { readSession } from '../../store/sessionReader.ts';
 import { getSession } from '../../store/sessions.ts';
 import { TickScale } from '../../book/tickScale.ts';
 import { decimalText, offGridPrices, refineTick, tickFromLevels } from '../bybit/tickInference.ts';
+import { sessionInstrument } from '../orderRules.ts';
 import { defaultSizeStep, SimGenerator, type SimGeneratorOptions } from '../sim/simGenerator.ts';
 
 /** A step of market time and the raw v5 frames (orderbook.* for the market's full book, publicTrade.*). */
@@ -18,6 +19,8 @@ export interface MarketFeed {
   readonly tickSize: string;
   /** The lot (quantity step) its sizes are multiples of, when known; instruments-info reports it. */
   readonly qtyStep?: string;
+  /** The minimum order value instruments-info reports, when the feed knows it (a session recorded live). */
+  readonly minNotional?: string;
   readonly description: string;
   /** The next step, or null when the feed has ended. */
   next(): FeedStep | null;
@@ -75,12 +78,16 @@ export function sessionFeed(db: Db, sessionId: number): MarketFeed {
       `no session ${sessionId} in ${db.name}: list them with \`l2desk db check --db ${db.name}\``,
     );
   const tickSize = info.tickSize || inferSessionTick(db, sessionId);
+  // The lot and minimum order value the exchange answered when the session was recorded live, served again.
+  const { qtyStep, minNotional } = sessionInstrument(info);
   const events = readSession(db, sessionId);
   let pending: FeedStep | null = null;
   let ended = false;
   return {
     symbol: info.symbol,
     tickSize,
+    ...(qtyStep ? { qtyStep } : {}),
+    ...(minNotional ? { minNotional } : {}),
     description: `session ${sessionId} (${info.symbol}, ${info.messages} messages${info.tickSize ? '' : `, tick ${tickSize} inferred`})`,
     next(): FeedStep | null {
       while (!ended) {

@@ -14,6 +14,7 @@ import type { Db } from '../../store/db.ts';
 import { readSession, type StoredEvent } from '../../store/sessionReader.ts';
 import { getSession, type SessionInfo } from '../../store/sessions.ts';
 import { SourceEmitter } from '../emitter.ts';
+import { sessionInstrument } from '../orderRules.ts';
 import { idleFeedHealth, type MarketSource, type SourceEvents } from '../source.ts';
 
 /**
@@ -74,7 +75,7 @@ export class ReplaySource implements MarketSource {
     if (!s) throw new Error(`no session ${opts.sessionId} in ${opts.db.name}; list them with \`l2desk db\``);
     if (opts.speed !== 'max' && !(opts.speed > 0))
       throw new RangeError(`replay speed must be > 0 or 'max', got ${opts.speed}`);
-    this.instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
+    this.instrument = sessionInstrument(s);
     this.finishedP = new Promise((resolve) => (this.finished = resolve));
   }
 

@@ -1,0 +1,42 @@
+// The exchange's order rules for a symbol (its lot and minimum order value, from the instrument info a live source
+// fetched) are kept in the recorded session's meta, so that a replay of it (a backtest, paper trading on a replay)
+// sizes orders by the same rules as live trading on it did, instead of the known-lot table or the sizes' finest step.
+import type { Instrument } from '../../src-shared/market.ts';
+import { positiveDecimal } from './bybit/instrumentInfo.ts';
+
+/** What a session's meta holds under `instrument`: only the rules the source knew, as decimal strings. */
+export interface OrderRulesMeta {
+  qtyStep?: string;
+  minNotional?: string;
+}
+
+/** The meta patch for a source's instrument: `{ instrument: {...} }`, or {} when it knows no rule. */
+export function orderRulesMeta(i: Instrument): { instrument?: OrderRulesMeta } {
+  const rules: OrderRulesMeta = {};
+  const qtyStep = positiveDecimal(i.qtyStep);
+  const minNotional = positiveDecimal(i.minNotional);
+  if (qtyStep) rules.qtyStep = qtyStep;
+  if (minNotional) rules.minNotional = minNotional;
+  return qtyStep || minNotional ? { instrument: rules } : {};
+}
+
+/**
+ * A stored session's instrument: its symbol, category and tick, and the order rules its meta holds. A meta value
+ * that is not a positive decimal string (a hand-edited or foreign file) is ignored: the engine then learns the lot
+ * as for a session without rules, and only risk.min_order_notional applies.
+ */
+export function sessionInstrument(s: {
+  symbol: string;
+  category: Instrument['category'];
+  tickSize: string;
+  meta: Record<string, unknown>;
+}): Instrument {
+  const out: Instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
+  const rules = s.meta.instrument;
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) return out;
+  const qtyStep = positiveDecimal((rules as Record<string, unknown>).qtyStep);
+  const minNotional = positiveDecimal((rules as Record<string, unknown>).minNotional);
+  if (qtyStep) out.qtyStep = qtyStep;
+  if (minNotional) out.minNotional = minNotional;
+  return out;
+}
