@@ -10,14 +10,20 @@ export interface OrderRulesMeta {
   minNotional?: string;
 }
 
+/** The rules among v's fields that are positive plain decimal strings; anything else is left out. */
+function validRules(v: Record<string, unknown>): OrderRulesMeta {
+  const out: OrderRulesMeta = {};
+  const qtyStep = positiveDecimal(v.qtyStep);
+  const minNotional = positiveDecimal(v.minNotional);
+  if (qtyStep) out.qtyStep = qtyStep;
+  if (minNotional) out.minNotional = minNotional;
+  return out;
+}
+
 /** The meta patch for a source's instrument: `{ instrument: {...} }`, or {} when it knows no rule. */
 export function orderRulesMeta(i: Instrument): { instrument?: OrderRulesMeta } {
-  const rules: OrderRulesMeta = {};
-  const qtyStep = positiveDecimal(i.qtyStep);
-  const minNotional = positiveDecimal(i.minNotional);
-  if (qtyStep) rules.qtyStep = qtyStep;
-  if (minNotional) rules.minNotional = minNotional;
-  return qtyStep || minNotional ? { instrument: rules } : {};
+  const rules = validRules({ qtyStep: i.qtyStep, minNotional: i.minNotional });
+  return rules.qtyStep || rules.minNotional ? { instrument: rules } : {};
 }
 
 /**
@@ -31,12 +37,8 @@ export function sessionInstrument(s: {
   tickSize: string;
   meta: Record<string, unknown>;
 }): Instrument {
-  const out: Instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
+  const base: Instrument = { symbol: s.symbol, category: s.category, tickSize: s.tickSize };
   const rules = s.meta.instrument;
-  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) return out;
-  const qtyStep = positiveDecimal((rules as Record<string, unknown>).qtyStep);
-  const minNotional = positiveDecimal((rules as Record<string, unknown>).minNotional);
-  if (qtyStep) out.qtyStep = qtyStep;
-  if (minNotional) out.minNotional = minNotional;
-  return out;
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) return base;
+  return { ...base, ...validRules(rules as Record<string, unknown>) };
 }
