@@ -177,10 +177,7 @@ describe.skipIf(skip !== null)('--db clickhouse:// on the CLI (real clickhouse-s
     expect(bc.equity).toEqual(bs.equity);
   }, 240_000);
 
-  it('refuses commands that do not support ClickHouse yet, and a server that is not there', async () => {
-    const r = await l2desk('sim', 'calibrate', '--db', server.url('cli'));
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('a ClickHouse store is not supported yet for this command (sim)');
+  it('refuses a database that is not there and a mistyped address', async () => {
     const none = await l2desk('book', '--db', server.url('nothing_here'), '--json');
     expect(none.code).toBe(1);
     expect(none.err).toContain('no database nothing_here on the ClickHouse server');

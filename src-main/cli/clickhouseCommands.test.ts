@@ -1,25 +1,34 @@
 // The rest of the CLI over a ClickHouse store, against a real clickhouse-server (started here), each compared with the
 // SQLite store holding the same data: import (book --json at several times, the duplicate check), train (the same
 // model metrics), predictions and diagnose, backtest runs stored and read back (runs, runs show, runs report),
-// db quality and db prune.
+// db quality and db prune, sim calibrate, and exchange-sim serving a stored session.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
-import { createSession, sessionRecords } from '../store/clickhouse/catalogue.ts';
+import {
+  createSession,
+  getSession as getClickHouseSession,
+  sessionRecords,
+} from '../store/clickhouse/catalogue.ts';
 import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
 import { insertEntry } from '../store/clickhouse/featureStore.ts';
 import { openImportStaging } from '../store/clickhouse/importStaging.ts';
-import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { copyClickHouseSessionToSqlite, copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
+import { readSession as readClickHouseSession } from '../store/clickhouse/reader.ts';
+import { readSession } from '../store/sessionReader.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import type { EncodedRows } from '../model/featureCache.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
-import { createSession as createSqliteSession } from '../store/sessions.ts';
+import { createSession as createSqliteSession, getSession as getSqliteSession } from '../store/sessions.ts';
 import { l2desk } from './testing/runCli.ts';
+import { BybitSource } from '../market/bybit/bybitSource.ts';
+import { waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
 import { sessionIdentity } from '../model/dataIdentity.ts';
 
@@ -165,6 +174,122 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     expect(fromFileRuns).toEqual(fromFile);
     expect(fromStoreRuns).toEqual(fromFile);
   }, 180_000);
+
+  it('sim calibrate and exchange-sim --session read a ClickHouse session as they read the same SQLite one', async () => {
+    const file = path.join(dir, 'served.db');
+    const ch = server.url('served');
+    for (const db of [file, ch]) {
+      const r = await l2desk('import', '--db', db, RECORDING, '--quiet');
+      expect(r.code, r.err).toBe(0);
+    }
+    const calibrate = (db: string) =>
+      json<{ session: { id: number; stats: { book_msgs_per_s: number } } }>(
+        'sim',
+        'calibrate',
+        '--db',
+        db,
+        '--hours',
+        '0.02',
+        '--seed',
+        '5',
+        '--json',
+      );
+    // The copy exchange-sim serves: the ClickHouse session event for event, under its id, with its fields.
+    await withStore(ch, async (store) => {
+      const info = await getClickHouseSession(store, 1);
+      if (!info) throw new Error('no session 1');
+      const copy = openDb(path.join(dir, 'copy.db'), { mustExist: false });
+      try {
+        await copyClickHouseSessionToSqlite(store, info, copy);
+        const fromStore: unknown[] = [];
+        for await (const ev of readClickHouseSession(store, 1)) fromStore.push(ev);
+        expect(fromStore.length).toBeGreaterThan(400);
+        expect([...readSession(copy, 1)]).toEqual(fromStore);
+        expect(getSqliteSession(copy, 1)).toMatchObject({
+          symbol: info.symbol,
+          tickSize: info.tickSize,
+          endedAt: info.endedAt,
+          bookMessages: info.bookMessages,
+          trades: info.trades,
+          meta: info.meta,
+        });
+      } finally {
+        copy.close();
+      }
+    });
+
+    const fromFile = await calibrate(file);
+    expect(fromFile.session.stats.book_msgs_per_s).toBeGreaterThan(1);
+    expect(await calibrate(ch)).toEqual(fromFile);
+
+    // The simulator serves the ClickHouse session from a temporary copy: a client ends on the session's last book.
+    const last = await json<{ bids: number[][]; asks: number[][] }>(
+      'book',
+      '--db',
+      file,
+      '--json',
+      '--depth',
+      '50',
+    );
+    const staged = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('l2desk-staged-')).length;
+    const stagedBefore = staged();
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'bin', 'l2desk.mjs'), 'exchange-sim', '--port', '0', '--session', '1'].concat([
+        '--db',
+        ch,
+        '--speed',
+        '20',
+      ]),
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const URL_RE = /ws:\/\/127\.0\.0\.1:\d+\/v5\/public\/linear/;
+      await waitFor('the server URL', () => URL_RE.test(out), 30_000);
+      expect(out).toMatch(
+        /copying session 1 \(BTCUSDT, \d+ messages\) from .* into a temporary file to serve it/,
+      );
+      const served = new BybitSource({
+        symbol: 'BTCUSDT',
+        category: 'linear',
+        depth: 50,
+        tickSize: '0.1',
+        url: (URL_RE.exec(out) as RegExpExecArray)[0],
+        pingIntervalMs: 100,
+        staleTimeoutMs: 3000,
+        reconnect: { initialMs: 30, maxMs: 200, jitter: 0.3 },
+      });
+      await served.start();
+      const levels = () => {
+        const b = served.book();
+        return b?.valid ? { bids: b.book.levels('bid', 50), asks: b.book.levels('ask', 50) } : null;
+      };
+      try {
+        await waitFor(
+          'the client on the session’s last book',
+          () => {
+            const l = levels();
+            return l !== null && JSON.stringify(l) === JSON.stringify({ bids: last.bids, asks: last.asks });
+          },
+          20_000,
+        );
+      } finally {
+        await served.stop();
+      }
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(staged()).toBe(stagedBefore);
+    const missing = await l2desk('exchange-sim', '--port', '0', '--session', '99', '--db', ch);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('no session 99 in');
+    expect(staged()).toBe(stagedBefore);
+  });
 
   it('train, predictions, diagnose, backtest runs and db quality agree with the SQLite store on the same session', async () => {
     const file = path.join(dir, 'sim.db');

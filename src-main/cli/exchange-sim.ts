@@ -11,6 +11,8 @@ import {
   type Fault,
 } from '../market/exchangeSim/exchangeSimServer.ts';
 import { sessionFeed, simFeed, type MarketFeed } from '../market/exchangeSim/feeds.ts';
+import { stageClickHouseSession } from '../store/clickhouse/stagedSession.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { Args, UsageError } from './args.ts';
 import { readSimParamsFile } from '../market/sim/simParamsFile.ts';
@@ -21,13 +23,15 @@ export const summary =
 
 const USAGE = `usage: l2desk exchange-sim [--port N] [--symbol BTCUSDT[,ETHUSDT:0.01:3400,...]] [--spot-only SYMBOL,...]
                            [--category linear|spot] [--seed N] [--speed N]
-                           [--tick-size 0.1] [--start-price 65000] [--session ID --db FILE]
+                           [--tick-size 0.1] [--start-price 65000]
+                           [--session ID --db FILE|clickhouse://HOST:PORT/DATABASE]
                            [--fault KIND@SECONDS ...] [--config FILE]
   Serves wss-compatible ws://127.0.0.1:PORT/v5/public/{linear|spot} (127.0.0.1 only), e.g.
     l2desk exchange-sim --port 8765 --fault gap@10 --fault drop@20
     l2desk collect --source bybit --url ws://127.0.0.1:8765/v5/public/linear --duration 1m
   --port     listening port (default 0: any free port, printed on start)
-  --session  serve a stored session (with --db) instead of the simulator
+  --session  serve a stored session (with --db) instead of the simulator; a ClickHouse store's session is copied
+             into a temporary file first
   --speed    market time per wall time (default 1)
   --tick-size, --start-price
              the simulated market's tick and first price (default config tick_size / sim.*), e.g.
@@ -109,7 +113,10 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--speed must be a positive number, got "${speedText}"`);
   const schedule = parseFaultSchedule(args.all('fault'));
 
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   let db: Db | undefined;
+  // A ClickHouse session is served from a temporary SQLite copy (deleted when the server stops).
+  let disposeDb: () => void = () => db?.close();
   let feed: MarketFeed;
   const moreFeeds: MarketFeed[] = [];
   if (symbolList && symbolList.length > 1 && args.str('session') !== undefined)
@@ -121,8 +128,19 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(id))
       throw new UsageError('--session must be a session id (see `l2desk db check --db FILE`)');
     const file = args.req('db');
-    db = openDb(file, { mustExist: true });
-    feed = sessionFeed(db, id as number);
+    if (isClickHouseUrl(file)) {
+      const staged = await stageClickHouseSession(file, id as number, log);
+      db = staged.db;
+      disposeDb = staged.dispose;
+    } else {
+      db = openDb(file, { mustExist: true });
+    }
+    try {
+      feed = sessionFeed(db, id as number);
+    } catch (e) {
+      disposeDb();
+      throw e;
+    }
   } else {
     if (args.str('db') !== undefined) throw new UsageError('--db is only used with --session ID');
     const tickSize = config.tick_size ?? config.sim.tick_size;
@@ -167,11 +185,12 @@ export async function run(argv: string[]): Promise<number> {
       .map((x) => x.trim()) ?? [];
   const served = [feed, ...moreFeeds].map((f) => f.symbol);
   for (const sym of spotOnly)
-    if (!served.includes(sym))
+    if (!served.includes(sym)) {
+      disposeDb();
       throw new UsageError(`--spot-only ${sym}: not a served symbol (${served.join(', ')})`);
+    }
   const listings = Object.fromEntries(spotOnly.map((sym) => [sym, ['spot' as const]]));
 
-  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const server = await ExchangeSimServer.start({
     feed,
     moreFeeds,
@@ -181,7 +200,7 @@ export async function run(argv: string[]): Promise<number> {
     speed,
     log,
   }).catch((e: unknown) => {
-    db?.close();
+    disposeDb();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new UsageError(
         `port ${port} on 127.0.0.1 is in use: choose another with --port N (0 = any free port)`,
@@ -215,7 +234,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const t of timers) clearTimeout(t);
   rl?.close();
   await server.close();
-  db?.close();
+  disposeDb();
   log(`stopped after ${server.stats.connections} connection(s), ${server.stats.stepsPlayed} market steps`);
   return 0;
 }

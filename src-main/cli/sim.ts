@@ -1,24 +1,23 @@
-// `l2desk sim calibrate --db FILE [--session ID] [--hours 1] [--seed N] [--sim-params FILE] [--write FILE] [--json]`:
+// `l2desk sim calibrate --db FILE|clickhouse://… [--session ID] [--hours 1] [--seed N] [--sim-params FILE] [--write FILE] [--json]`:
 // the calibration statistics of a stored session (volatility per √s, 10 s return autocorrelation, spread, message
 // rates, trade sizes, touch depth, the edge of imbalance and order flow) beside the simulator's, and with --write a
 // parameter file fitted to the session that `collect`, `trade` and `web` take with --sim-params (or sim.params_file).
 import { loadConfig } from '../config/loadConfig.ts';
-import { type MarketStats, marketStats } from '../market/sim/marketStats.ts';
+import { type MarketStats, MarketStatsCollector } from '../market/sim/marketStats.ts';
 import { fitSimParams, simulatedStats, type SimInstrument } from '../market/sim/simCalibration.ts';
 import { DEFAULT_SIM_PARAMS, type SimParams } from '../market/sim/simGenerator.ts';
 import { readSimParamsFile, SimParamsError, writeSimParamsFile } from '../market/sim/simParamsFile.ts';
 import { resolveSimSeed } from '../market/sim/simSeed.ts';
 import { SIM_TARGET_BANDS } from '../market/sim/simTargets.ts';
-import { openDb } from '../store/db.ts';
-import { readSession } from '../store/sessionReader.ts';
-import { getSession, latestSession, type SessionInfo } from '../store/sessions.ts';
+import { eachEvent, openSessionStore, type SessionStore } from '../store/sessionStore.ts';
+import type { SessionInfo } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
 export const summary =
   'simulated market: `sim calibrate` compares a stored session with the simulator and fits it';
 
-const USAGE = `usage: l2desk sim calibrate [--db FILE] [--session ID] [--hours 1] [--seed N] [--sim-params FILE]
-                          [--write FILE] [--rounds 2] [--config FILE] [--set key=value] [--json]
+const USAGE = `usage: l2desk sim calibrate [--db FILE|clickhouse://HOST:PORT/DATABASE] [--session ID] [--hours 1] [--seed N]
+                          [--sim-params FILE] [--write FILE] [--rounds 2] [--config FILE] [--set key=value] [--json]
   Measures a stored session (default: the newest) and the simulator on the same instrument: volatility per √s
   (from 10 s returns), lag-1 autocorrelation of 10 s returns, spread, book and trade messages per second, trade
   sizes, size at the touch, and the rank correlation (IC) of top-5 imbalance and of the last 10 s order flow with
@@ -90,14 +89,27 @@ function instrumentOf(s: SessionInfo, firstMid: number, bookRateHz: number, leve
 }
 
 /** The mid of the session's first snapshot (the simulator starts there, so sizes and ticks are in the same units). */
-function firstMidOf(db: ReturnType<typeof openDb>, s: SessionInfo): number {
-  for (const e of readSession(db, s.id)) {
-    if (e.kind !== 'book' || e.type !== 'snapshot') continue;
+async function firstMidOf(store: SessionStore, s: SessionInfo): Promise<number> {
+  let mid = NaN;
+  await eachEvent(store.read(s.id), (e) => {
+    if (e.kind !== 'book' || e.type !== 'snapshot') return true;
     const bid = e.bids.length ? Math.max(...e.bids.map((l) => l[0])) : NaN;
     const ask = e.asks.length ? Math.min(...e.asks.map((l) => l[0])) : NaN;
-    if (Number.isFinite(bid) && Number.isFinite(ask)) return (bid + ask) / 2;
-  }
-  return NaN;
+    if (!(Number.isFinite(bid) && Number.isFinite(ask))) return true;
+    mid = (bid + ask) / 2;
+    return false;
+  });
+  return mid;
+}
+
+/** The session's statistics, read from whichever store holds it (gaps reset the book). */
+async function sessionStats(store: SessionStore, s: SessionInfo): Promise<MarketStats> {
+  const c = new MarketStatsCollector(s.tickSize);
+  await eachEvent(store.read(s.id), (e) => {
+    if (e.kind === 'gap') c.gap();
+    else c.add(e);
+  });
+  return c.summary();
 }
 
 async function calibrate(args: Args): Promise<number> {
@@ -135,18 +147,18 @@ async function calibrate(args: Args): Promise<number> {
     if (e instanceof SimParamsError) throw new UsageError(e.message);
     throw e;
   }
-  const db = openDb(config.db, { mustExist: true });
+  const store = await openSessionStore(config.db, { mustExist: true });
   try {
-    const sid = args.str('session') !== undefined ? args.num('session') : latestSession(db)?.id;
-    const s = sid === undefined ? undefined : getSession(db, sid);
+    const sid = args.str('session') !== undefined ? args.num('session') : (await store.latest())?.id;
+    const s = sid === undefined ? undefined : await store.get(sid);
     if (!s)
       throw new UsageError(
         sid === undefined
-          ? `no session in ${config.db}`
-          : `no session ${sid} in ${config.db} (see \`l2desk db check\`)`,
+          ? `no session in ${store.name}`
+          : `no session ${sid} in ${store.name} (see \`l2desk db check\`)`,
       );
-    const real = marketStats(readSession(db, s.id), s.tickSize);
-    const mid = firstMidOf(db, s);
+    const real = await sessionStats(store, s);
+    const mid = await firstMidOf(store, s);
     if (!(mid > 0))
       throw new UsageError(`session ${s.id} holds no book snapshot with both sides: nothing to measure`);
     const inst = instrumentOf(s, mid, config.sim.book_rate_hz, config.sim.levels);
@@ -157,7 +169,7 @@ async function calibrate(args: Args): Promise<number> {
     const fit = write ? fitSimParams(real, inst, { start, seed, durationMs, rounds, startStats: sim }) : null;
     if (fit && write) {
       writeSimParamsFile(write, fit.params, {
-        about: `simulator parameters fitted by l2desk sim calibrate to session ${s.id} of ${config.db}`,
+        about: `simulator parameters fitted by l2desk sim calibrate to session ${s.id} of ${store.name}`,
         session: { id: s.id, source: s.source, symbol: s.symbol, span_s: Math.round(real.span_s) },
         notes: fit.notes,
       });
@@ -207,7 +219,7 @@ async function calibrate(args: Args): Promise<number> {
     }
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

@@ -19,6 +19,8 @@ export const CLICKHOUSE_COMMANDS: readonly string[] = [
   'models',
   'web',
   'trade',
+  'sim',
+  'exchange-sim',
 ];
 
 /** The --db value of a command line (`--db X`, `--db=X`, `--set db=X`), the last one winning as in Args. */

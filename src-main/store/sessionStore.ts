@@ -1,7 +1,8 @@
 // The store of recorded market data behind one interface, whatever holds it: an SQLite file or a ClickHouse database
 // (`clickhouse://[USER@]HOST:PORT/DATABASE`): its sessions (record, read, check, prune), where imports and backtests
-// write, its runs and its model registry. collect, import, book, db check / quality / prune, export, backtest, runs
-// and models work through it and never branch on the backend. Recording goes through SessionRecorder (its SQLite and
+// write, its runs and its model registry. collect, import, book, db check / quality / prune, export, backtest, runs,
+// models and sim calibrate work through it and never branch on the backend (exchange-sim serves a ClickHouse session
+// from a temporary SQLite copy: clickhouse/stagedSession.ts). Recording goes through SessionRecorder (its SQLite and
 // ClickHouse writers share one set of calls); training, predictions and diagnose read a store through trainingData.ts,
 // trade through cli/tradeStore.ts, the app through app/appStore.ts.
 import type { StoredSessionData } from '../market/replay/replaySource.ts';

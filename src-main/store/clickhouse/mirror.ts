@@ -14,6 +14,7 @@ import {
 } from '../sessions.ts';
 import { createSession, updateSessionMeta } from './catalogue.ts';
 import { ClickHouseStoreError, type ClickHouseStore } from './connection.ts';
+import { readSessionPages } from './reader.ts';
 import { ClickHouseSessionWriter, type ClickHouseWriterOptions } from './writer.ts';
 
 /** Rows the ClickHouse writer may hold before the copy waits for the server (bounds memory on any session size). */
@@ -96,6 +97,32 @@ export function copySessionRecord(
   if (created !== sessionId) db.prepare('UPDATE sessions SET id = ? WHERE id = ?').run(sessionId, created);
   if (o.ended && info.endedAt !== null)
     db.prepare('UPDATE sessions SET ended_at = ? WHERE id = ?').run(info.endedAt, sessionId);
+}
+
+/**
+ * Copies a ClickHouse session (record and events) into an SQLite database under the same id, for a reader that needs
+ * a synchronous replay: the exchange simulator serving a stored session. A session still being recorded is copied as
+ * far as it is committed, and stays open in the copy.
+ */
+export async function copyClickHouseSessionToSqlite(
+  ch: ClickHouseStore,
+  info: SessionInfo,
+  db: Db,
+  onProgress?: (p: CopyProgress) => void,
+): Promise<void> {
+  copySessionRecord(ch, info, db);
+  const w = new SessionWriter(db, info.id, { maxRows: 20_000 });
+  let events = 0;
+  for await (const page of readSessionPages(ch, info.id)) {
+    for (const ev of page) {
+      if (ev.kind === 'gap') w.writeGap(ev.gap);
+      else w.writeMessage(ev);
+    }
+    events += page.length;
+    onProgress?.({ events });
+  }
+  if (info.endedAt === null) w.flush();
+  else w.close(info.endedAt);
 }
 
 /**
