@@ -37,6 +37,16 @@ describe('whyNoTrades', () => {
       /^no trades: predictions crossed the threshold, but the risk rules/,
     ],
     [
+      'every buy or sell signal under the minimum order value',
+      { tradeSignals: 1204, belowMinimum: 1204 },
+      /^no trades: every buy or sell signal \(1,204\) asked for an order worth less than the minimum order value \(risk\.min_order_notional, or the exchange's when higher\) or less than one lot: raise risk\.notional$/,
+    ],
+    [
+      'some signals under the minimum, others not',
+      { tradeSignals: 12, belowMinimum: 11 },
+      /^no trades: predictions crossed the threshold, but the risk rules/,
+    ],
+    [
       'unknown predictions (a run not stored)',
       { maxAbsPrediction: null },
       /^no trades: no prediction of 500 led to a filled order \(the threshold 0\.5 bps may be above every prediction/,

@@ -17,6 +17,10 @@ export interface NoTradesFacts {
   dataSpanMs: number | null;
   /** The features' warm-up (ms): no prediction before it. */
   warmupMs: number;
+  /** Buy or sell signals of the pass (stored when the signal or its target changes); absent: unknown. */
+  tradeSignals?: number;
+  /** Of those, the ones the risk rules placed no order for because it would be under the minimum order value or a lot. */
+  belowMinimum?: number;
 }
 
 const bps = (x: number) => `${Number(x.toPrecision(3))} bps`;
@@ -42,6 +46,12 @@ export function whyNoTrades(f: NoTradesFacts): string | null {
     );
   const halt = f.halts?.[0];
   if (halt) return `no trades: the risk rules halted trading (${halt})`;
+  if (f.tradeSignals !== undefined && f.tradeSignals > 0 && f.belowMinimum === f.tradeSignals)
+    return (
+      `no trades: every buy or sell signal (${f.tradeSignals.toLocaleString('en-US')}) asked for an order worth ` +
+      "less than the minimum order value (risk.min_order_notional, or the exchange's when higher) or less than one " +
+      'lot: raise risk.notional'
+    );
   if (f.maxAbsPrediction === null)
     return (
       `no trades: no prediction of ${f.predictions.toLocaleString('en-US')} led to a filled order (the threshold ` +

@@ -23,6 +23,7 @@ import type { WalkForwardSection } from '../backtest/walkForwardReport.ts';
 import { PredictorModel } from '../engine/decisionModel.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
 import { whyNoTrades } from '../../src-shared/noTrades.ts';
+import { storedPassFacts } from '../backtest/passFacts.ts';
 import { Predictor } from '../model/predictor.ts';
 import type { StoreFeatures } from '../model/trainPipeline.ts';
 import type { Db } from '../store/db.ts';
@@ -48,14 +49,16 @@ export function withDrawdown(points: readonly (readonly [number, number])[]): Eq
 export function noTradesOf(db: Db, sessionId: number): (p: PassSummary) => string | null {
   const s = getSession(db, sessionId);
   const span = s && s.firstRecvTs !== null && s.lastRecvTs !== null ? s.lastRecvTs - s.firstRecvTs : null;
-  const maxAbs = db.prepare('SELECT max(abs(value)) FROM predictions WHERE run_id = ?').pluck();
+  const factsOf = storedPassFacts(db);
   return (p) => {
     if (p.fillCount > 0) return null;
+    const stored = p.runId === null ? null : factsOf(p.runId);
     return whyNoTrades({
       fills: p.fillCount,
       predictions: p.predictions,
       threshold: p.threshold,
-      maxAbsPrediction: p.runId === null ? null : ((maxAbs.get(p.runId) as number | null) ?? null),
+      maxAbsPrediction: stored?.maxAbsPrediction ?? null,
+      ...(stored ? { tradeSignals: stored.tradeSignals, belowMinimum: stored.belowMinimum } : {}),
       halts: p.halts.map((h) => h.reason),
       dataSpanMs: span,
       warmupMs: MAX_LOOKBACK_MS,

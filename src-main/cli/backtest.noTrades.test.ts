@@ -55,6 +55,20 @@ describe('l2desk backtest: a pass with no trades says why', () => {
     expect(lines.indexOf(why[0])).toBeGreaterThan(rows[1][1]);
   }, 60_000);
 
+  it('names the minimum order value when every signal asked for a smaller order', async () => {
+    // 3 USDT positions: less than one 0.001 BTC lot, and under risk.min_order_notional (5).
+    const lines = await backtest(['--threshold', '0.2', '--set', 'risk.notional=3']);
+    const why = lines.filter((l) => l.startsWith('  no trades: '));
+    expect(why).toEqual([
+      expect.stringMatching(
+        /^ {2}no trades: every buy or sell signal \([\d,]+\) asked for an order worth less than the minimum order value/,
+      ),
+    ]);
+    // With positions above the minimum the same threshold trades (the first test's sweep shows it too).
+    const traded = await backtest(['--threshold', '0.2']);
+    expect(traded.filter((l) => l.startsWith('  no trades: '))).toEqual([]);
+  }, 60_000);
+
   it('refuses a sweep entry that is not a threshold, naming it', async () => {
     await expect(
       run(['--db', dbFile, '--session', session, '--model', model, '--sweep', 'abc, -1']),

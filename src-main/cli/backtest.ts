@@ -20,6 +20,7 @@ import { formatCostsLine } from '../trading/executionCosts.ts';
 import { FEATURE_SET, MAX_LOOKBACK_MS } from '../features/featureSet.ts';
 import { parseSweep as parseSweepInput } from '../../src-shared/inputRules.ts';
 import { whyNoTrades } from '../../src-shared/noTrades.ts';
+import { storedPassFacts } from '../backtest/passFacts.ts';
 import { excludesZero, formatInterval } from '../model/confidence.ts';
 import { Predictor } from '../model/predictor.ts';
 import { datasetParamsFromConfig } from '../model/featureCache.ts';
@@ -135,16 +136,13 @@ export function noTradesLine(
   r: Pick<BacktestRow, 'trades' | 'predictions' | 'threshold' | 'run_id' | 'halts'>,
 ): string {
   if (r.trades > 0) return '';
-  const maxAbs =
-    r.run_id === null
-      ? null
-      : ((db.prepare('SELECT max(abs(value)) FROM predictions WHERE run_id = ?').pluck().get(r.run_id) as
-          number | null) ?? null);
+  const stored = r.run_id === null ? null : storedPassFacts(db)(r.run_id);
   const why = whyNoTrades({
     fills: r.trades,
     predictions: r.predictions,
     threshold: r.threshold,
-    maxAbsPrediction: maxAbs,
+    maxAbsPrediction: stored?.maxAbsPrediction ?? null,
+    ...(stored ? { tradeSignals: stored.tradeSignals, belowMinimum: stored.belowMinimum } : {}),
     halts: (r.halts ?? []).map((h) => h.reason),
     dataSpanMs: s.firstRecvTs !== null && s.lastRecvTs !== null ? s.lastRecvTs - s.firstRecvTs : null,
     warmupMs: MAX_LOOKBACK_MS,
