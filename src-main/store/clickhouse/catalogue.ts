@@ -162,8 +162,12 @@ export async function getSessionRecord(
  * `FROM table` restricted to committed batches (the rows a reader sees): joined with each session's highest committed
  * id as `w`; the query adds `WHERE id <= w`.
  */
-export function committed(store: ClickHouseStore, table: 'l2_updates' | 'trades' | 'gaps'): string {
-  return `${store.table(table)} ANY INNER JOIN (SELECT session, max(last_id) AS w FROM ${store.table('commits')} GROUP BY session) USING session`;
+export function committed(
+  store: ClickHouseStore,
+  table: 'l2_updates' | 'trades' | 'gaps',
+  final = false,
+): string {
+  return `${store.table(table)}${final ? ' FINAL' : ''} ANY INNER JOIN (SELECT session, max(last_id) AS w FROM ${store.table('commits')} GROUP BY session) USING session`;
 }
 
 /** The highest id a session's writers have inserted, committed or not (0 when none). */
@@ -188,23 +192,34 @@ export async function maxCommittedId(store: ClickHouseStore, sessionId: number):
   return Number(r?.m ?? 0);
 }
 
-/** Counters of the given sessions (all when ids is omitted), from the committed rows, one row per id. */
+/**
+ * Counters of the given sessions (all when ids is omitted), from the committed rows, one row per id. A retried
+ * insert may hold a batch's rows twice until the table merges them (and a prune's checkpoint replaces a row under the
+ * same id), so rows are counted through FINAL, which merges copies with the same sorting key (symbol, session, receive
+ * time, id) as it reads, in order and in bounded memory. A distinct count of ids did the same with a hash set of every
+ * id: over a whole store it ran out of memory at 100M book messages (23 days of one symbol) under a 2 GB query limit,
+ * and took 3.4 s per 20M rows against FINAL's 2.4 s. A trade message is counted by its first trade (id = msg_id).
+ */
 export async function sessionCounts(
   store: ClickHouseStore,
   ids?: number[],
+  /** The sessions' symbols, when known: the tables' sorting key starts with the symbol, so FINAL then reads only them. */
+  symbols?: string[],
 ): Promise<Map<number, SessionCounts>> {
-  const where = `${ids ? (ids.length ? `session IN (${ids.map(int).join(',')})` : '0') : '1'} AND id <= w`;
+  const bySymbol = ids && symbols?.length ? `symbol IN (${symbols.map(lit).join(',')}) AND ` : '';
+  const where = `${bySymbol}${ids ? (ids.length ? `session IN (${ids.map(int).join(',')})` : '0') : '1'} AND id <= w`;
   const [books, trades, gaps] = await Promise.all([
     queryJson<{ s: string; n: string; lo: string; hi: string }>(
       store,
-      `SELECT session AS s, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
-       FROM ${committed(store, 'l2_updates')} WHERE ${where} GROUP BY session`,
+      `SELECT session AS s, count() AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
+       FROM ${committed(store, 'l2_updates', true)} WHERE ${where} GROUP BY session`,
     ),
     queryJson<{ s: string; msgs: string; n: string; lo: string; hi: string }>(
       store,
-      `SELECT session AS s, uniqExact(msg_id) AS msgs, uniqExact(id) AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
-       FROM ${committed(store, 'trades')} WHERE ${where} GROUP BY session`,
+      `SELECT session AS s, countIf(id = msg_id) AS msgs, count() AS n, min(recv_ts) AS lo, max(recv_ts) AS hi
+       FROM ${committed(store, 'trades', true)} WHERE ${where} GROUP BY session`,
     ),
+    // Gaps keep every version of a row (plain MergeTree) and are few: a distinct count.
     queryJson<{ s: string; n: string }>(
       store,
       `SELECT session AS s, uniqExact(id) AS n FROM ${committed(store, 'gaps')} WHERE ${where} GROUP BY session`,
@@ -275,7 +290,7 @@ export async function getSession(store: ClickHouseStore, id: number): Promise<Se
   try {
     const r = await getSessionRecord(store, id);
     if (!r) return undefined;
-    return toInfo(r, (await sessionCounts(store, [id])).get(id));
+    return toInfo(r, (await sessionCounts(store, [id], [r.symbol])).get(id));
   } catch (e) {
     throw describeClickHouseError(store.name, e);
   }

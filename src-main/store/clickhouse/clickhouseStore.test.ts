@@ -25,6 +25,7 @@ import {
   latestSession,
   updateSessionMeta,
 } from './catalogue.ts';
+import { checkClickHouse } from './check.ts';
 import { openClickHouse, queryJson, type ClickHouseStore } from './connection.ts';
 import { claimIds } from './idClaims.ts';
 import { listModelsIn, registerModelIn } from './modelStore.ts';
@@ -253,8 +254,19 @@ describe.skipIf(skip !== null)('ClickHouse store (real clickhouse-server)', () =
       const ref = expectedFromSqlite(db, events);
       expect(await collect(readSession(store, sid, { pageSize: 100 }))).toEqual(ref.read);
       const info = (await getSession(store, sid))!;
-      expect(info.messages).toBe(getSqliteSession(db, ref.sid)!.messages);
+      const stored = getSqliteSession(db, ref.sid)!;
+      expect(info.messages).toBe(stored.messages);
+      expect([info.bookMessages, info.tradeMessages, info.trades]).toEqual([
+        stored.bookMessages,
+        stored.tradeMessages,
+        stored.trades,
+      ]);
       expect(info.gaps).toBe(3);
+      // db check counts each row once too.
+      const report = await checkClickHouse(store);
+      expect(report.tables.l2_updates).toBe(Number(raw.u));
+      expect(report.tables.l2_updates).toBe(stored.bookMessages);
+      expect(report.tables.trades).toBe(stored.trades);
     } finally {
       await store.close();
       proxy.close();

@@ -325,12 +325,13 @@ export async function pruneClickHouse(
     const dropping = settled ?? (await droppableDays(store, where));
     for (const t of TABLES) {
       const table = store.table(t);
-      // The rows to go (distinct ids: a retried batch's second copy is not a second row): whole days only, when asked.
+      // The rows to go, one per id (FINAL merges a retried batch's second copy with the first as it reads, in
+      // bounded memory: see sessionCounts): whole days only, when asked.
       const days = dropping[t];
       const going = wholeDays ? `${where} AND ${DAY_OF} IN (${days.map(int).join(',') || '0'})` : where;
       const per = await queryJson<{ s: string; n: string }>(
         store,
-        `SELECT session AS s, uniqExact(id) AS n FROM ${table} WHERE ${going} GROUP BY session`,
+        `SELECT session AS s, count() AS n FROM ${table} FINAL WHERE ${going} GROUP BY session`,
       );
       const n = per.reduce((sum, r) => sum + Number(r.n), 0);
       result[t === 'l2_updates' ? 'l2Deleted' : 'tradesDeleted'] = n;
