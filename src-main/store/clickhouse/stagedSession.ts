@@ -37,6 +37,13 @@ export async function stageClickHouseSession(
         fs.rmSync(dir, { recursive: true, force: true });
       }
     };
+    // A long copy stopped with Ctrl-C must not leave the half-written file in the temporary folder.
+    const interrupted = (signal: NodeJS.Signals) => {
+      dispose();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     try {
       log(
         `copying session ${sessionId} (${info.symbol}, ${info.messages} messages) from ${ch.name} into a temporary file to serve it`,
@@ -45,6 +52,9 @@ export async function stageClickHouseSession(
     } catch (e) {
       dispose();
       throw e;
+    } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
     }
     return { db, dispose };
   } finally {
