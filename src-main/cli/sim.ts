@@ -88,28 +88,28 @@ function instrumentOf(s: SessionInfo, firstMid: number, bookRateHz: number, leve
   return { symbol: s.symbol, startPrice: firstMid, tickSize: s.tickSize, depth: s.depth, bookRateHz, levels };
 }
 
-/** The mid of the session's first snapshot (the simulator starts there, so sizes and ticks are in the same units). */
-async function firstMidOf(store: SessionStore, s: SessionInfo): Promise<number> {
+/**
+ * The session's statistics (gaps reset the book) and the mid of its first snapshot with both sides (the simulator
+ * starts there, so sizes and ticks are in the same units), in one pass over whichever store holds it.
+ */
+async function measureSession(
+  store: SessionStore,
+  s: SessionInfo,
+): Promise<{ stats: MarketStats; mid: number }> {
+  const c = new MarketStatsCollector(s.tickSize);
   let mid = NaN;
   await eachEvent(store.read(s.id), (e) => {
-    if (e.kind !== 'book' || e.type !== 'snapshot') return true;
+    if (e.kind === 'gap') {
+      c.gap();
+      return;
+    }
+    c.add(e);
+    if (mid === mid || e.kind !== 'book' || e.type !== 'snapshot') return;
     const bid = e.bids.length ? Math.max(...e.bids.map((l) => l[0])) : NaN;
     const ask = e.asks.length ? Math.min(...e.asks.map((l) => l[0])) : NaN;
-    if (!(Number.isFinite(bid) && Number.isFinite(ask))) return true;
-    mid = (bid + ask) / 2;
-    return false;
+    if (Number.isFinite(bid) && Number.isFinite(ask)) mid = (bid + ask) / 2;
   });
-  return mid;
-}
-
-/** The session's statistics, read from whichever store holds it (gaps reset the book). */
-async function sessionStats(store: SessionStore, s: SessionInfo): Promise<MarketStats> {
-  const c = new MarketStatsCollector(s.tickSize);
-  await eachEvent(store.read(s.id), (e) => {
-    if (e.kind === 'gap') c.gap();
-    else c.add(e);
-  });
-  return c.summary();
+  return { stats: c.summary(), mid };
 }
 
 async function calibrate(args: Args): Promise<number> {
@@ -157,8 +157,7 @@ async function calibrate(args: Args): Promise<number> {
           ? `no session in ${store.name}`
           : `no session ${sid} in ${store.name} (see \`l2desk db check\`)`,
       );
-    const real = await sessionStats(store, s);
-    const mid = await firstMidOf(store, s);
+    const { stats: real, mid } = await measureSession(store, s);
     if (!(mid > 0))
       throw new UsageError(`session ${s.id} holds no book snapshot with both sides: nothing to measure`);
     const inst = instrumentOf(s, mid, config.sim.book_rate_hz, config.sim.levels);

@@ -19,6 +19,8 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
   const signals = useDesk((s) => s.signals);
   const fills = useDesk((s) => s.fills);
   const tickSize = useDesk((s) => s.book?.tickSize);
+  const signalDp = midDecimals(tickSize);
+  const fillDp = priceDecimals(tickSize);
   const rows: Row[] = [];
   for (let i = signals.length - 1; i >= 0 && rows.length < 60; i--) {
     const s = signals[i];
@@ -29,7 +31,7 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
       text: `${s.signal > 0 ? 'BUY' : 'SELL'} signal ${fmt(s.prediction, 2)}`,
       cls: s.signal > 0 ? 'pos' : 'neg',
       px: s.price,
-      dp: midDecimals(tickSize),
+      dp: signalDp,
       key: `s${s.t}${i}`,
     });
   }
@@ -41,7 +43,7 @@ export function Tape({ header }: { header?: ReactNode } = {}) {
       text: `${f.side.toUpperCase()} ${size(f.size)} ${f.liquidity} (${f.reason})`,
       cls: f.side === 'Buy' ? 'pos strong' : 'neg strong',
       px: f.price,
-      dp: priceDecimals(tickSize),
+      dp: fillDp,
       key: `f${f.t}${i}`,
     });
   }
