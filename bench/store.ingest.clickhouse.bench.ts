@@ -4,12 +4,21 @@
 // recording in ../shared/data, repeated with fresh u/times. The server is Debian's clickhouse-server, started on a
 // free loopback port with its own data directory (as the tests do); without it the bench fails: no figure.
 // Also: bytes on the server's disk per message (active parts after the inserts) and the client's CPU per message.
+// A second line, store.ingest.clickhouse_cluster: the same writer into a store sharded over a two-shard cluster on
+// this machine (insert_distributed_sync: each batch waits until its shard stored it), beside the one server in the
+// same run. All servers share these 2 cores: it measures what the cluster's guarantees cost, not its capacity.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSession as createClickHouseSession } from '../src-main/store/clickhouse/catalogue.ts';
+import { systemTable } from '../src-main/store/clickhouse/cluster.ts';
 import { lit, openClickHouse, queryJson } from '../src-main/store/clickhouse/connection.ts';
-import { clickhouseServerBinary, startTestServer } from '../src-main/store/clickhouse/testServer.ts';
+import {
+  clickhouseServerBinary,
+  clusterSkipReason,
+  startTestCluster,
+  startTestServer,
+} from '../src-main/store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../src-main/store/clickhouse/writer.ts';
 import { openDb } from '../src-main/store/db.ts';
 import { SessionWriter } from '../src-main/store/sessionWriter.ts';
@@ -51,6 +60,46 @@ function sqliteRun(dir: string, msgs: readonly MarketMessage[], i: number): [num
   }
 }
 
+/**
+ * [messages/s wall, messages per CPU-second of this process, bytes on the servers' disks per message, server
+ * version] into a fresh ClickHouse store (one server's, or a cluster's).
+ */
+async function clickhouseRun(
+  url: string,
+  msgs: readonly MarketMessage[],
+): Promise<[number, number, number, string]> {
+  const store = await openClickHouse(url);
+  try {
+    const w = ClickHouseSessionWriter.forNewSession(
+      store,
+      await createClickHouseSession(store, SESSION),
+      'BTCUSDT',
+      { maxRows: 20_000 },
+    );
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    let k = 0;
+    for (const m of msgs) {
+      w.writeMessage(m);
+      if (++k % 4096 === 0 && w.stats().pending >= MAX_PENDING_ROWS) await w.drain();
+    }
+    await w.close(1);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    const st = w.stats();
+    if (st.bookMessages + st.tradeMessages !== msgs.length)
+      throw new Error(`stored ${st.bookMessages + st.tradeMessages} of ${msgs.length} messages`);
+    const [p] = await queryJson<{ b: string }>(
+      store,
+      `SELECT sum(bytes_on_disk) AS b FROM ${systemTable(store, 'parts')} WHERE database = ${lit(store.url.database)} AND active`,
+    );
+    const [v] = await queryJson<{ v: string }>(store, 'SELECT version() AS v');
+    return [msgs.length / wall, msgs.length / ((c.user + c.system) / 1e6), Number(p.b) / msgs.length, v.v];
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (!clickhouseServerBinary())
     failBench(
@@ -59,18 +108,27 @@ async function main(): Promise<void> {
     );
   if (!fs.existsSync(REC)) failBench(BENCH, `the recording ${REC} is missing`);
   const msgs = loadMessages();
+  const noCluster = clusterSkipReason();
+  if (noCluster) failBench(`${BENCH}_cluster`, noCluster);
   const server = await startTestServer();
+  const cluster = await startTestCluster(2);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2bench-ch-'));
   try {
     const ch: number[] = [];
     const chCpu: number[] = [];
     const sq: number[] = [];
     const sqCpu: number[] = [];
+    const cl: number[] = [];
+    const clCpu: number[] = [];
     let bytesPerMessage = 0;
     let version = '';
     for (let i = 0; i < RUNS; i++) {
       // Alternate who goes first (page cache, a noisy neighbour), a full GC before each.
-      const order = i % 2 === 0 ? ['ch', 'sq'] : ['sq', 'ch'];
+      const order = [
+        ['ch', 'sq', 'cl'],
+        ['sq', 'cl', 'ch'],
+        ['cl', 'ch', 'sq'],
+      ][i % 3];
       for (const which of order) {
         fullGc();
         if (which === 'sq') {
@@ -79,38 +137,18 @@ async function main(): Promise<void> {
           sqCpu.push(c);
           continue;
         }
-        const store = await openClickHouse(server.url(`bench${i}`));
-        try {
-          const w = ClickHouseSessionWriter.forNewSession(
-            store,
-            await createClickHouseSession(store, SESSION),
-            'BTCUSDT',
-            { maxRows: 20_000 },
-          );
-          const c0 = process.cpuUsage();
-          const t0 = process.hrtime.bigint();
-          let k = 0;
-          for (const m of msgs) {
-            w.writeMessage(m);
-            if (++k % 4096 === 0 && w.stats().pending >= MAX_PENDING_ROWS) await w.drain();
-          }
-          await w.close(1);
-          const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-          const c = process.cpuUsage(c0);
-          ch.push(msgs.length / wall);
-          chCpu.push(msgs.length / ((c.user + c.system) / 1e6));
-          const st = w.stats();
-          if (st.bookMessages + st.tradeMessages !== msgs.length)
-            throw new Error(`stored ${st.bookMessages + st.tradeMessages} of ${msgs.length} messages`);
-          const [p] = await queryJson<{ b: string }>(
-            store,
-            `SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE database = ${lit(store.url.database)} AND active`,
-          );
-          bytesPerMessage = Number(p.b) / msgs.length;
-          const [v] = await queryJson<{ v: string }>(store, 'SELECT version() AS v');
-          version = v.v;
-        } finally {
-          await store.close();
+        const [w, c, bytes, v] = await clickhouseRun(
+          which === 'ch' ? server.url(`bench${i}`) : cluster.url(`bench${i}`),
+          msgs,
+        );
+        version = v;
+        if (which === 'ch') {
+          ch.push(w);
+          chCpu.push(c);
+          bytesPerMessage = bytes;
+        } else {
+          cl.push(w);
+          clCpu.push(c);
         }
       }
     }
@@ -133,9 +171,26 @@ async function main(): Promise<void> {
         runs: RUNS,
       })}\n`,
     );
+    const clustered = median(cl);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: `${BENCH}_cluster`,
+        value: Math.round(clustered),
+        unit: 'messages/s',
+        peer: 'clickhouse_one_server',
+        peer_value: Math.round(value),
+        ratio: Number((clustered / value).toFixed(3)),
+        value_cpu: Math.round(median(clCpu)),
+        peer_value_cpu: Math.round(median(chCpu)),
+        server: `2 shards of clickhouse ${version} on this machine (loopback), insert_distributed_sync`,
+        n: msgs.length,
+        runs: RUNS,
+      })}\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     await server.stop();
+    await cluster.stop();
   }
 }
 

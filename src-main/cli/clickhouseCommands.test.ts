@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BookMessage, MarketMessage } from '../../src-shared/market.ts';
 import {
   createSession,
   getSession as getClickHouseSession,
@@ -26,6 +25,7 @@ import { SessionWriter } from '../store/sessionWriter.ts';
 import type { EncodedRows } from '../model/featureCache.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { createSession as createSqliteSession, getSession as getSqliteSession } from '../store/sessions.ts';
+import { pruneScenarioMessages, pruneScenarioSession } from './testing/pruneScenario.ts';
 import { l2desk } from './testing/runCli.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
@@ -514,59 +514,14 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
   }, 600_000);
 
   it('db prune drops what SQLite prune drops, keeping the snapshot later data builds on', async () => {
-    const DAY = 86_400_000;
     const now = Date.now();
-    const book = (recvTs: number, u: number, snapshot: boolean, price: number): BookMessage => ({
-      kind: 'book',
-      type: snapshot ? 'snapshot' : 'delta',
-      symbol: 'BTCUSDT',
-      depth: 50,
-      ts: recvTs,
-      cts: recvTs,
-      recvTs,
-      u,
-      seq: u,
-      bids: [[price, 1]],
-      asks: [[price + 0.1, 2]],
-    });
-    // Session 1 lies wholly 5-4 days back (two whole day partitions go); session 2 starts 3 days back, snapshots
-    // 2.5 days back and runs on to now: its last snapshot before the cutoff (2 days) and what follows stay.
-    const messages = (sid: number): MarketMessage[] => {
-      const out: MarketMessage[] = [];
-      const from = sid === 1 ? now - 5 * DAY : now - 3 * DAY;
-      const to = sid === 1 ? now - 4 * DAY : now - 60_000;
-      const step = (to - from) / 400;
-      for (let i = 0; i < 400; i++) {
-        const t = Math.round(from + i * step);
-        const snapshot = i === 0 || (sid === 2 && i === 70);
-        out.push(book(t, i + 1, snapshot, 100 + (i % 7)));
-        if (i % 10 === 5)
-          out.push({
-            kind: 'trades',
-            symbol: 'BTCUSDT',
-            ts: t,
-            recvTs: t,
-            trades: [
-              { ts: t, side: 'Buy', price: 100, size: 1, id: `t${sid}-${i}`, blockTrade: false, seq: i },
-            ],
-          });
-      }
-      return out;
-    };
     const file = path.join(dir, 'prune.db');
     const ch = server.url('pruned');
     const db = openDb(file);
     await withStore(ch, async (store) => {
-      for (const sid of [1, 2]) {
-        const msgs = messages(sid);
-        const s = {
-          source: 'bybit',
-          symbol: 'BTCUSDT',
-          category: 'linear' as const,
-          depth: 50,
-          tickSize: '0.1',
-          startedAt: msgs[0].recvTs,
-        };
+      for (const sid of [1, 2] as const) {
+        const msgs = pruneScenarioMessages(sid, now);
+        const s = pruneScenarioSession(msgs);
         const w = new SessionWriter(db, createSqliteSession(db, s));
         const cw = ClickHouseSessionWriter.forNewSession(store, await createSession(store, s), 'BTCUSDT');
         for (const m of msgs) {

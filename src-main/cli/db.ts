@@ -6,6 +6,7 @@ import { limitsFromConfig, type PlausibilityLimits } from '../book/plausibility.
 import { loadConfig } from '../config/loadConfig.ts';
 import { qualityWallClock, SessionQuality, type QualityReport } from '../quality/sessionQuality.ts';
 import { eachEvent, openSessionStore, type SessionStore } from '../store/sessionStore.ts';
+import { isClickHouseUrl } from '../store/clickhouse/url.ts';
 import type { SessionInfo, StoreCheckReport } from '../store/sessions.ts';
 import { Args, UsageError } from './args.ts';
 
@@ -32,9 +33,11 @@ const cacheNote = (n: number) =>
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 function printReport(r: DbReport): void {
-  console.log(
-    `${r.file}: integrity ${r.ok ? 'ok' : 'FAILED'}; file ${mb(r.fileBytes)}, WAL ${mb(r.walBytes)}; schema ${r.schemaVersions.join(',') || 'none'}`,
-  );
+  // A ClickHouse store has no file, WAL or migrations: its size is its parts on the server's (or shards') disks.
+  const size = isClickHouseUrl(r.file)
+    ? `${mb(r.fileBytes)} on the ${/[?&]cluster=/.test(r.file) ? "shards'" : "server's"} disk`
+    : `file ${mb(r.fileBytes)}, WAL ${mb(r.walBytes)}; schema ${r.schemaVersions.join(',') || 'none'}`;
+  console.log(`${r.file}: integrity ${r.ok ? 'ok' : 'FAILED'}; ${size}`);
   if (!r.ok) for (const line of r.integrity.slice(0, 20)) console.log(`  ${line}`);
   console.log(
     `tables: ${Object.entries(r.tables)

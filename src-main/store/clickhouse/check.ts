@@ -2,7 +2,8 @@
 // gaps), counting one row per id so retried inserts do not show; sizes are the active parts on the server's disk.
 import { checkedSession, type StoreCheckReport } from '../sessions.ts';
 import { committed, listSessions } from './catalogue.ts';
-import { lit, queryJson, type ClickHouseStore } from './connection.ts';
+import { systemTable } from './cluster.ts';
+import { lit, queryJson, shardDownHint, type ClickHouseStore } from './connection.ts';
 
 export type ClickHouseCheck = StoreCheckReport;
 
@@ -27,7 +28,9 @@ export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHous
     try {
       return await f();
     } catch (e) {
-      errors.push(`${what}: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+      errors.push(
+        `${what}: ${shardDownHint(store.name, ((e as Error).message ?? String(e)).split('\n')[0])}`,
+      );
       return fallback;
     }
   };
@@ -47,7 +50,7 @@ export async function checkClickHouse(store: ClickHouseStore): Promise<ClickHous
     async () => {
       const [r] = await queryJson<{ b: string }>(
         store,
-        `SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE database = ${lit(store.url.database)} AND active`,
+        `SELECT sum(bytes_on_disk) AS b FROM ${systemTable(store, 'parts')} WHERE database = ${lit(store.url.database)} AND active`,
       );
       return Number(r?.b ?? 0);
     },

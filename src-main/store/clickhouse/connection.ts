@@ -5,6 +5,7 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+import { checkCluster, checkLayout, createTable, onCluster, tableEngines } from './cluster.ts';
 import { SCHEMA } from './schema.ts';
 import {
   CLICKHOUSE_PASSWORD_ENV,
@@ -28,7 +29,9 @@ export interface ClickHouseStore {
   /** The address as the user gave it (for messages). */
   readonly name: string;
   readonly client: ClickHouseClient;
-  /** `database.table`, for SQL. */
+  /** The cluster the tables are sharded over (`?cluster=NAME`, cluster.ts), or null for one server's store. */
+  readonly cluster: string | null;
+  /** `database.table`, for SQL (on a cluster, the Distributed table over the shards). */
   table(
     name:
       | 'sessions'
@@ -57,7 +60,10 @@ export async function openClickHouse(
   opts: OpenClickHouseOptions = {},
 ): Promise<ClickHouseStore> {
   const url = parseClickHouseUrl(text);
-  const name = `clickhouse://${url.host}:${url.port}/${url.database}${url.secure ? '?secure=true' : ''}`;
+  const options = [url.secure ? 'secure=true' : '', url.cluster ? `cluster=${url.cluster}` : ''].filter(
+    Boolean,
+  );
+  const name = `clickhouse://${url.host}:${url.port}/${url.database}${options.length ? `?${options.join('&')}` : ''}`;
   const login = credentials(url);
   const tls = url.secure ? trustedCa(name) : undefined;
   const client = createClient({
@@ -66,6 +72,10 @@ export async function openClickHouse(
     ...(login.user !== undefined ? { username: login.user } : {}),
     ...(login.password !== undefined ? { password: login.password } : {}),
     request_timeout: opts.requestTimeoutMs ?? 30_000,
+    // A cluster store's guarantees (cluster.ts): inserts wait for the shards, subqueries see the whole cluster.
+    ...(url.cluster
+      ? { clickhouse_settings: { insert_distributed_sync: 1, distributed_product_mode: 'global' as const } }
+      : {}),
     // Errors reach the caller as values; the client's own console logging would duplicate them.
     log: { level: ClickHouseLogLevel.OFF },
   });
@@ -73,6 +83,7 @@ export async function openClickHouse(
     url,
     name,
     client,
+    cluster: url.cluster ?? null,
     table: (t) => `${url.database}.${t}`,
     close: () => client.close(),
   };
@@ -93,10 +104,17 @@ export async function openClickHouse(
         `no database ${url.database} on the ClickHouse server at ${url.httpUrl}`,
         name,
       );
-    // A command that only reads (mustExist) creates nothing.
+    if (store.cluster) await checkCluster(store);
+    const engines = has ? await tableEngines(store) : new Map<string, string>();
+    checkLayout(store, engines);
+    // A command that only reads (mustExist) creates nothing. On a cluster only what is missing: each ON CLUSTER
+    // statement waits for every node.
     if (!opts.mustExist) {
-      if (!has) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}` });
-      for (const ddl of SCHEMA) await client.command({ query: ddl(url.database) });
+      if (!has)
+        await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}${onCluster(store)}` });
+      for (const t of SCHEMA)
+        if (!store.cluster || !engines.has(t.name) || !engines.has(`${t.name}_local`))
+          await createTable(store, t.create(url.database), t.shard);
     }
     return store;
   } catch (e) {
@@ -213,7 +231,23 @@ export function describeClickHouseError(name: string, e: unknown): ClickHouseSto
   const code = (e as { code?: string }).code ?? '';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
     return new ClickHouseStoreError(`cannot connect to ClickHouse at ${name}: connection refused`, name);
-  return new ClickHouseStoreError(`ClickHouse ${name}: ${msg.split('\n')[0]}`, name);
+  if (/DistributedDDL|distributed_ddl|ZooKeeper/i.test(msg))
+    return new ClickHouseStoreError(
+      `ClickHouse ${name}: ${msg.split('\n')[0]} (a cluster store creates its tables ON CLUSTER: every node needs <zookeeper> and <distributed_ddl> in its config)`,
+      name,
+    );
+  return new ClickHouseStoreError(`ClickHouse ${name}: ${shardDownHint(name, msg.split('\n')[0])}`, name);
+}
+
+/**
+ * A server's error (first line) as shown; on a cluster store whose shard does not answer (18.16: Code 279, "All
+ * connection tries failed"; newer: ALL_CONNECTION_TRIES_FAILED), it says so and what to do.
+ */
+export function shardDownHint(name: string, line: string): string {
+  const cluster = /[?&]cluster=(\w+)/.exec(name)?.[1];
+  if (!cluster || !/Code: 279\b|ALL_CONNECTION_TRIES_FAILED|All connection tries failed/i.test(line))
+    return line;
+  return `${line.replace(/\s*Log:\s*$/, '')} (a node of cluster ${cluster} does not answer: start it; each shard holds part of the store)`;
 }
 
 /** Runs a statement whose FORMAT is in the SQL and returns the whole response body. */

@@ -31,7 +31,8 @@ import {
   type ClickHouseStore,
 } from './connection.ts';
 import { readSession, readSessionPages } from './reader.ts';
-import { FEATURE_CACHE_DDL } from './schema.ts';
+import { alterRows, ensureTable } from './cluster.ts';
+import { FEATURE_CACHE_DDL, SHARD_BY_SESSION } from './schema.ts';
 import { RowBinaryReader, RowBinaryWriter } from './rowBinary.ts';
 
 const COLUMNS =
@@ -175,12 +176,11 @@ export async function writeStoreRows(
   now = Date.now(),
 ): Promise<void> {
   await insertEntry(ch, rows.sessionId, fKey, dKey, encodeRows(rows, fKey, dKey), now);
-  await ch.client
-    .command({
-      query: `ALTER TABLE ${ch.table('feature_cache')} DELETE WHERE session = ${int(rows.sessionId)}
-              AND feature_key = ${lit(fKey)} AND data_key != ${lit(dKey)}`,
-    })
-    .catch(() => undefined);
+  await alterRows(
+    ch,
+    'feature_cache',
+    `DELETE WHERE session = ${int(rows.sessionId)} AND feature_key = ${lit(fKey)} AND data_key != ${lit(dKey)}`,
+  ).catch(() => undefined);
 }
 
 /** One entry as encoded (writeStoreRows; tests store damaged ones through it). */
@@ -202,6 +202,6 @@ export async function insertEntry(
   w.string(e.stats);
   w.string(e.checksum);
   w.int64(builtAt);
-  await ch.client.command({ query: FEATURE_CACHE_DDL(ch.url.database) });
+  await ensureTable(ch, FEATURE_CACHE_DDL(ch.url.database), SHARD_BY_SESSION);
   await insertRowBinary(ch, ch.table('feature_cache'), COLUMNS, w.toBuffer());
 }

@@ -5,6 +5,7 @@
 // is the only one there. Two winners are impossible: each read comes after its own insert, so the later of the two
 // reads sees the other's claim. Two losers both retry, after a random pause, above every claim stored by then.
 import { randomUUID } from 'node:crypto';
+import { ensureTable } from './cluster.ts';
 import { int, insertJson, lit, queryJson, type ClickHouseStore } from './connection.ts';
 
 export const ID_CLAIMS_DDL = (db: string): string => `CREATE TABLE IF NOT EXISTS ${db}.id_claims (
@@ -35,7 +36,7 @@ export async function claimIds(
 ): Promise<number> {
   if (!(Number.isSafeInteger(count) && count >= 1)) throw new Error(`claimIds: bad count ${count}`);
   const table = store.table('id_claims');
-  await store.client.command({ query: ID_CLAIMS_DDL(store.url.database) });
+  await ensureTable(store, ID_CLAIMS_DDL(store.url.database), 'first_id');
   const attempts = opts.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     // (New names: an alias equal to the column it converts is a cyclic alias to older servers.)

@@ -10,7 +10,8 @@ import { listDecisions, listModels } from '../../model/modelRegistry.ts';
 import type { Db } from '../db.ts';
 import { describeClickHouseError, insertJson, queryJson, type ClickHouseStore } from './connection.ts';
 import { claimIds } from './idClaims.ts';
-import { MODEL_DECISIONS_DDL, MODELS_DDL } from './schema.ts';
+import { ensureTable } from './cluster.ts';
+import { MODEL_DECISIONS_DDL, MODELS_DDL, SHARD_BY_ID } from './schema.ts';
 import path from 'node:path';
 
 interface ModelRow {
@@ -56,8 +57,8 @@ function missingTable(e: unknown): boolean {
 }
 
 async function ensureTables(ch: ClickHouseStore): Promise<void> {
-  await ch.client.command({ query: MODELS_DDL(ch.url.database) });
-  await ch.client.command({ query: MODEL_DECISIONS_DDL(ch.url.database) });
+  await ensureTable(ch, MODELS_DDL(ch.url.database), SHARD_BY_ID);
+  await ensureTable(ch, MODEL_DECISIONS_DDL(ch.url.database), SHARD_BY_ID);
 }
 
 /** A registry query's rows; none when the store has no registry yet (its tables are made on first write). */
@@ -74,7 +75,8 @@ async function registryRows<T>(ch: ClickHouseStore, sql: string): Promise<T[]> {
 export async function listModelsIn(ch: ClickHouseStore): Promise<ModelRecord[]> {
   const rows = await registryRows<ModelRow>(
     ch,
-    `SELECT id, path, name, created_at, feature_set_version, horizon_ms, metrics, params, status
+    // version selected though unused: 18.16 fails FINAL through a cluster's Distributed table without it.
+    `SELECT id, path, name, created_at, feature_set_version, horizon_ms, metrics, params, status, version
      FROM ${ch.table('models')} FINAL ORDER BY created_at, id`,
   );
   return rows.map((r) => ({

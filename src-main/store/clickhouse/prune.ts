@@ -7,6 +7,7 @@
 import { CheckpointFold, type CheckpointPlan } from '../pruneCheckpoint.ts';
 import type { PruneResult } from '../retention.ts';
 import { getSessionRecord } from './catalogue.ts';
+import { alterRows, localName, systemTable } from './cluster.ts';
 import {
   describeClickHouseError,
   insertRowBinary,
@@ -238,15 +239,15 @@ async function waitForMutations(store: ClickHouseStore, table: string, timeoutMs
   for (;;) {
     const [r] = await queryJson<{ n: string; err: string }>(
       store,
-      `SELECT count() AS n, any(latest_fail_reason) AS err FROM system.mutations
-       WHERE database = ${lit(store.url.database)} AND table = ${lit(table)} AND is_done = 0`,
+      `SELECT count() AS n, any(latest_fail_reason) AS err FROM ${systemTable(store, 'mutations')}
+       WHERE database = ${lit(store.url.database)} AND table = ${lit(localName(store, table))} AND is_done = 0`,
     ).catch(
       // 18.16's system.mutations has no latest_fail_reason column.
       () =>
         queryJson<{ n: string; err: string }>(
           store,
-          `SELECT count() AS n, '' AS err FROM system.mutations
-           WHERE database = ${lit(store.url.database)} AND table = ${lit(table)} AND is_done = 0`,
+          `SELECT count() AS n, '' AS err FROM ${systemTable(store, 'mutations')}
+           WHERE database = ${lit(store.url.database)} AND table = ${lit(localName(store, table))} AND is_done = 0`,
         ),
     );
     if (Number(r.n) === 0) return;
@@ -281,7 +282,7 @@ async function dropCachedFeatures(
     `SELECT count() AS n FROM ${store.table('feature_cache')} WHERE ${where}`,
   );
   if (Number(n.n) === 0) return 0;
-  await store.client.command({ query: `ALTER TABLE ${store.table('feature_cache')} DELETE WHERE ${where}` });
+  await alterRows(store, 'feature_cache', `DELETE WHERE ${where}`);
   await waitForMutations(store, 'feature_cache', opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
   return Number(n.n);
 }
@@ -338,8 +339,7 @@ export async function pruneClickHouse(
       if (n === 0) continue;
       for (const r of per) lost.add(Number(r.s));
       result.droppedPartitions[t] = days;
-      for (const d of days)
-        await store.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${int(d)}` });
+      for (const d of days) await alterRows(store, t, `DROP PARTITION ${int(d)}`);
       // What is left of the old rows shares its days with rows to keep (left there, for whole days).
       if (wholeDays) continue;
       const [rest] = await queryJson<{ n: string }>(
@@ -347,7 +347,7 @@ export async function pruneClickHouse(
         `SELECT count() AS n FROM ${table} WHERE ${where}`,
       );
       if (Number(rest.n) > 0) {
-        await store.client.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}` });
+        await alterRows(store, t, `DELETE WHERE ${where}`);
         await waitForMutations(store, t, opts.mutationTimeoutMs ?? 600_000, opts.pollMs ?? 100);
       }
     }

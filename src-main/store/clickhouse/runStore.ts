@@ -11,6 +11,7 @@
 import { openDb, type Db } from '../db.ts';
 import { createSession as createSqliteSession } from '../sessions.ts';
 import { getSession, nextVersion } from './catalogue.ts';
+import { addColumn, ensureTable } from './cluster.ts';
 import { claimIds } from './idClaims.ts';
 import {
   describeClickHouseError,
@@ -94,17 +95,22 @@ function chType(c: Column): string {
 /** Creates the run tables (and adds columns a newer schema has) in the store. */
 async function ensureTables(ch: ClickHouseStore, specs: readonly TableSpec[]): Promise<void> {
   const db = ch.url.database;
-  await ch.client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.${SAVES} (run_id UInt64, save UInt64, saved_at Int64)
-            ENGINE = MergeTree() ORDER BY (run_id, save)`,
-  });
+  await ensureTable(
+    ch,
+    `CREATE TABLE IF NOT EXISTS ${db}.${SAVES} (run_id UInt64, save UInt64, saved_at Int64)
+     ENGINE = MergeTree() ORDER BY (run_id, save)`,
+    'run_id',
+  );
   for (const t of specs) {
     const cols = t.columns.map((c) => `${c.name} ${chType(c)}`).join(', ');
     const order = t.perRun ? 'run_id, _save, _row' : t.name === 'runs' ? 'id, _save' : '_save, _row';
-    await ch.client.command({
-      query: `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${cols}, _save UInt64, _row UInt64)
-              ENGINE = MergeTree() ORDER BY (${order})`,
-    });
+    // On a cluster: a run's rows on one shard (tables of no run by save).
+    await ensureTable(
+      ch,
+      `CREATE TABLE IF NOT EXISTS ${db}.${t.name} (${cols}, _save UInt64, _row UInt64)
+       ENGINE = MergeTree() ORDER BY (${order})`,
+      t.perRun ? 'run_id' : t.name === 'runs' ? 'id' : '_save',
+    );
     const have = new Set(
       (
         await queryJson<{ name: string }>(
@@ -113,9 +119,7 @@ async function ensureTables(ch: ClickHouseStore, specs: readonly TableSpec[]): P
         )
       ).map((r) => r.name),
     );
-    for (const c of t.columns)
-      if (!have.has(c.name))
-        await ch.client.command({ query: `ALTER TABLE ${db}.${t.name} ADD COLUMN ${c.name} ${chType(c)}` });
+    for (const c of t.columns) if (!have.has(c.name)) await addColumn(ch, t.name, `${c.name} ${chType(c)}`);
   }
 }
 

@@ -8,6 +8,19 @@
 // feature_cache (featureStore.ts) holds closed sessions' dataset rows for training.
 
 /**
+ * How a table's rows are spread over the shards of a cluster store (cluster.ts): an integer expression of its
+ * columns, equal for every copy of a row (a retried batch, a prune's checkpoint, a newer version of a row that
+ * FINAL or a reader's argMax replaces) so that they meet on one shard.
+ */
+export type ShardKey = string;
+/** Book and trade rows: by session and day, so months of one session spread over the shards. */
+export const SHARD_BY_SESSION_DAY: ShardKey = 'cityHash64(session, intDiv(recv_ts, 86400000))';
+/** Rows read and pruned per session (commit markers, gaps, cached features). */
+export const SHARD_BY_SESSION: ShardKey = 'session';
+/** Rows of small tables with an id (sessions, models, decisions, id claims): every version of an id together. */
+export const SHARD_BY_ID: ShardKey = 'id';
+
+/**
  * Closed sessions' dataset rows (featureStore.ts); also created on first write, a read-only store may lack it. Plain
  * MergeTree: a Replacing engine could merge a good entry away in favour of a newer damaged one; readers take the
  * newest entry that checks out, and an entry is only written after a miss, so copies stay few.
@@ -55,10 +68,19 @@ export const MODEL_DECISIONS_DDL = (db: string): string => `CREATE TABLE IF NOT 
     eval_to Nullable(Int64)
   ) ENGINE = ReplacingMergeTree() ORDER BY id`;
 
+export interface TableDdl {
+  name: string;
+  create: (db: string) => string;
+  shard: ShardKey;
+}
+
 /** CREATE statements for a database; each is idempotent. */
-export const SCHEMA: readonly ((db: string) => string)[] = [
+export const SCHEMA: readonly TableDdl[] = [
   // One row per version of a session (created, tick refined, meta patched, ended); readers take the highest version.
-  (db) => `CREATE TABLE IF NOT EXISTS ${db}.sessions (
+  {
+    name: 'sessions',
+    shard: SHARD_BY_ID,
+    create: (db) => `CREATE TABLE IF NOT EXISTS ${db}.sessions (
     id UInt64,
     source String,
     symbol String,
@@ -71,7 +93,11 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
     seed Nullable(Int64),
     version UInt64
   ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
-  (db) => `CREATE TABLE IF NOT EXISTS ${db}.l2_updates (
+  },
+  {
+    name: 'l2_updates',
+    shard: SHARD_BY_SESSION_DAY,
+    create: (db) => `CREATE TABLE IF NOT EXISTS ${db}.l2_updates (
     symbol String,
     session UInt64,
     id UInt64,
@@ -88,8 +114,12 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   ) ENGINE = ReplacingMergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))
   ORDER BY (symbol, session, recv_ts, id)`,
+  },
   // msg_id (the id of the message's first trade) groups the trades of one message, as in SQLite.
-  (db) => `CREATE TABLE IF NOT EXISTS ${db}.trades (
+  {
+    name: 'trades',
+    shard: SHARD_BY_SESSION_DAY,
+    create: (db) => `CREATE TABLE IF NOT EXISTS ${db}.trades (
     symbol String,
     session UInt64,
     id UInt64,
@@ -106,17 +136,25 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   ) ENGINE = ReplacingMergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(recv_ts, 1000)))
   ORDER BY (symbol, session, recv_ts, id)`,
+  },
   // One row per stored batch: every row of the session with id <= last_id is stored.
-  (db) => `CREATE TABLE IF NOT EXISTS ${db}.commits (
+  {
+    name: 'commits',
+    shard: SHARD_BY_SESSION,
+    create: (db) => `CREATE TABLE IF NOT EXISTS ${db}.commits (
     symbol String,
     session UInt64,
     last_id UInt64
   ) ENGINE = MergeTree() ORDER BY (symbol, session, last_id)`,
+  },
   // A gap closed later is a second version of its row (end_ts set). version is the id counter's value when the
   // version was written (the row's own id at first), so a version belongs to the batch that holds that id. Plain
   // MergeTree: every version is kept (a Replacing engine would merge away an open gap in favour of a closing version
   // whose batch never committed); readers take the newest committed version of each id.
-  (db) => `CREATE TABLE IF NOT EXISTS ${db}.gaps (
+  {
+    name: 'gaps',
+    shard: SHARD_BY_SESSION,
+    create: (db) => `CREATE TABLE IF NOT EXISTS ${db}.gaps (
     symbol String,
     session UInt64,
     id UInt64,
@@ -128,7 +166,8 @@ export const SCHEMA: readonly ((db: string) => string)[] = [
   ) ENGINE = MergeTree()
   PARTITION BY toYYYYMMDD(toDateTime(intDiv(start_ts, 1000)))
   ORDER BY (symbol, session, start_ts, id)`,
-  FEATURE_CACHE_DDL,
-  MODELS_DDL,
-  MODEL_DECISIONS_DDL,
+  },
+  { name: 'feature_cache', shard: SHARD_BY_SESSION, create: FEATURE_CACHE_DDL },
+  { name: 'models', shard: SHARD_BY_ID, create: MODELS_DDL },
+  { name: 'model_decisions', shard: SHARD_BY_ID, create: MODEL_DECISIONS_DDL },
 ];

@@ -35,6 +35,10 @@ export function tlsSkipReason(): string | null {
 export interface TestServerOptions {
   /** Also serve HTTPS, with a self-signed certificate for 127.0.0.1 made here (needs the openssl command). */
   tls?: boolean;
+  /** HTTP and native-protocol ports (a cluster's config names its nodes by the latter); free ones when absent. */
+  ports?: { http: number; tcp: number };
+  /** More server config (a cluster's remote_servers, zookeeper and distributed_ddl sections). */
+  extraConfig?: string;
 }
 
 export interface TestServer {
@@ -58,6 +62,24 @@ export interface TestServer {
   start(): Promise<void>;
 }
 
+/** `n` distinct free ports (held open together, so no two are the same). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.on('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -70,7 +92,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-function configXml(dir: string, httpPort: number, tcpPort: number, httpsPort: number | null): string {
+function configXml(
+  dir: string,
+  httpPort: number,
+  tcpPort: number,
+  httpsPort: number | null,
+  extra = '',
+): string {
   const https =
     httpsPort === null
       ? ''
@@ -105,7 +133,7 @@ ${https}  <path>${dir}/data/</path>
   <default_database>default</default_database>
   <mark_cache_size>67108864</mark_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
-</yandex>
+${extra}</yandex>
 `;
 }
 
@@ -171,8 +199,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   if (!bin) throw new Error(clickhouseSkipReason() as string);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-ch-'));
   for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) fs.mkdirSync(path.join(dir, d));
-  const httpPort = await freePort();
-  const tcpPort = await freePort();
+  const httpPort = opts.ports?.http ?? (await freePort());
+  const tcpPort = opts.ports?.tcp ?? (await freePort());
   const httpsPort = opts.tls ? await freePort() : null;
   const caFile = path.join(dir, 'tls', 'cert.pem');
   if (opts.tls) {
@@ -202,7 +230,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.stderr}`);
   }
   const config = path.join(dir, 'config.xml');
-  fs.writeFileSync(config, configXml(dir, httpPort, tcpPort, httpsPort));
+  fs.writeFileSync(config, configXml(dir, httpPort, tcpPort, httpsPort, opts.extraConfig));
   fs.writeFileSync(path.join(dir, 'users.xml'), USERS_XML);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   // The single `clickhouse` binary needs the `server` subcommand; clickhouse-server does not.
@@ -252,4 +280,111 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     kill,
     start: () => launch(),
   };
+}
+
+/** ZooKeeper as Debian packages it (the `zookeeper` package; Java). */
+const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
+
+/** Why cluster tests skip (no ClickHouse, no ZooKeeper or no Java), or null when they can run. */
+export function clusterSkipReason(): string | null {
+  const ch = clickhouseSkipReason();
+  if (ch) return ch;
+  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (!fs.existsSync(ZOOKEEPER_JAR) || java.status !== 0)
+    return 'ZooKeeper is not installed (apt-get install -y zookeeper, or bash scripts/system-deps.sh): ClickHouse cluster tests skipped';
+  return null;
+}
+
+export interface TestCluster {
+  /** The cluster's name in every node's remote_servers. */
+  readonly name: string;
+  /** One server per shard; the store may be opened on any of them. */
+  readonly nodes: TestServer[];
+  /** clickhouse://127.0.0.1:PORT/DATABASE?cluster=NAME on the first node (or node `i`). */
+  url(database: string, node?: number): string;
+  stop(): Promise<void>;
+}
+
+async function zookeeperReady(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('ruok'));
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('data', (d) => {
+      s.destroy();
+      resolve(String(d) === 'imok');
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * A throwaway cluster on loopback: one ZooKeeper (for ON CLUSTER DDL) and `shards` clickhouse-servers, each one
+ * shard of one replica of cluster `l2desk_test`.
+ */
+export async function startTestCluster(shards = 2): Promise<TestCluster> {
+  const reason = clusterSkipReason();
+  if (reason) throw new Error(reason);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-zk-'));
+  const ports = await freePorts(1 + 2 * shards);
+  const zkPort = ports[0];
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(
+    path.join(dir, 'zoo.cfg'),
+    `tickTime=500\ndataDir=${dir}/data\nclientPort=${zkPort}\nclientPortAddress=127.0.0.1\n` +
+      'admin.enableServer=false\n4lw.commands.whitelist=ruok\n',
+  );
+  const out = fs.openSync(path.join(dir, 'zookeeper.log'), 'a');
+  const zk = spawn(
+    'java',
+    ['-Xmx256m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', `${dir}/zoo.cfg`],
+    { cwd: dir, stdio: ['ignore', out, out] },
+  );
+  fs.closeSync(out);
+  const nodes: TestServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    if (zk.exitCode === null && zk.signalCode === null) {
+      const gone = new Promise<void>((r) => zk.once('exit', () => r()));
+      zk.kill('SIGKILL');
+      await gone;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await zookeeperReady(zkPort))) {
+      if (zk.exitCode !== null || Date.now() > deadline)
+        throw new Error(`ZooKeeper did not start:\n${tail(path.join(dir, 'zookeeper.log'))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const name = 'l2desk_test';
+    const tcpPorts = ports.slice(1, 1 + shards);
+    const extra = `  <zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+  <remote_servers>
+    <${name}>
+${tcpPorts.map((p) => `      <shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('\n')}
+    </${name}>
+  </remote_servers>
+`;
+    for (let i = 0; i < shards; i++)
+      nodes.push(
+        await startTestServer({
+          ports: { tcp: tcpPorts[i], http: ports[1 + shards + i] },
+          extraConfig: extra,
+        }),
+      );
+    return {
+      name,
+      nodes,
+      url: (database, node = 0) => `${nodes[node].url(database)}?cluster=${name}`,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

@@ -30,7 +30,12 @@ describe('parseClickHouseUrl', () => {
     ['clickhouse://user:@host:8123/db', 'a password does not go in the address'],
     ['clickhouse://us er@host:8123/db', '"us er" is not a user name'],
     ['clickhouse://@host:8123/db', '"" is not a user name'],
-    ['clickhouse://host:8123/db?compress=1', 'the only option of the address is secure=true'],
+    [
+      'clickhouse://host:8123/db?compress=1',
+      'the options of the address are secure=true (HTTPS) and cluster=NAME',
+    ],
+    ['clickhouse://host:8123/db?cluster=', 'the cluster is a name of the server'],
+    ["clickhouse://host:8123/db?cluster=a'b", 'the cluster is a name of the server'],
     ['clickhouse://host:8123/db?secure=yes', 'secure is true or false'],
     ['clickhouse://host:8123/db#x', 'a fragment'],
     ['clickhouse://ho st:8123/db', 'is not a host name'],
@@ -38,6 +43,21 @@ describe('parseClickHouseUrl', () => {
     expect(() => parseClickHouseUrl(text)).toThrow(ClickHouseUrlError);
     expect(() => parseClickHouseUrl(text)).toThrow(why);
     expect(() => parseClickHouseUrl(text)).toThrow('expected clickhouse://[USER@]HOST:PORT/DATABASE');
+  });
+
+  it('takes the cluster the store is sharded over', () => {
+    expect(parseClickHouseUrl('clickhouse://ch1:8123/market?cluster=shards&secure=false')).toEqual({
+      host: 'ch1',
+      port: 8123,
+      database: 'market',
+      secure: false,
+      cluster: 'shards',
+      httpUrl: 'http://ch1:8123',
+    });
+    expect(parseClickHouseUrl('clickhouse://ch1:8443/market?secure=true&cluster=shards').cluster).toBe(
+      'shards',
+    );
+    expect(parseClickHouseUrl('clickhouse://ch1:8123/market').cluster).toBeUndefined();
   });
 
   it('takes a user name before the host', () => {

@@ -1,4 +1,4 @@
-// `--db clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]`: the one place that tells a ClickHouse store from an
+// `--db clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true][&cluster=NAME]`: the one place that tells a ClickHouse store from an
 // SQLite file and parses its address (the HTTP interface, 8123 by default on a server, or with secure=true the HTTPS
 // one; the port is required to avoid guessing).
 // A password never goes in the address: it would show in the process list, the shell's history and every message
@@ -16,6 +16,11 @@ export interface ClickHouseUrl {
   user?: string;
   /** HTTPS (`?secure=true`): the server's HTTPS port, its certificate checked. */
   secure: boolean;
+  /**
+   * `?cluster=NAME`: the store's tables are spread over the shards of that cluster of the server's config
+   * (`remote_servers`), created on every node with ON CLUSTER, and read and written through Distributed tables.
+   */
+  cluster?: string;
   /** http://HOST:PORT (https:// when secure) for @clickhouse/client. */
   httpUrl: string;
 }
@@ -28,7 +33,7 @@ export class ClickHouseUrlError extends Error {
 }
 
 const FORM =
-  'clickhouse://[USER@]HOST:PORT/DATABASE (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk; the HTTPS port with ?secure=true)';
+  "clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true][&cluster=NAME] (the HTTP port, e.g. clickhouse://127.0.0.1:8123/l2desk; the HTTPS port with ?secure=true; a sharded cluster of the server's config with cluster=NAME)";
 /** ClickHouse user names as the address may carry them. */
 const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** ClickHouse identifiers the store interpolates into SQL: letters, digits, underscore, not starting with a digit. */
@@ -49,7 +54,7 @@ export function redactClickHouseUrl(text: string): string {
 }
 
 /**
- * Parses clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true]; anything else is refused with a message that shows the expected form
+ * Parses clickhouse://[USER@]HOST:PORT/DATABASE[?secure=true][&cluster=NAME]; anything else is refused with a message that shows the expected form
  * (and never a password).
  */
 export function parseClickHouseUrl(text: string): ClickHouseUrl {
@@ -67,13 +72,19 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
   const [, authority, pathPart, query, fragment] = m;
   if (fragment) throw bad('a fragment (#…) is not part of a ClickHouse address');
   let secure = false;
+  let cluster: string | undefined;
   for (const part of (query ?? '').slice(1).split('&')) {
     if (part === '') continue;
     const [key, value] = part.split('=', 2);
-    if (key.toLowerCase() !== 'secure')
-      throw bad(`"${part}": the only option of the address is secure=true (HTTPS)`);
-    if (!/^(true|1|false|0)$/i.test(value ?? '')) throw bad(`"${part}": secure is true or false`);
-    secure = /^(true|1)$/i.test(value);
+    const k = key.toLowerCase();
+    if (k === 'secure') {
+      if (!/^(true|1|false|0)$/i.test(value ?? '')) throw bad(`"${part}": secure is true or false`);
+      secure = /^(true|1)$/i.test(value);
+    } else if (k === 'cluster') {
+      if (!DATABASE_RE.test(value ?? ''))
+        throw bad(`"${part}": the cluster is a name of the server's remote_servers (letters, digits and _)`);
+      cluster = value;
+    } else throw bad(`"${part}": the options of the address are secure=true (HTTPS) and cluster=NAME`);
   }
   const at = authority.lastIndexOf('@');
   const userPart = at >= 0 ? authority.slice(0, at) : undefined;
@@ -98,6 +109,7 @@ export function parseClickHouseUrl(text: string): ClickHouseUrl {
     database,
     ...(userPart !== undefined ? { user: userPart } : {}),
     secure,
+    ...(cluster !== undefined ? { cluster } : {}),
     httpUrl: `${secure ? 'https' : 'http'}://${host}:${port}`,
   };
 }
