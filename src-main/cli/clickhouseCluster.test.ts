@@ -6,37 +6,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession, getSessionRecord } from '../store/clickhouse/catalogue.ts';
-import { openClickHouse, queryJson, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { createSession } from '../store/clickhouse/catalogue.ts';
+import { openClickHouse, queryJson } from '../store/clickhouse/connection.ts';
+import { expectDistinctIds } from '../store/clickhouse/idClaimsScenario.ts';
 import { SHARD_BY_SESSION_DAY } from '../store/clickhouse/schema.ts';
 import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
-import { listModelsIn, registerModelIn } from '../store/clickhouse/modelStore.ts';
 import { clusterSkipReason, startTestCluster, type TestCluster } from '../store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import { createSession as createSqliteSession } from '../store/sessions.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
-import { pruneScenarioMessages, pruneScenarioSession } from './testing/pruneScenario.ts';
-import { l2desk } from './testing/runCli.ts';
+import { pruneScenarioMessages, pruneScenarioSession, writePruneScenario } from './testing/pruneScenario.ts';
+import { json, l2desk } from './testing/runCli.ts';
+import { sameTraining, trainJson } from './testing/trainCli.ts';
+import { withStore } from './testing/withStore.ts';
 
 const skip = clusterSkipReason();
 if (skip) console.warn(skip);
-
-async function json<T>(...argv: string[]): Promise<T> {
-  const r = await l2desk(...argv);
-  expect(r.code, `${argv.join(' ')}\n${r.err}`).toBe(0);
-  return JSON.parse(r.out.trim().split('\n').at(-1) as string) as T;
-}
-
-async function withStore<T>(url: string, f: (s: ClickHouseStore) => Promise<T>): Promise<T> {
-  const s = await openClickHouse(url);
-  try {
-    return await f(s);
-  } finally {
-    await s.close();
-  }
-}
 
 interface CheckReport {
   ok: boolean;
@@ -145,27 +132,8 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     }
 
     // train: the same model; the second reads the features the first stored in the cluster.
-    const train = (db: string, name: string) =>
-      json<Record<string, unknown>>(
-        'train',
-        '--db',
-        db,
-        '--trials',
-        '0',
-        '--rounds',
-        '40',
-        '--out',
-        path.join(dir, 'models'),
-        '--name',
-        name,
-        '--set',
-        'train.min_horizons=60',
-        '--json',
-      );
-    const same = (r: Record<string, unknown>) => {
-      const { model: _m, metadata: _j, model_id: _i, seconds: _s, store_cache: _c, ...rest } = r;
-      return rest;
-    };
+    const train = (db: string, name: string) => trainJson(db, name, dir);
+    const same = sameTraining;
     const ts = await train(file, 'sq');
     const tc = await train(copy, 'ch');
     expect(same(tc)).toEqual(same(ts));
@@ -218,18 +186,7 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     const ch = cluster.url('clu_pruned');
     const db = openDb(file);
     await withStore(ch, async (store) => {
-      for (const sid of [1, 2] as const) {
-        const msgs = pruneScenarioMessages(sid, now);
-        const s = pruneScenarioSession(msgs);
-        const w = new SessionWriter(db, createSqliteSession(db, s));
-        const cw = ClickHouseSessionWriter.forNewSession(store, await createSession(store, s), 'BTCUSDT');
-        for (const m of msgs) {
-          w.writeMessage(m);
-          cw.writeMessage(m);
-        }
-        w.close(msgs.at(-1)!.recvTs);
-        await cw.close(msgs.at(-1)!.recvTs);
-      }
+      await writePruneScenario(db, store, now);
     });
     db.close();
     const local = (node: number) => onNode(node, 'SELECT count() FROM clu_pruned.l2_updates_local');
@@ -279,40 +236,12 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     expect(again.err).toContain('was imported before (same content) as session 1: skipped');
   }, 120_000);
 
-  it('gives writers on different nodes creating sessions and models at the same instant distinct ids', async () => {
+  it('gives writers on different nodes creating sessions, id blocks and models at the same instant distinct ids', async () => {
     // Two collectors, each connected to its own node of the cluster.
     const a = await openClickHouse(cluster.url('clu_claims', 0));
     const b = await openClickHouse(cluster.url('clu_claims', 1));
     try {
-      const made = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          createSession(i % 2 ? a : b, {
-            source: 'sim',
-            symbol: `SYM${i}USDT`,
-            category: 'linear',
-            depth: 50,
-            tickSize: '0.1',
-            startedAt: 1000 + i,
-          }).then((id) => [id, `SYM${i}USDT`] as const),
-        ),
-      );
-      expect(new Set(made.map(([id]) => id)).size).toBe(12);
-      for (const [id, symbol] of made) expect((await getSessionRecord(b, id))?.symbol).toBe(symbol);
-      const models = await Promise.all(
-        Array.from({ length: 6 }, (_, i) =>
-          registerModelIn(i % 2 ? a : b, {
-            path: path.join(dir, `m${i}.onnx`),
-            name: `m${i}`,
-            createdAt: i,
-            featureSetVersion: 'l2f-1',
-            horizonMs: 10_000,
-            metrics: {},
-            params: {},
-          }),
-        ),
-      );
-      expect(new Set(models).size).toBe(6);
-      expect((await listModelsIn(a)).map((m) => m.name).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+      await expectDistinctIds(a, b, dir);
     } finally {
       await a.close();
       await b.close();

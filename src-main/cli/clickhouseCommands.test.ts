@@ -7,26 +7,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createSession,
-  getSession as getClickHouseSession,
-  sessionRecords,
-} from '../store/clickhouse/catalogue.ts';
-import { openClickHouse, type ClickHouseStore } from '../store/clickhouse/connection.ts';
+import { getSession as getClickHouseSession, sessionRecords } from '../store/clickhouse/catalogue.ts';
+import { openClickHouse } from '../store/clickhouse/connection.ts';
 import { insertEntry } from '../store/clickhouse/featureStore.ts';
 import { openImportStaging } from '../store/clickhouse/importStaging.ts';
 import { copyClickHouseSessionToSqlite, copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
 import { readSession as readClickHouseSession } from '../store/clickhouse/reader.ts';
 import { readSession } from '../store/sessionReader.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from '../store/clickhouse/testServer.ts';
-import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
 import type { EncodedRows } from '../model/featureCache.ts';
 import { BYBIT_RECORDING } from '../testing/bybitRecording.ts';
 import { createSession as createSqliteSession, getSession as getSqliteSession } from '../store/sessions.ts';
-import { pruneScenarioMessages, pruneScenarioSession } from './testing/pruneScenario.ts';
-import { l2desk } from './testing/runCli.ts';
+import { writePruneScenario } from './testing/pruneScenario.ts';
+import { json, l2desk } from './testing/runCli.ts';
+import { sameTraining, trainJson } from './testing/trainCli.ts';
+import { withStore } from './testing/withStore.ts';
 import { BybitSource } from '../market/bybit/bybitSource.ts';
 import { waitFor } from '../market/exchangeSim/testing/simExchangeHarness.ts';
 import { PROJECT_ROOT } from '../config/loadConfig.ts';
@@ -36,21 +33,6 @@ const skip = clickhouseSkipReason();
 if (skip) console.warn(skip);
 
 const RECORDING = BYBIT_RECORDING;
-
-async function json<T>(...argv: string[]): Promise<T> {
-  const r = await l2desk(...argv);
-  expect(r.code, `${argv.join(' ')}\n${r.err}`).toBe(0);
-  return JSON.parse(r.out.trim().split('\n').at(-1) as string) as T;
-}
-
-async function withStore<T>(url: string, f: (s: ClickHouseStore) => Promise<T>): Promise<T> {
-  const s = await openClickHouse(url);
-  try {
-    return await f(s);
-  } finally {
-    await s.close();
-  }
-}
 
 interface CheckReport {
   tables: Record<string, number>;
@@ -320,29 +302,10 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     });
 
     // train: the same dataset, the same model.
-    const train = (db: string, name: string) =>
-      json<Record<string, unknown>>(
-        'train',
-        '--db',
-        db,
-        '--trials',
-        '0',
-        '--rounds',
-        '40',
-        '--out',
-        path.join(dir, 'models'),
-        '--name',
-        name,
-        '--set',
-        'train.min_horizons=60',
-        '--json',
-      );
+    const train = (db: string, name: string) => trainJson(db, name, dir);
     const ts = await train(file, 'sq');
     const tc = await train(ch, 'ch');
-    const same = (r: Record<string, unknown>) => {
-      const { model: _m, metadata: _j, model_id: _i, seconds: _s, store_cache: _c, ...rest } = r;
-      return rest;
-    };
+    const same = sameTraining;
     expect(same(tc)).toEqual(same(ts));
     expect(tc.model_id).toBe(1); // registered in the store's own registry
     // The first run built the session's features straight from the store and stored them there; the second reads
@@ -519,18 +482,7 @@ describe.skipIf(skip !== null)('the other commands over --db clickhouse:// (real
     const ch = server.url('pruned');
     const db = openDb(file);
     await withStore(ch, async (store) => {
-      for (const sid of [1, 2] as const) {
-        const msgs = pruneScenarioMessages(sid, now);
-        const s = pruneScenarioSession(msgs);
-        const w = new SessionWriter(db, createSqliteSession(db, s));
-        const cw = ClickHouseSessionWriter.forNewSession(store, await createSession(store, s), 'BTCUSDT');
-        for (const m of msgs) {
-          w.writeMessage(m);
-          cw.writeMessage(m);
-        }
-        w.close(msgs.at(-1)!.recvTs);
-        await cw.close(msgs.at(-1)!.recvTs);
-      }
+      await writePruneScenario(db, store, now);
       // Cached features of both sessions (both lose data) and of a session the prune does not touch.
       const entry = { nRows: 0, nFeatures: 0, blobs: [0, 1, 2, 3].map(() => Buffer.alloc(0)), stats: '{}' };
       for (const sid of [1, 2, 7])

@@ -2,6 +2,12 @@
 // back (two whole day partitions go); session 2 starts 3 days back, snapshots 2.5 days back and runs on to `now`, so
 // its last snapshot before a 2-day cutoff and what follows stay.
 import type { BookMessage, MarketMessage } from '../../../src-shared/market.ts';
+import { createSession } from '../../store/clickhouse/catalogue.ts';
+import type { ClickHouseStore } from '../../store/clickhouse/connection.ts';
+import { ClickHouseSessionWriter } from '../../store/clickhouse/writer.ts';
+import type { Db } from '../../store/db.ts';
+import { SessionWriter } from '../../store/sessionWriter.ts';
+import { createSession as createSqliteSession } from '../../store/sessions.ts';
 
 const DAY = 86_400_000;
 
@@ -53,4 +59,20 @@ export function pruneScenarioSession(messages: readonly MarketMessage[]) {
     tickSize: '0.1',
     startedAt: messages[0].recvTs,
   };
+}
+
+/** Writes both sessions into an SQLite file and into a ClickHouse store, the same messages in each. */
+export async function writePruneScenario(db: Db, store: ClickHouseStore, now: number): Promise<void> {
+  for (const sid of [1, 2] as const) {
+    const msgs = pruneScenarioMessages(sid, now);
+    const s = pruneScenarioSession(msgs);
+    const w = new SessionWriter(db, createSqliteSession(db, s));
+    const cw = ClickHouseSessionWriter.forNewSession(store, await createSession(store, s), 'BTCUSDT');
+    for (const m of msgs) {
+      w.writeMessage(m);
+      cw.writeMessage(m);
+    }
+    w.close(msgs.at(-1)!.recvTs);
+    await cw.close(msgs.at(-1)!.recvTs);
+  }
 }

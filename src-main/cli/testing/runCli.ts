@@ -1,6 +1,6 @@
 // `l2desk ARGS` run in-process for tests: the exit code and what went to stdout (console.log) and stderr
 // (console.error and direct writes, e.g. progress lines), each joined by newlines.
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { main } from '../../cli.ts';
 
 export async function l2desk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -22,4 +22,11 @@ export async function l2desk(...argv: string[]): Promise<{ code: number; out: st
     error.mockRestore();
     write.mockRestore();
   }
+}
+
+/** The JSON of the last line `l2desk ARGS` printed; fails the test (with its stderr) when it did not exit 0. */
+export async function json<T>(...argv: string[]): Promise<T> {
+  const r = await l2desk(...argv);
+  expect(r.code, `${argv.join(' ')}\n${r.err}`).toBe(0);
+  return JSON.parse(r.out.trim().split('\n').at(-1) as string) as T;
 }

@@ -17,18 +17,10 @@ import { readSession as readSqlite, type StoredEvent } from '../sessionReader.ts
 import { SessionRecorder } from '../sessionRecorder.ts';
 import { SessionWriter } from '../sessionWriter.ts';
 import { createSession as createSqliteSession, getSession as getSqliteSession } from '../sessions.ts';
-import {
-  createSession,
-  getSession,
-  getSessionRecord,
-  listSessions,
-  latestSession,
-  updateSessionMeta,
-} from './catalogue.ts';
+import { createSession, getSession, listSessions, latestSession, updateSessionMeta } from './catalogue.ts';
 import { checkClickHouse } from './check.ts';
 import { openClickHouse, queryJson, type ClickHouseStore } from './connection.ts';
-import { claimIds } from './idClaims.ts';
-import { listModelsIn, registerModelIn } from './modelStore.ts';
+import { expectDistinctIds } from './idClaimsScenario.ts';
 import { readSession } from './reader.ts';
 import { clickhouseSkipReason, startTestServer, type TestServer } from './testServer.ts';
 import { ClickHouseSessionWriter, type ClickHouseWriterOptions } from './writer.ts';
@@ -454,45 +446,7 @@ describe.skipIf(skip !== null)('ClickHouse store (real clickhouse-server)', () =
     const a = await openClickHouse(server.url('claims'));
     const b = await openClickHouse(server.url('claims'));
     try {
-      const made = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          createSession(i % 2 ? a : b, {
-            source: 'sim',
-            symbol: `SYM${i}USDT`,
-            category: 'linear',
-            depth: 50,
-            tickSize: '0.1',
-            startedAt: 1000 + i,
-          }).then((id) => [id, `SYM${i}USDT`] as const),
-        ),
-      );
-      expect(new Set(made.map(([id]) => id)).size).toBe(12);
-      // Each session's record is the one its creator wrote (a shared id would show one symbol for two).
-      for (const [id, symbol] of made) expect((await getSessionRecord(a, id))?.symbol).toBe(symbol);
-      // Blocks: concurrent claims of several ids never overlap, and start above every id in use.
-      const highest = `SELECT max(id) AS m FROM ${a.table('sessions')}`;
-      const blocks = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => claimIds(i % 2 ? a : b, 'sessions', 3, highest)),
-      );
-      const taken = blocks.flatMap((f) => [f, f + 1, f + 2]);
-      expect(new Set(taken).size).toBe(18);
-      expect(Math.min(...taken)).toBeGreaterThan(Math.max(...made.map(([id]) => id)));
-      // Models registered at once by two processes.
-      const models = await Promise.all(
-        Array.from({ length: 6 }, (_, i) =>
-          registerModelIn(i % 2 ? a : b, {
-            path: path.join(dir, `m${i}.onnx`),
-            name: `m${i}`,
-            createdAt: i,
-            featureSetVersion: 'l2f-1',
-            horizonMs: 10_000,
-            metrics: {},
-            params: {},
-          }),
-        ),
-      );
-      expect(new Set(models).size).toBe(6);
-      expect((await listModelsIn(a)).map((m) => m.name).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+      await expectDistinctIds(a, b, dir);
     } finally {
       await a.close();
       await b.close();
