@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { COMMANDS } from './cli.ts';
 import { PROJECT_ROOT } from './config/loadConfig.ts';
 import { openDb } from './store/db.ts';
 import { getSession } from './store/sessions.ts';
@@ -43,3 +44,17 @@ it('collect whose stdout and stderr readers are gone (EPIPE) runs to --duration 
     db.close();
   }
 }, 30_000);
+
+it('lists every command in --help with the summary its own module gives', async () => {
+  for (const [name, text] of Object.entries(COMMANDS)) {
+    const mod = (await import(`./cli/${name}.ts`)) as { summary?: string };
+    expect(text, name).toBe(mod.summary);
+  }
+  const files = fs
+    .readdirSync(path.join(PROJECT_ROOT, 'src-main', 'cli'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .filter((f) =>
+      /^export const summary\b/m.test(fs.readFileSync(path.join(PROJECT_ROOT, 'src-main', 'cli', f), 'utf8')),
+    );
+  expect(files.map((f) => f.replace(/\.ts$/, '')).sort()).toEqual(Object.keys(COMMANDS).sort());
+});

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTerminalGuard } from './cli/terminalGuard.ts';
 
-const COMMANDS = {
-  collect: 'collect L2 updates and trades into SQLite (bybit or sim)',
-  import: 'import Bybit v5 order-book/trade JSON lines (plain, .gz, .zip) as a session',
+/** Each command's one-line summary for `l2desk --help`, kept here so that help loads no command (equal to each module's `summary`: cli.test.ts). */
+export const COMMANDS = {
+  collect: 'collect L2 updates and trades into SQLite or ClickHouse (bybit or sim)',
+  import:
+    'import Bybit v5 order-book/trade JSON lines or Tardis.dev book CSVs (plain, .gz, .zip) as sessions; --trades merges a trade CSV',
   book: 'print the book rebuilt from storage at a time',
   export: 'write stored sessions as Parquet files (book updates, trades, gaps, features)',
   db: 'database maintenance: `db check`, `db prune`, `db quality`',
