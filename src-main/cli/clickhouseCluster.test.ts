@@ -11,7 +11,13 @@ import { openClickHouse, queryJson } from '../store/clickhouse/connection.ts';
 import { expectDistinctIds } from '../store/clickhouse/idClaimsScenario.ts';
 import { SHARD_BY_SESSION_DAY } from '../store/clickhouse/schema.ts';
 import { copySessionToClickHouse } from '../store/clickhouse/mirror.ts';
-import { clusterSkipReason, startTestCluster, type TestCluster } from '../store/clickhouse/testServer.ts';
+import {
+  clusterSkipReason,
+  freePorts,
+  startTestCluster,
+  startTestServer,
+  type TestCluster,
+} from '../store/clickhouse/testServer.ts';
 import { ClickHouseSessionWriter } from '../store/clickhouse/writer.ts';
 import { openDb } from '../store/db.ts';
 import { SessionWriter } from '../store/sessionWriter.ts';
@@ -249,36 +255,63 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
   }, 120_000);
 
   it('refuses a cluster the server does not know, and a store opened the other way than it was made', async () => {
-    const unknown = await l2desk('db', 'check', '--db', `${cluster.nodes[0].url('clu')}?cluster=nope`);
+    const collect = (db: string) =>
+      l2desk(
+        'collect',
+        '--source',
+        'sim',
+        '--seed',
+        '1',
+        '--speed',
+        'max',
+        '--duration',
+        '5s',
+        '--db',
+        db,
+        '--quiet',
+      );
+    const unknown = await collect(`${cluster.nodes[0].url('clu_refused')}?cluster=nope`);
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('has no cluster nope in its remote_servers config (it has: ');
     expect(unknown.err).toContain(cluster.name);
     // The cluster store without ?cluster=: its Distributed tables would be written without waiting for the shards.
-    const plain = await l2desk('book', '--db', cluster.nodes[1].url('clu'), '--json');
+    const made = await collect(cluster.url('clu_refused'));
+    expect(made.code, made.err).toBe(0);
+    const plain = await l2desk('book', '--db', cluster.nodes[1].url('clu_refused'), '--json');
     expect(plain.code).toBe(1);
     expect(plain.err).toContain(
-      `database clu holds a store sharded over cluster ${cluster.name}: add ?cluster=${cluster.name}`,
+      `database clu_refused holds a store sharded over cluster ${cluster.name}: add ?cluster=${cluster.name}`,
     );
     // A one-server store (made on node 0 alone) named with ?cluster=.
-    const one = await l2desk(
-      'collect',
-      '--source',
-      'sim',
-      '--seed',
-      '1',
-      '--speed',
-      'max',
-      '--duration',
-      '5s',
-      '--db',
-      cluster.nodes[0].url('solo'),
-      '--quiet',
-    );
+    const one = await collect(cluster.nodes[0].url('solo'));
     expect(one.code, one.err).toBe(0);
     const mixed = await l2desk('book', '--db', cluster.url('solo'), '--json');
     expect(mixed.code).toBe(1);
     expect(mixed.err).toContain(`database solo holds a store of one server`);
     expect(mixed.err).toContain(`drop ?cluster=${cluster.name} from the address`);
+    // A server whose config names a cluster of itself but no ZooKeeper: ON CLUSTER cannot run there.
+    const [http, tcp] = await freePorts(2);
+    const lone = await startTestServer({
+      ports: { http, tcp },
+      extraConfig: `<remote_servers><solo><shard><replica><host>127.0.0.1</host><port>${tcp}</port></replica></shard></solo></remote_servers>`,
+    });
+    try {
+      const r = await l2desk(
+        'collect',
+        '--source',
+        'sim',
+        '--duration',
+        '1s',
+        '--speed',
+        'max',
+        '--db',
+        `${lone.url('x')}?cluster=solo`,
+      );
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('every node needs <zookeeper> and <distributed_ddl> in its config');
+    } finally {
+      await lone.stop();
+    }
   }, 120_000);
 
   // Last: it kills a node.

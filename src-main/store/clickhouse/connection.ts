@@ -231,7 +231,7 @@ export function describeClickHouseError(name: string, e: unknown): ClickHouseSto
   const code = (e as { code?: string }).code ?? '';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg))
     return new ClickHouseStoreError(`cannot connect to ClickHouse at ${name}: connection refused`, name);
-  if (/DistributedDDL|distributed_ddl|ZooKeeper/i.test(msg))
+  if (/DistributedDDL|distributed_ddl|ZooKeeper|DDL background thread/i.test(msg))
     return new ClickHouseStoreError(
       `ClickHouse ${name}: ${msg.split('\n')[0]} (a cluster store creates its tables ON CLUSTER: every node needs <zookeeper> and <distributed_ddl> in its config)`,
       name,

@@ -63,7 +63,7 @@ export interface TestServer {
 }
 
 /** `n` distinct free ports (held open together, so no two are the same). */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: n },
