@@ -54,7 +54,8 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     return Number(text.trim());
   };
   beforeAll(async () => {
-    cluster = await startTestCluster(2);
+    // Three servers, two of them the cluster at first: the last test adds the third.
+    cluster = await startTestCluster(3, 2);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2chclu-'));
   }, 120_000);
   afterAll(async () => {
@@ -289,6 +290,11 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     expect(mixed.code).toBe(1);
     expect(mixed.err).toContain(`database solo holds a store of one server`);
     expect(mixed.err).toContain(`drop ?cluster=${cluster.name} from the address`);
+    // Named through the other node, which has no such database: a writing command would have made a cluster store
+    // beside it, with node 0's one-server tables in the way.
+    const elsewhere = await collect(cluster.url('solo', 1));
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.err).toContain(`database solo holds a store of one server`);
     // A server whose config names a cluster of itself but no ZooKeeper: ON CLUSTER cannot run there.
     const [http, tcp] = await freePorts(2);
     const lone = await startTestServer({
@@ -314,7 +320,7 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     }
   }, 120_000);
 
-  // Last: it kills a node.
+  // It kills a node, and starts it again.
   it('keeps rows in memory while one shard is down and stores them once it is back, as with one server', async () => {
     const msgs = pruneScenarioMessages(2, Date.now());
     const file = path.join(dir, 'outage.db');
@@ -371,5 +377,46 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
     expect(await json<unknown>('book', '--db', cluster.url('clu_outage'), '--json')).toEqual(
       await json<unknown>('book', '--db', file, '--json'),
     );
+  }, 180_000);
+
+  // Last: it adds the third node to the cluster.
+  it('a node added to the cluster gets the store from the next command, and its share of new rows', async () => {
+    const file = path.join(dir, 'grow.db');
+    const ch = cluster.url('clu_grow');
+    // A fixed clock, so that the days of the rows (and so their shards) are the same on every run.
+    const now = Date.UTC(2026, 10, 20, 12);
+    const db = openDb(file);
+    await withStore(ch, (store) => writePruneScenario(db, store, now));
+    db.close();
+    const before = await json<CheckReport>('db', 'check', '--db', ch, '--json');
+    await cluster.list(3);
+    const tablesOn = (node: number) =>
+      onNode(
+        node,
+        "SELECT count() FROM system.tables WHERE database = 'clu_grow' AND name LIKE 'l2_updates%'",
+      );
+    expect(await tablesOn(2)).toBe(0);
+    // A command that only reads, through an old node, gives the new node the tables (reads go there now).
+    const after = await json<CheckReport>('db', 'check', '--db', cluster.url('clu_grow', 1), '--json');
+    expect(after.sessions).toEqual(before.sessions);
+    expect(await tablesOn(2)).toBe(2);
+    // New rows spread over the three shards; everything reads back as from the SQLite file.
+    await withStore(cluster.url('clu_grow', 2), async (store) => {
+      const src = openDb(file, { mustExist: true });
+      try {
+        for (const sid of [1, 2]) await copySessionToClickHouse(src, sid, store);
+      } finally {
+        src.close();
+      }
+    });
+    const onThird = await onNode(2, 'SELECT count() FROM clu_grow.l2_updates_local');
+    expect(onThird).toBeGreaterThan(0);
+    const sq = await json<CheckReport>('db', 'check', '--db', file, '--json');
+    const cq = await json<CheckReport>('db', 'check', '--db', cluster.url('clu_grow', 2), '--json');
+    expect(cq.sessions.slice(2).map((x) => ({ ...x, id: x.id - 2 }))).toEqual(sq.sessions);
+    expect(cq.tables.l2_updates).toBe(2 * sq.tables.l2_updates);
+    expect(
+      await json<unknown>('book', '--db', cluster.url('clu_grow', 0), '--session', '4', '--json'),
+    ).toEqual(await json<unknown>('book', '--db', file, '--session', '2', '--json'));
   }, 180_000);
 });

@@ -61,18 +61,66 @@ export async function createTable(store: ClickHouseStore, create: string, shardK
 }
 
 /**
- * Creates a table when missing. On a cluster it first looks on this node: an ON CLUSTER statement goes through the
- * servers' DDL queue and waits for every node, even when it has nothing to do.
+ * What the nodes of a cluster store hold: how many nodes answer, how many of them have the database, and how many
+ * have each of its tables. A node that does not answer is left out (skip_unavailable_shards): it holds no rows to
+ * read and gets none until it is back, and an ON CLUSTER statement would wait for it.
+ */
+export interface ClusterTables {
+  answering: number;
+  database: number;
+  tables: Map<string, number>;
+  /** An engine other than Distributed that a node's `l2_updates` has (a one-server store there), if any. */
+  plainEngine: string | null;
+}
+
+export async function clusterTables(store: ClickHouseStore): Promise<ClusterTables> {
+  const c = lit(store.cluster as string);
+  const db = lit(store.url.database);
+  const rows = async <T>(query: string): Promise<T[]> =>
+    (
+      await store.client.query({
+        query,
+        format: 'JSONEachRow',
+        clickhouse_settings: { skip_unavailable_shards: 1 },
+      })
+    ).json<T>();
+  const [n] = await rows<{ n: string }>(`SELECT count() AS n FROM cluster(${c}, system, one)`);
+  const [d] = await rows<{ n: string }>(
+    `SELECT count() AS n FROM cluster(${c}, system, databases) WHERE name = ${db}`,
+  );
+  const t = await rows<{ name: string; n: string; plain: string }>(
+    `SELECT name, count() AS n, anyIf(engine, engine != 'Distributed') AS plain
+     FROM cluster(${c}, system, tables) WHERE database = ${db} GROUP BY name`,
+  );
+  return {
+    answering: Number(n?.n ?? 0),
+    database: Number(d?.n ?? 0),
+    tables: new Map(t.map((r) => [r.name, Number(r.n)])),
+    plainEngine: t.find((r) => r.name === 'l2_updates')?.plain || null,
+  };
+}
+
+/** True when a node that answers lacks the table or its local table (a node added to the cluster, say). */
+export function missingSomewhere(held: ClusterTables, name: string): boolean {
+  return (
+    (held.tables.get(name) ?? 0) < held.answering || (held.tables.get(`${name}_local`) ?? 0) < held.answering
+  );
+}
+
+/**
+ * Creates a table when missing. On a cluster, when missing on any node that answers (a node added later gets the
+ * store's tables from the first command that needs them, through whichever node), and not otherwise: an ON CLUSTER
+ * statement goes through the servers' DDL queue and waits for every node, even when it has nothing to do.
  */
 export async function ensureTable(store: ClickHouseStore, create: string, shardKey: ShardKey): Promise<void> {
   if (store.cluster) {
-    const name = CREATE_RE.exec(create)?.[2];
-    const [r] = await queryJson<{ n: string }>(
-      store,
-      `SELECT count() AS n FROM system.tables WHERE database = ${lit(store.url.database)}
-       AND name IN (${lit(name ?? '')}, ${lit(`${name ?? ''}_local`)})`,
-    );
-    if (Number(r?.n ?? 0) === 2) return;
+    const name = CREATE_RE.exec(create)?.[2] ?? '';
+    const held = await clusterTables(store);
+    if (!missingSomewhere(held, name)) return;
+    if (held.database < held.answering)
+      await store.client.command({
+        query: `CREATE DATABASE IF NOT EXISTS ${store.url.database}${onCluster(store)}`,
+      });
   }
   await createTable(store, create, shardKey);
 }
@@ -152,8 +200,13 @@ export async function tableEngines(store: ClickHouseStore): Promise<Map<string, 
  * wait for the shards and the commit markers would be read per shard). Checked on `l2_updates`, which every store
  * has.
  */
-export function checkLayout(store: ClickHouseStore, engines: Map<string, string>): void {
-  const engine = engines.get('l2_updates');
+export function checkLayout(
+  store: ClickHouseStore,
+  engines: Map<string, string>,
+  held: ClusterTables | null = null,
+): void {
+  // On a cluster, a one-server store on any node counts, not only on the node named.
+  const engine = held?.plainEngine ?? engines.get('l2_updates');
   if (engine === undefined) return;
   const distributed = /^Distributed\(\s*'?(\w+)'?/.exec(engine);
   if (store.cluster && !distributed)

@@ -5,7 +5,16 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { checkCluster, checkLayout, createTable, onCluster, tableEngines } from './cluster.ts';
+import {
+  checkCluster,
+  checkLayout,
+  clusterTables,
+  createTable,
+  type ClusterTables,
+  missingSomewhere,
+  onCluster,
+  tableEngines,
+} from './cluster.ts';
 import { SCHEMA } from './schema.ts';
 import {
   CLICKHOUSE_PASSWORD_ENV,
@@ -99,27 +108,50 @@ export async function openClickHouse(
       return null;
     });
     const has = exists ? exists.trim() === '1' : await databaseListed(store);
-    if (!has && opts.mustExist)
+    // On a cluster: what every node that answers holds (a node added later may not have the store yet).
+    const held = store.cluster ? (await checkCluster(store), await clusterTables(store)) : null;
+    if (!(held ? held.database > 0 : has) && opts.mustExist)
       throw new ClickHouseStoreError(
-        `no database ${url.database} on the ClickHouse server at ${url.httpUrl}`,
+        `no database ${url.database} on the ClickHouse ${held ? `cluster ${store.cluster}` : `server at ${url.httpUrl}`}`,
         name,
       );
-    if (store.cluster) await checkCluster(store);
     const engines = has ? await tableEngines(store) : new Map<string, string>();
-    checkLayout(store, engines);
-    // A command that only reads (mustExist) creates nothing. On a cluster only what is missing: each ON CLUSTER
-    // statement waits for every node.
-    if (!opts.mustExist) {
-      if (!has)
-        await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}${onCluster(store)}` });
-      for (const t of SCHEMA)
-        if (!store.cluster || !engines.has(t.name) || !engines.has(`${t.name}_local`))
-          await createTable(store, t.create(url.database), t.shard);
+    checkLayout(store, engines, held);
+    if (held) await completeCluster(store, held, opts.mustExist === true);
+    else if (!opts.mustExist) {
+      // A command that only reads (mustExist) creates nothing.
+      if (!has) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${url.database}` });
+      for (const t of SCHEMA) await createTable(store, t.create(url.database), t.shard);
     }
     return store;
   } catch (e) {
     await client.close().catch(() => undefined);
     throw describeClickHouseError(name, e);
+  }
+}
+
+/**
+ * Creates on a cluster's nodes what they lack, and only that: each ON CLUSTER statement waits for every node. A
+ * command that writes creates the store; one that only reads (`readOnly`) creates no new store or table, but still
+ * gives a node added to the cluster the tables other nodes hold (the store's Distributed tables send reads there), and
+ * goes on without them when its login may not create tables.
+ */
+async function completeCluster(
+  store: ClickHouseStore,
+  held: ClusterTables,
+  readOnly: boolean,
+): Promise<void> {
+  const db = store.url.database;
+  const wanted = SCHEMA.filter(
+    (t) => missingSomewhere(held, t.name) && (!readOnly || (held.tables.get(t.name) ?? 0) > 0),
+  );
+  if (wanted.length === 0 && (readOnly || held.database >= held.answering)) return;
+  try {
+    if (held.database < held.answering)
+      await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}${onCluster(store)}` });
+    for (const t of wanted) await createTable(store, t.create(db), t.shard);
+  } catch (e) {
+    if (!readOnly) throw e;
   }
 }
 

@@ -60,6 +60,8 @@ export interface TestServer {
   kill(): Promise<void>;
   /** Starts the killed server again on the same ports and data. */
   start(): Promise<void>;
+  /** Rewrites the server's config with other extra sections (a server reloads remote_servers on its own). */
+  reconfigure(extraConfig: string): void;
 }
 
 /** `n` distinct free ports (held open together, so no two are the same). */
@@ -279,6 +281,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     kill,
     start: () => launch(),
+    reconfigure: (extra) => fs.writeFileSync(config, configXml(dir, httpPort, tcpPort, httpsPort, extra)),
   };
 }
 
@@ -302,6 +305,11 @@ export interface TestCluster {
   readonly nodes: TestServer[];
   /** clickhouse://127.0.0.1:PORT/DATABASE?cluster=NAME on the first node (or node `i`). */
   url(database: string, node?: number): string;
+  /**
+   * Makes the cluster the first `shards` nodes in every node's config (a shard added to, or taken out of, the
+   * cluster) and waits until every node's system.clusters says so.
+   */
+  list(shards: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -322,9 +330,10 @@ async function zookeeperReady(port: number): Promise<boolean> {
 
 /**
  * A throwaway cluster on loopback: one ZooKeeper (for ON CLUSTER DDL) and `shards` clickhouse-servers, each one
- * shard of one replica of cluster `l2desk_test`.
+ * shard of one replica of cluster `l2desk_test`; with `listed`, only the first `listed` are in the cluster at first
+ * (the others wait to be added with `list`).
  */
-export async function startTestCluster(shards = 2): Promise<TestCluster> {
+export async function startTestCluster(shards = 2, listed = shards): Promise<TestCluster> {
   const reason = clusterSkipReason();
   if (reason) throw new Error(reason);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-zk-'));
@@ -362,11 +371,16 @@ export async function startTestCluster(shards = 2): Promise<TestCluster> {
     }
     const name = 'l2desk_test';
     const tcpPorts = ports.slice(1, 1 + shards);
-    const extra = `  <zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper>
+    const extra = (
+      n: number,
+    ) => `  <zookeeper><node><host>127.0.0.1</host><port>${zkPort}</port></node></zookeeper>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
   <remote_servers>
     <${name}>
-${tcpPorts.map((p) => `      <shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`).join('\n')}
+${tcpPorts
+  .slice(0, n)
+  .map((p) => `      <shard><replica><host>127.0.0.1</host><port>${p}</port></replica></shard>`)
+  .join('\n')}
     </${name}>
   </remote_servers>
 `;
@@ -374,13 +388,29 @@ ${tcpPorts.map((p) => `      <shard><replica><host>127.0.0.1</host><port>${p}</p
       nodes.push(
         await startTestServer({
           ports: { tcp: tcpPorts[i], http: ports[1 + shards + i] },
-          extraConfig: extra,
+          extraConfig: extra(listed),
         }),
       );
+    const list = async (n: number): Promise<void> => {
+      for (const node of nodes) node.reconfigure(extra(n));
+      const deadline = Date.now() + 30_000;
+      for (const node of nodes)
+        for (;;) {
+          const r = await fetch(node.httpUrl, {
+            method: 'POST',
+            body: `SELECT count() FROM system.clusters WHERE cluster = '${name}'`,
+          });
+          if (Number((await r.text()).trim()) === n) break;
+          if (Date.now() > deadline)
+            throw new Error(`${node.httpUrl} did not reload its cluster of ${n} shards`);
+          await new Promise((res) => setTimeout(res, 200));
+        }
+    };
     return {
       name,
       nodes,
       url: (database, node = 0) => `${nodes[node].url(database)}?cluster=${name}`,
+      list,
       stop,
     };
   } catch (e) {
