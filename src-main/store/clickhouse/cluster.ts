@@ -8,7 +8,7 @@
 //   of the run tables) is run once over the whole cluster, so it sees what a one-server store would see wherever
 //   the rows of the outer query live.
 // Copies of a row (a retried batch, a prune's checkpoint) have the same sharding key, so they land on one shard
-// and FINAL merges them there. Mutations, partition drops and OPTIMIZE go to the local tables, ON CLUSTER.
+// and FINAL merges them there. Mutations and partition drops go to the local tables, ON CLUSTER.
 import { lit, queryJson, type ClickHouseStore } from './connection.ts';
 import type { ShardKey } from './schema.ts';
 
@@ -142,18 +142,12 @@ export async function alterRows(store: ClickHouseStore, name: string, clause: st
   });
 }
 
-export interface ClusterLayout {
-  shards: number;
-  /** host:port (native protocol) of each shard, in shard order. */
-  hosts: string[];
-}
-
 /**
  * Checks that the server knows the cluster, that it is one of its nodes (ON CLUSTER creates the tables on the
  * cluster's nodes only) and that every shard has one replica: the store's tables are not replicated, and a
  * Distributed table would write each row to every replica itself, with no guarantee that they agree.
  */
-export async function checkCluster(store: ClickHouseStore): Promise<ClusterLayout> {
+export async function checkCluster(store: ClickHouseStore): Promise<void> {
   const c = store.cluster as string;
   const rows = await queryJson<{ shard: string; replica: string; host: string; port: string; local: string }>(
     store,
@@ -182,7 +176,6 @@ export async function checkCluster(store: ClickHouseStore): Promise<ClusterLayou
       `cluster ${c} has more than one replica in shard ${replicated.shard}: the store shards its tables over a cluster ` +
         'of one replica per shard, and does not replicate them (see docs/data.md)',
     );
-  return { shards: rows.length, hosts: rows.map((r) => `${r.host}:${r.port}`) };
 }
 
 /** Engine of each of the database's tables, by name (`Distributed` for a cluster store's tables). */
