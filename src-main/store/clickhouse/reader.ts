@@ -49,6 +49,8 @@ class PagedRows<R extends { id: number }> {
   private i = 0;
   private after: number;
   private done = false;
+  /** The following page, already asked for: the server reads it while this one is consumed. */
+  private ahead: Promise<R[]> | null = null;
 
   constructor(
     private readonly fetch: (after: number) => Promise<R[]>,
@@ -57,13 +59,23 @@ class PagedRows<R extends { id: number }> {
     this.after = lo - 1;
   }
 
-  async peek(): Promise<R | undefined> {
-    while (this.i >= this.page.length) {
-      if (this.done) return undefined;
-      const rows = await this.fetch(this.after);
+  /** The current row; undefined at the end; null when the next page must be fetched first (fill). */
+  head(): R | undefined | null {
+    if (this.i < this.page.length) return this.page[this.i];
+    return this.done ? undefined : null;
+  }
+
+  advance(): void {
+    this.i++;
+  }
+
+  async fill(): Promise<void> {
+    while (this.i >= this.page.length && !this.done) {
+      const rows = await (this.ahead ?? this.fetch(this.after));
+      this.ahead = null;
       if (rows.length === 0) {
         this.done = true;
-        return undefined;
+        return;
       }
       this.page = [];
       for (const r of rows) {
@@ -72,14 +84,13 @@ class PagedRows<R extends { id: number }> {
         this.after = r.id;
       }
       this.i = 0;
+      if (this.page.length > 0) {
+        const next = this.fetch(this.after);
+        // A reader stopped early never awaits it: its failure must not become an unhandled rejection.
+        next.catch(() => undefined);
+        this.ahead = next;
+      }
     }
-    return this.page[this.i];
-  }
-
-  async next(): Promise<R | undefined> {
-    const r = await this.peek();
-    if (r) this.i++;
-    return r;
   }
 }
 
@@ -95,6 +106,20 @@ export async function* readSession(
   sessionId: number,
   opts: ReadOptions = {},
 ): AsyncGenerator<StoredEvent> {
+  for await (const page of readSessionPages(store, sessionId, opts)) yield* page;
+}
+
+/**
+ * The session's events in arrival order, in arrays of up to `size` (a replay handles a page without awaiting per
+ * message; the merge below awaits only when one of its tables needs its next page); throws if the session does not
+ * exist.
+ */
+export async function* readSessionPages(
+  store: ClickHouseStore,
+  sessionId: number,
+  opts: ReadOptions = {},
+  size = 4096,
+): AsyncGenerator<StoredEvent[]> {
   const s = await getSessionRecord(store, sessionId).catch((e: unknown) => {
     throw describeClickHouseError(store.name, e);
   });
@@ -211,17 +236,22 @@ export async function* readSession(
     return out;
   }, lo);
 
-  while (true) {
-    const b = await books.peek();
-    const t = await trades.peek();
-    const g = await gaps.peek();
+  let out: StoredEvent[] = [];
+  for (;;) {
+    const b = books.head();
+    const t = trades.head();
+    const g = gaps.head();
+    if (b === null || t === null || g === null) {
+      await Promise.all([b === null && books.fill(), t === null && trades.fill(), g === null && gaps.fill()]);
+      continue;
+    }
     const bId = b ? b.id : Infinity;
     // A trade message sits at the id of its first trade.
     const tId = t ? t.msgId : Infinity;
     const gId = g ? g.id : Infinity;
-    if (bId === Infinity && tId === Infinity && gId === Infinity) return;
+    if (bId === Infinity && tId === Infinity && gId === Infinity) break;
     if (gId < bId && gId < tId) {
-      await gaps.next();
+      gaps.advance();
       const gr = g as GapRow;
       const gap: Gap = {
         symbol,
@@ -230,11 +260,11 @@ export async function* readSession(
         endTs: gr.endTs,
         detail: gr.detail,
       };
-      yield { kind: 'gap', gap };
+      out.push({ kind: 'gap', gap });
     } else if (bId < tId) {
-      await books.next();
+      books.advance();
       const br = b as BookRow;
-      yield {
+      out.push({
         kind: 'book',
         type: br.snapshot ? 'snapshot' : 'delta',
         symbol,
@@ -246,33 +276,27 @@ export async function* readSession(
         seq: br.seq,
         bids: br.bids,
         asks: br.asks,
-      };
+      });
     } else {
-      const first = (await trades.next()) as TradeRow;
+      const first = t as TradeRow;
+      trades.advance();
       const list: Trade[] = [first.trade];
-      for (let r = await trades.peek(); r && r.msgId === first.msgId; r = await trades.peek()) {
+      for (;;) {
+        const r = trades.head();
+        if (r === null) {
+          await trades.fill();
+          continue;
+        }
+        if (!r || r.msgId !== first.msgId) break;
         list.push(r.trade);
-        await trades.next();
+        trades.advance();
       }
-      yield { kind: 'trades', symbol, ts: first.msgTs, recvTs: first.recvTs, trades: list };
+      out.push({ kind: 'trades', symbol, ts: first.msgTs, recvTs: first.recvTs, trades: list });
+    }
+    if (out.length >= size) {
+      yield out;
+      out = [];
     }
   }
-}
-
-/** The session's events in arrays of up to `size` (a replay handles a page without awaiting per message). */
-export async function* readSessionPages(
-  store: ClickHouseStore,
-  sessionId: number,
-  opts: ReadOptions = {},
-  size = 4096,
-): AsyncGenerator<StoredEvent[]> {
-  let page: StoredEvent[] = [];
-  for await (const ev of readSession(store, sessionId, opts)) {
-    page.push(ev);
-    if (page.length >= size) {
-      yield page;
-      page = [];
-    }
-  }
-  if (page.length > 0) yield page;
+  if (out.length > 0) yield out;
 }

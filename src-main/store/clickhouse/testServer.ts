@@ -313,19 +313,36 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** ZooKeeper serves clients (`srvr` names its mode; `ruok` answers before it does). */
 async function zookeeperReady(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write('ruok'));
+    let text = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write('srvr'));
     s.setTimeout(1000, () => {
       s.destroy();
       resolve(false);
     });
-    s.on('data', (d) => {
-      s.destroy();
-      resolve(String(d) === 'imok');
-    });
+    s.on('data', (d) => (text += String(d)));
+    s.on('end', () => resolve(/Mode: standalone/.test(text)));
     s.on('error', () => resolve(false));
   });
+}
+
+/**
+ * True when a node's ZooKeeper session works. A clickhouse-server 18.16 whose first handshake with ZooKeeper failed
+ * keeps no session, and crashes (SIGSEGV in ZooKeeper::createImpl) on its first ON CLUSTER statement.
+ */
+async function nodeSeesZookeeper(node: TestServer): Promise<boolean> {
+  try {
+    const r = await fetch(node.httpUrl, {
+      method: 'POST',
+      body: "SELECT count() FROM system.zookeeper WHERE path = '/'",
+      signal: AbortSignal.timeout(5000),
+    });
+    return r.ok;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -342,8 +359,8 @@ export async function startTestCluster(shards = 2, listed = shards): Promise<Tes
   fs.mkdirSync(path.join(dir, 'data'));
   fs.writeFileSync(
     path.join(dir, 'zoo.cfg'),
-    `tickTime=500\ndataDir=${dir}/data\nclientPort=${zkPort}\nclientPortAddress=127.0.0.1\n` +
-      'admin.enableServer=false\n4lw.commands.whitelist=ruok\n',
+    `tickTime=2000\ndataDir=${dir}/data\nclientPort=${zkPort}\nclientPortAddress=127.0.0.1\n` +
+      'admin.enableServer=false\n4lw.commands.whitelist=srvr\n',
   );
   const out = fs.openSync(path.join(dir, 'zookeeper.log'), 'a');
   const zk = spawn(
@@ -391,6 +408,14 @@ ${tcpPorts
           extraConfig: extra(listed),
         }),
       );
+    // A node without a ZooKeeper session is started again (up to a few times) rather than left to crash later.
+    for (const node of nodes)
+      for (let attempt = 1; !(await nodeSeesZookeeper(node)); attempt++) {
+        if (attempt > 5)
+          throw new Error(`${node.httpUrl} has no ZooKeeper session after ${attempt - 1} restarts`);
+        await node.kill();
+        await node.start();
+      }
     const list = async (n: number): Promise<void> => {
       for (const node of nodes) node.reconfigure(extra(n));
       const deadline = Date.now() + 30_000;
