@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createSession as createClickHouseSession } from '../src-main/store/clickhouse/catalogue.ts';
 import { systemTable } from '../src-main/store/clickhouse/cluster.ts';
 import { lit, openClickHouse, queryJson } from '../src-main/store/clickhouse/connection.ts';
 import {
@@ -19,35 +18,25 @@ import {
   startTestCluster,
   startTestServer,
 } from '../src-main/store/clickhouse/testServer.ts';
-import { ClickHouseSessionWriter } from '../src-main/store/clickhouse/writer.ts';
 import { openDb } from '../src-main/store/db.ts';
 import { SessionWriter } from '../src-main/store/sessionWriter.ts';
 import { createSession } from '../src-main/store/sessions.ts';
 import { BYBIT_RECORDING as REC, repeatedRecording } from '../src-main/testing/bybitRecording.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
+import { BENCH_SESSION, writeBenchSession } from './lib/clickhouseSession.ts';
 import { failBench, fullGc, median } from './lib/report.ts';
 
 const BENCH = 'store.ingest.clickhouse';
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const MAX_PENDING_ROWS = 60_000;
 
 const loadMessages = (): MarketMessage[] => repeatedRecording({ count: N });
-
-const SESSION = {
-  source: 'bench',
-  symbol: 'BTCUSDT',
-  category: 'linear' as const,
-  depth: 200,
-  tickSize: '0.1',
-  startedAt: 0,
-};
 
 /** [messages/s wall, messages per CPU-second of this process] into a fresh SQLite file. */
 function sqliteRun(dir: string, msgs: readonly MarketMessage[], i: number): [number, number] {
   const db = openDb(path.join(dir, `s${i}.db`));
   try {
-    const w = new SessionWriter(db, createSession(db, SESSION), { maxRows: 20_000 });
+    const w = new SessionWriter(db, createSession(db, BENCH_SESSION), { maxRows: 20_000 });
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (const m of msgs) w.writeMessage(m);
@@ -70,20 +59,13 @@ async function clickhouseRun(
 ): Promise<[number, number, number, string]> {
   const store = await openClickHouse(url);
   try {
-    const w = ClickHouseSessionWriter.forNewSession(
-      store,
-      await createClickHouseSession(store, SESSION),
-      'BTCUSDT',
-      { maxRows: 20_000 },
-    );
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    let k = 0;
-    for (const m of msgs) {
-      w.writeMessage(m);
-      if (++k % 4096 === 0 && w.stats().pending >= MAX_PENDING_ROWS) await w.drain();
-    }
-    await w.close(1);
+    let c0 = process.cpuUsage();
+    let t0 = process.hrtime.bigint();
+    // The clock starts once the session exists, as before the first message of a collect.
+    const w = await writeBenchSession(store, msgs, () => {
+      c0 = process.cpuUsage();
+      t0 = process.hrtime.bigint();
+    });
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const c = process.cpuUsage(c0);
     const st = w.stats();

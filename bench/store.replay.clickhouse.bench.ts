@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createSession as createClickHouseSession } from '../src-main/store/clickhouse/catalogue.ts';
 import { openClickHouse } from '../src-main/store/clickhouse/connection.ts';
 import { readSessionPages } from '../src-main/store/clickhouse/reader.ts';
 import {
@@ -18,7 +17,6 @@ import {
   startTestCluster,
   startTestServer,
 } from '../src-main/store/clickhouse/testServer.ts';
-import { ClickHouseSessionWriter } from '../src-main/store/clickhouse/writer.ts';
 import { openDb } from '../src-main/store/db.ts';
 import { SessionWriter } from '../src-main/store/sessionWriter.ts';
 import { readSession } from '../src-main/store/sessionReader.ts';
@@ -26,36 +24,17 @@ import { createSession } from '../src-main/store/sessions.ts';
 import { BYBIT_RECORDING as REC, repeatedRecording } from '../src-main/testing/bybitRecording.ts';
 import type { MarketMessage } from '../src-shared/market.ts';
 import type { StoredEvent } from '../src-main/store/sessionReader.ts';
+import { BENCH_SESSION, writeBenchSession } from './lib/clickhouseSession.ts';
 import { failBench, fullGc, median } from './lib/report.ts';
 
 const BENCH = 'store.replay.clickhouse';
 const N = Number(process.env.BENCH_N ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-const SESSION = {
-  source: 'bench',
-  symbol: 'BTCUSDT',
-  category: 'linear' as const,
-  depth: 200,
-  tickSize: '0.1',
-  startedAt: 0,
-};
-
 async function writeClickHouse(url: string, msgs: readonly MarketMessage[]): Promise<void> {
   const store = await openClickHouse(url);
   try {
-    const w = ClickHouseSessionWriter.forNewSession(
-      store,
-      await createClickHouseSession(store, SESSION),
-      'BTCUSDT',
-      { maxRows: 20_000 },
-    );
-    let k = 0;
-    for (const m of msgs) {
-      w.writeMessage(m);
-      if (++k % 4096 === 0 && w.stats().pending >= 60_000) await w.drain();
-    }
-    await w.close(1);
+    await writeBenchSession(store, msgs);
   } finally {
     await store.close();
   }
@@ -109,7 +88,7 @@ async function main(): Promise<void> {
   try {
     const file = path.join(dir, 'replay.db');
     const db = openDb(file);
-    const w = new SessionWriter(db, createSession(db, SESSION), { maxRows: 20_000 });
+    const w = new SessionWriter(db, createSession(db, BENCH_SESSION), { maxRows: 20_000 });
     for (const m of msgs) w.writeMessage(m);
     w.close(1);
     db.close();
