@@ -1,8 +1,9 @@
 // store.replay.clickhouse: messages/s a backtest's replay reads from a ClickHouse store (readSessionPages: pages of
 // events, every event with its levels, the best bid and ask of each book message touched), beside the same session
-// read from an SQLite file as a backtest reads it (readSession, levels in reused tuples) in the same run. The session: the real
-// orderbook.200 + publicTrade recording in ../shared/data, repeated with fresh u/times, written once into each store
-// (untimed). A second line, store.replay.clickhouse_cluster: the same read from a store sharded over a two-shard
+// read from an SQLite file as a backtest reads it (readSession, levels in reused tuples) in the same run. The session
+// (1M messages, about 5.5 hours of BTCUSDT at 50 messages/s, so that a cost growing with the session's length shows):
+// the real orderbook.200 + publicTrade recording in ../shared/data, repeated with fresh u/times, written once into each
+// store (untimed). A second line, store.replay.clickhouse_cluster: the same read from a store sharded over a two-shard
 // cluster on this machine, beside the one server. All servers share these 2 cores and the loopback: the figures are
 // what one reader gets, not what a cluster of machines serves to many. Without clickhouse-server or ZooKeeper the
 // bench fails: no figure.
@@ -28,7 +29,7 @@ import { BENCH_SESSION, writeBenchSession } from './lib/clickhouseSession.ts';
 import { failBench, fullGc, median } from './lib/report.ts';
 
 const BENCH = 'store.replay.clickhouse';
-const N = Number(process.env.BENCH_N ?? 200_000);
+const N = Number(process.env.BENCH_N ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 async function writeClickHouse(url: string, msgs: readonly MarketMessage[]): Promise<void> {

@@ -441,6 +441,30 @@ describe.skipIf(skip !== null)('ClickHouse store (real clickhouse-server)', () =
     }
   }, 60_000);
 
+  it('reads a session whose receive clock stepped back in arrival order, whatever the page size', async () => {
+    // Pages are found by receive time (the tables' sorting key): a clock stepped back 30 s, then forward 50 s, must
+    // neither lose nor reorder a message.
+    const store = await openClickHouse(server.url('clock'));
+    try {
+      const events = syntheticEvents({ seed: 29, durationMs: 60_000, gapsAtMs: [20_000] });
+      const n = events.length;
+      const shift = (i: number) => (i >= 0.4 * n && i < 0.7 * n ? -30_000 : i >= 0.7 * n ? 20_000 : 0);
+      const stepped = events.map((e, i): StoredEvent => {
+        if (e.kind === 'gap') return e;
+        return { ...e, recvTs: e.recvTs + shift(i) } as StoredEvent;
+      });
+      const ref = expectedFromSqlite(db, stepped);
+      expect(ref.read.length).toBeGreaterThan(3 * 1024); // several of the page plan's id buckets
+      const sid = await writeCh(store, stepped, { startedAt: 1, endedAt: 2 });
+      for (const pageSize of [64, 1000, 16_384])
+        expect(await collect(readSession(store, sid, { pageSize })), `pageSize ${pageSize}`).toEqual(
+          ref.read,
+        );
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('gives writers creating sessions, runs and models at the same instant distinct ids (claimed, not highest + 1)', async () => {
     // Two connections, as two collector processes would have, each creating sessions concurrently.
     const a = await openClickHouse(server.url('claims'));
