@@ -173,12 +173,6 @@ function spanPager<R>(
   };
 }
 
-function zip(prices: number[], sizes: number[]): Level[] {
-  const out: Level[] = new Array(prices.length);
-  for (let i = 0; i < prices.length; i++) out[i] = [prices[i], sizes[i]];
-  return out;
-}
-
 /** Generator of a session's events in arrival order; throws if the session does not exist. */
 export async function* readSession(
   store: ClickHouseStore,
@@ -269,8 +263,8 @@ export async function* readSessionPages(
         const u = r.int64();
         const seq = r.int64();
         const snapshot = r.uint8() === 1;
-        const bids = zip(r.float64Array(), r.float64Array());
-        const asks = zip(r.float64Array(), r.float64Array());
+        const bids = r.levels();
+        const asks = r.levels();
         out.push({ id, recvTs, ts, cts, u, seq, snapshot, bids, asks });
       }
       return out;
