@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openClickHouse } from '../src-main/store/clickhouse/connection.ts';
 import { readSessionPages } from '../src-main/store/clickhouse/reader.ts';
+import { isClickHouseUrl } from '../src-main/store/clickhouse/url.ts';
 import {
   clickhouseServerBinary,
   clusterSkipReason,
@@ -55,7 +56,7 @@ async function replay(db: string): Promise<[number, number, number]> {
   };
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  if (db.startsWith('clickhouse:')) {
+  if (isClickHouseUrl(db)) {
     const store = await openClickHouse(db, { mustExist: true });
     try {
       for await (const page of readSessionPages(store, 1)) for (const e of page) step(e);

@@ -31,6 +31,24 @@ import { withStore } from './testing/withStore.ts';
 const skip = clusterSkipReason();
 if (skip) console.warn(skip);
 
+/** `collect` of the simulated market at full speed into `db`. */
+function collectSim(db: string, seed: string, duration: string) {
+  return l2desk(
+    'collect',
+    '--source',
+    'sim',
+    '--seed',
+    seed,
+    '--speed',
+    'max',
+    '--duration',
+    duration,
+    '--db',
+    db,
+    '--quiet',
+  );
+}
+
 interface CheckReport {
   ok: boolean;
   tables: Record<string, number>;
@@ -66,21 +84,7 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
   it('collect, db check, book --json from either node, train and backtest agree with the SQLite store', async () => {
     const file = path.join(dir, 'ref.db');
     const ch = cluster.url('clu');
-    const collect = (db: string) =>
-      l2desk(
-        'collect',
-        '--source',
-        'sim',
-        '--seed',
-        '42',
-        '--speed',
-        'max',
-        '--duration',
-        '20m',
-        '--db',
-        db,
-        '--quiet',
-      );
+    const collect = (db: string) => collectSim(db, '42', '20m');
     const a = await collect(file);
     expect(a.code, a.err).toBe(0);
     const b = await collect(ch);
@@ -256,21 +260,7 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
   }, 120_000);
 
   it('refuses a cluster the server does not know, and a store opened the other way than it was made', async () => {
-    const collect = (db: string) =>
-      l2desk(
-        'collect',
-        '--source',
-        'sim',
-        '--seed',
-        '1',
-        '--speed',
-        'max',
-        '--duration',
-        '5s',
-        '--db',
-        db,
-        '--quiet',
-      );
+    const collect = (db: string) => collectSim(db, '1', '5s');
     const unknown = await collect(`${cluster.nodes[0].url('clu_refused')}?cluster=nope`);
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('has no cluster nope in its remote_servers config (it has: ');
@@ -302,17 +292,7 @@ describe.skipIf(skip !== null)('--db clickhouse://…?cluster= (a real two-shard
       extraConfig: `<remote_servers><solo><shard><replica><host>127.0.0.1</host><port>${tcp}</port></replica></shard></solo></remote_servers>`,
     });
     try {
-      const r = await l2desk(
-        'collect',
-        '--source',
-        'sim',
-        '--duration',
-        '1s',
-        '--speed',
-        'max',
-        '--db',
-        `${lone.url('x')}?cluster=solo`,
-      );
+      const r = await collectSim(`${lone.url('x')}?cluster=solo`, '1', '1s');
       expect(r.code).toBe(1);
       expect(r.err).toContain('every node needs <zookeeper> and <distributed_ddl> in its config');
     } finally {

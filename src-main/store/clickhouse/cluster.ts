@@ -107,22 +107,29 @@ export function missingSomewhere(held: ClusterTables, name: string): boolean {
   );
 }
 
+/** Creates the database on the nodes where it is missing (when one is), then each of `tables` with ON CLUSTER. */
+export async function createOnCluster(
+  store: ClickHouseStore,
+  held: ClusterTables,
+  tables: readonly { create: string; shard: ShardKey }[],
+): Promise<void> {
+  if (held.database < held.answering)
+    await store.client.command({
+      query: `CREATE DATABASE IF NOT EXISTS ${store.url.database}${onCluster(store)}`,
+    });
+  for (const t of tables) await createTable(store, t.create, t.shard);
+}
+
 /**
  * Creates a table when missing. On a cluster, when missing on any node that answers (a node added later gets the
  * store's tables from the first command that needs them, through whichever node), and not otherwise: an ON CLUSTER
  * statement goes through the servers' DDL queue and waits for every node, even when it has nothing to do.
  */
-export async function ensureTable(store: ClickHouseStore, create: string, shardKey: ShardKey): Promise<void> {
-  if (store.cluster) {
-    const name = CREATE_RE.exec(create)?.[2] ?? '';
-    const held = await clusterTables(store);
-    if (!missingSomewhere(held, name)) return;
-    if (held.database < held.answering)
-      await store.client.command({
-        query: `CREATE DATABASE IF NOT EXISTS ${store.url.database}${onCluster(store)}`,
-      });
-  }
-  await createTable(store, create, shardKey);
+export async function ensureTable(store: ClickHouseStore, create: string, shard: ShardKey): Promise<void> {
+  if (!store.cluster) return createTable(store, create, shard);
+  const held = await clusterTables(store);
+  if (missingSomewhere(held, CREATE_RE.exec(create)?.[2] ?? ''))
+    await createOnCluster(store, held, [{ create, shard }]);
 }
 
 /** Adds a column to a table: on a cluster, to the local tables and to the Distributed table over them. */

@@ -9,10 +9,10 @@ import {
   checkCluster,
   checkLayout,
   clusterTables,
+  createOnCluster,
   createTable,
   type ClusterTables,
   missingSomewhere,
-  onCluster,
   tableEngines,
 } from './cluster.ts';
 import { SCHEMA } from './schema.ts';
@@ -147,9 +147,11 @@ async function completeCluster(
   );
   if (wanted.length === 0 && (readOnly || held.database >= held.answering)) return;
   try {
-    if (held.database < held.answering)
-      await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}${onCluster(store)}` });
-    for (const t of wanted) await createTable(store, t.create(db), t.shard);
+    await createOnCluster(
+      store,
+      held,
+      wanted.map((t) => ({ create: t.create(db), shard: t.shard })),
+    );
   } catch (e) {
     if (!readOnly) throw e;
   }

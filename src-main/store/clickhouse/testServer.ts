@@ -82,18 +82,6 @@ export async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function configXml(
   dir: string,
   httpPort: number,
@@ -201,9 +189,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   if (!bin) throw new Error(clickhouseSkipReason() as string);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l2desk-ch-'));
   for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) fs.mkdirSync(path.join(dir, d));
-  const httpPort = opts.ports?.http ?? (await freePort());
-  const tcpPort = opts.ports?.tcp ?? (await freePort());
-  const httpsPort = opts.tls ? await freePort() : null;
+  // Distinct free ports held open together (three separate picks could return one port twice).
+  const free = await freePorts(3);
+  const httpPort = opts.ports?.http ?? free[0];
+  const tcpPort = opts.ports?.tcp ?? free[1];
+  const httpsPort = opts.tls ? free[2] : null;
   const caFile = path.join(dir, 'tls', 'cert.pem');
   if (opts.tls) {
     fs.mkdirSync(path.join(dir, 'tls'));
